@@ -1,0 +1,91 @@
+//! Errors a user can cause. Each one names where it comes from: a file and
+//! line for deck sources, a cluster/context for cluster access.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A position in a source file (1-based line; column 0 when unknown).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub column: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+impl Location {
+    pub fn new(file: impl Into<PathBuf>, line: usize) -> Self {
+        Location {
+            file: file.into(),
+            line,
+            column: 0,
+        }
+    }
+
+    pub fn with_column(mut self, column: usize) -> Self {
+        self.column = column;
+        self
+    }
+
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file.display(), self.line)?;
+        if self.column > 0 {
+            write!(f, ":{}", self.column)?;
+        }
+        Ok(())
+    }
+}
+
+/// An error in deck input (manifest, chapter, check) or in writing output.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Something wrong at a known place in a source file.
+    #[error("{location}: {message}")]
+    At { location: Location, message: String },
+    /// A file that could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Anything else, already phrased for the user.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    pub fn at(location: Location, message: impl Into<String>) -> Self {
+        Error::At {
+            location,
+            message: message.into(),
+        }
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Where the error is, when it is in a source file.
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            Error::At { location, .. } => Some(location),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,15 @@
+//! labdeck: compile remark-style Markdown training decks into offline HTML
+//! slides, and verify that their hands-on exercises left a Kubernetes cluster
+//! in the state each slide promises.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! manifest ──► assemble (chapters, @@ macros, generated slides)
+//!          ──► remark (slides, steps, properties, layouts, content classes)
+//!          ──► model::Deck ──► render (HTML)        [labdeck build / serve]
+//!                          └─► exercise ──► check   [labdeck check / grade / run / lint]
+//! ```
+
+pub mod error;
+pub mod exercise;
