@@ -94,7 +94,10 @@ fn include_outside_the_root_is_refused() {
 
 #[test]
 fn unclosed_class_names_where_it_opened() {
-    let repo = Repo::new(MANIFEST, b"# C\n\n---\n\n.exercise[\n- do it\n\n---\n\nnext\n");
+    let repo = Repo::new(
+        MANIFEST,
+        b"# C\n\n---\n\n.exercise[\n- do it\n\n---\n\nnext\n",
+    );
     let o = repo.build(&repo.path("public"));
     assert_fails_with(&o, "ch.md", 5, ".exercise[");
 }
@@ -123,7 +126,10 @@ fn unwritable_output_leaves_nothing_and_keeps_the_old_file() {
     let good = std::fs::read_to_string(out.join("deck.html")).unwrap();
     std::fs::write(repo.path("slides/ch.md"), b".broken[\n").unwrap();
     assert!(!repo.build(&out).status.success());
-    assert_eq!(std::fs::read_to_string(out.join("deck.html")).unwrap(), good);
+    assert_eq!(
+        std::fs::read_to_string(out.join("deck.html")).unwrap(),
+        good
+    );
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .filter_map(|e| e.ok())
