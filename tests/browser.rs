@@ -1,0 +1,318 @@
+//! End-to-end tests of the deck runtime in headless Chromium.
+//! Skipped (with a message) when Chromium is not installed, unless
+//! LABDECK_REQUIRE_BROWSER=1.
+
+mod support;
+
+use fantoccini::key::Key;
+use support::browser::{self, Browser, ONE_AT_A_TIME};
+use support::fixture;
+
+const BIG: usize = 2600;
+
+struct Deck {
+    _dir: tempfile::TempDir,
+    url: String,
+}
+
+fn fixture_deck(n: usize) -> Deck {
+    let dir = tempfile::tempdir().unwrap();
+    let page = fixture::render(dir.path(), n);
+    Deck {
+        url: browser::file_url(&page),
+        _dir: dir,
+    }
+}
+
+async fn assert_no_console_errors(b: &Browser) {
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+#[tokio::test]
+async fn keys_move_the_visible_slide_and_the_url_follows() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("keys_move_the_visible_slide").await else {
+        return;
+    };
+    let deck = fixture_deck(BIG);
+    b.open(&deck.url).await;
+    assert_eq!(b.visible().await, 0);
+    for (key, expect) in [
+        (Key::Right.to_string(), 1),
+        (" ".to_string(), 2),
+        (Key::PageDown.to_string(), 3),
+        (Key::Down.to_string(), 4),
+        ("j".to_string(), 5),
+        (Key::Left.to_string(), 4),
+        (Key::Up.to_string(), 3),
+        (Key::PageUp.to_string(), 2),
+        ("k".to_string(), 1),
+        (Key::End.to_string(), BIG as i64 - 1),
+        (Key::Right.to_string(), BIG as i64 - 1), // stays on the last slide
+        (Key::Home.to_string(), 0),
+        (Key::Left.to_string(), 0),
+    ] {
+        b.key(&key).await;
+        assert_eq!(b.visible().await, expect, "after key {key:?}");
+        assert_eq!(b.hash().await, format!("#{}", expect + 1));
+    }
+    // a number then Enter
+    b.key("1234").await;
+    b.key(&Key::Enter.to_string()).await;
+    assert_eq!(b.visible().await, 1233);
+    assert_eq!(b.hash().await, "#1234");
+    // the slide shown is scaled to the 1280x720 window (16:9: fills it)
+    let fit = b
+        .eval("const r = document.querySelector('.remark-visible .remark-slide-scaler').getBoundingClientRect();
+               const want = Math.min(innerWidth, innerHeight * 1210 / 681);
+               return [r.width, want, r.height / r.width];")
+        .await;
+    let fit: Vec<f64> = serde_json::from_value(fit).unwrap();
+    assert!(
+        (fit[0] - fit[1]).abs() < 2.0,
+        "scaled slide fills the window: {fit:?}"
+    );
+    assert!((fit[2] - 681.0 / 1210.0).abs() < 0.01, "16:9 kept: {fit:?}");
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn hash_number_and_name_land_on_the_right_slide() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("hash_number_and_name").await else {
+        return;
+    };
+    let deck = fixture_deck(BIG);
+    // fresh loads
+    b.open(&format!("{}#100", deck.url)).await;
+    assert_eq!(b.visible().await, 99);
+    b.open(&format!("{}#deep-dive", deck.url)).await;
+    assert_eq!(b.visible().await, 1234);
+    let text = b
+        .eval("return document.querySelector('.remark-visible h2').textContent;")
+        .await;
+    assert_eq!(text, "Slide 1235 heading");
+    // hash changes within the page (links to #name)
+    b.eval("location.hash = '#toc'; return 0;").await;
+    b.wait_for("labdeck.current() === 41", "#toc").await;
+    assert_eq!(b.visible().await, 41);
+    b.eval("location.hash = '#2600'; return 0;").await;
+    b.wait_for("labdeck.current() === 2599", "#2600").await;
+    assert_eq!(b.visible().await, 2599);
+    // moving from a #name keeps the URL on #N
+    b.key(&Key::Left.to_string()).await;
+    assert_eq!(b.hash().await, "#2599");
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn presenter_mode_shows_notes_next_slide_and_timer() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("presenter_mode").await else {
+        return;
+    };
+    let deck = fixture_deck(60);
+    b.open(&format!("{}#5", deck.url)).await;
+    b.key("p").await;
+    let mode = b
+        .eval("return document.body.classList.contains('remark-presenter-mode');")
+        .await;
+    assert_eq!(mode, true);
+    let notes = b
+        .eval("return document.querySelector('.remark-notes').textContent;")
+        .await;
+    assert_eq!(notes, "Notes for slide 5");
+    let next = b
+        .eval("return document.querySelector('.remark-preview-area h2').textContent;")
+        .await;
+    assert_eq!(next, "Slide 6 heading");
+    let shown = b
+        .eval("const r = document.querySelector('.remark-notes-area').getBoundingClientRect(); return r.width > 100 && r.height > 100;")
+        .await;
+    assert_eq!(shown, true, "notes area is laid out");
+    b.key(&Key::Right.to_string()).await;
+    let notes = b
+        .eval("return document.querySelector('.remark-notes').textContent;")
+        .await;
+    assert_eq!(notes, "Notes for slide 6");
+    // slide 8 (index 7) has no notes
+    b.key(&Key::Right.to_string()).await;
+    b.key(&Key::Right.to_string()).await;
+    let notes = b
+        .eval("return document.querySelector('.remark-notes').textContent;")
+        .await;
+    assert_eq!(notes, "");
+    // timer runs and resets with t
+    b.wait_for(
+        "document.querySelector('.remark-toolbar-timer').textContent !== '0:00:00'",
+        "timer ticking",
+    )
+    .await;
+    b.key("t").await;
+    let timer = b
+        .eval("return document.querySelector('.remark-toolbar-timer').textContent;")
+        .await;
+    assert_eq!(timer, "0:00:00");
+    let clock = b
+        .eval("return document.querySelector('.labdeck-clock').textContent;")
+        .await;
+    assert!(clock.as_str().unwrap().contains(':'), "clock {clock}");
+    b.key("p").await;
+    let mode = b
+        .eval("return document.body.classList.contains('remark-presenter-mode');")
+        .await;
+    assert_eq!(mode, false);
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn clone_window_follows_the_presenter_and_back() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("clone_window").await else {
+        return;
+    };
+    let deck = fixture_deck(60);
+    b.open(&format!("{}#10", deck.url)).await;
+    let main = b.client.window().await.unwrap();
+    b.key("c").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let clone = loop {
+        let windows = b.client.windows().await.unwrap();
+        if let Some(w) = windows.into_iter().find(|w| *w != main) {
+            break w;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no clone window opened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    b.client.switch_to_window(clone.clone()).await.unwrap();
+    b.wait_for("window.labdeck && labdeck.isClone", "clone started")
+        .await;
+    assert_eq!(b.visible().await, 9);
+    // the presenter moves: the clone follows
+    b.client.switch_to_window(main.clone()).await.unwrap();
+    b.key(&Key::Right.to_string()).await;
+    b.key(&Key::Right.to_string()).await;
+    b.key("p").await;
+    b.client.switch_to_window(clone.clone()).await.unwrap();
+    b.wait_for("labdeck.current() === 11", "clone follows to slide 12")
+        .await;
+    assert_eq!(b.visible().await, 11);
+    let mode = b
+        .eval("return document.body.classList.contains('remark-presenter-mode');")
+        .await;
+    assert_eq!(mode, false, "the clone stays in audience view");
+    // the clone moves: the presenter follows
+    b.key(&Key::Home.to_string()).await;
+    b.client.switch_to_window(main.clone()).await.unwrap();
+    b.wait_for("labdeck.current() === 0", "presenter follows the clone")
+        .await;
+    let notes = b
+        .eval("return document.querySelector('.remark-notes').textContent;")
+        .await;
+    assert_eq!(notes, "Notes for slide 1");
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn help_blackout_and_goto_overlays() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("overlays").await else {
+        return;
+    };
+    let deck = fixture_deck(30);
+    b.open(&deck.url).await;
+    let has = |c: &str| format!("return document.body.classList.contains('{c}');");
+    b.key("h").await;
+    assert_eq!(b.eval(&has("remark-help-mode")).await, true);
+    let help = b
+        .eval("return document.querySelector('.remark-help').getBoundingClientRect().height > 0;")
+        .await;
+    assert_eq!(help, true);
+    b.key(&Key::Escape.to_string()).await;
+    assert_eq!(b.eval(&has("remark-help-mode")).await, false);
+    b.key("?").await;
+    assert_eq!(b.eval(&has("remark-help-mode")).await, true);
+    b.key("?").await;
+    assert_eq!(b.eval(&has("remark-help-mode")).await, false);
+    b.key("b").await;
+    assert_eq!(b.eval(&has("remark-blackout-mode")).await, true);
+    let black = b
+        .eval("return getComputedStyle(document.querySelector('.remark-backdrop')).display;")
+        .await;
+    assert_eq!(black, "block");
+    b.key("b").await;
+    assert_eq!(b.eval(&has("remark-blackout-mode")).await, false);
+    // typed digits are shown, Escape cancels them
+    b.key("12").await;
+    let typed = b
+        .eval("return document.querySelector('.labdeck-goto').textContent;")
+        .await;
+    assert_eq!(typed, "12");
+    b.key(&Key::Escape.to_string()).await;
+    b.key(&Key::Enter.to_string()).await;
+    assert_eq!(b.visible().await, 0);
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn big_deck_materialises_only_slides_near_the_visible_one() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("big_deck_lazy").await else {
+        return;
+    };
+    let deck = fixture_deck(BIG);
+    b.open(&format!("{}#500", deck.url)).await;
+    let live =
+        "return document.querySelectorAll('.remark-slide-content:not(:has(> template))').length;";
+    let count = b.eval(live).await.as_i64().unwrap();
+    assert!(
+        (1..=4).contains(&count),
+        "{count} slides materialised at start"
+    );
+    // walk forward 40 slides: old content is dropped again
+    for _ in 0..40 {
+        b.key(&Key::Right.to_string()).await;
+    }
+    assert_eq!(b.visible().await, 539);
+    let count = b.eval(live).await.as_i64().unwrap();
+    assert!(
+        count <= 2 * 12 + 4,
+        "{count} slides materialised after walking"
+    );
+    // images: only slides that were near the visible one have <img> elements in the
+    // document (template content does not load); those that exist did load.
+    let images = b
+        .eval("return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0]);")
+        .await;
+    let images: Vec<(String, bool)> = serde_json::from_value(images).unwrap();
+    assert!(!images.is_empty(), "pictures near the visible slides load");
+    assert!(
+        images.len() < 30,
+        "{} images in the document: {images:?}",
+        images.len()
+    );
+    for (src, loaded) in &images {
+        let n: usize = src
+            .trim_start_matches("images/pic-")
+            .trim_end_matches(".svg")
+            .parse()
+            .unwrap();
+        assert!((527..=542).contains(&n), "image of far slide {n} present");
+        assert!(*loaded, "{src} did not load");
+    }
+    // the visible background image is applied
+    b.eval("labdeck.go(525); return 0;").await;
+    let bg = b.eval("return getComputedStyle(document.querySelector('.remark-visible .remark-slide-content')).backgroundImage;").await;
+    assert!(bg.as_str().unwrap().contains("images/bg-525.svg"), "{bg}");
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
