@@ -13,4 +13,5 @@
 
 pub mod error;
 pub mod exercise;
+pub mod pdf;
 pub mod templates;

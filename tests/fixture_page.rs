@@ -92,3 +92,13 @@ fn large_deck_renders_quickly_enough_to_serve() {
     // generous: catches accidental quadratic behaviour, not a benchmark
     assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
 }
+
+/// Writes a fixture deck for manual inspection: LABDECK_FIXTURE_OUT=dir N=slides.
+#[test]
+#[ignore]
+fn write_fixture_for_inspection() {
+    let out = std::env::var("LABDECK_FIXTURE_OUT").unwrap();
+    let n = std::env::var("N").map(|n| n.parse().unwrap()).unwrap_or(60);
+    std::fs::create_dir_all(&out).unwrap();
+    fixture::render(std::path::Path::new(&out), n);
+}
