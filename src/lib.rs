@@ -14,4 +14,5 @@
 pub mod error;
 pub mod exercise;
 pub mod pdf;
+pub mod serve;
 pub mod templates;

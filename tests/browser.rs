@@ -367,3 +367,43 @@ fn print_gives_one_16_9_page_per_slide_with_steps_collapsed() {
     names.sort();
     assert_eq!(names, ["deck.html", "deck.pdf", "images"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_reloads_the_page_on_the_same_slide_after_an_edit() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("serve_reload").await else {
+        return;
+    };
+    let s = support::served::serve_small_deck().await;
+    b.open(&format!("{}#s5", s.server.url())).await;
+    assert_eq!(b.visible().await, 4);
+    b.key(&Key::Right.to_string()).await;
+    assert_eq!(b.hash().await, "#6");
+    // wait until the page listens for changes, and mark this page instance
+    b.wait_for("window.labdeckTestMarker = 1", "page ready")
+        .await;
+    b.eval("return new Promise(r => { const es = new EventSource('/_labdeck/events'); es.onopen = () => { es.close(); r(0); }; });")
+        .await;
+    support::served::write(&s.chapter(), &support::served::chapter_text("edited"));
+    b.wait_for(
+        "window.labdeckTestMarker === undefined && window.labdeck && document.querySelector('.remark-visible h1')",
+        "page reloaded",
+    )
+    .await;
+    assert_eq!(b.visible().await, 5, "same slide after reload");
+    let h1 = b
+        .eval("return document.querySelector('.remark-visible h1').textContent;")
+        .await;
+    assert_eq!(h1, "Slide 6 edited");
+    // a broken edit: the page stays, the error shows in it
+    support::served::write(&s.manifest(), "content:\n- gone.md\n");
+    b.wait_for("document.querySelector('.labdeck-error')", "error overlay")
+        .await;
+    let msg = b
+        .eval("return document.querySelector('.labdeck-error').textContent;")
+        .await;
+    assert!(msg.as_str().unwrap().contains("gone.md"), "{msg}");
+    assert_eq!(b.visible().await, 5);
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
