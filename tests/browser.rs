@@ -5,6 +5,7 @@
 mod support;
 
 use fantoccini::key::Key;
+use serde_json::json;
 use support::browser::{self, Browser, ONE_AT_A_TIME};
 use support::fixture;
 
@@ -404,6 +405,103 @@ async fn serve_reloads_the_page_on_the_same_slide_after_an_edit() {
         .await;
     assert!(msg.as_str().unwrap().contains("gone.md"), "{msg}");
     assert_eq!(b.visible().await, 5);
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
+
+/// Benchmark (run by scripts/bench-browser.sh): time to first visible slide
+/// and JS heap of a big deck page in headless Chromium. The page is
+/// LABDECK_BENCH_PAGE, or the 2,600-slide fixture.
+#[tokio::test]
+#[ignore]
+async fn bench_first_slide_and_heap() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start_with("bench", &["--js-flags=--expose-gc"]).await else {
+        return;
+    };
+    let fixture;
+    let url = match std::env::var("LABDECK_BENCH_PAGE") {
+        Ok(p) => browser::file_url(&std::fs::canonicalize(p).unwrap()),
+        Err(_) => {
+            fixture = fixture_deck(BIG);
+            fixture.url.clone()
+        }
+    };
+    let runs: usize = std::env::var("LABDECK_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5);
+    let measure = "
+        const nav = performance.getEntriesByType('navigation')[0];
+        const first = performance.getEntriesByName('labdeck-first-slide')[0].startTime;
+        const paint = performance.getEntriesByType('paint');
+        const fcp = (paint.find(e => e.name === 'first-contentful-paint') || paint[0]).startTime;
+        if (window.gc) gc();
+        return { first, fcp, load: nav.loadEventEnd, parsed: nav.domInteractive,
+                 heap: performance.memory.usedJSHeapSize, slides: labdeck.count(),
+                 nodes: document.getElementsByTagName('*').length,
+                 bytes: nav.decodedBodySize };";
+    let mut results = Vec::new();
+    for run in 0..=runs {
+        // about:blank between runs so each load is a fresh navigation
+        b.client.goto("about:blank").await.unwrap();
+        b.open(&format!("{url}#1")).await;
+        b.wait_for(
+            "performance.getEntriesByType('paint').length > 0",
+            "first paint",
+        )
+        .await;
+        let m = b.eval(measure).await;
+        if run > 0 {
+            // run 0 warms the file cache
+            results.push(m);
+        }
+    }
+    let median = |key: &str| {
+        let mut v: Vec<f64> = results.iter().map(|m| m[key].as_f64().unwrap()).collect();
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    // walk 300 slides, as a presenter would, then measure the heap again
+    for _ in 0..300 {
+        b.key(&Key::Right.to_string()).await;
+    }
+    let heap_after = b
+        .eval("if (window.gc) gc(); return performance.memory.usedJSHeapSize;")
+        .await;
+    // Blink's own counts (template content is not in the JS heap, but is in these)
+    b.cdp("Performance.enable", json!({})).await;
+    let metrics = b.cdp("Performance.getMetrics", json!({})).await;
+    let metric = |name: &str| {
+        metrics["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .map(|m| m["value"].as_f64().unwrap())
+            .unwrap_or(-1.0)
+    };
+    println!(
+        "BENCH devtools: JSHeapUsedSize_mb={:.1} JSHeapTotalSize_mb={:.1} Nodes={} LayoutCount={} RecalcStyleCount={}",
+        metric("JSHeapUsedSize") / 1048576.0,
+        metric("JSHeapTotalSize") / 1048576.0,
+        metric("Nodes"),
+        metric("LayoutCount"),
+        metric("RecalcStyleCount")
+    );
+    let r = &results[0];
+    println!(
+        "BENCH page={url}\nBENCH slides={} html_bytes={} dom_elements={}\nBENCH median of {runs}: first_slide_ms={:.0} first_contentful_paint_ms={:.0} dom_interactive_ms={:.0} load_ms={:.0}\nBENCH js_heap_mb={:.1} js_heap_after_300_slides_mb={:.1}",
+        r["slides"],
+        r["bytes"],
+        r["nodes"],
+        median("first"),
+        median("fcp"),
+        median("parsed"),
+        median("load"),
+        median("heap") / 1048576.0,
+        heap_after.as_f64().unwrap() / 1048576.0,
+    );
     assert_no_console_errors(&b).await;
     b.close().await;
 }

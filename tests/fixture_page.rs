@@ -102,3 +102,14 @@ fn write_fixture_for_inspection() {
     std::fs::create_dir_all(&out).unwrap();
     fixture::render(std::path::Path::new(&out), n);
 }
+
+/// Writes the stub build of a manifest for inspection: LABDECK_STUB_MANIFEST, LABDECK_FIXTURE_OUT=file.
+#[test]
+#[ignore]
+fn write_stub_build_for_inspection() {
+    let manifest = std::env::var("LABDECK_STUB_MANIFEST").unwrap();
+    let out = std::env::var("LABDECK_FIXTURE_OUT").unwrap();
+    let built =
+        labdeck::serve::stub::build_deck(std::path::Path::new(&manifest), None, &[]).unwrap();
+    std::fs::write(out, built.html).unwrap();
+}

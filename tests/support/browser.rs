@@ -70,6 +70,11 @@ pub struct Browser {
 
 /// Start chromedriver + Chromium, or None (test skipped) when absent.
 pub async fn start(test: &str) -> Option<Browser> {
+    start_with(test, &[]).await
+}
+
+/// As [`start`], with extra Chromium flags.
+pub async fn start_with(test: &str, extra: &[&str]) -> Option<Browser> {
     let (Some(chromium), Some(driver)) = (chromium(), chromedriver()) else {
         if std::env::var("LABDECK_REQUIRE_BROWSER").as_deref() == Ok("1") {
             panic!(
@@ -95,7 +100,10 @@ pub async fn start(test: &str) -> Option<Browser> {
     let profile = tempfile::tempdir().unwrap();
     let caps = json!({
         "browserName": "chrome",
-        "goog:chromeOptions": { "binary": chromium, "args": chromium_flags(profile.path()) },
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": chromium_flags(profile.path()).into_iter().chain(extra.iter().map(|s| s.to_string())).collect::<Vec<_>>(),
+        },
         "goog:loggingPrefs": { "browser": "ALL" },
     });
     let serde_json::Value::Object(caps) = caps else {
@@ -140,7 +148,37 @@ impl WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
+/// A Chrome DevTools Protocol command through chromedriver.
+#[derive(Debug)]
+struct Cdp(String, Value);
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "cmd": self.0, "params": self.1 }).to_string()),
+        )
+    }
+}
+
 impl Browser {
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.client
+            .issue_cmd(Cdp(cmd.to_string(), params))
+            .await
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+    }
+
     pub async fn open(&self, url: &str) {
         self.client.goto(url).await.unwrap();
         self.wait_for("window.labdeck !== undefined", "runtime started")
