@@ -1,16 +1,7 @@
-//! The labdeck command line: one file per subcommand in src/cli/.
+//! The `labdeck` command line: a thin layer over the library.
 
 mod cli;
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let args = cli::Cli::parse();
-    match cli::run(args) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("labdeck: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    cli::main()
 }

@@ -103,13 +103,16 @@ fn write_fixture_for_inspection() {
     fixture::render(std::path::Path::new(&out), n);
 }
 
-/// Writes the stub build of a manifest for inspection: LABDECK_STUB_MANIFEST, LABDECK_FIXTURE_OUT=file.
 #[test]
-#[ignore]
-fn write_stub_build_for_inspection() {
-    let manifest = std::env::var("LABDECK_STUB_MANIFEST").unwrap();
-    let out = std::env::var("LABDECK_FIXTURE_OUT").unwrap();
-    let built =
-        labdeck::serve::stub::build_deck(std::path::Path::new(&manifest), None, &[]).unwrap();
-    std::fs::write(out, built.html).unwrap();
+fn builtin_css_and_js_render_verbatim() {
+    // They go through tera as includes: a stray `{{`, `{%` or `{#` in them
+    // would be taken as template syntax and corrupt every page.
+    let tera = fixture::templates();
+    for (name, text) in labdeck::render::page::BUILTIN_TEMPLATES
+        .iter()
+        .filter(|(n, _)| *n != "deck.html")
+    {
+        let out = tera.render(name, &tera::Context::new()).unwrap();
+        assert_eq!(&out, text, "{name} must not contain tera syntax");
+    }
 }

@@ -69,9 +69,7 @@ async fn a_failed_first_build_serves_an_error_page() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("deck.yml");
     std::fs::write(&manifest, "content:\n- nope.md\n").unwrap();
-    let m = manifest.clone();
-    let builder: labdeck::serve::Builder =
-        std::sync::Arc::new(move || labdeck::serve::stub::build_deck(&m, None, &[]));
+    let builder = served::compiler(&manifest);
     let opts = labdeck::serve::Options {
         manifest,
         port: 0,
@@ -94,9 +92,7 @@ async fn a_busy_port_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = dir.path().join("deck.yml");
     std::fs::write(&manifest, "content: []\n").unwrap();
-    let m = manifest.clone();
-    let builder: labdeck::serve::Builder =
-        std::sync::Arc::new(move || labdeck::serve::stub::build_deck(&m, None, &[]));
+    let builder = served::compiler(&manifest);
     let opts = labdeck::serve::Options {
         manifest,
         port,

@@ -1,49 +1,46 @@
-//! Subcommands. Each file parses its own arguments and calls the library.
+//! Command-line parsing (clap derive) and one module per subcommand.
 
-pub mod pdf;
-pub mod serve;
-
-use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-#[derive(Parser)]
-#[command(name = "labdeck", version, about)]
+mod build;
+mod pdf;
+mod serve;
+
+/// Compile remark-style Markdown training decks to offline HTML, and check
+/// that their Kubernetes exercises work.
+#[derive(Debug, Parser)]
+#[command(name = "labdeck", version, about, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Subcommand)]
+#[derive(Debug, Subcommand)]
 enum Command {
-    /// Build a deck, serve it on 127.0.0.1 and reload browsers when it changes.
-    Serve(serve::Args),
-    /// Build a deck and print it to PDF with headless Chromium.
-    Pdf(pdf::Args),
+    /// Build decks (YAML manifests) into self-contained HTML files.
+    Build(build::BuildArgs),
+    /// Build a deck, serve it on 127.0.0.1, and reload browsers (on the same
+    /// slide) when its files change.
+    Serve(serve::ServeArgs),
+    /// Build a deck and print it to PDF with headless Chromium: one 16:9 page
+    /// per slide, `--` steps collapsed.
+    Pdf(pdf::PdfArgs),
 }
 
-pub fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build(args) => build::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Pdf(args) => pdf::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
     }
-}
-
-/// Options that change how a deck page is built (shared by build-like commands).
-#[derive(clap::Args, Clone, Debug)]
-pub struct BuildArgs {
-    /// Folder whose files replace the built-in templates of the same name.
-    #[arg(long, value_name = "DIR")]
-    pub templates: Option<PathBuf>,
-    /// Extra stylesheet to inline after the theme (repeatable).
-    #[arg(long, value_name = "FILE")]
-    pub css: Vec<PathBuf>,
-}
-
-/// Build one deck page. The one place that names the deck compiler.
-pub fn build(
-    manifest: &Path,
-    opts: &BuildArgs,
-) -> Result<labdeck::serve::Built, labdeck::error::Error> {
-    labdeck::serve::stub::build_deck(manifest, opts.templates.as_deref(), &opts.css)
 }

@@ -2,14 +2,16 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::Args;
 
-use super::BuildArgs;
+use super::serve::{DeckArgs, deck_builder};
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// Deck manifest (.yml) or a single chapter (.md).
+#[derive(Debug, Args)]
+pub struct PdfArgs {
+    /// Deck manifest (YAML) or a single chapter (Markdown).
     manifest: PathBuf,
     /// Where to write the PDF (default: the manifest with a .pdf extension).
     #[arg(long, value_name = "FILE")]
@@ -18,11 +20,11 @@ pub struct Args {
     #[arg(long)]
     notes: bool,
     #[command(flatten)]
-    build: BuildArgs,
+    deck: DeckArgs,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    let built = super::build(&args.manifest, &args.build)?;
+pub fn run(args: PdfArgs) -> anyhow::Result<ExitCode> {
+    let built = deck_builder(&args.manifest, &args.deck)?()?;
     // The page goes beside the manifest so its relative image paths resolve.
     let dir = args
         .manifest
@@ -43,5 +45,5 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .unwrap_or_else(|| args.manifest.with_extension("pdf"));
     labdeck::pdf::print(page.path(), &out, args.notes)?;
     println!("labdeck: wrote {}", out.display());
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,15 +1,18 @@
 //! `labdeck serve MANIFEST [--port N] [--open]`
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
+use clap::Args;
 
-use super::BuildArgs;
+use labdeck::build::BuildOptions;
+use labdeck::deck::LoadOptions;
+use labdeck::error::Error;
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// Deck manifest (.yml) or a single chapter (.md).
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Deck manifest (YAML) or a single chapter (Markdown).
     manifest: PathBuf,
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 8000)]
@@ -18,25 +21,56 @@ pub struct Args {
     #[arg(long)]
     open: bool,
     #[command(flatten)]
-    build: BuildArgs,
+    deck: DeckArgs,
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+/// How to build the page (shared with `pdf`).
+#[derive(Debug, Args, Clone)]
+pub struct DeckArgs {
+    /// Repository root for @@INCLUDE/@@LINK (default: the parent of the
+    /// manifest's folder).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Folder of templates replacing the built-in ones (deck.html, theme.css,
+    /// print.css, runtime.js).
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Extra stylesheet to inline after the theme (repeatable).
+    #[arg(long)]
+    css: Vec<PathBuf>,
+}
+
+impl DeckArgs {
+    fn options(&self) -> BuildOptions {
+        BuildOptions {
+            out_dir: PathBuf::new(),
+            load: LoadOptions {
+                root: self.root.clone(),
+            },
+            templates: self.templates.clone(),
+            css: self.css.clone(),
+        }
+    }
+}
+
+/// The deck's page and the files it was made from, with the deck compiler.
+pub fn deck_builder(manifest: &Path, args: &DeckArgs) -> Result<labdeck::serve::Builder, Error> {
+    labdeck::serve::deck_builder(manifest.to_path_buf(), args.options())
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     if !args.manifest.is_file() {
         anyhow::bail!("{}: no such file", args.manifest.display());
     }
+    let build = deck_builder(&args.manifest, &args.deck)?;
+    let opts = labdeck::serve::Options {
+        manifest: args.manifest.clone(),
+        port: args.port,
+        watch_dirs: args.deck.templates.iter().cloned().collect(),
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let manifest = args.manifest.clone();
-        let build_args = args.build.clone();
-        let builder: labdeck::serve::Builder =
-            Arc::new(move || super::build(&manifest, &build_args));
-        let opts = labdeck::serve::Options {
-            manifest: args.manifest.clone(),
-            port: args.port,
-            watch_dirs: args.build.templates.iter().cloned().collect(),
-        };
-        let server = labdeck::serve::start(opts, builder)
+        let server = labdeck::serve::start(opts, build)
             .await
             .with_context(|| format!("serving {}", args.manifest.display()))?;
         let url = server.url();
@@ -50,7 +84,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         tokio::signal::ctrl_c()
             .await
             .context("waiting for Ctrl-C")?;
-        Ok(())
+        Ok(ExitCode::SUCCESS)
     })
 }
 

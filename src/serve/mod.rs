@@ -7,7 +7,6 @@
 //! up and shows the error in the page and on the terminal.
 
 mod livereload;
-pub mod stub;
 mod watch;
 
 use std::collections::BTreeSet;
@@ -34,6 +33,36 @@ pub struct Built {
 
 /// Builds the deck; called again after each relevant change.
 pub type Builder = Arc<dyn Fn() -> Result<Built, Error> + Send + Sync>;
+
+/// The deck page of `manifest` and the files it was made from.
+pub fn render(
+    builder: &crate::build::Builder,
+    manifest: &Path,
+    opts: &crate::build::BuildOptions,
+) -> Result<Built, Error> {
+    let (deck, page) = builder.render(manifest)?;
+    let mut inputs = vec![manifest.to_path_buf()];
+    inputs.extend(deck.chapters.iter().map(|c| c.path.clone()));
+    inputs.extend(deck.manifest.css.iter().map(|c| deck.manifest.dir.join(c)));
+    inputs.extend(opts.css.iter().cloned());
+    Ok(Built {
+        html: page.html,
+        inputs,
+    })
+}
+
+/// A [`Builder`] for `manifest` with the deck compiler. Templates are read
+/// once, unless they come from a folder (which may be being edited).
+pub fn deck_builder(manifest: PathBuf, opts: crate::build::BuildOptions) -> Result<Builder, Error> {
+    let reused = match opts.templates {
+        Some(_) => None,
+        None => Some(crate::build::Builder::new(opts.clone())?),
+    };
+    Ok(Arc::new(move || match &reused {
+        Some(b) => render(b, &manifest, &opts),
+        None => render(&crate::build::Builder::new(opts.clone())?, &manifest, &opts),
+    }))
+}
 
 pub struct Options {
     /// The manifest (or chapter) being served; its folder is the site root,
@@ -170,7 +199,11 @@ fn on_change(
 ) -> Option<BTreeSet<PathBuf>> {
     let rebuild = {
         let page = lock_page(shared);
-        changes.paths.iter().any(|p| page.inputs.contains(p)) || changes.in_watch_dirs
+        // After a failed build any change may be the fix (e.g. creating the
+        // chapter the manifest names), so anything rebuilds then.
+        page.error.is_some()
+            || changes.in_watch_dirs
+            || changes.paths.iter().any(|p| page.inputs.contains(p))
     };
     if rebuild {
         let started = std::time::Instant::now();

@@ -88,6 +88,20 @@ pub fn context(n: usize) -> Value {
     })
 }
 
+/// The built-in templates loaded as the renderer loads them (autoescape off).
+pub fn templates() -> tera::Tera {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![]);
+    tera.add_raw_templates(labdeck::render::page::BUILTIN_TEMPLATES.iter().copied())
+        .unwrap();
+    tera
+}
+
+pub fn render_page(ctx: &Value) -> String {
+    let ctx = tera::Context::from_value(ctx.clone()).unwrap();
+    templates().render("deck.html", &ctx).unwrap()
+}
+
 /// A tiny SVG picture with the slide number drawn in it.
 fn svg(label: &str, colour: &str) -> String {
     format!(
@@ -97,9 +111,7 @@ fn svg(label: &str, colour: &str) -> String {
 
 /// Render an `n`-slide fixture deck into `dir` (deck.html plus its images).
 pub fn render(dir: &Path, n: usize) -> PathBuf {
-    let tera = labdeck::templates::load(None).unwrap();
-    let ctx = tera::Context::from_value(context(n)).unwrap();
-    let html = tera.render(labdeck::templates::PAGE, &ctx).unwrap();
+    let html = render_page(&context(n));
     let images = dir.join("images");
     std::fs::create_dir_all(&images).unwrap();
     for i in 0..n {

@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -33,6 +32,11 @@ pub fn chapter_text(marker: &str) -> String {
     s
 }
 
+/// The deck compiler as `serve` uses it.
+pub fn compiler(manifest: &Path) -> labdeck::serve::Builder {
+    labdeck::serve::deck_builder(manifest.to_path_buf(), Default::default()).unwrap()
+}
+
 pub async fn serve_small_deck() -> Served {
     let dir = tempfile::tempdir().unwrap();
     write(&dir.path().join("chapter.md"), &chapter_text("v1"));
@@ -46,9 +50,7 @@ pub async fn serve_small_deck() -> Served {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\"/>",
     );
     let manifest = dir.path().join("deck.yml");
-    let m = manifest.clone();
-    let builder: labdeck::serve::Builder =
-        Arc::new(move || labdeck::serve::stub::build_deck(&m, None, &[]));
+    let builder = compiler(&manifest);
     let opts = labdeck::serve::Options {
         manifest,
         port: 0,
