@@ -106,3 +106,59 @@ async fn a_busy_port_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn the_serve_command_of_a_missing_manifest_fails_cleanly() {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args(["serve", "/nonexistent/deck.yml", "--port", "0"])
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("/nonexistent/deck.yml"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_serve_command_serves_until_stopped() {
+    use std::io::BufRead;
+    let s = served::serve_small_deck().await; // a deck on disk (its own server is not used)
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .arg("serve")
+        .arg(s.manifest())
+        .args(["--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = KillOnDrop(child);
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        line
+    });
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), line)
+        .await
+        .expect("serve printed its address")
+        .unwrap();
+    let addr: std::net::SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .parse()
+        .unwrap();
+    let (status, page) = served::get(addr, "/").await;
+    drop(child);
+    assert_eq!(status, 200);
+    assert!(page.contains("Slide 3 v1"));
+}
