@@ -477,6 +477,21 @@ async fn bench_first_slide_and_heap() {
         v.sort_by(|a, b| a.partial_cmp(b).unwrap());
         v[v.len() / 2]
     };
+    // cost of one slide change, layout included
+    let step_ms = b
+        .eval(
+            "const area = document.querySelector('.remark-slides-area');
+             const t = performance.now();
+             for (let i = 0; i < 200; i++) { labdeck.go(labdeck.current() + 1); area.querySelector('.remark-visible').getBoundingClientRect(); }
+             const ms = (performance.now() - t) / 200;
+             labdeck.go(0);
+             return ms;",
+        )
+        .await;
+    println!(
+        "BENCH slide_change_ms={:.2} (mean of 200, with layout)",
+        step_ms.as_f64().unwrap()
+    );
     // walk 300 slides, as a presenter would, then measure the heap again
     for _ in 0..300 {
         b.key(&Key::Right.to_string()).await;
