@@ -34,6 +34,7 @@
   var isClone = window.name.indexOf('labdeck-clone') === 0;
   var clones = [];        // windows opened with `c`
   var channel = null;
+  var printing = false;   // while true, content is never dropped
 
   slides.forEach(function (c, i) {
     var n = c.getAttribute('data-name');
@@ -77,6 +78,7 @@
     for (var k = i - KEEP_BEHIND; k <= i + KEEP_AHEAD; k++) {
       if (k >= 0 && k < slides.length) materialise(k);
     }
+    if (printing) return;  // printing needs every slide's content
     live = live.filter(function (k) {
       if (Math.abs(k - i) > DROP_DISTANCE) { drop(k); return false; }
       return true;
@@ -315,12 +317,12 @@
 
   /* ---------- printing ---------- */
 
-  var printed = false;
+  var notesAdded = false;
   function prepareForPrint() {
-    if (printed) return;
-    printed = true;
+    printing = true;
     materialiseAll();
-    if (/[?&]notes\b/.test(location.search)) {
+    if (!notesAdded && /[?&]notes\b/.test(location.search)) {
+      notesAdded = true;
       body.classList.add('labdeck-print-notes');
       slides.forEach(function (c, i) {
         if (c.classList.contains('labdeck-step')) return;
@@ -333,9 +335,11 @@
       });
     }
   }
+  var printOnly = /[?&]print\b/.test(location.search);
   window.addEventListener('beforeprint', prepareForPrint);
+  window.addEventListener('afterprint', function () { printing = printOnly; });
   // `labdeck pdf` opens the page with ?print: everything must be in place before load.
-  if (/[?&]print\b/.test(location.search)) prepareForPrint();
+  if (printOnly) prepareForPrint();
 
   /* ---------- start ---------- */
 

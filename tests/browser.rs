@@ -782,3 +782,33 @@ async fn screenshots() {
     );
     b.close().await;
 }
+
+#[tokio::test]
+async fn printing_puts_every_slide_in_place() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("print_materialises").await else {
+        return;
+    };
+    let deck = fixture_deck(300);
+    let deferred = "return document.querySelectorAll('.remark-slide-content > template').length;";
+    // `labdeck pdf` opens the page with ?print
+    b.open(&format!("{}?print#150", deck.url)).await;
+    assert_eq!(b.eval(deferred).await, 0, "all content in place for print");
+    let far = b.eval("return document.querySelectorAll('.remark-slides-area > .remark-slide-container')[3].querySelector('h2').textContent;").await;
+    assert_eq!(far, "Slide 4 heading");
+    // printing from the browser: beforeprint does the same, afterprint lets go again
+    b.client.goto("about:blank").await.unwrap();
+    b.open(&format!("{}#150", deck.url)).await;
+    assert!(b.eval(deferred).await.as_i64().unwrap() > 250);
+    b.eval("window.dispatchEvent(new Event('beforeprint')); return 0;")
+        .await;
+    assert_eq!(b.eval(deferred).await, 0);
+    b.eval("window.dispatchEvent(new Event('afterprint')); labdeck.go(10); return 0;")
+        .await;
+    assert!(
+        b.eval(deferred).await.as_i64().unwrap() > 250,
+        "content dropped again after printing"
+    );
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
