@@ -812,3 +812,46 @@ async fn printing_puts_every_slide_in_place() {
     assert_no_console_errors(&b).await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn touch_swipes_and_taps_move_slides_and_f_goes_full_screen() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("touch").await else {
+        return;
+    };
+    let deck = fixture_deck(30);
+    b.open(&format!("{}#10", deck.url)).await;
+    let gesture = |x0: i32, x1: i32| {
+        format!(
+            "const t0 = new Touch({{ identifier: 1, target: document.body, clientX: {x0}, clientY: 300 }});
+             const t1 = new Touch({{ identifier: 1, target: document.body, clientX: {x1}, clientY: 305 }});
+             document.body.dispatchEvent(new TouchEvent('touchstart', {{ touches: [t0], changedTouches: [t0], bubbles: true }}));
+             document.body.dispatchEvent(new TouchEvent('touchend', {{ touches: [], changedTouches: [t1], bubbles: true }}));
+             return labdeck.current();"
+        )
+    };
+    assert_eq!(b.eval(&gesture(900, 300)).await, 10, "swipe left: next");
+    assert_eq!(b.eval(&gesture(300, 900)).await, 9, "swipe right: previous");
+    assert_eq!(
+        b.eval(&gesture(1000, 1002)).await,
+        10,
+        "tap on the right half: next"
+    );
+    assert_eq!(
+        b.eval(&gesture(100, 101)).await,
+        9,
+        "tap on the left half: previous"
+    );
+    assert_eq!(b.visible().await, 9);
+    b.key("f").await;
+    b.wait_for(
+        "document.fullscreenElement === document.documentElement",
+        "full screen",
+    )
+    .await;
+    b.key("f").await;
+    b.wait_for("document.fullscreenElement === null", "full screen left")
+        .await;
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
