@@ -103,15 +103,15 @@ pub fn prepare(markdown: &str) -> String {
     out
 }
 
-struct Opening<'a> {
-    indent: usize,
+pub(crate) struct Opening<'a> {
+    pub indent: usize,
     /// The full run of fence characters.
-    run: &'a str,
-    info: &'a str,
+    pub run: &'a str,
+    pub info: &'a str,
 }
 
 /// ` *(`{3,}|~{3,})[ .]*(\S+)? *` alone on a line.
-fn fence_opening(line: &str) -> Option<Opening<'_>> {
+pub(crate) fn fence_opening(line: &str) -> Option<Opening<'_>> {
     let trimmed = line.trim_start_matches(' ');
     let indent = line.len() - trimmed.len();
     let c = trimmed.chars().next()?;
@@ -136,7 +136,11 @@ fn fence_opening(line: &str) -> Option<Opening<'_>> {
 
 /// The first later line holding only the fence (leading spaces allowed),
 /// trying the longest fence first as marked's regex does.
-fn closing_fence<'a>(lines: &[&str], open: usize, o: &Opening<'a>) -> Option<(usize, &'a str)> {
+pub(crate) fn closing_fence<'a>(
+    lines: &[&str],
+    open: usize,
+    o: &Opening<'a>,
+) -> Option<(usize, &'a str)> {
     for len in (3..=o.run.len()).rev() {
         let fence = &o.run[..len];
         // With a shorter fence, the extra fence characters became the info.
