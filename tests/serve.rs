@@ -162,3 +162,35 @@ async fn the_serve_command_serves_until_stopped() {
     assert_eq!(status, 200);
     assert!(page.contains("Slide 3 v1"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_a_template_from_templates_dir_rebuilds() {
+    let s = served::serve_small_deck().await; // a deck on disk
+    let templates = tempfile::tempdir().unwrap();
+    write(&templates.path().join("theme.css"), "/* theme v1 */");
+    let opts = labdeck::build::BuildOptions {
+        templates: Some(templates.path().to_path_buf()),
+        ..Default::default()
+    };
+    let builder = labdeck::serve::deck_builder(s.manifest(), opts).unwrap();
+    let server = labdeck::serve::start(
+        labdeck::serve::Options {
+            manifest: s.manifest(),
+            port: 0,
+            watch_dirs: vec![templates.path().to_path_buf()],
+        },
+        builder,
+    )
+    .await
+    .unwrap();
+    let (_, page) = served::get(server.addr, "/").await;
+    assert!(page.contains("/* theme v1 */"));
+    let mut events = served::events(server.addr).await;
+    write(&templates.path().join("theme.css"), "/* theme v2 */");
+    events.next("reload").await;
+    let (_, page) = served::get(server.addr, "/").await;
+    assert!(
+        page.contains("/* theme v2 */"),
+        "template change rebuilt the page"
+    );
+}
