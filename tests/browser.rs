@@ -855,3 +855,38 @@ async fn touch_swipes_and_taps_move_slides_and_f_goes_full_screen() {
     assert_no_console_errors(&b).await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn tiny_decks_do_not_break_the_runtime() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("tiny_decks").await else {
+        return;
+    };
+    for n in [0, 1] {
+        let deck = fixture_deck(n);
+        b.client.goto("about:blank").await.unwrap();
+        b.open(&format!("{}#5", deck.url)).await;
+        for key in [
+            Key::Right.to_string(),
+            Key::End.to_string(),
+            "p".into(),
+            "c".into(),
+            "h".into(),
+        ] {
+            b.key(&key).await;
+        }
+        let current = b.eval("return labdeck.current();").await;
+        assert_eq!(current, if n == 0 { -1 } else { 0 });
+        // close any clone window the `c` opened
+        let main = b.client.window().await.unwrap();
+        for w in b.client.windows().await.unwrap() {
+            if w != main {
+                b.client.switch_to_window(w).await.unwrap();
+                b.client.close_window().await.unwrap();
+            }
+        }
+        b.client.switch_to_window(main).await.unwrap();
+        assert_no_console_errors(&b).await;
+    }
+    b.close().await;
+}
