@@ -298,6 +298,19 @@
     }
   });
 
+  // Mouse wheel / trackpad, as remark: one slide per gesture (a trackpad
+  // sends a burst of events, hence the pause), not inside the scrolling notes.
+  var lastWheel = 0;
+  doc.addEventListener('wheel', function (e) {
+    if (e.ctrlKey || Math.abs(e.deltaY) < 4) return;
+    if (e.target.closest && e.target.closest('.remark-notes-area, .remark-help')) return;
+    var now = Date.now();
+    if (now - lastWheel > 400) {
+      if (e.deltaY > 0) next(); else prev();
+    }
+    lastWheel = now;
+  }, { passive: true });
+
   doc.addEventListener('click', function (e) {
     var a = e.target.closest && e.target.closest('[data-labdeck]');
     if (a) {

@@ -843,6 +843,10 @@ async fn touch_swipes_and_taps_move_slides_and_f_goes_full_screen() {
         "tap on the left half: previous"
     );
     assert_eq!(b.visible().await, 9);
+    // the mouse wheel: a burst of events moves one slide
+    let wheel = "for (let i = 0; i < 5; i++) document.body.dispatchEvent(new WheelEvent('wheel', { deltaY: 60, bubbles: true }));
+                 return labdeck.current();";
+    assert_eq!(b.eval(wheel).await, 10, "one slide per wheel gesture");
     b.key("f").await;
     b.wait_for(
         "document.fullscreenElement === document.documentElement",
