@@ -18,6 +18,8 @@ pub mod diagnostic;
 pub mod error;
 pub mod exercise;
 pub mod manifest;
+pub mod pdf;
 pub mod remark;
 pub mod render;
+pub mod serve;
 pub mod source;

@@ -5,6 +5,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod build;
+mod pdf;
+mod serve;
 
 /// Compile remark-style Markdown training decks to offline HTML, and check
 /// that their Kubernetes exercises work.
@@ -19,12 +21,20 @@ pub struct Cli {
 enum Command {
     /// Build decks (YAML manifests) into self-contained HTML files.
     Build(build::BuildArgs),
+    /// Build a deck, serve it on 127.0.0.1, and reload browsers (on the same
+    /// slide) when its files change.
+    Serve(serve::ServeArgs),
+    /// Build a deck and print it to PDF with headless Chromium: one 16:9 page
+    /// per slide, `--` steps collapsed.
+    Pdf(pdf::PdfArgs),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Build(args) => build::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Pdf(args) => pdf::run(args),
     };
     match result {
         Ok(code) => code,
