@@ -11,5 +11,6 @@
 //!                          └─► exercise ──► check   [labdeck check / grade / run / lint]
 //! ```
 
+pub mod check;
 pub mod error;
 pub mod exercise;
