@@ -12,5 +12,6 @@
 //! ```
 
 pub mod check;
+pub mod cluster;
 pub mod error;
 pub mod exercise;
