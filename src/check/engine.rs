@@ -429,25 +429,20 @@ async fn wait_for(
             // Every feed has finished: nothing more can change.
             futures::future::pending::<()>().await;
         };
-        let timed_out = last.is_some() && timeout.is_zero()
-            || tokio::time::timeout_at(deadline, any_change).await.is_err();
-        if timed_out {
-            return match last {
-                Some(outcomes) => {
-                    let message = fail_message(&outcomes, timeout);
-                    result(p, Verdict::Fail, message, ms(start), outcomes)
-                }
-                None => result(
-                    p,
-                    Verdict::Error,
-                    format!(
-                        "no answer from the cluster within the exercise's timeout ({})",
-                        humantime::format_duration(timeout)
-                    ),
-                    ms(start),
-                    vec![],
-                ),
-            };
+        let timed_out = match &last {
+            // Until every feed has listed once, wait for it whatever the
+            // timeout: each request has its own timeout, and a feed that
+            // fails says why (an `error`, not a `fail`).
+            None => {
+                any_change.await;
+                false
+            }
+            Some(_) if timeout.is_zero() => true,
+            Some(_) => tokio::time::timeout_at(deadline, any_change).await.is_err(),
+        };
+        if timed_out && let Some(outcomes) = last.take() {
+            let message = fail_message(&outcomes, timeout);
+            return result(p, Verdict::Fail, message, ms(start), outcomes);
         }
     }
 }

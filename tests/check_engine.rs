@@ -1,0 +1,337 @@
+//! The check engine through a real `kube::Client` against the loopback fake
+//! API server, on the seed's relabel exercise.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use labdeck::check::engine::{self, Options, Plan, Verdict};
+use labdeck::check::spec;
+use labdeck::cluster::{ConnectOptions, KubeSource};
+use labdeck::exercise::CheckSource;
+use support::apiserver::FakeApiServer;
+use support::fixtures::{deployment, label, orphan, pending, pod, replicaset};
+
+const RELABEL: &str = "id: labeldemo-relabel
+timeout: 60s
+expect:
+  - kind: pods
+    selector: isactive=no
+    count: 1
+    phase: Running
+    owner: none          # released by its ReplicaSet, still alive to debug
+  - kind: pods
+    selector: isactive=yes
+    count: 1
+    phase: Running
+    owner: ReplicaSet    # the replacement
+";
+
+fn plan(id: &str, yaml: &str) -> Plan {
+    let src = CheckSource {
+        yaml: yaml.to_string(),
+        file: "k8s/labels-debugging.md".into(),
+        line: 200,
+    };
+    Plan {
+        id: id.into(),
+        file: src.file.clone(),
+        line: 190,
+        title: "Altering a label".into(),
+        check: spec::parse(&src).expect("check parses"),
+    }
+}
+
+async fn source(fake: &FakeApiServer, token: &str) -> KubeSource {
+    let kc = kube::config::Kubeconfig::from_yaml(&fake.kubeconfig_yaml(token, "default")).unwrap();
+    let opts = ConnectOptions {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    KubeSource::from_kubeconfig(kc, &opts).await.unwrap()
+}
+
+/// The deployment before the relabel: one running pod owned by the ReplicaSet.
+fn before(fake: &FakeApiServer) {
+    fake.apply(deployment("labeldemo"));
+    fake.apply(replicaset("labeldemo-5b7c9d8f6d"));
+    fake.apply(pod("labeldemo-5b7c9d8f6d-p2rk9"));
+}
+
+fn assert_only_reads(fake: &FakeApiServer) {
+    let reqs = fake.requests();
+    assert!(!reqs.is_empty());
+    for r in &reqs {
+        assert!(r.starts_with("GET "), "a non-read request was sent: {r}");
+    }
+}
+
+#[tokio::test]
+async fn relabel_done_right_passes() {
+    let fake = FakeApiServer::start().await;
+    before(&fake);
+    fake.apply(orphan(label(
+        pod("labeldemo-5b7c9d8f6d-p2rk9"),
+        "isactive",
+        "no",
+    )));
+    fake.apply(pod("labeldemo-5b7c9d8f6d-lr62s"));
+    let src = source(&fake, "t").await;
+    let r = engine::run(
+        &src,
+        &[plan("relabel", RELABEL)],
+        &Options::default(),
+        &|_| {},
+    )
+    .await;
+    assert_eq!(r[0].verdict, Verdict::Pass, "{:#?}", r[0]);
+    assert_only_reads(&fake);
+}
+
+#[tokio::test]
+async fn relabel_not_done_fails_naming_the_selector() {
+    let fake = FakeApiServer::start().await;
+    before(&fake);
+    let src = source(&fake, "t").await;
+    let opts = Options {
+        timeout: Some(Duration::ZERO),
+        ..Default::default()
+    };
+    let r = engine::run(&src, &[plan("relabel", RELABEL)], &opts, &|_| {}).await;
+    assert_eq!(r[0].verdict, Verdict::Fail, "{:#?}", r[0]);
+    assert!(r[0].message.contains("isactive=no"), "{}", r[0].message);
+    assert!(!r[0].expectations[0].holds);
+    assert!(r[0].expectations[1].holds);
+}
+
+#[tokio::test]
+async fn relabel_with_kubectl_run_fails() {
+    // `kubectl run` makes a bare pod: relabelling it leaves no replacement.
+    let fake = FakeApiServer::start().await;
+    fake.apply(orphan(label(pod("labeldemo"), "isactive", "no")));
+    let src = source(&fake, "t").await;
+    let opts = Options {
+        timeout: Some(Duration::ZERO),
+        ..Default::default()
+    };
+    let r = engine::run(&src, &[plan("relabel", RELABEL)], &opts, &|_| {}).await;
+    assert_eq!(r[0].verdict, Verdict::Fail, "{:#?}", r[0]);
+    assert!(r[0].expectations[0].holds);
+    assert!(!r[0].expectations[1].holds);
+    assert!(r[0].message.contains("isactive=yes"), "{}", r[0].message);
+}
+
+#[tokio::test]
+async fn relabel_converging_passes_as_soon_as_running() {
+    let fake = Arc::new(FakeApiServer::start().await);
+    before(&fake);
+    fake.apply(orphan(label(
+        pod("labeldemo-5b7c9d8f6d-p2rk9"),
+        "isactive",
+        "no",
+    )));
+    fake.apply(pending(pod("labeldemo-5b7c9d8f6d-lr62s")));
+    let turn = Duration::from_millis(1500);
+    fake.apply_after(turn, pod("labeldemo-5b7c9d8f6d-lr62s"));
+    let src = source(&fake, "t").await;
+    let t0 = Instant::now();
+    let r = engine::run(
+        &src,
+        &[plan("relabel", RELABEL)],
+        &Options::default(),
+        &|_| {},
+    )
+    .await;
+    let took = t0.elapsed();
+    assert_eq!(r[0].verdict, Verdict::Pass, "{:#?}", r[0]);
+    assert!(took >= turn, "passed before the pod was Running ({took:?})");
+    assert!(
+        took < Duration::from_secs(10),
+        "took {took:?} of a 60s timeout"
+    );
+    // One shared list+watch per query, not a polling loop.
+    let lists = fake
+        .requests()
+        .iter()
+        .filter(|r| r.contains("/pods?") && !r.contains("watch="))
+        .count();
+    assert_eq!(lists, 2, "{:#?}", fake.requests());
+    assert_only_reads(&fake);
+}
+
+#[tokio::test]
+async fn timeout_reports_what_it_last_saw() {
+    let fake = FakeApiServer::start().await;
+    before(&fake);
+    fake.apply(orphan(label(
+        pending(pod("labeldemo-5b7c9d8f6d-p2rk9")),
+        "isactive",
+        "no",
+    )));
+    let src = source(&fake, "t").await;
+    let opts = Options {
+        timeout: Some(Duration::from_millis(300)),
+        ..Default::default()
+    };
+    let r = engine::run(&src, &[plan("relabel", RELABEL)], &opts, &|_| {}).await;
+    assert_eq!(r[0].verdict, Verdict::Fail);
+    let e = &r[0].expectations[0];
+    assert_eq!(e.objects.len(), 1);
+    assert_eq!(e.objects[0].name, "labeldemo-5b7c9d8f6d-p2rk9");
+    assert_eq!(e.objects[0].failed, vec!["phase Pending, want Running"]);
+}
+
+const PODS_EXIST: &str = "- kind: po\n  selector: app=labeldemo\n";
+
+fn opts_once() -> Options {
+    Options {
+        timeout: Some(Duration::ZERO),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn unreachable_server_is_an_error_for_every_exercise() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let yaml = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: dead\nclusters:\n- name: dead\n  cluster:\n    server: http://127.0.0.1:{port}\ncontexts:\n- name: dead\n  context:\n    cluster: dead\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n"
+    );
+    let kc = kube::config::Kubeconfig::from_yaml(&yaml).unwrap();
+    let src = KubeSource::from_kubeconfig(kc, &ConnectOptions::default())
+        .await
+        .unwrap();
+    let plans = [plan("relabel", RELABEL), plan("pods", PODS_EXIST)];
+    let t0 = Instant::now();
+    let r = engine::run(&src, &plans, &Options::default(), &|_| {}).await;
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    for x in &r {
+        assert_eq!(x.verdict, Verdict::Error, "{x:#?}");
+        assert!(x.message.contains("unreachable"), "{}", x.message);
+    }
+}
+
+#[tokio::test]
+async fn rejected_token_is_an_error() {
+    let fake = FakeApiServer::start().await;
+    fake.require_token("good");
+    before(&fake);
+    let src = source(&fake, "bad").await;
+    let r = engine::run(&src, &[plan("pods", PODS_EXIST)], &opts_once(), &|_| {}).await;
+    assert_eq!(r[0].verdict, Verdict::Error, "{:#?}", r[0]);
+    assert!(r[0].message.contains("401"), "{}", r[0].message);
+    // The right token works against the same server.
+    let src = source(&fake, "good").await;
+    let r = engine::run(&src, &[plan("pods", PODS_EXIST)], &opts_once(), &|_| {}).await;
+    assert_eq!(r[0].verdict, Verdict::Pass, "{:#?}", r[0]);
+}
+
+#[tokio::test]
+async fn forbidden_and_unknown_kind_are_errors_and_others_still_checked() {
+    let fake = FakeApiServer::start().await;
+    before(&fake);
+    fake.apply(support::fixtures::daemonset("rng"));
+    fake.forbid("deployments");
+    let src = source(&fake, "t").await;
+    let plans = [
+        plan("deploy", "- kind: deploy\n  name: labeldemo\n"),
+        plan("widgets", "- kind: widgets\n"),
+        plan("pods", PODS_EXIST),
+        plan(
+            "ds",
+            "- kind: daemonsets.apps\n  name: rng\n  ready: true\n",
+        ),
+        plan("gone", "- kind: ct\n  count: 0\n"),
+    ];
+    let r = engine::run(&src, &plans, &opts_once(), &|_| {}).await;
+    assert_eq!(r[0].verdict, Verdict::Error, "{:#?}", r[0]);
+    assert!(r[0].message.contains("forbidden"), "{}", r[0].message);
+    assert_eq!(r[1].verdict, Verdict::Error, "{:#?}", r[1]);
+    assert!(
+        r[1].message
+            .contains("doesn't have a resource type \"widgets\""),
+        "{}",
+        r[1].message
+    );
+    assert_eq!(r[2].verdict, Verdict::Pass, "{:#?}", r[2]);
+    assert_eq!(r[3].verdict, Verdict::Pass, "{:#?}", r[3]);
+    assert_eq!(
+        r[4].verdict,
+        Verdict::Pass,
+        "custom resource resolved: {:#?}",
+        r[4]
+    );
+    assert_only_reads(&fake);
+}
+
+#[tokio::test]
+async fn slow_server_is_an_error_not_a_hang() {
+    let fake = FakeApiServer::start().await;
+    fake.set_latency(Duration::from_secs(5));
+    let kc = kube::config::Kubeconfig::from_yaml(&fake.kubeconfig_yaml("t", "default")).unwrap();
+    let opts = ConnectOptions {
+        request_timeout: Duration::from_millis(300),
+        ..Default::default()
+    };
+    let src = KubeSource::from_kubeconfig(kc, &opts).await.unwrap();
+    let t0 = Instant::now();
+    let r = engine::run(
+        &src,
+        &[plan("pods", PODS_EXIST)],
+        &Options::default(),
+        &|_| {},
+    )
+    .await;
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    assert_eq!(r[0].verdict, Verdict::Error, "{:#?}", r[0]);
+}
+
+#[tokio::test]
+async fn expectations_share_one_list_and_watch() {
+    let fake = FakeApiServer::start().await;
+    before(&fake);
+    let src = source(&fake, "t").await;
+    let plans = [
+        plan(
+            "a",
+            "- kind: pods\n  selector: app=labeldemo\n  phase: Running\n",
+        ),
+        plan(
+            "b",
+            "- kind: po\n  selector: app=labeldemo\n  ready: true\n",
+        ),
+        plan(
+            "c",
+            "- kind: Pod\n  selector: app = labeldemo\n  count: \"<=3\"\n",
+        ),
+    ];
+    let r = engine::run(&src, &plans, &Options::default(), &|_| {}).await;
+    assert!(r.iter().all(|x| x.verdict == Verdict::Pass), "{r:#?}");
+    let lists = fake
+        .requests()
+        .iter()
+        .filter(|r| r.contains("/pods?") && !r.contains("watch="))
+        .count();
+    assert_eq!(lists, 1, "{:#?}", fake.requests());
+}
+
+#[test]
+fn a_run_is_send_so_grade_can_spawn_many() {
+    fn is_send<T: Send>(_: &T) {}
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let fake = FakeApiServer::start().await;
+        let src = source(&fake, "t").await;
+        let plans = [plan("p", PODS_EXIST)];
+        let opts = Options::default();
+        let fut = engine::run(&src, &plans, &opts, &|_| {});
+        is_send(&fut);
+    });
+}
