@@ -15,3 +15,4 @@ pub mod check;
 pub mod cluster;
 pub mod error;
 pub mod exercise;
+pub mod report;
