@@ -404,10 +404,13 @@ fn parse_path(p: &str) -> std::result::Result<Vec<PathSeg>, String> {
     if p.is_empty() {
         return Err("missing path".into());
     }
+    // A '.' right after `]` separates nothing; anywhere else it needs a key before it.
+    let mut after_bracket = false;
     while let Some(c) = chars.next() {
+        let was_after_bracket = std::mem::replace(&mut after_bracket, false);
         match c {
             '.' => {
-                if cur.is_empty() && !matches!(segs.last(), Some(_) if p.contains(']')) {
+                if cur.is_empty() && !was_after_bracket {
                     return Err(format!("empty segment in path {p:?}"));
                 }
                 if !cur.is_empty() {
@@ -415,6 +418,7 @@ fn parse_path(p: &str) -> std::result::Result<Vec<PathSeg>, String> {
                 }
             }
             '[' => {
+                after_bracket = true;
                 if !cur.is_empty() {
                     segs.push(PathSeg::Key(std::mem::take(&mut cur)));
                 }

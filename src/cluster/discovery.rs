@@ -56,7 +56,7 @@ impl ApiEntry {
         let n = name.to_lowercase();
         self.resource.plural == n
             || self.singular == n
-            || self.short_names.iter().any(|s| *s == n)
+            || self.short_names.contains(&n)
             || self.resource.kind.to_lowercase() == n
     }
 }
