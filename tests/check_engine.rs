@@ -317,6 +317,12 @@ async fn expectations_share_one_list_and_watch() {
         .filter(|r| r.contains("/pods?") && !r.contains("watch="))
         .count();
     assert_eq!(lists, 1, "{:#?}", fake.requests());
+    // Everything held on the first listing: no watch was needed.
+    assert!(
+        !fake.requests().iter().any(|r| r.contains("watch=")),
+        "{:#?}",
+        fake.requests()
+    );
 }
 
 #[test]

@@ -250,6 +250,9 @@ pub async fn run<S: ClusterSource>(
         }
     });
     let exercises = futures::future::join_all(exercise_futs);
+    // Only the exercises hold receivers now: a feed is closed once all the
+    // exercises reading it have their verdict.
+    drop(senders);
     // Feeds stop when every exercise has its verdict.
     let feeds = async {
         futures::future::join_all(feed_futs).await;
@@ -312,7 +315,10 @@ async fn feed<S: ClusterSource>(
             });
         };
         publish(&objects);
-        if watch_for.is_zero() {
+        // Let the exercises evaluate this listing; if all of them are done
+        // (they drop their receivers), no watch is needed.
+        tokio::task::yield_now().await;
+        if watch_for.is_zero() || tx.is_closed() {
             return;
         }
         let mut rv = listing.resource_version;
@@ -321,7 +327,13 @@ async fn feed<S: ClusterSource>(
                 Ok(c) => c,
                 Err(e) => return fail(e),
             };
-            while let Some(change) = changes.next().await {
+            loop {
+                let change = tokio::select! {
+                    c = changes.next() => c,
+                    // Every exercise reading this feed has its verdict.
+                    () = tx.closed() => return,
+                };
+                let Some(change) = change else { break };
                 match change {
                     Ok(Change::Applied(o)) => {
                         rv = resource_version(&o).unwrap_or(rv);
@@ -515,7 +527,7 @@ fn fail_message(outcomes: &[ExpectationResult], timeout: Duration) -> String {
         format!("{} ({})", first.query, first.conditions)
     };
     let mut msg = format!(
-        "{what}: {} passing of {} found, want {}",
+        "{what}: {} of {} matching object(s) pass, want {}",
         first.passing,
         first.objects.len(),
         first.want

@@ -61,7 +61,10 @@ pub fn exercise(r: &ExerciseResult, style: Style) -> String {
     if r.verdict == Verdict::Pass {
         return s;
     }
-    let _ = writeln!(s, "      {}", r.message);
+    // A failure's details say what its message says, and more.
+    if r.verdict == Verdict::Error || r.expectations.is_empty() {
+        let _ = writeln!(s, "      {}", r.message);
+    }
     for e in r.expectations.iter().filter(|e| !e.holds) {
         let cond = if e.conditions.is_empty() {
             String::new()
