@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use labdeck::check::engine::{self, Options, Plan, Verdict};
 use labdeck::check::spec;
-use labdeck::cluster::{ConnectOptions, KubeSource};
+use labdeck::cluster::{ClusterSource, ConnectOptions, KubeSource};
 use labdeck::exercise::CheckSource;
 use support::apiserver::FakeApiServer;
 use support::fixtures::{deployment, label, orphan, pending, pod, replicaset};
@@ -340,4 +340,46 @@ fn a_run_is_send_so_grade_can_spawn_many() {
         let fut = engine::run(&src, &plans, &opts, &|_| {});
         is_send(&fut);
     });
+}
+
+#[tokio::test]
+async fn kinds_resolve_with_aggregated_and_legacy_discovery() {
+    for legacy in [false, true] {
+        let fake = FakeApiServer::start().await;
+        if legacy {
+            fake.legacy_discovery_only();
+        }
+        let src = source(&fake, "t").await;
+        for (kind, plural, group, namespaced) in [
+            ("po", "pods", "", true),
+            ("Node", "nodes", "", false),
+            ("deploy", "deployments", "apps", true),
+            ("daemonsets.apps", "daemonsets", "apps", true),
+            ("apps/v1/ReplicaSet", "replicasets", "apps", true),
+            ("ct", "crontabs", "stable.example.com", true),
+        ] {
+            let r = src
+                .resolve_kind(kind)
+                .await
+                .unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_eq!(
+                (r.plural.as_str(), r.group.as_str(), r.namespaced),
+                (plural, group, namespaced),
+                "{kind} (legacy {legacy})"
+            );
+        }
+        let e = src.resolve_kind("widgets").await.unwrap_err();
+        assert!(
+            matches!(e, labdeck::cluster::ClusterError::UnknownKind(_)),
+            "{e}"
+        );
+        let reqs = fake.requests();
+        let per_group = reqs.iter().filter(|r| r.starts_with("GET /apis/")).count();
+        if legacy {
+            assert!(per_group >= 3, "{reqs:#?}");
+        } else {
+            // Two documents tell everything: /api and /apis.
+            assert_eq!(reqs.len(), 2, "{reqs:#?}");
+        }
+    }
 }

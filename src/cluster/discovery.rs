@@ -52,6 +52,60 @@ impl ApiEntry {
             .collect()
     }
 
+    /// Builds entries from an aggregated discovery document (`/api` or
+    /// `/apis` asked for `APIGroupDiscoveryList`): every group in one answer,
+    /// versions in preference order, of which the first is kept.
+    pub fn from_aggregated(
+        list: &kube::core::discovery::v2::APIGroupDiscoveryList,
+    ) -> Vec<ApiEntry> {
+        let mut out = Vec::new();
+        for g in &list.items {
+            let group = g
+                .metadata
+                .as_ref()
+                .and_then(|m| m.name.clone())
+                .unwrap_or_default();
+            let Some(v) = g.versions.first() else {
+                continue;
+            };
+            let version = v.version.clone().unwrap_or_default();
+            for r in &v.resources {
+                let (Some(plural), Some(kind)) = (
+                    r.resource.clone(),
+                    r.response_kind.as_ref().and_then(|k| k.kind.clone()),
+                ) else {
+                    continue;
+                };
+                if !(r.verbs.iter().any(|v| v == "list") && r.verbs.iter().any(|v| v == "watch")) {
+                    continue;
+                }
+                let rk = r.response_kind.as_ref();
+                out.push(ApiEntry {
+                    resource: Resource {
+                        group: rk
+                            .and_then(|k| k.group.clone())
+                            .filter(|g| !g.is_empty())
+                            .unwrap_or_else(|| group.clone()),
+                        version: rk
+                            .and_then(|k| k.version.clone())
+                            .filter(|v| !v.is_empty())
+                            .unwrap_or_else(|| version.clone()),
+                        kind: kind.clone(),
+                        plural,
+                        namespaced: r.scope.as_deref() == Some("Namespaced"),
+                    },
+                    singular: r
+                        .singular_resource
+                        .clone()
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| kind.to_lowercase()),
+                    short_names: r.short_names.clone(),
+                });
+            }
+        }
+        out
+    }
+
     fn names(&self, name: &str) -> bool {
         let n = name.to_lowercase();
         self.resource.plural == n

@@ -157,9 +157,38 @@ impl KubeSource {
         }
     }
 
+    /// Aggregated discovery (one request for every group, Kubernetes 1.30+,
+    /// what kubectl uses); `None` when the server does not offer it.
+    async fn aggregated(&self, core: bool) -> Result<Option<Vec<ApiEntry>>, ClusterError> {
+        let answer = if core {
+            self.timed(
+                "discovery /api",
+                self.client.list_core_api_versions_aggregated(),
+            )
+            .await
+        } else {
+            self.timed("discovery /apis", self.client.list_api_groups_aggregated())
+                .await
+        };
+        match answer {
+            // An older server answers the plain document, which has no items.
+            Ok(list) if list.items.is_empty() => Ok(None),
+            Ok(list) => Ok(Some(ApiEntry::from_aggregated(&list))),
+            Err(
+                e @ (ClusterError::Unreachable(_)
+                | ClusterError::Unauthorized(_)
+                | ClusterError::Forbidden(_)),
+            ) => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
     async fn core_catalog(&self) -> Catalog {
         self.core
             .get_or_init(|| async {
+                if let Some(entries) = self.aggregated(true).await? {
+                    return Ok(Arc::new(entries));
+                }
                 let list = self
                     .timed(
                         "discovery /api/v1",
@@ -177,6 +206,10 @@ impl KubeSource {
         self.all
             .get_or_init(|| async {
                 let mut all = (*self.core_catalog().await?).clone();
+                if let Some(entries) = self.aggregated(false).await? {
+                    all.extend(entries);
+                    return Ok(Arc::new(all));
+                }
                 let groups = self
                     .timed("discovery /apis", self.client.list_api_groups())
                     .await?;

@@ -109,6 +109,8 @@ struct Inner {
     forbidden: HashSet<String>,
     latency: Duration,
     log: Vec<String>,
+    /// Answer only the pre-1.26 discovery documents (no aggregated discovery).
+    legacy_discovery: bool,
 }
 
 struct Shared {
@@ -167,6 +169,12 @@ impl FakeApiServer {
     /// Answers 403 to any read of this resource (plural name).
     pub fn forbid(&self, plural: &str) {
         self.lock().forbidden.insert(plural.to_string());
+    }
+
+    /// Behaves like a server older than Kubernetes 1.26: no aggregated
+    /// discovery, clients must read `/api/v1` and each `/apis/G/V`.
+    pub fn legacy_discovery_only(&self) {
+        self.lock().legacy_discovery = true;
     }
 
     /// Waits this long before answering each request.
@@ -304,11 +312,16 @@ async fn handle(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let (latency, token) = {
+    let (latency, token, legacy) = {
         let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.log.push(format!("{method} {uri}"));
-        (inner.latency, inner.token.clone())
+        (inner.latency, inner.token.clone(), inner.legacy_discovery)
     };
+    let aggregated = !legacy
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("as=APIGroupDiscoveryList"));
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
@@ -332,6 +345,8 @@ async fn handle(
     let path = uri.path().trim_end_matches('/');
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
+        ["api"] if aggregated => aggregated_json(aggregated_discovery(true)),
+        ["apis"] if aggregated => aggregated_json(aggregated_discovery(false)),
         ["api"] => ok_json(json!({"kind": "APIVersions", "versions": ["v1"],
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "172.18.0.2:6443"}]})),
         ["api", "v1"] => ok_json(resource_list("", "v1")),
@@ -389,6 +404,61 @@ fn resource_list(group: &str, version: &str) -> Value {
         format!("{group}/{version}")
     };
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+}
+
+/// The `apidiscovery.k8s.io/v2` document: every group's resources at once.
+fn aggregated_discovery(core: bool) -> Value {
+    let verbs = [
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch",
+    ];
+    let mut groups: Vec<(&str, &str)> = Vec::new();
+    for r in RESOURCES.iter().filter(|r| r.group.is_empty() == core) {
+        if !groups.contains(&(r.group, r.version)) {
+            groups.push((r.group, r.version));
+        }
+    }
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|(g, v)| {
+            let resources: Vec<Value> = RESOURCES
+                .iter()
+                .filter(|r| r.group == *g && r.version == *v)
+                .map(|r| {
+                    json!({
+                        "resource": r.plural,
+                        "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
+                        "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+                        "singularResource": r.kind.to_lowercase(),
+                        "verbs": verbs,
+                        "shortNames": r.short,
+                        "subresources": [{"subresource": "status", "responseKind": {"group": r.group, "version": r.version, "kind": r.kind}, "verbs": ["get", "patch", "update"]}]
+                    })
+                })
+                .collect();
+            json!({"metadata": {"name": g, "creationTimestamp": null},
+                   "versions": [{"version": v, "resources": resources, "freshness": "Current"}]})
+        })
+        .collect();
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
+}
+
+fn aggregated_json(v: Value) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        )],
+        v.to_string(),
+    )
+        .into_response()
 }
 
 fn group_list() -> Value {
