@@ -220,7 +220,12 @@ pub async fn run<S: ClusterSource>(
                     queries.push(q);
                 }
                 Err(err) => {
-                    failure = Some(format!("line {}: {err}", e.location.line));
+                    // A kind the cluster does not serve is the slide's
+                    // business: say which expectation names it.
+                    failure = Some(match err {
+                        ClusterError::UnknownKind(_) => format!("line {}: {err}", e.location.line),
+                        _ => err.to_string(),
+                    });
                     break;
                 }
             }
@@ -396,13 +401,11 @@ async fn wait_for(
             .find_map(|(i, s)| s.error.clone().map(|e| (i, e)))
         {
             let line = p.check.expect[i].location.line;
-            return result(
-                p,
-                Verdict::Error,
-                format!("line {line}: {e}"),
-                ms(start),
-                vec![],
-            );
+            let message = match e {
+                ClusterError::UnknownKind(_) => format!("line {line}: {e}"),
+                _ => e.to_string(),
+            };
+            return result(p, Verdict::Error, message, ms(start), vec![]);
         }
         if states.iter().all(|s| s.objects.is_some()) {
             let outcomes: Vec<ExpectationResult> = p
