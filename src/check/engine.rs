@@ -328,6 +328,7 @@ async fn feed<S: ClusterSource>(
         }
         let mut rv = listing.resource_version;
         loop {
+            let opened = Instant::now();
             let mut changes = match source.watch(q, &rv, watch_for).await {
                 Ok(c) => c,
                 Err(e) => return fail(e),
@@ -356,15 +357,26 @@ async fn feed<S: ClusterSource>(
                     Err(e @ (ClusterError::Unauthorized(_) | ClusterError::Forbidden(_))) => {
                         return fail(e);
                     }
-                    // A broken stream: list again rather than trust a gap.
-                    Err(_) => continue 'relist,
+                    // A broken stream: list again rather than trust a gap
+                    // (after a pause, so a flapping server is not hammered).
+                    Err(_) => {
+                        tokio::time::sleep(RETRY_PAUSE).await;
+                        continue 'relist;
+                    }
                 }
                 publish(&objects);
             }
-            // The server closed the watch (its timeout): resume where it was.
+            // The server closed the watch (its timeout): resume where it was,
+            // pausing first if it closed at once.
+            if opened.elapsed() < RETRY_PAUSE {
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
         }
     }
 }
+
+/// Pause before re-listing after a broken watch.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
 fn key(o: &Value) -> (String, String) {
     let m = &o["metadata"];
