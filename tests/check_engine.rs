@@ -212,6 +212,12 @@ async fn unreachable_server_is_an_error_for_every_exercise() {
     for x in &r {
         assert_eq!(x.verdict, Verdict::Error, "{x:#?}");
         assert!(x.message.contains("unreachable"), "{}", x.message);
+        assert!(
+            x.message
+                .contains(&format!("context dead (http://127.0.0.1:{port}/)")),
+            "{}",
+            x.message
+        );
     }
 }
 
@@ -388,17 +394,30 @@ async fn kinds_resolve_with_aggregated_and_legacy_discovery() {
 async fn watch_resumes_after_the_server_closes_it() {
     let fake = Arc::new(FakeApiServer::start().await);
     before(&fake);
-    fake.apply(orphan(label(pod("labeldemo-5b7c9d8f6d-p2rk9"), "isactive", "no")));
+    fake.apply(orphan(label(
+        pod("labeldemo-5b7c9d8f6d-p2rk9"),
+        "isactive",
+        "no",
+    )));
     fake.apply(pending(pod("labeldemo-5b7c9d8f6d-lr62s")));
     // The server ends each watch after 1s; the change comes later.
-    fake.apply_after(Duration::from_millis(2500), pod("labeldemo-5b7c9d8f6d-lr62s"));
+    fake.apply_after(
+        Duration::from_millis(2500),
+        pod("labeldemo-5b7c9d8f6d-lr62s"),
+    );
     let kc = kube::config::Kubeconfig::from_yaml(&fake.kubeconfig_yaml("t", "default")).unwrap();
     let opts = ConnectOptions {
         request_timeout: Duration::from_secs(2),
         ..Default::default()
     };
     let src = KubeSource::from_kubeconfig(kc, &opts).await.unwrap();
-    let r = engine::run(&src, &[plan("relabel", RELABEL)], &Options::default(), &|_| {}).await;
+    let r = engine::run(
+        &src,
+        &[plan("relabel", RELABEL)],
+        &Options::default(),
+        &|_| {},
+    )
+    .await;
     assert_eq!(r[0].verdict, Verdict::Pass, "{:#?}", r[0]);
     let watches = fake
         .requests()

@@ -49,6 +49,8 @@ type Catalog = Result<Arc<Vec<ApiEntry>>, ClusterError>;
 pub struct KubeSource {
     client: Client,
     name: String,
+    /// How errors name the cluster: `context student-07 (https://10.0.0.7:6443)`.
+    origin: String,
     namespace: String,
     request_timeout: Duration,
     core: OnceCell<Catalog>,
@@ -118,12 +120,10 @@ impl KubeSource {
         let namespace = config.default_namespace.clone();
         let client = Client::try_from(config.clone())
             .map_err(|e| ClusterError::Config(format!("{name}: {e}")))?;
-        Ok(Self::from_client(
-            client,
-            name,
-            namespace,
-            opts.request_timeout,
-        ))
+        let origin = format!("context {name} ({})", config.cluster_url);
+        let mut source = Self::from_client(client, name, namespace, opts.request_timeout);
+        source.origin = origin;
+        Ok(source)
     }
 
     /// Wraps an existing client (tests, or callers with their own config).
@@ -133,9 +133,11 @@ impl KubeSource {
         namespace: impl Into<String>,
         request_timeout: Duration,
     ) -> KubeSource {
+        let name = name.into();
         KubeSource {
             client,
-            name: name.into(),
+            origin: name.clone(),
+            name,
             namespace: namespace.into(),
             request_timeout,
             core: OnceCell::new(),
@@ -148,6 +150,7 @@ impl KubeSource {
         what: &str,
         fut: impl Future<Output = Result<T, kube::Error>>,
     ) -> Result<T, ClusterError> {
+        let what = &format!("{}: {what}", self.origin);
         match tokio::time::timeout(self.request_timeout, fut).await {
             Ok(r) => r.map_err(|e| classify(e, what)),
             Err(_) => Err(ClusterError::Unreachable(format!(
@@ -336,7 +339,7 @@ impl ClusterSource for KubeSource {
         let api = self.api(query);
         let what = format!("watch {query}");
         let stream = self.timed(&what, api.watch(&wp, resource_version)).await?;
-        let what2 = what.clone();
+        let what2 = format!("{}: {what}", self.origin);
         Ok(stream
             .map_err(move |e| classify(e, &what2))
             .and_then(|ev| async move {
@@ -360,13 +363,13 @@ fn status_error(code: u16, message: &str, what: &str) -> ClusterError {
     let msg = if message.is_empty() {
         what.to_string()
     } else {
-        message.to_string()
+        format!("{what}: {message}")
     };
     match code {
         401 => ClusterError::Unauthorized(msg),
         403 => ClusterError::Forbidden(msg),
-        404 => ClusterError::UnknownKind(format!("{what}: not found ({msg})")),
-        _ => ClusterError::Other(format!("{what}: HTTP {code}: {msg}")),
+        404 => ClusterError::UnknownKind(format!("{msg} (404: not served)")),
+        _ => ClusterError::Other(format!("HTTP {code}: {msg}")),
     }
 }
 
