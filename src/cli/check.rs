@@ -13,7 +13,8 @@ use labdeck::cluster::{ClusterSource, ConnectOptions, KubeSource};
 use labdeck::report::human::{self, Style};
 use labdeck::report::{self, Summary};
 
-use super::deck_exercises;
+use labdeck::deck::{self, LoadOptions};
+use labdeck::exercise::{self, Exercise};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CheckFormat {
@@ -48,6 +49,17 @@ pub struct CheckArgs {
     format: CheckFormat,
 }
 
+/// The deck's exercises, from the same slide model `build` renders. Problems
+/// elsewhere in the deck (a missing image...) do not stop a check; they are
+/// shown as warnings. Problems with exercises and checks do.
+fn load_exercises(path: &std::path::Path) -> anyhow::Result<Vec<Exercise>> {
+    let deck = deck::load(path, &LoadOptions::default())?;
+    for d in deck.diagnostics.iter().filter(|d| d.is_error()) {
+        eprintln!("warning: {}: {}", d.location, d.message);
+    }
+    Ok(exercise::extract_strict(&deck)?)
+}
+
 fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(n) = s.parse::<u64>() {
         return Ok(Duration::from_secs(n));
@@ -56,7 +68,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let exercises = deck_exercises::load(&args.deck)?;
+    let exercises = load_exercises(&args.deck)?;
     for id in &args.only {
         if !exercises.iter().any(|e| e.id == *id) {
             anyhow::bail!(
@@ -181,7 +193,7 @@ pub struct ExercisesArgs {
 }
 
 pub fn exercises(args: ExercisesArgs) -> anyhow::Result<ExitCode> {
-    let exercises = deck_exercises::load(&args.deck)?;
+    let exercises = load_exercises(&args.deck)?;
     match args.format {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&exercises)?),
         ListFormat::Table => {

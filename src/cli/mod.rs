@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod build;
 mod check;
-mod deck_exercises;
 
 /// Compile remark-style Markdown training decks to offline HTML, and check
 /// that their Kubernetes exercises work.
@@ -18,6 +18,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Build decks (YAML manifests) into self-contained HTML files.
+    Build(build::BuildArgs),
     /// Check that a cluster is in the state each exercise's check describes.
     Check(check::CheckArgs),
     /// List a deck's exercises, their ids and which have no check.
@@ -27,6 +29,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Build(args) => build::run(args),
         Command::Check(args) => check::run(args),
         Command::Exercises(args) => check::exercises(args),
     };

@@ -1,6 +1,7 @@
-//! Shared test helpers: a loopback fake Kubernetes API server and fixtures.
+//! Helpers shared by integration tests.
 #![allow(dead_code)]
 
 pub mod apiserver;
 pub mod cli;
 pub mod fixtures;
+pub mod slide_text;
