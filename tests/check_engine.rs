@@ -432,3 +432,44 @@ async fn watch_resumes_after_the_server_closes_it() {
         .count();
     assert_eq!(relists, 1, "resumed from its resourceVersion, no relist");
 }
+
+/// What `grade` will do: many clusters checked at once on one runtime. Here
+/// 40 sources (each its own client and discovery) share one slow server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_runs_share_one_runtime() {
+    let fake = FakeApiServer::start().await;
+    before(&fake);
+    fake.apply(orphan(label(
+        pod("labeldemo-5b7c9d8f6d-p2rk9"),
+        "isactive",
+        "no",
+    )));
+    fake.apply(pod("labeldemo-5b7c9d8f6d-lr62s"));
+    fake.set_latency(Duration::from_millis(100));
+    let plans = [plan("relabel", RELABEL), plan("pods", PODS_EXIST)];
+    let mut sources = Vec::new();
+    for _ in 0..40 {
+        sources.push(source(&fake, "t").await);
+    }
+    let opts = Options::default();
+    let t0 = Instant::now();
+    let all = futures::future::join_all(
+        sources
+            .iter()
+            .map(|s| engine::run(s, &plans, &opts, &|_| {})),
+    )
+    .await;
+    let took = t0.elapsed();
+    eprintln!(
+        "40 clusters x 2 exercises at 100 ms per request: {took:?}, {} requests",
+        fake.requests().len()
+    );
+    for results in &all {
+        assert!(
+            results.iter().all(|r| r.verdict == Verdict::Pass),
+            "{results:#?}"
+        );
+    }
+    // Per run: /api, then one list per distinct query (3), nothing else.
+    assert_eq!(fake.requests().len(), 40 * 4, "{:#?}", fake.requests());
+}
