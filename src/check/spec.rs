@@ -4,7 +4,6 @@
 //! chapter file and line, found before any cluster is contacted.
 
 use std::fmt;
-use std::path::Path;
 use std::time::Duration;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -231,7 +230,7 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
         .into_iter()
         .map(|e| {
             let loc = at(e.referenced.line());
-            expectation(e.value, loc, file, &at)
+            expectation(e.value, loc, &at)
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Check {
@@ -245,10 +244,8 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
 fn expectation(
     raw: RawExpectation,
     location: Location,
-    file: &Path,
     at: &dyn Fn(u64) -> Location,
 ) -> Result<Expectation> {
-    let _ = file;
     let err =
         |l: &serde_saphyr::Location, m: String| Error::at(at(l.line()), format!("check: {m}"));
     let kind = raw.kind.value.trim().to_string();
