@@ -291,13 +291,45 @@ fn expectation(
         name,
         selector,
         fields: raw.fields.filter(|f| !f.trim().is_empty()),
-        phase: raw.phase,
+        phase: raw
+            .phase
+            .map(|p| {
+                check_phase(&p.value)
+                    .map(|()| p.value)
+                    .map_err(|m| err(&p.referenced, m))
+            })
+            .transpose()?,
         ready: raw.ready,
         owner,
         matches: raw.r#match,
         r#where,
         count,
     })
+}
+
+/// Phases of built-in kinds. Custom resources may have others, so only a
+/// wrong spelling of a known one (`running`) is an error: it could never match.
+const PHASES: &[&str] = &[
+    "Pending",
+    "Running",
+    "Succeeded",
+    "Failed",
+    "Unknown",
+    "Active",
+    "Terminating",
+    "Available",
+    "Bound",
+    "Released",
+    "Lost",
+];
+
+fn check_phase(p: &str) -> std::result::Result<(), String> {
+    match PHASES.iter().find(|k| k.eq_ignore_ascii_case(p)) {
+        Some(k) if *k != p => Err(format!(
+            "phase {p:?}: phases are case-sensitive, did you mean {k:?}?"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// serde-saphyr renders errors with a snippet; the chapter's file:line is
@@ -585,7 +617,7 @@ struct RawExpectation {
     name: Option<Spanned<String>>,
     selector: Option<Spanned<String>>,
     fields: Option<String>,
-    phase: Option<String>,
+    phase: Option<Spanned<String>>,
     ready: Option<bool>,
     owner: Option<Spanned<String>>,
     #[serde(rename = "match")]
@@ -694,6 +726,11 @@ mod tests {
                 "boolean",
             ),
             ("expect:\n  - namespace: x\n", 101, "kind"),
+            (
+                "expect:\n  - kind: pods\n    phase: running\n",
+                102,
+                "did you mean \"Running\"",
+            ),
             ("expect: []\n", 100, "no expectations"),
             ("id: x\ntimeout: 3s\n", 101, "expect"),
             ("expect:\n  - kind: pods\n   bad: [\n", 102, ""),
