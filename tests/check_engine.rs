@@ -470,6 +470,6 @@ async fn many_runs_share_one_runtime() {
             "{results:#?}"
         );
     }
-    // Per run: /api, then one list per distinct query (3), nothing else.
-    assert_eq!(fake.requests().len(), 40 * 4, "{:#?}", fake.requests());
+    // Per run: /api and /apis, then one list per distinct query (3), no watch.
+    assert_eq!(fake.requests().len(), 40 * 5, "{:#?}", fake.requests());
 }

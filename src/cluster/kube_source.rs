@@ -208,8 +208,11 @@ impl KubeSource {
     async fn full_catalog(&self) -> Catalog {
         self.all
             .get_or_init(|| async {
-                let mut all = (*self.core_catalog().await?).clone();
-                if let Some(entries) = self.aggregated(false).await? {
+                // Both documents at once, as kubectl asks for them.
+                let (core, groups) =
+                    futures::future::join(self.core_catalog(), self.aggregated(false)).await;
+                let mut all = (*core?).clone();
+                if let Some(entries) = groups? {
                     all.extend(entries);
                     return Ok(Arc::new(all));
                 }
@@ -285,11 +288,7 @@ impl ClusterSource for KubeSource {
     }
 
     async fn resolve_kind(&self, kind: &str) -> Result<Resource, ClusterError> {
-        // Most checks read core resources: try them before fetching every group.
-        let qualified = kind.contains(['.', '/']);
-        if !qualified && let Some(r) = resolve(kind, &self.core_catalog().await?) {
-            return Ok(r);
-        }
+        // One discovery for the whole run, core group first in the catalog.
         resolve(kind, &self.full_catalog().await?).ok_or_else(|| {
             ClusterError::UnknownKind(format!("the server doesn't have a resource type {kind:?}"))
         })
