@@ -92,11 +92,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("{} check(s) do not parse", errors.len());
         }
     };
-    let unchecked: Vec<&str> = selected
+    let unchecked: Vec<String> = selected
         .iter()
         .filter(|e| e.check.is_none())
-        .map(|e| e.id.as_str())
+        .map(|e| e.id.clone())
         .collect();
+    if let Some(id) = args.only.iter().find(|id| unchecked.contains(id)) {
+        anyhow::bail!("{}: exercise {id:?} has no check", args.deck.display());
+    }
 
     let connect = ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),
@@ -152,11 +155,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 println!("no check: {}", unchecked.join(", "));
             }
         }
-        CheckFormat::Json => print!("{}", report::json::render(&cluster, &results)),
+        CheckFormat::Json => print!("{}", report::json::render(&cluster, &results, &unchecked)),
         CheckFormat::Junit => {
             print!(
                 "{}",
-                report::junit::render(&cluster, &results).map_err(anyhow::Error::msg)?
+                report::junit::render(&cluster, &results, &unchecked)
+                    .map_err(anyhow::Error::msg)?
             )
         }
     }
