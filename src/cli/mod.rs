@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 
 mod build;
 mod check;
+mod pdf;
+mod serve;
 
 /// Compile remark-style Markdown training decks to offline HTML, and check
 /// that their Kubernetes exercises work.
@@ -24,6 +26,12 @@ enum Command {
     Check(check::CheckArgs),
     /// List a deck's exercises, their ids and which have no check.
     Exercises(check::ExercisesArgs),
+    /// Build a deck, serve it on 127.0.0.1, and reload browsers (on the same
+    /// slide) when its files change.
+    Serve(serve::ServeArgs),
+    /// Build a deck and print it to PDF with headless Chromium: one 16:9 page
+    /// per slide, `--` steps collapsed.
+    Pdf(pdf::PdfArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -32,6 +40,8 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Check(args) => check::run(args),
         Command::Exercises(args) => check::exercises(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Pdf(args) => pdf::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,9 @@
 #![allow(dead_code)]
 
 pub mod apiserver;
+pub mod browser;
 pub mod cli;
+pub mod fixture;
 pub mod fixtures;
+pub mod served;
 pub mod slide_text;
