@@ -374,12 +374,19 @@ async fn kinds_resolve_with_aggregated_and_legacy_discovery() {
                 "{kind} (legacy {legacy})"
             );
         }
+        let reqs = fake.requests();
         let e = src.resolve_kind("widgets").await.unwrap_err();
         assert!(
             matches!(e, labdeck::cluster::ClusterError::UnknownKind(_)),
             "{e}"
         );
-        let reqs = fake.requests();
+        // A miss refreshes discovery once, in case a CRD was just installed.
+        assert_eq!(
+            fake.requests().len(),
+            2 * reqs.len(),
+            "{:#?}",
+            fake.requests()
+        );
         let per_group = reqs.iter().filter(|r| r.starts_with("GET /apis/")).count();
         if legacy {
             assert!(per_group >= 3, "{reqs:#?}");
@@ -472,4 +479,24 @@ async fn many_runs_share_one_runtime() {
     }
     // Per run: /api and /apis, then one list per distinct query (3), no watch.
     assert_eq!(fake.requests().len(), 40 * 5, "{:#?}", fake.requests());
+}
+
+#[tokio::test]
+async fn a_crd_installed_after_discovery_is_found() {
+    // `labdeck run` keeps one source while exercises install CRDs.
+    let fake = FakeApiServer::start().await;
+    fake.hide_resource("crontabs");
+    let src = source(&fake, "t").await;
+    assert_eq!(src.resolve_kind("po").await.unwrap().plural, "pods");
+    assert!(src.resolve_kind("ct").await.is_err(), "not installed yet");
+    fake.serve_resource("crontabs");
+    let r = src.resolve_kind("ct").await.expect("found after a refresh");
+    assert_eq!(
+        (r.plural.as_str(), r.group.as_str()),
+        ("crontabs", "stable.example.com")
+    );
+    // Known kinds do not refetch discovery.
+    let before = fake.requests().len();
+    src.resolve_kind("deploy").await.unwrap();
+    assert_eq!(fake.requests().len(), before);
 }
