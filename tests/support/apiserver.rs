@@ -414,6 +414,7 @@ fn resource_list(group: &str, version: &str, served: &Served) -> Value {
     let mut resources = Vec::new();
     for r in RESOURCES
         .iter()
+        .filter(served)
         .filter(|r| r.group == group && r.version == version)
     {
         resources.push(json!({
