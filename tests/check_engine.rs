@@ -500,3 +500,51 @@ async fn a_crd_installed_after_discovery_is_found() {
     src.resolve_kind("deploy").await.unwrap();
     assert_eq!(fake.requests().len(), before);
 }
+
+#[tokio::test]
+async fn namespaces_field_selectors_and_cluster_scoped_kinds() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(pod("web-a"));
+    fake.apply(pending(pod("web-b")));
+    fake.apply(support::fixtures::in_namespace(pod("web-c"), "class"));
+    fake.apply(support::fixtures::node("kind-control-plane"));
+    let src = source(&fake, "t").await;
+    let plans = [
+        plan("default-ns", "- kind: pods\n  name: web-*\n  count: 2\n"),
+        plan(
+            "all-ns",
+            "- kind: pods\n  namespace: \"*\"\n  name: web-*\n  count: 3\n",
+        ),
+        plan("named-ns", "- kind: pods\n  namespace: class\n  count: 1\n"),
+        plan(
+            "fields",
+            "- kind: pods\n  fields: status.phase=Running\n  count: 1\n",
+        ),
+        plan(
+            "node",
+            "- kind: nodes\n  namespace: ignored\n  ready: true\n  count: 1\n",
+        ),
+    ];
+    let r = engine::run(&src, &plans, &opts_once(), &|_| {}).await;
+    for x in &r {
+        assert_eq!(x.verdict, Verdict::Pass, "{x:#?}");
+    }
+    let reqs = fake.requests();
+    assert!(
+        reqs.iter().any(|r| r.starts_with("GET /api/v1/pods?")),
+        "{reqs:#?}"
+    );
+    assert!(
+        reqs.iter().any(|r| r.contains("/namespaces/class/pods")),
+        "{reqs:#?}"
+    );
+    assert!(
+        reqs.iter()
+            .any(|r| r.contains("fieldSelector=status.phase%3DRunning")),
+        "{reqs:#?}"
+    );
+    assert!(
+        reqs.iter().any(|r| r.starts_with("GET /api/v1/nodes?")),
+        "{reqs:#?}"
+    );
+}
