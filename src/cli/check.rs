@@ -53,11 +53,13 @@ pub struct CheckArgs {
 /// elsewhere in the deck (a missing image...) do not stop a check; they are
 /// shown as warnings. Problems with exercises and checks do.
 fn load_exercises(path: &std::path::Path) -> anyhow::Result<Vec<Exercise>> {
-    let deck = deck::load(path, &LoadOptions::default())?;
+    // The library's errors already name the file (and cause): `{:#}` would
+    // repeat the cause, so they become one-line messages.
+    let deck = deck::load(path, &LoadOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
     for d in deck.diagnostics.iter().filter(|d| d.is_error()) {
         eprintln!("warning: {}: {}", d.location, d.message);
     }
-    Ok(exercise::extract_strict(&deck)?)
+    exercise::extract_strict(&deck).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
