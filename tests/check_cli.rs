@@ -255,6 +255,21 @@ async fn kubeconfig_errors_are_error_verdicts() {
     .await;
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("no-such-id"), "{}", out.stderr);
+
+    let out = labdeck(&[
+        "check",
+        "slides/no-such-deck.yml",
+        "--kubeconfig",
+        &s.kubeconfig,
+    ])
+    .await;
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr.matches("no-such-deck.yml").count(),
+        1,
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
