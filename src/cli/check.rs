@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
+use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use labdeck::check::engine::{self, Options};
@@ -204,7 +205,12 @@ pub fn exercises(args: ExercisesArgs) -> anyhow::Result<ExitCode> {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&exercises)?),
         ListFormat::Table => {
             let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED);
+            // Box drawing on a terminal, plain ASCII when piped or NO_COLOR.
+            t.load_preset(if Style::detect().unicode {
+                UTF8_FULL_CONDENSED
+            } else {
+                ASCII_FULL_CONDENSED
+            });
             t.set_header(["id", "where", "slide", "title", "commands", "check"]);
             for e in &exercises {
                 t.add_row([
