@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod build;
+mod check;
 mod pdf;
 mod serve;
 
@@ -21,6 +22,10 @@ pub struct Cli {
 enum Command {
     /// Build decks (YAML manifests) into self-contained HTML files.
     Build(build::BuildArgs),
+    /// Check that a cluster is in the state each exercise's check describes.
+    Check(check::CheckArgs),
+    /// List a deck's exercises, their ids and which have no check.
+    Exercises(check::ExercisesArgs),
     /// Build a deck, serve it on 127.0.0.1, and reload browsers (on the same
     /// slide) when its files change.
     Serve(serve::ServeArgs),
@@ -33,6 +38,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Build(args) => build::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Exercises(args) => check::exercises(args),
         Command::Serve(args) => serve::run(args),
         Command::Pdf(args) => pdf::run(args),
     };
