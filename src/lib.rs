@@ -15,4 +15,5 @@ pub mod check;
 pub mod cluster;
 pub mod error;
 pub mod exercise;
+pub mod grade;
 pub mod report;

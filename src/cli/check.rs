@@ -48,7 +48,7 @@ pub struct CheckArgs {
     format: CheckFormat,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(n) = s.parse::<u64>() {
         return Ok(Duration::from_secs(n));
     }

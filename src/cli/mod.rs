@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod deck_exercises;
+mod grade;
 
 /// Compile remark-style Markdown training decks to offline HTML, and check
 /// that their Kubernetes exercises work.
@@ -22,6 +23,8 @@ enum Command {
     Check(check::CheckArgs),
     /// List a deck's exercises, their ids and which have no check.
     Exercises(check::ExercisesArgs),
+    /// Check every student's cluster at once: who is where, who is stuck, and why.
+    Grade(grade::GradeArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -29,6 +32,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(args),
         Command::Exercises(args) => check::exercises(args),
+        Command::Grade(args) => grade::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,112 @@
+//! The terminal view: students x exercises, a pass count per exercise, and
+//! (`--explain`) why each failure failed, under the table. Marks are
+//! distinct symbols, so they read without colour too.
+
+use std::fmt::Write;
+
+use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table, presets};
+
+use crate::check::engine::Verdict;
+use crate::report::human::{self, Style};
+
+use super::{GradeReport, cluster_error};
+
+fn mark(v: Verdict, style: Style) -> Cell {
+    let (u, a, color) = match v {
+        Verdict::Pass => ("✔", "ok", Color::Green),
+        Verdict::Fail => ("✘", "FAIL", Color::Red),
+        Verdict::Error => ("!", "ERR", Color::Yellow),
+    };
+    let cell = Cell::new(if style.unicode { u } else { a }).set_alignment(CellAlignment::Center);
+    if style.color { cell.fg(color) } else { cell }
+}
+
+/// The table, then a summary line, then (with `explain`) the reasons.
+pub fn render(report: &GradeReport, style: Style, explain: bool) -> String {
+    let mut t = Table::new();
+    if style.unicode {
+        t.load_preset(presets::UTF8_FULL_CONDENSED);
+    } else {
+        t.load_preset(presets::ASCII_FULL_CONDENSED);
+    }
+    if style.color {
+        t.enforce_styling();
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    } else {
+        t.force_no_tty();
+    }
+    let mut header = vec![Cell::new("student")];
+    header.extend(report.exercises.iter().map(|e| Cell::new(&e.id)));
+    header.push(Cell::new("passed"));
+    t.set_header(header);
+    let n = report.exercises.len();
+    for c in &report.clusters {
+        let mut row = vec![Cell::new(&c.name)];
+        for col in &report.exercises {
+            row.push(match c.results.iter().find(|r| r.id == col.id) {
+                Some(r) => mark(r.verdict, style),
+                None => Cell::new("-"),
+            });
+        }
+        row.push(Cell::new(format!("{}/{n}", c.summary.pass)).set_alignment(CellAlignment::Right));
+        t.add_row(row);
+    }
+    let students = report.clusters.len();
+    let mut counts = vec![Cell::new("passed")];
+    counts.extend(
+        report
+            .pass_counts()
+            .into_iter()
+            .map(|k| Cell::new(format!("{k}/{students}")).set_alignment(CellAlignment::Center)),
+    );
+    let all_done = report
+        .clusters
+        .iter()
+        .filter(|c| c.summary.pass == n)
+        .count();
+    counts.push(Cell::new(format!("{all_done} all")).set_alignment(CellAlignment::Right));
+    t.add_row(counts);
+
+    let mut s = format!("{t}\n");
+    let stuck = report
+        .clusters
+        .iter()
+        .filter(|c| c.summary.fail > 0 && c.summary.error == 0)
+        .count();
+    let broken = report
+        .clusters
+        .iter()
+        .filter(|c| c.summary.error > 0)
+        .count();
+    let _ = writeln!(
+        s,
+        "{students} student(s): {all_done} passed everything, {stuck} with failures, {broken} could not be (fully) checked",
+    );
+    if explain {
+        s.push_str(&explanations(report, style));
+    } else if stuck + broken > 0 {
+        s.push_str("(--explain says why)\n");
+    }
+    s
+}
+
+/// For each student with a failure or error: why, with what was last seen.
+pub fn explanations(report: &GradeReport, style: Style) -> String {
+    let mut s = String::new();
+    for c in &report.clusters {
+        if c.summary.fail + c.summary.error == 0 {
+            continue;
+        }
+        if let Some(reason) = cluster_error(c) {
+            let _ = writeln!(s, "\n{}: could not be checked: {reason}", c.name);
+            continue;
+        }
+        let _ = writeln!(s, "\n{}:", c.name);
+        for r in c.results.iter().filter(|r| r.verdict != Verdict::Pass) {
+            for line in human::exercise(r, style).lines() {
+                let _ = writeln!(s, "  {line}");
+            }
+        }
+    }
+    s
+}
