@@ -62,7 +62,7 @@ pub struct GradeArgs {
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     request_timeout: Duration,
     /// Clusters checked at the same time.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
     #[arg(long, value_enum, default_value = "table")]
     format: GradeFormat,

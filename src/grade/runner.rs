@@ -25,7 +25,7 @@ pub struct GradeOptions {
 impl Default for GradeOptions {
     fn default() -> Self {
         GradeOptions {
-            concurrency: 64,
+            concurrency: 100,
             connect: ConnectOptions {
                 connect_timeout: Duration::from_secs(5),
                 request_timeout: Duration::from_secs(10),

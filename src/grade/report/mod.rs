@@ -82,3 +82,18 @@ pub fn cluster_error(c: &ClusterResult) -> Option<&str> {
         .all(|r| r.verdict == Verdict::Error && r.message == first.message);
     all_same.then_some(first.message.as_str())
 }
+
+/// What a non-passing exercise last saw, on one line: each object that
+/// matched a failing expectation and the conditions it failed.
+pub fn details(r: &crate::check::engine::ExerciseResult) -> String {
+    let mut parts = Vec::new();
+    for e in r.expectations.iter().filter(|e| !e.holds) {
+        if e.objects.is_empty() {
+            parts.push(format!("line {}: no object matched {}", e.line, e.query));
+        }
+        for o in e.objects.iter().filter(|o| !o.failed.is_empty()) {
+            parts.push(format!("{}: {}", o.name, o.failed.join(", ")));
+        }
+    }
+    parts.join("; ")
+}
