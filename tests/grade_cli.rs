@@ -294,7 +294,7 @@ async fn watch_keeps_the_html_board_current_until_interrupted() {
     created(&fake);
     let kd = class(dir.path(), &[("dana", &fake)]);
     let board = dir.path().join("board.html");
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
         .args([
             "grade",
             DECK,
