@@ -347,3 +347,43 @@ async fn watch_keeps_the_html_board_current_until_interrupted() {
         assert!(r.starts_with("GET "), "{r}");
     }
 }
+
+/// The shipped grader role only reads, and covers what the sample deck's
+/// checks read.
+#[test]
+fn grader_rbac_manifest_is_read_only() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/grader-rbac.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding"]
+    );
+    let role = &docs[2];
+    let mut readable = Vec::new();
+    for rule in role["rules"].as_array().unwrap() {
+        let verbs: Vec<&str> = rule["verbs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(verbs, ["get", "list", "watch"], "{rule}");
+        for r in rule["resources"].as_array().unwrap() {
+            let r = r.as_str().unwrap();
+            assert!(r != "secrets" && r != "*" && !r.contains('/'), "{r}");
+            readable.push(r.to_string());
+        }
+    }
+    for needed in ["pods", "deployments", "replicasets", "daemonsets"] {
+        assert!(readable.iter().any(|r| r == needed), "{needed}");
+    }
+    let binding = &docs[3];
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    assert_eq!(binding["subjects"][0]["name"], docs[1]["metadata"]["name"]);
+    assert_eq!(
+        binding["subjects"][0]["namespace"],
+        docs[1]["metadata"]["namespace"]
+    );
+}
