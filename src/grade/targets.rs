@@ -114,3 +114,50 @@ pub fn from_contexts(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_gives_one_student_per_file_named_by_stem() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["bob.yaml", "alice.kubeconfig", ".hidden.yaml", "carol"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let t = from_dir(dir.path()).unwrap();
+        let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["alice", "bob", "carol"]);
+        assert!(matches!(&t[1].kubeconfig, Kubeconfigs::File(p) if p.ends_with("bob.yaml")));
+    }
+
+    #[test]
+    fn two_files_for_one_student_or_none_at_all_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = from_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("no kubeconfig files"), "{e}");
+        for f in ["alice.yaml", "alice.yml"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let e = from_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("two kubeconfigs for student \"alice\""), "{e}");
+    }
+
+    #[test]
+    fn contexts_are_checked_against_the_kubeconfig() {
+        let kc = Kubeconfig::from_yaml(
+            "apiVersion: v1\nkind: Config\ncontexts:\n- name: a\n  context: {cluster: x, user: u}\n- name: b\n  context: {cluster: x, user: u}\n",
+        )
+        .unwrap();
+        let all = from_contexts(kc.clone(), None).unwrap();
+        assert_eq!(all.len(), 2);
+        let some = from_contexts(kc.clone(), Some(&["b".into(), "b".into()])).unwrap();
+        assert_eq!(some.len(), 1);
+        assert_eq!(some[0].context.as_deref(), Some("b"));
+        let e = from_contexts(kc, Some(&["zz".into()]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no context zz") && e.contains("a, b"), "{e}");
+    }
+}

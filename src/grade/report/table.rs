@@ -110,3 +110,95 @@ pub fn explanations(report: &GradeReport, style: Style) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::engine::ExerciseResult;
+    use crate::grade::ClusterResult;
+    use crate::grade::report::Column;
+    use crate::report::Summary;
+
+    fn result(id: &str, verdict: Verdict, message: &str) -> ExerciseResult {
+        ExerciseResult {
+            id: id.into(),
+            verdict,
+            file: "k8s/x.md".into(),
+            line: 3,
+            title: "T".into(),
+            message: message.into(),
+            elapsed_ms: 5,
+            expectations: vec![],
+        }
+    }
+
+    fn report() -> GradeReport {
+        let cluster = |name: &str, results: Vec<ExerciseResult>| ClusterResult {
+            name: name.into(),
+            summary: Summary::of(&results),
+            elapsed_ms: 9,
+            results,
+        };
+        GradeReport {
+            exercises: ["one", "two"]
+                .map(|id| Column {
+                    id: id.into(),
+                    title: "T".into(),
+                })
+                .to_vec(),
+            summary: Summary::default(),
+            clusters: vec![
+                cluster(
+                    "ann",
+                    vec![
+                        result("one", Verdict::Pass, "held"),
+                        result("two", Verdict::Fail, "pods: 0 of 1 pass"),
+                    ],
+                ),
+                cluster(
+                    "ben",
+                    vec![
+                        result("one", Verdict::Error, "unauthorised (401): x"),
+                        result("two", Verdict::Error, "unauthorised (401): x"),
+                    ],
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn plain_marks_are_words_and_colour_marks_are_symbols() {
+        let plain = render(&report(), Style::PLAIN, false);
+        assert!(!plain.contains('\x1b'), "{plain}");
+        let ann = plain.lines().find(|l| l.contains("ann")).unwrap();
+        assert!(
+            ann.contains("ok") && ann.contains("FAIL") && ann.contains("1/2"),
+            "{ann}"
+        );
+        let ben = plain.lines().find(|l| l.contains("ben")).unwrap();
+        assert_eq!(ben.matches("ERR").count(), 2, "{ben}");
+        let counts = plain.lines().find(|l| l.starts_with("| passed")).unwrap();
+        assert!(counts.contains("1/2") && counts.contains("0/2"), "{counts}");
+        let fancy = render(
+            &report(),
+            Style {
+                color: true,
+                unicode: true,
+            },
+            false,
+        );
+        assert!(fancy.contains('\x1b') && fancy.contains('✔') && fancy.contains('✘'));
+    }
+
+    #[test]
+    fn explain_says_a_cluster_wide_error_once() {
+        let text = render(&report(), Style::PLAIN, true);
+        assert!(
+            text.contains("ben: could not be checked: unauthorised (401): x"),
+            "{text}"
+        );
+        assert_eq!(text.matches("401").count(), 1, "{text}");
+        assert!(text.contains("ann:\n  FAIL  two"), "{text}");
+        assert!(text.contains("pods: 0 of 1 pass"), "{text}");
+    }
+}
