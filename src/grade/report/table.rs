@@ -4,7 +4,9 @@
 
 use std::fmt::Write;
 
-use comfy_table::{Cell, CellAlignment, Color, ContentArrangement, Table, presets};
+use comfy_table::{
+    Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement, Table, presets,
+};
 
 use crate::check::engine::Verdict;
 use crate::report::human::{self, Style};
@@ -66,6 +68,14 @@ pub fn render(report: &GradeReport, style: Style, explain: bool) -> String {
         .count();
     counts.push(Cell::new(format!("{all_done} all")).set_alignment(CellAlignment::Right));
     t.add_row(counts);
+    // When the table must shrink to the terminal, wrap exercise ids, never
+    // the students' names or scores.
+    let last = t.column_count().saturating_sub(1);
+    for i in [0, last] {
+        if let Some(col) = t.column_mut(i) {
+            col.set_constraint(ColumnConstraint::ContentWidth);
+        }
+    }
 
     let mut s = format!("{t}\n");
     let stuck = report
