@@ -392,3 +392,63 @@ fn grader_rbac_manifest_is_read_only() {
         docs[1]["metadata"]["namespace"]
     );
 }
+
+/// `--concurrency 1` grades one cluster after the other: each needs at
+/// least three answers in a row (core and group discovery, then its lists),
+/// so each finishes at least three latencies after the one before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_bounds_the_clusters_in_flight() {
+    let dir = tempfile::tempdir().unwrap();
+    let latency = Duration::from_millis(200);
+    let mut fakes = Vec::new();
+    for _ in 0..3 {
+        let f = relabelled().await;
+        f.set_latency(latency);
+        fakes.push(f);
+    }
+    let kd = class(
+        dir.path(),
+        &[("a", &fakes[0]), ("b", &fakes[1]), ("c", &fakes[2])],
+    );
+    let run = |n: &'static str| {
+        let kd = kd.to_str().unwrap().to_string();
+        async move {
+            let out = labdeck(&[
+                "grade",
+                DECK,
+                "--kubeconfigs",
+                &kd,
+                "--only",
+                "labeldemo-create",
+                "--timeout",
+                "0",
+                "--concurrency",
+                n,
+                "--format",
+                "json",
+            ])
+            .await;
+            assert_eq!(out.code, 0, "{}", out.stderr);
+            let report: Value = serde_json::from_str(&out.stdout).unwrap();
+            let mut ms: Vec<u64> = report["clusters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["elapsed_ms"].as_u64().unwrap())
+                .collect();
+            ms.sort_unstable();
+            ms
+        }
+    };
+    let one = run("1").await;
+    let step = 3 * latency.as_millis() as u64;
+    assert!(one[0] >= step, "{one:?}");
+    assert!(
+        one[1] >= one[0] + step && one[2] >= one[1] + step,
+        "{one:?}"
+    );
+    // Unbounded (3 <= 100): all three are in flight together, so the last
+    // one does not wait for the other two (in a row it would take 3 steps).
+    let all = run("100").await;
+    assert!(all[2] < 5 * step / 2, "{all:?}");
+}
