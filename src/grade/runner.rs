@@ -1,6 +1,7 @@
 //! Every cluster checked at once: one future per student, at most
 //! `concurrency` in flight, each bounded by its own timeouts.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -61,6 +62,9 @@ impl ClusterResult {
 
 /// Grades every target against `plans`, calling `on_done` as each cluster
 /// finishes (for a progress bar). Results come back in `targets` order.
+///
+/// Each cluster is its own task on the current runtime, so a multi-thread
+/// runtime spreads decoding answers over its threads.
 pub async fn grade(
     targets: &[Target],
     plans: &[Plan],
@@ -68,11 +72,27 @@ pub async fn grade(
     on_done: &(dyn Fn(&ClusterResult) + Send + Sync),
 ) -> Vec<ClusterResult> {
     let start = Instant::now();
+    let plans: Arc<[Plan]> = plans.into();
+    let shared = Arc::new(opts.clone());
     let mut done: Vec<(usize, ClusterResult)> = futures::stream::iter(targets.iter().enumerate())
-        .map(|(i, t)| async move {
-            let r = one(t, plans, opts, start).await;
-            on_done(&r);
-            (i, r)
+        .map(|(i, t)| {
+            let (t, plans, opts) = (t.clone(), plans.clone(), shared.clone());
+            async move {
+                let name = t.name.clone();
+                let mine = plans.clone();
+                let task = tokio::spawn(async move { one(&t, &mine, &opts, start).await });
+                let r = match task.await {
+                    Ok(r) => r,
+                    // A bug in one cluster's checking is that student's
+                    // `error`, not the end of the run.
+                    Err(e) => {
+                        let why = ClusterError::Other(format!("{name}: grading failed: {e}"));
+                        ClusterResult::new(&name, engine::error_results(&plans, &why), start)
+                    }
+                };
+                on_done(&r);
+                (i, r)
+            }
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect()
