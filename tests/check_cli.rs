@@ -255,6 +255,21 @@ async fn kubeconfig_errors_are_error_verdicts() {
     .await;
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("no-such-id"), "{}", out.stderr);
+
+    let out = labdeck(&[
+        "check",
+        "slides/no-such-deck.yml",
+        "--kubeconfig",
+        &s.kubeconfig,
+    ])
+    .await;
+    assert_eq!(out.code, 2);
+    assert_eq!(
+        out.stderr.matches("no-such-deck.yml").count(),
+        1,
+        "{}",
+        out.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -305,5 +320,72 @@ async fn kubeconfig_env_merges_files_and_uses_the_context_namespace() {
             .any(|r| r.contains("/namespaces/class/pods")),
         "{:?}",
         fake.requests()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exercises_without_a_check_are_listed_not_checked() {
+    let s = setup().await;
+    s.fake.apply(pod("web-1"));
+    let dir = tempfile::tempdir().unwrap();
+    let chapter = dir.path().join("two.md");
+    std::fs::write(
+        &chapter,
+        "# Two\n\n.exercise[\n- Run:\n  ```bash\n  kubectl run web-1 --image=nginx\n  ```\n]\n\n<!-- check\n- kind: pods\n  name: web-1\n-->\n\n---\n\n## Look\n\n.exercise[\n- Look:\n  ```bash\n  kubectl get pods\n  ```\n]\n",
+    )
+    .unwrap();
+    let chapter = chapter.to_str().unwrap();
+    let list = labdeck(&["exercises", chapter]).await;
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert!(
+        list.stdout.contains("2 exercise(s), 1 without a check"),
+        "{}",
+        list.stdout
+    );
+
+    let out = labdeck(&[
+        "check",
+        chapter,
+        "--kubeconfig",
+        &s.kubeconfig,
+        "--format",
+        "json",
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(report["results"].as_array().unwrap().len(), 1);
+    assert_eq!(report["results"][0]["id"], "two-1");
+    assert_eq!(report["unchecked"], serde_json::json!(["two-2"]));
+
+    let junit = labdeck(&[
+        "check",
+        chapter,
+        "--kubeconfig",
+        &s.kubeconfig,
+        "--format",
+        "junit",
+    ])
+    .await;
+    assert!(
+        junit.stdout.contains("<skipped message=\"no check\""),
+        "{}",
+        junit.stdout
+    );
+
+    let only = labdeck(&[
+        "check",
+        chapter,
+        "--kubeconfig",
+        &s.kubeconfig,
+        "--only",
+        "two-2",
+    ])
+    .await;
+    assert_eq!(only.code, 2);
+    assert!(
+        only.stderr.contains("\"two-2\" has no check"),
+        "{}",
+        only.stderr
     );
 }

@@ -374,12 +374,19 @@ async fn kinds_resolve_with_aggregated_and_legacy_discovery() {
                 "{kind} (legacy {legacy})"
             );
         }
+        let reqs = fake.requests();
         let e = src.resolve_kind("widgets").await.unwrap_err();
         assert!(
             matches!(e, labdeck::cluster::ClusterError::UnknownKind(_)),
             "{e}"
         );
-        let reqs = fake.requests();
+        // A miss refreshes discovery once, in case a CRD was just installed.
+        assert_eq!(
+            fake.requests().len(),
+            2 * reqs.len(),
+            "{:#?}",
+            fake.requests()
+        );
         let per_group = reqs.iter().filter(|r| r.starts_with("GET /apis/")).count();
         if legacy {
             assert!(per_group >= 3, "{reqs:#?}");
@@ -431,4 +438,113 @@ async fn watch_resumes_after_the_server_closes_it() {
         .filter(|r| r.contains("labelSelector=isactive%3Dyes") && !r.contains("watch="))
         .count();
     assert_eq!(relists, 1, "resumed from its resourceVersion, no relist");
+}
+
+/// What `grade` will do: many clusters checked at once on one runtime. Here
+/// 40 sources (each its own client and discovery) share one slow server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_runs_share_one_runtime() {
+    let fake = FakeApiServer::start().await;
+    before(&fake);
+    fake.apply(orphan(label(
+        pod("labeldemo-5b7c9d8f6d-p2rk9"),
+        "isactive",
+        "no",
+    )));
+    fake.apply(pod("labeldemo-5b7c9d8f6d-lr62s"));
+    fake.set_latency(Duration::from_millis(100));
+    let plans = [plan("relabel", RELABEL), plan("pods", PODS_EXIST)];
+    let mut sources = Vec::new();
+    for _ in 0..40 {
+        sources.push(source(&fake, "t").await);
+    }
+    let opts = Options::default();
+    let t0 = Instant::now();
+    let all = futures::future::join_all(
+        sources
+            .iter()
+            .map(|s| engine::run(s, &plans, &opts, &|_| {})),
+    )
+    .await;
+    let took = t0.elapsed();
+    eprintln!(
+        "40 clusters x 2 exercises at 100 ms per request: {took:?}, {} requests",
+        fake.requests().len()
+    );
+    for results in &all {
+        assert!(
+            results.iter().all(|r| r.verdict == Verdict::Pass),
+            "{results:#?}"
+        );
+    }
+    // Per run: /api and /apis, then one list per distinct query (3), no watch.
+    assert_eq!(fake.requests().len(), 40 * 5, "{:#?}", fake.requests());
+}
+
+#[tokio::test]
+async fn a_crd_installed_after_discovery_is_found() {
+    // `labdeck run` keeps one source while exercises install CRDs.
+    let fake = FakeApiServer::start().await;
+    fake.hide_resource("crontabs");
+    let src = source(&fake, "t").await;
+    assert_eq!(src.resolve_kind("po").await.unwrap().plural, "pods");
+    assert!(src.resolve_kind("ct").await.is_err(), "not installed yet");
+    fake.serve_resource("crontabs");
+    let r = src.resolve_kind("ct").await.expect("found after a refresh");
+    assert_eq!(
+        (r.plural.as_str(), r.group.as_str()),
+        ("crontabs", "stable.example.com")
+    );
+    // Known kinds do not refetch discovery.
+    let before = fake.requests().len();
+    src.resolve_kind("deploy").await.unwrap();
+    assert_eq!(fake.requests().len(), before);
+}
+
+#[tokio::test]
+async fn namespaces_field_selectors_and_cluster_scoped_kinds() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(pod("web-a"));
+    fake.apply(pending(pod("web-b")));
+    fake.apply(support::fixtures::in_namespace(pod("web-c"), "class"));
+    fake.apply(support::fixtures::node("kind-control-plane"));
+    let src = source(&fake, "t").await;
+    let plans = [
+        plan("default-ns", "- kind: pods\n  name: web-*\n  count: 2\n"),
+        plan(
+            "all-ns",
+            "- kind: pods\n  namespace: \"*\"\n  name: web-*\n  count: 3\n",
+        ),
+        plan("named-ns", "- kind: pods\n  namespace: class\n  count: 1\n"),
+        plan(
+            "fields",
+            "- kind: pods\n  fields: status.phase=Running\n  count: 1\n",
+        ),
+        plan(
+            "node",
+            "- kind: nodes\n  namespace: ignored\n  ready: true\n  count: 1\n",
+        ),
+    ];
+    let r = engine::run(&src, &plans, &opts_once(), &|_| {}).await;
+    for x in &r {
+        assert_eq!(x.verdict, Verdict::Pass, "{x:#?}");
+    }
+    let reqs = fake.requests();
+    assert!(
+        reqs.iter().any(|r| r.starts_with("GET /api/v1/pods?")),
+        "{reqs:#?}"
+    );
+    assert!(
+        reqs.iter().any(|r| r.contains("/namespaces/class/pods")),
+        "{reqs:#?}"
+    );
+    assert!(
+        reqs.iter()
+            .any(|r| r.contains("fieldSelector=status.phase%3DRunning")),
+        "{reqs:#?}"
+    );
+    assert!(
+        reqs.iter().any(|r| r.starts_with("GET /api/v1/nodes?")),
+        "{reqs:#?}"
+    );
 }

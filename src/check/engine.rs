@@ -233,12 +233,16 @@ pub async fn run<S: ClusterSource>(
         prepared.push(failure.map_or(Ok(queries), Err));
     }
 
+    // How many feeds have answered their first list (or failed).
+    let (listed, _) = watch::channel(0usize);
+    let listed = &listed;
+    let all = feeds.len();
     let mut senders = HashMap::new();
     let mut feed_futs = Vec::new();
     for (q, watch_for) in &feeds {
         let (tx, rx) = watch::channel(FeedState::default());
         senders.insert(q.clone(), rx);
-        feed_futs.push(feed(source, q, *watch_for, tx));
+        feed_futs.push(feed(source, q, *watch_for, tx, (listed, all)));
     }
 
     // 3. Each exercise waits on its feeds.
@@ -300,6 +304,7 @@ async fn feed<S: ClusterSource>(
     q: &Query,
     watch_for: Duration,
     tx: watch::Sender<FeedState>,
+    (listed, all): (&watch::Sender<usize>, usize),
 ) {
     let fail = |e: ClusterError| {
         tx.send_replace(FeedState {
@@ -307,8 +312,13 @@ async fn feed<S: ClusterSource>(
             error: Some(e),
         });
     };
+    let mut first = true;
     'relist: loop {
-        let listing = match source.list(q).await {
+        let listing = source.list(q).await;
+        if std::mem::take(&mut first) {
+            listed.send_modify(|n| *n += 1);
+        }
+        let listing = match listing {
             Ok(l) => l,
             Err(e) => return fail(e),
         };
@@ -321,8 +331,10 @@ async fn feed<S: ClusterSource>(
             });
         };
         publish(&objects);
-        // Let the exercises evaluate this listing; if all of them are done
-        // (they drop their receivers), no watch is needed.
+        // Let the exercises evaluate every first listing; those done drop
+        // their receivers, and a feed nobody reads any more needs no watch
+        // (so a run whose checks all hold at once sends no watch at all).
+        let _ = listed.subscribe().wait_for(|n| *n >= all).await;
         tokio::task::yield_now().await;
         if watch_for.is_zero() || tx.is_closed() {
             return;

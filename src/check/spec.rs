@@ -4,7 +4,6 @@
 //! chapter file and line, found before any cluster is contacted.
 
 use std::fmt;
-use std::path::Path;
 use std::time::Duration;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -231,7 +230,7 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
         .into_iter()
         .map(|e| {
             let loc = at(e.referenced.line());
-            expectation(e.value, loc, file, &at)
+            expectation(e.value, loc, &at)
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Check {
@@ -245,10 +244,8 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
 fn expectation(
     raw: RawExpectation,
     location: Location,
-    file: &Path,
     at: &dyn Fn(u64) -> Location,
 ) -> Result<Expectation> {
-    let _ = file;
     let err =
         |l: &serde_saphyr::Location, m: String| Error::at(at(l.line()), format!("check: {m}"));
     let kind = raw.kind.value.trim().to_string();
@@ -294,13 +291,45 @@ fn expectation(
         name,
         selector,
         fields: raw.fields.filter(|f| !f.trim().is_empty()),
-        phase: raw.phase,
+        phase: raw
+            .phase
+            .map(|p| {
+                check_phase(&p.value)
+                    .map(|()| p.value)
+                    .map_err(|m| err(&p.referenced, m))
+            })
+            .transpose()?,
         ready: raw.ready,
         owner,
         matches: raw.r#match,
         r#where,
         count,
     })
+}
+
+/// Phases of built-in kinds. Custom resources may have others, so only a
+/// wrong spelling of a known one (`running`) is an error: it could never match.
+const PHASES: &[&str] = &[
+    "Pending",
+    "Running",
+    "Succeeded",
+    "Failed",
+    "Unknown",
+    "Active",
+    "Terminating",
+    "Available",
+    "Bound",
+    "Released",
+    "Lost",
+];
+
+fn check_phase(p: &str) -> std::result::Result<(), String> {
+    match PHASES.iter().find(|k| k.eq_ignore_ascii_case(p)) {
+        Some(k) if *k != p => Err(format!(
+            "phase {p:?}: phases are case-sensitive, did you mean {k:?}?"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// serde-saphyr renders errors with a snippet; the chapter's file:line is
@@ -588,7 +617,7 @@ struct RawExpectation {
     name: Option<Spanned<String>>,
     selector: Option<Spanned<String>>,
     fields: Option<String>,
-    phase: Option<String>,
+    phase: Option<Spanned<String>>,
     ready: Option<bool>,
     owner: Option<Spanned<String>>,
     #[serde(rename = "match")]
@@ -697,6 +726,11 @@ mod tests {
                 "boolean",
             ),
             ("expect:\n  - namespace: x\n", 101, "kind"),
+            (
+                "expect:\n  - kind: pods\n    phase: running\n",
+                102,
+                "did you mean \"Running\"",
+            ),
             ("expect: []\n", 100, "no expectations"),
             ("id: x\ntimeout: 3s\n", 101, "expect"),
             ("expect:\n  - kind: pods\n   bad: [\n", 102, ""),

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::Table;
+use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use labdeck::check::engine::{self, Options};
@@ -13,7 +14,8 @@ use labdeck::cluster::{ClusterSource, ConnectOptions, KubeSource};
 use labdeck::report::human::{self, Style};
 use labdeck::report::{self, Summary};
 
-use super::deck_exercises;
+use labdeck::deck::{self, LoadOptions};
+use labdeck::exercise::{self, Exercise};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CheckFormat {
@@ -48,6 +50,19 @@ pub struct CheckArgs {
     format: CheckFormat,
 }
 
+/// The deck's exercises, from the same slide model `build` renders. Problems
+/// elsewhere in the deck (a missing image...) do not stop a check; they are
+/// shown as warnings. Problems with exercises and checks do.
+pub(super) fn load_exercises(path: &std::path::Path) -> anyhow::Result<Vec<Exercise>> {
+    // The library's errors already name the file (and cause): `{:#}` would
+    // repeat the cause, so they become one-line messages.
+    let deck = deck::load(path, &LoadOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for d in deck.diagnostics.iter().filter(|d| d.is_error()) {
+        eprintln!("warning: {}: {}", d.location, d.message);
+    }
+    exercise::extract_strict(&deck).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(n) = s.parse::<u64>() {
         return Ok(Duration::from_secs(n));
@@ -56,7 +71,7 @@ pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let exercises = deck_exercises::load(&args.deck)?;
+    let exercises = load_exercises(&args.deck)?;
     for id in &args.only {
         if !exercises.iter().any(|e| e.id == *id) {
             anyhow::bail!(
@@ -80,11 +95,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("{} check(s) do not parse", errors.len());
         }
     };
-    let unchecked: Vec<&str> = selected
+    let unchecked: Vec<String> = selected
         .iter()
         .filter(|e| e.check.is_none())
-        .map(|e| e.id.as_str())
+        .map(|e| e.id.clone())
         .collect();
+    if let Some(id) = args.only.iter().find(|id| unchecked.contains(id)) {
+        anyhow::bail!("{}: exercise {id:?} has no check", args.deck.display());
+    }
 
     let connect = ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),
@@ -140,11 +158,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 println!("no check: {}", unchecked.join(", "));
             }
         }
-        CheckFormat::Json => print!("{}", report::json::render(&cluster, &results)),
+        CheckFormat::Json => print!("{}", report::json::render(&cluster, &results, &unchecked)),
         CheckFormat::Junit => {
             print!(
                 "{}",
-                report::junit::render(&cluster, &results).map_err(anyhow::Error::msg)?
+                report::junit::render(&cluster, &results, &unchecked)
+                    .map_err(anyhow::Error::msg)?
             )
         }
     }
@@ -181,12 +200,17 @@ pub struct ExercisesArgs {
 }
 
 pub fn exercises(args: ExercisesArgs) -> anyhow::Result<ExitCode> {
-    let exercises = deck_exercises::load(&args.deck)?;
+    let exercises = load_exercises(&args.deck)?;
     match args.format {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&exercises)?),
         ListFormat::Table => {
             let mut t = Table::new();
-            t.load_preset(UTF8_FULL_CONDENSED);
+            // Box drawing on a terminal, plain ASCII when piped or NO_COLOR.
+            t.load_preset(if Style::detect().unicode {
+                UTF8_FULL_CONDENSED
+            } else {
+                ASCII_FULL_CONDENSED
+            });
             t.set_header(["id", "where", "slide", "title", "commands", "check"]);
             for e in &exercises {
                 t.add_row([

@@ -17,8 +17,7 @@ use labdeck::grade::{self, GradeOptions, Target};
 use labdeck::report::Summary;
 use labdeck::report::human::Style;
 
-use super::check::parse_duration;
-use super::deck_exercises;
+use super::check::{load_exercises, parse_duration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GradeFormat {
@@ -87,7 +86,7 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
             args.format
         );
     }
-    let exercises = deck_exercises::load(&args.deck)?;
+    let exercises = load_exercises(&args.deck)?;
     let selected = select(&exercises, &args)?;
     // Every check is parsed before any cluster is contacted.
     let plans = match engine::plans(&selected) {
@@ -149,7 +148,9 @@ fn select(exercises: &[Exercise], args: &GradeArgs) -> anyhow::Result<Vec<Exerci
         })
     };
     for id in &args.only {
-        known(id)?;
+        if exercises[known(id)?].check.is_none() {
+            bail!("{}: exercise {id:?} has no check", args.deck.display());
+        }
     }
     let last = match &args.upto {
         Some(id) => known(id)?,

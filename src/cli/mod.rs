@@ -4,9 +4,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod build;
 mod check;
-mod deck_exercises;
 mod grade;
+mod pdf;
+mod serve;
 
 /// Compile remark-style Markdown training decks to offline HTML, and check
 /// that their Kubernetes exercises work.
@@ -19,20 +21,31 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Build decks (YAML manifests) into self-contained HTML files.
+    Build(build::BuildArgs),
     /// Check that a cluster is in the state each exercise's check describes.
     Check(check::CheckArgs),
     /// List a deck's exercises, their ids and which have no check.
     Exercises(check::ExercisesArgs),
     /// Check every student's cluster at once: who is where, who is stuck, and why.
     Grade(grade::GradeArgs),
+    /// Build a deck, serve it on 127.0.0.1, and reload browsers (on the same
+    /// slide) when its files change.
+    Serve(serve::ServeArgs),
+    /// Build a deck and print it to PDF with headless Chromium: one 16:9 page
+    /// per slide, `--` steps collapsed.
+    Pdf(pdf::PdfArgs),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Build(args) => build::run(args),
         Command::Check(args) => check::run(args),
         Command::Exercises(args) => check::exercises(args),
         Command::Grade(args) => grade::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Pdf(args) => pdf::run(args),
     };
     match result {
         Ok(code) => code,

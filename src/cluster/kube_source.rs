@@ -11,7 +11,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, WatchEvent};
 use kube::{Client, Config};
 use serde_json::Value;
-use tokio::sync::OnceCell;
+use tokio::sync::Mutex;
 
 use super::discovery::{ApiEntry, resolve};
 use super::{Change, Changes, ClusterError, ClusterSource, Listing, Query, Resource};
@@ -53,8 +53,8 @@ pub struct KubeSource {
     origin: String,
     namespace: String,
     request_timeout: Duration,
-    core: OnceCell<Catalog>,
-    all: OnceCell<Catalog>,
+    /// The last discovery answer (or failure), shared by every resolution.
+    catalog: Mutex<Option<Catalog>>,
 }
 
 impl KubeSource {
@@ -140,8 +140,7 @@ impl KubeSource {
             name,
             namespace: namespace.into(),
             request_timeout,
-            core: OnceCell::new(),
-            all: OnceCell::new(),
+            catalog: Mutex::new(None),
         }
     }
 
@@ -187,72 +186,82 @@ impl KubeSource {
     }
 
     async fn core_catalog(&self) -> Catalog {
-        self.core
-            .get_or_init(|| async {
-                if let Some(entries) = self.aggregated(true).await? {
-                    return Ok(Arc::new(entries));
-                }
-                let list = self
-                    .timed(
-                        "discovery /api/v1",
-                        self.client.list_core_api_resources("v1"),
-                    )
-                    .await?;
-                Ok(Arc::new(ApiEntry::from_list("", "v1", &list)))
-            })
-            .await
-            .clone()
+        if let Some(entries) = self.aggregated(true).await? {
+            return Ok(Arc::new(entries));
+        }
+        let list = self
+            .timed(
+                "discovery /api/v1",
+                self.client.list_core_api_resources("v1"),
+            )
+            .await?;
+        Ok(Arc::new(ApiEntry::from_list("", "v1", &list)))
+    }
+
+    /// The cached catalog, fetched on first use, and fetched again when the
+    /// caller found `stale` lacking (a CRD installed since, as kubectl
+    /// refreshes its discovery cache on a miss). Failures are cached too:
+    /// a dead cluster costs one timeout per run, not one per kind.
+    async fn catalog(&self, stale: Option<&Arc<Vec<ApiEntry>>>) -> Catalog {
+        let mut cached = self.catalog.lock().await;
+        match (&*cached, stale) {
+            (Some(Err(e)), _) => return Err(e.clone()),
+            (Some(Ok(c)), None) => return Ok(c.clone()),
+            (Some(Ok(c)), Some(s)) if !Arc::ptr_eq(c, s) => return Ok(c.clone()),
+            _ => {}
+        }
+        let fresh = self.full_catalog().await;
+        *cached = Some(fresh.clone());
+        fresh
     }
 
     /// Core plus the preferred version of every group, in server order.
     async fn full_catalog(&self) -> Catalog {
-        self.all
-            .get_or_init(|| async {
-                let mut all = (*self.core_catalog().await?).clone();
-                if let Some(entries) = self.aggregated(false).await? {
-                    all.extend(entries);
-                    return Ok(Arc::new(all));
-                }
-                let groups = self
-                    .timed("discovery /apis", self.client.list_api_groups())
-                    .await?;
-                let gvs: Vec<(String, String)> = groups
-                    .groups
-                    .iter()
-                    .filter_map(|g| {
-                        let v = g
-                            .preferred_version
-                            .as_ref()
-                            .map(|p| p.version.clone())
-                            .or_else(|| g.versions.first().map(|v| v.version.clone()))?;
-                        Some((g.name.clone(), v))
-                    })
-                    .collect();
-                let lists = futures::future::join_all(gvs.iter().map(|(g, v)| async move {
-                    let gv = format!("{g}/{v}");
-                    let what = format!("discovery /apis/{gv}");
-                    (
-                        g,
-                        v,
-                        self.timed(&what, self.client.list_api_group_resources(&gv))
-                            .await,
-                    )
-                }))
-                .await;
-                for (g, v, list) in lists {
-                    match list {
-                        Ok(list) => all.extend(ApiEntry::from_list(g, v, &list)),
-                        // kubectl too carries on when one aggregated group
-                        // (metrics.k8s.io...) is down; credentials problems
-                        // were already caught by /api/v1.
-                        Err(ClusterError::Unreachable(_)) | Err(ClusterError::Other(_)) => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(Arc::new(all))
+        // Both documents at once, as kubectl asks for them.
+        let (core, groups) =
+            futures::future::join(self.core_catalog(), self.aggregated(false)).await;
+        let mut all = (*core?).clone();
+        if let Some(entries) = groups? {
+            all.extend(entries);
+            return Ok(Arc::new(all));
+        }
+        let groups = self
+            .timed("discovery /apis", self.client.list_api_groups())
+            .await?;
+        let gvs: Vec<(String, String)> = groups
+            .groups
+            .iter()
+            .filter_map(|g| {
+                let v = g
+                    .preferred_version
+                    .as_ref()
+                    .map(|p| p.version.clone())
+                    .or_else(|| g.versions.first().map(|v| v.version.clone()))?;
+                Some((g.name.clone(), v))
             })
-            .await
-            .clone()
+            .collect();
+        let lists = futures::future::join_all(gvs.iter().map(|(g, v)| async move {
+            let gv = format!("{g}/{v}");
+            let what = format!("discovery /apis/{gv}");
+            (
+                g,
+                v,
+                self.timed(&what, self.client.list_api_group_resources(&gv))
+                    .await,
+            )
+        }))
+        .await;
+        for (g, v, list) in lists {
+            match list {
+                Ok(list) => all.extend(ApiEntry::from_list(g, v, &list)),
+                // kubectl too carries on when one aggregated group
+                // (metrics.k8s.io...) is down; credentials problems
+                // were already caught by /api/v1.
+                Err(ClusterError::Unreachable(_)) | Err(ClusterError::Other(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Arc::new(all))
     }
 
     fn api(&self, query: &Query) -> Api<DynamicObject> {
@@ -285,12 +294,12 @@ impl ClusterSource for KubeSource {
     }
 
     async fn resolve_kind(&self, kind: &str) -> Result<Resource, ClusterError> {
-        // Most checks read core resources: try them before fetching every group.
-        let qualified = kind.contains(['.', '/']);
-        if !qualified && let Some(r) = resolve(kind, &self.core_catalog().await?) {
+        // One discovery for the whole run, core group first in the catalog.
+        let catalog = self.catalog(None).await?;
+        if let Some(r) = resolve(kind, &catalog) {
             return Ok(r);
         }
-        resolve(kind, &self.full_catalog().await?).ok_or_else(|| {
+        resolve(kind, &self.catalog(Some(&catalog)).await?).ok_or_else(|| {
             ClusterError::UnknownKind(format!("the server doesn't have a resource type {kind:?}"))
         })
     }

@@ -107,3 +107,70 @@ pub fn summary_line(sum: &Summary) -> String {
         sum.pass, sum.fail, sum.error
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::engine::ExpectationResult;
+    use crate::check::eval::ObjectResult;
+
+    fn failed() -> ExerciseResult {
+        ExerciseResult {
+            id: "labeldemo-relabel".into(),
+            verdict: Verdict::Fail,
+            file: "k8s/labels.md".into(),
+            line: 160,
+            title: "Altering a label".into(),
+            message: "pods -l isactive=yes: 0 of 1 matching object(s) pass, want 1".into(),
+            elapsed_ms: 60_000,
+            expectations: vec![ExpectationResult {
+                line: 186,
+                query: "pods -l isactive=yes".into(),
+                conditions: "phase Running".into(),
+                want: "1".into(),
+                passing: 0,
+                holds: false,
+                objects: vec![ObjectResult {
+                    namespace: Some("default".into()),
+                    name: "labeldemo-x7k2p".into(),
+                    failed: vec!["phase Pending, want Running".into()],
+                }],
+                error: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn failures_show_what_was_last_seen() {
+        let text = render(&[failed()], Style::PLAIN);
+        assert_eq!(
+            text,
+            "FAIL  labeldemo-relabel  k8s/labels.md:160  Altering a label (60.0s)\n\
+             \x20     line 186: pods -l isactive=yes (phase Running): 0 passing, want 1\n\
+             \x20       default/labeldemo-x7k2p: phase Pending, want Running\n\
+             0 passed, 1 failed, 0 could not be checked\n"
+        );
+        let fancy = exercise(
+            &failed(),
+            Style {
+                color: true,
+                unicode: true,
+            },
+        );
+        assert!(fancy.starts_with("\x1b[1;31m✘\x1b[0m"), "{fancy:?}");
+    }
+
+    #[test]
+    fn errors_show_the_reason() {
+        let mut r = failed();
+        r.verdict = Verdict::Error;
+        r.expectations.clear();
+        r.message = "forbidden (403): pods is forbidden".into();
+        let text = exercise(&r, Style::PLAIN);
+        assert!(text.starts_with("ERROR labeldemo-relabel"), "{text}");
+        assert!(
+            text.contains("\n      forbidden (403): pods is forbidden\n"),
+            "{text}"
+        );
+    }
+}

@@ -8,8 +8,9 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use crate::check::engine::{ExerciseResult, Verdict};
 use crate::report::human::{self, Style};
 
-/// One `<testsuite>` for the exercises checked on `cluster`.
-pub fn suite(cluster: &str, results: &[ExerciseResult]) -> TestSuite {
+/// One `<testsuite>` for the exercises checked on `cluster`; exercises
+/// without a check are listed as skipped.
+pub fn suite(cluster: &str, results: &[ExerciseResult], unchecked: &[String]) -> TestSuite {
     let mut suite = TestSuite::new(format!("labdeck check {cluster}"));
     for r in results {
         let status = match r.verdict {
@@ -31,11 +32,20 @@ pub fn suite(cluster: &str, results: &[ExerciseResult]) -> TestSuite {
         case.set_time(Duration::from_millis(r.elapsed_ms));
         suite.add_test_case(case);
     }
+    for id in unchecked {
+        let mut st = TestCaseStatus::skipped();
+        st.set_message("no check");
+        suite.add_test_case(TestCase::new(id.clone(), st));
+    }
     suite
 }
 
-pub fn render(cluster: &str, results: &[ExerciseResult]) -> Result<String, String> {
+pub fn render(
+    cluster: &str,
+    results: &[ExerciseResult],
+    unchecked: &[String],
+) -> Result<String, String> {
     let mut report = Report::new("labdeck");
-    report.add_test_suite(suite(cluster, results));
+    report.add_test_suite(suite(cluster, results, unchecked));
     report.to_string().map_err(|e| format!("JUnit XML: {e}"))
 }

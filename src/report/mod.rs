@@ -7,14 +7,6 @@ pub mod junit;
 
 use crate::check::engine::{ExerciseResult, Verdict};
 
-/// Output formats of `check` (and, nested per cluster, `grade`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Human,
-    Json,
-    Junit,
-}
-
 /// How many exercises got each verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {

@@ -111,6 +111,8 @@ struct Inner {
     log: Vec<String>,
     /// Answer only the pre-1.26 discovery documents (no aggregated discovery).
     legacy_discovery: bool,
+    /// Resources not served (yet): a CRD not installed.
+    hidden: HashSet<String>,
 }
 
 struct Shared {
@@ -175,6 +177,16 @@ impl FakeApiServer {
     /// discovery, clients must read `/api/v1` and each `/apis/G/V`.
     pub fn legacy_discovery_only(&self) {
         self.lock().legacy_discovery = true;
+    }
+
+    /// Stops serving a resource (plural), as if its CRD were not installed.
+    pub fn hide_resource(&self, plural: &str) {
+        self.lock().hidden.insert(plural.to_string());
+    }
+
+    /// Serves a hidden resource again (the CRD was installed).
+    pub fn serve_resource(&self, plural: &str) {
+        self.lock().hidden.remove(plural);
     }
 
     /// Waits this long before answering each request.
@@ -312,11 +324,17 @@ async fn handle(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let (latency, token, legacy) = {
+    let (latency, token, legacy, hidden) = {
         let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner.log.push(format!("{method} {uri}"));
-        (inner.latency, inner.token.clone(), inner.legacy_discovery)
+        (
+            inner.latency,
+            inner.token.clone(),
+            inner.legacy_discovery,
+            inner.hidden.clone(),
+        )
     };
+    let served = |r: &&ResourceType| !hidden.contains(r.plural);
     let aggregated = !legacy
         && headers
             .get(header::ACCEPT)
@@ -345,15 +363,19 @@ async fn handle(
     let path = uri.path().trim_end_matches('/');
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
-        ["api"] if aggregated => aggregated_json(aggregated_discovery(true)),
-        ["apis"] if aggregated => aggregated_json(aggregated_discovery(false)),
+        ["api"] if aggregated => aggregated_json(aggregated_discovery(true, &served)),
+        ["apis"] if aggregated => aggregated_json(aggregated_discovery(false, &served)),
         ["api"] => ok_json(json!({"kind": "APIVersions", "versions": ["v1"],
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "172.18.0.2:6443"}]})),
-        ["api", "v1"] => ok_json(resource_list("", "v1")),
-        ["apis"] => ok_json(group_list()),
+        ["api", "v1"] => ok_json(resource_list("", "v1", &served)),
+        ["apis"] => ok_json(group_list(&served)),
         ["apis", g, v] => {
-            if RESOURCES.iter().any(|r| r.group == *g && r.version == *v) {
-                ok_json(resource_list(g, v))
+            if RESOURCES
+                .iter()
+                .filter(served)
+                .any(|r| r.group == *g && r.version == *v)
+            {
+                ok_json(resource_list(g, v, &served))
             } else {
                 status(
                     StatusCode::NOT_FOUND,
@@ -362,8 +384,12 @@ async fn handle(
                 )
             }
         }
-        ["api", "v1", rest @ ..] => objects(&shared, "", rest, &params).await,
-        ["apis", g, _v, rest @ ..] => objects(&shared, g, rest, &params).await,
+        ["api", "v1", rest @ ..] if rest.iter().all(|s| !hidden.contains(*s)) => {
+            objects(&shared, "", rest, &params).await
+        }
+        ["apis", g, _v, rest @ ..] if rest.iter().all(|s| !hidden.contains(*s)) => {
+            objects(&shared, g, rest, &params).await
+        }
         _ => status(
             StatusCode::NOT_FOUND,
             "NotFound",
@@ -372,7 +398,9 @@ async fn handle(
     }
 }
 
-fn resource_list(group: &str, version: &str) -> Value {
+type Served<'a> = dyn Fn(&&ResourceType) -> bool + 'a;
+
+fn resource_list(group: &str, version: &str, served: &Served) -> Value {
     let verbs = [
         "create",
         "delete",
@@ -386,6 +414,7 @@ fn resource_list(group: &str, version: &str) -> Value {
     let mut resources = Vec::new();
     for r in RESOURCES
         .iter()
+        .filter(served)
         .filter(|r| r.group == group && r.version == version)
     {
         resources.push(json!({
@@ -407,7 +436,7 @@ fn resource_list(group: &str, version: &str) -> Value {
 }
 
 /// The `apidiscovery.k8s.io/v2` document: every group's resources at once.
-fn aggregated_discovery(core: bool) -> Value {
+fn aggregated_discovery(core: bool, served: &Served) -> Value {
     let verbs = [
         "create",
         "delete",
@@ -419,7 +448,11 @@ fn aggregated_discovery(core: bool) -> Value {
         "watch",
     ];
     let mut groups: Vec<(&str, &str)> = Vec::new();
-    for r in RESOURCES.iter().filter(|r| r.group.is_empty() == core) {
+    for r in RESOURCES
+        .iter()
+        .filter(served)
+        .filter(|r| r.group.is_empty() == core)
+    {
         if !groups.contains(&(r.group, r.version)) {
             groups.push((r.group, r.version));
         }
@@ -429,6 +462,7 @@ fn aggregated_discovery(core: bool) -> Value {
         .map(|(g, v)| {
             let resources: Vec<Value> = RESOURCES
                 .iter()
+                .filter(served)
                 .filter(|r| r.group == *g && r.version == *v)
                 .map(|r| {
                     json!({
@@ -461,10 +495,14 @@ fn aggregated_json(v: Value) -> Response {
         .into_response()
 }
 
-fn group_list() -> Value {
+fn group_list(served: &Served) -> Value {
     let mut groups: Vec<Value> = Vec::new();
     let mut seen = HashSet::new();
-    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+    for r in RESOURCES
+        .iter()
+        .filter(served)
+        .filter(|r| !r.group.is_empty())
+    {
         if seen.insert(r.group) {
             let gv =
                 json!({"groupVersion": format!("{}/{}", r.group, r.version), "version": r.version});

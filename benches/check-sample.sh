@@ -2,7 +2,7 @@
 # Requests sent and wall time of `labdeck check` on the sample deck against
 # the loopback fake API answering every request after LATENCY (default 100ms).
 #
-#   scripts/bench-check.sh [LATENCY]
+#   benches/check-sample.sh [LATENCY]
 #
 # Scenarios:
 #   deck-once     whole deck, --timeout 0 (look once), cluster after labeldemo-relabel
