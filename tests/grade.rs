@@ -344,6 +344,10 @@ async fn markup_from_a_cluster_is_escaped_in_html_and_intact_in_json_and_csv() {
     // The only script is the page's own sorting code.
     assert_eq!(html.matches("<script").count(), 1, "{html}");
     assert!(!html.contains("http-equiv=\"refresh\""));
+    // Self-contained: nothing loaded from elsewhere.
+    for external in ["src=\"", "href=\"", "http://", "https://", "@import"] {
+        assert!(!html.contains(external), "{external} in {html}");
+    }
 
     let report: Value = serde_json::from_str(&run("json").await).unwrap();
     let c = &report["clusters"][0];

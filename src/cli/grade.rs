@@ -63,6 +63,7 @@ pub struct GradeArgs {
     /// Clusters checked at the same time.
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..))]
     concurrency: u16,
+    /// Report: students x exercises table, or json, csv, junit, or one self-contained html page.
     #[arg(long, value_enum, default_value = "table")]
     format: GradeFormat,
     /// Under the table, say why each failure failed.
