@@ -444,3 +444,54 @@ fn shell_exit_is_reported_not_hung() {
         "nothing runs once the shell is gone"
     );
 }
+
+#[test]
+fn only_and_from_select_exercises_and_unknown_ids_are_errors() {
+    use labdeck::run::plan::select;
+    let exs = [
+        exercise("a", 1, &[(None, "true\n", 2)]),
+        exercise("b", 5, &[(None, "true\n", 6)]),
+        exercise("c", 9, &[(None, "true\n", 10)]),
+    ];
+    let ids = |p: Vec<labdeck::run::PlannedExercise>| -> Vec<String> {
+        p.into_iter().map(|p| p.exercise.id).collect()
+    };
+    assert_eq!(ids(select(plan(&exs), &[], Some("b")).unwrap()), ["b", "c"]);
+    assert_eq!(
+        ids(select(plan(&exs), &["c".into(), "a".into()], None).unwrap()),
+        ["a", "c"]
+    );
+    let e = select(plan(&exs), &["zz".into()], None).unwrap_err();
+    assert!(e.to_string().contains("no exercise with id zz"), "{e}");
+}
+
+#[test]
+fn dry_run_plan_names_every_action_with_its_line() {
+    let ex = with_check(exercise(
+        "logs",
+        395,
+        &[
+            (
+                None,
+                "kubectl logs deploy/pingpong --tail 1 --follow\n",
+                396,
+            ),
+            (Some("wait"), "seq=3", 403),
+            (Some("keys"), "^C", 404),
+            (Some("hide"), "kubectl wait pod --for condition=ready", 405),
+            (Some("open"), "http://node1:8000", 406),
+        ],
+    ));
+    let text = labdeck::run::plan::render(&plan(&[ex]));
+    for want in [
+        "logs  k8s/demo.md:395 (slide 1) Exercise logs",
+        "k8s/demo.md:397  $ kubectl logs deploy/pingpong --tail 1 --follow   (never ends",
+        "k8s/demo.md:403  wait for `seq=3`",
+        "k8s/demo.md:404  press ^C",
+        "k8s/demo.md:405  [hidden] $ kubectl wait pod --for condition=ready",
+        "k8s/demo.md:406  skip `open http://node1:8000`",
+        "k8s/demo.md:405  then check",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+}

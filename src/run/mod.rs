@@ -8,8 +8,10 @@ pub mod executor;
 pub mod plan;
 pub mod report;
 pub mod session;
+pub mod target;
 
 pub use executor::{Event, ExerciseVerifier, RunOptions, SkipChecks, run};
 pub use plan::{Action, PlannedExercise, plan};
 pub use report::{CheckOutcome, ExerciseStatus, RunReport, StepOutcome};
 pub use session::{Session, SessionOptions};
+pub use target::Target;

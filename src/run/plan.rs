@@ -166,6 +166,94 @@ pub fn actions(ex: &Exercise) -> Vec<Action> {
     out
 }
 
+/// Keeps the exercises `--only` names (in plan order), or those from
+/// `--from` on. Unknown ids are an error naming them.
+pub fn select(
+    plan: Vec<PlannedExercise>,
+    only: &[String],
+    from: Option<&str>,
+) -> Result<Vec<PlannedExercise>, crate::error::Error> {
+    let known = |id: &str| plan.iter().any(|p| p.exercise.id == id);
+    let unknown: Vec<&str> = only
+        .iter()
+        .map(String::as_str)
+        .chain(from)
+        .filter(|id| !known(id))
+        .collect();
+    if !unknown.is_empty() {
+        let ids: Vec<&str> = plan.iter().map(|p| p.exercise.id.as_str()).collect();
+        return Err(crate::error::Error::Other(format!(
+            "no exercise with id {} (the deck has: {})",
+            unknown.join(", "),
+            ids.join(", ")
+        )));
+    }
+    let mut started = from.is_none();
+    Ok(plan
+        .into_iter()
+        .filter(|p| {
+            if from == Some(p.exercise.id.as_str()) {
+                started = true;
+            }
+            started && (only.is_empty() || only.contains(&p.exercise.id))
+        })
+        .collect())
+}
+
+/// The plan as `--dry-run` prints it: every action with its file:line.
+pub fn render(plan: &[PlannedExercise]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for p in plan {
+        let ex = &p.exercise;
+        let file = ex.file.display();
+        let _ = writeln!(
+            out,
+            "{}  {file}:{} (slide {}) {}",
+            ex.id, ex.line, ex.slide, ex.title
+        );
+        for a in &p.actions {
+            let line = a.line();
+            let what = match a {
+                Action::Type {
+                    text,
+                    hidden,
+                    long_running,
+                    ..
+                } => {
+                    let mut lines = text.lines();
+                    let mut s = format!(
+                        "{}$ {}",
+                        if *hidden { "[hidden] " } else { "" },
+                        lines.next().unwrap_or("")
+                    );
+                    for l in lines {
+                        s.push_str("\n        > ");
+                        s.push_str(l);
+                    }
+                    if *long_running {
+                        s.push_str("   (never ends: ^C after the grace period)");
+                    }
+                    s
+                }
+                Action::Wait { text, .. } => format!("wait for `{text}`"),
+                Action::Keys { display, .. } => format!("press {display}"),
+                Action::Skip { what, reason, .. } => format!("skip `{what}`: {reason}"),
+            };
+            let _ = writeln!(out, "  {file}:{line}  {what}");
+        }
+        match &ex.check {
+            Some(c) => {
+                let _ = writeln!(out, "  {}:{}  then check", c.file.display(), c.line);
+            }
+            None => {
+                let _ = writeln!(out, "  (no check)");
+            }
+        }
+    }
+    out
+}
+
 fn first_line(text: &str) -> String {
     text.lines()
         .find(|l| !l.trim().is_empty())
