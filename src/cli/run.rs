@@ -1,0 +1,239 @@
+//! `labdeck run DECK (--kubeconfig F | --context C)`: play the deck's
+//! exercises in one shell against a sandbox cluster, then check each.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, ValueEnum};
+
+use labdeck::exercise::Exercise;
+use labdeck::run::report::{CheckOutcome, StepKind, StepOutcome};
+use labdeck::run::{self, Event, ExerciseVerifier, RunOptions, Session, SessionOptions, Target};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Deck manifest (`.yml`) or a single chapter (`.md`).
+    pub deck: PathBuf,
+    /// Kubeconfig of the sandbox cluster (required unless --context or --dry-run).
+    #[arg(long, required_unless_present_any = ["context", "dry_run"])]
+    pub kubeconfig: Option<PathBuf>,
+    /// Context to use (required unless --kubeconfig or --dry-run).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Run only this exercise (repeatable).
+    #[arg(long = "only", value_name = "ID")]
+    pub only: Vec<String>,
+    /// Start at this exercise.
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
+    /// Print the plan (commands, directives, checks) and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Go on with the next exercise after a failure.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Time limit for one command.
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub command_timeout: Duration,
+    /// How long a never-ending command (`-w`, `logs -f`) runs before ^C.
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub grace: Duration,
+    /// Time limit for each check (overrides the checks' own `timeout`).
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
+    pub check_timeout: Option<Duration>,
+    /// Folder the shell starts in (default: a new temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let exercises = load_exercises(&args)?;
+    let plan = run::plan(&exercises);
+    let plan = run::plan::select(plan, &args.only, args.from.as_deref())?;
+
+    if args.dry_run {
+        print!("{}", run::plan::render(&plan));
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let target = Target::resolve(args.kubeconfig.as_deref(), args.context.as_deref())?;
+    // First thing shown: where the commands will go.
+    eprintln!(
+        "labdeck run: context `{}` (kubeconfig {})",
+        target.context,
+        target
+            .kubeconfigs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":")
+    );
+
+    let scratch = tempfile::Builder::new()
+        .prefix("labdeck-run-")
+        .tempdir()
+        .context("cannot create a temporary folder")?;
+    let kube_dir = scratch.path().join("kube");
+    std::fs::create_dir(&kube_dir)
+        .with_context(|| format!("cannot create {}", kube_dir.display()))?;
+    let workdir = match &args.workdir {
+        Some(w) => w.clone(),
+        None => {
+            let w = scratch.path().join("work");
+            std::fs::create_dir(&w).with_context(|| format!("cannot create {}", w.display()))?;
+            w
+        }
+    };
+    let mut session_opts = SessionOptions::new(&workdir);
+    session_opts.env = target.prepare(&kube_dir)?;
+    let mut session = Session::start(&session_opts)?;
+
+    let mut verifier = ClusterVerifier::new(&target, args.check_timeout)?;
+    let opts = RunOptions {
+        command_timeout: args.command_timeout,
+        grace: args.grace,
+        keep_going: args.keep_going,
+        ..RunOptions::default()
+    };
+    let human = args.format == Format::Human;
+    let mut report = run::run(
+        &mut session,
+        &plan,
+        &mut verifier,
+        &opts,
+        &mut |event| {
+            if human {
+                progress(&event)
+            }
+        },
+    );
+    report.context = Some(target.context.clone());
+    match args.format {
+        Format::Human => print!("{}", report.to_human()),
+        Format::Json => println!("{}", report.to_json()),
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Live progress on stderr, so stdout holds only the report.
+fn progress(event: &Event<'_>) {
+    match event {
+        Event::ExerciseStarted(ex) => {
+            eprintln!("== {} ({}:{})", ex.id, ex.file.display(), ex.line)
+        }
+        Event::StepDone(step) => {
+            let prefix = match step.kind {
+                StepKind::Command => "$",
+                StepKind::HiddenCommand => "$ [hidden]",
+                StepKind::Keys => "keys",
+                StepKind::Wait => "wait",
+                StepKind::Skip => "skip",
+            };
+            let first = step.text.lines().next().unwrap_or("");
+            let how = match &step.outcome {
+                StepOutcome::Ok => String::new(),
+                StepOutcome::Failed { status } => format!("  -> exit {status}"),
+                StepOutcome::TimedOut { .. } => "  -> timed out".into(),
+                StepOutcome::StoppedAfterGrace => "  -> stopped after grace".into(),
+                StepOutcome::Interrupted { .. } => "  -> interrupted".into(),
+                StepOutcome::WaitFailed { message } => format!("  -> {message}"),
+                StepOutcome::Skipped { reason } => format!("  ({reason})"),
+                StepOutcome::ShellLost { message } => format!("  -> {message}"),
+            };
+            eprintln!("   {prefix} {first}{how}");
+        }
+        Event::ExerciseDone(_) => {}
+    }
+}
+
+/// The exercises of the deck, in slide order.
+fn load_exercises(args: &RunArgs) -> Result<Vec<Exercise>> {
+    let deck = labdeck::deck::load_strict(&args.deck, &labdeck::deck::LoadOptions::default())?;
+    Ok(labdeck::exercise::extract(&deck)?)
+}
+
+/// Checks exercises with the checker engine, against the run's context.
+struct ClusterVerifier {
+    runtime: tokio::runtime::Runtime,
+    source: labdeck::cluster::kube_source::KubeSource,
+    options: labdeck::check::engine::Options,
+}
+
+impl ClusterVerifier {
+    fn new(target: &Target, timeout: Option<Duration>) -> Result<ClusterVerifier> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let connect = labdeck::cluster::kube_source::ConnectOptions {
+            kubeconfig: target.kubeconfigs.first().cloned(),
+            context: Some(target.context.clone()),
+            ..Default::default()
+        };
+        let source = runtime
+            .block_on(labdeck::cluster::kube_source::KubeSource::connect(&connect))
+            .with_context(|| format!("context `{}`", target.context))?;
+        Ok(ClusterVerifier {
+            runtime,
+            source,
+            options: labdeck::check::engine::Options {
+                timeout,
+                ..Default::default()
+            },
+        })
+    }
+}
+
+impl ExerciseVerifier for ClusterVerifier {
+    fn verify(&mut self, exercise: &Exercise) -> CheckOutcome {
+        use labdeck::check::engine::{self, Plan, Verdict};
+        let plan = match Plan::from_exercise(exercise) {
+            Ok(Some(p)) => p,
+            Ok(None) => return CheckOutcome::Pass,
+            Err(e) => return CheckOutcome::Error { reason: e.to_string() },
+        };
+        let results = self
+            .runtime
+            .block_on(engine::run(&self.source, &[plan], &self.options, &|_| {}));
+        let Some(r) = results.into_iter().next() else {
+            return CheckOutcome::Error {
+                reason: "the checker returned no verdict".into(),
+            };
+        };
+        let mut diagnosis = r.message.clone();
+        for e in r.expectations.iter().filter(|e| !e.holds) {
+            diagnosis.push_str(&format!(
+                "\n{}:{}: {} ({}): want {}, {} passing",
+                r.file.display(),
+                e.line,
+                e.query,
+                e.conditions,
+                e.want,
+                e.passing
+            ));
+            if let Some(err) = &e.error {
+                diagnosis.push_str(&format!(": {err}"));
+            }
+        }
+        match r.verdict {
+            Verdict::Pass => CheckOutcome::Pass,
+            Verdict::Fail => CheckOutcome::Fail { diagnosis },
+            Verdict::Error => CheckOutcome::Error { reason: diagnosis },
+        }
+    }
+}
