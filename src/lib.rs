@@ -7,10 +7,18 @@
 //! ```text
 //! manifest ──► assemble (chapters, @@ macros, generated slides)
 //!          ──► remark (slides, steps, properties, layouts, content classes)
-//!          ──► model::Deck ──► render (HTML)        [labdeck build / serve]
-//!                          └─► exercise ──► check   [labdeck check / grade / run / lint]
+//!          ──► deck::Deck ──► render (HTML)          [labdeck build / serve]
+//!                         └─► exercise ──► check     [labdeck check / grade / run / lint]
 //! ```
 
+pub mod assemble;
+pub mod build;
+pub mod deck;
+pub mod diagnostic;
 pub mod error;
 pub mod exercise;
+pub mod manifest;
+pub mod remark;
+pub mod render;
 pub mod run;
+pub mod source;

@@ -1,0 +1,524 @@
+//! Assembly: from a manifest to the one Markdown text remark would be given.
+//!
+//! This follows the container.training build script, whose output is the
+//! contract (`deck-format.md` §1-3): chapters joined by `---`, `@@` macros,
+//! `@@INCLUDE`/`@@LINK` from the repository root, the table of contents, and
+//! a picture slide plus a title slide before every part chapter. Every byte of
+//! the result keeps its origin (`SourceText`), so later stages can report
+//! file:line.
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::error::Location;
+use crate::manifest::{Entry, Manifest};
+use crate::source::{Edit, Origin, SourceText};
+
+/// Options that change where files are looked up.
+#[derive(Debug, Clone, Default)]
+pub struct AssembleOptions {
+    /// Repository root for `@@INCLUDE`/`@@LINK`; default: the parent of the
+    /// manifest's folder.
+    pub root: Option<PathBuf>,
+}
+
+/// The assembled deck source.
+#[derive(Debug, Clone)]
+pub struct Assembled {
+    pub text: SourceText,
+    /// Chapter files in deck order (inline fragments excluded).
+    pub chapters: Vec<Chapter>,
+    /// The repository root includes were resolved against.
+    pub root: PathBuf,
+    pub diagnostics: Diagnostics,
+}
+
+/// A chapter file of the deck.
+#[derive(Debug, Clone)]
+pub struct Chapter {
+    /// Path as the manifest names it, relative to the manifest's folder.
+    pub name: String,
+    /// Path on disk.
+    pub path: PathBuf,
+    /// 1-based part number when the chapter belongs to a part.
+    pub part: Option<usize>,
+    /// Its `# ` titles.
+    pub titles: Vec<String>,
+}
+
+/// The `toc-...` anchor of a chapter title, as the original tooling makes it.
+pub fn anchor(title: &str) -> String {
+    let mut out = String::from("toc-");
+    for c in title.to_lowercase().chars() {
+        let c = if c == ' ' { '-' } else { c };
+        if c.is_ascii_alphabetic() || c == '-' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One loaded content entry: its text and its titles (nested like the entry).
+struct Loaded {
+    text: SourceText,
+    titles: TitleTree,
+}
+
+enum TitleTree {
+    Leaf(Vec<String>),
+    Node(Vec<TitleTree>),
+}
+
+impl TitleTree {
+    fn flatten<'a>(&'a self, out: &mut Vec<&'a str>) {
+        match self {
+            TitleTree::Leaf(t) => out.extend(t.iter().map(String::as_str)),
+            TitleTree::Node(n) => n.iter().for_each(|t| t.flatten(out)),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match self {
+            TitleTree::Leaf(t) => t.is_empty(),
+            TitleTree::Node(n) => n.iter().all(TitleTree::is_empty),
+        }
+    }
+}
+
+struct Assembler<'m> {
+    manifest: &'m Manifest,
+    manifest_file: Arc<PathBuf>,
+    root: PathBuf,
+    canonical_root: Option<PathBuf>,
+    chapters: Vec<Chapter>,
+    diagnostics: Diagnostics,
+}
+
+/// Assembles a deck. Problems (missing files, includes outside the root...)
+/// are collected in `diagnostics`; the text is still produced so that `lint`
+/// can go on and report more.
+pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
+    let root = opts.root.clone().unwrap_or_else(|| {
+        let dir = if manifest.dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            manifest.dir.as_path()
+        };
+        dir.join("..")
+    });
+    let mut a = Assembler {
+        manifest,
+        manifest_file: Arc::new(manifest.path.clone()),
+        canonical_root: root.canonicalize().ok(),
+        root,
+        chapters: Vec::new(),
+        diagnostics: Diagnostics::default(),
+    };
+
+    // Load every entry; top-level lists are parts.
+    let mut loaded = Vec::new();
+    let mut part_number = 0;
+    for entry in &manifest.content {
+        let part = match entry {
+            Entry::List { .. } => {
+                // A part is numbered only if it has titles (a part without
+                // chapter titles has nothing to list in its table of contents).
+                Some(part_number + 1)
+            }
+            _ => None,
+        };
+        let first_chapter = a.chapters.len();
+        let l = a.load_entry(entry, part);
+        if part.is_some() {
+            if l.titles.is_empty() {
+                for c in &mut a.chapters[first_chapter..] {
+                    c.part = None;
+                }
+            } else {
+                part_number += 1;
+            }
+        }
+        loaded.push((part.filter(|_| !l.titles.is_empty()), l));
+    }
+
+    let mut text = SourceText::new();
+    for (i, (_, l)) in loaded.iter().enumerate() {
+        if i > 0 {
+            text.push("\n---\n", Origin::Generated);
+        }
+        text.append(l.text.clone());
+    }
+
+    // Table of contents, one slide per part.
+    let parts: Vec<(usize, Vec<&str>)> = loaded
+        .iter()
+        .filter_map(|(p, l)| {
+            p.map(|n| {
+                let mut t = Vec::new();
+                l.titles.flatten(&mut t);
+                (n, t)
+            })
+        })
+        .collect();
+    let toc = table_of_contents(&parts);
+    if text.as_str().contains("@@TOC@@") {
+        let edits = text
+            .as_str()
+            .match_indices("@@TOC@@")
+            .map(|(i, _)| Edit {
+                range: i..i + 7,
+                text: toc.clone(),
+                origin: Some(Origin::Generated),
+            })
+            .collect();
+        text.splice(edits);
+    }
+
+    // A picture slide and a title slide before each part chapter title.
+    let part_titles: Vec<(usize, &str)> = parts
+        .iter()
+        .flat_map(|(n, ts)| ts.iter().map(move |t| (*n, *t)))
+        .collect();
+    let interstitials = a.interstitials();
+    let mut edits = Vec::new();
+    for (i, (part, title)) in part_titles.iter().enumerate() {
+        let position = title_slide_position(text.as_str(), title);
+        let previous = if i == 0 { "" } else { part_titles[i - 1].1 };
+        let next = part_titles.get(i + 1).map(|t| t.1).unwrap_or("");
+        let mut slide = String::new();
+        if !interstitials.is_empty() {
+            let image = &interstitials[i % interstitials.len()];
+            slide.push_str(&format!(
+                "\n---\n\nclass: pic\n\n.interstitial[![Image separating from the next part]({image})]\n"
+            ));
+        }
+        slide.push_str(&format!(
+            "\n---\n\nname: {anchor}\nclass: title\n\n {title}\n\n.nav[\n[Previous part](#{prev})\n|\n[Back to table of contents](#toc-part-{part})\n|\n[Next part](#{next})\n]\n",
+            anchor = anchor(title),
+            prev = anchor(previous),
+            next = anchor(next),
+        ));
+        edits.push(Edit {
+            range: position..position,
+            text: slide,
+            origin: Some(Origin::Generated),
+        });
+    }
+    // Insertions at the same place keep their order (stable sort in splice).
+    text.splice(edits);
+
+    // Manifest values.
+    let m = manifest;
+    text.replace_all("@@TITLE@@", &m.title.replace('\n', "<br/>"));
+    for (key, value) in [
+        ("@@CHAT@@", &m.chat),
+        ("@@GITREPO@@", &m.gitrepo),
+        ("@@SLIDES@@", &m.slides),
+        ("@@ZIP@@", &m.zip),
+        ("@@HTML@@", &m.html),
+    ] {
+        text.replace_all(key, value);
+    }
+
+    Assembled {
+        text,
+        chapters: a.chapters,
+        root: a.root,
+        diagnostics: a.diagnostics,
+    }
+}
+
+/// Where the generated slides for `title` go: before the `---` that opens
+/// the slide holding `# title` (the first one in the deck, as the original
+/// tooling searched the whole text). Falls back to the end of the text.
+fn title_slide_position(text: &str, title: &str) -> usize {
+    let needle = format!("\n# {title}\n");
+    let Some(found) = text.find(&needle) else {
+        return text.len();
+    };
+    let window = &text[..(found + 1).min(text.len())];
+    window.rfind("\n---\n").unwrap_or(text.len())
+}
+
+fn table_of_contents(parts: &[(usize, Vec<&str>)]) -> String {
+    let single = parts.len() == 1;
+    let mut slides = Vec::with_capacity(parts.len());
+    for (n, titles) in parts {
+        let mut s = format!("name: toc-part-{n}\n\n");
+        if single {
+            s.push_str("## Table of contents\n\n");
+        } else {
+            s.push_str(&format!("## Part {n}\n\n"));
+        }
+        for t in titles {
+            s.push_str(&format!("- [{t}](#{})\n", anchor(t)));
+        }
+        slides.push(s);
+    }
+    slides.join("\n---\n")
+}
+
+impl Assembler<'_> {
+    fn load_entry(&mut self, entry: &Entry, part: Option<usize>) -> Loaded {
+        match entry {
+            Entry::List { entries, .. } => {
+                let mut text = SourceText::new();
+                let mut titles = Vec::new();
+                for (i, e) in entries.iter().enumerate() {
+                    let l = self.load_entry(e, part);
+                    if i > 0 {
+                        text.push("\n---\n", Origin::Generated);
+                    }
+                    text.append(l.text);
+                    titles.push(l.titles);
+                }
+                Loaded {
+                    text,
+                    titles: TitleTree::Node(titles),
+                }
+            }
+            Entry::Inline { text, line } => {
+                let mut src = SourceText::new();
+                // A block scalar's text starts on the line after its `- |`.
+                src.push(
+                    text,
+                    Origin::File {
+                        file: self.manifest_file.clone(),
+                        line: line + 1,
+                    },
+                );
+                let name = self.manifest.path.to_string_lossy().into_owned();
+                self.chapter_text(src, &name, None)
+            }
+            Entry::File { path, line } => {
+                let on_disk = self.manifest.dir.join(path);
+                let at = Location::new(self.manifest.path.clone(), *line);
+                let text = match std::fs::read(&on_disk) {
+                    Ok(bytes) => match String::from_utf8(bytes) {
+                        Ok(t) => t,
+                        Err(e) => {
+                            let l = crate::manifest::line_of_byte(
+                                e.as_bytes(),
+                                e.utf8_error().valid_up_to(),
+                            );
+                            self.diagnostics.push(Diagnostic::error(
+                                "not-utf8",
+                                Location::new(on_disk.clone(), l),
+                                "chapter is not valid UTF-8 text",
+                            ));
+                            String::new()
+                        }
+                    },
+                    Err(e) => {
+                        let why = if e.kind() == std::io::ErrorKind::NotFound {
+                            "not found".to_owned()
+                        } else {
+                            e.to_string()
+                        };
+                        self.diagnostics.push(Diagnostic::error(
+                            "missing-chapter",
+                            at,
+                            format!("chapter `{path}` ({}): {why}", on_disk.display()),
+                        ));
+                        String::new()
+                    }
+                };
+                // Browsers hand remark LF-only text; do the same.
+                let text = if text.contains('\r') {
+                    text.replace("\r\n", "\n")
+                } else {
+                    text
+                };
+                let loaded = self.chapter_text(
+                    SourceText::from_file(text, Arc::new(on_disk.clone())),
+                    path,
+                    Some(on_disk),
+                );
+                if let TitleTree::Leaf(titles) = &loaded.titles {
+                    if let Some(c) = self.chapters.last_mut().filter(|c| c.name == *path) {
+                        c.titles = titles.clone();
+                        c.part = part;
+                    }
+                }
+                loaded
+            }
+        }
+    }
+
+    /// Expands `@@INCLUDE`/`@@LINK` and collects the `# ` titles.
+    fn chapter_text(&mut self, mut src: SourceText, name: &str, path: Option<PathBuf>) -> Loaded {
+        // Titles come from the chapter as written, before includes (an
+        // included file's `# comment` is not a chapter title).
+        let titles = chapter_titles(src.as_str());
+        let mut edits = Vec::new();
+        for (macro_name, is_include) in [("@@INCLUDE[", true), ("@@LINK[", false)] {
+            let text = src.as_str();
+            let mut from = 0;
+            while let Some(i) = text[from..].find(macro_name).map(|i| i + from) {
+                let start = i + macro_name.len();
+                let Some(close) = text[start..].find([']', '\n']).map(|c| c + start) else {
+                    break;
+                };
+                from = close;
+                if text.as_bytes()[close] != b']' {
+                    continue;
+                }
+                let target = &text[start..close];
+                let here = src.location(i).unwrap_or_else(|| Location::new(name, 0));
+                let replacement = if is_include {
+                    match self.read_include(target, &here) {
+                        Some((file, content)) => Edit {
+                            range: i..close + 1,
+                            text: content,
+                            origin: Some(Origin::File {
+                                file: Arc::new(file),
+                                line: 1,
+                            }),
+                        },
+                        None => Edit {
+                            range: i..close + 1,
+                            text: String::new(),
+                            origin: None,
+                        },
+                    }
+                } else {
+                    self.check_target(target, &here, "@@LINK");
+                    Edit {
+                        range: i..close + 1,
+                        text: format!("[{target}]({})", self.repository_url(target)),
+                        origin: None,
+                    }
+                };
+                edits.push(replacement);
+            }
+        }
+        // Includes may bring text that is not newline-neutral; that is fine:
+        // those edits carry the included file as their origin.
+        src.splice(edits);
+
+        if let Some(path) = path {
+            self.chapters.push(Chapter {
+                name: name.to_owned(),
+                path,
+                part: None,
+                titles: titles.clone(),
+            });
+        }
+        Loaded {
+            text: src,
+            titles: TitleTree::Leaf(titles),
+        }
+    }
+
+    fn repository_url(&self, target: &str) -> String {
+        let repo = self.manifest.gitrepo.trim_end_matches('/');
+        if repo.is_empty() {
+            return target.to_owned();
+        }
+        let scheme = if repo.contains("://") { "" } else { "https://" };
+        format!("{scheme}{repo}/tree/main/{target}")
+    }
+
+    /// Resolves a root-relative path, refusing one that leaves the root.
+    fn resolve(&mut self, target: &str, at: &Location, what: &str) -> Option<PathBuf> {
+        let relative = Path::new(target);
+        let escapes = relative.is_absolute()
+            || relative
+                .components()
+                .try_fold(0i32, |depth, c| match c {
+                    Component::ParentDir if depth == 0 => None,
+                    Component::ParentDir => Some(depth - 1),
+                    Component::Normal(_) => Some(depth + 1),
+                    _ => Some(depth),
+                })
+                .is_none();
+        let path = self.root.join(relative);
+        let outside = escapes
+            || match (&self.canonical_root, path.canonicalize()) {
+                (Some(root), Ok(real)) => !real.starts_with(root),
+                _ => false,
+            };
+        if outside {
+            self.diagnostics.push(Diagnostic::error(
+                "include-outside-root",
+                at.clone(),
+                format!(
+                    "{what}[{target}] leaves the repository root {}",
+                    self.root.display()
+                ),
+            ));
+            return None;
+        }
+        Some(path)
+    }
+
+    fn check_target(&mut self, target: &str, at: &Location, what: &str) {
+        if let Some(path) = self.resolve(target, at, what) {
+            if !path.exists() {
+                self.diagnostics.push(Diagnostic::error(
+                    "missing-include",
+                    at.clone(),
+                    format!("{what}[{target}]: {} not found", path.display()),
+                ));
+            }
+        }
+    }
+
+    fn read_include(&mut self, target: &str, at: &Location) -> Option<(PathBuf, String)> {
+        let path = self.resolve(target, at, "@@INCLUDE")?;
+        match std::fs::read_to_string(&path) {
+            Ok(t) => Some((path, t.replace("\r\n", "\n"))),
+            Err(e) => {
+                self.diagnostics.push(Diagnostic::error(
+                    "missing-include",
+                    at.clone(),
+                    format!("@@INCLUDE[{target}]: {}: {e}", path.display()),
+                ));
+                None
+            }
+        }
+    }
+
+    /// Images for the picture slides, from `interstitials.txt` beside the
+    /// manifest (none: no picture slides).
+    fn interstitials(&self) -> Vec<String> {
+        std::fs::read_to_string(self.manifest.dir.join("interstitials.txt"))
+            .map(|t| {
+                t.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The `# ` headings of a chapter: every line starting with `# `, as the
+/// original tooling found them.
+fn chapter_titles(text: &str) -> Vec<String> {
+    text.split('\n')
+        .filter_map(|l| l.strip_prefix("# "))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_match_the_original_tool() {
+        assert_eq!(anchor("Daemon sets"), "toc-daemon-sets");
+        assert_eq!(anchor("Labels & selectors (2)"), "toc-labels--selectors-");
+        assert_eq!(anchor(""), "toc-");
+    }
+
+    #[test]
+    fn title_position_is_the_separator_before_the_title() {
+        let t = "a\n---\nb\n---\n# T\nc\n";
+        assert_eq!(title_slide_position(t, "T"), 7);
+        assert_eq!(title_slide_position(t, "nope"), t.len());
+    }
+}

@@ -1,0 +1,176 @@
+//! `labdeck build`: manifests to HTML files, written atomically, with the
+//! local images they use copied beside them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rayon::prelude::*;
+
+use crate::deck::{self, Deck, LoadOptions};
+use crate::error::{Error, Result};
+use crate::render::Highlighter;
+use crate::render::page::{self, BuildInfo, PageOptions, Templates};
+
+/// Options shared by every deck of one `build` call.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub out_dir: PathBuf,
+    pub load: LoadOptions,
+    /// Folder whose templates replace the built-in ones.
+    pub templates: Option<PathBuf>,
+    /// Extra stylesheets (added after the manifest's `css:` list).
+    pub css: Vec<PathBuf>,
+}
+
+/// What one deck's build produced.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub manifest: PathBuf,
+    pub output: PathBuf,
+    pub slides: usize,
+    pub images_copied: usize,
+}
+
+/// Shared state of a build: templates and the code highlighting cache.
+pub struct Builder {
+    templates: Templates,
+    highlighter: Highlighter,
+    git: Mutex<HashMap<PathBuf, BuildInfo>>,
+    opts: BuildOptions,
+}
+
+impl Builder {
+    pub fn new(opts: BuildOptions) -> Result<Builder> {
+        Ok(Builder {
+            templates: Templates::load(opts.templates.as_deref())?,
+            highlighter: Highlighter::new(),
+            git: Mutex::new(HashMap::new()),
+            opts,
+        })
+    }
+
+    /// Builds several manifests in parallel; one result per manifest, in order.
+    pub fn build_all(&self, manifests: &[PathBuf]) -> Vec<Result<Built>> {
+        manifests.par_iter().map(|m| self.build(m)).collect()
+    }
+
+    /// Renders one manifest to HTML in memory (nothing written).
+    pub fn render(&self, manifest: &Path) -> Result<(Deck, page::Page)> {
+        let deck = deck::load_strict(manifest, &self.opts.load)?;
+        let mut styles = Vec::new();
+        for css in &deck.manifest.css {
+            let path = deck.manifest.dir.join(css);
+            styles.push(std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?);
+        }
+        for path in &self.opts.css {
+            styles.push(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
+        }
+        let build = self.build_info(&deck.manifest.dir);
+        let page = page::render_page(
+            &deck,
+            &self.templates,
+            &self.highlighter,
+            &PageOptions { styles, build },
+        )?;
+        Ok((deck, page))
+    }
+
+    /// Builds one manifest into `out_dir/<stem>.html`.
+    pub fn build(&self, manifest: &Path) -> Result<Built> {
+        let (deck, page) = self.render(manifest)?;
+        let out_dir = &self.opts.out_dir;
+        std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
+        let output = out_dir.join(format!("{}.html", deck.manifest.stem()));
+        write_atomically(&output, page.html.as_bytes())?;
+        let images_copied = copy_images(&deck.manifest.dir, out_dir, &page.images)?;
+        Ok(Built {
+            manifest: manifest.to_path_buf(),
+            output,
+            slides: deck.slides.len(),
+            images_copied,
+        })
+    }
+
+    fn build_info(&self, dir: &Path) -> BuildInfo {
+        let key = dir.to_path_buf();
+        if let Ok(cache) = self.git.lock() {
+            if let Some(info) = cache.get(&key) {
+                return info.clone();
+            }
+        }
+        let info = BuildInfo::from_git(dir);
+        if let Ok(mut cache) = self.git.lock() {
+            cache.insert(key, info.clone());
+        }
+        info
+    }
+}
+
+/// Writes a file through a temporary file in the same folder, so that a
+/// reader never sees half of it and a failure leaves nothing behind.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".labdeck-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Copies the local images a deck uses from its folder to the output folder,
+/// keeping their relative paths. Missing images are left to `lint`.
+fn copy_images(from: &Path, to: &Path, images: &[String]) -> Result<usize> {
+    let same = match (from.canonicalize(), to.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same {
+        return Ok(0);
+    }
+    let wanted: BTreeSet<&str> = images
+        .iter()
+        .map(String::as_str)
+        .filter(|i| page::is_local(i))
+        .collect();
+    let mut copied = 0;
+    for image in wanted {
+        let src = page::local_path(from, image);
+        let rel = Path::new(image.split(['?', '#']).next().unwrap_or(image));
+        if rel.components().any(|c| {
+            !matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        }) {
+            continue;
+        }
+        let dst = to.join(rel);
+        if !src.is_file() {
+            continue;
+        }
+        let fresh = match (src.metadata(), dst.metadata()) {
+            (Ok(s), Ok(d)) => match (s.modified(), d.modified()) {
+                (Ok(sm), Ok(dm)) => dm >= sm && s.len() == d.len(),
+                _ => false,
+            },
+            _ => false,
+        };
+        if fresh {
+            continue;
+        }
+        if let Some(parent) = dst.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
+        write_atomically(&dst, &bytes)?;
+        copied += 1;
+    }
+    Ok(copied)
+}

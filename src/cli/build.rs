@@ -1,0 +1,59 @@
+//! `labdeck build MANIFEST... [--out DIR]`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use labdeck::build::{BuildOptions, Builder};
+use labdeck::deck::LoadOptions;
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Deck manifests (YAML) or single chapter files (Markdown).
+    #[arg(required = true)]
+    manifests: Vec<PathBuf>,
+    /// Output folder: each deck becomes DIR/<manifest stem>.html.
+    #[arg(long, short, default_value = "out")]
+    out: PathBuf,
+    /// Repository root for @@INCLUDE/@@LINK (default: the parent of each
+    /// manifest's folder).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Folder of templates replacing the built-in ones (deck.html, theme.css,
+    /// print.css, runtime.js).
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Extra stylesheet to inline after the theme (repeatable).
+    #[arg(long)]
+    css: Vec<PathBuf>,
+}
+
+pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    let builder = Builder::new(BuildOptions {
+        out_dir: args.out,
+        load: LoadOptions { root: args.root },
+        templates: args.templates,
+        css: args.css,
+    })?;
+    let mut failed = false;
+    for result in builder.build_all(&args.manifests) {
+        match result {
+            Ok(built) => println!(
+                "{}: {} slides -> {}",
+                built.manifest.display(),
+                built.slides,
+                built.output.display()
+            ),
+            Err(e) => {
+                failed = true;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,36 @@
+//! Command-line parsing (clap derive) and one module per subcommand.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod build;
+
+/// Compile remark-style Markdown training decks to offline HTML, and check
+/// that their Kubernetes exercises work.
+#[derive(Debug, Parser)]
+#[command(name = "labdeck", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build decks (YAML manifests) into self-contained HTML files.
+    Build(build::BuildArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build(args) => build::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

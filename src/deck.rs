@@ -1,0 +1,284 @@
+//! A loaded deck: manifest, assembled source and the slides remark would
+//! show. This is the one slide model that rendering, exercises, checks and
+//! lint all read.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::assemble::{self, AssembleOptions, Chapter};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::error::{Error, Location, Result};
+use crate::manifest::{Entry, Manifest};
+use crate::remark::slideshow::{self, class_list};
+use crate::remark::{LinkDef, Node, lexer, parser};
+use crate::source::{Edit, SourceText};
+
+/// Options for loading a deck.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Repository root for `@@INCLUDE`/`@@LINK` (default: the parent of the
+    /// manifest's folder).
+    pub root: Option<PathBuf>,
+}
+
+/// One slide as the deck shows it (each `--` step is a slide).
+#[derive(Debug, Clone)]
+pub struct Slide {
+    /// 0-based position in the deck.
+    pub index: usize,
+    /// Displayed number, 1-based.
+    pub number: usize,
+    pub name: Option<String>,
+    pub classes: Vec<String>,
+    pub properties: Vec<(String, String)>,
+    /// Content after layouts, templates and `--` continuations.
+    pub content: Vec<Node>,
+    /// The content written on this slide itself.
+    pub own_content: Vec<Node>,
+    pub notes: Vec<Node>,
+    /// Started with `--`: repeats the previous slide and adds to it.
+    pub continued: bool,
+    /// False when the next slide continues this one (`--`).
+    pub last_step: bool,
+    /// Source offset of the slide's own text in `Deck::source`.
+    pub start: usize,
+    /// Where the slide is written, unless the compiler generated it.
+    pub location: Option<Location>,
+}
+
+impl Slide {
+    pub fn property(&self, key: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The slide's title: the text of its first heading line.
+    pub fn title(&self) -> String {
+        first_heading(&self.content).unwrap_or_default()
+    }
+}
+
+/// A deck ready to render or check.
+#[derive(Debug, Clone)]
+pub struct Deck {
+    pub manifest: Manifest,
+    /// The assembled Markdown remark would be given, with provenance.
+    pub source: SourceText,
+    pub slides: Vec<Slide>,
+    /// Link definitions of all slides (remark shares them deck-wide).
+    pub links: HashMap<String, LinkDef>,
+    pub chapters: Vec<Chapter>,
+    /// Repository root used for includes.
+    pub root: PathBuf,
+    /// Every class written on a slide, shown or not.
+    pub used_classes: Vec<String>,
+    /// Everything found wrong while loading (errors and warnings).
+    pub diagnostics: Diagnostics,
+}
+
+/// Loads a deck from a manifest (`.yml`/`.yaml`) or a single chapter (`.md`).
+/// Returns an error only when nothing sensible can be loaded (the manifest
+/// itself is unreadable or invalid); problems inside the deck are in
+/// `Deck::diagnostics`.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<Deck> {
+    let manifest = if is_chapter(path) {
+        chapter_manifest(path)?
+    } else {
+        Manifest::load(path)?
+    };
+    Ok(from_manifest(manifest, opts))
+}
+
+/// Like [`load`], but fails on the first error-level diagnostic.
+pub fn load_strict(path: &Path, opts: &LoadOptions) -> Result<Deck> {
+    let deck = load(path, opts)?;
+    if let Some(d) = deck.diagnostics.first_error() {
+        return Err(d.clone().into_error());
+    }
+    Ok(deck)
+}
+
+fn is_chapter(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"))
+}
+
+/// A manifest holding one chapter, so a chapter can be checked on its own.
+fn chapter_manifest(path: &Path) -> Result<Manifest> {
+    if !path.exists() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "not found"),
+        ));
+    }
+    let dir = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Manifest {
+        path: path.to_path_buf(),
+        dir,
+        title: stem,
+        chat: String::new(),
+        gitrepo: String::new(),
+        slides: String::new(),
+        zip: "slides.zip".into(),
+        html: format!("{name}.html"),
+        slidenumberprefix: String::new(),
+        exclude: Vec::new(),
+        css: Vec::new(),
+        content: vec![Entry::File {
+            path: name,
+            line: 1,
+        }],
+    })
+}
+
+/// Builds the slide model from a manifest.
+pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
+    let assembled = assemble::assemble(
+        &manifest,
+        &AssembleOptions {
+            root: opts.root.clone(),
+        },
+    );
+    let mut diagnostics = assembled.diagnostics;
+    let mut source = assembled.text;
+    decode_entities(&mut source);
+
+    let lexed = lexer::lex_deck(source.as_str());
+    for offset in &lexed.unclosed {
+        if let Some(at) = source.location(*offset) {
+            let snippet: String = source.as_str()[*offset..]
+                .chars()
+                .take_while(|&c| c != '[')
+                .collect();
+            diagnostics.push(Diagnostic::error(
+                "unclosed-class",
+                at,
+                format!("`{snippet}[` is never closed by a matching `]`"),
+            ));
+        }
+    }
+    let parsed = parser::parse(lexed.tokens);
+    let mut links = HashMap::new();
+    for s in &parsed {
+        for (id, def) in &s.links {
+            links.insert(id.clone(), def.clone());
+        }
+        for (offset, key) in &s.late_properties {
+            if let Some(at) = source.location(*offset) {
+                diagnostics.push(Diagnostic::warning(
+                    "late-property",
+                    at,
+                    format!(
+                        "`{key}:` after the slide's content is shown as text; slide properties must come first"
+                    ),
+                ));
+            }
+        }
+    }
+    let show = slideshow::build(parsed, &manifest.exclude);
+    for (offset, name) in &show.unknown_templates {
+        if let Some(at) = source.location(*offset) {
+            diagnostics.push(Diagnostic::error(
+                "unknown-template",
+                at,
+                format!("`template: {name}` names no slide before it"),
+            ));
+        }
+    }
+    let count = show.slides.len();
+    let mut slides: Vec<Slide> = show
+        .slides
+        .into_iter()
+        .enumerate()
+        .map(|(index, s)| Slide {
+            index,
+            number: s.number,
+            name: s.property("name").map(str::to_owned),
+            classes: class_list(s.property("class").unwrap_or("")),
+            location: source.location(s.start),
+            content: s.content,
+            own_content: s.own_content,
+            notes: s.notes,
+            continued: s.continued,
+            last_step: true,
+            start: s.start,
+            properties: s.properties,
+        })
+        .collect();
+    for i in 1..count {
+        if slides[i].continued {
+            slides[i - 1].last_step = false;
+        }
+    }
+    Deck {
+        manifest,
+        source,
+        slides,
+        links,
+        chapters: assembled.chapters,
+        root: assembled.root,
+        used_classes: show.used_classes,
+        diagnostics,
+    }
+}
+
+/// remark reads the deck from a `<textarea>`, so the browser has already
+/// decoded character references (`&lt;` is `<` by the time remark sees it).
+fn decode_entities(source: &mut SourceText) {
+    let text = source.as_str();
+    if !text.contains('&') {
+        return;
+    }
+    let mut edits = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if line.contains('&') {
+            let decoded = htmlize::unescape(line);
+            if decoded != line && decoded.matches('\n').count() == line.matches('\n').count() {
+                edits.push(Edit {
+                    range: offset..offset + line.len(),
+                    text: decoded.into_owned(),
+                    origin: None,
+                });
+            }
+        }
+        offset += line.len();
+    }
+    source.splice(edits);
+}
+
+/// Text of the first Markdown heading in `nodes` (`#` to `######`).
+fn first_heading(nodes: &[Node]) -> Option<String> {
+    for node in nodes {
+        match node {
+            Node::Text { text, .. } => {
+                for line in text.lines() {
+                    let t = line.trim_start();
+                    let hashes = t.bytes().take_while(|&b| b == b'#').count();
+                    if (1..=6).contains(&hashes) && t[hashes..].starts_with(' ') {
+                        return Some(t[hashes..].trim().trim_end_matches('#').trim().to_owned());
+                    }
+                }
+            }
+            Node::Class { content, .. } => {
+                if let Some(t) = first_heading(content) {
+                    return Some(t);
+                }
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,333 @@
+//! remark's slideshow model: applies `--` continuations, layouts and
+//! templates, drops excluded classes, numbers the slides.
+
+use std::collections::HashMap;
+
+use super::parser::{Node, ParsedSlide};
+
+/// A slide as remark shows it.
+#[derive(Debug, Clone)]
+pub struct ShownSlide {
+    /// Properties after inheritance (`class` joined with the template's).
+    pub properties: Vec<(String, String)>,
+    /// Content after inheritance and `{{variable}}` expansion.
+    pub content: Vec<Node>,
+    pub notes: Vec<Node>,
+    /// The slide's own content (for exercise extraction: inherited content
+    /// belongs to the slide it was written on).
+    pub own_content: Vec<Node>,
+    pub continued: bool,
+    /// Displayed number (a `count: false` slide repeats the previous one).
+    pub number: usize,
+    /// Source offset where the slide's text starts.
+    pub start: usize,
+}
+
+impl ShownSlide {
+    pub fn property(&self, key: &str) -> Option<&str> {
+        self.properties
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn classes(&self) -> Vec<String> {
+        class_list(self.property("class").unwrap_or(""))
+    }
+}
+
+/// Splits a `class:` value as remark does (commas and spaces).
+pub fn class_list(value: &str) -> Vec<String> {
+    value
+        .split([',', ' '])
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Result of building the slideshow.
+#[derive(Debug, Clone, Default)]
+pub struct Slideshow {
+    pub slides: Vec<ShownSlide>,
+    /// `template:` values that name no slide: (slide start offset, name).
+    pub unknown_templates: Vec<(usize, String)>,
+    /// Every class a slide (shown or not) declares, for lint.
+    pub used_classes: Vec<String>,
+}
+
+/// Builds what remark shows from parsed slides.
+pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String]) -> Slideshow {
+    let mut out = Slideshow::default();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    // All created slides (templates included), by creation order.
+    let mut created: Vec<ShownSlide> = Vec::with_capacity(parsed.len());
+    let mut shown: Vec<usize> = Vec::new();
+    let mut layout: Option<usize> = None;
+    let mut number = 0;
+
+    for (i, slide) in parsed.into_iter().enumerate() {
+        let is_layout = slide.property("layout") == Some("true");
+        let template = if slide.continued && i > 0 {
+            shown.last().copied()
+        } else if let Some(t) = slide.property("template").and_then(|t| by_name.get(t)) {
+            Some(*t)
+        } else {
+            if let Some(t) = slide.property("template") {
+                out.unknown_templates.push((slide.start, t.to_owned()));
+            }
+            if slide.property("layout") == Some("false") {
+                layout = None;
+                None
+            } else if !is_layout {
+                layout
+            } else {
+                None
+            }
+        };
+
+        let own_classes = class_list(slide.property("class").unwrap_or(""));
+        out.used_classes.extend(own_classes.iter().cloned());
+        let included = !own_classes.iter().any(|c| excluded.contains(c));
+
+        let mut s = ShownSlide {
+            properties: slide.properties.clone(),
+            own_content: slide.content.clone(),
+            content: slide.content,
+            notes: slide.notes.unwrap_or_default(),
+            continued: slide.continued,
+            number: 0,
+            start: slide.start,
+        };
+        if let Some(t) = template {
+            inherit(&mut s, &created[t]);
+        }
+        let counted = s.property("count") != Some("false");
+        if included && !is_layout {
+            if counted || number == 0 {
+                number += 1;
+            }
+            s.number = number;
+        }
+        let index = created.len();
+        if let Some(name) = s.property("name") {
+            by_name.insert(name.to_owned(), index);
+        }
+        if is_layout {
+            layout = Some(index);
+        } else if included {
+            shown.push(index);
+        }
+        created.push(s);
+    }
+
+    let mut slides: Vec<Option<ShownSlide>> = created.into_iter().map(Some).collect();
+    out.slides = shown
+        .into_iter()
+        .filter_map(|i| slides[i].take())
+        .map(|mut s| {
+            expand_variables(&mut s);
+            s
+        })
+        .collect();
+    out
+}
+
+/// remark's `Slide.inherit`: properties (except name, layout, count; `class`
+/// is joined), content (the template's, with `{{content}}` replaced by the
+/// slide's own, or followed by it) and notes.
+fn inherit(slide: &mut ShownSlide, template: &ShownSlide) {
+    for (key, value) in &template.properties {
+        if matches!(key.as_str(), "name" | "layout" | "count") {
+            continue;
+        }
+        let own = slide.property(key).map(str::to_owned);
+        if key == "class" {
+            let joined = match own {
+                Some(o) => format!("{value}, {o}"),
+                None => value.clone(),
+            };
+            set(&mut slide.properties, key, joined);
+        } else if own.is_none() {
+            set(&mut slide.properties, key, value.clone());
+        }
+    }
+
+    let own = std::mem::take(&mut slide.content);
+    let mut content = template.content.clone();
+    if !splice_content(&mut content, &own) {
+        content.extend(own);
+    }
+    slide.content = content;
+
+    if !template.notes.is_empty() {
+        let mut notes = template.notes.clone();
+        notes.push(Node::Text {
+            text: "\n\n".to_owned(),
+            start: slide.start,
+        });
+        notes.append(&mut slide.notes);
+        slide.notes = notes;
+    }
+}
+
+fn set(props: &mut Vec<(String, String)>, key: &str, value: String) {
+    match props.iter_mut().find(|(k, _)| k == key) {
+        Some((_, v)) => *v = value,
+        None => props.push((key.to_owned(), value)),
+    }
+}
+
+/// Replaces the first `{{content}}` of a template's text by `own`.
+fn splice_content(content: &mut Vec<Node>, own: &[Node]) -> bool {
+    for i in 0..content.len() {
+        match &mut content[i] {
+            Node::Text { text, start } => {
+                if let Some(at) = find_variable(text, "content") {
+                    let (before, after) = (text[..at.start].to_owned(), text[at.end..].to_owned());
+                    let start = *start;
+                    let mut replacement = vec![Node::Text {
+                        text: before,
+                        start,
+                    }];
+                    replacement.extend(own.iter().cloned());
+                    replacement.push(Node::Text { text: after, start });
+                    content.splice(i..=i, replacement);
+                    return true;
+                }
+            }
+            Node::Class { content: inner, .. } => {
+                if splice_content(inner, own) {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// Range of an unescaped `{{ name }}` in `text`.
+fn find_variable(text: &str, name: &str) -> Option<std::ops::Range<usize>> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("{{").map(|i| i + from) {
+        let close = text[i + 2..].find("}}").map(|c| c + i + 2)?;
+        let inner = &text[i + 2..close];
+        let escaped = i > 0 && text.as_bytes()[i - 1] == b'\\';
+        if !escaped && !inner.contains('\n') && inner.trim() == name {
+            return Some(i..close + 2);
+        }
+        from = i + 2;
+    }
+    None
+}
+
+/// remark's `expandVariables`: `{{ prop }}` becomes the slide's property
+/// value when it has one; `\{{` escapes; unknown names are left alone.
+fn expand_variables(slide: &mut ShownSlide) {
+    let props = slide.properties.clone();
+    expand_in(&mut slide.content, &props);
+}
+
+fn expand_in(nodes: &mut [Node], props: &[(String, String)]) {
+    for node in nodes {
+        match node {
+            Node::Text { text, .. } => {
+                if text.contains("{{") {
+                    *text = expand_text(text, props);
+                }
+            }
+            Node::Class { content, .. } => expand_in(content, props),
+        }
+    }
+}
+
+fn expand_text(text: &str, props: &[(String, String)]) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    let mut from = 0;
+    while let Some(at) = text[from..].find("{{").map(|i| i + from) {
+        let Some(close) = text[at + 2..].find("}}").map(|c| c + at + 2) else {
+            break;
+        };
+        let inner = &text[at + 2..close];
+        // `\{\{([^\}\n]+)\}\}`: at least one byte, no `}` and no newline.
+        if inner.is_empty() || inner.contains(['}', '\n']) {
+            from = at + 2;
+            continue;
+        }
+        let name = inner.trim();
+        if at > 0 && bytes[at - 1] == b'\\' {
+            out.push_str(&text[last..at - 1]);
+            out.push_str(&text[at..close + 2]);
+        } else {
+            out.push_str(&text[last..at]);
+            match props.iter().find(|(k, _)| k == name) {
+                Some((_, v)) => out.push_str(v),
+                None if name == "content" => {}
+                None => out.push_str(&text[at..close + 2]),
+            }
+        }
+        last = close + 2;
+        from = last;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{lexer::lex, parser::parse};
+    use super::*;
+
+    fn show(src: &str, excluded: &[&str]) -> Vec<ShownSlide> {
+        let ex: Vec<String> = excluded.iter().map(|s| s.to_string()).collect();
+        build(parse(lex(src)), &ex).slides
+    }
+
+    fn text(s: &ShownSlide) -> String {
+        s.content
+            .iter()
+            .map(|n| match n {
+                Node::Text { text, .. } => text.clone(),
+                Node::Class { .. } => "<class>".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn continuations_repeat_content() {
+        let s = show("a\n\n--\n\nb\n---\nc", &[]);
+        assert_eq!(s.len(), 3);
+        assert_eq!(text(&s[1]), "a\n\nb");
+        assert_eq!(s[1].number, 2);
+    }
+
+    #[test]
+    fn layouts_templates_and_exclusion() {
+        let s = show(
+            "layout: true\nclass: base\n\nHEAD {{content}} FOOT\n---\nx\n---\nclass: skip\n\ny\n---\nname: t\nlayout: false\n\nT=\n---\ntemplate: t\n\nz",
+            &["skip"],
+        );
+        assert_eq!(s.len(), 3);
+        assert_eq!(text(&s[0]), "\n\nHEAD x FOOT");
+        assert_eq!(s[0].property("class"), Some("base"));
+        assert_eq!(text(&s[2]), "\n\nT=\n\nz");
+    }
+
+    #[test]
+    fn variables_expand() {
+        assert_eq!(
+            expand_text(
+                "{{ a }} {{b}} \\{{a}} {{ .Values.x }}",
+                &[("a".into(), "A".into())]
+            ),
+            "A {{b}} {{a}} {{ .Values.x }}"
+        );
+    }
+
+    #[test]
+    fn count_false_repeats_number() {
+        let s = show("a\n---\ncount: false\n\nb\n---\nc", &[]);
+        assert_eq!(s.iter().map(|s| s.number).collect::<Vec<_>>(), [1, 1, 2]);
+    }
+}

@@ -1,0 +1,342 @@
+//! Code blocks as remark shows them: one `div.remark-code-line` per line,
+//! `` `spans` `` between backticks highlighted (remark's `highlightSpans`),
+//! and syntax colouring done at build time with syntect (class-based, so the
+//! theme's CSS decides the colours).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use syntect::parsing::{ParseState, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet};
+
+/// Rendered code blocks, shared by every deck of a build: decks reuse
+/// chapters, and `--` steps repeat their code.
+#[derive(Default)]
+pub struct Highlighter {
+    cache: Mutex<HashMap<(String, String), String>>,
+}
+
+fn syntaxes() -> &'static SyntaxSet {
+    static SET: OnceLock<SyntaxSet> = OnceLock::new();
+    SET.get_or_init(SyntaxSet::load_defaults_newlines)
+}
+
+/// The syntax for a fence language as remark users write it.
+fn syntax_for(lang: &str) -> Option<&'static SyntaxReference> {
+    let set = syntaxes();
+    let token = match lang.to_ascii_lowercase().as_str() {
+        "sh" | "shell" | "console" | "zsh" => "bash".to_owned(),
+        "yml" => "yaml".to_owned(),
+        "golang" => "go".to_owned(),
+        "dockerfile" | "docker" | "text" | "plaintext" | "no-highlight" | "nohighlight" => {
+            return None;
+        }
+        other => other.to_owned(),
+    };
+    set.find_syntax_by_token(&token)
+}
+
+impl Highlighter {
+    pub fn new() -> Self {
+        Highlighter::default()
+    }
+
+    /// `<pre><code ...>` for a code block. `lang` is the fence's language
+    /// (empty for none, and then no colouring, as remark does).
+    pub fn code_block(&self, lang: &str, code: &str) -> String {
+        let key = (lang.to_owned(), code.to_owned());
+        if let Ok(cache) = self.cache.lock() {
+            if let Some(html) = cache.get(&key) {
+                return html.clone();
+            }
+        }
+        let html = render_block(lang, code);
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.insert(key, html.clone());
+        }
+        html
+    }
+}
+
+fn render_block(lang: &str, code: &str) -> String {
+    let mut out = String::with_capacity(code.len() * 2 + 64);
+    out.push_str("<pre><code class=\"remark-code");
+    if !lang.is_empty() {
+        out.push_str(" hljs ");
+        escape_into(&mut out, lang);
+    }
+    out.push_str("\">");
+    let mut lines: Vec<&str> = code.split('\n').collect();
+    // remark drops the empty line after the last newline.
+    if lines.len() > 1 && lines.last() == Some(&"") {
+        lines.pop();
+    }
+    let syntax = if lang.is_empty() {
+        None
+    } else {
+        syntax_for(lang)
+    };
+    let mut state = syntax.map(|s| (ParseState::new(s), ScopeStack::new()));
+    for line in lines {
+        out.push_str("<div class=\"remark-code-line\">");
+        let segments = span_segments(line);
+        let plain: String = segments.iter().map(|s| s.text).collect();
+        // Colouring runs on the text the student sees (backticks removed).
+        let ops = match &mut state {
+            Some((parse, _)) => {
+                let mut with_newline = plain.clone();
+                with_newline.push('\n');
+                parse.parse_line(&with_newline, syntaxes()).ok()
+            }
+            None => None,
+        };
+        match (ops, &mut state) {
+            (Some(ops), Some((_, stack))) => emit_coloured(&mut out, &segments, &ops, stack),
+            _ => emit_plain(&mut out, &segments),
+        }
+        out.push_str("</div>");
+    }
+    out.push_str("</code></pre>");
+    out
+}
+
+/// A piece of a code line: highlighted by backticks or not.
+struct Segment<'a> {
+    text: &'a str,
+    highlighted: bool,
+}
+
+/// remark's `/([^`])`([^`]+?)`/g` on one line: a span needs a character
+/// before its opening backtick (so not at the start of a line), and
+/// `` \` `` escapes.
+fn span_segments(line: &str) -> Vec<Segment<'_>> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut last = 0;
+    let mut p = 0;
+    while p + 1 < b.len() {
+        if b[p] != b'`' && b[p + 1] == b'`' {
+            let content = p + 2;
+            if let Some(close) = b[content..].iter().position(|&c| c == b'`') {
+                if close > 0 {
+                    let close = content + close;
+                    if b[p] == b'\\' {
+                        out.push(Segment {
+                            text: &line[last..p],
+                            highlighted: false,
+                        });
+                        out.push(Segment {
+                            text: &line[p + 1..close + 1],
+                            highlighted: false,
+                        });
+                    } else {
+                        out.push(Segment {
+                            text: &line[last..p + 1],
+                            highlighted: false,
+                        });
+                        out.push(Segment {
+                            text: &line[content..close],
+                            highlighted: true,
+                        });
+                    }
+                    last = close + 1;
+                    p = last;
+                    continue;
+                }
+            }
+        }
+        p += 1;
+    }
+    out.push(Segment {
+        text: &line[last..],
+        highlighted: false,
+    });
+    out.retain(|s| !s.text.is_empty());
+    out
+}
+
+const SPAN_OPEN: &str = "<span class=\"remark-code-span-highlighted\">";
+
+fn emit_plain(out: &mut String, segments: &[Segment]) {
+    for s in segments {
+        if s.highlighted {
+            out.push_str(SPAN_OPEN);
+            escape_into(out, s.text);
+            out.push_str("</span>");
+        } else {
+            escape_into(out, s.text);
+        }
+    }
+}
+
+/// Emits the line with syntax spans, closing and reopening them around the
+/// backtick highlights so that the HTML nests properly.
+fn emit_coloured(
+    out: &mut String,
+    segments: &[Segment],
+    ops: &[(usize, ScopeStackOp)],
+    stack: &mut ScopeStack,
+) {
+    // Class attribute for each open scope (the line starts with the scopes
+    // left open by the previous line).
+    let mut open: Vec<String> = stack.as_slice().iter().map(scope_classes).collect();
+    for c in &open {
+        push_open(out, c);
+    }
+    let mut ops = ops.iter().peekable();
+    let mut pos = 0;
+    for seg in segments {
+        if seg.highlighted {
+            close_all(out, open.len());
+            out.push_str(SPAN_OPEN);
+            for c in &open {
+                push_open(out, c);
+            }
+        }
+        let end = pos + seg.text.len();
+        let mut cursor = pos;
+        while let Some((at, op)) = ops.peek() {
+            if *at >= end {
+                break;
+            }
+            let at = (*at).max(cursor);
+            escape_into(out, &seg.text[cursor - pos..at - pos]);
+            cursor = at;
+            apply(out, stack, &mut open, op);
+            ops.next();
+        }
+        escape_into(out, &seg.text[cursor - pos..]);
+        pos = end;
+        if seg.highlighted {
+            close_all(out, open.len());
+            out.push_str("</span>");
+            for c in &open {
+                push_open(out, c);
+            }
+        }
+    }
+    // Remaining ops (at the newline) still change the stack for next lines.
+    for (_, op) in ops {
+        apply(out, stack, &mut open, op);
+    }
+    close_all(out, open.len());
+}
+
+/// Applies one scope operation, opening or closing spans to match.
+fn apply(out: &mut String, stack: &mut ScopeStack, open: &mut Vec<String>, op: &ScopeStackOp) {
+    let before = stack.len();
+    // An error only means an unbalanced pop in the grammar: ignore it.
+    let _ = stack.apply(op);
+    let after = stack.len();
+    if after > before {
+        for s in &stack.as_slice()[before..] {
+            let c = scope_classes(s);
+            push_open(out, &c);
+            open.push(c);
+        }
+    } else {
+        for _ in after..before {
+            if open.pop().is_some() {
+                out.push_str("</span>");
+            }
+        }
+    }
+}
+
+fn push_open(out: &mut String, classes: &str) {
+    out.push_str("<span class=\"");
+    out.push_str(classes);
+    out.push_str("\">");
+}
+
+fn close_all(out: &mut String, n: usize) {
+    for _ in 0..n {
+        out.push_str("</span>");
+    }
+}
+
+fn scope_classes(scope: &syntect::parsing::Scope) -> String {
+    let name = scope.build_string();
+    let mut out = String::with_capacity(name.len() + 8);
+    for (i, atom) in name.split('.').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str("hl-");
+        out.push_str(atom);
+    }
+    out
+}
+
+/// HTML-escapes text content.
+pub fn escape_into(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strip_tags(html: &str) -> String {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                _ if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn spans_need_a_character_before_them() {
+        let parts = |line| {
+            span_segments(line)
+                .iter()
+                .map(|s| (s.text.to_owned(), s.highlighted))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(parts("`a` at start"), [("`a` at start".to_owned(), false)]);
+        assert_eq!(
+            parts("x `b` y"),
+            [
+                ("x ".to_owned(), false),
+                ("b".to_owned(), true),
+                (" y".to_owned(), false)
+            ]
+        );
+        let escaped = parts("x \\`c` y");
+        assert!(escaped.iter().all(|(_, h)| !h));
+        assert_eq!(
+            escaped.iter().map(|(t, _)| t.as_str()).collect::<String>(),
+            "x `c` y"
+        );
+    }
+
+    #[test]
+    fn lines_become_divs_and_text_survives_colouring() {
+        let h = Highlighter::new();
+        let html = h.code_block("bash", "kubectl get `pods` # all\necho \"a<b\"\n");
+        assert_eq!(html.matches("remark-code-line").count(), 2);
+        assert!(html.contains(SPAN_OPEN));
+        assert_eq!(
+            strip_tags(&html),
+            "kubectl get pods # allecho &quot;a&lt;b&quot;"
+        );
+        let plain = h.code_block("", "x `y`");
+        assert_eq!(
+            plain,
+            "<pre><code class=\"remark-code\"><div class=\"remark-code-line\">x <span class=\"remark-code-span-highlighted\">y</span></div></code></pre>"
+        );
+    }
+}

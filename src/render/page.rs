@@ -1,0 +1,278 @@
+//! The HTML page: Tera templates (built in, overridable from a folder) fed
+//! with the rendered slides.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::highlight::{Highlighter, escape_into};
+use super::markdown::{MarkdownContext, render};
+use crate::deck::Deck;
+use crate::error::{Error, Result};
+
+/// Built-in templates: (name, text). A `--templates DIR` file of the same
+/// name replaces one.
+pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
+    ("deck.html", include_str!("../../templates/deck.html")),
+    ("theme.css", include_str!("../../templates/theme.css")),
+    ("print.css", include_str!("../../templates/print.css")),
+    ("runtime.js", include_str!("../../templates/runtime.js")),
+];
+
+/// Loaded templates.
+pub struct Templates {
+    tera: tera::Tera,
+}
+
+impl Templates {
+    /// The built-in templates, with any file of `dir` of the same name (or
+    /// any other `.html`/`.css`/`.js` file there) taking precedence.
+    pub fn load(dir: Option<&Path>) -> Result<Templates> {
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(vec![]);
+        let mut files: Vec<(String, String)> = BUILTIN_TEMPLATES
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        if let Some(dir) = dir {
+            let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(dir, e))?;
+                let path = entry.path();
+                let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+                    continue;
+                };
+                if !path.is_file() {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+                files.retain(|(n, _)| *n != name);
+                files.push((name, text));
+            }
+        }
+        tera.add_raw_templates(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
+            .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
+        Ok(Templates { tera })
+    }
+}
+
+fn tera_message(e: &tera::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+/// The commit and dirty files of the work tree a deck was built from.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BuildInfo {
+    pub commit: Option<String>,
+    pub dirty: Vec<String>,
+}
+
+impl BuildInfo {
+    /// Reads it with git, from the folder of the manifest; none outside a
+    /// git work tree.
+    pub fn from_git(dir: &Path) -> BuildInfo {
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .arg("-C")
+                .arg(if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                })
+                .args(args)
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        };
+        let Some(commit) = git(&["rev-parse", "HEAD"]) else {
+            return BuildInfo::default();
+        };
+        let dirty = git(&["status", "--porcelain", "--", "."])
+            .map(|s| {
+                s.lines()
+                    .filter_map(|l| l.get(3..))
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        BuildInfo {
+            commit: Some(commit.trim().to_owned()),
+            dirty,
+        }
+    }
+}
+
+/// Options for one page.
+#[derive(Debug, Clone, Default)]
+pub struct PageOptions {
+    /// Extra stylesheets' text, after the theme.
+    pub styles: Vec<String>,
+    pub build: BuildInfo,
+}
+
+#[derive(Serialize)]
+struct SlideContext<'a> {
+    index: usize,
+    number: usize,
+    name: Option<&'a str>,
+    classes: String,
+    html: String,
+    notes: String,
+    background_image: Option<&'a str>,
+    last_step: bool,
+}
+
+#[derive(Serialize)]
+struct PageContext<'a> {
+    title: String,
+    number_prefix: &'a str,
+    total: usize,
+    styles: &'a [String],
+    build: &'a BuildInfo,
+    slides: Vec<SlideContext<'a>>,
+}
+
+/// A rendered page and the local files it refers to.
+pub struct Page {
+    pub html: String,
+    /// Image paths as written in the deck (relative ones are local files).
+    pub images: Vec<String>,
+}
+
+/// Renders the whole deck page.
+pub fn render_page(
+    deck: &Deck,
+    templates: &Templates,
+    highlighter: &Highlighter,
+    opts: &PageOptions,
+) -> Result<Page> {
+    let ctx = MarkdownContext {
+        links: &deck.links,
+        highlighter,
+    };
+    let mut images = Vec::new();
+    let total = deck.slides.last().map_or(0, |s| s.number);
+    let mut first_footer = true;
+    let slides = deck
+        .slides
+        .iter()
+        .map(|slide| {
+            let content = render(&slide.content, &ctx);
+            let notes = render(&slide.notes, &ctx);
+            images.extend(content.images);
+            images.extend(notes.images);
+            let mut html = content.html;
+            html.push_str(&debug_footer(
+                deck,
+                slide,
+                first_footer.then_some(&opts.build),
+            ));
+            first_footer = false;
+            let background_image = slide.property("background-image");
+            if let Some(bg) = background_image {
+                if let Some(url) = css_url(bg) {
+                    images.push(url.to_owned());
+                }
+            }
+            SlideContext {
+                index: slide.index,
+                number: slide.number,
+                name: slide.name.as_deref(),
+                classes: slide.classes.join(" "),
+                html,
+                notes: notes.html,
+                background_image,
+                last_step: slide.last_step,
+            }
+        })
+        .collect();
+    let page = PageContext {
+        title: deck.manifest.title.trim().replace('\n', " "),
+        number_prefix: &deck.manifest.slidenumberprefix,
+        total,
+        styles: &opts.styles,
+        build: &opts.build,
+        slides,
+    };
+    let context = tera::Context::from_serialize(&page)
+        .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
+    let html = templates
+        .tera
+        .render("deck.html", &context)
+        .map_err(|e| Error::Other(format!("templates: deck.html: {}", tera_message(&e))))?;
+    Ok(Page { html, images })
+}
+
+/// The `.debug` footer naming the slide's source file (a link into the
+/// repository when its URL is known); the deck's first one also carries the
+/// build's commit and dirty files.
+fn debug_footer(deck: &Deck, slide: &crate::deck::Slide, build: Option<&BuildInfo>) -> String {
+    let mut out = String::from("<div class=\"debug\">");
+    if let Some(b) = build {
+        if let Some(commit) = &b.commit {
+            if !b.dirty.is_empty() {
+                out.push_str("<pre><code>");
+                escape_into(&mut out, &b.dirty.join("\n"));
+                out.push_str("</code></pre>");
+            }
+            out.push_str("<p>These slides have been built from commit: ");
+            escape_into(&mut out, commit);
+            out.push_str("</p>");
+        }
+    }
+    match &slide.location {
+        Some(loc) => {
+            let file = loc.file.strip_prefix(&deck.root).unwrap_or(&loc.file);
+            let file = file.to_string_lossy();
+            let repo = deck.manifest.gitrepo.trim_end_matches('/');
+            if repo.is_empty() {
+                escape_into(&mut out, &format!("{file}:{}", loc.line));
+            } else {
+                let scheme = if repo.contains("://") { "" } else { "https://" };
+                out.push_str("<a href=\"");
+                escape_into(
+                    &mut out,
+                    &format!("{scheme}{repo}/tree/main/{file}#L{}", loc.line),
+                );
+                out.push_str("\">");
+                escape_into(&mut out, &format!("{file}:{}", loc.line));
+                out.push_str("</a>");
+            }
+        }
+        None => out.push_str("(automatically generated)"),
+    }
+    out.push_str("</div>");
+    out
+}
+
+/// The URL inside `url(...)`.
+fn css_url(value: &str) -> Option<&str> {
+    let v = value.trim();
+    let inner = v.strip_prefix("url(")?.strip_suffix(')')?;
+    Some(inner.trim().trim_matches(['"', '\'']))
+}
+
+/// A path that names a local file (not a URL, an anchor or data).
+pub fn is_local(reference: &str) -> bool {
+    !(reference.is_empty()
+        || reference.starts_with('#')
+        || reference.starts_with('/')
+        || reference.starts_with("data:")
+        || reference.starts_with("//")
+        || reference.contains("://"))
+}
+
+/// Where a local reference lives relative to a folder (query and fragment dropped).
+pub fn local_path(base: &Path, reference: &str) -> PathBuf {
+    let clean = reference.split(['?', '#']).next().unwrap_or(reference);
+    base.join(clean)
+}

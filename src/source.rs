@@ -1,0 +1,264 @@
+//! Text with provenance: the assembled Markdown of a deck, where every byte
+//! can be traced back to a chapter file and line (or to the compiler, for
+//! generated slides). Diagnostics and exercise locations come from here.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::Location;
+
+/// Where a run of text comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// Line `line` (1-based) of `file` starts at the span's first byte.
+    File { file: Arc<PathBuf>, line: usize },
+    /// Text the compiler made (table of contents, title slides, separators).
+    Generated,
+}
+
+#[derive(Debug, Clone)]
+struct Span {
+    start: usize,
+    origin: Origin,
+}
+
+/// A string and, for each run of it, its origin.
+#[derive(Debug, Clone, Default)]
+pub struct SourceText {
+    text: String,
+    spans: Vec<Span>,
+}
+
+/// One change for [`SourceText::splice`]: replace `range` by `text`.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub range: std::ops::Range<usize>,
+    pub text: String,
+    /// `None`: the new text stands in for the old in place (it must not add
+    /// or remove line breaks, so the lines after it keep their numbers).
+    pub origin: Option<Origin>,
+}
+
+impl SourceText {
+    pub fn new() -> Self {
+        SourceText::default()
+    }
+
+    /// A whole file's text, starting at its line 1.
+    pub fn from_file(text: String, file: Arc<PathBuf>) -> Self {
+        SourceText {
+            spans: vec![Span {
+                start: 0,
+                origin: Origin::File { file, line: 1 },
+            }],
+            text,
+        }
+    }
+
+    pub fn generated(text: String) -> Self {
+        SourceText {
+            spans: vec![Span {
+                start: 0,
+                origin: Origin::Generated,
+            }],
+            text,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn len(&self) -> usize {
+        self.text.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
+    /// Appends text of the given origin.
+    pub fn push(&mut self, text: &str, origin: Origin) {
+        if text.is_empty() {
+            return;
+        }
+        self.push_span(self.text.len(), origin);
+        self.text.push_str(text);
+    }
+
+    pub fn append(&mut self, other: SourceText) {
+        let base = self.text.len();
+        for s in other.spans {
+            self.push_span(base + s.start, s.origin);
+        }
+        self.text.push_str(&other.text);
+    }
+
+    fn push_span(&mut self, start: usize, origin: Origin) {
+        if let Some(last) = self.spans.last_mut() {
+            if last.start == start {
+                last.origin = origin;
+                return;
+            }
+            if last.origin == origin && matches!(origin, Origin::Generated) {
+                return;
+            }
+        }
+        self.spans.push(Span { start, origin });
+    }
+
+    /// The origin of the byte at `offset`, with the line adjusted to that byte.
+    pub fn origin_at(&self, offset: usize) -> Origin {
+        let idx = match self.spans.binary_search_by(|s| s.start.cmp(&offset)) {
+            Ok(i) => i,
+            Err(0) => return Origin::Generated,
+            Err(i) => i - 1,
+        };
+        let span = &self.spans[idx];
+        match &span.origin {
+            Origin::Generated => Origin::Generated,
+            Origin::File { file, line } => {
+                let end = offset.min(self.text.len());
+                let newlines = memchr_count(&self.text.as_bytes()[span.start..end]);
+                Origin::File {
+                    file: file.clone(),
+                    line: line + newlines,
+                }
+            }
+        }
+    }
+
+    /// File and line of the byte at `offset`, unless the compiler made it.
+    pub fn location(&self, offset: usize) -> Option<Location> {
+        match self.origin_at(offset) {
+            Origin::File { file, line } => Some(Location::new(file.as_ref().clone(), line)),
+            Origin::Generated => None,
+        }
+    }
+
+    /// Applies non-overlapping edits (sorted by position) in one pass.
+    pub fn splice(&mut self, mut edits: Vec<Edit>) {
+        if edits.is_empty() {
+            return;
+        }
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        let old = std::mem::take(&mut self.text);
+        let old_spans = std::mem::take(&mut self.spans);
+        let original = SourceText {
+            text: old,
+            spans: old_spans,
+        };
+        let mut out = SourceText {
+            text: String::with_capacity(original.text.len() + edits.len() * 64),
+            spans: Vec::with_capacity(original.spans.len() + edits.len() * 2),
+        };
+        let mut pos = 0;
+        for edit in edits {
+            let start = edit.range.start.max(pos);
+            out.copy_from(&original, pos, start);
+            match edit.origin {
+                None => {
+                    // Same lines: keep whatever origin the text had.
+                    if out.spans.is_empty() || start == 0 {
+                        out.push_span(out.text.len(), original.origin_at(start));
+                    }
+                    out.text.push_str(&edit.text);
+                }
+                Some(origin) => out.push(&edit.text, origin),
+            }
+            pos = edit.range.end.max(start);
+            if pos < original.text.len() {
+                out.push_span(out.text.len(), original.origin_at(pos));
+            }
+        }
+        out.copy_from(&original, pos, original.text.len());
+        *self = out;
+    }
+
+    /// Copies `src[from..to]` with its origins.
+    fn copy_from(&mut self, src: &SourceText, from: usize, to: usize) {
+        if from >= to {
+            return;
+        }
+        let base = self.text.len();
+        // Origin at `from`, then every span boundary inside (from, to).
+        self.push_span(base, src.origin_at(from));
+        let first = src.spans.partition_point(|s| s.start <= from);
+        for s in &src.spans[first..] {
+            if s.start >= to {
+                break;
+            }
+            self.push_span(base + (s.start - from), s.origin.clone());
+        }
+        self.text.push_str(&src.text[from..to]);
+    }
+
+    /// Replaces every occurrence of `pattern` by `replacement` (same lines).
+    pub fn replace_all(&mut self, pattern: &str, replacement: &str) {
+        debug_assert!(!replacement.contains('\n') && !pattern.contains('\n'));
+        if !self.text.contains(pattern) {
+            return;
+        }
+        let edits = self
+            .text
+            .match_indices(pattern)
+            .map(|(i, m)| Edit {
+                range: i..i + m.len(),
+                text: replacement.to_owned(),
+                origin: None,
+            })
+            .collect();
+        self.splice(edits);
+    }
+}
+
+fn memchr_count(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| b == b'\n').count()
+}
+
+/// Display form of a path relative to a base when possible.
+pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    path.strip_prefix(base)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(name: &str) -> Arc<PathBuf> {
+        Arc::new(PathBuf::from(name))
+    }
+
+    fn loc(t: &SourceText, off: usize) -> Option<(String, usize)> {
+        t.location(off)
+            .map(|l| (l.file.display().to_string(), l.line))
+    }
+
+    #[test]
+    fn lines_follow_files_through_appends_and_edits() {
+        let mut t = SourceText::from_file("a1\na2\n@@X@@\na4\n".into(), f("a.md"));
+        t.push("\n---\n", Origin::Generated);
+        t.append(SourceText::from_file("b1\nb2\n".into(), f("b.md")));
+        let x = t.as_str().find("@@X@@").unwrap();
+        t.splice(vec![Edit {
+            range: x..x + 5,
+            text: "i1\ni2\ni3".into(),
+            origin: Some(Origin::File {
+                file: f("inc.yaml"),
+                line: 1,
+            }),
+        }]);
+        let s = t.as_str().to_owned();
+        assert_eq!(loc(&t, s.find("a2").unwrap()), Some(("a.md".into(), 2)));
+        assert_eq!(loc(&t, s.find("i3").unwrap()), Some(("inc.yaml".into(), 3)));
+        assert_eq!(loc(&t, s.find("a4").unwrap()), Some(("a.md".into(), 4)));
+        assert_eq!(loc(&t, s.find("---").unwrap()), None);
+        assert_eq!(loc(&t, s.find("b2").unwrap()), Some(("b.md".into(), 2)));
+        t.replace_all("a2", "LONGER TEXT");
+        let s = t.as_str().to_owned();
+        assert_eq!(loc(&t, s.find("a4").unwrap()), Some(("a.md".into(), 4)));
+        assert_eq!(loc(&t, s.find("b1").unwrap()), Some(("b.md".into(), 1)));
+    }
+}
