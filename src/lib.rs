@@ -17,6 +17,7 @@ pub mod deck;
 pub mod diagnostic;
 pub mod error;
 pub mod exercise;
+pub mod lint;
 pub mod manifest;
 pub mod remark;
 pub mod render;

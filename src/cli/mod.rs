@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod build;
+mod lint;
 
 /// Compile remark-style Markdown training decks to offline HTML, and check
 /// that their Kubernetes exercises work.
@@ -19,12 +20,16 @@ pub struct Cli {
 enum Command {
     /// Build decks (YAML manifests) into self-contained HTML files.
     Build(build::BuildArgs),
+    /// Find what breaks decks (missing files, brackets, links, exercises,
+    /// checks) without a cluster.
+    Lint(lint::LintArgs),
 }
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Build(args) => build::run(args),
+        Command::Lint(args) => lint::run(args),
     };
     match result {
         Ok(code) => code,

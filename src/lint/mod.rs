@@ -1,0 +1,90 @@
+//! `labdeck lint`: everything that breaks a deck, found without a cluster.
+//!
+//! Two sources of findings: what the compiler reports while loading a deck
+//! (missing chapters and includes, unclosed `.class[`, late properties,
+//! unknown templates: `Deck::diagnostics`), and the deck-level rules of
+//! [`rules`] (links, names, images, exercises, checks, excluded classes).
+//!
+//! Decks of one repository share chapters, so a finding in a shared chapter
+//! is reported once, not once per manifest.
+
+pub mod output;
+pub mod rules;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::deck::{self, LoadOptions};
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Location};
+
+/// Lints each deck (manifest or chapter) and returns the findings of all of
+/// them, deduplicated, sorted by file and line.
+pub fn lint_decks(paths: &[PathBuf], opts: &LoadOptions) -> Vec<Diagnostic> {
+    // Classes used anywhere under each manifest's folder, read once per folder.
+    let mut dirs: Vec<PathBuf> = paths.iter().map(|p| manifest_dir(p)).collect();
+    dirs.sort();
+    dirs.dedup();
+    let classes: HashMap<PathBuf, HashSet<String>> = dirs
+        .into_par_iter()
+        .map(|d| {
+            let c = rules::classes_under(&d);
+            (d, c)
+        })
+        .collect();
+    let none = HashSet::new();
+    let per_deck: Vec<Vec<Diagnostic>> = paths
+        .par_iter()
+        .map(|p| lint_deck(p, opts, classes.get(&manifest_dir(p)).unwrap_or(&none)))
+        .collect();
+    let mut seen = HashSet::new();
+    let mut all: Vec<Diagnostic> = per_deck
+        .into_iter()
+        .flatten()
+        .filter(|d| seen.insert((d.location.clone(), d.code, d.message.clone())))
+        .collect();
+    all.sort_by(|a, b| {
+        (&a.location.file, a.location.line, a.location.column).cmp(&(
+            &b.location.file,
+            b.location.line,
+            b.location.column,
+        ))
+    });
+    all
+}
+
+fn manifest_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Lints one deck; `repo_classes` as for [`rules::check`]. A deck that
+/// cannot be loaded at all (unreadable or invalid manifest) is one error
+/// finding.
+pub fn lint_deck(
+    path: &Path,
+    opts: &LoadOptions,
+    repo_classes: &HashSet<String>,
+) -> Vec<Diagnostic> {
+    let deck = match deck::load(path, opts) {
+        Ok(d) => d,
+        Err(e) => return vec![load_error(path, e)],
+    };
+    let mut out: Vec<Diagnostic> = deck.diagnostics.iter().cloned().collect();
+    out.extend(rules::check(&deck, repo_classes));
+    out
+}
+
+fn load_error(path: &Path, e: Error) -> Diagnostic {
+    match e {
+        Error::At { location, message } => Diagnostic::error("invalid-deck", location, message),
+        Error::Io { path: p, source } => {
+            Diagnostic::error("invalid-deck", Location::new(p, 1), source.to_string())
+        }
+        Error::Other(message) => Diagnostic::error("invalid-deck", Location::new(path, 1), message),
+    }
+}
