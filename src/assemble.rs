@@ -335,11 +335,11 @@ impl Assembler<'_> {
                     path,
                     Some(on_disk),
                 );
-                if let TitleTree::Leaf(titles) = &loaded.titles {
-                    if let Some(c) = self.chapters.last_mut().filter(|c| c.name == *path) {
-                        c.titles = titles.clone();
-                        c.part = part;
-                    }
+                if let TitleTree::Leaf(titles) = &loaded.titles
+                    && let Some(c) = self.chapters.last_mut().filter(|c| c.name == *path)
+                {
+                    c.titles = titles.clone();
+                    c.part = part;
                 }
                 loaded
             }
@@ -454,14 +454,14 @@ impl Assembler<'_> {
     }
 
     fn check_target(&mut self, target: &str, at: &Location, what: &str) {
-        if let Some(path) = self.resolve(target, at, what) {
-            if !path.exists() {
-                self.diagnostics.push(Diagnostic::error(
-                    "missing-include",
-                    at.clone(),
-                    format!("{what}[{target}]: {} not found", path.display()),
-                ));
-            }
+        if let Some(path) = self.resolve(target, at, what)
+            && !path.exists()
+        {
+            self.diagnostics.push(Diagnostic::error(
+                "missing-include",
+                at.clone(),
+                format!("{what}[{target}]: {} not found", path.display()),
+            ));
         }
     }
 

@@ -95,10 +95,10 @@ impl Builder {
 
     fn build_info(&self, dir: &Path) -> BuildInfo {
         let key = dir.to_path_buf();
-        if let Ok(cache) = self.git.lock() {
-            if let Some(info) = cache.get(&key) {
-                return info.clone();
-            }
+        if let Ok(cache) = self.git.lock()
+            && let Some(info) = cache.get(&key)
+        {
+            return info.clone();
         }
         let info = BuildInfo::from_git(dir);
         if let Ok(mut cache) = self.git.lock() {

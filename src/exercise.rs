@@ -4,9 +4,17 @@
 //! Extracted from the same slide model the renderer uses (`model::Deck`), so
 //! that ids, slide numbers and titles agree with what the HTML shows.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
+
+use crate::deck::{Deck, Slide};
+use crate::diagnostic::Diagnostic;
+use crate::error::{Location, Result};
+use crate::remark::Node;
+use crate::render::compat::{closing_fence, fence_opening};
+use crate::render::highlight::span_segments;
 
 /// One hands-on exercise.
 #[derive(Debug, Clone, Serialize)]
@@ -18,8 +26,8 @@ pub struct Exercise {
     pub file: PathBuf,
     /// 1-based line of the `.exercise[` / `.lab[` opening in `file`.
     pub line: usize,
-    /// 1-based number of the slide as the deck shows it (last `--` step that
-    /// still holds the exercise's first appearance).
+    /// 1-based position of the slide where the exercise first appears (the
+    /// `#N` of the deck's URL).
     pub slide: usize,
     /// The slide's `name:` property, if any.
     pub slide_name: Option<String>,
@@ -59,10 +67,362 @@ pub struct Step {
 /// The raw text of a `<!-- check ... -->` comment and where it starts.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckSource {
-    /// The YAML after the word `check` (the comment's first line, if it holds
-    /// more than `check`, is not part of it).
+    /// The text after the word `check`, up to `-->`: YAML whose first line
+    /// is the rest of the comment's first line (usually empty).
     pub yaml: String,
     pub file: PathBuf,
     /// 1-based line in `file` of the first line of `yaml`.
     pub line: usize,
+}
+
+/// Classes that mark an exercise.
+pub const EXERCISE_CLASSES: &[&str] = &["exercise", "lab"];
+
+/// The exercises of a deck, in slide order, with the problems found while
+/// attaching checks (a check with no exercise before it, duplicate ids).
+pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
+    let mut exercises: Vec<Exercise> = Vec::new();
+    let mut diagnostics = Vec::new();
+    let mut per_file: HashMap<PathBuf, usize> = HashMap::new();
+    // Exercises and checks of the current source slide (a `---` block and
+    // its `--` steps): a check attaches to the last exercise before it.
+    let mut group_start = 0;
+    for (i, slide) in deck.slides.iter().enumerate() {
+        if !slide.continued {
+            group_start = exercises.len();
+        }
+        let mut found = Vec::new();
+        collect(&slide.own_content, false, &mut found);
+        for item in found {
+            match item {
+                Found::Exercise { start, end, nodes } => {
+                    let Some(location) = deck.source.location(start) else {
+                        continue;
+                    };
+                    let stem = chapter_stem(&location.file);
+                    let n = per_file.entry(location.file.clone()).or_insert(0);
+                    *n += 1;
+                    let (commands, steps) = commands_of(deck, &nodes);
+                    exercises.push(Exercise {
+                        id: format!("{stem}-{n}"),
+                        file: display_path(deck, &location.file),
+                        line: location.line,
+                        slide: i + 1,
+                        slide_name: slide.name.clone(),
+                        title: slide_title(deck, slide),
+                        commands,
+                        steps,
+                        check: None,
+                    });
+                    let _ = end;
+                }
+                Found::Check { start, yaml } => {
+                    let Some(location) = deck.source.location(start) else {
+                        continue;
+                    };
+                    let owner = exercises[group_start..]
+                        .iter_mut()
+                        .rev()
+                        .find(|e| e.slide <= i + 1);
+                    match owner {
+                        Some(exercise) if exercise.check.is_none() => {
+                            exercise.check = Some(CheckSource {
+                                yaml,
+                                file: display_path(deck, &location.file),
+                                line: location.line,
+                            });
+                        }
+                        Some(exercise) => diagnostics.push(Diagnostic::error(
+                            "duplicate-check",
+                            location,
+                            format!("exercise `{}` already has a check", exercise.id),
+                        )),
+                        None => diagnostics.push(Diagnostic::error(
+                            "check-without-exercise",
+                            location,
+                            "check has no `.exercise[` or `.lab[` before it on its slide",
+                        )),
+                    }
+                }
+            }
+        }
+    }
+    // Explicit ids replace generated ones.
+    for e in &mut exercises {
+        if let Some(id) = e.check.as_ref().and_then(|c| check_id(&c.yaml)) {
+            e.id = id;
+        }
+    }
+    let mut seen: HashMap<String, (PathBuf, usize)> = HashMap::new();
+    for e in &exercises {
+        if let Some((file, line)) = seen.get(&e.id) {
+            let at = e
+                .check
+                .as_ref()
+                .map(|c| Location::new(c.file.clone(), c.line))
+                .unwrap_or_else(|| Location::new(e.file.clone(), e.line));
+            diagnostics.push(Diagnostic::error(
+                "duplicate-id",
+                at,
+                format!(
+                    "exercise id `{}` is already used at {}:{}",
+                    e.id,
+                    file.display(),
+                    line
+                ),
+            ));
+        } else {
+            seen.insert(e.id.clone(), (e.file.clone(), e.line));
+        }
+    }
+    (exercises, diagnostics)
+}
+
+/// Like [`extract`], failing on the first problem.
+pub fn extract_strict(deck: &Deck) -> Result<Vec<Exercise>> {
+    let (exercises, diagnostics) = extract(deck);
+    match diagnostics.into_iter().find(Diagnostic::is_error) {
+        Some(d) => Err(d.into_error()),
+        None => Ok(exercises),
+    }
+}
+
+/// The `id:` of a check, read without parsing the whole check (that is the
+/// checker's job, with its own errors).
+fn check_id(yaml: &str) -> Option<String> {
+    yaml.lines().find_map(|l| {
+        let v = l.strip_prefix("id:")?.trim();
+        let v = v.trim_matches(['"', '\'']);
+        (!v.is_empty()).then(|| v.to_owned())
+    })
+}
+
+fn chapter_stem(file: &Path) -> String {
+    file.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "exercise".to_owned())
+}
+
+/// Paths as users name them: relative to the manifest's folder when inside it.
+fn display_path(deck: &Deck, file: &Path) -> PathBuf {
+    let dir = &deck.manifest.dir;
+    if dir.as_os_str().is_empty() {
+        return file.to_path_buf();
+    }
+    file.strip_prefix(dir)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| file.to_path_buf())
+}
+
+/// The title of the slide, or of the first earlier slide of its `--` chain
+/// that has one.
+fn slide_title(deck: &Deck, slide: &Slide) -> String {
+    let mut i = slide.index;
+    loop {
+        let t = deck.slides[i].title();
+        if !t.is_empty() || i == 0 || !deck.slides[i].continued {
+            return t;
+        }
+        i -= 1;
+    }
+}
+
+enum Found {
+    Exercise {
+        start: usize,
+        end: usize,
+        nodes: Vec<Node>,
+    },
+    Check {
+        start: usize,
+        yaml: String,
+    },
+}
+
+/// Exercises and check comments in source order.
+fn collect(nodes: &[Node], inside_exercise: bool, out: &mut Vec<Found>) {
+    for node in nodes {
+        match node {
+            Node::Text { text, start } => {
+                let mut from = 0;
+                while let Some(i) = text[from..].find("<!--").map(|i| i + from) {
+                    let body_start = i + 4;
+                    let Some(close) = text[body_start..].find("-->").map(|c| c + body_start) else {
+                        break;
+                    };
+                    let body = &text[body_start..close];
+                    let trimmed = body.trim_start();
+                    if let Some(rest) = trimmed.strip_prefix("check")
+                        && (rest.is_empty() || rest.starts_with(char::is_whitespace))
+                    {
+                        let word_at = body_start + (body.len() - trimmed.len());
+                        out.push(Found::Check {
+                            start: start + word_at,
+                            yaml: rest.to_owned(),
+                        });
+                    }
+                    from = close + 3;
+                }
+            }
+            Node::Class {
+                classes,
+                content,
+                start,
+                end,
+                ..
+            } => {
+                if !inside_exercise
+                    && classes
+                        .iter()
+                        .any(|c| EXERCISE_CLASSES.contains(&c.as_str()))
+                {
+                    out.push(Found::Exercise {
+                        start: *start,
+                        end: *end,
+                        nodes: content.clone(),
+                    });
+                    collect(content, true, out);
+                } else {
+                    collect(content, inside_exercise, out);
+                }
+            }
+        }
+    }
+}
+
+/// Visible commands (fenced blocks) and hidden directives (fenced blocks or
+/// ```` ```name text``` ```` lines inside HTML comments) of an exercise.
+fn commands_of(deck: &Deck, nodes: &[Node]) -> (Vec<Command>, Vec<Step>) {
+    let mut commands = Vec::new();
+    let mut steps = Vec::new();
+    let mut texts = Vec::new();
+    flatten_text(nodes, &mut texts);
+    for (text, start) in texts {
+        let line_of = |offset: usize| {
+            deck.source
+                .location(start + offset)
+                .map(|l| l.line)
+                .unwrap_or(0)
+        };
+        let lines: Vec<&str> = text.split('\n').collect();
+        let mut offsets = Vec::with_capacity(lines.len());
+        let mut o = 0;
+        for l in &lines {
+            offsets.push(o);
+            o += l.len() + 1;
+        }
+        let mut in_comment = false;
+        let mut i = 0;
+        while i < lines.len() {
+            let line = lines[i];
+            let trimmed = line.trim();
+            if !in_comment {
+                if let Some(after) = trimmed.strip_prefix("<!--") {
+                    if !after.contains("-->") {
+                        in_comment = true;
+                    }
+                    // Single-line directive in a one-line comment.
+                    let inner = after.trim_end_matches("-->").trim();
+                    if let Some(step) = inline_directive(inner, line_of(offsets[i])) {
+                        steps.push(step);
+                    }
+                    i += 1;
+                    continue;
+                }
+            } else if trimmed.contains("-->") {
+                in_comment = false;
+                let inner = trimmed.trim_end_matches("-->").trim();
+                if let Some(step) = inline_directive(inner, line_of(offsets[i])) {
+                    steps.push(step);
+                }
+                i += 1;
+                continue;
+            }
+            if let Some(open) = fence_opening(line)
+                && let Some((close, _)) = closing_fence(&lines, i, &open)
+            {
+                let body = dedent(&lines[i + 1..close]);
+                let lang = (!open.info.is_empty()).then(|| open.info.to_owned());
+                let at = line_of(offsets[i]);
+                if in_comment {
+                    steps.push(Step {
+                        directive: lang.clone().or_else(|| Some("bash".to_owned())),
+                        lang: None,
+                        text: body,
+                        line: at,
+                    });
+                } else {
+                    let text = strip_highlights(&body);
+                    commands.push(Command {
+                        lang: lang.clone(),
+                        text: text.clone(),
+                        line: at,
+                    });
+                    steps.push(Step {
+                        directive: None,
+                        lang,
+                        text,
+                        line: at,
+                    });
+                }
+                i = close + 1;
+                continue;
+            }
+            if in_comment && let Some(step) = inline_directive(trimmed, line_of(offsets[i])) {
+                steps.push(step);
+            }
+            i += 1;
+        }
+    }
+    (commands, steps)
+}
+
+/// ```` ```name text``` ```` on one line.
+fn inline_directive(line: &str, at: usize) -> Option<Step> {
+    let inner = line.strip_prefix("```")?.strip_suffix("```")?;
+    let (name, text) = inner.split_once(' ').unwrap_or((inner, ""));
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return None;
+    }
+    Some(Step {
+        directive: Some(name.to_owned()),
+        lang: None,
+        text: text.trim().to_owned(),
+        line: at,
+    })
+}
+
+fn flatten_text<'a>(nodes: &'a [Node], out: &mut Vec<(&'a str, usize)>) {
+    for node in nodes {
+        match node {
+            Node::Text { text, start } => out.push((text, *start)),
+            Node::Class { content, .. } => flatten_text(content, out),
+        }
+    }
+}
+
+/// Removes the indentation common to all non-blank lines.
+fn dedent(lines: &[&str]) -> String {
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for (i, l) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(l.get(indent..).unwrap_or(l.trim_start_matches(' ')));
+    }
+    out.trim_end().to_owned()
+}
+
+/// The text a student types: remark's highlight backticks removed.
+fn strip_highlights(code: &str) -> String {
+    code.split('\n')
+        .map(|l| span_segments(l).iter().map(|s| s.text).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

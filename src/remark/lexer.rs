@@ -109,10 +109,7 @@ fn lex_into(
 ) {
     let bytes = src.as_bytes();
     let mut rest = 0; // start of the unconsumed source ("^" in remark's regex)
-    loop {
-        let Some((at, end, m)) = find_next(bytes, src, rest, block) else {
-            break;
-        };
+    while let Some((at, end, m)) = find_next(bytes, src, rest, block) {
         if at > rest {
             tokens.push(Token::Text {
                 text: src[rest..at].to_owned(),
@@ -183,10 +180,10 @@ fn find_next(bytes: &[u8], src: &str, from: usize, block: bool) -> Option<(usize
     while i < bytes.len() {
         let c = bytes[i];
         let line_start = i == from;
-        if line_start || matches!(c, b'\n' | b'`' | b'\\' | b'.') {
-            if let Some(m) = match_at(bytes, src, from, i, block) {
-                return Some(m);
-            }
+        if (line_start || matches!(c, b'\n' | b'`' | b'\\' | b'.'))
+            && let Some(m) = match_at(bytes, src, from, i, block)
+        {
+            return Some(m);
         }
         i += 1;
     }
@@ -217,10 +214,11 @@ fn match_at(
         }
     }
     // INLINE_CODE: `([^`]+?)`
-    if bytes[i] == b'`' && bytes.get(i + 1).is_some_and(|&b| b != b'`') {
-        if let Some(close) = memchr(b'`', &bytes[i + 1..]) {
-            return Some((i, i + 1 + close + 1, Match::Text));
-        }
+    if bytes[i] == b'`'
+        && bytes.get(i + 1).is_some_and(|&b| b != b'`')
+        && let Some(close) = memchr(b'`', &bytes[i + 1..])
+    {
+        return Some((i, i + 1 + close + 1, Match::Text));
     }
     // CONTENT: (?:\\)?((?:\.[a-zA-Z_\-][a-zA-Z\-_0-9]*)+)\[
     if bytes[i] == b'\\' || bytes[i] == b'.' {

@@ -9,6 +9,11 @@
 //!   its lines belong to the enclosing list item even when written at
 //!   column 0; inside a list item, marked removed up to four spaces of
 //!   indentation from each line;
+//! - a fence right under a list item line (no blank line between) belongs
+//!   to that item, whatever its indentation;
+//! - two blank lines end a list;
+//! - a line holding a single HTML tag starts an HTML block only when a blank
+//!   line follows it (otherwise it is inline HTML in a paragraph);
 //! - `1)` does not start a list, and a line holding only `-`, `*` or `+` is
 //!   text, not an empty list item or a heading underline.
 
@@ -23,17 +28,39 @@ pub fn prepare(markdown: &str) -> String {
     };
     let lines: Vec<&str> = text.split('\n').collect();
     let mut out = String::with_capacity(text.len() + 64);
+    let mut list_open = false;
+    let mut blank_run = 0;
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
+        if line.trim().is_empty() {
+            blank_run += 1;
+        } else {
+            if blank_run >= 2 && list_open {
+                // marked ends a list at two blank lines; CommonMark needs a
+                // block in between to do the same.
+                out.push_str("<!-- -->\n\n");
+                list_open = false;
+            }
+            let trimmed = line.trim_start_matches(' ');
+            if is_list_item(trimmed) {
+                list_open = true;
+            } else if blank_run > 0 && trimmed.len() == line.len() {
+                list_open = false;
+            }
+            blank_run = 0;
+        }
         if let Some(open) = fence_opening(line) {
             if let Some((close, fence)) = closing_fence(&lines, i, &open) {
-                let indent = " ".repeat(open.indent);
-                let strip = if open.indent > 0 && in_list(&lines, i, open.indent) {
-                    4
-                } else {
-                    0
-                };
+                let item = item_indent_before(&lines, i);
+                let effective = item.map_or(open.indent, |c| c.max(open.indent));
+                let indent = " ".repeat(effective);
+                let strip =
+                    if item.is_some() || (open.indent > 0 && in_list(&lines, i, open.indent)) {
+                        4
+                    } else {
+                        0
+                    };
                 out.push_str(&indent);
                 out.push_str(fence);
                 if !open.info.is_empty() {
@@ -60,6 +87,12 @@ pub fn prepare(markdown: &str) -> String {
             out.push('\\');
             out.push_str(trimmed);
         } else {
+            let previous_blank = i == 0 || lines[i - 1].trim().is_empty();
+            let next_text = lines.get(i + 1).is_some_and(|l| !l.trim().is_empty());
+            if previous_blank && next_text && is_lone_inline_tag(line) {
+                // Keep CommonMark from opening an HTML block (marked did not).
+                out.push_str("<span></span>");
+            }
             push_text_line(&mut out, line);
         }
         i += 1;
@@ -70,15 +103,15 @@ pub fn prepare(markdown: &str) -> String {
     out
 }
 
-struct Opening<'a> {
-    indent: usize,
+pub(crate) struct Opening<'a> {
+    pub indent: usize,
     /// The full run of fence characters.
-    run: &'a str,
-    info: &'a str,
+    pub run: &'a str,
+    pub info: &'a str,
 }
 
 /// ` *(`{3,}|~{3,})[ .]*(\S+)? *` alone on a line.
-fn fence_opening(line: &str) -> Option<Opening<'_>> {
+pub(crate) fn fence_opening(line: &str) -> Option<Opening<'_>> {
     let trimmed = line.trim_start_matches(' ');
     let indent = line.len() - trimmed.len();
     let c = trimmed.chars().next()?;
@@ -103,7 +136,11 @@ fn fence_opening(line: &str) -> Option<Opening<'_>> {
 
 /// The first later line holding only the fence (leading spaces allowed),
 /// trying the longest fence first as marked's regex does.
-fn closing_fence<'a>(lines: &[&str], open: usize, o: &Opening<'a>) -> Option<(usize, &'a str)> {
+pub(crate) fn closing_fence<'a>(
+    lines: &[&str],
+    open: usize,
+    o: &Opening<'a>,
+) -> Option<(usize, &'a str)> {
     for len in (3..=o.run.len()).rev() {
         let fence = &o.run[..len];
         // With a shorter fence, the extra fence characters became the info.
@@ -133,6 +170,117 @@ fn in_list(lines: &[&str], at: usize, indent: usize) -> bool {
         }
     }
     false
+}
+
+/// Content indent of the list item whose text runs, without a blank line,
+/// down to the line before `at`.
+fn item_indent_before(lines: &[&str], at: usize) -> Option<usize> {
+    for line in lines[..at].iter().rev() {
+        if line.trim().is_empty() {
+            return None;
+        }
+        let t = line.trim_start_matches(' ');
+        if is_list_item(t) {
+            let indent = line.len() - t.len();
+            let marker = t.find(' ').unwrap_or(1);
+            let spaces = t[marker..].len() - t[marker..].trim_start_matches(' ').len();
+            return Some(indent + marker + spaces.clamp(1, 4));
+        }
+        if fence_opening(line).is_some() {
+            return None;
+        }
+    }
+    None
+}
+
+/// Block-level tag names (CommonMark HTML blocks of type 6 behave differently).
+const BLOCK_TAGS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "base",
+    "basefont",
+    "blockquote",
+    "body",
+    "caption",
+    "center",
+    "col",
+    "colgroup",
+    "dd",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "frame",
+    "frameset",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "header",
+    "hr",
+    "html",
+    "iframe",
+    "legend",
+    "li",
+    "link",
+    "main",
+    "menu",
+    "menuitem",
+    "nav",
+    "noframes",
+    "ol",
+    "optgroup",
+    "option",
+    "p",
+    "param",
+    "search",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "title",
+    "tr",
+    "track",
+    "ul",
+    "script",
+    "pre",
+    "style",
+    "textarea",
+];
+
+/// A line that is one non-block HTML tag (`<br/>`, `<img ...>`, `</span>`).
+fn is_lone_inline_tag(line: &str) -> bool {
+    let t = line.trim();
+    let Some(inner) = t.strip_prefix('<').and_then(|r| r.strip_suffix('>')) else {
+        return false;
+    };
+    if inner.contains(['<', '>']) {
+        return false;
+    }
+    let name: String = inner
+        .trim_start_matches('/')
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    !name.is_empty()
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !BLOCK_TAGS.contains(&name.as_str())
 }
 
 fn is_list_item(t: &str) -> bool {
@@ -196,6 +344,17 @@ mod tests {
             prepare("- a\n\n  ```\nNAME\n    deep\n  ```\n- b"),
             "- a\n\n  ```\n  NAME\n  deep\n  ```\n- b"
         );
+    }
+
+    #[test]
+    fn lists_end_at_two_blank_lines_and_fences_join_items() {
+        assert_eq!(prepare("- a\n\n\n- b"), "- a\n\n\n<!-- -->\n\n- b");
+        assert_eq!(
+            prepare("- fail:\n```\nError\n```"),
+            "- fail:\n  ```\n  Error\n  ```"
+        );
+        assert_eq!(prepare("<br/>\ntext"), "<span></span><br/>\ntext");
+        assert_eq!(prepare("<br/>\n\ntext"), "<br/>\n\ntext");
     }
 
     #[test]

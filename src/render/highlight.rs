@@ -44,10 +44,10 @@ impl Highlighter {
     /// (empty for none, and then no colouring, as remark does).
     pub fn code_block(&self, lang: &str, code: &str) -> String {
         let key = (lang.to_owned(), code.to_owned());
-        if let Ok(cache) = self.cache.lock() {
-            if let Some(html) = cache.get(&key) {
-                return html.clone();
-            }
+        if let Ok(cache) = self.cache.lock()
+            && let Some(html) = cache.get(&key)
+        {
+            return html.clone();
         }
         let html = render_block(lang, code);
         if let Ok(mut cache) = self.cache.lock() {
@@ -100,15 +100,15 @@ fn render_block(lang: &str, code: &str) -> String {
 }
 
 /// A piece of a code line: highlighted by backticks or not.
-struct Segment<'a> {
-    text: &'a str,
-    highlighted: bool,
+pub(crate) struct Segment<'a> {
+    pub text: &'a str,
+    pub highlighted: bool,
 }
 
 /// remark's `/([^`])`([^`]+?)`/g` on one line: a span needs a character
 /// before its opening backtick (so not at the start of a line), and
 /// `` \` `` escapes.
-fn span_segments(line: &str) -> Vec<Segment<'_>> {
+pub(crate) fn span_segments(line: &str) -> Vec<Segment<'_>> {
     let b = line.as_bytes();
     let mut out = Vec::new();
     let mut last = 0;
@@ -116,32 +116,32 @@ fn span_segments(line: &str) -> Vec<Segment<'_>> {
     while p + 1 < b.len() {
         if b[p] != b'`' && b[p + 1] == b'`' {
             let content = p + 2;
-            if let Some(close) = b[content..].iter().position(|&c| c == b'`') {
-                if close > 0 {
-                    let close = content + close;
-                    if b[p] == b'\\' {
-                        out.push(Segment {
-                            text: &line[last..p],
-                            highlighted: false,
-                        });
-                        out.push(Segment {
-                            text: &line[p + 1..close + 1],
-                            highlighted: false,
-                        });
-                    } else {
-                        out.push(Segment {
-                            text: &line[last..p + 1],
-                            highlighted: false,
-                        });
-                        out.push(Segment {
-                            text: &line[content..close],
-                            highlighted: true,
-                        });
-                    }
-                    last = close + 1;
-                    p = last;
-                    continue;
+            if let Some(close) = b[content..].iter().position(|&c| c == b'`')
+                && close > 0
+            {
+                let close = content + close;
+                if b[p] == b'\\' {
+                    out.push(Segment {
+                        text: &line[last..p],
+                        highlighted: false,
+                    });
+                    out.push(Segment {
+                        text: &line[p + 1..close + 1],
+                        highlighted: false,
+                    });
+                } else {
+                    out.push(Segment {
+                        text: &line[last..p + 1],
+                        highlighted: false,
+                    });
+                    out.push(Segment {
+                        text: &line[content..close],
+                        highlighted: true,
+                    });
                 }
+                last = close + 1;
+                p = last;
+                continue;
             }
         }
         p += 1;

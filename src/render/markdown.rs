@@ -75,10 +75,8 @@ fn convert(
     if !children.is_empty() {
         html = substitute(&html, &children);
     }
-    if inside_class {
-        if let Some(inner) = single_paragraph(&html) {
-            return inner.to_owned();
-        }
+    if inside_class && let Some(inner) = single_paragraph(&html) {
+        return inner.to_owned();
     }
     html
 }

@@ -178,10 +178,10 @@ pub fn render_page(
             ));
             first_footer = false;
             let background_image = slide.property("background-image");
-            if let Some(bg) = background_image {
-                if let Some(url) = css_url(bg) {
-                    images.push(url.to_owned());
-                }
+            if let Some(bg) = background_image
+                && let Some(url) = css_url(bg)
+            {
+                images.push(url.to_owned());
             }
             SlideContext {
                 index: slide.index,
@@ -217,17 +217,17 @@ pub fn render_page(
 /// build's commit and dirty files.
 fn debug_footer(deck: &Deck, slide: &crate::deck::Slide, build: Option<&BuildInfo>) -> String {
     let mut out = String::from("<div class=\"debug\">");
-    if let Some(b) = build {
-        if let Some(commit) = &b.commit {
-            if !b.dirty.is_empty() {
-                out.push_str("<pre><code>");
-                escape_into(&mut out, &b.dirty.join("\n"));
-                out.push_str("</code></pre>");
-            }
-            out.push_str("<p>These slides have been built from commit: ");
-            escape_into(&mut out, commit);
-            out.push_str("</p>");
+    if let Some(b) = build
+        && let Some(commit) = &b.commit
+    {
+        if !b.dirty.is_empty() {
+            out.push_str("<pre><code>");
+            escape_into(&mut out, &b.dirty.join("\n"));
+            out.push_str("</code></pre>");
         }
+        out.push_str("<p>These slides have been built from commit: ");
+        escape_into(&mut out, commit);
+        out.push_str("</p>");
     }
     match &slide.location {
         Some(loc) => {

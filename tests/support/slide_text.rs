@@ -49,18 +49,18 @@ pub fn slide_texts(html: &str) -> Vec<String> {
                 let name = tag.name.to_vec();
                 if let Some(pos) = stack.iter().rposition(|(n, _, _)| *n == name) {
                     let closed = stack.split_off(pos);
-                    if closed.iter().any(|(_, c, _)| *c) {
-                        if let Some(text) = current.take() {
-                            slides.push(normalize(&text));
-                        }
+                    if closed.iter().any(|(_, c, _)| *c)
+                        && let Some(text) = current.take()
+                    {
+                        slides.push(normalize(&text));
                     }
                 }
             }
             Token::String(s) => {
-                if let Some(text) = current.as_mut() {
-                    if !excluded {
-                        text.push_str(&String::from_utf8_lossy(&s));
-                    }
+                if let Some(text) = current.as_mut()
+                    && !excluded
+                {
+                    text.push_str(&String::from_utf8_lossy(&s));
                 }
             }
             _ => {}

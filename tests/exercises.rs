@@ -1,0 +1,200 @@
+//! Exercise extraction on the corpus and on small decks.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use labdeck::deck::{self, LoadOptions};
+use labdeck::exercise;
+
+fn corpus_slides() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/container.training-2021/slides")
+}
+
+#[test]
+fn corpus_exercises_are_found_with_their_commands() {
+    let dir = corpus_slides();
+    let mut unique = BTreeSet::new();
+    let mut manifests: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    manifests.sort();
+    let mut without_commands = 0;
+    for m in &manifests {
+        let deck = deck::load_strict(m, &LoadOptions::default()).unwrap();
+        let (exercises, diagnostics) = exercise::extract(&deck);
+        assert!(diagnostics.is_empty(), "{}: {diagnostics:?}", m.display());
+        for e in exercises {
+            assert!(e.line > 0 && e.slide > 0, "{e:?}");
+            if e.commands.is_empty() {
+                without_commands += 1;
+            }
+            unique.insert((e.file.clone(), e.line));
+        }
+    }
+    // Every `.exercise[` / `.lab[` of the chapters the decks use, counted
+    // independently of the compiler.
+    let mut chapters = BTreeSet::new();
+    for (file, _) in &unique {
+        chapters.insert(file.clone());
+    }
+    let mut grep = 0;
+    for c in &chapters {
+        let text = std::fs::read_to_string(dir.join(c)).unwrap();
+        grep += text.matches(".exercise[").count() + text.matches(".lab[").count();
+    }
+    println!(
+        "{} exercises in {} chapters ({} without a fenced command)",
+        unique.len(),
+        chapters.len(),
+        without_commands
+    );
+    // Two exercises are never shown by any deck, so remark shows no
+    // exercise there and neither do we: one in speaker notes (after `???`),
+    // one on a slide whose classes every deck including it excludes.
+    for hidden in [("swarm/metrics.md", 679), ("swarm/swarmnbt.md", 57)] {
+        assert!(!unique.contains(&(PathBuf::from(hidden.0), hidden.1)));
+    }
+    assert_eq!(unique.len(), grep - 2);
+}
+
+/// Writes a one-chapter deck into a temporary folder.
+fn deck_with(chapter: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let slides = dir.path().join("slides");
+    std::fs::create_dir_all(&slides).unwrap();
+    std::fs::write(slides.join("labels.md"), chapter).unwrap();
+    std::fs::write(
+        slides.join("deck.yml"),
+        "title: T\ncontent:\n- - labels.md\n",
+    )
+    .unwrap();
+    let manifest = slides.join("deck.yml");
+    (dir, manifest)
+}
+
+const CHAPTER: &str = r#"# Labels
+
+---
+
+## Relabel
+
+.exercise[
+- Make it inactive:
+  ```bash
+  kubectl patch `pod/labeldemo-XXX` -p "$PATCH"
+  ```
+<!--
+```wait patched```
+```key ^C```
+-->
+]
+
+<!-- check
+id: labeldemo-relabel
+timeout: 60s
+expect:
+  - kind: pods
+    selector: isactive=no
+-->
+
+---
+
+## Two exercises
+
+.lab[
+- `ls`
+]
+
+--
+
+.exercise[
+```
+echo hi
+```
+]
+
+<!-- check
+- kind: pods
+-->
+"#;
+
+#[test]
+fn ids_lines_commands_directives_and_checks() {
+    let (_dir, manifest) = deck_with(CHAPTER);
+    let deck = deck::load_strict(&manifest, &LoadOptions::default()).unwrap();
+    let (ex, diags) = exercise::extract(&deck);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(ex.len(), 3);
+
+    let relabel = &ex[0];
+    assert_eq!(relabel.id, "labeldemo-relabel");
+    assert_eq!(relabel.file, Path::new("labels.md"));
+    assert_eq!(relabel.line, 7);
+    assert_eq!(relabel.title, "Relabel");
+    assert_eq!(relabel.commands.len(), 1);
+    assert_eq!(
+        relabel.commands[0].text,
+        "kubectl patch pod/labeldemo-XXX -p \"$PATCH\""
+    );
+    assert_eq!(relabel.commands[0].line, 9);
+    let directives: Vec<_> = relabel
+        .steps
+        .iter()
+        .map(|s| (s.directive.as_deref(), s.text.as_str()))
+        .collect();
+    assert_eq!(
+        directives[1..],
+        [(Some("wait"), "patched"), (Some("key"), "^C")]
+    );
+    let check = relabel.check.as_ref().unwrap();
+    assert_eq!(check.line, 18);
+    assert!(check.yaml.contains("selector: isactive=no"));
+
+    // Generated ids count the chapter's exercises; the check after a `--`
+    // step belongs to the last exercise of the slide.
+    assert_eq!(ex[1].id, "labels-2");
+    assert!(ex[1].check.is_none());
+    assert!(ex[1].commands.is_empty());
+    assert_eq!(ex[2].id, "labels-3");
+    assert_eq!(ex[2].slide, ex[1].slide + 1);
+    assert!(ex[2].check.is_some());
+}
+
+#[test]
+fn orphan_checks_and_duplicate_ids_are_reported() {
+    let (_dir, manifest) = deck_with(
+        "# T\n\n<!-- check\n- kind: pods\n-->\n\n---\n\n.exercise[\n- a\n]\n<!-- check\nid: x\n-->\n\n---\n\n.exercise[\n- b\n]\n<!-- check\nid: x\n-->\n",
+    );
+    let deck = deck::load_strict(&manifest, &LoadOptions::default()).unwrap();
+    let (_, diags) = exercise::extract(&deck);
+    let found: Vec<_> = diags.iter().map(|d| (d.code, d.location.line)).collect();
+    assert_eq!(found, [("check-without-exercise", 3), ("duplicate-id", 21)]);
+    assert!(exercise::extract_strict(&deck).is_err());
+}
+
+#[test]
+fn checks_are_invisible_in_the_html() {
+    let (dir, manifest) = deck_with(CHAPTER);
+    let builder = labdeck::build::Builder::new(labdeck::build::BuildOptions {
+        out_dir: dir.path().join("out"),
+        ..Default::default()
+    })
+    .unwrap();
+    let (_, page) = builder.render(&manifest).unwrap();
+    assert!(page.html.contains("<!-- check"), "kept as a comment");
+    let texts = support::slide_text::slide_texts(&page.html);
+    assert!(
+        texts
+            .iter()
+            .all(|t| !t.contains("selector") && !t.contains("isactive"))
+    );
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("kubectl patch pod/labeldemo-XXX"))
+    );
+}
