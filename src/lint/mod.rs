@@ -6,8 +6,9 @@
 //! [`rules`] (links, names, images, exercises, checks, excluded classes).
 //!
 //! Decks of one repository share chapters, so a finding in a shared chapter
-//! is reported once, not once per manifest.
+//! is reported once (per place and rule), not once per manifest.
 
+pub mod exercises;
 pub mod output;
 pub mod rules;
 
@@ -43,7 +44,7 @@ pub fn lint_decks(paths: &[PathBuf], opts: &LoadOptions) -> Vec<Diagnostic> {
     let mut all: Vec<Diagnostic> = per_deck
         .into_iter()
         .flatten()
-        .filter(|d| seen.insert((d.location.clone(), d.code, d.message.clone())))
+        .filter(|d| seen.insert((d.location.clone(), d.code)))
         .collect();
     all.sort_by(|a, b| {
         (&a.location.file, a.location.line, a.location.column).cmp(&(
@@ -76,6 +77,7 @@ pub fn lint_deck(
     };
     let mut out: Vec<Diagnostic> = deck.diagnostics.iter().cloned().collect();
     out.extend(rules::check(&deck, repo_classes));
+    out.extend(exercises::check(&deck));
     out
 }
 
