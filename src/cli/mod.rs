@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod build;
 mod lint;
+mod run;
 
 /// Compile remark-style Markdown training decks to offline HTML, and check
 /// that their Kubernetes exercises work.
@@ -23,6 +24,9 @@ enum Command {
     /// Find what breaks decks (missing files, brackets, links, exercises,
     /// checks) without a cluster.
     Lint(lint::LintArgs),
+    /// Play a deck's exercises in a shell against a sandbox cluster, as a
+    /// student would, and check each one.
+    Run(run::RunArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -30,6 +34,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Build(args) => build::run(args),
         Command::Lint(args) => lint::run(args),
+        Command::Run(args) => run::run(args),
     };
     match result {
         Ok(code) => code,
