@@ -17,6 +17,7 @@ case "$*" in
   *" -w"*|*--watch*) while :; do echo "pingpong-1   1/1   Running"; sleep 0.1; done ;;
   *logs*--follow*) i=0; while :; do i=$((i+1)); echo "64 bytes from 127.0.0.1: seq=$i"; sleep 0.1; done ;;
   "get nodes") echo "node1   Ready"; exit 0 ;;
+  "exec -ti web -- sh") PS1='pod# ' exec sh ;;
   *) echo "error: the server doesn't have a resource type \"$2\"" >&2; exit 1 ;;
 esac
 "#;
@@ -92,6 +93,7 @@ fn opts() -> RunOptions {
         grace: Duration::from_millis(800),
         keep_going: false,
         settle: Duration::from_secs(3),
+        quiet: Duration::from_millis(400),
     }
 }
 
@@ -494,4 +496,38 @@ fn dry_run_plan_names_every_action_with_its_line() {
     ] {
         assert!(text.contains(want), "missing {want:?} in\n{text}");
     }
+}
+
+#[test]
+fn commands_after_an_interactive_shell_go_into_it_until_it_exits() {
+    let sb = sandbox();
+    let exs = [
+        exercise("open", 10, &[(None, "kubectl exec -ti web -- sh\n", 11)]),
+        exercise(
+            "inside",
+            20,
+            &[(None, "echo inside-$((1+1))\nIN_POD=yes\n", 21)],
+        ),
+        exercise(
+            "leave",
+            30,
+            &[(None, "exit\necho \"outside:${IN_POD:-unset}\"\n", 31)],
+        ),
+    ];
+    let r = play(&sb, &exs, &opts());
+    assert!(r.passed(), "{}", r.to_human());
+    assert_eq!(commands(&r, 0)[0].outcome, StepOutcome::Opened);
+    assert!(commands(&r, 1)[0].output.contains("inside-2"));
+    assert_eq!(
+        commands(&r, 1)[0].exit_status,
+        None,
+        "no status inside the pod"
+    );
+    // `exit` left the pod's shell; the variable was the pod's, not ours.
+    assert_eq!(commands(&r, 2)[1].output.trim(), "outside:unset");
+    assert_eq!(commands(&r, 2)[1].exit_status, Some(0));
+    assert!(
+        r.to_human()
+            .contains("is interactive; the next commands were typed into it")
+    );
 }

@@ -146,6 +146,7 @@ fn progress(event: &Event<'_>) {
                 StepOutcome::TimedOut { .. } => "  -> timed out".into(),
                 StepOutcome::StoppedAfterGrace => "  -> stopped after grace".into(),
                 StepOutcome::Interrupted { .. } => "  -> interrupted".into(),
+                StepOutcome::Opened => "  -> interactive, still open".into(),
                 StepOutcome::WaitFailed { message } => format!("  -> {message}"),
                 StepOutcome::Skipped { reason } => format!("  ({reason})"),
                 StepOutcome::ShellLost { message } => format!("  -> {message}"),

@@ -37,9 +37,10 @@ pub enum Action {
         line: usize,
         /// From a `hide`/`bash` directive: not shown to students.
         hidden: bool,
-        /// Never ends by design (`-w`, `logs -f`...): interrupted after the
-        /// grace period unless a directive deals with it.
-        long_running: bool,
+        /// How it behaves: returns, never ends (`-w`, `logs -f`: interrupted
+        /// after the grace period unless a directive deals with it), or opens
+        /// an interactive program the next commands are typed into.
+        behaviour: Behaviour,
     },
     /// Wait until `text` has been printed since the last command was typed.
     Wait { text: String, line: usize },
@@ -218,7 +219,7 @@ pub fn render(plan: &[PlannedExercise]) -> String {
                 Action::Type {
                     text,
                     hidden,
-                    long_running,
+                    behaviour,
                     ..
                 } => {
                     let mut lines = text.lines();
@@ -231,8 +232,14 @@ pub fn render(plan: &[PlannedExercise]) -> String {
                         s.push_str("\n        > ");
                         s.push_str(l);
                     }
-                    if *long_running {
-                        s.push_str("   (never ends: ^C after the grace period)");
+                    match behaviour {
+                        Behaviour::NeverEnds => {
+                            s.push_str("   (never ends: ^C after the grace period)")
+                        }
+                        Behaviour::Interactive => s.push_str(
+                            "   (interactive: the next commands are typed into it until it exits)",
+                        ),
+                        Behaviour::Returns => {}
                     }
                     s
                 }
@@ -267,7 +274,7 @@ fn first_line(text: &str) -> String {
 fn push_commands(out: &mut Vec<Action>, text: &str, first_line: usize, hidden: bool) {
     for (offset, command) in split_commands(text) {
         out.push(Action::Type {
-            long_running: is_long_running(&command),
+            behaviour: behaviour(&command),
             text: command,
             line: first_line + offset,
             hidden,
@@ -416,21 +423,65 @@ impl Scan {
     }
 }
 
-/// Whether a command never ends by design: watches, follows, port-forwards,
-/// interactive shells, full-screen monitors.
-pub fn is_long_running(command: &str) -> bool {
+/// How a command behaves in a terminal, as far as the executor cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Behaviour {
+    /// Runs and returns to the prompt.
+    Returns,
+    /// Never ends by design (watches, follows, port-forwards, monitors):
+    /// interrupted after the grace period.
+    NeverEnds,
+    /// Opens an interactive program (a shell in a pod, `su`, `psql`): the
+    /// commands typed next go to it, until it exits.
+    Interactive,
+}
+
+/// Classifies a command line (see [`Behaviour`]).
+pub fn behaviour(command: &str) -> Behaviour {
     // Each simple command of the line; a backgrounded one (`&`) returns.
     let text = command.replace("\\\n", " ");
     let trimmed = text.trim_end();
     if trimmed.ends_with('&') && !trimmed.ends_with("&&") {
-        return false;
+        return Behaviour::Returns;
     }
-    text.split(['|', ';', '\n'])
+    let segments: Vec<Behaviour> = text
+        .split(['|', ';', '\n'])
         .flat_map(|s| s.split("&&"))
-        .any(segment_is_long_running)
+        .map(segment_behaviour)
+        .collect();
+    if segments.contains(&Behaviour::Interactive) {
+        Behaviour::Interactive
+    } else if segments.contains(&Behaviour::NeverEnds) {
+        Behaviour::NeverEnds
+    } else {
+        Behaviour::Returns
+    }
 }
 
-fn segment_is_long_running(segment: &str) -> bool {
+/// Whether a command never ends by design (see [`Behaviour::NeverEnds`]).
+pub fn is_long_running(command: &str) -> bool {
+    behaviour(command) == Behaviour::NeverEnds
+}
+
+/// Programs that, given a terminal, wait for what the user types.
+const INTERACTIVE: &[&str] = &[
+    "sh",
+    "bash",
+    "ash",
+    "zsh",
+    "su",
+    "psql",
+    "mysql",
+    "redis-cli",
+    "python",
+    "python3",
+    "irb",
+    "node",
+];
+
+fn segment_behaviour(segment: &str) -> Behaviour {
+    use Behaviour::*;
     let words: Vec<&str> = segment.split_whitespace().collect();
     // Skip `VAR=value`, `sudo`, `time`, `exec`.
     let start = words
@@ -442,69 +493,99 @@ fn segment_is_long_running(segment: &str) -> bool {
         .unwrap_or(words.len());
     let words = &words[start..];
     let Some(&program) = words.first() else {
-        return false;
+        return Returns;
     };
     let program = program.rsplit('/').next().unwrap_or(program);
     let args = &words[1..];
-    let has = |flags: &[&str]| {
-        args.iter().any(|a| {
+    let flag = |list: &[&str], flags: &[&str]| {
+        list.iter().any(|a| {
             flags
                 .iter()
                 .any(|f| a == f || a.strip_prefix(f).is_some_and(|r| r.starts_with('=')))
         })
     };
+    let has = |flags: &[&str]| flag(args, flags);
+    let when = |b: bool, what: Behaviour| if b { what } else { Returns };
     // Everything after `--` is the container's command, not kubectl's flags.
     let own_args: Vec<&str> = args.iter().take_while(|a| **a != "--").copied().collect();
+    let own = |flags: &[&str]| flag(&own_args, flags);
     let subcommand = own_args.iter().find(|a| !a.starts_with('-')).copied();
     match program {
         "kubectl" | "k" | "kubecolor" | "oc" => {
-            let own = |flags: &[&str]| {
-                own_args.iter().any(|a| {
-                    flags
-                        .iter()
-                        .any(|f| a == f || a.strip_prefix(f).is_some_and(|r| r.starts_with('=')))
-                })
-            };
             if own(&["-w", "--watch", "--watch-only"]) {
-                return true;
+                return NeverEnds;
             }
             match subcommand {
-                Some("logs") => own(&["-f", "--follow"]),
-                Some("attach") | Some("port-forward") | Some("proxy") => true,
-                Some("exec") | Some("run") => {
-                    own(&["-it", "-ti", "-i", "--stdin"]) && runs_a_shell(args)
-                }
-                _ => false,
+                Some("logs") => when(own(&["-f", "--follow"]), NeverEnds),
+                Some("port-forward") | Some("proxy") => NeverEnds,
+                Some("attach") => when(own(&["-it", "-ti"]), Interactive).max_never_ends(),
+                Some("exec") | Some("run") => when(
+                    own(&["-it", "-ti"]) && starts_interactive(args),
+                    Interactive,
+                ),
+                _ => Returns,
             }
         }
         "docker" | "podman" => match subcommand {
-            Some("logs") => has(&["-f", "--follow"]),
-            Some("events") | Some("attach") => true,
-            Some("stats") => !has(&["--no-stream"]),
-            _ => false,
+            Some("logs") => when(has(&["-f", "--follow"]), NeverEnds),
+            Some("events") => NeverEnds,
+            Some("attach") => Interactive,
+            Some("stats") => when(!has(&["--no-stream"]), NeverEnds),
+            Some("exec") | Some("run") => when(
+                own(&["-it", "-ti"]) && last_is_interactive(args),
+                Interactive,
+            ),
+            _ => Returns,
         },
-        "stern" | "watch" | "top" | "htop" | "k9s" | "kubetail" => true,
-        "tail" => has(&["-f", "-F", "--follow"]),
-        "ping" | "httping" => !has(&["-c"]) && !args.iter().any(|a| a.starts_with("-c")),
-        "vmstat" | "iostat" | "mpstat" => args.iter().any(|a| a.parse::<u32>().is_ok()),
-        _ => false,
+        "stern" | "watch" | "top" | "htop" | "k9s" | "kubetail" => NeverEnds,
+        "tail" => when(has(&["-f", "-F", "--follow"]), NeverEnds),
+        "ping" | "httping" => when(!args.iter().any(|a| a.starts_with("-c")), NeverEnds),
+        "vmstat" | "iostat" | "mpstat" => {
+            when(args.iter().any(|a| a.parse::<u32>().is_ok()), NeverEnds)
+        }
+        _ => Returns,
     }
 }
 
-/// `kubectl exec/run -it ... [-- sh]`: interactive when the command is a
-/// shell or absent (a `run` without one starts the image's default).
-fn runs_a_shell(args: &[&str]) -> bool {
+impl Behaviour {
+    /// `attach` without a terminal still streams until interrupted.
+    fn max_never_ends(self) -> Behaviour {
+        match self {
+            Behaviour::Returns => Behaviour::NeverEnds,
+            other => other,
+        }
+    }
+}
+
+/// `kubectl exec/run -it ...`: interactive when the container's command is
+/// an interactive program, or absent (`run` then starts the image's own).
+/// Without `--`, the command is what follows the name; flags that take a
+/// value (`--image alpine`) make that ambiguous, so only a last word that is
+/// an interactive program, a flag or a flag's value counts.
+fn starts_interactive(args: &[&str]) -> bool {
     match args.iter().position(|a| *a == "--") {
-        None => true,
         Some(i) => match args.get(i + 1) {
             None => true,
-            Some(cmd) => {
-                let cmd = cmd.rsplit('/').next().unwrap_or(cmd);
-                matches!(cmd, "sh" | "bash" | "ash" | "zsh")
-                    && args.get(i + 2).is_none_or(|a| *a != "-c")
-            }
+            Some(cmd) => is_interactive_program(cmd) && args.get(i + 2).is_none_or(|a| *a != "-c"),
         },
+        None => {
+            let n = args.len();
+            match args.last() {
+                None => true,
+                Some(last) if last.starts_with('-') || is_interactive_program(last) => true,
+                Some(_) => n >= 2 && args[n - 2].starts_with("--") && !args[n - 2].contains('='),
+            }
+        }
     }
+}
+
+fn last_is_interactive(args: &[&str]) -> bool {
+    args.last().is_some_and(|l| is_interactive_program(l))
+}
+
+fn is_interactive_program(word: &str) -> bool {
+    let word = word.rsplit('/').next().unwrap_or(word);
+    INTERACTIVE.contains(&word)
 }
 
 /// A `key` directive's bytes, in tmux key names.
@@ -577,8 +658,6 @@ mod tests {
             "kubectl logs deploy/pingpong --tail 1 --follow",
             "kubectl logs -f pod/x",
             "kubectl port-forward svc/x 8080:80",
-            "kubectl exec -ti pod/x -- sh",
-            "kubectl run -it --rm shell --image alpine",
             "stern pingpong",
             "watch kubectl get pods",
             "ping 1.1.1.1",
@@ -597,8 +676,31 @@ mod tests {
             "ping -c 3 1.1.1.1",
             "kubectl port-forward svc/x 8080:80 &",
             "kubectl get pods",
+            "kubectl exec -ti pod/x -- sh",
         ] {
             assert!(!is_long_running(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn interactive_detection() {
+        for yes in [
+            "kubectl exec -ti pod/x -- sh",
+            "kubectl exec -ti postgres-0 -- su postgres",
+            "kubectl run -it --rm shell --image alpine",
+            "kubectl run -ti --rm debug --image=alpine",
+            "kubectl run eyepod --rm -ti --restart=Never \\\n  --image nixery.dev/shell/curl/kubectl -- bash",
+            "docker exec -ti $CID sh",
+        ] {
+            assert_eq!(behaviour(yes), Behaviour::Interactive, "{yes}");
+        }
+        for no in [
+            "kubectl run --rm -it --restart=Never --image=nixery.dev/curl my-test-pod \\\n  curl color.blue.svc",
+            "kubectl run pause --image=alpine --rm -ti --restart=Never -- sleep 5",
+            "kubectl exec -ti pod/x -- sh -c 'echo hi'",
+            "kubectl exec pod/x -- ls",
+        ] {
+            assert_eq!(behaviour(no), Behaviour::Returns, "{no}");
         }
     }
 

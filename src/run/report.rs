@@ -20,6 +20,9 @@ pub enum StepOutcome {
     StoppedAfterGrace,
     /// Interrupted by a `key ^C` directive (as the slide says to).
     Interrupted { status: i32 },
+    /// Opened an interactive program (a shell in a pod) that is still
+    /// running: the next commands are typed into it.
+    Opened,
     /// A `wait` whose text did not appear.
     WaitFailed { message: String },
     /// Not done (non-shell block, directive needing a person).
@@ -172,6 +175,15 @@ impl RunReport {
                 if commands == 1 { "" } else { "s" },
             );
             for step in &ex.steps {
+                if let StepOutcome::Opened = step.outcome {
+                    let _ = writeln!(
+                        out,
+                        "      note: {}:{}: `{}` is interactive; the next commands were typed into it",
+                        step.file.display(),
+                        step.line,
+                        one_line(&step.text)
+                    );
+                }
                 if let StepOutcome::StoppedAfterGrace = step.outcome {
                     let _ = writeln!(
                         out,
