@@ -234,10 +234,11 @@ impl Player<'_> {
                         None => typed.push_str(&String::from_utf8_lossy(bytes)),
                     }
                 }
-                Action::Wait { text, line } => {
+                Action::Wait { text, line, long } => {
                     let mut s = step(StepKind::Wait, text, &ex.file, *line);
                     let started = Instant::now();
-                    s.outcome = self.wait_for_text(running.as_mut(), text);
+                    let limit = self.opts.command_timeout * if *long { 5 } else { 1 };
+                    s.outcome = self.wait_for_text(running.as_mut(), text, limit);
                     s.duration_ms = started.elapsed().as_millis() as u64;
                     let bad = s.outcome.is_failure();
                     if bad && let Some(r) = &running {
@@ -520,13 +521,17 @@ impl Player<'_> {
     }
 
     /// `wait TEXT`: the text printed since the last command was typed.
-    fn wait_for_text(&mut self, running: Option<&mut Running>, text: &str) -> StepOutcome {
+    fn wait_for_text(
+        &mut self,
+        running: Option<&mut Running>,
+        text: &str,
+        limit: Duration,
+    ) -> StepOutcome {
         let Some(r) = running else {
             return StepOutcome::WaitFailed {
                 message: format!("nothing is running to print `{text}`"),
             };
         };
-        let limit = self.opts.command_timeout;
         let deadline = Instant::now() + limit;
         loop {
             if clean_output(&r.output).contains(text) {

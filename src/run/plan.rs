@@ -11,7 +11,7 @@
 //! Hidden directives (HTML comments holding ```` ```wait TEXT``` ```` and
 //! friends, as container.training's own test driver reads them):
 //! - `wait TEXT`: wait until TEXT has been printed since the last command
-//!   was typed;
+//!   was typed (`longwait TEXT`: the same, with 5x the time limit);
 //! - `key K`: one key, in tmux's naming (`^C`, `^D`, `^J`, `Enter`, `Space`,
 //!   `Escape`, `Tab`...), anything else typed as is;
 //! - `keys TEXT`: TEXT typed as is (no Enter), except a lone `^X`, a key;
@@ -43,7 +43,12 @@ pub enum Action {
         behaviour: Behaviour,
     },
     /// Wait until `text` has been printed since the last command was typed.
-    Wait { text: String, line: usize },
+    Wait {
+        text: String,
+        line: usize,
+        /// `longwait`: for slow things (image pulls), 5x the time limit.
+        long: bool,
+    },
     /// Press keys (no Enter added).
     Keys {
         /// What the directive said (`^C`, `:wq`).
@@ -136,9 +141,10 @@ pub fn actions(ex: &Exercise) -> Vec<Action> {
                 }
             }
             Some("hide") | Some("bash") => push_commands(&mut out, &step.text, step.line, true),
-            Some("wait") => out.push(Action::Wait {
+            Some(w @ ("wait" | "longwait")) => out.push(Action::Wait {
                 text: step.text.trim().to_string(),
                 line: step.line,
+                long: w == "longwait",
             }),
             Some("key") => out.push(Action::Keys {
                 display: step.text.trim().to_string(),
@@ -243,7 +249,9 @@ pub fn render(plan: &[PlannedExercise]) -> String {
                     }
                     s
                 }
-                Action::Wait { text, .. } => format!("wait for `{text}`"),
+                Action::Wait { text, long, .. } => {
+                    format!("wait for `{text}`{}", if *long { " (long)" } else { "" })
+                }
                 Action::Keys { display, .. } => format!("press {display}"),
                 Action::Skip { what, reason, .. } => format!("skip `{what}`: {reason}"),
             };
