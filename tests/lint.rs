@@ -77,17 +77,38 @@ fn every_defect_is_found_at_its_line() {
             "`.exercise[` is never closed",
             e,
         ),
+        (
+            "exercise-without-command",
+            "exercises.md",
+            7,
+            "`exercises-1` has no command",
+            w,
+        ),
+        (
+            "check-without-exercise",
+            "exercises.md",
+            17,
+            "no `.exercise[`",
+            e,
+        ),
+        (
+            "duplicate-id",
+            "exercises.md",
+            49,
+            "`twice` is already used at exercises.md:25",
+            e,
+        ),
     ];
     for (code, file, line, text, severity) in cases {
         let d = expect(&all, code, file, line, text);
         assert_eq!(d.severity, severity, "{code}");
     }
-    // The template finding's line is the compiler's; it must name the template.
+    // At the `template:` line itself.
     expect(
         &all,
         "unknown-template",
         "defects.md",
-        25,
+        28,
         "no-such-template",
     );
     // Columns point at the defect itself.
