@@ -218,6 +218,18 @@ fn property_values<'a>(text: &'a str, key: &str) -> HashSet<&'a str> {
 
 fn images(deck: &Deck, out: &mut Vec<Diagnostic>) {
     let dir = deck.manifest.dir.as_path();
+    // Images are relative to the deck's HTML, next to its manifest. A chapter
+    // linted on its own has no manifest: its decks usually live one folder
+    // up (the repository root), so an image found there is not missing.
+    let chapter_alone = deck
+        .manifest
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("md") || e.eq_ignore_ascii_case("markdown"));
+    let mut bases = vec![dir];
+    if chapter_alone {
+        bases.push(deck.root.as_path());
+    }
     let mut checked: HashMap<String, bool> = HashMap::new();
     let mut report = |src: &str, offset: usize, out: &mut Vec<Diagnostic>| {
         let Some(path) = local_path(src) else {
@@ -225,7 +237,7 @@ fn images(deck: &Deck, out: &mut Vec<Diagnostic>) {
         };
         let exists = *checked
             .entry(path.to_string())
-            .or_insert_with(|| dir.join(path).exists());
+            .or_insert_with(|| bases.iter().any(|b| b.join(path).exists()));
         if !exists && let Some(loc) = at(deck, offset) {
             out.push(Diagnostic::error(
                 "missing-image",
