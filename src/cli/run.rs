@@ -160,7 +160,18 @@ fn progress(event: &Event<'_>) {
 /// The exercises of the deck, in slide order.
 fn load_exercises(args: &RunArgs) -> Result<Vec<Exercise>> {
     let deck = labdeck::deck::load_strict(&args.deck, &labdeck::deck::LoadOptions::default())?;
-    Ok(labdeck::exercise::extract_strict(&deck)?)
+    let mut exercises = labdeck::exercise::extract_strict(&deck)?;
+    // Exercise files are relative to the manifest's folder; reports name
+    // them as reachable from here, as `lint` does, so editors and CI
+    // annotations find them.
+    let dir = &deck.manifest.dir;
+    for ex in &mut exercises {
+        ex.file = dir.join(&ex.file);
+        if let Some(check) = &mut ex.check {
+            check.file = dir.join(&check.file);
+        }
+    }
+    Ok(exercises)
 }
 
 /// Until the checker engine is merged: every check is an error saying so.
