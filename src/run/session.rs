@@ -208,48 +208,8 @@ impl Session {
         }
     }
 
-    /// Hands out what is pending: everything before a complete marker (and
-    /// the marker's status), or everything that cannot be the start of one.
     fn take_pending(&mut self) -> Option<Output> {
-        if self.pending.is_empty() {
-            return None;
-        }
-        let mut from = 0;
-        while let Some(i) = find(&self.pending[from..], &self.header).map(|i| i + from) {
-            let digits_start = i + self.header.len();
-            let tail = &self.pending[digits_start..];
-            match tail.iter().position(|b| !b.is_ascii_digit() && *b != b'-') {
-                Some(end) if tail[end] == RS && end > 0 => {
-                    let status = std::str::from_utf8(&tail[..end])
-                        .ok()
-                        .and_then(|s| s.parse().ok())
-                        .unwrap_or(-1);
-                    let before = self.pending[..i].to_vec();
-                    self.pending.drain(..digits_start + end + 1);
-                    return Some(Output::Prompt { before, status });
-                }
-                Some(_) => from = i + 1, // not a marker after all
-                None => {
-                    // Incomplete marker: hand out what precedes it.
-                    if i == 0 {
-                        return None;
-                    }
-                    let before: Vec<u8> = self.pending.drain(..i).collect();
-                    return Some(Output::Bytes(before));
-                }
-            }
-        }
-        // Keep a trailing partial header back (it may complete next read).
-        let keep = (1..self.header.len().min(self.pending.len() + 1))
-            .rev()
-            .find(|&n| self.pending.ends_with(&self.header[..n]))
-            .unwrap_or(0);
-        if keep == self.pending.len() {
-            return None;
-        }
-        let cut = self.pending.len() - keep;
-        let out: Vec<u8> = self.pending.drain(..cut).collect();
-        Some(Output::Bytes(out))
+        take_marker(&mut self.pending, &self.header)
     }
 
     /// Process id of the shell.
@@ -276,6 +236,50 @@ impl Drop for Session {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Hands out what is pending: everything before a complete marker (and
+/// the marker's status), or everything that cannot be the start of one.
+fn take_marker(pending: &mut Vec<u8>, header: &[u8]) -> Option<Output> {
+    if pending.is_empty() {
+        return None;
+    }
+    let mut from = 0;
+    while let Some(i) = find(&pending[from..], &header).map(|i| i + from) {
+        let digits_start = i + header.len();
+        let tail = &pending[digits_start..];
+        match tail.iter().position(|b| !b.is_ascii_digit() && *b != b'-') {
+            Some(end) if tail[end] == RS && end > 0 => {
+                let status = std::str::from_utf8(&tail[..end])
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(-1);
+                let before = pending[..i].to_vec();
+                pending.drain(..digits_start + end + 1);
+                return Some(Output::Prompt { before, status });
+            }
+            Some(_) => from = i + 1, // not a marker after all
+            None => {
+                // Incomplete marker: hand out what precedes it.
+                if i == 0 {
+                    return None;
+                }
+                let before: Vec<u8> = pending.drain(..i).collect();
+                return Some(Output::Bytes(before));
+            }
+        }
+    }
+    // Keep a trailing partial header back (it may complete next read).
+    let keep = (1..header.len().min(pending.len() + 1))
+        .rev()
+        .find(|&n| pending.ends_with(&header[..n]))
+        .unwrap_or(0);
+    if keep == pending.len() {
+        return None;
+    }
+    let cut = pending.len() - keep;
+    let out: Vec<u8> = pending.drain(..cut).collect();
+    Some(Output::Bytes(out))
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -381,6 +385,43 @@ mod tests {
             clean_output(b"\x1b[1;31mred\x1b[0m\r\nnext\rx"),
             "red\nnext\nx"
         );
+    }
+
+    #[test]
+    fn markers_are_found_across_chunks_and_not_faked() {
+        let header = b"\x1eLBDabc:".to_vec();
+        let mut pending = b"out\x1eLB".to_vec();
+        assert_eq!(
+            take_marker(&mut pending, &header),
+            Some(Output::Bytes(b"out".to_vec()))
+        );
+        assert_eq!(take_marker(&mut pending, &header), None, "partial kept");
+        pending.extend(b"Dabc:1");
+        assert_eq!(
+            take_marker(&mut pending, &header),
+            None,
+            "status incomplete"
+        );
+        pending.extend(b"30\x1emore");
+        assert_eq!(
+            take_marker(&mut pending, &header),
+            Some(Output::Prompt {
+                before: vec![],
+                status: 130
+            })
+        );
+        assert_eq!(
+            take_marker(&mut pending, &header),
+            Some(Output::Bytes(b"more".to_vec()))
+        );
+        // Another session's marker (other nonce) is just output.
+        let mut pending = b"\x1eLBDzzz:0\x1e".to_vec();
+        assert_eq!(
+            take_marker(&mut pending, &header),
+            Some(Output::Bytes(b"\x1eLBDzzz:0".to_vec()))
+        );
+        // The last RS could start a real marker: held back until more comes.
+        assert_eq!(pending, b"\x1e");
     }
 
     #[test]
