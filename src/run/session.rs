@@ -245,7 +245,7 @@ fn take_marker(pending: &mut Vec<u8>, header: &[u8]) -> Option<Output> {
         return None;
     }
     let mut from = 0;
-    while let Some(i) = find(&pending[from..], &header).map(|i| i + from) {
+    while let Some(i) = find(&pending[from..], header).map(|i| i + from) {
         let digits_start = i + header.len();
         let tail = &pending[digits_start..];
         match tail.iter().position(|b| !b.is_ascii_digit() && *b != b'-') {
