@@ -7,6 +7,7 @@
 //! the result keeps its origin (`SourceText`), so later stages can report
 //! file:line.
 
+use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
@@ -181,9 +182,10 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
         .flat_map(|(n, ts)| ts.iter().map(move |t| (*n, *t)))
         .collect();
     let interstitials = a.interstitials();
+    let positions = TitlePositions::new(text.as_str());
     let mut edits = Vec::new();
     for (i, (part, title)) in part_titles.iter().enumerate() {
-        let position = title_slide_position(text.as_str(), title);
+        let position = positions.slide_position(text.as_str(), title);
         let previous = if i == 0 { "" } else { part_titles[i - 1].1 };
         let next = part_titles.get(i + 1).map(|t| t.1).unwrap_or("");
         let mut slide = String::new();
@@ -210,16 +212,15 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
 
     // Manifest values.
     let m = manifest;
-    text.replace_all("@@TITLE@@", &m.title.replace('\n', "<br/>"));
-    for (key, value) in [
+    let title = m.title.replace('\n', "<br/>");
+    text.replace_all(&[
+        ("@@TITLE@@", &title),
         ("@@CHAT@@", &m.chat),
         ("@@GITREPO@@", &m.gitrepo),
         ("@@SLIDES@@", &m.slides),
         ("@@ZIP@@", &m.zip),
         ("@@HTML@@", &m.html),
-    ] {
-        text.replace_all(key, value);
-    }
+    ]);
 
     Assembled {
         text,
@@ -229,16 +230,46 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
     }
 }
 
-/// Where the generated slides for `title` go: before the `---` that opens
+/// Where the generated slides for a title go: before the `---` that opens
 /// the slide holding `# title` (the first one in the deck, as the original
 /// tooling searched the whole text). Falls back to the end of the text.
-fn title_slide_position(text: &str, title: &str) -> usize {
-    let needle = format!("\n# {title}\n");
-    let Some(found) = text.find(&needle) else {
-        return text.len();
-    };
-    let window = &text[..(found + 1).min(text.len())];
-    window.rfind("\n---\n").unwrap_or(text.len())
+struct TitlePositions<'t> {
+    /// First offset of each `\n# title\n`, by title.
+    first: HashMap<&'t str, usize>,
+    /// Offsets of every `\n---\n`.
+    separators: Vec<usize>,
+}
+
+impl<'t> TitlePositions<'t> {
+    fn new(text: &'t str) -> Self {
+        let mut first = HashMap::new();
+        let bytes = text.as_bytes();
+        for (i, _) in text.match_indices("\n# ") {
+            let start = i + 3;
+            let end = bytes[start..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|n| start + n);
+            if let Some(end) = end {
+                first.entry(&text[start..end]).or_insert(i);
+            }
+        }
+        let separators = text.match_indices("\n---\n").map(|(i, _)| i).collect();
+        TitlePositions { first, separators }
+    }
+
+    fn slide_position(&self, text: &str, title: &str) -> usize {
+        let Some(&found) = self.first.get(title) else {
+            return text.len();
+        };
+        // The last separator that ends at or before `found + 1`.
+        let n = self.separators.partition_point(|&s| s + 5 <= found + 1);
+        if n == 0 {
+            text.len()
+        } else {
+            self.separators[n - 1]
+        }
+    }
 }
 
 fn table_of_contents(parts: &[(usize, Vec<&str>)]) -> String {
@@ -517,8 +548,9 @@ mod tests {
 
     #[test]
     fn title_position_is_the_separator_before_the_title() {
-        let t = "a\n---\nb\n---\n# T\nc\n";
-        assert_eq!(title_slide_position(t, "T"), 7);
-        assert_eq!(title_slide_position(t, "nope"), t.len());
+        let t = "a\n---\nb\n---\n# T\nc\n# T\n";
+        let p = TitlePositions::new(t);
+        assert_eq!(p.slide_position(t, "T"), 7);
+        assert_eq!(p.slide_position(t, "nope"), t.len());
     }
 }

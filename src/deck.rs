@@ -155,6 +155,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
     let mut diagnostics = assembled.diagnostics;
     let mut source = assembled.text;
     decode_entities(&mut source);
+    source.freeze();
 
     let lexed = lexer::lex_deck(source.as_str());
     for offset in &lexed.unclosed {

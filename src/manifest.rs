@@ -329,7 +329,8 @@ fn convert_entries(path: &Path, raw: RawEntries) -> Result<Vec<Entry>> {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().next().unwrap_or("").trim().to_owned()
+    let line = s.lines().next().unwrap_or("").trim();
+    line.strip_prefix("error: ").unwrap_or(line).to_owned()
 }
 
 /// 1-based line holding byte `offset` of `bytes`.

@@ -27,6 +27,9 @@ struct Span {
 pub struct SourceText {
     text: String,
     spans: Vec<Span>,
+    /// Offsets of every `\n`, once the text is final (see `freeze`), so that
+    /// locating a byte is two binary searches instead of a scan.
+    newlines: Option<Vec<usize>>,
 }
 
 /// One change for [`SourceText::splice`]: replace `range` by `text`.
@@ -52,6 +55,7 @@ impl SourceText {
                 origin: Origin::File { file, line: 1 },
             }],
             text,
+            newlines: None,
         }
     }
 
@@ -62,11 +66,26 @@ impl SourceText {
                 origin: Origin::Generated,
             }],
             text,
+            newlines: None,
         }
     }
 
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    /// Indexes line breaks: call once the text will not change any more.
+    pub fn freeze(&mut self) {
+        self.newlines = Some(self.text.match_indices('\n').map(|(i, _)| i).collect());
+    }
+
+    fn newlines_between(&self, from: usize, to: usize) -> usize {
+        match &self.newlines {
+            Some(index) => {
+                index.partition_point(|&n| n < to) - index.partition_point(|&n| n < from)
+            }
+            None => memchr_count(&self.text.as_bytes()[from..to]),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -84,6 +103,7 @@ impl SourceText {
         }
         self.push_span(self.text.len(), origin);
         self.text.push_str(text);
+        self.newlines = None;
     }
 
     pub fn append(&mut self, other: SourceText) {
@@ -92,6 +112,7 @@ impl SourceText {
             self.push_span(base + s.start, s.origin);
         }
         self.text.push_str(&other.text);
+        self.newlines = None;
     }
 
     fn push_span(&mut self, start: usize, origin: Origin) {
@@ -119,7 +140,7 @@ impl SourceText {
             Origin::Generated => Origin::Generated,
             Origin::File { file, line } => {
                 let end = offset.min(self.text.len());
-                let newlines = memchr_count(&self.text.as_bytes()[span.start..end]);
+                let newlines = self.newlines_between(span.start, end);
                 Origin::File {
                     file: file.clone(),
                     line: line + newlines,
@@ -144,13 +165,16 @@ impl SourceText {
         edits.sort_by_key(|e| (e.range.start, e.range.end));
         let old = std::mem::take(&mut self.text);
         let old_spans = std::mem::take(&mut self.spans);
-        let original = SourceText {
+        let mut original = SourceText {
             text: old,
             spans: old_spans,
+            newlines: None,
         };
+        original.freeze();
         let mut out = SourceText {
             text: String::with_capacity(original.text.len() + edits.len() * 64),
             spans: Vec::with_capacity(original.spans.len() + edits.len() * 2),
+            newlines: None,
         };
         let mut pos = 0;
         for edit in edits {
@@ -193,22 +217,60 @@ impl SourceText {
         self.text.push_str(&src.text[from..to]);
     }
 
-    /// Replaces every occurrence of `pattern` by `replacement` (same lines).
-    pub fn replace_all(&mut self, pattern: &str, replacement: &str) {
-        debug_assert!(!replacement.contains('\n') && !pattern.contains('\n'));
-        if !self.text.contains(pattern) {
+    /// Replaces every occurrence of each pattern by its replacement, in one
+    /// pass. Neither may contain a line break, so origins only shift.
+    pub fn replace_all(&mut self, replacements: &[(&str, &str)]) {
+        debug_assert!(
+            replacements
+                .iter()
+                .all(|(p, r)| !p.is_empty() && !p.contains('\n') && !r.contains('\n'))
+        );
+        let Some(first_byte) = replacements.first().map(|(p, _)| p.as_bytes()[0]) else {
+            return;
+        };
+        if !replacements
+            .iter()
+            .all(|(p, _)| p.as_bytes()[0] == first_byte)
+        {
+            for r in replacements {
+                self.replace_all(std::slice::from_ref(r));
+            }
             return;
         }
-        let edits = self
-            .text
-            .match_indices(pattern)
-            .map(|(i, m)| Edit {
-                range: i..i + m.len(),
-                text: replacement.to_owned(),
-                origin: None,
-            })
-            .collect();
-        self.splice(edits);
+        let old = &self.text;
+        let mut out = String::with_capacity(old.len());
+        // (old end, new end) of each replacement, to move span starts.
+        let mut shifts: Vec<(usize, usize)> = Vec::new();
+        let mut last = 0;
+        let bytes = old.as_bytes();
+        let mut i = 0;
+        while let Some(k) = bytes[i..].iter().position(|&b| b == first_byte) {
+            let at = i + k;
+            match replacements.iter().find(|(p, _)| old[at..].starts_with(p)) {
+                Some((p, r)) => {
+                    out.push_str(&old[last..at]);
+                    out.push_str(r);
+                    last = at + p.len();
+                    shifts.push((last, out.len()));
+                    i = last;
+                }
+                None => i = at + 1,
+            }
+        }
+        if shifts.is_empty() {
+            return;
+        }
+        out.push_str(&old[last..]);
+        for span in &mut self.spans {
+            // Offset delta of all replacements ending at or before the start.
+            let n = shifts.partition_point(|&(old_end, _)| old_end <= span.start);
+            if n > 0 {
+                let (old_end, new_end) = shifts[n - 1];
+                span.start = new_end + (span.start - old_end);
+            }
+        }
+        self.text = out;
+        self.newlines = None;
     }
 }
 
@@ -256,7 +318,7 @@ mod tests {
         assert_eq!(loc(&t, s.find("a4").unwrap()), Some(("a.md".into(), 4)));
         assert_eq!(loc(&t, s.find("---").unwrap()), None);
         assert_eq!(loc(&t, s.find("b2").unwrap()), Some(("b.md".into(), 2)));
-        t.replace_all("a2", "LONGER TEXT");
+        t.replace_all(&[("a2", "LONGER TEXT")]);
         let s = t.as_str().to_owned();
         assert_eq!(loc(&t, s.find("a4").unwrap()), Some(("a.md".into(), 4)));
         assert_eq!(loc(&t, s.find("b1").unwrap()), Some(("b.md".into(), 1)));

@@ -178,19 +178,15 @@ fn emit_coloured(
 ) {
     // Class attribute for each open scope (the line starts with the scopes
     // left open by the previous line).
-    let mut open: Vec<String> = stack.as_slice().iter().map(scope_classes).collect();
-    for c in &open {
-        push_open(out, c);
-    }
+    let mut open: Vec<Option<String>> = stack.as_slice().iter().map(scope_classes).collect();
+    reopen(out, &open);
     let mut ops = ops.iter().peekable();
     let mut pos = 0;
     for seg in segments {
         if seg.highlighted {
-            close_all(out, open.len());
+            close_all(out, &open);
             out.push_str(SPAN_OPEN);
-            for c in &open {
-                push_open(out, c);
-            }
+            reopen(out, &open);
         }
         let end = pos + seg.text.len();
         let mut cursor = pos;
@@ -207,22 +203,25 @@ fn emit_coloured(
         escape_into(out, &seg.text[cursor - pos..]);
         pos = end;
         if seg.highlighted {
-            close_all(out, open.len());
+            close_all(out, &open);
             out.push_str("</span>");
-            for c in &open {
-                push_open(out, c);
-            }
+            reopen(out, &open);
         }
     }
     // Remaining ops (at the newline) still change the stack for next lines.
     for (_, op) in ops {
         apply(out, stack, &mut open, op);
     }
-    close_all(out, open.len());
+    close_all(out, &open);
 }
 
 /// Applies one scope operation, opening or closing spans to match.
-fn apply(out: &mut String, stack: &mut ScopeStack, open: &mut Vec<String>, op: &ScopeStackOp) {
+fn apply(
+    out: &mut String,
+    stack: &mut ScopeStack,
+    open: &mut Vec<Option<String>>,
+    op: &ScopeStackOp,
+) {
     let before = stack.len();
     // An error only means an unbalanced pop in the grammar: ignore it.
     let _ = stack.apply(op);
@@ -230,12 +229,14 @@ fn apply(out: &mut String, stack: &mut ScopeStack, open: &mut Vec<String>, op: &
     if after > before {
         for s in &stack.as_slice()[before..] {
             let c = scope_classes(s);
-            push_open(out, &c);
+            if let Some(c) = &c {
+                push_open(out, c);
+            }
             open.push(c);
         }
     } else {
         for _ in after..before {
-            if open.pop().is_some() {
+            if let Some(Some(_)) = open.pop() {
                 out.push_str("</span>");
             }
         }
@@ -248,14 +249,25 @@ fn push_open(out: &mut String, classes: &str) {
     out.push_str("\">");
 }
 
-fn close_all(out: &mut String, n: usize) {
-    for _ in 0..n {
+fn reopen(out: &mut String, open: &[Option<String>]) {
+    for c in open.iter().flatten() {
+        push_open(out, c);
+    }
+}
+
+fn close_all(out: &mut String, open: &[Option<String>]) {
+    for _ in open.iter().flatten() {
         out.push_str("</span>");
     }
 }
 
-fn scope_classes(scope: &syntect::parsing::Scope) -> String {
+/// Classes for a scope; none for the structural scopes themes do not colour
+/// (`source.*`, `meta.*`, `text.*`), which keeps the page small.
+fn scope_classes(scope: &syntect::parsing::Scope) -> Option<String> {
     let name = scope.build_string();
+    if name.starts_with("source") || name.starts_with("meta") || name.starts_with("text") {
+        return None;
+    }
     let mut out = String::with_capacity(name.len() + 8);
     for (i, atom) in name.split('.').enumerate() {
         if i > 0 {
@@ -264,7 +276,7 @@ fn scope_classes(scope: &syntect::parsing::Scope) -> String {
         out.push_str("hl-");
         out.push_str(atom);
     }
-    out
+    Some(out)
 }
 
 /// HTML-escapes text content.

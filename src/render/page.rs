@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::highlight::{Highlighter, escape_into};
@@ -159,31 +160,24 @@ pub fn render_page(
         links: &deck.links,
         highlighter,
     };
-    let mut images = Vec::new();
     let total = deck.slides.last().map_or(0, |s| s.number);
-    let mut first_footer = true;
-    let slides = deck
+    // Slides render independently: spread them over the cores.
+    let rendered: Vec<(SlideContext, Vec<String>)> = deck
         .slides
-        .iter()
+        .par_iter()
         .map(|slide| {
             let content = render(&slide.content, &ctx);
             let notes = render(&slide.notes, &ctx);
-            images.extend(content.images);
+            let mut images = content.images;
             images.extend(notes.images);
             let mut html = content.html;
-            html.push_str(&debug_footer(
-                deck,
-                slide,
-                first_footer.then_some(&opts.build),
-            ));
-            first_footer = false;
+            let first = slide.index == 0;
+            html.push_str(&debug_footer(deck, slide, first.then_some(&opts.build)));
             let background_image = slide.property("background-image");
-            if let Some(bg) = background_image
-                && let Some(url) = css_url(bg)
-            {
+            if let Some(url) = background_image.and_then(css_url) {
                 images.push(url.to_owned());
             }
-            SlideContext {
+            let context = SlideContext {
                 index: slide.index,
                 number: slide.number,
                 name: slide.name.as_deref(),
@@ -192,9 +186,16 @@ pub fn render_page(
                 notes: notes.html,
                 background_image,
                 last_step: slide.last_step,
-            }
+            };
+            (context, images)
         })
         .collect();
+    let mut images = Vec::new();
+    let mut slides = Vec::with_capacity(rendered.len());
+    for (context, slide_images) in rendered {
+        slides.push(context);
+        images.extend(slide_images);
+    }
     let page = PageContext {
         title: deck.manifest.title.trim().replace('\n', " "),
         number_prefix: &deck.manifest.slidenumberprefix,

@@ -1,0 +1,150 @@
+//! `labdeck build` as a user runs it: output files, and one clear error with
+//! file:line (and no output file) for each kind of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    /// A repository with `slides/deck.yml` listing `slides/ch.md`.
+    fn new(manifest: &str, chapter: &[u8]) -> Repo {
+        let dir = tempfile::tempdir().unwrap();
+        let slides = dir.path().join("slides");
+        std::fs::create_dir_all(slides.join("images")).unwrap();
+        std::fs::write(slides.join("deck.yml"), manifest).unwrap();
+        std::fs::write(slides.join("ch.md"), chapter).unwrap();
+        std::fs::write(slides.join("images/a.png"), b"png").unwrap();
+        std::fs::create_dir_all(dir.path().join("k8s")).unwrap();
+        std::fs::write(dir.path().join("k8s/pod.yaml"), "kind: Pod\n").unwrap();
+        Repo { dir }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn build(&self, out: &Path) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_labdeck"))
+            .arg("build")
+            .arg(self.path("slides/deck.yml"))
+            .arg("--out")
+            .arg(out)
+            .output()
+            .unwrap()
+    }
+}
+
+const MANIFEST: &str = "title: Test deck\ncontent:\n- - ch.md\n";
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_fails_with(o: &Output, file: &str, line: usize, words: &str) {
+    assert!(!o.status.success(), "should fail");
+    let err = stderr(o);
+    assert_eq!(err.lines().count(), 1, "one error line: {err}");
+    assert!(err.contains(&format!("{file}:{line}")), "{err}");
+    assert!(err.contains(words), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn builds_html_and_copies_images() {
+    let repo = Repo::new(
+        MANIFEST,
+        b"# Chapter\n\n---\n\n## Slide\n\n![pic](images/a.png)\n\n```yaml\n@@INCLUDE[k8s/pod.yaml]\n```\n",
+    );
+    let out = repo.path("public");
+    let o = repo.build(&out);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("deck.html")).unwrap();
+    assert!(html.contains("remark-slides-area"));
+    assert!(html.contains("kind: Pod") || html.contains("kind</span>"));
+    assert_eq!(std::fs::read(out.join("images/a.png")).unwrap(), b"png");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("deck.html"));
+}
+
+#[test]
+fn yaml_that_does_not_parse_names_its_line() {
+    let repo = Repo::new("title: x\ncontent:\n- ch.md\n  - : [oops\n", b"# C\n");
+    let out = repo.path("public");
+    let o = repo.build(&out);
+    assert_fails_with(&o, "deck.yml", 4, "YAML");
+    assert!(!out.join("deck.html").exists());
+}
+
+#[test]
+fn missing_chapter_names_the_manifest_entry() {
+    let repo = Repo::new("title: x\ncontent:\n- ch.md\n- - nope.md\n", b"# C\n");
+    let o = repo.build(&repo.path("public"));
+    assert_fails_with(&o, "deck.yml", 4, "nope.md");
+    assert!(!repo.path("public/deck.html").exists());
+}
+
+#[test]
+fn include_outside_the_root_is_refused() {
+    let repo = Repo::new(MANIFEST, b"# C\n\n@@INCLUDE[../../etc/passwd]\n");
+    let o = repo.build(&repo.path("public"));
+    assert_fails_with(&o, "ch.md", 3, "leaves the repository root");
+}
+
+#[test]
+fn unclosed_class_names_where_it_opened() {
+    let repo = Repo::new(MANIFEST, b"# C\n\n---\n\n.exercise[\n- do it\n\n---\n\nnext\n");
+    let o = repo.build(&repo.path("public"));
+    assert_fails_with(&o, "ch.md", 5, ".exercise[");
+}
+
+#[test]
+fn chapter_that_is_not_utf8_names_the_line() {
+    let repo = Repo::new(MANIFEST, b"# C\n\nfine\ncaf\xe9\n");
+    let o = repo.build(&repo.path("public"));
+    assert_fails_with(&o, "ch.md", 4, "UTF-8");
+}
+
+#[test]
+fn unwritable_output_leaves_nothing_and_keeps_the_old_file() {
+    let repo = Repo::new(MANIFEST, b"# C\n");
+    // A file where the output folder should be: nothing can be written.
+    let blocked = repo.path("blocked");
+    std::fs::write(&blocked, "not a folder").unwrap();
+    let o = repo.build(&blocked);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("blocked"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&blocked).unwrap(), "not a folder");
+
+    // A failed rebuild does not touch the previous good output.
+    let out = repo.path("public");
+    assert!(repo.build(&out).status.success());
+    let good = std::fs::read_to_string(out.join("deck.html")).unwrap();
+    std::fs::write(repo.path("slides/ch.md"), b".broken[\n").unwrap();
+    assert!(!repo.build(&out).status.success());
+    assert_eq!(std::fs::read_to_string(out.join("deck.html")).unwrap(), good);
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".labdeck-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn several_decks_in_one_call() {
+    let repo = Repo::new(MANIFEST, b"# C\n\nx\n");
+    std::fs::write(repo.path("slides/other.yml"), MANIFEST).unwrap();
+    let out = repo.path("public");
+    let o = Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .arg("build")
+        .arg(repo.path("slides/deck.yml"))
+        .arg(repo.path("slides/other.yml"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.join("deck.html").exists() && out.join("other.html").exists());
+}
