@@ -143,25 +143,25 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
         loaded.push((part.filter(|_| !l.titles.is_empty()), l));
     }
 
-    let mut text = SourceText::new();
-    for (i, (_, l)) in loaded.iter().enumerate() {
-        if i > 0 {
-            text.push("\n---\n", Origin::Generated);
-        }
-        text.append(l.text.clone());
-    }
-
     // Table of contents, one slide per part.
-    let parts: Vec<(usize, Vec<&str>)> = loaded
+    let parts: Vec<(usize, Vec<String>)> = loaded
         .iter()
         .filter_map(|(p, l)| {
             p.map(|n| {
                 let mut t = Vec::new();
                 l.titles.flatten(&mut t);
-                (n, t)
+                (n, t.into_iter().map(str::to_owned).collect())
             })
         })
         .collect();
+    let mut text = SourceText::new();
+    for (i, (_, l)) in loaded.into_iter().enumerate() {
+        if i > 0 {
+            text.push("\n---\n", Origin::Generated);
+        }
+        text.append(l.text);
+    }
+
     let toc = table_of_contents(&parts);
     if text.as_str().contains("@@TOC@@") {
         let edits = text
@@ -179,7 +179,7 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
     // A picture slide and a title slide before each part chapter title.
     let part_titles: Vec<(usize, &str)> = parts
         .iter()
-        .flat_map(|(n, ts)| ts.iter().map(move |t| (*n, *t)))
+        .flat_map(|(n, ts)| ts.iter().map(move |t| (*n, t.as_str())))
         .collect();
     let interstitials = a.interstitials();
     let positions = TitlePositions::new(text.as_str());
@@ -272,7 +272,7 @@ impl<'t> TitlePositions<'t> {
     }
 }
 
-fn table_of_contents(parts: &[(usize, Vec<&str>)]) -> String {
+fn table_of_contents(parts: &[(usize, Vec<String>)]) -> String {
     let single = parts.len() == 1;
     let mut slides = Vec::with_capacity(parts.len());
     for (n, titles) in parts {
@@ -366,10 +366,7 @@ impl Assembler<'_> {
                     path,
                     Some(on_disk),
                 );
-                if let TitleTree::Leaf(titles) = &loaded.titles
-                    && let Some(c) = self.chapters.last_mut().filter(|c| c.name == *path)
-                {
-                    c.titles = titles.clone();
+                if let Some(c) = self.chapters.last_mut() {
                     c.part = part;
                 }
                 loaded

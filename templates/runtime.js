@@ -1,16 +1,371 @@
+/* labdeck runtime: shows slides rendered at build time. No framework, no network.
+ *
+ * Why it is shaped like this: a deck can hold thousands of slides. Each slide's
+ * content ships inside an inert <template>, so the browser parses it but does
+ * no style, layout or image loading until the runtime "materialises" the few
+ * slides around the visible one (and drops content far behind). Printing
+ * materialises everything.
+ *
+ * Public hooks (for tests, the clone window and `labdeck serve`): window.labdeck
+ * with current(), count(), go(index), and the `labdeck-slide` event on window.
+ */
 (function () {
-  var slides = document.querySelectorAll('.remark-slide-container');
-  var current = 0;
-  function show(i) {
-    if (!slides.length) { return; }
-    i = Math.max(0, Math.min(slides.length - 1, i));
-    slides[current].classList.remove('remark-visible');
-    current = i;
-    slides[current].classList.add('remark-visible');
-  }
-  show(0);
-  document.addEventListener('keydown', function (e) {
-    if (e.key === 'ArrowRight' || e.key === ' ') { show(current + 1); }
-    if (e.key === 'ArrowLeft') { show(current - 1); }
+  'use strict';
+
+  var SLIDE_W = 1210, SLIDE_H = 681;   // remark's 16:9 reference size
+  var KEEP_AHEAD = 2, KEEP_BEHIND = 1;  // slides materialised around the current one
+  var DROP_DISTANCE = 12;               // content further away than this is dropped
+
+  var doc = document;
+  var body = doc.body;
+  var area = doc.querySelector('.remark-slides-area');
+  var preview = doc.querySelector('.remark-preview-area');
+  var notesArea = doc.querySelector('.remark-notes-area');
+  var notesBox = doc.querySelector('.remark-notes');
+  var positionBox = doc.querySelector('.labdeck-position');
+  var timerBox = doc.querySelector('.remark-toolbar-timer');
+  var clockBox = doc.querySelector('.labdeck-clock');
+  var gotoBox = doc.querySelector('.labdeck-goto');
+  var slides = Array.prototype.slice.call(area.children);
+  var names = Object.create(null);
+  var live = [];          // indexes whose content is materialised
+  var current = -1;
+  var typed = '';         // digits typed before Enter
+  var isClone = window.name.indexOf('labdeck-clone') === 0;
+  var clones = [];        // windows opened with `c`
+  var channel = null;
+  var printing = false;   // while true, content is never dropped
+
+  slides.forEach(function (c, i) {
+    var n = c.getAttribute('data-name');
+    if (n && !(n in names)) names[n] = i;
   });
+
+  /* ---------- content materialisation ---------- */
+
+  function contentOf(i) {
+    return slides[i].querySelector('.remark-slide-content');
+  }
+
+  function materialise(i) {
+    var c = slides[i];
+    if (!c || c.labdeckLive) return;
+    var content = contentOf(i);
+    var tpl = content.querySelector(':scope > template');
+    if (tpl) {
+      content.insertBefore(doc.importNode(tpl.content, true), tpl);
+      c.labdeckTemplate = tpl;
+      tpl.remove();
+    }
+    var bg = content.getAttribute('data-background-image');
+    if (bg) content.style.backgroundImage = bg;
+    c.labdeckLive = true;
+    live.push(i);
+  }
+
+  function drop(i) {
+    var c = slides[i];
+    if (!c.labdeckLive || !c.labdeckTemplate) return;
+    var content = contentOf(i);
+    var number = content.querySelector(':scope > .remark-slide-number');
+    while (content.firstChild && content.firstChild !== number) content.removeChild(content.firstChild);
+    content.insertBefore(c.labdeckTemplate, number);
+    content.style.backgroundImage = '';
+    c.labdeckLive = false;
+  }
+
+  function materialiseAround(i) {
+    for (var k = i - KEEP_BEHIND; k <= i + KEEP_AHEAD; k++) {
+      if (k >= 0 && k < slides.length) materialise(k);
+    }
+    if (printing) return;  // printing needs every slide's content
+    live = live.filter(function (k) {
+      if (Math.abs(k - i) > DROP_DISTANCE) { drop(k); return false; }
+      return true;
+    });
+  }
+
+  function materialiseAll() {
+    for (var i = 0; i < slides.length; i++) materialise(i);
+  }
+
+  function notesHtml(i) {
+    var t = slides[i] && slides[i].querySelector('template.labdeck-notes');
+    return t ? t.innerHTML : '';
+  }
+
+  /* ---------- scaling (remark's scaleToFit, via CSS variables) ---------- */
+
+  function fit(el, box) {
+    var w = box.clientWidth, h = box.clientHeight;
+    if (!w || !h) return;
+    var scale = Math.min(w / SLIDE_W, h / SLIDE_H);
+    el.style.setProperty('--ld-scale', String(scale));
+    el.style.setProperty('--ld-left', Math.max((w - SLIDE_W * scale) / 2, 0) + 'px');
+    el.style.setProperty('--ld-top', Math.max((h - SLIDE_H * scale) / 2, 0) + 'px');
+  }
+
+  function rescale() {
+    fit(area, area);
+    if (body.classList.contains('remark-presenter-mode')) fit(preview, preview);
+  }
+
+  /* ---------- navigation ---------- */
+
+  function indexFromHash(hash) {
+    var h = decodeURIComponent((hash || '').replace(/^#/, ''));
+    if (!h) return null;
+    if (/^\d+$/.test(h)) {
+      var n = parseInt(h, 10);
+      return Math.min(Math.max(n, 1), slides.length) - 1;
+    }
+    if (h in names) return names[h];
+    if (h.indexOf('slide-') === 0 && h.slice(6) in names) return names[h.slice(6)];
+    return null;
+  }
+
+  function show(i, fromPeer) {
+    if (!slides.length) return;
+    i = Math.min(Math.max(i, 0), slides.length - 1);
+    if (i === current) return;
+    materialiseAround(i);
+    if (current >= 0) slides[current].classList.remove('remark-visible');
+    slides[i].classList.add('remark-visible');
+    current = i;
+    var hash = '#' + (i + 1);
+    if (location.hash !== hash && indexFromHash(location.hash) !== i) {
+      history.replaceState(history.state, '', hash);
+    }
+    updatePresenter();
+    if (!fromPeer) tellPeers();
+    startTimer();
+    window.dispatchEvent(new CustomEvent('labdeck-slide', { detail: { index: i } }));
+  }
+
+  function next() { show(current + 1); }
+  function prev() { show(current - 1); }
+
+  /* ---------- presenter mode: preview, notes, clock, timer ---------- */
+
+  var timerStart = null;
+
+  function startTimer() {
+    if (timerStart === null && current > 0) timerStart = Date.now();
+  }
+
+  function resetTimer() {
+    timerStart = Date.now();
+    tick();
+  }
+
+  function two(n) { return (n < 10 ? '0' : '') + n; }
+
+  function tick() {
+    var now = new Date();
+    clockBox.textContent = two(now.getHours()) + ':' + two(now.getMinutes());
+    var s = timerStart === null ? 0 : Math.floor((Date.now() - timerStart) / 1000);
+    timerBox.textContent = Math.floor(s / 3600) + ':' + two(Math.floor(s / 60) % 60) + ':' + two(s % 60);
+  }
+
+  function updatePresenter() {
+    if (!body.classList.contains('remark-presenter-mode') || current < 0) return;
+    notesBox.innerHTML = notesHtml(current);
+    positionBox.textContent = 'Slide ' + (current + 1) + ' of ' + slides.length;
+    preview.textContent = '';
+    var nxt = slides[current + 1];
+    if (nxt) {
+      materialise(current + 1);
+      var copy = nxt.cloneNode(true);
+      copy.removeAttribute('id');
+      copy.classList.add('remark-visible');
+      preview.appendChild(copy);
+    }
+    fit(preview, preview);
+  }
+
+  function togglePresenter() {
+    body.classList.toggle('remark-presenter-mode');
+    if (body.classList.contains('remark-presenter-mode')) {
+      if (timerStart === null) timerStart = Date.now();
+      tick();
+    }
+    rescale();
+    updatePresenter();
+  }
+
+  setInterval(tick, 1000);
+
+  /* ---------- clone window, kept in sync both ways ---------- */
+
+  function tellPeers() {
+    var msg = { labdeck: 'goto', index: current };
+    clones = clones.filter(function (w) { return w && !w.closed; });
+    clones.forEach(function (w) { w.postMessage(msg, '*'); });
+    if (window.opener && !window.opener.closed) {
+      try { window.opener.postMessage(msg, '*'); } catch (e) { /* opener gone */ }
+    }
+    if (channel && (isClone || clones.length)) channel.postMessage(msg);
+  }
+
+  function onPeerMessage(data) {
+    if (data && data.labdeck === 'goto' && typeof data.index === 'number') show(data.index, true);
+  }
+
+  window.addEventListener('message', function (e) { onPeerMessage(e.data); });
+  if (typeof BroadcastChannel === 'function') {
+    // Also reaches clones whose opener link was lost (e.g. reloaded by `labdeck serve`).
+    try {
+      channel = new BroadcastChannel('labdeck:' + location.pathname);
+      // Only windows that are part of a presenter/clone pair follow each other.
+      channel.onmessage = function (e) { if (isClone || clones.length) onPeerMessage(e.data); };
+    } catch (e) { channel = null; }
+  }
+
+  function openClone() {
+    var w = window.open(location.href.split('#')[0] + '#' + (current + 1), 'labdeck-clone-' + Date.now());
+    if (w) clones.push(w);
+  }
+
+  if (isClone) body.classList.add('labdeck-clone');
+
+  /* ---------- full screen, blackout, help ---------- */
+
+  function toggleFullscreen() {
+    if (doc.fullscreenElement) {
+      if (doc.exitFullscreen) doc.exitFullscreen();
+    } else if (doc.documentElement.requestFullscreen) {
+      doc.documentElement.requestFullscreen().catch(function () { /* refused: stay windowed */ });
+    }
+  }
+
+  function closeOverlays() {
+    body.classList.remove('remark-help-mode', 'remark-blackout-mode');
+    typed = '';
+    showTyped();
+  }
+
+  function showTyped() {
+    gotoBox.textContent = typed;
+    gotoBox.classList.toggle('labdeck-active', typed !== '');
+  }
+
+  /* ---------- input ---------- */
+
+  doc.addEventListener('keydown', function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    var k = e.key;
+    if (/^[0-9]$/.test(k)) { typed += k; showTyped(); e.preventDefault(); return; }
+    switch (k) {
+      case 'Enter':
+        if (typed) show(parseInt(typed, 10) - 1);
+        typed = ''; showTyped(); break;
+      case 'Backspace':
+        typed = typed.slice(0, -1); showTyped(); break;
+      case 'ArrowRight': case 'ArrowDown': case 'PageDown': case ' ': case 'j':
+        next(); break;
+      case 'ArrowLeft': case 'ArrowUp': case 'PageUp': case 'k':
+        prev(); break;
+      case 'Home': show(0); break;
+      case 'End': show(slides.length - 1); break;
+      case 'p': togglePresenter(); break;
+      case 'c': openClone(); break;
+      case 'f': toggleFullscreen(); break;
+      case 'b': body.classList.toggle('remark-blackout-mode'); break;
+      case 't': resetTimer(); break;
+      case 'h': case '?': body.classList.toggle('remark-help-mode'); break;
+      case 'Escape': closeOverlays(); break;
+      default: return;
+    }
+    e.preventDefault();
+  });
+
+  var touch = null;
+  doc.addEventListener('touchstart', function (e) {
+    if (e.touches.length === 1) touch = { x: e.touches[0].clientX, y: e.touches[0].clientY };
+  }, { passive: true });
+  doc.addEventListener('touchend', function (e) {
+    if (!touch || !e.changedTouches.length) return;
+    var dx = e.changedTouches[0].clientX - touch.x;
+    var dy = e.changedTouches[0].clientY - touch.y;
+    var x = touch.x;
+    touch = null;
+    if (Math.abs(dx) > 40 && Math.abs(dx) > Math.abs(dy)) {
+      if (dx < 0) next(); else prev();
+    } else if (Math.abs(dx) < 10 && Math.abs(dy) < 10 && !(e.target.closest && e.target.closest('a'))) {
+      if (x < window.innerWidth / 2) prev(); else next();  // tap: left half back, right half on
+    }
+  });
+
+  // Mouse wheel / trackpad, as remark: one slide per gesture (a trackpad
+  // sends a burst of events, hence the pause), not inside the scrolling notes.
+  var lastWheel = 0;
+  doc.addEventListener('wheel', function (e) {
+    if (e.ctrlKey || Math.abs(e.deltaY) < 4) return;
+    if (e.target.closest && e.target.closest('.remark-notes-area, .remark-help')) return;
+    var now = Date.now();
+    if (now - lastWheel > 400) {
+      if (e.deltaY > 0) next(); else prev();
+    }
+    lastWheel = now;
+  }, { passive: true });
+
+  doc.addEventListener('click', function (e) {
+    var a = e.target.closest && e.target.closest('[data-labdeck]');
+    if (a) {
+      var size = parseFloat(notesArea.style.fontSize) || 18;
+      notesArea.style.fontSize = (size + (a.getAttribute('data-labdeck') === 'bigger' ? 2 : -2)) + 'px';
+      e.preventDefault();
+    } else if (e.target === timerBox) {
+      resetTimer();
+    }
+  });
+
+  window.addEventListener('hashchange', function () {
+    var i = indexFromHash(location.hash);
+    if (i !== null) show(i);
+  });
+  window.addEventListener('resize', rescale);
+
+  /* ---------- printing ---------- */
+
+  var notesAdded = false;
+  function prepareForPrint() {
+    printing = true;
+    materialiseAll();
+    if (!notesAdded && /[?&]notes\b/.test(location.search)) {
+      notesAdded = true;
+      body.classList.add('labdeck-print-notes');
+      slides.forEach(function (c, i) {
+        if (c.classList.contains('labdeck-step')) return;
+        var html = notesHtml(i);
+        if (!html) return;
+        var note = doc.createElement('div');
+        note.className = 'labdeck-print-note';
+        note.innerHTML = '<h6>Notes for slide ' + (i + 1) + '</h6>' + html;
+        c.parentNode.insertBefore(note, c.nextSibling);
+      });
+    }
+  }
+  var printOnly = /[?&]print\b/.test(location.search);
+  window.addEventListener('beforeprint', prepareForPrint);
+  window.addEventListener('afterprint', function () { printing = printOnly; });
+  // `labdeck pdf` opens the page with ?print: everything must be in place before load.
+  if (printOnly) prepareForPrint();
+
+  /* ---------- start ---------- */
+
+  window.labdeck = {
+    current: function () { return current; },
+    count: function () { return slides.length; },
+    go: function (i) { show(i); },
+    isClone: isClone
+  };
+
+  rescale();
+  var start = indexFromHash(location.hash);
+  show(start === null ? 0 : start);
+  tick();
+  if (window.performance && performance.mark) performance.mark('labdeck-first-slide');
 })();

@@ -94,7 +94,10 @@ fn include_outside_the_root_is_refused() {
 
 #[test]
 fn unclosed_class_names_where_it_opened() {
-    let repo = Repo::new(MANIFEST, b"# C\n\n---\n\n.exercise[\n- do it\n\n---\n\nnext\n");
+    let repo = Repo::new(
+        MANIFEST,
+        b"# C\n\n---\n\n.exercise[\n- do it\n\n---\n\nnext\n",
+    );
     let o = repo.build(&repo.path("public"));
     assert_fails_with(&o, "ch.md", 5, ".exercise[");
 }
@@ -123,7 +126,10 @@ fn unwritable_output_leaves_nothing_and_keeps_the_old_file() {
     let good = std::fs::read_to_string(out.join("deck.html")).unwrap();
     std::fs::write(repo.path("slides/ch.md"), b".broken[\n").unwrap();
     assert!(!repo.build(&out).status.success());
-    assert_eq!(std::fs::read_to_string(out.join("deck.html")).unwrap(), good);
+    assert_eq!(
+        std::fs::read_to_string(out.join("deck.html")).unwrap(),
+        good
+    );
     let leftovers: Vec<_> = std::fs::read_dir(&out)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -147,4 +153,67 @@ fn several_decks_in_one_call() {
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.join("deck.html").exists() && out.join("other.html").exists());
+}
+
+#[test]
+fn stylesheets_templates_overrides_and_build_info() {
+    let repo = Repo::new(
+        "title: Deck\nchat: none\ncss:\n- extra.css\ncontent:\n- - ch.md\n",
+        b"# C\n\nChat: @@CHAT@@\n",
+    );
+    std::fs::write(repo.path("slides/extra.css"), ".from-manifest{}").unwrap();
+    std::fs::write(repo.path("cli.css"), ".from-cli{}").unwrap();
+    let templates = repo.path("tpl");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(templates.join("theme.css"), ".my-theme{}").unwrap();
+    let out = repo.path("public");
+    let o = Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .arg("build")
+        .arg(repo.path("slides/deck.yml"))
+        .args(["--out".as_ref(), out.as_os_str()])
+        .args(["--css".as_ref(), repo.path("cli.css").as_os_str()])
+        .args(["--templates".as_ref(), templates.as_os_str()])
+        .env("OVERRIDE_chat", "#room")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("deck.html")).unwrap();
+    for needle in [
+        ".from-manifest{}",
+        ".from-cli{}",
+        ".my-theme{}",
+        "Chat: #room",
+    ] {
+        assert!(html.contains(needle), "missing {needle}");
+    }
+    // Not a git work tree: no build information.
+    assert!(!html.contains("built from commit"));
+
+    // In a git work tree, the first footer names the commit.
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .current_dir(repo.dir.path())
+            .args(args)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    };
+    if git(&["init", "-q"])
+        && git(&[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ])
+    {
+        let o = repo.build(&out);
+        assert!(o.status.success());
+        let html = std::fs::read_to_string(out.join("deck.html")).unwrap();
+        assert_eq!(html.matches("built from commit").count(), 1);
+    }
 }

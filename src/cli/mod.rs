@@ -6,7 +6,9 @@ use clap::{Parser, Subcommand};
 
 mod build;
 mod lint;
+mod pdf;
 mod run;
+mod serve;
 
 /// Compile remark-style Markdown training decks to offline HTML, and check
 /// that their Kubernetes exercises work.
@@ -27,6 +29,12 @@ enum Command {
     /// Play a deck's exercises in a shell against a sandbox cluster, as a
     /// student would, and check each one.
     Run(run::RunArgs),
+    /// Build a deck, serve it on 127.0.0.1, and reload browsers (on the same
+    /// slide) when its files change.
+    Serve(serve::ServeArgs),
+    /// Build a deck and print it to PDF with headless Chromium: one 16:9 page
+    /// per slide, `--` steps collapsed.
+    Pdf(pdf::PdfArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -35,6 +43,8 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Run(args) => run::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Pdf(args) => pdf::run(args),
     };
     match result {
         Ok(code) => code,

@@ -101,8 +101,9 @@ fn substitute(html: &str, children: &[(String, bool)]) -> String {
             continue;
         };
         let tail = &after[j + PH.len_utf8()..];
-        if *block && out_ends_with_open_p(&out, &rest[..i]) && tail.starts_with("</p>") {
-            out.push_str(&rest[..i - 3]);
+        let before = &rest[..i];
+        if *block && before.ends_with("<p>") && tail.starts_with("</p>") {
+            out.push_str(&before[..before.len() - 3]);
             out.push_str(child);
             rest = &tail[4..];
         } else {
@@ -113,10 +114,6 @@ fn substitute(html: &str, children: &[(String, bool)]) -> String {
     }
     out.push_str(rest);
     out
-}
-
-fn out_ends_with_open_p(_out: &str, before: &str) -> bool {
-    before.ends_with("<p>")
 }
 
 /// The inner HTML when `html` is exactly one paragraph element.

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Writes docs/screenshot.png and docs/screenshot-presenter.png: the sample deck
+# (or the manifest given) in headless Chromium, normal and presenter mode.
+# Needs: apt-get install chromium chromium-driver
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ $# -gt 0 ]; then export LABDECK_SCREENSHOT_MANIFEST="$(realpath "$1")"; fi
+export LABDECK_REQUIRE_BROWSER=1
+cargo test --test browser screenshots -- --ignored --exact --nocapture

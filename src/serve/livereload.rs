@@ -1,0 +1,58 @@
+//! The script `serve` adds to pages: reload on change (the runtime keeps the
+//! slide in the URL, so a reload lands on the same slide), show build errors.
+
+const SCRIPT: &str = r#"<script>
+(function () {
+  var es = new EventSource('/_labdeck/events');
+  es.addEventListener('reload', function () { location.reload(); });
+  es.addEventListener('build-error', function (e) {
+    var box = document.querySelector('.labdeck-error');
+    if (!box) {
+      box = document.createElement('pre');
+      box.className = 'labdeck-error';
+      document.body.appendChild(box);
+    }
+    box.textContent = 'labdeck: build failed; showing the last good deck.\n\n' + e.data;
+  });
+})();
+</script>
+"#;
+
+/// The page with the live-reload script before `</body>`.
+pub fn inject(html: &str) -> String {
+    match html.rfind("</body>") {
+        Some(at) => format!("{}{SCRIPT}{}", &html[..at], &html[at..]),
+        None => format!("{html}{SCRIPT}"),
+    }
+}
+
+/// Shown when the first build failed: the error, and a reload once fixed.
+pub fn error_page(error: &str) -> String {
+    let escaped = error
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    inject(&format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>labdeck: build failed</title>\
+         <style>.labdeck-error{{white-space:pre-wrap;color:#fff;background:#b00020;padding:12px;font:14px monospace}}</style>\
+         </head><body><pre class=\"labdeck-error\">labdeck: build failed\n\n{escaped}</pre></body></html>"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_goes_before_the_last_body_end() {
+        let out = inject("<body><pre>&lt;/body></pre></body></html>");
+        assert!(out.ends_with("</script>\n</body></html>"), "{out}");
+    }
+
+    #[test]
+    fn error_page_escapes_the_message() {
+        let out = error_page("a.md:3: bad <div>");
+        assert!(out.contains("a.md:3: bad &lt;div&gt;"));
+        assert!(out.contains("EventSource"));
+    }
+}

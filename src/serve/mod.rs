@@ -1,0 +1,299 @@
+//! `labdeck serve`: build a deck, serve it on 127.0.0.1, rebuild when its
+//! inputs change and reload open browsers on the slide they were on.
+//!
+//! One thread watches files and rebuilds (builds are synchronous CPU work);
+//! the HTTP side only reads the last good page and relays change events to
+//! browsers over server-sent events. A failed build keeps the last good page
+//! up and shows the error in the page and on the terminal.
+
+mod livereload;
+mod watch;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use axum::Router;
+use axum::extract::State as AxState;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use tokio::sync::broadcast;
+
+use crate::error::Error;
+
+/// What a build produces: the page, and the files it was made from (the
+/// manifest, chapters, stylesheets, templates) so edits to them rebuild.
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub html: String,
+    pub inputs: Vec<PathBuf>,
+}
+
+/// Builds the deck; called again after each relevant change.
+pub type Builder = Arc<dyn Fn() -> Result<Built, Error> + Send + Sync>;
+
+/// The deck page of `manifest` and the files it was made from.
+pub fn render(
+    builder: &crate::build::Builder,
+    manifest: &Path,
+    opts: &crate::build::BuildOptions,
+) -> Result<Built, Error> {
+    let (deck, page) = builder.render(manifest)?;
+    let mut inputs = vec![manifest.to_path_buf()];
+    inputs.extend(deck.chapters.iter().map(|c| c.path.clone()));
+    inputs.extend(deck.manifest.css.iter().map(|c| deck.manifest.dir.join(c)));
+    inputs.extend(opts.css.iter().cloned());
+    Ok(Built {
+        html: page.html,
+        inputs,
+    })
+}
+
+/// A [`Builder`] for `manifest` with the deck compiler. Templates are read
+/// once, unless they come from a folder (which may be being edited).
+pub fn deck_builder(manifest: PathBuf, opts: crate::build::BuildOptions) -> Result<Builder, Error> {
+    let reused = match opts.templates {
+        Some(_) => None,
+        None => Some(crate::build::Builder::new(opts.clone())?),
+    };
+    Ok(Arc::new(move || match &reused {
+        Some(b) => render(b, &manifest, &opts),
+        None => render(&crate::build::Builder::new(opts.clone())?, &manifest, &opts),
+    }))
+}
+
+pub struct Options {
+    /// The manifest (or chapter) being served; its folder is the site root,
+    /// so relative image paths resolve as they do next to a built file.
+    pub manifest: PathBuf,
+    pub port: u16,
+    /// Extra folders whose every change rebuilds (e.g. `--templates DIR`).
+    pub watch_dirs: Vec<PathBuf>,
+}
+
+/// A message to open pages.
+#[derive(Debug, Clone)]
+enum Notice {
+    Reload,
+    Failed(String),
+}
+
+struct Page {
+    html: Option<Arc<String>>,
+    error: Option<String>,
+    inputs: BTreeSet<PathBuf>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    page: Arc<RwLock<Page>>,
+    notices: broadcast::Sender<Notice>,
+}
+
+/// A running server; dropping it stops watching (the HTTP task stops with the runtime).
+pub struct Server {
+    pub addr: SocketAddr,
+    _watcher: watch::Watcher,
+}
+
+impl Server {
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+}
+
+/// Build once, bind 127.0.0.1:port (0 = any free port), start watching and serving.
+pub async fn start(opts: Options, build: Builder) -> Result<Server, Error> {
+    let root = opts
+        .manifest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let root = std::fs::canonicalize(&root).map_err(|e| Error::io(&root, e))?;
+    let (notices, _) = broadcast::channel(16);
+    let shared = Shared {
+        page: Arc::new(RwLock::new(Page {
+            html: None,
+            error: None,
+            inputs: BTreeSet::new(),
+        })),
+        notices,
+    };
+    let first = {
+        let build = build.clone();
+        tokio::task::spawn_blocking(move || build())
+            .await
+            .map_err(|e| Error::Other(format!("build task failed: {e}")))?
+    };
+    apply(&shared, first);
+
+    let watcher = watch::start(root.clone(), opts.watch_dirs.clone(), {
+        let shared = shared.clone();
+        move |changes| on_change(&shared, &build, changes)
+    })?;
+    watcher.watch_inputs(&lock_page(&shared).inputs);
+
+    let app = Router::new()
+        .route("/", get(index))
+        .route("/_labdeck/events", get(events))
+        .fallback_service(tower_http::services::ServeDir::new(&root))
+        .with_state(shared);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
+        .await
+        .map_err(|e| Error::Other(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Other(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("labdeck serve: server stopped: {e}");
+        }
+    });
+    Ok(Server {
+        addr,
+        _watcher: watcher,
+    })
+}
+
+fn lock_page(shared: &Shared) -> std::sync::RwLockWriteGuard<'_, Page> {
+    // A panic while holding the lock cannot leave Page half-updated (plain
+    // field assignments), so a poisoned lock is still usable.
+    shared.page.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Record a build result; tell pages and the terminal.
+fn apply(shared: &Shared, result: Result<Built, Error>) -> bool {
+    let mut page = lock_page(shared);
+    match result {
+        Ok(built) => {
+            page.html = Some(Arc::new(built.html));
+            page.inputs = built
+                .inputs
+                .iter()
+                .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
+                .collect();
+            page.error = None;
+            drop(page);
+            let _ = shared.notices.send(Notice::Reload);
+            true
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            eprintln!("labdeck serve: build failed (serving the last good deck):\n{msg}");
+            page.error = Some(msg.clone());
+            drop(page);
+            let _ = shared.notices.send(Notice::Failed(msg));
+            false
+        }
+    }
+}
+
+/// Called by the watcher with the files that changed (canonical paths).
+fn on_change(
+    shared: &Shared,
+    build: &Builder,
+    changes: watch::Changes,
+) -> Option<BTreeSet<PathBuf>> {
+    let rebuild = {
+        let page = lock_page(shared);
+        // After a failed build any change may be the fix (e.g. creating the
+        // chapter the manifest names), so anything rebuilds then.
+        page.error.is_some()
+            || changes.in_watch_dirs
+            || changes.paths.iter().any(|p| page.inputs.contains(p))
+    };
+    if rebuild {
+        let started = std::time::Instant::now();
+        if apply(shared, build()) {
+            eprintln!(
+                "labdeck serve: rebuilt in {:.0?} ({})",
+                started.elapsed(),
+                describe(&changes.paths)
+            );
+        }
+        Some(lock_page(shared).inputs.clone())
+    } else {
+        // Not an input but something the page loads by URL (an image...): the
+        // page is unchanged, the browser just needs to fetch it again.
+        if changes.paths.iter().any(|p| is_asset(p)) {
+            let _ = shared.notices.send(Notice::Reload);
+        }
+        None
+    }
+}
+
+/// Files a deck page loads by URL rather than inlining.
+fn is_asset(path: &Path) -> bool {
+    const EXTS: &[&str] = &[
+        "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "avif", "css", "js", "woff", "woff2",
+        "ttf", "otf", "mp4", "webm", "ogg", "mp3",
+    ];
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn describe(paths: &[PathBuf]) -> String {
+    let names: Vec<String> = paths
+        .iter()
+        .take(3)
+        .map(|p| {
+            p.file_name()
+                .unwrap_or(p.as_os_str())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let more = paths.len().saturating_sub(3);
+    if more > 0 {
+        format!("{} and {more} more", names.join(", "))
+    } else {
+        names.join(", ")
+    }
+}
+
+async fn index(AxState(shared): AxState<Shared>) -> impl IntoResponse {
+    let (html, error) = {
+        let page = shared.page.read().unwrap_or_else(|e| e.into_inner());
+        (page.html.clone(), page.error.clone())
+    };
+    let body = match html {
+        Some(html) => livereload::inject(&html),
+        // No good build yet: a page that shows the error and reloads when fixed.
+        None => livereload::error_page(error.as_deref().unwrap_or("no build yet")),
+    };
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Html(body),
+    )
+}
+
+async fn events(AxState(shared): AxState<Shared>) -> impl IntoResponse {
+    let rx = shared.notices.subscribe();
+    let pending = shared
+        .page
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .error
+        .clone()
+        .map(Notice::Failed);
+    let first = futures::stream::iter(pending);
+    let rest = futures::stream::unfold(rx, |mut rx| async move {
+        match rx.recv().await {
+            Ok(n) => Some((n, rx)),
+            // Missed some notices: a reload covers whatever they were.
+            Err(broadcast::error::RecvError::Lagged(_)) => Some((Notice::Reload, rx)),
+            Err(broadcast::error::RecvError::Closed) => None,
+        }
+    });
+    let stream = futures::StreamExt::map(futures::StreamExt::chain(first, rest), |n| {
+        Ok::<_, std::convert::Infallible>(match n {
+            Notice::Reload => Event::default().event("reload").data("reload"),
+            Notice::Failed(msg) => Event::default().event("build-error").data(msg),
+        })
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}

@@ -1,0 +1,196 @@
+//! `labdeck serve`: page, static files, rebuild on change, errors keep the last good deck.
+
+mod support;
+
+use support::served::{self, chapter_text, write};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_the_deck_with_live_reload_and_its_images() {
+    let s = served::serve_small_deck().await;
+    let (status, page) = served::get(s.server.addr, "/").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        page.matches("<div class=\"remark-slide-container").count(),
+        9
+    );
+    assert!(page.contains("Slide 3 v1"));
+    assert!(page.contains("new EventSource('/_labdeck/events')"));
+    let (status, svg) = served::get(s.server.addr, "/images/pic.svg").await;
+    assert_eq!(status, 200);
+    assert!(svg.starts_with("<svg"));
+    let (status, _) = served::get(s.server.addr, "/images/nope.svg").await;
+    assert_eq!(status, 404);
+    let (status, _) = served::get(s.server.addr, "/../../etc/passwd").await;
+    assert_ne!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_a_chapter_rebuilds_and_tells_pages() {
+    let s = served::serve_small_deck().await;
+    let mut events = served::events(s.server.addr).await;
+    write(&s.chapter(), &chapter_text("v2"));
+    events.next("reload").await;
+    let (_, page) = served::get(s.server.addr, "/").await;
+    assert!(page.contains("Slide 3 v2"), "rebuilt page");
+    // an image change reloads pages without needing a rebuild
+    write(
+        &s.dir.path().join("images/pic.svg"),
+        "<svg xmlns=\"http://www.w3.org/2000/svg\"/>",
+    );
+    events.next("reload").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_build_error_keeps_the_last_good_deck_and_is_reported() {
+    let s = served::serve_small_deck().await;
+    let mut events = served::events(s.server.addr).await;
+    write(
+        &s.manifest(),
+        "title: Served deck\ncontent:\n- missing-chapter.md\n",
+    );
+    let error = events.next("build-error").await;
+    assert!(error.contains("missing-chapter.md"), "{error}");
+    let (status, page) = served::get(s.server.addr, "/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Slide 3 v1"), "last good deck still served");
+    // a page opened now learns about the error at once
+    let mut late = served::events(s.server.addr).await;
+    late.next("build-error").await;
+    // fixed: pages reload onto the new deck
+    write(
+        &s.manifest(),
+        "title: Served deck\ncontent:\n- chapter.md\n",
+    );
+    events.next("reload").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_first_build_serves_an_error_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("deck.yml");
+    std::fs::write(&manifest, "content:\n- nope.md\n").unwrap();
+    let builder = served::compiler(&manifest);
+    let opts = labdeck::serve::Options {
+        manifest,
+        port: 0,
+        watch_dirs: vec![],
+    };
+    let server = labdeck::serve::start(opts, builder).await.unwrap();
+    let (status, page) = served::get(server.addr, "/").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("build failed") && page.contains("nope.md"),
+        "{page}"
+    );
+    assert!(page.contains("EventSource"), "reloads once fixed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_port_is_a_clear_error() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("deck.yml");
+    std::fs::write(&manifest, "content: []\n").unwrap();
+    let builder = served::compiler(&manifest);
+    let opts = labdeck::serve::Options {
+        manifest,
+        port,
+        watch_dirs: vec![],
+    };
+    let Err(err) = labdeck::serve::start(opts, builder).await else {
+        panic!("port {port} is taken")
+    };
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_serve_command_of_a_missing_manifest_fails_cleanly() {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args(["serve", "/nonexistent/deck.yml", "--port", "0"])
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("/nonexistent/deck.yml"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_serve_command_serves_until_stopped() {
+    use std::io::BufRead;
+    let s = served::serve_small_deck().await; // a deck on disk (its own server is not used)
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .arg("serve")
+        .arg(s.manifest())
+        .args(["--port", "0"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = KillOnDrop(child);
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        line
+    });
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), line)
+        .await
+        .expect("serve printed its address")
+        .unwrap();
+    let addr: std::net::SocketAddr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .parse()
+        .unwrap();
+    let (status, page) = served::get(addr, "/").await;
+    drop(child);
+    assert_eq!(status, 200);
+    assert!(page.contains("Slide 3 v1"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_a_template_from_templates_dir_rebuilds() {
+    let s = served::serve_small_deck().await; // a deck on disk
+    let templates = tempfile::tempdir().unwrap();
+    write(&templates.path().join("theme.css"), "/* theme v1 */");
+    let opts = labdeck::build::BuildOptions {
+        templates: Some(templates.path().to_path_buf()),
+        ..Default::default()
+    };
+    let builder = labdeck::serve::deck_builder(s.manifest(), opts).unwrap();
+    let server = labdeck::serve::start(
+        labdeck::serve::Options {
+            manifest: s.manifest(),
+            port: 0,
+            watch_dirs: vec![templates.path().to_path_buf()],
+        },
+        builder,
+    )
+    .await
+    .unwrap();
+    let (_, page) = served::get(server.addr, "/").await;
+    assert!(page.contains("/* theme v1 */"));
+    let mut events = served::events(server.addr).await;
+    write(&templates.path().join("theme.css"), "/* theme v2 */");
+    events.next("reload").await;
+    let (_, page) = served::get(server.addr, "/").await;
+    assert!(
+        page.contains("/* theme v2 */"),
+        "template change rebuilt the page"
+    );
+}

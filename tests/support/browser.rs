@@ -1,0 +1,261 @@
+//! Headless Chromium driven through chromedriver (WebDriver), for end-to-end
+//! tests of the deck runtime. Tests skip (and say why) when Chromium or
+//! chromedriver is missing, unless LABDECK_REQUIRE_BROWSER=1 (CI), where a
+//! missing browser fails.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// One browser at a time: the machine has 2 cores, and timing assertions
+/// (first slide) must not compete with another Chromium.
+pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn find(names: &[&str], fallbacks: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for n in names {
+            let p = dir.join(n);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+    }
+    fallbacks.iter().map(PathBuf::from).find(|p| p.is_file())
+}
+
+pub fn chromium() -> Option<PathBuf> {
+    find(&["chromium", "chromium-browser"], &["/usr/bin/chromium"])
+}
+
+pub fn chromedriver() -> Option<PathBuf> {
+    find(
+        &["chromedriver"],
+        &["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"],
+    )
+}
+
+/// The flags every headless Chromium we start gets.
+pub fn chromium_flags(profile: &Path) -> Vec<String> {
+    [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,720",
+        "--hide-scrollbars",
+        "--enable-precise-memory-info",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([format!("--user-data-dir={}", profile.display())])
+    .collect()
+}
+
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+/// Start chromedriver + Chromium, or None (test skipped) when absent.
+pub async fn start(test: &str) -> Option<Browser> {
+    start_with(test, &[]).await
+}
+
+/// As [`start`], with extra Chromium flags.
+pub async fn start_with(test: &str, extra: &[&str]) -> Option<Browser> {
+    let (Some(chromium), Some(driver)) = (chromium(), chromedriver()) else {
+        if std::env::var("LABDECK_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "{test}: chromium and chromedriver are required (LABDECK_REQUIRE_BROWSER=1) but not installed"
+            );
+        }
+        eprintln!(
+            "SKIP {test}: chromium/chromedriver not installed (apt-get install chromium chromium-driver)"
+        );
+        return None;
+    };
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let caps = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": chromium_flags(profile.path()).into_iter().chain(extra.iter().map(|s| s.to_string())).collect::<Vec<_>>(),
+        },
+        "goog:loggingPrefs": { "browser": "ALL" },
+    });
+    let serde_json::Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let client = loop {
+        let mut b = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+        b.capabilities(caps.clone());
+        match b.connect(&url).await {
+            Ok(c) => break c,
+            Err(e) if Instant::now() > deadline => {
+                panic!("{test}: chromedriver did not start: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    Some(Browser {
+        client,
+        driver,
+        _profile: profile,
+    })
+}
+
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_string()),
+        )
+    }
+}
+
+/// A Chrome DevTools Protocol command through chromedriver.
+#[derive(Debug)]
+struct Cdp(String, Value);
+
+impl WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(json!({ "cmd": self.0, "params": self.1 }).to_string()),
+        )
+    }
+}
+
+impl Browser {
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.client
+            .issue_cmd(Cdp(cmd.to_string(), params))
+            .await
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"))
+    }
+
+    pub async fn open(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+        self.wait_for("window.labdeck !== undefined", "runtime started")
+            .await;
+    }
+
+    pub async fn eval(&self, js: &str) -> Value {
+        self.client
+            .execute(js, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{js}: {e}"))
+    }
+
+    /// Poll a JS condition until it holds; fail with `what` after 10 s.
+    pub async fn wait_for(&self, cond: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let js = format!("return !!({cond});");
+        loop {
+            if self.client.execute(&js, vec![]).await.ok() == Some(Value::Bool(true)) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what} ({cond})");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn key(&self, key: &str) {
+        let body = self.client.find(Locator::Css("body")).await.unwrap();
+        body.send_keys(key).await.unwrap();
+    }
+
+    /// Index of the one visible slide container, from the DOM (not the runtime's word).
+    pub async fn visible(&self) -> i64 {
+        let v = self
+            .eval(
+                "const all = document.querySelectorAll('.remark-slides-area > .remark-visible');
+                 if (all.length !== 1) return -all.length - 100;
+                 return Array.prototype.indexOf.call(document.querySelector('.remark-slides-area').children, all[0]);",
+            )
+            .await;
+        v.as_i64().unwrap()
+    }
+
+    pub async fn hash(&self) -> String {
+        self.eval("return location.hash;")
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// Console messages of level SEVERE (errors) since the last call.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let log = self.client.issue_cmd(BrowserLog).await.unwrap();
+        log.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Browser {
+    // Also on a failed assertion: never leave our chromedriver behind.
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+pub fn file_url(path: &Path) -> String {
+    url::Url::from_file_path(path).unwrap().to_string()
+}

@@ -1,0 +1,136 @@
+//! A synthetic deck rendered through the real templates with the context the
+//! compiler will pass (see templates/deck.html), so the runtime can be tested
+//! without the compiler. Content is varied on purpose: titles, steps, names,
+//! notes, highlighted code, exercises, pictures and background images.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+/// Named slides the tests jump to.
+pub const NAMED: &[(usize, &str)] = &[
+    (0, "title"),
+    (41, "toc"),
+    (1234, "deep-dive"),
+    (2599, "end"),
+];
+
+pub fn context(n: usize) -> Value {
+    let mut slides = Vec::with_capacity(n);
+    let mut number = 0;
+    for i in 0..n {
+        // Every 6th slide starts a group of 3 `--` steps (i, i+1, i+2).
+        let step_pos = if i % 6 < 3 { i % 6 } else { 3 };
+        let last_step = step_pos == 3 || step_pos == 2;
+        // Steps keep counting (remark numbers each step); every 100th slide is `count: false`.
+        if i == 0 || i % 100 != 99 {
+            number += 1;
+        }
+        let name = NAMED.iter().find(|(k, _)| *k == i).map(|(_, n)| *n);
+        let mut classes = Vec::new();
+        let mut html = String::new();
+        if i % 10 == 0 {
+            classes.push("title");
+            html.push_str(&format!(
+                "<h1>Part {}</h1>\n<p>Opening slide {}</p>\n",
+                i / 10 + 1,
+                i + 1
+            ));
+        } else {
+            html.push_str(&format!(
+                "<h2>Slide {} heading</h2>\n<ul>\n<li>Point one of slide {}</li>\n<li>Point <code class=\"remark-inline-code\">two</code></li>\n</ul>\n",
+                i + 1,
+                i + 1
+            ));
+        }
+        if step_pos > 0 && step_pos < 3 {
+            html.push_str(&format!("<p>Step text {step_pos}</p>\n"));
+        }
+        if i % 7 == 3 {
+            html.push_str(concat!(
+                "<div class=\"exercise\"><ul><li>Create a deployment:</li></ul>\n",
+                "<pre><code class=\"remark-code\"><span class=\"hl-source hl-shell hl-bash\">",
+                "<span class=\"hl-meta hl-function-call\"><span class=\"hl-variable hl-function\">kubectl</span></span> create deployment web ",
+                "<span class=\"remark-code-span-highlighted\">--image=nginx</span> ",
+                "<span class=\"hl-comment hl-line hl-number-sign\"># a comment</span>\n",
+                "</span></code></pre></div>\n"
+            ));
+        }
+        if i % 5 == 2 {
+            classes.push("pic");
+            html.push_str(&format!(
+                "<p><img src=\"images/pic-{i}.svg\" alt=\"picture {i}\"></p>\n"
+            ));
+        }
+        html.push_str(&format!(
+            "<div class=\"debug\">fixture.md:{}</div>",
+            i * 3 + 1
+        ));
+        let background_image = (i % 13 == 5).then(|| format!("url(images/bg-{i}.svg)"));
+        slides.push(json!({
+            "index": i,
+            "number": number,
+            "name": name,
+            "classes": classes.join(" "),
+            "html": html,
+            "notes": if i % 4 == 3 { String::new() } else { format!("<p>Notes for slide {}</p>", i + 1) },
+            "background_image": background_image,
+            "last_step": last_step,
+        }));
+    }
+    json!({
+        "title": "Fixture deck <with> \"quotes\"",
+        "number_prefix": "#Fixture &mdash; ",
+        "total": number,
+        "styles": [".fixture-extra-style { color: rgb(1, 2, 3); }"],
+        "build": { "commit": "0123abc", "dirty": [] },
+        "slides": slides,
+    })
+}
+
+/// The built-in templates loaded as the renderer loads them (autoescape off).
+pub fn templates() -> tera::Tera {
+    let mut tera = tera::Tera::default();
+    tera.autoescape_on(vec![]);
+    tera.add_raw_templates(labdeck::render::page::BUILTIN_TEMPLATES.iter().copied())
+        .unwrap();
+    tera
+}
+
+pub fn render_page(ctx: &Value) -> String {
+    let ctx = tera::Context::from_value(ctx.clone()).unwrap();
+    templates().render("deck.html", &ctx).unwrap()
+}
+
+/// A tiny SVG picture with the slide number drawn in it.
+fn svg(label: &str, colour: &str) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"400\" height=\"200\"><rect width=\"400\" height=\"200\" fill=\"{colour}\"/><text x=\"20\" y=\"120\" font-size=\"60\">{label}</text></svg>"
+    )
+}
+
+/// Render an `n`-slide fixture deck into `dir` (deck.html plus its images).
+pub fn render(dir: &Path, n: usize) -> PathBuf {
+    let html = render_page(&context(n));
+    let images = dir.join("images");
+    std::fs::create_dir_all(&images).unwrap();
+    for i in 0..n {
+        if i % 5 == 2 {
+            std::fs::write(
+                images.join(format!("pic-{i}.svg")),
+                svg(&format!("pic {i}"), "#cde"),
+            )
+            .unwrap();
+        }
+        if i % 13 == 5 {
+            std::fs::write(
+                images.join(format!("bg-{i}.svg")),
+                svg(&format!("bg {i}"), "#fed"),
+            )
+            .unwrap();
+        }
+    }
+    let page = dir.join("deck.html");
+    std::fs::write(&page, html).unwrap();
+    page
+}
