@@ -32,6 +32,8 @@ pub struct Assembled {
     pub chapters: Vec<Chapter>,
     /// The repository root includes were resolved against.
     pub root: PathBuf,
+    /// Files pulled in with `@@INCLUDE`.
+    pub includes: Vec<PathBuf>,
     pub diagnostics: Diagnostics,
 }
 
@@ -93,6 +95,7 @@ struct Assembler<'m> {
     root: PathBuf,
     canonical_root: Option<PathBuf>,
     chapters: Vec<Chapter>,
+    includes: Vec<PathBuf>,
     diagnostics: Diagnostics,
 }
 
@@ -114,6 +117,7 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
         canonical_root: root.canonicalize().ok(),
         root,
         chapters: Vec::new(),
+        includes: Vec::new(),
         diagnostics: Diagnostics::default(),
     };
 
@@ -226,6 +230,7 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
         text,
         chapters: a.chapters,
         root: a.root,
+        includes: a.includes,
         diagnostics: a.diagnostics,
     }
 }
@@ -495,6 +500,7 @@ impl Assembler<'_> {
 
     fn read_include(&mut self, target: &str, at: &Location) -> Option<(PathBuf, String)> {
         let path = self.resolve(target, at, "@@INCLUDE")?;
+        self.includes.push(path.clone());
         match std::fs::read_to_string(&path) {
             Ok(t) => Some((path, t.replace("\r\n", "\n"))),
             Err(e) => {

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::deck::{self, Deck, LoadOptions};
 use crate::error::{Error, Result};
-use crate::render::Highlighter;
+use crate::render::RenderCache;
 use crate::render::page::{self, BuildInfo, PageOptions, Templates};
 
 /// Options shared by every deck of one `build` call.
@@ -36,7 +36,7 @@ pub struct Built {
 /// Shared state of a build: templates and the code highlighting cache.
 pub struct Builder {
     templates: Templates,
-    highlighter: Highlighter,
+    cache: RenderCache,
     git: Mutex<HashMap<PathBuf, BuildInfo>>,
     opts: BuildOptions,
 }
@@ -45,7 +45,7 @@ impl Builder {
     pub fn new(opts: BuildOptions) -> Result<Builder> {
         Ok(Builder {
             templates: Templates::load(opts.templates.as_deref())?,
-            highlighter: Highlighter::new(),
+            cache: RenderCache::new(),
             git: Mutex::new(HashMap::new()),
             opts,
         })
@@ -71,7 +71,7 @@ impl Builder {
         let page = page::render_page(
             &deck,
             &self.templates,
-            &self.highlighter,
+            &self.cache,
             &PageOptions { styles, build },
         )?;
         Ok((deck, page))

@@ -72,10 +72,28 @@ pub struct Deck {
     pub chapters: Vec<Chapter>,
     /// Repository root used for includes.
     pub root: PathBuf,
+    /// Files pulled in with `@@INCLUDE`.
+    pub includes: Vec<PathBuf>,
     /// Every class written on a slide, shown or not.
     pub used_classes: Vec<String>,
     /// Everything found wrong while loading (errors and warnings).
     pub diagnostics: Diagnostics,
+}
+
+impl Deck {
+    /// Every file the deck is made from: the manifest, its chapters, the
+    /// files they include, its stylesheets and `interstitials.txt` (what
+    /// `serve` watches).
+    pub fn inputs(&self) -> Vec<PathBuf> {
+        let m = &self.manifest;
+        let mut inputs = vec![m.path.clone(), m.dir.join("interstitials.txt")];
+        inputs.extend(self.chapters.iter().map(|c| c.path.clone()));
+        inputs.extend(self.includes.iter().cloned());
+        inputs.extend(m.css.iter().map(|c| m.dir.join(c)));
+        inputs.sort();
+        inputs.dedup();
+        inputs
+    }
 }
 
 /// Loads a deck from a manifest (`.yml`/`.yaml`) or a single chapter (`.md`).
@@ -231,6 +249,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
         links,
         chapters: assembled.chapters,
         root: assembled.root,
+        includes: assembled.includes,
         used_classes: show.used_classes,
         diagnostics,
     }

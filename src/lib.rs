@@ -13,6 +13,8 @@
 
 pub mod assemble;
 pub mod build;
+pub mod check;
+pub mod cluster;
 pub mod deck;
 pub mod diagnostic;
 pub mod error;
@@ -22,6 +24,7 @@ pub mod manifest;
 pub mod pdf;
 pub mod remark;
 pub mod render;
+pub mod report;
 pub mod run;
 pub mod serve;
 pub mod source;

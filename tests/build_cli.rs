@@ -217,3 +217,25 @@ fn stylesheets_templates_overrides_and_build_info() {
         assert_eq!(html.matches("built from commit").count(), 1);
     }
 }
+
+#[test]
+fn a_deck_knows_every_file_it_is_made_from() {
+    let repo = Repo::new(
+        "title: T\ncss: [x.css]\ncontent:\n- - ch.md\n",
+        b"# C\n\n```yaml\n@@INCLUDE[k8s/pod.yaml]\n```\n",
+    );
+    let deck = labdeck::deck::load(&repo.path("slides/deck.yml"), &Default::default()).unwrap();
+    let inputs = deck.inputs();
+    for f in [
+        "slides/deck.yml",
+        "slides/ch.md",
+        "slides/x.css",
+        "slides/interstitials.txt",
+    ] {
+        assert!(inputs.contains(&repo.path(f)), "{f} in {inputs:?}");
+    }
+    assert!(
+        inputs.iter().any(|p| p.ends_with("k8s/pod.yaml")),
+        "{inputs:?}"
+    );
+}

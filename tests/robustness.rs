@@ -85,7 +85,7 @@ fn damaged_chapters_never_panic() {
             while !text.is_char_boundary(at) {
                 at -= 1;
             }
-            if rng.next() % 4 == 0 {
+            if rng.next().is_multiple_of(4) {
                 // Cut a piece out.
                 let mut end = (at + rng.next() % 200).min(text.len());
                 while !text.is_char_boundary(end) {

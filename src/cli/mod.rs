@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod build;
+mod check;
 mod lint;
 mod pdf;
 mod run;
@@ -29,6 +30,10 @@ enum Command {
     /// Play a deck's exercises in a shell against a sandbox cluster, as a
     /// student would, and check each one.
     Run(run::RunArgs),
+    /// Check that a cluster is in the state each exercise's check describes.
+    Check(check::CheckArgs),
+    /// List a deck's exercises, their ids and which have no check.
+    Exercises(check::ExercisesArgs),
     /// Build a deck, serve it on 127.0.0.1, and reload browsers (on the same
     /// slide) when its files change.
     Serve(serve::ServeArgs),
@@ -43,6 +48,8 @@ pub fn main() -> ExitCode {
         Command::Build(args) => build::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Run(args) => run::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Exercises(args) => check::exercises(args),
         Command::Serve(args) => serve::run(args),
         Command::Pdf(args) => pdf::run(args),
     };

@@ -3,16 +3,16 @@
 //! and syntax colouring done at build time with syntect (class-based, so the
 //! theme's CSS decides the colours).
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
+use super::memo::Memo;
 use syntect::parsing::{ParseState, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet};
 
 /// Rendered code blocks, shared by every deck of a build: decks reuse
 /// chapters, and `--` steps repeat their code.
 #[derive(Default)]
 pub struct Highlighter {
-    cache: Mutex<HashMap<(String, String), String>>,
+    cache: Memo<(String, String), Arc<str>>,
 }
 
 fn syntaxes() -> &'static SyntaxSet {
@@ -42,18 +42,11 @@ impl Highlighter {
 
     /// `<pre><code ...>` for a code block. `lang` is the fence's language
     /// (empty for none, and then no colouring, as remark does).
-    pub fn code_block(&self, lang: &str, code: &str) -> String {
-        let key = (lang.to_owned(), code.to_owned());
-        if let Ok(cache) = self.cache.lock()
-            && let Some(html) = cache.get(&key)
-        {
-            return html.clone();
-        }
-        let html = render_block(lang, code);
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(key, html.clone());
-        }
-        html
+    pub fn code_block(&self, lang: &str, code: &str) -> Arc<str> {
+        self.cache
+            .get_or_compute((lang.to_owned(), code.to_owned()), || {
+                render_block(lang, code).into()
+            })
     }
 }
 
@@ -338,7 +331,9 @@ mod tests {
     #[test]
     fn lines_become_divs_and_text_survives_colouring() {
         let h = Highlighter::new();
-        let html = h.code_block("bash", "kubectl get `pods` # all\necho \"a<b\"\n");
+        let html = h
+            .code_block("bash", "kubectl get `pods` # all\necho \"a<b\"\n")
+            .to_string();
         assert_eq!(html.matches("remark-code-line").count(), 2);
         assert!(html.contains(SPAN_OPEN));
         assert_eq!(
@@ -347,7 +342,7 @@ mod tests {
         );
         let plain = h.code_block("", "x `y`");
         assert_eq!(
-            plain,
+            &*plain,
             "<pre><code class=\"remark-code\"><div class=\"remark-code-line\">x <span class=\"remark-code-span-highlighted\">y</span></div></code></pre>"
         );
     }

@@ -25,10 +25,49 @@ pub struct MarkdownContext<'a> {
 }
 
 /// Images referenced by rendered Markdown (for copying local ones).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Rendered {
     pub html: String,
     pub images: Vec<String>,
+}
+
+/// A key that identifies what [`render`] produces for `nodes` in `ctx`:
+/// the text and class structure, and the deck's link definitions.
+pub fn cache_key(nodes: &[Node], ctx: &MarkdownContext) -> String {
+    fn walk(nodes: &[Node], out: &mut String) {
+        for n in nodes {
+            match n {
+                Node::Text { text, .. } => out.push_str(text),
+                Node::Class {
+                    classes,
+                    block,
+                    content,
+                    ..
+                } => {
+                    out.push('\u{1}');
+                    out.push_str(&classes.join("."));
+                    out.push(if *block { '\u{2}' } else { '\u{3}' });
+                    walk(content, out);
+                    out.push('\u{4}');
+                }
+            }
+        }
+    }
+    let mut key = String::new();
+    walk(nodes, &mut key);
+    if !ctx.links.is_empty() {
+        let mut links: Vec<_> = ctx.links.iter().collect();
+        links.sort_by(|a, b| a.0.cmp(b.0));
+        for (id, def) in links {
+            key.push('\u{5}');
+            key.push_str(id);
+            key.push('\u{6}');
+            key.push_str(&def.href);
+            key.push('\u{6}');
+            key.push_str(def.title.as_deref().unwrap_or(""));
+        }
+    }
+    key
 }
 
 /// Converts slide content (or notes) to HTML.

@@ -4,6 +4,46 @@
 pub mod compat;
 pub mod highlight;
 pub mod markdown;
+pub mod memo;
 pub mod page;
 
 pub use highlight::Highlighter;
+
+use std::sync::Arc;
+
+use markdown::{MarkdownContext, Rendered};
+use memo::Memo;
+
+/// Rendering work shared by every deck of a build (and every rebuild of
+/// `serve`): highlighted code blocks and converted slide contents.
+#[derive(Default)]
+pub struct RenderCache {
+    pub highlighter: Highlighter,
+    slides: Memo<String, Arc<Rendered>>,
+}
+
+impl RenderCache {
+    pub fn new() -> Self {
+        RenderCache::default()
+    }
+
+    /// [`markdown::render`] of `nodes` with this cache's highlighter,
+    /// computed once per distinct content.
+    pub fn render(
+        &self,
+        nodes: &[crate::remark::Node],
+        links: &std::collections::HashMap<String, crate::remark::LinkDef>,
+    ) -> Arc<Rendered> {
+        let ctx = MarkdownContext {
+            links,
+            highlighter: &self.highlighter,
+        };
+        if nodes.is_empty() {
+            return Arc::new(Rendered::default());
+        }
+        self.slides
+            .get_or_compute(markdown::cache_key(nodes, &ctx), || {
+                Arc::new(markdown::render(nodes, &ctx))
+            })
+    }
+}

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::highlight::{Highlighter, escape_into};
-use super::markdown::{MarkdownContext, render};
+use super::RenderCache;
+use super::highlight::escape_into;
 use crate::deck::Deck;
 use crate::error::{Error, Result};
 
@@ -153,24 +153,20 @@ pub struct Page {
 pub fn render_page(
     deck: &Deck,
     templates: &Templates,
-    highlighter: &Highlighter,
+    cache: &RenderCache,
     opts: &PageOptions,
 ) -> Result<Page> {
-    let ctx = MarkdownContext {
-        links: &deck.links,
-        highlighter,
-    };
     let total = deck.slides.last().map_or(0, |s| s.number);
     // Slides render independently: spread them over the cores.
     let rendered: Vec<(SlideContext, Vec<String>)> = deck
         .slides
         .par_iter()
         .map(|slide| {
-            let content = render(&slide.content, &ctx);
-            let notes = render(&slide.notes, &ctx);
-            let mut images = content.images;
-            images.extend(notes.images);
-            let mut html = content.html;
+            let content = cache.render(&slide.content, &deck.links);
+            let notes = cache.render(&slide.notes, &deck.links);
+            let mut images = content.images.clone();
+            images.extend(notes.images.iter().cloned());
+            let mut html = content.html.clone();
             let first = slide.index == 0;
             html.push_str(&debug_footer(deck, slide, first.then_some(&opts.build)));
             let background_image = slide.property("background-image");
@@ -183,7 +179,7 @@ pub fn render_page(
                 name: slide.name.as_deref(),
                 classes: slide.classes.join(" "),
                 html,
-                notes: notes.html,
+                notes: notes.html.clone(),
                 background_image,
                 last_step: slide.last_step,
             };

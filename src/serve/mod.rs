@@ -41,9 +41,7 @@ pub fn render(
     opts: &crate::build::BuildOptions,
 ) -> Result<Built, Error> {
     let (deck, page) = builder.render(manifest)?;
-    let mut inputs = vec![manifest.to_path_buf()];
-    inputs.extend(deck.chapters.iter().map(|c| c.path.clone()));
-    inputs.extend(deck.manifest.css.iter().map(|c| deck.manifest.dir.join(c)));
+    let mut inputs = deck.inputs();
     inputs.extend(opts.css.iter().cloned());
     Ok(Built {
         html: page.html,

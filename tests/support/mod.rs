@@ -1,7 +1,10 @@
 //! Helpers shared by integration tests.
 #![allow(dead_code)]
 
+pub mod apiserver;
 pub mod browser;
+pub mod cli;
 pub mod fixture;
+pub mod fixtures;
 pub mod served;
 pub mod slide_text;

@@ -1,0 +1,13 @@
+//! Checks: parse the `<!-- check -->` YAML of each exercise, evaluate it
+//! against objects, and wait for a cluster to converge.
+//!
+//! `spec` (text -> typed checks, no cluster) -> `eval` (objects -> outcome,
+//! pure) -> `engine` (a `ClusterSource` + checks -> verdicts).
+
+pub mod engine;
+pub mod eval;
+pub mod selector;
+pub mod spec;
+
+pub use eval::ObjectResult;
+pub use spec::{Check, Expectation};

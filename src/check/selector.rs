@@ -1,0 +1,364 @@
+//! Label selectors in kubectl syntax (`a=b`, `a!=b`, `a in (x,y)`, `!a`...).
+//!
+//! The string is still sent to the API server as `labelSelector`; parsing it
+//! here lets a broken selector be reported with the slide's file and line
+//! before any cluster is contacted, and lets results be re-checked locally.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A parsed label selector: every requirement must hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    pub requirements: Vec<Requirement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requirement {
+    pub key: String,
+    pub op: Op,
+    /// One value for `=`/`!=`, the set for `in`/`notin`, none for existence.
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Equals,
+    NotEquals,
+    In,
+    NotIn,
+    Exists,
+    DoesNotExist,
+}
+
+impl Selector {
+    /// Parses kubectl label-selector syntax. The error says what is wrong
+    /// with which part of the string.
+    pub fn parse(text: &str) -> Result<Selector, String> {
+        let mut p = Parser {
+            s: text.as_bytes(),
+            pos: 0,
+        };
+        let mut requirements = Vec::new();
+        p.skip_ws();
+        if p.at_end() {
+            return Ok(Selector { requirements });
+        }
+        loop {
+            requirements.push(p.requirement()?);
+            p.skip_ws();
+            if p.at_end() {
+                break;
+            }
+            if !p.eat(b',') {
+                return Err(format!(
+                    "selector {text:?}: expected ',' at column {}",
+                    p.pos + 1
+                ));
+            }
+        }
+        Ok(Selector { requirements })
+    }
+
+    /// Whether an object with these labels is selected.
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.requirements.iter().all(|r| r.matches(labels))
+    }
+
+    /// Same test on labels as they appear in object JSON (`metadata.labels`).
+    pub fn matches_json(&self, labels: Option<&serde_json::Value>) -> bool {
+        let map: BTreeMap<String, String> = labels
+            .and_then(|v| v.as_object())
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.matches(&map)
+    }
+}
+
+impl Requirement {
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        let got = labels.get(&self.key);
+        match self.op {
+            Op::Equals | Op::In => got.is_some_and(|v| self.values.contains(v)),
+            Op::NotEquals | Op::NotIn => got.is_none_or(|v| !self.values.contains(v)),
+            Op::Exists => got.is_some(),
+            Op::DoesNotExist => got.is_none(),
+        }
+    }
+}
+
+/// Canonical kubectl form, as sent to the API server.
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.requirements.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            match r.op {
+                Op::Equals => write!(f, "{}={}", r.key, r.values[0])?,
+                Op::NotEquals => write!(f, "{}!={}", r.key, r.values[0])?,
+                Op::In => write!(f, "{} in ({})", r.key, r.values.join(","))?,
+                Op::NotIn => write!(f, "{} notin ({})", r.key, r.values.join(","))?,
+                Op::Exists => write!(f, "{}", r.key)?,
+                Op::DoesNotExist => write!(f, "!{}", r.key)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    pos: usize,
+}
+
+impl Parser<'_> {
+    fn at_end(&self) -> bool {
+        self.pos >= self.s.len()
+    }
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).copied()
+    }
+    fn skip_ws(&mut self) {
+        while self.peek().is_some_and(|c| c == b' ' || c == b'\t') {
+            self.pos += 1;
+        }
+    }
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(self.s).into_owned()
+    }
+    /// A key or value token: everything up to a delimiter.
+    fn word(&mut self) -> String {
+        let start = self.pos;
+        while let Some(c) = self.peek() {
+            if matches!(c, b' ' | b'\t' | b',' | b'=' | b'!' | b'(' | b')') {
+                break;
+            }
+            self.pos += 1;
+        }
+        String::from_utf8_lossy(&self.s[start..self.pos]).into_owned()
+    }
+
+    fn requirement(&mut self) -> Result<Requirement, String> {
+        self.skip_ws();
+        if self.eat(b'!') {
+            self.skip_ws();
+            let key = self.key()?;
+            return Ok(Requirement {
+                key,
+                op: Op::DoesNotExist,
+                values: vec![],
+            });
+        }
+        let key = self.key()?;
+        self.skip_ws();
+        let op = if self.eat(b'=') {
+            self.eat(b'=');
+            Op::Equals
+        } else if self.peek() == Some(b'!') {
+            self.pos += 1;
+            if !self.eat(b'=') {
+                return Err(format!(
+                    "selector {:?}: expected '!=' after key {key:?}",
+                    self.text()
+                ));
+            }
+            Op::NotEquals
+        } else {
+            let save = self.pos;
+            match self.word().as_str() {
+                "in" => Op::In,
+                "notin" => Op::NotIn,
+                "" => {
+                    self.pos = save;
+                    return Ok(Requirement {
+                        key,
+                        op: Op::Exists,
+                        values: vec![],
+                    });
+                }
+                other => {
+                    return Err(format!(
+                        "selector {:?}: unexpected {other:?} after key {key:?} \
+                         (want =, ==, !=, in, notin or ',')",
+                        self.text()
+                    ));
+                }
+            }
+        };
+        self.skip_ws();
+        let values = match op {
+            Op::In | Op::NotIn => self.value_set(&key)?,
+            _ => vec![self.value(&key)?],
+        };
+        Ok(Requirement { key, op, values })
+    }
+
+    fn key(&mut self) -> Result<String, String> {
+        let key = self.word();
+        validate_key(&key).map_err(|e| format!("selector {:?}: {e}", self.text()))?;
+        Ok(key)
+    }
+
+    fn value(&mut self, key: &str) -> Result<String, String> {
+        let v = self.word();
+        validate_value(&v)
+            .map_err(|e| format!("selector {:?}: value for {key:?}: {e}", self.text()))?;
+        Ok(v)
+    }
+
+    fn value_set(&mut self, key: &str) -> Result<Vec<String>, String> {
+        if !self.eat(b'(') {
+            return Err(format!(
+                "selector {:?}: expected '(' after in/notin for {key:?}",
+                self.text()
+            ));
+        }
+        let mut values = Vec::new();
+        loop {
+            self.skip_ws();
+            values.push(self.value(key)?);
+            self.skip_ws();
+            if self.eat(b')') {
+                break;
+            }
+            if !self.eat(b',') {
+                return Err(format!(
+                    "selector {:?}: expected ',' or ')' in the set for {key:?}",
+                    self.text()
+                ));
+            }
+        }
+        Ok(values)
+    }
+}
+
+/// `[prefix/]name`: prefix a DNS subdomain, name at most 63 characters of
+/// alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
+fn validate_key(key: &str) -> Result<(), String> {
+    if key.is_empty() {
+        return Err("missing label key".into());
+    }
+    let (prefix, name) = match key.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, key),
+    };
+    if let Some(p) = prefix {
+        let ok = !p.is_empty()
+            && p.len() <= 253
+            && p.split('.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                    && !part.starts_with('-')
+                    && !part.ends_with('-')
+            });
+        if !ok {
+            return Err(format!("bad label key prefix {p:?} (want a DNS subdomain)"));
+        }
+    }
+    if name.is_empty() || !is_label_name(name) {
+        return Err(format!(
+            "bad label key {key:?} (at most 63 of a-z A-Z 0-9 - _ ., alphanumeric at both ends)"
+        ));
+    }
+    Ok(())
+}
+
+fn validate_value(v: &str) -> Result<(), String> {
+    if v.is_empty() || is_label_name(v) {
+        Ok(())
+    } else {
+        Err(format!(
+            "bad label value {v:?} (at most 63 of a-z A-Z 0-9 - _ ., alphanumeric at both ends)"
+        ))
+    }
+}
+
+fn is_label_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+        && b.first().is_some_and(u8::is_ascii_alphanumeric)
+        && b.last().is_some_and(u8::is_ascii_alphanumeric)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn parses_every_operator() {
+        let s = Selector::parse("a=b, c==d,e!=f,g in (x, y),h notin (z),i,!j").unwrap();
+        let ops: Vec<Op> = s.requirements.iter().map(|r| r.op).collect();
+        assert_eq!(
+            ops,
+            vec![
+                Op::Equals,
+                Op::Equals,
+                Op::NotEquals,
+                Op::In,
+                Op::NotIn,
+                Op::Exists,
+                Op::DoesNotExist
+            ]
+        );
+        assert_eq!(s.requirements[3].values, vec!["x", "y"]);
+        assert_eq!(s.to_string(), "a=b,c=d,e!=f,g in (x,y),h notin (z),i,!j");
+    }
+
+    #[test]
+    fn matches_like_the_api_server() {
+        let s = Selector::parse("isactive=yes,tier notin (db),!debug").unwrap();
+        assert!(s.matches(&labels(&[("isactive", "yes")])));
+        assert!(s.matches(&labels(&[("isactive", "yes"), ("tier", "web")])));
+        assert!(!s.matches(&labels(&[("isactive", "no")])));
+        assert!(!s.matches(&labels(&[("isactive", "yes"), ("tier", "db")])));
+        assert!(!s.matches(&labels(&[("isactive", "yes"), ("debug", "")])));
+        let ne = Selector::parse("isactive!=yes").unwrap();
+        assert!(ne.matches(&labels(&[])), "!= matches a missing label");
+        let prefixed = Selector::parse("app.kubernetes.io/name in (web)").unwrap();
+        assert!(prefixed.matches(&labels(&[("app.kubernetes.io/name", "web")])));
+        assert!(Selector::parse("").unwrap().matches(&labels(&[])));
+    }
+
+    #[test]
+    fn rejects_broken_selectors() {
+        for bad in [
+            "a=b=c",
+            "a in x",
+            "a in (x",
+            "a b",
+            "=b",
+            "a=b,",
+            "-a=b",
+            "a=b c",
+            "a=-x",
+            "Bad_Prefix/x=y",
+            "a !~ b",
+        ] {
+            assert!(Selector::parse(bad).is_err(), "{bad:?} should not parse");
+        }
+    }
+}

@@ -1,0 +1,767 @@
+//! The check language (`checks.md`): YAML in a `<!-- check ... -->` comment,
+//! parsed into typed expectations. Every mistake (bad YAML, an unknown key,
+//! a bad selector, count, duration or `where` test) is an error naming the
+//! chapter file and line, found before any cluster is contacted.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use crate::check::selector::Selector;
+use crate::error::{Error, Location, Result};
+use crate::exercise::CheckSource;
+
+/// A parsed check: what one exercise must leave in the cluster.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// The `id` written in the check, if any (the exercise id already uses it).
+    pub id: Option<String>,
+    /// How long the exercise may take to hold; `None`: the caller's default.
+    pub timeout: Option<Duration>,
+    pub expect: Vec<Expectation>,
+    /// Where the check's YAML starts.
+    pub location: Location,
+}
+
+/// One expectation (`checks.md`, "One expectation").
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    /// Where this expectation starts in the chapter file.
+    pub location: Location,
+    /// As written: a Kind, plural, singular, short name, `kind.group` or `group/version/kind`.
+    pub kind: String,
+    pub namespace: NamespaceSpec,
+    /// Exact name or glob.
+    pub name: Option<NamePattern>,
+    pub selector: Option<Selector>,
+    pub fields: Option<String>,
+    pub phase: Option<String>,
+    pub ready: Option<bool>,
+    pub owner: Option<OwnerSpec>,
+    /// A partial object every counted object must contain.
+    pub matches: Option<Value>,
+    pub r#where: Vec<WhereTest>,
+    pub count: Count,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum NamespaceSpec {
+    /// The context's namespace.
+    Default,
+    /// `"*"`.
+    All,
+    Named(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct NamePattern {
+    pub text: String,
+    glob: Option<globset::GlobMatcher>,
+}
+
+impl NamePattern {
+    fn parse(text: &str) -> std::result::Result<Self, String> {
+        let is_glob = text.contains(['*', '?', '[']);
+        let glob = if is_glob {
+            Some(
+                globset::Glob::new(text)
+                    .map_err(|e| format!("bad name glob {text:?}: {e}"))?
+                    .compile_matcher(),
+            )
+        } else {
+            None
+        };
+        Ok(NamePattern {
+            text: text.to_string(),
+            glob,
+        })
+    }
+
+    pub fn matches(&self, name: &str) -> bool {
+        match &self.glob {
+            Some(g) => g.is_match(name),
+            None => self.text == name,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerSpec {
+    /// No controller owner.
+    None,
+    /// The Kind of the controller owner (compared case-insensitively).
+    Kind(String),
+}
+
+/// `count`: how many objects must pass every condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub op: CmpOp,
+    pub n: u64,
+}
+
+impl Default for Count {
+    fn default() -> Self {
+        Count {
+            op: CmpOp::Ge,
+            n: 1,
+        }
+    }
+}
+
+impl Count {
+    pub fn holds(&self, got: u64) -> bool {
+        self.op.compare(got.cmp(&self.n))
+    }
+}
+
+impl fmt::Display for Count {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.op {
+            CmpOp::Eq => write!(f, "{}", self.n),
+            op => write!(f, "{}{}", op, self.n),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Gt,
+    Ge,
+    Lt,
+    Le,
+}
+
+impl CmpOp {
+    pub fn compare(self, ord: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            CmpOp::Eq => ord == Equal,
+            CmpOp::Ne => ord != Equal,
+            CmpOp::Gt => ord == Greater,
+            CmpOp::Ge => ord != Less,
+            CmpOp::Lt => ord == Less,
+            CmpOp::Le => ord != Greater,
+        }
+    }
+
+    /// Splits a leading operator off `s`.
+    fn split(s: &str) -> Option<(CmpOp, &str)> {
+        for (text, op) in [
+            ("==", CmpOp::Eq),
+            ("!=", CmpOp::Ne),
+            (">=", CmpOp::Ge),
+            ("<=", CmpOp::Le),
+            (">", CmpOp::Gt),
+            ("<", CmpOp::Lt),
+        ] {
+            if let Some(rest) = s.strip_prefix(text) {
+                return Some((op, rest));
+            }
+        }
+        None
+    }
+}
+
+impl fmt::Display for CmpOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CmpOp::Eq => "==",
+            CmpOp::Ne => "!=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+        })
+    }
+}
+
+/// One `where` test: `path op value`, `path exists`, `path absent`.
+#[derive(Debug, Clone)]
+pub struct WhereTest {
+    pub text: String,
+    pub path: Vec<PathSeg>,
+    pub test: WhereOp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WhereOp {
+    Compare(CmpOp, Value),
+    Exists,
+    Absent,
+}
+
+/// Parses the check written at `source` (file and line come from it).
+pub fn parse(source: &CheckSource) -> Result<Check> {
+    let file = source.file.as_path();
+    let at = |yaml_line: u64| Location::new(file, source.line + yaml_line.max(1) as usize - 1);
+    let raw: RawCheck = serde_saphyr::from_str(&source.yaml).map_err(|e| {
+        let line = e.location().map(|l| l.line()).unwrap_or(1);
+        Error::at(at(line), format!("check: {}", saphyr_message(&e)))
+    })?;
+    let start = Location::new(file, source.line);
+    let timeout = match raw.timeout {
+        None => None,
+        Some(t) => Some(
+            parse_duration(&t.value)
+                .map_err(|m| Error::at(at(t.referenced.line()), format!("check: timeout: {m}")))?,
+        ),
+    };
+    if raw.expect.is_empty() {
+        return Err(Error::at(
+            start,
+            "check: no expectations (`expect` is empty)",
+        ));
+    }
+    let expect = raw
+        .expect
+        .into_iter()
+        .map(|e| {
+            let loc = at(e.referenced.line());
+            expectation(e.value, loc, &at)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Check {
+        id: raw.id,
+        timeout,
+        expect,
+        location: start,
+    })
+}
+
+fn expectation(
+    raw: RawExpectation,
+    location: Location,
+    at: &dyn Fn(u64) -> Location,
+) -> Result<Expectation> {
+    let err =
+        |l: &serde_saphyr::Location, m: String| Error::at(at(l.line()), format!("check: {m}"));
+    let kind = raw.kind.value.trim().to_string();
+    if kind.is_empty() {
+        return Err(err(&raw.kind.referenced, "`kind` is empty".into()));
+    }
+    let namespace = match raw.namespace {
+        None => NamespaceSpec::Default,
+        Some(ns) if ns.value == "*" => NamespaceSpec::All,
+        Some(ns) if ns.value.is_empty() => {
+            return Err(err(&ns.referenced, "`namespace` is empty".into()));
+        }
+        Some(ns) => NamespaceSpec::Named(ns.value),
+    };
+    let name = raw
+        .name
+        .map(|n| NamePattern::parse(&n.value).map_err(|m| err(&n.referenced, m)))
+        .transpose()?;
+    let selector = raw
+        .selector
+        .map(|s| Selector::parse(&s.value).map_err(|m| err(&s.referenced, m)))
+        .transpose()?;
+    let owner = raw.owner.map(|o| {
+        if o.value.eq_ignore_ascii_case("none") {
+            OwnerSpec::None
+        } else {
+            OwnerSpec::Kind(o.value)
+        }
+    });
+    let r#where = raw
+        .r#where
+        .into_iter()
+        .map(|w| parse_where(&w.value).map_err(|m| err(&w.referenced, m)))
+        .collect::<Result<Vec<_>>>()?;
+    let count = match raw.count {
+        None => Count::default(),
+        Some(c) => parse_count(&c.value).map_err(|m| err(&c.referenced, m))?,
+    };
+    Ok(Expectation {
+        location,
+        kind,
+        namespace,
+        name,
+        selector,
+        fields: raw.fields.filter(|f| !f.trim().is_empty()),
+        phase: raw
+            .phase
+            .map(|p| {
+                check_phase(&p.value)
+                    .map(|()| p.value)
+                    .map_err(|m| err(&p.referenced, m))
+            })
+            .transpose()?,
+        ready: raw.ready,
+        owner,
+        matches: raw.r#match,
+        r#where,
+        count,
+    })
+}
+
+/// Phases of built-in kinds. Custom resources may have others, so only a
+/// wrong spelling of a known one (`running`) is an error: it could never match.
+const PHASES: &[&str] = &[
+    "Pending",
+    "Running",
+    "Succeeded",
+    "Failed",
+    "Unknown",
+    "Active",
+    "Terminating",
+    "Available",
+    "Bound",
+    "Released",
+    "Lost",
+];
+
+fn check_phase(p: &str) -> std::result::Result<(), String> {
+    match PHASES.iter().find(|k| k.eq_ignore_ascii_case(p)) {
+        Some(k) if *k != p => Err(format!(
+            "phase {p:?}: phases are case-sensitive, did you mean {k:?}?"
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// serde-saphyr renders errors with a snippet; the chapter's file:line is
+/// what a user needs, so keep only the message's first line.
+fn saphyr_message(e: &serde_saphyr::Error) -> String {
+    let text = e.without_snippet().to_string();
+    let first = text.lines().next().unwrap_or("invalid YAML").trim();
+    // Drop a trailing " at line N column M": the chapter line is reported instead.
+    match first.find(" at line ") {
+        Some(i) => first[..i].to_string(),
+        None => first.to_string(),
+    }
+}
+
+/// `30s`, `2m`, `1m30s`, or a bare number of seconds (`0` = look once).
+pub fn parse_duration(s: &Scalar) -> std::result::Result<Duration, String> {
+    match s {
+        Scalar::Int(n) if *n >= 0 => Ok(Duration::from_secs(*n as u64)),
+        Scalar::Int(n) => Err(format!("{n} is negative")),
+        Scalar::Str(t) => {
+            let t = t.trim();
+            if let Ok(n) = t.parse::<u64>() {
+                return Ok(Duration::from_secs(n));
+            }
+            humantime::parse_duration(t).map_err(|e| format!("{t:?}: {e} (want e.g. 30s, 2m)"))
+        }
+    }
+}
+
+fn parse_count(s: &Scalar) -> std::result::Result<Count, String> {
+    match s {
+        Scalar::Int(n) if *n >= 0 => Ok(Count {
+            op: CmpOp::Eq,
+            n: *n as u64,
+        }),
+        Scalar::Int(n) => Err(format!("count {n} is negative")),
+        Scalar::Str(t) => {
+            let t = t.trim();
+            let (op, rest) = CmpOp::split(t).unwrap_or((CmpOp::Eq, t));
+            let n = rest.trim().parse::<u64>().map_err(|_| {
+                format!("count {t:?}: want a number, or one prefixed by >=, <=, >, <, ==, !=")
+            })?;
+            Ok(Count { op, n })
+        }
+    }
+}
+
+/// `status.readyReplicas >= 2`, `metadata.labels["app.kubernetes.io/name"] == web`,
+/// `spec.containers[0].image exists`, `metadata.deletionTimestamp absent`.
+pub fn parse_where(text: &str) -> std::result::Result<WhereTest, String> {
+    let t = text.trim();
+    let bad = |why: &str| {
+        format!("where {text:?}: {why} (want `path op value`, `path exists` or `path absent`)")
+    };
+    let path_end = path_end(t);
+    let (path_text, rest) = t.split_at(path_end);
+    let path = parse_path(path_text).map_err(|m| bad(&m))?;
+    let rest = rest.trim();
+    let test = if rest == "exists" {
+        WhereOp::Exists
+    } else if rest == "absent" {
+        WhereOp::Absent
+    } else if let Some((op, value)) = CmpOp::split(rest) {
+        let value = value.trim();
+        if value.is_empty() {
+            return Err(bad("missing value"));
+        }
+        WhereOp::Compare(op, scalar_value(value))
+    } else if rest.is_empty() {
+        return Err(bad("missing operator"));
+    } else {
+        return Err(bad(&format!("unknown operator in {rest:?}")));
+    };
+    Ok(WhereTest {
+        text: t.to_string(),
+        path,
+        test,
+    })
+}
+
+/// Where the path ends: the first space or operator character outside brackets.
+fn path_end(t: &str) -> usize {
+    let mut in_bracket = false;
+    let mut in_quote = false;
+    for (i, c) in t.char_indices() {
+        match c {
+            '"' if in_bracket => in_quote = !in_quote,
+            '[' if !in_quote => in_bracket = true,
+            ']' if !in_quote => in_bracket = false,
+            ' ' | '\t' | '=' | '!' | '<' | '>' if !in_bracket => return i,
+            _ => {}
+        }
+    }
+    t.len()
+}
+
+fn parse_path(p: &str) -> std::result::Result<Vec<PathSeg>, String> {
+    let mut segs = Vec::new();
+    let mut chars = p.chars().peekable();
+    let mut cur = String::new();
+    if p.is_empty() {
+        return Err("missing path".into());
+    }
+    // A '.' right after `]` separates nothing; anywhere else it needs a key before it.
+    let mut after_bracket = false;
+    while let Some(c) = chars.next() {
+        let was_after_bracket = std::mem::replace(&mut after_bracket, false);
+        match c {
+            '.' => {
+                if cur.is_empty() && !was_after_bracket {
+                    return Err(format!("empty segment in path {p:?}"));
+                }
+                if !cur.is_empty() {
+                    segs.push(PathSeg::Key(std::mem::take(&mut cur)));
+                }
+            }
+            '[' => {
+                after_bracket = true;
+                if !cur.is_empty() {
+                    segs.push(PathSeg::Key(std::mem::take(&mut cur)));
+                }
+                let mut inner = String::new();
+                let mut closed = false;
+                for c in chars.by_ref() {
+                    if c == ']'
+                        && (!inner.starts_with('"') || (inner.len() > 1 && inner.ends_with('"')))
+                    {
+                        closed = true;
+                        break;
+                    }
+                    inner.push(c);
+                }
+                if !closed {
+                    return Err(format!("unclosed '[' in path {p:?}"));
+                }
+                if let Some(key) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+                    segs.push(PathSeg::Key(key.to_string()));
+                } else if let Ok(i) = inner.parse::<usize>() {
+                    segs.push(PathSeg::Index(i));
+                } else {
+                    return Err(format!(
+                        "[{inner}] in path {p:?}: want a list index or a \"quoted key\""
+                    ));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        segs.push(PathSeg::Key(cur));
+    } else if p.ends_with('.') {
+        return Err(format!("path {p:?} ends with '.'"));
+    }
+    Ok(segs)
+}
+
+/// A `where` value as YAML would read it: number, boolean, null, or string
+/// (quotes optional).
+fn scalar_value(v: &str) -> Value {
+    if let Some(s) = v
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .or_else(|| v.strip_prefix('\'').and_then(|s| s.strip_suffix('\'')))
+    {
+        return Value::String(s.to_string());
+    }
+    match v {
+        "true" => return Value::Bool(true),
+        "false" => return Value::Bool(false),
+        "null" | "~" => return Value::Null,
+        _ => {}
+    }
+    if let Ok(i) = v.parse::<i64>() {
+        return Value::from(i);
+    }
+    if let Ok(f) = v.parse::<f64>()
+        && let Some(n) = serde_json::Number::from_f64(f)
+    {
+        return Value::Number(n);
+    }
+    Value::String(v.to_string())
+}
+
+/// A YAML scalar that may be written as a number or a string (`count: 3`,
+/// `count: ">=1"`, `timeout: 0`, `timeout: 30s`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Int(i64),
+    Str(String),
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number or a string")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> std::result::Result<Scalar, E> {
+                Ok(Scalar::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> std::result::Result<Scalar, E> {
+                i64::try_from(v)
+                    .map(Scalar::Int)
+                    .map_err(|_| E::custom("number too large"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Scalar, E> {
+                Ok(Scalar::Str(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The check as written: either a map with `id`/`timeout`/`expect`, or the
+/// bare list of expectations.
+struct RawCheck {
+    id: Option<String>,
+    timeout: Option<Spanned<Scalar>>,
+    expect: Vec<Spanned<RawExpectation>>,
+}
+
+impl<'de> Deserialize<'de> for RawCheck {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawCheck;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "a map with `expect` (and optional `id`, `timeout`) or a list of expectations",
+                )
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<RawCheck, A::Error> {
+                let mut expect = Vec::new();
+                while let Some(e) = seq.next_element()? {
+                    expect.push(e);
+                }
+                Ok(RawCheck {
+                    id: None,
+                    timeout: None,
+                    expect,
+                })
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<RawCheck, A::Error> {
+                let mut id = None;
+                let mut timeout = None;
+                let mut expect = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "id" => id = Some(map.next_value::<String>()?),
+                        "timeout" => timeout = Some(map.next_value()?),
+                        "expect" => expect = Some(map.next_value()?),
+                        other => {
+                            return Err(de::Error::unknown_field(
+                                other,
+                                &["id", "timeout", "expect"],
+                            ));
+                        }
+                    }
+                }
+                let expect = expect.ok_or_else(|| de::Error::missing_field("expect"))?;
+                Ok(RawCheck {
+                    id,
+                    timeout,
+                    expect,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpectation {
+    kind: Spanned<String>,
+    namespace: Option<Spanned<String>>,
+    name: Option<Spanned<String>>,
+    selector: Option<Spanned<String>>,
+    fields: Option<String>,
+    phase: Option<Spanned<String>>,
+    ready: Option<bool>,
+    owner: Option<Spanned<String>>,
+    #[serde(rename = "match")]
+    r#match: Option<Value>,
+    #[serde(rename = "where", default)]
+    r#where: Vec<Spanned<String>>,
+    count: Option<Spanned<Scalar>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn src(yaml: &str) -> CheckSource {
+        CheckSource {
+            yaml: yaml.to_string(),
+            file: PathBuf::from("k8s/labels.md"),
+            line: 100,
+        }
+    }
+
+    #[test]
+    fn parses_the_spec_example() {
+        let c = parse(&src(
+            "id: labeldemo-relabel\ntimeout: 60s\nexpect:\n  - kind: pods\n    selector: isactive=no\n    count: 1\n    phase: Running\n    owner: none\n  - kind: pods\n    selector: isactive=yes\n    count: \">=1\"\n    owner: ReplicaSet\n",
+        ))
+        .unwrap();
+        assert_eq!(c.id.as_deref(), Some("labeldemo-relabel"));
+        assert_eq!(c.timeout, Some(Duration::from_secs(60)));
+        assert_eq!(c.expect.len(), 2);
+        assert_eq!(c.expect[0].location.line, 103);
+        assert_eq!(c.expect[1].location.line, 108);
+        assert_eq!(c.expect[0].owner, Some(OwnerSpec::None));
+        assert_eq!(
+            c.expect[0].count,
+            Count {
+                op: CmpOp::Eq,
+                n: 1
+            }
+        );
+        assert_eq!(
+            c.expect[1].count,
+            Count {
+                op: CmpOp::Ge,
+                n: 1
+            }
+        );
+        assert_eq!(
+            c.expect[1].owner,
+            Some(OwnerSpec::Kind("ReplicaSet".into()))
+        );
+        assert_eq!(c.expect[0].namespace, NamespaceSpec::Default);
+    }
+
+    #[test]
+    fn parses_the_bare_list_form_and_all_keys() {
+        let c = parse(&src(
+            "- kind: deploy\n  namespace: \"*\"\n  name: web-*\n  fields: status.phase=Running\n  ready: true\n  match:\n    spec:\n      replicas: 3\n  where:\n    - status.readyReplicas >= 3\n    - metadata.deletionTimestamp absent\n  count: 0\n",
+        ))
+        .unwrap();
+        assert!(c.id.is_none() && c.timeout.is_none());
+        let e = &c.expect[0];
+        assert_eq!(e.namespace, NamespaceSpec::All);
+        assert!(e.name.as_ref().unwrap().matches("web-1"));
+        assert!(!e.name.as_ref().unwrap().matches("db-1"));
+        assert_eq!(e.r#where.len(), 2);
+        assert_eq!(e.r#where[1].test, WhereOp::Absent);
+        assert_eq!(e.matches.as_ref().unwrap()["spec"]["replicas"], 3);
+        assert_eq!(
+            e.count,
+            Count {
+                op: CmpOp::Eq,
+                n: 0
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_at_its_line() {
+        let e = parse(&src("expect:\n  - kind: pods\n    selectr: a=b\n")).unwrap_err();
+        let loc = e.location().unwrap();
+        assert_eq!(loc.file, PathBuf::from("k8s/labels.md"));
+        assert_eq!(loc.line, 102, "{e}");
+        assert!(e.to_string().contains("selectr"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_errors_at_their_line() {
+        let cases = [
+            (
+                "expect:\n  - kind: pods\n    selector: a in x\n",
+                102,
+                "selector",
+            ),
+            ("expect:\n  - kind: pods\n    count: lots\n", 102, "count"),
+            ("timeout: soon\nexpect:\n  - kind: pods\n", 100, "timeout"),
+            (
+                "expect:\n  - kind: pods\n    where:\n      - status.x ~ 3\n",
+                103,
+                "where",
+            ),
+            (
+                "expect:\n  - kind: pods\n    ready: maybe\n",
+                102,
+                "boolean",
+            ),
+            ("expect:\n  - namespace: x\n", 101, "kind"),
+            (
+                "expect:\n  - kind: pods\n    phase: running\n",
+                102,
+                "did you mean \"Running\"",
+            ),
+            ("expect: []\n", 100, "no expectations"),
+            ("id: x\ntimeout: 3s\n", 101, "expect"),
+            ("expect:\n  - kind: pods\n   bad: [\n", 102, ""),
+        ];
+        for (yaml, line, word) in cases {
+            let e = parse(&src(yaml)).unwrap_err();
+            assert_eq!(e.location().map(|l| l.line), Some(line), "{yaml:?}: {e}");
+            assert!(e.to_string().contains(word), "{yaml:?}: {e}");
+            assert!(e.to_string().starts_with("k8s/labels.md:"), "{e}");
+        }
+    }
+
+    #[test]
+    fn where_paths_and_values() {
+        let w = parse_where("metadata.labels[\"app.kubernetes.io/name\"] == web").unwrap();
+        assert_eq!(
+            w.path,
+            vec![
+                PathSeg::Key("metadata".into()),
+                PathSeg::Key("labels".into()),
+                PathSeg::Key("app.kubernetes.io/name".into())
+            ]
+        );
+        assert_eq!(w.test, WhereOp::Compare(CmpOp::Eq, Value::from("web")));
+        let w = parse_where("spec.containers[0].image exists").unwrap();
+        assert_eq!(w.path[2], PathSeg::Index(0));
+        assert_eq!(w.path[3], PathSeg::Key("image".into()));
+        let w = parse_where("status.readyReplicas>=2").unwrap();
+        assert_eq!(w.test, WhereOp::Compare(CmpOp::Ge, Value::from(2)));
+        assert!(parse_where("status.x").is_err());
+        assert!(parse_where("== 3").is_err());
+        assert!(parse_where("a..b == 3").is_err());
+    }
+}

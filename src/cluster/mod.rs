@@ -1,0 +1,142 @@
+//! The one abstraction the check engine reads a cluster through.
+//!
+//! The engine only ever asks three things: what resource a kind names, the
+//! objects a query selects now, and the changes after that. [`KubeSource`]
+//! answers them over a real `kube::Client`; nothing in `check` knows where
+//! objects come from. Only get, list and watch requests are ever sent.
+
+mod discovery;
+mod kube_source;
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use discovery::{ApiEntry, KindRef, resolve};
+pub use kube_source::{ConnectOptions, KubeSource};
+
+/// A resource type the cluster serves, as discovery describes it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Resource {
+    /// API group (`""` for the core group).
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+    /// Plural resource name, as in the URL (`pods`, `deployments`).
+    pub plural: String,
+    pub namespaced: bool,
+}
+
+impl fmt::Display for Resource {
+    /// kubectl's spelling: `pods`, `deployments.apps`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.group.is_empty() {
+            f.write_str(&self.plural)
+        } else {
+            write!(f, "{}.{}", self.plural, self.group)
+        }
+    }
+}
+
+/// What to list and watch. Equal queries share one list+watch.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Query {
+    pub resource: Resource,
+    /// `None`: all namespaces (or a cluster-scoped resource).
+    pub namespace: Option<String>,
+    /// Label selector, as sent to the API server.
+    pub labels: Option<String>,
+    /// Field selector, as sent to the API server.
+    pub fields: Option<String>,
+}
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.resource)?;
+        if let Some(l) = &self.labels {
+            write!(f, " -l {l}")?;
+        }
+        if let Some(fs) = &self.fields {
+            write!(f, " --field-selector {fs}")?;
+        }
+        match (&self.namespace, self.resource.namespaced) {
+            (Some(ns), true) => write!(f, " in {ns}"),
+            (None, true) => write!(f, " in all namespaces"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The objects a query selected, and the version to watch from.
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub objects: Vec<Value>,
+    pub resource_version: String,
+}
+
+/// One change seen by a watch.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Added or modified: the object as it is now.
+    Applied(Value),
+    Deleted(Value),
+    /// Nothing changed; the watch may resume from this version.
+    Bookmark(String),
+    /// The version watched from is too old (410 Gone): list again.
+    Expired,
+}
+
+pub type Changes = BoxStream<'static, Result<Change, ClusterError>>;
+
+/// Why a cluster could not answer. Each becomes the `error` verdict of the
+/// exercises that needed the answer, never a crash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "message", rename_all = "snake_case")]
+pub enum ClusterError {
+    /// No kubeconfig, unknown context, unreadable credentials.
+    #[error("{0}")]
+    Config(String),
+    /// Connection refused, DNS, TLS, or no answer within the timeout.
+    #[error("cluster unreachable: {0}")]
+    Unreachable(String),
+    /// 401: the credentials were refused.
+    #[error("unauthorised (401): {0}")]
+    Unauthorized(String),
+    /// 403: the credentials may not read this.
+    #[error("forbidden (403): {0}")]
+    Forbidden(String),
+    /// The cluster serves no such resource type.
+    #[error("{0}")]
+    UnknownKind(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A cluster, as far as checking needs one. Implementations must be cheap to
+/// share across the concurrent tasks of one engine run.
+pub trait ClusterSource: Send + Sync {
+    /// How reports name this cluster (context name, or server URL).
+    fn name(&self) -> &str;
+    /// The namespace an expectation without `namespace` reads.
+    fn default_namespace(&self) -> &str;
+    /// Resolves a kind as written in a check (`po`, `Deployment`,
+    /// `deployments.apps`, `apps/v1/Deployment`), the way kubectl does.
+    fn resolve_kind(
+        &self,
+        kind: &str,
+    ) -> impl Future<Output = Result<Resource, ClusterError>> + Send;
+    /// Lists what `query` selects now.
+    fn list(&self, query: &Query) -> impl Future<Output = Result<Listing, ClusterError>> + Send;
+    /// Watches `query` from `resource_version`; the stream ends when the
+    /// server closes it (after at most `timeout`).
+    fn watch(
+        &self,
+        query: &Query,
+        resource_version: &str,
+        timeout: Duration,
+    ) -> impl Future<Output = Result<Changes, ClusterError>> + Send;
+}
