@@ -98,6 +98,14 @@ fn every_defect_is_found_at_its_line() {
             "`twice` is already used at exercises.md:25",
             e,
         ),
+        (
+            "invalid-check",
+            "exercises.md",
+            53,
+            "unknown field `colour`",
+            e,
+        ),
+        ("invalid-check", "exercises.md", 69, "check:", e),
     ];
     for (code, file, line, text, severity) in cases {
         let d = expect(&all, code, file, line, text);
@@ -144,7 +152,7 @@ fn no_false_positives_on_the_fixture() {
             .count(),
         1
     );
-    assert_eq!(all.len(), 14, "{all:#?}");
+    assert_eq!(all.len(), 16, "{all:#?}");
 }
 
 fn labdeck(args: &[&str]) -> (i32, String) {
@@ -221,4 +229,13 @@ fn unreadable_manifest_is_one_error_not_a_panic() {
     assert_eq!(code, 1);
     assert!(out.contains("bad.yml:"), "{out}");
     assert!(out.contains("/nonexistent/deck.yml:1:1: error:"), "{out}");
+}
+
+#[test]
+fn sample_deck_lints_clean() {
+    let deck = Path::new(env!("CARGO_MANIFEST_DIR")).join("slides/labdeck-sample.yml");
+    let all = lint_decks(&[deck], &LoadOptions::default());
+    assert!(all.is_empty(), "{all:#?}");
+    let (code, out) = labdeck(&["lint", "--deny-warnings", "slides/labdeck-sample.yml"]);
+    assert_eq!(code, 0, "{out}");
 }

@@ -174,23 +174,118 @@ fn load_exercises(args: &RunArgs) -> Result<Vec<Exercise>> {
     Ok(exercises)
 }
 
-/// Until the checker engine is merged: every check is an error saying so.
-struct ClusterVerifier;
+/// Checks exercises with the checker engine against the run's context. The
+/// kubeconfig is read again for every check, from the shell's own copy, so
+/// that a deck's `kubectl config set-context --current --namespace=...`
+/// applies to its checks as to its commands.
+struct ClusterVerifier {
+    runtime: tokio::runtime::Runtime,
+    kubeconfigs: Vec<PathBuf>,
+    context: String,
+    options: labdeck::check::engine::Options,
+}
 
 impl ClusterVerifier {
     fn new(
-        _target: &Target,
-        _kube_env: &[(std::ffi::OsString, std::ffi::OsString)],
-        _timeout: Option<Duration>,
+        target: &Target,
+        kube_env: &[(std::ffi::OsString, std::ffi::OsString)],
+        timeout: Option<Duration>,
     ) -> Result<ClusterVerifier> {
-        Ok(ClusterVerifier)
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let kubeconfigs = kube_env
+            .iter()
+            .find(|(k, _)| k == "KUBECONFIG")
+            .map(|(_, v)| std::env::split_paths(v).collect())
+            .unwrap_or_default();
+        Ok(ClusterVerifier {
+            runtime,
+            kubeconfigs,
+            context: target.context.clone(),
+            options: labdeck::check::engine::Options {
+                timeout,
+                ..Default::default()
+            },
+        })
+    }
+
+    /// The shell's kubeconfig files, merged as kubectl merges them.
+    fn kubeconfig(&self) -> Result<kube::config::Kubeconfig, String> {
+        let mut merged: Option<kube::config::Kubeconfig> = None;
+        for path in &self.kubeconfigs {
+            let k = kube::config::Kubeconfig::read_from(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            merged = Some(match merged {
+                None => k,
+                Some(m) => m.merge(k).map_err(|e| format!("{}: {e}", path.display()))?,
+            });
+        }
+        merged.ok_or_else(|| "no kubeconfig".to_string())
     }
 }
 
 impl ExerciseVerifier for ClusterVerifier {
-    fn verify(&mut self, _exercise: &Exercise) -> CheckOutcome {
-        CheckOutcome::Error {
-            reason: "checks are not available in this build".into(),
+    fn verify(&mut self, exercise: &Exercise) -> CheckOutcome {
+        use labdeck::check::engine::{self, Plan, Verdict};
+        use labdeck::cluster::{ConnectOptions, KubeSource};
+        let plan = match Plan::from_exercise(exercise) {
+            Ok(Some(p)) => p,
+            Ok(None) => return CheckOutcome::Pass,
+            Err(e) => {
+                return CheckOutcome::Error {
+                    reason: e.to_string(),
+                };
+            }
+        };
+        let kubeconfig = match self.kubeconfig() {
+            Ok(k) => k,
+            Err(reason) => return CheckOutcome::Error { reason },
+        };
+        let connect = ConnectOptions {
+            context: Some(self.context.clone()),
+            ..Default::default()
+        };
+        let options = &self.options;
+        let result = self.runtime.block_on(async {
+            let source = KubeSource::from_kubeconfig(kubeconfig, &connect).await?;
+            Ok::<_, labdeck::cluster::ClusterError>(
+                engine::run(&source, &[plan], options, &|_| {}).await,
+            )
+        });
+        let results = match result {
+            Ok(r) => r,
+            Err(e) => {
+                return CheckOutcome::Error {
+                    reason: format!("context `{}`: {e}", self.context),
+                };
+            }
+        };
+        let Some(r) = results.into_iter().next() else {
+            return CheckOutcome::Error {
+                reason: "the checker returned no verdict".into(),
+            };
+        };
+        // The checker's own rendering of what it last saw, without its
+        // header line (the run report has its own).
+        let details = labdeck::report::human::exercise(&r, labdeck::report::human::Style::PLAIN);
+        let diagnosis: String = details
+            .lines()
+            .skip(1)
+            .map(|l| format!("{}\n", l.strip_prefix("      ").unwrap_or(l)))
+            .collect::<String>()
+            .trim_end()
+            .to_string();
+        let diagnosis = if diagnosis.is_empty() {
+            r.message.clone()
+        } else {
+            diagnosis
+        };
+        match r.verdict {
+            Verdict::Pass => CheckOutcome::Pass,
+            Verdict::Fail => CheckOutcome::Fail { diagnosis },
+            Verdict::Error => CheckOutcome::Error { reason: diagnosis },
         }
     }
 }

@@ -7,14 +7,15 @@
 //! - `exercise-without-command` (warning): no fenced block and no hidden
 //!   directive, so `run` has nothing to do for it;
 //! - `invalid-check` (error): a check that does not parse or uses unknown
-//!   keys, at the line of the problem.
+//!   keys, at the line of the problem (the checker's own parser).
 
 use std::path::Path;
 
+use crate::check::spec;
 use crate::deck::Deck;
 use crate::diagnostic::Diagnostic;
-use crate::error::Location;
-use crate::exercise;
+use crate::error::{Error, Location};
+use crate::exercise::{self, CheckSource};
 
 /// Every exercise-level finding for `deck`.
 pub fn check(deck: &Deck) -> Vec<Diagnostic> {
@@ -41,6 +42,16 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
                 ),
             ));
         }
+        if let Some(check) = &ex.check {
+            let source = CheckSource {
+                yaml: check.yaml.clone(),
+                file: on_disk(dir, &check.file),
+                line: check.line,
+            };
+            if let Err(e) = spec::parse(&source) {
+                out.push(invalid_check(e, &source));
+            }
+        }
     }
     out
 }
@@ -52,5 +63,16 @@ fn on_disk(dir: &Path, file: &Path) -> std::path::PathBuf {
         file.to_path_buf()
     } else {
         dir.join(file)
+    }
+}
+
+fn invalid_check(e: Error, source: &CheckSource) -> Diagnostic {
+    match e {
+        Error::At { location, message } => Diagnostic::error("invalid-check", location, message),
+        other => Diagnostic::error(
+            "invalid-check",
+            Location::new(source.file.clone(), source.line),
+            other.to_string(),
+        ),
     }
 }
