@@ -6,7 +6,10 @@
 use std::sync::{Arc, OnceLock};
 
 use super::memo::Memo;
-use syntect::parsing::{ParseState, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet};
+use syntect::parsing::{
+    ParseState, ScopeStack, ScopeStackOp, SyntaxDefinition, SyntaxReference, SyntaxSet,
+    SyntaxSetBuilder,
+};
 
 /// Rendered code blocks, shared by every deck of a build: decks reuse
 /// chapters, and `--` steps repeat their code.
@@ -20,19 +23,48 @@ fn syntaxes() -> &'static SyntaxSet {
     SET.get_or_init(SyntaxSet::load_defaults_newlines)
 }
 
-/// The syntax for a fence language as remark users write it.
-fn syntax_for(lang: &str) -> Option<&'static SyntaxReference> {
+type Grammar = (SyntaxSet, SyntaxReference);
+
+/// One of our own grammars, alone in its set (see each grammar's header for
+/// why we have it).
+fn own_grammar(source: &str) -> Option<Grammar> {
+    let def = SyntaxDefinition::load_from_str(source, true, None).ok()?;
+    let mut builder = SyntaxSetBuilder::new();
+    builder.add(def);
+    let set = builder.build();
+    let syntax = set.syntaxes().first()?.clone();
+    Some((set, syntax))
+}
+
+fn shell() -> Option<&'static Grammar> {
+    static SHELL: OnceLock<Option<Grammar>> = OnceLock::new();
+    SHELL
+        .get_or_init(|| own_grammar(include_str!("shell.sublime-syntax")))
+        .as_ref()
+}
+
+fn yaml() -> Option<&'static Grammar> {
+    static YAML: OnceLock<Option<Grammar>> = OnceLock::new();
+    YAML.get_or_init(|| own_grammar(include_str!("yaml.sublime-syntax")))
+        .as_ref()
+}
+
+/// The grammar (and the set it lives in) for a fence language as remark
+/// users write it.
+fn syntax_for(lang: &str) -> Option<(&'static SyntaxSet, &'static SyntaxReference)> {
     let set = syntaxes();
     let token = match lang.to_ascii_lowercase().as_str() {
-        "sh" | "shell" | "console" | "zsh" => "bash".to_owned(),
-        "yml" => "yaml".to_owned(),
+        "sh" | "shell" | "console" | "zsh" | "bash" => {
+            return shell().map(|(set, syntax)| (set, syntax));
+        }
+        "yaml" | "yml" => return yaml().map(|(set, syntax)| (set, syntax)),
         "golang" => "go".to_owned(),
         "dockerfile" | "docker" | "text" | "plaintext" | "no-highlight" | "nohighlight" => {
             return None;
         }
         other => other.to_owned(),
     };
-    set.find_syntax_by_token(&token)
+    set.find_syntax_by_token(&token).map(|s| (set, s))
 }
 
 impl Highlighter {
@@ -68,22 +100,22 @@ fn render_block(lang: &str, code: &str) -> String {
     } else {
         syntax_for(lang)
     };
-    let mut state = syntax.map(|s| (ParseState::new(s), ScopeStack::new()));
+    let mut state = syntax.map(|(set, s)| (set, ParseState::new(s), ScopeStack::new()));
     for line in lines {
         out.push_str("<div class=\"remark-code-line\">");
         let segments = span_segments(line);
         let plain: String = segments.iter().map(|s| s.text).collect();
         // Colouring runs on the text the student sees (backticks removed).
         let ops = match &mut state {
-            Some((parse, _)) => {
+            Some((set, parse, _)) => {
                 let mut with_newline = plain.clone();
                 with_newline.push('\n');
-                parse.parse_line(&with_newline, syntaxes()).ok()
+                parse.parse_line(&with_newline, set).ok()
             }
             None => None,
         };
         match (ops, &mut state) {
-            (Some(ops), Some((_, stack))) => emit_coloured(&mut out, &segments, &ops, stack),
+            (Some(ops), Some((_, _, stack))) => emit_coloured(&mut out, &segments, &ops, stack),
             _ => emit_plain(&mut out, &segments),
         }
         out.push_str("</div>");
@@ -326,6 +358,38 @@ mod tests {
             escaped.iter().map(|(t, _)| t.as_str()).collect::<String>(),
             "x `c` y"
         );
+    }
+
+    #[test]
+    fn yaml_grammar_loads_and_colours_manifests() {
+        assert!(yaml().is_some(), "our YAML grammar parses");
+        let html = render_block(
+            "yaml",
+            "apiVersion: v1 # c\nspec:\n  - name: \"x\"\n    replicas: 3\n",
+        );
+        assert!(
+            html.contains("<span class=\"hl-entity hl-name hl-tag hl-yaml\">apiVersion</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("hl-comment")
+                && html.contains("hl-string")
+                && html.contains("hl-numeric"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn shell_grammar_loads_and_colours_commands() {
+        assert!(shell().is_some(), "our shell grammar parses");
+        let html = render_block("bash", "kubectl get pods -l app=rng # hi\necho \"$X\" | wc");
+        assert!(
+            html.contains("<span class=\"hl-variable hl-function hl-shell\">kubectl</span>"),
+            "{html}"
+        );
+        assert!(html.contains("hl-option"), "{html}");
+        assert!(html.contains("hl-comment"), "{html}");
+        assert!(html.contains("hl-string"), "{html}");
     }
 
     #[test]

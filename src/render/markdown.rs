@@ -55,8 +55,15 @@ pub fn cache_key(nodes: &[Node], ctx: &MarkdownContext) -> String {
     }
     let mut key = String::new();
     walk(nodes, &mut key);
-    if !ctx.links.is_empty() {
-        let mut links: Vec<_> = ctx.links.iter().collect();
+    if !ctx.links.is_empty() && key.contains(']') {
+        // Only the definitions this content may use: decks differ in their
+        // definitions, and the same slide should be rendered once.
+        let lower = key.to_lowercase();
+        let mut links: Vec<_> = ctx
+            .links
+            .iter()
+            .filter(|(id, _)| lower.contains(&normalize_ref(id)))
+            .collect();
         links.sort_by(|a, b| a.0.cmp(b.0));
         for (id, def) in links {
             key.push('\u{5}');
