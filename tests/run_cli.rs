@@ -37,12 +37,29 @@ impl Env {
     }
 
     fn labdeck(&self, args: &[&str]) -> (i32, String, String) {
+        self.labdeck_in(Command::new(env!("CARGO_BIN_EXE_labdeck")), args)
+    }
+
+    /// As CI runners start jobs in the background: SIGINT and SIGQUIT
+    /// ignored, inherited by labdeck (and, unless it resets them, by its
+    /// shell and every command, which ^C could then never stop).
+    fn labdeck_signals_ignored(&self, args: &[&str]) -> (i32, String, String) {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "trap '' INT QUIT; exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_labdeck"),
+        ]);
+        self.labdeck_in(cmd, args)
+    }
+
+    fn labdeck_in(&self, mut cmd: Command, args: &[&str]) -> (i32, String, String) {
         let path = format!(
             "{}:{}",
             self.dir.path().join("bin").display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let out = Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        let out = cmd
             .args(args)
             .env("PATH", path)
             .env_remove("KUBECONFIG")
@@ -108,19 +125,39 @@ fn dry_run_prints_the_plan_without_a_cluster() {
 #[test]
 fn runs_in_the_pinned_context_and_stops_at_the_failure() {
     let env = Env::new();
-    let k = env.kubeconfig();
-    let (code, out, err) = env.labdeck(&[
+    let args = run_args(&env);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    check_full_run(&env, env.labdeck(&args));
+}
+
+#[test]
+fn watch_is_stopped_even_when_started_with_sigint_ignored() {
+    let env = Env::new();
+    let args = run_args(&env);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    check_full_run(&env, env.labdeck_signals_ignored(&args));
+}
+
+fn run_args(env: &Env) -> Vec<String> {
+    let k = env.kubeconfig().to_string_lossy().into_owned();
+    [
         "run",
         CHAPTER,
         "--kubeconfig",
-        k.to_str().unwrap(),
+        &k,
         "--context",
         "sandbox",
         "--grace",
         "500ms",
         "--format",
         "json",
-    ]);
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn check_full_run(env: &Env, (code, out, err): (i32, String, String)) {
+    let k = env.kubeconfig();
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.starts_with("labdeck run: context `sandbox`"), "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();

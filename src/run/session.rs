@@ -119,6 +119,32 @@ impl Session {
         for (k, v) in &opts.env {
             cmd = cmd.env(k, v);
         }
+        // SAFETY: runs in the forked child before exec and only calls
+        // async-signal-safe functions (signal, sigemptyset, sigprocmask).
+        // Why: a process started in the background (`cmd &`, as CI runners
+        // and test harnesses do) inherits SIGINT and SIGQUIT ignored, bash
+        // cannot undo an inherited "ignore", and `^C` would then never stop
+        // `kubectl get -w`. The shell must start with default dispositions.
+        cmd = unsafe {
+            cmd.pre_exec(|| {
+                for sig in [
+                    libc::SIGINT,
+                    libc::SIGQUIT,
+                    libc::SIGTSTP,
+                    libc::SIGTTIN,
+                    libc::SIGTTOU,
+                    libc::SIGHUP,
+                    libc::SIGTERM,
+                    libc::SIGPIPE,
+                ] {
+                    libc::signal(sig, libc::SIG_DFL);
+                }
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut set);
+                libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+                Ok(())
+            })
+        };
         let child = cmd
             .spawn(pts)
             .map_err(|e| Error::Other(format!("cannot start {}: {e}", opts.bash.display())))?;
