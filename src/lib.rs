@@ -19,6 +19,7 @@ pub mod deck;
 pub mod diagnostic;
 pub mod error;
 pub mod exercise;
+pub mod grade;
 pub mod lint;
 pub mod manifest;
 pub mod pdf;

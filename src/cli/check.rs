@@ -53,7 +53,7 @@ pub struct CheckArgs {
 /// The deck's exercises, from the same slide model `build` renders. Problems
 /// elsewhere in the deck (a missing image...) do not stop a check; they are
 /// shown as warnings. Problems with exercises and checks do.
-fn load_exercises(path: &std::path::Path) -> anyhow::Result<Vec<Exercise>> {
+pub(super) fn load_exercises(path: &std::path::Path) -> anyhow::Result<Vec<Exercise>> {
     // The library's errors already name the file (and cause): `{:#}` would
     // repeat the cause, so they become one-line messages.
     let deck = deck::load(path, &LoadOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -63,7 +63,7 @@ fn load_exercises(path: &std::path::Path) -> anyhow::Result<Vec<Exercise>> {
     exercise::extract_strict(&deck).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(n) = s.parse::<u64>() {
         return Ok(Duration::from_secs(n));
     }

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod build;
 mod check;
+mod grade;
 mod lint;
 mod pdf;
 mod run;
@@ -34,6 +35,8 @@ enum Command {
     Check(check::CheckArgs),
     /// List a deck's exercises, their ids and which have no check.
     Exercises(check::ExercisesArgs),
+    /// Check every student's cluster at once: who is where, who is stuck, and why.
+    Grade(grade::GradeArgs),
     /// Build a deck, serve it on 127.0.0.1, and reload browsers (on the same
     /// slide) when its files change.
     Serve(serve::ServeArgs),
@@ -50,6 +53,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
         Command::Exercises(args) => check::exercises(args),
+        Command::Grade(args) => grade::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Pdf(args) => pdf::run(args),
     };

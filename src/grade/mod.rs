@@ -1,0 +1,15 @@
+//! Grading a class: the check engine run over every student's cluster at
+//! once.
+//!
+//! `targets` (a folder of kubeconfigs, or contexts of one kubeconfig) ->
+//! `runner` (one [`engine::run`](crate::check::engine::run) per cluster,
+//! concurrently, with a bound and per-cluster timeouts) -> `report` (table,
+//! JSON, CSV, JUnit, HTML). A student whose cluster cannot be reached gets
+//! `error` verdicts; nothing one student does can end the run.
+
+pub mod report;
+mod runner;
+mod targets;
+
+pub use runner::{ClusterResult, GradeOptions, grade};
+pub use targets::{Kubeconfigs, Target, from_contexts, from_dir};

@@ -1,0 +1,99 @@
+//! The class's verdicts for people (`table`, `html`), programs (`json`,
+//! `csv`) and CI systems (`junit`). Every format reads one [`GradeReport`].
+
+pub mod csv;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod table;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::engine::{Plan, Verdict};
+use crate::report::Summary;
+
+use super::ClusterResult;
+
+/// An exercise that counts, as the columns of the reports show it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Column {
+    pub id: String,
+    pub title: String,
+}
+
+/// Everything a grading round found.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GradeReport {
+    /// The exercises graded, in deck order.
+    pub exercises: Vec<Column>,
+    /// Over every cluster and exercise.
+    pub summary: Summary,
+    /// One per student, in name order.
+    pub clusters: Vec<ClusterResult>,
+}
+
+impl GradeReport {
+    pub fn new(plans: &[Plan], clusters: Vec<ClusterResult>) -> GradeReport {
+        let mut summary = Summary::default();
+        for c in &clusters {
+            summary.pass += c.summary.pass;
+            summary.fail += c.summary.fail;
+            summary.error += c.summary.error;
+        }
+        GradeReport {
+            exercises: plans
+                .iter()
+                .map(|p| Column {
+                    id: p.id.clone(),
+                    title: p.title.clone(),
+                })
+                .collect(),
+            summary,
+            clusters,
+        }
+    }
+
+    /// How many students passed each exercise, in column order.
+    pub fn pass_counts(&self) -> Vec<usize> {
+        self.exercises
+            .iter()
+            .map(|col| {
+                self.clusters
+                    .iter()
+                    .filter(|c| {
+                        c.results
+                            .iter()
+                            .any(|r| r.id == col.id && r.verdict == Verdict::Pass)
+                    })
+                    .count()
+            })
+            .collect()
+    }
+}
+
+/// The message shared by every exercise of a cluster that could not be
+/// checked at all (bad kubeconfig, refused token, dead server): said once
+/// instead of once per exercise.
+pub fn cluster_error(c: &ClusterResult) -> Option<&str> {
+    let first = c.results.first()?;
+    let all_same = c
+        .results
+        .iter()
+        .all(|r| r.verdict == Verdict::Error && r.message == first.message);
+    all_same.then_some(first.message.as_str())
+}
+
+/// What a non-passing exercise last saw, on one line: each object that
+/// matched a failing expectation and the conditions it failed.
+pub fn details(r: &crate::check::engine::ExerciseResult) -> String {
+    let mut parts = Vec::new();
+    for e in r.expectations.iter().filter(|e| !e.holds) {
+        if e.objects.is_empty() {
+            parts.push(format!("line {}: no object matched {}", e.line, e.query));
+        }
+        for o in e.objects.iter().filter(|o| !o.failed.is_empty()) {
+            parts.push(format!("{}: {}", o.name, o.failed.join(", ")));
+        }
+    }
+    parts.join("; ")
+}

@@ -1,0 +1,163 @@
+//! Who is graded: one [`Target`] per student cluster.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kube::config::Kubeconfig;
+
+use crate::error::Error;
+
+/// Where a student's kubeconfig comes from.
+#[derive(Debug, Clone)]
+pub enum Kubeconfigs {
+    /// A file of its own, read when the student is graded, so a broken
+    /// file is that student's `error`, not the end of the run.
+    File(PathBuf),
+    /// One kubeconfig shared by every context (`--contexts`).
+    Shared(Arc<Kubeconfig>),
+}
+
+/// One student's cluster.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// How reports name the student (file stem, or context name).
+    pub name: String,
+    pub kubeconfig: Kubeconfigs,
+    /// `None`: the kubeconfig's current context.
+    pub context: Option<String>,
+}
+
+/// Every regular, non-hidden file of `dir` is one student's kubeconfig; the
+/// student's name is the file stem. Sorted by name.
+pub fn from_dir(dir: &Path) -> Result<Vec<Target>, Error> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::Io {
+        path: dir.to_path_buf(),
+        source: e,
+    })?;
+    let mut targets = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::Io {
+            path: dir.to_path_buf(),
+            source: e,
+        })?;
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        // Follow symlinks: a folder of links to kubeconfigs is common.
+        if hidden || !path.is_file() {
+            continue;
+        }
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        targets.push(Target {
+            name,
+            kubeconfig: Kubeconfigs::File(path),
+            context: None,
+        });
+    }
+    targets.sort_by(|a, b| a.name.cmp(&b.name));
+    for pair in targets.windows(2) {
+        if pair[0].name == pair[1].name {
+            return Err(Error::Other(format!(
+                "{}: two kubeconfigs for student {:?} (same file stem)",
+                dir.display(),
+                pair[0].name
+            )));
+        }
+    }
+    if targets.is_empty() {
+        return Err(Error::Other(format!(
+            "{}: no kubeconfig files in this folder",
+            dir.display()
+        )));
+    }
+    Ok(targets)
+}
+
+/// The named contexts of `kubeconfig` (all of them when `contexts` is
+/// `None`), in the order given (or the file's order).
+pub fn from_contexts(
+    kubeconfig: Kubeconfig,
+    contexts: Option<&[String]>,
+) -> Result<Vec<Target>, Error> {
+    let known: Vec<String> = kubeconfig.contexts.iter().map(|c| c.name.clone()).collect();
+    let names: Vec<String> = match contexts {
+        Some(list) => {
+            let missing: Vec<&str> = list
+                .iter()
+                .filter(|c| !known.contains(c))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                return Err(Error::Other(format!(
+                    "no context {} in the kubeconfig (it has: {})",
+                    missing.join(", "),
+                    known.join(", ")
+                )));
+            }
+            let mut seen = std::collections::HashSet::new();
+            list.iter().filter(|c| seen.insert(*c)).cloned().collect()
+        }
+        None => known,
+    };
+    if names.is_empty() {
+        return Err(Error::Other("the kubeconfig has no contexts".into()));
+    }
+    let shared = Arc::new(kubeconfig);
+    Ok(names
+        .into_iter()
+        .map(|c| Target {
+            name: c.clone(),
+            kubeconfig: Kubeconfigs::Shared(shared.clone()),
+            context: Some(c),
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_gives_one_student_per_file_named_by_stem() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["bob.yaml", "alice.kubeconfig", ".hidden.yaml", "carol"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let t = from_dir(dir.path()).unwrap();
+        let names: Vec<&str> = t.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["alice", "bob", "carol"]);
+        assert!(matches!(&t[1].kubeconfig, Kubeconfigs::File(p) if p.ends_with("bob.yaml")));
+    }
+
+    #[test]
+    fn two_files_for_one_student_or_none_at_all_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = from_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("no kubeconfig files"), "{e}");
+        for f in ["alice.yaml", "alice.yml"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let e = from_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("two kubeconfigs for student \"alice\""), "{e}");
+    }
+
+    #[test]
+    fn contexts_are_checked_against_the_kubeconfig() {
+        let kc = Kubeconfig::from_yaml(
+            "apiVersion: v1\nkind: Config\ncontexts:\n- name: a\n  context: {cluster: x, user: u}\n- name: b\n  context: {cluster: x, user: u}\n",
+        )
+        .unwrap();
+        let all = from_contexts(kc.clone(), None).unwrap();
+        assert_eq!(all.len(), 2);
+        let some = from_contexts(kc.clone(), Some(&["b".into(), "b".into()])).unwrap();
+        assert_eq!(some.len(), 1);
+        assert_eq!(some[0].context.as_deref(), Some("b"));
+        let e = from_contexts(kc, Some(&["zz".into()]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no context zz") && e.contains("a, b"), "{e}");
+    }
+}
