@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 mod build;
 mod check;
 mod grade;
+mod lint;
 mod pdf;
+mod run;
 mod serve;
 
 /// Compile remark-style Markdown training decks to offline HTML, and check
@@ -23,6 +25,12 @@ pub struct Cli {
 enum Command {
     /// Build decks (YAML manifests) into self-contained HTML files.
     Build(build::BuildArgs),
+    /// Find what breaks decks (missing files, brackets, links, exercises,
+    /// checks) without a cluster.
+    Lint(lint::LintArgs),
+    /// Play a deck's exercises in a shell against a sandbox cluster, as a
+    /// student would, and check each one.
+    Run(run::RunArgs),
     /// Check that a cluster is in the state each exercise's check describes.
     Check(check::CheckArgs),
     /// List a deck's exercises, their ids and which have no check.
@@ -41,6 +49,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Build(args) => build::run(args),
+        Command::Lint(args) => lint::run(args),
+        Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
         Command::Exercises(args) => check::exercises(args),
         Command::Grade(args) => grade::run(args),

@@ -1,0 +1,61 @@
+//! `labdeck lint DECK... [--format text|json|github] [--deny-warnings]`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+
+use labdeck::deck::LoadOptions;
+use labdeck::lint::{self, output};
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Deck manifests (YAML) or single chapter files (Markdown).
+    #[arg(required = true)]
+    decks: Vec<PathBuf>,
+    /// Output form: `file:line:col: severity: message`, a JSON array, or
+    /// GitHub Actions annotations.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    format: LintFormat,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    deny_warnings: bool,
+    /// Repository root for @@INCLUDE/@@LINK (default: the parent of each
+    /// manifest's folder).
+    #[arg(long)]
+    root: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum LintFormat {
+    Text,
+    Json,
+    Github,
+}
+
+pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let findings = lint::lint_decks(&args.decks, &LoadOptions { root: args.root });
+    let format = match args.format {
+        LintFormat::Text => output::Format::Text,
+        LintFormat::Json => output::Format::Json,
+        LintFormat::Github => output::Format::Github,
+    };
+    print!("{}", output::render(&findings, format));
+    // The summary goes to stderr so that stdout stays machine-readable.
+    eprintln!(
+        "labdeck lint: {} deck{}, {} in {} ms",
+        args.decks.len(),
+        if args.decks.len() == 1 { "" } else { "s" },
+        output::summary(&findings),
+        started.elapsed().as_millis()
+    );
+    let errors = findings.iter().any(|d| d.is_error());
+    let fail = errors || (args.deny_warnings && !findings.is_empty());
+    Ok(if fail {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,291 @@
+//! `labdeck run DECK (--kubeconfig F | --context C)`: play the deck's
+//! exercises in one shell against a sandbox cluster, then check each.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, ValueEnum};
+
+use labdeck::exercise::Exercise;
+use labdeck::run::report::{CheckOutcome, StepKind, StepOutcome};
+use labdeck::run::{self, Event, ExerciseVerifier, RunOptions, Session, SessionOptions, Target};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Deck manifest (`.yml`) or a single chapter (`.md`).
+    pub deck: PathBuf,
+    /// Kubeconfig of the sandbox cluster (required unless --context or --dry-run).
+    #[arg(long, required_unless_present_any = ["context", "dry_run"])]
+    pub kubeconfig: Option<PathBuf>,
+    /// Context to use (required unless --kubeconfig or --dry-run).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Run only this exercise (repeatable).
+    #[arg(long = "only", value_name = "ID")]
+    pub only: Vec<String>,
+    /// Start at this exercise.
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
+    /// Print the plan (commands, directives, checks) and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Go on with the next exercise after a failure.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Time limit for one command.
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = humantime::parse_duration)]
+    pub command_timeout: Duration,
+    /// How long a never-ending command (`-w`, `logs -f`) runs before ^C.
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = humantime::parse_duration)]
+    pub grace: Duration,
+    /// Time limit for each check (overrides the checks' own `timeout`).
+    #[arg(long, value_name = "DUR", value_parser = humantime::parse_duration)]
+    pub check_timeout: Option<Duration>,
+    /// Folder the shell starts in (default: a new temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Report format on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let exercises = load_exercises(&args)?;
+    let plan = run::plan(&exercises);
+    let plan = run::plan::select(plan, &args.only, args.from.as_deref())?;
+
+    if args.dry_run {
+        print!("{}", run::plan::render(&plan));
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let target = Target::resolve(args.kubeconfig.as_deref(), args.context.as_deref())?;
+    // First thing shown: where the commands will go.
+    eprintln!(
+        "labdeck run: context `{}` (kubeconfig {})",
+        target.context,
+        target
+            .kubeconfigs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(":")
+    );
+
+    let scratch = tempfile::Builder::new()
+        .prefix("labdeck-run-")
+        .tempdir()
+        .context("cannot create a temporary folder")?;
+    let kube_dir = scratch.path().join("kube");
+    std::fs::create_dir(&kube_dir)
+        .with_context(|| format!("cannot create {}", kube_dir.display()))?;
+    let workdir = match &args.workdir {
+        Some(w) => w.clone(),
+        None => {
+            let w = scratch.path().join("work");
+            std::fs::create_dir(&w).with_context(|| format!("cannot create {}", w.display()))?;
+            w
+        }
+    };
+    let kube_env = target.prepare(&kube_dir)?;
+    let mut verifier = ClusterVerifier::new(&target, &kube_env, args.check_timeout)?;
+    let mut session_opts = SessionOptions::new(&workdir);
+    session_opts.env = kube_env;
+    let mut session = Session::start(&session_opts)?;
+
+    let opts = RunOptions {
+        command_timeout: args.command_timeout,
+        grace: args.grace,
+        keep_going: args.keep_going,
+        ..RunOptions::default()
+    };
+    let human = args.format == Format::Human;
+    let mut report = run::run(&mut session, &plan, &mut verifier, &opts, &mut |event| {
+        if human {
+            progress(&event)
+        }
+    });
+    report.context = Some(target.context.clone());
+    match args.format {
+        Format::Human => print!("{}", report.to_human()),
+        Format::Json => println!("{}", report.to_json()),
+    }
+    Ok(if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Live progress on stderr, so stdout holds only the report.
+fn progress(event: &Event<'_>) {
+    match event {
+        Event::ExerciseStarted(ex) => {
+            eprintln!("== {} ({}:{})", ex.id, ex.file.display(), ex.line)
+        }
+        Event::StepDone(step) => {
+            let prefix = match step.kind {
+                StepKind::Command => "$",
+                StepKind::HiddenCommand => "$ [hidden]",
+                StepKind::Keys => "keys",
+                StepKind::Wait => "wait",
+                StepKind::Skip => "skip",
+            };
+            let first = step.text.lines().next().unwrap_or("");
+            let how = match &step.outcome {
+                StepOutcome::Ok => String::new(),
+                StepOutcome::Failed { status } => format!("  -> exit {status}"),
+                StepOutcome::TimedOut { .. } => "  -> timed out".into(),
+                StepOutcome::StoppedAfterGrace => "  -> stopped after grace".into(),
+                StepOutcome::Interrupted { .. } => "  -> interrupted".into(),
+                StepOutcome::Opened => "  -> interactive, still open".into(),
+                StepOutcome::WaitFailed { message } => format!("  -> {message}"),
+                StepOutcome::Skipped { reason } => format!("  ({reason})"),
+                StepOutcome::ShellLost { message } => format!("  -> {message}"),
+            };
+            eprintln!("   {prefix} {first}{how}");
+        }
+        Event::ExerciseDone(_) => {}
+    }
+}
+
+/// The exercises of the deck, in slide order.
+fn load_exercises(args: &RunArgs) -> Result<Vec<Exercise>> {
+    let deck = labdeck::deck::load_strict(&args.deck, &labdeck::deck::LoadOptions::default())?;
+    let mut exercises = labdeck::exercise::extract_strict(&deck)?;
+    // Exercise files are relative to the manifest's folder; reports name
+    // them as reachable from here, as `lint` does, so editors and CI
+    // annotations find them.
+    let dir = &deck.manifest.dir;
+    for ex in &mut exercises {
+        ex.file = dir.join(&ex.file);
+        if let Some(check) = &mut ex.check {
+            check.file = dir.join(&check.file);
+        }
+    }
+    Ok(exercises)
+}
+
+/// Checks exercises with the checker engine against the run's context. The
+/// kubeconfig is read again for every check, from the shell's own copy, so
+/// that a deck's `kubectl config set-context --current --namespace=...`
+/// applies to its checks as to its commands.
+struct ClusterVerifier {
+    runtime: tokio::runtime::Runtime,
+    kubeconfigs: Vec<PathBuf>,
+    context: String,
+    options: labdeck::check::engine::Options,
+}
+
+impl ClusterVerifier {
+    fn new(
+        target: &Target,
+        kube_env: &[(std::ffi::OsString, std::ffi::OsString)],
+        timeout: Option<Duration>,
+    ) -> Result<ClusterVerifier> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let kubeconfigs = kube_env
+            .iter()
+            .find(|(k, _)| k == "KUBECONFIG")
+            .map(|(_, v)| std::env::split_paths(v).collect())
+            .unwrap_or_default();
+        Ok(ClusterVerifier {
+            runtime,
+            kubeconfigs,
+            context: target.context.clone(),
+            options: labdeck::check::engine::Options {
+                timeout,
+                ..Default::default()
+            },
+        })
+    }
+
+    /// The shell's kubeconfig files, merged as kubectl merges them.
+    fn kubeconfig(&self) -> Result<kube::config::Kubeconfig, String> {
+        let mut merged: Option<kube::config::Kubeconfig> = None;
+        for path in &self.kubeconfigs {
+            let k = kube::config::Kubeconfig::read_from(path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            merged = Some(match merged {
+                None => k,
+                Some(m) => m.merge(k).map_err(|e| format!("{}: {e}", path.display()))?,
+            });
+        }
+        merged.ok_or_else(|| "no kubeconfig".to_string())
+    }
+}
+
+impl ExerciseVerifier for ClusterVerifier {
+    fn verify(&mut self, exercise: &Exercise) -> CheckOutcome {
+        use labdeck::check::engine::{self, Plan, Verdict};
+        use labdeck::cluster::{ConnectOptions, KubeSource};
+        let plan = match Plan::from_exercise(exercise) {
+            Ok(Some(p)) => p,
+            Ok(None) => return CheckOutcome::Pass,
+            Err(e) => {
+                return CheckOutcome::Error {
+                    reason: e.to_string(),
+                };
+            }
+        };
+        let kubeconfig = match self.kubeconfig() {
+            Ok(k) => k,
+            Err(reason) => return CheckOutcome::Error { reason },
+        };
+        let connect = ConnectOptions {
+            context: Some(self.context.clone()),
+            ..Default::default()
+        };
+        let options = &self.options;
+        let result = self.runtime.block_on(async {
+            let source = KubeSource::from_kubeconfig(kubeconfig, &connect).await?;
+            Ok::<_, labdeck::cluster::ClusterError>(
+                engine::run(&source, &[plan], options, &|_| {}).await,
+            )
+        });
+        let results = match result {
+            Ok(r) => r,
+            Err(e) => {
+                return CheckOutcome::Error {
+                    reason: format!("context `{}`: {e}", self.context),
+                };
+            }
+        };
+        let Some(r) = results.into_iter().next() else {
+            return CheckOutcome::Error {
+                reason: "the checker returned no verdict".into(),
+            };
+        };
+        // The checker's own rendering of what it last saw, without its
+        // header line (the run report has its own).
+        let details = labdeck::report::human::exercise(&r, labdeck::report::human::Style::PLAIN);
+        let diagnosis: String = details
+            .lines()
+            .skip(1)
+            .map(|l| format!("{}\n", l.strip_prefix("      ").unwrap_or(l)))
+            .collect::<String>()
+            .trim_end()
+            .to_string();
+        let diagnosis = if diagnosis.is_empty() {
+            r.message.clone()
+        } else {
+            diagnosis
+        };
+        match r.verdict {
+            Verdict::Pass => CheckOutcome::Pass,
+            Verdict::Fail => CheckOutcome::Fail { diagnosis },
+            Verdict::Error => CheckOutcome::Error { reason: diagnosis },
+        }
+    }
+}

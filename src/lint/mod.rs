@@ -1,0 +1,118 @@
+//! `labdeck lint`: everything that breaks a deck, found without a cluster.
+//!
+//! Two sources of findings: what the compiler reports while loading a deck
+//! (missing chapters and includes, unclosed `.class[`, late properties,
+//! unknown templates: `Deck::diagnostics`), and the deck-level rules of
+//! [`rules`] (links, names, images, exercises, checks, excluded classes).
+//!
+//! Decks of one repository share chapters, so a finding in a shared chapter
+//! is reported once (per place and rule), not once per manifest.
+
+pub mod exercises;
+pub mod output;
+pub mod rules;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::deck::{self, LoadOptions};
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Location};
+
+/// Lints each deck (manifest or chapter) and returns the findings of all of
+/// them, deduplicated, sorted by file and line.
+pub fn lint_decks(paths: &[PathBuf], opts: &LoadOptions) -> Vec<Diagnostic> {
+    // Classes used anywhere under each manifest's folder, read once per folder.
+    let mut dirs: Vec<PathBuf> = paths.iter().map(|p| manifest_dir(p)).collect();
+    dirs.sort();
+    dirs.dedup();
+    let classes: HashMap<PathBuf, HashSet<String>> = dirs
+        .into_par_iter()
+        .map(|d| {
+            let c = rules::classes_under(&d);
+            (d, c)
+        })
+        .collect();
+    let none = HashSet::new();
+    let per_deck: Vec<Vec<Diagnostic>> = paths
+        .par_iter()
+        .map(|p| lint_deck(p, opts, classes.get(&manifest_dir(p)).unwrap_or(&none)))
+        .collect();
+    let mut seen = HashSet::new();
+    let mut all: Vec<Diagnostic> = per_deck
+        .into_iter()
+        .flatten()
+        .filter(|d| seen.insert((d.location.clone(), d.code)))
+        .collect();
+    all.sort_by(|a, b| {
+        (&a.location.file, a.location.line, a.location.column).cmp(&(
+            &b.location.file,
+            b.location.line,
+            b.location.column,
+        ))
+    });
+    all
+}
+
+fn manifest_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Lints one deck; `repo_classes` as for [`rules::check`]. A deck that
+/// cannot be loaded at all (unreadable or invalid manifest) is one error
+/// finding.
+pub fn lint_deck(
+    path: &Path,
+    opts: &LoadOptions,
+    repo_classes: &HashSet<String>,
+) -> Vec<Diagnostic> {
+    let deck = match deck::load(path, opts) {
+        Ok(d) => d,
+        Err(e) => return vec![load_error(path, e)],
+    };
+    let mut out: Vec<Diagnostic> = deck.diagnostics.iter().cloned().collect();
+    for d in &mut out {
+        if d.code == "unknown-template" {
+            point_at_property(d, "template:");
+        }
+    }
+    out.extend(rules::check(&deck, repo_classes));
+    out.extend(exercises::check(&deck));
+    out
+}
+
+fn load_error(path: &Path, e: Error) -> Diagnostic {
+    match e {
+        Error::At { location, message } => Diagnostic::error("invalid-deck", location, message),
+        Error::Io { path: p, source } => {
+            Diagnostic::error("invalid-deck", Location::new(p, 1), source.to_string())
+        }
+        Error::Other(message) => Diagnostic::error("invalid-deck", Location::new(path, 1), message),
+    }
+}
+
+/// The compiler places some slide findings at the slide's start; move them
+/// to the property line itself (within the slide's first lines), so an
+/// editor jumps to the word to fix.
+fn point_at_property(d: &mut Diagnostic, prefix: &str) {
+    let Ok(text) = std::fs::read_to_string(&d.location.file) else {
+        return;
+    };
+    let from = d.location.line.saturating_sub(1);
+    if let Some(n) = text
+        .lines()
+        .enumerate()
+        .skip(from)
+        .take(12)
+        .find(|(_, l)| l.starts_with(prefix))
+        .map(|(n, _)| n)
+    {
+        d.location.line = n + 1;
+        d.location.column = 1;
+    }
+}

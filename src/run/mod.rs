@@ -1,0 +1,17 @@
+//! `labdeck run`: play a deck's exercises in a shell, as a student would,
+//! then check each one.
+//!
+//! [`plan`] turns exercises into actions, [`session`] is the shell,
+//! [`executor`] plays the actions in the shell, [`report`] records it.
+
+pub mod executor;
+pub mod plan;
+pub mod report;
+pub mod session;
+pub mod target;
+
+pub use executor::{Event, ExerciseVerifier, RunOptions, SkipChecks, run};
+pub use plan::{Action, PlannedExercise, plan};
+pub use report::{CheckOutcome, ExerciseStatus, RunReport, StepOutcome};
+pub use session::{Session, SessionOptions};
+pub use target::Target;

@@ -1,0 +1,241 @@
+//! `labdeck lint` on a deck holding one of each defect: every finding with
+//! its file, line and message; output formats; exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use labdeck::deck::LoadOptions;
+use labdeck::diagnostic::{Diagnostic, Severity};
+use labdeck::lint::lint_decks;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint-deck/slides/deck.yml")
+}
+
+fn findings() -> Vec<Diagnostic> {
+    lint_decks(&[fixture()], &LoadOptions::default())
+}
+
+/// The finding of `code` in `file` at `line`, whose message holds `text`.
+fn expect(all: &[Diagnostic], code: &str, file: &str, line: usize, text: &str) -> Diagnostic {
+    let found: Vec<&Diagnostic> = all
+        .iter()
+        .filter(|d| d.code == code && d.location.file.ends_with(file))
+        .collect();
+    let hit = found
+        .iter()
+        .find(|d| d.location.line == line && d.message.contains(text));
+    match hit {
+        Some(d) => (*d).clone(),
+        None => panic!("no {code} at {file}:{line} containing {text:?}; have {found:#?}"),
+    }
+}
+
+#[test]
+fn every_defect_is_found_at_its_line() {
+    let all = findings();
+    let e = Severity::Error;
+    let w = Severity::Warning;
+    let cases = [
+        ("missing-chapter", "deck.yml", 8, "missing-chapter.md", e),
+        ("unused-exclude", "deck.yml", 4, "`sefl-paced`", w),
+        ("missing-image", "defects.md", 10, "images/absent.png", e),
+        (
+            "duplicate-name",
+            "defects.md",
+            14,
+            "`dup` is already used",
+            w,
+        ),
+        (
+            "dangling-link",
+            "defects.md",
+            18,
+            "no slide is named `nowhere`",
+            e,
+        ),
+        ("late-property", "defects.md", 24, "`class:`", w),
+        ("unknown-layout", "defects.md", 34, "`layout: maybe`", w),
+        (
+            "missing-include",
+            "defects.md",
+            42,
+            "@@INCLUDE[slides/nope.md]",
+            e,
+        ),
+        (
+            "include-outside-root",
+            "defects.md",
+            44,
+            "@@LINK[../outside.md]",
+            e,
+        ),
+        (
+            "unclosed-class",
+            "defects.md",
+            50,
+            "`.exercise[` is never closed",
+            e,
+        ),
+        (
+            "exercise-without-command",
+            "exercises.md",
+            7,
+            "`exercises-1` has no command",
+            w,
+        ),
+        (
+            "check-without-exercise",
+            "exercises.md",
+            17,
+            "no `.exercise[`",
+            e,
+        ),
+        (
+            "duplicate-id",
+            "exercises.md",
+            49,
+            "`twice` is already used at exercises.md:25",
+            e,
+        ),
+        (
+            "invalid-check",
+            "exercises.md",
+            53,
+            "unknown field `colour`",
+            e,
+        ),
+        ("invalid-check", "exercises.md", 69, "check:", e),
+    ];
+    for (code, file, line, text, severity) in cases {
+        let d = expect(&all, code, file, line, text);
+        assert_eq!(d.severity, severity, "{code}");
+    }
+    // At the `template:` line itself.
+    expect(
+        &all,
+        "unknown-template",
+        "defects.md",
+        28,
+        "no-such-template",
+    );
+    // Columns point at the defect itself.
+    assert_eq!(
+        expect(&all, "dangling-link", "defects.md", 18, "")
+            .location
+            .column,
+        25
+    );
+    assert_eq!(
+        expect(&all, "missing-image", "defects.md", 10, "")
+            .location
+            .column,
+        11
+    );
+}
+
+#[test]
+fn no_false_positives_on_the_fixture() {
+    let all = findings();
+    // Links to existing slides, images that exist, links inside code spans,
+    // classes that are used: not reported.
+    for d in &all {
+        assert!(!d.message.contains("#intro"), "{d:?}");
+        assert!(!d.message.contains("#code"), "{d:?}");
+        assert!(!d.message.contains("present.png"), "{d:?}");
+        assert!(!d.message.contains("`self-paced`"), "{d:?}");
+    }
+    // Exercises with commands are not reported as commandless.
+    assert_eq!(
+        all.iter()
+            .filter(|d| d.code == "exercise-without-command")
+            .count(),
+        1
+    );
+    assert_eq!(all.len(), 16, "{all:#?}");
+}
+
+fn labdeck(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+const DECK: &str = "tests/fixtures/lint-deck/slides/deck.yml";
+
+#[test]
+fn text_format_is_file_line_col_and_errors_exit_1() {
+    let (code, out) = labdeck(&["lint", DECK]);
+    assert_eq!(code, 1);
+    assert!(out.contains(
+        "tests/fixtures/lint-deck/slides/defects.md:18:25: error: link to `#nowhere`: no slide is named `nowhere` [dangling-link]\n"
+    ), "{out}");
+}
+
+#[test]
+fn json_and_github_formats() {
+    let (_, out) = labdeck(&["lint", "--format", "json", DECK]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let link = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "dangling-link")
+        .unwrap();
+    assert_eq!(link["line"], 18);
+    assert_eq!(link["severity"], "error");
+    let (_, out) = labdeck(&["lint", "--format", "github", DECK]);
+    assert!(out.contains(
+        "::error file=tests/fixtures/lint-deck/slides/defects.md,line=18,col=25,title=dangling-link::link to `#nowhere`"
+    ), "{out}");
+    assert!(
+        out.contains("::warning file=tests/fixtures/lint-deck/slides/deck.yml,line=4,"),
+        "{out}"
+    );
+}
+
+#[test]
+fn warnings_alone_exit_0_unless_denied() {
+    let dir = tempfile::tempdir().unwrap();
+    let slides = dir.path().join("slides");
+    std::fs::create_dir(&slides).unwrap();
+    std::fs::write(
+        slides.join("deck.yml"),
+        "title: t\nexclude:\n- typo\ncontent:\n- a.md\n",
+    )
+    .unwrap();
+    std::fs::write(slides.join("a.md"), "# A\n\n---\n\n## Fine\n").unwrap();
+    let deck = slides.join("deck.yml");
+    let deck = deck.to_str().unwrap();
+    let (code, out) = labdeck(&["lint", deck]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning: excluded class `typo`"), "{out}");
+    let (code, _) = labdeck(&["lint", "--deny-warnings", deck]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn unreadable_manifest_is_one_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(&bad, "title: [unclosed\n").unwrap();
+    let (code, out) = labdeck(&["lint", bad.to_str().unwrap(), "/nonexistent/deck.yml"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("bad.yml:"), "{out}");
+    assert!(out.contains("/nonexistent/deck.yml:1:1: error:"), "{out}");
+}
+
+#[test]
+fn sample_deck_lints_clean() {
+    let deck = Path::new(env!("CARGO_MANIFEST_DIR")).join("slides/labdeck-sample.yml");
+    let all = lint_decks(&[deck], &LoadOptions::default());
+    assert!(all.is_empty(), "{all:#?}");
+    let (code, out) = labdeck(&["lint", "--deny-warnings", "slides/labdeck-sample.yml"]);
+    assert_eq!(code, 0, "{out}");
+}

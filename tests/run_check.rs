@@ -1,0 +1,110 @@
+//! `labdeck run` then check, against the loopback fake API server: the
+//! commands' effects (played by a fake `kubectl` whose calls the test turns
+//! into API objects) are what the checks see.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use support::apiserver::FakeApiServer;
+use support::fixtures;
+
+const FAKE_KUBECTL: &str = r#"#!/bin/sh
+# Records each call; the test applies its effect to the fake API server.
+echo "$*" >> "$KUBECTL_LOG"
+case "$*" in
+  "create deployment "*) echo "deployment.apps/$3 created" ;;
+  "scale deployment "*) echo "deployment.apps/$3 scaled" ;;
+  *) echo "unexpected: $*" >&2; exit 1 ;;
+esac
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_run_then_checks_see_their_effect() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Arc::new(FakeApiServer::start().await);
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = server.write_kubeconfig(dir.path(), "t0ken", "default");
+    server.require_token("t0ken");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::write(bin.join("kubectl"), FAKE_KUBECTL).unwrap();
+    std::fs::set_permissions(bin.join("kubectl"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = dir.path().join("kubectl.log");
+    std::fs::write(&log, "").unwrap();
+
+    // What the API server would do on `kubectl create deployment web`: the
+    // deployment appears (the scale is deliberately not applied).
+    let feeder = {
+        let server = server.clone();
+        let log = log.clone();
+        tokio::spawn(async move {
+            loop {
+                let calls = tokio::fs::read_to_string(&log).await.unwrap_or_default();
+                if calls.contains("create deployment web") {
+                    server.apply(fixtures::deployment("web"));
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args([
+            "run",
+            "tests/fixtures/run-deck/checked.md",
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("PATH", path)
+        .env("KUBECTL_LOG", &log)
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .output()
+        .await
+        .unwrap();
+    feeder.abort();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stderr.starts_with("labdeck run: context `fake`"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let exs = v["exercises"].as_array().unwrap();
+    assert_eq!(exs[0]["id"], "web-created");
+    assert_eq!(exs[0]["check"]["verdict"], "pass", "{stdout}");
+    assert_eq!(exs[0]["status"], "passed");
+    assert_eq!(exs[1]["id"], "web-scaled");
+    assert_eq!(exs[1]["steps"][0]["outcome"], "ok");
+    assert_eq!(exs[1]["check"]["verdict"], "fail", "{stdout}");
+    let diagnosis = exs[1]["check"]["diagnosis"].as_str().unwrap();
+    // The expectation's line, and what the object showed instead.
+    assert!(
+        diagnosis.contains("line 42: deployments/web"),
+        "{diagnosis}"
+    );
+    assert!(
+        diagnosis.contains("default/web: spec.replicas is 1, want == 3"),
+        "{diagnosis}"
+    );
+    assert_eq!(v["not_run"], serde_json::json!(["checked-3"]));
+    // Checking only read the cluster.
+    let requests = server.requests();
+    assert!(!requests.is_empty());
+    assert!(
+        requests.iter().all(|r| r.starts_with("GET ")),
+        "{requests:?}"
+    );
+}

@@ -1,0 +1,183 @@
+//! `labdeck run` end to end through the binary: refusal without a cluster,
+//! the dry-run plan, the context pinned for every command, failure report.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const FAKE_KUBECTL: &str = r#"#!/bin/sh
+# Answers from the first KUBECONFIG file (the one labdeck pins the context in).
+case "$*" in
+  "config current-context") sed -n 's/^current-context: "\(.*\)"$/\1/p' "${KUBECONFIG%%:*}" ;;
+  "create deployment "*) echo "deployment.apps/$3 created" ;;
+  *" -w") while :; do echo "pingpong-1 1/1 Running"; sleep 0.1; done ;;
+  *) echo "error: the server doesn't have a resource type \"$2\"" >&2; exit 1 ;;
+esac
+"#;
+
+const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\ncurrent-context: kind-lab\nclusters:\n- name: c\n  cluster: {server: \"https://127.0.0.1:1\"}\nusers:\n- name: u\n  user: {token: x}\ncontexts:\n- name: kind-lab\n  context: {cluster: c, user: u}\n- name: sandbox\n  context: {cluster: c, user: u}\n";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("bin")).unwrap();
+        let k = dir.path().join("bin/kubectl");
+        std::fs::write(&k, FAKE_KUBECTL).unwrap();
+        std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::write(dir.path().join("config"), KUBECONFIG).unwrap();
+        Env { dir }
+    }
+
+    fn kubeconfig(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
+    fn labdeck(&self, args: &[&str]) -> (i32, String, String) {
+        self.labdeck_in(Command::new(env!("CARGO_BIN_EXE_labdeck")), args)
+    }
+
+    /// As CI runners start jobs in the background: SIGINT and SIGQUIT
+    /// ignored, inherited by labdeck (and, unless it resets them, by its
+    /// shell and every command, which ^C could then never stop).
+    fn labdeck_signals_ignored(&self, args: &[&str]) -> (i32, String, String) {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "trap '' INT QUIT; exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_labdeck"),
+        ]);
+        self.labdeck_in(cmd, args)
+    }
+
+    fn labdeck_in(&self, mut cmd: Command, args: &[&str]) -> (i32, String, String) {
+        let path = format!(
+            "{}:{}",
+            self.dir.path().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        let out = cmd
+            .args(args)
+            .env("PATH", path)
+            .env_remove("KUBECONFIG")
+            .env("HOME", self.dir.path())
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+const CHAPTER: &str = "tests/fixtures/run-deck/chapter.md";
+
+#[test]
+fn refuses_without_kubeconfig_or_context() {
+    let env = Env::new();
+    let (code, _, err) = env.labdeck(&["run", CHAPTER]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--kubeconfig"), "{err}");
+    // --context alone with no kubeconfig anywhere: a clear error, nothing run.
+    let (code, out, err) = env.labdeck(&["run", CHAPTER, "--context", "sandbox"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no kubeconfig found"), "{err}");
+    assert!(out.is_empty());
+}
+
+#[test]
+fn unknown_context_is_refused() {
+    let env = Env::new();
+    let k = env.kubeconfig();
+    let (code, _, err) = env.labdeck(&[
+        "run",
+        CHAPTER,
+        "--kubeconfig",
+        k.to_str().unwrap(),
+        "--context",
+        "prod",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no context named `prod`"), "{err}");
+}
+
+#[test]
+fn dry_run_prints_the_plan_without_a_cluster() {
+    let env = Env::new();
+    let (code, out, _) = env.labdeck(&["run", CHAPTER, "--dry-run", "--from", "chapter-2"]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("chapter-1"), "{out}");
+    assert!(
+        out.contains("chapter.md:29  $ kubectl create deployment $APP --image=jpetazzo/ping"),
+        "{out}"
+    );
+    assert!(
+        out.contains("chapter.md:34  $ kubectl get pods -w   (never ends"),
+        "{out}"
+    );
+}
+
+#[test]
+fn runs_in_the_pinned_context_and_stops_at_the_failure() {
+    let env = Env::new();
+    let args = run_args(&env);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    check_full_run(&env, env.labdeck(&args));
+}
+
+#[test]
+fn watch_is_stopped_even_when_started_with_sigint_ignored() {
+    let env = Env::new();
+    let args = run_args(&env);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    check_full_run(&env, env.labdeck_signals_ignored(&args));
+}
+
+fn run_args(env: &Env) -> Vec<String> {
+    let k = env.kubeconfig().to_string_lossy().into_owned();
+    [
+        "run",
+        CHAPTER,
+        "--kubeconfig",
+        &k,
+        "--context",
+        "sandbox",
+        "--grace",
+        "500ms",
+        "--format",
+        "json",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn check_full_run(env: &Env, (code, out, err): (i32, String, String)) {
+    let k = env.kubeconfig();
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.starts_with("labdeck run: context `sandbox`"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["context"], "sandbox");
+    let exs = v["exercises"].as_array().unwrap();
+    assert_eq!(exs.len(), 3);
+    // The shell saw the chosen context, not the kubeconfig's current one.
+    assert_eq!(
+        exs[0]["steps"][0]["output"].as_str().unwrap().trim(),
+        "sandbox"
+    );
+    // A variable set in one exercise is there in the next.
+    assert_eq!(
+        exs[1]["steps"][0]["output"].as_str().unwrap().trim(),
+        "deployment.apps/pingpong created"
+    );
+    assert_eq!(exs[1]["steps"][1]["outcome"], "stopped_after_grace");
+    assert_eq!(exs[2]["status"], "failed");
+    assert_eq!(exs[2]["steps"][0]["line"], 47);
+    assert_eq!(exs[2]["steps"][0]["exit_status"], 1);
+    // The user's kubeconfig is untouched.
+    assert_eq!(std::fs::read_to_string(&k).unwrap(), KUBECONFIG);
+}
