@@ -101,12 +101,39 @@ impl Deck {
 /// itself is unreadable or invalid); problems inside the deck are in
 /// `Deck::diagnostics`.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Deck> {
-    let manifest = if is_chapter(path) {
-        chapter_manifest(path)?
-    } else {
-        Manifest::load(path)?
-    };
-    Ok(from_manifest(manifest, opts))
+    if is_chapter(path) {
+        let manifest = chapter_manifest(path)?;
+        // A chapter has no manifest to say where the repository is: it is
+        // above the nearest folder holding deck manifests.
+        let opts = LoadOptions {
+            root: opts.root.clone().or_else(|| chapter_root(path)),
+        };
+        return Ok(from_manifest(manifest, &opts));
+    }
+    Ok(from_manifest(Manifest::load(path)?, opts))
+}
+
+/// The parent of the closest folder above `chapter` that holds a deck
+/// manifest (`*.yml`/`*.yaml`), as in `slides/k8s/x.md` with
+/// `slides/deck.yml`.
+fn chapter_root(chapter: &Path) -> Option<PathBuf> {
+    let start = chapter.parent()?.canonicalize().ok()?;
+    for dir in start.ancestors() {
+        let has_manifest = std::fs::read_dir(dir)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .any(|e| {
+                let p = e.path();
+                p.is_file()
+                    && p.extension().is_some_and(|x| {
+                        x.eq_ignore_ascii_case("yml") || x.eq_ignore_ascii_case("yaml")
+                    })
+            });
+        if has_manifest {
+            return dir.parent().map(Path::to_path_buf);
+        }
+    }
+    None
 }
 
 /// Like [`load`], but fails on the first error-level diagnostic.

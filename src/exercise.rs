@@ -13,6 +13,7 @@ use crate::deck::{Deck, Slide};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Location, Result};
 use crate::remark::Node;
+use crate::remark::lexer::{self, Token};
 use crate::render::compat::{closing_fence, fence_opening};
 use crate::render::highlight::span_segments;
 
@@ -83,7 +84,7 @@ pub const EXERCISE_CLASSES: &[&str] = &["exercise", "lab"];
 pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
     let mut exercises: Vec<Exercise> = Vec::new();
     let mut diagnostics = Vec::new();
-    let mut per_file: HashMap<PathBuf, usize> = HashMap::new();
+    let numbers = exercise_numbers(deck);
     // Exercises and checks of the current source slide (a `---` block and
     // its `--` steps): a check attaches to the last exercise before it.
     let mut group_start = 0;
@@ -100,8 +101,10 @@ pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
                         continue;
                     };
                     let stem = chapter_stem(&location.file);
-                    let n = per_file.entry(location.file.clone()).or_insert(0);
-                    *n += 1;
+                    let n = numbers
+                        .get(&location.file)
+                        .and_then(|lines| lines.binary_search(&location.line).ok())
+                        .map_or(0, |k| k + 1);
                     let (commands, steps) = commands_of(deck, &nodes);
                     exercises.push(Exercise {
                         id: format!("{stem}-{n}"),
@@ -176,6 +179,44 @@ pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
         }
     }
     (exercises, diagnostics)
+}
+
+/// For each chapter file, the lines where its exercises open, in order:
+/// every `.exercise[`/`.lab[` of the file counts (also on slides this deck
+/// excludes, or in notes), so that generated ids are the same in every deck
+/// that uses the chapter.
+fn exercise_numbers(deck: &Deck) -> HashMap<PathBuf, Vec<usize>> {
+    let mut numbers: HashMap<PathBuf, Vec<usize>> = HashMap::new();
+    let mut depth_in_exercise = 0usize;
+    let mut stack: Vec<bool> = Vec::new();
+    for token in lexer::lex(deck.source.as_str()) {
+        match token {
+            Token::ContentStart { classes, start, .. } => {
+                let is_exercise = classes
+                    .iter()
+                    .any(|c| EXERCISE_CLASSES.contains(&c.as_str()));
+                if is_exercise
+                    && depth_in_exercise == 0
+                    && let Some(at) = deck.source.location(start)
+                {
+                    numbers.entry(at.file).or_default().push(at.line);
+                }
+                if is_exercise {
+                    depth_in_exercise += 1;
+                }
+                stack.push(is_exercise);
+            }
+            Token::ContentEnd { .. } if stack.pop() == Some(true) => {
+                depth_in_exercise -= 1;
+            }
+            _ => {}
+        }
+    }
+    for lines in numbers.values_mut() {
+        lines.sort_unstable();
+        lines.dedup();
+    }
+    numbers
 }
 
 /// Like [`extract`], failing on the first problem.
@@ -338,18 +379,21 @@ fn commands_of(deck: &Deck, nodes: &[Node]) -> (Vec<Command>, Vec<Step>) {
                 i += 1;
                 continue;
             }
-            if let Some(open) = fence_opening(line)
+            // A fence may open on the list item's own line (`- ```bash`).
+            let fence_line = strip_list_marker(line);
+            if let Some(open) = fence_opening(fence_line)
                 && let Some((close, _)) = closing_fence(&lines, i, &open)
             {
                 let body = dedent(&lines[i + 1..close]);
                 let lang = (!open.info.is_empty()).then(|| open.info.to_owned());
                 let at = line_of(offsets[i]);
                 if in_comment {
+                    // Hidden commands: the line of their first command.
                     steps.push(Step {
                         directive: lang.clone().or_else(|| Some("bash".to_owned())),
                         lang: None,
                         text: body,
-                        line: at,
+                        line: at + 1,
                     });
                 } else {
                     let text = strip_highlights(&body);
@@ -375,6 +419,26 @@ fn commands_of(deck: &Deck, nodes: &[Node]) -> (Vec<Command>, Vec<Step>) {
         }
     }
     (commands, steps)
+}
+
+/// The line without a leading list marker (`- `, `* `, `+ `, `1. `).
+fn strip_list_marker(line: &str) -> &str {
+    let t = line.trim_start_matches(' ');
+    let b = t.as_bytes();
+    let marker = if matches!(b.first(), Some(b'-' | b'*' | b'+')) {
+        1
+    } else {
+        let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits > 0 && b.get(digits) == Some(&b'.') {
+            digits + 1
+        } else {
+            return line;
+        }
+    };
+    match t[marker..].strip_prefix(' ') {
+        Some(rest) => rest,
+        None => line,
+    }
 }
 
 /// ```` ```name text``` ```` on one line.

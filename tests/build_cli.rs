@@ -239,3 +239,22 @@ fn a_deck_knows_every_file_it_is_made_from() {
         "{inputs:?}"
     );
 }
+
+#[test]
+fn a_chapter_alone_finds_the_repository_root() {
+    let repo = Repo::new(MANIFEST, b"# C\n");
+    let sub = repo.path("slides/k8s");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        sub.join("alone.md"),
+        "# A\n\n```yaml\n@@INCLUDE[k8s/pod.yaml]\n```\n",
+    )
+    .unwrap();
+    let deck = labdeck::deck::load(&sub.join("alone.md"), &Default::default()).unwrap();
+    assert!(
+        deck.diagnostics.iter().all(|d| !d.is_error()),
+        "{:?}",
+        deck.diagnostics
+    );
+    assert!(deck.includes.iter().any(|p| p.ends_with("k8s/pod.yaml")));
+}

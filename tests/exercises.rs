@@ -198,3 +198,32 @@ fn checks_are_invisible_in_the_html() {
             .any(|t| t.contains("kubectl patch pod/labeldemo-XXX"))
     );
 }
+
+#[test]
+fn generated_ids_do_not_depend_on_excluded_slides() {
+    let chapter = "# T\n\n---\n\nclass: extra\n\n.exercise[\n- a\n]\n\n---\n\n.exercise[\n- ```bash\n  ls\n  ```\n<!--\n```bash\necho hidden\n```\n-->\n]\n";
+    let (dir, manifest) = deck_with(chapter);
+    let excluding = dir.path().join("slides/lean.yml");
+    std::fs::write(
+        &excluding,
+        "title: T\nexclude: [extra]\ncontent:\n- - labels.md\n",
+    )
+    .unwrap();
+    let full = deck::load_strict(&manifest, &LoadOptions::default()).unwrap();
+    let lean = deck::load_strict(&excluding, &LoadOptions::default()).unwrap();
+    let full = exercise::extract_strict(&full).unwrap();
+    let lean = exercise::extract_strict(&lean).unwrap();
+    assert_eq!(full.len(), 2);
+    assert_eq!(lean.len(), 1);
+    assert_eq!(full[1].id, "labels-2");
+    assert_eq!(lean[0].id, "labels-2", "same id in both decks");
+
+    // A fence opening on the bullet's line is a command; a hidden block's
+    // line is the line of its first command.
+    let e = &lean[0];
+    assert_eq!(e.commands.len(), 1);
+    assert_eq!(e.commands[0].text, "ls");
+    let hidden = e.steps.iter().find(|s| s.directive.is_some()).unwrap();
+    assert_eq!(hidden.text, "echo hidden");
+    assert_eq!(hidden.line, 19);
+}

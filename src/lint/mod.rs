@@ -76,11 +76,6 @@ pub fn lint_deck(
         Err(e) => return vec![load_error(path, e)],
     };
     let mut out: Vec<Diagnostic> = deck.diagnostics.iter().cloned().collect();
-    for d in &mut out {
-        if d.code == "unknown-template" {
-            point_at_property(d, "template:");
-        }
-    }
     out.extend(rules::check(&deck, repo_classes));
     out.extend(exercises::check(&deck));
     out
@@ -93,26 +88,5 @@ fn load_error(path: &Path, e: Error) -> Diagnostic {
             Diagnostic::error("invalid-deck", Location::new(p, 1), source.to_string())
         }
         Error::Other(message) => Diagnostic::error("invalid-deck", Location::new(path, 1), message),
-    }
-}
-
-/// The compiler places some slide findings at the slide's start; move them
-/// to the property line itself (within the slide's first lines), so an
-/// editor jumps to the word to fix.
-fn point_at_property(d: &mut Diagnostic, prefix: &str) {
-    let Ok(text) = std::fs::read_to_string(&d.location.file) else {
-        return;
-    };
-    let from = d.location.line.saturating_sub(1);
-    if let Some(n) = text
-        .lines()
-        .enumerate()
-        .skip(from)
-        .take(12)
-        .find(|(_, l)| l.starts_with(prefix))
-        .map(|(n, _)| n)
-    {
-        d.location.line = n + 1;
-        d.location.column = 1;
     }
 }

@@ -44,6 +44,8 @@ pub struct ParsedSlide {
     /// Properties found after the slide's first line of content (remark
     /// ignores them): (offset, key). For `lint`.
     pub late_properties: Vec<(usize, String)>,
+    /// Where each property is written: (key, offset of its line).
+    pub property_offsets: Vec<(String, usize)>,
 }
 
 impl ParsedSlide {
@@ -52,6 +54,15 @@ impl ParsedSlide {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Offset of the line where `key:` is written on this slide.
+    pub fn property_offset(&self, key: &str) -> Option<usize> {
+        self.property_offsets
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, o)| *o)
     }
 
     pub fn set_property(&mut self, key: &str, value: String) {
@@ -167,6 +178,7 @@ fn extract_properties(slide: &mut ParsedSlide) {
         found.push((
             line[..key_len].trim().to_owned(),
             line[value_start..value_start + value_len].trim().to_owned(),
+            *start + consumed + after_newlines,
         ));
         consumed += after_newlines + value_start + value_len;
     }
@@ -174,7 +186,8 @@ fn extract_properties(slide: &mut ParsedSlide) {
         text.drain(..consumed);
         *start += consumed;
     }
-    for (k, v) in found {
+    for (k, v, offset) in found {
+        slide.property_offsets.push((k.clone(), offset));
         slide.set_property(&k, v);
     }
     // Lines that look like properties later in the first text are ignored by

@@ -49,7 +49,7 @@ pub fn class_list(value: &str) -> Vec<String> {
 #[derive(Debug, Clone, Default)]
 pub struct Slideshow {
     pub slides: Vec<ShownSlide>,
-    /// `template:` values that name no slide: (slide start offset, name).
+    /// `template:` values that name no slide: (offset of the property, name).
     pub unknown_templates: Vec<(usize, String)>,
     /// Every class a slide (shown or not) declares, for lint.
     pub used_classes: Vec<String>,
@@ -73,7 +73,8 @@ pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String]) -> Slideshow {
             Some(*t)
         } else {
             if let Some(t) = slide.property("template") {
-                out.unknown_templates.push((slide.start, t.to_owned()));
+                let at = slide.property_offset("template").unwrap_or(slide.start);
+                out.unknown_templates.push((at, t.to_owned()));
             }
             if slide.property("layout") == Some("false") {
                 layout = None;
