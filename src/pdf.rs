@@ -5,6 +5,20 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The flags every headless Chromium labdeck starts gets: no sandbox (we
+/// run as root in containers), and nothing that reaches the network.
+pub const HEADLESS_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+    "--disable-dev-shm-usage",
+];
+
 use crate::error::Error;
 
 /// Chromium on PATH (`chromium`, `chromium-browser`), else /usr/bin/chromium.
@@ -45,16 +59,8 @@ pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
         if notes { "&notes" } else { "" }
     );
     let output = Command::new(&chromium)
+        .args(HEADLESS_FLAGS)
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--no-first-run",
-            "--disable-sync",
-            "--disable-quic",
-            "--disable-dev-shm-usage",
             "--no-pdf-header-footer",
             "--run-all-compositor-stages-before-draw",
         ])

@@ -16,25 +16,43 @@ pub struct BuildArgs {
     /// Output folder: each deck becomes DIR/<manifest stem>.html.
     #[arg(long, short, default_value = "out")]
     out: PathBuf,
-    /// Repository root for @@INCLUDE/@@LINK (default: the parent of each
+    #[command(flatten)]
+    deck: DeckArgs,
+}
+
+/// How to build a page (shared by `build`, `serve` and `pdf`).
+#[derive(Debug, Args, Clone)]
+pub struct DeckArgs {
+    /// Repository root for @@INCLUDE/@@LINK (default: the parent of the
     /// manifest's folder).
     #[arg(long)]
     root: Option<PathBuf>,
     /// Folder of templates replacing the built-in ones (deck.html, theme.css,
     /// print.css, runtime.js).
     #[arg(long)]
-    templates: Option<PathBuf>,
+    pub templates: Option<PathBuf>,
     /// Extra stylesheet to inline after the theme (repeatable).
     #[arg(long)]
     css: Vec<PathBuf>,
 }
 
+impl DeckArgs {
+    pub fn options(&self) -> BuildOptions {
+        BuildOptions {
+            out_dir: PathBuf::new(),
+            load: LoadOptions {
+                root: self.root.clone(),
+            },
+            templates: self.templates.clone(),
+            css: self.css.clone(),
+        }
+    }
+}
+
 pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let builder = Builder::new(BuildOptions {
         out_dir: args.out,
-        load: LoadOptions { root: args.root },
-        templates: args.templates,
-        css: args.css,
+        ..args.deck.options()
     })?;
     let mut failed = false;
     for result in builder.build_all(&args.manifests) {

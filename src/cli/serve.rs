@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
-use labdeck::build::BuildOptions;
-use labdeck::deck::LoadOptions;
 use labdeck::error::Error;
+
+pub use super::build::DeckArgs;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -22,35 +22,6 @@ pub struct ServeArgs {
     open: bool,
     #[command(flatten)]
     deck: DeckArgs,
-}
-
-/// How to build the page (shared with `pdf`).
-#[derive(Debug, Args, Clone)]
-pub struct DeckArgs {
-    /// Repository root for @@INCLUDE/@@LINK (default: the parent of the
-    /// manifest's folder).
-    #[arg(long)]
-    root: Option<PathBuf>,
-    /// Folder of templates replacing the built-in ones (deck.html, theme.css,
-    /// print.css, runtime.js).
-    #[arg(long)]
-    templates: Option<PathBuf>,
-    /// Extra stylesheet to inline after the theme (repeatable).
-    #[arg(long)]
-    css: Vec<PathBuf>,
-}
-
-impl DeckArgs {
-    fn options(&self) -> BuildOptions {
-        BuildOptions {
-            out_dir: PathBuf::new(),
-            load: LoadOptions {
-                root: self.root.clone(),
-            },
-            templates: self.templates.clone(),
-            css: self.css.clone(),
-        }
-    }
 }
 
 /// The deck's page and the files it was made from, with the deck compiler.

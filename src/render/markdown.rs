@@ -348,11 +348,7 @@ impl Writer<'_, '_> {
                 o.push_str("<a href=\"");
                 escape_into(o, &dest_url);
                 o.push('"');
-                if !title.is_empty() {
-                    o.push_str(" title=\"");
-                    escape_into(o, &title);
-                    o.push('"');
-                }
+                push_title(o, &title);
                 o.push('>');
             }
             Tag::Image {
@@ -423,14 +419,19 @@ impl Writer<'_, '_> {
             o.push_str("\" alt=\"");
             escape_into(o, &alt);
             o.push('"');
-            if !title.is_empty() {
-                o.push_str(" title=\"");
-                escape_into(o, &title);
-                o.push('"');
-            }
+            push_title(o, &title);
             o.push('>');
             self.images.push(src);
         }
+    }
+}
+
+/// ` title="..."` when there is a title.
+fn push_title(out: &mut String, title: &str) {
+    if !title.is_empty() {
+        out.push_str(" title=\"");
+        escape_into(out, title);
+        out.push('"');
     }
 }
 

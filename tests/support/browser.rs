@@ -42,24 +42,16 @@ pub fn chromedriver() -> Option<PathBuf> {
 
 /// The flags every headless Chromium we start gets.
 pub fn chromium_flags(profile: &Path) -> Vec<String> {
-    [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--disable-quic",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,720",
-        "--hide-scrollbars",
-        "--enable-precise-memory-info",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([format!("--user-data-dir={}", profile.display())])
-    .collect()
+    labdeck::pdf::HEADLESS_FLAGS
+        .iter()
+        .chain(&[
+            "--window-size=1280,720",
+            "--hide-scrollbars",
+            "--enable-precise-memory-info",
+        ])
+        .map(|s| s.to_string())
+        .chain([format!("--user-data-dir={}", profile.display())])
+        .collect()
 }
 
 pub struct Browser {
