@@ -96,7 +96,7 @@ pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
         collect(&slide.own_content, false, &mut found);
         for item in found {
             match item {
-                Found::Exercise { start, end, nodes } => {
+                Found::Exercise { start, nodes } => {
                     let Some(location) = deck.source.location(start) else {
                         continue;
                     };
@@ -117,7 +117,6 @@ pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
                         steps,
                         check: None,
                     });
-                    let _ = end;
                 }
                 Found::Check { start, yaml } => {
                     let Some(location) = deck.source.location(start) else {
@@ -269,15 +268,8 @@ fn slide_title(deck: &Deck, slide: &Slide) -> String {
 }
 
 enum Found {
-    Exercise {
-        start: usize,
-        end: usize,
-        nodes: Vec<Node>,
-    },
-    Check {
-        start: usize,
-        yaml: String,
-    },
+    Exercise { start: usize, nodes: Vec<Node> },
+    Check { start: usize, yaml: String },
 }
 
 /// Exercises and check comments in source order.
@@ -309,7 +301,6 @@ fn collect(nodes: &[Node], inside_exercise: bool, out: &mut Vec<Found>) {
                 classes,
                 content,
                 start,
-                end,
                 ..
             } => {
                 if !inside_exercise
@@ -319,7 +310,6 @@ fn collect(nodes: &[Node], inside_exercise: bool, out: &mut Vec<Found>) {
                 {
                     out.push(Found::Exercise {
                         start: *start,
-                        end: *end,
                         nodes: content.clone(),
                     });
                     collect(content, true, out);

@@ -334,23 +334,9 @@ async fn big_deck_materialises_only_slides_near_the_visible_one() {
     b.close().await;
 }
 
-/// Pages in a PDF written by Chromium (its page objects are not compressed).
-fn pdf_pages(pdf: &[u8]) -> usize {
-    let needle = b"/Type /Page";
-    pdf.windows(needle.len() + 1)
-        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
-        .count()
-}
-
 #[test]
 fn print_gives_one_16_9_page_per_slide_with_steps_collapsed() {
-    if labdeck::pdf::find_chromium().is_none() {
-        assert_ne!(
-            std::env::var("LABDECK_REQUIRE_BROWSER").as_deref(),
-            Ok("1"),
-            "chromium required"
-        );
-        eprintln!("SKIP print test: chromium not installed");
+    if !support::browser::chromium_installed("print") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -359,7 +345,7 @@ fn print_gives_one_16_9_page_per_slide_with_steps_collapsed() {
     labdeck::pdf::print(&page, &out, false).unwrap();
     let pdf = std::fs::read(&out).unwrap();
     // 60 slides, of which 20 are `--` steps continued by the next slide
-    assert_eq!(pdf_pages(&pdf), 40);
+    assert_eq!(support::browser::pdf_pages(&pdf), 40);
     let text = String::from_utf8_lossy(&pdf);
     let media = text.split("/MediaBox [").nth(1).unwrap();
     let nums: Vec<f64> = media
@@ -375,7 +361,10 @@ fn print_gives_one_16_9_page_per_slide_with_steps_collapsed() {
     );
     // with notes: one extra page for each printed slide that has notes (30 of 40)
     labdeck::pdf::print(&page, &out, true).unwrap();
-    assert_eq!(pdf_pages(&std::fs::read(&out).unwrap()), 70);
+    assert_eq!(
+        support::browser::pdf_pages(&std::fs::read(&out).unwrap()),
+        70
+    );
     // nothing left behind but the PDF
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()

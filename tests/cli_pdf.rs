@@ -3,6 +3,8 @@
 
 use std::process::Command;
 
+mod support;
+
 fn labdeck() -> Command {
     Command::new(env!("CARGO_BIN_EXE_labdeck"))
 }
@@ -24,22 +26,9 @@ fn small_deck(dir: &std::path::Path) -> std::path::PathBuf {
     dir.join("deck.yml")
 }
 
-fn pdf_pages(pdf: &[u8]) -> usize {
-    let needle = b"/Type /Page";
-    pdf.windows(needle.len() + 1)
-        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
-        .count()
-}
-
 #[test]
 fn pdf_prints_one_page_per_slide_with_steps_collapsed() {
-    if labdeck::pdf::find_chromium().is_none() {
-        assert_ne!(
-            std::env::var("LABDECK_REQUIRE_BROWSER").as_deref(),
-            Ok("1"),
-            "chromium required"
-        );
-        eprintln!("SKIP pdf test: chromium not installed");
+    if !support::browser::chromium_installed("pdf") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -58,7 +47,10 @@ fn pdf_prints_one_page_per_slide_with_steps_collapsed() {
         String::from_utf8_lossy(&run.stderr)
     );
     // 4 slides of 2 steps each + the last one: 9 slides, 5 printed pages
-    assert_eq!(pdf_pages(&std::fs::read(&out).unwrap()), 5);
+    assert_eq!(
+        support::browser::pdf_pages(&std::fs::read(&out).unwrap()),
+        5
+    );
     let run = labdeck()
         .arg("pdf")
         .arg(&manifest)
@@ -72,7 +64,7 @@ fn pdf_prints_one_page_per_slide_with_steps_collapsed() {
     );
     // default output beside the manifest; 4 notes pages
     assert_eq!(
-        pdf_pages(&std::fs::read(dir.path().join("deck.pdf")).unwrap()),
+        support::browser::pdf_pages(&std::fs::read(dir.path().join("deck.pdf")).unwrap()),
         9
     );
     // no temporary page left beside the manifest

@@ -175,24 +175,20 @@ impl RunReport {
                 if commands == 1 { "" } else { "s" },
             );
             for step in &ex.steps {
-                if let StepOutcome::Opened = step.outcome {
-                    let _ = writeln!(
-                        out,
-                        "      note: {}:{}: `{}` is interactive; the next commands were typed into it",
-                        step.file.display(),
-                        step.line,
-                        one_line(&step.text)
-                    );
-                }
-                if let StepOutcome::StoppedAfterGrace = step.outcome {
-                    let _ = writeln!(
-                        out,
-                        "      note: {}:{}: `{}` stopped after the grace period (runs until interrupted)",
-                        step.file.display(),
-                        step.line,
-                        one_line(&step.text)
-                    );
-                }
+                let note = match step.outcome {
+                    StepOutcome::Opened => "is interactive; the next commands were typed into it",
+                    StepOutcome::StoppedAfterGrace => {
+                        "stopped after the grace period (runs until interrupted)"
+                    }
+                    _ => continue,
+                };
+                let _ = writeln!(
+                    out,
+                    "      note: {}:{}: `{}` {note}",
+                    step.file.display(),
+                    step.line,
+                    one_line(&step.text)
+                );
             }
             if let Some(step) = ex.failed_step() {
                 let what = match &step.outcome {

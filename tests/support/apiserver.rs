@@ -400,17 +400,20 @@ async fn handle(
 
 type Served<'a> = dyn Fn(&&ResourceType) -> bool + 'a;
 
+/// The verbs a real API server lists for every resource (labdeck uses only
+/// get, list and watch).
+const VERBS: [&str; 8] = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
 fn resource_list(group: &str, version: &str, served: &Served) -> Value {
-    let verbs = [
-        "create",
-        "delete",
-        "deletecollection",
-        "get",
-        "list",
-        "patch",
-        "update",
-        "watch",
-    ];
     let mut resources = Vec::new();
     for r in RESOURCES
         .iter()
@@ -419,7 +422,7 @@ fn resource_list(group: &str, version: &str, served: &Served) -> Value {
     {
         resources.push(json!({
             "name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced,
-            "kind": r.kind, "verbs": verbs, "shortNames": r.short,
+            "kind": r.kind, "verbs": VERBS, "shortNames": r.short,
             "storageVersionHash": "abcdEFGH123="
         }));
         resources.push(json!({
@@ -437,16 +440,6 @@ fn resource_list(group: &str, version: &str, served: &Served) -> Value {
 
 /// The `apidiscovery.k8s.io/v2` document: every group's resources at once.
 fn aggregated_discovery(core: bool, served: &Served) -> Value {
-    let verbs = [
-        "create",
-        "delete",
-        "deletecollection",
-        "get",
-        "list",
-        "patch",
-        "update",
-        "watch",
-    ];
     let mut groups: Vec<(&str, &str)> = Vec::new();
     for r in RESOURCES
         .iter()
@@ -470,7 +463,7 @@ fn aggregated_discovery(core: bool, served: &Served) -> Value {
                         "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
                         "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
                         "singularResource": r.kind.to_lowercase(),
-                        "verbs": verbs,
+                        "verbs": VERBS,
                         "shortNames": r.short,
                         "subresources": [{"subresource": "status", "responseKind": {"group": r.group, "version": r.version, "kind": r.kind}, "verbs": ["get", "patch", "update"]}]
                     })

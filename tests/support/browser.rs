@@ -251,3 +251,26 @@ impl Drop for Browser {
 pub fn file_url(path: &Path) -> String {
     url::Url::from_file_path(path).unwrap().to_string()
 }
+
+/// Whether Chromium is installed for a test that only needs the binary;
+/// without it the test is skipped (printing why), unless CI requires it.
+pub fn chromium_installed(test: &str) -> bool {
+    if labdeck::pdf::find_chromium().is_some() {
+        return true;
+    }
+    assert_ne!(
+        std::env::var("LABDECK_REQUIRE_BROWSER").as_deref(),
+        Ok("1"),
+        "chromium required"
+    );
+    eprintln!("SKIP {test} test: chromium not installed");
+    false
+}
+
+/// Pages in a PDF written by Chromium (its page objects are not compressed).
+pub fn pdf_pages(pdf: &[u8]) -> usize {
+    let needle = b"/Type /Page";
+    pdf.windows(needle.len() + 1)
+        .filter(|w| &w[..needle.len()] == needle && w[needle.len()] != b's')
+        .count()
+}
