@@ -169,23 +169,13 @@ fn targets(args: &GradeArgs) -> anyhow::Result<Vec<Target>> {
     if let Some(dir) = &args.kubeconfigs {
         return Ok(grade::from_dir(dir)?);
     }
-    let (kubeconfig, origin) = match &args.kubeconfig {
-        Some(p) => (
-            kube::config::Kubeconfig::read_from(p),
-            p.display().to_string(),
-        ),
-        None => (
-            kube::config::Kubeconfig::read(),
-            "$KUBECONFIG or ~/.kube/config".into(),
-        ),
-    };
-    let kubeconfig = kubeconfig.with_context(|| format!("kubeconfig {origin}"))?;
+    let loaded = labdeck::cluster::kubeconfig::load(args.kubeconfig.as_deref())?;
     let contexts = if args.all_contexts {
         None
     } else {
         args.contexts.as_deref()
     };
-    grade::from_contexts(kubeconfig, contexts).with_context(|| format!("kubeconfig {origin}"))
+    Ok(grade::from_contexts(loaded, contexts)?)
 }
 
 /// Grades every cluster once, with a progress bar on a terminal.

@@ -72,21 +72,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     eprintln!(
         "labdeck run: context `{}` (kubeconfig {})",
         target.context,
-        target
-            .kubeconfigs
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(":")
+        target.origin()
     );
 
     let scratch = tempfile::Builder::new()
         .prefix("labdeck-run-")
         .tempdir()
         .context("cannot create a temporary folder")?;
-    let kube_dir = scratch.path().join("kube");
-    std::fs::create_dir(&kube_dir)
-        .with_context(|| format!("cannot create {}", kube_dir.display()))?;
     let workdir = match &args.workdir {
         Some(w) => w.clone(),
         None => {
@@ -95,10 +87,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             w
         }
     };
-    let kube_env = target.prepare(&kube_dir)?;
-    let mut verifier = ClusterVerifier::new(&target, &kube_env, args.check_timeout)?;
+    // The shell's kubeconfig: the one context, removed when `pinned` drops
+    // (after the session, declared below, has ended).
+    let pinned = target.pin()?;
+    let mut verifier = ClusterVerifier::new(&pinned, args.check_timeout)?;
     let mut session_opts = SessionOptions::new(&workdir);
-    session_opts.env = kube_env;
+    session_opts.env = pinned.env();
     let mut session = Session::start(&session_opts)?;
 
     let opts = RunOptions {
@@ -175,54 +169,34 @@ fn load_exercises(args: &RunArgs) -> Result<Vec<Exercise>> {
 }
 
 /// Checks exercises with the checker engine against the run's context. The
-/// kubeconfig is read again for every check, from the shell's own copy, so
-/// that a deck's `kubectl config set-context --current --namespace=...`
-/// applies to its checks as to its commands.
+/// pinned kubeconfig is read again for every check, so that a deck's
+/// `kubectl config set-context --current --namespace=...` applies to its
+/// checks as to its commands.
 struct ClusterVerifier {
     runtime: tokio::runtime::Runtime,
-    kubeconfigs: Vec<PathBuf>,
+    kubeconfig: PathBuf,
     context: String,
     options: labdeck::check::engine::Options,
 }
 
 impl ClusterVerifier {
     fn new(
-        target: &Target,
-        kube_env: &[(std::ffi::OsString, std::ffi::OsString)],
+        pinned: &labdeck::cluster::kubeconfig::PinnedKubeconfig,
         timeout: Option<Duration>,
     ) -> Result<ClusterVerifier> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .context("cannot start the async runtime")?;
-        let kubeconfigs = kube_env
-            .iter()
-            .find(|(k, _)| k == "KUBECONFIG")
-            .map(|(_, v)| std::env::split_paths(v).collect())
-            .unwrap_or_default();
         Ok(ClusterVerifier {
             runtime,
-            kubeconfigs,
-            context: target.context.clone(),
+            kubeconfig: pinned.path().to_path_buf(),
+            context: pinned.context().to_string(),
             options: labdeck::check::engine::Options {
                 timeout,
                 ..Default::default()
             },
         })
-    }
-
-    /// The shell's kubeconfig files, merged as kubectl merges them.
-    fn kubeconfig(&self) -> Result<kube::config::Kubeconfig, String> {
-        let mut merged: Option<kube::config::Kubeconfig> = None;
-        for path in &self.kubeconfigs {
-            let k = kube::config::Kubeconfig::read_from(path)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
-            merged = Some(match merged {
-                None => k,
-                Some(m) => m.merge(k).map_err(|e| format!("{}: {e}", path.display()))?,
-            });
-        }
-        merged.ok_or_else(|| "no kubeconfig".to_string())
     }
 }
 
@@ -239,17 +213,14 @@ impl ExerciseVerifier for ClusterVerifier {
                 };
             }
         };
-        let kubeconfig = match self.kubeconfig() {
-            Ok(k) => k,
-            Err(reason) => return CheckOutcome::Error { reason },
-        };
         let connect = ConnectOptions {
+            kubeconfig: Some(self.kubeconfig.clone()),
             context: Some(self.context.clone()),
             ..Default::default()
         };
         let options = &self.options;
         let result = self.runtime.block_on(async {
-            let source = KubeSource::from_kubeconfig(kubeconfig, &connect).await?;
+            let source = KubeSource::connect(&connect).await?;
             Ok::<_, labdeck::cluster::ClusterError>(
                 engine::run(&source, &[plan], options, &|_| {}).await,
             )
@@ -258,7 +229,7 @@ impl ExerciseVerifier for ClusterVerifier {
             Ok(r) => r,
             Err(e) => {
                 return CheckOutcome::Error {
-                    reason: format!("context `{}`: {e}", self.context),
+                    reason: e.to_string(),
                 };
             }
         };

@@ -14,6 +14,8 @@ use serde_json::Value;
 use tokio::sync::Mutex;
 
 use super::discovery::{ApiEntry, resolve};
+use super::proxy::{self, ProxyEnv};
+use super::{kubeconfig, transport};
 use super::{Change, Changes, ClusterError, ClusterSource, Listing, Query, Resource};
 
 /// How to reach a cluster.
@@ -58,55 +60,58 @@ pub struct KubeSource {
 }
 
 impl KubeSource {
-    /// Loads the kubeconfig the way kubectl does and prepares a client. No
-    /// request is sent yet.
+    /// Loads the kubeconfig the way kubectl does (see [`super::kubeconfig`])
+    /// and prepares a client. No request is sent yet.
     pub async fn connect(opts: &ConnectOptions) -> Result<KubeSource, ClusterError> {
-        let (kubeconfig, origin) = match &opts.kubeconfig {
-            Some(path) => (Kubeconfig::read_from(path), path.display().to_string()),
-            None => (
-                Kubeconfig::read(),
-                match std::env::var_os("KUBECONFIG") {
-                    Some(v) => format!("KUBECONFIG={}", v.to_string_lossy()),
-                    None => "~/.kube/config".to_string(),
-                },
-            ),
-        };
-        let kubeconfig =
-            kubeconfig.map_err(|e| ClusterError::Config(format!("kubeconfig {origin}: {e}")))?;
-        Self::from_kubeconfig(kubeconfig, opts).await
+        let loaded = kubeconfig::load(opts.kubeconfig.as_deref())?;
+        Self::from_kubeconfig_at(loaded.kubeconfig, &loaded.origin.to_string(), opts).await
     }
 
-    /// Prepares a client from an already loaded kubeconfig (`grade` reads a
-    /// folder of them), using `opts.context` or the current context.
+    /// Prepares a client from an already loaded kubeconfig, using
+    /// `opts.context` or the current context.
     pub async fn from_kubeconfig(
         kubeconfig: Kubeconfig,
         opts: &ConnectOptions,
     ) -> Result<KubeSource, ClusterError> {
-        let context = opts
-            .context
-            .clone()
-            .or_else(|| kubeconfig.current_context.clone());
-        if let Some(c) = &context
-            && !kubeconfig.contexts.iter().any(|n| n.name == *c)
-        {
-            return Err(ClusterError::Config(format!(
-                "context {c:?} not found in kubeconfig"
-            )));
-        }
+        Self::from_kubeconfig_at(kubeconfig, "(in memory)", opts).await
+    }
+
+    /// Same, `origin` naming the kubeconfig in messages (a file,
+    /// `KUBECONFIG=...`).
+    pub async fn from_kubeconfig_at(
+        kubeconfig: Kubeconfig,
+        origin: &str,
+        opts: &ConnectOptions,
+    ) -> Result<KubeSource, ClusterError> {
+        let context = kubeconfig::context_of(&kubeconfig, opts.context.as_deref(), origin)?;
+        let named = kubeconfig::cluster_of(&kubeconfig, &context);
+        let cluster_name = named.map(|c| c.name.clone()).unwrap_or_default();
+        let proxy_url = named
+            .and_then(|c| c.cluster.as_ref())
+            .and_then(|c| c.proxy_url.clone())
+            .filter(|p| !p.is_empty());
         let kco = KubeConfigOptions {
-            context: context.clone(),
+            context: Some(context.clone()),
             ..Default::default()
+        };
+        let what = if cluster_name.is_empty() || cluster_name == context {
+            format!("context {context}")
+        } else {
+            format!("context {context} (cluster {cluster_name})")
         };
         let mut config = Config::from_custom_kubeconfig(kubeconfig, &kco)
             .await
-            .map_err(|e| {
-                ClusterError::Config(format!(
-                    "context {}: {e}",
-                    context.as_deref().unwrap_or("(current)")
-                ))
-            })?;
-        let name = context.unwrap_or_else(|| config.cluster_url.to_string());
-        Self::from_config(&mut config, name, opts)
+            .map_err(|e| ClusterError::Config(format!("{what}: {}", kubeconfig::one_line(&e))))?;
+        // The proxy kubectl would use (kube reads HTTPS_PROXY for every
+        // scheme and ignores NO_PROXY without its proxy features).
+        config.proxy_url = match proxy_url {
+            Some(p) => Some(
+                proxy::parse_kubeconfig_proxy(&p)
+                    .map_err(|e| ClusterError::Config(format!("{what}: {e}")))?,
+            ),
+            None => ProxyEnv::from_env().proxy_for(&config.cluster_url),
+        };
+        Self::from_config(&mut config, context, opts)
     }
 
     fn from_config(
@@ -118,9 +123,12 @@ impl KubeSource {
         config.read_timeout = Some(opts.request_timeout);
         config.write_timeout = Some(opts.request_timeout);
         let namespace = config.default_namespace.clone();
-        let client = Client::try_from(config.clone())
-            .map_err(|e| ClusterError::Config(format!("{name}: {e}")))?;
-        let origin = format!("context {name} ({})", config.cluster_url);
+        let client = transport::client(config)
+            .map_err(|e| ClusterError::Config(format!("context {name}: {e}")))?;
+        let origin = match &config.proxy_url {
+            Some(p) => format!("context {name} ({} via proxy {p})", config.cluster_url),
+            None => format!("context {name} ({})", config.cluster_url),
+        };
         let mut source = Self::from_client(client, name, namespace, opts.request_timeout);
         source.origin = origin;
         Ok(source)
@@ -385,6 +393,15 @@ fn status_error(code: u16, message: &str, what: &str) -> ClusterError {
 /// Sorts a kube error into what a report needs to say.
 fn classify(e: kube::Error, what: &str) -> ClusterError {
     match e {
+        // A refused client certificate or server certificate is a TLS
+        // alert inside a connection error; say it in words.
+        e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) if tls_problem(&e).is_some() => {
+            ClusterError::Unreachable(format!(
+                "{what}: {} ({})",
+                tls_problem(&e).unwrap_or_default(),
+                chain(&e)
+            ))
+        }
         kube::Error::Api(s) => status_error(s.code, &s.message, what),
         kube::Error::Auth(e) => ClusterError::Unauthorized(format!("{what}: credentials: {e}")),
         e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) => {
@@ -392,6 +409,30 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
         }
         e => ClusterError::Other(format!("{what}: {}", chain(&e))),
     }
+}
+
+/// A TLS failure in an error's causes, said as kubectl users know it.
+fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(match tls {
+                rustls::Error::AlertReceived(
+                    rustls::AlertDescription::CertificateRequired
+                    | rustls::AlertDescription::BadCertificate
+                    | rustls::AlertDescription::UnknownCA
+                    | rustls::AlertDescription::CertificateUnknown
+                    | rustls::AlertDescription::DecryptError,
+                ) => "the server refused the client certificate".to_string(),
+                rustls::Error::InvalidCertificate(c) => {
+                    format!("the server certificate is not trusted: {c:?}")
+                }
+                other => format!("TLS: {other}"),
+            });
+        }
+        cur = err.source();
+    }
+    None
 }
 
 /// An error and its causes on one line (the root cause is the useful part:

@@ -7,6 +7,9 @@
 
 mod discovery;
 mod kube_source;
+pub mod kubeconfig;
+pub mod proxy;
+pub mod transport;
 
 use std::fmt;
 use std::future::Future;

@@ -133,7 +133,14 @@ async fn one(t: &Target, plans: &[Plan], opts: &GradeOptions, start: Instant) ->
             })
             .await
         }
-        Kubeconfigs::Shared(kc) => KubeSource::from_kubeconfig((**kc).clone(), &connect).await,
+        Kubeconfigs::Shared(loaded) => {
+            KubeSource::from_kubeconfig_at(
+                loaded.kubeconfig.clone(),
+                &loaded.origin.to_string(),
+                &connect,
+            )
+            .await
+        }
     };
     let source = match source {
         Ok(s) => s,

@@ -3,8 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use kube::config::Kubeconfig;
-
+use crate::cluster::kubeconfig::Loaded;
 use crate::error::Error;
 
 /// Where a student's kubeconfig comes from.
@@ -13,8 +12,9 @@ pub enum Kubeconfigs {
     /// A file of its own, read when the student is graded, so a broken
     /// file is that student's `error`, not the end of the run.
     File(PathBuf),
-    /// One kubeconfig shared by every context (`--contexts`).
-    Shared(Arc<Kubeconfig>),
+    /// One kubeconfig shared by every context (`--contexts`), loaded by
+    /// [`crate::cluster::kubeconfig::load`].
+    Shared(Arc<Loaded>),
 }
 
 /// One student's cluster.
@@ -77,11 +77,14 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Target>, Error> {
 
 /// The named contexts of `kubeconfig` (all of them when `contexts` is
 /// `None`), in the order given (or the file's order).
-pub fn from_contexts(
-    kubeconfig: Kubeconfig,
-    contexts: Option<&[String]>,
-) -> Result<Vec<Target>, Error> {
-    let known: Vec<String> = kubeconfig.contexts.iter().map(|c| c.name.clone()).collect();
+pub fn from_contexts(loaded: Loaded, contexts: Option<&[String]>) -> Result<Vec<Target>, Error> {
+    let origin = loaded.origin.to_string();
+    let known: Vec<String> = loaded
+        .kubeconfig
+        .contexts
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
     let names: Vec<String> = match contexts {
         Some(list) => {
             let missing: Vec<&str> = list
@@ -91,7 +94,7 @@ pub fn from_contexts(
                 .collect();
             if !missing.is_empty() {
                 return Err(Error::Other(format!(
-                    "no context {} in the kubeconfig (it has: {})",
+                    "kubeconfig {origin}: no context {} (it has: {})",
                     missing.join(", "),
                     known.join(", ")
                 )));
@@ -102,9 +105,9 @@ pub fn from_contexts(
         None => known,
     };
     if names.is_empty() {
-        return Err(Error::Other("the kubeconfig has no contexts".into()));
+        return Err(Error::Other(format!("kubeconfig {origin}: no contexts")));
     }
-    let shared = Arc::new(kubeconfig);
+    let shared = Arc::new(loaded);
     Ok(names
         .into_iter()
         .map(|c| Target {
@@ -146,10 +149,14 @@ mod tests {
 
     #[test]
     fn contexts_are_checked_against_the_kubeconfig() {
-        let kc = Kubeconfig::from_yaml(
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("class.yaml");
+        std::fs::write(
+            &f,
             "apiVersion: v1\nkind: Config\ncontexts:\n- name: a\n  context: {cluster: x, user: u}\n- name: b\n  context: {cluster: x, user: u}\n",
         )
         .unwrap();
+        let kc = crate::cluster::kubeconfig::load(Some(&f)).unwrap();
         let all = from_contexts(kc.clone(), None).unwrap();
         assert_eq!(all.len(), 2);
         let some = from_contexts(kc.clone(), Some(&["b".into(), "b".into()])).unwrap();
@@ -158,6 +165,9 @@ mod tests {
         let e = from_contexts(kc, Some(&["zz".into()]))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("no context zz") && e.contains("a, b"), "{e}");
+        assert!(
+            e.contains("class.yaml: no context zz") && e.contains("a, b"),
+            "{e}"
+        );
     }
 }

@@ -2,38 +2,22 @@
 //!
 //! A run never uses whatever context happens to be current by accident: the
 //! caller names a kubeconfig or a context, and the context in use is known
-//! (and printed) before anything runs. The shell gets its own copy of the
-//! kubeconfig files, so commands in the deck (`kubectl config set-context
-//! --current --namespace=...`) never change the user's files, plus a first
-//! file that only sets `current-context`: kubectl, helm and every client-go
-//! tool merge `KUBECONFIG` files and take the first `current-context`, so
-//! the chosen context applies to all of them, in scripts and sub-shells too.
+//! (and printed) before anything runs. The kubeconfig is found and merged as
+//! kubectl does it ([`crate::cluster::kubeconfig`]); the shell then gets a
+//! pinned copy holding that one context ([`PinnedKubeconfig`]), so commands
+//! in the deck (`kubectl config set-context --current --namespace=...`)
+//! never change the user's files and cannot reach another cluster, in
+//! scripts and sub-shells too.
 
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
-
-use serde::Deserialize;
-
+use crate::cluster::kubeconfig::{self, Loaded, PinnedKubeconfig};
 use crate::error::{Error, Result};
-
-#[derive(Debug, Default, Deserialize)]
-struct KubeConfig {
-    #[serde(rename = "current-context", default)]
-    current_context: Option<String>,
-    #[serde(default)]
-    contexts: Option<Vec<NamedContext>>,
-}
-
-#[derive(Debug, Deserialize)]
-struct NamedContext {
-    name: String,
-}
+use std::path::Path;
 
 /// The cluster a run uses.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// The kubeconfig files, in `KUBECONFIG` order.
-    pub kubeconfigs: Vec<PathBuf>,
+    /// The kubeconfig as kubectl would merge it.
+    pub loaded: Loaded,
     /// The context commands run against.
     pub context: String,
 }
@@ -50,98 +34,24 @@ impl Target {
                     .to_string(),
             ));
         }
-        let files: Vec<PathBuf> = match kubeconfig {
-            Some(f) => vec![f.to_path_buf()],
-            None => default_kubeconfigs(),
-        };
-        let mut current = None;
-        let mut known = Vec::new();
-        let mut read_any = false;
-        for f in &files {
-            let text = match std::fs::read_to_string(f) {
-                Ok(t) => t,
-                // Missing entries of $KUBECONFIG are ignored, as kubectl does;
-                // an explicit --kubeconfig must exist.
-                Err(e) if kubeconfig.is_none() && e.kind() == std::io::ErrorKind::NotFound => {
-                    continue;
-                }
-                Err(e) => return Err(Error::io(f, e)),
-            };
-            read_any = true;
-            let cfg: KubeConfig = serde_saphyr::from_str(&text)
-                .map_err(|e| Error::Other(format!("{}: not a kubeconfig: {e}", f.display())))?;
-            if current.is_none() {
-                current = cfg.current_context.filter(|c| !c.is_empty());
-            }
-            known.extend(cfg.contexts.unwrap_or_default().into_iter().map(|c| c.name));
-        }
-        if !read_any {
-            return Err(Error::Other(format!(
-                "no kubeconfig found (looked at {})",
-                files
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
-        let shown = files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(":");
-        let context = match context {
-            Some(c) => c.to_string(),
-            None => current.ok_or_else(|| {
-                Error::Other(format!("{shown}: no current-context; give --context NAME"))
-            })?,
-        };
-        if !known.contains(&context) {
-            return Err(Error::Other(format!(
-                "{shown}: no context named `{context}` (known: {})",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
-            )));
-        }
-        Ok(Target {
-            kubeconfigs: files,
-            context,
-        })
+        let loaded = kubeconfig::load(kubeconfig).map_err(|e| Error::Other(e.to_string()))?;
+        let context = loaded
+            .context(context)
+            .map_err(|e| Error::Other(e.to_string()))?;
+        Ok(Target { loaded, context })
     }
 
-    /// Copies the kubeconfigs into `dir` with a context-only file first and
-    /// returns the environment the shell needs (`KUBECONFIG`).
-    pub fn prepare(&self, dir: &Path) -> Result<Vec<(OsString, OsString)>> {
-        let first = dir.join("context.yaml");
-        let text = format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: {}\n",
-            serde_json::Value::String(self.context.clone())
-        );
-        std::fs::write(&first, text).map_err(|e| Error::io(&first, e))?;
-        let mut paths = vec![first];
-        for (i, f) in self.kubeconfigs.iter().enumerate() {
-            if !f.exists() {
-                continue;
-            }
-            let copy = dir.join(format!("kubeconfig-{i}.yaml"));
-            std::fs::copy(f, &copy).map_err(|e| Error::io(f, e))?;
-            paths.push(copy);
-        }
-        let joined = std::env::join_paths(&paths)
-            .map_err(|e| Error::Other(format!("bad kubeconfig path: {e}")))?;
-        Ok(vec![(OsString::from("KUBECONFIG"), joined)])
+    /// Where the kubeconfig came from, as a user would name it.
+    pub fn origin(&self) -> String {
+        self.loaded.origin.to_string()
     }
-}
 
-fn default_kubeconfigs() -> Vec<PathBuf> {
-    match std::env::var_os("KUBECONFIG") {
-        Some(v) if !v.is_empty() => std::env::split_paths(&v).collect(),
-        _ => std::env::var_os("HOME")
-            .map(|h| vec![PathBuf::from(h).join(".kube").join("config")])
-            .unwrap_or_default(),
+    /// The minimal kubeconfig of the context, for the shell: removed when
+    /// the returned value is dropped.
+    pub fn pin(&self) -> Result<PinnedKubeconfig> {
+        self.loaded
+            .pin(&self.context)
+            .map_err(|e| Error::Other(e.to_string()))
     }
 }
 
@@ -149,7 +59,7 @@ fn default_kubeconfigs() -> Vec<PathBuf> {
 mod tests {
     use super::*;
 
-    const CONFIG: &str = "apiVersion: v1\nkind: Config\ncurrent-context: kind-lab\ncontexts:\n- name: kind-lab\n  context: {cluster: c, user: u}\n- name: prod\n  context: {cluster: p, user: u}\n";
+    const CONFIG: &str = "apiVersion: v1\nkind: Config\ncurrent-context: kind-lab\nclusters:\n- name: c\n  cluster: {server: https://c:6443}\n- name: p\n  cluster: {server: https://p:6443}\ncontexts:\n- name: kind-lab\n  context: {cluster: c, user: u}\n- name: prod\n  context: {cluster: p, user: u}\nusers:\n- name: u\n  user: {token: t}\n";
 
     #[test]
     fn current_context_is_used_and_checked() {
@@ -161,24 +71,29 @@ mod tests {
         let t = Target::resolve(Some(&f), Some("prod")).unwrap();
         assert_eq!(t.context, "prod");
         let e = Target::resolve(Some(&f), Some("nope")).unwrap_err();
-        assert!(e.to_string().contains("no context named `nope`"), "{e}");
+        assert!(
+            e.to_string().contains("context \"nope\" not found"),
+            "{e}"
+        );
         let e = Target::resolve(None, None).unwrap_err();
         assert!(e.to_string().contains("--kubeconfig"), "{e}");
     }
 
     #[test]
-    fn prepared_kubeconfig_pins_the_context_and_copies() {
+    fn the_pinned_kubeconfig_holds_only_the_context() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("config");
         std::fs::write(&f, CONFIG).unwrap();
         let t = Target::resolve(Some(&f), Some("prod")).unwrap();
-        let out = dir.path().join("session");
-        std::fs::create_dir(&out).unwrap();
-        let env = t.prepare(&out).unwrap();
-        let paths: Vec<PathBuf> = std::env::split_paths(&env[0].1).collect();
-        assert_eq!(paths.len(), 2);
-        let first = std::fs::read_to_string(&paths[0]).unwrap();
-        assert!(first.contains("current-context: \"prod\""), "{first}");
-        assert_eq!(std::fs::read_to_string(&paths[1]).unwrap(), CONFIG);
+        let pinned = t.pin().unwrap();
+        let env = pinned.env();
+        assert_eq!(env[0].0, "KUBECONFIG");
+        assert_eq!(std::path::Path::new(&env[0].1), pinned.path());
+        let back = kubeconfig::load(Some(pinned.path())).unwrap().kubeconfig;
+        assert_eq!(back.current_context.as_deref(), Some("prod"));
+        let names: Vec<&str> = back.contexts.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["prod"]);
+        // The user's file is untouched.
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), CONFIG);
     }
 }
