@@ -393,14 +393,10 @@ fn status_error(code: u16, message: &str, what: &str) -> ClusterError {
 /// Sorts a kube error into what a report needs to say.
 fn classify(e: kube::Error, what: &str) -> ClusterError {
     match e {
-        // A refused client certificate or server certificate is a TLS
-        // alert inside a connection error; say it in words.
+        // A refused client certificate or untrusted server certificate is
+        // a TLS error deep inside a connection error; say it in words.
         e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) if tls_problem(&e).is_some() => {
-            ClusterError::Unreachable(format!(
-                "{what}: {} ({})",
-                tls_problem(&e).unwrap_or_default(),
-                chain(&e)
-            ))
+            ClusterError::Unreachable(format!("{what}: {}", tls_problem(&e).unwrap_or_default()))
         }
         kube::Error::Api(s) => status_error(s.code, &s.message, what),
         kube::Error::Auth(e) => ClusterError::Unauthorized(format!("{what}: credentials: {e}")),
@@ -422,13 +418,21 @@ fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
                     | rustls::AlertDescription::BadCertificate
                     | rustls::AlertDescription::UnknownCA
                     | rustls::AlertDescription::CertificateUnknown
-                    | rustls::AlertDescription::DecryptError,
-                ) => "the server refused the client certificate".to_string(),
-                rustls::Error::InvalidCertificate(c) => {
-                    format!("the server certificate is not trusted: {c:?}")
+                    | rustls::AlertDescription::AccessDenied,
+                ) => format!("the server refused the client certificate ({tls})"),
+                rustls::Error::InvalidCertificate(_) => {
+                    format!("the server certificate is not trusted ({tls})")
                 }
                 other => format!("TLS: {other}"),
             });
+        }
+        // `io::Error::source` skips the error it wraps: look inside.
+        if let Some(inner) = err
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            && let Some(found) = tls_problem(inner)
+        {
+            return Some(found);
         }
         cur = err.source();
     }

@@ -159,6 +159,11 @@ impl FakeApiServer {
         format!("http://{}", self.addr)
     }
 
+    /// The same API on another listener (over TLS: `support::tls`).
+    pub fn router(&self) -> Router {
+        Router::new().fallback(handle).with_state(self.shared.clone())
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
     }

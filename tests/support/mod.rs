@@ -8,3 +8,4 @@ pub mod fixture;
 pub mod fixtures;
 pub mod served;
 pub mod slide_text;
+pub mod tls;
