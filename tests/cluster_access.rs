@@ -13,7 +13,9 @@ use labdeck::cluster::{ConnectOptions, KubeSource};
 use labdeck::exercise::CheckSource;
 use support::apiserver::FakeApiServer;
 use support::fixtures::pod;
-use support::tls::{Ca, ConnectProxy, Identity, TlsApiServer, b64, kubeconfig, openssl_req_x509};
+use support::tls::{
+    Ca, ConnectProxy, Identity, Socks5Proxy, TlsApiServer, b64, kubeconfig, openssl_req_x509,
+};
 
 const DECK: &str = "slides/labdeck-sample.yml";
 
@@ -191,6 +193,36 @@ async fn kubeconfig_proxy_url_tunnels_through_an_http_proxy() {
         m.contains("context lab") && m.contains("http, https or socks5"),
         "{m}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubeconfig_socks5_proxy_resolves_names_at_the_proxy() {
+    let fake = fake_with_pod().await;
+    let ca = Ca::new("kubernetes");
+    let tls = TlsApiServer::start(&fake, &ca.server(&["kube.labdeck.test"]), None).await;
+    let socks = Socks5Proxy::start(tls.addr()).await;
+    let server = format!("https://kube.labdeck.test:{}", tls.port());
+    let cluster = format!(
+        "{}    proxy-url: {}\n",
+        ca_lines(&ca.cert_pem(), &server),
+        socks.url()
+    );
+    let (v, m) = verdict(&kubeconfig("lab", &cluster, "    token: t\n")).await;
+    assert_eq!(v, Verdict::Pass, "{m}");
+    // The name, not an address: Go's socks5 dialer lets the proxy resolve.
+    let want = format!("kube.labdeck.test:{}", tls.port());
+    let seen = socks.destinations();
+    assert!(!seen.is_empty() && seen.iter().all(|d| *d == want), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insecure_skip_tls_verify_accepts_any_server_certificate() {
+    let fake = fake_with_pod().await;
+    let stranger = openssl_req_x509(&["elsewhere.test"], None);
+    let tls = TlsApiServer::start(&fake, &stranger, None).await;
+    let cluster = format!("    server: {}\n    insecure-skip-tls-verify: true\n", tls.url());
+    let (v, m) = verdict(&kubeconfig("lab", &cluster, "    token: t\n")).await;
+    assert_eq!(v, Verdict::Pass, "{m}");
 }
 
 /// `labdeck ARGS` with exactly these proxy/kubeconfig variables.

@@ -323,3 +323,98 @@ impl ConnectProxy {
         self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
+
+/// A tiny SOCKS5 proxy (RFC 1928, no authentication, CONNECT only) on
+/// 127.0.0.1: every connection goes to `to`; each requested destination is
+/// recorded as `host:port`.
+pub struct Socks5Proxy {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Socks5Proxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Socks5Proxy {
+    pub async fn start(to: SocketAddr) -> Socks5Proxy {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut c, _)) = listener.accept().await else {
+                    continue;
+                };
+                let log = log.clone();
+                tokio::spawn(async move {
+                    let mut hello = [0u8; 2];
+                    if c.read_exact(&mut hello).await.is_err() || hello[0] != 5 {
+                        return;
+                    }
+                    let mut methods = vec![0u8; usize::from(hello[1])];
+                    if c.read_exact(&mut methods).await.is_err()
+                        || c.write_all(&[5, 0]).await.is_err()
+                    {
+                        return;
+                    }
+                    let mut req = [0u8; 4];
+                    if c.read_exact(&mut req).await.is_err() || req[1] != 1 {
+                        return;
+                    }
+                    let host = match req[3] {
+                        1 => {
+                            let mut ip = [0u8; 4];
+                            if c.read_exact(&mut ip).await.is_err() {
+                                return;
+                            }
+                            std::net::Ipv4Addr::from(ip).to_string()
+                        }
+                        3 => {
+                            let mut len = [0u8; 1];
+                            if c.read_exact(&mut len).await.is_err() {
+                                return;
+                            }
+                            let mut name = vec![0u8; usize::from(len[0])];
+                            if c.read_exact(&mut name).await.is_err() {
+                                return;
+                            }
+                            String::from_utf8_lossy(&name).into_owned()
+                        }
+                        _ => return,
+                    };
+                    let mut port = [0u8; 2];
+                    if c.read_exact(&mut port).await.is_err() {
+                        return;
+                    }
+                    log.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(format!("{host}:{}", u16::from_be_bytes(port)));
+                    let Ok(mut up) = TcpStream::connect(to).await else {
+                        let _ = c.write_all(&[5, 1, 0, 1, 0, 0, 0, 0, 0, 0]).await;
+                        return;
+                    };
+                    if c.write_all(&[5, 0, 0, 1, 127, 0, 0, 1, 0, 0]).await.is_ok() {
+                        let _ = tokio::io::copy_bidirectional(&mut c, &mut up).await;
+                    }
+                });
+            }
+        });
+        Socks5Proxy { addr, task, seen }
+    }
+
+    /// `socks5://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("socks5://{}", self.addr)
+    }
+
+    /// Every destination asked for, `host:port`.
+    pub fn destinations(&self) -> Vec<String> {
+        self.seen.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
