@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 const FAKE_KUBECTL: &str = r#"#!/bin/sh
-# Answers from the first KUBECONFIG file (the one labdeck pins the context in).
+# Answers from the KUBECONFIG file labdeck pins the context in (JSON, which
+# is YAML to kubectl).
 case "$*" in
-  "config current-context") sed -n 's/^current-context: "\(.*\)"$/\1/p' "${KUBECONFIG%%:*}" ;;
+  "config current-context") sed -n 's/^ *"current-context": "\(.*\)",\{0,1\}$/\1/p' "$KUBECONFIG" ;;
   "create deployment "*) echo "deployment.apps/$3 created" ;;
   *" -w") while :; do echo "pingpong-1 1/1 Running"; sleep 0.1; done ;;
   *) echo "error: the server doesn't have a resource type \"$2\"" >&2; exit 1 ;;
@@ -29,6 +30,7 @@ impl Env {
         std::fs::write(&k, FAKE_KUBECTL).unwrap();
         std::fs::set_permissions(&k, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::write(dir.path().join("config"), KUBECONFIG).unwrap();
+        std::fs::create_dir(dir.path().join("tmp")).unwrap();
         Env { dir }
     }
 
@@ -64,6 +66,7 @@ impl Env {
             .env("PATH", path)
             .env_remove("KUBECONFIG")
             .env("HOME", self.dir.path())
+            .env("TMPDIR", self.dir.path().join("tmp"))
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .unwrap();
@@ -86,7 +89,7 @@ fn refuses_without_kubeconfig_or_context() {
     // --context alone with no kubeconfig anywhere: a clear error, nothing run.
     let (code, out, err) = env.labdeck(&["run", CHAPTER, "--context", "sandbox"]);
     assert_ne!(code, 0);
-    assert!(err.contains("no kubeconfig found"), "{err}");
+    assert!(err.contains("no kubeconfig:") && err.contains(".kube/config does not exist"), "{err}");
     assert!(out.is_empty());
 }
 
@@ -103,7 +106,10 @@ fn unknown_context_is_refused() {
         "prod",
     ]);
     assert_ne!(code, 0);
-    assert!(err.contains("no context named `prod`"), "{err}");
+    assert!(
+        err.contains("context \"prod\" not found") && err.contains("kind-lab, sandbox"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -180,4 +186,10 @@ fn check_full_run(env: &Env, (code, out, err): (i32, String, String)) {
     assert_eq!(exs[2]["steps"][0]["exit_status"], 1);
     // The user's kubeconfig is untouched.
     assert_eq!(std::fs::read_to_string(&k).unwrap(), KUBECONFIG);
+    // The pinned kubeconfig (and every scratch folder) is gone.
+    let left: Vec<_> = std::fs::read_dir(env.dir.path().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }
