@@ -79,18 +79,29 @@ async fn client_certificate_connects_and_a_foreign_one_is_refused_naming_the_con
     .await;
     let cluster = ca_lines(&ca.cert_pem(), &tls.url());
 
-    let good = kubeconfig("student-07", &cluster, &ca.client("student-07").kubeconfig_user());
+    let good = kubeconfig(
+        "student-07",
+        &cluster,
+        &ca.client("student-07").kubeconfig_user(),
+    );
     let (v, m) = verdict(&good).await;
     assert_eq!(v, Verdict::Pass, "{m}");
 
     // Same server CA, but a client certificate from another CA.
     let other = Ca::new("not-kubernetes");
-    let bad = kubeconfig("student-08", &cluster, &other.client("student-08").kubeconfig_user());
+    let bad = kubeconfig(
+        "student-08",
+        &cluster,
+        &other.client("student-08").kubeconfig_user(),
+    );
     let (v, m) = verdict(&bad).await;
     assert_eq!(v, Verdict::Error, "{m}");
     assert!(m.contains("context student-08"), "{m}");
     assert!(m.contains("refused the client certificate"), "{m}");
-    assert!(!tls.refused().is_empty(), "the server saw the handshake fail");
+    assert!(
+        !tls.refused().is_empty(),
+        "the server saw the handshake fail"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,7 +130,10 @@ async fn a_self_signed_ca_certificate_serving_connects_as_with_kubectl() {
             rustls::pki_types::UnixTime::now(),
         )
         .unwrap_err();
-    assert!(format!("{refused:?}").contains("CaUsedAsEndEntity"), "{refused:?}");
+    assert!(
+        format!("{refused:?}").contains("CaUsedAsEndEntity"),
+        "{refused:?}"
+    );
     // ... while the certificate is its own CA: Go (kubectl) accepts, so do we.
     let cfg = kubeconfig("lab", &ca_lines(&cert.cert_pem, &tls.url()), user);
     let (v, m) = verdict(&cfg).await;
@@ -132,7 +146,10 @@ async fn a_self_signed_ca_certificate_serving_connects_as_with_kubectl() {
     );
     let (v, m) = verdict(&kubeconfig("lab", &cluster, user)).await;
     assert_eq!(v, Verdict::Error, "{m}");
-    assert!(m.contains("context lab") && m.contains("not trusted"), "{m}");
+    assert!(
+        m.contains("context lab") && m.contains("not trusted"),
+        "{m}"
+    );
     // ... and a matching `tls-server-name` is used for verification.
     let cluster = format!(
         "{}    tls-server-name: kube.labdeck.test\n",
@@ -212,7 +229,10 @@ async fn kubeconfig_socks5_proxy_resolves_names_at_the_proxy() {
     // The name, not an address: Go's socks5 dialer lets the proxy resolve.
     let want = format!("kube.labdeck.test:{}", tls.port());
     let seen = socks.destinations();
-    assert!(!seen.is_empty() && seen.iter().all(|d| *d == want), "{seen:?}");
+    assert!(
+        !seen.is_empty() && seen.iter().all(|d| *d == want),
+        "{seen:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +240,10 @@ async fn insecure_skip_tls_verify_accepts_any_server_certificate() {
     let fake = fake_with_pod().await;
     let stranger = openssl_req_x509(&["elsewhere.test"], None);
     let tls = TlsApiServer::start(&fake, &stranger, None).await;
-    let cluster = format!("    server: {}\n    insecure-skip-tls-verify: true\n", tls.url());
+    let cluster = format!(
+        "    server: {}\n    insecure-skip-tls-verify: true\n",
+        tls.url()
+    );
     let (v, m) = verdict(&kubeconfig("lab", &cluster, "    token: t\n")).await;
     assert_eq!(v, Verdict::Pass, "{m}");
 }
@@ -286,12 +309,8 @@ async fn https_proxy_and_no_proxy_from_the_environment_as_go_reads_them() {
     let fake = FakeApiServer::start().await;
     relabelled(&fake);
     let ca = Ca::new("kubernetes");
-    let tls = TlsApiServer::start(
-        &fake,
-        &ca.server(&["kube.labdeck.test", "127.0.0.1"]),
-        None,
-    )
-    .await;
+    let tls =
+        TlsApiServer::start(&fake, &ca.server(&["kube.labdeck.test", "127.0.0.1"]), None).await;
     let proxy = ConnectProxy::start(tls.addr()).await;
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, server: &str| {
@@ -303,11 +322,17 @@ async fn https_proxy_and_no_proxy_from_the_environment_as_go_reads_them() {
         .unwrap();
         p.display().to_string()
     };
-    let named = write("named", &format!("https://kube.labdeck.test:{}", tls.port()));
+    let named = write(
+        "named",
+        &format!("https://kube.labdeck.test:{}", tls.port()),
+    );
 
     // HTTPS_PROXY: the connection goes through the proxy.
-    let (code, out, err) =
-        labdeck_with(CHECK, &[("KUBECONFIG", &named), ("HTTPS_PROXY", &proxy.url())]).await;
+    let (code, out, err) = labdeck_with(
+        CHECK,
+        &[("KUBECONFIG", &named), ("HTTPS_PROXY", &proxy.url())],
+    )
+    .await;
     assert_eq!(code, 0, "{out}{err}");
     let tunnels = proxy.requests();
     assert!(
@@ -330,13 +355,19 @@ async fn https_proxy_and_no_proxy_from_the_environment_as_go_reads_them() {
     )
     .await;
     assert_eq!(code, 2, "{out}{err}");
-    assert!(out.contains("context lab (https://kube.labdeck.test"), "{out}");
+    assert!(
+        out.contains("context lab (https://kube.labdeck.test"),
+        "{out}"
+    );
     assert_eq!(proxy.requests().len(), tunnels.len(), "no new tunnel");
 
     // Loopback is never proxied (Go's rule), whatever HTTPS_PROXY says.
     let direct = write("direct", &tls.url());
-    let (code, out, err) =
-        labdeck_with(CHECK, &[("KUBECONFIG", &direct), ("HTTPS_PROXY", &proxy.url())]).await;
+    let (code, out, err) = labdeck_with(
+        CHECK,
+        &[("KUBECONFIG", &direct), ("HTTPS_PROXY", &proxy.url())],
+    )
+    .await;
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(proxy.requests().len(), tunnels.len(), "no new tunnel");
 }
@@ -352,12 +383,8 @@ async fn kubeconfig_list_skips_missing_files_and_the_first_file_wins() {
     std::fs::write(&first, fake.kubeconfig_yaml("right", "default")).unwrap();
     // Same context and user names, wrong token: ignored, first file wins.
     std::fs::write(&second, fake.kubeconfig_yaml("wrong", "default")).unwrap();
-    let list = std::env::join_paths([
-        first.clone(),
-        dir.path().join("missing"),
-        second.clone(),
-    ])
-    .unwrap();
+    let list =
+        std::env::join_paths([first.clone(), dir.path().join("missing"), second.clone()]).unwrap();
     let list = list.to_string_lossy().into_owned();
     let (code, out, err) = labdeck_with(CHECK, &[("KUBECONFIG", &list)]).await;
     assert_eq!(code, 0, "{out}{err}");
@@ -373,7 +400,10 @@ async fn kubeconfig_list_skips_missing_files_and_the_first_file_wins() {
     args.extend(["--kubeconfig", &none]);
     let (code, out, err) = labdeck_with(&args, &[("KUBECONFIG", &list)]).await;
     assert_eq!(code, 2, "{out}{err}");
-    assert!(out.contains("nope") && out.contains("No such file"), "{out}");
+    assert!(
+        out.contains("nope") && out.contains("No such file"),
+        "{out}"
+    );
 }
 
 /// A JWT whose payload says `exp`, unsigned (kube only reads `exp`).
@@ -411,7 +441,9 @@ async fn an_expired_oidc_id_token_is_refreshed_at_the_issuer() {
                 "/.well-known/openid-configuration",
                 get(move || {
                     let url = issuer_url.lock().unwrap().clone();
-                    async move { axum::Json(serde_json::json!({"token_endpoint": format!("{url}/token")})) }
+                    async move {
+                        axum::Json(serde_json::json!({"token_endpoint": format!("{url}/token")}))
+                    }
                 }),
             )
             .route(

@@ -89,7 +89,10 @@ fn refuses_without_kubeconfig_or_context() {
     // --context alone with no kubeconfig anywhere: a clear error, nothing run.
     let (code, out, err) = env.labdeck(&["run", CHAPTER, "--context", "sandbox"]);
     assert_ne!(code, 0);
-    assert!(err.contains("no kubeconfig:") && err.contains(".kube/config does not exist"), "{err}");
+    assert!(
+        err.contains("no kubeconfig:") && err.contains(".kube/config does not exist"),
+        "{err}"
+    );
     assert!(out.is_empty());
 }
 

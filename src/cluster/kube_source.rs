@@ -1,5 +1,6 @@
-//! [`ClusterSource`] over a real `kube::Client`: kubeconfig loading as
-//! kubectl does it, discovery for kind resolution, list and watch.
+//! [`ClusterSource`] over a real `kube::Client`: the kubeconfig from
+//! [`super::kubeconfig`], the connection from [`super::transport`],
+//! discovery for kind resolution, list and watch.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,8 +16,8 @@ use tokio::sync::Mutex;
 
 use super::discovery::{ApiEntry, resolve};
 use super::proxy::{self, ProxyEnv};
-use super::{kubeconfig, transport};
 use super::{Change, Changes, ClusterError, ClusterSource, Listing, Query, Resource};
+use super::{kubeconfig, transport};
 
 /// How to reach a cluster.
 #[derive(Debug, Clone)]

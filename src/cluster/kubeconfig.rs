@@ -93,9 +93,7 @@ pub fn load(explicit: Option<&Path>) -> Result<Loaded, ClusterError> {
                     home.display()
                 )));
             }
-            let mut loaded = load_files(std::slice::from_ref(&home), Origin::Home(home.clone()))?;
-            loaded.origin = Origin::Home(home);
-            Ok(loaded)
+            load_files(std::slice::from_ref(&home), Origin::Home(home.clone()))
         }
     }
 }
@@ -451,7 +449,10 @@ mod tests {
         let e = load_files(&[missing], Origin::Env("nope.yaml".into()))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("none of the files in KUBECONFIG=nope.yaml"), "{e}");
+        assert!(
+            e.contains("none of the files in KUBECONFIG=nope.yaml"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -462,7 +463,10 @@ mod tests {
         let e = load_files(&[bad], Origin::Env("x".into()))
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("kubeconfig ") && e.contains("bad.yaml"), "{e}");
+        assert!(
+            e.starts_with("kubeconfig ") && e.contains("bad.yaml"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -41,9 +41,11 @@ use tower::{BoxError, ServiceBuilder};
 
 type Verifier = Arc<dyn ServerCertVerifier>;
 
-/// Verifiers built so far, by their CA certificates (`None`: the system
-/// trust store).
-static VERIFIERS: OnceLock<Mutex<HashMap<Option<Vec<Vec<u8>>>, Verifier>>> = OnceLock::new();
+/// The CA certificates (DER) a verifier trusts; `None`: the system store.
+type CaSet = Option<Vec<Vec<u8>>>;
+
+/// Verifiers built so far, by the CA certificates they trust.
+static VERIFIERS: OnceLock<Mutex<HashMap<CaSet, Verifier>>> = OnceLock::new();
 static BUILT: AtomicUsize = AtomicUsize::new(0);
 
 /// How many server-certificate verifiers (trust stores) this process has
@@ -58,7 +60,7 @@ fn verifier(roots: Option<&[Vec<u8>]>) -> Result<Verifier, String> {
     // Held while building, so a hundred clusters connecting at once load
     // the system store once, not a hundred times.
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-    let key = roots.map(<[Vec<u8>]>::to_vec);
+    let key: CaSet = roots.map(<[Vec<u8>]>::to_vec);
     if let Some(v) = cache.get(&key) {
         return Ok(v.clone());
     }
@@ -253,9 +255,9 @@ where
     let headers = config
         .extra_headers_layer()
         .map_err(|e| super::kubeconfig::one_line(&e))?;
-    let retry = config.default_retry.then(|| {
-        tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry())
-    });
+    let retry = config
+        .default_retry
+        .then(|| tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry()));
     let service = ServiceBuilder::new()
         .layer(config.base_uri_layer())
         .option_layer(retry)
@@ -437,7 +439,10 @@ mod tests {
         assert!(der(&[0x30]).is_none());
         assert!(der(&[0x30, 0x05, 1, 2]).is_none());
         assert!(der(&[0x30, 0x85, 1, 1, 1, 1, 1]).is_none());
-        assert_eq!(der(&[0x04, 0x01, 7, 9]), Some((0x04, &[7u8][..], &[9u8][..])));
+        assert_eq!(
+            der(&[0x04, 0x01, 7, 9]),
+            Some((0x04, &[7u8][..], &[9u8][..]))
+        );
         assert!(!eku_allows_server_auth(b"not a certificate"));
     }
 }

@@ -71,10 +71,7 @@ mod tests {
         let t = Target::resolve(Some(&f), Some("prod")).unwrap();
         assert_eq!(t.context, "prod");
         let e = Target::resolve(Some(&f), Some("nope")).unwrap_err();
-        assert!(
-            e.to_string().contains("context \"nope\" not found"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("context \"nope\" not found"), "{e}");
         let e = Target::resolve(None, None).unwrap_err();
         assert!(e.to_string().contains("--kubeconfig"), "{e}");
     }

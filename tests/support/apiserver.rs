@@ -161,7 +161,9 @@ impl FakeApiServer {
 
     /// The same API on another listener (over TLS: `support::tls`).
     pub fn router(&self) -> Router {
-        Router::new().fallback(handle).with_state(self.shared.clone())
+        Router::new()
+            .fallback(handle)
+            .with_state(self.shared.clone())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

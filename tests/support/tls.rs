@@ -161,14 +161,13 @@ impl TlsApiServer {
                 roots.add(ca).expect("client CA");
                 // kube-apiserver: a certificate is optional (tokens work
                 // too), a certificate from another CA is refused.
-                let verifier =
-                    rustls::server::WebPkiClientVerifier::builder_with_provider(
-                        Arc::new(roots),
-                        provider,
-                    )
-                    .allow_unauthenticated()
-                    .build()
-                    .expect("client verifier");
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .allow_unauthenticated()
+                .build()
+                .expect("client verifier");
                 builder.with_client_cert_verifier(verifier)
             }
             None => builder.with_no_client_auth(),
@@ -207,7 +206,10 @@ impl TlsApiServer {
 
     /// Why each refused handshake failed, as the server saw it.
     pub fn refused(&self) -> Vec<String> {
-        self.failed.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
