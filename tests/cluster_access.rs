@@ -521,3 +521,43 @@ async fn a_foreign_client_certificate_is_refused_before_any_request_a_token_alon
     let (v, m) = verdict(&cfg).await;
     assert_eq!(v, Verdict::Pass, "{m}");
 }
+
+#[tokio::test]
+async fn kubeconfig_problems_are_errors_naming_the_context_and_the_problem() {
+    let head = "apiVersion: v1\nkind: Config\ncurrent-context: a\n";
+    let ctx = "contexts:\n- name: a\n  context: {cluster: c, user: u}\n";
+    let user = "users:\n- name: u\n  user: {token: t}\n";
+    let cases = [
+        (
+            format!("{head}contexts:\n- name: a\n  context: {{cluster: gone, user: u}}\n{user}"),
+            "context a: cluster \"gone\" not found in kubeconfig",
+        ),
+        (
+            format!("{head}clusters:\n- name: c\n  cluster: {{}}\n{ctx}{user}"),
+            "context a (cluster c): cluster url is missing",
+        ),
+        (
+            format!(
+                "{head}clusters:\n- name: c\n  cluster: {{server: 'https://x:6443', certificate-authority: /nonexistent/ca.crt}}\n{ctx}{user}"
+            ),
+            "context a (cluster c): failed to load certificate authority: failed to read file '\"/nonexistent/ca.crt\"'",
+        ),
+        (
+            format!(
+                "{head}clusters:\n- name: c\n  cluster: {{server: 'https://x:6443'}}\n{ctx}users:\n- name: u\n  user: {{client-certificate: /nonexistent/c.crt, client-key: /nonexistent/c.key}}\n"
+            ),
+            "context a: Failed to infer provided configuration: failed to load client certificate",
+        ),
+        (
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: {{server: 'https://x:6443'}}\n{ctx}{user}"
+            ),
+            "no current-context; give --context NAME (contexts: a)",
+        ),
+    ];
+    for (yaml, want) in cases {
+        let (v, m) = verdict(&yaml).await;
+        assert_eq!(v, Verdict::Error, "{m}");
+        assert!(m.contains(want), "{m}\nwanted: {want}");
+    }
+}

@@ -85,10 +85,22 @@ impl KubeSource {
         opts: &ConnectOptions,
     ) -> Result<KubeSource, ClusterError> {
         let context = kubeconfig::context_of(&kubeconfig, opts.context.as_deref(), origin)?;
-        let named = kubeconfig::cluster_of(&kubeconfig, &context);
-        let cluster_name = named.map(|c| c.name.clone()).unwrap_or_default();
+        let Some(named) = kubeconfig::cluster_of(&kubeconfig, &context) else {
+            let wanted = kubeconfig
+                .contexts
+                .iter()
+                .find(|c| c.name == context)
+                .and_then(|c| c.context.as_ref())
+                .map(|c| c.cluster.clone())
+                .unwrap_or_default();
+            return Err(ClusterError::Config(format!(
+                "context {context}: cluster {wanted:?} not found in kubeconfig {origin}"
+            )));
+        };
+        let cluster_name = named.name.clone();
         let proxy_url = named
-            .and_then(|c| c.cluster.as_ref())
+            .cluster
+            .as_ref()
             .and_then(|c| c.proxy_url.clone())
             .filter(|p| !p.is_empty());
         let kco = KubeConfigOptions {
