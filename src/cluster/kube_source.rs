@@ -114,7 +114,7 @@ impl KubeSource {
         };
         let mut config = Config::from_custom_kubeconfig(kubeconfig, &kco)
             .await
-            .map_err(|e| ClusterError::Config(format!("{what}: {}", kubeconfig::one_line(&e))))?;
+            .map_err(|e| ClusterError::Config(format!("{what}: {}", super::one_line(&e))))?;
         // The proxy kubectl would use (kube reads HTTPS_PROXY for every
         // scheme and ignores NO_PROXY without its proxy features).
         config.proxy_url = match proxy_url {
@@ -414,9 +414,9 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
         kube::Error::Api(s) => status_error(s.code, &s.message, what),
         kube::Error::Auth(e) => ClusterError::Unauthorized(format!("{what}: credentials: {e}")),
         e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) => {
-            ClusterError::Unreachable(format!("{what}: {}", chain(&e)))
+            ClusterError::Unreachable(format!("{what}: {}", super::one_line(&e)))
         }
-        e => ClusterError::Other(format!("{what}: {}", chain(&e))),
+        e => ClusterError::Other(format!("{what}: {}", super::one_line(&e))),
     }
 }
 
@@ -450,19 +450,4 @@ fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         cur = err.source();
     }
     None
-}
-
-/// An error and its causes on one line (the root cause is the useful part:
-/// "Connection refused").
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let t = s.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        cur = s.source();
-    }
-    parts.join(": ")
 }

@@ -126,7 +126,7 @@ fn read(path: &Path) -> Result<Kubeconfig, ClusterError> {
         config_error(format!(
             "kubeconfig {}: {}",
             path.display(),
-            one_line(&e as &dyn std::error::Error)
+            super::one_line(&e)
         ))
     })
 }
@@ -376,20 +376,6 @@ fn inline(file: &str, context: &str, key: &str) -> Result<String, ClusterError> 
     let bytes = std::fs::read(file)
         .map_err(|e| config_error(format!("context {context}: {key} {file}: {e}")))?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
-}
-
-/// An error and its causes on one line.
-pub(crate) fn one_line(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let t = s.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        cur = s.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

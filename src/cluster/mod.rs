@@ -143,3 +143,17 @@ pub trait ClusterSource: Send + Sync {
         timeout: Duration,
     ) -> impl Future<Output = Result<Changes, ClusterError>> + Send;
 }
+
+/// An error and its causes on one line.
+pub(crate) fn one_line(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}

@@ -102,7 +102,7 @@ fn tls_config(config: &Config) -> Result<rustls::ClientConfig, String> {
     probe.root_cert_file = None;
     let mut tls = probe
         .rustls_client_config()
-        .map_err(|e| super::kubeconfig::one_line(&e))?;
+        .map_err(|e| super::one_line(&e))?;
     if !config.accept_invalid_certs {
         tls.dangerous()
             .set_certificate_verifier(verifier(config.root_cert.as_deref())?);
@@ -249,12 +249,10 @@ where
     connector.set_write_timeout(config.write_timeout);
     let http: hyper_util::client::legacy::Client<_, kube::client::Body> =
         hyper_util::client::legacy::Builder::new(TokioExecutor::new()).build(connector);
-    let auth = config
-        .auth_layer()
-        .map_err(|e| super::kubeconfig::one_line(&e))?;
+    let auth = config.auth_layer().map_err(|e| super::one_line(&e))?;
     let headers = config
         .extra_headers_layer()
-        .map_err(|e| super::kubeconfig::one_line(&e))?;
+        .map_err(|e| super::one_line(&e))?;
     let retry = config
         .default_retry
         .then(|| tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry()));
