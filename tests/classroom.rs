@@ -416,6 +416,12 @@ async fn the_board_follows_a_class_live_and_survives_a_restart() {
         "29 first passes on the board",
     )
     .await;
+    // Every cell has a verdict, failures included.
+    b.wait_for(
+        "document.querySelectorAll('td.fail').length === 31",
+        "student-00's create and everybody's relabel failing",
+    )
+    .await;
     // Student 0 made no progress for longer than --stuck.
     b.wait_for(
         "document.querySelector('tr[data-student=\"student-00\"]').classList.contains('stuck')",

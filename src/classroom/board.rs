@@ -306,6 +306,10 @@ impl Board {
             timeout: Some(opts.window),
             ..opts.grade.engine.clone()
         };
+        let look_once = Options {
+            timeout: Some(Duration::ZERO),
+            ..opts.grade.engine.clone()
+        };
         let mut source = None;
         loop {
             let round = Instant::now();
@@ -320,12 +324,28 @@ impl Board {
                 drop(permit);
             }
             if let Some(s) = &source {
+                // A first look at everything puts every cell on the board at
+                // once; then only what does not hold yet is watched, so its
+                // pass shows the moment the cluster changes.
                 let board = self.clone();
                 let on_result = move |r: &ExerciseResult| board.update(row, r);
-                let results = engine::run(s, &self.plans, &engine_opts, &on_result).await;
-                // A cluster that stopped answering is connected again next round.
+                let results = engine::run(s, &self.plans, &look_once, &on_result).await;
                 if results.iter().all(|r| r.verdict == Verdict::Error) {
+                    // Connected again next round.
                     source = None;
+                } else {
+                    let waiting: Vec<Plan> = self
+                        .plans
+                        .iter()
+                        .zip(&results)
+                        .filter(|(_, r)| r.verdict == Verdict::Fail)
+                        .map(|(p, _)| p.clone())
+                        .collect();
+                    if !waiting.is_empty() {
+                        let board = self.clone();
+                        let on_result = move |r: &ExerciseResult| board.update(row, r);
+                        engine::run(s, &waiting, &engine_opts, &on_result).await;
+                    }
                 }
             }
             let next = round + interval;
