@@ -540,3 +540,71 @@ async fn the_board_refuses_other_hosts_and_a_tiny_interval() {
     let (code, _) = http(&addr, "GET", "/board.json", &[("Host", &addr)]).await;
     assert_eq!(code, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grade_history_stamps_first_passes_in_csv_and_json() {
+    let fake = FakeApiServer::start().await;
+    created(&fake);
+    let class = tempfile::tempdir().unwrap();
+    std::fs::write(
+        class.path().join("ana.yaml"),
+        fake.kubeconfig_yaml("t", "default"),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let history = work.path().join("h.jsonl");
+    let grade = |format: &'static str| {
+        let class = class.path().to_str().unwrap().to_string();
+        let history = history.to_str().unwrap().to_string();
+        async move {
+            support::cli::labdeck(&[
+                "grade",
+                DECK,
+                "--kubeconfigs",
+                &class,
+                "--only",
+                "labeldemo-create",
+                "--only",
+                "labeldemo-relabel",
+                "--timeout",
+                "0",
+                "--history",
+                &history,
+                "--format",
+                format,
+            ])
+            .await
+        }
+    };
+    let first = grade("csv").await;
+    assert_eq!(first.code, 1, "relabel fails: {}", first.stderr);
+    let row = |csv: &str, id: &str| -> Vec<String> {
+        let mut r = ::csv::Reader::from_reader(csv.as_bytes());
+        let header = r.headers().unwrap().clone();
+        let col = header.iter().position(|h| h == "first_passed").unwrap();
+        r.records()
+            .map(|x| x.unwrap())
+            .find(|x| &x[1] == id)
+            .map(|x| vec![x[2].to_string(), x[col].to_string()])
+            .unwrap()
+    };
+    let create = row(&first.stdout, "labeldemo-create");
+    assert_eq!(create[0], "pass");
+    assert!(
+        create[1].ends_with('Z') && create[1].len() == 20,
+        "{create:?}"
+    );
+    assert_eq!(
+        row(&first.stdout, "labeldemo-relabel")[1],
+        "",
+        "never passed"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let json = grade("json").await;
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        report["clusters"][0]["first_passed"]["labeldemo-create"].as_str(),
+        Some(create[1].as_str()),
+        "the first time, not this run's"
+    );
+}

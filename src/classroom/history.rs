@@ -138,6 +138,27 @@ impl History {
     }
 }
 
+impl History {
+    /// Records this report's passes (at `at_ms`) and writes every known
+    /// first-pass time into it (`first_passed` of each student), so that
+    /// `grade --history FILE --format csv|json` carries the times.
+    pub fn stamp(&self, report: &mut crate::grade::report::GradeReport, at_ms: u64) -> Result<()> {
+        for c in &mut report.clusters {
+            for r in &c.results {
+                let first = if r.verdict == crate::check::engine::Verdict::Pass {
+                    Some(self.record(&c.name, &r.id, at_ms)?)
+                } else {
+                    self.first_pass(&c.name, &r.id)
+                };
+                if let Some(t) = first {
+                    c.first_passed.insert(r.id.clone(), rfc3339(t));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `at_ms` (since the epoch) as RFC 3339 UTC, to the second.
 pub fn rfc3339(at_ms: u64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at_ms);

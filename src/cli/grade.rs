@@ -93,9 +93,10 @@ pub struct GradeArgs {
     /// With --serve: a student with no new pass for this long shows as stuck.
     #[arg(long, value_parser = parse_duration, default_value = "10m", requires = "serve")]
     stuck: Duration,
-    /// With --serve: the file first passes are appended to, read back on restart
-    /// (default: DECK-STEM.grade-history.jsonl in the current folder).
-    #[arg(long, value_name = "FILE", requires = "serve")]
+    /// The file first passes are appended to and read back from, so reports
+    /// carry when each exercise first passed (with --serve, default:
+    /// DECK-STEM.grade-history.jsonl in the current folder).
+    #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
 }
 
@@ -162,7 +163,17 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
         } else if args.watch {
             watch(&args, &targets, &plans, &opts).await
         } else {
-            let report = round(&targets, &plans, &opts).await;
+            let mut report = round(&targets, &plans, &opts).await;
+            if let Some(path) = &args.history {
+                let (history, warning) = labdeck::classroom::history::History::open(path)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if let Some(w) = warning {
+                    eprintln!("warning: {w}");
+                }
+                history
+                    .stamp(&mut report, labdeck::classroom::history::now_ms())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             emit(&args, &report, None)?;
             Ok(ExitCode::from(report.summary.exit_code()))
         }
