@@ -7,3 +7,5 @@ cd "$(dirname "$0")/.."
 if [ $# -gt 0 ]; then export LABDECK_SCREENSHOT_MANIFEST="$(realpath "$1")"; fi
 export LABDECK_REQUIRE_BROWSER=1
 cargo test --test browser screenshots -- --ignored --exact --nocapture
+# The classroom pictures (docs/classroom-*.png), from its end-to-end tests.
+LABDECK_SCREENSHOT_DIR="$PWD/docs" cargo test --test classroom -- a_student the_board_follows

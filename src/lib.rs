@@ -14,6 +14,7 @@
 pub mod assemble;
 pub mod build;
 pub mod check;
+pub mod classroom;
 pub mod cluster;
 pub mod deck;
 pub mod diagnostic;

@@ -74,6 +74,7 @@ async fn a_failed_first_build_serves_an_error_page() {
         manifest,
         port: 0,
         watch_dirs: vec![],
+        classroom: None,
     };
     let server = labdeck::serve::start(opts, builder).await.unwrap();
     let (status, page) = served::get(server.addr, "/").await;
@@ -97,6 +98,7 @@ async fn a_busy_port_is_a_clear_error() {
         manifest,
         port,
         watch_dirs: vec![],
+        classroom: None,
     };
     let Err(err) = labdeck::serve::start(opts, builder).await else {
         panic!("port {port} is taken")
@@ -178,6 +180,7 @@ async fn editing_a_template_from_templates_dir_rebuilds() {
             manifest: s.manifest(),
             port: 0,
             watch_dirs: vec![templates.path().to_path_buf()],
+            classroom: None,
         },
         builder,
     )

@@ -22,6 +22,9 @@ pub struct Check {
     pub id: Option<String>,
     /// How long the exercise may take to hold; `None`: the caller's default.
     pub timeout: Option<Duration>,
+    /// `hint`: shown to a student when the check fails (e.g. on the slide
+    /// by `labdeck serve --kubeconfig`).
+    pub hint: Option<String>,
     pub expect: Vec<Expectation>,
     /// Where the check's YAML starts.
     pub location: Location,
@@ -236,6 +239,10 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
     Ok(Check {
         id: raw.id,
         timeout,
+        hint: raw
+            .hint
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty()),
         expect,
         location: start,
     })
@@ -550,6 +557,7 @@ impl<'de> Deserialize<'de> for Scalar {
 struct RawCheck {
     id: Option<String>,
     timeout: Option<Spanned<Scalar>>,
+    hint: Option<String>,
     expect: Vec<Spanned<RawExpectation>>,
 }
 
@@ -560,7 +568,7 @@ impl<'de> Deserialize<'de> for RawCheck {
             type Value = RawCheck;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(
-                    "a map with `expect` (and optional `id`, `timeout`) or a list of expectations",
+                    "a map with `expect` (and optional `id`, `timeout`, `hint`) or a list of expectations",
                 )
             }
             fn visit_seq<A: SeqAccess<'de>>(
@@ -574,6 +582,7 @@ impl<'de> Deserialize<'de> for RawCheck {
                 Ok(RawCheck {
                     id: None,
                     timeout: None,
+                    hint: None,
                     expect,
                 })
             }
@@ -583,16 +592,18 @@ impl<'de> Deserialize<'de> for RawCheck {
             ) -> std::result::Result<RawCheck, A::Error> {
                 let mut id = None;
                 let mut timeout = None;
+                let mut hint = None;
                 let mut expect = None;
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "id" => id = Some(map.next_value::<String>()?),
                         "timeout" => timeout = Some(map.next_value()?),
+                        "hint" => hint = Some(map.next_value::<String>()?),
                         "expect" => expect = Some(map.next_value()?),
                         other => {
                             return Err(de::Error::unknown_field(
                                 other,
-                                &["id", "timeout", "expect"],
+                                &["id", "timeout", "hint", "expect"],
                             ));
                         }
                     }
@@ -601,6 +612,7 @@ impl<'de> Deserialize<'de> for RawCheck {
                 Ok(RawCheck {
                     id,
                     timeout,
+                    hint,
                     expect,
                 })
             }

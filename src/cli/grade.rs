@@ -75,9 +75,39 @@ pub struct GradeArgs {
     /// Keep grading until interrupted, keeping the table (and --out) current.
     #[arg(long)]
     watch: bool,
-    /// Pause between two rounds of --watch.
-    #[arg(long, value_parser = parse_duration, default_value = "10s")]
+    /// Pause between two rounds of --watch; with --serve, the least time
+    /// between two rounds on one cluster. Never less than 1s.
+    #[arg(long, value_parser = parse_interval, default_value = "10s")]
     interval: Duration,
+    /// Keep a live board in the browser: who passed what, when; who is stuck.
+    #[arg(long, conflicts_with_all = ["watch", "out"])]
+    serve: bool,
+    /// Where the board listens (anything but loopback requires the token it prints).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:8080",
+        requires = "serve"
+    )]
+    listen: std::net::SocketAddr,
+    /// With --serve: a student with no new pass for this long shows as stuck.
+    #[arg(long, value_parser = parse_duration, default_value = "10m", requires = "serve")]
+    stuck: Duration,
+    /// The file first passes are appended to and read back from, so reports
+    /// carry when each exercise first passed (with --serve, default:
+    /// DECK-STEM.grade-history.jsonl in the current folder).
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+}
+
+/// `--interval`: a duration of at least one second (`--watch --interval 0`
+/// would hammer every cluster of the class).
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < labdeck::classroom::board::MIN_INTERVAL {
+        return Err(format!("{s:?}: the interval must be at least 1s"));
+    }
+    Ok(d)
 }
 
 pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
@@ -128,14 +158,86 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async {
-        if args.watch {
+        if args.serve {
+            board(&args, targets, plans, opts).await
+        } else if args.watch {
             watch(&args, &targets, &plans, &opts).await
         } else {
-            let report = round(&targets, &plans, &opts).await;
+            let mut report = round(&targets, &plans, &opts).await;
+            if let Some(path) = &args.history {
+                let (history, warning) = labdeck::classroom::history::History::open(path)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                if let Some(w) = warning {
+                    eprintln!("warning: {w}");
+                }
+                history
+                    .stamp(&mut report, labdeck::classroom::history::now_ms())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
             emit(&args, &report, None)?;
             Ok(ExitCode::from(report.summary.exit_code()))
         }
     })
+}
+
+/// `--serve`: the live board, until Ctrl-C.
+async fn board(
+    args: &GradeArgs,
+    targets: Vec<Target>,
+    plans: Vec<Plan>,
+    grade: GradeOptions,
+) -> anyhow::Result<ExitCode> {
+    use labdeck::classroom::board::{self, Board, BoardOptions};
+    use labdeck::classroom::history::History;
+    let history = match &args.history {
+        Some(p) => p.clone(),
+        None => PathBuf::from(format!(
+            "{}.grade-history.jsonl",
+            args.deck
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "deck".into())
+        )),
+    };
+    let (history_file, warning) = History::open(&history).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(w) = warning {
+        eprintln!("warning: {w}");
+    }
+    let title = args.deck.display().to_string();
+    let window = args
+        .timeout
+        .unwrap_or(Duration::from_secs(60))
+        .max(args.interval);
+    let n = targets.len();
+    let b = Board::new(title, plans, &targets, history_file, args.stuck);
+    let served = board::serve(
+        b,
+        targets,
+        BoardOptions {
+            listen: args.listen,
+            interval: args.interval,
+            window,
+            stuck_after: args.stuck,
+            history: history.clone(),
+            grade,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "labdeck: class board for {n} student(s) at {} (first passes kept in {}; Ctrl-C to stop)",
+        served.url(),
+        history.display()
+    );
+    if served.token.is_some() {
+        println!(
+            "labdeck: the board is reachable beyond this machine: share that URL (with its token) only with assistants"
+        );
+    }
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `--only` and `--upto`, checked against the deck's ids.

@@ -20,6 +20,14 @@ pub struct ServeArgs {
     /// Open the deck in the default browser.
     #[arg(long)]
     open: bool,
+    /// Let students check exercises from the slides against this
+    /// kubeconfig's cluster (the kubeconfig never reaches the page).
+    #[arg(long)]
+    kubeconfig: Option<PathBuf>,
+    /// As --kubeconfig, with this context ($KUBECONFIG or ~/.kube/config
+    /// when --kubeconfig is not given).
+    #[arg(long)]
+    context: Option<String>,
     #[command(flatten)]
     deck: DeckArgs,
 }
@@ -34,13 +42,27 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("{}: no such file", args.manifest.display());
     }
     let build = deck_builder(&args.manifest, &args.deck)?;
-    let opts = labdeck::serve::Options {
-        manifest: args.manifest.clone(),
-        port: args.port,
-        watch_dirs: args.deck.templates.iter().cloned().collect(),
-    };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
+        let classroom = if args.kubeconfig.is_some() || args.context.is_some() {
+            Some(std::sync::Arc::new(
+                student(
+                    &args.manifest,
+                    args.kubeconfig.clone(),
+                    args.context.clone(),
+                )
+                .await?,
+            ))
+        } else {
+            None
+        };
+        let checking = classroom.is_some();
+        let opts = labdeck::serve::Options {
+            manifest: args.manifest.clone(),
+            port: args.port,
+            watch_dirs: args.deck.templates.iter().cloned().collect(),
+            classroom,
+        };
         let server = labdeck::serve::start(opts, build)
             .await
             .with_context(|| format!("serving {}", args.manifest.display()))?;
@@ -49,6 +71,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             "labdeck: serving {} at {url} (Ctrl-C to stop)",
             args.manifest.display()
         );
+        if checking {
+            println!("labdeck: exercises with a check get a Check control (key x; e lists them)");
+        }
         if args.open {
             open_browser(&url);
         }
@@ -57,6 +82,41 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .context("waiting for Ctrl-C")?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// The student's checking side: the deck's exercises as on disk at each
+/// request, and a client for the named cluster (connected now, so a wrong
+/// kubeconfig is said at start).
+async fn student(
+    manifest: &Path,
+    kubeconfig: Option<PathBuf>,
+    context: Option<String>,
+) -> anyhow::Result<labdeck::classroom::student::Student> {
+    // The deck must have exercises worth checking; a broken check is said now.
+    let exercises = super::check::load_exercises(manifest)?;
+    if let Err(errors) = labdeck::check::engine::plans(&exercises) {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        anyhow::bail!("{} check(s) do not parse", errors.len());
+    }
+    let source = labdeck::cluster::KubeSource::connect(&labdeck::cluster::ConnectOptions {
+        kubeconfig,
+        context,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let path = manifest.to_path_buf();
+    let load: labdeck::classroom::student::Loader = std::sync::Arc::new(move || {
+        let deck = labdeck::deck::load(&path, &labdeck::deck::LoadOptions::default())?;
+        labdeck::exercise::extract_strict(&deck)
+    });
+    Ok(labdeck::classroom::student::Student::new(
+        load,
+        source,
+        std::time::Duration::from_secs(30),
+    ))
 }
 
 fn open_browser(url: &str) {

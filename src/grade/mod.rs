@@ -11,5 +11,5 @@ pub mod report;
 mod runner;
 mod targets;
 
-pub use runner::{ClusterResult, GradeOptions, grade};
+pub use runner::{ClusterResult, GradeOptions, connect, grade};
 pub use targets::{Kubeconfigs, Target, from_contexts, from_dir};

@@ -47,6 +47,10 @@ pub struct ClusterResult {
     pub elapsed_ms: u64,
     /// Shaped as in `check --format json`, in deck order.
     pub results: Vec<ExerciseResult>,
+    /// When each exercise first passed (RFC 3339), by exercise id: kept by
+    /// `grade --serve` across rounds and restarts; empty otherwise.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub first_passed: std::collections::BTreeMap<String, String>,
 }
 
 impl ClusterResult {
@@ -56,6 +60,7 @@ impl ClusterResult {
             summary: Summary::of(&results),
             elapsed_ms: start.elapsed().as_millis() as u64,
             results,
+            first_passed: Default::default(),
         }
     }
 }
@@ -119,13 +124,14 @@ fn cluster_deadline(plans: &[Plan], opts: &GradeOptions) -> Duration {
     longest + opts.connect.connect_timeout + opts.connect.request_timeout * 4
 }
 
-async fn one(t: &Target, plans: &[Plan], opts: &GradeOptions, start: Instant) -> ClusterResult {
+/// A client for one student's cluster.
+pub async fn connect(t: &Target, opts: &ConnectOptions) -> Result<KubeSource, ClusterError> {
     let connect = ConnectOptions {
         kubeconfig: None,
         context: t.context.clone(),
-        ..opts.connect.clone()
+        ..opts.clone()
     };
-    let source = match &t.kubeconfig {
+    match &t.kubeconfig {
         Kubeconfigs::File(path) => {
             KubeSource::connect(&ConnectOptions {
                 kubeconfig: Some(path.clone()),
@@ -141,8 +147,11 @@ async fn one(t: &Target, plans: &[Plan], opts: &GradeOptions, start: Instant) ->
             )
             .await
         }
-    };
-    let source = match source {
+    }
+}
+
+async fn one(t: &Target, plans: &[Plan], opts: &GradeOptions, start: Instant) -> ClusterResult {
+    let source = match connect(t, &opts.connect).await {
         Ok(s) => s,
         Err(e) => return ClusterResult::new(&t.name, engine::error_results(plans, &e), start),
     };

@@ -20,9 +20,14 @@ const SCRIPT: &str = r#"<script>
 
 /// The page with the live-reload script before `</body>`.
 pub fn inject(html: &str) -> String {
+    inject_script(html, SCRIPT)
+}
+
+/// The page with `script` before its last `</body>`.
+pub fn inject_script(html: &str, script: &str) -> String {
     match html.rfind("</body>") {
-        Some(at) => format!("{}{SCRIPT}{}", &html[..at], &html[at..]),
-        None => format!("{html}{SCRIPT}"),
+        Some(at) => format!("{}{script}{}", &html[..at], &html[at..]),
+        None => format!("{html}{script}"),
     }
 }
 

@@ -69,6 +69,9 @@ pub struct Options {
     pub port: u16,
     /// Extra folders whose every change rebuilds (e.g. `--templates DIR`).
     pub watch_dirs: Vec<PathBuf>,
+    /// Students check exercises from the slides against this cluster
+    /// (`--kubeconfig`/`--context`); `None`: a plain deck, no check control.
+    pub classroom: Option<Arc<crate::classroom::student::Student>>,
 }
 
 /// A message to open pages.
@@ -88,6 +91,8 @@ struct Page {
 struct Shared {
     page: Arc<RwLock<Page>>,
     notices: broadcast::Sender<Notice>,
+    /// Whether pages get the check control.
+    classroom: bool,
 }
 
 /// A running server; dropping it stops watching (the HTTP task stops with the runtime).
@@ -119,6 +124,7 @@ pub async fn start(opts: Options, build: Builder) -> Result<Server, Error> {
             inputs: BTreeSet::new(),
         })),
         notices,
+        classroom: opts.classroom.is_some(),
     };
     let first = {
         let build = build.clone();
@@ -134,17 +140,21 @@ pub async fn start(opts: Options, build: Builder) -> Result<Server, Error> {
     })?;
     watcher.watch_inputs(&lock_page(&shared).inputs);
 
-    let app = Router::new()
-        .route("/", get(index))
-        .route("/_labdeck/events", get(events))
-        .fallback_service(tower_http::services::ServeDir::new(&root))
-        .with_state(shared);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
         .await
         .map_err(|e| Error::Other(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
     let addr = listener
         .local_addr()
         .map_err(|e| Error::Other(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
+    let mut app = Router::new()
+        .route("/", get(index))
+        .route("/_labdeck/events", get(events))
+        .fallback_service(tower_http::services::ServeDir::new(&root))
+        .with_state(shared);
+    if let Some(student) = opts.classroom.clone() {
+        let guard = Arc::new(crate::classroom::guard::Guard::for_addr(addr, None));
+        app = app.merge(student.router(guard));
+    }
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("labdeck serve: server stopped: {e}");
@@ -259,6 +269,10 @@ async fn index(AxState(shared): AxState<Shared>) -> impl IntoResponse {
         (page.html.clone(), page.error.clone())
     };
     let body = match html {
+        Some(html) if shared.classroom => livereload::inject(&livereload::inject_script(
+            &html,
+            crate::classroom::student::SCRIPT,
+        )),
         Some(html) => livereload::inject(&html),
         // No good build yet: a page that shows the error and reloads when fixed.
         None => livereload::error_page(error.as_deref().unwrap_or("no build yet")),

@@ -55,6 +55,7 @@ pub async fn serve_small_deck() -> Served {
         manifest,
         port: 0,
         watch_dirs: vec![],
+        classroom: None,
     };
     let server = labdeck::serve::start(opts, builder).await.unwrap();
     Served { dir, server }

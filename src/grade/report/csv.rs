@@ -15,6 +15,7 @@ pub fn render(report: &GradeReport) -> Result<String, String> {
         "file",
         "line",
         "title",
+        "first_passed",
     ])
     .map_err(err)?;
     for c in &report.clusters {
@@ -33,6 +34,7 @@ pub fn render(report: &GradeReport) -> Result<String, String> {
                 r.file.display().to_string().as_str(),
                 r.line.to_string().as_str(),
                 r.title.as_str(),
+                c.first_passed.get(&r.id).map_or("", String::as_str),
             ])
             .map_err(err)?;
         }

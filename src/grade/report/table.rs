@@ -148,6 +148,7 @@ mod tests {
             summary: Summary::of(&results),
             elapsed_ms: 9,
             results,
+            first_passed: Default::default(),
         };
         GradeReport {
             exercises: ["one", "two"]

@@ -1,0 +1,465 @@
+//! `labdeck grade DECK --kubeconfigs DIR --serve`: the class, live.
+//!
+//! Every student's cluster gets its own loop: connect once, then rounds of
+//! the check engine. A round lists what the checks read and then watches
+//! (up to `window`) whatever does not hold yet, so a pass reaches the board
+//! as soon as the API server tells of the change, not at the next poll.
+//! Rounds start at most every `interval` (never less than
+//! [`MIN_INTERVAL`]: a busy loop against a class's clusters helps nobody),
+//! and a cluster that cannot be reached is tried again at that pace.
+//!
+//! Each verdict updates the board's state; a change goes to every open
+//! board as a server-sent event (no page reload). First passes are recorded
+//! in the [`History`] file, and the exports (`/export.csv`, `/export.json`)
+//! carry their times.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+use tokio::sync::{Semaphore, broadcast};
+
+use crate::check::engine::{self, ExerciseResult, Options, Plan, Verdict};
+use crate::classroom::guard::{self, Guard};
+use crate::classroom::history::{self, History};
+use crate::classroom::words;
+use crate::cluster::ClusterError;
+use crate::error::Error;
+use crate::grade::report::{Column, GradeReport};
+use crate::grade::{self, ClusterResult, GradeOptions, Target};
+use crate::report::Summary;
+
+/// Rounds against one cluster never start closer together than this.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone)]
+pub struct BoardOptions {
+    pub listen: SocketAddr,
+    /// Least time between the starts of two rounds on one cluster
+    /// (raised to [`MIN_INTERVAL`]).
+    pub interval: Duration,
+    /// How long one round watches the exercises that do not hold yet.
+    pub window: Duration,
+    /// A student with no new pass for this long shows as stuck.
+    pub stuck_after: Duration,
+    pub history: PathBuf,
+    /// Concurrency (clusters connecting or listing at once) and timeouts.
+    pub grade: GradeOptions,
+}
+
+/// One cell of the board: a student's latest verdict on one exercise.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cell {
+    pub verdict: Verdict,
+    pub message: String,
+    /// What is missing, in a student's words (empty on a pass).
+    pub diagnosis: Vec<String>,
+    /// When this exercise first passed (ms since the epoch), ever.
+    pub first_pass_ms: Option<u64>,
+}
+
+/// One student's row.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub name: String,
+    pub cells: BTreeMap<String, Cell>,
+    /// The latest first pass (or when the board started): "stuck for 12 min"
+    /// counts from here.
+    pub last_progress_ms: u64,
+    /// Why the cluster could not be checked, if it could not.
+    pub error: Option<String>,
+    /// The latest full results, for the exports.
+    #[serde(skip)]
+    results: BTreeMap<String, ExerciseResult>,
+}
+
+/// What a board page starts from (`/board.json`); events then update it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub deck: String,
+    pub exercises: Vec<Column>,
+    pub stuck_after_ms: u64,
+    pub now_ms: u64,
+    pub history: String,
+    pub students: Vec<Row>,
+}
+
+/// One change, as sent to open boards.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Change<'a> {
+    Cell {
+        student: &'a str,
+        exercise: &'a str,
+        cell: &'a Cell,
+        last_progress_ms: u64,
+    },
+    Student {
+        student: &'a str,
+        error: Option<&'a str>,
+    },
+}
+
+pub struct Board {
+    deck: String,
+    exercises: Vec<Column>,
+    plans: Arc<[Plan]>,
+    history: History,
+    rows: RwLock<Vec<Row>>,
+    events: broadcast::Sender<Arc<str>>,
+    stuck_after: Duration,
+}
+
+impl Board {
+    pub fn new(
+        deck: String,
+        plans: Vec<Plan>,
+        targets: &[Target],
+        history: History,
+        stuck_after: Duration,
+    ) -> Board {
+        let started = history::now_ms();
+        let rows = targets
+            .iter()
+            .map(|t| {
+                let mut cells = BTreeMap::new();
+                let mut last = None::<u64>;
+                for p in &plans {
+                    if let Some(at) = history.first_pass(&t.name, &p.id) {
+                        last = Some(last.map_or(at, |l| l.max(at)));
+                        cells.insert(
+                            p.id.clone(),
+                            Cell {
+                                verdict: Verdict::Pass,
+                                message: "passed before this board started".into(),
+                                diagnosis: Vec::new(),
+                                first_pass_ms: Some(at),
+                            },
+                        );
+                    }
+                }
+                Row {
+                    name: t.name.clone(),
+                    cells,
+                    last_progress_ms: last.unwrap_or(started),
+                    error: None,
+                    results: BTreeMap::new(),
+                }
+            })
+            .collect();
+        let exercises = plans
+            .iter()
+            .map(|p| Column {
+                id: p.id.clone(),
+                title: p.title.clone(),
+            })
+            .collect();
+        let (events, _) = broadcast::channel(1024);
+        Board {
+            deck,
+            exercises,
+            plans: plans.into(),
+            history,
+            rows: RwLock::new(rows),
+            events,
+            stuck_after,
+        }
+    }
+
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            deck: self.deck.clone(),
+            exercises: self.exercises.clone(),
+            stuck_after_ms: millis(self.stuck_after),
+            now_ms: history::now_ms(),
+            history: self.history.path().display().to_string(),
+            students: self.rows.read().unwrap_or_else(|e| e.into_inner()).clone(),
+        }
+    }
+
+    /// The board as a grade report (for `/export.csv`, `/export.json`,
+    /// `--out`), with first-pass times.
+    pub fn report(&self) -> GradeReport {
+        let rows = self.rows.read().unwrap_or_else(|e| e.into_inner());
+        let clusters = rows
+            .iter()
+            .map(|row| {
+                let results: Vec<ExerciseResult> = self
+                    .plans
+                    .iter()
+                    .filter_map(|p| row.results.get(&p.id).cloned())
+                    .collect();
+                ClusterResult {
+                    name: row.name.clone(),
+                    summary: Summary::of(&results),
+                    elapsed_ms: 0,
+                    results,
+                    first_passed: row
+                        .cells
+                        .iter()
+                        .filter_map(|(id, c)| {
+                            Some((id.clone(), history::rfc3339(c.first_pass_ms?)))
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        GradeReport::new(&self.plans, clusters)
+    }
+
+    /// Records one verdict for student `row`; tells open boards if it changed.
+    pub fn update(&self, row: usize, r: &ExerciseResult) {
+        let now = history::now_ms();
+        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
+        let Some(student) = rows.get_mut(row) else {
+            return;
+        };
+        let mut first_pass_ms = student.cells.get(&r.id).and_then(|c| c.first_pass_ms);
+        if r.verdict == Verdict::Pass && first_pass_ms.is_none() {
+            let at = match self.history.record(&student.name, &r.id, now) {
+                Ok(at) => at,
+                Err(e) => {
+                    eprintln!("labdeck grade: {e}");
+                    now
+                }
+            };
+            first_pass_ms = Some(at);
+            student.last_progress_ms = student.last_progress_ms.max(at);
+        }
+        let cell = Cell {
+            verdict: r.verdict,
+            message: r.message.clone(),
+            diagnosis: words::diagnosis(r),
+            first_pass_ms,
+        };
+        student.results.insert(r.id.clone(), r.clone());
+        let cleared = r.verdict != Verdict::Error && student.error.take().is_some();
+        if student.cells.get(&r.id) == Some(&cell) && !cleared {
+            return;
+        }
+        let change = Change::Cell {
+            student: &student.name,
+            exercise: &r.id,
+            cell: &cell,
+            last_progress_ms: student.last_progress_ms,
+        };
+        self.send(&change);
+        if cleared {
+            self.send(&Change::Student {
+                student: &student.name,
+                error: None,
+            });
+        }
+        student.cells.insert(r.id.clone(), cell);
+    }
+
+    /// The cluster of student `row` could not be reached or configured.
+    pub fn cluster_error(&self, row: usize, err: &ClusterError) {
+        let message = err.to_string();
+        {
+            let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
+            let Some(student) = rows.get_mut(row) else {
+                return;
+            };
+            if student.error.as_deref() == Some(message.as_str()) {
+                return;
+            }
+            student.error = Some(message.clone());
+            self.send(&Change::Student {
+                student: &student.name,
+                error: Some(&message),
+            });
+        }
+        for r in engine::error_results(&self.plans, err) {
+            self.update(row, &r);
+        }
+        // `update` clears the error on non-error verdicts only, so it stays.
+    }
+
+    fn send(&self, change: &Change<'_>) {
+        if let Ok(json) = serde_json::to_string(change) {
+            // No open board is not an error.
+            let _ = self.events.send(json.into());
+        }
+    }
+
+    /// Re-checks one student's cluster until the process ends.
+    async fn follow(
+        self: Arc<Self>,
+        row: usize,
+        target: Target,
+        opts: Arc<BoardOptions>,
+        gate: Arc<Semaphore>,
+    ) {
+        let interval = opts.interval.max(MIN_INTERVAL);
+        let engine_opts = Options {
+            timeout: Some(opts.window),
+            ..opts.grade.engine.clone()
+        };
+        let look_once = Options {
+            timeout: Some(Duration::ZERO),
+            ..opts.grade.engine.clone()
+        };
+        let mut source = None;
+        loop {
+            let round = Instant::now();
+            // Connecting is bounded by the class-wide concurrency; watching is not
+            // (it is waiting, not work).
+            if source.is_none() {
+                let permit = gate.acquire().await;
+                match grade::connect(&target, &opts.grade.connect).await {
+                    Ok(s) => source = Some(s),
+                    Err(e) => self.cluster_error(row, &e),
+                }
+                drop(permit);
+            }
+            if let Some(s) = &source {
+                // A first look at everything puts every cell on the board at
+                // once; then only what does not hold yet is watched, so its
+                // pass shows the moment the cluster changes.
+                let board = self.clone();
+                let on_result = move |r: &ExerciseResult| board.update(row, r);
+                let results = engine::run(s, &self.plans, &look_once, &on_result).await;
+                if results.iter().all(|r| r.verdict == Verdict::Error) {
+                    // Connected again next round.
+                    source = None;
+                } else {
+                    let waiting: Vec<Plan> = self
+                        .plans
+                        .iter()
+                        .zip(&results)
+                        .filter(|(_, r)| r.verdict == Verdict::Fail)
+                        .map(|(p, _)| p.clone())
+                        .collect();
+                    if !waiting.is_empty() {
+                        let board = self.clone();
+                        let on_result = move |r: &ExerciseResult| board.update(row, r);
+                        engine::run(s, &waiting, &engine_opts, &on_result).await;
+                    }
+                }
+            }
+            let next = round + interval;
+            tokio::time::sleep_until(next.into()).await;
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A running board.
+pub struct Served {
+    pub addr: SocketAddr,
+    /// Required from other machines (`None` on loopback).
+    pub token: Option<String>,
+    pub board: Arc<Board>,
+}
+
+impl Served {
+    /// The address to open (with the token when one is needed).
+    pub fn url(&self) -> String {
+        match &self.token {
+            Some(t) => format!("http://{}/?token={t}", self.addr),
+            None => format!("http://{}/", self.addr),
+        }
+    }
+}
+
+/// Binds `opts.listen`, starts following every target and serving the board.
+pub async fn serve(
+    board: Board,
+    targets: Vec<Target>,
+    opts: BoardOptions,
+) -> Result<Served, Error> {
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|e| Error::Other(format!("cannot listen on {}: {e}", opts.listen)))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Other(format!("cannot listen on {}: {e}", opts.listen)))?;
+    let token = if addr.ip().is_loopback() {
+        None
+    } else {
+        Some(guard::new_token().map_err(Error::Other)?)
+    };
+    let guard = Arc::new(Guard::for_addr(addr, token.clone()));
+    let board = Arc::new(board);
+    let app = Router::new()
+        .route("/", get(page))
+        .route("/board.json", get(snapshot))
+        .route("/events", get(events))
+        .route("/export.csv", get(export_csv))
+        .route("/export.json", get(export_json))
+        .with_state(board.clone())
+        .layer(axum::middleware::from_fn_with_state(guard, guard::layer));
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            eprintln!("labdeck grade: board server stopped: {e}");
+        }
+    });
+    let opts = Arc::new(opts);
+    let gate = Arc::new(Semaphore::new(opts.grade.concurrency.max(1)));
+    for (row, target) in targets.into_iter().enumerate() {
+        tokio::spawn(
+            board
+                .clone()
+                .follow(row, target, opts.clone(), gate.clone()),
+        );
+    }
+    Ok(Served { addr, token, board })
+}
+
+const PAGE: &str = include_str!("../../templates/board.html");
+
+async fn page() -> Response {
+    ([(header::CACHE_CONTROL, "no-store")], Html(PAGE)).into_response()
+}
+
+async fn snapshot(State(board): State<Arc<Board>>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(board.snapshot()),
+    )
+        .into_response()
+}
+
+async fn events(State(board): State<Arc<Board>>) -> impl IntoResponse {
+    let rx = board.events.subscribe();
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        let event = match rx.recv().await {
+            Ok(json) => Event::default().event("change").data(&*json),
+            // Missed changes: the page fetches the whole board again.
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                Event::default().event("resync").data("{}")
+            }
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok::<_, Infallible>(event), rx))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn export_csv(State(board): State<Arc<Board>>) -> Response {
+    match crate::grade::report::csv::render(&board.report()) {
+        Ok(text) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    }
+}
+
+async fn export_json(State(board): State<Arc<Board>>) -> Response {
+    match crate::grade::report::json::render(&board.report()) {
+        Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+    }
+}

@@ -1,0 +1,610 @@
+//! The classroom, end to end with the real binary: a student checks an
+//! exercise from its slide in headless Chromium against the loopback fake
+//! API server (`serve --kubeconfig`), and an instructor watches a class of
+//! fake clusters converge on the live board (`grade --serve`).
+
+mod support;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::apiserver::FakeApiServer;
+use support::browser;
+use support::fixtures::*;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+
+const DECK: &str = "slides/labdeck-sample.yml";
+const ACTIVE: &str = "labeldemo-5b7c9d8f6d-p2rk9";
+const REPLACEMENT: &str = "labeldemo-5b7c9d8f6d-lr62s";
+
+/// `labdeck ARGS`, running until dropped; returns it with the first
+/// `http://` URL it prints.
+async fn spawn(args: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run labdeck");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("http://") {
+                let url: String = line[at..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                return url;
+            }
+        }
+        panic!("labdeck {args:?} ended without printing its URL");
+    })
+    .await
+    .expect("labdeck printed its URL");
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
+}
+
+/// `host:port` of a URL such as `http://127.0.0.1:41234/?token=...`.
+fn authority(url: &str) -> String {
+    url.trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// One raw HTTP/1.1 request (so tests can send any Host and Origin).
+async fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: 0\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    // A check's stream stays open while it watches: the status line is enough.
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let code = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, text)
+}
+
+fn created(fake: &FakeApiServer) {
+    fake.apply(deployment("labeldemo"));
+    fake.apply(replicaset("labeldemo-5b7c9d8f6d"));
+    fake.apply(pod(ACTIVE));
+}
+
+fn relabelled(fake: &FakeApiServer) {
+    fake.apply(orphan(label(pod(ACTIVE), "isactive", "no")));
+    fake.apply(pod(REPLACEMENT));
+}
+
+async fn screenshot(b: &browser::Browser, name: &str) {
+    // `scripts/screenshots.sh` sets this to regenerate the README's pictures.
+    if let Ok(dir) = std::env::var("LABDECK_SCREENSHOT_DIR") {
+        let png = b.client.screenshot().await.unwrap();
+        std::fs::write(Path::new(&dir).join(name), png).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_student_checks_an_exercise_from_its_slide_and_sees_it_pass_when_done() {
+    let fake = Arc::new(FakeApiServer::start().await);
+    created(&fake);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = fake.write_kubeconfig(dir.path(), "t", "default");
+    let (_server, url) = spawn(&[
+        "serve",
+        DECK,
+        "--port",
+        "0",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ])
+    .await;
+    let Some(b) = browser::start("classroom_student").await else {
+        return;
+    };
+    b.client.set_window_size(1280, 800).await.unwrap();
+    b.open(&url).await;
+    b.wait_for(
+        "window.labdeckClassroom && document.querySelector('.labdeck-check')",
+        "the classroom script",
+    )
+    .await;
+    // The exercise's slide, as the server numbers it.
+    let slide = b
+        .eval(
+            "return fetch('/_labdeck/exercises').then(r => r.json())
+               .then(l => l.find(e => e.id === 'labeldemo-relabel').slide);",
+        )
+        .await
+        .as_i64()
+        .unwrap();
+    b.eval(&format!("window.labdeck.go({}); return 1;", slide - 1))
+        .await;
+    b.wait_for(
+        "!document.querySelector('.labdeck-check').hidden",
+        "the check control on the relabel slide",
+    )
+    .await;
+    // The first slide has no exercise: no control there.
+    b.eval("window.labdeck.go(0); return 1;").await;
+    b.wait_for(
+        "document.querySelector('.labdeck-check').hidden",
+        "no check control on the title slide",
+    )
+    .await;
+    b.eval(&format!("window.labdeck.go({}); return 1;", slide - 1))
+        .await;
+    b.wait_for(
+        "!document.querySelector('.labdeck-check').hidden",
+        "control back",
+    )
+    .await;
+
+    // Press the key: the relabel has not been done, so it fails with why,
+    // and keeps watching.
+    b.key("x").await;
+    let out = "document.querySelector('.labdeck-check-out').textContent";
+    b.wait_for(&format!("{out}.includes('not yet')"), "the diagnosis")
+        .await;
+    let text = b.eval(&format!("return {out};")).await;
+    let text = text.as_str().unwrap();
+    assert!(text.contains("waiting"), "{text}");
+    assert!(
+        text.contains("expected 1 pods -l isactive=no (phase Running, no owner): found none"),
+        "{text}"
+    );
+    assert!(text.contains("hint: Patch the pod"), "{text}");
+    screenshot(&b, "classroom-student.png").await;
+
+    // The student relabels: the slide shows the pass without another press.
+    relabelled(&fake);
+    b.wait_for(&format!("{out}.includes('passed')"), "the pass")
+        .await;
+    let text = b.eval(&format!("return {out};")).await;
+    assert!(!text.as_str().unwrap().contains("not yet"), "{text}");
+
+    // The progress panel lists it as passed, and so it stays after a reload.
+    let passed_in_panel = "document.querySelector('.labdeck-progress.open li[data-exercise=\"labeldemo-relabel\"].labdeck-state-pass')";
+    b.key("e").await;
+    b.wait_for(passed_in_panel, "relabel passed in the progress panel")
+        .await;
+    let listed = b
+        .eval("return document.querySelectorAll('.labdeck-progress li').length;")
+        .await;
+    assert_eq!(
+        listed.as_i64(),
+        Some(11),
+        "every exercise of the deck is listed"
+    );
+    screenshot(&b, "classroom-progress.png").await;
+    b.client.refresh().await.unwrap();
+    b.wait_for("window.labdeckClassroom", "the classroom script again")
+        .await;
+    b.wait_for(
+        "document.querySelectorAll('.labdeck-progress li').length === 0",
+        "panel closed after reload",
+    )
+    .await;
+    b.key("e").await;
+    b.wait_for(passed_in_panel, "relabel still passed after a reload")
+        .await;
+    // Clicking an exercise in the panel goes to its slide.
+    b.eval("document.querySelector('.labdeck-progress li[data-exercise=\"labeldemo-create\"]').click(); return 1;")
+        .await;
+    let create_slide = b
+        .eval(
+            "return fetch('/_labdeck/exercises').then(r => r.json())
+               .then(l => l.find(e => e.id === 'labeldemo-create').slide);",
+        )
+        .await
+        .as_i64()
+        .unwrap();
+    b.wait_for(
+        &format!("window.labdeck.current() === {}", create_slide - 1),
+        "the panel jumps to the exercise",
+    )
+    .await;
+    assert!(b.console_errors().await.is_empty());
+    b.close().await;
+    for r in fake.requests() {
+        assert!(r.starts_with("GET "), "checks only read: {r}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_endpoint_refuses_other_origins_hosts_and_ids() {
+    let fake = FakeApiServer::start().await;
+    fake.require_token("s3cr3t-student-token");
+    let dir = tempfile::tempdir().unwrap();
+    let kc = fake.write_kubeconfig(dir.path(), "s3cr3t-student-token", "default");
+    let (_server, url) = spawn(&[
+        "serve",
+        DECK,
+        "--port",
+        "0",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ])
+    .await;
+    let addr = authority(&url);
+    let own_origin = format!("http://{addr}");
+    let check = "/_labdeck/check/labeldemo-create";
+
+    // Its own page may ask.
+    let (code, body) = http(
+        &addr,
+        "POST",
+        check,
+        &[("Host", &addr), ("Origin", &own_origin)],
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"event\":\"looking\""), "{body}");
+    // Another site's page may not (a tab open on evil.example).
+    let (code, body) = http(
+        &addr,
+        "POST",
+        check,
+        &[("Host", &addr), ("Origin", "http://evil.example")],
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert!(
+        body.contains("Origin \"http://evil.example\" is not this server"),
+        "{body}"
+    );
+    let (code, _) = http(
+        &addr,
+        "POST",
+        check,
+        &[("Host", &addr), ("Sec-Fetch-Site", "cross-site")],
+    )
+    .await;
+    assert_eq!(code, 403);
+    // DNS rebinding: a foreign name resolved to 127.0.0.1.
+    let port = addr.rsplit(':').next().unwrap();
+    let rebound = format!("rebind.example:{port}");
+    let (code, body) = http(&addr, "POST", check, &[("Host", &rebound)]).await;
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("is not this server"), "{body}");
+    let (code, _) = http(&addr, "GET", "/_labdeck/exercises", &[("Host", &rebound)]).await;
+    assert_eq!(code, 403);
+    // Only exercises of the deck, by id; nothing else reaches the cluster.
+    let (code, body) = http(
+        &addr,
+        "POST",
+        "/_labdeck/check/no-such-exercise",
+        &[("Host", &addr)],
+    )
+    .await;
+    assert_eq!(code, 404, "{body}");
+    assert!(body.contains("no exercise \"no-such-exercise\""), "{body}");
+    let (code, _) = http(&addr, "GET", check, &[("Host", &addr)]).await;
+    assert_eq!(code, 405, "a check is started by POST only");
+    // The kubeconfig never reaches the page.
+    let (code, page) = http(&addr, "GET", "/", &[("Host", &addr)]).await;
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("labdeck classroom"),
+        "the check script is in the served page"
+    );
+    let (_, list) = http(&addr, "GET", "/_labdeck/exercises", &[("Host", &addr)]).await;
+    let (_, result) = http(&addr, "POST", check, &[("Host", &addr)]).await;
+    for text in [&page, &list, &result] {
+        assert!(
+            !text.contains("s3cr3t-student-token"),
+            "the token leaked: {text}"
+        );
+        assert!(!text.contains(&fake.url()), "the server leaked: {text}");
+    }
+    for r in fake.requests() {
+        assert!(r.starts_with("GET "), "{r}");
+    }
+}
+
+#[tokio::test]
+async fn a_built_deck_has_no_check_control() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = support::cli::labdeck(&["build", DECK, "--out", dir.path().to_str().unwrap()]).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let html = std::fs::read_to_string(dir.path().join("labdeck-sample.html")).unwrap();
+    assert!(!html.contains("labdeck classroom"));
+    assert!(!html.contains("/_labdeck/check"));
+}
+
+/// Board rows by student name, from `/board.json`.
+async fn board_json(addr: &str) -> Value {
+    let (code, text) = http(addr, "GET", "/board.json", &[("Host", addr)]).await;
+    assert_eq!(code, 200, "{text}");
+    let body = &text[text.find("\r\n\r\n").unwrap() + 4..];
+    // Chunked or not, the JSON object is between the first `{` and last `}`.
+    let json = &body[body.find('{').unwrap()..=body.rfind('}').unwrap()];
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
+fn first_passes(board: &Value, exercise: &str) -> Vec<(String, Option<u64>)> {
+    board["students"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_string(),
+                s["cells"][exercise]["first_pass_ms"].as_u64(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_follows_a_class_live_and_survives_a_restart() {
+    const N: usize = 30;
+    let class = tempfile::tempdir().unwrap();
+    let mut fakes = Vec::new();
+    for i in 0..N {
+        let fake = Arc::new(FakeApiServer::start().await);
+        let kc = class.path().join(format!("student-{i:02}.yaml"));
+        std::fs::write(&kc, fake.kubeconfig_yaml("t", "default")).unwrap();
+        fakes.push(fake);
+    }
+    let work = tempfile::tempdir().unwrap();
+    let history = work.path().join("history.jsonl");
+    let args = [
+        "grade",
+        DECK,
+        "--kubeconfigs",
+        class.path().to_str().unwrap(),
+        "--only",
+        "labeldemo-create",
+        "--only",
+        "labeldemo-relabel",
+        "--serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "1s",
+        "--stuck",
+        "3s",
+        "--history",
+        history.to_str().unwrap(),
+    ];
+    let (server, url) = spawn(&args).await;
+    let addr = authority(&url);
+
+    let Some(b) = browser::start("classroom_board").await else {
+        return;
+    };
+    b.client.set_window_size(1280, 900).await.unwrap();
+    b.client.goto(&url).await.unwrap();
+    b.wait_for(
+        "window.labdeckBoard && window.labdeckBoard.state() && document.querySelectorAll('#board tbody tr').length === 30",
+        "the board with 30 students",
+    )
+    .await;
+    // A marker that a reload would wipe out.
+    b.eval("window.__sameDocument = true; return 1;").await;
+
+    // Students 1..29 create the deployment at different times; student 0 never does.
+    for (i, fake) in fakes.iter().enumerate().skip(1) {
+        let fake = fake.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(40 * i as u64)).await;
+            created(&fake);
+        });
+    }
+    b.wait_for(
+        "document.querySelectorAll('td.pass[data-exercise=\"labeldemo-create\"]').length === 29",
+        "29 first passes on the board",
+    )
+    .await;
+    // Every cell has a verdict, failures included.
+    b.wait_for(
+        "document.querySelectorAll('td.fail').length === 31",
+        "student-00's create and everybody's relabel failing",
+    )
+    .await;
+    // Student 0 made no progress for longer than --stuck.
+    b.wait_for(
+        "document.querySelector('tr[data-student=\"student-00\"]').classList.contains('stuck')",
+        "student-00 stuck",
+    )
+    .await;
+    let stuck_text = b
+        .eval("return document.querySelector('tr[data-student=\"student-00\"] td.on').textContent;")
+        .await;
+    assert!(
+        stuck_text
+            .as_str()
+            .unwrap()
+            .starts_with("stuck on labeldemo-create for"),
+        "{stuck_text}"
+    );
+    // Distribution: 29 are on the relabel, 1 on the create.
+    let dist = b
+        .eval("return document.getElementById('dist').textContent;")
+        .await;
+    let dist = dist.as_str().unwrap();
+    assert!(dist.contains("labeldemo-create 1"), "{dist}");
+    assert!(dist.contains("labeldemo-relabel 29"), "{dist}");
+    assert_eq!(
+        b.eval("return window.__sameDocument === true;").await,
+        Value::Bool(true),
+        "the board updated without reloading"
+    );
+    screenshot(&b, "classroom-board.png").await;
+    b.close().await;
+
+    // The CSV export carries the first-pass times.
+    let (code, csv) = http(&addr, "GET", "/export.csv", &[("Host", &addr)]).await;
+    assert_eq!(code, 200);
+    assert!(csv.contains("first_passed"), "{csv}");
+    let stamped = csv
+        .lines()
+        .filter(|l| l.contains(",labeldemo-create,pass,") && l.contains("Z"))
+        .count();
+    assert_eq!(stamped, 29, "{csv}");
+
+    // Restart: first-pass times are kept.
+    let before = first_passes(&board_json(&addr).await, "labeldemo-create");
+    assert_eq!(before.iter().filter(|(_, t)| t.is_some()).count(), 29);
+    drop(server);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_again, url) = spawn(&args).await;
+    let addr = authority(&url);
+    let after = first_passes(&board_json(&addr).await, "labeldemo-create");
+    assert_eq!(before, after, "first passes survive a restart");
+    for f in &fakes {
+        for r in f.requests() {
+            assert!(r.starts_with("GET "), "{r}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_board_refuses_other_hosts_and_a_tiny_interval() {
+    let out = support::cli::labdeck(&[
+        "grade",
+        DECK,
+        "--kubeconfigs",
+        "/nonexistent",
+        "--watch",
+        "--interval",
+        "0",
+    ])
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("the interval must be at least 1s"),
+        "{}",
+        out.stderr
+    );
+
+    let class = tempfile::tempdir().unwrap();
+    let fake = FakeApiServer::start().await;
+    std::fs::write(
+        class.path().join("ana.yaml"),
+        fake.kubeconfig_yaml("t", "default"),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let history = work.path().join("h.jsonl");
+    let (_server, url) = spawn(&[
+        "grade",
+        DECK,
+        "--kubeconfigs",
+        class.path().to_str().unwrap(),
+        "--serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--history",
+        history.to_str().unwrap(),
+    ])
+    .await;
+    let addr = authority(&url);
+    let port = addr.rsplit(':').next().unwrap();
+    let (code, _) = http(
+        &addr,
+        "GET",
+        "/board.json",
+        &[("Host", &format!("rebind.example:{port}"))],
+    )
+    .await;
+    assert_eq!(code, 403);
+    let (code, _) = http(
+        &addr,
+        "GET",
+        "/board.json",
+        &[("Host", &addr), ("Origin", "http://evil.example")],
+    )
+    .await;
+    assert_eq!(code, 403);
+    let (code, _) = http(&addr, "GET", "/board.json", &[("Host", &addr)]).await;
+    assert_eq!(code, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grade_history_stamps_first_passes_in_csv_and_json() {
+    let fake = FakeApiServer::start().await;
+    created(&fake);
+    let class = tempfile::tempdir().unwrap();
+    std::fs::write(
+        class.path().join("ana.yaml"),
+        fake.kubeconfig_yaml("t", "default"),
+    )
+    .unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let history = work.path().join("h.jsonl");
+    let grade = |format: &'static str| {
+        let class = class.path().to_str().unwrap().to_string();
+        let history = history.to_str().unwrap().to_string();
+        async move {
+            support::cli::labdeck(&[
+                "grade",
+                DECK,
+                "--kubeconfigs",
+                &class,
+                "--only",
+                "labeldemo-create",
+                "--only",
+                "labeldemo-relabel",
+                "--timeout",
+                "0",
+                "--history",
+                &history,
+                "--format",
+                format,
+            ])
+            .await
+        }
+    };
+    let first = grade("csv").await;
+    assert_eq!(first.code, 1, "relabel fails: {}", first.stderr);
+    let row = |csv: &str, id: &str| -> Vec<String> {
+        let mut r = ::csv::Reader::from_reader(csv.as_bytes());
+        let header = r.headers().unwrap().clone();
+        let col = header.iter().position(|h| h == "first_passed").unwrap();
+        r.records()
+            .map(|x| x.unwrap())
+            .find(|x| &x[1] == id)
+            .map(|x| vec![x[2].to_string(), x[col].to_string()])
+            .unwrap()
+    };
+    let create = row(&first.stdout, "labeldemo-create");
+    assert_eq!(create[0], "pass");
+    assert!(
+        create[1].ends_with('Z') && create[1].len() == 20,
+        "{create:?}"
+    );
+    assert_eq!(
+        row(&first.stdout, "labeldemo-relabel")[1],
+        "",
+        "never passed"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let json = grade("json").await;
+    let report: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        report["clusters"][0]["first_passed"]["labeldemo-create"].as_str(),
+        Some(create[1].as_str()),
+        "the first time, not this run's"
+    );
+}
