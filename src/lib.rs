@@ -17,6 +17,7 @@ pub mod check;
 pub mod cluster;
 pub mod deck;
 pub mod diagnostic;
+pub mod duration;
 pub mod error;
 pub mod exercise;
 pub mod grade;

@@ -413,7 +413,7 @@ async fn wait_for(
     timeout: Duration,
     start: Instant,
 ) -> ExerciseResult {
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = crate::duration::tokio_deadline(tokio::time::Instant::now(), timeout);
     let mut last: Option<Vec<ExpectationResult>> = None;
     loop {
         let states: Vec<FeedState> = rxs

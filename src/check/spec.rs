@@ -344,18 +344,12 @@ fn saphyr_message(e: &serde_saphyr::Error) -> String {
     }
 }
 
-/// `30s`, `2m`, `1m30s`, or a bare number of seconds (`0` = look once).
+/// A check's `timeout:`: a YAML integer (seconds) or any spelling
+/// [`crate::duration::parse`] accepts, with the same cap.
 pub fn parse_duration(s: &Scalar) -> std::result::Result<Duration, String> {
     match s {
-        Scalar::Int(n) if *n >= 0 => Ok(Duration::from_secs(*n as u64)),
-        Scalar::Int(n) => Err(format!("{n} is negative")),
-        Scalar::Str(t) => {
-            let t = t.trim();
-            if let Ok(n) = t.parse::<u64>() {
-                return Ok(Duration::from_secs(n));
-            }
-            humantime::parse_duration(t).map_err(|e| format!("{t:?}: {e} (want e.g. 30s, 2m)"))
-        }
+        Scalar::Int(n) => crate::duration::from_secs_i64(*n).map_err(|e| e.to_string()),
+        Scalar::Str(t) => crate::duration::parse(t).map_err(|e| e.to_string()),
     }
 }
 

@@ -116,7 +116,9 @@ fn cluster_deadline(plans: &[Plan], opts: &GradeOptions) -> Duration {
         })
         .max()
         .unwrap_or_default();
-    longest + opts.connect.connect_timeout + opts.connect.request_timeout * 4
+    longest
+        .saturating_add(opts.connect.connect_timeout)
+        .saturating_add(opts.connect.request_timeout.saturating_mul(4))
 }
 
 async fn one(t: &Target, plans: &[Plan], opts: &GradeOptions, start: Instant) -> ClusterResult {
