@@ -264,19 +264,23 @@ pub async fn run<S: ClusterSource>(
     }
 
     // 3. Each exercise waits on its feeds.
-    let exercise_futs = plans.iter().zip(prepared).zip(extras).map(|((p, prep), extra)| {
-        let rxs: Result<Vec<watch::Receiver<FeedState>>, String> =
-            prep.map(|qs| qs.iter().map(|q| senders[q].clone()).collect());
-        let extra = owner_chain::Receivers::new(extra, &senders);
-        async move {
-            let r = match rxs {
-                Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
-                Ok(rxs) => wait_for(p, rxs, extra, opts.timeout_for(&p.check), start).await,
-            };
-            on_result(&r);
-            r
-        }
-    });
+    let exercise_futs = plans
+        .iter()
+        .zip(prepared)
+        .zip(extras)
+        .map(|((p, prep), extra)| {
+            let rxs: Result<Vec<watch::Receiver<FeedState>>, String> =
+                prep.map(|qs| qs.iter().map(|q| senders[q].clone()).collect());
+            let extra = owner_chain::Receivers::new(extra, &senders);
+            async move {
+                let r = match rxs {
+                    Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
+                    Ok(rxs) => wait_for(p, rxs, extra, opts.timeout_for(&p.check), start).await,
+                };
+                on_result(&r);
+                r
+            }
+        });
     let exercises = futures::future::join_all(exercise_futs);
     // Only the exercises hold receivers now: a feed is closed once all the
     // exercises reading it have their verdict.
@@ -455,7 +459,13 @@ async fn wait_for(
         let owner_states = extra.states();
         if let Some((i, e)) = owner_states.error() {
             let line = p.check.expect[i].location.line;
-            return result(p, Verdict::Error, format!("line {line}: owner chain: {e}"), ms(start), vec![]);
+            return result(
+                p,
+                Verdict::Error,
+                format!("line {line}: owner chain: {e}"),
+                ms(start),
+                vec![],
+            );
         }
         if states.iter().all(|s| s.objects.is_some()) && owner_states.ready() {
             let outcomes: Vec<ExpectationResult> = p

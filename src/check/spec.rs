@@ -433,6 +433,55 @@ fn check_fields(text: &str, b: &kinds::Builtin) -> std::result::Result<(), Strin
     Ok(())
 }
 
+/// Something `lint` reports about a check that parses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub location: Location,
+    /// An error (else a warning).
+    pub error: bool,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What `lint` says about a parsed check beyond parse errors:
+/// - `unknown-kind` (error): a kind that no cluster serves as a built-in
+///   and that is a near miss of a built-in name with no group to make it a
+///   custom resource (`deploymnts`; see `kinds::near_miss`);
+/// - `unusual-phase` (warning): a pod `phase` that is not one of the
+///   STATUS words kubectl is known to print (a container runtime may have
+///   its own waiting reasons, so this is only a warning).
+pub fn lint(check: &Check) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in &check.expect {
+        if let Some(meant) = kinds::near_miss(&e.kind) {
+            out.push(Finding {
+                location: e.location.clone(),
+                error: true,
+                code: "unknown-kind",
+                message: format!(
+                    "check: kind {:?} is not a Kubernetes kind; did you mean {meant:?}? (a custom resource is written with its group, e.g. `{}.example.com`)",
+                    e.kind, e.kind
+                ),
+            });
+        }
+        if let (Some(p), Some(b)) = (&e.phase, kinds::builtin(&e.kind))
+            && kinds::phase_words(b) == kinds::PhaseWords::Pod
+            && !kinds::is_pod_status_word(p)
+        {
+            out.push(Finding {
+                location: e.location.clone(),
+                error: false,
+                code: "unusual-phase",
+                message: format!(
+                    "check: phase {p:?} is not a STATUS kubectl is known to show for pods ({})",
+                    pod_words_hint()
+                ),
+            });
+        }
+    }
+    out
+}
+
 /// serde-saphyr renders errors with a snippet; the chapter's file:line is
 /// what a user needs, so keep only the message's first line.
 fn saphyr_message(e: &serde_saphyr::Error) -> String {

@@ -116,13 +116,21 @@ impl Receivers {
         States(
             self.per_expectation
                 .iter_mut()
-                .map(|(_, rxs)| rxs.iter_mut().map(|r| r.borrow_and_update().clone()).collect())
+                .map(|(_, rxs)| {
+                    rxs.iter_mut()
+                        .map(|r| r.borrow_and_update().clone())
+                        .collect()
+                })
                 .collect(),
         )
     }
 
-    pub(super) fn receivers_mut(&mut self) -> impl Iterator<Item = &mut watch::Receiver<FeedState>> {
-        self.per_expectation.iter_mut().flat_map(|(_, rxs)| rxs.iter_mut())
+    pub(super) fn receivers_mut(
+        &mut self,
+    ) -> impl Iterator<Item = &mut watch::Receiver<FeedState>> {
+        self.per_expectation
+            .iter_mut()
+            .flat_map(|(_, rxs)| rxs.iter_mut())
     }
 
     /// The evaluation context of expectation `i`.
@@ -144,9 +152,10 @@ pub(super) struct States(Vec<Vec<FeedState>>);
 impl States {
     /// The first feed that failed, with its expectation.
     pub(super) fn error(&self) -> Option<(usize, ClusterError)> {
-        self.0.iter().enumerate().find_map(|(i, states)| {
-            states.iter().find_map(|s| s.error.clone().map(|e| (i, e)))
-        })
+        self.0
+            .iter()
+            .enumerate()
+            .find_map(|(i, states)| states.iter().find_map(|s| s.error.clone().map(|e| (i, e))))
     }
 
     /// Every feed has listed once.
