@@ -314,6 +314,22 @@ async fn owner_follows_the_controller_chain_through_replica_sets() {
     assert!(reqs.iter().any(|r| r.contains("/replicasets")), "{reqs:#?}");
     assert!(reqs.iter().all(|r| r.starts_with("GET ")), "{reqs:#?}");
 
+    // A custom controller, named as `kind` would name it: the cluster's
+    // discovery says `ct` is the Kind CronTab.
+    let mut p = pod("nightly-x1");
+    p["metadata"]["ownerReferences"] = json!([{"apiVersion": "stable.example.com/v1",
+        "kind": "CronTab", "name": "nightly", "uid": "1b2c3d4e-0000-4000-8000-000000000002",
+        "controller": true, "blockOwnerDeletion": true}]);
+    fake.apply(p);
+    for spelling in ["ct", "crontabs", "CronTab"] {
+        let r = once(
+            &fake,
+            &format!("- kind: pods\n  name: nightly-*\n  owner: {spelling}\n"),
+        )
+        .await;
+        assert_eq!(r.verdict, Verdict::Pass, "{spelling}: {r:#?}");
+    }
+
     // A ReplicaSet made by hand (no Deployment above it).
     fake.apply(orphan(replicaset("solo")));
     let mut p = pod("solo-x1");
@@ -511,7 +527,7 @@ async fn durations_beyond_the_cap_are_one_clear_error_not_a_panic() {
 
 #[test]
 fn lint_flags_misspelt_kinds_and_lost_checks() {
-    let chapter = "# T\n\n---\n\n.exercise[\n- a\n]\n\n<!-- check\n- kind: deploymnts\n  name: web\n- kind: crontabs\n-->\n\n???\n\n<!-- check\n- kind: pods\n-->\n";
+    let chapter = "# T\n\n---\n\n.exercise[\n- a\n]\n\n<!-- check\n- kind: deploymnts\n  name: web\n- kind: crontabs\n- kind: pods\n  owner: Deploymnet\n-->\n\n???\n\n<!-- check\n- kind: pods\n-->\n";
     let (_dir, manifest) = write_deck(chapter);
     let all = labdeck::lint::lint_decks(
         &[std::path::PathBuf::from(&manifest)],
@@ -524,7 +540,11 @@ fn lint_flags_misspelt_kinds_and_lost_checks() {
         .collect();
     assert_eq!(
         found,
-        [("unknown-kind", 10, true), ("lost-check", 17, true)],
+        [
+            ("unknown-kind", 10, true),
+            ("unknown-kind", 13, true),
+            ("lost-check", 19, true)
+        ],
         "{all:#?}"
     );
     let kind = all.iter().find(|d| d.code == "unknown-kind").unwrap();

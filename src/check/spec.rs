@@ -444,9 +444,9 @@ pub struct Finding {
 }
 
 /// What `lint` says about a parsed check beyond parse errors:
-/// - `unknown-kind` (error): a kind that no cluster serves as a built-in
-///   and that is a near miss of a built-in name with no group to make it a
-///   custom resource (`deploymnts`; see `kinds::near_miss`);
+/// - `unknown-kind` (error): a kind (or `owner`) that no cluster serves as
+///   a built-in and that is a near miss of a built-in name with no group to
+///   make it a custom resource (`deploymnts`; see `kinds::near_miss`);
 /// - `unusual-phase` (warning): a pod `phase` that is not one of the
 ///   STATUS words kubectl is known to print (a container runtime may have
 ///   its own waiting reasons, so this is only a warning).
@@ -461,6 +461,18 @@ pub fn lint(check: &Check) -> Vec<Finding> {
                 message: format!(
                     "check: kind {:?} is not a Kubernetes kind; did you mean {meant:?}? (a custom resource is written with its group, e.g. `{}.example.com`)",
                     e.kind, e.kind
+                ),
+            });
+        }
+        if let Some(OwnerSpec::Kind(owner)) = &e.owner
+            && let Some(meant) = kinds::near_miss(owner)
+        {
+            out.push(Finding {
+                location: e.location.clone(),
+                error: true,
+                code: "unknown-kind",
+                message: format!(
+                    "check: owner {owner:?} is not a Kubernetes kind; did you mean {meant:?}?"
                 ),
             });
         }
