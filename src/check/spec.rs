@@ -1,7 +1,10 @@
 //! The check language (`checks.md`): YAML in a `<!-- check ... -->` comment,
 //! parsed into typed expectations. Every mistake (bad YAML, an unknown key,
 //! a bad selector, count, duration or `where` test) is an error naming the
-//! chapter file and line, found before any cluster is contacted.
+//! chapter file and line, found before any cluster is contacted. So is what
+//! can never hold on a built-in kind (`kinds.rs`): a `phase` its STATUS
+//! column never shows, `ready` on a kind without readiness, a field
+//! selector kube-apiserver refuses. [`lint`] adds what is only suspicious.
 
 use std::fmt;
 use std::time::Duration;
