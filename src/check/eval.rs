@@ -459,7 +459,7 @@ fn deployment_rollout(name: &str, generation: i64, spec: &Value, status: &Value)
             false,
             format!(
                 "Waiting for deployment {name:?} rollout to finish: {} old replicas are pending termination",
-                replicas - updated
+                replicas.saturating_sub(updated)
             ),
         );
     }
@@ -527,7 +527,10 @@ fn statefulset_rollout(
     {
         return (
             false,
-            format!("Waiting for {} pods to be ready", want - ready),
+            format!(
+                "Waiting for {} pods to be ready",
+                want.saturating_sub(ready)
+            ),
         );
     }
     let strategy = &spec["updateStrategy"];
@@ -539,13 +542,13 @@ fn statefulset_rollout(
         if let (Some(want), Some(partition)) = (
             spec["replicas"].as_i64(),
             strategy["rollingUpdate"]["partition"].as_i64(),
-        ) && updated < want - partition
+        ) && updated < want.saturating_sub(partition)
         {
             return (
                 false,
                 format!(
                     "Waiting for partitioned roll out to finish: {updated} out of {} new pods have been updated",
-                    want - partition
+                    want.saturating_sub(partition)
                 ),
             );
         }
@@ -979,6 +982,23 @@ mod tests {
                 "not ready (Waiting for deployment \"web\" rollout to finish: 0 out of 3 new replicas have been updated)"
             ]
         );
+    }
+
+    #[test]
+    fn hostile_numbers_from_a_cluster_do_not_panic() {
+        let big = json!({"metadata": {"name": "x", "generation": i64::MAX},
+            "spec": {"replicas": i64::MAX, "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": i64::MIN}}},
+            "status": {"observedGeneration": i64::MAX, "replicas": i64::MAX, "updatedReplicas": i64::MIN,
+                       "readyReplicas": i64::MIN, "availableReplicas": "x"}});
+        for rule in [
+            Readiness::Deployment,
+            Readiness::DaemonSet,
+            Readiness::StatefulSet,
+            Readiness::Replicas,
+        ] {
+            // No overflow panic; some verdict with a reason.
+            assert!(!readiness_of(Some(rule), &big).1.is_empty());
+        }
     }
 
     #[test]
