@@ -84,7 +84,9 @@ pub const EXERCISE_CLASSES: &[&str] = &["exercise", "lab"];
 pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
     let mut exercises: Vec<Exercise> = Vec::new();
     let mut diagnostics = Vec::new();
-    let numbers = exercise_numbers(deck);
+    let tokens = lexer::lex(deck.source.as_str());
+    let numbers = exercise_numbers(deck, &tokens);
+    let bounds = SlideBounds::new(&tokens, deck.source.as_str().len());
     // Exercises and checks of the current source slide (a `---` block and
     // its `--` steps): a check attaches to the last exercise before it.
     let mut group_start = 0;
@@ -94,6 +96,23 @@ pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
         }
         let mut found = Vec::new();
         collect(&slide.own_content, false, &mut found);
+        // Checks come from the slide's raw text, not from the parsed
+        // content: remark's lexer splits a comment at any `.word[` (every
+        // `where` path with an index), which must not lose a check.
+        let (own, notes) = bounds.of(slide.start);
+        for c in raw_comments(deck.source.as_str(), own.clone()) {
+            found.push(Found::Check(c));
+        }
+        for c in raw_comments(deck.source.as_str(), notes) {
+            if let Some(at) = deck.source.location(c.start) {
+                diagnostics.push(Diagnostic::error(
+                    "lost-check",
+                    at,
+                    "check in speaker notes (after `???`): it is not a check; move it onto the slide",
+                ));
+            }
+        }
+        found.sort_by_key(Found::start);
         for item in found {
             match item {
                 Found::Exercise { start, nodes } => {
@@ -118,8 +137,16 @@ pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
                         check: None,
                     });
                 }
-                Found::Check { start, yaml } => {
+                Found::Check(RawComment { start, yaml }) => {
                     let Some(location) = deck.source.location(start) else {
+                        continue;
+                    };
+                    let Some(yaml) = yaml else {
+                        diagnostics.push(Diagnostic::error(
+                            "lost-check",
+                            location,
+                            "check comment has no closing `-->` on its slide: it is not a check",
+                        ));
                         continue;
                     };
                     let owner = exercises[group_start..]
@@ -180,15 +207,124 @@ pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
     (exercises, diagnostics)
 }
 
+/// Where each slide's own text and its speaker notes are in the deck's
+/// source: from its separator to the next one, split at `???`.
+struct SlideBounds {
+    /// Offsets of `---`/`--` separators, ascending.
+    separators: Vec<usize>,
+    /// Offsets of `???`, ascending.
+    notes: Vec<usize>,
+    len: usize,
+}
+
+impl SlideBounds {
+    fn new(tokens: &[Token], len: usize) -> SlideBounds {
+        let mut separators = Vec::new();
+        let mut notes = Vec::new();
+        for t in tokens {
+            match t {
+                Token::Separator { start, .. } => separators.push(*start),
+                Token::NotesSeparator { start } => notes.push(*start),
+                _ => {}
+            }
+        }
+        separators.sort_unstable();
+        notes.sort_unstable();
+        SlideBounds {
+            separators,
+            notes,
+            len,
+        }
+    }
+
+    /// The slide starting at `start`: its own text and its notes.
+    fn of(&self, start: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
+        let end = self
+            .separators
+            .iter()
+            .copied()
+            .find(|&s| s > start)
+            .unwrap_or(self.len);
+        match self.notes.iter().copied().find(|&n| n >= start && n < end) {
+            Some(n) => (start..n, n..end),
+            None => (start..end, end..end),
+        }
+    }
+}
+
+/// A `<!-- check ... -->` comment found in the raw source.
+struct RawComment {
+    /// Offset of the word `check`.
+    start: usize,
+    /// The text after `check` up to `-->`; `None` when `-->` is missing.
+    yaml: Option<String>,
+}
+
+/// The check comments in `range` of `text`, outside fenced code blocks (a
+/// code block on a slide shows text, it checks nothing), whatever the YAML
+/// inside looks like.
+fn raw_comments(text: &str, range: std::ops::Range<usize>) -> Vec<RawComment> {
+    let mut out = Vec::new();
+    let Some(region) = text.get(range.clone()) else {
+        return out;
+    };
+    let lines: Vec<&str> = region.split('\n').collect();
+    let mut offsets = Vec::with_capacity(lines.len());
+    let mut o = range.start;
+    for l in &lines {
+        offsets.push(o);
+        o += l.len() + 1;
+    }
+    // Everything before this offset is inside a comment already read.
+    let mut consumed = range.start;
+    let mut i = 0;
+    while i < lines.len() {
+        let (line, off) = (lines[i], offsets[i]);
+        if off + line.len() < consumed {
+            i += 1;
+            continue;
+        }
+        if consumed <= off
+            && let Some(open) = fence_opening(strip_list_marker(line))
+            && let Some((close, _)) = closing_fence(&lines, i, &open)
+        {
+            i = close + 1;
+            continue;
+        }
+        let mut col = consumed.saturating_sub(off);
+        while let Some(k) = line.get(col..).and_then(|l| l.find("<!--")) {
+            let body_start = off + col + k + 4;
+            let close = text[body_start..range.end].find("-->");
+            let body = &text[body_start..close.map_or(range.end, |c| body_start + c)];
+            let trimmed = body.trim_start();
+            if let Some(rest) = trimmed.strip_prefix("check")
+                && (rest.is_empty() || rest.starts_with(char::is_whitespace))
+            {
+                out.push(RawComment {
+                    start: body_start + (body.len() - trimmed.len()),
+                    yaml: close.map(|_| rest.to_owned()),
+                });
+            }
+            consumed = close.map_or(range.end, |c| body_start + c + 3);
+            if consumed > off + line.len() {
+                break;
+            }
+            col = consumed - off;
+        }
+        i += 1;
+    }
+    out
+}
+
 /// For each chapter file, the lines where its exercises open, in order:
 /// every `.exercise[`/`.lab[` of the file counts (also on slides this deck
 /// excludes, or in notes), so that generated ids are the same in every deck
 /// that uses the chapter.
-fn exercise_numbers(deck: &Deck) -> HashMap<PathBuf, Vec<usize>> {
+fn exercise_numbers(deck: &Deck, tokens: &[Token]) -> HashMap<PathBuf, Vec<usize>> {
     let mut numbers: HashMap<PathBuf, Vec<usize>> = HashMap::new();
     let mut depth_in_exercise = 0usize;
     let mut stack: Vec<bool> = Vec::new();
-    for token in lexer::lex(deck.source.as_str()) {
+    for token in tokens {
         match token {
             Token::ContentStart { classes, start, .. } => {
                 let is_exercise = classes
@@ -196,7 +332,7 @@ fn exercise_numbers(deck: &Deck) -> HashMap<PathBuf, Vec<usize>> {
                     .any(|c| EXERCISE_CLASSES.contains(&c.as_str()));
                 if is_exercise
                     && depth_in_exercise == 0
-                    && let Some(at) = deck.source.location(start)
+                    && let Some(at) = deck.source.location(*start)
                 {
                     numbers.entry(at.file).or_default().push(at.line);
                 }
@@ -227,14 +363,17 @@ pub fn extract_strict(deck: &Deck) -> Result<Vec<Exercise>> {
     }
 }
 
-/// The `id:` of a check, read without parsing the whole check (that is the
-/// checker's job, with its own errors).
+/// The `id` of a check, from its parsed YAML (so `id: x   # comment` and
+/// flow style `{id: x, expect: [...]}` both give `x`). A check that does
+/// not parse has no id here; the checker reports why.
 fn check_id(yaml: &str) -> Option<String> {
-    yaml.lines().find_map(|l| {
-        let v = l.strip_prefix("id:")?.trim();
-        let v = v.trim_matches(['"', '\'']);
-        (!v.is_empty()).then(|| v.to_owned())
-    })
+    let v: serde_json::Value = serde_saphyr::from_str(yaml).ok()?;
+    let id = match v.get("id")? {
+        serde_json::Value::String(s) => s.trim().to_owned(),
+        serde_json::Value::Number(n) => n.to_string(),
+        _ => return None,
+    };
+    (!id.is_empty()).then_some(id)
 }
 
 fn chapter_stem(file: &Path) -> String {
@@ -269,53 +408,40 @@ fn slide_title(deck: &Deck, slide: &Slide) -> String {
 
 enum Found {
     Exercise { start: usize, nodes: Vec<Node> },
-    Check { start: usize, yaml: String },
+    Check(RawComment),
 }
 
-/// Exercises and check comments in source order.
+impl Found {
+    fn start(&self) -> usize {
+        match self {
+            Found::Exercise { start, .. } => *start,
+            Found::Check(c) => c.start,
+        }
+    }
+}
+
+/// Exercises in source order (checks are found in the raw text).
 fn collect(nodes: &[Node], inside_exercise: bool, out: &mut Vec<Found>) {
     for node in nodes {
-        match node {
-            Node::Text { text, start } => {
-                let mut from = 0;
-                while let Some(i) = text[from..].find("<!--").map(|i| i + from) {
-                    let body_start = i + 4;
-                    let Some(close) = text[body_start..].find("-->").map(|c| c + body_start) else {
-                        break;
-                    };
-                    let body = &text[body_start..close];
-                    let trimmed = body.trim_start();
-                    if let Some(rest) = trimmed.strip_prefix("check")
-                        && (rest.is_empty() || rest.starts_with(char::is_whitespace))
-                    {
-                        let word_at = body_start + (body.len() - trimmed.len());
-                        out.push(Found::Check {
-                            start: start + word_at,
-                            yaml: rest.to_owned(),
-                        });
-                    }
-                    from = close + 3;
-                }
-            }
-            Node::Class {
-                classes,
-                content,
-                start,
-                ..
-            } => {
-                if !inside_exercise
-                    && classes
-                        .iter()
-                        .any(|c| EXERCISE_CLASSES.contains(&c.as_str()))
-                {
-                    out.push(Found::Exercise {
-                        start: *start,
-                        nodes: content.clone(),
-                    });
-                    collect(content, true, out);
-                } else {
-                    collect(content, inside_exercise, out);
-                }
+        if let Node::Class {
+            classes,
+            content,
+            start,
+            ..
+        } = node
+        {
+            if !inside_exercise
+                && classes
+                    .iter()
+                    .any(|c| EXERCISE_CLASSES.contains(&c.as_str()))
+            {
+                out.push(Found::Exercise {
+                    start: *start,
+                    nodes: content.clone(),
+                });
+                collect(content, true, out);
+            } else {
+                collect(content, inside_exercise, out);
             }
         }
     }

@@ -18,6 +18,7 @@ pub mod classroom;
 pub mod cluster;
 pub mod deck;
 pub mod diagnostic;
+pub mod duration;
 pub mod error;
 pub mod exercise;
 pub mod grade;

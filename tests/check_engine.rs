@@ -180,7 +180,11 @@ async fn timeout_reports_what_it_last_saw() {
     let e = &r[0].expectations[0];
     assert_eq!(e.objects.len(), 1);
     assert_eq!(e.objects[0].name, "labeldemo-5b7c9d8f6d-p2rk9");
-    assert_eq!(e.objects[0].failed, vec!["phase Pending, want Running"]);
+    // kubectl's STATUS column for a pod whose container is being created.
+    assert_eq!(
+        e.objects[0].failed,
+        vec!["phase ContainerCreating, want Running"]
+    );
 }
 
 const PODS_EXIST: &str = "- kind: po\n  selector: app=labeldemo\n";

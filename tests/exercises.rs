@@ -227,3 +227,78 @@ fn generated_ids_do_not_depend_on_excluded_slides() {
     assert_eq!(hidden.text, "echo hidden");
     assert_eq!(hidden.line, 19);
 }
+
+/// A check whose YAML has `.word[` at an indent under 4 spaces: remark's
+/// lexer reads `.containers[0]` as a content class and splits the comment;
+/// the check must still be found, with the whole YAML.
+const SPLIT_BY_THE_LEXER: &str = r#"# T
+
+---
+
+## Image
+
+.exercise[
+- `kubectl set image deploy/web web=nginx:1.27`
+]
+
+<!-- check
+id: web-image   # the image was changed
+expect:
+- kind: deploy
+  name: web
+  where:
+  - spec.template.spec.containers[0].image == nginx:1.27
+  - metadata.labels["app"] == web
+-->
+
+---
+
+## Flow style
+
+.exercise[
+- `kubectl get pods`
+]
+
+<!-- check {id: flow-id, expect: [{kind: pods, where: ['spec.containers[0].name exists']}]} -->
+"#;
+
+#[test]
+fn checks_split_by_the_lexer_are_still_found_with_their_ids() {
+    let (_dir, manifest) = deck_with(SPLIT_BY_THE_LEXER);
+    let deck = deck::load_strict(&manifest, &LoadOptions::default()).unwrap();
+    let (ex, diags) = exercise::extract(&deck);
+    assert!(diags.is_empty(), "{diags:?}");
+    assert_eq!(ex.len(), 2);
+    assert_eq!(
+        ex[0].id, "web-image",
+        "id from the parsed YAML, comment dropped"
+    );
+    let check = ex[0].check.as_ref().expect("the check is found");
+    assert_eq!(check.line, 11);
+    assert!(
+        check.yaml.contains("containers[0].image == nginx:1.27"),
+        "{}",
+        check.yaml
+    );
+    assert!(check.yaml.contains("metadata.labels[\"app\"] == web"));
+    let parsed = labdeck::check::spec::parse(check).expect("parses");
+    assert_eq!(parsed.expect[0].r#where.len(), 2);
+    assert_eq!(ex[1].id, "flow-id");
+    let flow = labdeck::check::spec::parse(ex[1].check.as_ref().unwrap()).expect("parses");
+    assert_eq!(flow.id.as_deref(), Some("flow-id"));
+}
+
+#[test]
+fn a_check_comment_that_is_not_a_check_is_an_error_with_its_line() {
+    let chapter = "# T\n\n---\n\n.exercise[\n- a\n]\n\n```markdown\n<!-- check\n- kind: shown-in-a-code-block\n-->\n```\n\n???\n\n<!-- check\n- kind: pods\n-->\n\n---\n\n.exercise[\n- b\n]\n\n<!-- check\n- kind: pods\n";
+    let (_dir, manifest) = deck_with(chapter);
+    let deck = deck::load_strict(&manifest, &LoadOptions::default()).unwrap();
+    let (ex, diags) = exercise::extract(&deck);
+    let found: Vec<_> = diags.iter().map(|d| (d.code, d.location.line)).collect();
+    assert_eq!(found, [("lost-check", 17), ("lost-check", 27)], "{diags:?}");
+    assert!(diags[0].message.contains("speaker notes"));
+    assert!(diags[1].message.contains("no closing `-->`"));
+    // A check shown in a code block is text on the slide, not a check.
+    assert!(ex[0].check.is_none());
+    assert!(exercise::extract_strict(&deck).is_err());
+}

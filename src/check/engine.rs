@@ -25,6 +25,8 @@ use crate::cluster::{Change, ClusterError, ClusterSource, Query};
 use crate::error::Error;
 use crate::exercise::Exercise;
 
+mod owner_chain;
+
 /// An exercise with its parsed check: what the engine runs.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -187,10 +189,16 @@ pub async fn run<S: ClusterSource>(
 ) -> Vec<ExerciseResult> {
     let start = Instant::now();
 
-    // 1. Resolve each distinct kind once.
+    // 1. Resolve each distinct kind once (with the kinds owner chains
+    // pass through, and custom `owner:` kinds).
     let mut kinds: Vec<&str> = plans
         .iter()
-        .flat_map(|p| p.check.expect.iter().map(|e| e.kind.as_str()))
+        .flat_map(|p| p.check.expect.iter())
+        .flat_map(|e| {
+            std::iter::once(e.kind.as_str())
+                .chain(owner_chain::kinds_to_read(e).iter().copied())
+                .chain(owner_chain::custom_owner(e))
+        })
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
@@ -207,16 +215,25 @@ pub async fn run<S: ClusterSource>(
     // 2. Turn expectations into queries; group equal queries into feeds.
     let mut feeds: BTreeMap<Query, Duration> = BTreeMap::new();
     let mut prepared: Vec<Result<Vec<Query>, String>> = Vec::new();
+    // Per plan, per expectation: what evaluation needs beyond its own feed.
+    let mut extras: Vec<Vec<owner_chain::Extra>> = Vec::new();
     for p in plans {
         let timeout = opts.timeout_for(&p.check);
         let mut queries = Vec::new();
         let mut failure = None;
+        let mut plan_extras = Vec::new();
         for e in &p.check.expect {
             match &resolved[e.kind.as_str()] {
                 Ok(resource) => {
                     let q = query(e, resource.clone(), source.default_namespace());
                     let t = feeds.entry(q.clone()).or_default();
                     *t = (*t).max(timeout);
+                    let extra = owner_chain::extra(e, &q, &resolved);
+                    for oq in &extra.owner_queries {
+                        let t = feeds.entry(oq.clone()).or_default();
+                        *t = (*t).max(timeout);
+                    }
+                    plan_extras.push(extra);
                     queries.push(q);
                 }
                 Err(err) => {
@@ -231,6 +248,7 @@ pub async fn run<S: ClusterSource>(
             }
         }
         prepared.push(failure.map_or(Ok(queries), Err));
+        extras.push(plan_extras);
     }
 
     // How many feeds have answered their first list (or failed).
@@ -246,18 +264,23 @@ pub async fn run<S: ClusterSource>(
     }
 
     // 3. Each exercise waits on its feeds.
-    let exercise_futs = plans.iter().zip(prepared).map(|(p, prep)| {
-        let rxs: Result<Vec<watch::Receiver<FeedState>>, String> =
-            prep.map(|qs| qs.iter().map(|q| senders[q].clone()).collect());
-        async move {
-            let r = match rxs {
-                Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
-                Ok(rxs) => wait_for(p, rxs, opts.timeout_for(&p.check), start).await,
-            };
-            on_result(&r);
-            r
-        }
-    });
+    let exercise_futs = plans
+        .iter()
+        .zip(prepared)
+        .zip(extras)
+        .map(|((p, prep), extra)| {
+            let rxs: Result<Vec<watch::Receiver<FeedState>>, String> =
+                prep.map(|qs| qs.iter().map(|q| senders[q].clone()).collect());
+            let extra = owner_chain::Receivers::new(extra, &senders);
+            async move {
+                let r = match rxs {
+                    Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
+                    Ok(rxs) => wait_for(p, rxs, extra, opts.timeout_for(&p.check), start).await,
+                };
+                on_result(&r);
+                r
+            }
+        });
     let exercises = futures::future::join_all(exercise_futs);
     // Only the exercises hold receivers now: a feed is closed once all the
     // exercises reading it have their verdict.
@@ -410,10 +433,11 @@ fn resource_version(o: &Value) -> Option<String> {
 async fn wait_for(
     p: &Plan,
     mut rxs: Vec<watch::Receiver<FeedState>>,
+    mut extra: owner_chain::Receivers,
     timeout: Duration,
     start: Instant,
 ) -> ExerciseResult {
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = crate::duration::tokio_deadline(tokio::time::Instant::now(), timeout);
     let mut last: Option<Vec<ExpectationResult>> = None;
     loop {
         let states: Vec<FeedState> = rxs
@@ -432,15 +456,29 @@ async fn wait_for(
             };
             return result(p, Verdict::Error, message, ms(start), vec![]);
         }
-        if states.iter().all(|s| s.objects.is_some()) {
+        let owner_states = extra.states();
+        if let Some((i, e)) = owner_states.error() {
+            let line = p.check.expect[i].location.line;
+            return result(
+                p,
+                Verdict::Error,
+                format!("line {line}: owner chain: {e}"),
+                ms(start),
+                vec![],
+            );
+        }
+        if states.iter().all(|s| s.objects.is_some()) && owner_states.ready() {
             let outcomes: Vec<ExpectationResult> = p
                 .check
                 .expect
                 .iter()
                 .zip(&states)
-                .map(|(e, s)| {
+                .enumerate()
+                .map(|(i, (e, s))| {
                     let objs = s.objects.clone().unwrap_or_default();
-                    expectation_result(e, &eval::evaluate(e, &objs), &query_text(e))
+                    let owners = owner_states.objects(i);
+                    let ctx = extra.context(i, &owners);
+                    expectation_result(e, &eval::evaluate_in(e, &objs, &ctx), &query_text(e))
                 })
                 .collect();
             if outcomes.iter().all(|o| o.holds) {
@@ -455,7 +493,7 @@ async fn wait_for(
         }
         // Wait for a change on any feed still running, or the deadline.
         let mut waits: Vec<Pin<Box<dyn Future<Output = bool> + Send + '_>>> = Vec::new();
-        for r in rxs.iter_mut() {
+        for r in rxs.iter_mut().chain(extra.receivers_mut()) {
             waits.push(Box::pin(async move { r.changed().await.is_ok() }));
         }
         let any_change = async {

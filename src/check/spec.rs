@@ -1,7 +1,10 @@
 //! The check language (`checks.md`): YAML in a `<!-- check ... -->` comment,
 //! parsed into typed expectations. Every mistake (bad YAML, an unknown key,
 //! a bad selector, count, duration or `where` test) is an error naming the
-//! chapter file and line, found before any cluster is contacted.
+//! chapter file and line, found before any cluster is contacted. So is what
+//! can never hold on a built-in kind (`kinds.rs`): a `phase` its STATUS
+//! column never shows, `ready` on a kind without readiness, a field
+//! selector kube-apiserver refuses. [`lint`] adds what is only suspicious.
 
 use std::fmt;
 use std::time::Duration;
@@ -11,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
+use crate::check::kinds::{self, Readiness};
 use crate::check::selector::Selector;
 use crate::error::{Error, Location, Result};
 use crate::exercise::CheckSource;
@@ -185,12 +189,15 @@ impl fmt::Display for CmpOp {
     }
 }
 
-/// One `where` test: `path op value`, `path exists`, `path absent`.
+/// One `where` test: `path op value`, `path exists`, `path absent`, or
+/// `len(path) op N` (items of a list, keys of a map; 0 when absent).
 #[derive(Debug, Clone)]
 pub struct WhereTest {
     pub text: String,
     pub path: Vec<PathSeg>,
     pub test: WhereOp,
+    /// `len(path)`: the test is on the length of what `path` names.
+    pub length: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -276,10 +283,18 @@ fn expectation(
         .map(|s| Selector::parse(&s.value).map_err(|m| err(&s.referenced, m)))
         .transpose()?;
     let owner = raw.owner.map(|o| {
-        if o.value.eq_ignore_ascii_case("none") {
+        let text = o.value.trim();
+        if text.eq_ignore_ascii_case("none") {
             OwnerSpec::None
         } else {
-            OwnerSpec::Kind(o.value)
+            // Any name `kind` accepts (`rs`, `deploy`, `replicasets.apps`)
+            // means the built-in Kind; other names are resolved by the
+            // cluster's discovery (custom controllers) or compared as Kinds.
+            OwnerSpec::Kind(
+                kinds::builtin(text)
+                    .map(|b| b.kind.to_string())
+                    .unwrap_or_else(|| text.to_string()),
+            )
         }
     });
     let r#where = raw
@@ -291,22 +306,33 @@ fn expectation(
         None => Count::default(),
         Some(c) => parse_count(&c.value).map_err(|m| err(&c.referenced, m))?,
     };
+    let builtin = kinds::builtin(&kind);
+    if let Some(p) = &raw.phase {
+        check_phase(&p.value, builtin).map_err(|m| err(&p.referenced, m))?;
+    }
+    if let (Some(r), Some(b)) = (&raw.ready, builtin)
+        && b.readiness == Readiness::None
+    {
+        return Err(err(
+            &r.referenced,
+            format!(
+                "`ready`: {} have no readiness; `ready` applies to pods, nodes, deployments, daemon sets, stateful sets, replica sets, replication controllers, jobs (complete) and custom resources with a Ready or Available condition",
+                b.display()
+            ),
+        ));
+    }
+    if let (Some(f), Some(b)) = (&raw.fields, builtin) {
+        check_fields(&f.value, b).map_err(|m| err(&f.referenced, m))?;
+    }
     Ok(Expectation {
         location,
         kind,
         namespace,
         name,
         selector,
-        fields: raw.fields.filter(|f| !f.trim().is_empty()),
-        phase: raw
-            .phase
-            .map(|p| {
-                check_phase(&p.value)
-                    .map(|()| p.value)
-                    .map_err(|m| err(&p.referenced, m))
-            })
-            .transpose()?,
-        ready: raw.ready,
+        fields: raw.fields.map(|f| f.value).filter(|f| !f.trim().is_empty()),
+        phase: raw.phase.map(|p| p.value),
+        ready: raw.ready.map(|r| r.value),
         owner,
         matches: raw.r#match,
         r#where,
@@ -330,13 +356,152 @@ const PHASES: &[&str] = &[
     "Lost",
 ];
 
-fn check_phase(p: &str) -> std::result::Result<(), String> {
-    match PHASES.iter().find(|k| k.eq_ignore_ascii_case(p)) {
-        Some(k) if *k != p => Err(format!(
+/// Words that are the phase of some other built-in kind, never a pod's
+/// STATUS: `phase: Bound` on pods can never match.
+const NOT_POD_WORDS: &[&str] = &[
+    "Active",
+    "Available",
+    "Bound",
+    "Released",
+    "Lost",
+    "Complete",
+    "Suspended",
+    "FailureTarget",
+];
+
+/// A `phase` that can never match its kind is an error, naming the words
+/// that can (the STATUS column kubectl prints, see `kinds::phase_words`).
+/// Unusual but possible pod words (a container runtime's own waiting
+/// reason) are left to `lint` as a warning.
+fn check_phase(p: &str, builtin: Option<&kinds::Builtin>) -> std::result::Result<(), String> {
+    let case = |known: &[&str]| match known.iter().find(|k| k.eq_ignore_ascii_case(p) && **k != p) {
+        Some(k) => Err(format!(
             "phase {p:?}: phases are case-sensitive, did you mean {k:?}?"
         )),
-        _ => Ok(()),
+        None => Ok(()),
+    };
+    let Some(b) = builtin else {
+        return case(PHASES);
+    };
+    match kinds::phase_words(b) {
+        kinds::PhaseWords::Pod => {
+            case(kinds::POD_STATUS_WORDS)?;
+            if NOT_POD_WORDS.contains(&p) {
+                return Err(format!(
+                    "phase {p:?} is never a pod's: kubectl shows pods as {}",
+                    pod_words_hint()
+                ));
+            }
+            Ok(())
+        }
+        kinds::PhaseWords::Fixed([]) => Err(format!(
+            "phase {p:?}: {} have no phase (use `ready`, `where` or `match`)",
+            b.display()
+        )),
+        kinds::PhaseWords::Fixed(words) => {
+            case(words)?;
+            if words.contains(&p) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "phase {p:?} is never shown for {}: want one of {}",
+                    b.display(),
+                    words.join(", ")
+                ))
+            }
+        }
     }
+}
+
+/// The pod words, for messages.
+pub fn pod_words_hint() -> String {
+    format!(
+        "{}, Init:..., ExitCode:N or Signal:N",
+        kinds::POD_STATUS_WORDS.join(", ")
+    )
+}
+
+/// A field selector the API server would refuse for this built-in kind
+/// (400 "field label not supported") is an error naming those it accepts.
+fn check_fields(text: &str, b: &kinds::Builtin) -> std::result::Result<(), String> {
+    let allowed = b.field_selectors();
+    for term in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let key = term.split(['=', '!']).next().unwrap_or("").trim();
+        if key.is_empty() || !term[key.len()..].trim_start().starts_with(['=', '!']) {
+            return Err(format!(
+                "fields {text:?}: {term:?} is not `field=value`, `field==value` or `field!=value`"
+            ));
+        }
+        if !allowed.contains(&key) {
+            return Err(format!(
+                "fields: the API server refuses field selector {key:?} on {} (400 \"field label not supported\"); it accepts {}",
+                b.display(),
+                allowed.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Something `lint` reports about a check that parses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub location: Location,
+    /// An error (else a warning).
+    pub error: bool,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// What `lint` says about a parsed check beyond parse errors:
+/// - `unknown-kind` (error): a kind (or `owner`) that no cluster serves as
+///   a built-in and that is a near miss of a built-in name with no group to
+///   make it a custom resource (`deploymnts`; see `kinds::near_miss`);
+/// - `unusual-phase` (warning): a pod `phase` that is not one of the
+///   STATUS words kubectl is known to print (a container runtime may have
+///   its own waiting reasons, so this is only a warning).
+pub fn lint(check: &Check) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in &check.expect {
+        if let Some(meant) = kinds::near_miss(&e.kind) {
+            out.push(Finding {
+                location: e.location.clone(),
+                error: true,
+                code: "unknown-kind",
+                message: format!(
+                    "check: kind {:?} is not a Kubernetes kind; did you mean {meant:?}? (a custom resource is written with its group, e.g. `{}.example.com`)",
+                    e.kind, e.kind
+                ),
+            });
+        }
+        if let Some(OwnerSpec::Kind(owner)) = &e.owner
+            && let Some(meant) = kinds::near_miss(owner)
+        {
+            out.push(Finding {
+                location: e.location.clone(),
+                error: true,
+                code: "unknown-kind",
+                message: format!(
+                    "check: owner {owner:?} is not a Kubernetes kind; did you mean {meant:?}?"
+                ),
+            });
+        }
+        if let (Some(p), Some(b)) = (&e.phase, kinds::builtin(&e.kind))
+            && kinds::phase_words(b) == kinds::PhaseWords::Pod
+            && !kinds::is_pod_status_word(p)
+        {
+            out.push(Finding {
+                location: e.location.clone(),
+                error: false,
+                code: "unusual-phase",
+                message: format!(
+                    "check: phase {p:?} is not a STATUS kubectl is known to show for pods ({})",
+                    pod_words_hint()
+                ),
+            });
+        }
+    }
+    out
 }
 
 /// serde-saphyr renders errors with a snippet; the chapter's file:line is
@@ -351,18 +516,12 @@ fn saphyr_message(e: &serde_saphyr::Error) -> String {
     }
 }
 
-/// `30s`, `2m`, `1m30s`, or a bare number of seconds (`0` = look once).
+/// A check's `timeout:`: a YAML integer (seconds) or any spelling
+/// [`crate::duration::parse`] accepts, with the same cap.
 pub fn parse_duration(s: &Scalar) -> std::result::Result<Duration, String> {
     match s {
-        Scalar::Int(n) if *n >= 0 => Ok(Duration::from_secs(*n as u64)),
-        Scalar::Int(n) => Err(format!("{n} is negative")),
-        Scalar::Str(t) => {
-            let t = t.trim();
-            if let Ok(n) = t.parse::<u64>() {
-                return Ok(Duration::from_secs(n));
-            }
-            humantime::parse_duration(t).map_err(|e| format!("{t:?}: {e} (want e.g. 30s, 2m)"))
-        }
+        Scalar::Int(n) => crate::duration::from_secs_i64(*n).map_err(|e| e.to_string()),
+        Scalar::Str(t) => crate::duration::parse(t).map_err(|e| e.to_string()),
     }
 }
 
@@ -385,26 +544,41 @@ fn parse_count(s: &Scalar) -> std::result::Result<Count, String> {
 }
 
 /// `status.readyReplicas >= 2`, `metadata.labels["app.kubernetes.io/name"] == web`,
-/// `spec.containers[0].image exists`, `metadata.deletionTimestamp absent`.
+/// `spec.containers[0].image exists`, `metadata.deletionTimestamp absent`,
+/// `len(spec.volumes) == 2`.
 pub fn parse_where(text: &str) -> std::result::Result<WhereTest, String> {
     let t = text.trim();
     let bad = |why: &str| {
-        format!("where {text:?}: {why} (want `path op value`, `path exists` or `path absent`)")
+        format!(
+            "where {text:?}: {why} (want `path op value`, `path exists`, `path absent` or `len(path) op N`)"
+        )
     };
-    let path_end = path_end(t);
-    let (path_text, rest) = t.split_at(path_end);
-    let path = parse_path(path_text).map_err(|m| bad(&m))?;
+    let (path_text, rest, length) = match t.strip_prefix("len(") {
+        Some(inner) => {
+            let close = inner.find(')').ok_or_else(|| bad("unclosed `len(`"))?;
+            (&inner[..close], &inner[close + 1..], true)
+        }
+        None => {
+            let (p, r) = t.split_at(path_end(t));
+            (p, r, false)
+        }
+    };
+    let path = parse_path(path_text.trim()).map_err(|m| bad(&m))?;
     let rest = rest.trim();
-    let test = if rest == "exists" {
+    let test = if rest == "exists" && !length {
         WhereOp::Exists
-    } else if rest == "absent" {
+    } else if rest == "absent" && !length {
         WhereOp::Absent
     } else if let Some((op, value)) = CmpOp::split(rest) {
         let value = value.trim();
         if value.is_empty() {
             return Err(bad("missing value"));
         }
-        WhereOp::Compare(op, scalar_value(value))
+        let v = scalar_value(value);
+        if length && !v.is_u64() {
+            return Err(bad("`len(...)` compares with a whole number"));
+        }
+        WhereOp::Compare(op, v)
     } else if rest.is_empty() {
         return Err(bad("missing operator"));
     } else {
@@ -414,6 +588,7 @@ pub fn parse_where(text: &str) -> std::result::Result<WhereTest, String> {
         text: t.to_string(),
         path,
         test,
+        length,
     })
 }
 
@@ -628,9 +803,9 @@ struct RawExpectation {
     namespace: Option<Spanned<String>>,
     name: Option<Spanned<String>>,
     selector: Option<Spanned<String>>,
-    fields: Option<String>,
+    fields: Option<Spanned<String>>,
     phase: Option<Spanned<String>>,
-    ready: Option<bool>,
+    ready: Option<Spanned<bool>>,
     owner: Option<Spanned<String>>,
     #[serde(rename = "match")]
     r#match: Option<Value>,
@@ -688,7 +863,7 @@ mod tests {
     #[test]
     fn parses_the_bare_list_form_and_all_keys() {
         let c = parse(&src(
-            "- kind: deploy\n  namespace: \"*\"\n  name: web-*\n  fields: status.phase=Running\n  ready: true\n  match:\n    spec:\n      replicas: 3\n  where:\n    - status.readyReplicas >= 3\n    - metadata.deletionTimestamp absent\n  count: 0\n",
+            "- kind: deploy\n  namespace: \"*\"\n  name: web-*\n  fields: metadata.name=web\n  ready: true\n  match:\n    spec:\n      replicas: 3\n  where:\n    - status.readyReplicas >= 3\n    - metadata.deletionTimestamp absent\n  count: 0\n",
         ))
         .unwrap();
         assert!(c.id.is_none() && c.timeout.is_none());

@@ -63,11 +63,9 @@ pub(super) fn load_exercises(path: &std::path::Path) -> anyhow::Result<Vec<Exerc
     exercise::extract_strict(&deck).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+/// Every duration flag goes through the one parser (src/duration.rs).
 pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(n));
-    }
-    humantime::parse_duration(s).map_err(|e| format!("{s:?}: {e} (want e.g. 30s, 2m)"))
+    labdeck::duration::parse_arg(s)
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {

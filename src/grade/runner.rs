@@ -121,7 +121,9 @@ fn cluster_deadline(plans: &[Plan], opts: &GradeOptions) -> Duration {
         })
         .max()
         .unwrap_or_default();
-    longest + opts.connect.connect_timeout + opts.connect.request_timeout * 4
+    longest
+        .saturating_add(opts.connect.connect_timeout)
+        .saturating_add(opts.connect.request_timeout.saturating_mul(4))
 }
 
 /// A client for one student's cluster.

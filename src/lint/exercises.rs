@@ -3,11 +3,15 @@
 //!
 //! Rule codes:
 //! - from extraction: `check-without-exercise`, `duplicate-check`,
-//!   `duplicate-id` (errors);
+//!   `duplicate-id`, `lost-check` (a `<!-- check` that is not a check: in
+//!   speaker notes, or with no closing `-->`) (errors);
 //! - `exercise-without-command` (warning): no fenced block and no hidden
 //!   directive, so `run` has nothing to do for it;
 //! - `invalid-check` (error): a check that does not parse or uses unknown
-//!   keys, at the line of the problem (the checker's own parser).
+//!   keys, at the line of the problem (the checker's own parser): this
+//!   includes a `phase` that can never match its kind, `ready` on a kind
+//!   without readiness, and a field selector the API server refuses;
+//! - `unknown-kind` (error), `unusual-phase` (warning): see `spec::lint`.
 
 use std::path::Path;
 
@@ -48,8 +52,17 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
                 file: on_disk(dir, &check.file),
                 line: check.line,
             };
-            if let Err(e) = spec::parse(&source) {
-                out.push(invalid_check(e, &source));
+            match spec::parse(&source) {
+                Err(e) => out.push(invalid_check(e, &source)),
+                Ok(parsed) => {
+                    for f in spec::lint(&parsed) {
+                        out.push(if f.error {
+                            Diagnostic::error(f.code, f.location, f.message)
+                        } else {
+                            Diagnostic::warning(f.code, f.location, f.message)
+                        });
+                    }
+                }
             }
         }
     }

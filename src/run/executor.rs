@@ -17,6 +17,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::duration;
 use crate::exercise::Exercise;
 
 use super::plan::{Action, Behaviour, PlannedExercise};
@@ -237,7 +238,10 @@ impl Player<'_> {
                 Action::Wait { text, line, long } => {
                     let mut s = step(StepKind::Wait, text, &ex.file, *line);
                     let started = Instant::now();
-                    let limit = self.opts.command_timeout * if *long { 5 } else { 1 };
+                    let limit = self
+                        .opts
+                        .command_timeout
+                        .saturating_mul(if *long { 5 } else { 1 });
                     s.outcome = self.wait_for_text(running.as_mut(), text, limit);
                     s.duration_ms = started.elapsed().as_millis() as u64;
                     let bad = s.outcome.is_failure();
@@ -354,8 +358,8 @@ impl Player<'_> {
     /// command after the grace period and any command at the time limit.
     fn wait_prompt(&mut self, r: &mut Running) -> StepOutcome {
         let opts = self.opts;
-        let timeout_at = r.started + opts.command_timeout;
-        let grace_at = r.started + opts.grace;
+        let timeout_at = duration::deadline(r.started, opts.command_timeout);
+        let grace_at = duration::deadline(r.started, opts.grace);
         let by_design = r.long_running && !r.interrupted;
         if r.status.is_none() {
             let deadline = if by_design {
@@ -380,7 +384,8 @@ impl Player<'_> {
                     StepOutcome::StoppedAfterGrace
                 } else {
                     StepOutcome::TimedOut {
-                        after_ms: opts.command_timeout.as_millis() as u64,
+                        after_ms: u64::try_from(opts.command_timeout.as_millis())
+                            .unwrap_or(u64::MAX),
                     }
                 }
             }
@@ -392,8 +397,8 @@ impl Player<'_> {
     /// exited (or never stayed open).
     fn wait_quiet(&mut self, r: &mut Running) -> StepOutcome {
         let opts = self.opts;
-        let limit = r.started + opts.command_timeout;
-        let grace_at = r.started + opts.grace;
+        let limit = duration::deadline(r.started, opts.command_timeout);
+        let grace_at = duration::deadline(r.started, opts.grace);
         let mut sent_interrupt = false;
         while r.status.is_none() {
             let now = Instant::now();
@@ -409,7 +414,7 @@ impl Player<'_> {
             if now >= limit {
                 break;
             }
-            let mut deadline = (now + opts.quiet).min(limit);
+            let mut deadline = duration::deadline(now, opts.quiet).min(limit);
             if r.long_running && !sent_interrupt {
                 deadline = deadline.max(grace_at.min(limit));
             }
@@ -480,7 +485,7 @@ impl Player<'_> {
                     message: e.to_string(),
                 });
             }
-            if let Err(lost) = self.read_to_prompt(r, Instant::now() + settle) {
+            if let Err(lost) = self.read_to_prompt(r, duration::deadline(Instant::now(), settle)) {
                 return Some(lost);
             }
             if r.status.is_some() {
@@ -532,7 +537,7 @@ impl Player<'_> {
                 message: format!("nothing is running to print `{text}`"),
             };
         };
-        let deadline = Instant::now() + limit;
+        let deadline = duration::deadline(Instant::now(), limit);
         loop {
             if clean_output(&r.output).contains(text) {
                 return StepOutcome::Ok;
@@ -569,7 +574,7 @@ impl Player<'_> {
     /// Discards what the shell prints for `quiet` (stray prompts).
     fn drain(&mut self, quiet: Duration) {
         loop {
-            match self.session.read(Instant::now() + quiet) {
+            match self.session.read(duration::deadline(Instant::now(), quiet)) {
                 Output::Bytes(_) | Output::Prompt { .. } => {}
                 Output::Timeout | Output::Closed => return,
             }

@@ -177,7 +177,7 @@ impl Session {
             closed: false,
             _rcfile: rcfile,
         };
-        let deadline = Instant::now() + opts.startup_timeout;
+        let deadline = crate::duration::deadline(Instant::now(), opts.startup_timeout);
         let mut startup = Vec::new();
         loop {
             match session.read(deadline) {

@@ -98,3 +98,61 @@ pub fn service(name: &str) -> Value {
     s["metadata"]["name"] = json!(name);
     s
 }
+
+/// A pod of the `labeldemo` deployment whose container keeps crashing:
+/// kubectl shows it as `CrashLoopBackOff` (its phase is still Running).
+pub fn crashloop_pod(name: &str) -> Value {
+    let mut p = load("pod-crashloop");
+    p["metadata"]["name"] = json!(name);
+    p
+}
+
+/// What `kubectl delete` (or a scale-down) leaves while the grace period
+/// runs: `deletionTimestamp` and `deletionGracePeriodSeconds` set, the
+/// object still listed. kubectl shows a pod like this as `Terminating`.
+pub fn terminating(mut obj: Value) -> Value {
+    obj["metadata"]["deletionTimestamp"] = json!("2026-11-24T06:40:30Z");
+    obj["metadata"]["deletionGracePeriodSeconds"] = json!(30);
+    obj
+}
+
+pub fn statefulset(name: &str) -> Value {
+    let mut s = load("statefulset");
+    s["metadata"]["name"] = json!(name);
+    s
+}
+
+/// A Job that completed (Kubernetes 1.31+: `SuccessCriteriaMet` next to `Complete`).
+pub fn job(name: &str) -> Value {
+    let mut j = load("job");
+    j["metadata"]["name"] = json!(name);
+    j
+}
+
+/// A deployment's generation, desired replicas and status counters, as the
+/// API server prints them: counters that are 0 are omitted.
+pub fn rollout(
+    mut d: Value,
+    generation: i64,
+    observed: i64,
+    replicas: i64,
+    [current, updated, ready, available]: [i64; 4],
+) -> Value {
+    d["metadata"]["generation"] = json!(generation);
+    d["spec"]["replicas"] = json!(replicas);
+    let status = d["status"].as_object_mut().expect("status");
+    status.insert("observedGeneration".into(), json!(observed));
+    for (key, n) in [
+        ("replicas", current),
+        ("updatedReplicas", updated),
+        ("readyReplicas", ready),
+        ("availableReplicas", available),
+    ] {
+        if n == 0 {
+            status.remove(key);
+        } else {
+            status.insert(key.into(), json!(n));
+        }
+    }
+    d
+}
