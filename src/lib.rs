@@ -29,3 +29,4 @@ pub mod report;
 pub mod run;
 pub mod serve;
 pub mod source;
+pub mod suggest;
