@@ -27,8 +27,11 @@ pub enum Reason {
     Placeholder,
     /// A shell variable or command substitution whose value is unknown.
     ShellVariable,
-    /// `kubectl edit`, or a manifest edited in an editor.
+    /// `kubectl edit`: the change is what the student types.
     InteractiveEdit,
+    /// A manifest file changed by an editor, `sed` or another program
+    /// before it is applied.
+    FileEdited,
     /// `-f FILE` that the repository does not have (and no earlier command wrote).
     FileNotFound,
     /// `kubectl apply -k` / kustomize directories.
@@ -43,11 +46,12 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 9] = [
+    pub const ALL: [Reason; 10] = [
         Reason::Url,
         Reason::Placeholder,
         Reason::ShellVariable,
         Reason::InteractiveEdit,
+        Reason::FileEdited,
         Reason::FileNotFound,
         Reason::Kustomize,
         Reason::Pipe,
@@ -61,6 +65,7 @@ impl Reason {
             Reason::Placeholder => "placeholder",
             Reason::ShellVariable => "shell-variable",
             Reason::InteractiveEdit => "interactive-edit",
+            Reason::FileEdited => "file-edited",
             Reason::FileNotFound => "file-not-found",
             Reason::Kustomize => "kustomize",
             Reason::Pipe => "pipe",
@@ -479,6 +484,8 @@ impl Interp {
             if let Some(obj) = manifests::to_obj(doc, ns.as_deref(), &self.state) {
                 touched.push(Touch::Object(obj.key()));
                 self.state.upsert(obj);
+            } else if let Some(t) = manifests::generated(doc, ns.as_deref(), &self.state) {
+                touched.push(t);
             }
         }
         if touched.is_empty() {
@@ -495,7 +502,7 @@ impl Interp {
                     detail: format!("{f}: {e}"),
                 }),
                 FileState::Unknown(why) => Err(Skip {
-                    reason: Reason::InteractiveEdit,
+                    reason: Reason::FileEdited,
                     detail: format!("{f} was {why}: its content is unknown"),
                 }),
             };

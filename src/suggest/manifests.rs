@@ -124,6 +124,43 @@ pub fn to_obj(doc: &Value, namespace: Option<&str>, state: &State) -> Option<Obj
     Some(obj)
 }
 
+/// An object named by the API server (`metadata.generateName`): found by
+/// its labels, if it has any.
+pub fn generated(doc: &Value, namespace: Option<&str>, state: &State) -> Option<super::interpret::Touch> {
+    let kind = doc.get("kind")?.as_str()?;
+    let meta = doc.get("metadata")?;
+    meta.get("generateName")?;
+    let labels = string_map(meta.get("labels"));
+    if labels.is_empty() {
+        return None;
+    }
+    // An empty label value is selected by the label's existence.
+    let selector = labels
+        .iter()
+        .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
+        .collect::<Vec<_>>()
+        .join(",");
+    let namespaced = state.namespaced(kind);
+    let ns = meta
+        .get("namespace")
+        .and_then(Value::as_str)
+        .or(namespace)
+        .filter(|_| namespaced)
+        .map(str::to_string);
+    let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = if super::kinds::by_kind(kind).is_some() || api.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{api}/{kind}")
+    };
+    Some(super::interpret::Touch::Selection {
+        kind,
+        namespace: ns,
+        selector,
+        count: ">=1",
+    })
+}
+
 /// A CustomResourceDefinition's Kind and whether it is namespaced.
 pub fn custom_kind(doc: &Value) -> Option<(String, bool)> {
     if doc.get("kind")?.as_str()? != "CustomResourceDefinition" {

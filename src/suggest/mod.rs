@@ -383,7 +383,12 @@ fn render_draft(s: &mut String, d: &Draft) {
         }
     }
     if let Some(c) = &d.count {
-        field(s, "count", c);
+        // A plain number reads as one; `>=1` needs quotes.
+        if c.parse::<u64>().is_ok() {
+            let _ = writeln!(s, "      count: {c}");
+        } else {
+            field(s, "count", c);
+        }
     }
 }
 

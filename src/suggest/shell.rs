@@ -246,8 +246,12 @@ pub fn parse(text: &str) -> Result<Vec<SimpleCommand>, ShellError> {
         finish(&mut out, &mut cur, i, false);
         i += 1;
         for (owner, delim, strip) in pending_heredocs.drain(..) {
-            let mut body = String::new();
+            let mut body_lines: Vec<&str> = Vec::new();
             let mut closed = false;
+            // A delimiter indented like the slide's code block means the
+            // block was indented as a whole (the student pastes it without
+            // the indentation): the body loses that indentation too.
+            let mut indent = 0;
             while i < lines.len() {
                 let l = if strip {
                     lines[i].trim_start_matches('\t')
@@ -255,11 +259,17 @@ pub fn parse(text: &str) -> Result<Vec<SimpleCommand>, ShellError> {
                     lines[i]
                 };
                 i += 1;
-                if l.trim_end() == delim || l.trim() == delim {
+                if l.trim() == delim {
                     closed = true;
+                    indent = l.len() - l.trim_start().len();
                     break;
                 }
-                body.push_str(l);
+                body_lines.push(l);
+            }
+            let mut body = String::new();
+            for l in body_lines {
+                let ws = l.len() - l.trim_start().len();
+                body.push_str(&l[ws.min(indent)..]);
                 body.push('\n');
             }
             if !closed {
@@ -488,6 +498,8 @@ mod tests {
         assert_eq!(cmds[1].stdin.as_deref(), Some("\tkind: A\n"));
         let cmds = parse("\tkubectl apply -f- <<-EOF\n\tkind: B\n\tEOF").unwrap();
         assert_eq!(cmds[0].stdin.as_deref(), Some("kind: B\n"));
+        let cmds = parse("\tkubectl apply -f- <<EOF\n\tkind: C\n\tmetadata:\n\t  name: c\n\tEOF").unwrap();
+        assert_eq!(cmds[0].stdin.as_deref(), Some("kind: C\nmetadata:\n  name: c\n"));
         assert!(parse("cat <<EOF\nnever closed").is_err());
     }
 
