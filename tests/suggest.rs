@@ -47,10 +47,10 @@ const EXPECTED: &[(&str, usize, usize, usize, usize, usize, &[(&str, usize)])] =
     ("intro-twodays.yml", 2, 0, 0, 0, 0, &[]),
     ("kadm-fullday.yml", 122, 28, 22, 0, 6, &[("file-edited", 4), ("unsupported", 2)]),
     ("kadm-twodays.yml", 236, 82, 72, 1, 10, &[("shell-variable", 1), ("interactive-edit", 2), ("file-edited", 4), ("file-not-found", 1), ("unsupported", 2)]),
-    ("kube-adv.yml", 225, 71, 53, 3, 18, &[("url", 2), ("placeholder", 1), ("shell-variable", 4), ("interactive-edit", 2), ("file-edited", 5), ("file-not-found", 1), ("unsupported", 3)]),
+    ("kube-adv.yml", 225, 71, 52, 3, 19, &[("url", 2), ("placeholder", 2), ("shell-variable", 4), ("interactive-edit", 2), ("file-edited", 5), ("file-not-found", 1), ("unsupported", 3)]),
     ("kube-fullday.yml", 114, 41, 39, 1, 2, &[("placeholder", 1), ("file-not-found", 1)]),
     ("kube-halfday.yml", 112, 38, 32, 0, 6, &[("placeholder", 1), ("interactive-edit", 1), ("file-edited", 2), ("file-not-found", 1), ("unsupported", 1)]),
-    ("kube-selfpaced.yml", 485, 170, 140, 4, 30, &[("url", 2), ("placeholder", 2), ("shell-variable", 5), ("interactive-edit", 4), ("file-edited", 8), ("file-not-found", 3), ("unsupported", 5), ("unparsable", 1)]),
+    ("kube-selfpaced.yml", 485, 170, 139, 4, 31, &[("url", 2), ("placeholder", 3), ("shell-variable", 5), ("interactive-edit", 4), ("file-edited", 8), ("file-not-found", 3), ("unsupported", 5), ("unparsable", 1)]),
     ("kube-twodays.yml", 254, 93, 81, 2, 12, &[("placeholder", 1), ("shell-variable", 4), ("interactive-edit", 1), ("file-edited", 2), ("file-not-found", 1), ("unsupported", 3)]),
     ("swarm-fullday.yml", 122, 0, 0, 0, 0, &[]),
     ("swarm-halfday.yml", 61, 0, 0, 0, 0, &[]),
@@ -305,10 +305,11 @@ async fn suggestions_agree_with_the_sample_decks_hand_written_checks() {
         assert!(!by_id[id].changes_state(), "{id}");
         assert!(by_id[id].check.is_none(), "{id}");
     }
-    // rng.yml is edited with sed before `kubectl apply -f rng.yml`.
-    let ds = by_id["rng-daemonset"];
-    assert!(ds.check.is_none());
-    assert_eq!(ds.skipped[0].1.reason, suggest::interpret::Reason::FileEdited);
+    // rng.yml comes from `create deployment --dry-run=client -o yaml`,
+    // edited with sed into a DaemonSet before `kubectl apply -f rng.yml`.
+    let ds = by_id["rng-daemonset"].check.as_ref().expect("rng-daemonset");
+    assert_eq!(ds.expect[0].kind, "DaemonSet");
+    assert_eq!(ds.expect[0].ready, Some(true));
 
     let dir = tempfile::tempdir().unwrap();
     let suggested = deck_with_suggestions(&report, dir.path());
@@ -335,7 +336,7 @@ async fn suggestions_agree_with_the_sample_decks_hand_written_checks() {
             compared += 1;
         }
     }
-    assert_eq!(compared, 6, "exercises compared");
+    assert_eq!(compared, 7, "every exercise that changes the cluster");
 }
 
 // ---- CLI and lint -----------------------------------------------------------
@@ -361,9 +362,13 @@ async fn cli_writes_the_overlay_and_summarises_on_stderr() {
         text.contains("#   kubectl create deployment rng --image=dockercoins/rng:v0.1  (k8s/daemonset.md:49)\n"),
         "{text}"
     );
-    assert!(text.contains("#   skipped [file-edited] kubectl apply -f rng.yml  (k8s/daemonset.md:141)"), "{text}");
+    assert!(text.contains("#   kubectl apply -f rng.yml  (k8s/daemonset.md:141)\nrng-daemonset:\n"), "{text}");
     assert!(
-        out.stderr.contains("11 exercises, 7 change the cluster: 6 suggested (0 partly), 1 skipped (file-edited 1)"),
+        text.contains("#   kubectl apply -f - <<EOF  (k8s/labels-debugging.md:64)\n"),
+        "{text}"
+    );
+    assert!(
+        out.stderr.contains("11 exercises, 7 change the cluster: 7 suggested (0 partly), 0 skipped\n"),
         "{}",
         out.stderr
     );

@@ -151,6 +151,9 @@ pub struct Interp {
     repo_names: Vec<String>,
     vars: BTreeMap<String, Binding>,
     files: BTreeMap<String, FileState>,
+    /// What the last kubectl command printed, when it is a manifest the
+    /// model can write (`create deployment --dry-run=client -o yaml`).
+    output: Option<String>,
 }
 
 impl Interp {
@@ -165,6 +168,7 @@ impl Interp {
             repo_names,
             vars: BTreeMap::new(),
             files: BTreeMap::new(),
+            output: None,
         }
     }
 
@@ -277,11 +281,12 @@ impl Interp {
                 }
                 Outcome::ReadOnly
             }
-            "sed" if words.iter().any(|w| w == "-i" || w.starts_with("-i")) => {
-                if let Some(f) = words.last() {
-                    self.files
-                        .insert(f.clone(), FileState::Unknown("edited with `sed -i`".into()));
-                }
+            "sed"
+                if words[1..]
+                    .iter()
+                    .any(|w| (w.starts_with("-i") && !w.starts_with("--")) || w.starts_with("--in-place")) =>
+            {
+                self.sed(&words[1..]);
                 Outcome::ReadOnly
             }
             "cat" if cmd.stdout_file.is_some() && cmd.stdin.is_some() && words.len() == 1 => {
@@ -292,17 +297,67 @@ impl Interp {
             }
             _ => Outcome::ReadOnly,
         };
-        // Any other output sent to a file makes its content unknown.
+        // Any other output sent to a file makes its content unknown, unless
+        // it is a manifest the model printed.
+        let printed = self.output.take();
         if let Some(f) = &cmd.stdout_file
             && !(program == "cat" && cmd.stdin.is_some())
             && f != "/dev/null"
         {
-            self.files.insert(
-                f.clone(),
-                FileState::Unknown(format!("written by `{}`", cmd.text)),
-            );
+            let state = match printed {
+                Some(text) => FileState::Written(text),
+                None => FileState::Unknown(format!("written by `{}`", cmd.text)),
+            };
+            self.files.insert(f.clone(), state);
         }
         outcome
+    }
+
+    /// `sed -i [-E] [-e SCRIPT]... FILE...`: a file written earlier in the
+    /// deck is edited with the scripts the [`sed`](super::sed) module
+    /// follows; any other file's content becomes unknown.
+    fn sed(&mut self, args: &[String]) {
+        let mut scripts = Vec::new();
+        let mut files = Vec::new();
+        let mut extended = false;
+        let mut followed = true;
+        let mut had_e = false;
+        let mut k = 0;
+        while k < args.len() {
+            let w = &args[k];
+            if w == "-e" || w == "--expression" {
+                had_e = true;
+                if let Some(s) = args.get(k + 1) {
+                    scripts.push(s.clone());
+                }
+                k += 2;
+                continue;
+            }
+            if w == "-E" || w == "-r" || w == "--regexp-extended" {
+                extended = true;
+            } else if w.starts_with("-i") || w.starts_with("--in-place") {
+            } else if w.starts_with('-') {
+                // -n, -f FILE, -s...: not followed.
+                followed = false;
+            } else if !had_e && scripts.is_empty() {
+                scripts.push(w.clone());
+            } else {
+                files.push(w.clone());
+            }
+            k += 1;
+        }
+        for f in files {
+            let next = match self.files.get(&f) {
+                Some(FileState::Written(text)) if followed => {
+                    match super::sed::apply(&scripts, extended, text) {
+                        Some(t) => FileState::Written(t),
+                        None => FileState::Unknown("edited by a `sed` script labdeck does not follow".into()),
+                    }
+                }
+                _ => FileState::Unknown("edited with `sed -i`".into()),
+            };
+            self.files.insert(f, next);
+        }
     }
 
     /// `$(kubectl get KIND -l SEL -o name)`: the objects a later `$VAR` names.
@@ -390,6 +445,9 @@ impl Interp {
             if verb == "config" {
                 self.kubectl_config(&args);
             }
+            if verb == "create" && dry_run(&args) {
+                self.output = dry_run_manifest(&args, self.namespace(&args).as_deref());
+            }
             return Outcome::ReadOnly;
         }
         if let Some(p) = words.iter().find_map(|w| placeholder(w)) {
@@ -475,6 +533,13 @@ impl Interp {
                 Ok(d) => docs.extend(d),
                 Err(s) => return Outcome::Skipped(s),
             }
+        }
+        if let Some(name) = docs
+            .iter()
+            .filter_map(|d| d.pointer("/metadata/name").and_then(Value::as_str))
+            .find_map(placeholder)
+        {
+            return skip(Reason::Placeholder, format!("object name `{name}` is a placeholder"));
         }
         let mut touched = Vec::new();
         for doc in &docs {
@@ -1290,6 +1355,63 @@ impl Interp {
     }
 }
 
+/// What `kubectl create deployment NAME --image=I... --dry-run=client -o
+/// yaml|json` prints: the object of create_deployment.go
+/// `createDeployment`, with the zero values Go's encoder writes
+/// (`creationTimestamp: null`, `strategy: {}`, `resources: {}`,
+/// `status: {}`), keys sorted as sigs.k8s.io/yaml prints them.
+fn dry_run_manifest(args: &Args, ns: Option<&str>) -> Option<String> {
+    let format = args.value(&["o", "output"])?;
+    if args.pos.get(1).and_then(|k| kinds::resolve(k)).map(|k| k.kind) != Some("Deployment") {
+        return None;
+    }
+    let name = args.pos.get(2)?;
+    let images = args.values(&["image"]);
+    if images.is_empty() {
+        return None;
+    }
+    let replicas: i64 = match args.value(&["replicas"]) {
+        Some(r) => r.parse().ok()?,
+        None => 1,
+    };
+    let containers: Vec<Value> = images
+        .iter()
+        .map(|i| {
+            let c = image_container(i);
+            // A sanitized name gets a random suffix: not predictable.
+            c.name.map(|n| json!({"image": i, "name": n, "resources": {}}))
+        })
+        .collect::<Option<_>>()?;
+    let mut metadata = json!({"creationTimestamp": null, "labels": {"app": name}, "name": name});
+    if let (Some(n), true) = (ns, args.has(&["n", "namespace"])) {
+        metadata["namespace"] = json!(n);
+    }
+    let obj = json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": metadata,
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "strategy": {},
+            "template": {
+                "metadata": {"creationTimestamp": null, "labels": {"app": name}},
+                "spec": {"containers": containers}
+            }
+        },
+        "status": {}
+    });
+    match format {
+        "yaml" => {
+            let mut s = String::new();
+            super::yaml_block(&mut s, &obj, 0);
+            Some(s)
+        }
+        "json" => serde_json::to_string_pretty(&obj).ok(),
+        _ => None,
+    }
+}
+
 trait ExpectKind {
     fn expect_kind(self) -> &'static KindInfo;
 }
@@ -1698,6 +1820,21 @@ mod tests {
         let Outcome::Changed(t) = &out[0] else { panic!("{out:?}") };
         assert_eq!(t.len(), 2);
         assert!(matches!(&t[1], Touch::Selection { selector, count: "0", .. } if selector == "on=no"));
+    }
+
+    #[test]
+    fn dry_run_output_edited_by_sed_then_applied() {
+        let mut i = interp();
+        let out = run(&mut i, "kubectl create deployment rng --image=dockercoins/rng:v0.1 --dry-run=client -o yaml > rng.yml\nsed -i -e 's/^kind: Deployment$/kind: DaemonSet/' -e '/replicas:/d' -e '/strategy:/d' -e '/^status:/d' rng.yml\nkubectl apply -f rng.yml");
+        assert_eq!(out[0], Outcome::ReadOnly, "dry run");
+        assert!(matches!(&out[2], Outcome::Changed(_)), "{out:?}");
+        let ds = i.state.objects.values().find(|o| o.kind == "DaemonSet").unwrap();
+        assert_eq!(ds.selector.as_ref().unwrap()["app"], "rng");
+        assert_eq!(ds.replicas, None);
+        assert!(!i.state.objects.values().any(|o| o.kind == "Deployment"));
+        // An editor makes the content unknown.
+        let out = run(&mut i, "vim rng.yml\nkubectl apply -f rng.yml");
+        assert!(matches!(&out[1], Outcome::Skipped(Skip { reason: Reason::FileEdited, .. })));
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod interpret;
 pub mod kinds;
 pub mod manifests;
 pub mod model;
+pub mod sed;
 pub mod shell;
 
 use std::collections::BTreeMap;
@@ -398,7 +399,7 @@ fn yaml_key(k: &str) -> String {
 }
 
 /// Block YAML for a JSON value at `indent` (maps and lists nested).
-fn yaml_block(s: &mut String, v: &Value, indent: usize) {
+pub(crate) fn yaml_block(s: &mut String, v: &Value, indent: usize) {
     let pad = " ".repeat(indent);
     match v {
         Value::Object(m) => {

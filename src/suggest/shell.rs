@@ -198,6 +198,7 @@ pub fn parse(text: &str) -> Result<Vec<SimpleCommand>, ShellError> {
                     }
                     // `cur` holds a here-document, so `finish` will push it
                     // at this index.
+                    cur.display.push_str(&format!("<<{}{delim}", if strip { "-" } else { "" }));
                     pending_heredocs.push((out.len(), delim, strip));
                     cur.heredocs += 1;
                     j = next;
