@@ -479,6 +479,30 @@ impl Interp {
             "patch" => self.patch(&args, ns, selection),
             "rollout" => self.rollout(&args, ns),
             "autoscale" => self.autoscale(&args, ns),
+            "certificate" => self.certificate(&args),
+            "cordon" | "uncordon" | "drain" => {
+                // cordon/drain set `spec.unschedulable: true`; uncordon sets
+                // it false, which the API server omits (drain/cordon.go).
+                let on = verb != "uncordon";
+                let nodes: Vec<String> = args.pos[1..].iter().map(|n| format!("node/{n}")).collect();
+                let a = Args {
+                    pos: std::iter::once(String::new()).chain(nodes).collect(),
+                    flags: args.flags.clone(),
+                };
+                self.for_targets(&a, 1, None, move |o, _| {
+                    let off = "spec.unschedulable != true".to_string();
+                    if on {
+                        o.wheres.remove(&off);
+                        crate::suggest::model::merge(&mut o.extra, &json!({"spec": {"unschedulable": true}}));
+                    } else {
+                        if let Some(spec) = o.extra.get_mut("spec").and_then(Value::as_object_mut) {
+                            spec.remove("unschedulable");
+                        }
+                        o.wheres.insert(off);
+                    }
+                    Ok(())
+                })
+            }
             "edit" => {
                 // Whatever the student types: the object is no longer known.
                 let _ = self.for_targets(&args, 1, ns, |o, _| {
@@ -1061,7 +1085,36 @@ impl Interp {
             return self.relabel_selection(kind, namespace, &sel, &changes);
         }
         if args.has(&["all"]) {
-            return skip(Reason::Unsupported, "`--all` targets every object of a kind");
+            // Every object of the kind: none is left without the change.
+            let Some(kind) = rest.first().and_then(|k| kinds::resolve(k)) else {
+                return skip(Reason::Unsupported, "`--all` without a known kind");
+            };
+            if !labels {
+                return skip(Reason::Unsupported, "`annotate --all`: annotations cannot be selected");
+            }
+            let namespace = ns.clone().filter(|_| kind.namespaced);
+            let key_ns = namespace.clone().unwrap_or_default();
+            for o in self.state.objects.values_mut() {
+                if o.kind == kind.kind && o.key().namespace == key_ns {
+                    for (k, v) in &changes {
+                        o.labels.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            return Outcome::Changed(
+                changes
+                    .iter()
+                    .map(|(k, v)| Touch::Selection {
+                        kind: kind.kind.to_string(),
+                        namespace: namespace.clone(),
+                        selector: match v {
+                            Some(v) => format!("{k}!={v}"),
+                            None => k.clone(),
+                        },
+                        count: "0",
+                    })
+                    .collect(),
+            );
         }
         let pos_args = Args {
             pos: std::iter::once(String::new()).chain(rest).collect(),
@@ -1236,6 +1289,31 @@ impl Interp {
         }
         self.for_targets(args, 1, ns, |o, _| {
             o.merge_patch(&patch);
+            Ok(())
+        })
+    }
+
+    /// `kubectl certificate approve|deny NAME...`: the request gets an
+    /// `Approved` (or `Denied`) condition (certificates/certificates.go).
+    fn certificate(&mut self, args: &Args) -> Outcome {
+        let ty = match args.pos.get(1).map(String::as_str) {
+            Some("approve") => "Approved",
+            Some("deny") => "Denied",
+            _ => return skip(Reason::Unsupported, "`kubectl certificate` without approve or deny"),
+        };
+        if args.has(&["f", "filename"]) {
+            return skip(Reason::Unsupported, "`kubectl certificate` with -f");
+        }
+        let names: Vec<String> = args.pos[2..].iter().map(|n| format!("csr/{n}")).collect();
+        let a = Args {
+            pos: std::iter::once(String::new()).chain(names).collect(),
+            flags: args.flags.clone(),
+        };
+        self.for_targets(&a, 1, None, move |o, _| {
+            crate::suggest::model::merge(
+                &mut o.extra,
+                &json!({"status": {"conditions": [{"type": ty, "status": "True"}]}}),
+            );
             Ok(())
         })
     }
@@ -1835,6 +1913,25 @@ mod tests {
         // An editor makes the content unknown.
         let out = run(&mut i, "vim rng.yml\nkubectl apply -f rng.yml");
         assert!(matches!(&out[1], Outcome::Skipped(Skip { reason: Reason::FileEdited, .. })));
+    }
+
+    #[test]
+    fn all_objects_certificates_and_nodes() {
+        let mut i = interp();
+        let out = run(&mut i, "kubectl label namespaces a=b c- --all\nkubectl certificate approve user=jean.doe\nkubectl cordon node2");
+        let Outcome::Changed(t) = &out[0] else { panic!("{out:?}") };
+        assert!(matches!(&t[0], Touch::Selection { selector, count: "0", .. } if selector == "a!=b"));
+        assert!(matches!(&t[1], Touch::Selection { selector, count: "0", .. } if selector == "c"));
+        let csr = i.state.objects.values().find(|o| o.kind == "CertificateSigningRequest").unwrap();
+        assert_eq!(csr.extra["status"]["conditions"][0]["type"], "Approved");
+        let node = i.state.objects.values().find(|o| o.kind == "Node").unwrap();
+        assert_eq!(node.namespace, None);
+        assert_eq!(node.extra["spec"]["unschedulable"], true);
+        run(&mut i, "kubectl uncordon node2");
+        let node = i.state.objects.values().find(|o| o.kind == "Node").unwrap();
+        assert!(node.extra.get("spec").is_none_or(|s| s.get("unschedulable").is_none()));
+        let e = node.expectations();
+        assert_eq!(e[0].r#where, vec!["spec.unschedulable != true"]);
     }
 
     #[test]

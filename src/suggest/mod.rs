@@ -106,9 +106,10 @@ pub fn suggest(deck: &Deck, exercises: &[Exercise]) -> Report {
     Report { exercises: out }
 }
 
-/// Languages of fenced blocks that are typed into a shell.
+/// Fenced blocks that `labdeck run` types into the shell (the run plan's
+/// rule: a block without a language is output, not a command).
 fn is_shell(lang: Option<&str>) -> bool {
-    matches!(lang, None | Some("bash" | "sh" | "shell" | "console" | "zsh" | ""))
+    lang.is_some_and(|l| crate::run::plan::SHELL_LANGS.contains(&l))
 }
 
 fn suggest_one(interp: &mut Interp, ex: &Exercise) -> Suggestion {
@@ -119,7 +120,7 @@ fn suggest_one(interp: &mut Interp, ex: &Exercise) -> Suggestion {
         // Visible blocks start the line after their fence; hidden ones at `line`.
         let first_line = match step.directive.as_deref() {
             None if is_shell(step.lang.as_deref()) => step.line + 1,
-            Some("bash") => step.line,
+            Some("bash" | "hide") => step.line,
             _ => continue,
         };
         let commands = match shell::parse(&step.text) {

@@ -49,6 +49,9 @@ pub struct Obj {
     pub extra: Value,
     /// Keys of `data` the object holds (config maps, secrets).
     pub data_keys: BTreeSet<String>,
+    /// Further `where` tests (what `match` cannot say: a field set to a
+    /// zero value the API server omits).
+    pub wheres: BTreeSet<String>,
     /// Changed by a command whose effect is unknown (`kubectl edit`): only
     /// its existence is still known.
     pub uncertain: bool,
@@ -70,6 +73,7 @@ impl Obj {
             history: Vec::new(),
             extra: Value::Object(Map::new()),
             data_keys: BTreeSet::new(),
+            wheres: BTreeSet::new(),
             uncertain: false,
         }
     }
@@ -262,6 +266,7 @@ impl Obj {
             for k in &self.data_keys {
                 e.r#where.push(format!("data[\"{k}\"] exists"));
             }
+            e.r#where.extend(self.wheres.iter().cloned());
             if m.as_object().is_some_and(|o| !o.is_empty()) {
                 e.matches = Some(m);
             }
