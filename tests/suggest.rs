@@ -41,17 +41,110 @@ fn corpus_decks() -> Vec<PathBuf> {
 /// Per deck: exercises, changing the cluster, suggested (of which partly),
 /// skipped, and the skipped ones by reason. Measured by this test; the
 /// same table is in docs/suggesting.md.
-const EXPECTED: &[(&str, usize, usize, usize, usize, usize, &[(&str, usize)])] = &[
+/// (deck, exercises, change the cluster, suggested, partly, skipped, reasons).
+type ExpectedRow = (
+    &'static str,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    &'static [(&'static str, usize)],
+);
+type Row = (String, usize, usize, usize, usize, usize, Vec<(String, usize)>);
+
+const EXPECTED: &[ExpectedRow] = &[
     ("intro-fullday.yml", 1, 0, 0, 0, 0, &[]),
     ("intro-selfpaced.yml", 2, 0, 0, 0, 0, &[]),
     ("intro-twodays.yml", 2, 0, 0, 0, 0, &[]),
     ("kadm-fullday.yml", 122, 28, 24, 0, 4, &[("file-edited", 4)]),
-    ("kadm-twodays.yml", 236, 82, 74, 1, 8, &[("shell-variable", 1), ("interactive-edit", 2), ("file-edited", 4), ("file-not-found", 1)]),
-    ("kube-adv.yml", 225, 70, 51, 3, 19, &[("url", 2), ("placeholder", 2), ("shell-variable", 4), ("interactive-edit", 2), ("file-edited", 5), ("file-not-found", 1), ("unsupported", 3)]),
-    ("kube-fullday.yml", 114, 40, 39, 1, 1, &[("file-not-found", 1)]),
-    ("kube-halfday.yml", 112, 36, 31, 0, 5, &[("interactive-edit", 1), ("file-edited", 2), ("file-not-found", 1), ("unsupported", 1)]),
-    ("kube-selfpaced.yml", 485, 168, 140, 4, 28, &[("url", 2), ("placeholder", 2), ("shell-variable", 5), ("interactive-edit", 4), ("file-edited", 8), ("file-not-found", 3), ("unsupported", 3), ("unparsable", 1)]),
-    ("kube-twodays.yml", 254, 91, 80, 2, 11, &[("shell-variable", 4), ("interactive-edit", 1), ("file-edited", 2), ("file-not-found", 1), ("unsupported", 3)]),
+    (
+        "kadm-twodays.yml",
+        236,
+        82,
+        74,
+        1,
+        8,
+        &[
+            ("shell-variable", 1),
+            ("interactive-edit", 2),
+            ("file-edited", 4),
+            ("file-not-found", 1),
+        ],
+    ),
+    (
+        "kube-adv.yml",
+        225,
+        70,
+        51,
+        3,
+        19,
+        &[
+            ("url", 2),
+            ("placeholder", 2),
+            ("shell-variable", 4),
+            ("interactive-edit", 2),
+            ("file-edited", 5),
+            ("file-not-found", 1),
+            ("unsupported", 3),
+        ],
+    ),
+    (
+        "kube-fullday.yml",
+        114,
+        40,
+        39,
+        1,
+        1,
+        &[("file-not-found", 1)],
+    ),
+    (
+        "kube-halfday.yml",
+        112,
+        36,
+        31,
+        0,
+        5,
+        &[
+            ("interactive-edit", 1),
+            ("file-edited", 2),
+            ("file-not-found", 1),
+            ("unsupported", 1),
+        ],
+    ),
+    (
+        "kube-selfpaced.yml",
+        485,
+        168,
+        140,
+        4,
+        28,
+        &[
+            ("url", 2),
+            ("placeholder", 2),
+            ("shell-variable", 5),
+            ("interactive-edit", 4),
+            ("file-edited", 8),
+            ("file-not-found", 3),
+            ("unsupported", 3),
+            ("unparsable", 1),
+        ],
+    ),
+    (
+        "kube-twodays.yml",
+        254,
+        91,
+        80,
+        2,
+        11,
+        &[
+            ("shell-variable", 4),
+            ("interactive-edit", 1),
+            ("file-edited", 2),
+            ("file-not-found", 1),
+            ("unsupported", 3),
+        ],
+    ),
     ("swarm-fullday.yml", 122, 0, 0, 0, 0, &[]),
     ("swarm-halfday.yml", 61, 0, 0, 0, 0, &[]),
     ("swarm-selfpaced.yml", 164, 0, 0, 0, 0, &[]),
@@ -60,7 +153,7 @@ const EXPECTED: &[(&str, usize, usize, usize, usize, usize, &[(&str, usize)])] =
 
 #[test]
 fn coverage_on_the_2021_corpus() {
-    let mut got = Vec::new();
+    let mut got: Vec<Row> = Vec::new();
     let mut table = String::from(
         "| deck | exercises | change the cluster | suggested (partly) | skipped | skipped by reason |\n|---|---|---|---|---|---|\n",
     );
@@ -87,10 +180,18 @@ fn coverage_on_the_2021_corpus() {
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
-        got.push((name, c.exercises, c.changing, c.suggested, c.partial, c.skipped, reasons));
+        got.push((
+            name,
+            c.exercises,
+            c.changing,
+            c.suggested,
+            c.partial,
+            c.skipped,
+            reasons,
+        ));
     }
     println!("{table}");
-    let want: Vec<(String, usize, usize, usize, usize, usize, Vec<(String, usize)>)> = EXPECTED
+    let want: Vec<Row> = EXPECTED
         .iter()
         .map(|(n, e, ch, s, p, sk, r)| {
             (
@@ -134,9 +235,13 @@ fn every_corpus_suggestion_parses_as_a_check() {
         let (_, report) = report_for(&path);
         let text = report.render("deck.yml", true);
         // The whole file is one YAML mapping with unique ids.
-        let map: BTreeMap<String, Value> = serde_saphyr::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let suggested = report.exercises.iter().filter(|e| e.check.is_some()).count();
+        let map: BTreeMap<String, Value> =
+            serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let suggested = report
+            .exercises
+            .iter()
+            .filter(|e| e.check.is_some())
+            .count();
         assert_eq!(map.len(), suggested, "{}", path.display());
         let list = entries(&text);
         assert_eq!(list.len(), suggested);
@@ -195,7 +300,10 @@ fn rng_deployment() -> Vec<Value> {
 fn rng_daemonset() -> Vec<Value> {
     let mut out = vec![daemonset("rng")];
     for (name, node) in [("rng-7hq4s", "kind-worker"), ("rng-9xw2d", "kind-worker2")] {
-        let mut p = labels(pod(name), &[("app", "rng"), ("pod-template-generation", "1")]);
+        let mut p = labels(
+            pod(name),
+            &[("app", "rng"), ("pod-template-generation", "1")],
+        );
         p["metadata"]["ownerReferences"] = json!([{
             "apiVersion": "apps/v1", "blockOwnerDeletion": true, "controller": true,
             "kind": "DaemonSet", "name": "rng", "uid": "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
@@ -260,7 +368,9 @@ fn deck_with_suggestions(report: &Report, dir: &Path) -> PathBuf {
         for s in &report.exercises {
             let Some(c) = &s.check else { continue };
             let open = format!("<!-- check\nid: {}\n", s.id);
-            let Some(start) = text.find(&open) else { continue };
+            let Some(start) = text.find(&open) else {
+                continue;
+            };
             let end = start + text[start..].find("-->").unwrap();
             let body = suggest::check_yaml(c);
             text.replace_range(start..end, &format!("{open}{body}"));
@@ -285,7 +395,15 @@ fn copy_dir(src: &Path, dst: &Path) {
 
 async fn verdict(deck: &str, kubeconfig: &str, id: &str) -> (String, Value) {
     let out = labdeck(&[
-        "check", deck, "--kubeconfig", kubeconfig, "--only", id, "--timeout", "0", "--format",
+        "check",
+        deck,
+        "--kubeconfig",
+        kubeconfig,
+        "--only",
+        id,
+        "--timeout",
+        "0",
+        "--format",
         "json",
     ])
     .await;
@@ -298,16 +416,27 @@ async fn verdict(deck: &str, kubeconfig: &str, id: &str) -> (String, Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suggestions_agree_with_the_sample_decks_hand_written_checks() {
     let (_, report) = report_for(&Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE));
-    let by_id: BTreeMap<&str, &suggest::Suggestion> =
-        report.exercises.iter().map(|s| (s.id.as_str(), s)).collect();
+    let by_id: BTreeMap<&str, &suggest::Suggestion> = report
+        .exercises
+        .iter()
+        .map(|s| (s.id.as_str(), s))
+        .collect();
     // Exercises that only read: nothing to suggest.
-    for id in ["rng-yaml", "rng-two-owners", "labeldemo-list", "labeldemo-debug"] {
+    for id in [
+        "rng-yaml",
+        "rng-two-owners",
+        "labeldemo-list",
+        "labeldemo-debug",
+    ] {
         assert!(!by_id[id].changes_state(), "{id}");
         assert!(by_id[id].check.is_none(), "{id}");
     }
     // rng.yml comes from `create deployment --dry-run=client -o yaml`,
     // edited with sed into a DaemonSet before `kubectl apply -f rng.yml`.
-    let ds = by_id["rng-daemonset"].check.as_ref().expect("rng-daemonset");
+    let ds = by_id["rng-daemonset"]
+        .check
+        .as_ref()
+        .expect("rng-daemonset");
     assert_eq!(ds.expect[0].kind, "DaemonSet");
     assert_eq!(ds.expect[0].ready, Some(true));
 
@@ -324,14 +453,20 @@ async fn suggestions_agree_with_the_sample_decks_hand_written_checks() {
         if with_suggestion {
             for deck in [SAMPLE, suggested] {
                 let (v, r) = verdict(deck, kc, id).await;
-                assert_eq!(v, "fail", "{deck}: {id} must fail before its commands: {r:#}");
+                assert_eq!(
+                    v, "fail",
+                    "{deck}: {id} must fail before its commands: {r:#}"
+                );
             }
         }
         perform(&fake, id);
         if with_suggestion {
             for deck in [SAMPLE, suggested] {
                 let (v, r) = verdict(deck, kc, id).await;
-                assert_eq!(v, "pass", "{deck}: {id} must pass after its commands: {r:#}");
+                assert_eq!(
+                    v, "pass",
+                    "{deck}: {id} must pass after its commands: {r:#}"
+                );
             }
             compared += 1;
         }
@@ -357,18 +492,25 @@ async fn cli_writes_the_overlay_and_summarises_on_stderr() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.is_empty());
     let text = std::fs::read_to_string(&out_file).unwrap();
-    assert!(text.contains("# rng-deployment (k8s/daemonset.md:45)\n"), "{text}");
+    assert!(
+        text.contains("# rng-deployment (k8s/daemonset.md:45)\n"),
+        "{text}"
+    );
     assert!(
         text.contains("#   kubectl create deployment rng --image=dockercoins/rng:v0.1  (k8s/daemonset.md:49)\n"),
         "{text}"
     );
-    assert!(text.contains("#   kubectl apply -f rng.yml  (k8s/daemonset.md:141)\nrng-daemonset:\n"), "{text}");
+    assert!(
+        text.contains("#   kubectl apply -f rng.yml  (k8s/daemonset.md:141)\nrng-daemonset:\n"),
+        "{text}"
+    );
     assert!(
         text.contains("#   kubectl apply -f - <<EOF  (k8s/labels-debugging.md:64)\n"),
         "{text}"
     );
     assert!(
-        out.stderr.contains("11 exercises, 7 change the cluster: 7 suggested (0 partly), 0 skipped\n"),
+        out.stderr
+            .contains("11 exercises, 7 change the cluster: 7 suggested (0 partly), 0 skipped\n"),
         "{}",
         out.stderr
     );
@@ -378,9 +520,20 @@ async fn cli_writes_the_overlay_and_summarises_on_stderr() {
     assert!(!out.stdout.contains("rng-deployment:"), "{}", out.stdout);
     // A deck that does not exist: one error, non-zero, no file.
     let missing = dir.path().join("none.yml");
-    let out = labdeck(&["checks", "suggest", "/nonexistent/deck.yml", "--out", missing.to_str().unwrap()]).await;
+    let out = labdeck(&[
+        "checks",
+        "suggest",
+        "/nonexistent/deck.yml",
+        "--out",
+        missing.to_str().unwrap(),
+    ])
+    .await;
     assert_ne!(out.code, 0);
-    assert!(out.stderr.contains("/nonexistent/deck.yml"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("/nonexistent/deck.yml"),
+        "{}",
+        out.stderr
+    );
     assert!(!missing.exists());
 }
 
@@ -397,12 +550,24 @@ fn lint_warns_about_unchecked_exercises_that_change_the_cluster() {
     .unwrap();
     let deck = slides.join("deck.yml");
     let all = labdeck::lint::lint_decks(std::slice::from_ref(&deck), &LoadOptions::default());
-    let unchecked: Vec<_> = all.iter().filter(|d| d.code == "unchecked-exercise").collect();
+    let unchecked: Vec<_> = all
+        .iter()
+        .filter(|d| d.code == "unchecked-exercise")
+        .collect();
     assert_eq!(unchecked.len(), 1, "{all:#?}");
     let d = unchecked[0];
     assert_eq!(d.location.line, 3);
     assert!(d.location.file.ends_with("slides/a.md"), "{d:?}");
-    assert!(d.message.contains("`kubectl create deployment web --image=nginx` at line 7"), "{}", d.message);
-    assert!(d.message.contains("labdeck checks suggest"), "{}", d.message);
+    assert!(
+        d.message
+            .contains("`kubectl create deployment web --image=nginx` at line 7"),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.message.contains("labdeck checks suggest"),
+        "{}",
+        d.message
+    );
     assert!(!d.is_error());
 }

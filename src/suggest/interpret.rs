@@ -185,7 +185,11 @@ impl Interp {
         while let Some(w) = words.get(start)
             && let Some((name, value)) = assignment(w)
         {
-            assignments.push((name.to_string(), value.to_string(), expanding.contains(&start)));
+            assignments.push((
+                name.to_string(),
+                value.to_string(),
+                expanding.contains(&start),
+            ));
             start += 1;
         }
         if start >= words.len() {
@@ -213,10 +217,16 @@ impl Interp {
             .collect();
         // Wrappers that run the rest as a command.
         while let Some(first) = words.first().map(String::as_str)
-            && matches!(first, "sudo" | "time" | "command" | "watch" | "nohup" | "exec")
+            && matches!(
+                first,
+                "sudo" | "time" | "command" | "watch" | "nohup" | "exec"
+            )
         {
             words.remove(0);
-            expanding = expanding.into_iter().filter_map(|i| i.checked_sub(1)).collect();
+            expanding = expanding
+                .into_iter()
+                .filter_map(|i| i.checked_sub(1))
+                .collect();
         }
         // Literal variables are substituted; selections stay as whole words.
         let mut selections: BTreeMap<usize, Binding> = BTreeMap::new();
@@ -282,16 +292,17 @@ impl Interp {
                 Outcome::ReadOnly
             }
             "sed"
-                if words[1..]
-                    .iter()
-                    .any(|w| (w.starts_with("-i") && !w.starts_with("--")) || w.starts_with("--in-place")) =>
+                if words[1..].iter().any(|w| {
+                    (w.starts_with("-i") && !w.starts_with("--")) || w.starts_with("--in-place")
+                }) =>
             {
                 self.sed(&words[1..]);
                 Outcome::ReadOnly
             }
             "cat" if cmd.stdout_file.is_some() && cmd.stdin.is_some() && words.len() == 1 => {
                 if let (Some(f), Some(body)) = (&cmd.stdout_file, &cmd.stdin) {
-                    self.files.insert(f.clone(), FileState::Written(body.clone()));
+                    self.files
+                        .insert(f.clone(), FileState::Written(body.clone()));
                 }
                 Outcome::ReadOnly
             }
@@ -351,7 +362,9 @@ impl Interp {
                 Some(FileState::Written(text)) if followed => {
                     match super::sed::apply(&scripts, extended, text) {
                         Some(t) => FileState::Written(t),
-                        None => FileState::Unknown("edited by a `sed` script labdeck does not follow".into()),
+                        None => FileState::Unknown(
+                            "edited by a `sed` script labdeck does not follow".into(),
+                        ),
                     }
                 }
                 _ => FileState::Unknown("edited with `sed -i`".into()),
@@ -458,7 +471,9 @@ impl Interp {
         let selection = selections.values().next().cloned();
         let ns = self.namespace(&args);
         match verb.as_str() {
-            "apply" | "create" | "replace" if args.has(&["f", "filename"]) || args.has(&["k", "kustomize"]) => {
+            "apply" | "create" | "replace"
+                if args.has(&["f", "filename"]) || args.has(&["k", "kustomize"]) =>
+            {
                 self.apply_files(&args, cmd, ns)
             }
             "create" => self.create(&args, ns),
@@ -471,7 +486,10 @@ impl Interp {
                         o.replicas = Some(r);
                         Ok(())
                     }
-                    None => Err(skip(Reason::Unsupported, "`scale` without a literal `--replicas`")),
+                    None => Err(skip(
+                        Reason::Unsupported,
+                        "`scale` without a literal `--replicas`",
+                    )),
                 }
             }),
             "label" | "annotate" => self.label(&args, ns, verb == "label", selection),
@@ -484,7 +502,8 @@ impl Interp {
                 // cordon/drain set `spec.unschedulable: true`; uncordon sets
                 // it false, which the API server omits (drain/cordon.go).
                 let on = verb != "uncordon";
-                let nodes: Vec<String> = args.pos[1..].iter().map(|n| format!("node/{n}")).collect();
+                let nodes: Vec<String> =
+                    args.pos[1..].iter().map(|n| format!("node/{n}")).collect();
                 let a = Args {
                     pos: std::iter::once(String::new()).chain(nodes).collect(),
                     flags: args.flags.clone(),
@@ -493,7 +512,10 @@ impl Interp {
                     let off = "spec.unschedulable != true".to_string();
                     if on {
                         o.wheres.remove(&off);
-                        crate::suggest::model::merge(&mut o.extra, &json!({"spec": {"unschedulable": true}}));
+                        crate::suggest::model::merge(
+                            &mut o.extra,
+                            &json!({"spec": {"unschedulable": true}}),
+                        );
                     } else {
                         if let Some(spec) = o.extra.get_mut("spec").and_then(Value::as_object_mut) {
                             spec.remove("unschedulable");
@@ -509,9 +531,15 @@ impl Interp {
                     o.uncertain = true;
                     Ok(())
                 });
-                skip(Reason::InteractiveEdit, "`kubectl edit` changes what the student types")
+                skip(
+                    Reason::InteractiveEdit,
+                    "`kubectl edit` changes what the student types",
+                )
             }
-            other => skip(Reason::Unsupported, format!("`kubectl {other}` is not modelled")),
+            other => skip(
+                Reason::Unsupported,
+                format!("`kubectl {other}` is not modelled"),
+            ),
         }
     }
 
@@ -563,7 +591,10 @@ impl Interp {
             .filter_map(|d| d.pointer("/metadata/name").and_then(Value::as_str))
             .find_map(placeholder)
         {
-            return skip(Reason::Placeholder, format!("object name `{name}` is a placeholder"));
+            return skip(
+                Reason::Placeholder,
+                format!("object name `{name}` is a placeholder"),
+            );
         }
         let mut touched = Vec::new();
         for doc in &docs {
@@ -651,7 +682,10 @@ impl Interp {
         let sub = args.pos.get(1).map(String::as_str).unwrap_or("");
         let name = args.pos.get(2).cloned();
         let Some(name) = name.or_else(|| args.value(&["name"]).map(str::to_string)) else {
-            return skip(Reason::Unsupported, format!("`kubectl create {sub}` without a name"));
+            return skip(
+                Reason::Unsupported,
+                format!("`kubectl create {sub}` without a name"),
+            );
         };
         let info = match sub {
             "secret" | "service" => None,
@@ -670,9 +704,16 @@ impl Interp {
                 }
                 let mut o = mk("Deployment", "apps/v1", true);
                 let app = BTreeMap::from([("app".to_string(), name.clone())]);
-                o.labels = app.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
+                o.labels = app
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Some(v.clone())))
+                    .collect();
                 o.selector = Some(app);
-                o.replicas = Some(args.value(&["replicas"]).and_then(|r| r.parse().ok()).unwrap_or(1));
+                o.replicas = Some(
+                    args.value(&["replicas"])
+                        .and_then(|r| r.parse().ok())
+                        .unwrap_or(1),
+                );
                 o.containers = Some(images.iter().map(|i| image_container(i)).collect());
                 o
             }
@@ -723,8 +764,15 @@ impl Interp {
                 let (ty, name) = match (args.pos.get(2).map(String::as_str), args.pos.get(3)) {
                     (Some("generic"), Some(n)) => ("Opaque", n.clone()),
                     (Some("tls"), Some(n)) => ("kubernetes.io/tls", n.clone()),
-                    (Some("docker-registry"), Some(n)) => ("kubernetes.io/dockerconfigjson", n.clone()),
-                    _ => return skip(Reason::Unsupported, "`create secret` without a type and name"),
+                    (Some("docker-registry"), Some(n)) => {
+                        ("kubernetes.io/dockerconfigjson", n.clone())
+                    }
+                    _ => {
+                        return skip(
+                            Reason::Unsupported,
+                            "`create secret` without a type and name",
+                        );
+                    }
                 };
                 let mut o = Obj::new("Secret", "v1", true, ns.clone(), &name);
                 o.extra = json!({ "type": ty });
@@ -748,7 +796,12 @@ impl Interp {
                     (Some("nodeport"), Some(n)) => ("NodePort", n.clone()),
                     (Some("loadbalancer"), Some(n)) => ("LoadBalancer", n.clone()),
                     (Some("externalname"), Some(n)) => ("ExternalName", n.clone()),
-                    _ => return skip(Reason::Unsupported, "`create service` without a type and name"),
+                    _ => {
+                        return skip(
+                            Reason::Unsupported,
+                            "`create service` without a type and name",
+                        );
+                    }
                 };
                 let mut o = Obj::new("Service", "v1", true, ns.clone(), &name);
                 o.extra = json!({"spec": {"type": ty}});
@@ -769,14 +822,35 @@ impl Interp {
                 }
                 o
             }
-            (_, Some(kind @ ("Namespace" | "ServiceAccount" | "Role" | "ClusterRole" | "Ingress"
-                | "PodDisruptionBudget" | "PriorityClass" | "ResourceQuota" | "PersistentVolumeClaim"
-                | "NetworkPolicy"))) => {
+            (
+                _,
+                Some(
+                    kind @ ("Namespace"
+                    | "ServiceAccount"
+                    | "Role"
+                    | "ClusterRole"
+                    | "Ingress"
+                    | "PodDisruptionBudget"
+                    | "PriorityClass"
+                    | "ResourceQuota"
+                    | "PersistentVolumeClaim"
+                    | "NetworkPolicy"),
+                ),
+            ) => {
                 let info = info.expect_kind();
-                let group = if info.group.is_empty() { "v1".to_string() } else { format!("{}/v1", info.group) };
+                let group = if info.group.is_empty() {
+                    "v1".to_string()
+                } else {
+                    format!("{}/v1", info.group)
+                };
                 mk(kind, &group, info.namespaced)
             }
-            _ => return skip(Reason::Unsupported, format!("`kubectl create {sub}` is not modelled")),
+            _ => {
+                return skip(
+                    Reason::Unsupported,
+                    format!("`kubectl create {sub}` is not modelled"),
+                );
+            }
         };
         if !obj.namespaced {
             obj.namespace = None;
@@ -809,7 +883,10 @@ impl Interp {
                 .collect(),
             None => BTreeMap::from([("run".to_string(), name.clone())]),
         };
-        pod.labels = labels.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect();
+        pod.labels = labels
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())))
+            .collect();
         pod.containers = Some(vec![Container {
             name: Some(name.clone()),
             image: image.to_string(),
@@ -970,7 +1047,12 @@ impl Interp {
     }
 
     /// Removes the objects of a kind (matching `sel`) from the state.
-    fn remove_matching(&mut self, info: &KindInfo, ns: &Option<String>, sel: Option<&str>) -> Vec<Key> {
+    fn remove_matching(
+        &mut self,
+        info: &KindInfo,
+        ns: &Option<String>,
+        sel: Option<&str>,
+    ) -> Vec<Key> {
         let selector = sel.and_then(|s| Selector::parse(s).ok());
         let namespace = ns.clone().filter(|_| info.namespaced).unwrap_or_default();
         let keys: Vec<Key> = self
@@ -1015,7 +1097,13 @@ impl Interp {
             Err(o) => return o,
         };
         if targets.is_empty() {
-            return skip(Reason::Unsupported, format!("`kubectl {}` without a named resource", args.pos.first().map(String::as_str).unwrap_or("")));
+            return skip(
+                Reason::Unsupported,
+                format!(
+                    "`kubectl {}` without a named resource",
+                    args.pos.first().map(String::as_str).unwrap_or("")
+                ),
+            );
         }
         let mut touched = Vec::new();
         for (info, name) in targets {
@@ -1041,7 +1129,13 @@ impl Interp {
 
     /// `kubectl label|annotate KIND NAME|-l SEL|--all k=v k- [--overwrite]`
     /// (label/label.go, annotate/annotate.go: `key-` removes).
-    fn label(&mut self, args: &Args, ns: Option<String>, labels: bool, selection: Option<Binding>) -> Outcome {
+    fn label(
+        &mut self,
+        args: &Args,
+        ns: Option<String>,
+        labels: bool,
+        selection: Option<Binding>,
+    ) -> Outcome {
         if dry_run(args) {
             return Outcome::ReadOnly;
         }
@@ -1050,7 +1144,9 @@ impl Interp {
         for p in &args.pos[1..] {
             if let Some((k, v)) = p.split_once('=') {
                 changes.push((k.to_string(), Some(v.to_string())));
-            } else if let Some(k) = p.strip_suffix('-').filter(|_| !rest.is_empty() || args.has(&["l", "selector", "all"]) || selection.is_some()) {
+            } else if let Some(k) = p.strip_suffix('-').filter(|_| {
+                !rest.is_empty() || args.has(&["l", "selector", "all"]) || selection.is_some()
+            }) {
                 // `key-` removes (object names cannot end with `-`).
                 changes.push((k.to_string(), None));
             } else {
@@ -1061,9 +1157,14 @@ impl Interp {
             return skip(Reason::Unsupported, "no `key=value` to set");
         }
         let selected = match (&selection, args.value(&["l", "selector"])) {
-            (Some(Binding::Selection { kind, namespace, selector }), _) => {
-                Some((*kind, namespace.clone().or(ns.clone()), selector.clone()))
-            }
+            (
+                Some(Binding::Selection {
+                    kind,
+                    namespace,
+                    selector,
+                }),
+                _,
+            ) => Some((*kind, namespace.clone().or(ns.clone()), selector.clone())),
             (None, Some(sel)) => {
                 let Some(kind) = rest.first().and_then(|k| kinds::resolve(k)) else {
                     return skip(Reason::Unsupported, "`-l` without a known kind");
@@ -1090,7 +1191,10 @@ impl Interp {
                 return skip(Reason::Unsupported, "`--all` without a known kind");
             };
             if !labels {
-                return skip(Reason::Unsupported, "`annotate --all`: annotations cannot be selected");
+                return skip(
+                    Reason::Unsupported,
+                    "`annotate --all`: annotations cannot be selected",
+                );
             }
             let namespace = ns.clone().filter(|_| kind.namespaced);
             let key_ns = namespace.clone().unwrap_or_default();
@@ -1199,7 +1303,9 @@ impl Interp {
             selector: new_sel.clone(),
             count: ">=1",
         }];
-        let changed_selected_key = changes.iter().any(|(k, v)| eq.get(k).is_some_and(|old| Some(old) != v.as_ref()));
+        let changed_selected_key = changes
+            .iter()
+            .any(|(k, v)| eq.get(k).is_some_and(|old| Some(old) != v.as_ref()));
         if changed_selected_key
             && other.is_empty()
             && new_sel != sel
@@ -1221,7 +1327,13 @@ impl Interp {
     /// sets every container). Other `set` subcommands are not modelled.
     fn set(&mut self, args: &Args, ns: Option<String>) -> Outcome {
         if args.pos.get(1).map(String::as_str) != Some("image") {
-            return skip(Reason::Unsupported, format!("`kubectl set {}` is not modelled", args.pos.get(1).map(String::as_str).unwrap_or("")));
+            return skip(
+                Reason::Unsupported,
+                format!(
+                    "`kubectl set {}` is not modelled",
+                    args.pos.get(1).map(String::as_str).unwrap_or("")
+                ),
+            );
         }
         let mut images = Vec::new();
         let mut rest = vec![String::new()];
@@ -1255,11 +1367,17 @@ impl Interp {
         }
         let ty = args.value(&["type"]).unwrap_or("strategic");
         if ty == "json" {
-            return skip(Reason::Unsupported, "JSON patch (--type json) operations are not modelled");
+            return skip(
+                Reason::Unsupported,
+                "JSON patch (--type json) operations are not modelled",
+            );
         }
         let text = match (args.value(&["p", "patch"]), args.value(&["patch-file"])) {
             (Some(p), _) => p.to_string(),
-            (None, Some(f)) => match self.repo_path(f).and_then(|p| std::fs::read_to_string(p).ok()) {
+            (None, Some(f)) => match self
+                .repo_path(f)
+                .and_then(|p| std::fs::read_to_string(p).ok())
+            {
                 Some(t) => t,
                 None => return skip(Reason::FileNotFound, format!("patch file {f}")),
             },
@@ -1267,12 +1385,29 @@ impl Interp {
         };
         let patch: Value = match serde_saphyr::from_str(&text) {
             Ok(v) => v,
-            Err(e) => return skip(Reason::Unparsable, format!("patch: {}", e.without_snippet().to_string().lines().next().unwrap_or(""))),
+            Err(e) => {
+                return skip(
+                    Reason::Unparsable,
+                    format!(
+                        "patch: {}",
+                        e.without_snippet().to_string().lines().next().unwrap_or("")
+                    ),
+                );
+            }
         };
-        if !patch.is_object() || text.contains("$patch") || text.contains("$setElementOrder") || text.contains("$retainKeys") {
+        if !patch.is_object()
+            || text.contains("$patch")
+            || text.contains("$setElementOrder")
+            || text.contains("$retainKeys")
+        {
             return skip(Reason::Unsupported, "patch directives are not modelled");
         }
-        if let Some(Binding::Selection { kind, namespace, selector }) = selection {
+        if let Some(Binding::Selection {
+            kind,
+            namespace,
+            selector,
+        }) = selection
+        {
             let changes: Vec<(String, Option<String>)> = patch
                 .pointer("/metadata/labels")
                 .and_then(Value::as_object)
@@ -1283,7 +1418,10 @@ impl Interp {
                 })
                 .unwrap_or_default();
             if changes.is_empty() {
-                return skip(Reason::Unsupported, "a patch of objects chosen by a variable, not of their labels");
+                return skip(
+                    Reason::Unsupported,
+                    "a patch of objects chosen by a variable, not of their labels",
+                );
             }
             return self.relabel_selection(kind, namespace.or(ns), &selector, &changes);
         }
@@ -1299,7 +1437,12 @@ impl Interp {
         let ty = match args.pos.get(1).map(String::as_str) {
             Some("approve") => "Approved",
             Some("deny") => "Denied",
-            _ => return skip(Reason::Unsupported, "`kubectl certificate` without approve or deny"),
+            _ => {
+                return skip(
+                    Reason::Unsupported,
+                    "`kubectl certificate` without approve or deny",
+                );
+            }
         };
         if args.has(&["f", "filename"]) {
             return skip(Reason::Unsupported, "`kubectl certificate` with -f");
@@ -1337,7 +1480,10 @@ impl Interp {
             "pause" | "resume" => {
                 let paused = sub == "pause";
                 self.for_targets(args, 2, ns, move |o, _| {
-                    crate::suggest::model::merge(&mut o.extra, &json!({"spec": {"paused": paused}}));
+                    crate::suggest::model::merge(
+                        &mut o.extra,
+                        &json!({"spec": {"paused": paused}}),
+                    );
                     Ok(())
                 })
             }
@@ -1356,7 +1502,10 @@ impl Interp {
             Err(o) => return o,
         };
         let Some((_, name)) = targets.into_iter().next() else {
-            return skip(Reason::Unsupported, "`kubectl autoscale` without a resource");
+            return skip(
+                Reason::Unsupported,
+                "`kubectl autoscale` without a resource",
+            );
         };
         let name = args.value(&["name"]).map(str::to_string).unwrap_or(name);
         let mut hpa = Obj::new("HorizontalPodAutoscaler", "autoscaling/v2", true, ns, &name);
@@ -1393,11 +1542,17 @@ impl Interp {
         match verb.as_str() {
             "install" | "upgrade" | "rollback" => {
                 if args.has(&["generate-name", "g"]) {
-                    return skip(Reason::Unsupported, "`--generate-name`: the release name is not known");
+                    return skip(
+                        Reason::Unsupported,
+                        "`--generate-name`: the release name is not known",
+                    );
                 }
                 let min = if verb == "rollback" { 2 } else { 3 };
                 if args.pos.len() < min {
-                    return skip(Reason::Unsupported, format!("`helm {verb}` without a release name and chart"));
+                    return skip(
+                        Reason::Unsupported,
+                        format!("`helm {verb}` without a release name and chart"),
+                    );
                 }
                 let name = args.pos[1].clone();
                 let mut touched = Vec::new();
@@ -1417,10 +1572,16 @@ impl Interp {
             }
             "uninstall" | "delete" | "del" | "un" => {
                 if args.has(&["keep-history"]) {
-                    return skip(Reason::Unsupported, "`--keep-history` keeps the release's Secrets");
+                    return skip(
+                        Reason::Unsupported,
+                        "`--keep-history` keeps the release's Secrets",
+                    );
                 }
                 let Some(name) = args.pos.get(1).cloned() else {
-                    return skip(Reason::Unsupported, "`helm uninstall` without a release name");
+                    return skip(
+                        Reason::Unsupported,
+                        "`helm uninstall` without a release name",
+                    );
                 };
                 Outcome::Changed(vec![Touch::HelmRelease {
                     namespace: ns,
@@ -1428,7 +1589,10 @@ impl Interp {
                     present: false,
                 }])
             }
-            other => skip(Reason::Unsupported, format!("`helm {other}` is not modelled")),
+            other => skip(
+                Reason::Unsupported,
+                format!("`helm {other}` is not modelled"),
+            ),
         }
     }
 }
@@ -1440,7 +1604,13 @@ impl Interp {
 /// `status: {}`), keys sorted as sigs.k8s.io/yaml prints them.
 fn dry_run_manifest(args: &Args, ns: Option<&str>) -> Option<String> {
     let format = args.value(&["o", "output"])?;
-    if args.pos.get(1).and_then(|k| kinds::resolve(k)).map(|k| k.kind) != Some("Deployment") {
+    if args
+        .pos
+        .get(1)
+        .and_then(|k| kinds::resolve(k))
+        .map(|k| k.kind)
+        != Some("Deployment")
+    {
         return None;
     }
     let name = args.pos.get(2)?;
@@ -1457,7 +1627,8 @@ fn dry_run_manifest(args: &Args, ns: Option<&str>) -> Option<String> {
         .map(|i| {
             let c = image_container(i);
             // A sanitized name gets a random suffix: not predictable.
-            c.name.map(|n| json!({"image": i, "name": n, "resources": {}}))
+            c.name
+                .map(|n| json!({"image": i, "name": n, "resources": {}}))
         })
         .collect::<Option<_>>()?;
     let mut metadata = json!({"creationTimestamp": null, "labels": {"app": name}, "name": name});
@@ -1518,7 +1689,10 @@ fn r_text(r: &crate::check::selector::Requirement) -> String {
 fn assignment(w: &str) -> Option<(&str, &str)> {
     let (name, value) = w.split_once('=')?;
     let ok = !name.is_empty()
-        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     ok.then_some((name, value))
 }
@@ -1565,8 +1739,8 @@ pub fn placeholder(w: &str) -> Option<&str> {
 fn changes_cluster(verb: &str, args: &Args) -> bool {
     match verb {
         "create" | "apply" | "replace" | "run" | "expose" | "delete" | "scale" | "label"
-        | "annotate" | "set" | "patch" | "edit" | "autoscale" | "taint" | "cordon"
-        | "uncordon" | "drain" | "certificate" => !dry_run(args),
+        | "annotate" | "set" | "patch" | "edit" | "autoscale" | "taint" | "cordon" | "uncordon"
+        | "drain" | "certificate" => !dry_run(args),
         "rollout" => matches!(
             args.pos.get(1).map(String::as_str),
             Some("undo" | "restart" | "pause" | "resume")
@@ -1586,9 +1760,9 @@ fn helm_changes(words: &[String]) -> bool {
 /// `--dry-run`, `--dry-run=client|server` (not `none`): nothing is changed
 /// (kubectl/pkg/cmd/util/helpers.go `GetDryRunStrategy`).
 fn dry_run(args: &Args) -> bool {
-    args.flags
-        .iter()
-        .any(|(k, v)| k == "dry-run" && v.as_deref() != Some("none") && v.as_deref() != Some("false"))
+    args.flags.iter().any(|(k, v)| {
+        k == "dry-run" && v.as_deref() != Some("none") && v.as_deref() != Some("false")
+    })
 }
 
 /// `KIND NAME...` or `KIND/NAME...` (kubectl's resource builder,
@@ -1601,10 +1775,16 @@ fn targets(pos: &[String]) -> Result<Vec<(&'static KindInfo, String)>, Outcome> 
     if pos[0].contains('/') {
         for p in pos {
             let Some((k, n)) = p.split_once('/') else {
-                return Err(skip(Reason::Unsupported, format!("`{p}`: mixed KIND/NAME and NAME")));
+                return Err(skip(
+                    Reason::Unsupported,
+                    format!("`{p}`: mixed KIND/NAME and NAME"),
+                ));
             };
             let Some(info) = kinds::resolve(k) else {
-                return Err(skip(Reason::Unsupported, format!("kind `{k}` is not built in")));
+                return Err(skip(
+                    Reason::Unsupported,
+                    format!("kind `{k}` is not built in"),
+                ));
             };
             out.push((info, n.to_string()));
         }
@@ -1612,10 +1792,16 @@ fn targets(pos: &[String]) -> Result<Vec<(&'static KindInfo, String)>, Outcome> 
     }
     let kinds_word = &pos[0];
     if kinds_word.contains(',') && pos.len() > 1 {
-        return Err(skip(Reason::Unsupported, format!("several kinds `{kinds_word}` for one name")));
+        return Err(skip(
+            Reason::Unsupported,
+            format!("several kinds `{kinds_word}` for one name"),
+        ));
     }
     let Some(info) = kinds::resolve(kinds_word) else {
-        return Err(skip(Reason::Unsupported, format!("kind `{kinds_word}` is not built in")));
+        return Err(skip(
+            Reason::Unsupported,
+            format!("kind `{kinds_word}` is not built in"),
+        ));
     };
     for n in &pos[1..] {
         out.push((info, n.clone()));
@@ -1752,24 +1938,110 @@ impl Args {
 fn kubectl_takes_value(f: &str) -> bool {
     matches!(
         f,
-        "n" | "namespace" | "context" | "cluster" | "user" | "kubeconfig" | "s" | "server"
-            | "token" | "as" | "as-group" | "as-uid" | "request-timeout" | "v" | "cache-dir"
-            | "certificate-authority" | "client-certificate" | "client-key" | "tls-server-name"
-            | "f" | "filename" | "k" | "kustomize" | "l" | "selector" | "o" | "output" | "p"
-            | "patch" | "patch-file" | "type" | "image" | "port" | "target-port" | "name"
-            | "replicas" | "current-replicas" | "schedule" | "from" | "from-literal" | "from-file"
-            | "from-env-file" | "cert" | "key" | "docker-server" | "docker-username"
-            | "docker-password" | "docker-email" | "clusterrole" | "role" | "serviceaccount"
-            | "group" | "verb" | "resource" | "resource-name" | "restart" | "labels" | "env"
-            | "overrides" | "field-selector" | "to-revision" | "timeout" | "grace-period"
-            | "cascade" | "rule" | "class" | "default-backend" | "annotation" | "c"
-            | "container" | "max" | "min" | "cpu-percent" | "protocol" | "external-ip"
-            | "load-balancer-ip" | "session-affinity" | "cluster-ip" | "requests" | "limits"
-            | "field-manager" | "template" | "sort-by" | "tail" | "since" | "for" | "subresource"
-            | "tcp" | "external-name" | "node-port" | "hard" | "value" | "description"
-            | "min-available" | "max-unavailable" | "pod-running-timeout" | "save-config"
-            | "generator" | "hostport" | "service-overrides" | "attach" | "api-group"
-            | "chunk-size" | "show-managed-fields" | "allow-missing-template-keys"
+        "n" | "namespace"
+            | "context"
+            | "cluster"
+            | "user"
+            | "kubeconfig"
+            | "s"
+            | "server"
+            | "token"
+            | "as"
+            | "as-group"
+            | "as-uid"
+            | "request-timeout"
+            | "v"
+            | "cache-dir"
+            | "certificate-authority"
+            | "client-certificate"
+            | "client-key"
+            | "tls-server-name"
+            | "f"
+            | "filename"
+            | "k"
+            | "kustomize"
+            | "l"
+            | "selector"
+            | "o"
+            | "output"
+            | "p"
+            | "patch"
+            | "patch-file"
+            | "type"
+            | "image"
+            | "port"
+            | "target-port"
+            | "name"
+            | "replicas"
+            | "current-replicas"
+            | "schedule"
+            | "from"
+            | "from-literal"
+            | "from-file"
+            | "from-env-file"
+            | "cert"
+            | "key"
+            | "docker-server"
+            | "docker-username"
+            | "docker-password"
+            | "docker-email"
+            | "clusterrole"
+            | "role"
+            | "serviceaccount"
+            | "group"
+            | "verb"
+            | "resource"
+            | "resource-name"
+            | "restart"
+            | "labels"
+            | "env"
+            | "overrides"
+            | "field-selector"
+            | "to-revision"
+            | "timeout"
+            | "grace-period"
+            | "cascade"
+            | "rule"
+            | "class"
+            | "default-backend"
+            | "annotation"
+            | "c"
+            | "container"
+            | "max"
+            | "min"
+            | "cpu-percent"
+            | "protocol"
+            | "external-ip"
+            | "load-balancer-ip"
+            | "session-affinity"
+            | "cluster-ip"
+            | "requests"
+            | "limits"
+            | "field-manager"
+            | "template"
+            | "sort-by"
+            | "tail"
+            | "since"
+            | "for"
+            | "subresource"
+            | "tcp"
+            | "external-name"
+            | "node-port"
+            | "hard"
+            | "value"
+            | "description"
+            | "min-available"
+            | "max-unavailable"
+            | "pod-running-timeout"
+            | "save-config"
+            | "generator"
+            | "hostport"
+            | "service-overrides"
+            | "attach"
+            | "api-group"
+            | "chunk-size"
+            | "show-managed-fields"
+            | "allow-missing-template-keys"
     )
 }
 
@@ -1778,13 +2050,41 @@ fn kubectl_takes_value(f: &str) -> bool {
 fn helm_takes_value(f: &str) -> bool {
     matches!(
         f,
-        "n" | "namespace" | "kube-context" | "kubeconfig" | "kube-apiserver" | "kube-token"
-            | "kube-as-user" | "kube-as-group" | "kube-ca-file" | "registry-config"
-            | "repository-cache" | "repository-config" | "set" | "set-string" | "set-file"
-            | "set-json" | "set-literal" | "f" | "values" | "version" | "repo" | "timeout"
-            | "description" | "post-renderer" | "post-renderer-args" | "username" | "password"
-            | "ca-file" | "cert-file" | "key-file" | "keyring" | "name-template" | "o" | "output"
-            | "history-max" | "max"
+        "n" | "namespace"
+            | "kube-context"
+            | "kubeconfig"
+            | "kube-apiserver"
+            | "kube-token"
+            | "kube-as-user"
+            | "kube-as-group"
+            | "kube-ca-file"
+            | "registry-config"
+            | "repository-cache"
+            | "repository-config"
+            | "set"
+            | "set-string"
+            | "set-file"
+            | "set-json"
+            | "set-literal"
+            | "f"
+            | "values"
+            | "version"
+            | "repo"
+            | "timeout"
+            | "description"
+            | "post-renderer"
+            | "post-renderer-args"
+            | "username"
+            | "password"
+            | "ca-file"
+            | "cert-file"
+            | "key-file"
+            | "keyring"
+            | "name-template"
+            | "o"
+            | "output"
+            | "history-max"
+            | "max"
     )
 }
 
@@ -1807,10 +2107,21 @@ mod tests {
 
     #[test]
     fn args_like_pflag() {
-        let w: Vec<String> = ["-n", "blue", "get", "-owide", "--dry-run", "pods", "-it", "--", "sh", "-c"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let w: Vec<String> = [
+            "-n",
+            "blue",
+            "get",
+            "-owide",
+            "--dry-run",
+            "pods",
+            "-it",
+            "--",
+            "sh",
+            "-c",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let a = Args::parse(&w, kubectl_takes_value);
         assert_eq!(a.pos, vec!["get", "pods"]);
         assert_eq!(a.value(&["n"]), Some("blue"));
@@ -1821,13 +2132,26 @@ mod tests {
     #[test]
     fn create_deployment_scale_set_image_undo() {
         let mut i = interp();
-        run(&mut i, "kubectl create deployment worker --image=dockercoins/worker:v0.1\nkubectl scale deploy/worker --replicas 3\nkubectl set image deploy worker worker=dockercoins/worker:v0.2");
-        let key = Key { kind: "Deployment".into(), namespace: String::new(), name: "worker".into() };
+        run(
+            &mut i,
+            "kubectl create deployment worker --image=dockercoins/worker:v0.1\nkubectl scale deploy/worker --replicas 3\nkubectl set image deploy worker worker=dockercoins/worker:v0.2",
+        );
+        let key = Key {
+            kind: "Deployment".into(),
+            namespace: String::new(),
+            name: "worker".into(),
+        };
         let o = &i.state.objects[&key];
         assert_eq!(o.replicas, Some(3));
-        assert_eq!(o.containers.as_ref().unwrap()[0].image, "dockercoins/worker:v0.2");
+        assert_eq!(
+            o.containers.as_ref().unwrap()[0].image,
+            "dockercoins/worker:v0.2"
+        );
         run(&mut i, "kubectl rollout undo deployment worker");
-        assert_eq!(i.state.objects[&key].containers.as_ref().unwrap()[0].image, "dockercoins/worker:v0.1");
+        assert_eq!(
+            i.state.objects[&key].containers.as_ref().unwrap()[0].image,
+            "dockercoins/worker:v0.1"
+        );
         run(&mut i, "kubectl delete deployment worker");
         assert!(!i.state.objects.contains_key(&key) && i.state.gone.contains_key(&key));
     }
@@ -1835,24 +2159,48 @@ mod tests {
     #[test]
     fn run_is_a_bare_pod_and_expose_selects_it() {
         let mut i = interp();
-        run(&mut i, "kubectl run pingpong --image alpine ping 127.0.0.1\nkubectl expose pod pingpong --port=80");
+        run(
+            &mut i,
+            "kubectl run pingpong --image alpine ping 127.0.0.1\nkubectl expose pod pingpong --port=80",
+        );
         let pod = i.state.objects.values().find(|o| o.kind == "Pod").unwrap();
         assert_eq!(pod.labels["run"].as_deref(), Some("pingpong"));
-        let svc = i.state.objects.values().find(|o| o.kind == "Service").unwrap();
+        let svc = i
+            .state
+            .objects
+            .values()
+            .find(|o| o.kind == "Service")
+            .unwrap();
         assert_eq!(svc.extra["spec"]["selector"]["run"], "pingpong");
         assert_eq!(svc.extra["spec"]["ports"][0]["port"], 80);
-        assert_eq!(run(&mut i, "kubectl run x --rm -it --image=alpine -- sh"), vec![Outcome::ReadOnly]);
+        assert_eq!(
+            run(&mut i, "kubectl run x --rm -it --image=alpine -- sh"),
+            vec![Outcome::ReadOnly]
+        );
     }
 
     #[test]
     fn namespaces_follow_the_context() {
         let mut i = interp();
-        run(&mut i, "kubectl config set-context --current --namespace=blue\nkubectl create configmap c --from-literal=a=b");
-        let cm = i.state.objects.values().find(|o| o.kind == "ConfigMap").unwrap();
+        run(
+            &mut i,
+            "kubectl config set-context --current --namespace=blue\nkubectl create configmap c --from-literal=a=b",
+        );
+        let cm = i
+            .state
+            .objects
+            .values()
+            .find(|o| o.kind == "ConfigMap")
+            .unwrap();
         assert_eq!(cm.namespace.as_deref(), Some("blue"));
         run(&mut i, "kns red\nkubectl create namespace green -n ignored");
         assert_eq!(i.state.namespace.as_deref(), Some("red"));
-        let ns = i.state.objects.values().find(|o| o.kind == "Namespace").unwrap();
+        let ns = i
+            .state
+            .objects
+            .values()
+            .find(|o| o.kind == "Namespace")
+            .unwrap();
         assert_eq!(ns.namespace, None);
     }
 
@@ -1867,23 +2215,59 @@ mod tests {
                 })
                 .collect()
         };
-        assert_eq!(reasons(&run(&mut i, "kubectl apply -f https://x/y.yaml")), vec![Reason::Url]);
-        assert_eq!(reasons(&run(&mut i, "kubectl delete pod pingpong-xxxxxxxxxx-yyyyy")), vec![Reason::Placeholder]);
-        assert_eq!(reasons(&run(&mut i, "kubectl create secret tls $DOMAIN --cert=c --key=k")), vec![Reason::ShellVariable]);
-        assert_eq!(reasons(&run(&mut i, "kubectl edit service rng")), vec![Reason::InteractiveEdit]);
-        assert_eq!(reasons(&run(&mut i, "kubectl apply -f nothere.yaml")), vec![Reason::FileNotFound]);
-        assert_eq!(reasons(&run(&mut i, "kubectl get pods -o yaml | kubectl apply -f -")), vec![Reason::Pipe]);
-        assert!(reasons(&run(&mut i, "kubectl get pods $X")).is_empty(), "read-only");
+        assert_eq!(
+            reasons(&run(&mut i, "kubectl apply -f https://x/y.yaml")),
+            vec![Reason::Url]
+        );
+        assert_eq!(
+            reasons(&run(&mut i, "kubectl delete pod pingpong-xxxxxxxxxx-yyyyy")),
+            vec![Reason::Placeholder]
+        );
+        assert_eq!(
+            reasons(&run(
+                &mut i,
+                "kubectl create secret tls $DOMAIN --cert=c --key=k"
+            )),
+            vec![Reason::ShellVariable]
+        );
+        assert_eq!(
+            reasons(&run(&mut i, "kubectl edit service rng")),
+            vec![Reason::InteractiveEdit]
+        );
+        assert_eq!(
+            reasons(&run(&mut i, "kubectl apply -f nothere.yaml")),
+            vec![Reason::FileNotFound]
+        );
+        assert_eq!(
+            reasons(&run(
+                &mut i,
+                "kubectl get pods -o yaml | kubectl apply -f -"
+            )),
+            vec![Reason::Pipe]
+        );
+        assert!(
+            reasons(&run(&mut i, "kubectl get pods $X")).is_empty(),
+            "read-only"
+        );
         // A literal variable is substituted.
-        run(&mut i, "NAME=web\nkubectl create deployment $NAME --image=nginx");
+        run(
+            &mut i,
+            "NAME=web\nkubectl create deployment $NAME --image=nginx",
+        );
         assert!(i.state.objects.values().any(|o| o.name == "web"));
     }
 
     #[test]
     fn selection_variables_and_relabels() {
         let mut i = interp();
-        run(&mut i, "kubectl apply -f - <<EOF\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {app: d, on: \"yes\"}}\n  template:\n    metadata: {labels: {app: d, on: \"yes\"}}\n    spec: {containers: [{name: c, image: alpine}]}\nEOF");
-        let out = run(&mut i, "POD=$(kubectl get pods -l app=d,on=yes -o name)\nkubectl patch $POD -p '{\"metadata\": {\"labels\": {\"on\": \"no\"}}}'");
+        run(
+            &mut i,
+            "kubectl apply -f - <<EOF\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  selector: {matchLabels: {app: d, on: \"yes\"}}\n  template:\n    metadata: {labels: {app: d, on: \"yes\"}}\n    spec: {containers: [{name: c, image: alpine}]}\nEOF",
+        );
+        let out = run(
+            &mut i,
+            "POD=$(kubectl get pods -l app=d,on=yes -o name)\nkubectl patch $POD -p '{\"metadata\": {\"labels\": {\"on\": \"no\"}}}'",
+        );
         assert_eq!(
             out[1],
             Outcome::Changed(vec![Touch::Selection {
@@ -1895,41 +2279,75 @@ mod tests {
             "the deployment replaces the pod: no count 0 on the old selector"
         );
         let out = run(&mut i, "kubectl label pods -l on=no on=yes --overwrite");
-        let Outcome::Changed(t) = &out[0] else { panic!("{out:?}") };
+        let Outcome::Changed(t) = &out[0] else {
+            panic!("{out:?}")
+        };
         assert_eq!(t.len(), 2);
-        assert!(matches!(&t[1], Touch::Selection { selector, count: "0", .. } if selector == "on=no"));
+        assert!(
+            matches!(&t[1], Touch::Selection { selector, count: "0", .. } if selector == "on=no")
+        );
     }
 
     #[test]
     fn dry_run_output_edited_by_sed_then_applied() {
         let mut i = interp();
-        let out = run(&mut i, "kubectl create deployment rng --image=dockercoins/rng:v0.1 --dry-run=client -o yaml > rng.yml\nsed -i -e 's/^kind: Deployment$/kind: DaemonSet/' -e '/replicas:/d' -e '/strategy:/d' -e '/^status:/d' rng.yml\nkubectl apply -f rng.yml");
+        let out = run(
+            &mut i,
+            "kubectl create deployment rng --image=dockercoins/rng:v0.1 --dry-run=client -o yaml > rng.yml\nsed -i -e 's/^kind: Deployment$/kind: DaemonSet/' -e '/replicas:/d' -e '/strategy:/d' -e '/^status:/d' rng.yml\nkubectl apply -f rng.yml",
+        );
         assert_eq!(out[0], Outcome::ReadOnly, "dry run");
         assert!(matches!(&out[2], Outcome::Changed(_)), "{out:?}");
-        let ds = i.state.objects.values().find(|o| o.kind == "DaemonSet").unwrap();
+        let ds = i
+            .state
+            .objects
+            .values()
+            .find(|o| o.kind == "DaemonSet")
+            .unwrap();
         assert_eq!(ds.selector.as_ref().unwrap()["app"], "rng");
         assert_eq!(ds.replicas, None);
         assert!(!i.state.objects.values().any(|o| o.kind == "Deployment"));
         // An editor makes the content unknown.
         let out = run(&mut i, "vim rng.yml\nkubectl apply -f rng.yml");
-        assert!(matches!(&out[1], Outcome::Skipped(Skip { reason: Reason::FileEdited, .. })));
+        assert!(matches!(
+            &out[1],
+            Outcome::Skipped(Skip {
+                reason: Reason::FileEdited,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn all_objects_certificates_and_nodes() {
         let mut i = interp();
-        let out = run(&mut i, "kubectl label namespaces a=b c- --all\nkubectl certificate approve user=jean.doe\nkubectl cordon node2");
-        let Outcome::Changed(t) = &out[0] else { panic!("{out:?}") };
-        assert!(matches!(&t[0], Touch::Selection { selector, count: "0", .. } if selector == "a!=b"));
+        let out = run(
+            &mut i,
+            "kubectl label namespaces a=b c- --all\nkubectl certificate approve user=jean.doe\nkubectl cordon node2",
+        );
+        let Outcome::Changed(t) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert!(
+            matches!(&t[0], Touch::Selection { selector, count: "0", .. } if selector == "a!=b")
+        );
         assert!(matches!(&t[1], Touch::Selection { selector, count: "0", .. } if selector == "c"));
-        let csr = i.state.objects.values().find(|o| o.kind == "CertificateSigningRequest").unwrap();
+        let csr = i
+            .state
+            .objects
+            .values()
+            .find(|o| o.kind == "CertificateSigningRequest")
+            .unwrap();
         assert_eq!(csr.extra["status"]["conditions"][0]["type"], "Approved");
         let node = i.state.objects.values().find(|o| o.kind == "Node").unwrap();
         assert_eq!(node.namespace, None);
         assert_eq!(node.extra["spec"]["unschedulable"], true);
         run(&mut i, "kubectl uncordon node2");
         let node = i.state.objects.values().find(|o| o.kind == "Node").unwrap();
-        assert!(node.extra.get("spec").is_none_or(|s| s.get("unschedulable").is_none()));
+        assert!(
+            node.extra
+                .get("spec")
+                .is_none_or(|s| s.get("unschedulable").is_none())
+        );
         let e = node.expectations();
         assert_eq!(e[0].r#where, vec!["spec.unschedulable != true"]);
     }
@@ -1937,11 +2355,25 @@ mod tests {
     #[test]
     fn helm_releases() {
         let mut i = interp();
-        let out = run(&mut i, "helm upgrade --install prometheus prometheus --repo https://x --namespace kube-system --create-namespace");
-        let Outcome::Changed(t) = &out[0] else { panic!("{out:?}") };
-        assert!(t.contains(&Touch::HelmRelease { namespace: Some("kube-system".into()), name: "prometheus".into(), present: true }));
-        assert_eq!(run(&mut i, "helm repo add x https://y\nhelm list"), vec![Outcome::ReadOnly, Outcome::ReadOnly]);
+        let out = run(
+            &mut i,
+            "helm upgrade --install prometheus prometheus --repo https://x --namespace kube-system --create-namespace",
+        );
+        let Outcome::Changed(t) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert!(t.contains(&Touch::HelmRelease {
+            namespace: Some("kube-system".into()),
+            name: "prometheus".into(),
+            present: true
+        }));
+        assert_eq!(
+            run(&mut i, "helm repo add x https://y\nhelm list"),
+            vec![Outcome::ReadOnly, Outcome::ReadOnly]
+        );
         let out = run(&mut i, "helm uninstall prometheus -n kube-system");
-        assert!(matches!(&out[0], Outcome::Changed(t) if matches!(&t[0], Touch::HelmRelease { present: false, .. })));
+        assert!(
+            matches!(&out[0], Outcome::Changed(t) if matches!(&t[0], Touch::HelmRelease { present: false, .. }))
+        );
     }
 }

@@ -43,37 +43,191 @@ pub const KINDS: &[KindInfo] = &[
     k("Namespace", "namespaces", "", &["ns"], false, false),
     k("ConfigMap", "configmaps", "", &["cm"], true, false),
     k("Secret", "secrets", "", &[], true, false),
-    k("ServiceAccount", "serviceaccounts", "", &["sa"], true, false),
+    k(
+        "ServiceAccount",
+        "serviceaccounts",
+        "",
+        &["sa"],
+        true,
+        false,
+    ),
     k("Endpoints", "endpoints", "", &["ep"], true, false),
     k("Node", "nodes", "", &["no"], false, false),
-    k("PersistentVolume", "persistentvolumes", "", &["pv"], false, false),
-    k("PersistentVolumeClaim", "persistentvolumeclaims", "", &["pvc"], true, false),
+    k(
+        "PersistentVolume",
+        "persistentvolumes",
+        "",
+        &["pv"],
+        false,
+        false,
+    ),
+    k(
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        "",
+        &["pvc"],
+        true,
+        false,
+    ),
     k("LimitRange", "limitranges", "", &["limits"], true, false),
-    k("ResourceQuota", "resourcequotas", "", &["quota"], true, false),
-    k("ReplicationController", "replicationcontrollers", "", &["rc"], true, true),
+    k(
+        "ResourceQuota",
+        "resourcequotas",
+        "",
+        &["quota"],
+        true,
+        false,
+    ),
+    k(
+        "ReplicationController",
+        "replicationcontrollers",
+        "",
+        &["rc"],
+        true,
+        true,
+    ),
     k("Deployment", "deployments", "apps", &["deploy"], true, true),
     k("DaemonSet", "daemonsets", "apps", &["ds"], true, true),
     k("StatefulSet", "statefulsets", "apps", &["sts"], true, true),
     k("ReplicaSet", "replicasets", "apps", &["rs"], true, true),
     k("Job", "jobs", "batch", &[], true, false),
     k("CronJob", "cronjobs", "batch", &["cj"], true, false),
-    k("HorizontalPodAutoscaler", "horizontalpodautoscalers", "autoscaling", &["hpa"], true, false),
-    k("Ingress", "ingresses", "networking.k8s.io", &["ing"], true, false),
-    k("IngressClass", "ingressclasses", "networking.k8s.io", &[], false, false),
-    k("NetworkPolicy", "networkpolicies", "networking.k8s.io", &["netpol"], true, false),
-    k("PodDisruptionBudget", "poddisruptionbudgets", "policy", &["pdb"], true, false),
-    k("PodSecurityPolicy", "podsecuritypolicies", "policy", &["psp"], false, false),
-    k("Role", "roles", "rbac.authorization.k8s.io", &[], true, false),
-    k("RoleBinding", "rolebindings", "rbac.authorization.k8s.io", &[], true, false),
-    k("ClusterRole", "clusterroles", "rbac.authorization.k8s.io", &[], false, false),
-    k("ClusterRoleBinding", "clusterrolebindings", "rbac.authorization.k8s.io", &[], false, false),
-    k("StorageClass", "storageclasses", "storage.k8s.io", &["sc"], false, false),
-    k("PriorityClass", "priorityclasses", "scheduling.k8s.io", &["pc"], false, false),
-    k("CustomResourceDefinition", "customresourcedefinitions", "apiextensions.k8s.io", &["crd", "crds"], false, false),
-    k("ValidatingWebhookConfiguration", "validatingwebhookconfigurations", "admissionregistration.k8s.io", &[], false, false),
-    k("MutatingWebhookConfiguration", "mutatingwebhookconfigurations", "admissionregistration.k8s.io", &[], false, false),
-    k("CertificateSigningRequest", "certificatesigningrequests", "certificates.k8s.io", &["csr"], false, false),
-    k("APIService", "apiservices", "apiregistration.k8s.io", &[], false, false),
+    k(
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        "autoscaling",
+        &["hpa"],
+        true,
+        false,
+    ),
+    k(
+        "Ingress",
+        "ingresses",
+        "networking.k8s.io",
+        &["ing"],
+        true,
+        false,
+    ),
+    k(
+        "IngressClass",
+        "ingressclasses",
+        "networking.k8s.io",
+        &[],
+        false,
+        false,
+    ),
+    k(
+        "NetworkPolicy",
+        "networkpolicies",
+        "networking.k8s.io",
+        &["netpol"],
+        true,
+        false,
+    ),
+    k(
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        "policy",
+        &["pdb"],
+        true,
+        false,
+    ),
+    k(
+        "PodSecurityPolicy",
+        "podsecuritypolicies",
+        "policy",
+        &["psp"],
+        false,
+        false,
+    ),
+    k(
+        "Role",
+        "roles",
+        "rbac.authorization.k8s.io",
+        &[],
+        true,
+        false,
+    ),
+    k(
+        "RoleBinding",
+        "rolebindings",
+        "rbac.authorization.k8s.io",
+        &[],
+        true,
+        false,
+    ),
+    k(
+        "ClusterRole",
+        "clusterroles",
+        "rbac.authorization.k8s.io",
+        &[],
+        false,
+        false,
+    ),
+    k(
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        "rbac.authorization.k8s.io",
+        &[],
+        false,
+        false,
+    ),
+    k(
+        "StorageClass",
+        "storageclasses",
+        "storage.k8s.io",
+        &["sc"],
+        false,
+        false,
+    ),
+    k(
+        "PriorityClass",
+        "priorityclasses",
+        "scheduling.k8s.io",
+        &["pc"],
+        false,
+        false,
+    ),
+    k(
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        "apiextensions.k8s.io",
+        &["crd", "crds"],
+        false,
+        false,
+    ),
+    k(
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        "admissionregistration.k8s.io",
+        &[],
+        false,
+        false,
+    ),
+    k(
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        "admissionregistration.k8s.io",
+        &[],
+        false,
+        false,
+    ),
+    k(
+        "CertificateSigningRequest",
+        "certificatesigningrequests",
+        "certificates.k8s.io",
+        &["csr"],
+        false,
+        false,
+    ),
+    k(
+        "APIService",
+        "apiservices",
+        "apiregistration.k8s.io",
+        &[],
+        false,
+        false,
+    ),
 ];
 
 /// The kind a command-line resource name means (`deploy`, `deployments`,
@@ -90,9 +244,11 @@ pub fn resolve(name: &str) -> Option<&'static KindInfo> {
         let names = resource == k.plural
             || resource == k.kind.to_ascii_lowercase()
             || k.short.contains(&resource.as_str());
-        let group_ok = group
-            .as_deref()
-            .is_none_or(|g| g == k.group || g.ends_with(&format!(".{}", k.group)) || (k.group.is_empty() && g == "v1"));
+        let group_ok = group.as_deref().is_none_or(|g| {
+            g == k.group
+                || g.ends_with(&format!(".{}", k.group))
+                || (k.group.is_empty() && g == "v1")
+        });
         names && group_ok
     })
 }
@@ -108,7 +264,13 @@ mod tests {
 
     #[test]
     fn kubectl_spellings() {
-        for n in ["deploy", "deployment", "deployments", "Deployment", "deployments.apps"] {
+        for n in [
+            "deploy",
+            "deployment",
+            "deployments",
+            "Deployment",
+            "deployments.apps",
+        ] {
             assert_eq!(resolve(n).map(|k| k.kind), Some("Deployment"), "{n}");
         }
         assert_eq!(resolve("svc").map(|k| k.kind), Some("Service"));

@@ -65,7 +65,10 @@ pub fn to_obj(doc: &Value, namespace: Option<&str>, state: &State) -> Option<Obj
         "CronJob" => doc.pointer("/spec/jobTemplate/spec/template/spec"),
         _ => doc.pointer("/spec/template/spec"),
     };
-    if let Some(list) = pod_spec.and_then(|p| p.get("containers")).and_then(Value::as_array) {
+    if let Some(list) = pod_spec
+        .and_then(|p| p.get("containers"))
+        .and_then(Value::as_array)
+    {
         let containers: Option<Vec<Container>> = list
             .iter()
             .map(|c| {
@@ -126,7 +129,11 @@ pub fn to_obj(doc: &Value, namespace: Option<&str>, state: &State) -> Option<Obj
 
 /// An object named by the API server (`metadata.generateName`): found by
 /// its labels, if it has any.
-pub fn generated(doc: &Value, namespace: Option<&str>, state: &State) -> Option<super::interpret::Touch> {
+pub fn generated(
+    doc: &Value,
+    namespace: Option<&str>,
+    state: &State,
+) -> Option<super::interpret::Touch> {
     let kind = doc.get("kind")?.as_str()?;
     let meta = doc.get("metadata")?;
     meta.get("generateName")?;
@@ -137,7 +144,13 @@ pub fn generated(doc: &Value, namespace: Option<&str>, state: &State) -> Option<
     // An empty label value is selected by the label's existence.
     let selector = labels
         .iter()
-        .map(|(k, v)| if v.is_empty() { k.clone() } else { format!("{k}={v}") })
+        .map(|(k, v)| {
+            if v.is_empty() {
+                k.clone()
+            } else {
+                format!("{k}={v}")
+            }
+        })
         .collect::<Vec<_>>()
         .join(",");
     let namespaced = state.namespaced(kind);

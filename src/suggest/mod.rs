@@ -128,7 +128,13 @@ fn suggest_one(interp: &mut Interp, ex: &Exercise) -> Suggestion {
             Err(e) => {
                 skipped.push((
                     Origin {
-                        text: step.text.lines().nth(e.line).unwrap_or("").trim().to_string(),
+                        text: step
+                            .text
+                            .lines()
+                            .nth(e.line)
+                            .unwrap_or("")
+                            .trim()
+                            .to_string(),
                         file: ex.file.clone(),
                         line: first_line + e.line,
                     },
@@ -161,7 +167,10 @@ fn suggest_one(interp: &mut Interp, ex: &Exercise) -> Suggestion {
         }
     }
     let expect = describe(interp, &touched);
-    let timeout = if expect.iter().any(|e| e.ready == Some(true) || e.kind == "Pod") {
+    let timeout = if expect
+        .iter()
+        .any(|e| e.ready == Some(true) || e.kind == "Pod")
+    {
         "2m"
     } else {
         "30s"
@@ -279,7 +288,13 @@ impl Report {
             s.push('\n');
             let _ = writeln!(s, "# {} ({}:{})", e.id, e.file.display(), e.line);
             for o in &e.followed {
-                let _ = writeln!(s, "#   {}  ({}:{})", one_line(&o.text), o.file.display(), o.line);
+                let _ = writeln!(
+                    s,
+                    "#   {}  ({}:{})",
+                    one_line(&o.text),
+                    o.file.display(),
+                    o.line
+                );
             }
             for (o, skip) in &e.skipped {
                 let _ = writeln!(
@@ -453,7 +468,9 @@ fn scalar(v: &Value) -> String {
     match v {
         Value::String(t) => {
             let plain = !t.is_empty()
-                && t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-' | '=' | ','))
+                && t.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-' | '=' | ',')
+                })
                 && t.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && !matches!(
                     t.to_ascii_lowercase().as_str(),
@@ -481,7 +498,10 @@ mod tests {
         assert_eq!(scalar(&json!("nginx")), "nginx");
         assert_eq!(scalar(&json!("yes")), "\"yes\"");
         assert_eq!(scalar(&json!("1")), "\"1\"");
-        assert_eq!(scalar(&json!("dockercoins/worker:v0.1")), "\"dockercoins/worker:v0.1\"");
+        assert_eq!(
+            scalar(&json!("dockercoins/worker:v0.1")),
+            "\"dockercoins/worker:v0.1\""
+        );
         assert_eq!(scalar(&json!(3)), "3");
         assert_eq!(scalar(&json!(">=1")), "\">=1\"");
     }
@@ -499,6 +519,9 @@ mod tests {
             "spec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n      - image: \"x:1\"\n        name: a\n"
         );
         let back: Value = serde_saphyr::from_str(&s).unwrap();
-        assert_eq!(back["spec"]["template"]["spec"]["containers"][0]["image"], "x:1");
+        assert_eq!(
+            back["spec"]["template"]["spec"]["containers"][0]["image"],
+            "x:1"
+        );
     }
 }

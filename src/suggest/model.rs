@@ -58,7 +58,13 @@ pub struct Obj {
 }
 
 impl Obj {
-    pub fn new(kind: &str, api_version: &str, namespaced: bool, namespace: Option<String>, name: &str) -> Obj {
+    pub fn new(
+        kind: &str,
+        api_version: &str,
+        namespaced: bool,
+        namespace: Option<String>,
+        name: &str,
+    ) -> Obj {
         Obj {
             kind: kind.to_string(),
             api_version: api_version.to_string(),
@@ -81,7 +87,11 @@ impl Obj {
     pub fn key(&self) -> Key {
         Key {
             kind: self.kind.clone(),
-            namespace: self.namespace.clone().filter(|_| self.namespaced).unwrap_or_default(),
+            namespace: self
+                .namespace
+                .clone()
+                .filter(|_| self.namespaced)
+                .unwrap_or_default(),
             name: self.name.clone(),
         }
     }
@@ -174,12 +184,17 @@ impl Obj {
     pub fn merge_patch(&mut self, patch: &Value) {
         if let Some(labels) = patch.pointer("/metadata/labels").and_then(Value::as_object) {
             for (k, v) in labels {
-                self.labels.insert(k.clone(), v.as_str().map(str::to_string));
+                self.labels
+                    .insert(k.clone(), v.as_str().map(str::to_string));
             }
         }
-        if let Some(ann) = patch.pointer("/metadata/annotations").and_then(Value::as_object) {
+        if let Some(ann) = patch
+            .pointer("/metadata/annotations")
+            .and_then(Value::as_object)
+        {
             for (k, v) in ann {
-                self.annotations.insert(k.clone(), v.as_str().map(str::to_string));
+                self.annotations
+                    .insert(k.clone(), v.as_str().map(str::to_string));
             }
         }
         if let Some(r) = patch.pointer("/spec/replicas").and_then(Value::as_i64) {
@@ -251,7 +266,13 @@ impl Obj {
                 merge(&mut m, &json!({"spec": {"replicas": r}}));
             }
             if let (true, Some(containers)) = (self.has_template(), &self.containers) {
-                merge(&mut m, &nest(self.template_path(), json!({"containers": containers_json(containers)})));
+                merge(
+                    &mut m,
+                    &nest(
+                        self.template_path(),
+                        json!({"containers": containers_json(containers)}),
+                    ),
+                );
             }
             for (k, v) in &self.labels {
                 if v.is_none() {
@@ -260,7 +281,8 @@ impl Obj {
             }
             for (k, v) in &self.annotations {
                 if v.is_none() {
-                    e.r#where.push(format!("metadata.annotations[\"{k}\"] absent"));
+                    e.r#where
+                        .push(format!("metadata.annotations[\"{k}\"] absent"));
                 }
             }
             for k in &self.data_keys {
@@ -453,9 +475,9 @@ impl State {
         self.objects.values().any(|o| {
             o.workload()
                 && o.key().namespace == namespace
-                && o.selector.as_ref().is_some_and(|s| {
-                    !s.is_empty() && s.iter().all(|(k, v)| sel.get(k) == Some(v))
-                })
+                && o.selector
+                    .as_ref()
+                    .is_some_and(|s| !s.is_empty() && s.iter().all(|(k, v)| sel.get(k) == Some(v)))
         })
     }
 }
@@ -499,7 +521,10 @@ mod tests {
         let m = e[0].matches.as_ref().unwrap();
         assert_eq!(m["spec"]["replicas"], 3);
         assert_eq!(m["metadata"]["labels"]["color"], "blue");
-        assert_eq!(m["spec"]["template"]["spec"]["containers"][0]["image"], "w:v0.1");
+        assert_eq!(
+            m["spec"]["template"]["spec"]["containers"][0]["image"],
+            "w:v0.1"
+        );
         assert_eq!(e[0].r#where, vec!["metadata.labels[\"gone\"] absent"]);
         assert_eq!(e[1].selector.as_deref(), Some("app=worker"));
         let g = o.gone();
@@ -513,6 +538,9 @@ mod tests {
         o.merge_patch(&json!({"spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "worker", "image": "w:v9"}], "nodeName": "n1"}}}}));
         assert_eq!(o.replicas, Some(2));
         assert_eq!(o.containers.as_ref().unwrap()[0].image, "w:v9");
-        assert_eq!(o.extra, json!({"spec": {"template": {"spec": {"nodeName": "n1"}}}}));
+        assert_eq!(
+            o.extra,
+            json!({"spec": {"template": {"spec": {"nodeName": "n1"}}}})
+        );
     }
 }

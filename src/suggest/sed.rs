@@ -145,7 +145,10 @@ fn regex(re: &str, extended: bool, icase: bool) -> Option<Regex> {
         }
         p
     };
-    RegexBuilder::new(&pattern).case_insensitive(icase).build().ok()
+    RegexBuilder::new(&pattern)
+        .case_insensitive(icase)
+        .build()
+        .ok()
 }
 
 /// sed's replacement (`&`, `\1`..`\9`, `\n`) in `regex` syntax.
@@ -195,7 +198,12 @@ mod tests {
 
     #[test]
     fn basic_regular_expressions_and_replacements() {
-        let out = apply(&s(&["s/\\(v0\\)\\.1/\\1.2 (&)/g"]), false, "a v0.1 b v0.1\n").unwrap();
+        let out = apply(
+            &s(&["s/\\(v0\\)\\.1/\\1.2 (&)/g"]),
+            false,
+            "a v0.1 b v0.1\n",
+        )
+        .unwrap();
         assert_eq!(out, "a v0.2 (v0.1) b v0.2 (v0.1)\n");
         // A bare `+` is literal in a BRE, an operator in an ERE.
         assert_eq!(apply(&s(&["s/a+/X/"]), false, "aa+\n").unwrap(), "aX\n");

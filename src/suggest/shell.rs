@@ -169,8 +169,10 @@ pub fn parse(text: &str) -> Result<Vec<SimpleCommand>, ShellError> {
                     if pipe {
                         cur.piped_in = true;
                     }
-                    j += if matches!((c, two), ('&', Some('&')) | ('|', Some('|')) | (';', Some(';')))
-                    {
+                    j += if matches!(
+                        (c, two),
+                        ('&', Some('&')) | ('|', Some('|')) | (';', Some(';'))
+                    ) {
                         2
                     } else {
                         1
@@ -198,7 +200,8 @@ pub fn parse(text: &str) -> Result<Vec<SimpleCommand>, ShellError> {
                     }
                     // `cur` holds a here-document, so `finish` will push it
                     // at this index.
-                    cur.display.push_str(&format!("<<{}{delim}", if strip { "-" } else { "" }));
+                    cur.display
+                        .push_str(&format!("<<{}{delim}", if strip { "-" } else { "" }));
                     pending_heredocs.push((out.len(), delim, strip));
                     cur.heredocs += 1;
                     j = next;
@@ -315,7 +318,10 @@ enum Quote {
 
 /// `$` followed by this starts an expansion.
 fn starts_expansion(next: Option<char>) -> bool {
-    next.is_some_and(|n| n.is_ascii_alphanumeric() || matches!(n, '_' | '{' | '(' | '@' | '*' | '#' | '?' | '$' | '!'))
+    next.is_some_and(|n| {
+        n.is_ascii_alphanumeric()
+            || matches!(n, '_' | '{' | '(' | '@' | '*' | '#' | '?' | '$' | '!')
+    })
 }
 
 /// The word after a redirection operator (quotes removed), and where it ends.
@@ -483,7 +489,10 @@ mod tests {
     #[test]
     fn continuations_and_comments() {
         let cmds = parse("kubectl create deployment rng \\\n   --image=x # a comment\nls").unwrap();
-        assert_eq!(cmds[0].words, vec!["kubectl", "create", "deployment", "rng", "--image=x"]);
+        assert_eq!(
+            cmds[0].words,
+            vec!["kubectl", "create", "deployment", "rng", "--image=x"]
+        );
         assert_eq!(cmds[0].line, 0);
         assert_eq!(cmds[1].words, vec!["ls"]);
         assert_eq!(cmds[1].line, 2);
@@ -499,19 +508,29 @@ mod tests {
         assert_eq!(cmds[1].stdin.as_deref(), Some("\tkind: A\n"));
         let cmds = parse("\tkubectl apply -f- <<-EOF\n\tkind: B\n\tEOF").unwrap();
         assert_eq!(cmds[0].stdin.as_deref(), Some("kind: B\n"));
-        let cmds = parse("\tkubectl apply -f- <<EOF\n\tkind: C\n\tmetadata:\n\t  name: c\n\tEOF").unwrap();
-        assert_eq!(cmds[0].stdin.as_deref(), Some("kind: C\nmetadata:\n  name: c\n"));
+        let cmds =
+            parse("\tkubectl apply -f- <<EOF\n\tkind: C\n\tmetadata:\n\t  name: c\n\tEOF").unwrap();
+        assert_eq!(
+            cmds[0].stdin.as_deref(),
+            Some("kind: C\nmetadata:\n  name: c\n")
+        );
         assert!(parse("cat <<EOF\nnever closed").is_err());
     }
 
     #[test]
     fn expansions_and_redirections() {
         let cmds = parse("kubectl patch $POD -p '{\"a\": \"$b\"}' > out.txt 2>&1").unwrap();
-        assert_eq!(cmds[0].words, vec!["kubectl", "patch", "$POD", "-p", "{\"a\": \"$b\"}"]);
+        assert_eq!(
+            cmds[0].words,
+            vec!["kubectl", "patch", "$POD", "-p", "{\"a\": \"$b\"}"]
+        );
         assert!(cmds[0].expands(2));
         assert_eq!(cmds[0].stdout_file.as_deref(), Some("out.txt"));
         let cmds = parse("POD=$(kubectl get pods -l app=x -o name)").unwrap();
-        assert_eq!(cmds[0].words, vec!["POD=$(kubectl get pods -l app=x -o name)"]);
+        assert_eq!(
+            cmds[0].words,
+            vec!["POD=$(kubectl get pods -l app=x -o name)"]
+        );
         let cmds = parse("kubectl proxy &\nkubectl get pods").unwrap();
         assert!(cmds[0].background);
         assert!(parse("echo 'unbalanced").is_err());
