@@ -51,7 +51,15 @@ type ExpectedRow = (
     usize,
     &'static [(&'static str, usize)],
 );
-type Row = (String, usize, usize, usize, usize, usize, Vec<(String, usize)>);
+type Row = (
+    String,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    Vec<(String, usize)>,
+);
 
 const EXPECTED: &[ExpectedRow] = &[
     ("intro-fullday.yml", 1, 0, 0, 0, 0, &[]),
