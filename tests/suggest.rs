@@ -450,6 +450,10 @@ async fn suggestions_agree_with_the_sample_decks_hand_written_checks() {
 
     let dir = tempfile::tempdir().unwrap();
     let suggested = deck_with_suggestions(&report, dir.path());
+    // The deck with the suggestions as its checks lints clean.
+    let findings =
+        labdeck::lint::lint_decks(std::slice::from_ref(&suggested), &LoadOptions::default());
+    assert!(findings.is_empty(), "{findings:#?}");
     let suggested = suggested.to_str().unwrap();
     let fake = FakeApiServer::start().await;
     let kc = fake.write_kubeconfig(dir.path(), "t", "default");
@@ -578,4 +582,24 @@ fn lint_warns_about_unchecked_exercises_that_change_the_cluster() {
         d.message
     );
     assert!(!d.is_error());
+}
+
+#[test]
+fn docs_list_every_skip_reason_and_the_measured_table() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/suggesting.md"))
+            .unwrap();
+    for r in suggest::interpret::Reason::ALL {
+        assert!(
+            doc.contains(&format!("| `{}` |", r.as_str())),
+            "docs/suggesting.md: reason {}",
+            r.as_str()
+        );
+    }
+    // The coverage table quotes the figures the coverage test asserts.
+    for (deck, exercises, changing, suggested, partly, skipped, _) in EXPECTED {
+        let row =
+            format!("| {deck} | {exercises} | {changing} | {suggested} ({partly}) | {skipped} |");
+        assert!(doc.contains(&row), "docs/suggesting.md lacks {row}");
+    }
 }

@@ -480,6 +480,7 @@ impl Interp {
             "run" => self.run(&args, ns),
             "expose" => self.expose(&args, ns),
             "delete" => self.delete(&args, ns),
+            // scale/scale.go: `--replicas` on each KIND NAME / KIND/NAME.
             "scale" => self.for_targets(&args, 1, ns, |o, a| {
                 match a.value(&["replicas"]).and_then(|r| r.parse::<i64>().ok()) {
                     Some(r) => {
@@ -662,12 +663,17 @@ impl Interp {
                 return None;
             }
             rest
-        } else if f.starts_with('/') || f.starts_with("..") {
+        } else if f.starts_with('/') {
             return None;
         } else {
             f.trim_start_matches("./")
         };
-        if rel.is_empty() || rel == "." {
+        if rel.is_empty()
+            || rel == "."
+            || Path::new(rel)
+                .components()
+                .any(|c| c == std::path::Component::ParentDir)
+        {
             return None;
         }
         let p = self.root.join(rel);
@@ -1833,12 +1839,16 @@ fn file_keys(values: &[&str]) -> BTreeSet<String> {
         .collect()
 }
 
+/// Manifest files of `-f PATH` (`-R`: folders below too; kubectl reads
+/// `.json`, `.yaml` and `.yml` files of a folder: cli-runtime
+/// pkg/resource/visitor.go `FileExtensions`). Symbolic links to folders are
+/// not followed below the top, so a loop cannot recurse forever.
 fn collect_manifests(path: &Path, recursive: bool, top: bool, out: &mut Vec<PathBuf>) {
     if path.is_file() {
         out.push(path.to_path_buf());
         return;
     }
-    if !(top || recursive) {
+    if !(top || recursive) || (!top && path.is_symlink()) {
         return;
     }
     let Ok(entries) = std::fs::read_dir(path) else {

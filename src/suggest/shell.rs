@@ -265,14 +265,16 @@ pub fn parse(text: &str) -> Result<Vec<SimpleCommand>, ShellError> {
                 i += 1;
                 if l.trim() == delim {
                     closed = true;
-                    indent = l.len() - l.trim_start().len();
+                    indent = l.len() - l.trim_start_matches([' ', '\t']).len();
                     break;
                 }
                 body_lines.push(l);
             }
             let mut body = String::new();
             for l in body_lines {
-                let ws = l.len() - l.trim_start().len();
+                // Spaces and tabs only: one byte each, so any cut is a
+                // character boundary.
+                let ws = l.len() - l.trim_start_matches([' ', '\t']).len();
                 body.push_str(&l[ws.min(indent)..]);
                 body.push('\n');
             }
