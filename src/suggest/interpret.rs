@@ -1848,7 +1848,8 @@ fn collect_manifests(path: &Path, recursive: bool, top: bool, out: &mut Vec<Path
         out.push(path.to_path_buf());
         return;
     }
-    if !(top || recursive) || (!top && path.is_symlink()) {
+    // Below the top: only with -R, and not through symbolic links.
+    if !top && (!recursive || path.is_symlink()) {
         return;
     }
     let Ok(entries) = std::fs::read_dir(path) else {
