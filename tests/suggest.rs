@@ -69,12 +69,11 @@ const EXPECTED: &[ExpectedRow] = &[
     (
         "kadm-twodays.yml",
         236,
-        82,
+        81,
         74,
         1,
-        8,
+        7,
         &[
-            ("shell-variable", 1),
             ("interactive-edit", 2),
             ("file-edited", 4),
             ("file-not-found", 1),
@@ -123,14 +122,14 @@ const EXPECTED: &[ExpectedRow] = &[
     (
         "kube-selfpaced.yml",
         485,
-        168,
+        167,
         140,
         4,
-        28,
+        27,
         &[
             ("url", 2),
             ("placeholder", 2),
-            ("shell-variable", 5),
+            ("shell-variable", 4),
             ("interactive-edit", 4),
             ("file-edited", 8),
             ("file-not-found", 3),
@@ -141,12 +140,12 @@ const EXPECTED: &[ExpectedRow] = &[
     (
         "kube-twodays.yml",
         254,
-        91,
+        90,
         80,
         2,
-        11,
+        10,
         &[
-            ("shell-variable", 4),
+            ("shell-variable", 3),
             ("interactive-edit", 1),
             ("file-edited", 2),
             ("file-not-found", 1),

@@ -1744,9 +1744,11 @@ pub fn placeholder(w: &str) -> Option<&str> {
 /// under "Basic Commands", "Deploy Commands" and "Cluster Management").
 fn changes_cluster(verb: &str, args: &Args) -> bool {
     match verb {
-        "create" | "apply" | "replace" | "run" | "expose" | "delete" | "scale" | "label"
-        | "annotate" | "set" | "patch" | "edit" | "autoscale" | "taint" | "cordon" | "uncordon"
-        | "drain" | "certificate" => !dry_run(args),
+        // run/run.go: `--rm` deletes the pod when it ends: nothing lasts.
+        "run" => !dry_run(args) && !args.has(&["rm"]),
+        "create" | "apply" | "replace" | "expose" | "delete" | "scale" | "label" | "annotate"
+        | "set" | "patch" | "edit" | "autoscale" | "taint" | "cordon" | "uncordon" | "drain"
+        | "certificate" => !dry_run(args),
         "rollout" => matches!(
             args.pos.get(1).map(String::as_str),
             Some("undo" | "restart" | "pause" | "resume")
