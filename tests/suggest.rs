@@ -595,6 +595,15 @@ fn docs_list_every_skip_reason_and_the_measured_table() {
             r.as_str()
         );
     }
+    // So does the README's sentence about kube-selfpaced.yml.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let (_, _, changing, suggested, ..) = EXPECTED
+        .iter()
+        .find(|r| r.0 == "kube-selfpaced.yml")
+        .unwrap();
+    let sentence = format!("{suggested} of the {changing} exercises that change the cluster");
+    assert!(readme.contains(&sentence), "README.md lacks {sentence:?}");
     // The coverage table quotes the figures the coverage test asserts.
     for (deck, exercises, changing, suggested, partly, skipped, _) in EXPECTED {
         let row =

@@ -464,7 +464,13 @@ impl Interp {
             return Outcome::ReadOnly;
         }
         if let Some(p) = words.iter().find_map(|w| placeholder(w)) {
-            return skip(Reason::Placeholder, format!("`{p}` is a placeholder"));
+            let from = cmd
+                .words
+                .iter()
+                .find(|w| w.contains('$') && !cmd.text.contains(p))
+                .map(|v| format!(" (the value of `{v}`)"))
+                .unwrap_or_default();
+            return skip(Reason::Placeholder, format!("`{p}`{from} is a placeholder"));
         }
         // A selection variable (`$POD`) stands for a resource argument: index
         // in `words` is one more than in `args.pos`? Resolve by value.

@@ -107,8 +107,14 @@ pub fn to_obj(doc: &Value, namespace: Option<&str>, state: &State) -> Option<Obj
     let mut extra = serde_json::Map::new();
     match kind {
         "Service" => {
-            if let Some(t) = spec.and_then(|s| s.get("type")) {
-                extra.insert("spec".into(), serde_json::json!({"type": t}));
+            let mut sp = serde_json::Map::new();
+            for key in ["type", "selector"] {
+                if let Some(v) = spec.and_then(|s| s.get(key)).filter(|v| !v.is_null()) {
+                    sp.insert(key.into(), v.clone());
+                }
+            }
+            if !sp.is_empty() {
+                extra.insert("spec".into(), Value::Object(sp));
             }
         }
         "CronJob" => {
