@@ -2372,6 +2372,87 @@ mod tests {
     }
 
     #[test]
+    fn truncated_and_odd_commands_never_panic() {
+        let mut i = interp();
+        let lines = [
+            "kubectl",
+            "kubectl -n",
+            "kubectl --namespace",
+            "kubectl create",
+            "kubectl create deployment",
+            "kubectl create deployment x",
+            "kubectl create secret",
+            "kubectl create secret tls",
+            "kubectl create service nodeport",
+            "kubectl run",
+            "kubectl run x",
+            "kubectl expose",
+            "kubectl expose deploy",
+            "kubectl delete",
+            "kubectl delete -l",
+            "kubectl delete -l a=b",
+            "kubectl delete --all",
+            "kubectl delete pod/",
+            "kubectl delete /x",
+            "kubectl scale",
+            "kubectl scale deploy/x",
+            "kubectl scale deploy/x --replicas=lots",
+            "kubectl label",
+            "kubectl label pod",
+            "kubectl label pod x",
+            "kubectl label pod x a-",
+            "kubectl label -l a=b",
+            "kubectl annotate --all",
+            "kubectl set",
+            "kubectl set image",
+            "kubectl set image deploy/x",
+            "kubectl patch",
+            "kubectl patch deploy x",
+            "kubectl patch deploy x -p '[1'",
+            "kubectl patch deploy x -p '[]'",
+            "kubectl patch deploy x -p 'null'",
+            "kubectl rollout",
+            "kubectl rollout undo",
+            "kubectl rollout undo deploy/x --to-revision=-1",
+            "kubectl autoscale",
+            "kubectl certificate",
+            "kubectl certificate approve",
+            "kubectl cordon",
+            "kubectl apply",
+            "kubectl apply -f",
+            "kubectl apply -f -",
+            "kubectl apply -f ../../etc/passwd",
+            "kubectl apply -k",
+            "kubectl config set-context --current --namespace",
+            "helm",
+            "helm install",
+            "helm install x",
+            "helm upgrade",
+            "helm uninstall",
+            "helm rollback",
+            "kns",
+            "kubens -",
+            "sed -i",
+            "sed -i -e",
+            "vim",
+            "X=",
+            "export",
+            "=x",
+            "$(",
+            "`",
+            "POD=$(kubectl get pods -o name)",
+            "kubectl patch $POD -p '{}'",
+            "kubectl label $POD a=b",
+        ];
+        for l in lines {
+            let Ok(cmds) = shell::parse(l) else { continue };
+            for c in &cmds {
+                let _ = i.command(c);
+            }
+        }
+    }
+
+    #[test]
     fn helm_releases() {
         let mut i = interp();
         let out = run(

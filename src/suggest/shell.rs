@@ -539,6 +539,42 @@ mod tests {
     }
 
     #[test]
+    fn odd_text_never_panics() {
+        for t in [
+            "",
+            "\\",
+            "a \\",
+            "<<",
+            "a <<",
+            "a <<'",
+            "a <<EOF",
+            ">",
+            "a >",
+            "a 2>",
+            "a >&",
+            "&>",
+            ";;",
+            "&&||;|&",
+            "$(",
+            "a $(b",
+            "`",
+            "a `b",
+            "'",
+            "\"",
+            "\"$(\"",
+            "<<<",
+            "a <<<",
+            "é <<é\né\né",
+            "cat <<EOF | \nEOF",
+            "\u{a0}\u{a0}x <<E\n\u{a0}y\n E",
+            "# only a comment",
+            "a#b #c",
+        ] {
+            let _ = parse(t);
+        }
+    }
+
+    #[test]
     fn quoted_newlines_stay_in_the_word() {
         let cmds = parse("kubectl patch deploy w -p \"\nspec:\n  replicas: 2\n\"\nls").unwrap();
         assert_eq!(cmds[0].words[5], "\nspec:\n  replicas: 2\n");
