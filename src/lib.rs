@@ -31,3 +31,4 @@ pub mod report;
 pub mod run;
 pub mod serve;
 pub mod source;
+pub mod suggest;

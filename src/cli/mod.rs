@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod build;
 mod check;
+mod checks;
 mod grade;
 mod lint;
 mod pdf;
@@ -33,6 +34,9 @@ enum Command {
     Run(run::RunArgs),
     /// Check that a cluster is in the state each exercise's check describes.
     Check(check::CheckArgs),
+    /// Work on checks files: `checks suggest DECK` drafts checks from the
+    /// commands on the slides.
+    Checks(checks::ChecksArgs),
     /// List a deck's exercises, their ids and which have no check.
     Exercises(check::ExercisesArgs),
     /// Check every student's cluster at once: who is where, who is stuck, and why.
@@ -52,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::Run(args) => run::run(args),
         Command::Check(args) => check::run(args),
+        Command::Checks(args) => checks::run(args),
         Command::Exercises(args) => check::exercises(args),
         Command::Grade(args) => grade::run(args),
         Command::Serve(args) => serve::run(args),

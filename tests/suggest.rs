@@ -1,0 +1,613 @@
+//! `labdeck checks suggest`: coverage on the 2021 corpus, every suggestion
+//! a valid check, agreement with the sample deck's hand-written checks on
+//! the loopback fake API server, the CLI, and the `unchecked-exercise`
+//! lint warning.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use support::apiserver::FakeApiServer;
+use support::cli::labdeck;
+use support::fixtures::*;
+
+use labdeck::check::spec;
+use labdeck::deck::{self, LoadOptions};
+use labdeck::exercise::{self, CheckSource};
+use labdeck::suggest::{self, Coverage, Report};
+
+const CORPUS: &str = "../shared/corpus/container.training-2021/slides";
+
+fn report_for(deck_path: &Path) -> (deck::Deck, Report) {
+    let deck = deck::load(deck_path, &LoadOptions::default()).unwrap();
+    let (exercises, _) = exercise::extract(&deck);
+    let report = suggest::suggest(&deck, &exercises);
+    (deck, report)
+}
+
+fn corpus_decks() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
+    let mut decks: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+        .collect();
+    decks.sort();
+    decks
+}
+
+/// Per deck: exercises, changing the cluster, suggested (of which partly),
+/// skipped, and the skipped ones by reason. Measured by this test; the
+/// same table is in docs/suggesting.md.
+/// (deck, exercises, change the cluster, suggested, partly, skipped, reasons).
+type ExpectedRow = (
+    &'static str,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    &'static [(&'static str, usize)],
+);
+type Row = (
+    String,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    Vec<(String, usize)>,
+);
+
+const EXPECTED: &[ExpectedRow] = &[
+    ("intro-fullday.yml", 1, 0, 0, 0, 0, &[]),
+    ("intro-selfpaced.yml", 2, 0, 0, 0, 0, &[]),
+    ("intro-twodays.yml", 2, 0, 0, 0, 0, &[]),
+    ("kadm-fullday.yml", 122, 28, 24, 0, 4, &[("file-edited", 4)]),
+    (
+        "kadm-twodays.yml",
+        236,
+        81,
+        74,
+        1,
+        7,
+        &[
+            ("interactive-edit", 2),
+            ("file-edited", 4),
+            ("file-not-found", 1),
+        ],
+    ),
+    (
+        "kube-adv.yml",
+        225,
+        70,
+        51,
+        3,
+        19,
+        &[
+            ("url", 2),
+            ("placeholder", 2),
+            ("shell-variable", 4),
+            ("interactive-edit", 2),
+            ("file-edited", 5),
+            ("file-not-found", 1),
+            ("unsupported", 3),
+        ],
+    ),
+    (
+        "kube-fullday.yml",
+        114,
+        40,
+        39,
+        1,
+        1,
+        &[("file-not-found", 1)],
+    ),
+    (
+        "kube-halfday.yml",
+        112,
+        36,
+        31,
+        0,
+        5,
+        &[
+            ("interactive-edit", 1),
+            ("file-edited", 2),
+            ("file-not-found", 1),
+            ("unsupported", 1),
+        ],
+    ),
+    (
+        "kube-selfpaced.yml",
+        485,
+        167,
+        140,
+        4,
+        27,
+        &[
+            ("url", 2),
+            ("placeholder", 2),
+            ("shell-variable", 4),
+            ("interactive-edit", 4),
+            ("file-edited", 8),
+            ("file-not-found", 3),
+            ("unsupported", 3),
+            ("unparsable", 1),
+        ],
+    ),
+    (
+        "kube-twodays.yml",
+        254,
+        90,
+        80,
+        2,
+        10,
+        &[
+            ("shell-variable", 3),
+            ("interactive-edit", 1),
+            ("file-edited", 2),
+            ("file-not-found", 1),
+            ("unsupported", 3),
+        ],
+    ),
+    ("swarm-fullday.yml", 122, 0, 0, 0, 0, &[]),
+    ("swarm-halfday.yml", 61, 0, 0, 0, 0, &[]),
+    ("swarm-selfpaced.yml", 164, 0, 0, 0, 0, &[]),
+    ("swarm-video.yml", 97, 0, 0, 0, 0, &[]),
+];
+
+#[test]
+fn coverage_on_the_2021_corpus() {
+    let mut got: Vec<Row> = Vec::new();
+    let mut table = String::from(
+        "| deck | exercises | change the cluster | suggested (partly) | skipped | skipped by reason |\n|---|---|---|---|---|---|\n",
+    );
+    for path in corpus_decks() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let (_, report) = report_for(&path);
+        let c: Coverage = report.coverage();
+        assert_eq!(c.changing, c.suggested + c.skipped, "{name}");
+        let reasons: Vec<(String, usize)> = c
+            .reasons
+            .iter()
+            .map(|(r, n)| (r.as_str().to_string(), *n))
+            .collect();
+        table.push_str(&format!(
+            "| {name} | {} | {} | {} ({}) | {} | {} |\n",
+            c.exercises,
+            c.changing,
+            c.suggested,
+            c.partial,
+            c.skipped,
+            reasons
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        got.push((
+            name,
+            c.exercises,
+            c.changing,
+            c.suggested,
+            c.partial,
+            c.skipped,
+            reasons,
+        ));
+    }
+    println!("{table}");
+    let want: Vec<Row> = EXPECTED
+        .iter()
+        .map(|(n, e, ch, s, p, sk, r)| {
+            (
+                n.to_string(),
+                *e,
+                *ch,
+                *s,
+                *p,
+                *sk,
+                r.iter().map(|(a, b)| (a.to_string(), *b)).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "\n{table}");
+}
+
+/// The entries of a rendered overlay: id, first line (1-based), YAML body
+/// (dedented by the 2 spaces of the map value).
+fn entries(text: &str) -> Vec<(String, usize, String)> {
+    let mut out: Vec<(String, usize, String)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        if let Some(key) = line.strip_suffix(':').filter(|_| !line.starts_with(' ')) {
+            out.push((key.trim_matches('"').to_string(), i + 2, String::new()));
+        } else if let Some(last) = out.last_mut() {
+            last.2.push_str(line.strip_prefix("  ").unwrap_or(line));
+            last.2.push('\n');
+        } else {
+            panic!("line {} outside an entry: {line}", i + 1);
+        }
+    }
+    out
+}
+
+#[test]
+fn every_corpus_suggestion_parses_as_a_check() {
+    let mut total = 0;
+    for path in corpus_decks() {
+        let (_, report) = report_for(&path);
+        let text = report.render("deck.yml", true);
+        // The whole file is one YAML mapping with unique ids.
+        let map: BTreeMap<String, Value> =
+            serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let suggested = report
+            .exercises
+            .iter()
+            .filter(|e| e.check.is_some())
+            .count();
+        assert_eq!(map.len(), suggested, "{}", path.display());
+        let list = entries(&text);
+        assert_eq!(list.len(), suggested);
+        for (id, line, body) in list {
+            let check = spec::parse(&CheckSource {
+                yaml: body.clone(),
+                file: "suggested.yml".into(),
+                line,
+            })
+            .unwrap_or_else(|e| panic!("{}: {id}: {e}\n{body}", path.display()));
+            assert!(!check.expect.is_empty());
+            assert!(map.contains_key(&id), "{id}");
+            total += 1;
+        }
+    }
+    assert!(total > 300, "{total} suggestions over the corpus");
+}
+
+// ---- Agreement with the sample deck's hand-written checks ----------------
+
+const SAMPLE: &str = "slides/labdeck-sample.yml";
+const ACTIVE: &str = "labeldemo-5b7c9d8f6d-p2rk9";
+const REPLACEMENT: &str = "labeldemo-5b7c9d8f6d-lr62s";
+
+/// Pod template containers as the slides' commands make them: `kubectl
+/// create deployment rng --image=dockercoins/rng:v0.1` names its container
+/// `rng`; the labeldemo manifest names it `ping`.
+fn with_container(mut obj: Value, name: &str, image: &str) -> Value {
+    let c = if obj["kind"] == "Pod" {
+        &mut obj["spec"]["containers"][0]
+    } else {
+        &mut obj["spec"]["template"]["spec"]["containers"][0]
+    };
+    c["name"] = json!(name);
+    c["image"] = json!(image);
+    obj
+}
+
+fn rng_deployment() -> Vec<Value> {
+    let mut d = deployment("rng");
+    d["metadata"]["labels"] = json!({"app": "rng"});
+    d["spec"]["selector"] = json!({"matchLabels": {"app": "rng"}});
+    d["spec"]["template"]["metadata"]["labels"] = json!({"app": "rng"});
+    let d = with_container(d, "rng", "dockercoins/rng:v0.1");
+    let mut rs = replicaset("rng-6c5f7d8b9");
+    rs["metadata"]["labels"] = json!({"app": "rng", "pod-template-hash": "6c5f7d8b9"});
+    rs["metadata"]["ownerReferences"][0]["name"] = json!("rng");
+    let mut p = labels(
+        pod("rng-6c5f7d8b9-k4x2m"),
+        &[("app", "rng"), ("pod-template-hash", "6c5f7d8b9")],
+    );
+    p["metadata"]["ownerReferences"][0]["name"] = json!("rng-6c5f7d8b9");
+    vec![d, rs, with_container(p, "rng", "dockercoins/rng:v0.1")]
+}
+
+fn rng_daemonset() -> Vec<Value> {
+    let mut out = vec![daemonset("rng")];
+    for (name, node) in [("rng-7hq4s", "kind-worker"), ("rng-9xw2d", "kind-worker2")] {
+        let mut p = labels(
+            pod(name),
+            &[("app", "rng"), ("pod-template-generation", "1")],
+        );
+        p["metadata"]["ownerReferences"] = json!([{
+            "apiVersion": "apps/v1", "blockOwnerDeletion": true, "controller": true,
+            "kind": "DaemonSet", "name": "rng", "uid": "9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+        }]);
+        p["spec"]["nodeName"] = json!(node);
+        out.push(with_container(p, "rng", "dockercoins/rng:v0.1"));
+    }
+    out
+}
+
+fn labeldemo_pod(name: &str) -> Value {
+    with_container(pod(name), "ping", "alpine")
+}
+
+/// What each exercise's commands make the cluster do (controllers
+/// included), as in tests/check_sample_deck.rs.
+fn perform(fake: &FakeApiServer, id: &str) {
+    match id {
+        "rng-deployment" => rng_deployment().into_iter().for_each(|o| fake.apply(o)),
+        "rng-daemonset" => rng_daemonset().into_iter().for_each(|o| fake.apply(o)),
+        "rng-cleanup" => {
+            fake.delete("apps/v1", "Deployment", "default", "rng");
+            fake.delete("apps/v1", "ReplicaSet", "default", "rng-6c5f7d8b9");
+            fake.delete("v1", "Pod", "default", "rng-6c5f7d8b9-k4x2m");
+        }
+        "labeldemo-create" => {
+            fake.apply(with_container(deployment("labeldemo"), "ping", "alpine"));
+            fake.apply(replicaset("labeldemo-5b7c9d8f6d"));
+            fake.apply(labeldemo_pod(ACTIVE));
+        }
+        "labeldemo-relabel" => {
+            fake.apply(orphan(label(labeldemo_pod(ACTIVE), "isactive", "no")));
+            fake.apply(labeldemo_pod(REPLACEMENT));
+        }
+        "labeldemo-readopt" => {
+            fake.apply(labeldemo_pod(ACTIVE));
+            let mut p = labeldemo_pod(REPLACEMENT);
+            p["metadata"]["deletionTimestamp"] = json!("2026-11-24T06:40:00Z");
+            p["metadata"]["deletionGracePeriodSeconds"] = json!(30);
+            fake.apply(p);
+        }
+        "labeldemo-cleanup" => {
+            fake.delete("apps/v1", "Deployment", "default", "labeldemo");
+            fake.delete("apps/v1", "ReplicaSet", "default", "labeldemo-5b7c9d8f6d");
+            fake.delete("v1", "Pod", "default", ACTIVE);
+            fake.delete("v1", "Pod", "default", REPLACEMENT);
+        }
+        "rng-yaml" | "rng-two-owners" | "labeldemo-list" | "labeldemo-debug" => {}
+        other => panic!("the test does not know what exercise {other:?} does: add it"),
+    }
+}
+
+/// A copy of the sample deck whose checks are the suggestions (exercises
+/// without a suggestion keep their hand-written check).
+fn deck_with_suggestions(report: &Report, dir: &Path) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("slides");
+    let dst = dir.join("slides");
+    copy_dir(&src, &dst);
+    for chapter in ["k8s/daemonset.md", "k8s/labels-debugging.md"] {
+        let path = dst.join(chapter);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        for s in &report.exercises {
+            let Some(c) = &s.check else { continue };
+            let open = format!("<!-- check\nid: {}\n", s.id);
+            let Some(start) = text.find(&open) else {
+                continue;
+            };
+            let end = start + text[start..].find("-->").unwrap();
+            let body = suggest::check_yaml(c);
+            text.replace_range(start..end, &format!("{open}{body}"));
+        }
+        std::fs::write(&path, text).unwrap();
+    }
+    dst.join("labdeck-sample.yml")
+}
+
+fn copy_dir(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to);
+        } else {
+            std::fs::copy(e.path(), &to).unwrap();
+        }
+    }
+}
+
+async fn verdict(deck: &str, kubeconfig: &str, id: &str) -> (String, Value) {
+    let out = labdeck(&[
+        "check",
+        deck,
+        "--kubeconfig",
+        kubeconfig,
+        "--only",
+        id,
+        "--timeout",
+        "0",
+        "--format",
+        "json",
+    ])
+    .await;
+    let report: Value = serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("{id}: not JSON ({e}): {}\n{}", out.stdout, out.stderr));
+    let r = report["results"][0].clone();
+    (r["verdict"].as_str().unwrap_or("").to_string(), r)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suggestions_agree_with_the_sample_decks_hand_written_checks() {
+    let (_, report) = report_for(&Path::new(env!("CARGO_MANIFEST_DIR")).join(SAMPLE));
+    let by_id: BTreeMap<&str, &suggest::Suggestion> = report
+        .exercises
+        .iter()
+        .map(|s| (s.id.as_str(), s))
+        .collect();
+    // Exercises that only read: nothing to suggest.
+    for id in [
+        "rng-yaml",
+        "rng-two-owners",
+        "labeldemo-list",
+        "labeldemo-debug",
+    ] {
+        assert!(!by_id[id].changes_state(), "{id}");
+        assert!(by_id[id].check.is_none(), "{id}");
+    }
+    // rng.yml comes from `create deployment --dry-run=client -o yaml`,
+    // edited with sed into a DaemonSet before `kubectl apply -f rng.yml`.
+    let ds = by_id["rng-daemonset"]
+        .check
+        .as_ref()
+        .expect("rng-daemonset");
+    assert_eq!(ds.expect[0].kind, "DaemonSet");
+    assert_eq!(ds.expect[0].ready, Some(true));
+
+    let dir = tempfile::tempdir().unwrap();
+    let suggested = deck_with_suggestions(&report, dir.path());
+    // The deck with the suggestions as its checks lints clean.
+    let findings =
+        labdeck::lint::lint_decks(std::slice::from_ref(&suggested), &LoadOptions::default());
+    assert!(findings.is_empty(), "{findings:#?}");
+    let suggested = suggested.to_str().unwrap();
+    let fake = FakeApiServer::start().await;
+    let kc = fake.write_kubeconfig(dir.path(), "t", "default");
+    let kc = kc.to_str().unwrap();
+    let mut compared = 0;
+    for s in &report.exercises {
+        let id = s.id.as_str();
+        let with_suggestion = s.check.is_some();
+        if with_suggestion {
+            for deck in [SAMPLE, suggested] {
+                let (v, r) = verdict(deck, kc, id).await;
+                assert_eq!(
+                    v, "fail",
+                    "{deck}: {id} must fail before its commands: {r:#}"
+                );
+            }
+        }
+        perform(&fake, id);
+        if with_suggestion {
+            for deck in [SAMPLE, suggested] {
+                let (v, r) = verdict(deck, kc, id).await;
+                assert_eq!(
+                    v, "pass",
+                    "{deck}: {id} must pass after its commands: {r:#}"
+                );
+            }
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 7, "every exercise that changes the cluster");
+}
+
+// ---- CLI and lint -----------------------------------------------------------
+
+#[tokio::test]
+async fn cli_writes_the_overlay_and_summarises_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("checks.yml");
+    let out = labdeck(&[
+        "checks",
+        "suggest",
+        SAMPLE,
+        "--include-checked",
+        "--out",
+        out_file.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.is_empty());
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert!(
+        text.contains("# rng-deployment (k8s/daemonset.md:45)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("#   kubectl create deployment rng --image=dockercoins/rng:v0.1  (k8s/daemonset.md:49)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("#   kubectl apply -f rng.yml  (k8s/daemonset.md:141)\nrng-daemonset:\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("#   kubectl apply -f - <<EOF  (k8s/labels-debugging.md:64)\n"),
+        "{text}"
+    );
+    assert!(
+        out.stderr
+            .contains("11 exercises, 7 change the cluster: 7 suggested (0 partly), 0 skipped\n"),
+        "{}",
+        out.stderr
+    );
+    // Without --include-checked, exercises checked in the slides are left out.
+    let out = labdeck(&["checks", "suggest", SAMPLE]).await;
+    assert_eq!(out.code, 0);
+    assert!(!out.stdout.contains("rng-deployment:"), "{}", out.stdout);
+    // A deck that does not exist: one error, non-zero, no file.
+    let missing = dir.path().join("none.yml");
+    let out = labdeck(&[
+        "checks",
+        "suggest",
+        "/nonexistent/deck.yml",
+        "--out",
+        missing.to_str().unwrap(),
+    ])
+    .await;
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("/nonexistent/deck.yml"),
+        "{}",
+        out.stderr
+    );
+    assert!(!missing.exists());
+}
+
+#[test]
+fn lint_warns_about_unchecked_exercises_that_change_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let slides = dir.path().join("slides");
+    std::fs::create_dir(&slides).unwrap();
+    std::fs::write(slides.join("deck.yml"), "title: t\ncontent:\n- a.md\n").unwrap();
+    std::fs::write(
+        slides.join("a.md"),
+        "# A\n\n.exercise[\n\n- Create:\n  ```bash\n  kubectl create deployment web --image=nginx\n  ```\n\n]\n\n---\n\n## Read\n\n.exercise[\n\n```bash\nkubectl get pods\n```\n\n]\n\n---\n\n## Checked\n\n.exercise[\n\n```bash\nkubectl scale deployment web --replicas=2\n```\n\n]\n\n<!-- check\n- kind: deploy\n  name: web\n-->\n",
+    )
+    .unwrap();
+    let deck = slides.join("deck.yml");
+    let all = labdeck::lint::lint_decks(std::slice::from_ref(&deck), &LoadOptions::default());
+    let unchecked: Vec<_> = all
+        .iter()
+        .filter(|d| d.code == "unchecked-exercise")
+        .collect();
+    assert_eq!(unchecked.len(), 1, "{all:#?}");
+    let d = unchecked[0];
+    assert_eq!(d.location.line, 3);
+    assert!(d.location.file.ends_with("slides/a.md"), "{d:?}");
+    assert!(
+        d.message
+            .contains("`kubectl create deployment web --image=nginx` at line 7"),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.message.contains("labdeck checks suggest"),
+        "{}",
+        d.message
+    );
+    assert!(!d.is_error());
+}
+
+#[test]
+fn docs_list_every_skip_reason_and_the_measured_table() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/suggesting.md"))
+            .unwrap();
+    for r in suggest::interpret::Reason::ALL {
+        assert!(
+            doc.contains(&format!("| `{}` |", r.as_str())),
+            "docs/suggesting.md: reason {}",
+            r.as_str()
+        );
+    }
+    // So does the README's sentence about kube-selfpaced.yml.
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let (_, _, changing, suggested, ..) = EXPECTED
+        .iter()
+        .find(|r| r.0 == "kube-selfpaced.yml")
+        .unwrap();
+    let sentence = format!("{suggested} of the {changing} exercises that change the cluster");
+    assert!(readme.contains(&sentence), "README.md lacks {sentence:?}");
+    // The coverage table quotes the figures the coverage test asserts.
+    for (deck, exercises, changing, suggested, partly, skipped, _) in EXPECTED {
+        let row =
+            format!("| {deck} | {exercises} | {changing} | {suggested} ({partly}) | {skipped} |");
+        assert!(doc.contains(&row), "docs/suggesting.md lacks {row}");
+    }
+}
