@@ -211,7 +211,9 @@ pub async fn run<S: ClusterSource>(
         .map(|p| opts.timeout_for(&p.check))
         .max()
         .unwrap_or_default();
-    let until = deadline(tokio::time::Instant::now(), longest);
+    // Deadlines count from here: retrying discovery does not lengthen them.
+    let began = tokio::time::Instant::now();
+    let until = deadline(began, longest);
     let resolved: HashMap<&str, Result<crate::cluster::Resource, ClusterError>> =
         futures::future::join_all(kinds.iter().map(|k| async move {
             (
@@ -260,7 +262,6 @@ pub async fn run<S: ClusterSource>(
     let all = feeds.len();
     let mut senders = HashMap::new();
     let mut feed_futs = Vec::new();
-    let began = tokio::time::Instant::now();
     for (q, watch_for) in &feeds {
         let (tx, rx) = watch::channel(FeedState::default());
         senders.insert(q.clone(), rx);
@@ -275,7 +276,7 @@ pub async fn run<S: ClusterSource>(
         async move {
             let r = match rxs {
                 Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
-                Ok(rxs) => wait_for(p, rxs, opts.timeout_for(&p.check), start).await,
+                Ok(rxs) => wait_for(p, rxs, opts.timeout_for(&p.check), start, began).await,
             };
             on_result(&r);
             r
@@ -390,8 +391,22 @@ async fn feed<S: ClusterSource>(
     };
     let mut first = true;
     'relist: loop {
-        let listing = retrying(until, || source.list(q), trouble).await;
-        if std::mem::take(&mut first) {
+        // A first list being retried counts as listed for the others: they
+        // may open their watches rather than wait for it.
+        let mut counted = false;
+        let listing = retrying(
+            until,
+            || source.list(q),
+            |e, tried| {
+                if first && !counted {
+                    counted = true;
+                    listed.send_modify(|n| *n += 1);
+                }
+                trouble(e, tried);
+            },
+        )
+        .await;
+        if std::mem::take(&mut first) && !counted {
             listed.send_modify(|n| *n += 1);
         }
         let listing = match listing {
@@ -582,8 +597,9 @@ async fn wait_for(
     mut rxs: Vec<watch::Receiver<FeedState>>,
     timeout: Duration,
     start: Instant,
+    began: tokio::time::Instant,
 ) -> ExerciseResult {
-    let deadline = deadline(tokio::time::Instant::now(), timeout);
+    let deadline = deadline(began, timeout);
     let mut last: Option<Vec<ExpectationResult>> = None;
     loop {
         let states: Vec<FeedState> = rxs
