@@ -981,7 +981,7 @@ fn field_requirements(
     selector: &str,
     r: &ResourceType,
     labels: Option<&String>,
-) -> Result<Vec<(String, String, bool)>, Response> {
+) -> Result<Vec<(String, String, bool)>, Box<Response>> {
     let mut out = Vec::new();
     for req in selector.split(',').filter(|s| !s.is_empty()) {
         let (path, want, negate) = if let Some((p, v)) = req.split_once("!=") {
@@ -991,11 +991,11 @@ fn field_requirements(
         } else if let Some((p, v)) = req.split_once('=') {
             (p, v, false)
         } else {
-            return Err(status(
+            return Err(Box::new(status(
                 StatusCode::BAD_REQUEST,
                 "BadRequest",
                 &format!("invalid selector: '{selector}'; can't understand '{req}'"),
-            ));
+            )));
         };
         let path = path.trim();
         let supported = matches!(path, "metadata.name" | "metadata.namespace")
@@ -1006,7 +1006,7 @@ fn field_requirements(
             } else {
                 format!("{}/{}", r.group, r.version)
             };
-            return Err(status(
+            return Err(Box::new(status(
                 StatusCode::BAD_REQUEST,
                 "BadRequest",
                 &format!(
@@ -1014,7 +1014,7 @@ fn field_requirements(
                     r.plural,
                     labels.map(String::as_str).unwrap_or("")
                 ),
-            ));
+            )));
         }
         out.push((path.to_string(), want.trim().to_string(), negate));
     }
@@ -1096,7 +1096,7 @@ async fn objects(
         params.get("labelSelector"),
     ) {
         Ok(f) => f,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let selects = move |o: &Value| -> bool {
         labels
@@ -1210,7 +1210,7 @@ fn is_watch(params: &HashMap<String, String>) -> bool {
 /// resourceVersion), neither is nothing.
 fn filtered_event(e: &Event, selects: &dyn Fn(&Value) -> bool) -> Option<(&'static str, Value)> {
     let now = e.kind != "DELETED" && selects(&e.object);
-    let before = e.prev.as_ref().is_some_and(|p| selects(p));
+    let before = e.prev.as_ref().is_some_and(selects);
     match (now, before) {
         (true, false) => Some(("ADDED", e.object.clone())),
         (true, true) => Some(("MODIFIED", e.object.clone())),
