@@ -383,10 +383,7 @@ async fn feed<S: ClusterSource>(
         });
     };
     let trouble = |e: &ClusterError, tried: Duration| {
-        let msg = format!(
-            "{e} (retrying for {})",
-            humantime::format_duration(round_ms(tried))
-        );
+        let msg = format!("{e} (retrying for {})", secs(tried));
         tx.send_modify(|s| s.trouble = Some(msg));
     };
     let mut first = true;
@@ -518,8 +515,9 @@ fn backoff(attempt: u32) -> Duration {
         .min(MAX_BACKOFF)
 }
 
-fn round_ms(d: Duration) -> Duration {
-    Duration::from_millis(d.as_millis().min(u128::from(u64::MAX)) as u64)
+/// `3.0s`: how long something was tried, for a message.
+fn secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
 }
 
 /// Runs `op` until it succeeds or fails lastingly. A transient failure
@@ -557,8 +555,10 @@ where
             next = next.min(until);
         }
         if attempt >= MIN_ATTEMPTS && now >= until {
-            let tried = humantime::format_duration(round_ms(began.elapsed()));
-            let note = format!("; still failing after {attempt} attempts over {tried}");
+            let note = format!(
+                "; still failing after {attempt} attempts over {}",
+                secs(began.elapsed())
+            );
             return Err(match e {
                 ClusterError::Unreachable(m) => ClusterError::Unreachable(m + &note),
                 ClusterError::Unavailable {
