@@ -472,8 +472,7 @@ async fn feed<S: ClusterSource>(
                     Err(e) if !e.is_transient() => return fail(e),
                     // A broken stream: list again rather than trust a gap
                     // (after a pause, so a flapping server is not hammered).
-                    Err(e) => {
-                        trouble(&e, Duration::ZERO);
+                    Err(_) => {
                         tokio::time::sleep(RETRY_PAUSE).await;
                         continue 'relist;
                     }
