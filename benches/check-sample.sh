@@ -2,7 +2,7 @@
 # Requests sent and wall time of `labdeck check` on the sample deck against
 # the loopback fake API answering every request after LATENCY (default 100ms).
 #
-#   benches/check-sample.sh [LATENCY]
+#   benches/check-sample.sh [LATENCY]      (RELEASE=1 for release builds)
 #
 # Scenarios:
 #   deck-once     whole deck, --timeout 0 (look once), cluster after labeldemo-relabel
@@ -11,9 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 latency=${1:-100ms}
-cargo build --quiet --bin labdeck --example fake_apiserver
-bin=target/debug/labdeck
-fake=target/debug/examples/fake_apiserver
+prof=debug
+if [ -n "${RELEASE:-}" ]; then prof=release; fi
+cargo build --quiet --bin labdeck --example fake_apiserver ${RELEASE:+--release}
+bin=target/$prof/labdeck
+fake=target/$prof/examples/fake_apiserver
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }

@@ -7,7 +7,8 @@
 #   LATENCY=150ms LOOP=queries|one|none RELEASE=1 benches/grade-bench.sh 30
 #
 # labdeck:   labdeck grade slides/labdeck-sample.yml --kubeconfigs DIR --timeout 0
-#            (11 exercises; per cluster 2 discovery requests + 8 lists)
+#            (11 exercises; per cluster 2 discovery requests + 3 lists, one
+#            per kind and namespace; 8 lists before reads were shared)
 # LOOP=queries (default): the same 8 lists, as an instructor's script does them:
 #            for f in DIR/*; do for q in (the 8 queries); do
 #              kubectl --kubeconfig $f get $q -o json; done; done

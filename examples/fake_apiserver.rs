@@ -4,7 +4,14 @@
 //!
 //! ```text
 //! cargo run --example fake_apiserver -- [--latency 100ms] [--state NAME] [--kubeconfig FILE]
+//!     [--discovery v2|v2-only|v2beta1|legacy] [--fault MATCH:COUNT:429|500|503|drop]...
 //! ```
+//!
+//! `--discovery` picks the discovery documents offered (default: aggregated
+//! v2 and v2beta1, as Kubernetes 1.30-1.32). `--fault` answers the first
+//! COUNT requests whose `GET /path?query` contains MATCH with a 429
+//! (Retry-After: 1), a 500, a 503 or a dropped connection, e.g.
+//! `--fault /pods?:2:503`.
 //!
 //! States (the sample deck's labels chapter): `empty`, `created` (after
 //! labeldemo-create), `relabelled` (after labeldemo-relabel), `converging`
@@ -21,7 +28,7 @@ mod fixtures;
 use std::sync::Arc;
 use std::time::Duration;
 
-use apiserver::FakeApiServer;
+use apiserver::{DiscoveryFormats, FakeApiServer, Fault};
 use fixtures::*;
 
 #[tokio::main]
@@ -29,6 +36,8 @@ async fn main() -> Result<(), String> {
     let mut latency = Duration::ZERO;
     let mut state = "relabelled".to_string();
     let mut kubeconfig = std::path::PathBuf::from("fake.kubeconfig");
+    let mut discovery = DiscoveryFormats::V2AndV2Beta1;
+    let mut faults: Vec<(String, usize, Fault)> = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let v = args.next().ok_or(format!("{a} needs a value"))?;
@@ -36,11 +45,46 @@ async fn main() -> Result<(), String> {
             "--latency" => latency = humantime::parse_duration(&v).map_err(|e| e.to_string())?,
             "--state" => state = v,
             "--kubeconfig" => kubeconfig = v.into(),
+            "--discovery" => {
+                discovery = match v.as_str() {
+                    "v2" => DiscoveryFormats::V2AndV2Beta1,
+                    "v2-only" => DiscoveryFormats::V2Only,
+                    "v2beta1" => DiscoveryFormats::V2Beta1Only,
+                    "legacy" => DiscoveryFormats::Legacy,
+                    other => {
+                        return Err(format!(
+                            "--discovery {other}: want v2, v2-only, v2beta1 or legacy"
+                        ));
+                    }
+                }
+            }
+            "--fault" => {
+                let mut parts = v.rsplitn(3, ':');
+                let (Some(kind), Some(count), Some(what)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Err(format!("--fault {v}: want MATCH:COUNT:KIND"));
+                };
+                let count: usize = count.parse().map_err(|e| format!("--fault {v}: {e}"))?;
+                let fault = match kind {
+                    "429" => Fault::TooManyRequests { retry_after: 1 },
+                    "drop" => Fault::Drop,
+                    code => Fault::Status(
+                        code.parse()
+                            .map_err(|_| format!("--fault {v}: KIND is 429, 500, 503 or drop"))?,
+                    ),
+                };
+                faults.push((what.to_string(), count, fault));
+            }
             _ => return Err(format!("unknown option {a}")),
         }
     }
     let fake = Arc::new(FakeApiServer::start().await);
     fake.set_latency(latency);
+    fake.set_discovery(discovery);
+    for (what, count, fault) in faults {
+        fake.inject(&[what.as_str()], count, fault);
+    }
     let active = "labeldemo-5b7c9d8f6d-p2rk9";
     let replacement = "labeldemo-5b7c9d8f6d-lr62s";
     if state != "empty" {

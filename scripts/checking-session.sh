@@ -33,4 +33,4 @@ stop
 serve converging
 show check slides/labdeck-sample.yml --kubeconfig fake.kubeconfig --only labeldemo-create --only labeldemo-relabel
 stop
-show check slides/labdeck-sample.yml --kubeconfig fake.kubeconfig --only labeldemo-relabel
+show check slides/labdeck-sample.yml --kubeconfig fake.kubeconfig --only labeldemo-relabel --timeout 3s

@@ -233,20 +233,24 @@ async fn a_class_of_35_clusters_gets_the_right_verdicts_at_once() {
     // but also pods, so every one of these four reads pods.
     all("x-forbidden", "error", "403");
 
-    // The slow student costs its own timeout, not everyone's: all the others
-    // had their verdicts before its first request timed out.
+    // The slow student costs its own timeouts, not everyone's: all the others
+    // had their verdicts before its first request timed out. Looking once
+    // still tries 3 times (1 s request timeout each, 0.25 s and 0.5 s apart).
     let slow_ms = elapsed["x-slow"];
     assert!(
-        (1000..3500).contains(&slow_ms),
-        "x-slow gave up after {slow_ms} ms, want about its 1s request timeout"
+        (3000..6000).contains(&slow_ms),
+        "x-slow gave up after {slow_ms} ms, want about 3 request timeouts of 1s"
     );
     for (name, ms) in &elapsed {
+        // A refused connection is tried 3 times (0.25 s and 0.5 s apart).
+        let own = if name == "x-dead" { 2500 } else { 1000 };
         if name != "x-slow" {
-            assert!(*ms < 1000, "{name} took {ms} ms: delayed by the slow one?");
+            assert!(*ms < own, "{name} took {ms} ms: delayed by the slow one?");
         }
     }
-    // Concurrent: nowhere near one 4s answer, let alone 35 clusters in a row.
-    assert!(wall < Duration::from_secs(4), "grading took {wall:?}");
+    // Concurrent: the slow one's three 1 s attempts bound the run, nowhere
+    // near 35 clusters in a row.
+    assert!(wall < Duration::from_secs(6), "grading took {wall:?}");
 
     let mut fakes: Vec<&FakeApiServer> = students.iter().map(|(_, _, f)| f).collect();
     fakes.extend([&refused, &slow, &forbidden]);

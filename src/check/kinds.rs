@@ -667,6 +667,8 @@ fn catalog() -> &'static [ApiEntry] {
                     kind: k.kind.to_string(),
                     plural: k.plural.to_string(),
                     namespaced: k.namespaced,
+                    // Every built-in kind of this table is watchable.
+                    watch: true,
                 },
                 singular: k.kind.to_lowercase(),
                 short_names: k.short.iter().map(|s| s.to_string()).collect(),

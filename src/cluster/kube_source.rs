@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use kube::api::{Api, DynamicObject, ListParams, WatchParams};
@@ -14,7 +14,7 @@ use kube::{Client, Config};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use super::discovery::{ApiEntry, resolve};
+use super::discovery::{ApiEntry, preferred_first, resolve};
 use super::proxy::{self, ProxyEnv};
 use super::{Change, Changes, ClusterError, ClusterSource, Listing, Query, Resource};
 use super::{kubeconfig, transport};
@@ -57,7 +57,7 @@ pub struct KubeSource {
     namespace: String,
     request_timeout: Duration,
     /// The last discovery answer (or failure), shared by every resolution.
-    catalog: Mutex<Option<Catalog>>,
+    catalog: Mutex<Option<(Instant, Catalog)>>,
 }
 
 impl KubeSource {
@@ -135,6 +135,10 @@ impl KubeSource {
         config.connect_timeout = Some(opts.connect_timeout);
         config.read_timeout = Some(opts.request_timeout);
         config.write_timeout = Some(opts.request_timeout);
+        // The check engine retries transient failures itself, until each
+        // exercise's deadline and saying for how long; kube's own layer
+        // (up to 15 retries, 1000 s backoff cap) would hide them in one call.
+        config.default_retry = false;
         let namespace = config.default_namespace.clone();
         let client = transport::client(config)
             .map_err(|e| ClusterError::Config(format!("context {name}: {e}")))?;
@@ -165,14 +169,70 @@ impl KubeSource {
         }
     }
 
-    async fn timed<T>(
-        &self,
-        what: &str,
-        fut: impl Future<Output = Result<T, kube::Error>>,
-    ) -> Result<T, ClusterError> {
-        let what = &format!("{}: {what}", self.origin);
+    /// One GET through the client (its auth and TLS), returning the body
+    /// and `Content-Type`; an error status becomes a [`ClusterError`] that
+    /// keeps the server's `Retry-After` (kube's own errors drop headers, and
+    /// kube-apiserver's 429 is plain text with only the header:
+    /// `apiserver/pkg/server/filters/maxinflight.go`, `tooManyRequests`).
+    async fn get(&self, url: &str, accept: &str, what: &str) -> Result<Answer, ClusterError> {
+        let what = format!("{}: {what}", self.origin);
+        let fut = async {
+            let req = http::Request::get(url)
+                .header(http::header::ACCEPT, accept)
+                .body(kube::client::Body::empty())
+                .map_err(|e| ClusterError::Other(format!("{what}: {e}")))?;
+            let res = self
+                .client
+                .send(req)
+                .await
+                .map_err(|e| classify(e, &what))?;
+            let status = res.status();
+            let (content_type, retry_after) = {
+                let header = |name: http::header::HeaderName| {
+                    res.headers()
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string)
+                };
+                (
+                    header(http::header::CONTENT_TYPE).unwrap_or_default(),
+                    header(http::header::RETRY_AFTER)
+                        .and_then(|v| v.trim().parse::<u64>().ok())
+                        .map(Duration::from_secs),
+                )
+            };
+            let body = res
+                .into_body()
+                .collect_bytes()
+                .await
+                .map_err(|e| classify(e, &what))?;
+            if status.is_success() {
+                return Ok(Answer {
+                    content_type,
+                    body: body.to_vec(),
+                });
+            }
+            let (message, details_retry) = match serde_json::from_slice::<kube::core::Status>(&body)
+            {
+                Ok(st) => (
+                    st.message.clone(),
+                    st.details
+                        .as_ref()
+                        .map(|d| d.retry_after_seconds)
+                        .filter(|s| *s > 0)
+                        .map(|s| Duration::from_secs(u64::from(s))),
+                ),
+                Err(_) => (String::from_utf8_lossy(&body).trim().to_string(), None),
+            };
+            Err(status_error(
+                status.as_u16(),
+                &message,
+                &what,
+                retry_after.or(details_retry),
+            ))
+        };
         match tokio::time::timeout(self.request_timeout, fut).await {
-            Ok(r) => r.map_err(|e| classify(e, what)),
+            Ok(r) => r,
             Err(_) => Err(ClusterError::Unreachable(format!(
                 "{what}: no answer within {}",
                 humantime::format_duration(self.request_timeout)
@@ -180,108 +240,119 @@ impl KubeSource {
         }
     }
 
-    /// Aggregated discovery (one request for every group, Kubernetes 1.30+,
-    /// what kubectl uses); `None` when the server does not offer it.
-    async fn aggregated(&self, core: bool) -> Result<Option<Vec<ApiEntry>>, ClusterError> {
-        let answer = if core {
-            self.timed(
-                "discovery /api",
-                self.client.list_core_api_versions_aggregated(),
-            )
-            .await
-        } else {
-            self.timed("discovery /apis", self.client.list_api_groups_aggregated())
-                .await
-        };
-        match answer {
-            // An older server answers the plain document, which has no items.
-            Ok(list) if list.items.is_empty() => Ok(None),
-            Ok(list) => Ok(Some(ApiEntry::from_aggregated(&list))),
-            Err(
-                e @ (ClusterError::Unreachable(_)
-                | ClusterError::Unauthorized(_)
-                | ClusterError::Forbidden(_)),
-            ) => Err(e),
-            Err(_) => Ok(None),
-        }
-    }
-
-    async fn core_catalog(&self) -> Catalog {
-        if let Some(entries) = self.aggregated(true).await? {
-            return Ok(Arc::new(entries));
-        }
-        let list = self
-            .timed(
-                "discovery /api/v1",
-                self.client.list_core_api_resources("v1"),
-            )
-            .await?;
-        Ok(Arc::new(ApiEntry::from_list("", "v1", &list)))
-    }
-
     /// The cached catalog, fetched on first use, and fetched again when the
     /// caller found `stale` lacking (a CRD installed since, as kubectl
-    /// refreshes its discovery cache on a miss). Failures are cached too:
-    /// a dead cluster costs one timeout per run, not one per kind.
+    /// refreshes its discovery cache on a miss). Lasting failures are cached
+    /// too: a dead cluster costs one timeout per run, not one per kind. A
+    /// transient failure is shared by the callers that waited for that
+    /// attempt; a later call (the engine retrying) fetches again.
     async fn catalog(&self, stale: Option<&Arc<Vec<ApiEntry>>>) -> Catalog {
+        let asked = Instant::now();
         let mut cached = self.catalog.lock().await;
         match (&*cached, stale) {
-            (Some(Err(e)), _) => return Err(e.clone()),
-            (Some(Ok(c)), None) => return Ok(c.clone()),
-            (Some(Ok(c)), Some(s)) if !Arc::ptr_eq(c, s) => return Ok(c.clone()),
+            (Some((_, Err(e))), _) if !e.is_transient() => return Err(e.clone()),
+            (Some((at, Err(e))), _) if *at >= asked => return Err(e.clone()),
+            (Some((_, Ok(c))), None) => return Ok(c.clone()),
+            (Some((_, Ok(c))), Some(s)) if !Arc::ptr_eq(c, s) => return Ok(c.clone()),
             _ => {}
         }
         let fresh = self.full_catalog().await;
-        *cached = Some(fresh.clone());
+        *cached = Some((Instant::now(), fresh.clone()));
         fresh
     }
 
-    /// Core plus the preferred version of every group, in server order.
+    /// Every served resource at every served version, in kubectl's priority
+    /// order (see `discovery.rs`). `/api` and `/apis` are asked at once with
+    /// kubectl's `Accept` (client-go `discovery/discovery_client.go`,
+    /// `acceptDiscoveryFormats`): a server with aggregated discovery (1.26+)
+    /// answers everything in those two; an older one answers the legacy
+    /// `APIVersions`/`APIGroupList` to the same requests, and then each
+    /// group version is read (kubectl's `ServerGroupsAndResources`).
     async fn full_catalog(&self) -> Catalog {
-        // Both documents at once, as kubectl asks for them.
-        let (core, groups) =
-            futures::future::join(self.core_catalog(), self.aggregated(false)).await;
-        let mut all = (*core?).clone();
-        if let Some(entries) = groups? {
-            all.extend(entries);
-            return Ok(Arc::new(all));
-        }
-        let groups = self
-            .timed("discovery /apis", self.client.list_api_groups())
-            .await?;
-        let gvs: Vec<(String, String)> = groups
-            .groups
-            .iter()
-            .filter_map(|g| {
-                let v = g
-                    .preferred_version
-                    .as_ref()
-                    .map(|p| p.version.clone())
-                    .or_else(|| g.versions.first().map(|v| v.version.clone()))?;
-                Some((g.name.clone(), v))
-            })
-            .collect();
-        let lists = futures::future::join_all(gvs.iter().map(|(g, v)| async move {
-            let gv = format!("{g}/{v}");
-            let what = format!("discovery /apis/{gv}");
-            (
-                g,
-                v,
-                self.timed(&what, self.client.list_api_group_resources(&gv))
-                    .await,
-            )
-        }))
+        let (core, groups) = futures::future::join(
+            self.get("/api", ACCEPT_DISCOVERY, "discovery /api"),
+            self.get("/apis", ACCEPT_DISCOVERY, "discovery /apis"),
+        )
         .await;
-        for (g, v, list) in lists {
-            match list {
-                Ok(list) => all.extend(ApiEntry::from_list(g, v, &list)),
-                // kubectl too carries on when one aggregated group
-                // (metrics.k8s.io...) is down; credentials problems
-                // were already caught by /api/v1.
-                Err(ClusterError::Unreachable(_)) | Err(ClusterError::Other(_)) => {}
-                Err(e) => return Err(e),
+        let (core, groups) = (core?, groups?);
+        let mut all: Vec<ApiEntry> = Vec::new();
+        // Legacy: (group, preferred version, versions), in server order.
+        let mut legacy: Vec<(String, String, Vec<String>)> = Vec::new();
+        match core.discovery("/api", &self.origin)? {
+            Discovery::Aggregated(list) => all.extend(ApiEntry::from_aggregated(&list)),
+            Discovery::Legacy(doc) => {
+                let versions: Vec<String> = doc["versions"]
+                    .as_array()
+                    .map(|v| {
+                        v.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let preferred = versions.first().cloned().unwrap_or_else(|| "v1".into());
+                legacy.push((String::new(), preferred, versions));
             }
         }
+        let mut aggregated_groups = Vec::new();
+        match groups.discovery("/apis", &self.origin)? {
+            Discovery::Aggregated(list) => aggregated_groups = ApiEntry::from_aggregated(&list),
+            Discovery::Legacy(doc) => {
+                let list: k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroupList =
+                    serde_json::from_value(doc).map_err(|e| {
+                        ClusterError::Other(format!("{}: discovery /apis: {e}", self.origin))
+                    })?;
+                for g in list.groups {
+                    let versions: Vec<String> =
+                        g.versions.iter().map(|v| v.version.clone()).collect();
+                    let preferred = g
+                        .preferred_version
+                        .map(|p| p.version)
+                        .or_else(|| versions.first().cloned())
+                        .unwrap_or_default();
+                    legacy.push((g.name, preferred, versions));
+                }
+            }
+        }
+        // Legacy servers: every group version at once (one more round trip).
+        let fetched = futures::future::join_all(legacy.iter().map(|(g, _, versions)| {
+            futures::future::join_all(versions.iter().map(move |v| async move {
+                let path = if g.is_empty() {
+                    format!("/api/{v}")
+                } else {
+                    format!("/apis/{g}/{v}")
+                };
+                let answer = self
+                    .get(&path, "application/json", &format!("discovery {path}"))
+                    .await;
+                let list = answer.and_then(|a| {
+                    serde_json::from_slice::<
+                        k8s_openapi::apimachinery::pkg::apis::meta::v1::APIResourceList,
+                    >(&a.body)
+                    .map_err(|e| {
+                        ClusterError::Other(format!("{}: discovery {path}: {e}", self.origin))
+                    })
+                });
+                (v.clone(), list)
+            }))
+        }))
+        .await;
+        for ((g, preferred, _), lists) in legacy.iter().zip(fetched) {
+            let mut versions = Vec::new();
+            for (v, list) in lists {
+                match list {
+                    Ok(list) => versions.push((v.clone(), ApiEntry::from_list(g, &v, &list))),
+                    // The core group must answer; kubectl carries on when
+                    // one aggregated group (metrics.k8s.io...) is down.
+                    Err(e) if g.is_empty() => return Err(e),
+                    Err(e @ (ClusterError::Unauthorized(_) | ClusterError::Forbidden(_))) => {
+                        return Err(e);
+                    }
+                    Err(_) => {}
+                }
+            }
+            all.extend(preferred_first(preferred, versions));
+        }
+        all.extend(aggregated_groups);
         Ok(Arc::new(all))
     }
 
@@ -335,15 +406,18 @@ impl ClusterSource for KubeSource {
         }
         let api = self.api(query);
         let what = format!("list {query}");
-        let list = self.timed(&what, api.list(&lp)).await?;
-        let objects = list
-            .items
-            .into_iter()
-            .map(|o| to_json(&o))
-            .collect::<Result<Vec<_>, _>>()?;
+        let url = kube::core::Request::new(api.resource_url())
+            .list(&lp)
+            .map_err(|e| ClusterError::Other(format!("{}: {what}: {e}", self.origin)))?
+            .uri()
+            .to_string();
+        let answer = self.get(&url, "application/json", &what).await?;
+        // Items stay JSON as the server sent them (no typed round trip).
+        let list: RawList = serde_json::from_slice(&answer.body)
+            .map_err(|e| ClusterError::Other(format!("{}: {what}: {e}", self.origin)))?;
         Ok(Listing {
-            objects,
-            resource_version: list.metadata.resource_version.unwrap_or_default(),
+            objects: list.items,
+            resource_version: list.metadata.resource_version,
         })
     }
 
@@ -368,7 +442,27 @@ impl ClusterSource for KubeSource {
         }
         let api = self.api(query);
         let what = format!("watch {query}");
-        let stream = self.timed(&what, api.watch(&wp, resource_version)).await?;
+        let stream = match tokio::time::timeout(
+            self.request_timeout,
+            api.watch(&wp, resource_version),
+        )
+        .await
+        {
+            Ok(Ok(s)) => s,
+            // Some servers (and proxies) refuse a too-old resourceVersion
+            // with a 410 answer rather than an in-stream ERROR: list again.
+            Ok(Err(kube::Error::Api(s))) if s.code == 410 => {
+                return Ok(futures::stream::once(async { Ok(Change::Expired) }).boxed());
+            }
+            Ok(Err(e)) => return Err(classify(e, &format!("{}: {what}", self.origin))),
+            Err(_) => {
+                return Err(ClusterError::Unreachable(format!(
+                    "{}: {what}: no answer within {}",
+                    self.origin,
+                    humantime::format_duration(self.request_timeout)
+                )));
+            }
+        };
         let what2 = format!("{}: {what}", self.origin);
         Ok(stream
             .map_err(move |e| classify(e, &what2))
@@ -378,7 +472,9 @@ impl ClusterSource for KubeSource {
                     WatchEvent::Deleted(o) => Change::Deleted(to_json(&o)?),
                     WatchEvent::Bookmark(b) => Change::Bookmark(b.metadata.resource_version),
                     WatchEvent::Error(s) if s.code == 410 => Change::Expired,
-                    WatchEvent::Error(s) => return Err(status_error(s.code, &s.message, "watch")),
+                    WatchEvent::Error(s) => {
+                        return Err(status_error(s.code, &s.message, "watch", None));
+                    }
                 })
             })
             .boxed())
@@ -389,7 +485,12 @@ fn to_json(o: &DynamicObject) -> Result<Value, ClusterError> {
     serde_json::to_value(o).map_err(|e| ClusterError::Other(format!("object JSON: {e}")))
 }
 
-fn status_error(code: u16, message: &str, what: &str) -> ClusterError {
+fn status_error(
+    code: u16,
+    message: &str,
+    what: &str,
+    retry_after: Option<Duration>,
+) -> ClusterError {
     let msg = if message.is_empty() {
         what.to_string()
     } else {
@@ -399,8 +500,66 @@ fn status_error(code: u16, message: &str, what: &str) -> ClusterError {
         401 => ClusterError::Unauthorized(msg),
         403 => ClusterError::Forbidden(msg),
         404 => ClusterError::UnknownKind(format!("{msg} (404: not served)")),
+        // Overloaded, restarting, or behind a load balancer with no healthy
+        // backend: worth asking again (client-go `rest/request.go` retries
+        // 429 and 5xx answers that carry Retry-After; the reflector relists
+        // after any error).
+        429 | 500 | 502 | 503 | 504 => ClusterError::Unavailable {
+            message: format!("HTTP {code}: {msg}"),
+            retry_after,
+        },
         _ => ClusterError::Other(format!("HTTP {code}: {msg}")),
     }
+}
+
+/// What kubectl sends to `/api` and `/apis` (client-go
+/// `discovery/discovery_client.go`: `AcceptV2`, `AcceptV2Beta1`, `AcceptV1`).
+const ACCEPT_DISCOVERY: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+
+/// A successful answer to [`KubeSource::get`].
+struct Answer {
+    content_type: String,
+    body: Vec<u8>,
+}
+
+enum Discovery {
+    /// `apidiscovery.k8s.io/v2` or `v2beta1` (same shape).
+    Aggregated(kube::core::discovery::v2::APIGroupDiscoveryList),
+    /// `APIVersions` (`/api`) or `APIGroupList` (`/apis`).
+    Legacy(Value),
+}
+
+impl Answer {
+    /// Which document the server chose, by its `Content-Type` (`as=
+    /// APIGroupDiscoveryList`) or, failing that, the document's `kind`.
+    fn discovery(&self, path: &str, origin: &str) -> Result<Discovery, ClusterError> {
+        let bad =
+            |e: serde_json::Error| ClusterError::Other(format!("{origin}: discovery {path}: {e}"));
+        let doc: Value = serde_json::from_slice(&self.body).map_err(bad)?;
+        if self.content_type.contains("as=APIGroupDiscoveryList")
+            || doc["kind"] == "APIGroupDiscoveryList"
+        {
+            return serde_json::from_value(doc)
+                .map(Discovery::Aggregated)
+                .map_err(bad);
+        }
+        Ok(Discovery::Legacy(doc))
+    }
+}
+
+/// A list answer, items kept as JSON.
+#[derive(serde::Deserialize)]
+struct RawList {
+    #[serde(default)]
+    metadata: RawListMeta,
+    #[serde(default)]
+    items: Vec<Value>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct RawListMeta {
+    #[serde(rename = "resourceVersion", default)]
+    resource_version: String,
 }
 
 /// Sorts a kube error into what a report needs to say.
@@ -411,9 +570,19 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
         e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) if tls_problem(&e).is_some() => {
             ClusterError::Unreachable(format!("{what}: {}", tls_problem(&e).unwrap_or_default()))
         }
-        kube::Error::Api(s) => status_error(s.code, &s.message, what),
+        kube::Error::Api(s) => {
+            let retry = s
+                .details
+                .as_ref()
+                .map(|d| d.retry_after_seconds)
+                .filter(|n| *n > 0)
+                .map(|n| Duration::from_secs(u64::from(n)));
+            status_error(s.code, &s.message, what, retry)
+        }
         kube::Error::Auth(e) => ClusterError::Unauthorized(format!("{what}: credentials: {e}")),
-        e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) => {
+        // A connection dropped mid-answer or mid-watch is as transient as
+        // one refused.
+        e @ (kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)) => {
             ClusterError::Unreachable(format!("{what}: {}", super::one_line(&e)))
         }
         e => ClusterError::Other(format!("{what}: {}", super::one_line(&e))),

@@ -32,6 +32,9 @@ pub struct Resource {
     /// Plural resource name, as in the URL (`pods`, `deployments`).
     pub plural: String,
     pub namespaced: bool,
+    /// Served with the `watch` verb. Resources without it (metrics.k8s.io
+    /// `pods`: get and list only) are read by listing again while waiting.
+    pub watch: bool,
 }
 
 impl fmt::Display for Resource {
@@ -106,6 +109,14 @@ pub enum ClusterError {
     /// Connection refused, DNS, TLS, or no answer within the timeout.
     #[error("cluster unreachable: {0}")]
     Unreachable(String),
+    /// The server answered 429, 500, 502, 503 or 504: asked again later.
+    /// `retry_after` is the server's `Retry-After` (or the Status'
+    /// `details.retryAfterSeconds`), which a retry honours.
+    #[error("{message}")]
+    Unavailable {
+        message: String,
+        retry_after: Option<Duration>,
+    },
     /// 401: the credentials were refused.
     #[error("unauthorised (401): {0}")]
     Unauthorized(String),
@@ -117,6 +128,27 @@ pub enum ClusterError {
     UnknownKind(String),
     #[error("{0}")]
     Other(String),
+}
+
+impl ClusterError {
+    /// Worth asking again: the cluster may answer in a moment (a restarting
+    /// or overloaded API server, a dropped connection). client-go retries the
+    /// same: `rest/request.go` (`checkWait`, 429 and 5xx with Retry-After) and
+    /// `tools/cache/reflector.go` (list and watch again with backoff).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ClusterError::Unreachable(_) | ClusterError::Unavailable { .. }
+        )
+    }
+
+    /// The wait the server asked for, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ClusterError::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
 }
 
 /// A cluster, as far as checking needs one. Implementations must be cheap to

@@ -1,11 +1,23 @@
 //! A loopback fake Kubernetes API server, speaking enough of the real API for
-//! `kube::Client`: discovery (`/api`, `/api/v1`, `/apis`, `/apis/G/V`, with a
-//! CRD group), get, list with label and field selectors, `?watch=true`
-//! streaming from a resourceVersion, bearer-token checks (401), per-resource
-//! 403, configurable latency, scripted changes over time, and a log of every
-//! request so a test can assert that only GET was ever sent.
+//! `kube::Client`, and as strict as kube-apiserver where checks depend on it:
 //!
-//! Reused by the `check`, `grade` and `run` tests.
+//! - discovery: aggregated `apidiscovery.k8s.io/v2` and `v2beta1`, or the
+//!   legacy documents (`/api`, `/api/v1`, `/apis`, `/apis/G/V`), negotiated
+//!   by `Accept` (406 when nothing acceptable); groups with several versions
+//!   (autoscaling v2 preferred and v1; Gateway API v1 preferred with
+//!   ReferenceGrant only at v1beta1), a CRD group, and a resource without
+//!   `watch` (metrics.k8s.io `pods`);
+//! - get, list and `?watch=true` with label selectors and the field
+//!   selectors each kind really supports (400 with the real message
+//!   otherwise); a filtered watch sends `DELETED` when an object stops
+//!   matching; watches from a resourceVersion older than a bounded history
+//!   get an in-stream `ERROR` 410; `BOOKMARK`s when asked;
+//! - objects serialized as the server does (zero counters omitted);
+//! - bearer tokens (401), per-resource 403, latency, injected 429 with
+//!   Retry-After, 5xx and dropped connections by request and count, and a
+//!   log of every request so a test can assert that only GET was ever sent.
+//!
+//! Reused by the `check`, `grade` and `run` tests and by the examples.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::convert::Infallible;
@@ -23,7 +35,7 @@ use labdeck::check::selector::Selector;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-/// A resource type the fake serves.
+/// A resource type the fake serves, at one version.
 #[derive(Debug, Clone)]
 pub struct ResourceType {
     pub group: &'static str,
@@ -32,10 +44,29 @@ pub struct ResourceType {
     pub plural: &'static str,
     pub short: &'static [&'static str],
     pub namespaced: bool,
+    pub verbs: &'static [&'static str],
 }
 
-/// What the fake serves: a small but real-looking slice of a cluster,
-/// including a custom resource (`crontabs.stable.example.com`).
+/// The verbs a real API server lists for a built-in resource (labdeck uses
+/// only get, list and watch).
+const VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
+/// metrics-server's `pods` and `nodes`: read-only, no watch
+/// (`metrics-server/pkg/api/pod.go` implements Getter and Lister only).
+const METRICS_VERBS: &[&str] = &["get", "list"];
+
+/// What the fake serves: a small but real-looking slice of a cluster. A
+/// group's versions are listed in preference order (the first is the
+/// preferred one), as discovery lists them.
 pub const RESOURCES: &[ResourceType] = &[
     rt("", "v1", "Pod", "pods", &["po"], true),
     rt("", "v1", "Service", "services", &["svc"], true),
@@ -48,6 +79,51 @@ pub const RESOURCES: &[ResourceType] = &[
     rt("apps", "v1", "DaemonSet", "daemonsets", &["ds"], true),
     rt("apps", "v1", "StatefulSet", "statefulsets", &["sts"], true),
     rt("batch", "v1", "Job", "jobs", &[], true),
+    rt(
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        &["hpa"],
+        true,
+    ),
+    rt(
+        "autoscaling",
+        "v1",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        &["hpa"],
+        true,
+    ),
+    rt(
+        "gateway.networking.k8s.io",
+        "v1",
+        "Gateway",
+        "gateways",
+        &["gtw"],
+        true,
+    ),
+    rt(
+        "gateway.networking.k8s.io",
+        "v1beta1",
+        "Gateway",
+        "gateways",
+        &["gtw"],
+        true,
+    ),
+    // Served only at the non-preferred version (Gateway API v1.0-v1.2).
+    rt(
+        "gateway.networking.k8s.io",
+        "v1beta1",
+        "ReferenceGrant",
+        "referencegrants",
+        &["refgrant"],
+        true,
+    ),
+    ResourceType {
+        verbs: METRICS_VERBS,
+        ..rt("metrics.k8s.io", "v1beta1", "PodMetrics", "pods", &[], true)
+    },
     rt(
         "stable.example.com",
         "v1",
@@ -73,13 +149,14 @@ const fn rt(
         plural,
         short,
         namespaced,
+        verbs: VERBS,
     }
 }
 
-fn find_by_plural(group: &str, plural: &str) -> Option<&'static ResourceType> {
+fn find_by_plural(group: &str, version: &str, plural: &str) -> Option<&'static ResourceType> {
     RESOURCES
         .iter()
-        .find(|r| r.group == group && r.plural == plural)
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
 }
 
 fn find_by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceType> {
@@ -87,6 +164,125 @@ fn find_by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceType> 
     RESOURCES
         .iter()
         .find(|r| r.group == group && r.kind == kind)
+}
+
+/// The field selectors a kind supports beyond `metadata.name` and
+/// `metadata.namespace` (every kind's, `apiserver/pkg/registry/generic`
+/// `ObjectMetaFieldsSet`), as each registry's `ToSelectableFields` /
+/// `GetAttrs` lists them in kubernetes/pkg/registry:
+/// core/pod/strategy.go, core/event/strategy.go, core/node/strategy.go,
+/// core/namespace/strategy.go, apps/replicaset/strategy.go,
+/// batch/job/strategy.go. Services and Deployments have only the
+/// defaults (so `spec.type`, `spec.replicas` are refused).
+fn selectable_fields(group: &str, plural: &str) -> &'static [&'static str] {
+    match (group, plural) {
+        ("", "pods") => &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        ],
+        ("", "events") => &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ],
+        ("", "nodes") => &["spec.unschedulable"],
+        ("", "namespaces") => &["status.phase"],
+        ("", "secrets") => &["type"],
+        ("apps", "replicasets") => &["status.replicas"],
+        ("batch", "jobs") => &["status.successful"],
+        _ => &[],
+    }
+}
+
+/// Status counters the API types mark `omitempty`, which the server leaves
+/// out when zero (`k8s.io/api/apps/v1/types.go`, `batch/v1/types.go`):
+/// `kubectl get -o json` after a scale to zero shows no `readyReplicas`.
+fn omitted_when_zero(group: &str, kind: &str) -> &'static [&'static str] {
+    match (group, kind) {
+        ("apps", "Deployment") => &[
+            "observedGeneration",
+            "replicas",
+            "updatedReplicas",
+            "readyReplicas",
+            "availableReplicas",
+            "unavailableReplicas",
+            "terminatingReplicas",
+            "collisionCount",
+        ],
+        ("apps", "ReplicaSet") => &[
+            "fullyLabeledReplicas",
+            "readyReplicas",
+            "availableReplicas",
+            "terminatingReplicas",
+            "observedGeneration",
+        ],
+        ("apps", "StatefulSet") => &[
+            "observedGeneration",
+            "readyReplicas",
+            "currentReplicas",
+            "updatedReplicas",
+        ],
+        ("apps", "DaemonSet") => &[
+            "observedGeneration",
+            "updatedNumberScheduled",
+            "numberAvailable",
+            "numberUnavailable",
+        ],
+        ("batch", "Job") => &["active", "succeeded", "failed"],
+        _ => &[],
+    }
+}
+
+/// A failure to inject into the answers to some requests.
+#[derive(Clone)]
+pub enum Fault {
+    /// 429 with `Retry-After: SECS` and kube-apiserver's plain-text body
+    /// (`apiserver/pkg/server/filters/maxinflight.go`, `tooManyRequests`).
+    TooManyRequests { retry_after: u64 },
+    /// A Status with this code: 500 `InternalError`, 503
+    /// `ServiceUnavailable`, 504 `Timeout`...
+    Status(u16),
+    /// The connection breaks: headers sent, then the body stream fails (a
+    /// dropped list answer, or a watch cut mid-stream).
+    Drop,
+    /// Runs before the request is answered normally (change the cluster at
+    /// a precise point: between a list and its watch).
+    Before(Arc<dyn Fn(&FakeCluster) + Send + Sync>),
+}
+
+struct Injected {
+    /// Every one of these must occur in `METHOD /path?query`.
+    when: Vec<String>,
+    remaining: usize,
+    fault: Fault,
+}
+
+/// Which discovery documents the fake offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscoveryFormats {
+    /// 1.30+: aggregated v2 and v2beta1 (and legacy for plain JSON).
+    V2AndV2Beta1,
+    /// 1.33+: aggregated v2 only.
+    V2Only,
+    /// 1.26-1.29: aggregated v2beta1 only.
+    V2Beta1Only,
+    /// Before 1.26: legacy documents only.
+    Legacy,
 }
 
 type ObjKey = (String, String); // (namespace, name)
@@ -98,6 +294,9 @@ struct Event {
     plural: String,
     kind: &'static str,
     object: Value,
+    /// The object before this change (None when added): a filtered watch
+    /// needs both to say ADDED, MODIFIED or DELETED.
+    prev: Option<Value>,
 }
 
 #[derive(Default)]
@@ -109,15 +308,152 @@ struct Inner {
     forbidden: HashSet<String>,
     latency: Duration,
     log: Vec<String>,
-    /// Answer only the pre-1.26 discovery documents (no aggregated discovery).
-    legacy_discovery: bool,
+    /// Which discovery documents are offered.
+    discovery: Option<DiscoveryFormats>,
     /// Resources not served (yet): a CRD not installed.
     hidden: HashSet<String>,
+    faults: Vec<Injected>,
+    /// Watch history kept (the watch cache's window); 0: the default.
+    history_limit: usize,
+    /// Every change up to this version has left the history: a watch from
+    /// an older version gets 410.
+    compacted: u64,
+    /// Bookmark period for watches that allow them.
+    bookmark_every: Option<Duration>,
 }
+
+/// The watch cache keeps at least 100 events per resource
+/// (`apiserver/pkg/storage/cacher/watch_cache.go`,
+/// `defaultLowerBoundCapacity`); the fake keeps that many in all.
+const DEFAULT_HISTORY: usize = 100;
+
+/// "bookmark ... roughly every minute" (`cacher.go`,
+/// `bookmarkFrequency = time.Minute`).
+const DEFAULT_BOOKMARK: Duration = Duration::from_secs(60);
 
 struct Shared {
     inner: Mutex<Inner>,
     events: broadcast::Sender<Event>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn record(&self, mut inner: std::sync::MutexGuard<'_, Inner>, ev: Event) {
+        inner.history.push(ev.clone());
+        let limit = if inner.history_limit == 0 {
+            DEFAULT_HISTORY
+        } else {
+            inner.history_limit
+        };
+        if inner.history.len() > limit {
+            let cut = inner.history.len() - limit;
+            let dropped: Vec<Event> = inner.history.drain(..cut).collect();
+            if let Some(last) = dropped.last() {
+                inner.compacted = inner.compacted.max(last.rv);
+            }
+        }
+        drop(inner);
+        let _ = self.events.send(ev);
+    }
+
+    fn apply(&self, mut obj: Value) {
+        let api_version = obj["apiVersion"].as_str().unwrap_or("").to_string();
+        let kind = obj["kind"].as_str().unwrap_or("").to_string();
+        let r = find_by_kind(&api_version, &kind)
+            .unwrap_or_else(|| panic!("fake API does not serve {api_version} {kind}"));
+        let ns = if r.namespaced {
+            obj["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_string()
+        } else {
+            String::new()
+        };
+        if let Some(status) = obj.get_mut("status").and_then(Value::as_object_mut) {
+            for k in omitted_when_zero(r.group, r.kind) {
+                if status.get(*k).is_some_and(|v| v.as_i64() == Some(0)) {
+                    status.remove(*k);
+                }
+            }
+        }
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        let mut inner = self.lock();
+        inner.rv += 1;
+        let rv = inner.rv;
+        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+        let prev = inner
+            .objects
+            .entry((r.group.to_string(), r.plural.to_string()))
+            .or_default()
+            .insert((ns, name), obj.clone());
+        let ev = Event {
+            rv,
+            group: r.group.to_string(),
+            plural: r.plural.to_string(),
+            kind: if prev.is_some() { "MODIFIED" } else { "ADDED" },
+            object: obj,
+            prev,
+        };
+        self.record(inner, ev);
+    }
+
+    fn delete(&self, api_version: &str, kind: &str, namespace: &str, name: &str) {
+        let r = find_by_kind(api_version, kind).expect("served kind");
+        let ns = if r.namespaced { namespace } else { "" };
+        let mut inner = self.lock();
+        let removed = inner
+            .objects
+            .get_mut(&(r.group.to_string(), r.plural.to_string()))
+            .and_then(|m| m.remove(&(ns.to_string(), name.to_string())));
+        if let Some(prev) = removed {
+            inner.rv += 1;
+            let rv = inner.rv;
+            let mut obj = prev.clone();
+            obj["metadata"]["resourceVersion"] = json!(rv.to_string());
+            let ev = Event {
+                rv,
+                group: r.group.to_string(),
+                plural: r.plural.to_string(),
+                kind: "DELETED",
+                object: obj,
+                prev: Some(prev),
+            };
+            self.record(inner, ev);
+        }
+    }
+
+    /// Forgets the whole history (as etcd compaction and a watch cache
+    /// that moved on do): watches from any older version get 410.
+    fn compact(&self) {
+        let mut inner = self.lock();
+        inner.history.clear();
+        inner.compacted = inner.rv;
+    }
+}
+
+/// The cluster behind a fake, for [`Fault::Before`] hooks.
+pub struct FakeCluster<'a>(&'a Shared);
+
+impl FakeCluster<'_> {
+    pub fn apply(&self, obj: Value) {
+        self.0.apply(obj);
+    }
+    pub fn delete(&self, api_version: &str, kind: &str, namespace: &str, name: &str) {
+        self.0.delete(api_version, kind, namespace, name);
+    }
+    pub fn compact(&self) {
+        self.0.compact();
+    }
+    pub fn inject(&self, when: &[&str], times: usize, fault: Fault) {
+        self.0.lock().faults.push(Injected {
+            when: when.iter().map(|s| s.to_string()).collect(),
+            remaining: times,
+            fault,
+        });
+    }
 }
 
 /// A running fake API server on 127.0.0.1 (a random port). Stops when dropped.
@@ -167,7 +503,7 @@ impl FakeApiServer {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.shared.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.shared.lock()
     }
 
     /// Requires `Authorization: Bearer TOKEN` on every request (else 401).
@@ -183,7 +519,37 @@ impl FakeApiServer {
     /// Behaves like a server older than Kubernetes 1.26: no aggregated
     /// discovery, clients must read `/api/v1` and each `/apis/G/V`.
     pub fn legacy_discovery_only(&self) {
-        self.lock().legacy_discovery = true;
+        self.lock().discovery = Some(DiscoveryFormats::Legacy);
+    }
+
+    /// Which discovery documents to offer (default: v2 and v2beta1).
+    pub fn set_discovery(&self, formats: DiscoveryFormats) {
+        self.lock().discovery = Some(formats);
+    }
+
+    /// Answers the next `times` requests whose `METHOD /path?query`
+    /// contains every string of `when` with `fault` (after the latency).
+    pub fn inject(&self, when: &[&str], times: usize, fault: Fault) {
+        self.lock().faults.push(Injected {
+            when: when.iter().map(|s| s.to_string()).collect(),
+            remaining: times,
+            fault,
+        });
+    }
+
+    /// Keeps only the last `n` changes for watches (default 100).
+    pub fn set_history_limit(&self, n: usize) {
+        self.lock().history_limit = n.max(1);
+    }
+
+    /// Forgets the watch history now: watches from older versions get 410.
+    pub fn compact(&self) {
+        self.shared.compact();
+    }
+
+    /// Sends a BOOKMARK this often on watches that allow them (default 1 min).
+    pub fn set_bookmark_interval(&self, every: Duration) {
+        self.lock().bookmark_every = Some(every);
     }
 
     /// Stops serving a resource (plural), as if its CRD were not installed.
@@ -211,67 +577,16 @@ impl FakeApiServer {
     }
 
     /// Creates or replaces an object (its `apiVersion`/`kind` say where),
-    /// as a controller or kubectl would; watchers see ADDED or MODIFIED.
-    pub fn apply(&self, mut obj: Value) {
-        let api_version = obj["apiVersion"].as_str().unwrap_or("").to_string();
-        let kind = obj["kind"].as_str().unwrap_or("").to_string();
-        let r = find_by_kind(&api_version, &kind)
-            .unwrap_or_else(|| panic!("fake API does not serve {api_version} {kind}"));
-        let ns = if r.namespaced {
-            obj["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or("default")
-                .to_string()
-        } else {
-            String::new()
-        };
-        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
-        let mut inner = self.lock();
-        inner.rv += 1;
-        let rv = inner.rv;
-        obj["metadata"]["resourceVersion"] = json!(rv.to_string());
-        let existed = inner
-            .objects
-            .entry((r.group.to_string(), r.plural.to_string()))
-            .or_default()
-            .insert((ns, name), obj.clone())
-            .is_some();
-        let ev = Event {
-            rv,
-            group: r.group.to_string(),
-            plural: r.plural.to_string(),
-            kind: if existed { "MODIFIED" } else { "ADDED" },
-            object: obj,
-        };
-        inner.history.push(ev.clone());
-        drop(inner);
-        let _ = self.shared.events.send(ev);
+    /// as a controller or kubectl would; watchers see ADDED or MODIFIED
+    /// (or DELETED when it stops matching their selectors). Zero counters
+    /// the API omits are dropped, as the server's serializer does.
+    pub fn apply(&self, obj: Value) {
+        self.shared.apply(obj);
     }
 
     /// Deletes an object; watchers see DELETED.
     pub fn delete(&self, api_version: &str, kind: &str, namespace: &str, name: &str) {
-        let r = find_by_kind(api_version, kind).expect("served kind");
-        let ns = if r.namespaced { namespace } else { "" };
-        let mut inner = self.lock();
-        inner.rv += 1;
-        let rv = inner.rv;
-        let removed = inner
-            .objects
-            .get_mut(&(r.group.to_string(), r.plural.to_string()))
-            .and_then(|m| m.remove(&(ns.to_string(), name.to_string())));
-        if let Some(mut obj) = removed {
-            obj["metadata"]["resourceVersion"] = json!(rv.to_string());
-            let ev = Event {
-                rv,
-                group: r.group.to_string(),
-                plural: r.plural.to_string(),
-                kind: "DELETED",
-                object: obj,
-            };
-            inner.history.push(ev.clone());
-            drop(inner);
-            let _ = self.shared.events.send(ev);
-        }
+        self.shared.delete(api_version, kind, namespace, name);
     }
 
     /// Applies `obj` after `delay` (a cluster converging), on the runtime.
@@ -303,16 +618,31 @@ impl FakeApiServer {
 }
 
 fn status(code: StatusCode, reason: &str, message: &str) -> Response {
-    let body = json!({
+    status_with(code, reason, message, None)
+}
+
+fn status_with(code: StatusCode, reason: &str, message: &str, details: Option<Value>) -> Response {
+    let mut body = json!({
         "kind": "Status", "apiVersion": "v1", "metadata": {},
         "status": "Failure", "message": message, "reason": reason, "code": code.as_u16()
     });
+    if let Some(d) = details {
+        body["details"] = d;
+    }
     (
         code,
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
         .into_response()
+}
+
+fn not_found() -> Response {
+    status(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        "the server could not find the requested resource",
+    )
 }
 
 fn ok_json(v: Value) -> Response {
@@ -324,6 +654,107 @@ fn ok_json(v: Value) -> Response {
         .into_response()
 }
 
+/// A 200 whose body breaks at once: the client sees the connection drop.
+fn dropped() -> Response {
+    let stream = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "fake API: connection dropped",
+        ))
+    });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn fault_response(fault: &Fault) -> Option<Response> {
+    Some(match fault {
+        Fault::TooManyRequests { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [
+                (header::RETRY_AFTER, retry_after.to_string()),
+                (
+                    header::CONTENT_TYPE,
+                    "text/plain; charset=utf-8".to_string(),
+                ),
+            ],
+            "Too many requests, please try again later.\n",
+        )
+            .into_response(),
+        Fault::Status(code) => {
+            let code = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let reason = match code.as_u16() {
+                500 => "InternalError",
+                503 => "ServiceUnavailable",
+                504 => "Timeout",
+                _ => "Unknown",
+            };
+            status(code, reason, &format!("fake API: injected {code}"))
+        }
+        Fault::Drop => dropped(),
+        Fault::Before(_) => return None,
+    })
+}
+
+/// What the client accepts for `/api` and `/apis`: the first entry of
+/// `Accept` the server offers, as kube-apiserver negotiates it
+/// (`apiserver/pkg/endpoints/discovery/aggregated/negotiation.go`,
+/// `DiscoveryEndpointRestrictions`: `g=apidiscovery.k8s.io`, `v=v2` or
+/// `v2beta1`, `as=APIGroupDiscoveryList`; anything else gets the legacy
+/// document, and an `Accept` with nothing servable gets 406).
+enum DiscoveryAnswer {
+    Aggregated(&'static str),
+    Legacy,
+    NotAcceptable,
+}
+
+fn negotiate(accept: Option<&str>, formats: DiscoveryFormats) -> DiscoveryAnswer {
+    let Some(accept) = accept.filter(|a| !a.trim().is_empty()) else {
+        return DiscoveryAnswer::Legacy;
+    };
+    for entry in accept.split(',') {
+        let mut parts = entry.split(';').map(str::trim);
+        let media = parts.next().unwrap_or("");
+        let params: HashMap<&str, &str> = parts
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .collect();
+        if !matches!(media, "application/json" | "application/*" | "*/*") {
+            continue;
+        }
+        if params.get("as") == Some(&"APIGroupDiscoveryList") {
+            if params.get("g") != Some(&"apidiscovery.k8s.io") {
+                continue;
+            }
+            let offered = match params.get("v") {
+                Some(&"v2") => matches!(
+                    formats,
+                    DiscoveryFormats::V2AndV2Beta1 | DiscoveryFormats::V2Only
+                ),
+                Some(&"v2beta1") => matches!(
+                    formats,
+                    DiscoveryFormats::V2AndV2Beta1 | DiscoveryFormats::V2Beta1Only
+                ),
+                _ => false,
+            };
+            if offered {
+                return DiscoveryAnswer::Aggregated(if params.get("v") == Some(&"v2") {
+                    "v2"
+                } else {
+                    "v2beta1"
+                });
+            }
+            continue;
+        }
+        if params.is_empty() || params.keys().all(|k| *k == "q") {
+            return DiscoveryAnswer::Legacy;
+        }
+    }
+    DiscoveryAnswer::NotAcceptable
+}
+
 async fn handle(
     State(shared): State<Arc<Shared>>,
     method: Method,
@@ -331,24 +762,42 @@ async fn handle(
     headers: HeaderMap,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let (latency, token, legacy, hidden) = {
-        let mut inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.log.push(format!("{method} {uri}"));
+    let line = format!("{method} {uri}");
+    let (latency, token, formats, hidden, hooks, fault) = {
+        let mut inner = shared.lock();
+        inner.log.push(line.clone());
+        // Every matching `Before` hook runs; the first matching answer wins.
+        let mut hooks = Vec::new();
+        let mut fault = None;
+        for f in inner.faults.iter_mut() {
+            if f.remaining == 0 || !f.when.iter().all(|w| line.contains(w.as_str())) {
+                continue;
+            }
+            match &f.fault {
+                Fault::Before(h) => hooks.push(h.clone()),
+                _ if fault.is_some() => continue,
+                other => fault = Some(other.clone()),
+            }
+            f.remaining -= 1;
+        }
         (
             inner.latency,
             inner.token.clone(),
-            inner.legacy_discovery,
+            inner.discovery.unwrap_or(DiscoveryFormats::V2AndV2Beta1),
             inner.hidden.clone(),
+            hooks,
+            fault,
         )
     };
     let served = |r: &&ResourceType| !hidden.contains(r.plural);
-    let aggregated = !legacy
-        && headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|a| a.contains("as=APIGroupDiscoveryList"));
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
+    }
+    for hook in hooks {
+        hook(&FakeCluster(&shared));
+    }
+    if let Some(r) = fault.as_ref().and_then(fault_response) {
+        return r;
     }
     if let Some(t) = token {
         let want = format!("Bearer {t}");
@@ -367,15 +816,30 @@ async fn handle(
             "the fake API server only answers reads",
         );
     }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let path = uri.path().trim_end_matches('/');
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     match segs.as_slice() {
-        ["api"] if aggregated => aggregated_json(aggregated_discovery(true, &served)),
-        ["apis"] if aggregated => aggregated_json(aggregated_discovery(false, &served)),
-        ["api"] => ok_json(json!({"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "172.18.0.2:6443"}]})),
+        [root @ ("api" | "apis")] => {
+            let core = *root == "api";
+            match negotiate(accept, formats) {
+                DiscoveryAnswer::Aggregated(v) if formats != DiscoveryFormats::Legacy => {
+                    aggregated_json(aggregated_discovery(core, &served, v), v)
+                }
+                DiscoveryAnswer::NotAcceptable => status(
+                    StatusCode::NOT_ACCEPTABLE,
+                    "NotAcceptable",
+                    &format!(
+                        "only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf (asked for {})",
+                        accept.unwrap_or("")
+                    ),
+                ),
+                _ if core => ok_json(json!({"kind": "APIVersions", "versions": ["v1"],
+                    "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "172.18.0.2:6443"}]})),
+                _ => ok_json(group_list(&served)),
+            }
+        }
         ["api", "v1"] => ok_json(resource_list("", "v1", &served)),
-        ["apis"] => ok_json(group_list(&served)),
         ["apis", g, v] => {
             if RESOURCES
                 .iter()
@@ -384,41 +848,45 @@ async fn handle(
             {
                 ok_json(resource_list(g, v, &served))
             } else {
-                status(
-                    StatusCode::NOT_FOUND,
-                    "NotFound",
-                    "the server could not find the requested resource",
-                )
+                not_found()
             }
         }
         ["api", "v1", rest @ ..] if rest.iter().all(|s| !hidden.contains(*s)) => {
-            objects(&shared, "", rest, &params).await
+            objects(&shared, "", "v1", rest, &params).await
         }
-        ["apis", g, _v, rest @ ..] if rest.iter().all(|s| !hidden.contains(*s)) => {
-            objects(&shared, g, rest, &params).await
+        ["apis", g, v, rest @ ..] if rest.iter().all(|s| !hidden.contains(*s)) => {
+            objects(&shared, g, v, rest, &params).await
         }
-        _ => status(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            "the server could not find the requested resource",
-        ),
+        _ => not_found(),
     }
 }
 
 type Served<'a> = dyn Fn(&&ResourceType) -> bool + 'a;
 
-/// The verbs a real API server lists for every resource (labdeck uses only
-/// get, list and watch).
-const VERBS: [&str; 8] = [
-    "create",
-    "delete",
-    "deletecollection",
-    "get",
-    "list",
-    "patch",
-    "update",
-    "watch",
-];
+/// A group's versions in preference order, as served now.
+fn group_versions(group: &str, served: &Served) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for r in RESOURCES.iter().filter(served).filter(|r| r.group == group) {
+        if !out.contains(&r.version) {
+            out.push(r.version);
+        }
+    }
+    out
+}
+
+fn groups(core: bool, served: &Served) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for r in RESOURCES
+        .iter()
+        .filter(served)
+        .filter(|r| r.group.is_empty() == core)
+    {
+        if !out.contains(&r.group) {
+            out.push(r.group);
+        }
+    }
+    out
+}
 
 fn resource_list(group: &str, version: &str, served: &Served) -> Value {
     let mut resources = Vec::new();
@@ -429,13 +897,15 @@ fn resource_list(group: &str, version: &str, served: &Served) -> Value {
     {
         resources.push(json!({
             "name": r.plural, "singularName": r.kind.to_lowercase(), "namespaced": r.namespaced,
-            "kind": r.kind, "verbs": VERBS, "shortNames": r.short,
+            "kind": r.kind, "verbs": r.verbs, "shortNames": r.short,
             "storageVersionHash": "abcdEFGH123="
         }));
-        resources.push(json!({
-            "name": format!("{}/status", r.plural), "singularName": "", "namespaced": r.namespaced,
-            "kind": r.kind, "verbs": ["get", "patch", "update"]
-        }));
+        if r.verbs.contains(&"update") {
+            resources.push(json!({
+                "name": format!("{}/status", r.plural), "singularName": "", "namespaced": r.namespaced,
+                "kind": r.kind, "verbs": ["get", "patch", "update"]
+            }));
+        }
     }
     let gv = if group.is_empty() {
         version.to_string()
@@ -445,50 +915,51 @@ fn resource_list(group: &str, version: &str, served: &Served) -> Value {
     json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
 }
 
-/// The `apidiscovery.k8s.io/v2` document: every group's resources at once.
-fn aggregated_discovery(core: bool, served: &Served) -> Value {
-    let mut groups: Vec<(&str, &str)> = Vec::new();
-    for r in RESOURCES
-        .iter()
-        .filter(served)
-        .filter(|r| r.group.is_empty() == core)
-    {
-        if !groups.contains(&(r.group, r.version)) {
-            groups.push((r.group, r.version));
-        }
-    }
-    let items: Vec<Value> = groups
-        .iter()
-        .map(|(g, v)| {
-            let resources: Vec<Value> = RESOURCES
-                .iter()
-                .filter(served)
-                .filter(|r| r.group == *g && r.version == *v)
-                .map(|r| {
-                    json!({
-                        "resource": r.plural,
-                        "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
-                        "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
-                        "singularResource": r.kind.to_lowercase(),
-                        "verbs": VERBS,
-                        "shortNames": r.short,
-                        "subresources": [{"subresource": "status", "responseKind": {"group": r.group, "version": r.version, "kind": r.kind}, "verbs": ["get", "patch", "update"]}]
-                    })
+/// The `apidiscovery.k8s.io/{v2,v2beta1}` document: every group's resources
+/// at every version at once, versions in preference order.
+fn aggregated_discovery(core: bool, served: &Served, api_version: &str) -> Value {
+    let items: Vec<Value> = groups(core, served)
+        .into_iter()
+        .map(|g| {
+            let versions: Vec<Value> = group_versions(g, served)
+                .into_iter()
+                .map(|v| {
+                    let resources: Vec<Value> = RESOURCES
+                        .iter()
+                        .filter(served)
+                        .filter(|r| r.group == g && r.version == v)
+                        .map(|r| {
+                            let mut res = json!({
+                                "resource": r.plural,
+                                "responseKind": {"group": r.group, "version": r.version, "kind": r.kind},
+                                "scope": if r.namespaced { "Namespaced" } else { "Cluster" },
+                                "singularResource": r.kind.to_lowercase(),
+                                "verbs": r.verbs,
+                            });
+                            if !r.short.is_empty() {
+                                res["shortNames"] = json!(r.short);
+                            }
+                            if r.verbs.contains(&"update") {
+                                res["subresources"] = json!([{"subresource": "status", "responseKind": {"group": r.group, "version": r.version, "kind": r.kind}, "verbs": ["get", "patch", "update"]}]);
+                            }
+                            res
+                        })
+                        .collect();
+                    json!({"version": v, "resources": resources, "freshness": "Current"})
                 })
                 .collect();
-            json!({"metadata": {"name": g, "creationTimestamp": null},
-                   "versions": [{"version": v, "resources": resources, "freshness": "Current"}]})
+            json!({"metadata": {"name": g, "creationTimestamp": null}, "versions": versions})
         })
         .collect();
-    json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
+    json!({"kind": "APIGroupDiscoveryList", "apiVersion": format!("apidiscovery.k8s.io/{api_version}"), "metadata": {}, "items": items})
 }
 
-fn aggregated_json(v: Value) -> Response {
+fn aggregated_json(v: Value, version: &str) -> Response {
     (
         StatusCode::OK,
         [(
             header::CONTENT_TYPE,
-            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+            format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList"),
         )],
         v.to_string(),
     )
@@ -496,26 +967,85 @@ fn aggregated_json(v: Value) -> Response {
 }
 
 fn group_list(served: &Served) -> Value {
-    let mut groups: Vec<Value> = Vec::new();
-    let mut seen = HashSet::new();
-    for r in RESOURCES
-        .iter()
-        .filter(served)
-        .filter(|r| !r.group.is_empty())
-    {
-        if seen.insert(r.group) {
-            let gv =
-                json!({"groupVersion": format!("{}/{}", r.group, r.version), "version": r.version});
-            groups.push(json!({"name": r.group, "versions": [gv.clone()], "preferredVersion": gv}));
-        }
-    }
+    let groups: Vec<Value> = groups(false, served)
+        .into_iter()
+        .map(|g| {
+            let versions: Vec<Value> = group_versions(g, served)
+                .into_iter()
+                .map(|v| json!({"groupVersion": format!("{g}/{v}"), "version": v}))
+                .collect();
+            json!({"name": g, "versions": versions.clone(), "preferredVersion": versions[0]})
+        })
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+/// `a.b=c,d!=e` parsed, or the 400 the server answers for a field the kind
+/// does not support (`apimachinery/pkg/runtime/scheme.go`,
+/// `ConvertFieldLabel`: "field label not supported: %s"; the message is the
+/// one `kubectl get --field-selector` prints).
+fn field_requirements(
+    selector: &str,
+    r: &ResourceType,
+    labels: Option<&String>,
+) -> Result<Vec<(String, String, bool)>, Box<Response>> {
+    let mut out = Vec::new();
+    for req in selector.split(',').filter(|s| !s.is_empty()) {
+        let (path, want, negate) = if let Some((p, v)) = req.split_once("!=") {
+            (p, v, true)
+        } else if let Some((p, v)) = req.split_once("==") {
+            (p, v, false)
+        } else if let Some((p, v)) = req.split_once('=') {
+            (p, v, false)
+        } else {
+            return Err(Box::new(status(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                &format!("invalid selector: '{selector}'; can't understand '{req}'"),
+            )));
+        };
+        let path = path.trim();
+        let supported = matches!(path, "metadata.name" | "metadata.namespace")
+            || selectable_fields(r.group, r.plural).contains(&path);
+        if !supported {
+            let gv = if r.group.is_empty() {
+                format!("/{}", r.version)
+            } else {
+                format!("{}/{}", r.group, r.version)
+            };
+            return Err(Box::new(status(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                &format!(
+                    "Unable to find \"{gv}, Resource={}\" that match label selector \"{}\", field selector \"{selector}\": field label not supported: {path}",
+                    r.plural,
+                    labels.map(String::as_str).unwrap_or("")
+                ),
+            )));
+        }
+        out.push((path.to_string(), want.trim().to_string(), negate));
+    }
+    Ok(out)
+}
+
+fn field_match(reqs: &[(String, String, bool)], o: &Value) -> bool {
+    reqs.iter().all(|(path, want, negate)| {
+        let got = path.split('.').try_fold(o, |v, k| v.get(k));
+        let got = match got {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Bool(b)) => b.to_string(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => String::new(),
+        };
+        (got == *want) != *negate
+    })
 }
 
 /// `[namespaces/NS/]PLURAL[/NAME]` under a group version.
 async fn objects(
     shared: &Arc<Shared>,
     group: &str,
+    version: &str,
     rest: &[&str],
     params: &HashMap<String, String>,
 ) -> Response {
@@ -524,20 +1054,10 @@ async fn objects(
         ["namespaces", ns, plural, name] => (Some(*ns), *plural, Some(*name)),
         [plural] => (None, *plural, None),
         [plural, name] => (None, *plural, Some(*name)),
-        _ => {
-            return status(
-                StatusCode::NOT_FOUND,
-                "NotFound",
-                "the server could not find the requested resource",
-            );
-        }
+        _ => return not_found(),
     };
-    let Some(r) = find_by_plural(group, plural) else {
-        return status(
-            StatusCode::NOT_FOUND,
-            "NotFound",
-            "the server could not find the requested resource",
-        );
+    let Some(r) = find_by_plural(group, version, plural) else {
+        return not_found();
     };
     let verb = if name.is_some() {
         "get"
@@ -546,13 +1066,14 @@ async fn objects(
     } else {
         "list"
     };
-    if shared
-        .inner
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .forbidden
-        .contains(plural)
-    {
+    if !r.verbs.contains(&verb) {
+        return status(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "the server does not allow this method on the requested resource",
+        );
+    }
+    if shared.lock().forbidden.contains(plural) {
         let scope = match ns {
             Some(ns) => format!(" in the namespace \"{ns}\""),
             None => " at the cluster scope".to_string(),
@@ -573,7 +1094,17 @@ async fn objects(
         Ok(l) => l,
         Err(e) => return status(StatusCode::BAD_REQUEST, "BadRequest", &e),
     };
-    let fields = params.get("fieldSelector").cloned().unwrap_or_default();
+    let fields = match field_requirements(
+        params
+            .get("fieldSelector")
+            .map(String::as_str)
+            .unwrap_or(""),
+        r,
+        params.get("labelSelector"),
+    ) {
+        Ok(f) => f,
+        Err(resp) => return *resp,
+    };
     let selects = move |o: &Value| -> bool {
         labels
             .as_ref()
@@ -583,17 +1114,29 @@ async fn objects(
     let ns = ns.filter(|_| r.namespaced).map(str::to_string);
     let in_scope = {
         let ns = ns.clone();
-        move |key: &ObjKey| ns.as_ref().is_none_or(|n| *n == key.0)
+        move |o: &Value| {
+            ns.as_ref()
+                .is_none_or(|n| o["metadata"]["namespace"].as_str() == Some(n.as_str()))
+        }
+    };
+    let api_version = if group.is_empty() {
+        r.version.to_string()
+    } else {
+        format!("{group}/{}", r.version)
     };
     if let Some(name) = name {
-        let inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let inner = shared.lock();
         let key = (ns.clone().unwrap_or_default(), name.to_string());
         return match inner
             .objects
             .get(&(group.to_string(), plural.to_string()))
             .and_then(|m| m.get(&key))
         {
-            Some(o) => ok_json(o.clone()),
+            Some(o) => {
+                let mut o = o.clone();
+                o["apiVersion"] = json!(api_version);
+                ok_json(o)
+            }
             None => status(
                 StatusCode::NOT_FOUND,
                 "NotFound",
@@ -602,24 +1145,49 @@ async fn objects(
         };
     }
     if verb == "watch" {
-        return watch(shared, r, params, move |e: &Event| {
-            in_scope(&(
-                e.object["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-                String::new(),
-            )) && selects(&e.object)
+        return watch(shared, r, api_version, params, move |o: &Value| {
+            in_scope(o) && selects(o)
         });
     }
-    let inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+    let inner = shared.lock();
+    // resourceVersion on a list (kube-apiserver, "Resource versions" in
+    // the API concepts docs): an exact version older than the history is
+    // 410 "too old" (`storage/etcd3/errors.go`); a version the server has
+    // not reached yet is 504 with retryAfterSeconds
+    // (`storage/errors.go`, `NewTooLargeResourceVersionError`; the real one
+    // first waits up to 3 s for it).
+    if let Some(rv) = params
+        .get("resourceVersion")
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|v| *v > 0)
+    {
+        if rv > inner.rv {
+            return status_with(
+                StatusCode::GATEWAY_TIMEOUT,
+                "Timeout",
+                &format!("Too large resource version: {rv}, current: {}", inner.rv),
+                Some(
+                    json!({"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}], "retryAfterSeconds": 1}),
+                ),
+            );
+        }
+        if params.get("resourceVersionMatch").map(String::as_str) == Some("Exact")
+            && rv < inner.compacted
+        {
+            return status(
+                StatusCode::GONE,
+                "Expired",
+                "The resourceVersion for the provided list is too old.",
+            );
+        }
+    }
     let items: Vec<Value> = inner
         .objects
         .get(&(group.to_string(), plural.to_string()))
         .map(|m| {
-            m.iter()
-                .filter(|(k, o)| in_scope(k) && selects(o))
-                .map(|(_, o)| {
+            m.values()
+                .filter(|o| in_scope(o) && selects(o))
+                .map(|o| {
                     // Items of a list carry no apiVersion/kind, as from the real server.
                     let mut o = o.clone();
                     if let Some(m) = o.as_object_mut() {
@@ -631,11 +1199,6 @@ async fn objects(
                 .collect()
         })
         .unwrap_or_default();
-    let api_version = if group.is_empty() {
-        r.version.to_string()
-    } else {
-        format!("{group}/{}", r.version)
-    };
     ok_json(json!({
         "kind": format!("{}List", r.kind), "apiVersion": api_version,
         "metadata": {"resourceVersion": inner.rv.to_string()},
@@ -647,35 +1210,39 @@ fn is_watch(params: &HashMap<String, String>) -> bool {
     params.get("watch").is_some_and(|w| w == "true" || w == "1")
 }
 
-/// `a.b=c,d!=e`: string comparison of dotted paths, as the server does for
-/// the fields it supports.
-fn field_match(selector: &str, o: &Value) -> bool {
-    selector.split(',').filter(|s| !s.is_empty()).all(|req| {
-        let (path, want, negate) = if let Some((p, v)) = req.split_once("!=") {
-            (p, v, true)
-        } else if let Some((p, v)) = req.split_once("==") {
-            (p, v, false)
-        } else if let Some((p, v)) = req.split_once('=') {
-            (p, v, false)
-        } else {
-            return false;
-        };
-        let got = path
-            .split('.')
-            .try_fold(o, |v, k| v.get(k))
-            .and_then(|v| v.as_str())
-            .unwrap_or("");
-        (got == want) != negate
-    })
+/// The event a watcher with this filter sees for a change, as the watch
+/// cache decides it (`apiserver/pkg/storage/cacher/cache_watcher.go`,
+/// `convertToWatchEvent`): matching now and not before is ADDED, both is
+/// MODIFIED, before but not now is DELETED (with the old object at the new
+/// resourceVersion), neither is nothing.
+fn filtered_event(e: &Event, selects: &dyn Fn(&Value) -> bool) -> Option<(&'static str, Value)> {
+    let now = e.kind != "DELETED" && selects(&e.object);
+    let before = e.prev.as_ref().is_some_and(selects);
+    match (now, before) {
+        (true, false) => Some(("ADDED", e.object.clone())),
+        (true, true) => Some(("MODIFIED", e.object.clone())),
+        (false, true) => {
+            let mut old = e.prev.clone().unwrap_or(Value::Null);
+            old["metadata"]["resourceVersion"] = json!(e.rv.to_string());
+            Some(("DELETED", old))
+        }
+        (false, false) => None,
+    }
 }
 
 /// Streams events newer than `resourceVersion` (history, then live) as
-/// newline-delimited JSON until `timeoutSeconds`.
+/// newline-delimited JSON until `timeoutSeconds`. A version older than the
+/// history gets one ERROR event with a 410 Status and the stream ends: the
+/// cacher answers 200 and reports it in-stream (`cacher.go`, `Watch`:
+/// "errors must fail with a watch event of type ERROR"; message from
+/// `watch_cache.go`: "too old resource version: %d (%d)"). Without a
+/// version (or `0`), the current objects come first as ADDED.
 fn watch(
     shared: &Arc<Shared>,
     r: &'static ResourceType,
+    api_version: String,
     params: &HashMap<String, String>,
-    selects: impl Fn(&Event) -> bool + Send + Sync + 'static,
+    selects: impl Fn(&Value) -> bool + Send + Sync + 'static,
 ) -> Response {
     let from: u64 = params
         .get("resourceVersion")
@@ -687,45 +1254,99 @@ fn watch(
             .and_then(|v| v.parse().ok())
             .unwrap_or(290),
     );
+    let bookmarks = params
+        .get("allowWatchBookmarks")
+        .is_some_and(|v| v == "true");
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(64);
-    let (mut live, past) = {
-        let inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let live = shared.events.subscribe();
-        let past: Vec<Event> = inner
-            .history
-            .iter()
-            .filter(|e| e.rv > from && e.group == r.group && e.plural == r.plural)
-            .cloned()
-            .collect();
-        (live, past)
-    };
-    let line = |e: &Event| {
-        let mut s = json!({"type": e.kind, "object": e.object}).to_string();
+    let line = |kind: &str, object: &Value| {
+        let mut s = json!({"type": kind, "object": object}).to_string();
         s.push('\n');
         Bytes::from(s)
     };
+    let (mut live, first, bookmark_every, shared2, last_seen) = {
+        let inner = shared.lock();
+        let live = shared.events.subscribe();
+        let mut first: Vec<Bytes> = Vec::new();
+        if from > 0 && from < inner.compacted {
+            let st = json!({
+                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": format!("too old resource version: {from} ({})", inner.compacted),
+                "reason": "Expired", "code": 410
+            });
+            first.push(line("ERROR", &st));
+            let once = futures::stream::iter(first.into_iter().map(Ok::<_, Infallible>));
+            return Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from_stream(once))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        }
+        if from == 0 {
+            if let Some(m) = inner
+                .objects
+                .get(&(r.group.to_string(), r.plural.to_string()))
+            {
+                for o in m.values().filter(|o| selects(o)) {
+                    let mut o = o.clone();
+                    o["apiVersion"] = json!(api_version);
+                    first.push(line("ADDED", &o));
+                }
+            }
+        } else {
+            for e in inner
+                .history
+                .iter()
+                .filter(|e| e.rv > from && e.group == r.group && e.plural == r.plural)
+            {
+                if let Some((kind, mut o)) = filtered_event(e, &selects) {
+                    o["apiVersion"] = json!(api_version);
+                    first.push(line(kind, &o));
+                }
+            }
+        }
+        (
+            live,
+            first,
+            inner.bookmark_every.unwrap_or(DEFAULT_BOOKMARK),
+            shared.clone(),
+            inner.rv,
+        )
+    };
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + timeout;
-        let mut last = from;
-        for e in past.iter().filter(|e| selects(e)) {
-            last = e.rv;
-            if tx.send(line(e)).await.is_err() {
+        let mut last = last_seen.max(from);
+        for b in first {
+            if tx.send(b).await.is_err() {
                 return;
             }
         }
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + bookmark_every, bookmark_every);
         loop {
             let e = tokio::select! {
                 e = live.recv() => e,
+                _ = tick.tick(), if bookmarks => {
+                    // A BOOKMARK carries only the kind and the version the
+                    // watch has reached (`cacher.go`, bookmark events).
+                    let rv = shared2.lock().rv;
+                    let kind = r.kind;
+                    let b = json!({"kind": kind, "apiVersion": api_version, "metadata": {"resourceVersion": rv.to_string()}});
+                    if tx.send(line("BOOKMARK", &b)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 _ = tokio::time::sleep_until(deadline) => return,
                 _ = tx.closed() => return,
             };
             match e {
-                Ok(e)
-                    if e.rv > last && e.group == r.group && e.plural == r.plural && selects(&e) =>
-                {
+                Ok(e) if e.rv > last && e.group == r.group && e.plural == r.plural => {
                     last = e.rv;
-                    if tx.send(line(&e)).await.is_err() {
-                        return;
+                    if let Some((kind, mut o)) = filtered_event(&e, &selects) {
+                        o["apiVersion"] = json!(api_version);
+                        if tx.send(line(kind, &o)).await.is_err() {
+                            return;
+                        }
                     }
                 }
                 Ok(_) => {}
