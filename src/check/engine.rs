@@ -299,7 +299,9 @@ pub async fn run<S: ClusterSource>(
             async move {
                 let r = match rxs {
                     Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
-                    Ok(rxs) => wait_for(p, rxs, extra, opts.timeout_for(&p.check), start, began).await,
+                    Ok(rxs) => {
+                        wait_for(p, rxs, extra, opts.timeout_for(&p.check), start, began).await
+                    }
                 };
                 on_result(&r);
                 r

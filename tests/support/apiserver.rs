@@ -171,9 +171,10 @@ fn find_by_kind(api_version: &str, kind: &str) -> Option<&'static ResourceType> 
 /// `ObjectMetaFieldsSet`), as each registry's `ToSelectableFields` /
 /// `GetAttrs` lists them in kubernetes/pkg/registry:
 /// core/pod/strategy.go, core/event/strategy.go, core/node/strategy.go,
-/// core/namespace/strategy.go, apps/replicaset/strategy.go,
-/// batch/job/strategy.go. Services and Deployments have only the
-/// defaults (so `spec.type`, `spec.replicas` are refused).
+/// core/namespace/strategy.go, core/service/strategy.go (`spec.clusterIP`,
+/// `spec.type`, in `SelectableFields`), apps/replicaset/strategy.go,
+/// batch/job/strategy.go. Deployments and custom resources without
+/// `selectableFields` have only the defaults (so `spec.replicas` is refused).
 fn selectable_fields(group: &str, plural: &str) -> &'static [&'static str] {
     match (group, plural) {
         ("", "pods") => &[
@@ -203,6 +204,7 @@ fn selectable_fields(group: &str, plural: &str) -> &'static [&'static str] {
         ("", "nodes") => &["spec.unschedulable"],
         ("", "namespaces") => &["status.phase"],
         ("", "secrets") => &["type"],
+        ("", "services") => &["spec.clusterIP", "spec.type"],
         ("apps", "replicasets") => &["status.replicas"],
         ("batch", "jobs") => &["status.successful"],
         _ => &[],
