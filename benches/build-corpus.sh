@@ -12,7 +12,7 @@ CORPUS=${CORPUS:-../shared/corpus/container.training-2021/slides}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 cargo build --release --quiet
-BIN=target/release/labdeck
+BIN=${CARGO_TARGET_DIR:-target}/release/labdeck
 "$BIN" build "$CORPUS"/*.yml --out "$OUT" >/dev/null   # warm the page cache
 if command -v hyperfine >/dev/null; then
   hyperfine --warmup 2 --runs "$RUNS" "$BIN build $CORPUS/*.yml --out $OUT"

@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 latency=${1:-100ms}
 cargo build --quiet --bin labdeck --example fake_apiserver
-bin=target/debug/labdeck
-fake=target/debug/examples/fake_apiserver
+bin=${CARGO_TARGET_DIR:-target}/debug/labdeck
+fake=${CARGO_TARGET_DIR:-target}/debug/examples/fake_apiserver
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }

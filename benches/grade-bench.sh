@@ -23,8 +23,8 @@ loop=${LOOP:-queries}
 prof=debug
 if [ -n "${RELEASE:-}" ]; then prof=release; fi
 cargo build --quiet --bin labdeck --example fake_fleet ${RELEASE:+--release}
-bin=target/$prof/labdeck
-fleet=target/$prof/examples/fake_fleet
+bin=${CARGO_TARGET_DIR:-target}/$prof/labdeck
+fleet=${CARGO_TARGET_DIR:-target}/$prof/examples/fake_fleet
 work=$(mktemp -d)
 pid=
 cleanup() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$work"; }

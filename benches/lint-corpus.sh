@@ -8,7 +8,7 @@ corpus="${CORPUS:-$here/../shared/corpus/container.training-2021/slides}"
 runs="${1:-5}"
 if [ -z "${LABDECK:-}" ]; then
   cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-  LABDECK="$here/target/release/labdeck"
+  LABDECK="${CARGO_TARGET_DIR:-$here/target}/release/labdeck"
 fi
 LABDECK="$(realpath "$LABDECK")"
 cd "$corpus"

@@ -9,7 +9,7 @@ manifest="${1:-../shared/corpus/container.training-2021/slides/kube-selfpaced.ym
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 cargo build --quiet
-./target/debug/labdeck build "$manifest" --out "$out"
+"${CARGO_TARGET_DIR:-target}"/debug/labdeck build "$manifest" --out "$out"
 page="$(ls "$out"/*.html)"
 export LABDECK_BENCH_PAGE="$page" LABDECK_BENCH_RUNS="${RUNS:-5}" LABDECK_REQUIRE_BROWSER=1
 cargo test --quiet --test browser bench_first_slide_and_heap -- --ignored --exact --nocapture 2>&1 | grep '^BENCH'

@@ -4,8 +4,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 cargo build --quiet --bin labdeck --example fake_apiserver || exit 1
-bin=$PWD/target/debug/labdeck
-fake=$PWD/target/debug/examples/fake_apiserver
+bin=$(realpath "${CARGO_TARGET_DIR:-target}")/debug/labdeck
+fake=$(realpath "${CARGO_TARGET_DIR:-target}")/debug/examples/fake_apiserver
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r slides "$work/"
