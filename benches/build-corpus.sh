@@ -5,14 +5,19 @@
 #
 #   benches/build-corpus.sh            # 10 runs
 #   RUNS=30 benches/build-corpus.sh
+#   LABDECK=/path/to/labdeck benches/build-corpus.sh   # time another build of it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
 CORPUS=${CORPUS:-../shared/corpus/container.training-2021/slides}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-cargo build --release --quiet
-BIN=${CARGO_TARGET_DIR:-target}/release/labdeck
+if [ -n "${LABDECK:-}" ]; then
+  BIN=$(realpath "$LABDECK")
+else
+  cargo build --release --quiet
+  BIN=${CARGO_TARGET_DIR:-target}/release/labdeck
+fi
 "$BIN" build "$CORPUS"/*.yml --out "$OUT" >/dev/null   # warm the page cache
 if command -v hyperfine >/dev/null; then
   hyperfine --warmup 2 --runs "$RUNS" "$BIN build $CORPUS/*.yml --out $OUT"
