@@ -15,8 +15,8 @@ trap 'rm -rf "$OUT"' EXIT
 if [ -n "${LABDECK:-}" ]; then
   BIN=$(realpath "$LABDECK")
 else
-  cargo build --release --quiet
-  BIN=${CARGO_TARGET_DIR:-target}/release/labdeck
+  . scripts/cargo-exe.sh
+  BIN=$(cargo_exe --release --bin labdeck)
 fi
 "$BIN" build "$CORPUS"/*.yml --out "$OUT" >/dev/null   # warm the page cache
 if command -v hyperfine >/dev/null; then

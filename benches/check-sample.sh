@@ -11,9 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 latency=${1:-100ms}
-cargo build --quiet --bin labdeck --example fake_apiserver
-bin=${CARGO_TARGET_DIR:-target}/debug/labdeck
-fake=${CARGO_TARGET_DIR:-target}/debug/examples/fake_apiserver
+. scripts/cargo-exe.sh
+exes=$(cargo_exe --bin labdeck --example fake_apiserver)
+bin=$(grep '/labdeck$' <<<"$exes")
+fake=$(grep '/fake_apiserver$' <<<"$exes")
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }

@@ -14,19 +14,19 @@
 # first_contentful_paint (Chromium's paint timing entries).
 #
 # remark.js: REMARK_JS, or the remark.min.js that the npm package backslide
-# ships (fetched once with `npm pack` into $CARGO_TARGET_DIR/bench-cache).
+# ships (fetched once with `npm pack` into the build folder's bench-cache/).
 # The page inlines it and loads nothing from the network. Without npm and
 # REMARK_JS the remark.js column is left out (said so).
 # Needs: apt-get install chromium chromium-driver
 set -euo pipefail
 cd "$(dirname "$0")/.."
 manifest="$(realpath "${1:-../shared/corpus/container.training-2021/slides/kube-selfpaced.yml}")"
-target="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-cargo build --quiet
+. scripts/cargo-exe.sh
+bin=$(cargo_exe --bin labdeck)
 mkdir -p "$out/labdeck"
-"$target"/debug/labdeck build "$manifest" --out "$out/labdeck" >/dev/null
+"$bin" build "$manifest" --out "$out/labdeck" >/dev/null
 pages="labdeck=$(ls "$out"/labdeck/*.html)"
 if [ -n "${BASE:-}" ]; then
   mkdir -p "$out/base"
@@ -35,7 +35,7 @@ if [ -n "${BASE:-}" ]; then
 fi
 remark="${REMARK_JS:-}"
 if [ -z "$remark" ]; then
-  cache="$target/bench-cache"
+  cache="$(dirname "$bin")/bench-cache"
   remark="$cache/remark.min.js"
   if [ ! -s "$remark" ] && command -v npm >/dev/null; then
     mkdir -p "$cache"

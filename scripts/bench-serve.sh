@@ -11,13 +11,12 @@
 # Needs: apt-get install chromium chromium-driver
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 if [ $# -gt 0 ]; then export LABDECK_BENCH_MANIFEST="$(realpath "$1")"; fi
 if [ -n "${LABDECK:-}" ]; then
   export LABDECK_BENCH_BIN="$(realpath "$LABDECK")"
 else
-  cargo build --quiet --release
-  export LABDECK_BENCH_BIN="$target/release/labdeck"
+  . scripts/cargo-exe.sh
+  export LABDECK_BENCH_BIN="$(cargo_exe --release --bin labdeck)"
 fi
 export LABDECK_BENCH_RUNS="${RUNS:-9}" LABDECK_REQUIRE_BROWSER=1
 cargo test --quiet --test browser bench_serve_edit_to_paint -- --ignored --exact --nocapture 2>&1 | grep '^BENCH'
