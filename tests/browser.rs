@@ -11,6 +11,17 @@ use support::fixture;
 
 const BIG: usize = 2600;
 
+/// JS reading a page's slides from its slides script, independently of the
+/// runtime (format: src/render/page.rs SLIDES_SCRIPT): `rec(i)` gives slide
+/// i's `{ inner, notes }` as parsed DOM fragments, `recs` their count.
+const SLIDE_DATA_JS: &str = r#"
+    const fields = document.querySelector('script[type="text/x-labdeck-slides"]').text.split('<\\-');
+    const dec = t => t.replace(/<\\([\\\/!])/g, '<$1');
+    const frag = h => { const t = document.createElement('template'); t.innerHTML = h; return t.content; };
+    const recs = Math.floor(fields.length / 4);
+    const rec = i => ({ inner: frag(dec(fields[4 * i + 2])), notes: frag(dec(fields[4 * i + 3])) });
+"#;
+
 struct Deck {
     _dir: tempfile::TempDir,
     url: String,
@@ -288,8 +299,7 @@ async fn big_deck_materialises_only_slides_near_the_visible_one() {
     };
     let deck = fixture_deck(BIG);
     b.open(&format!("{}#500", deck.url)).await;
-    let live =
-        "return document.querySelectorAll('.remark-slide-content:not(:has(> template))').length;";
+    let live = "return Array.from(document.querySelector('.remark-slides-area').children).filter(c => c.firstChild).length;";
     let count = b.eval(live).await.as_i64().unwrap();
     assert!(
         (1..=4).contains(&count),
@@ -306,7 +316,7 @@ async fn big_deck_materialises_only_slides_near_the_visible_one() {
         "{count} slides materialised after walking"
     );
     // images: only slides that were near the visible one have <img> elements in the
-    // document (template content does not load); those that exist did load.
+    // document (slides still text do not load); those that exist did load.
     let images = b
         .eval("return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0]);")
         .await;
@@ -668,9 +678,13 @@ async fn exercise_real_deck(b: &Browser, url: &str) {
     assert_eq!(b.visible().await, index, "#{name}");
     // presenter mode on the first slide with notes, reached by number + Enter
     let with_notes = b
-        .eval("const c = Array.from(document.querySelector('.remark-slides-area').children);
-               const i = c.findIndex((s, i) => i > 0 && s.querySelector('template.labdeck-notes') && s.querySelector('template.labdeck-notes').content.textContent.trim());
-               return [i, i < 0 ? '' : c[i].querySelector('template.labdeck-notes').content.textContent.replace(/\\s+/g, ' ').trim()];")
+        .eval(&format!(
+            "{SLIDE_DATA_JS}
+               let i = 1;
+               while (i < recs && !rec(i).notes.textContent.trim()) i++;
+               if (i >= recs) i = -1;
+               return [i, i < 0 ? '' : rec(i).notes.textContent.replace(/\\s+/g, ' ').trim()];"
+        ))
         .await;
     let (j, notes): (i64, String) = serde_json::from_value(with_notes).unwrap();
     // A deck without `???` notes still gets presenter mode, with empty notes.
@@ -801,13 +815,14 @@ async fn screenshots() {
     b.open(&url).await;
     let pick = b
         .eval(
-            "const c = Array.from(document.querySelector('.remark-slides-area').children);
-             const has = (s, sel) => s.querySelector('template') && s.querySelector('template').content.querySelector(sel);
-             const notes = s => s.querySelector('template.labdeck-notes');
+            &format!("{SLIDE_DATA_JS}
+             const c = Array.from(document.querySelector('.remark-slides-area').children);
+             const has = (s, sel) => rec(c.indexOf(s)).inner.querySelector(sel);
+             const notes = s => rec(c.indexOf(s)).notes.textContent.trim();
              let i = c.findIndex(s => !s.classList.contains('labdeck-step') && has(s, '.exercise pre, .lab pre') && notes(s));
              if (i < 0) i = c.findIndex(s => !s.classList.contains('labdeck-step') && has(s, '.exercise pre, .lab pre'));
              if (i < 0) i = c.findIndex(s => has(s, 'pre'));
-             return Math.max(i, 0);",
+             return Math.max(i, 0);"),
         )
         .await
         .as_i64()
@@ -827,14 +842,15 @@ async fn screenshots() {
     .unwrap();
     // presenter mode on a slide that has notes (and code, if any has both)
     let with_notes = b
-        .eval(
-            "const c = Array.from(document.querySelector('.remark-slides-area').children);
-             const has = (s, sel) => s.querySelector('template') && s.querySelector('template').content.querySelector(sel);
-             const notes = s => s.querySelector('template.labdeck-notes');
+        .eval(&format!(
+            "{SLIDE_DATA_JS}
+             const c = Array.from(document.querySelector('.remark-slides-area').children);
+             const has = (s, sel) => rec(c.indexOf(s)).inner.querySelector(sel);
+             const notes = s => rec(c.indexOf(s)).notes.textContent.trim();
              let i = c.findIndex(s => notes(s) && has(s, 'pre'));
              if (i < 0) i = c.findIndex(s => notes(s));
-             return i;",
-        )
+             return i;"
+        ))
         .await
         .as_i64()
         .unwrap();
@@ -868,7 +884,7 @@ async fn printing_puts_every_slide_in_place() {
         return;
     };
     let deck = fixture_deck(300);
-    let deferred = "return document.querySelectorAll('.remark-slide-content > template').length;";
+    let deferred = "return Array.from(document.querySelector('.remark-slides-area').children).filter(c => !c.firstChild).length;";
     // `labdeck pdf` opens the page with ?print
     b.open(&format!("{}?print#150", deck.url)).await;
     assert_eq!(b.eval(deferred).await, 0, "all content in place for print");

@@ -1,5 +1,14 @@
 //! The HTML page: Tera templates (built in, overridable from a folder) fed
 //! with the rendered slides.
+//!
+//! A deck can hold thousands of slides, and a browser parsing them all as
+//! HTML takes longer than anything else on the way to the first slide. So the
+//! page ships every slide as text inside one `<script
+//! type="text/x-labdeck-slides">` (the browser only scans it for its end
+//! tag), and the runtime turns a slide into DOM when it is about to be shown
+//! (see templates/runtime.js). [`SLIDES_SCRIPT`] describes the format; this
+//! module writes it (the `script_text` template filter) and reads it back
+//! (`serve` sends open pages only the slides an edit changed).
 
 use std::path::{Path, PathBuf};
 
@@ -51,10 +60,111 @@ impl Templates {
                 files.push((name, text));
             }
         }
+        register_filters(&mut tera);
         tera.add_raw_templates(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
         Ok(Templates { tera })
     }
+}
+
+/// The filters deck.html uses beyond Tera's own: `script_text` (see
+/// [`script_text`]).
+pub fn register_filters(tera: &mut tera::Tera) {
+    tera.register_filter(
+        "script_text",
+        |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
+            Ok(tera::Value::String(match value {
+                tera::Value::Null => String::new(),
+                tera::Value::String(s) => script_text(s),
+                other => script_text(&other.to_string()),
+            }))
+        },
+    );
+}
+
+/// How the page carries its slides: the text of the one element opening with
+/// this tag, up to the next `</script>`. Per slide, four fields, each
+/// followed by [`FIELD_END`]: `step` when the next slide continues this one
+/// (else nothing), the slide's name, the inner HTML of its
+/// `.remark-slide-container`, its speaker notes (HTML). Fields are
+/// [`script_text`]-escaped so that none can end the script early.
+pub const SLIDES_SCRIPT: &str = "<script type=\"text/x-labdeck-slides\">";
+
+/// What ends each field: `<\-`, which [`script_text`] never produces.
+pub const FIELD_END: &str = "<\\-";
+
+/// Fields per slide in [`SLIDES_SCRIPT`].
+pub const FIELDS: usize = 4;
+
+/// Text made safe inside a `<script>` element and readable back exactly:
+/// `<\`, `</` and `<!` get a backslash after the `<` (so no `</script>` ends
+/// the element and no `<!--` switches the HTML tokenizer to its escaped
+/// states: WHATWG HTML, "script data state" and following), and line ends
+/// become `\n`, as the HTML parser would make them anyway. [`script_text_decode`]
+/// and runtime.js `decode()` undo it.
+pub fn script_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 64);
+    let mut rest = text;
+    while let Some(at) = rest.find(['<', '\r']) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("\r\n") {
+            out.push('\n');
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix('\r') {
+            out.push('\n');
+            rest = after;
+        } else {
+            out.push('<');
+            rest = &tail[1..];
+            if rest.starts_with(['\\', '/', '!']) {
+                out.push('\\');
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The text [`script_text`] was given (line ends as `\n`).
+pub fn script_text_decode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("<\\") {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The slides of a page, as written in its [`SLIDES_SCRIPT`]: four escaped
+/// fields each (see there). None when the page has no such element (a
+/// `--templates` deck.html of another shape) or it is cut short.
+pub fn slide_fields(html: &str) -> Option<Vec<[&str; FIELDS]>> {
+    let (start, end) = slides_script_span(html)?;
+    let text = &html[start..end];
+    let mut fields = text.split(FIELD_END);
+    let mut slides = Vec::new();
+    loop {
+        let Some(step) = fields.next() else {
+            return None;
+        };
+        if step.is_empty() && fields.clone().next().is_none() {
+            return Some(slides); // after the last FIELD_END
+        }
+        let name = fields.next()?;
+        let inner = fields.next()?;
+        let notes = fields.next()?;
+        slides.push([step, name, inner, notes]);
+    }
+}
+
+/// Byte range of the text of the page's [`SLIDES_SCRIPT`].
+pub fn slides_script_span(html: &str) -> Option<(usize, usize)> {
+    let start = html.find(SLIDES_SCRIPT)? + SLIDES_SCRIPT.len();
+    let end = start + html[start..].find("</script>")?;
+    Some((start, end))
 }
 
 fn tera_message(e: &tera::Error) -> String {

@@ -92,6 +92,7 @@ pub fn context(n: usize) -> Value {
 pub fn templates() -> tera::Tera {
     let mut tera = tera::Tera::default();
     tera.autoescape_on(vec![]);
+    labdeck::render::page::register_filters(&mut tera);
     tera.add_raw_templates(labdeck::render::page::BUILTIN_TEMPLATES.iter().copied())
         .unwrap();
     tera
