@@ -400,7 +400,41 @@ async fn serve_reloads_the_page_on_the_same_slide_after_an_edit() {
         .await;
     b.eval("return new Promise(r => { const es = new EventSource('/_labdeck/events'); es.onopen = () => { es.close(); r(0); }; });")
         .await;
+    // Same slides, new text: swapped in place, the page is not reloaded.
     support::served::write(&s.chapter(), &support::served::chapter_text("edited"));
+    b.wait_for(
+        "document.querySelector('.remark-visible h1').textContent === 'Slide 6 edited'",
+        "edited slide shown",
+    )
+    .await;
+    assert_eq!(
+        b.eval("return window.labdeckTestMarker;").await,
+        1,
+        "not reloaded"
+    );
+    assert_eq!(b.visible().await, 5, "same slide after the edit");
+    // presenter mode shows the edited notes and next slide
+    b.key("p").await;
+    support::served::write(
+        &s.chapter(),
+        &support::served::chapter_text("edited")
+            .replace("notes 6", "notes 6 again")
+            .replace("Slide 7 edited", "Slide 7 again"),
+    );
+    b.wait_for(
+        "document.querySelector('.remark-notes').textContent.includes('notes 6 again') && document.querySelector('.remark-preview-area h1').textContent === 'Slide 7 again'",
+        "edited notes and preview shown",
+    )
+    .await;
+    b.key("p").await;
+    // A slide more: the page reloads, on the same slide.
+    support::served::write(
+        &s.chapter(),
+        &format!(
+            "{}---\n# One more\n",
+            support::served::chapter_text("grown")
+        ),
+    );
     b.wait_for(
         "window.labdeckTestMarker === undefined && window.labdeck && document.querySelector('.remark-visible h1')",
         "page reloaded",
@@ -410,7 +444,7 @@ async fn serve_reloads_the_page_on_the_same_slide_after_an_edit() {
     let h1 = b
         .eval("return document.querySelector('.remark-visible h1').textContent;")
         .await;
-    assert_eq!(h1, "Slide 6 edited");
+    assert_eq!(h1, "Slide 6 grown");
     // a broken edit: the page stays, the error shows in it
     support::served::write(&s.manifest(), "content:\n- gone.md\n");
     b.wait_for("document.querySelector('.labdeck-error')", "error overlay")
