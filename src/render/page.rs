@@ -7,8 +7,8 @@
 //! type="text/x-labdeck-slides">` (the browser only scans it for its end
 //! tag), and the runtime turns a slide into DOM when it is about to be shown
 //! (see templates/runtime.js). [`SLIDES_SCRIPT`] describes the format; this
-//! module writes it (the `script_text` template filter) and reads it back
-//! (`serve` sends open pages only the slides an edit changed).
+//! module writes it ([`push_slide_record`]) and reads it back (`serve` sends
+//! open pages only the slides an edit changed).
 
 use std::path::{Path, PathBuf};
 
@@ -60,26 +60,10 @@ impl Templates {
                 files.push((name, text));
             }
         }
-        register_filters(&mut tera);
         tera.add_raw_templates(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
             .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
         Ok(Templates { tera })
     }
-}
-
-/// The filters deck.html uses beyond Tera's own: `script_text` (see
-/// [`script_text`]).
-pub fn register_filters(tera: &mut tera::Tera) {
-    tera.register_filter(
-        "script_text",
-        |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
-            Ok(tera::Value::String(match value {
-                tera::Value::Null => String::new(),
-                tera::Value::String(s) => script_text(s),
-                other => script_text(&other.to_string()),
-            }))
-        },
-    );
 }
 
 /// How the page carries its slides: the text of the one element opening with
@@ -104,26 +88,35 @@ pub const FIELDS: usize = 4;
 /// and runtime.js `decode()` undo it.
 pub fn script_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 64);
-    let mut rest = text;
-    while let Some(at) = rest.find(['<', '\r']) {
-        out.push_str(&rest[..at]);
-        let tail = &rest[at..];
-        if let Some(after) = tail.strip_prefix("\r\n") {
+    push_script_text(&mut out, text);
+    out
+}
+
+/// [`script_text`] appended to `out`.
+pub fn push_script_text(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    let mut i = 0;
+    // Only ASCII bytes are looked at, so every cut is on a char boundary.
+    while let Some(k) = bytes[i..].iter().position(|&b| b == b'<' || b == b'\r') {
+        let at = i + k;
+        out.push_str(&text[from..at]);
+        if bytes[at] == b'\r' {
             out.push('\n');
-            rest = after;
-        } else if let Some(after) = tail.strip_prefix('\r') {
-            out.push('\n');
-            rest = after;
+            i = at + 1;
+            if bytes.get(i) == Some(&b'\n') {
+                i += 1;
+            }
         } else {
             out.push('<');
-            rest = &tail[1..];
-            if rest.starts_with(['\\', '/', '!']) {
+            i = at + 1;
+            if matches!(bytes.get(i), Some(b'\\' | b'/' | b'!')) {
                 out.push('\\');
             }
         }
+        from = i;
     }
-    out.push_str(rest);
-    out
+    out.push_str(&text[from..]);
 }
 
 /// The text [`script_text`] was given (line ends as `\n`).
@@ -230,16 +223,54 @@ pub struct PageOptions {
     pub build: BuildInfo,
 }
 
-#[derive(Serialize)]
-struct SlideContext<'a> {
-    index: usize,
-    number: usize,
-    name: Option<&'a str>,
-    classes: String,
-    html: String,
-    notes: String,
-    background_image: Option<&'a str>,
-    last_step: bool,
+/// One slide as the page carries it (see [`SLIDES_SCRIPT`]).
+#[derive(Debug, Clone, Default)]
+pub struct PageSlide<'a> {
+    /// Displayed number.
+    pub number: usize,
+    pub name: Option<&'a str>,
+    /// Content classes, space-separated.
+    pub classes: String,
+    /// Content HTML.
+    pub html: &'a str,
+    /// Speaker notes HTML.
+    pub notes: &'a str,
+    /// The `background-image` property (CSS), applied when shown.
+    pub background_image: Option<&'a str>,
+    /// False when the next slide continues this one (`--`).
+    pub last_step: bool,
+}
+
+/// One slide's record in the slides script: its [`FIELDS`] fields, each
+/// escaped and followed by [`FIELD_END`]. The container's inner HTML is
+/// remark's slide DOM (scaler, slide, content with its classes, number),
+/// which remark themes style.
+pub fn push_slide_record(out: &mut String, s: &PageSlide, number_prefix: &str, total: usize) {
+    if !s.last_step {
+        out.push_str("step");
+    }
+    out.push_str(FIELD_END);
+    push_script_text(out, s.name.unwrap_or(""));
+    out.push_str(FIELD_END);
+    out.push_str("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div class=\"remark-slide-content ");
+    let mut attr = String::new();
+    escape_into(&mut attr, &s.classes);
+    attr.push('"');
+    if let Some(bg) = s.background_image {
+        attr.push_str(" data-background-image=\"");
+        escape_into(&mut attr, bg);
+        attr.push('"');
+    }
+    attr.push('>');
+    push_script_text(out, &attr);
+    push_script_text(out, s.html);
+    out.push_str("<div class=\"remark-slide-number\">");
+    push_script_text(out, number_prefix);
+    out.push_str(&format!("{}/{total}", s.number));
+    out.push_str("<\\/div><\\/div><\\/div><\\/div>");
+    out.push_str(FIELD_END);
+    push_script_text(out, s.notes);
+    out.push_str(FIELD_END);
 }
 
 #[derive(Serialize)]
@@ -249,7 +280,9 @@ struct PageContext<'a> {
     total: usize,
     styles: &'a [String],
     build: &'a BuildInfo,
-    slides: Vec<SlideContext<'a>>,
+    /// Text of the slides script (see [`SLIDES_SCRIPT`]).
+    slides_text: String,
+    slide_count: usize,
 }
 
 /// A rendered page and the local files it refers to.
@@ -267,13 +300,15 @@ pub fn render_page(
     opts: &PageOptions,
 ) -> Result<Page> {
     let total = deck.slides.last().map_or(0, |s| s.number);
+    let number_prefix = deck.manifest.slidenumberprefix.as_str();
+    let key_links = super::markdown::KeyLinks::new(&deck.links);
     // Slides render independently: spread them over the cores.
-    let rendered: Vec<(SlideContext, Vec<String>)> = deck
+    let rendered: Vec<(String, Vec<String>)> = deck
         .slides
         .par_iter()
         .map(|slide| {
-            let content = cache.render(&slide.content, &deck.links);
-            let notes = cache.render(&slide.notes, &deck.links);
+            let content = cache.render(&slide.content, &deck.links, &key_links);
+            let notes = cache.render(&slide.notes, &deck.links, &key_links);
             let mut images = content.images.clone();
             images.extend(notes.images.iter().cloned());
             let mut html = content.html.clone();
@@ -283,32 +318,34 @@ pub fn render_page(
             if let Some(url) = background_image.and_then(css_url) {
                 images.push(url.to_owned());
             }
-            let context = SlideContext {
-                index: slide.index,
+            let page_slide = PageSlide {
                 number: slide.number,
                 name: slide.name.as_deref(),
                 classes: slide.classes.join(" "),
-                html,
-                notes: notes.html.clone(),
+                html: &html,
+                notes: &notes.html,
                 background_image,
                 last_step: slide.last_step,
             };
-            (context, images)
+            let mut record = String::with_capacity(html.len() + notes.html.len() + 256);
+            push_slide_record(&mut record, &page_slide, number_prefix, total);
+            (record, images)
         })
         .collect();
     let mut images = Vec::new();
-    let mut slides = Vec::with_capacity(rendered.len());
-    for (context, slide_images) in rendered {
-        slides.push(context);
+    let mut slides_text = String::with_capacity(rendered.iter().map(|(r, _)| r.len()).sum());
+    for (record, slide_images) in rendered {
+        slides_text.push_str(&record);
         images.extend(slide_images);
     }
     let page = PageContext {
         title: deck.manifest.title.trim().replace('\n', " "),
-        number_prefix: &deck.manifest.slidenumberprefix,
+        number_prefix,
         total,
         styles: &opts.styles,
         build: &opts.build,
-        slides,
+        slides_text,
+        slide_count: deck.slides.len(),
     };
     let context = tera::Context::from_serialize(&page)
         .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
