@@ -98,7 +98,7 @@ pub fn push_script_text(out: &mut String, text: &str) {
     let mut from = 0;
     let mut i = 0;
     // Only ASCII bytes are looked at, so every cut is on a char boundary.
-    while let Some(k) = bytes[i..].iter().position(|&b| b == b'<' || b == b'\r') {
+    while let Some(k) = memchr::memchr2(b'<', b'\r', &bytes[i..]) {
         let at = i + k;
         out.push_str(&text[from..at]);
         if bytes[at] == b'\r' {
@@ -419,4 +419,67 @@ pub fn is_local(reference: &str) -> bool {
 pub fn local_path(base: &Path, reference: &str) -> PathBuf {
     let clean = reference.split(['?', '#']).next().unwrap_or(reference);
     base.join(clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_text_cannot_end_the_script_and_reads_back() {
+        let text = "a</script><!--<script>x<\\-y<\\z\\ \r\nb\rc <p>é</p>";
+        let escaped = script_text(text);
+        assert!(
+            !escaped.contains("</") && !escaped.contains("<!"),
+            "{escaped}"
+        );
+        assert!(
+            !escaped.contains(FIELD_END) && !escaped.contains('\r'),
+            "{escaped}"
+        );
+        assert_eq!(
+            script_text_decode(&escaped),
+            text.replace("\r\n", "\n").replace('\r', "\n")
+        );
+    }
+
+    #[test]
+    fn slide_fields_reads_what_push_slide_record_writes() {
+        let slides = [
+            PageSlide {
+                number: 1,
+                name: Some("intro"),
+                classes: "title middle".into(),
+                html: "<h1>Hi</h1>",
+                notes: "<p>say hi</p>",
+                background_image: Some("url(\"a.png\")"),
+                last_step: false,
+            },
+            PageSlide {
+                number: 1,
+                html: "<h1>Hi</h1><p>more</p>",
+                last_step: true,
+                ..Default::default()
+            },
+        ];
+        let mut text = String::new();
+        for s in &slides {
+            push_slide_record(&mut text, s, "<b>N</b> ", 1);
+        }
+        let html = format!("<p>x</p>{SLIDES_SCRIPT}{text}</script><script>run()</script>");
+        let fields = slide_fields(&html).unwrap();
+        assert_eq!(fields.len(), 2);
+        assert_eq!(fields[0][0], "step");
+        assert_eq!(fields[0][1], "intro");
+        assert_eq!(
+            script_text_decode(fields[0][2]),
+            "<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div class=\"remark-slide-content title middle\" data-background-image=\"url(&quot;a.png&quot;)\"><h1>Hi</h1><div class=\"remark-slide-number\"><b>N</b> 1/1</div></div></div></div>"
+        );
+        assert_eq!(script_text_decode(fields[0][3]), "<p>say hi</p>");
+        assert_eq!((fields[1][0], fields[1][1], fields[1][3]), ("", "", ""));
+        // cut short: not a page to patch
+        let cut = html.replacen("<\\-</script>", "</script>", 1);
+        assert!(slide_fields(&cut).is_none());
+        assert!(slide_fields("<p>no slides</p>").is_none());
+    }
 }
