@@ -140,9 +140,7 @@ pub fn slide_fields(html: &str) -> Option<Vec<[&str; FIELDS]>> {
     let mut fields = text.split(FIELD_END);
     let mut slides = Vec::new();
     loop {
-        let Some(step) = fields.next() else {
-            return None;
-        };
+        let step = fields.next()?;
         if step.is_empty() && fields.clone().next().is_none() {
             return Some(slides); // after the last FIELD_END
         }

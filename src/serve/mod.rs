@@ -260,16 +260,16 @@ fn on_change(
     }
 }
 
+/// A slide an edit changed: its index and its fields as the page writes them.
+type SlideChange<'a> = (usize, &'a str, &'a str, &'a str, &'a str);
+
 /// The slides that differ between two builds of a page, as
 /// `(index, step, name, inner, notes)` with the fields as the page writes
 /// them; None when pages cannot be brought from `old` to `new` by replacing
 /// slides: the count changed, something outside the slides did (title,
 /// styles, runtime), or the page does not carry its slides as text (a
 /// `--templates` deck.html of another shape).
-fn slide_changes<'a>(
-    old: &str,
-    new: &'a str,
-) -> Option<Vec<(usize, &'a str, &'a str, &'a str, &'a str)>> {
+fn slide_changes<'a>(old: &str, new: &'a str) -> Option<Vec<SlideChange<'a>>> {
     use crate::render::page::{slide_fields, slides_script_span};
     let (old_start, old_end) = slides_script_span(old)?;
     let (new_start, new_end) = slides_script_span(new)?;
