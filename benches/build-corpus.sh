@@ -1,32 +1,49 @@
 #!/usr/bin/env bash
 # Benchmark: build all 14 container.training decks in one `labdeck build`
-# call, with the release binary. Prints wall time (min and median of RUNS)
-# and peak memory (max RSS).
+# call, with the release binary. Prints, per binary: wall time (min and
+# median of RUNS), CPU time (user + system, median: less sensitive than wall
+# time to other work on a shared machine) and peak memory (max RSS), from
+# GNU time; with INSTRUCTIONS=1 also the instructions executed (valgrind
+# --tool=callgrind, one run: the same count on any machine, however busy).
 #
 #   benches/build-corpus.sh            # 10 runs
 #   RUNS=30 benches/build-corpus.sh
+#   LABDECK="/path/a /path/b" benches/build-corpus.sh   # those binaries instead,
+#                                      # runs interleaved (a b a b ...) to compare them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-10}
 CORPUS=${CORPUS:-../shared/corpus/container.training-2021/slides}
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
-cargo build --release --quiet
-BIN=target/release/labdeck
-"$BIN" build "$CORPUS"/*.yml --out "$OUT" >/dev/null   # warm the page cache
-if command -v hyperfine >/dev/null; then
-  hyperfine --warmup 2 --runs "$RUNS" "$BIN build $CORPUS/*.yml --out $OUT"
+if [ -n "${LABDECK:-}" ]; then
+  read -r -a BINS <<<"$LABDECK"
+else
+  . scripts/cargo-exe.sh
+  BINS=("$(cargo_exe --release --bin labdeck)")
 fi
-times=()
-rss=0
-for _ in $(seq "$RUNS"); do
-  line=$( { /usr/bin/time -f '%e %M' "$BIN" build "$CORPUS"/*.yml --out "$OUT" >/dev/null; } 2>&1 | tail -1)
-  times+=("${line% *}")
-  m=${line#* }
-  (( m > rss )) && rss=$m
+decks=$(ls "$CORPUS"/*.yml | wc -l)
+for b in "${!BINS[@]}"; do
+  "${BINS[$b]}" build "$CORPUS"/*.yml --out "$OUT/$b" >/dev/null   # warm the page cache
+  : >"$OUT/times-$b"
 done
-sorted=$(printf '%s\n' "${times[@]}" | sort -n)
-min=$(echo "$sorted" | head -1)
-median=$(echo "$sorted" | sed -n "$(( (RUNS + 1) / 2 ))p")
-slides=$(ls "$CORPUS"/*.yml | wc -l)
-echo "labdeck build: $slides decks, wall min ${min}s median ${median}s over $RUNS runs, peak RSS $((rss / 1024)) MiB"
+for _ in $(seq "$RUNS"); do
+  for b in "${!BINS[@]}"; do
+    { /usr/bin/time -f '%e %U %S %M' "${BINS[$b]}" build "$CORPUS"/*.yml --out "$OUT/$b" >/dev/null; } 2>&1 |
+      tail -1 >>"$OUT/times-$b"
+  done
+done
+median() { sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
+for b in "${!BINS[@]}"; do
+  f="$OUT/times-$b"
+  min=$(cut -d' ' -f1 "$f" | sort -n | head -1)
+  wall=$(cut -d' ' -f1 "$f" | median)
+  cpu=$(awk '{ printf "%.2f\n", $2 + $3 }' "$f" | median)
+  rss=$(cut -d' ' -f4 "$f" | sort -n | tail -1)
+  echo "labdeck build ($b: ${BINS[$b]}): $decks decks, wall min ${min}s median ${wall}s, CPU median ${cpu}s over $RUNS runs, peak RSS $((rss / 1024)) MiB"
+  if [ -n "${INSTRUCTIONS:-}" ]; then
+    ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "${BINS[$b]}" build "$CORPUS"/*.yml --out "$OUT/$b" 2>&1 >/dev/null |
+      sed -n 's/.*Collected : *//p')
+    echo "labdeck build ($b): $ir instructions (callgrind)"
+  fi
+done

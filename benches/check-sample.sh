@@ -11,11 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 latency=${1:-100ms}
-prof=debug
-if [ -n "${RELEASE:-}" ]; then prof=release; fi
-cargo build --quiet --bin labdeck --example fake_apiserver ${RELEASE:+--release}
-bin=target/$prof/labdeck
-fake=target/$prof/examples/fake_apiserver
+. scripts/cargo-exe.sh
+exes=$(cargo_exe --bin labdeck --example fake_apiserver ${RELEASE:+--release})
+bin=$(grep '/labdeck$' <<<"$exes")
+fake=$(grep '/fake_apiserver$' <<<"$exes")
 work=$(mktemp -d)
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }

@@ -23,9 +23,10 @@ latency=${LATENCY:-150ms}
 loop=${LOOP:-queries}
 prof=debug
 if [ -n "${RELEASE:-}" ]; then prof=release; fi
-cargo build --quiet --bin labdeck --example fake_fleet ${RELEASE:+--release}
-bin=target/$prof/labdeck
-fleet=target/$prof/examples/fake_fleet
+. scripts/cargo-exe.sh
+exes=$(cargo_exe --bin labdeck --example fake_fleet ${RELEASE:+--release})
+bin=$(grep '/labdeck$' <<<"$exes")
+fleet=$(grep '/fake_fleet$' <<<"$exes")
 work=$(mktemp -d)
 pid=
 cleanup() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$work"; }

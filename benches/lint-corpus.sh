@@ -7,8 +7,8 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 corpus="${CORPUS:-$here/../shared/corpus/container.training-2021/slides}"
 runs="${1:-5}"
 if [ -z "${LABDECK:-}" ]; then
-  cargo build --release --quiet --manifest-path "$here/Cargo.toml"
-  LABDECK="$here/target/release/labdeck"
+  . "$here/scripts/cargo-exe.sh"
+  LABDECK=$(cd "$here" && cargo_exe --release --bin labdeck)
 fi
 LABDECK="$(realpath "$LABDECK")"
 cd "$corpus"

@@ -1,15 +1,53 @@
 #!/usr/bin/env bash
-# Time to first visible slide and JS heap of a big deck in headless Chromium.
+# Time to first slide / first paint and JS heap of a big deck in headless
+# Chromium, side by side with remark.js on the same deck in the same run.
+#
 #   scripts/bench-browser.sh [MANIFEST]     (default: the corpus' kube-selfpaced.yml)
-# Builds the deck with labdeck, loads it RUNS times (default 5, plus one warm-up)
-# and prints medians. Needs: apt-get install chromium chromium-driver
+#   RUNS=9 scripts/bench-browser.sh         (rounds; default 5, plus one warm-up)
+#   BASE=/path/to/other/labdeck scripts/bench-browser.sh   (also that build's page)
+#   REMARK_JS=/path/to/remark.min.js scripts/bench-browser.sh
+#
+# Builds the deck with this tree's labdeck (and BASE's, if given), then loads
+# each page in turn RUNS times and prints medians, all in ms from navigation
+# start by the Performance API: first_slide (the runtime's
+# `labdeck-first-slide` mark: the first slide is in place), first_paint and
+# first_contentful_paint (Chromium's paint timing entries).
+#
+# remark.js: REMARK_JS, or the remark.min.js that the npm package backslide
+# ships (fetched once with `npm pack` into the build folder's bench-cache/).
+# The page inlines it and loads nothing from the network. Without npm and
+# REMARK_JS the remark.js column is left out (said so).
+# Needs: apt-get install chromium chromium-driver
 set -euo pipefail
 cd "$(dirname "$0")/.."
-manifest="${1:-../shared/corpus/container.training-2021/slides/kube-selfpaced.yml}"
+manifest="$(realpath "${1:-../shared/corpus/container.training-2021/slides/kube-selfpaced.yml}")"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-cargo build --quiet
-./target/debug/labdeck build "$manifest" --out "$out"
-page="$(ls "$out"/*.html)"
-export LABDECK_BENCH_PAGE="$page" LABDECK_BENCH_RUNS="${RUNS:-5}" LABDECK_REQUIRE_BROWSER=1
+. scripts/cargo-exe.sh
+bin=$(cargo_exe --bin labdeck)
+mkdir -p "$out/labdeck"
+"$bin" build "$manifest" --out "$out/labdeck" >/dev/null
+pages="labdeck=$(ls "$out"/labdeck/*.html)"
+if [ -n "${BASE:-}" ]; then
+  mkdir -p "$out/base"
+  "$BASE" build "$manifest" --out "$out/base" >/dev/null
+  pages="base=$(ls "$out"/base/*.html),$pages"
+fi
+remark="${REMARK_JS:-}"
+if [ -z "$remark" ]; then
+  cache="$(dirname "$bin")/bench-cache"
+  remark="$cache/remark.min.js"
+  if [ ! -s "$remark" ] && command -v npm >/dev/null; then
+    mkdir -p "$cache"
+    (cd "$cache" && npm pack --silent backslide@3.0.0 >/dev/null &&
+      tar xzf backslide-3.0.0.tgz --strip-components=3 package/starter/template/remark.min.js) ||
+      echo "note: could not get remark.js from npm (backslide); set REMARK_JS" >&2
+  fi
+fi
+if [ -s "$remark" ]; then
+  export LABDECK_BENCH_REMARK_JS="$(realpath "$remark")" LABDECK_BENCH_MANIFEST="$manifest"
+else
+  echo "note: no remark.js (set REMARK_JS=path): measuring labdeck only" >&2
+fi
+export LABDECK_BENCH_PAGES="$pages" LABDECK_BENCH_RUNS="${RUNS:-5}" LABDECK_REQUIRE_BROWSER=1
 cargo test --quiet --test browser bench_first_slide_and_heap -- --ignored --exact --nocapture 2>&1 | grep '^BENCH'

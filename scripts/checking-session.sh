@@ -3,9 +3,10 @@
 # the real binary against the fake API server (examples/fake_apiserver.rs).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-cargo build --quiet --bin labdeck --example fake_apiserver || exit 1
-bin=$PWD/target/debug/labdeck
-fake=$PWD/target/debug/examples/fake_apiserver
+. scripts/cargo-exe.sh
+exes=$(cargo_exe --bin labdeck --example fake_apiserver) || exit 1
+bin=$(grep '/labdeck$' <<<"$exes")
+fake=$(grep '/fake_apiserver$' <<<"$exes")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r slides "$work/"

@@ -1,13 +1,16 @@
 /* labdeck runtime: shows slides rendered at build time. No framework, no network.
  *
- * Why it is shaped like this: a deck can hold thousands of slides. Each slide's
- * content ships inside an inert <template>, so the browser parses it but does
- * no style, layout or image loading until the runtime "materialises" the few
- * slides around the visible one (and drops content far behind). Printing
- * materialises everything.
+ * Why it is shaped like this: a deck can hold thousands of slides, and parsing
+ * them all as HTML would be most of the wait for the first one. The page
+ * ships them as text in one <script type="text/x-labdeck-slides"> (format:
+ * src/render/page.rs SLIDES_SCRIPT), which the browser only scans; the
+ * runtime makes one empty container per slide and "materialises" (parses)
+ * only the few slides around the visible one, dropping content far behind.
+ * Printing materialises everything.
  *
  * Public hooks (for tests, the clone window and `labdeck serve`): window.labdeck
- * with current(), count(), go(index), and the `labdeck-slide` event on window.
+ * with current(), count(), go(index), notes(index), update(changes), and the
+ * `labdeck-slide` event on window.
  */
 (function () {
   'use strict';
@@ -26,7 +29,8 @@
   var timerBox = doc.querySelector('.remark-toolbar-timer');
   var clockBox = doc.querySelector('.labdeck-clock');
   var gotoBox = doc.querySelector('.labdeck-goto');
-  var slides = Array.prototype.slice.call(area.children);
+  var records = [];       // per slide: its fields, still escaped (readSlides)
+  var slides = [];        // the .remark-slide-container of each slide
   var names = Object.create(null);
   var live = [];          // indexes whose content is materialised
   var current = -1;
@@ -36,28 +40,62 @@
   var channel = null;
   var printing = false;   // while true, content is never dropped
 
-  slides.forEach(function (c, i) {
-    var n = c.getAttribute('data-name');
-    if (n && !(n in names)) names[n] = i;
-  });
+  /* ---------- slide data: text in the page, containers, materialisation ---------- */
 
-  /* ---------- content materialisation ---------- */
+  var FIELD_END = '<\\-', FIELDS = 4;  // see src/render/page.rs SLIDES_SCRIPT
 
-  function contentOf(i) {
-    return slides[i].querySelector('.remark-slide-content');
+  // Undo page.rs script_text(): `<\x` was `<x`.
+  function decode(text) { return text.replace(/<\\([\\\/!])/g, '<$1'); }
+
+  function readSlides() {
+    var data = doc.querySelector('script[type="text/x-labdeck-slides"]');
+    var fields = data ? data.text.split(FIELD_END) : [];
+    var out = [];
+    for (var k = 0; k + FIELDS <= fields.length; k += FIELDS) {
+      out.push({ step: fields[k] === 'step', name: decode(fields[k + 1]),
+                 inner: fields[k + 2], notes: fields[k + 3] });
+    }
+    return out;
+  }
+
+  // A container's own attributes: step marker (print collapses steps), name.
+  function dress(c, r) {
+    c.className = 'remark-slide-container' + (r.step ? ' labdeck-step' : '');
+    if (r.name) {
+      c.id = 'slide-' + r.name;
+      c.setAttribute('data-name', r.name);
+    } else {
+      c.removeAttribute('id');
+      c.removeAttribute('data-name');
+    }
+  }
+
+  function indexNames() {
+    names = Object.create(null);
+    records.forEach(function (r, i) {
+      if (r.name && !(r.name in names)) names[r.name] = i;
+    });
+  }
+
+  function makeContainers() {
+    var all = doc.createDocumentFragment();
+    slides = records.map(function (r) {
+      var c = doc.createElement('div');
+      dress(c, r);
+      all.appendChild(c);
+      return c;
+    });
+    area.textContent = '';
+    area.appendChild(all);
+    indexNames();
   }
 
   function materialise(i) {
     var c = slides[i];
     if (!c || c.labdeckLive) return;
-    var content = contentOf(i);
-    var tpl = content.querySelector(':scope > template');
-    if (tpl) {
-      content.insertBefore(doc.importNode(tpl.content, true), tpl);
-      c.labdeckTemplate = tpl;
-      tpl.remove();
-    }
-    var bg = content.getAttribute('data-background-image');
+    c.innerHTML = decode(records[i].inner);
+    var content = c.querySelector('.remark-slide-content');
+    var bg = content && content.getAttribute('data-background-image');
     if (bg) content.style.backgroundImage = bg;
     c.labdeckLive = true;
     live.push(i);
@@ -65,14 +103,13 @@
 
   function drop(i) {
     var c = slides[i];
-    if (!c.labdeckLive || !c.labdeckTemplate) return;
-    var content = contentOf(i);
-    var number = content.querySelector(':scope > .remark-slide-number');
-    while (content.firstChild && content.firstChild !== number) content.removeChild(content.firstChild);
-    content.insertBefore(c.labdeckTemplate, number);
-    content.style.backgroundImage = '';
+    if (!c.labdeckLive) return;
+    c.textContent = '';
     c.labdeckLive = false;
   }
+
+  records = readSlides();
+  makeContainers();
 
   function materialiseAround(i) {
     for (var k = i - KEEP_BEHIND; k <= i + KEEP_AHEAD; k++) {
@@ -90,8 +127,32 @@
   }
 
   function notesHtml(i) {
-    var t = slides[i] && slides[i].querySelector('template.labdeck-notes');
-    return t ? t.innerHTML : '';
+    return records[i] ? decode(records[i].notes) : '';
+  }
+
+  // `labdeck serve` after an edit that kept the slides' count: new fields for
+  // some slides, [[index, step, name, inner, notes], ...] escaped as in the
+  // page. False when they do not fit this page (the caller reloads it).
+  function update(changes) {
+    if (!Array.isArray(changes)) return false;
+    for (var k = 0; k < changes.length; k++) {
+      var ch = changes[k];
+      if (!Array.isArray(ch) || ch.length !== 1 + FIELDS || !(ch[0] >= 0 && ch[0] < slides.length)) return false;
+    }
+    changes.forEach(function (ch) {
+      var i = ch[0], c = slides[i];
+      records[i] = { step: ch[1] === 'step', name: decode(ch[2]), inner: ch[3], notes: ch[4] };
+      dress(c, records[i]);
+      if (i === current) c.classList.add('remark-visible');
+      if (c.labdeckLive) {
+        c.labdeckLive = false;
+        live = live.filter(function (k) { return k !== i; });
+        materialise(i);
+      }
+    });
+    indexNames();
+    updatePresenter();
+    return true;
   }
 
   /* ---------- scaling (remark's scaleToFit, via CSS variables) ---------- */
@@ -360,6 +421,8 @@
     current: function () { return current; },
     count: function () { return slides.length; },
     go: function (i) { show(i); },
+    notes: notesHtml,
+    update: update,
     isClone: isClone
   };
 

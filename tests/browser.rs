@@ -11,6 +11,17 @@ use support::fixture;
 
 const BIG: usize = 2600;
 
+/// JS reading a page's slides from its slides script, independently of the
+/// runtime (format: src/render/page.rs SLIDES_SCRIPT): `rec(i)` gives slide
+/// i's `{ inner, notes }` as parsed DOM fragments, `recs` their count.
+const SLIDE_DATA_JS: &str = r#"
+    const fields = document.querySelector('script[type="text/x-labdeck-slides"]').text.split('<\\-');
+    const dec = t => t.replace(/<\\([\\\/!])/g, '<$1');
+    const frag = h => { const t = document.createElement('template'); t.innerHTML = h; return t.content; };
+    const recs = Math.floor(fields.length / 4);
+    const rec = i => ({ inner: frag(dec(fields[4 * i + 2])), notes: frag(dec(fields[4 * i + 3])) });
+"#;
+
 struct Deck {
     _dir: tempfile::TempDir,
     url: String,
@@ -288,8 +299,7 @@ async fn big_deck_materialises_only_slides_near_the_visible_one() {
     };
     let deck = fixture_deck(BIG);
     b.open(&format!("{}#500", deck.url)).await;
-    let live =
-        "return document.querySelectorAll('.remark-slide-content:not(:has(> template))').length;";
+    let live = "return Array.from(document.querySelector('.remark-slides-area').children).filter(c => c.firstChild).length;";
     let count = b.eval(live).await.as_i64().unwrap();
     assert!(
         (1..=4).contains(&count),
@@ -306,7 +316,7 @@ async fn big_deck_materialises_only_slides_near_the_visible_one() {
         "{count} slides materialised after walking"
     );
     // images: only slides that were near the visible one have <img> elements in the
-    // document (template content does not load); those that exist did load.
+    // document (slides still text do not load); those that exist did load.
     let images = b
         .eval("return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete && i.naturalWidth > 0]);")
         .await;
@@ -390,7 +400,41 @@ async fn serve_reloads_the_page_on_the_same_slide_after_an_edit() {
         .await;
     b.eval("return new Promise(r => { const es = new EventSource('/_labdeck/events'); es.onopen = () => { es.close(); r(0); }; });")
         .await;
+    // Same slides, new text: swapped in place, the page is not reloaded.
     support::served::write(&s.chapter(), &support::served::chapter_text("edited"));
+    b.wait_for(
+        "document.querySelector('.remark-visible h1').textContent === 'Slide 6 edited'",
+        "edited slide shown",
+    )
+    .await;
+    assert_eq!(
+        b.eval("return window.labdeckTestMarker;").await,
+        1,
+        "not reloaded"
+    );
+    assert_eq!(b.visible().await, 5, "same slide after the edit");
+    // presenter mode shows the edited notes and next slide
+    b.key("p").await;
+    support::served::write(
+        &s.chapter(),
+        &support::served::chapter_text("edited")
+            .replace("notes 6", "notes 6 again")
+            .replace("Slide 7 edited", "Slide 7 again"),
+    );
+    b.wait_for(
+        "document.querySelector('.remark-notes').textContent.includes('notes 6 again') && document.querySelector('.remark-preview-area h1').textContent === 'Slide 7 again'",
+        "edited notes and preview shown",
+    )
+    .await;
+    b.key("p").await;
+    // A slide more: the page reloads, on the same slide.
+    support::served::write(
+        &s.chapter(),
+        &format!(
+            "{}---\n# One more\n",
+            support::served::chapter_text("grown")
+        ),
+    );
     b.wait_for(
         "window.labdeckTestMarker === undefined && window.labdeck && document.querySelector('.remark-visible h1')",
         "page reloaded",
@@ -400,7 +444,7 @@ async fn serve_reloads_the_page_on_the_same_slide_after_an_edit() {
     let h1 = b
         .eval("return document.querySelector('.remark-visible h1').textContent;")
         .await;
-    assert_eq!(h1, "Slide 6 edited");
+    assert_eq!(h1, "Slide 6 grown");
     // a broken edit: the page stays, the error shows in it
     support::served::write(&s.manifest(), "content:\n- gone.md\n");
     b.wait_for("document.querySelector('.labdeck-error')", "error overlay")
@@ -414,9 +458,51 @@ async fn serve_reloads_the_page_on_the_same_slide_after_an_edit() {
     b.close().await;
 }
 
+/// One page measured by [`bench_first_slide_and_heap`].
+struct BenchPage {
+    label: String,
+    url: String,
+    /// A labdeck page (the remark.js page has no runtime to walk through).
+    labdeck: bool,
+}
+
+/// The remark.js page of a deck, as the original build script made it: the
+/// assembled Markdown in `<textarea id="source">`, remark.js inlined (so the
+/// page loads nothing from the network) and `remark.create()` with the
+/// manifest's excluded classes. A `labdeck-first-slide` mark follows
+/// `remark.create()`, which renders every slide synchronously.
+fn remark_page(dir: &std::path::Path, manifest: &std::path::Path, remark_js: &str) -> String {
+    let m = labdeck::manifest::Manifest::load(manifest).unwrap();
+    let assembled = labdeck::assemble::assemble(&m, &Default::default());
+    let source = assembled
+        .text
+        .as_str()
+        .replace('&', "&amp;")
+        .replace('<', "&lt;");
+    let page = dir.join("remark.html");
+    let html = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>remark</title>\
+         <style>#source {{ display: none; }}</style></head><body>\
+         <textarea id=\"source\">{source}</textarea><script>{js}</script><script>\
+         var slideshow = remark.create({{ ratio: '16:9', highlightSpans: true, excludedClasses: {excluded} }});\
+         performance.mark('labdeck-first-slide');\
+         window.labdeck = {{ count: function () {{ return slideshow.getSlideCount(); }} }};\
+         </script></body></html>",
+        js = remark_js.replace("</script", "<\\/script"),
+        excluded = serde_json::to_string(&m.exclude).unwrap(),
+    );
+    std::fs::write(&page, html).unwrap();
+    browser::file_url(&page)
+}
+
 /// Benchmark (run by scripts/bench-browser.sh): time to first visible slide
-/// and JS heap of a big deck page in headless Chromium. The page is
-/// LABDECK_BENCH_PAGE, or the 2,600-slide fixture.
+/// and JS heap of big deck pages in headless Chromium, loaded in turn (one
+/// round loads each page once; round 0 warms the file cache and is not
+/// counted), so pages built by two versions, and remark.js, are compared in
+/// the same run. Pages: LABDECK_BENCH_PAGES (`label=path,label=path`), or
+/// LABDECK_BENCH_PAGE, or the 2,600-slide fixture; with
+/// LABDECK_BENCH_REMARK_JS (a remark.js file) and LABDECK_BENCH_MANIFEST,
+/// the deck's remark.js page too.
 #[tokio::test]
 #[ignore]
 async fn bench_first_slide_and_heap() {
@@ -425,47 +511,114 @@ async fn bench_first_slide_and_heap() {
         return;
     };
     let fixture;
-    let url = match std::env::var("LABDECK_BENCH_PAGE") {
-        Ok(p) => browser::file_url(&std::fs::canonicalize(p).unwrap()),
-        Err(_) => {
+    let scratch = tempfile::tempdir().unwrap();
+    let page = |label: &str, path: &str| BenchPage {
+        label: label.to_string(),
+        url: browser::file_url(&std::fs::canonicalize(path).unwrap()),
+        labdeck: true,
+    };
+    let mut pages: Vec<BenchPage> = match (
+        std::env::var("LABDECK_BENCH_PAGES"),
+        std::env::var("LABDECK_BENCH_PAGE"),
+    ) {
+        (Ok(list), _) => list
+            .split(',')
+            .map(|p| match p.split_once('=') {
+                Some((label, path)) => page(label, path),
+                None => page(p, p),
+            })
+            .collect(),
+        (_, Ok(p)) => vec![page("labdeck", &p)],
+        _ => {
             fixture = fixture_deck(BIG);
-            fixture.url.clone()
+            vec![BenchPage {
+                label: "fixture".into(),
+                url: fixture.url.clone(),
+                labdeck: true,
+            }]
         }
     };
+    if let (Ok(js), Ok(manifest)) = (
+        std::env::var("LABDECK_BENCH_REMARK_JS"),
+        std::env::var("LABDECK_BENCH_MANIFEST"),
+    ) {
+        let js = std::fs::read_to_string(js).unwrap();
+        pages.push(BenchPage {
+            label: "remark.js".into(),
+            url: remark_page(scratch.path(), std::path::Path::new(&manifest), &js),
+            labdeck: false,
+        });
+    }
     let runs: usize = std::env::var("LABDECK_BENCH_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(5);
+    // All from the Performance API, in ms from navigation start.
     let measure = "
         const nav = performance.getEntriesByType('navigation')[0];
-        const first = performance.getEntriesByName('labdeck-first-slide')[0].startTime;
-        const fcp = performance.getEntriesByName('first-contentful-paint')[0].startTime;
+        const at = n => { const e = performance.getEntriesByName(n)[0]; return e ? e.startTime : -1; };
+        const first = at('labdeck-first-slide');
+        const fp = at('first-paint');
+        const fcp = at('first-contentful-paint');
         if (window.gc) gc();
-        return { first, fcp, load: nav.loadEventEnd, parsed: nav.domInteractive,
+        return { first, fp, fcp, load: nav.loadEventEnd, parsed: nav.domInteractive,
                  heap: performance.memory.usedJSHeapSize, slides: labdeck.count(),
                  nodes: document.getElementsByTagName('*').length,
                  bytes: nav.decodedBodySize };";
-    let mut results = Vec::new();
+    let mut results: Vec<Vec<serde_json::Value>> = pages.iter().map(|_| Vec::new()).collect();
     for run in 0..=runs {
-        // about:blank between runs so each load is a fresh navigation
-        b.client.goto("about:blank").await.unwrap();
-        b.open(&format!("{url}#1")).await;
-        b.wait_for(
-            "performance.getEntriesByName('first-contentful-paint').length > 0",
-            "first contentful paint",
-        )
-        .await;
-        let m = b.eval(measure).await;
-        if run > 0 {
-            // run 0 warms the file cache
-            results.push(m);
+        for (p, page) in pages.iter().enumerate() {
+            // about:blank between loads so each one is a fresh navigation
+            b.client.goto("about:blank").await.unwrap();
+            b.open(&format!("{}#1", page.url)).await;
+            b.wait_for(
+                "performance.getEntriesByName('first-contentful-paint').length > 0 && performance.getEntriesByName('labdeck-first-slide').length > 0",
+                "first contentful paint",
+            )
+            .await;
+            let m = b.eval(measure).await;
+            if run > 0 {
+                // run 0 warms the file cache
+                results[p].push(m);
+            }
         }
     }
-    let median = |key: &str| {
-        let mut v: Vec<f64> = results.iter().map(|m| m[key].as_f64().unwrap()).collect();
-        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        v[v.len() / 2]
-    };
+    println!(
+        "BENCH {runs} rounds, pages loaded in turn; ms from navigation start (Performance API)"
+    );
+    for (page, results) in pages.iter().zip(&results) {
+        let median = |key: &str| {
+            let mut v: Vec<f64> = results.iter().map(|m| m[key].as_f64().unwrap()).collect();
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            v[v.len() / 2]
+        };
+        let r = &results[0];
+        println!(
+            "BENCH {}: slides={} html_bytes={} dom_elements={}\nBENCH {}: median first_slide_ms={:.0} first_paint_ms={:.0} first_contentful_paint_ms={:.0} dom_interactive_ms={:.0} load_ms={:.0} js_heap_mb={:.1}",
+            page.label,
+            r["slides"],
+            r["bytes"],
+            r["nodes"],
+            page.label,
+            median("first"),
+            median("fp"),
+            median("fcp"),
+            median("parsed"),
+            median("load"),
+            median("heap") / 1048576.0,
+        );
+    }
+    for page in pages.iter().filter(|p| p.labdeck) {
+        bench_walk(&b, page).await;
+    }
+    b.close().await;
+}
+
+/// Slide change cost and heap after walking 300 slides, on one labdeck page.
+async fn bench_walk(b: &Browser, page: &BenchPage) {
+    let label = &page.label;
+    b.client.goto("about:blank").await.unwrap();
+    b.open(&format!("{}#1", page.url)).await;
     // cost of one slide change, layout included
     let step_ms = b
         .eval(
@@ -477,10 +630,6 @@ async fn bench_first_slide_and_heap() {
              return ms;",
         )
         .await;
-    println!(
-        "BENCH slide_change_ms={:.2} (mean of 200, with layout)",
-        step_ms.as_f64().unwrap()
-    );
     // walk 300 slides, as a presenter would, then measure the heap again
     for _ in 0..300 {
         b.key(&Key::Right.to_string()).await;
@@ -500,35 +649,19 @@ async fn bench_first_slide_and_heap() {
             .map(|m| m["value"].as_f64().unwrap())
             .unwrap_or(-1.0)
     };
-    println!(
-        "BENCH devtools: JSHeapUsedSize_mb={:.1} JSHeapTotalSize_mb={:.1} Nodes={} (template content included)",
-        metric("JSHeapUsedSize") / 1048576.0,
-        metric("JSHeapTotalSize") / 1048576.0,
-        metric("Nodes"),
-    );
     let errors = b.console_errors().await;
     let remote = errors
         .iter()
         .filter(|e| e.starts_with("http") && e.contains("Failed to load resource"))
         .count();
     println!(
-        "BENCH console errors: {} ({remote} are remote images unavailable offline)",
-        errors.len()
-    );
-    let r = &results[0];
-    println!(
-        "BENCH page={url}\nBENCH slides={} html_bytes={} dom_elements={}\nBENCH median of {runs}: first_slide_ms={:.0} first_contentful_paint_ms={:.0} dom_interactive_ms={:.0} load_ms={:.0}\nBENCH js_heap_mb={:.1} js_heap_after_300_slides_mb={:.1}",
-        r["slides"],
-        r["bytes"],
-        r["nodes"],
-        median("first"),
-        median("fcp"),
-        median("parsed"),
-        median("load"),
-        median("heap") / 1048576.0,
+        "BENCH {label}: slide_change_ms={:.2} (mean of 200, with layout) js_heap_after_300_slides_mb={:.1}\nBENCH {label}: devtools JSHeapUsedSize_mb={:.1} Nodes={} console_errors={} ({remote} are remote images unavailable offline)",
+        step_ms.as_f64().unwrap(),
         heap_after.as_f64().unwrap() / 1048576.0,
+        metric("JSHeapUsedSize") / 1048576.0,
+        metric("Nodes"),
+        errors.len(),
     );
-    b.close().await;
 }
 
 fn repo() -> std::path::PathBuf {
@@ -579,9 +712,13 @@ async fn exercise_real_deck(b: &Browser, url: &str) {
     assert_eq!(b.visible().await, index, "#{name}");
     // presenter mode on the first slide with notes, reached by number + Enter
     let with_notes = b
-        .eval("const c = Array.from(document.querySelector('.remark-slides-area').children);
-               const i = c.findIndex((s, i) => i > 0 && s.querySelector('template.labdeck-notes') && s.querySelector('template.labdeck-notes').content.textContent.trim());
-               return [i, i < 0 ? '' : c[i].querySelector('template.labdeck-notes').content.textContent.replace(/\\s+/g, ' ').trim()];")
+        .eval(&format!(
+            "{SLIDE_DATA_JS}
+               let i = 1;
+               while (i < recs && !rec(i).notes.textContent.trim()) i++;
+               if (i >= recs) i = -1;
+               return [i, i < 0 ? '' : rec(i).notes.textContent.replace(/\\s+/g, ' ').trim()];"
+        ))
         .await;
     let (j, notes): (i64, String) = serde_json::from_value(with_notes).unwrap();
     // A deck without `???` notes still gets presenter mode, with empty notes.
@@ -712,13 +849,14 @@ async fn screenshots() {
     b.open(&url).await;
     let pick = b
         .eval(
-            "const c = Array.from(document.querySelector('.remark-slides-area').children);
-             const has = (s, sel) => s.querySelector('template') && s.querySelector('template').content.querySelector(sel);
-             const notes = s => s.querySelector('template.labdeck-notes');
+            &format!("{SLIDE_DATA_JS}
+             const c = Array.from(document.querySelector('.remark-slides-area').children);
+             const has = (s, sel) => rec(c.indexOf(s)).inner.querySelector(sel);
+             const notes = s => rec(c.indexOf(s)).notes.textContent.trim();
              let i = c.findIndex(s => !s.classList.contains('labdeck-step') && has(s, '.exercise pre, .lab pre') && notes(s));
              if (i < 0) i = c.findIndex(s => !s.classList.contains('labdeck-step') && has(s, '.exercise pre, .lab pre'));
              if (i < 0) i = c.findIndex(s => has(s, 'pre'));
-             return Math.max(i, 0);",
+             return Math.max(i, 0);"),
         )
         .await
         .as_i64()
@@ -738,14 +876,15 @@ async fn screenshots() {
     .unwrap();
     // presenter mode on a slide that has notes (and code, if any has both)
     let with_notes = b
-        .eval(
-            "const c = Array.from(document.querySelector('.remark-slides-area').children);
-             const has = (s, sel) => s.querySelector('template') && s.querySelector('template').content.querySelector(sel);
-             const notes = s => s.querySelector('template.labdeck-notes');
+        .eval(&format!(
+            "{SLIDE_DATA_JS}
+             const c = Array.from(document.querySelector('.remark-slides-area').children);
+             const has = (s, sel) => rec(c.indexOf(s)).inner.querySelector(sel);
+             const notes = s => rec(c.indexOf(s)).notes.textContent.trim();
              let i = c.findIndex(s => notes(s) && has(s, 'pre'));
              if (i < 0) i = c.findIndex(s => notes(s));
-             return i;",
-        )
+             return i;"
+        ))
         .await
         .as_i64()
         .unwrap();
@@ -779,7 +918,7 @@ async fn printing_puts_every_slide_in_place() {
         return;
     };
     let deck = fixture_deck(300);
-    let deferred = "return document.querySelectorAll('.remark-slide-content > template').length;";
+    let deferred = "return Array.from(document.querySelector('.remark-slides-area').children).filter(c => !c.firstChild).length;";
     // `labdeck pdf` opens the page with ?print
     b.open(&format!("{}?print#150", deck.url)).await;
     assert_eq!(b.eval(deferred).await, 0, "all content in place for print");
@@ -881,5 +1020,201 @@ async fn tiny_decks_do_not_break_the_runtime() {
         b.client.switch_to_window(main).await.unwrap();
         assert_no_console_errors(&b).await;
     }
+    b.close().await;
+}
+
+/// Copy a folder tree (the corpus is read-only; the serve benchmark edits a copy).
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Benchmark (run by scripts/bench-serve.sh): from saving a chapter to the
+/// edited slide painted, with `labdeck serve` on a big deck (a copy of the
+/// corpus' kube-selfpaced, or LABDECK_BENCH_MANIFEST's folder's parent) open
+/// in headless Chromium on the edited slide. The server is the binary
+/// LABDECK_BENCH_BIN (default: this tree's). Each round appends ` EDIT-k`
+/// to a heading of the shown slide and saves the chapter; the page (and any
+/// page it reloads into) runs a probe, injected before its own scripts, that
+/// notes the first animation frame whose visible slide shows `EDIT-k`: the
+/// frame that paints it. Figure: that frame's time minus the time just before
+/// the write, both wall clock (ms since the epoch), median of
+/// LABDECK_BENCH_RUNS (default 9) rounds after one warm-up.
+#[tokio::test]
+#[ignore]
+async fn bench_serve_edit_to_paint() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("bench_serve").await else {
+        return;
+    };
+    let manifest = std::env::var("LABDECK_BENCH_MANIFEST")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            repo().join("../shared/corpus/container.training-2021/slides/kube-selfpaced.yml")
+        });
+    let manifest = std::fs::canonicalize(manifest).unwrap();
+    // the repository: the manifest's folder's parent (includes resolve there)
+    let slides_dir = manifest.parent().unwrap();
+    let repo_dir = slides_dir.parent().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo_dir).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() && entry.file_name() != "expected" {
+            copy_tree(&entry.path(), &work.path().join(entry.file_name()));
+        }
+    }
+    let copy = work
+        .path()
+        .join(slides_dir.file_name().unwrap())
+        .join(manifest.file_name().unwrap());
+    // the slide to edit: the first one past the middle of the deck written
+    // in a chapter with a heading line of its own
+    let deck = labdeck::deck::load(&copy, &Default::default()).unwrap();
+    let (index, file, line) = deck
+        .slides
+        .iter()
+        .skip(deck.slides.len() / 2)
+        .filter(|s| s.last_step && !s.continued)
+        .find_map(|s| {
+            let loc = s.location.as_ref()?;
+            let text = std::fs::read_to_string(&loc.file).ok()?;
+            let title = s.title();
+            if title.is_empty() {
+                return None;
+            }
+            let lines: Vec<&str> = text.lines().collect();
+            let at = (loc.line.saturating_sub(1)..lines.len())
+                .take_while(|&i| i == loc.line.saturating_sub(1) || lines[i] != "---")
+                .find(|&i| lines[i].starts_with('#') && lines[i].contains(title.as_str()))?;
+            // only if that heading is written once in the deck's chapters
+            let once = text.matches(lines[at]).count() == 1;
+            once.then(|| (s.index, loc.file.clone(), at))
+        })
+        .unwrap();
+    let original = std::fs::read_to_string(&file).unwrap();
+    let edited = |k: usize| -> String {
+        let mut out = String::with_capacity(original.len() + 16);
+        for (i, l) in original.split_inclusive('\n').enumerate() {
+            if i == line {
+                let body = l.trim_end_matches('\n');
+                out.push_str(&format!("{body} EDIT-{k}\n"));
+            } else {
+                out.push_str(l);
+            }
+        }
+        out
+    };
+    let bin = std::env::var("LABDECK_BENCH_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_labdeck").to_string());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    struct Child(std::process::Child);
+    impl Drop for Child {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Child(
+        std::process::Command::new(&bin)
+            .arg("serve")
+            .arg(&copy)
+            .arg("--port")
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let url = format!("http://127.0.0.1:{port}/");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "labdeck serve did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The probe: in every document of this tab, before the page's scripts.
+    b.cdp(
+        "Page.addScriptToEvaluateOnNewDocument",
+        json!({ "source": "(function () {
+            function frame() {
+              var v = document.querySelector('.remark-slides-area > .remark-visible');
+              var m = v && /EDIT-(\\d+)/.exec(v.textContent);
+              if (m) {
+                var seen = JSON.parse(sessionStorage.getItem('labdeckSeen') || '{}');
+                if (!(m[1] in seen)) {
+                  seen[m[1]] = performance.timeOrigin + performance.now();
+                  sessionStorage.setItem('labdeckSeen', JSON.stringify(seen));
+                }
+              }
+              requestAnimationFrame(frame);
+            }
+            requestAnimationFrame(frame);
+          })();" }),
+    )
+    .await;
+    b.open(&format!("{url}#{}", index + 1)).await;
+    assert_eq!(b.visible().await, index as i64);
+    let runs: usize = std::env::var("LABDECK_BENCH_RUNS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(9);
+    let mut times = Vec::new();
+    for k in 0..=runs {
+        // the page listens (a reloaded page has its event stream open again)
+        b.wait_for("window.labdeck && labdeck.current() >= 0", "page ready")
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let text = edited(k);
+        let t0 = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+            * 1000.0;
+        std::fs::write(&file, text).unwrap();
+        b.wait_for(
+            &format!(
+                "JSON.parse(sessionStorage.getItem('labdeckSeen') || '{{}}')['{k}'] !== undefined"
+            ),
+            "edited slide painted",
+        )
+        .await;
+        let seen = b
+            .eval(&format!(
+                "return JSON.parse(sessionStorage.getItem('labdeckSeen'))['{k}'];"
+            ))
+            .await
+            .as_f64()
+            .unwrap();
+        assert_eq!(b.visible().await, index as i64, "same slide after the edit");
+        if k > 0 {
+            times.push(seen - t0);
+        }
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "BENCH serve {}: slide {} of {}, {}:{}\nBENCH serve: save to edited slide painted, median {:.0} ms over {runs} edits (min {:.0}, max {:.0})",
+        bin,
+        index + 1,
+        deck.slides.len(),
+        file.strip_prefix(work.path()).unwrap_or(&file).display(),
+        line + 1,
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1],
+    );
     b.close().await;
 }

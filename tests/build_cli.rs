@@ -63,6 +63,7 @@ fn builds_html_and_copies_images() {
     assert!(o.status.success(), "{}", stderr(&o));
     let html = std::fs::read_to_string(out.join("deck.html")).unwrap();
     assert!(html.contains("remark-slides-area"));
+    let html = labdeck::render::page::script_text_decode(&html);
     assert!(html.contains("kind: Pod") || html.contains("kind</span>"));
     assert_eq!(std::fs::read(out.join("images/a.png")).unwrap(), b"png");
     assert!(String::from_utf8_lossy(&o.stdout).contains("deck.html"));

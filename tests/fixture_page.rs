@@ -10,33 +10,64 @@ fn page(n: usize) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
+/// The page's slides, fields decoded: (step, name, container inner HTML, notes).
+fn slides(html: &str) -> Vec<(bool, String, String, String)> {
+    let dec = labdeck::render::page::script_text_decode;
+    labdeck::render::page::slide_fields(html)
+        .expect("slides script")
+        .into_iter()
+        .map(|[step, name, inner, notes]| (step == "step", dec(name), dec(inner), dec(notes)))
+        .collect()
+}
+
 #[test]
-fn one_container_per_slide_in_remark_dom_order() {
+fn one_record_per_slide_in_remark_dom_order() {
     let html = page(60);
+    let slides = slides(&html);
+    assert_eq!(slides.len(), 60);
+    for (i, (_, _, inner, _)) in slides.iter().enumerate() {
+        assert!(
+            inner.starts_with("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div class=\"remark-slide-content"),
+            "slide {i}: {inner}"
+        );
+        assert!(
+            inner.ends_with("</div></div></div></div>"),
+            "slide {i}: {inner}"
+        );
+    }
+    // the runtime makes the containers: the area is empty in the page
     assert_eq!(
-        html.matches("<div class=\"remark-slide-container").count(),
-        60
-    );
-    assert_eq!(html.matches("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div class=\"remark-slide-content").count(), 60);
-    assert_eq!(
-        html.matches("<div class=\"remark-slides-area\">").count(),
+        html.matches("<div class=\"remark-slides-area\"></div>")
+            .count(),
         1
     );
     assert_eq!(html.matches("<div class=\"remark-notes-area\">").count(), 1);
+    // no slide HTML outside the slides script
+    let (start, end) = labdeck::render::page::slides_script_span(&html).unwrap();
+    assert!(!html[..start].contains("Part 1") && !html[end..].contains("Part 1"));
     // a title slide carries its content class
     assert!(
-        html.contains("<div class=\"remark-slide-content title\">"),
+        slides[0]
+            .2
+            .contains("<div class=\"remark-slide-content title\">"),
         "title class missing"
     );
+    assert_eq!(slides[0].2.matches("<h1>Part 1</h1>").count(), 1);
 }
 
 #[test]
 fn names_numbers_and_prefix() {
     let html = page(60);
-    assert!(html.contains("id=\"slide-toc\" data-name=\"toc\""));
+    let slides = slides(&html);
+    assert_eq!(slides[41].1, "toc");
+    assert_eq!(slides[40].1, "");
     // raw HTML in the prefix is kept; `count: false` slide 100 is not in 60 slides, so total = 60
-    assert!(html.contains("<div class=\"remark-slide-number\">#Fixture &mdash; 1/60</div>"));
-    assert!(html.contains("#Fixture &mdash; 60/60</div>"));
+    assert!(
+        slides[0]
+            .2
+            .contains("<div class=\"remark-slide-number\">#Fixture &mdash; 1/60</div>")
+    );
+    assert!(slides[59].2.contains("#Fixture &mdash; 60/60</div>"));
 }
 
 #[test]
@@ -55,29 +86,47 @@ fn title_is_escaped_and_styles_follow_the_theme() {
 #[test]
 fn content_notes_and_background_are_deferred() {
     let html = page(20);
-    // Content is inert until the runtime needs it: inside <template>.
-    assert!(html.contains("<template><h1>Part 1</h1>"));
-    assert!(html.contains("<template class=\"labdeck-notes\"><p>Notes for slide 1</p></template>"));
-    // no notes: no empty template
-    assert_eq!(html.matches("class=\"labdeck-notes\"").count(), 15);
+    let slides = slides(&html);
+    // Notes travel with their slide, decoded exactly; none is an empty field.
+    assert_eq!(slides[0].3, "<p>Notes for slide 1</p>");
+    assert_eq!(slides.iter().filter(|s| !s.3.is_empty()).count(), 15);
     // background image is data, not style, so it does not load until shown
-    // (tera escapes `/` in attributes; the browser decodes it)
-    assert!(html.contains("data-background-image=\"url(images&#x2F;bg-5.svg)\""));
+    assert!(
+        slides[5]
+            .2
+            .contains("data-background-image=\"url(images/bg-5.svg)\"")
+    );
     assert!(!html.contains("background-image: url"));
+}
+
+#[test]
+fn slide_text_that_would_end_the_script_is_escaped_and_read_back() {
+    // `</script>`, `<!--` and backslashes in slide HTML (raw HTML in a deck,
+    // an inline script) must neither end nor confuse the slides script.
+    let mut ctx = fixture::context(3);
+    let tricky = "<p>a</script><script>alert(1)</script><!--<script> <\\- <\\x \\ </p>\r\nend";
+    ctx["slides"][1]["html"] = serde_json::Value::String(tricky.into());
+    ctx["slides"][1]["notes"] = serde_json::Value::String("<!-- n --></script>".into());
+    let html = fixture::render_page(&ctx);
+    let (start, end) = labdeck::render::page::slides_script_span(&html).unwrap();
+    let text = &html[start..end];
+    assert!(!text.contains("</") && !text.contains("<!"), "{text}");
+    let slides = slides(&html);
+    assert_eq!(slides.len(), 3);
+    assert!(
+        slides[1].2.contains(&tricky.replace("\r\n", "\n")),
+        "{}",
+        slides[1].2
+    );
+    assert_eq!(slides[1].3, "<!-- n --></script>");
+    assert_eq!(slides[2].2.matches("Slide 3 heading").count(), 1);
 }
 
 #[test]
 fn steps_are_marked_for_print_collapse() {
     let html = page(12);
     // slides 0 and 1 are steps continued by 2; 3,4,5 are full slides
-    let containers: Vec<&str> = html
-        .split("<div class=\"remark-slide-container")
-        .skip(1)
-        .collect();
-    let step: Vec<bool> = containers
-        .iter()
-        .map(|c| c.starts_with(" labdeck-step"))
-        .collect();
+    let step: Vec<bool> = slides(&html).iter().map(|s| s.0).collect();
     assert_eq!(step[..6], [true, true, false, false, false, false]);
 }
 
@@ -85,10 +134,7 @@ fn steps_are_marked_for_print_collapse() {
 fn large_deck_renders_quickly_enough_to_serve() {
     let t = std::time::Instant::now();
     let html = page(2600);
-    assert_eq!(
-        html.matches("<div class=\"remark-slide-container").count(),
-        2600
-    );
+    assert_eq!(slides(&html).len(), 2600);
     // generous: catches accidental quadratic behaviour, not a benchmark
     assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
 }

@@ -9,10 +9,7 @@ async fn serves_the_deck_with_live_reload_and_its_images() {
     let s = served::serve_small_deck().await;
     let (status, page) = served::get(s.server.addr, "/").await;
     assert_eq!(status, 200);
-    assert_eq!(
-        page.matches("<div class=\"remark-slide-container").count(),
-        9
-    );
+    assert_eq!(labdeck::render::page::slide_fields(&page).unwrap().len(), 9);
     assert!(page.contains("Slide 3 v1"));
     assert!(page.contains("new EventSource('/_labdeck/events')"));
     let (status, svg) = served::get(s.server.addr, "/images/pic.svg").await;
@@ -28,7 +25,37 @@ async fn serves_the_deck_with_live_reload_and_its_images() {
 async fn editing_a_chapter_rebuilds_and_tells_pages() {
     let s = served::serve_small_deck().await;
     let mut events = served::events(s.server.addr).await;
-    write(&s.chapter(), &chapter_text("v2"));
+    let (_, page) = served::get(s.server.addr, "/").await;
+    assert!(page.contains("var version = 1;"), "first build");
+    // same slides, new text: pages get the changed slides only
+    write(
+        &s.chapter(),
+        &chapter_text("v1").replace("text of slide 3", "text of slide 3, edited"),
+    );
+    let event = events.next("slides").await;
+    let data = event.split_once("data: ").unwrap().1;
+    let msg: serde_json::Value = serde_json::from_str(data).unwrap();
+    assert_eq!(
+        (msg["from"].as_u64(), msg["to"].as_u64()),
+        (Some(1), Some(2))
+    );
+    let slides = msg["slides"].as_array().unwrap();
+    assert_eq!(slides.len(), 1, "{msg}");
+    assert_eq!(slides[0][0], 2);
+    assert!(
+        slides[0][3]
+            .as_str()
+            .unwrap()
+            .contains("text of slide 3, edited")
+    );
+    let (_, page) = served::get(s.server.addr, "/").await;
+    assert!(page.contains("text of slide 3, edited"), "rebuilt page");
+    assert!(page.contains("var version = 2;"));
+    // a slide more: every number changes, pages reload
+    write(
+        &s.chapter(),
+        &format!("# New first slide\n---\n{}", chapter_text("v2")),
+    );
     events.next("reload").await;
     let (_, page) = served::get(s.server.addr, "/").await;
     assert!(page.contains("Slide 3 v2"), "rebuilt page");

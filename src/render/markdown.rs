@@ -33,7 +33,25 @@ pub struct Rendered {
 
 /// A key that identifies what [`render`] produces for `nodes` in `ctx`:
 /// the text and class structure, and the deck's link definitions.
-pub fn cache_key(nodes: &[Node], ctx: &MarkdownContext) -> String {
+/// A deck's link definitions for [`cache_key`]: ids normalised once per deck
+/// (not once per slide: a deck has thousands of slides and hundreds of
+/// definitions), sorted by id.
+pub struct KeyLinks<'a> {
+    links: Vec<(String, &'a str, &'a LinkDef)>,
+}
+
+impl<'a> KeyLinks<'a> {
+    pub fn new(links: &'a HashMap<String, LinkDef>) -> Self {
+        let mut links: Vec<_> = links
+            .iter()
+            .map(|(id, def)| (normalize_ref(id), id.as_str(), def))
+            .collect();
+        links.sort_by(|a, b| a.1.cmp(b.1));
+        KeyLinks { links }
+    }
+}
+
+pub fn cache_key(nodes: &[Node], links: &KeyLinks) -> String {
     fn walk(nodes: &[Node], out: &mut String) {
         for n in nodes {
             match n {
@@ -55,17 +73,15 @@ pub fn cache_key(nodes: &[Node], ctx: &MarkdownContext) -> String {
     }
     let mut key = String::new();
     walk(nodes, &mut key);
-    if !ctx.links.is_empty() && key.contains(']') {
+    if !links.links.is_empty() && key.contains(']') {
         // Only the definitions this content may use: decks differ in their
         // definitions, and the same slide should be rendered once.
         let lower = key.to_lowercase();
-        let mut links: Vec<_> = ctx
+        let used = links
             .links
             .iter()
-            .filter(|(id, _)| lower.contains(&normalize_ref(id)))
-            .collect();
-        links.sort_by(|a, b| a.0.cmp(b.0));
-        for (id, def) in links {
+            .filter(|(normal, _, _)| lower.contains(normal.as_str()));
+        for (_, id, def) in used {
             key.push('\u{5}');
             key.push_str(id);
             key.push('\u{6}');

@@ -11,7 +11,7 @@ pub use highlight::Highlighter;
 
 use std::sync::Arc;
 
-use markdown::{MarkdownContext, Rendered};
+use markdown::{KeyLinks, MarkdownContext, Rendered};
 use memo::Memo;
 
 /// Rendering work shared by every deck of a build (and every rebuild of
@@ -28,11 +28,13 @@ impl RenderCache {
     }
 
     /// [`markdown::render`] of `nodes` with this cache's highlighter,
-    /// computed once per distinct content.
+    /// computed once per distinct content. `key_links` is
+    /// `KeyLinks::new(links)`, made once per deck.
     pub fn render(
         &self,
         nodes: &[crate::remark::Node],
         links: &std::collections::HashMap<String, crate::remark::LinkDef>,
+        key_links: &KeyLinks,
     ) -> Arc<Rendered> {
         let ctx = MarkdownContext {
             links,
@@ -42,7 +44,7 @@ impl RenderCache {
             return Arc::new(Rendered::default());
         }
         self.slides
-            .get_or_compute(markdown::cache_key(nodes, &ctx), || {
+            .get_or_compute(markdown::cache_key(nodes, key_links), || {
                 Arc::new(markdown::render(nodes, &ctx))
             })
     }

@@ -1,5 +1,14 @@
 //! The HTML page: Tera templates (built in, overridable from a folder) fed
 //! with the rendered slides.
+//!
+//! A deck can hold thousands of slides, and a browser parsing them all as
+//! HTML takes longer than anything else on the way to the first slide. So the
+//! page ships every slide as text inside one `<script
+//! type="text/x-labdeck-slides">` (the browser only scans it for its end
+//! tag), and the runtime turns a slide into DOM when it is about to be shown
+//! (see templates/runtime.js). [`SLIDES_SCRIPT`] describes the format; this
+//! module writes it ([`push_slide_record`]) and reads it back (`serve` sends
+//! open pages only the slides an edit changed).
 
 use std::path::{Path, PathBuf};
 
@@ -55,6 +64,98 @@ impl Templates {
             .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
         Ok(Templates { tera })
     }
+}
+
+/// How the page carries its slides: the text of the one element opening with
+/// this tag, up to the next `</script>`. Per slide, four fields, each
+/// followed by [`FIELD_END`]: `step` when the next slide continues this one
+/// (else nothing), the slide's name, the inner HTML of its
+/// `.remark-slide-container`, its speaker notes (HTML). Fields are
+/// [`script_text`]-escaped so that none can end the script early.
+pub const SLIDES_SCRIPT: &str = "<script type=\"text/x-labdeck-slides\">";
+
+/// What ends each field: `<\-`, which [`script_text`] never produces.
+pub const FIELD_END: &str = "<\\-";
+
+/// Fields per slide in [`SLIDES_SCRIPT`].
+pub const FIELDS: usize = 4;
+
+/// Text made safe inside a `<script>` element and readable back exactly:
+/// `<\`, `</` and `<!` get a backslash after the `<` (so no `</script>` ends
+/// the element and no `<!--` switches the HTML tokenizer to its escaped
+/// states: WHATWG HTML, "script data state" and following), and line ends
+/// become `\n`, as the HTML parser would make them anyway. [`script_text_decode`]
+/// and runtime.js `decode()` undo it.
+pub fn script_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 64);
+    push_script_text(&mut out, text);
+    out
+}
+
+/// [`script_text`] appended to `out`.
+pub fn push_script_text(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    let mut i = 0;
+    // Only ASCII bytes are looked at, so every cut is on a char boundary.
+    while let Some(k) = memchr::memchr2(b'<', b'\r', &bytes[i..]) {
+        let at = i + k;
+        out.push_str(&text[from..at]);
+        if bytes[at] == b'\r' {
+            out.push('\n');
+            i = at + 1;
+            if bytes.get(i) == Some(&b'\n') {
+                i += 1;
+            }
+        } else {
+            out.push('<');
+            i = at + 1;
+            if matches!(bytes.get(i), Some(b'\\' | b'/' | b'!')) {
+                out.push('\\');
+            }
+        }
+        from = i;
+    }
+    out.push_str(&text[from..]);
+}
+
+/// The text [`script_text`] was given (line ends as `\n`).
+pub fn script_text_decode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("<\\") {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The slides of a page, as written in its [`SLIDES_SCRIPT`]: four escaped
+/// fields each (see there). None when the page has no such element (a
+/// `--templates` deck.html of another shape) or it is cut short.
+pub fn slide_fields(html: &str) -> Option<Vec<[&str; FIELDS]>> {
+    let (start, end) = slides_script_span(html)?;
+    let text = &html[start..end];
+    let mut fields = text.split(FIELD_END);
+    let mut slides = Vec::new();
+    loop {
+        let step = fields.next()?;
+        if step.is_empty() && fields.clone().next().is_none() {
+            return Some(slides); // after the last FIELD_END
+        }
+        let name = fields.next()?;
+        let inner = fields.next()?;
+        let notes = fields.next()?;
+        slides.push([step, name, inner, notes]);
+    }
+}
+
+/// Byte range of the text of the page's [`SLIDES_SCRIPT`].
+pub fn slides_script_span(html: &str) -> Option<(usize, usize)> {
+    let start = html.find(SLIDES_SCRIPT)? + SLIDES_SCRIPT.len();
+    let end = start + html[start..].find("</script>")?;
+    Some((start, end))
 }
 
 fn tera_message(e: &tera::Error) -> String {
@@ -120,16 +221,54 @@ pub struct PageOptions {
     pub build: BuildInfo,
 }
 
-#[derive(Serialize)]
-struct SlideContext<'a> {
-    index: usize,
-    number: usize,
-    name: Option<&'a str>,
-    classes: String,
-    html: String,
-    notes: String,
-    background_image: Option<&'a str>,
-    last_step: bool,
+/// One slide as the page carries it (see [`SLIDES_SCRIPT`]).
+#[derive(Debug, Clone, Default)]
+pub struct PageSlide<'a> {
+    /// Displayed number.
+    pub number: usize,
+    pub name: Option<&'a str>,
+    /// Content classes, space-separated.
+    pub classes: String,
+    /// Content HTML.
+    pub html: &'a str,
+    /// Speaker notes HTML.
+    pub notes: &'a str,
+    /// The `background-image` property (CSS), applied when shown.
+    pub background_image: Option<&'a str>,
+    /// False when the next slide continues this one (`--`).
+    pub last_step: bool,
+}
+
+/// One slide's record in the slides script: its [`FIELDS`] fields, each
+/// escaped and followed by [`FIELD_END`]. The container's inner HTML is
+/// remark's slide DOM (scaler, slide, content with its classes, number),
+/// which remark themes style.
+pub fn push_slide_record(out: &mut String, s: &PageSlide, number_prefix: &str, total: usize) {
+    if !s.last_step {
+        out.push_str("step");
+    }
+    out.push_str(FIELD_END);
+    push_script_text(out, s.name.unwrap_or(""));
+    out.push_str(FIELD_END);
+    out.push_str("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div class=\"remark-slide-content ");
+    let mut attr = String::new();
+    escape_into(&mut attr, &s.classes);
+    attr.push('"');
+    if let Some(bg) = s.background_image {
+        attr.push_str(" data-background-image=\"");
+        escape_into(&mut attr, bg);
+        attr.push('"');
+    }
+    attr.push('>');
+    push_script_text(out, &attr);
+    push_script_text(out, s.html);
+    out.push_str("<div class=\"remark-slide-number\">");
+    push_script_text(out, number_prefix);
+    out.push_str(&format!("{}/{total}", s.number));
+    out.push_str("<\\/div><\\/div><\\/div><\\/div>");
+    out.push_str(FIELD_END);
+    push_script_text(out, s.notes);
+    out.push_str(FIELD_END);
 }
 
 #[derive(Serialize)]
@@ -139,7 +278,9 @@ struct PageContext<'a> {
     total: usize,
     styles: &'a [String],
     build: &'a BuildInfo,
-    slides: Vec<SlideContext<'a>>,
+    /// Text of the slides script (see [`SLIDES_SCRIPT`]).
+    slides_text: String,
+    slide_count: usize,
 }
 
 /// A rendered page and the local files it refers to.
@@ -157,13 +298,15 @@ pub fn render_page(
     opts: &PageOptions,
 ) -> Result<Page> {
     let total = deck.slides.last().map_or(0, |s| s.number);
+    let number_prefix = deck.manifest.slidenumberprefix.as_str();
+    let key_links = super::markdown::KeyLinks::new(&deck.links);
     // Slides render independently: spread them over the cores.
-    let rendered: Vec<(SlideContext, Vec<String>)> = deck
+    let rendered: Vec<(String, Vec<String>)> = deck
         .slides
         .par_iter()
         .map(|slide| {
-            let content = cache.render(&slide.content, &deck.links);
-            let notes = cache.render(&slide.notes, &deck.links);
+            let content = cache.render(&slide.content, &deck.links, &key_links);
+            let notes = cache.render(&slide.notes, &deck.links, &key_links);
             let mut images = content.images.clone();
             images.extend(notes.images.iter().cloned());
             let mut html = content.html.clone();
@@ -173,32 +316,34 @@ pub fn render_page(
             if let Some(url) = background_image.and_then(css_url) {
                 images.push(url.to_owned());
             }
-            let context = SlideContext {
-                index: slide.index,
+            let page_slide = PageSlide {
                 number: slide.number,
                 name: slide.name.as_deref(),
                 classes: slide.classes.join(" "),
-                html,
-                notes: notes.html.clone(),
+                html: &html,
+                notes: &notes.html,
                 background_image,
                 last_step: slide.last_step,
             };
-            (context, images)
+            let mut record = String::with_capacity(html.len() + notes.html.len() + 256);
+            push_slide_record(&mut record, &page_slide, number_prefix, total);
+            (record, images)
         })
         .collect();
     let mut images = Vec::new();
-    let mut slides = Vec::with_capacity(rendered.len());
-    for (context, slide_images) in rendered {
-        slides.push(context);
+    let mut slides_text = String::with_capacity(rendered.iter().map(|(r, _)| r.len()).sum());
+    for (record, slide_images) in rendered {
+        slides_text.push_str(&record);
         images.extend(slide_images);
     }
     let page = PageContext {
         title: deck.manifest.title.trim().replace('\n', " "),
-        number_prefix: &deck.manifest.slidenumberprefix,
+        number_prefix,
         total,
         styles: &opts.styles,
         build: &opts.build,
-        slides,
+        slides_text,
+        slide_count: deck.slides.len(),
     };
     let context = tera::Context::from_serialize(&page)
         .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
@@ -272,4 +417,67 @@ pub fn is_local(reference: &str) -> bool {
 pub fn local_path(base: &Path, reference: &str) -> PathBuf {
     let clean = reference.split(['?', '#']).next().unwrap_or(reference);
     base.join(clean)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_text_cannot_end_the_script_and_reads_back() {
+        let text = "a</script><!--<script>x<\\-y<\\z\\ \r\nb\rc <p>é</p>";
+        let escaped = script_text(text);
+        assert!(
+            !escaped.contains("</") && !escaped.contains("<!"),
+            "{escaped}"
+        );
+        assert!(
+            !escaped.contains(FIELD_END) && !escaped.contains('\r'),
+            "{escaped}"
+        );
+        assert_eq!(
+            script_text_decode(&escaped),
+            text.replace("\r\n", "\n").replace('\r', "\n")
+        );
+    }
+
+    #[test]
+    fn slide_fields_reads_what_push_slide_record_writes() {
+        let slides = [
+            PageSlide {
+                number: 1,
+                name: Some("intro"),
+                classes: "title middle".into(),
+                html: "<h1>Hi</h1>",
+                notes: "<p>say hi</p>",
+                background_image: Some("url(\"a.png\")"),
+                last_step: false,
+            },
+            PageSlide {
+                number: 1,
+                html: "<h1>Hi</h1><p>more</p>",
+                last_step: true,
+                ..Default::default()
+            },
+        ];
+        let mut text = String::new();
+        for s in &slides {
+            push_slide_record(&mut text, s, "<b>N</b> ", 1);
+        }
+        let html = format!("<p>x</p>{SLIDES_SCRIPT}{text}</script><script>run()</script>");
+        let fields = slide_fields(&html).unwrap();
+        assert_eq!(fields.len(), 2);
+        assert_eq!(fields[0][0], "step");
+        assert_eq!(fields[0][1], "intro");
+        assert_eq!(
+            script_text_decode(fields[0][2]),
+            "<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div class=\"remark-slide-content title middle\" data-background-image=\"url(&quot;a.png&quot;)\"><h1>Hi</h1><div class=\"remark-slide-number\"><b>N</b> 1/1</div></div></div></div>"
+        );
+        assert_eq!(script_text_decode(fields[0][3]), "<p>say hi</p>");
+        assert_eq!((fields[1][0], fields[1][1], fields[1][3]), ("", "", ""));
+        // cut short: not a page to patch
+        let cut = html.replacen("<\\-</script>", "</script>", 1);
+        assert!(slide_fields(&cut).is_none());
+        assert!(slide_fields("<p>no slides</p>").is_none());
+    }
 }

@@ -1,10 +1,23 @@
-//! The script `serve` adds to pages: reload on change (the runtime keeps the
-//! slide in the URL, so a reload lands on the same slide), show build errors.
+//! The script `serve` adds to pages: swap in the slides an edit changed, or
+//! reload on other changes (the runtime keeps the slide in the URL, so a
+//! reload lands on the same slide), show build errors.
 
 const SCRIPT: &str = r#"<script>
 (function () {
+  var version = LABDECK_VERSION;
   var es = new EventSource('/_labdeck/events');
   es.addEventListener('reload', function () { location.reload(); });
+  es.addEventListener('slides', function (e) {
+    // {from, to, slides}: only for the page as served at version `from`.
+    var ok = false;
+    try {
+      var msg = JSON.parse(e.data);
+      ok = msg.from === version && !!window.labdeck && typeof labdeck.update === 'function' &&
+        labdeck.update(msg.slides);
+      if (ok) version = msg.to;
+    } catch (err) { ok = false; }
+    if (!ok) location.reload();
+  });
   es.addEventListener('build-error', function (e) {
     var box = document.querySelector('.labdeck-error');
     if (!box) {
@@ -18,9 +31,10 @@ const SCRIPT: &str = r#"<script>
 </script>
 "#;
 
-/// The page with the live-reload script before `</body>`.
-pub fn inject(html: &str) -> String {
-    inject_script(html, SCRIPT)
+/// The page with the live-reload script before `</body>`; `version` is the
+/// build it is (slide updates apply to that build only).
+pub fn inject(html: &str, version: u64) -> String {
+    inject_script(html, &SCRIPT.replace("LABDECK_VERSION", &version.to_string()))
 }
 
 /// The page with `script` before its last `</body>`.
@@ -37,11 +51,14 @@ pub fn error_page(error: &str) -> String {
         .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;");
-    inject(&format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>labdeck: build failed</title>\
+    inject(
+        &format!(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>labdeck: build failed</title>\
          <style>.labdeck-error{{white-space:pre-wrap;color:#fff;background:#b00020;padding:12px;font:14px monospace}}</style>\
          </head><body><pre class=\"labdeck-error\">labdeck: build failed\n\n{escaped}</pre></body></html>"
-    ))
+        ),
+        0,
+    )
 }
 
 #[cfg(test)]
@@ -50,7 +67,8 @@ mod tests {
 
     #[test]
     fn script_goes_before_the_last_body_end() {
-        let out = inject("<body><pre>&lt;/body></pre></body></html>");
+        let out = inject("<body><pre>&lt;/body></pre></body></html>", 7);
+        assert!(out.contains("var version = 7;"), "{out}");
         assert!(out.ends_with("</script>\n</body></html>"), "{out}");
     }
 

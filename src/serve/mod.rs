@@ -5,6 +5,11 @@
 //! the HTTP side only reads the last good page and relays change events to
 //! browsers over server-sent events. A failed build keeps the last good page
 //! up and shows the error in the page and on the terminal.
+//!
+//! An edit usually changes a few slides of a deck of thousands: open pages
+//! then get only those slides (`slides` event, see [`slide_changes`]) and
+//! swap them in place, instead of reloading and re-reading the whole page.
+//! Anything else (slides added or removed, the theme...) reloads the page.
 
 mod livereload;
 mod watch;
@@ -78,11 +83,18 @@ pub struct Options {
 #[derive(Debug, Clone)]
 enum Notice {
     Reload,
+    /// New text for some slides, as JSON: `{"from": version, "to": version,
+    /// "slides": [[index, step, name, inner, notes], ...]}` (fields escaped as
+    /// in the page: src/render/page.rs SLIDES_SCRIPT). A page of version
+    /// `from` applies it and becomes `to`; any other page reloads.
+    Slides(Arc<String>),
     Failed(String),
 }
 
 struct Page {
     html: Option<Arc<String>>,
+    /// Counts good builds: a page knows the version it was served.
+    version: u64,
     error: Option<String>,
     inputs: BTreeSet<PathBuf>,
 }
@@ -120,6 +132,7 @@ pub async fn start(opts: Options, build: Builder) -> Result<Server, Error> {
     let shared = Shared {
         page: Arc::new(RwLock::new(Page {
             html: None,
+            version: 0,
             error: None,
             inputs: BTreeSet::new(),
         })),
@@ -177,15 +190,39 @@ fn apply(shared: &Shared, result: Result<Built, Error>) -> bool {
     let mut page = lock_page(shared);
     match result {
         Ok(built) => {
+            let from = page.version;
+            let to = from.wrapping_add(1);
+            let notice = match page.html.as_deref() {
+                Some(old) => match slide_changes(old, &built.html) {
+                    Some(changes) if changes.is_empty() => None,
+                    Some(changes) => Some(Notice::Slides(Arc::new(
+                        serde_json::json!({ "from": from, "to": to, "slides": changes })
+                            .to_string(),
+                    ))),
+                    None => Some(Notice::Reload),
+                },
+                None => Some(Notice::Reload),
+            };
             page.html = Some(Arc::new(built.html));
+            if notice.is_some() {
+                // (an identical page keeps its version: open pages are up to date)
+                page.version = to;
+            }
             page.inputs = built
                 .inputs
                 .iter()
                 .map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()))
                 .collect();
-            page.error = None;
+            // A page showing the error needs the fixed deck in full.
+            let notice = if page.error.take().is_some() {
+                Some(Notice::Reload)
+            } else {
+                notice
+            };
             drop(page);
-            let _ = shared.notices.send(Notice::Reload);
+            if let Some(notice) = notice {
+                let _ = shared.notices.send(notice);
+            }
             true
         }
         Err(e) => {
@@ -233,6 +270,38 @@ fn on_change(
     }
 }
 
+/// A slide an edit changed: its index and its fields as the page writes them.
+type SlideChange<'a> = (usize, &'a str, &'a str, &'a str, &'a str);
+
+/// The slides that differ between two builds of a page, as
+/// `(index, step, name, inner, notes)` with the fields as the page writes
+/// them; None when pages cannot be brought from `old` to `new` by replacing
+/// slides: the count changed, something outside the slides did (title,
+/// styles, runtime), or the page does not carry its slides as text (a
+/// `--templates` deck.html of another shape).
+fn slide_changes<'a>(old: &str, new: &'a str) -> Option<Vec<SlideChange<'a>>> {
+    use crate::render::page::{slide_fields, slides_script_span};
+    let (old_start, old_end) = slides_script_span(old)?;
+    let (new_start, new_end) = slides_script_span(new)?;
+    if old[..old_start] != new[..new_start] || old[old_end..] != new[new_end..] {
+        return None;
+    }
+    let before = slide_fields(old)?;
+    let after = slide_fields(new)?;
+    if before.len() != after.len() {
+        return None;
+    }
+    Some(
+        before
+            .iter()
+            .zip(&after)
+            .enumerate()
+            .filter(|(_, (b, a))| b != a)
+            .map(|(i, (_, [step, name, inner, notes]))| (i, *step, *name, *inner, *notes))
+            .collect(),
+    )
+}
+
 /// Files a deck page loads by URL rather than inlining.
 fn is_asset(path: &Path) -> bool {
     const EXTS: &[&str] = &[
@@ -264,16 +333,16 @@ fn describe(paths: &[PathBuf]) -> String {
 }
 
 async fn index(AxState(shared): AxState<Shared>) -> impl IntoResponse {
-    let (html, error) = {
+    let (html, version, error) = {
         let page = shared.page.read().unwrap_or_else(|e| e.into_inner());
-        (page.html.clone(), page.error.clone())
+        (page.html.clone(), page.version, page.error.clone())
     };
     let body = match html {
-        Some(html) if shared.classroom => livereload::inject(&livereload::inject_script(
-            &html,
-            crate::classroom::student::SCRIPT,
-        )),
-        Some(html) => livereload::inject(&html),
+        Some(html) if shared.classroom => livereload::inject(
+            &livereload::inject_script(&html, crate::classroom::student::SCRIPT),
+            version,
+        ),
+        Some(html) => livereload::inject(&html, version),
         // No good build yet: a page that shows the error and reloads when fixed.
         None => livereload::error_page(error.as_deref().unwrap_or("no build yet")),
     };
@@ -304,6 +373,7 @@ async fn events(AxState(shared): AxState<Shared>) -> impl IntoResponse {
     let stream = futures::StreamExt::map(futures::StreamExt::chain(first, rest), |n| {
         Ok::<_, std::convert::Infallible>(match n {
             Notice::Reload => Event::default().event("reload").data("reload"),
+            Notice::Slides(json) => Event::default().event("slides").data(json.as_str()),
             Notice::Failed(msg) => Event::default().event("build-error").data(msg),
         })
     });

@@ -13,7 +13,9 @@ use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher as _};
 
 use crate::error::Error;
 
-const DEBOUNCE: Duration = Duration::from_millis(150);
+// Long enough for the writes and renames of one editor save (a few ms), short
+// next to the rebuild itself: it is part of every edit's time to the screen.
+const DEBOUNCE: Duration = Duration::from_millis(40);
 
 /// Files that changed together.
 pub struct Changes {

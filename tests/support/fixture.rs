@@ -97,8 +97,29 @@ pub fn templates() -> tera::Tera {
     tera
 }
 
+/// The page of a context: its `slides` become the slides script's text as
+/// the compiler writes it (src/render/page.rs), the rest goes to the template.
 pub fn render_page(ctx: &Value) -> String {
-    let ctx = tera::Context::from_value(ctx.clone()).unwrap();
+    let mut ctx = ctx.clone();
+    let prefix = ctx["number_prefix"].as_str().unwrap().to_string();
+    let total = ctx["total"].as_u64().unwrap() as usize;
+    let mut text = String::new();
+    let slides = ctx["slides"].as_array().unwrap();
+    for s in slides {
+        let slide = labdeck::render::page::PageSlide {
+            number: s["number"].as_u64().unwrap() as usize,
+            name: s["name"].as_str(),
+            classes: s["classes"].as_str().unwrap().to_string(),
+            html: s["html"].as_str().unwrap(),
+            notes: s["notes"].as_str().unwrap(),
+            background_image: s["background_image"].as_str(),
+            last_step: s["last_step"].as_bool().unwrap(),
+        };
+        labdeck::render::page::push_slide_record(&mut text, &slide, &prefix, total);
+    }
+    ctx["slide_count"] = slides.len().into();
+    ctx["slides_text"] = text.into();
+    let ctx = tera::Context::from_value(ctx).unwrap();
     templates().render("deck.html", &ctx).unwrap()
 }
 

@@ -17,8 +17,23 @@ fn has_class<S: html5gum::SpanBound>(tag: &html5gum::StartTag<S>, class: &str) -
     })
 }
 
-/// One string per slide, in order.
+/// One string per slide, in order. Slides shipped as text in the page's
+/// slides script (src/render/page.rs SLIDES_SCRIPT) are read from there.
 pub fn slide_texts(html: &str) -> Vec<String> {
+    match labdeck::render::page::slide_fields(html) {
+        Some(fields) => {
+            let inner: String = fields
+                .iter()
+                .map(|[_, _, inner, _]| labdeck::render::page::script_text_decode(inner))
+                .collect();
+            dom_slide_texts(&inner)
+        }
+        None => dom_slide_texts(html),
+    }
+}
+
+/// One string per `.remark-slide-content` element of `html`, in order.
+fn dom_slide_texts(html: &str) -> Vec<String> {
     let mut emitter = DefaultEmitter::default();
     emitter.naively_switch_states(true);
     // (tag name, starts slide content, is excluded)
