@@ -20,6 +20,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod exercise;
 pub mod grade;
+pub mod html_page;
 pub mod lint;
 pub mod manifest;
 pub mod pdf;

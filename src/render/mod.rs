@@ -2,6 +2,7 @@
 //! (`markdown`, `highlight`), then the page through Tera templates (`page`).
 
 pub mod compat;
+pub mod css_assets;
 pub mod highlight;
 pub mod markdown;
 pub mod memo;
@@ -33,10 +34,12 @@ impl RenderCache {
         &self,
         nodes: &[crate::remark::Node],
         links: &std::collections::HashMap<String, crate::remark::LinkDef>,
+        code: &highlight::CodeOptions,
     ) -> Arc<Rendered> {
         let ctx = MarkdownContext {
             links,
             highlighter: &self.highlighter,
+            code,
         };
         if nodes.is_empty() {
             return Arc::new(Rendered::default());

@@ -7,9 +7,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::RenderCache;
-use super::highlight::escape_into;
+use super::highlight::{CodeOptions, escape_into};
 use crate::deck::Deck;
 use crate::error::{Error, Result};
+use crate::remark::options::RemarkOptions;
 
 /// Built-in templates: (name, text). A `--templates DIR` file of the same
 /// name replaces one.
@@ -124,6 +125,9 @@ pub struct PageOptions {
 struct SlideContext<'a> {
     index: usize,
     number: usize,
+    /// The slide number as `slideNumberFormat` writes it (HTML, as remark
+    /// sets it with innerHTML).
+    number_text: String,
     name: Option<&'a str>,
     classes: String,
     html: String,
@@ -140,6 +144,7 @@ struct PageContext<'a> {
     styles: &'a [String],
     build: &'a BuildInfo,
     slides: Vec<SlideContext<'a>>,
+    remark: RemarkPage,
 }
 
 /// A rendered page and the local files it refers to.
@@ -147,6 +152,9 @@ pub struct Page {
     pub html: String,
     /// Image paths as written in the deck (relative ones are local files).
     pub images: Vec<String>,
+    /// Files the page refers to from outside the deck's folder (stylesheet
+    /// fonts and images): (file, path relative to the output folder).
+    pub extra_files: Vec<(PathBuf, String)>,
 }
 
 /// Renders the whole deck page.
@@ -157,13 +165,19 @@ pub fn render_page(
     opts: &PageOptions,
 ) -> Result<Page> {
     let total = deck.slides.last().map_or(0, |s| s.number);
+    let options = &deck.manifest.remark;
+    let code = CodeOptions {
+        language: options.highlight_language.clone(),
+        lines: options.highlight_lines,
+        spans: options.highlight_spans,
+    };
     // Slides render independently: spread them over the cores.
     let rendered: Vec<(SlideContext, Vec<String>)> = deck
         .slides
         .par_iter()
         .map(|slide| {
-            let content = cache.render(&slide.content, &deck.links);
-            let notes = cache.render(&slide.notes, &deck.links);
+            let content = cache.render(&slide.content, &deck.links, &code);
+            let notes = cache.render(&slide.notes, &deck.links, &code);
             let mut images = content.images.clone();
             images.extend(notes.images.iter().cloned());
             let mut html = content.html.clone();
@@ -176,8 +190,9 @@ pub fn render_page(
             let context = SlideContext {
                 index: slide.index,
                 number: slide.number,
+                number_text: options.slide_number(slide.number, total),
                 name: slide.name.as_deref(),
-                classes: slide.classes.join(" "),
+                classes: slide_classes(slide, options),
                 html,
                 notes: notes.html.clone(),
                 background_image,
@@ -186,6 +201,7 @@ pub fn render_page(
             (context, images)
         })
         .collect();
+    let remark = RemarkPage::new(options, &rendered);
     let mut images = Vec::new();
     let mut slides = Vec::with_capacity(rendered.len());
     for (context, slide_images) in rendered {
@@ -199,6 +215,7 @@ pub fn render_page(
         styles: &opts.styles,
         build: &opts.build,
         slides,
+        remark,
     };
     let context = tera::Context::from_serialize(&page)
         .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
@@ -206,7 +223,81 @@ pub fn render_page(
         .tera
         .render("deck.html", &context)
         .map_err(|e| Error::Other(format!("templates: deck.html: {}", tera_message(&e))))?;
-    Ok(Page { html, images })
+    Ok(Page {
+        html,
+        images,
+        extra_files: Vec::new(),
+    })
+}
+
+/// What remark's options and the deck's own styles put in the page.
+#[derive(Serialize)]
+struct RemarkPage {
+    /// Slide size in CSS pixels (from `ratio`).
+    width: u32,
+    height: u32,
+    /// Options the runtime reads (a JSON object, safe inside `<script>`).
+    runtime_json: String,
+    /// `<style>` elements written in slides: remark has every slide in the
+    /// document, so they apply to the whole deck.
+    slide_styles: Vec<String>,
+}
+
+impl RemarkPage {
+    fn new(options: &RemarkOptions, rendered: &[(SlideContext, Vec<String>)]) -> RemarkPage {
+        let (width, height) = options.dimensions();
+        let runtime = serde_json::json!({
+            "width": width,
+            "height": height,
+            "navigation": options.navigation,
+        });
+        let mut slide_styles: Vec<String> = Vec::new();
+        for (slide, _) in rendered {
+            for style in style_elements(&slide.html) {
+                if !slide_styles.iter().any(|s| s == style) {
+                    slide_styles.push(style.to_owned());
+                }
+            }
+        }
+        RemarkPage {
+            width,
+            height,
+            runtime_json: runtime.to_string().replace("</", "<\\/"),
+            slide_styles,
+        }
+    }
+}
+
+/// The slide's classes, then remark's `hljs-<style>` (the slide's
+/// `highlight-style` property, else the deck's `highlightStyle`; remark 0.14
+/// slideView.js `setHighlightStyleFromProperties`).
+fn slide_classes(slide: &crate::deck::Slide, options: &RemarkOptions) -> String {
+    let mut classes = slide.classes.join(" ");
+    let style = slide
+        .property("highlight-style")
+        .unwrap_or(&options.highlight_style);
+    if !style.is_empty() {
+        if !classes.is_empty() {
+            classes.push(' ');
+        }
+        classes.push_str("hljs-");
+        classes.push_str(style);
+    }
+    classes
+}
+
+/// The `<style>...</style>` elements of some HTML.
+fn style_elements(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<style") {
+        let Some(end) = rest[i..].find("</style>") else {
+            break;
+        };
+        out.push(&rest[i..i + end + "</style>".len()]);
+        rest = &rest[i + end + "</style>".len()..];
+    }
+    out
 }
 
 /// The `.debug` footer naming the slide's source file (a link into the
