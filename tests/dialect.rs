@@ -158,10 +158,12 @@ fn paragraph_wrapping() {
         html(".left-column[\n- a\n]\n.right-column[\n- b\n]"),
         "<div class=\"left-column\"><ul>\n<li>a</li>\n</ul>\n</div>\n<div class=\"right-column\"><ul>\n<li>b</li>\n</ul>\n</div>"
     );
-    // Text before a block class stays a paragraph of its own.
+    // A block class keeps the `<p>` of its one paragraph (converter.js
+    // strips it for inline classes only: `!content[i].block`), and text
+    // before it is a paragraph of its own (block.paragraph stops at a tag).
     assert_eq!(
         html("intro\n.box[\nOne paragraph.\n]"),
-        "<p>intro</p>\n<div class=\"box\">One paragraph.</div>"
+        "<p>intro</p>\n<div class=\"box\"><p>One paragraph.</p>\n</div>"
     );
 }
 
@@ -246,6 +248,8 @@ fn a_markdown_deck_gets_remarks_defaults() {
     );
     // ratio 4:3 (scaler.js: 908x681).
     assert!(page.contains(".remark-slide-scaler { width: 908px; height: 681px; }"));
+    // Printed pages have the slides' size.
+    assert!(page.contains("@page { size: 908px 681px; margin: 0; }"));
     // slideNumberFormat '%current% / %total%', counting `--` steps.
     assert!(page.contains(">1 / 4</div>"), "slide numbers");
     assert!(page.contains(">4 / 4</div>"));
