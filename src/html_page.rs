@@ -61,6 +61,7 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
         let skip = rest.len() - rest.trim_start().len();
         if rest[skip..].starts_with('{') {
             let mut reader = Reader {
+                path,
                 text: page,
                 pos: from + skip,
             };
@@ -143,8 +144,8 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
         if !outside(i) {
             continue;
         }
-        let lower: String = page[i..page.len().min(i + 7)].to_ascii_lowercase();
-        if lower.starts_with("<link") {
+        let head = page.as_bytes()[i..page.len().min(i + 6)].to_ascii_lowercase();
+        if head.starts_with(b"<link") {
             let Some(end) = page[i..].find('>') else {
                 break;
             };
@@ -157,7 +158,7 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
             {
                 css.push(href);
             }
-        } else if lower.starts_with("<style")
+        } else if head.starts_with(b"<style")
             && let Some(open_end) = page[i..].find('>')
             && let Some(close) = page[i..].to_ascii_lowercase().find("</style>")
             && open_end < close
@@ -241,6 +242,8 @@ fn attribute(attrs: &str, name: &str) -> Option<String> {
 
 /// A JSON5-like reader over `text` from `pos`.
 struct Reader<'a> {
+    /// The page (for error locations).
+    path: &'a Path,
     text: &'a str,
     pos: usize,
 }
@@ -252,7 +255,7 @@ impl Reader<'_> {
 
     fn error(&self, what: &str) -> Error {
         Error::at(
-            Location::new("remark.create", line_of(self.text, self.pos)),
+            Location::new(self.path, line_of(self.text, self.pos)),
             format!("remark.create(...) options: {what}"),
         )
     }
@@ -437,7 +440,8 @@ impl Reader<'_> {
 /// `function (current, total) { return 'a' + current + ' of ' + total; }`
 /// as `a%current% of %total%`; `None` for anything else.
 fn function_format(f: &str) -> Option<String> {
-    let params = f[f.find('(')? + 1..f.find(')')?]
+    let params = f
+        .get(f.find('(')? + 1..f.find(')')?)?
         .split(',')
         .map(str::trim)
         .collect::<Vec<_>>();
@@ -521,6 +525,31 @@ class: center, middle
         );
         // The deck's first line is line 13 of the page.
         assert_eq!(line + 1, 13);
+    }
+
+    #[test]
+    fn odd_pages_give_errors_not_panics() {
+        for page in [
+            "<textarea id=\"source\">é</textarea><lïnk><stylé",
+            "<textarea id=source>x</textarea><script>remark.create({slideNumberFormat: function)( { return 1 }})</script>",
+            "<textarea id=source>x</textarea><script>remark.create({ratio: '4:3</script>",
+            "<textarea id=source>x</textarea><script>remark.create({a: [1, {b: 'c'}], d: x.y(), e: 1e3})</script>",
+        ] {
+            let _ = parse(Path::new("p.html"), page);
+        }
+        let err = parse(
+            Path::new("p.html"),
+            "<textarea id=source>x</textarea>\n<script>remark.create({ratio: 'wide'})</script>",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("ratio"), "{err}");
+        assert_eq!(err.location().map(|l| l.line), Some(2), "{err}");
+        let err = parse(
+            Path::new("p.html"),
+            "<script>\nremark.create({ratio: '4:3</script>",
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("p.html:2:"), "{err}");
     }
 
     #[test]

@@ -255,10 +255,11 @@ fn a_markdown_deck_gets_remarks_defaults() {
     assert!(page.contains(">4 / 4</div>"));
     // Comment properties; `name:` id; `hljs-default`.
     assert!(
-        page.contains("<div class=\"remark-slide-content center middle hljs-default\">"),
+        page.contains("class=\"remark-slide-content center middle hljs-default\">"),
         "classes"
     );
-    assert!(page.contains("id=\"slide-intro\""));
+    // slideView.js createContentElement: the id is on the content element.
+    assert!(page.contains("<div id=\"slide-intro\" class=\"remark-slide-content"));
     assert!(page.contains("<h1 id=\"hello\">Hello</h1>"));
     // A slide's <style> applies to the whole deck: it is in the head too.
     let head = &page[..page.find("<body").unwrap()];

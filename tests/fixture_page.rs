@@ -17,7 +17,12 @@ fn one_container_per_slide_in_remark_dom_order() {
         html.matches("<div class=\"remark-slide-container").count(),
         60
     );
-    assert_eq!(html.matches("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div class=\"remark-slide-content").count(), 60);
+    assert_eq!(
+        html.matches("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div")
+            .count(),
+        60
+    );
+    assert_eq!(html.matches(" class=\"remark-slide-content ").count(), 60);
     assert_eq!(
         html.matches("<div class=\"remark-slides-area\">").count(),
         1
@@ -33,7 +38,9 @@ fn one_container_per_slide_in_remark_dom_order() {
 #[test]
 fn names_numbers_and_prefix() {
     let html = page(60);
-    assert!(html.contains("id=\"slide-toc\" data-name=\"toc\""));
+    // remark 0.14 slideView.js: the id is on the slide's content element.
+    assert!(html.contains("data-name=\"toc\""));
+    assert!(html.contains("<div id=\"slide-toc\" class=\"remark-slide-content"));
     // raw HTML in the prefix is kept; `count: false` slide 100 is not in 60 slides, so total = 60
     assert!(html.contains("<div class=\"remark-slide-number\">#Fixture &mdash; 1/60</div>"));
     assert!(html.contains("#Fixture &mdash; 60/60</div>"));

@@ -1,5 +1,5 @@
 //! Slide Markdown to HTML, the way remark converts it: content classes are
-//! converted first (a class holding a single paragraph loses the `<p>`), the
+//! converted first (an inline class holding a single paragraph loses the `<p>`), the
 //! rest with pulldown-cmark. The HTML writer is ours so that whitespace
 //! between elements matches what remark's Markdown library produced (it
 //! decides which words run together in the text a student sees).
@@ -115,7 +115,10 @@ fn convert(
                 let mut html = format!("<{tag} class=\"");
                 escape_into(&mut html, &classes.join(" "));
                 html.push_str("\">");
-                html.push_str(&convert(content, ctx, true, images));
+                // remark 0.14 converter.js: `convertMarkdown(content[i].content,
+                // links, !content[i].block)`: only an inline class loses the
+                // `<p>` of a lone paragraph; a block class keeps it.
+                html.push_str(&convert(content, ctx, !*block, images));
                 html.push_str(&format!("</{tag}>"));
                 markdown.push(PH);
                 markdown.push_str(&children.len().to_string());

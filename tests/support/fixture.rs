@@ -78,10 +78,21 @@ pub fn context(n: usize) -> Value {
             "last_step": last_step,
         }));
     }
+    // The slide number as slideNumberFormat `#Fixture &mdash; %current%/%total%`.
+    for slide in &mut slides {
+        let current = slide["number"].clone();
+        slide["number_text"] = json!(format!("#Fixture &mdash; {current}/{number}"));
+    }
     json!({
         "title": "Fixture deck <with> \"quotes\"",
         "number_prefix": "#Fixture &mdash; ",
         "total": number,
+        "remark": {
+            "width": 1210,
+            "height": 681,
+            "runtime_json": "{\"width\":1210,\"height\":681,\"navigation\":{\"scroll\":true,\"touch\":true,\"click\":false}}",
+            "slide_styles": [],
+        },
         "styles": [".fixture-extra-style { color: rgb(1, 2, 3); }"],
         "build": { "commit": "0123abc", "dirty": [] },
         "slides": slides,
