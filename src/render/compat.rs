@@ -234,7 +234,11 @@ fn is_atx_heading(line: &str) -> bool {
 /// element does not close on it: the closing tag to wait for. Markdown is
 /// not applied inside (CommonMark HTML blocks of type 1; marked's `pre`).
 fn raw_html_start(line: &str) -> Option<&'static str> {
-    let t = line.trim_start().to_ascii_lowercase();
+    let t = line.trim_start();
+    if !t.starts_with('<') {
+        return None;
+    }
+    let t = t.to_ascii_lowercase();
     for (open, close) in [
         ("<pre", "</pre>"),
         ("<style", "</style>"),

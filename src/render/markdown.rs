@@ -89,7 +89,7 @@ pub fn render(nodes: &[Node], ctx: &MarkdownContext) -> Rendered {
     let mut images = Vec::new();
     let html = convert(nodes, ctx, false, &mut images);
     let html = remove_empty_paragraphs(&html);
-    let html = html_code_blocks(&html, ctx);
+    let html = html_code_blocks(html, ctx);
     let html = html.strip_suffix('\n').unwrap_or(&html).to_owned();
     Rendered { html, images }
 }
@@ -298,9 +298,11 @@ fn markdown_to_html(
 
 /// A list item as marked decides it.
 struct ItemState {
+    /// The item's Markdown.
+    range: std::ops::Range<usize>,
     /// marked makes the item loose (its text a paragraph) where CommonMark
-    /// keeps it tight.
-    force_loose: bool,
+    /// keeps it tight (worked out when the item's own text starts).
+    force_loose: Option<bool>,
     /// Our `<p>` for it is open.
     p_open: bool,
     /// Paragraph depth when the item started.
@@ -383,20 +385,20 @@ impl Writer<'_, '_> {
             Event::End(TagEnd::Link) => self.links = self.links.saturating_sub(1),
             Event::InlineHtml(h) => {
                 // marked's `inLink` also follows links written in HTML.
-                let lower = h.to_ascii_lowercase();
-                if lower.starts_with("<a ") {
+                let starts = |p: &str| h.get(..p.len()).is_some_and(|s| s.eq_ignore_ascii_case(p));
+                if starts("<a ") {
                     self.html_link = true;
-                } else if lower.starts_with("</a>") {
+                } else if starts("</a>") {
                     self.html_link = false;
                 }
             }
             _ => {}
         }
         if let Event::Start(Tag::Item) = &event {
-            let force_loose = self.src.get(range.clone()).is_some_and(marked_loose_item);
             self.out.push_str("<li>");
             self.items.push(ItemState {
-                force_loose,
+                range: range.clone(),
+                force_loose: None,
                 p_open: false,
                 paragraphs: self.paragraphs,
             });
@@ -472,11 +474,14 @@ impl Writer<'_, '_> {
     /// item loose.
     fn open_forced_paragraph(&mut self) {
         let (paragraphs, headings) = (self.paragraphs, self.headings);
+        let src = self.src;
         if let Some(item) = self.items.last_mut()
-            && item.force_loose
             && !item.p_open
             && paragraphs == item.paragraphs
             && headings == 0
+            && *item
+                .force_loose
+                .get_or_insert_with(|| src.get(item.range.clone()).is_some_and(marked_loose_item))
         {
             item.p_open = true;
             self.out.push_str("<p>");
@@ -704,15 +709,26 @@ fn expand_placeholders(text: &str, children: &[(String, bool)]) -> String {
     out
 }
 
+/// Offset of the first `http://` or `https://` in `text`.
+fn find_url_start(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("http").map(|i| i + from) {
+        let rest = &text[i + 4..];
+        if rest.starts_with("://") || rest.starts_with("s://") {
+            return Some(i);
+        }
+        from = i + 4;
+    }
+    None
+}
+
 /// Escapes `text`, making `http(s)://` URLs links as marked's GFM `url` rule.
 fn write_autolinked(out: &mut String, text: &str) {
     let mut rest = text;
     loop {
-        let found = ["https://", "http://"]
-            .iter()
-            .filter_map(|s| rest.find(s))
-            .min();
-        let Some(at) = found else { break };
+        let Some(at) = find_url_start(rest) else {
+            break;
+        };
         let tail = &rest[at..];
         let end = tail
             .find(|c: char| c.is_whitespace() || c == '<')
@@ -738,11 +754,15 @@ fn write_autolinked(out: &mut String, text: &str) {
 /// `<pre><code>` written in HTML, as remark shows it: highlighted and split
 /// into lines like fenced code (remark 0.14 slideView.js
 /// `highlightCodeBlocks` handles every `code` whose parent is a `pre`).
-fn html_code_blocks(html: &str, ctx: &MarkdownContext) -> String {
+fn html_code_blocks(html: String, ctx: &MarkdownContext) -> String {
     const OPEN: &str = "<pre><code";
-    if !html.contains(OPEN) {
-        return html.to_owned();
+    let foreign = html
+        .match_indices(OPEN)
+        .any(|(i, _)| !html[i + OPEN.len()..].starts_with(" class=\"remark-code"));
+    if !foreign {
+        return html;
     }
+    let html = html.as_str();
     let mut out = String::with_capacity(html.len() + 64);
     let mut rest = html;
     while let Some(i) = rest.find(OPEN) {
