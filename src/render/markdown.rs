@@ -725,10 +725,7 @@ fn find_url_start(text: &str) -> Option<usize> {
 /// Escapes `text`, making `http(s)://` URLs links as marked's GFM `url` rule.
 fn write_autolinked(out: &mut String, text: &str) {
     let mut rest = text;
-    loop {
-        let Some(at) = find_url_start(rest) else {
-            break;
-        };
+    while let Some(at) = find_url_start(rest) {
         let tail = &rest[at..];
         let end = tail
             .find(|c: char| c.is_whitespace() || c == '<')
