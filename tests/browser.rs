@@ -852,6 +852,42 @@ async fn a_deck_with_its_own_theme_keeps_its_look_and_ratio() {
     b.close().await;
 }
 
+/// remark's `navigation` option (remark 0.14 models/slideshow/navigation.js,
+/// controllers/inputs/mouse.js): wheel off, click forward, context menu back.
+#[tokio::test]
+async fn navigation_option_turns_inputs_on_and_off() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("navigation_option").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let deck = dir.path().join("nav.md");
+    std::fs::write(&deck, "# One\n---\n# Two\n---\n# Three\n").unwrap();
+    let builder = labdeck::build::Builder::new(labdeck::build::BuildOptions {
+        out_dir: dir.path().join("out"),
+        load: labdeck::deck::LoadOptions {
+            remark: vec![r#"navigation={"scroll":false,"click":true}"#.into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let built = builder.build(&deck).unwrap();
+    b.open(&browser::file_url(&built.output)).await;
+    let wheel =
+        "document.body.dispatchEvent(new WheelEvent('wheel', { deltaY: 60, bubbles: true }));
+                 return labdeck.current();";
+    assert_eq!(b.eval(wheel).await, 0, "scroll: false");
+    let click = "document.querySelector('.remark-visible .remark-slide-content').dispatchEvent(new MouseEvent('click', { button: 0, bubbles: true }));
+                 return labdeck.current();";
+    assert_eq!(b.eval(click).await, 1, "click: true goes forward");
+    let back = "document.querySelector('.remark-visible .remark-slide-content').dispatchEvent(new MouseEvent('contextmenu', { button: 2, bubbles: true, cancelable: true }));
+                return labdeck.current();";
+    assert_eq!(b.eval(back).await, 0, "the context menu goes back");
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
+
 /// The screenshot of slides/remark-talk/talk.html for the docs (run by
 /// scripts/screenshots.sh): docs/screenshot-remark-theme.png.
 #[tokio::test]
