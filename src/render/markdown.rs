@@ -468,6 +468,9 @@ impl Writer<'_, '_> {
         } else {
             write_autolinked(&mut self.out, &text);
         }
+        // Keep the buffer's allocation for the next run of text.
+        text.clear();
+        self.pending = text;
     }
 
     /// The item's own text starts: open its paragraph when marked made the
