@@ -161,6 +161,25 @@ fn extract_properties(slide: &mut ParsedSlide) {
     let Some(Node::Text { text, start }) = slide.content.first() else {
         return;
     };
+    let first_line = text.trim_start_matches('\n');
+    let key_len = first_line
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+        .count();
+    let candidate =
+        (key_len > 0 && first_line.as_bytes().get(key_len) == Some(&b':')) || text.contains("<!--");
+    if candidate {
+        let start = *start;
+        extract_properties_from(slide, start);
+    }
+    late_properties(slide);
+}
+
+fn extract_properties_from(slide: &mut ParsedSlide, start: usize) {
+    let Some(Node::Text { text, .. }) = slide.content.first() else {
+        return;
+    };
+    let start = &start;
     let mut text = text.clone();
     // (position in `text`, source offset of that position): text between two
     // marks comes from one place of the source.
@@ -228,6 +247,9 @@ fn extract_properties(slide: &mut ParsedSlide) {
         slide.property_offsets.push((k.clone(), offset));
         slide.set_property(&k, v);
     }
+}
+
+fn late_properties(slide: &mut ParsedSlide) {
     // Lines that look like properties later in the first text are ignored by
     // remark (shown as text); remember them for lint.
     if let Some(Node::Text { text, start }) = slide.content.first() {

@@ -32,6 +32,9 @@ pub struct MarkdownContext<'a> {
 pub struct Rendered {
     pub html: String,
     pub images: Vec<String>,
+    /// Its `<style>...</style>` elements (remark has every slide in the
+    /// document, so they apply to the whole deck).
+    pub styles: Vec<String>,
 }
 
 /// A key that identifies what [`render`] produces for `nodes` in `ctx`:
@@ -91,7 +94,12 @@ pub fn render(nodes: &[Node], ctx: &MarkdownContext) -> Rendered {
     let html = remove_empty_paragraphs(&html);
     let html = html_code_blocks(html, ctx);
     let html = html.strip_suffix('\n').unwrap_or(&html).to_owned();
-    Rendered { html, images }
+    let styles = style_elements(&html);
+    Rendered {
+        html,
+        images,
+        styles,
+    }
 }
 
 fn convert(
@@ -819,6 +827,20 @@ fn html_code_blocks(html: String, ctx: &MarkdownContext) -> String {
         rest = &after[tag_end + 1 + body_len + "</code></pre>".len()..];
     }
     out.push_str(rest);
+    out
+}
+
+/// The `<style>...</style>` elements of some HTML.
+fn style_elements(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<style") {
+        let Some(end) = rest[i..].find("</style>") else {
+            break;
+        };
+        out.push(rest[i..i + end + "</style>".len()].to_owned());
+        rest = &rest[i + end + "</style>".len()..];
+    }
     out
 }
 

@@ -128,6 +128,9 @@ struct SlideContext<'a> {
     /// The slide number as `slideNumberFormat` writes it (HTML, as remark
     /// sets it with innerHTML).
     number_text: String,
+    /// The `<style>` elements of its content (for the page head).
+    #[serde(skip)]
+    styles: Vec<String>,
     name: Option<&'a str>,
     classes: String,
     html: String,
@@ -191,6 +194,7 @@ pub fn render_page(
                 index: slide.index,
                 number: slide.number,
                 number_text: options.slide_number(slide.number, total),
+                styles: content.styles.clone(),
                 name: slide.name.as_deref(),
                 classes: slide_classes(slide, options),
                 html,
@@ -253,9 +257,9 @@ impl RemarkPage {
         });
         let mut slide_styles: Vec<String> = Vec::new();
         for (slide, _) in rendered {
-            for style in style_elements(&slide.html) {
+            for style in &slide.styles {
                 if !slide_styles.iter().any(|s| s == style) {
-                    slide_styles.push(style.to_owned());
+                    slide_styles.push(style.clone());
                 }
             }
         }
@@ -284,20 +288,6 @@ fn slide_classes(slide: &crate::deck::Slide, options: &RemarkOptions) -> String 
         classes.push_str(style);
     }
     classes
-}
-
-/// The `<style>...</style>` elements of some HTML.
-fn style_elements(html: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = html;
-    while let Some(i) = rest.find("<style") {
-        let Some(end) = rest[i..].find("</style>") else {
-            break;
-        };
-        out.push(&rest[i..i + end + "</style>".len()]);
-        rest = &rest[i + end + "</style>".len()..];
-    }
-    out
 }
 
 /// The `.debug` footer naming the slide's source file (a link into the
