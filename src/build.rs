@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::deck::{self, Deck, LoadOptions};
 use crate::error::{Error, Result};
 use crate::render::RenderCache;
+use crate::render::css_assets;
 use crate::render::page::{self, BuildInfo, PageOptions, Templates};
 
 /// Options shared by every deck of one `build` call.
@@ -59,21 +60,36 @@ impl Builder {
     /// Renders one manifest to HTML in memory (nothing written).
     pub fn render(&self, manifest: &Path) -> Result<(Deck, page::Page)> {
         let deck = deck::load_strict(manifest, &self.opts.load)?;
+        let dir = &deck.manifest.dir;
         let mut styles = Vec::new();
-        for css in &deck.manifest.css {
-            let path = deck.manifest.dir.join(css);
-            styles.push(std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?);
+        let mut assets = Vec::new();
+        let css_files = deck
+            .manifest
+            .css
+            .iter()
+            .map(|css| dir.join(css))
+            .chain(self.opts.css.iter().cloned());
+        for path in css_files {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            let css_dir = path.parent().unwrap_or(Path::new(""));
+            styles.push(css_assets::rebase(&text, css_dir, dir, &mut assets));
         }
-        for path in &self.opts.css {
-            styles.push(std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?);
+        for text in &deck.manifest.styles {
+            styles.push(css_assets::rebase(text, dir, dir, &mut assets));
         }
-        let build = self.build_info(&deck.manifest.dir);
-        let page = page::render_page(
+        let build = self.build_info(dir);
+        let mut page = page::render_page(
             &deck,
             &self.templates,
             &self.cache,
             &PageOptions { styles, build },
         )?;
+        for asset in assets {
+            match asset {
+                css_assets::Asset::InDeck(rel) => page.images.push(rel),
+                css_assets::Asset::Outside(file, rel) => page.extra_files.push((file, rel)),
+            }
+        }
         Ok((deck, page))
     }
 
@@ -84,7 +100,12 @@ impl Builder {
         std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
         let output = out_dir.join(format!("{}.html", deck.manifest.stem()));
         write_atomically(&output, page.html.as_bytes())?;
-        let images_copied = copy_images(&deck.manifest.dir, out_dir, &page.images)?;
+        let mut images_copied = copy_images(&deck.manifest.dir, out_dir, &page.images)?;
+        for (file, rel) in &page.extra_files {
+            if copy_fresh(file, &out_dir.join(rel))? {
+                images_copied += 1;
+            }
+        }
         Ok(Built {
             manifest: manifest.to_path_buf(),
             output,
@@ -159,26 +180,33 @@ fn copy_images(from: &Path, to: &Path, images: &[String]) -> Result<usize> {
         }) {
             continue;
         }
-        let dst = to.join(rel);
-        if !src.is_file() {
-            continue;
+        if copy_fresh(&src, &to.join(rel))? {
+            copied += 1;
         }
-        let fresh = match (src.metadata(), dst.metadata()) {
-            (Ok(s), Ok(d)) => match (s.modified(), d.modified()) {
-                (Ok(sm), Ok(dm)) => dm >= sm && s.len() == d.len(),
-                _ => false,
-            },
-            _ => false,
-        };
-        if fresh {
-            continue;
-        }
-        if let Some(parent) = dst.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
-        write_atomically(&dst, &bytes)?;
-        copied += 1;
     }
     Ok(copied)
+}
+
+/// Copies `src` to `dst` unless `dst` is already as new and as long (or
+/// `src` is no file); whether it copied.
+fn copy_fresh(src: &Path, dst: &Path) -> Result<bool> {
+    if !src.is_file() {
+        return Ok(false);
+    }
+    let fresh = match (src.metadata(), dst.metadata()) {
+        (Ok(s), Ok(d)) => match (s.modified(), d.modified()) {
+            (Ok(sm), Ok(dm)) => dm >= sm && s.len() == d.len(),
+            _ => false,
+        },
+        _ => false,
+    };
+    if fresh {
+        return Ok(false);
+    }
+    if let Some(parent) = dst.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    let bytes = std::fs::read(src).map_err(|e| Error::io(src, e))?;
+    write_atomically(dst, &bytes)?;
+    Ok(true)
 }

@@ -19,6 +19,8 @@ pub struct LoadOptions {
     /// Repository root for `@@INCLUDE`/`@@LINK` (default: the parent of the
     /// manifest's folder).
     pub root: Option<PathBuf>,
+    /// remark options as `KEY=VALUE` (`--remark`), over the deck's own.
+    pub remark: Vec<String>,
 }
 
 /// One slide as the deck shows it (each `--` step is a slide).
@@ -102,15 +104,34 @@ impl Deck {
 /// `Deck::diagnostics`.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<Deck> {
     if is_chapter(path) {
-        let manifest = chapter_manifest(path)?;
+        let mut manifest = chapter_manifest(path)?;
+        apply_remark_options(&mut manifest, opts)?;
         // A chapter has no manifest to say where the repository is: it is
         // above the nearest folder holding deck manifests.
         let opts = LoadOptions {
             root: opts.root.clone().or_else(|| chapter_root(path)),
+            remark: Vec::new(),
         };
         return Ok(from_manifest(manifest, &opts));
     }
-    Ok(from_manifest(Manifest::load(path)?, opts))
+    let mut manifest = if crate::html_page::is_html_page(path) {
+        crate::html_page::load(path)?
+    } else {
+        Manifest::load(path)?
+    };
+    apply_remark_options(&mut manifest, opts)?;
+    Ok(from_manifest(manifest, opts))
+}
+
+/// `--remark KEY=VALUE` over the deck's own options.
+fn apply_remark_options(manifest: &mut Manifest, opts: &LoadOptions) -> Result<()> {
+    for assignment in &opts.remark {
+        manifest
+            .remark
+            .set_assignment(assignment)
+            .map_err(|e| Error::Other(format!("--remark {e}")))?;
+    }
+    Ok(())
 }
 
 /// The parent of the closest folder above `chapter` that holds a deck
@@ -182,6 +203,8 @@ fn chapter_manifest(path: &Path) -> Result<Manifest> {
         slidenumberprefix: String::new(),
         exclude: Vec::new(),
         css: Vec::new(),
+        styles: Vec::new(),
+        remark: crate::remark::options::RemarkOptions::remark(),
         content: vec![Entry::File {
             path: name,
             line: 1,
@@ -234,7 +257,11 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
             }
         }
     }
-    let show = slideshow::build(parsed, &manifest.exclude);
+    let show = slideshow::build(
+        parsed,
+        &manifest.exclude,
+        manifest.remark.count_incremental_slides,
+    );
     for (offset, name) in &show.unknown_templates {
         if let Some(at) = source.location(*offset) {
             diagnostics.push(Diagnostic::error(

@@ -22,6 +22,7 @@ pub mod duration;
 pub mod error;
 pub mod exercise;
 pub mod grade;
+pub mod html_page;
 pub mod lint;
 pub mod manifest;
 pub mod pdf;

@@ -12,6 +12,7 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::error::{Error, Location, Result};
+use crate::remark::options::RemarkOptions;
 
 /// A deck manifest, after `OVERRIDE_*` environment overrides.
 #[derive(Debug, Clone)]
@@ -31,6 +32,11 @@ pub struct Manifest {
     pub exclude: Vec<String>,
     /// Extra stylesheets (paths relative to the manifest's folder).
     pub css: Vec<String>,
+    /// Stylesheets' text written in the deck itself (an HTML page's
+    /// `<style>` elements), after `css`.
+    pub styles: Vec<String>,
+    /// remark's options (`remark:` mapping, remark's option names).
+    pub remark: RemarkOptions,
     pub content: Vec<Entry>,
 }
 
@@ -69,6 +75,9 @@ struct RawManifest {
     exclude: Option<Vec<Spanned<Scalar>>>,
     #[serde(default)]
     css: Option<Vec<Spanned<Scalar>>>,
+    /// remark's options, as `remark.create()` takes them.
+    #[serde(default)]
+    remark: Option<Spanned<serde_json::Value>>,
     content: Option<Spanned<RawEntries>>,
 }
 
@@ -276,6 +285,20 @@ impl Manifest {
             ));
         };
         let content = convert_entries(path, content.value)?;
+        let slidenumberprefix =
+            scalar("slidenumberprefix", &raw.slidenumberprefix).unwrap_or_default();
+        let mut remark = RemarkOptions::container_training(&slidenumberprefix);
+        if let Some(options) = &raw.remark {
+            let line = options.referenced.line() as usize;
+            let at = || Location::new(path, line.max(1));
+            let map = options
+                .value
+                .as_object()
+                .ok_or_else(|| Error::at(at(), "`remark:` must be a mapping of remark options"))?;
+            for (key, value) in map {
+                remark.set(key, value).map_err(|e| Error::at(at(), e))?;
+            }
+        }
         Ok(Manifest {
             path: path.to_path_buf(),
             dir,
@@ -285,10 +308,11 @@ impl Manifest {
             zip,
             html,
             slides,
-            slidenumberprefix: scalar("slidenumberprefix", &raw.slidenumberprefix)
-                .unwrap_or_default(),
+            slidenumberprefix,
             exclude: list("exclude", &raw.exclude),
             css: list("css", &raw.css),
+            styles: Vec::new(),
+            remark,
             content,
         })
     }
@@ -381,6 +405,19 @@ mod tests {
         let err = parse("content:\n- a.md\n- 42\n").unwrap_err();
         assert_eq!(err.location().map(|l| l.line), Some(3), "{err}");
         assert!(err.to_string().contains("a number"));
+    }
+
+    #[test]
+    fn remark_options_are_read_and_checked() {
+        let m =
+            parse("remark:\n  ratio: '4:3'\n  highlightLines: true\ncontent: [a.md]\n").unwrap();
+        assert_eq!(m.remark.ratio, (4, 3));
+        assert!(m.remark.highlight_lines);
+        // container.training's template options stay for what is not set.
+        assert!(m.remark.highlight_spans);
+        let err = parse("content: [a.md]\nremark:\n  ratio: wide\n").unwrap_err();
+        assert_eq!(err.location().map(|l| l.line), Some(3), "{err}");
+        assert!(err.to_string().contains("ratio"), "{err}");
     }
 
     #[test]

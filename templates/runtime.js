@@ -15,7 +15,9 @@
 (function () {
   'use strict';
 
-  var SLIDE_W = 1210, SLIDE_H = 681;   // remark's 16:9 reference size
+  var OPTIONS = remarkOptions();
+  var SLIDE_W = OPTIONS.width || 1210, SLIDE_H = OPTIONS.height || 681;  // from remark's `ratio`
+  var NAVIGATION = OPTIONS.navigation || { scroll: true, touch: true, click: false };
   var KEEP_AHEAD = 2, KEEP_BEHIND = 1;  // slides materialised around the current one
   var DROP_DISTANCE = 12;               // content further away than this is dropped
 
@@ -342,11 +344,34 @@
     e.preventDefault();
   });
 
+  /* ---------- remark options ---------- */
+
+  // remark.create()'s options as the build resolved them (ratio, navigation):
+  // the JSON in #labdeck-options.
+  function remarkOptions() {
+    var el = document.getElementById('labdeck-options');
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (err) { return {}; }
+  }
+
+  // navigation.click (remark's mouse.js): a click goes forward, the context
+  // menu back, links excepted.
+  if (NAVIGATION.click) {
+    doc.addEventListener('click', function (e) {
+      if (e.button !== 0 || (e.target.closest && e.target.closest('a, .remark-notes-area, .remark-toolbar'))) return;
+      next();
+    });
+    doc.addEventListener('contextmenu', function (e) {
+      if (e.target.closest && e.target.closest('a')) return;
+      e.preventDefault();
+      prev();
+    });
+  }
+
   var touch = null;
-  doc.addEventListener('touchstart', function (e) {
+  if (NAVIGATION.touch) doc.addEventListener('touchstart', function (e) {
     if (e.touches.length === 1) touch = { x: e.touches[0].clientX, y: e.touches[0].clientY };
   }, { passive: true });
-  doc.addEventListener('touchend', function (e) {
+  if (NAVIGATION.touch) doc.addEventListener('touchend', function (e) {
     if (!touch || !e.changedTouches.length) return;
     var dx = e.changedTouches[0].clientX - touch.x;
     var dy = e.changedTouches[0].clientY - touch.y;
@@ -362,7 +387,7 @@
   // Mouse wheel / trackpad, as remark: one slide per gesture (a trackpad
   // sends a burst of events, hence the pause), not inside the scrolling notes.
   var lastWheel = 0;
-  doc.addEventListener('wheel', function (e) {
+  if (NAVIGATION.scroll) doc.addEventListener('wheel', function (e) {
     if (e.ctrlKey || Math.abs(e.deltaY) < 4) return;
     if (e.target.closest && e.target.closest('.remark-notes-area, .remark-help')) return;
     var now = Date.now();

@@ -911,6 +911,155 @@ async fn screenshots() {
     b.close().await;
 }
 
+/// A remark deck published as an HTML page with its own theme and
+/// `remark.create({ ratio: '4:3', highlightStyle: 'monokai', ... })`
+/// (slides/remark-talk/talk.html): the deck's element selectors beat
+/// labdeck's default look, and remark's options shape the page (issue 13).
+#[tokio::test]
+async fn a_deck_with_its_own_theme_keeps_its_look_and_ratio() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("a_deck_with_its_own_theme").await else {
+        return;
+    };
+    let (_dir, url) = build_deck(&repo().join("slides/remark-talk/talk.html"));
+    b.open(&url).await;
+    let style = |sel: &str, prop: &str| {
+        format!("return getComputedStyle(document.querySelector('.remark-visible {sel}')).{prop};")
+    };
+    // 4:3 (remark's scaler: 908x681).
+    let ratio = b
+        .eval("const r = document.querySelector('.remark-visible .remark-slide-scaler').getBoundingClientRect(); return r.height / r.width;")
+        .await
+        .as_f64()
+        .unwrap();
+    assert!((ratio - 681.0 / 908.0).abs() < 0.01, "4:3: {ratio}");
+    // Title slide: `class: center, middle, inverse` from the page's <style>.
+    assert_eq!(
+        b.eval(&style("h1", "color")).await,
+        json!("rgb(27, 42, 52)")
+    );
+    assert_eq!(b.eval(&style("h1", "fontWeight")).await, json!("400"));
+    assert_eq!(
+        b.eval(&style(".remark-slide-content", "verticalAlign"))
+            .await,
+        json!("middle")
+    );
+    let number = b
+        .eval("return document.querySelector('.remark-visible .remark-slide-number').textContent;")
+        .await;
+    assert_eq!(number, json!("1 of 3"), "slideNumberFormat function");
+    // Code slide: the theme's colours and fonts, monokai, marked lines, and
+    // the blank code line keeps its height (.remark-code-line min-height).
+    b.key(&Key::Right.to_string()).await;
+    assert_eq!(
+        b.eval(&style("h2", "color")).await,
+        json!("rgb(243, 182, 31)")
+    );
+    assert_eq!(b.eval(&style("h2", "fontWeight")).await, json!("400"));
+    // The deck's `body { font-family }` reaches the text.
+    let font = b.eval(&style("p", "fontFamily")).await;
+    assert!(font.as_str().unwrap().contains("DejaVu Serif"), "{font}");
+    assert_eq!(
+        b.eval(&style(".hljs", "backgroundColor")).await,
+        json!("rgb(39, 40, 34)")
+    );
+    let lines = b
+        .eval(
+            "const l = Array.from(document.querySelectorAll('.remark-visible .remark-code-line'));
+             return [l.length, l.filter(x => x.classList.contains('remark-code-line-highlighted')).length,
+                     Math.min(...l.map(x => x.getBoundingClientRect().height))];",
+        )
+        .await;
+    let lines: (usize, usize, f64) = serde_json::from_value(lines).unwrap();
+    assert_eq!((lines.0, lines.1), (7, 2), "{lines:?}");
+    assert!(
+        lines.2 > 5.0,
+        "empty code lines keep their height: {lines:?}"
+    );
+    // `class: center` centres horizontally only.
+    b.key(&Key::End.to_string()).await;
+    assert_eq!(
+        b.eval(&style(".remark-slide-content", "textAlign")).await,
+        json!("center")
+    );
+    assert_ne!(
+        b.eval(&style(".remark-slide-content", "verticalAlign"))
+            .await,
+        json!("middle")
+    );
+    assert_no_console_errors_but_offline_images(&b).await;
+    b.close().await;
+}
+
+/// remark's `navigation` option (remark 0.14 models/slideshow/navigation.js,
+/// controllers/inputs/mouse.js): wheel off, click forward, context menu back.
+#[tokio::test]
+async fn navigation_option_turns_inputs_on_and_off() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("navigation_option").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let deck = dir.path().join("nav.md");
+    std::fs::write(&deck, "# One\n---\n# Two\n---\n# Three\n").unwrap();
+    let builder = labdeck::build::Builder::new(labdeck::build::BuildOptions {
+        out_dir: dir.path().join("out"),
+        load: labdeck::deck::LoadOptions {
+            remark: vec![r#"navigation={"scroll":false,"click":true}"#.into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .unwrap();
+    let built = builder.build(&deck).unwrap();
+    b.open(&browser::file_url(&built.output)).await;
+    let wheel =
+        "document.body.dispatchEvent(new WheelEvent('wheel', { deltaY: 60, bubbles: true }));
+                 return labdeck.current();";
+    assert_eq!(b.eval(wheel).await, 0, "scroll: false");
+    let click = "document.querySelector('.remark-visible .remark-slide-content').dispatchEvent(new MouseEvent('click', { button: 0, bubbles: true }));
+                 return labdeck.current();";
+    assert_eq!(b.eval(click).await, 1, "click: true goes forward");
+    let back = "document.querySelector('.remark-visible .remark-slide-content').dispatchEvent(new MouseEvent('contextmenu', { button: 2, bubbles: true, cancelable: true }));
+                return labdeck.current();";
+    assert_eq!(b.eval(back).await, 0, "the context menu goes back");
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
+
+/// The screenshot of slides/remark-talk/talk.html for the docs (run by
+/// scripts/screenshots.sh): docs/screenshot-remark-theme.png.
+#[tokio::test]
+#[ignore]
+async fn theme_screenshot() {
+    let out = std::env::var("LABDECK_SCREENSHOT_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| repo().join("docs"));
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("theme_screenshot").await else {
+        panic!("screenshots need chromium")
+    };
+    let (_dir, url) = build_deck(&repo().join("slides/remark-talk/talk.html"));
+    b.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": 1024, "height": 768, "deviceScaleFactor": 1, "mobile": false }),
+    )
+    .await;
+    b.open(&format!("{url}#2")).await;
+    assert_eq!(b.visible().await, 1);
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(
+        out.join("screenshot-remark-theme.png"),
+        b.client.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    println!(
+        "wrote {}",
+        out.join("screenshot-remark-theme.png").display()
+    );
+    b.close().await;
+}
+
 #[tokio::test]
 async fn printing_puts_every_slide_in_place() {
     let _one = ONE_AT_A_TIME.lock().await;

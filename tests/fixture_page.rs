@@ -61,6 +61,12 @@ fn names_numbers_and_prefix() {
     let slides = slides(&html);
     assert_eq!(slides[41].1, "toc");
     assert_eq!(slides[40].1, "");
+    // remark 0.14 slideView.js: the id is on the slide's content element.
+    assert!(
+        slides[41]
+            .2
+            .contains("<div id=\"slide-toc\" class=\"remark-slide-content")
+    );
     // raw HTML in the prefix is kept; `count: false` slide 100 is not in 60 slides, so total = 60
     assert!(
         slides[0]

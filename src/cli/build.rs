@@ -34,6 +34,10 @@ pub struct DeckArgs {
     /// Extra stylesheet to inline after the theme (repeatable).
     #[arg(long)]
     css: Vec<PathBuf>,
+    /// A remark option, as `remark.create()` names it, over the deck's own
+    /// (repeatable): `--remark ratio=4:3 --remark highlightLines=true`.
+    #[arg(long, value_name = "KEY=VALUE")]
+    remark: Vec<String>,
 }
 
 impl DeckArgs {
@@ -42,6 +46,7 @@ impl DeckArgs {
             out_dir: PathBuf::new(),
             load: LoadOptions {
                 root: self.root.clone(),
+                remark: self.remark.clone(),
             },
             templates: self.templates.clone(),
             css: self.css.clone(),

@@ -49,8 +49,14 @@ pub fn run(args: ChecksArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
-    let deck = deck::load(&args.deck, &LoadOptions { root: args.root })
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let deck = deck::load(
+        &args.deck,
+        &LoadOptions {
+            root: args.root,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (exercises, _) = exercise::extract(&deck);
     let report = suggest::suggest(&deck, &exercises);
     let text = report.render(&args.deck.display().to_string(), args.include_checked);

@@ -36,7 +36,13 @@ enum LintFormat {
 
 pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    let findings = lint::lint_decks(&args.decks, &LoadOptions { root: args.root });
+    let findings = lint::lint_decks(
+        &args.decks,
+        &LoadOptions {
+            root: args.root,
+            ..LoadOptions::default()
+        },
+    );
     let format = match args.format {
         LintFormat::Text => output::Format::Text,
         LintFormat::Json => output::Format::Json,

@@ -3,6 +3,7 @@
 //! later, by `render`.
 
 pub mod lexer;
+pub mod options;
 pub mod parser;
 pub mod slideshow;
 

@@ -151,45 +151,105 @@ fn append(list: &mut Vec<Node>, node: Node) {
     list.push(node);
 }
 
-/// Moves leading `key: value` lines of the slide's first text into its
-/// properties (remark: `^\n*([-\w]+):([^$\n]*)`, repeatedly).
+/// Moves the slide's properties out of its first text, as remark 0.14's
+/// `extractProperties` (src/remark/parser.js) does with
+/// `^\n*([-\w]+):([^$\n]*)|\n*(?:<!--\s*)([-\w]+):([^$\n]*?)(?:\s*-->)`,
+/// repeatedly: a `key: value` line at the start of what is left, else the
+/// first `<!-- key: value -->` comment anywhere in it (removed with the
+/// newlines before it).
 fn extract_properties(slide: &mut ParsedSlide) {
-    let Some(Node::Text { text, start }) = slide.content.first_mut() else {
+    let Some(Node::Text { text, start }) = slide.content.first() else {
         return;
     };
+    let first_line = text.trim_start_matches('\n');
+    let key_len = first_line
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+        .count();
+    let candidate =
+        (key_len > 0 && first_line.as_bytes().get(key_len) == Some(&b':')) || text.contains("<!--");
+    if candidate {
+        let start = *start;
+        extract_properties_from(slide, start);
+    }
+    late_properties(slide);
+}
+
+fn extract_properties_from(slide: &mut ParsedSlide, start: usize) {
+    let Some(Node::Text { text, .. }) = slide.content.first() else {
+        return;
+    };
+    let start = &start;
+    let mut text = text.clone();
+    // (position in `text`, source offset of that position): text between two
+    // marks comes from one place of the source.
+    let mut marks: Vec<(usize, usize)> = vec![(0, *start)];
+    let source_at = |marks: &[(usize, usize)], p: usize| {
+        marks
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= p)
+            .map_or(p, |(at, src)| src + (p - at))
+    };
     let mut found = Vec::new();
-    let mut consumed = 0;
     loop {
-        let rest = &text[consumed..];
-        let after_newlines = rest.len() - rest.trim_start_matches('\n').len();
-        let line = &rest[after_newlines..];
+        let after_newlines = text.len() - text.trim_start_matches('\n').len();
+        let line = &text[after_newlines..];
         let key_len = line
             .bytes()
             .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
             .count();
-        if key_len == 0 || line.as_bytes().get(key_len) != Some(&b':') {
+        let range = if key_len > 0 && line.as_bytes().get(key_len) == Some(&b':') {
+            let value_start = key_len + 1;
+            let value_len = line[value_start..]
+                .bytes()
+                .take_while(|&b| b != b'\n' && b != b'$')
+                .count();
+            found.push((
+                line[..key_len].trim().to_owned(),
+                line[value_start..value_start + value_len].trim().to_owned(),
+                source_at(&marks, after_newlines),
+            ));
+            0..after_newlines + value_start + value_len
+        } else if let Some((range, key, value)) = comment_property(&text) {
+            let at = range.start + text[range.clone()].find("<!--").unwrap_or(0);
+            found.push((key, value, source_at(&marks, at)));
+            range
+        } else {
             break;
+        };
+        let end_source = source_at(&marks, range.end);
+        let removed = range.end - range.start;
+        text.replace_range(range.clone(), "");
+        marks.retain(|(at, _)| *at < range.start || *at > range.end);
+        for (at, _) in &mut marks {
+            if *at > range.end {
+                *at -= removed;
+            }
         }
-        let value_start = key_len + 1;
-        let value_len = line[value_start..]
-            .bytes()
-            .take_while(|&b| b != b'\n' && b != b'$')
-            .count();
-        found.push((
-            line[..key_len].trim().to_owned(),
-            line[value_start..value_start + value_len].trim().to_owned(),
-            *start + consumed + after_newlines,
-        ));
-        consumed += after_newlines + value_start + value_len;
+        let i = marks.partition_point(|(at, _)| *at < range.start);
+        marks.insert(i, (range.start, end_source));
     }
-    if consumed > 0 {
-        text.drain(..consumed);
-        *start += consumed;
+    if !found.is_empty() {
+        let mut nodes = Vec::with_capacity(marks.len());
+        for (i, &(at, src)) in marks.iter().enumerate() {
+            let until = marks.get(i + 1).map_or(text.len(), |m| m.0);
+            if until > at || (nodes.is_empty() && i + 1 == marks.len()) {
+                nodes.push(Node::Text {
+                    text: text[at..until].to_owned(),
+                    start: src,
+                });
+            }
+        }
+        slide.content.splice(0..1, nodes);
     }
     for (k, v, offset) in found {
         slide.property_offsets.push((k.clone(), offset));
         slide.set_property(&k, v);
     }
+}
+
+fn late_properties(slide: &mut ParsedSlide) {
     // Lines that look like properties later in the first text are ignored by
     // remark (shown as text); remember them for lint.
     if let Some(Node::Text { text, start }) = slide.content.first() {
@@ -210,6 +270,40 @@ fn extract_properties(slide: &mut ParsedSlide) {
             offset += line.len() + 1;
         }
     }
+}
+
+/// The first `\n*<!--\s*key:value\s*-->` in `text`: its range (newlines
+/// before it included), key and trimmed value.
+fn comment_property(text: &str) -> Option<(std::ops::Range<usize>, String, String)> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("<!--").map(|i| i + from) {
+        from = i + 4;
+        let inner = &text[i + 4..];
+        let key_at = inner.len() - inner.trim_start().len();
+        let key_len = inner[key_at..]
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+            .count();
+        if key_len == 0 || inner.as_bytes().get(key_at + key_len) != Some(&b':') {
+            continue;
+        }
+        let value_from = key_at + key_len + 1;
+        let Some(close) = inner[value_from..].find("-->") else {
+            continue;
+        };
+        let value = &inner[value_from..value_from + close];
+        // `([^$\n]*?)(?:\s*-->)`: the value holds no newline or `$`, then
+        // only spaces up to `-->`.
+        let trimmed = value.trim_end();
+        if trimmed.contains(['\n', '$']) {
+            continue;
+        }
+        let key = inner[key_at..key_at + key_len].to_owned();
+        let begin = text[..i].trim_end_matches('\n').len();
+        let end = i + 4 + value_from + close + 3;
+        return Some((begin..end, key, trimmed.trim().to_owned()));
+    }
+    None
 }
 
 /// Properties remark gives a meaning to.
@@ -263,6 +357,23 @@ mod tests {
     fn classes_become_nodes() {
         let s = parse(lex("a .x[b .y[c]]\n"));
         assert_eq!(text_of(&s[0].content), "a <x>b <y>c</></>\n");
+    }
+
+    #[test]
+    fn properties_in_comments() {
+        // remark 0.14 parser.js: the comment form is found anywhere in the
+        // slide's first text, and a `key:` line then at its start counts too.
+        let s = parse(lex(
+            "<!-- class: center, middle -->\nname: a\n\n# Hi\n<!-- x: y -->\ntext",
+        ));
+        assert_eq!(s[0].property("class"), Some("center, middle"));
+        assert_eq!(s[0].property("name"), Some("a"));
+        assert_eq!(s[0].property("x"), Some("y"));
+        assert_eq!(text_of(&s[0].content), "\n\n# Hi\ntext");
+        // A plain comment stays.
+        let s = parse(lex("<!-- just a note -->\n# T"));
+        assert!(s[0].properties.is_empty());
+        assert_eq!(text_of(&s[0].content), "<!-- just a note -->\n# T");
     }
 
     #[test]

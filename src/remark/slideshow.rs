@@ -55,8 +55,11 @@ pub struct Slideshow {
     pub used_classes: Vec<String>,
 }
 
-/// Builds what remark shows from parsed slides.
-pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String]) -> Slideshow {
+/// Builds what remark shows from parsed slides. With `count_incremental`
+/// false (remark's `countIncrementalSlides: false`), a `--` step without a
+/// `count:` property is not counted (remark 0.14 models/slideshow.js
+/// `createSlides`).
+pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String], count_incremental: bool) -> Slideshow {
     let mut out = Slideshow::default();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     // All created slides (templates included), by creation order.
@@ -102,7 +105,10 @@ pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String]) -> Slideshow {
         if let Some(t) = template {
             inherit(&mut s, &created[t]);
         }
-        let counted = s.property("count") != Some("false");
+        let counted = match s.property("count") {
+            Some(c) => c != "false",
+            None => count_incremental || !s.continued,
+        };
         if included && !is_layout {
             if counted || number == 0 {
                 number += 1;
@@ -282,7 +288,7 @@ mod tests {
 
     fn show(src: &str, excluded: &[&str]) -> Vec<ShownSlide> {
         let ex: Vec<String> = excluded.iter().map(|s| s.to_string()).collect();
-        build(parse(lex(src)), &ex).slides
+        build(parse(lex(src)), &ex, true).slides
     }
 
     fn text(s: &ShownSlide) -> String {
@@ -324,6 +330,12 @@ mod tests {
             ),
             "A {{b}} {{a}} {{ .Values.x }}"
         );
+    }
+
+    #[test]
+    fn incremental_slides_can_share_a_number() {
+        let s = build(parse(lex("a\n--\nb\n---\nc")), &[], false).slides;
+        assert_eq!(s.iter().map(|s| s.number).collect::<Vec<_>>(), [1, 1, 2]);
     }
 
     #[test]

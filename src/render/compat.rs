@@ -17,6 +17,11 @@
 //! - `1)` does not start a list, and a line holding only `-`, `*` or `+` is
 //!   text, not an empty list item or a heading underline.
 
+/// A character put before an inline HTML tag that starts a line, so that
+/// CommonMark reads a paragraph there (as marked did), not an HTML block.
+/// The HTML writer drops it.
+pub(crate) const INERT: char = '\u{1B}';
+
 /// Rewrites `markdown` (see the module documentation).
 pub fn prepare(markdown: &str) -> String {
     let expanded;
@@ -30,10 +35,38 @@ pub fn prepare(markdown: &str) -> String {
     let mut out = String::with_capacity(text.len() + 64);
     let mut list_open = false;
     let mut blank_run = 0;
+    // Inside raw HTML whose text Markdown leaves alone: the closing tag.
+    let mut raw: Option<&'static str> = None;
+    // The last non-blank line belongs to a blockquote.
+    let mut quote = false;
+    // Open list items: (marker indent, content indent), as written.
+    let mut items: Vec<(usize, usize)> = Vec::new();
+    // Lines indented at least `.0` get `.1` more spaces (a nested list
+    // written left of its parent's text).
+    let mut shift: Option<(usize, usize)> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = lines[i];
-        if line.trim().is_empty() {
+        if let Some(close) = raw {
+            out.push_str(line);
+            if line.to_ascii_lowercase().contains(close) {
+                raw = None;
+            }
+            i += 1;
+            if i < lines.len() {
+                out.push('\n');
+            }
+            continue;
+        }
+        let blank = line.trim().is_empty();
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        if let Some((from, _)) = shift
+            && !blank
+            && indent < from
+        {
+            shift = None;
+        }
+        if blank {
             blank_run += 1;
         } else {
             if blank_run >= 2 && list_open {
@@ -41,13 +74,36 @@ pub fn prepare(markdown: &str) -> String {
                 // block in between to do the same.
                 out.push_str("<!-- -->\n\n");
                 list_open = false;
+                items.clear();
+                shift = None;
             }
             let trimmed = line.trim_start_matches(' ');
             if is_list_item(trimmed) {
                 list_open = true;
             } else if blank_run > 0 && trimmed.len() == line.len() {
                 list_open = false;
+                items.clear();
+                shift = None;
             }
+        }
+        if blank {
+            // marked's `blockquote` (`^( *>[^\n]+(\n(?!def)[^\n]+)*\n*)+`,
+            // lib/marked.js) takes the blank lines between two quoted
+            // paragraphs: one blockquote. CommonMark needs a `>` on them.
+            if quote && next_nonblank(&lines, i).is_some_and(|l| l.trim_start().starts_with('>')) {
+                out.push('>');
+                i += 1;
+                if i < lines.len() {
+                    out.push('\n');
+                }
+                continue;
+            }
+        } else if line.trim_start().starts_with('>') && indent < 4 {
+            quote = true;
+        } else if blank_run > 0 {
+            quote = false;
+        }
+        if !blank {
             blank_run = 0;
         }
         if let Some(open) = fence_opening(line) {
@@ -88,12 +144,63 @@ pub fn prepare(markdown: &str) -> String {
             out.push_str(trimmed);
         } else {
             let previous_blank = i == 0 || lines[i - 1].trim().is_empty();
-            let next_text = lines.get(i + 1).is_some_and(|l| !l.trim().is_empty());
-            if previous_blank && next_text && is_lone_inline_tag(line) {
-                // Keep CommonMark from opening an HTML block (marked did not).
-                out.push_str("<span></span>");
+            let mut extra = shift.map_or(0, |(_, d)| d);
+            let trimmed = line.trim_start_matches(' ');
+            if is_list_item(trimmed) {
+                while items.last().is_some_and(|(m, _)| *m >= indent) {
+                    items.pop();
+                }
+                let content = indent + item_marker_width(trimmed);
+                // marked nests an item under any less indented one
+                // (`block.item`: `^( *)(bull) [^\n]*(?:\n(?!\1bull )[^\n]*)*`);
+                // CommonMark only under the parent's text column.
+                if let Some(&(_, parent)) = items.last()
+                    && indent < parent
+                    && shift.is_none()
+                {
+                    shift = Some((indent, parent - indent));
+                    extra = parent - indent;
+                }
+                items.push((indent, content));
+            } else if previous_blank
+                && list_open
+                && let Some(&(marker, content)) = items.last()
+                && indent >= content + 4
+                && indent < marker + 8
+            {
+                // marked (pedantic) outdents list item text by up to four
+                // spaces (`item.replace(/^ {1,4}/gm, '')`, lib/marked.js), so
+                // text less than 8 columns right of its bullet is a
+                // paragraph, not indented code.
+                out.push_str(&" ".repeat(content + extra));
+                push_text_line(&mut out, trimmed, true);
+                i += 1;
+                if i < lines.len() {
+                    out.push('\n');
+                }
+                continue;
             }
-            push_text_line(&mut out, line);
+            if extra > 0 && !blank {
+                out.push_str(&" ".repeat(extra));
+            }
+            let in_code = indent >= 4 && !list_open;
+            let fixed = if in_code {
+                std::borrow::Cow::Borrowed(line)
+            } else {
+                fix_inline(line)
+            };
+            let line = fixed.as_ref();
+            let after_block = previous_blank || (i > 0 && is_atx_heading(lines[i - 1]));
+            if after_block && !in_code && is_lone_inline_tag(line) {
+                // marked never starts an HTML block with an inline tag
+                // (`block._tag` excludes a, em, ..., span, br, img): keep
+                // CommonMark from opening one.
+                out.push(INERT);
+            }
+            if !in_code && let Some(close) = raw_html_start(line) {
+                raw = Some(close);
+            }
+            push_text_line(&mut out, line, !in_code);
         }
         i += 1;
         if i < lines.len() {
@@ -101,6 +208,301 @@ pub fn prepare(markdown: &str) -> String {
         }
     }
     out
+}
+
+fn next_nonblank<'a>(lines: &[&'a str], at: usize) -> Option<&'a str> {
+    lines[at..].iter().copied().find(|l| !l.trim().is_empty())
+}
+
+/// Width of a list item's marker and the spaces after it (at most 4, as
+/// CommonMark counts them).
+fn item_marker_width(t: &str) -> usize {
+    let marker = t.find(' ').unwrap_or(1);
+    let spaces = t[marker..].len() - t[marker..].trim_start_matches(' ').len();
+    marker + spaces.clamp(1, 4)
+}
+
+fn is_atx_heading(line: &str) -> bool {
+    let t = line.trim_start_matches(' ');
+    line.len() - t.len() < 4 && {
+        let hashes = t.bytes().take_while(|&b| b == b'#').count();
+        (1..=6).contains(&hashes) && t.len() > hashes
+    }
+}
+
+/// `<pre>`, `<style>`, `<script>` or `<textarea>` opening a line whose
+/// element does not close on it: the closing tag to wait for. Markdown is
+/// not applied inside (CommonMark HTML blocks of type 1; marked's `pre`).
+fn raw_html_start(line: &str) -> Option<&'static str> {
+    let t = line.trim_start();
+    if !t.starts_with('<') {
+        return None;
+    }
+    let t = t.to_ascii_lowercase();
+    for (open, close) in [
+        ("<pre", "</pre>"),
+        ("<style", "</style>"),
+        ("<script", "</script>"),
+        ("<textarea", "</textarea>"),
+    ] {
+        let Some(rest) = t.strip_prefix(open) else {
+            continue;
+        };
+        if rest.is_empty() || rest.starts_with([' ', '>', '\t']) {
+            return (!t.contains(close)).then_some(close);
+        }
+    }
+    None
+}
+
+/// Inline rewrites of one text line, outside code spans:
+/// - a backslash before punctuation that marked does not escape is kept
+///   (marked GFM `inline.escape`: `^\\([\\`*{}\[\]()#+\-.!_>~|])`,
+///   lib/marked.js; CommonMark escapes all ASCII punctuation);
+/// - an HTML tag that a browser accepts but CommonMark does not (stray
+///   commas, `/ >`) is rewritten as the browser reads it (marked's
+///   `inline.tag`: `^<\/?\w+(?:"[^"]*"|'[^']*'|[^'">])*?>` takes it whole).
+pub(crate) fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
+    if !line.contains(['\\', '<']) {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let b = line.as_bytes();
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut last = 0;
+    let mut p = 0;
+    while p < b.len() {
+        match b[p] {
+            b'`' => {
+                let run = b[p..].iter().take_while(|&&c| c == b'`').count();
+                match closing_backticks(b, p + run, run) {
+                    Some(end) => p = end,
+                    None => p += run,
+                }
+            }
+            b'\\' => {
+                let Some(&next) = b.get(p + 1) else {
+                    break;
+                };
+                if next.is_ascii_punctuation() && !MARKED_ESCAPES.contains(&next) {
+                    out.push_str(&line[last..p]);
+                    out.push_str("\\\\");
+                    last = p + 1;
+                }
+                p += 2;
+            }
+            b'<' if b.get(p + 1).is_some_and(|c| c.is_ascii_alphabetic()) => {
+                match marked_tag_end(b, p) {
+                    Some(end) => {
+                        let tag = &line[p..end];
+                        if !is_commonmark_tag(tag)
+                            && !tag.contains(':')
+                            && let Some(fixed) = browser_tag(tag)
+                        {
+                            out.push_str(&line[last..p]);
+                            out.push_str(&fixed);
+                            last = end;
+                        }
+                        p = end;
+                    }
+                    None => p += 1,
+                }
+            }
+            _ => p += 1,
+        }
+    }
+    if last == 0 {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    out.push_str(&line[last..]);
+    std::borrow::Cow::Owned(out)
+}
+
+/// Characters marked (GFM) treats as escaped after a backslash.
+const MARKED_ESCAPES: &[u8] = b"\\`*{}[]()#+-.!_>~|";
+
+/// End of the code span opened by `run` backticks ending at `from`.
+fn closing_backticks(b: &[u8], from: usize, run: usize) -> Option<usize> {
+    let mut q = from;
+    while q < b.len() {
+        if b[q] == b'`' {
+            let n = b[q..].iter().take_while(|&&c| c == b'`').count();
+            if n == run {
+                return Some(q + n);
+            }
+            q += n;
+        } else {
+            q += 1;
+        }
+    }
+    None
+}
+
+/// End (exclusive) of marked's `inline.tag` match starting at `start`.
+fn marked_tag_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut q = start + 1;
+    while q < b.len() && (b[q].is_ascii_alphanumeric() || b[q] == b'_') {
+        q += 1;
+    }
+    while q < b.len() {
+        match b[q] {
+            b'>' => return Some(q + 1),
+            quote @ (b'"' | b'\'') => {
+                let close = b[q + 1..].iter().position(|&c| c == quote)?;
+                q += close + 2;
+            }
+            _ => q += 1,
+        }
+    }
+    None
+}
+
+/// Whether CommonMark reads `tag` as an open tag (spec 6.6 "Raw HTML").
+fn is_commonmark_tag(tag: &str) -> bool {
+    let b = tag.as_bytes();
+    let mut q = 1;
+    while q < b.len() && (b[q].is_ascii_alphanumeric() || b[q] == b'-') {
+        q += 1;
+    }
+    loop {
+        let ws = b[q..]
+            .iter()
+            .take_while(|c| c.is_ascii_whitespace())
+            .count();
+        q += ws;
+        match b.get(q) {
+            Some(b'>') => return q + 1 == b.len(),
+            Some(b'/') => return b.get(q + 1) == Some(&b'>') && q + 2 == b.len(),
+            Some(c) if ws > 0 && (c.is_ascii_alphabetic() || *c == b'_' || *c == b':') => {
+                while q < b.len() && (b[q].is_ascii_alphanumeric() || b"_.:-".contains(&b[q])) {
+                    q += 1;
+                }
+                let save = q;
+                let ws2 = b[q..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_whitespace())
+                    .count();
+                if b.get(q + ws2) == Some(&b'=') {
+                    q += ws2 + 1;
+                    q += b[q..]
+                        .iter()
+                        .take_while(|c| c.is_ascii_whitespace())
+                        .count();
+                    match b.get(q) {
+                        Some(&quote @ (b'"' | b'\'')) => {
+                            let Some(close) = b[q + 1..].iter().position(|&c| c == quote) else {
+                                return false;
+                            };
+                            q += close + 2;
+                        }
+                        Some(_) => {
+                            let n = b[q..]
+                                .iter()
+                                .take_while(|c| !c.is_ascii_whitespace() && !b"\"'=<>`".contains(c))
+                                .count();
+                            if n == 0 {
+                                return false;
+                            }
+                            q += n;
+                        }
+                        None => return false,
+                    }
+                } else {
+                    q = save;
+                }
+            }
+            _ => return false,
+        }
+    }
+}
+
+/// An open tag as a browser's tokenizer reads it, written so that CommonMark
+/// accepts it: attribute names and values kept, stray characters (`,`, a `/`
+/// not right before `>`) dropped.
+fn browser_tag(tag: &str) -> Option<String> {
+    let inner = tag.strip_prefix('<')?.strip_suffix('>')?;
+    let name_len = inner
+        .bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        .count();
+    let (name, mut rest) = inner.split_at(name_len);
+    let self_closing = rest.trim_end().ends_with('/');
+    let mut out = format!("<{name}");
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace() || c == ',' || c == '/');
+        if rest.is_empty() {
+            break;
+        }
+        let n = rest
+            .find(|c: char| c.is_ascii_whitespace() || c == '=' || c == ',' || c == '/')
+            .unwrap_or(rest.len());
+        let attr = &rest[..n];
+        rest = &rest[n..];
+        let valid = attr
+            .bytes()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_' || c == b':')
+            && attr
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || b"_.:-".contains(&c));
+        let after = rest.trim_start();
+        let value = if let Some(v) = after.strip_prefix('=') {
+            let v = v.trim_start();
+            let (value, remaining) = match v.as_bytes().first() {
+                Some(&q @ (b'"' | b'\'')) => {
+                    let close = v[1..].find(q as char)? + 1;
+                    (&v[..=close], &v[close + 1..])
+                }
+                _ => {
+                    let n = v
+                        .find(|c: char| c.is_ascii_whitespace() || c == '>')
+                        .unwrap_or(v.len());
+                    (&v[..n], &v[n..])
+                }
+            };
+            rest = remaining;
+            Some(value)
+        } else {
+            None
+        };
+        if n == 0 {
+            // A lone `=`: skip it.
+            rest = &rest[rest.len().min(1)..];
+            continue;
+        }
+        if valid {
+            out.push(' ');
+            out.push_str(attr);
+            if let Some(v) = value {
+                out.push('=');
+                if v.starts_with(['"', '\'']) {
+                    out.push_str(v);
+                } else {
+                    out.push('"');
+                    out.push_str(v);
+                    out.push('"');
+                }
+            }
+        }
+    }
+    out.push_str(if self_closing { " />" } else { ">" });
+    Some(out)
+}
+
+/// marked (pedantic) `block.heading`: `^ *(#{1,6}) *([^\n]+?) *#* *(?:\n+|$)`
+/// (lib/marked.js): no space is needed after the hashes. The space
+/// CommonMark needs, when missing.
+fn heading_space(line: &str) -> Option<(usize, usize)> {
+    let t = line.trim_start_matches(' ');
+    let indent = line.len() - t.len();
+    if indent >= 4 {
+        return None;
+    }
+    let hashes = t.bytes().take_while(|&b| b == b'#').count();
+    if !(1..=6).contains(&hashes) {
+        return None;
+    }
+    let next = t[hashes..].chars().next()?;
+    (!next.is_whitespace()).then_some((indent, hashes))
 }
 
 pub(crate) struct Opening<'a> {
@@ -297,9 +699,15 @@ fn strip_spaces(line: &str, n: usize) -> &str {
     &line[spaces.min(n)..]
 }
 
-fn push_text_line(out: &mut String, line: &str) {
+fn push_text_line(out: &mut String, line: &str, text: bool) {
     let trimmed = line.trim_start_matches(' ');
     let indent = &line[..line.len() - trimmed.len()];
+    if text && let Some((at, hashes)) = heading_space(line) {
+        out.push_str(&line[..at + hashes]);
+        out.push(' ');
+        out.push_str(&line[at + hashes..]);
+        return;
+    }
     // A lone bullet is text for marked.
     if matches!(trimmed.trim_end(), "-" | "*" | "+") {
         out.push_str(indent);
@@ -353,8 +761,51 @@ mod tests {
             prepare("- fail:\n```\nError\n```"),
             "- fail:\n  ```\n  Error\n  ```"
         );
-        assert_eq!(prepare("<br/>\ntext"), "<span></span><br/>\ntext");
-        assert_eq!(prepare("<br/>\n\ntext"), "<br/>\n\ntext");
+        assert_eq!(prepare("<br/>\ntext"), "\u{1b}<br/>\ntext");
+        assert_eq!(prepare("<br/>\n\ntext"), "\u{1b}<br/>\n\ntext");
+        assert_eq!(prepare("# T\n<br>\n- a"), "# T\n\u{1b}<br>\n- a");
+    }
+
+    #[test]
+    fn marked_block_rules() {
+        // block.heading: no space needed after the hashes.
+        assert_eq!(
+            prepare("#Title\n##Sub\n####### x"),
+            "# Title\n## Sub\n####### x"
+        );
+        // ...but not inside raw HTML (a CSS id selector).
+        assert_eq!(
+            prepare("<style>\n#x { color: red }\n</style>"),
+            "<style>\n#x { color: red }\n</style>"
+        );
+        // block.blockquote: blank lines between quoted lines stay inside.
+        assert_eq!(prepare("> one\n\n> two"), "> one\n>\n> two");
+        // block.item: a list item nests under any less indented one.
+        assert_eq!(
+            prepare("1. a\n2. b\n  * c\n  * d\n3. e"),
+            "1. a\n2. b\n   * c\n   * d\n3. e"
+        );
+        // Pedantic outdent: 7 spaces under `- ` after a blank line is text.
+        assert_eq!(prepare("- a\n\n       *b*"), "- a\n\n  *b*");
+        assert_eq!(prepare("- a\n\n        code"), "- a\n\n        code");
+    }
+
+    #[test]
+    fn marked_inline_rules() {
+        assert_eq!(fix_inline("a\\;b \\, \\* `\\;`"), "a\\\\;b \\\\, \\* `\\;`");
+        assert_eq!(
+            fix_inline("<img src=\"x.png\" , width=\"100px\" / >"),
+            "<img src=\"x.png\" width=\"100px\" />"
+        );
+        assert_eq!(
+            fix_inline("<img src=\"y.png\", width=\"50px\"/>"),
+            "<img src=\"y.png\" width=\"50px\" />"
+        );
+        // Valid tags and autolinks are left alone.
+        assert_eq!(
+            fix_inline("<a href=\"x\">y</a> <https://x.org>"),
+            "<a href=\"x\">y</a> <https://x.org>"
+        );
     }
 
     #[test]

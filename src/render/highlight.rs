@@ -15,7 +15,21 @@ use syntect::parsing::{
 /// chapters, and `--` steps repeat their code.
 #[derive(Default)]
 pub struct Highlighter {
-    cache: Memo<(String, String), Arc<str>>,
+    cache: Memo<(String, String, CodeOptions), Arc<str>>,
+}
+
+/// remark's options that change code blocks (remark 0.14
+/// src/remark/views/slideView.js `highlightCodeBlocks`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct CodeOptions {
+    /// `highlightLanguage`: the language of blocks that name none.
+    pub language: String,
+    /// `highlightLines`: a line starting with `*` is highlighted (the `*`
+    /// becomes a space, `line.replace(/^\*( )?/, '$1$1')`).
+    pub lines: bool,
+    /// `highlightSpans`: `` `text` `` inside code is highlighted (the
+    /// backticks go).
+    pub spans: bool,
 }
 
 fn syntaxes() -> &'static SyntaxSet {
@@ -74,15 +88,21 @@ impl Highlighter {
 
     /// `<pre><code ...>` for a code block. `lang` is the fence's language
     /// (empty for none, and then no colouring, as remark does).
-    pub fn code_block(&self, lang: &str, code: &str) -> Arc<str> {
+    pub fn code_block(&self, lang: &str, code: &str, opts: &CodeOptions) -> Arc<str> {
         self.cache
-            .get_or_compute((lang.to_owned(), code.to_owned()), || {
-                render_block(lang, code).into()
+            .get_or_compute((lang.to_owned(), code.to_owned(), opts.clone()), || {
+                render_block(lang, code, opts).into()
             })
     }
 }
 
-fn render_block(lang: &str, code: &str) -> String {
+fn render_block(lang: &str, code: &str, opts: &CodeOptions) -> String {
+    // remark: `if (block.className === '') block.className = highlightLanguage`.
+    let lang = if lang.is_empty() {
+        opts.language.as_str()
+    } else {
+        lang
+    };
     let mut out = String::with_capacity(code.len() * 2 + 64);
     out.push_str("<pre><code class=\"remark-code");
     if !lang.is_empty() {
@@ -102,8 +122,30 @@ fn render_block(lang: &str, code: &str) -> String {
     };
     let mut state = syntax.map(|(set, s)| (set, ParseState::new(s), ScopeStack::new()));
     for line in lines {
-        out.push_str("<div class=\"remark-code-line\">");
-        let segments = span_segments(line);
+        let marked;
+        let (line, highlighted) = match line.strip_prefix('*') {
+            Some(rest) if opts.lines => {
+                marked = match rest.strip_prefix(' ') {
+                    Some(r) => format!("  {r}"),
+                    None => rest.to_owned(),
+                };
+                (marked.as_str(), true)
+            }
+            _ => (line, false),
+        };
+        out.push_str(if highlighted {
+            "<div class=\"remark-code-line remark-code-line-highlighted\">"
+        } else {
+            "<div class=\"remark-code-line\">"
+        });
+        let segments = if opts.spans {
+            span_segments(line)
+        } else {
+            vec![Segment {
+                text: line,
+                highlighted: false,
+            }]
+        };
         let plain: String = segments.iter().map(|s| s.text).collect();
         // Colouring runs on the text the student sees (backticks removed).
         let ops = match &mut state {
@@ -366,6 +408,7 @@ mod tests {
         let html = render_block(
             "yaml",
             "apiVersion: v1 # c\nspec:\n  - name: \"x\"\n    replicas: 3\n",
+            &CodeOptions::default(),
         );
         assert!(
             html.contains("<span class=\"hl-entity hl-name hl-tag hl-yaml\">apiVersion</span>"),
@@ -382,7 +425,11 @@ mod tests {
     #[test]
     fn shell_grammar_loads_and_colours_commands() {
         assert!(shell().is_some(), "our shell grammar parses");
-        let html = render_block("bash", "kubectl get pods -l app=rng # hi\necho \"$X\" | wc");
+        let html = render_block(
+            "bash",
+            "kubectl get pods -l app=rng # hi\necho \"$X\" | wc",
+            &CodeOptions::default(),
+        );
         assert!(
             html.contains("<span class=\"hl-variable hl-function hl-shell\">kubectl</span>"),
             "{html}"
@@ -393,10 +440,39 @@ mod tests {
     }
 
     #[test]
+    fn line_markers_and_spans_follow_the_options() {
+        let h = Highlighter::new();
+        let off = CodeOptions::default();
+        // remark's defaults: `*` and backticks are text.
+        assert_eq!(
+            &*h.code_block("", "*x `y`\n", &off),
+            "<pre><code class=\"remark-code\"><div class=\"remark-code-line\">*x `y`</div></code></pre>"
+        );
+        let lines = CodeOptions {
+            lines: true,
+            ..CodeOptions::default()
+        };
+        // `line.replace(/^\*( )?/, '$1$1')`: `* a` -> `  a`, `*b` -> `b`.
+        assert_eq!(
+            &*h.code_block("", "* a\n*b\nc", &lines),
+            "<pre><code class=\"remark-code\"><div class=\"remark-code-line remark-code-line-highlighted\">  a</div><div class=\"remark-code-line remark-code-line-highlighted\">b</div><div class=\"remark-code-line\">c</div></code></pre>"
+        );
+        let language = CodeOptions {
+            language: "bash".into(),
+            ..CodeOptions::default()
+        };
+        assert!(h.code_block("", "ls", &language).contains("hljs bash"));
+    }
+
+    #[test]
     fn lines_become_divs_and_text_survives_colouring() {
         let h = Highlighter::new();
+        let spans = CodeOptions {
+            spans: true,
+            ..CodeOptions::default()
+        };
         let html = h
-            .code_block("bash", "kubectl get `pods` # all\necho \"a<b\"\n")
+            .code_block("bash", "kubectl get `pods` # all\necho \"a<b\"\n", &spans)
             .to_string();
         assert_eq!(html.matches("remark-code-line").count(), 2);
         assert!(html.contains(SPAN_OPEN));
@@ -404,7 +480,7 @@ mod tests {
             strip_tags(&html),
             "kubectl get pods # allecho &quot;a&lt;b&quot;"
         );
-        let plain = h.code_block("", "x `y`");
+        let plain = h.code_block("", "x `y`", &spans);
         assert_eq!(
             &*plain,
             "<pre><code class=\"remark-code\"><div class=\"remark-code-line\">x <span class=\"remark-code-span-highlighted\">y</span></div></code></pre>"

@@ -1,5 +1,5 @@
 //! Slide Markdown to HTML, the way remark converts it: content classes are
-//! converted first (a class holding a single paragraph loses the `<p>`), the
+//! converted first (an inline class holding a single paragraph loses the `<p>`), the
 //! rest with pulldown-cmark. The HTML writer is ours so that whitespace
 //! between elements matches what remark's Markdown library produced (it
 //! decides which words run together in the text a student sees).
@@ -10,7 +10,7 @@ use pulldown_cmark::{
     BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
 };
 
-use super::highlight::{Highlighter, escape_into};
+use super::highlight::{CodeOptions, Highlighter, escape_into};
 use crate::remark::{LinkDef, Node};
 
 /// Placeholder delimiters for content classes inside Markdown text: control
@@ -22,6 +22,9 @@ pub struct MarkdownContext<'a> {
     /// Link definitions of the whole deck (remark shares them across slides).
     pub links: &'a HashMap<String, LinkDef>,
     pub highlighter: &'a Highlighter,
+    /// The deck's code options (`highlightLanguage`, `highlightLines`,
+    /// `highlightSpans`).
+    pub code: &'a CodeOptions,
 }
 
 /// Images referenced by rendered Markdown (for copying local ones).
@@ -29,10 +32,11 @@ pub struct MarkdownContext<'a> {
 pub struct Rendered {
     pub html: String,
     pub images: Vec<String>,
+    /// Its `<style>...</style>` elements (remark has every slide in the
+    /// document, so they apply to the whole deck).
+    pub styles: Vec<String>,
 }
 
-/// A key that identifies what [`render`] produces for `nodes` in `ctx`:
-/// the text and class structure, and the deck's link definitions.
 /// A deck's link definitions for [`cache_key`]: ids normalised once per deck
 /// (not once per slide: a deck has thousands of slides and hundreds of
 /// definitions), sorted by id.
@@ -51,7 +55,10 @@ impl<'a> KeyLinks<'a> {
     }
 }
 
-pub fn cache_key(nodes: &[Node], links: &KeyLinks) -> String {
+/// A key that identifies what [`render`] produces for `nodes`: the text
+/// and class structure, the code options, and the deck's link definitions
+/// the content may use.
+pub fn cache_key(nodes: &[Node], links: &KeyLinks, code: &super::highlight::CodeOptions) -> String {
     fn walk(nodes: &[Node], out: &mut String) {
         for n in nodes {
             match n {
@@ -73,6 +80,10 @@ pub fn cache_key(nodes: &[Node], links: &KeyLinks) -> String {
     }
     let mut key = String::new();
     walk(nodes, &mut key);
+    key.push('\u{7}');
+    key.push_str(&code.language);
+    key.push(if code.lines { '1' } else { '0' });
+    key.push(if code.spans { '1' } else { '0' });
     if !links.links.is_empty() && key.contains(']') {
         // Only the definitions this content may use: decks differ in their
         // definitions, and the same slide should be rendered once.
@@ -98,8 +109,14 @@ pub fn render(nodes: &[Node], ctx: &MarkdownContext) -> Rendered {
     let mut images = Vec::new();
     let html = convert(nodes, ctx, false, &mut images);
     let html = remove_empty_paragraphs(&html);
+    let html = html_code_blocks(html, ctx);
     let html = html.strip_suffix('\n').unwrap_or(&html).to_owned();
-    Rendered { html, images }
+    let styles = style_elements(&html);
+    Rendered {
+        html,
+        images,
+        styles,
+    }
 }
 
 fn convert(
@@ -123,7 +140,10 @@ fn convert(
                 let mut html = format!("<{tag} class=\"");
                 escape_into(&mut html, &classes.join(" "));
                 html.push_str("\">");
-                html.push_str(&convert(content, ctx, true, images));
+                // remark 0.14 converter.js: `convertMarkdown(content[i].content,
+                // links, !content[i].block)`: only an inline class loses the
+                // `<p>` of a lone paragraph; a block class keeps it.
+                html.push_str(&convert(content, ctx, !*block, images));
                 html.push_str(&format!("</{tag}>"));
                 markdown.push(PH);
                 markdown.push_str(&children.len().to_string());
@@ -132,50 +152,86 @@ fn convert(
             }
         }
     }
-    let markdown = super::compat::prepare(markdown.trim_start());
-    let mut html = markdown_to_html(&markdown, ctx, images);
+    let trailing = &markdown[markdown.trim_end_matches(' ').len()..];
+    let prepared = super::compat::prepare(markdown.trim_start());
+    let mut html = markdown_to_html(&prepared, ctx, &children, images);
     if !children.is_empty() {
         html = substitute(&html, &children);
     }
     if inside_class && let Some(inner) = single_paragraph(&html) {
-        return inner.to_owned();
+        // marked keeps a paragraph's trailing spaces (`block.paragraph`
+        // only drops its last newline), so `.x[< ]` keeps its space.
+        return format!("{inner}{trailing}");
     }
     html
 }
 
-/// Puts converted content classes back in place of their placeholders. A
-/// block class alone in a paragraph replaces the paragraph.
+/// Puts converted content classes back in place of their placeholders.
+/// A block class (a `div`) inside a paragraph ends that paragraph, as the
+/// browser does when remark sets the HTML (`<p>a<div>` is `<p>a</p><div>`);
+/// the paragraph's `</p>` then opens an empty `<p></p>`, which remark
+/// removes (`converter.js`: `innerHTML.replace(/<p>\s*<\/p>/g, '')`).
 fn substitute(html: &str, children: &[(String, bool)]) -> String {
     let mut out =
         String::with_capacity(html.len() + children.iter().map(|c| c.0.len()).sum::<usize>());
     let mut rest = html;
-    while let Some(i) = rest.find(PH) {
-        let after = &rest[i + PH.len_utf8()..];
-        let Some(j) = after.find(PH) else { break };
-        let Ok(k) = after[..j].parse::<usize>() else {
-            out.push_str(&rest[..i + PH.len_utf8()]);
-            rest = after;
+    // Offset in `out` of the `<p>` of the paragraph open at this point.
+    let mut open_p: Option<usize> = None;
+    // A block child ended the paragraph: its `</p>` closes nothing.
+    let mut drop_close = false;
+    loop {
+        let next = rest.find(PH);
+        if drop_close
+            && let Some(c) = rest.find("</p>")
+            && next.is_none_or(|n| c < n)
+        {
+            copy_tracking(&mut out, &rest[..c], &mut open_p);
+            rest = &rest[c + 4..];
+            drop_close = false;
             continue;
-        };
-        let Some((child, block)) = children.get(k) else {
-            out.push_str(&rest[..i + PH.len_utf8()]);
-            rest = after;
-            continue;
-        };
-        let tail = &after[j + PH.len_utf8()..];
-        let before = &rest[..i];
-        if *block && before.ends_with("<p>") && tail.starts_with("</p>") {
-            out.push_str(&before[..before.len() - 3]);
-            out.push_str(child);
-            rest = &tail[4..];
-        } else {
-            out.push_str(&rest[..i]);
-            out.push_str(child);
-            rest = tail;
         }
+        let Some(i) = next else { break };
+        let after = &rest[i + PH.len_utf8()..];
+        let parsed = after.find(PH).and_then(|j| {
+            let k = after[..j].parse::<usize>().ok()?;
+            Some((j, children.get(k)?))
+        });
+        let Some((j, (child, block))) = parsed else {
+            copy_tracking(&mut out, &rest[..i + PH.len_utf8()], &mut open_p);
+            rest = after;
+            continue;
+        };
+        copy_tracking(&mut out, &rest[..i], &mut open_p);
+        rest = &after[j + PH.len_utf8()..];
+        if *block && let Some(p) = open_p.take() {
+            if out[p + 3..].trim().is_empty() {
+                out.truncate(p);
+            } else {
+                // As marked ends the paragraph before a block tag
+                // (`block.paragraph`'s `(?!...tag...)` lookahead).
+                out.truncate(out.trim_end().len());
+                out.push_str("</p>\n");
+            }
+            drop_close = true;
+        }
+        out.push_str(child);
     }
     out.push_str(rest);
     out
+}
+
+/// Appends `segment`, following which paragraph is open.
+fn copy_tracking(out: &mut String, segment: &str, open_p: &mut Option<usize>) {
+    let base = out.len();
+    out.push_str(segment);
+    let open = segment.rfind("<p>");
+    let close = segment.rfind("</p>");
+    match (open, close) {
+        (Some(o), Some(c)) if o > c => *open_p = Some(base + o),
+        (Some(o), None) => *open_p = Some(base + o),
+        (_, Some(_)) => *open_p = None,
+        _ => {}
+    }
 }
 
 /// The inner HTML when `html` is exactly one paragraph element.
@@ -214,7 +270,12 @@ fn normalize_ref(s: &str) -> String {
 }
 
 /// Markdown to HTML with pulldown-cmark's parser and our writer.
-fn markdown_to_html(markdown: &str, ctx: &MarkdownContext, images: &mut Vec<String>) -> String {
+fn markdown_to_html(
+    markdown: &str,
+    ctx: &MarkdownContext,
+    children: &[(String, bool)],
+    images: &mut Vec<String>,
+) -> String {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
@@ -238,22 +299,58 @@ fn markdown_to_html(markdown: &str, ctx: &MarkdownContext, images: &mut Vec<Stri
         out: String::with_capacity(markdown.len() * 3 / 2 + 16),
         ctx,
         images,
+        src: markdown,
+        children,
         code: None,
         image_alt: None,
         table_head: false,
         table_align: Vec::new(),
         cell: 0,
+        pending: String::new(),
+        links: 0,
+        html_link: false,
+        items: Vec::new(),
+        paragraphs: 0,
+        headings: 0,
     };
-    for event in parser {
-        w.event(event);
+    for (event, range) in parser.into_offset_iter() {
+        w.event(event, range);
     }
+    w.flush_text();
+    w.close_forced_paragraph();
     w.out
+}
+
+/// A list item as marked decides it.
+struct ItemState {
+    /// The item's Markdown.
+    range: std::ops::Range<usize>,
+    /// marked makes the item loose (its text a paragraph) where CommonMark
+    /// keeps it tight (worked out when the item's own text starts).
+    force_loose: Option<bool>,
+    /// Our `<p>` for it is open.
+    p_open: bool,
+    /// Paragraph depth when the item started.
+    paragraphs: usize,
 }
 
 struct Writer<'a, 'c> {
     out: String,
     ctx: &'a MarkdownContext<'c>,
     images: &'a mut Vec<String>,
+    /// The Markdown being converted (for source ranges).
+    src: &'a str,
+    /// Converted content classes, by placeholder number.
+    children: &'a [(String, bool)],
+    /// Text not written yet (consecutive text events, for autolinks).
+    pending: String,
+    /// Depth of Markdown links open.
+    links: usize,
+    /// Inside an `<a ...>` written in HTML.
+    html_link: bool,
+    items: Vec<ItemState>,
+    paragraphs: usize,
+    headings: usize,
     /// Inside a code block: its language and text so far.
     code: Option<(String, String)>,
     /// Inside an image: (src, title, alt so far).
@@ -264,7 +361,83 @@ struct Writer<'a, 'c> {
 }
 
 impl Writer<'_, '_> {
-    fn event(&mut self, event: Event) {
+    fn event(&mut self, event: Event, range: std::ops::Range<usize>) {
+        if self.code.is_none()
+            && self.image_alt.is_none()
+            && let Event::Text(t) = &event
+        {
+            self.open_forced_paragraph();
+            self.pending.push_str(t);
+            return;
+        }
+        self.flush_text();
+        if self.code.is_none() && self.image_alt.is_none() {
+            match &event {
+                Event::Code(_)
+                | Event::InlineHtml(_)
+                | Event::SoftBreak
+                | Event::HardBreak
+                | Event::InlineMath(_)
+                | Event::Start(
+                    Tag::Emphasis
+                    | Tag::Strong
+                    | Tag::Strikethrough
+                    | Tag::Link { .. }
+                    | Tag::Image { .. },
+                ) => self.open_forced_paragraph(),
+                Event::Start(
+                    Tag::Paragraph
+                    | Tag::Heading { .. }
+                    | Tag::BlockQuote(_)
+                    | Tag::CodeBlock(_)
+                    | Tag::List(_)
+                    | Tag::HtmlBlock
+                    | Tag::Table(_),
+                )
+                | Event::Rule
+                | Event::End(TagEnd::Item) => self.close_forced_paragraph(),
+                _ => {}
+            }
+        }
+        match &event {
+            Event::Start(Tag::Paragraph) => self.paragraphs += 1,
+            Event::End(TagEnd::Paragraph) => self.paragraphs = self.paragraphs.saturating_sub(1),
+            Event::Start(Tag::Heading { .. }) | Event::Start(Tag::TableCell) => self.headings += 1,
+            Event::End(TagEnd::Heading(_)) | Event::End(TagEnd::TableCell) => {
+                self.headings = self.headings.saturating_sub(1)
+            }
+            Event::Start(Tag::Link { .. }) => self.links += 1,
+            Event::End(TagEnd::Link) => self.links = self.links.saturating_sub(1),
+            Event::InlineHtml(h) => {
+                // marked's `inLink` also follows links written in HTML.
+                let starts = |p: &str| h.get(..p.len()).is_some_and(|s| s.eq_ignore_ascii_case(p));
+                if starts("<a ") {
+                    self.html_link = true;
+                } else if starts("</a>") {
+                    self.html_link = false;
+                }
+            }
+            _ => {}
+        }
+        if let Event::Start(Tag::Item) = &event {
+            self.out.push_str("<li>");
+            self.items.push(ItemState {
+                range: range.clone(),
+                force_loose: None,
+                p_open: false,
+                paragraphs: self.paragraphs,
+            });
+            return;
+        }
+        if let Event::End(TagEnd::Item) = &event {
+            self.items.pop();
+        }
+        if let Event::Start(Tag::Heading { level, .. }) = &event {
+            let id = self.heading_id(range);
+            self.out
+                .push_str(&format!("<{} id=\"{}\">", heading(*level), id));
+            return;
+        }
         if let Some((_, code)) = &mut self.code {
             match event {
                 Event::Text(t) => code.push_str(&t),
@@ -286,8 +459,10 @@ impl Writer<'_, '_> {
             Event::End(tag) => self.end(tag),
             Event::Text(t) => escape_into(&mut self.out, &t),
             Event::Code(t) => {
+                // marked's `inline.code`: `^(`+)\s*([\s\S]*?[^`])\s*\1(?!`)`
+                // trims all the spaces around the code.
                 self.out.push_str("<code class=\"remark-inline-code\">");
-                escape_into(&mut self.out, &t);
+                escape_into(&mut self.out, t.trim());
                 self.out.push_str("</code>");
             }
             Event::Html(h) | Event::InlineHtml(h) => {
@@ -303,13 +478,94 @@ impl Writer<'_, '_> {
         }
     }
 
+    /// Writes pending text, with marked's GFM autolinks (`inline.gfm.url`:
+    /// `^(https?:\/\/[^\s<]+[^<.,:;"')\]\s])`, lib/marked.js) outside links.
+    fn flush_text(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let mut text = std::mem::take(&mut self.pending);
+        if text.contains(super::compat::INERT) {
+            text.retain(|c| c != super::compat::INERT);
+        }
+        if self.links > 0 || self.html_link {
+            escape_into(&mut self.out, &text);
+        } else {
+            write_autolinked(&mut self.out, &text);
+        }
+        // Keep the buffer's allocation for the next run of text.
+        text.clear();
+        self.pending = text;
+    }
+
+    /// The item's own text starts: open its paragraph when marked made the
+    /// item loose.
+    fn open_forced_paragraph(&mut self) {
+        let (paragraphs, headings) = (self.paragraphs, self.headings);
+        let src = self.src;
+        if let Some(item) = self.items.last_mut()
+            && !item.p_open
+            && paragraphs == item.paragraphs
+            && headings == 0
+            && *item
+                .force_loose
+                .get_or_insert_with(|| src.get(item.range.clone()).is_some_and(marked_loose_item))
+        {
+            item.p_open = true;
+            self.out.push_str("<p>");
+        }
+    }
+
+    fn close_forced_paragraph(&mut self) {
+        if let Some(item) = self.items.last_mut()
+            && item.p_open
+        {
+            item.p_open = false;
+            self.out.push_str("</p>\n");
+        }
+    }
+
+    /// marked's heading id: `raw.toLowerCase().replace(/[^\w]+/g, '-')`
+    /// (`Renderer.prototype.heading`, lib/marked.js), where `raw` is the
+    /// heading's Markdown (content classes as remark wrote them: HTML).
+    fn heading_id(&self, range: std::ops::Range<usize>) -> String {
+        let source = self.src.get(range).unwrap_or("");
+        let line = source.lines().next().unwrap_or("");
+        let t = line.trim_start_matches(' ');
+        let raw = if t.starts_with('#') {
+            let t = t.trim_start_matches('#').trim_start_matches(' ');
+            let t = t.trim_end_matches(' ');
+            let without = t.trim_end_matches('#');
+            if without.len() < t.len() && (without.is_empty() || without.ends_with(' ')) {
+                without.trim_end_matches(' ')
+            } else {
+                t
+            }
+        } else {
+            line.trim()
+        };
+        let raw = expand_placeholders(raw, self.children);
+        let mut id = String::with_capacity(raw.len());
+        let mut dash = false;
+        for c in raw.chars().flat_map(char::to_lowercase) {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                id.push(c);
+                dash = false;
+            } else if !dash {
+                id.push('-');
+                dash = true;
+            }
+        }
+        let mut escaped = String::with_capacity(id.len());
+        escape_into(&mut escaped, &id);
+        escaped
+    }
+
     fn start(&mut self, tag: Tag) {
         let o = &mut self.out;
         match tag {
             Tag::Paragraph => o.push_str("<p>"),
-            Tag::Heading { level, .. } => {
-                o.push_str(&format!("<{}>", heading(level)));
-            }
+            Tag::Heading { .. } => {}
             Tag::BlockQuote(_) => o.push_str("<blockquote>\n"),
             Tag::CodeBlock(kind) => {
                 let lang = match kind {
@@ -326,7 +582,7 @@ impl Writer<'_, '_> {
             Tag::List(Some(1)) => o.push_str("<ol>\n"),
             Tag::List(Some(n)) => o.push_str(&format!("<ol start=\"{n}\">\n")),
             Tag::List(None) => o.push_str("<ul>\n"),
-            Tag::Item => o.push_str("<li>"),
+            Tag::Item => {}
             Tag::Table(align) => {
                 self.table_align = align;
                 o.push_str("<table>\n");
@@ -418,7 +674,7 @@ impl Writer<'_, '_> {
     fn end_code(&mut self) {
         if let Some((lang, code)) = self.code.take() {
             self.out
-                .push_str(&self.ctx.highlighter.code_block(&lang, &code));
+                .push_str(&self.ctx.highlighter.code_block(&lang, &code, self.ctx.code));
             // Like remark's Markdown library: a newline after a block with a
             // language, none after one without (so text runs on).
             if !lang.is_empty() {
@@ -440,6 +696,169 @@ impl Writer<'_, '_> {
             self.images.push(src);
         }
     }
+}
+
+/// marked's loose item test on the item's text: `/\n\n(?!\s*$)/` (a blank
+/// line with text after it, even inside fenced code; lib/marked.js).
+fn marked_loose_item(source: &str) -> bool {
+    let mut seen_blank = false;
+    for line in source.trim_end().lines() {
+        if line.trim().is_empty() {
+            seen_blank = true;
+        } else if seen_blank {
+            return true;
+        }
+    }
+    false
+}
+
+/// Placeholders of content classes replaced by their HTML.
+fn expand_placeholders(text: &str, children: &[(String, bool)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(PH) {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + PH.len_utf8()..];
+        match after
+            .find(PH)
+            .and_then(|j| Some((j, children.get(after[..j].parse::<usize>().ok()?)?)))
+        {
+            Some((j, (child, _))) => {
+                out.push_str(child);
+                rest = &after[j + PH.len_utf8()..];
+            }
+            None => {
+                out.push(PH);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Offset of the first `http://` or `https://` in `text`.
+fn find_url_start(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("http").map(|i| i + from) {
+        let rest = &text[i + 4..];
+        if rest.starts_with("://") || rest.starts_with("s://") {
+            return Some(i);
+        }
+        from = i + 4;
+    }
+    None
+}
+
+/// Escapes `text`, making `http(s)://` URLs links as marked's GFM `url` rule.
+fn write_autolinked(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(at) = find_url_start(rest) {
+        let tail = &rest[at..];
+        let end = tail
+            .find(|c: char| c.is_whitespace() || c == '<')
+            .unwrap_or(tail.len());
+        let url = tail[..end].trim_end_matches(['.', ',', ':', ';', '"', '\'', ')', ']']);
+        let scheme = if url.starts_with("https") { 8 } else { 7 };
+        if url.len() <= scheme {
+            escape_into(out, &rest[..at + scheme.min(tail.len())]);
+            rest = &rest[at + scheme.min(tail.len())..];
+            continue;
+        }
+        escape_into(out, &rest[..at]);
+        out.push_str("<a href=\"");
+        escape_into(out, url);
+        out.push_str("\">");
+        escape_into(out, url);
+        out.push_str("</a>");
+        rest = &tail[url.len()..];
+    }
+    escape_into(out, rest);
+}
+
+/// `<pre><code>` written in HTML, as remark shows it: highlighted and split
+/// into lines like fenced code (remark 0.14 slideView.js
+/// `highlightCodeBlocks` handles every `code` whose parent is a `pre`).
+fn html_code_blocks(html: String, ctx: &MarkdownContext) -> String {
+    const OPEN: &str = "<pre><code";
+    let foreign = html
+        .match_indices(OPEN)
+        .any(|(i, _)| !html[i + OPEN.len()..].starts_with(" class=\"remark-code"));
+    if !foreign {
+        return html;
+    }
+    let html = html.as_str();
+    let mut out = String::with_capacity(html.len() + 64);
+    let mut rest = html;
+    while let Some(i) = rest.find(OPEN) {
+        let after = &rest[i + OPEN.len()..];
+        let ours = after.starts_with(" class=\"remark-code");
+        let parsed = (!ours)
+            .then(|| {
+                let tag_end = after.find('>')?;
+                let attrs = &after[..tag_end];
+                if !(attrs.is_empty() || attrs.starts_with(' ')) {
+                    return None;
+                }
+                let body_len = after[tag_end + 1..].find("</code></pre>")?;
+                Some((attrs, tag_end, body_len))
+            })
+            .flatten();
+        let Some((attrs, tag_end, body_len)) = parsed else {
+            out.push_str(&rest[..i + OPEN.len()]);
+            rest = after;
+            continue;
+        };
+        let body = &after[tag_end + 1..tag_end + 1 + body_len];
+        let lang = attrs
+            .split("class=")
+            .nth(1)
+            .map(|v| {
+                v.trim_matches(|c| c == '"' || c == '\'')
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("language-")
+                    .trim_start_matches("lang-")
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        out.push_str(&rest[..i]);
+        if body.contains('<') {
+            // Markup inside: lines only, as written.
+            out.push_str("<pre><code class=\"remark-code\">");
+            let mut lines: Vec<&str> = body.split('\n').collect();
+            if lines.len() > 1 && lines.last() == Some(&"") {
+                lines.pop();
+            }
+            for line in lines {
+                out.push_str("<div class=\"remark-code-line\">");
+                out.push_str(line);
+                out.push_str("</div>");
+            }
+            out.push_str("</code></pre>");
+        } else {
+            let text = htmlize::unescape(body);
+            out.push_str(&ctx.highlighter.code_block(&lang, &text, ctx.code));
+        }
+        rest = &after[tag_end + 1 + body_len + "</code></pre>".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `<style>...</style>` elements of some HTML.
+fn style_elements(html: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(i) = rest.find("<style") {
+        let Some(end) = rest[i..].find("</style>") else {
+            break;
+        };
+        out.push(rest[i..i + end + "</style>".len()].to_owned());
+        rest = &rest[i + end + "</style>".len()..];
+    }
+    out
 }
 
 /// ` title="..."` when there is a title.
@@ -493,9 +912,14 @@ mod tests {
     fn html(src: &str) -> String {
         let links = HashMap::new();
         let h = Highlighter::new();
+        let code = CodeOptions {
+            spans: true,
+            ..CodeOptions::default()
+        };
         let ctx = MarkdownContext {
             links: &links,
             highlighter: &h,
+            code: &code,
         };
         let slides = parse(lex(src));
         render(&slides[0].content, &ctx).html
@@ -529,9 +953,14 @@ mod tests {
     fn images_are_collected() {
         let links = HashMap::new();
         let h = Highlighter::new();
+        let code = CodeOptions {
+            spans: true,
+            ..CodeOptions::default()
+        };
         let ctx = MarkdownContext {
             links: &links,
             highlighter: &h,
+            code: &code,
         };
         let slides = parse(lex("![a](images/x.png) <img src=\"images/y.svg\">"));
         let r = render(&slides[0].content, &ctx);

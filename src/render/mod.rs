@@ -2,6 +2,7 @@
 //! (`markdown`, `highlight`), then the page through Tera templates (`page`).
 
 pub mod compat;
+pub mod css_assets;
 pub mod highlight;
 pub mod markdown;
 pub mod memo;
@@ -35,16 +36,18 @@ impl RenderCache {
         nodes: &[crate::remark::Node],
         links: &std::collections::HashMap<String, crate::remark::LinkDef>,
         key_links: &KeyLinks,
+        code: &highlight::CodeOptions,
     ) -> Arc<Rendered> {
         let ctx = MarkdownContext {
             links,
             highlighter: &self.highlighter,
+            code,
         };
         if nodes.is_empty() {
             return Arc::new(Rendered::default());
         }
         self.slides
-            .get_or_compute(markdown::cache_key(nodes, key_links), || {
+            .get_or_compute(markdown::cache_key(nodes, key_links, code), || {
                 Arc::new(markdown::render(nodes, &ctx))
             })
     }

@@ -16,9 +16,10 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::RenderCache;
-use super::highlight::escape_into;
+use super::highlight::{CodeOptions, escape_into};
 use crate::deck::Deck;
 use crate::error::{Error, Result};
+use crate::remark::options::RemarkOptions;
 
 /// Built-in templates: (name, text). A `--templates DIR` file of the same
 /// name replaces one.
@@ -224,8 +225,9 @@ pub struct PageOptions {
 /// One slide as the page carries it (see [`SLIDES_SCRIPT`]).
 #[derive(Debug, Clone, Default)]
 pub struct PageSlide<'a> {
-    /// Displayed number.
-    pub number: usize,
+    /// The slide number as `slideNumberFormat` writes it (HTML, as remark
+    /// sets it with innerHTML).
+    pub number_text: String,
     pub name: Option<&'a str>,
     /// Content classes, space-separated.
     pub classes: String,
@@ -243,15 +245,22 @@ pub struct PageSlide<'a> {
 /// escaped and followed by [`FIELD_END`]. The container's inner HTML is
 /// remark's slide DOM (scaler, slide, content with its classes, number),
 /// which remark themes style.
-pub fn push_slide_record(out: &mut String, s: &PageSlide, number_prefix: &str, total: usize) {
+pub fn push_slide_record(out: &mut String, s: &PageSlide) {
     if !s.last_step {
         out.push_str("step");
     }
     out.push_str(FIELD_END);
     push_script_text(out, s.name.unwrap_or(""));
     out.push_str(FIELD_END);
-    out.push_str("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div class=\"remark-slide-content ");
+    out.push_str("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div ");
     let mut attr = String::new();
+    // remark 0.14 slideView.js: the `name` id is on the content element.
+    if let Some(name) = s.name {
+        attr.push_str("id=\"slide-");
+        escape_into(&mut attr, name);
+        attr.push_str("\" ");
+    }
+    attr.push_str("class=\"remark-slide-content ");
     escape_into(&mut attr, &s.classes);
     attr.push('"');
     if let Some(bg) = s.background_image {
@@ -263,8 +272,7 @@ pub fn push_slide_record(out: &mut String, s: &PageSlide, number_prefix: &str, t
     push_script_text(out, &attr);
     push_script_text(out, s.html);
     out.push_str("<div class=\"remark-slide-number\">");
-    push_script_text(out, number_prefix);
-    out.push_str(&format!("{}/{total}", s.number));
+    push_script_text(out, &s.number_text);
     out.push_str("<\\/div><\\/div><\\/div><\\/div>");
     out.push_str(FIELD_END);
     push_script_text(out, s.notes);
@@ -274,13 +282,13 @@ pub fn push_slide_record(out: &mut String, s: &PageSlide, number_prefix: &str, t
 #[derive(Serialize)]
 struct PageContext<'a> {
     title: String,
-    number_prefix: &'a str,
     total: usize,
     styles: &'a [String],
     build: &'a BuildInfo,
     /// Text of the slides script (see [`SLIDES_SCRIPT`]).
     slides_text: String,
     slide_count: usize,
+    remark: RemarkPage,
 }
 
 /// A rendered page and the local files it refers to.
@@ -288,6 +296,9 @@ pub struct Page {
     pub html: String,
     /// Image paths as written in the deck (relative ones are local files).
     pub images: Vec<String>,
+    /// Files the page refers to from outside the deck's folder (stylesheet
+    /// fonts and images): (file, path relative to the output folder).
+    pub extra_files: Vec<(PathBuf, String)>,
 }
 
 /// Renders the whole deck page.
@@ -298,15 +309,20 @@ pub fn render_page(
     opts: &PageOptions,
 ) -> Result<Page> {
     let total = deck.slides.last().map_or(0, |s| s.number);
-    let number_prefix = deck.manifest.slidenumberprefix.as_str();
     let key_links = super::markdown::KeyLinks::new(&deck.links);
+    let options = &deck.manifest.remark;
+    let code = CodeOptions {
+        language: options.highlight_language.clone(),
+        lines: options.highlight_lines,
+        spans: options.highlight_spans,
+    };
     // Slides render independently: spread them over the cores.
-    let rendered: Vec<(String, Vec<String>)> = deck
+    let rendered: Vec<(String, Vec<String>, Vec<String>)> = deck
         .slides
         .par_iter()
         .map(|slide| {
-            let content = cache.render(&slide.content, &deck.links, &key_links);
-            let notes = cache.render(&slide.notes, &deck.links, &key_links);
+            let content = cache.render(&slide.content, &deck.links, &key_links, &code);
+            let notes = cache.render(&slide.notes, &deck.links, &key_links, &code);
             let mut images = content.images.clone();
             images.extend(notes.images.iter().cloned());
             let mut html = content.html.clone();
@@ -317,33 +333,34 @@ pub fn render_page(
                 images.push(url.to_owned());
             }
             let page_slide = PageSlide {
-                number: slide.number,
+                number_text: options.slide_number(slide.number, total),
                 name: slide.name.as_deref(),
-                classes: slide.classes.join(" "),
+                classes: slide_classes(slide, options),
                 html: &html,
                 notes: &notes.html,
                 background_image,
                 last_step: slide.last_step,
             };
             let mut record = String::with_capacity(html.len() + notes.html.len() + 256);
-            push_slide_record(&mut record, &page_slide, number_prefix, total);
-            (record, images)
+            push_slide_record(&mut record, &page_slide);
+            (record, images, content.styles.clone())
         })
         .collect();
+    let remark = RemarkPage::new(options, rendered.iter().map(|(_, _, styles)| styles));
     let mut images = Vec::new();
-    let mut slides_text = String::with_capacity(rendered.iter().map(|(r, _)| r.len()).sum());
-    for (record, slide_images) in rendered {
+    let mut slides_text = String::with_capacity(rendered.iter().map(|(r, _, _)| r.len()).sum());
+    for (record, slide_images, _) in rendered {
         slides_text.push_str(&record);
         images.extend(slide_images);
     }
     let page = PageContext {
         title: deck.manifest.title.trim().replace('\n', " "),
-        number_prefix,
         total,
         styles: &opts.styles,
         build: &opts.build,
         slides_text,
         slide_count: deck.slides.len(),
+        remark,
     };
     let context = tera::Context::from_serialize(&page)
         .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
@@ -351,7 +368,70 @@ pub fn render_page(
         .tera
         .render("deck.html", &context)
         .map_err(|e| Error::Other(format!("templates: deck.html: {}", tera_message(&e))))?;
-    Ok(Page { html, images })
+    Ok(Page {
+        html,
+        images,
+        extra_files: Vec::new(),
+    })
+}
+
+/// What remark's options and the deck's own styles put in the page.
+#[derive(Serialize)]
+struct RemarkPage {
+    /// Slide size in CSS pixels (from `ratio`).
+    width: u32,
+    height: u32,
+    /// Options the runtime reads (a JSON object, safe inside `<script>`).
+    runtime_json: String,
+    /// `<style>` elements written in slides: remark has every slide in the
+    /// document, so they apply to the whole deck.
+    slide_styles: Vec<String>,
+}
+
+impl RemarkPage {
+    fn new<'a>(
+        options: &RemarkOptions,
+        slide_styles_each: impl Iterator<Item = &'a Vec<String>>,
+    ) -> RemarkPage {
+        let (width, height) = options.dimensions();
+        let runtime = serde_json::json!({
+            "width": width,
+            "height": height,
+            "navigation": options.navigation,
+        });
+        let mut slide_styles: Vec<String> = Vec::new();
+        for styles in slide_styles_each {
+            for style in styles {
+                if !slide_styles.iter().any(|s| s == style) {
+                    slide_styles.push(style.clone());
+                }
+            }
+        }
+        RemarkPage {
+            width,
+            height,
+            runtime_json: runtime.to_string().replace("</", "<\\/"),
+            slide_styles,
+        }
+    }
+}
+
+/// The slide's classes, then remark's `hljs-<style>` (the slide's
+/// `highlight-style` property, else the deck's `highlightStyle`; remark 0.14
+/// slideView.js `setHighlightStyleFromProperties`).
+fn slide_classes(slide: &crate::deck::Slide, options: &RemarkOptions) -> String {
+    let mut classes = slide.classes.join(" ");
+    let style = slide
+        .property("highlight-style")
+        .unwrap_or(&options.highlight_style);
+    if !style.is_empty() {
+        if !classes.is_empty() {
+            classes.push(' ');
+        }
+        classes.push_str("hljs-");
+        classes.push_str(style);
+    }
+    classes
 }
 
 /// The `.debug` footer naming the slide's source file (a link into the

@@ -34,7 +34,10 @@ const SCRIPT: &str = r#"<script>
 /// The page with the live-reload script before `</body>`; `version` is the
 /// build it is (slide updates apply to that build only).
 pub fn inject(html: &str, version: u64) -> String {
-    inject_script(html, &SCRIPT.replace("LABDECK_VERSION", &version.to_string()))
+    inject_script(
+        html,
+        &SCRIPT.replace("LABDECK_VERSION", &version.to_string()),
+    )
 }
 
 /// The page with `script` before its last `</body>`.

@@ -78,10 +78,21 @@ pub fn context(n: usize) -> Value {
             "last_step": last_step,
         }));
     }
+    // The slide number as slideNumberFormat `#Fixture &mdash; %current%/%total%`.
+    for slide in &mut slides {
+        let current = slide["number"].clone();
+        slide["number_text"] = json!(format!("#Fixture &mdash; {current}/{number}"));
+    }
     json!({
         "title": "Fixture deck <with> \"quotes\"",
         "number_prefix": "#Fixture &mdash; ",
         "total": number,
+        "remark": {
+            "width": 1210,
+            "height": 681,
+            "runtime_json": "{\"width\":1210,\"height\":681,\"navigation\":{\"scroll\":true,\"touch\":true,\"click\":false}}",
+            "slide_styles": [],
+        },
         "styles": [".fixture-extra-style { color: rgb(1, 2, 3); }"],
         "build": { "commit": "0123abc", "dirty": [] },
         "slides": slides,
@@ -106,8 +117,11 @@ pub fn render_page(ctx: &Value) -> String {
     let mut text = String::new();
     let slides = ctx["slides"].as_array().unwrap();
     for s in slides {
+        let number = s["number"].as_u64().unwrap() as usize;
         let slide = labdeck::render::page::PageSlide {
-            number: s["number"].as_u64().unwrap() as usize,
+            number_text: s["number_text"]
+                .as_str()
+                .map_or_else(|| format!("{prefix}{number}/{total}"), str::to_string),
             name: s["name"].as_str(),
             classes: s["classes"].as_str().unwrap().to_string(),
             html: s["html"].as_str().unwrap(),
@@ -115,7 +129,7 @@ pub fn render_page(ctx: &Value) -> String {
             background_image: s["background_image"].as_str(),
             last_step: s["last_step"].as_bool().unwrap(),
         };
-        labdeck::render::page::push_slide_record(&mut text, &slide, &prefix, total);
+        labdeck::render::page::push_slide_record(&mut text, &slide);
     }
     ctx["slide_count"] = slides.len().into();
     ctx["slides_text"] = text.into();

@@ -1,0 +1,104 @@
+//! Stylesheets inlined into the page keep their fonts and images: each
+//! relative `url(...)` is rewritten relative to the deck's folder (where
+//! the page is written), and the file it names is copied beside the output.
+//! Files outside the deck's folder go to `_assets/` in the output.
+
+use std::path::{Component, Path, PathBuf};
+
+use super::page::is_local;
+
+/// A file a stylesheet refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Asset {
+    /// Inside the deck's folder: its path relative to it.
+    InDeck(String),
+    /// Elsewhere: the file, and where it goes in the output.
+    Outside(PathBuf, String),
+}
+
+/// `css` (read from `css_dir`) with its relative `url()`s made relative to
+/// `deck_dir`; the files they name are added to `assets`.
+pub fn rebase(css: &str, css_dir: &Path, deck_dir: &Path, assets: &mut Vec<Asset>) -> String {
+    let mut out = String::with_capacity(css.len());
+    let mut rest = css;
+    while let Some(i) = rest.find("url(") {
+        let start = i + 4;
+        let Some(close) = rest[start..].find(')').map(|c| c + start) else {
+            break;
+        };
+        let inner = rest[start..close].trim();
+        let (quote, reference) = match inner.chars().next() {
+            Some(q @ ('"' | '\'')) => (Some(q), inner.trim_start_matches(q).trim_end_matches(q)),
+            _ => (None, inner),
+        };
+        out.push_str(&rest[..start]);
+        if is_local(reference) {
+            let split = reference.find(['?', '#']).unwrap_or(reference.len());
+            let (file_part, suffix) = reference.split_at(split);
+            let file = normalize(&css_dir.join(file_part));
+            let target = match file.strip_prefix(normalize(deck_dir)) {
+                Ok(rel) if !rel.as_os_str().is_empty() => {
+                    let rel = rel.to_string_lossy().replace('\\', "/");
+                    assets.push(Asset::InDeck(rel.clone()));
+                    rel
+                }
+                _ => {
+                    let name = file
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let rel = format!("_assets/{name}");
+                    assets.push(Asset::Outside(file.clone(), rel.clone()));
+                    rel
+                }
+            };
+            let q = quote.map(String::from).unwrap_or_default();
+            out.push_str(&format!("{q}{target}{suffix}{q}"));
+        } else {
+            out.push_str(&rest[start..close]);
+        }
+        rest = &rest[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `path` with `.` and `..` resolved without the file system.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_follow_the_stylesheet() {
+        let mut assets = Vec::new();
+        let css = "@font-face { src: url('fonts/a.woff2?v=1') } .x { background: url(data:image/png;base64,AA) } .y { background: url(\"../../shared/bg.png\") } .z { background: url(https://x.org/i.png) }";
+        let out = rebase(css, Path::new("deck/theme"), Path::new("deck"), &mut assets);
+        assert!(out.contains("url('theme/fonts/a.woff2?v=1')"), "{out}");
+        assert!(out.contains("url(data:image/png;base64,AA)"), "{out}");
+        assert!(out.contains("url(\"_assets/bg.png\")"), "{out}");
+        assert!(out.contains("url(https://x.org/i.png)"), "{out}");
+        assert_eq!(
+            assets,
+            [
+                Asset::InDeck("theme/fonts/a.woff2".into()),
+                Asset::Outside(PathBuf::from("shared/bg.png"), "_assets/bg.png".into()),
+            ]
+        );
+    }
+}

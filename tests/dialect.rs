@@ -1,0 +1,361 @@
+//! Decks by other authors, as remark 0.14 shows them (issue 13): one
+//! minimal input per difference seen in real decks. Expected HTML is written
+//! from remark's source (gnab/remark src/remark/*.js, 0.14) and the `marked`
+//! it bundles (lib/marked.js, 0.3: `block`/`inline` grammars, pedantic list
+//! outdent, GFM `url`), cited at each test.
+
+mod support;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use labdeck::build::{BuildOptions, Builder};
+use labdeck::deck::LoadOptions;
+use labdeck::remark::{lexer::lex, parser::parse};
+use labdeck::render::Highlighter;
+use labdeck::render::highlight::CodeOptions;
+use labdeck::render::markdown::{MarkdownContext, render};
+
+/// The HTML of the first slide's content with remark's default options.
+fn html(src: &str) -> String {
+    html_with(src, &CodeOptions::default())
+}
+
+fn html_with(src: &str, code: &CodeOptions) -> String {
+    let links = HashMap::new();
+    let highlighter = Highlighter::new();
+    let ctx = MarkdownContext {
+        links: &links,
+        highlighter: &highlighter,
+        code,
+    };
+    render(&parse(lex(src))[0].content, &ctx).html
+}
+
+// ---------- Markdown ----------
+
+#[test]
+fn headings_need_no_space_after_the_hashes() {
+    // marked block.heading `^ *(#{1,6}) *([^\n]+?) *#* *(?:\n+|$)`; the id
+    // is Renderer.heading's `raw.toLowerCase().replace(/[^\w]+/g, '-')`.
+    assert_eq!(html("#Title"), "<h1 id=\"title\">Title</h1>");
+    assert_eq!(html("##Sub ##"), "<h2 id=\"sub\">Sub</h2>");
+    // remark gives marked the class as HTML, so the raw text (and the id)
+    // holds the span.
+    assert_eq!(
+        html("###.pink[x] text"),
+        "<h3 id=\"-span-class-pink-x-span-text\"><span class=\"pink\">x</span> text</h3>"
+    );
+}
+
+#[test]
+fn tags_a_browser_accepts_are_html() {
+    // marked inline.tag `^<\/?\w+(?:"[^"]*"|'[^']*'|[^'">])*?>` takes the
+    // whole tag; the browser drops the stray `,` and `/` (written here as
+    // it reads them). `img` is an inline tag (block._tag), so the line is a
+    // paragraph.
+    assert_eq!(
+        html("<img src=\"x.png\" , width=\"100px\" / >"),
+        "<p><img src=\"x.png\" width=\"100px\" /></p>"
+    );
+    assert_eq!(
+        html(".center[<img src=\"y.png\", width=\"50px\"/>]"),
+        "<p><span class=\"center\"><img src=\"y.png\" width=\"50px\" /></span></p>"
+    );
+}
+
+#[test]
+fn backslashes_marked_does_not_escape_stay() {
+    // inline.gfm escape: `^\\([\\`*{}\[\]()#+\-.!_>~|])` only.
+    assert_eq!(
+        html("$$ z = wx + b\\,, $$ a\\;b \\* \\_"),
+        "<p>$$ z = wx + b\\,, $$ a\\;b * _</p>"
+    );
+    // Inside code nothing changes.
+    assert_eq!(
+        html("`a\\;b`"),
+        "<p><code class=\"remark-inline-code\">a\\;b</code></p>"
+    );
+}
+
+#[test]
+fn markdown_after_a_br_under_a_heading() {
+    // `br` is an inline tag: no html block (block._tag), a paragraph that a
+    // list ends (gfm paragraph lookahead).
+    assert_eq!(
+        html("# Title\n<br>\n- a\n- b"),
+        "<h1 id=\"title\">Title</h1>\n<p><br></p>\n<ul>\n<li>a</li>\n<li>b</li>\n</ul>"
+    );
+}
+
+#[test]
+fn inline_class_keeps_its_trailing_space() {
+    // block.paragraph keeps the text's spaces; remark strips the lone `<p>`.
+    assert_eq!(
+        html("- .hidden[< ]**1999**"),
+        "<ul>\n<li><span class=\"hidden\">&lt; </span><strong>1999</strong></li>\n</ul>"
+    );
+}
+
+#[test]
+fn html_pre_code_is_a_code_block() {
+    // slideView.js highlightCodeBlocks: every `code` in a `pre` is wrapped
+    // in lines; the fence inside is text.
+    assert_eq!(
+        html("<pre><code>let a = 1;\n```\n&lt;b&gt;</code></pre>"),
+        "<pre><code class=\"remark-code\"><div class=\"remark-code-line\">let a = 1;</div><div class=\"remark-code-line\">```</div><div class=\"remark-code-line\">&lt;b&gt;</div></code></pre>"
+    );
+    let js = html("<pre><code class=\"javascript\">var x = 1;</code></pre>");
+    assert!(
+        js.starts_with("<pre><code class=\"remark-code hljs javascript\">"),
+        "{js}"
+    );
+    assert!(js.contains("<span class=\"hl-"), "coloured: {js}");
+}
+
+#[test]
+fn bare_urls_are_links() {
+    // inline.gfm.url `^(https?:\/\/[^\s<]+[^<.,:;"')\]\s])`.
+    assert_eq!(
+        html("see https://example.org/x_y. (http://a.b/c)"),
+        "<p>see <a href=\"https://example.org/x_y\">https://example.org/x_y</a>. (<a href=\"http://a.b/c\">http://a.b/c</a>)</p>"
+    );
+    // Not inside links.
+    assert_eq!(
+        html("[https://a.org](https://b.org)"),
+        "<p><a href=\"https://b.org\">https://a.org</a></p>"
+    );
+}
+
+#[test]
+fn items_nest_under_any_less_indented_item() {
+    // block.item `^( *)(bull) [^\n]*(?:\n(?!\1bull )[^\n]*)*`.
+    assert_eq!(
+        html("1. first\n2. second\n  * nested"),
+        "<ol>\n<li>first</li>\n<li>second<ul>\n<li>nested</li>\n</ul>\n</li>\n</ol>"
+    );
+}
+
+#[test]
+fn quotes_separated_by_a_blank_line_are_one() {
+    // block.blockquote `^( *>[^\n]+(\n(?!def)[^\n]+)*\n*)+`.
+    assert_eq!(
+        html("> one\n\n> two"),
+        "<blockquote>\n<p>one</p>\n<p>two</p>\n</blockquote>"
+    );
+}
+
+#[test]
+fn paragraph_wrapping() {
+    // A lone inline tag is a paragraph (block._tag excludes img).
+    assert_eq!(
+        html("a\n\n<img src=\"i.png\">\n\nb"),
+        "<p>a</p>\n<p><img src=\"i.png\"></p>\n<p>b</p>"
+    );
+    // Two columns: the browser ends the paragraph at each div, remark drops
+    // the empty `<p></p>` left (converter.js `/<p>\s*<\/p>/g`).
+    assert_eq!(
+        html(".left-column[\n- a\n]\n.right-column[\n- b\n]"),
+        "<div class=\"left-column\"><ul>\n<li>a</li>\n</ul>\n</div>\n<div class=\"right-column\"><ul>\n<li>b</li>\n</ul>\n</div>"
+    );
+    // A block class keeps the `<p>` of its one paragraph (converter.js
+    // strips it for inline classes only: `!content[i].block`), and text
+    // before it is a paragraph of its own (block.paragraph stops at a tag).
+    assert_eq!(
+        html("intro\n.box[\nOne paragraph.\n]"),
+        "<p>intro</p>\n<div class=\"box\"><p>One paragraph.</p>\n</div>"
+    );
+}
+
+#[test]
+fn fenced_code_with_a_blank_line_makes_the_item_loose() {
+    // marked: `loose = next || /\n\n(?!\s*$)/.test(item)`.
+    assert_eq!(
+        html("- text\n  ```\n  a\n\n  b\n  ```\n- next"),
+        "<ul>\n<li><p>text</p>\n<pre><code class=\"remark-code\"><div class=\"remark-code-line\">a</div><div class=\"remark-code-line\"></div><div class=\"remark-code-line\">b</div></code></pre></li>\n<li>next</li>\n</ul>"
+    );
+}
+
+#[test]
+fn code_spans_are_trimmed() {
+    // inline.code `^(`+)\s*([\s\S]*?[^`])\s*\1(?!`)`.
+    assert_eq!(
+        html("`a b ` x"),
+        "<p><code class=\"remark-inline-code\">a b</code> x</p>"
+    );
+}
+
+#[test]
+fn deep_text_under_an_item_is_a_paragraph() {
+    // Pedantic outdent `item.replace(/^ {1,4}/gm, '')` leaves 3 spaces: no
+    // code block (block.code needs 4).
+    assert_eq!(
+        html("- item\n\n       *deep* text"),
+        "<ul>\n<li><p>item</p>\n<p><em>deep</em> text</p>\n</li>\n</ul>"
+    );
+}
+
+// ---------- code options ----------
+
+#[test]
+fn code_follows_highlight_options() {
+    // remark defaults (slideshow.js): highlightSpans false, highlightLines
+    // false: backticks and `*` are text. A template literal survives.
+    let h = html("```\nconst s = `x ${y}`;\n*z\n```");
+    assert!(h.contains("const s = `x ${y}`;"), "{h}");
+    assert!(h.contains(">*z<"), "{h}");
+    let on = CodeOptions {
+        lines: true,
+        spans: true,
+        language: "bash".into(),
+    };
+    let h = html_with("```\nls `x` y\n* echo\n```", &on);
+    assert!(h.contains("hljs bash"), "highlightLanguage: {h}");
+    assert!(h.contains("remark-code-span-highlighted"), "{h}");
+    assert!(
+        h.contains("remark-code-line remark-code-line-highlighted"),
+        "{h}"
+    );
+    assert!(!h.contains('*'), "{h}");
+}
+
+// ---------- whole pages ----------
+
+fn build_page(dir: &Path, file: &str, text: &str, remark: &[&str]) -> String {
+    let path = dir.join(file);
+    std::fs::write(&path, text).unwrap();
+    let builder = Builder::new(BuildOptions {
+        out_dir: dir.join("out"),
+        load: LoadOptions {
+            root: Some(dir.to_path_buf()),
+            remark: remark.iter().map(|s| s.to_string()).collect(),
+        },
+        ..BuildOptions::default()
+    })
+    .unwrap();
+    let built = builder.build(&path).unwrap();
+    std::fs::read_to_string(built.output).unwrap()
+}
+
+#[test]
+fn a_markdown_deck_gets_remarks_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = build_page(
+        dir.path(),
+        "talk.md",
+        "name: intro\n<!-- class: center, middle -->\n\n# Hello\n---\nA\n--\nB\n---\n<style>h1 { color: red }</style>\nC",
+        &[],
+    );
+    // ratio 4:3 (scaler.js: 908x681).
+    assert!(page.contains(".remark-slide-scaler { width: 908px; height: 681px; }"));
+    // Printed pages have the slides' size.
+    assert!(page.contains("@page { size: 908px 681px; margin: 0; }"));
+    // slideNumberFormat '%current% / %total%', counting `--` steps.
+    assert!(page.contains(">1 / 4</div>"), "slide numbers");
+    assert!(page.contains(">4 / 4</div>"));
+    // Comment properties; `name:` id; `hljs-default`.
+    assert!(
+        page.contains("class=\"remark-slide-content center middle hljs-default\">"),
+        "classes"
+    );
+    // slideView.js createContentElement: the id is on the content element.
+    assert!(page.contains("<div id=\"slide-intro\" class=\"remark-slide-content"));
+    assert!(page.contains("<h1 id=\"hello\">Hello</h1>"));
+    // A slide's <style> applies to the whole deck: it is in the head too.
+    let head = &page[..page.find("<body").unwrap()];
+    assert!(
+        head.contains("<style>h1 { color: red }</style>"),
+        "deck-wide style"
+    );
+    // navigation defaults for the runtime.
+    assert!(page.contains(r#""navigation":{"click":false,"scroll":true,"touch":true}"#));
+}
+
+#[test]
+fn options_from_the_command_line_and_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = build_page(
+        dir.path(),
+        "talk.md",
+        "A\n--\nB\n---\nC",
+        &[
+            "ratio=16:9",
+            "countIncrementalSlides=false",
+            "slideNumberFormat=Slide %current% of %total%",
+            "highlightStyle=monokai",
+            "navigation={\"scroll\":false}",
+        ],
+    );
+    assert!(page.contains("width: 1210px"));
+    // The `--` step repeats number 1; two numbers in all.
+    assert_eq!(page.matches(">Slide 1 of 2</div>").count(), 2);
+    assert!(page.contains(">Slide 2 of 2</div>"));
+    assert!(page.contains("hljs-monokai"));
+    assert!(page.contains(r#""scroll":false"#));
+
+    std::fs::write(dir.path().join("a.md"), "# A\n```\n*x\n```").unwrap();
+    let page = build_page(
+        dir.path(),
+        "deck.yml",
+        "title: T\nremark:\n  ratio: '4:3'\n  highlightLines: true\n  highlightStyle: zenburn\ncontent:\n- a.md\n",
+        &[],
+    );
+    assert!(page.contains("width: 908px"));
+    assert!(page.contains("remark-code-line-highlighted"));
+    assert!(page.contains("hljs-zenburn"));
+}
+
+#[test]
+fn an_html_page_is_a_deck() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("theme/fonts")).unwrap();
+    std::fs::write(dir.path().join("theme/fonts/f.woff2"), b"font").unwrap();
+    std::fs::write(
+        dir.path().join("theme/talk.css"),
+        "@font-face { font-family: F; src: url(fonts/f.woff2); }",
+    )
+    .unwrap();
+    let page = build_page(
+        dir.path(),
+        "talk.html",
+        r#"<html><head><title>Talk</title>
+<link rel="stylesheet" href="theme/talk.css">
+<style>.remark-slide-content h1 { color: #c00; }</style></head>
+<body><textarea id="source">
+class: middle
+
+#Title
+---
+Two &amp; more
+</textarea>
+<script src="remark.js"></script>
+<script>remark.create({ ratio: '4:3', highlightStyle: 'github', countIncrementalSlides: false });</script>
+</body></html>"#,
+        &[],
+    );
+    assert!(page.contains("<title>Talk</title>"));
+    assert!(page.contains("<h1 id=\"title\">Title</h1>"));
+    assert!(
+        page.contains("Two &amp; more"),
+        "entities decoded once, escaped once"
+    );
+    assert!(page.contains("width: 908px"));
+    assert!(page.contains("hljs-github"));
+    assert!(page.contains(".remark-slide-content h1 { color: #c00; }"));
+    // The stylesheet's font is rebased and copied.
+    assert!(page.contains("url(theme/fonts/f.woff2)"), "rebased url");
+    assert!(dir.path().join("out/theme/fonts/f.woff2").is_file());
+}
+
+#[test]
+fn a_page_with_source_url_reads_the_local_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("slides.md"), "# From file").unwrap();
+    let page = build_page(
+        dir.path(),
+        "index.html",
+        "<script>var s = remark.create({sourceUrl: 'slides.md'});</script>",
+        &[],
+    );
+    assert!(page.contains("<h1 id=\"from-file\">From file</h1>"));
+}
