@@ -234,7 +234,20 @@ fn build_page(dir: &Path, file: &str, text: &str, remark: &[&str]) -> String {
     })
     .unwrap();
     let built = builder.build(&path).unwrap();
-    std::fs::read_to_string(built.output).unwrap()
+    let page = std::fs::read_to_string(built.output).unwrap();
+    with_slides(&page)
+}
+
+/// The page with its slides script decoded after it (slides ship as text,
+/// see src/render/page.rs), so tests read the slides' HTML as remark has it.
+fn with_slides(page: &str) -> String {
+    let dec = labdeck::render::page::script_text_decode;
+    let mut out = page.to_string();
+    for [_, _, inner, notes] in labdeck::render::page::slide_fields(page).expect("slides script") {
+        out.push_str(&dec(inner));
+        out.push_str(&dec(notes));
+    }
+    out
 }
 
 #[test]
