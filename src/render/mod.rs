@@ -2,6 +2,7 @@
 //! (`markdown`, `highlight`), then the page through Tera templates (`page`).
 
 pub mod compat;
+pub mod displayed;
 pub mod highlight;
 pub mod markdown;
 pub mod memo;
