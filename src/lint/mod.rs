@@ -3,7 +3,8 @@
 //! Two sources of findings: what the compiler reports while loading a deck
 //! (missing chapters and includes, unclosed `.class[`, late properties,
 //! unknown templates: `Deck::diagnostics`), and the deck-level rules of
-//! [`rules`] (links, names, images, exercises, checks, excluded classes).
+//! [`rules`] (links, names, images, exercises, checks, excluded classes)
+//! and [`shown`] (code blocks that rendering changes).
 //!
 //! Decks of one repository share chapters, so a finding in a shared chapter
 //! is reported once (per place and rule), not once per manifest.
@@ -11,6 +12,7 @@
 pub mod exercises;
 pub mod output;
 pub mod rules;
+pub mod shown;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -78,6 +80,7 @@ pub fn lint_deck(
     let mut out: Vec<Diagnostic> = deck.diagnostics.iter().cloned().collect();
     out.extend(rules::check(&deck, repo_classes));
     out.extend(exercises::check(&deck));
+    out.extend(shown::check(&deck));
     out
 }
 
