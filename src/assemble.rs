@@ -190,8 +190,17 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
     let mut edits = Vec::new();
     for (i, (part, title)) in part_titles.iter().enumerate() {
         let position = positions.slide_position(text.as_str(), title);
-        let previous = if i == 0 { "" } else { part_titles[i - 1].1 };
-        let next = part_titles.get(i + 1).map(|t| t.1).unwrap_or("");
+        // The original tooling linked the first "Previous part" and the last
+        // "Next part" to `#toc-`, a slide no deck has; they go to the table
+        // of contents instead (the text shown is the same).
+        let toc = format!("toc-part-{part}");
+        let previous = match i.checked_sub(1).and_then(|k| part_titles.get(k)) {
+            Some(t) => anchor(t.1),
+            None => toc.clone(),
+        };
+        let next = part_titles
+            .get(i + 1)
+            .map_or_else(|| toc.clone(), |t| anchor(t.1));
         let mut slide = String::new();
         if !interstitials.is_empty() {
             let image = &interstitials[i % interstitials.len()];
@@ -202,8 +211,7 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
         slide.push_str(&format!(
             "\n---\n\nname: {anchor}\nclass: title\n\n {title}\n\n.nav[\n[Previous part](#{prev})\n|\n[Back to table of contents](#toc-part-{part})\n|\n[Next part](#{next})\n]\n",
             anchor = anchor(title),
-            prev = anchor(previous),
-            next = anchor(next),
+            prev = previous,
         ));
         edits.push(Edit {
             range: position..position,

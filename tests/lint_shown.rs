@@ -63,3 +63,58 @@ fn intended_highlights_and_illustrations_are_not_reported() {
     let (_d, all) = lint(chapter);
     assert_eq!(found(&all), [], "{all:#?}");
 }
+
+/// Lint sees the text labdeck generates (table of contents, part title
+/// slides, manifest values put in by `@@` macros), reported at the written
+/// line that caused it.
+#[test]
+fn generated_text_is_linted() {
+    let dir = tempfile::tempdir().unwrap();
+    let slides = dir.path().join("slides");
+    std::fs::create_dir_all(&slides).unwrap();
+    std::fs::write(slides.join("title.md"), "class: title\n\n@@TITLE@@\n").unwrap();
+    std::fs::write(slides.join("toc.md"), "## Contents\n\n@@TOC@@\n").unwrap();
+    std::fs::write(slides.join("a.md"), "# Alpha\n\ntext\n").unwrap();
+    std::fs::write(slides.join("b.md"), "# Beta\n\ntext\n").unwrap();
+    let manifest = slides.join("deck.yml");
+    std::fs::write(
+        &manifest,
+        "title: |\n  Kubernetes:\n  Labels\ncontent:\n- title.md\n- toc.md\n- - a.md\n- - b.md\n",
+    )
+    .unwrap();
+    let all = lint_decks(std::slice::from_ref(&manifest), &LoadOptions::default());
+    let got: Vec<(&str, String, usize)> = all
+        .iter()
+        .map(|d| {
+            (
+                d.code,
+                d.location
+                    .file
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned(),
+                d.location.line,
+            )
+        })
+        .collect();
+    // The title line is eaten as a property `Kubernetes:`.
+    assert!(got.contains(&("eaten-property", "title.md".into(), 3)), "{all:#?}");
+    // `name: toc-part-1` after the heading is late, so the part slides'
+    // "Back to table of contents" links go nowhere.
+    assert!(got.contains(&("late-property", "toc.md".into(), 3)), "{all:#?}");
+    let dangling: Vec<&Diagnostic> = all.iter().filter(|d| d.code == "dangling-link").collect();
+    assert!(
+        dangling.iter().any(|d| d.message.contains("#toc-part-1")
+            && d.message.contains("generated")),
+        "{all:#?}"
+    );
+    // No generated link to `#toc-` (first "Previous part", last "Next part").
+    assert!(all.iter().all(|d| !d.message.contains("`#toc-`")), "{all:#?}");
+
+    // Fixed: a title without `word:` first, the macro first on its slide.
+    std::fs::write(&manifest, "title: Kubernetes labels\ncontent:\n- title.md\n- toc.md\n- - a.md\n- - b.md\n").unwrap();
+    std::fs::write(slides.join("toc.md"), "@@TOC@@\n").unwrap();
+    let all = lint_decks(&[manifest], &LoadOptions::default());
+    assert_eq!(all, [], "{all:#?}");
+}

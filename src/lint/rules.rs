@@ -58,7 +58,11 @@ pub fn classes_under(dir: &Path) -> HashSet<String> {
 
 /// Location (with column) of byte `offset` of the deck's source.
 fn at(deck: &Deck, offset: usize) -> Option<Location> {
-    let loc = deck.source.location(offset)?;
+    let (loc, generated) = deck.source.report_location(offset)?;
+    if generated {
+        // Generated text has no column of its own.
+        return Some(loc);
+    }
     let text = deck.source.as_str();
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
@@ -192,10 +196,12 @@ fn names_and_links(deck: &Deck, out: &mut Vec<Diagnostic>) {
                 let Some(loc) = at(deck, start + i) else {
                     continue;
                 };
+                let generated = deck.source.location(start + i).is_none();
+                let note = crate::deck::generated_note(generated);
                 let message = if hidden.contains(name) {
-                    format!("link to `#{name}`: that slide is excluded from this deck")
+                    format!("link to `#{name}`: that slide is excluded from this deck{note}")
                 } else {
-                    format!("link to `#{name}`: no slide is named `{name}`")
+                    format!("link to `#{name}`: no slide is named `{name}`{note}")
                 };
                 out.push(Diagnostic::error("dangling-link", loc, message));
             }
