@@ -216,6 +216,18 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
             ));
         }
     }
+    if let Some(offset) = lexed.too_deep
+        && let Some((at, _)) = source.report_location(offset)
+    {
+        diagnostics.push(Diagnostic::error(
+            "nesting-too-deep",
+            at,
+            format!(
+                "content classes nest more than {} deep here (`.a[.b[...]]`); the deeper ones are shown as text",
+                lexer::MAX_DEPTH
+            ),
+        ));
+    }
     let parsed = parser::parse(lexed.tokens);
     let mut links = HashMap::new();
     for s in &parsed {

@@ -111,3 +111,69 @@ fn damaged_chapters_never_panic() {
     }
     assert!(built > 0, "some damaged decks still build");
 }
+
+fn labdeck_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn one_chapter_deck(chapter: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let slides = dir.path().join("slides");
+    std::fs::create_dir_all(&slides).unwrap();
+    std::fs::write(slides.join("ch.md"), chapter).unwrap();
+    let manifest = slides.join("deck.yml");
+    std::fs::write(&manifest, "title: t\ncontent:\n- ch.md\n").unwrap();
+    (dir, manifest)
+}
+
+/// 20,000 nested `.a[` once overflowed the stack of `build` and `lint`:
+/// now one clear error where the nesting gets too deep, in both.
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let n = 20_000;
+    let chapter = format!("# Deep\n\n{}x{}\n", ".a[".repeat(n), "]".repeat(n));
+    let (dir, manifest) = one_chapter_deck(&chapter);
+    let m = manifest.to_str().unwrap();
+    let out_dir = dir.path().join("out");
+    let build = labdeck_cli(&["build", m, "-o", out_dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert_eq!(build.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("ch.md:3") && stderr.contains("nest more than"), "{stderr}");
+    let lint = labdeck_cli(&["lint", m]);
+    let stdout = String::from_utf8_lossy(&lint.stdout);
+    assert_eq!(lint.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("[nesting-too-deep]"), "{stdout}");
+}
+
+/// 40,000 unclosed `.a[`, fences or `[` lines lex in linear time (they
+/// took seconds when each one scanned the rest of the deck).
+#[test]
+fn unclosed_openings_lex_in_linear_time() {
+    use labdeck::remark::lexer::lex_deck;
+    // The fastest of a few runs, to see through a noisy shared machine.
+    let time = |text: &str| {
+        (0..5)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                let lexed = lex_deck(text);
+                (t.elapsed(), lexed.unclosed.len())
+            })
+            .min()
+            .unwrap()
+    };
+    for unit in [".a[ x\n", "```bash\nx\n", "[\n", "```a\n"] {
+        let (t_small, unclosed_small) = time(&unit.repeat(10_000));
+        let (t_big, unclosed_big) = time(&unit.repeat(40_000));
+        if unit.starts_with(".a[") {
+            assert_eq!((unclosed_small, unclosed_big), (10_000, 40_000));
+        }
+        // Four times the input: linear is ~4x the time, quadratic ~16x.
+        assert!(
+            t_big < t_small * 9 + std::time::Duration::from_millis(5),
+            "{unit:?}: {t_small:?} for 10,000, {t_big:?} for 40,000"
+        );
+    }
+}
