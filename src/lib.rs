@@ -22,6 +22,7 @@ pub mod exercise;
 pub mod grade;
 pub mod lint;
 pub mod manifest;
+pub mod output;
 pub mod pdf;
 pub mod remark;
 pub mod render;

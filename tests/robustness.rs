@@ -140,7 +140,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let out_dir = dir.path().join("out");
     let build = labdeck_cli(&["build", m, "-o", out_dir.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&build.stderr);
-    assert_eq!(build.status.code(), Some(1), "{stderr}");
+    assert_eq!(build.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("ch.md:3") && stderr.contains("nest more than"), "{stderr}");
     let lint = labdeck_cli(&["lint", m]);
     let stdout = String::from_utf8_lossy(&lint.stdout);
@@ -176,4 +176,114 @@ fn unclosed_openings_lex_in_linear_time() {
             "{unit:?}: {t_small:?} for 10,000, {t_big:?} for 40,000"
         );
     }
+}
+
+fn codes(manifest: &Path) -> Vec<&'static str> {
+    let deck = labdeck::deck::load(manifest, &Default::default()).unwrap();
+    deck.diagnostics.iter().map(|d| d.code).collect()
+}
+
+/// Manifest chapters and `@@INCLUDE` obey one rule: inside the repository
+/// root, after `..` and symlinks; a file including itself is an error.
+#[test]
+fn decks_read_nothing_outside_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let slides = repo.join("slides");
+    std::fs::create_dir_all(&slides).unwrap();
+    std::fs::write(dir.path().join("secret.md"), "# Secret\n").unwrap();
+    std::fs::write(slides.join("ok.md"), "# Ok\n").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.md"), slides.join("link.md")).unwrap();
+    let manifest = slides.join("deck.yml");
+    for (entry, code) in [
+        ("/etc/os-release", "chapter-outside-root"),
+        ("../../secret.md", "chapter-outside-root"),
+        ("link.md", "chapter-outside-root"),
+    ] {
+        std::fs::write(&manifest, format!("title: t\ncontent:\n- ok.md\n- {entry}\n")).unwrap();
+        let found = codes(&manifest);
+        assert_eq!(found, [code], "{entry}");
+        let out = labdeck_cli(&["build", manifest.to_str().unwrap(), "-o", dir.path().join("out").to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{entry}");
+    }
+    // The same for @@INCLUDE, and a chapter including itself.
+    for (target, code) in [
+        ("/etc/os-release", "include-outside-root"),
+        ("slides/link.md", "include-outside-root"),
+        ("slides/self.md", "include-self"),
+    ] {
+        std::fs::write(slides.join("self.md"), format!("# Self\n\n@@INCLUDE[{target}]\n")).unwrap();
+        std::fs::write(&manifest, "title: t\ncontent:\n- self.md\n").unwrap();
+        assert_eq!(codes(&manifest), [code], "{target}");
+    }
+    // Inside the repository is fine.
+    std::fs::write(slides.join("self.md"), "# Self\n\n@@INCLUDE[slides/ok.md]\n").unwrap();
+    assert_eq!(codes(&manifest), Vec::<&str>::new());
+}
+
+/// A malformed manifest exits 2 from every command that reads a deck.
+#[test]
+fn malformed_manifest_exits_alike_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("deck.yml");
+    std::fs::write(&manifest, "title: [unclosed\ncontent: 5\n").unwrap();
+    let m = manifest.to_str().unwrap();
+    let out = dir.path().join("out");
+    let pdf = dir.path().join("x.pdf");
+    for args in [
+        vec!["build", m, "-o", out.to_str().unwrap()],
+        vec!["pdf", m, "--out", pdf.to_str().unwrap()],
+        vec!["lint", m],
+        vec!["exercises", m],
+        vec!["run", m, "--dry-run"],
+    ] {
+        let o = labdeck_cli(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert!(!out.join("deck.html").exists() && !pdf.exists());
+}
+
+/// A deck with no slide, or two manifests writing the same HTML file, is
+/// an error and writes nothing.
+#[test]
+fn empty_decks_and_colliding_outputs_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for d in [&a, &b] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("ch.md"), "# Hi\n").unwrap();
+        std::fs::write(d.join("deck.yml"), "title: t\ncontent:\n- ch.md\n").unwrap();
+    }
+    let out = dir.path().join("out");
+    let o = labdeck_cli(&[
+        "build",
+        a.join("deck.yml").to_str().unwrap(),
+        b.join("deck.yml").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("same name"), "{stderr}");
+    assert!(!out.join("deck.html").exists());
+
+    std::fs::write(a.join("deck.yml"), "title: t\nexclude: [x]\ncontent:\n- ch.md\n").unwrap();
+    std::fs::write(a.join("ch.md"), "class: x\n\n# Hidden\n").unwrap();
+    let o = labdeck_cli(&["build", a.join("deck.yml").to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no slides"), "{stderr}");
+    assert!(!out.join("deck.html").exists());
+}
+
+/// NUL bytes in a chapter never reach the HTML.
+#[test]
+fn nul_bytes_do_not_reach_the_html() {
+    let (dir, manifest) = one_chapter_deck("# A\u{0}B\n\n```bash\necho \u{0}x\n```\n\n.a\u{0}[y]\n");
+    let out = dir.path().join("out");
+    let o = labdeck_cli(&["build", manifest.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read(out.join("deck.html")).unwrap();
+    assert!(!html.contains(&0u8));
+    assert!(String::from_utf8_lossy(&html).contains("A\u{FFFD}B"));
 }

@@ -244,19 +244,9 @@ fn emit(args: &GradeArgs, report: &GradeReport, refresh: Option<u64>) -> anyhow:
     }
 }
 
-/// Never a half-written report: a temporary file in the same folder, renamed.
+/// Never a half-written report, and readable by a web server.
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot create a file here", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .with_context(|| format!("{}: write", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("{}: cannot write the report", path.display()))?;
-    Ok(())
+    Ok(labdeck::output::write_atomically(path, text.as_bytes())?)
 }
 
 /// Rounds until Ctrl-C: the table redrawn on the terminal, `--out` rewritten

@@ -87,8 +87,8 @@ pub fn lint_deck(
 fn load_error(path: &Path, e: Error) -> Diagnostic {
     match e {
         Error::At { location, message } => Diagnostic::error("invalid-deck", location, message),
-        Error::Io { path: p, source } => {
-            Diagnostic::error("invalid-deck", Location::new(p, 1), source.to_string())
+        Error::Io { path: p, cause } => {
+            Diagnostic::error("invalid-deck", Location::new(p, 1), cause.to_string())
         }
         Error::Other(message) => Diagnostic::error("invalid-deck", Location::new(path, 1), message),
     }
