@@ -80,6 +80,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
             .join(":")
     );
 
+    // From here on, Ctrl-C stops the run and prints what ran; the
+    // temporary folder and the shell's files go when they are dropped.
+    run::interrupt::install();
     let scratch = tempfile::Builder::new()
         .prefix("labdeck-run-")
         .tempdir()
@@ -118,7 +121,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         Format::Human => print!("{}", report.to_human()),
         Format::Json => println!("{}", report.to_json()),
     }
-    Ok(if report.passed() {
+    Ok(if report.interrupted {
+        // As shells report a command ended by SIGINT.
+        ExitCode::from(130)
+    } else if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
