@@ -28,5 +28,6 @@ pub mod remark;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod selection;
 pub mod serve;
 pub mod source;

@@ -138,31 +138,23 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `--only` and `--upto`, checked against the deck's ids.
+/// `--only` and `--upto` ([`labdeck::selection`]); an exercise named by
+/// `--only` must have a check.
 fn select(exercises: &[Exercise], args: &GradeArgs) -> anyhow::Result<Vec<Exercise>> {
-    let known = |id: &str| -> anyhow::Result<usize> {
-        exercises.iter().position(|e| e.id == id).with_context(|| {
-            format!(
-                "{}: no exercise with id {id:?} (see `labdeck exercises`)",
-                args.deck.display()
-            )
-        })
-    };
-    for id in &args.only {
-        if exercises[known(id)?].check.is_none() {
-            bail!("{}: exercise {id:?} has no check", args.deck.display());
-        }
+    let selected = labdeck::selection::select(
+        exercises.to_vec(),
+        |e| e.id.as_str(),
+        &labdeck::selection::Selection {
+            only: &args.only,
+            from: None,
+            upto: args.upto.as_deref(),
+        },
+    )
+    .with_context(|| args.deck.display().to_string())?;
+    if let Some(e) = selected.iter().find(|e| e.check.is_none() && args.only.contains(&e.id)) {
+        bail!("{}: exercise {:?} has no check", args.deck.display(), e.id);
     }
-    let last = match &args.upto {
-        Some(id) => known(id)?,
-        None => usize::MAX,
-    };
-    Ok(exercises
-        .iter()
-        .enumerate()
-        .filter(|(i, e)| *i <= last && (args.only.is_empty() || args.only.contains(&e.id)))
-        .map(|(_, e)| e.clone())
-        .collect())
+    Ok(selected)
 }
 
 fn targets(args: &GradeArgs) -> anyhow::Result<Vec<Target>> {
