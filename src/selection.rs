@@ -56,7 +56,12 @@ pub fn select<T>(items: Vec<T>, id: impl Fn(&T) -> &str, selection: &Selection) 
 mod tests {
     use super::*;
 
-    fn ids(v: &[&str], only: &[&str], from: Option<&str>, upto: Option<&str>) -> Result<Vec<String>> {
+    fn ids(
+        v: &[&str],
+        only: &[&str],
+        from: Option<&str>,
+        upto: Option<&str>,
+    ) -> Result<Vec<String>> {
         let only: Vec<String> = only.iter().map(|s| s.to_string()).collect();
         let items: Vec<String> = v.iter().map(|s| s.to_string()).collect();
         select(

@@ -180,10 +180,7 @@ impl SourceText {
                 .iter()
                 .rposition(|s| matches!(s.origin, Origin::File { .. }))
                 .and_then(|k| {
-                    let end = self
-                        .spans
-                        .get(k + 1)
-                        .map_or(self.text.len(), |n| n.start);
+                    let end = self.spans.get(k + 1).map_or(self.text.len(), |n| n.start);
                     self.location(end.saturating_sub(1).max(self.spans[k].start))
                 })
         };

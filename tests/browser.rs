@@ -912,8 +912,11 @@ async fn malformed_hash_and_enter_on_a_link() {
         )
         .await;
     }
-    b.wait_for("labdeck.current() === 41", "Enter followed the link to #toc")
-        .await;
+    b.wait_for(
+        "labdeck.current() === 41",
+        "Enter followed the link to #toc",
+    )
+    .await;
     assert_no_console_errors(&b).await;
     b.close().await;
 }

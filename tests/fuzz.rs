@@ -47,7 +47,7 @@ impl Rng {
 fn text(rng: &mut Rng, pieces: &[&str], max: usize) -> String {
     let mut s = String::new();
     for _ in 0..1 + rng.next() % max {
-        if rng.next() % 16 == 0 {
+        if rng.next().is_multiple_of(16) {
             s.push(char::from_u32((rng.next() % 0x2FF) as u32).unwrap_or('x'));
         } else {
             s.push_str(rng.pick(pieces));
@@ -57,26 +57,128 @@ fn text(rng: &mut Rng, pieces: &[&str], max: usize) -> String {
 }
 
 const DECK: &[&str] = &[
-    "[", "]", ".a[", ".exercise[", ".lab[", "\\.a[", "`", "```", "```bash\n", "~~~\n", "\n---\n",
-    "\n--\n", "\n???\n", "\n", "\n\n", "    ", "\t", "name: x\n", "class: a, b\n", "layout: true\n",
-    "template: x\n", "exclude: true\n", "{{content}}", "[id]: http://x \"t\"\n", "[x][id]",
-    "<!--", "-->", "<!-- check\n- kind: pods\n-->", "- ", "1. ", "1) ", "# ", "## T\n", "*", "_",
-    "**b**", "<div>", "</p>", "&lt;", "&amp;", "\u{1A}0\u{1A}", "\u{0}", "é", "word ", "|a|b|\n|-|-|\n",
-    "![i](images/x.png)", "<img src=\"y\">", "> ", "@@TOC@@", "@@TITLE@@", "@@INCLUDE[x.md]",
-    "@@LINK[../x]", "@@INCLUDE[", "kubectl apply -f - <<EOF\n", "EOF\n",
+    "[",
+    "]",
+    ".a[",
+    ".exercise[",
+    ".lab[",
+    "\\.a[",
+    "`",
+    "```",
+    "```bash\n",
+    "~~~\n",
+    "\n---\n",
+    "\n--\n",
+    "\n???\n",
+    "\n",
+    "\n\n",
+    "    ",
+    "\t",
+    "name: x\n",
+    "class: a, b\n",
+    "layout: true\n",
+    "template: x\n",
+    "exclude: true\n",
+    "{{content}}",
+    "[id]: http://x \"t\"\n",
+    "[x][id]",
+    "<!--",
+    "-->",
+    "<!-- check\n- kind: pods\n-->",
+    "- ",
+    "1. ",
+    "1) ",
+    "# ",
+    "## T\n",
+    "*",
+    "_",
+    "**b**",
+    "<div>",
+    "</p>",
+    "&lt;",
+    "&amp;",
+    "\u{1A}0\u{1A}",
+    "\u{0}",
+    "é",
+    "word ",
+    "|a|b|\n|-|-|\n",
+    "![i](images/x.png)",
+    "<img src=\"y\">",
+    "> ",
+    "@@TOC@@",
+    "@@TITLE@@",
+    "@@INCLUDE[x.md]",
+    "@@LINK[../x]",
+    "@@INCLUDE[",
+    "kubectl apply -f - <<EOF\n",
+    "EOF\n",
 ];
 
 const CHECK: &[&str] = &[
-    "id: x\n", "timeout: ", "30s", "2m", "0", "-1", "99999999999999999999", "1h30m", "\n", "expect:\n",
-    "  - kind: pods\n", "    name: x\n", "    selector: app=x\n", "    count: 1\n", "    ready: true\n",
-    "    phase: Running\n", "    where: ", ".status.phase == Running", "    match:\n",
-    "      spec: {a: 1}\n", "- kind: deploy\n", "  ", "[", "]", "{", "}", ":", "'", "\"", "&a", "*a",
-    "!!binary", "---\n", "...\n", "#", "owner: ReplicaSet\n", "namespace: ", "é", "\t",
+    "id: x\n",
+    "timeout: ",
+    "30s",
+    "2m",
+    "0",
+    "-1",
+    "99999999999999999999",
+    "1h30m",
+    "\n",
+    "expect:\n",
+    "  - kind: pods\n",
+    "    name: x\n",
+    "    selector: app=x\n",
+    "    count: 1\n",
+    "    ready: true\n",
+    "    phase: Running\n",
+    "    where: ",
+    ".status.phase == Running",
+    "    match:\n",
+    "      spec: {a: 1}\n",
+    "- kind: deploy\n",
+    "  ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    "'",
+    "\"",
+    "&a",
+    "*a",
+    "!!binary",
+    "---\n",
+    "...\n",
+    "#",
+    "owner: ReplicaSet\n",
+    "namespace: ",
+    "é",
+    "\t",
 ];
 
 const SELECTOR: &[&str] = &[
-    "a", "b=c", "!d", "e!=f", "g==h", " in ", " notin ", "(", ")", ",", "x", "app", "=", "!", " ",
-    "k8s.io/name", "-", ".", "_", "1", "é", "tier in (a,b)",
+    "a",
+    "b=c",
+    "!d",
+    "e!=f",
+    "g==h",
+    " in ",
+    " notin ",
+    "(",
+    ")",
+    ",",
+    "x",
+    "app",
+    "=",
+    "!",
+    " ",
+    "k8s.io/name",
+    "-",
+    ".",
+    "_",
+    "1",
+    "é",
+    "tier in (a,b)",
 ];
 
 const WHERE: &[&str] = &[
@@ -84,7 +186,20 @@ const WHERE: &[&str] = &[
     "1", "-1", "true", " ", ".a.b", "[*]", "exists", "contains", "é",
 ];
 
-const DURATION: &[&str] = &["0", "1", "30", "s", "m", "h", "ms", "99999999999999999999", " ", "-", "1h30m", "x"];
+const DURATION: &[&str] = &[
+    "0",
+    "1",
+    "30",
+    "s",
+    "m",
+    "h",
+    "ms",
+    "99999999999999999999",
+    " ",
+    "-",
+    "1h30m",
+    "x",
+];
 
 fn cases() -> usize {
     std::env::var("LABDECK_FUZZ_CASES")
@@ -153,7 +268,9 @@ fn run(target: &str, input: &str) {
         other => panic!("unknown fuzz target {other}"),
     });
     if outcome.is_err() {
-        panic!("{target} panicked on {input:?}; keep it in tests/fuzz-regressions/{target}-NAME.txt");
+        panic!(
+            "{target} panicked on {input:?}; keep it in tests/fuzz-regressions/{target}-NAME.txt"
+        );
     }
 }
 

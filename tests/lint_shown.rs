@@ -99,21 +99,35 @@ fn generated_text_is_linted() {
         })
         .collect();
     // The title line is eaten as a property `Kubernetes:`.
-    assert!(got.contains(&("eaten-property", "title.md".into(), 3)), "{all:#?}");
+    assert!(
+        got.contains(&("eaten-property", "title.md".into(), 3)),
+        "{all:#?}"
+    );
     // `name: toc-part-1` after the heading is late, so the part slides'
     // "Back to table of contents" links go nowhere.
-    assert!(got.contains(&("late-property", "toc.md".into(), 3)), "{all:#?}");
+    assert!(
+        got.contains(&("late-property", "toc.md".into(), 3)),
+        "{all:#?}"
+    );
     let dangling: Vec<&Diagnostic> = all.iter().filter(|d| d.code == "dangling-link").collect();
     assert!(
-        dangling.iter().any(|d| d.message.contains("#toc-part-1")
-            && d.message.contains("generated")),
+        dangling
+            .iter()
+            .any(|d| d.message.contains("#toc-part-1") && d.message.contains("generated")),
         "{all:#?}"
     );
     // No generated link to `#toc-` (first "Previous part", last "Next part").
-    assert!(all.iter().all(|d| !d.message.contains("`#toc-`")), "{all:#?}");
+    assert!(
+        all.iter().all(|d| !d.message.contains("`#toc-`")),
+        "{all:#?}"
+    );
 
     // Fixed: a title without `word:` first, the macro first on its slide.
-    std::fs::write(&manifest, "title: Kubernetes labels\ncontent:\n- title.md\n- toc.md\n- - a.md\n- - b.md\n").unwrap();
+    std::fs::write(
+        &manifest,
+        "title: Kubernetes labels\ncontent:\n- title.md\n- toc.md\n- - a.md\n- - b.md\n",
+    )
+    .unwrap();
     std::fs::write(slides.join("toc.md"), "@@TOC@@\n").unwrap();
     let all = lint_decks(&[manifest], &LoadOptions::default());
     assert_eq!(all, [], "{all:#?}");

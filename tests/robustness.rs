@@ -141,7 +141,10 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let build = labdeck_cli(&["build", m, "-o", out_dir.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&build.stderr);
     assert_eq!(build.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("ch.md:3") && stderr.contains("nest more than"), "{stderr}");
+    assert!(
+        stderr.contains("ch.md:3") && stderr.contains("nest more than"),
+        "{stderr}"
+    );
     let lint = labdeck_cli(&["lint", m]);
     let stdout = String::from_utf8_lossy(&lint.stdout);
     assert_eq!(lint.status.code(), Some(1), "{stdout}");
@@ -200,10 +203,19 @@ fn decks_read_nothing_outside_the_repository() {
         ("../../secret.md", "chapter-outside-root"),
         ("link.md", "chapter-outside-root"),
     ] {
-        std::fs::write(&manifest, format!("title: t\ncontent:\n- ok.md\n- {entry}\n")).unwrap();
+        std::fs::write(
+            &manifest,
+            format!("title: t\ncontent:\n- ok.md\n- {entry}\n"),
+        )
+        .unwrap();
         let found = codes(&manifest);
         assert_eq!(found, [code], "{entry}");
-        let out = labdeck_cli(&["build", manifest.to_str().unwrap(), "-o", dir.path().join("out").to_str().unwrap()]);
+        let out = labdeck_cli(&[
+            "build",
+            manifest.to_str().unwrap(),
+            "-o",
+            dir.path().join("out").to_str().unwrap(),
+        ]);
         assert_eq!(out.status.code(), Some(2), "{entry}");
     }
     // The same for @@INCLUDE, and a chapter including itself.
@@ -212,12 +224,20 @@ fn decks_read_nothing_outside_the_repository() {
         ("slides/link.md", "include-outside-root"),
         ("slides/self.md", "include-self"),
     ] {
-        std::fs::write(slides.join("self.md"), format!("# Self\n\n@@INCLUDE[{target}]\n")).unwrap();
+        std::fs::write(
+            slides.join("self.md"),
+            format!("# Self\n\n@@INCLUDE[{target}]\n"),
+        )
+        .unwrap();
         std::fs::write(&manifest, "title: t\ncontent:\n- self.md\n").unwrap();
         assert_eq!(codes(&manifest), [code], "{target}");
     }
     // Inside the repository is fine.
-    std::fs::write(slides.join("self.md"), "# Self\n\n@@INCLUDE[slides/ok.md]\n").unwrap();
+    std::fs::write(
+        slides.join("self.md"),
+        "# Self\n\n@@INCLUDE[slides/ok.md]\n",
+    )
+    .unwrap();
     assert_eq!(codes(&manifest), Vec::<&str>::new());
 }
 
@@ -238,7 +258,12 @@ fn malformed_manifest_exits_alike_everywhere() {
         vec!["run", m, "--dry-run"],
     ] {
         let o = labdeck_cli(&args);
-        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     assert!(!out.join("deck.html").exists() && !pdf.exists());
 }
@@ -267,9 +292,18 @@ fn empty_decks_and_colliding_outputs_are_errors() {
     assert!(stderr.contains("same name"), "{stderr}");
     assert!(!out.join("deck.html").exists());
 
-    std::fs::write(a.join("deck.yml"), "title: t\nexclude: [x]\ncontent:\n- ch.md\n").unwrap();
+    std::fs::write(
+        a.join("deck.yml"),
+        "title: t\nexclude: [x]\ncontent:\n- ch.md\n",
+    )
+    .unwrap();
     std::fs::write(a.join("ch.md"), "class: x\n\n# Hidden\n").unwrap();
-    let o = labdeck_cli(&["build", a.join("deck.yml").to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = labdeck_cli(&[
+        "build",
+        a.join("deck.yml").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no slides"), "{stderr}");
@@ -279,9 +313,15 @@ fn empty_decks_and_colliding_outputs_are_errors() {
 /// NUL bytes in a chapter never reach the HTML.
 #[test]
 fn nul_bytes_do_not_reach_the_html() {
-    let (dir, manifest) = one_chapter_deck("# A\u{0}B\n\n```bash\necho \u{0}x\n```\n\n.a\u{0}[y]\n");
+    let (dir, manifest) =
+        one_chapter_deck("# A\u{0}B\n\n```bash\necho \u{0}x\n```\n\n.a\u{0}[y]\n");
     let out = dir.path().join("out");
-    let o = labdeck_cli(&["build", manifest.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = labdeck_cli(&[
+        "build",
+        manifest.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = std::fs::read(out.join("deck.html")).unwrap();
     assert!(!html.contains(&0u8));

@@ -151,7 +151,10 @@ fn select(exercises: &[Exercise], args: &GradeArgs) -> anyhow::Result<Vec<Exerci
         },
     )
     .with_context(|| args.deck.display().to_string())?;
-    if let Some(e) = selected.iter().find(|e| e.check.is_none() && args.only.contains(&e.id)) {
+    if let Some(e) = selected
+        .iter()
+        .find(|e| e.check.is_none() && args.only.contains(&e.id))
+    {
         bail!("{}: exercise {:?} has no check", args.deck.display(), e.id);
     }
     Ok(selected)

@@ -148,7 +148,13 @@ fn compare(
         if doc.kubectl {
             // Fed to kubectl: it must parse, and mean what its source means.
             let source = source.and_then(|d| parse_yaml(&d.body.join("\n")).ok());
-            yaml_finding(&doc.body.join("\n"), source.as_ref(), doc.command + 1, at, out);
+            yaml_finding(
+                &doc.body.join("\n"),
+                source.as_ref(),
+                doc.command + 1,
+                at,
+                out,
+            );
             continue;
         }
         // Any other here-document (a file written with `cat > f <<EOF`):
@@ -311,10 +317,14 @@ fn substitution_span(line: &str) -> Option<String> {
         let args: Vec<&str> = words.collect();
         let lone = args.is_empty() && LONE.contains(&first);
         let with_args = !args.is_empty()
-            && args.iter().all(|a| !a.contains("...") && !a.starts_with('<'))
+            && args
+                .iter()
+                .all(|a| !a.contains("...") && !a.starts_with('<'))
             && (t.contains('|')
                 || t.contains(" -")
-                || args.iter().any(|a| a.starts_with('/') || a.starts_with('$')));
+                || args
+                    .iter()
+                    .any(|a| a.starts_with('/') || a.starts_with('$')));
         if lone || with_args {
             return Some(t.to_owned());
         }
@@ -370,7 +380,10 @@ mod tests {
             substitution_span("kill `cat /tmp/pid`"),
             Some("cat /tmp/pid".into())
         );
-        assert_eq!(substitution_span("echo `hostname`"), Some("hostname".into()));
+        assert_eq!(
+            substitution_span("echo `hostname`"),
+            Some("hostname".into())
+        );
         assert_eq!(substitution_span("curl http://`X.X.X.X`:8080"), None);
         assert_eq!(substitution_span("ssh `user`@`A.B.C.D`"), None);
         assert_eq!(substitution_span("go get `-v` github.com/x"), None);
