@@ -273,14 +273,9 @@ impl ExerciseVerifier for ClusterVerifier {
                 reason: "the checker returned no verdict".into(),
             };
         };
-        // The checker's own rendering of what it last saw, without its
-        // header line (the run report has its own).
-        let details = labdeck::report::human::exercise(&r, labdeck::report::human::Style::PLAIN);
-        let diagnosis: String = details
-            .lines()
-            .skip(1)
-            .map(|l| format!("{}\n", l.strip_prefix("      ").unwrap_or(l)))
-            .collect::<String>()
+        // What the checker last saw, as `check` words it (the run report
+        // has its own header line and indentation).
+        let diagnosis = labdeck::report::human::details(&r, "")
             .trim_end()
             .to_string();
         let diagnosis = if diagnosis.is_empty() {
