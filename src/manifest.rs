@@ -276,17 +276,21 @@ impl Manifest {
             ));
         };
         let content = convert_entries(path, content.value)?;
+        // Values shown on the page: NUL becomes U+FFFD, as browsers read
+        // chapters (`assemble`), so that none reaches the HTML.
+        let shown = |v: String| v.replace('\0', "\u{FFFD}");
         Ok(Manifest {
             path: path.to_path_buf(),
             dir,
-            title,
-            chat: scalar("chat", &raw.chat).unwrap_or_default(),
-            gitrepo: scalar("gitrepo", &raw.gitrepo).unwrap_or_default(),
-            zip,
-            html,
-            slides,
-            slidenumberprefix: scalar("slidenumberprefix", &raw.slidenumberprefix)
-                .unwrap_or_default(),
+            title: shown(title),
+            chat: shown(scalar("chat", &raw.chat).unwrap_or_default()),
+            gitrepo: shown(scalar("gitrepo", &raw.gitrepo).unwrap_or_default()),
+            zip: shown(zip),
+            html: shown(html),
+            slides: shown(slides),
+            slidenumberprefix: shown(
+                scalar("slidenumberprefix", &raw.slidenumberprefix).unwrap_or_default(),
+            ),
             exclude: list("exclude", &raw.exclude),
             css: list("css", &raw.css),
             content,

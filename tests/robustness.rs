@@ -314,7 +314,9 @@ fn empty_decks_and_colliding_outputs_are_errors() {
 #[test]
 fn nul_bytes_do_not_reach_the_html() {
     let (dir, manifest) =
-        one_chapter_deck("# A\u{0}B\n\n```bash\necho \u{0}x\n```\n\n.a\u{0}[y]\n");
+        one_chapter_deck("# A\u{0}B\n\n```bash\necho \u{0}x\n```\n\n.a\u{0}[y]\n\nby @@TITLE@@\n");
+    // A NUL in the manifest's title too (YAML's `\0` escape).
+    std::fs::write(&manifest, "title: \"T\\0itle\"\ncontent:\n- ch.md\n").unwrap();
     let out = dir.path().join("out");
     let o = labdeck_cli(&[
         "build",
@@ -325,5 +327,7 @@ fn nul_bytes_do_not_reach_the_html() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = std::fs::read(out.join("deck.html")).unwrap();
     assert!(!html.contains(&0u8));
-    assert!(String::from_utf8_lossy(&html).contains("A\u{FFFD}B"));
+    let html = String::from_utf8_lossy(&html);
+    assert!(html.contains("A\u{FFFD}B"));
+    assert!(html.contains("by T\u{FFFD}itle"));
 }
