@@ -190,8 +190,17 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
     let mut edits = Vec::new();
     for (i, (part, title)) in part_titles.iter().enumerate() {
         let position = positions.slide_position(text.as_str(), title);
-        let previous = if i == 0 { "" } else { part_titles[i - 1].1 };
-        let next = part_titles.get(i + 1).map(|t| t.1).unwrap_or("");
+        // The original tooling linked the first "Previous part" and the last
+        // "Next part" to `#toc-`, a slide no deck has; they go to the table
+        // of contents instead (the text shown is the same).
+        let toc = format!("toc-part-{part}");
+        let previous = match i.checked_sub(1).and_then(|k| part_titles.get(k)) {
+            Some(t) => anchor(t.1),
+            None => toc.clone(),
+        };
+        let next = part_titles
+            .get(i + 1)
+            .map_or_else(|| toc.clone(), |t| anchor(t.1));
         let mut slide = String::new();
         if !interstitials.is_empty() {
             let image = &interstitials[i % interstitials.len()];
@@ -202,8 +211,7 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
         slide.push_str(&format!(
             "\n---\n\nname: {anchor}\nclass: title\n\n {title}\n\n.nav[\n[Previous part](#{prev})\n|\n[Back to table of contents](#toc-part-{part})\n|\n[Next part](#{next})\n]\n",
             anchor = anchor(title),
-            prev = anchor(previous),
-            next = anchor(next),
+            prev = previous,
         ));
         edits.push(Edit {
             range: position..position,
@@ -330,7 +338,21 @@ impl Assembler<'_> {
             Entry::File { path, line } => {
                 let on_disk = self.manifest.dir.join(path);
                 let at = Location::new(self.manifest.path.clone(), *line);
-                let text = match std::fs::read(&on_disk) {
+                let read = if self.outside_root(&on_disk) {
+                    self.diagnostics.push(Diagnostic::error(
+                        "chapter-outside-root",
+                        at.clone(),
+                        format!(
+                            "chapter `{path}` ({}) is outside the repository root {}",
+                            on_disk.display(),
+                            self.root.display()
+                        ),
+                    ));
+                    Ok(Vec::new())
+                } else {
+                    std::fs::read(&on_disk)
+                };
+                let text = match read {
                     Ok(bytes) => match String::from_utf8(bytes) {
                         Ok(t) => t,
                         Err(e) => {
@@ -360,12 +382,7 @@ impl Assembler<'_> {
                         String::new()
                     }
                 };
-                // Browsers hand remark LF-only text; do the same.
-                let text = if text.contains('\r') {
-                    text.replace("\r\n", "\n")
-                } else {
-                    text
-                };
+                let text = as_browsers_read(text);
                 let loaded = self.chapter_text(
                     SourceText::from_file(text, Arc::new(on_disk.clone())),
                     path,
@@ -400,7 +417,7 @@ impl Assembler<'_> {
                 let target = &text[start..close];
                 let here = src.location(i).unwrap_or_else(|| Location::new(name, 0));
                 let replacement = if is_include {
-                    match self.read_include(target, &here) {
+                    match self.read_include(target, &here, path.as_deref()) {
                         Some((file, content)) => Edit {
                             range: i..close + 1,
                             text: content,
@@ -467,11 +484,7 @@ impl Assembler<'_> {
                 })
                 .is_none();
         let path = self.root.join(relative);
-        let outside = escapes
-            || match (&self.canonical_root, path.canonicalize()) {
-                (Some(root), Ok(real)) => !real.starts_with(root),
-                _ => false,
-            };
+        let outside = escapes || self.outside_root(&path);
         if outside {
             self.diagnostics.push(Diagnostic::error(
                 "include-outside-root",
@@ -486,6 +499,18 @@ impl Assembler<'_> {
         Some(path)
     }
 
+    /// The one rule for what a deck may read: manifest chapters and
+    /// `@@INCLUDE`/`@@LINK` targets must be inside the repository root, once
+    /// `..` and symbolic links are resolved (a deck is published: it must
+    /// not pull in `/etc/os-release` or a file a symlink points to outside).
+    fn outside_root(&self, path: &Path) -> bool {
+        match (&self.canonical_root, path.canonicalize()) {
+            (Some(root), Ok(real)) => !real.starts_with(root),
+            // Not on disk (reported as missing): judge the path as written.
+            _ => !lexical(path).starts_with(lexical(&self.root)),
+        }
+    }
+
     fn check_target(&mut self, target: &str, at: &Location, what: &str) {
         if let Some(path) = self.resolve(target, at, what)
             && !path.exists()
@@ -498,11 +523,29 @@ impl Assembler<'_> {
         }
     }
 
-    fn read_include(&mut self, target: &str, at: &Location) -> Option<(PathBuf, String)> {
+    fn read_include(
+        &mut self,
+        target: &str,
+        at: &Location,
+        including: Option<&Path>,
+    ) -> Option<(PathBuf, String)> {
         let path = self.resolve(target, at, "@@INCLUDE")?;
+        // Included text is not expanded again, so a file including itself
+        // would show the macro as text.
+        if let Some(me) = including
+            && let (Ok(a), Ok(b)) = (path.canonicalize(), me.canonicalize())
+            && a == b
+        {
+            self.diagnostics.push(Diagnostic::error(
+                "include-self",
+                at.clone(),
+                format!("@@INCLUDE[{target}] includes the file it is written in"),
+            ));
+            return None;
+        }
         self.includes.push(path.clone());
         match std::fs::read_to_string(&path) {
-            Ok(t) => Some((path, t.replace("\r\n", "\n"))),
+            Ok(t) => Some((path, as_browsers_read(t))),
             Err(e) => {
                 self.diagnostics.push(Diagnostic::error(
                     "missing-include",
@@ -527,6 +570,39 @@ impl Assembler<'_> {
             })
             .unwrap_or_default()
     }
+}
+
+/// Chapter text as remark gets it from the page's `<textarea>`: browsers
+/// hand over LF-only line ends, and turn NUL into U+FFFD (the HTML parsing
+/// spec; CommonMark says the same), so a NUL never reaches the HTML.
+fn as_browsers_read(text: String) -> String {
+    let text = if text.contains('\r') {
+        text.replace("\r\n", "\n")
+    } else {
+        text
+    };
+    if text.contains('\0') {
+        text.replace('\0', "\u{FFFD}")
+    } else {
+        text
+    }
+}
+
+/// `path` made absolute with `.` and `..` resolved by name (no file system
+/// access, no symlinks followed).
+fn lexical(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The `# ` headings of a chapter: every line starting with `# `, as the

@@ -2,7 +2,6 @@
 //! local images they use copied beside them.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -53,13 +52,44 @@ impl Builder {
     }
 
     /// Builds several manifests in parallel; one result per manifest, in order.
+    /// Manifests whose outputs would overwrite each other (same file stem)
+    /// fail, and nothing is written for them.
     pub fn build_all(&self, manifests: &[PathBuf]) -> Vec<Result<Built>> {
-        manifests.par_iter().map(|m| self.build(m)).collect()
+        let mut by_output: HashMap<String, Vec<&PathBuf>> = HashMap::new();
+        for m in manifests {
+            by_output.entry(output_name(m)).or_default().push(m);
+        }
+        manifests
+            .par_iter()
+            .map(|m| {
+                let same = &by_output[&output_name(m)];
+                if same.len() > 1 {
+                    let others: Vec<String> = same
+                        .iter()
+                        .filter(|o| **o != m)
+                        .map(|o| o.display().to_string())
+                        .collect();
+                    return Err(Error::Other(format!(
+                        "{}: would write {} like {} (two manifests with the same name): build them into different --out folders",
+                        m.display(),
+                        self.opts.out_dir.join(output_name(m)).display(),
+                        others.join(", ")
+                    )));
+                }
+                self.build(m)
+            })
+            .collect()
     }
 
     /// Renders one manifest to HTML in memory (nothing written).
     pub fn render(&self, manifest: &Path) -> Result<(Deck, page::Page)> {
         let deck = deck::load_strict(manifest, &self.opts.load)?;
+        if deck.slides.is_empty() {
+            return Err(Error::at(
+                crate::error::Location::new(manifest, 1),
+                "the deck has no slides (empty chapters, or every slide excluded)",
+            ));
+        }
         let dir = &deck.manifest.dir;
         let mut styles = Vec::new();
         let mut assets = Vec::new();
@@ -129,28 +159,15 @@ impl Builder {
     }
 }
 
-/// Writes a file through a temporary file in the same folder, so that a
-/// reader never sees half of it and a failure leaves nothing behind.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".labdeck-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    // Temporary files are private; the output is meant to be published.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| Error::io(path, e))?;
-    }
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+pub use crate::output::write_atomically;
+
+/// The file a manifest builds into (`<stem>.html`).
+fn output_name(manifest: &Path) -> String {
+    let stem = manifest
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("{stem}.html")
 }
 
 /// Copies the local images a deck uses from its folder to the output folder,

@@ -227,7 +227,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
 
     let lexed = lexer::lex_deck(source.as_str());
     for offset in &lexed.unclosed {
-        if let Some(at) = source.location(*offset) {
+        if let Some((at, _)) = source.report_location(*offset) {
             let snippet: String = source.as_str()[*offset..]
                 .chars()
                 .take_while(|&c| c != '[')
@@ -239,6 +239,18 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
             ));
         }
     }
+    if let Some(offset) = lexed.too_deep
+        && let Some((at, _)) = source.report_location(offset)
+    {
+        diagnostics.push(Diagnostic::error(
+            "nesting-too-deep",
+            at,
+            format!(
+                "content classes nest more than {} deep here (`.a[.b[...]]`); the deeper ones are shown as text",
+                lexer::MAX_DEPTH
+            ),
+        ));
+    }
     let parsed = parser::parse(lexed.tokens);
     let mut links = HashMap::new();
     for s in &parsed {
@@ -246,16 +258,18 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
             links.insert(id.clone(), def.clone());
         }
         for (offset, key) in &s.late_properties {
-            if let Some(at) = source.location(*offset) {
+            if let Some((at, generated)) = source.report_location(*offset) {
                 diagnostics.push(Diagnostic::warning(
                     "late-property",
                     at,
                     format!(
-                        "`{key}:` after the slide's content is shown as text; slide properties must come first"
+                        "`{key}:` after the slide's content is shown as text; slide properties must come first{}",
+                        generated_note(generated)
                     ),
                 ));
             }
         }
+        eaten_properties(&source, s, &mut diagnostics);
     }
     let show = slideshow::build(
         parsed,
@@ -263,7 +277,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
         manifest.remark.count_incremental_slides,
     );
     for (offset, name) in &show.unknown_templates {
-        if let Some(at) = source.location(*offset) {
+        if let Some((at, _)) = source.report_location(*offset) {
             diagnostics.push(Diagnostic::error(
                 "unknown-template",
                 at,
@@ -306,6 +320,52 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
         includes: assembled.includes,
         used_classes: show.used_classes,
         diagnostics,
+    }
+}
+
+/// The end of a message about text labdeck generated (it is reported at
+/// the written line that caused it).
+pub fn generated_note(generated: bool) -> &'static str {
+    if generated {
+        " (in text labdeck generated here: a table of contents or a part title slide)"
+    } else {
+        ""
+    }
+}
+
+/// `eaten-property`: remark reads every `word: text` line at the top of a
+/// slide as a property (`remark/src/remark/parser.js`, `^\n*([-\w]+):`), so
+/// a content line such as `Kubernetes:<br/>Daemon sets` (a manifest title
+/// put in by `@@TITLE@@`) vanishes from the slide. Keys remark gives no
+/// meaning to, and that no `{{key}}` template uses, are reported.
+fn eaten_properties(
+    source: &SourceText,
+    slide: &parser::ParsedSlide,
+    diagnostics: &mut Diagnostics,
+) {
+    for (key, offset) in &slide.property_offsets {
+        if parser::KNOWN_PROPERTIES.contains(&key.as_str())
+            || source.as_str().contains(&format!("{{{{{key}}}}}"))
+            || source.as_str().contains(&format!("{{{{ {key} }}}}"))
+        {
+            continue;
+        }
+        let Some((at, generated)) = source.report_location(*offset) else {
+            continue;
+        };
+        let line: String = source.as_str()[*offset..]
+            .chars()
+            .take_while(|&c| c != '\n')
+            .take(80)
+            .collect();
+        diagnostics.push(Diagnostic::warning(
+            "eaten-property",
+            at,
+            format!(
+                "`{line}` is read as a slide property `{key}:` (a line `word: ...` at the top of a slide), so the slide does not show it: reword it so it does not start with `word:`, or put another line of text before it{}",
+                generated_note(generated)
+            ),
+        ));
     }
 }
 

@@ -52,12 +52,13 @@ pub enum Error {
     /// Something wrong at a known place in a source file.
     #[error("{location}: {message}")]
     At { location: Location, message: String },
-    /// A file that could not be read or written.
-    #[error("{}: {source}", path.display())]
+    /// A file that could not be read or written. The cause is part of the
+    /// message and not a `source()` as well, so that printing the error with
+    /// its chain (`{:#}`) says it once.
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Anything else, already phrased for the user.
     #[error("{0}")]
@@ -72,10 +73,10 @@ impl Error {
         }
     }
 
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, cause: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause,
         }
     }
 
@@ -89,3 +90,20 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Exit status of a command whose input (manifest, deck, check, flags) is
+/// malformed, so nothing was done: the same for every command.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_say_their_cause_once() {
+        let e = Error::io("x.yml", std::io::Error::from(std::io::ErrorKind::NotFound));
+        let shown = format!("{:#}", anyhow::Error::from(e));
+        assert_eq!(shown.matches("not found").count(), 1, "{shown}");
+        assert!(shown.starts_with("x.yml: "), "{shown}");
+    }
+}

@@ -14,8 +14,8 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Location, Result};
 use crate::remark::Node;
 use crate::remark::lexer::{self, Token};
-use crate::render::compat::{closing_fence, fence_opening};
-use crate::render::highlight::span_segments;
+use crate::render::compat::{FenceIndex, closing_fence, fence_opening, strip_list_marker};
+use crate::render::displayed;
 
 /// One hands-on exercise.
 #[derive(Debug, Clone, Serialize)]
@@ -269,6 +269,7 @@ fn raw_comments(text: &str, range: std::ops::Range<usize>) -> Vec<RawComment> {
         return out;
     };
     let lines: Vec<&str> = region.split('\n').collect();
+    let fences = FenceIndex::new(&lines);
     let mut offsets = Vec::with_capacity(lines.len());
     let mut o = range.start;
     for l in &lines {
@@ -286,7 +287,7 @@ fn raw_comments(text: &str, range: std::ops::Range<usize>) -> Vec<RawComment> {
         }
         if consumed <= off
             && let Some(open) = fence_opening(strip_list_marker(line))
-            && let Some((close, _)) = closing_fence(&lines, i, &open)
+            && let Some((close, _)) = closing_fence(&fences, i, &open)
         {
             i = close + 1;
             continue;
@@ -447,21 +448,37 @@ fn collect(nodes: &[Node], inside_exercise: bool, out: &mut Vec<Found>) {
     }
 }
 
-/// Visible commands (fenced blocks) and hidden directives (fenced blocks or
+/// Visible commands (fenced blocks, with the text the slide shows: see
+/// [`crate::render::displayed`]) and hidden directives (fenced blocks or
 /// ```` ```name text``` ```` lines inside HTML comments) of an exercise.
 fn commands_of(deck: &Deck, nodes: &[Node]) -> (Vec<Command>, Vec<Step>) {
+    let line_of = |offset: usize| deck.source.location(offset).map_or(0, |l| l.line);
     let mut commands = Vec::new();
     let mut steps = Vec::new();
+    for block in displayed::code_blocks(nodes) {
+        if !block.fenced {
+            continue;
+        }
+        let lang = (!block.lang.is_empty()).then(|| block.lang.clone());
+        let text = block.text.trim_end_matches('\n').to_owned();
+        let at = line_of(block.start);
+        commands.push(Command {
+            lang: lang.clone(),
+            text: text.clone(),
+            line: at,
+        });
+        steps.push(Step {
+            directive: None,
+            lang,
+            text,
+            line: at,
+        });
+    }
     let mut texts = Vec::new();
     flatten_text(nodes, &mut texts);
     for (text, start) in texts {
-        let line_of = |offset: usize| {
-            deck.source
-                .location(start + offset)
-                .map(|l| l.line)
-                .unwrap_or(0)
-        };
         let lines: Vec<&str> = text.split('\n').collect();
+        let fences = FenceIndex::new(&lines);
         let mut offsets = Vec::with_capacity(lines.len());
         let mut o = 0;
         for l in &lines {
@@ -473,6 +490,7 @@ fn commands_of(deck: &Deck, nodes: &[Node]) -> (Vec<Command>, Vec<Step>) {
         while i < lines.len() {
             let line = lines[i];
             let trimmed = line.trim();
+            let here = line_of(start + offsets[i]);
             if !in_comment {
                 if let Some(after) = trimmed.strip_prefix("<!--") {
                     if !after.contains("-->") {
@@ -480,7 +498,7 @@ fn commands_of(deck: &Deck, nodes: &[Node]) -> (Vec<Command>, Vec<Step>) {
                     }
                     // Single-line directive in a one-line comment.
                     let inner = after.trim_end_matches("-->").trim();
-                    if let Some(step) = inline_directive(inner, line_of(offsets[i])) {
+                    if let Some(step) = inline_directive(inner, here) {
                         steps.push(step);
                     }
                     i += 1;
@@ -489,72 +507,42 @@ fn commands_of(deck: &Deck, nodes: &[Node]) -> (Vec<Command>, Vec<Step>) {
             } else if trimmed.contains("-->") {
                 in_comment = false;
                 let inner = trimmed.trim_end_matches("-->").trim();
-                if let Some(step) = inline_directive(inner, line_of(offsets[i])) {
+                if let Some(step) = inline_directive(inner, here) {
                     steps.push(step);
                 }
                 i += 1;
                 continue;
             }
+            // Fences (the one recogniser, marked's rules): visible ones are
+            // read from the rendering above; hidden ones are typed as written.
             // A fence may open on the list item's own line (`- ```bash`).
             let fence_line = strip_list_marker(line);
             if let Some(open) = fence_opening(fence_line)
-                && let Some((close, _)) = closing_fence(&lines, i, &open)
+                && let Some((close, _)) = closing_fence(&fences, i, &open)
             {
-                let body = dedent(&lines[i + 1..close]);
-                let lang = (!open.info.is_empty()).then(|| open.info.to_owned());
-                let at = line_of(offsets[i]);
                 if in_comment {
+                    let lang = (!open.info.is_empty()).then(|| open.info.to_owned());
                     // Hidden commands: the line of their first command.
                     steps.push(Step {
-                        directive: lang.clone().or_else(|| Some("bash".to_owned())),
+                        directive: lang.or_else(|| Some("bash".to_owned())),
                         lang: None,
-                        text: body,
-                        line: at + 1,
-                    });
-                } else {
-                    let text = strip_highlights(&body);
-                    commands.push(Command {
-                        lang: lang.clone(),
-                        text: text.clone(),
-                        line: at,
-                    });
-                    steps.push(Step {
-                        directive: None,
-                        lang,
-                        text,
-                        line: at,
+                        text: dedent(&lines[i + 1..close]),
+                        line: here + 1,
                     });
                 }
                 i = close + 1;
                 continue;
             }
-            if in_comment && let Some(step) = inline_directive(trimmed, line_of(offsets[i])) {
+            if in_comment && let Some(step) = inline_directive(trimmed, here) {
                 steps.push(step);
             }
             i += 1;
         }
     }
+    // Visible and hidden steps in source order (a stable sort keeps the
+    // order of steps written on one line).
+    steps.sort_by_key(|s| s.line);
     (commands, steps)
-}
-
-/// The line without a leading list marker (`- `, `* `, `+ `, `1. `).
-fn strip_list_marker(line: &str) -> &str {
-    let t = line.trim_start_matches(' ');
-    let b = t.as_bytes();
-    let marker = if matches!(b.first(), Some(b'-' | b'*' | b'+')) {
-        1
-    } else {
-        let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
-        if digits > 0 && b.get(digits) == Some(&b'.') {
-            digits + 1
-        } else {
-            return line;
-        }
-    };
-    match t[marker..].strip_prefix(' ') {
-        Some(rest) => rest,
-        None => line,
-    }
 }
 
 /// ```` ```name text``` ```` on one line.
@@ -597,12 +585,4 @@ fn dedent(lines: &[&str]) -> String {
         out.push_str(l.get(indent..).unwrap_or(l.trim_start_matches(' ')));
     }
     out.trim_end().to_owned()
-}
-
-/// The text a student types: remark's highlight backticks removed.
-fn strip_highlights(code: &str) -> String {
-    code.split('\n')
-        .map(|l| span_segments(l).iter().map(|s| s.text).collect::<String>())
-        .collect::<Vec<_>>()
-        .join("\n")
 }

@@ -285,8 +285,9 @@ impl Manifest {
             ));
         };
         let content = convert_entries(path, content.value)?;
-        let slidenumberprefix =
-            scalar("slidenumberprefix", &raw.slidenumberprefix).unwrap_or_default();
+        let slidenumberprefix = scalar("slidenumberprefix", &raw.slidenumberprefix)
+            .unwrap_or_default()
+            .replace('\0', "\u{FFFD}");
         let mut remark = RemarkOptions::container_training(&slidenumberprefix);
         if let Some(options) = &raw.remark {
             let line = options.referenced.line() as usize;
@@ -299,15 +300,18 @@ impl Manifest {
                 remark.set(key, value).map_err(|e| Error::at(at(), e))?;
             }
         }
+        // Values shown on the page: NUL becomes U+FFFD, as browsers read
+        // chapters (`assemble`), so that none reaches the HTML.
+        let shown = |v: String| v.replace('\0', "\u{FFFD}");
         Ok(Manifest {
             path: path.to_path_buf(),
             dir,
-            title,
-            chat: scalar("chat", &raw.chat).unwrap_or_default(),
-            gitrepo: scalar("gitrepo", &raw.gitrepo).unwrap_or_default(),
-            zip,
-            html,
-            slides,
+            title: shown(title),
+            chat: shown(scalar("chat", &raw.chat).unwrap_or_default()),
+            gitrepo: shown(scalar("gitrepo", &raw.gitrepo).unwrap_or_default()),
+            zip: shown(zip),
+            html: shown(html),
+            slides: shown(slides),
             slidenumberprefix,
             exclude: list("exclude", &raw.exclude),
             css: list("css", &raw.css),

@@ -42,15 +42,7 @@ pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
         )
     })?;
     let html = std::path::absolute(html).map_err(|e| Error::io(html, e))?;
-    let dir = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = tempfile::Builder::new()
-        .prefix(".labdeck-pdf-")
-        .suffix(".pdf")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, e))?;
+    let tmp = crate::output::temp_beside(out, ".pdf")?;
     let profile = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     // ?print makes the runtime put every slide's content in place before load.
     let url = format!(
@@ -81,8 +73,7 @@ pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
             last.into_iter().rev().collect::<Vec<_>>().join("\n")
         )));
     }
-    tmp.persist(out).map_err(|e| Error::io(out, e.error))?;
-    Ok(())
+    crate::output::publish(tmp, out)
 }
 
 /// A file:// URL for an absolute path (percent-encoding what URLs can't hold).

@@ -157,6 +157,36 @@ impl SourceText {
         }
     }
 
+    /// Where to report something about the byte at `offset`: its own file
+    /// and line, or, for text the compiler generated (table of contents,
+    /// part title slides), the first written line after it (where the macro
+    /// or the chapter that caused it is), else the last one before it. The
+    /// flag says the text was generated. `None` only for a deck with no
+    /// written text at all.
+    pub fn report_location(&self, offset: usize) -> Option<(Location, bool)> {
+        if let Some(at) = self.location(offset) {
+            return Some((at, false));
+        }
+        let idx = match self.spans.binary_search_by(|s| s.start.cmp(&offset)) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let after = self.spans[idx.min(self.spans.len())..]
+            .iter()
+            .find(|s| matches!(s.origin, Origin::File { .. }))
+            .and_then(|s| self.location(s.start));
+        let before = || {
+            self.spans[..idx.min(self.spans.len())]
+                .iter()
+                .rposition(|s| matches!(s.origin, Origin::File { .. }))
+                .and_then(|k| {
+                    let end = self.spans.get(k + 1).map_or(self.text.len(), |n| n.start);
+                    self.location(end.saturating_sub(1).max(self.spans[k].start))
+                })
+        };
+        after.or_else(before).map(|at| (at, true))
+    }
+
     /// Applies non-overlapping edits (sorted by position) in one pass.
     pub fn splice(&mut self, mut edits: Vec<Edit>) {
         if edits.is_empty() {

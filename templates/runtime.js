@@ -176,7 +176,9 @@
   /* ---------- navigation ---------- */
 
   function indexFromHash(hash) {
-    var h = decodeURIComponent((hash || '').replace(/^#/, ''));
+    var h = (hash || '').replace(/^#/, '');
+    // A malformed escape (`#%`) is a name that matches nothing, not a URIError.
+    try { h = decodeURIComponent(h); } catch (err) { return null; }
     if (!h) return null;
     if (/^\d+$/.test(h)) {
       var n = parseInt(h, 10);
@@ -322,6 +324,8 @@
     if (/^[0-9]$/.test(k)) { typed += k; showTyped(); e.preventDefault(); return; }
     switch (k) {
       case 'Enter':
+        // Enter on a focused link follows it (the browser's own action).
+        if (!typed && t && t.closest && t.closest('a[href]')) return;
         if (typed) show(parseInt(typed, 10) - 1);
         typed = ''; showTyped(); break;
       case 'Backspace':

@@ -1367,3 +1367,40 @@ async fn bench_serve_edit_to_paint() {
     );
     b.close().await;
 }
+
+/// `#%` (a malformed escape) opens the deck instead of throwing URIError;
+/// Enter on a focused link follows it.
+#[tokio::test]
+async fn malformed_hash_and_enter_on_a_link() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let Some(b) = browser::start("malformed_hash_and_enter_on_a_link").await else {
+        return;
+    };
+    let deck = fixture_deck(BIG);
+    b.open(&format!("{}#%", deck.url)).await;
+    assert_eq!(b.visible().await, 0);
+    assert_no_console_errors(&b).await;
+    let focused = b
+        .eval(
+            "var a = document.createElement('a'); a.href = '#toc'; a.textContent = 'go';\
+             document.querySelector('.remark-visible .remark-slide-content').appendChild(a);\
+             a.focus(); return document.activeElement === a;",
+        )
+        .await;
+    assert_eq!(focused, serde_json::Value::Bool(true));
+    for kind in ["keyDown", "char", "keyUp"] {
+        b.cdp(
+            "Input.dispatchKeyEvent",
+            serde_json::json!({"type": kind, "key": "Enter", "code": "Enter",
+                "windowsVirtualKeyCode": 13, "text": "\r"}),
+        )
+        .await;
+    }
+    b.wait_for(
+        "labdeck.current() === 41",
+        "Enter followed the link to #toc",
+    )
+    .await;
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}

@@ -307,3 +307,58 @@ fn a_check_comment_that_is_not_a_check_is_an_error_with_its_line() {
     assert!(ex[0].check.is_none());
     assert!(exercise::extract_strict(&deck).is_err());
 }
+
+/// `run` types what the slide shows: a fence in a list item is outdented by
+/// remark's Markdown library, so the command is the outdented text (the
+/// same text the rendered HTML holds), not the Markdown source.
+#[test]
+fn commands_are_the_text_the_slide_shows() {
+    let chapter = "# T\n\n.exercise[\n\n- Create:\n  ```bash\n  kubectl apply -f - <<EOF\n  metadata:\n    name: demo\n  EOF\n  ```\n\n]\n";
+    let (dir, manifest) = deck_with(chapter);
+    let deck = deck::load_strict(&manifest, &LoadOptions::default()).unwrap();
+    let (ex, _) = exercise::extract(&deck);
+    assert_eq!(ex.len(), 1);
+    let text = &ex[0].commands[0].text;
+    assert_eq!(text, "kubectl apply -f - <<EOF\nmetadata:\nname: demo\nEOF");
+    assert_eq!(ex[0].commands[0].line, 6);
+    let plan = labdeck::run::plan::plan(&ex);
+    let typed: Vec<String> = plan[0]
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            labdeck::run::plan::Action::Type { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(typed.concat().contains("\nname: demo"), "{typed:?}");
+    // The rendered slide shows the same lines.
+    let builder = labdeck::build::Builder::new(labdeck::build::BuildOptions {
+        out_dir: dir.path().join("out"),
+        ..Default::default()
+    })
+    .unwrap();
+    let (_, page) = builder.render(&manifest).unwrap();
+    let shown: Vec<String> = page
+        .html
+        .split("<div class=\"remark-code-line\">")
+        .skip(1)
+        .map(|l| {
+            let line = &l[..l.find("</div>").unwrap()];
+            let mut text = String::new();
+            let mut in_tag = false;
+            for c in line.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            text
+        })
+        .collect();
+    assert!(
+        shown.iter().any(|l| l == "name: demo"),
+        "the slide shows the line at column 0: {shown:?}"
+    );
+}

@@ -97,7 +97,7 @@ async fn exit_codes_table_and_explain() {
     assert_eq!(out.code, 1);
     let why = out.stdout.split("carol:").nth(1).expect("carol explained");
     assert!(
-        why.contains("line 181: pods -l isactive=no") && why.contains("no object matched"),
+        why.contains("line 182: pods -l isactive=no") && why.contains("no object matched"),
         "{why}"
     );
     assert!(
@@ -235,7 +235,7 @@ async fn bad_input_is_one_clear_error() {
                 "--only",
                 "nope",
             ],
-            "no exercise with id \"nope\"",
+            "no exercise with id nope",
         ),
         (
             vec![

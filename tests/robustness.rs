@@ -111,3 +111,223 @@ fn damaged_chapters_never_panic() {
     }
     assert!(built > 0, "some damaged decks still build");
 }
+
+fn labdeck_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn one_chapter_deck(chapter: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let slides = dir.path().join("slides");
+    std::fs::create_dir_all(&slides).unwrap();
+    std::fs::write(slides.join("ch.md"), chapter).unwrap();
+    let manifest = slides.join("deck.yml");
+    std::fs::write(&manifest, "title: t\ncontent:\n- ch.md\n").unwrap();
+    (dir, manifest)
+}
+
+/// 20,000 nested `.a[` once overflowed the stack of `build` and `lint`:
+/// now one clear error where the nesting gets too deep, in both.
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let n = 20_000;
+    let chapter = format!("# Deep\n\n{}x{}\n", ".a[".repeat(n), "]".repeat(n));
+    let (dir, manifest) = one_chapter_deck(&chapter);
+    let m = manifest.to_str().unwrap();
+    let out_dir = dir.path().join("out");
+    let build = labdeck_cli(&["build", m, "-o", out_dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert_eq!(build.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("ch.md:3") && stderr.contains("nest more than"),
+        "{stderr}"
+    );
+    let lint = labdeck_cli(&["lint", m]);
+    let stdout = String::from_utf8_lossy(&lint.stdout);
+    assert_eq!(lint.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("[nesting-too-deep]"), "{stdout}");
+}
+
+/// 40,000 unclosed `.a[`, fences or `[` lines lex in linear time (they
+/// took seconds when each one scanned the rest of the deck).
+#[test]
+fn unclosed_openings_lex_in_linear_time() {
+    use labdeck::remark::lexer::lex_deck;
+    // The fastest of a few runs, to see through a noisy shared machine.
+    let time = |text: &str| {
+        (0..5)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                let lexed = lex_deck(text);
+                (t.elapsed(), lexed.unclosed.len())
+            })
+            .min()
+            .unwrap()
+    };
+    for unit in [".a[ x\n", "```bash\nx\n", "[\n", "```a\n"] {
+        let (t_small, unclosed_small) = time(&unit.repeat(10_000));
+        let (t_big, unclosed_big) = time(&unit.repeat(40_000));
+        if unit.starts_with(".a[") {
+            assert_eq!((unclosed_small, unclosed_big), (10_000, 40_000));
+        }
+        // Four times the input: linear is ~4x the time, quadratic ~16x.
+        assert!(
+            t_big < t_small * 9 + std::time::Duration::from_millis(5),
+            "{unit:?}: {t_small:?} for 10,000, {t_big:?} for 40,000"
+        );
+    }
+}
+
+fn codes(manifest: &Path) -> Vec<&'static str> {
+    let deck = labdeck::deck::load(manifest, &Default::default()).unwrap();
+    deck.diagnostics.iter().map(|d| d.code).collect()
+}
+
+/// Manifest chapters and `@@INCLUDE` obey one rule: inside the repository
+/// root, after `..` and symlinks; a file including itself is an error.
+#[test]
+fn decks_read_nothing_outside_the_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let slides = repo.join("slides");
+    std::fs::create_dir_all(&slides).unwrap();
+    std::fs::write(dir.path().join("secret.md"), "# Secret\n").unwrap();
+    std::fs::write(slides.join("ok.md"), "# Ok\n").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.md"), slides.join("link.md")).unwrap();
+    let manifest = slides.join("deck.yml");
+    for (entry, code) in [
+        ("/etc/os-release", "chapter-outside-root"),
+        ("../../secret.md", "chapter-outside-root"),
+        ("link.md", "chapter-outside-root"),
+    ] {
+        std::fs::write(
+            &manifest,
+            format!("title: t\ncontent:\n- ok.md\n- {entry}\n"),
+        )
+        .unwrap();
+        let found = codes(&manifest);
+        assert_eq!(found, [code], "{entry}");
+        let out = labdeck_cli(&[
+            "build",
+            manifest.to_str().unwrap(),
+            "-o",
+            dir.path().join("out").to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{entry}");
+    }
+    // The same for @@INCLUDE, and a chapter including itself.
+    for (target, code) in [
+        ("/etc/os-release", "include-outside-root"),
+        ("slides/link.md", "include-outside-root"),
+        ("slides/self.md", "include-self"),
+    ] {
+        std::fs::write(
+            slides.join("self.md"),
+            format!("# Self\n\n@@INCLUDE[{target}]\n"),
+        )
+        .unwrap();
+        std::fs::write(&manifest, "title: t\ncontent:\n- self.md\n").unwrap();
+        assert_eq!(codes(&manifest), [code], "{target}");
+    }
+    // Inside the repository is fine.
+    std::fs::write(
+        slides.join("self.md"),
+        "# Self\n\n@@INCLUDE[slides/ok.md]\n",
+    )
+    .unwrap();
+    assert_eq!(codes(&manifest), Vec::<&str>::new());
+}
+
+/// A malformed manifest exits 2 from every command that reads a deck.
+#[test]
+fn malformed_manifest_exits_alike_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = dir.path().join("deck.yml");
+    std::fs::write(&manifest, "title: [unclosed\ncontent: 5\n").unwrap();
+    let m = manifest.to_str().unwrap();
+    let out = dir.path().join("out");
+    let pdf = dir.path().join("x.pdf");
+    for args in [
+        vec!["build", m, "-o", out.to_str().unwrap()],
+        vec!["pdf", m, "--out", pdf.to_str().unwrap()],
+        vec!["lint", m],
+        vec!["exercises", m],
+        vec!["run", m, "--dry-run"],
+    ] {
+        let o = labdeck_cli(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    assert!(!out.join("deck.html").exists() && !pdf.exists());
+}
+
+/// A deck with no slide, or two manifests writing the same HTML file, is
+/// an error and writes nothing.
+#[test]
+fn empty_decks_and_colliding_outputs_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for d in [&a, &b] {
+        std::fs::create_dir_all(d).unwrap();
+        std::fs::write(d.join("ch.md"), "# Hi\n").unwrap();
+        std::fs::write(d.join("deck.yml"), "title: t\ncontent:\n- ch.md\n").unwrap();
+    }
+    let out = dir.path().join("out");
+    let o = labdeck_cli(&[
+        "build",
+        a.join("deck.yml").to_str().unwrap(),
+        b.join("deck.yml").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("same name"), "{stderr}");
+    assert!(!out.join("deck.html").exists());
+
+    std::fs::write(
+        a.join("deck.yml"),
+        "title: t\nexclude: [x]\ncontent:\n- ch.md\n",
+    )
+    .unwrap();
+    std::fs::write(a.join("ch.md"), "class: x\n\n# Hidden\n").unwrap();
+    let o = labdeck_cli(&[
+        "build",
+        a.join("deck.yml").to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no slides"), "{stderr}");
+    assert!(!out.join("deck.html").exists());
+}
+
+/// NUL bytes in a chapter never reach the HTML.
+#[test]
+fn nul_bytes_do_not_reach_the_html() {
+    let (dir, manifest) =
+        one_chapter_deck("# A\u{0}B\n\n```bash\necho \u{0}x\n```\n\n.a\u{0}[y]\n\nby @@TITLE@@\n");
+    // A NUL in the manifest's title too (YAML's `\0` escape).
+    std::fs::write(&manifest, "title: \"T\\0itle\"\ncontent:\n- ch.md\n").unwrap();
+    let out = dir.path().join("out");
+    let o = labdeck_cli(&[
+        "build",
+        manifest.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read(out.join("deck.html")).unwrap();
+    assert!(!html.contains(&0u8));
+    let html = String::from_utf8_lossy(&html);
+    assert!(html.contains("A\u{FFFD}B"));
+    assert!(html.contains("by T\u{FFFD}itle"));
+}

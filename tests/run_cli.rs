@@ -196,3 +196,70 @@ fn check_full_run(env: &Env, (code, out, err): (i32, String, String)) {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Ctrl-C during a run: the report of what ran is printed, exit status
+/// 130, and no temporary folder, kubeconfig copy or rc file is left.
+#[test]
+fn ctrl_c_prints_what_ran_and_cleans_up() {
+    use std::io::{BufRead, BufReader};
+    let env = Env::new();
+    let tmp = env.dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let chapter = env.dir.path().join("slow.md");
+    std::fs::write(
+        &chapter,
+        "# Slow\n\n.exercise[\n```bash\nsleep 30\n```\n]\n\n---\n\n# Next\n\n.exercise[\n```bash\necho next\n```\n]\n",
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        env.dir.path().join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args([
+            "run",
+            chapter.to_str().unwrap(),
+            "--kubeconfig",
+            env.kubeconfig().to_str().unwrap(),
+        ])
+        .env("PATH", path)
+        .env("TMPDIR", &tmp)
+        .env("HOME", env.dir.path())
+        .env_remove("KUBECONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first command is typed, then press Ctrl-C.
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        if err.read_line(&mut line).unwrap() == 0 {
+            panic!("labdeck ended before typing: {seen}");
+        }
+        seen.push_str(&line);
+        if line.contains("sleep 30") || line.starts_with("== slow-1") {
+            break;
+        }
+    }
+    let started = std::time::Instant::now();
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as libc::pid_t, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "stopped long before `sleep 30` ended"
+    );
+    assert!(stdout.contains("interrupted; not run: slow-2"), "{stdout}");
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -74,8 +74,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    // A deck that does not build is malformed input, as for every command.
     Ok(if failed {
-        ExitCode::FAILURE
+        ExitCode::from(labdeck::error::EXIT_BAD_INPUT)
     } else {
         ExitCode::SUCCESS
     })

@@ -1,5 +1,6 @@
 //! `labdeck check DECK` and `labdeck exercises DECK`.
 
+use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -70,19 +71,15 @@ pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let exercises = load_exercises(&args.deck)?;
-    for id in &args.only {
-        if !exercises.iter().any(|e| e.id == *id) {
-            anyhow::bail!(
-                "{}: no exercise with id {id:?} (see `labdeck exercises`)",
-                args.deck.display()
-            );
-        }
-    }
-    let selected: Vec<_> = exercises
-        .iter()
-        .filter(|e| args.only.is_empty() || args.only.contains(&e.id))
-        .cloned()
-        .collect();
+    let selected = labdeck::selection::select(
+        exercises,
+        |e| e.id.as_str(),
+        &labdeck::selection::Selection {
+            only: &args.only,
+            ..Default::default()
+        },
+    )
+    .with_context(|| args.deck.display().to_string())?;
     // Every check is parsed before any cluster is contacted.
     let plans = match engine::plans(&selected) {
         Ok(p) => p,

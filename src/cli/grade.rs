@@ -240,31 +240,26 @@ async fn board(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--only` and `--upto`, checked against the deck's ids.
+/// `--only` and `--upto` ([`labdeck::selection`]); an exercise named by
+/// `--only` must have a check.
 fn select(exercises: &[Exercise], args: &GradeArgs) -> anyhow::Result<Vec<Exercise>> {
-    let known = |id: &str| -> anyhow::Result<usize> {
-        exercises.iter().position(|e| e.id == id).with_context(|| {
-            format!(
-                "{}: no exercise with id {id:?} (see `labdeck exercises`)",
-                args.deck.display()
-            )
-        })
-    };
-    for id in &args.only {
-        if exercises[known(id)?].check.is_none() {
-            bail!("{}: exercise {id:?} has no check", args.deck.display());
-        }
-    }
-    let last = match &args.upto {
-        Some(id) => known(id)?,
-        None => usize::MAX,
-    };
-    Ok(exercises
+    let selected = labdeck::selection::select(
+        exercises.to_vec(),
+        |e| e.id.as_str(),
+        &labdeck::selection::Selection {
+            only: &args.only,
+            from: None,
+            upto: args.upto.as_deref(),
+        },
+    )
+    .with_context(|| args.deck.display().to_string())?;
+    if let Some(e) = selected
         .iter()
-        .enumerate()
-        .filter(|(i, e)| *i <= last && (args.only.is_empty() || args.only.contains(&e.id)))
-        .map(|(_, e)| e.clone())
-        .collect())
+        .find(|e| e.check.is_none() && args.only.contains(&e.id))
+    {
+        bail!("{}: exercise {:?} has no check", args.deck.display(), e.id);
+    }
+    Ok(selected)
 }
 
 fn targets(args: &GradeArgs) -> anyhow::Result<Vec<Target>> {
@@ -336,19 +331,9 @@ fn emit(args: &GradeArgs, report: &GradeReport, refresh: Option<u64>) -> anyhow:
     }
 }
 
-/// Never a half-written report: a temporary file in the same folder, renamed.
+/// Never a half-written report, and readable by a web server.
 fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{}: cannot create a file here", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .with_context(|| format!("{}: write", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("{}: cannot write the report", path.display()))?;
-    Ok(())
+    Ok(labdeck::output::write_atomically(path, text.as_bytes())?)
 }
 
 /// Rounds until Ctrl-C: the table redrawn on the terminal, `--out` rewritten

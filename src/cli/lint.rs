@@ -59,6 +59,10 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     );
     let errors = findings.iter().any(|d| d.is_error());
     let fail = errors || (args.deny_warnings && !findings.is_empty());
+    // A deck that cannot be loaded at all exits as from every command.
+    if findings.iter().any(|d| d.code == "invalid-deck") {
+        return Ok(ExitCode::from(labdeck::error::EXIT_BAD_INPUT));
+    }
     Ok(if fail {
         ExitCode::from(1)
     } else {

@@ -66,7 +66,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::from(2)
+            ExitCode::from(labdeck::error::EXIT_BAD_INPUT)
         }
     }
 }

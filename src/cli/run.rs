@@ -75,6 +75,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         target.origin()
     );
 
+    // From here on, Ctrl-C stops the run and prints what ran; the
+    // temporary folder and the shell's files go when they are dropped.
+    run::interrupt::install();
     let scratch = tempfile::Builder::new()
         .prefix("labdeck-run-")
         .tempdir()
@@ -112,7 +115,10 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         Format::Human => print!("{}", report.to_human()),
         Format::Json => println!("{}", report.to_json()),
     }
-    Ok(if report.passed() {
+    Ok(if report.interrupted {
+        // As shells report a command ended by SIGINT.
+        ExitCode::from(130)
+    } else if report.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -238,14 +244,9 @@ impl ExerciseVerifier for ClusterVerifier {
                 reason: "the checker returned no verdict".into(),
             };
         };
-        // The checker's own rendering of what it last saw, without its
-        // header line (the run report has its own).
-        let details = labdeck::report::human::exercise(&r, labdeck::report::human::Style::PLAIN);
-        let diagnosis: String = details
-            .lines()
-            .skip(1)
-            .map(|l| format!("{}\n", l.strip_prefix("      ").unwrap_or(l)))
-            .collect::<String>()
+        // What the checker last saw, as `check` words it (the run report
+        // has its own header line and indentation).
+        let diagnosis = labdeck::report::human::details(&r, "")
             .trim_end()
             .to_string();
         let diagnosis = if diagnosis.is_empty() {

@@ -32,13 +32,13 @@ pub struct Target {
 pub fn from_dir(dir: &Path) -> Result<Vec<Target>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::Io {
         path: dir.to_path_buf(),
-        source: e,
+        cause: e,
     })?;
     let mut targets = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::Io {
             path: dir.to_path_buf(),
-            source: e,
+            cause: e,
         })?;
         let path = entry.path();
         let hidden = entry.file_name().to_string_lossy().starts_with('.');

@@ -4,7 +4,8 @@
 //! (missing chapters and includes, unclosed `.class[`, late properties,
 //! unknown templates: `Deck::diagnostics`), and the deck-level rules of
 //! [`rules`] (links, names, images, exercises, checks, excluded classes)
-//! and [`unchecked`] (exercises that change the cluster without a check).
+//! [`shown`] (code blocks that rendering changes) and [`unchecked`]
+//! (exercises that change the cluster without a check).
 //!
 //! Decks of one repository share chapters, so a finding in a shared chapter
 //! is reported once (per place and rule), not once per manifest.
@@ -12,6 +13,7 @@
 pub mod exercises;
 pub mod output;
 pub mod rules;
+pub mod shown;
 pub mod unchecked;
 
 use std::collections::{HashMap, HashSet};
@@ -81,14 +83,15 @@ pub fn lint_deck(
     out.extend(rules::check(&deck, repo_classes));
     out.extend(exercises::check(&deck));
     out.extend(unchecked::check(&deck));
+    out.extend(shown::check(&deck));
     out
 }
 
 fn load_error(path: &Path, e: Error) -> Diagnostic {
     match e {
         Error::At { location, message } => Diagnostic::error("invalid-deck", location, message),
-        Error::Io { path: p, source } => {
-            Diagnostic::error("invalid-deck", Location::new(p, 1), source.to_string())
+        Error::Io { path: p, cause } => {
+            Diagnostic::error("invalid-deck", Location::new(p, 1), cause.to_string())
         }
         Error::Other(message) => Diagnostic::error("invalid-deck", Location::new(path, 1), message),
     }

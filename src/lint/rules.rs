@@ -17,6 +17,7 @@ use crate::deck::Deck;
 use crate::diagnostic::Diagnostic;
 use crate::error::Location;
 use crate::remark::Node;
+use crate::render::compat;
 
 /// Every deck-level finding for `deck`. `repo_classes` are the classes
 /// written anywhere in the deck's repository (see [`classes_under`]): a
@@ -57,7 +58,11 @@ pub fn classes_under(dir: &Path) -> HashSet<String> {
 
 /// Location (with column) of byte `offset` of the deck's source.
 fn at(deck: &Deck, offset: usize) -> Option<Location> {
-    let loc = deck.source.location(offset)?;
+    let (loc, generated) = deck.source.report_location(offset)?;
+    if generated {
+        // Generated text has no column of its own.
+        return Some(loc);
+    }
     let text = deck.source.as_str();
     let offset = offset.min(text.len());
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
@@ -71,23 +76,33 @@ fn for_prose(nodes: &[Node], f: &mut dyn FnMut(&str, usize)) {
     for node in nodes {
         match node {
             Node::Text { text, start } => {
-                let mut in_fence = false;
+                let lines: Vec<&str> = text.split('\n').collect();
+                let fenced = fenced_lines(&lines);
                 let mut offset = 0;
-                for line in text.split_inclusive('\n') {
-                    let t = line.trim_start();
-                    if t.starts_with("```") || t.starts_with("~~~") {
-                        in_fence = !in_fence;
-                    } else if !in_fence {
+                for (i, line) in lines.iter().enumerate() {
+                    if !fenced[i] {
                         for (s, e) in outside_code_spans(line) {
                             f(&line[s..e], start + offset + s);
                         }
                     }
-                    offset += line.len();
+                    offset += line.len() + 1;
                 }
             }
             Node::Class { content, .. } => for_prose(content, f),
         }
     }
+}
+
+/// For each line, whether it belongs to a fenced block (the renderer's
+/// recogniser, [`compat::fenced_blocks`]).
+fn fenced_lines(lines: &[&str]) -> Vec<bool> {
+    let mut fenced = vec![false; lines.len()];
+    for (open, close) in compat::fenced_blocks(lines) {
+        for f in fenced.iter_mut().take(close + 1).skip(open) {
+            *f = true;
+        }
+    }
+    fenced
 }
 
 /// Byte ranges of `line` outside `` `code` `` spans.
@@ -181,10 +196,12 @@ fn names_and_links(deck: &Deck, out: &mut Vec<Diagnostic>) {
                 let Some(loc) = at(deck, start + i) else {
                     continue;
                 };
+                let generated = deck.source.location(start + i).is_none();
+                let note = crate::deck::generated_note(generated);
                 let message = if hidden.contains(name) {
-                    format!("link to `#{name}`: that slide is excluded from this deck")
+                    format!("link to `#{name}`: that slide is excluded from this deck{note}")
                 } else {
-                    format!("link to `#{name}`: no slide is named `{name}`")
+                    format!("link to `#{name}`: no slide is named `{name}`{note}")
                 };
                 out.push(Diagnostic::error("dangling-link", loc, message));
             }
@@ -346,14 +363,13 @@ fn layouts(deck: &Deck, out: &mut Vec<Diagnostic>) {
     // Layout slides are not shown, so they are not in `deck.slides`: read the
     // property lines at the top of every slide of the source.
     let text = deck.source.as_str();
+    let lines: Vec<&str> = text.split('\n').collect();
+    let fenced = fenced_lines(&lines);
     let mut offset = 0;
     let mut at_top = true;
-    let mut in_fence = false;
-    for line in text.split_inclusive('\n') {
+    for (n, line) in lines.iter().enumerate() {
         let t = line.trim_end();
-        if t.trim_start().starts_with("```") {
-            in_fence = !in_fence;
-        }
+        let in_fence = fenced[n];
         if in_fence {
             at_top = false;
         } else if t == "---" || t == "--" {
@@ -382,7 +398,7 @@ fn layouts(deck: &Deck, out: &mut Vec<Diagnostic>) {
                 _ => at_top = false,
             }
         }
-        offset += line.len();
+        offset += line.len() + 1;
     }
 }
 

@@ -55,12 +55,27 @@ pub fn lex(src: &str) -> Vec<Token> {
 pub struct Lexed {
     pub tokens: Vec<Token>,
     pub unclosed: Vec<usize>,
+    /// Offset of the first `.class[` nested deeper than [`MAX_DEPTH`] (kept
+    /// as text; `build` and `lint` report it as an error).
+    pub too_deep: Option<usize>,
 }
+
+/// How deep content classes may nest (`.a[.b[...]]`). remark has no limit,
+/// but every stage after the lexer walks the nesting recursively; decks
+/// nest a handful of levels (container.training: 3).
+pub const MAX_DEPTH: usize = 100;
 
 pub fn lex_deck(src: &str) -> Lexed {
     let mut tokens = Vec::new();
     let mut unclosed = Vec::new();
-    lex_into(src, 0, true, &mut tokens, &mut unclosed);
+    let mut too_deep = None;
+    let closes = bracket_pairs(src.as_bytes());
+    let mut state = State {
+        closes: &closes,
+        unclosed: &mut unclosed,
+        too_deep: &mut too_deep,
+    };
+    lex_into(src, 0, true, 0, &mut tokens, &mut state);
     // Adjacent text tokens are merged, as remark does.
     let mut merged: Vec<Token> = Vec::with_capacity(tokens.len());
     for t in tokens {
@@ -75,7 +90,47 @@ pub fn lex_deck(src: &str) -> Lexed {
     Lexed {
         tokens: merged,
         unclosed,
+        too_deep,
     }
+}
+
+/// For each `[` of the deck that is closed, the offset of its `]`, counting
+/// every bracket as remark does. Computed once, so that finding where a
+/// `.class[` ends is a lookup (40,000 unclosed ones stay linear).
+fn bracket_pairs(bytes: &[u8]) -> std::collections::HashMap<usize, usize> {
+    let mut pairs = std::collections::HashMap::new();
+    let mut open = Vec::new();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'[' => open.push(i),
+            b']' => {
+                if let Some(o) = open.pop() {
+                    pairs.insert(o, i);
+                }
+            }
+            _ => {}
+        }
+    }
+    pairs
+}
+
+/// What the lexing of the whole deck shares.
+struct State<'s> {
+    /// [`bracket_pairs`] of the whole deck (absolute offsets).
+    closes: &'s std::collections::HashMap<usize, usize>,
+    unclosed: &'s mut Vec<usize>,
+    too_deep: &'s mut Option<usize>,
+}
+
+/// Memos of one [`lex_into`] call (one run of text): searches that failed
+/// from some offset fail from any later one, so they are not repeated.
+#[derive(Default)]
+struct Memo {
+    /// Per (fence character, fence length): no closing fence at or after
+    /// this offset.
+    fence_fail: std::collections::HashMap<(u8, usize), usize>,
+    /// The last `]` search: (searched from, found at).
+    close_bracket: Option<(usize, Option<usize>)>,
 }
 
 #[derive(Debug)]
@@ -104,12 +159,14 @@ fn lex_into(
     src: &str,
     base: usize,
     block: bool,
+    depth: usize,
     tokens: &mut Vec<Token>,
-    unclosed: &mut Vec<usize>,
+    state: &mut State,
 ) {
     let bytes = src.as_bytes();
+    let mut memo = Memo::default();
     let mut rest = 0; // start of the unconsumed source ("^" in remark's regex)
-    while let Some((at, end, m)) = find_next(bytes, src, rest, block) {
+    while let Some((at, end, m)) = find_next(bytes, src, base, rest, block, state, &mut memo) {
         if at > rest {
             tokens.push(Token::Text {
                 text: src[rest..at].to_owned(),
@@ -118,7 +175,7 @@ fn lex_into(
         }
         match m {
             Match::Unclosed => {
-                unclosed.push(base + at);
+                state.unclosed.push(base + at);
                 tokens.push(Token::Text {
                     text: src[at..end].to_owned(),
                     start: base + at,
@@ -147,6 +204,18 @@ fn lex_into(
             }
             Match::Content {
                 escaped: false,
+                inner,
+                ..
+            } if depth >= MAX_DEPTH => {
+                // Too deep: kept as text, reported once.
+                state.too_deep.get_or_insert(base + at);
+                tokens.push(Token::Text {
+                    text: src[at..inner.end + 1].to_owned(),
+                    start: base + at,
+                });
+            }
+            Match::Content {
+                escaped: false,
                 classes,
                 inner,
             } => {
@@ -157,7 +226,7 @@ fn lex_into(
                     block: is_block,
                     start: base + at,
                 });
-                lex_into(text, base + inner.start, false, tokens, unclosed);
+                lex_into(text, base + inner.start, false, depth + 1, tokens, state);
                 tokens.push(Token::ContentEnd {
                     block: is_block,
                     end: base + inner.end + 1,
@@ -175,13 +244,21 @@ fn lex_into(
 }
 
 /// Finds the leftmost match at or after `from`; returns (start, end, what).
-fn find_next(bytes: &[u8], src: &str, from: usize, block: bool) -> Option<(usize, usize, Match)> {
+fn find_next(
+    bytes: &[u8],
+    src: &str,
+    base: usize,
+    from: usize,
+    block: bool,
+    state: &State,
+    memo: &mut Memo,
+) -> Option<(usize, usize, Match)> {
     let mut i = from;
     while i < bytes.len() {
         let c = bytes[i];
         let line_start = i == from;
         if (line_start || matches!(c, b'\n' | b'`' | b'\\' | b'.'))
-            && let Some(m) = match_at(bytes, src, from, i, block)
+            && let Some(m) = match_at(bytes, src, base, from, i, block, state, memo)
         {
             return Some(m);
         }
@@ -200,12 +277,16 @@ fn line_prefixes(bytes: &[u8], from: usize, i: usize) -> impl Iterator<Item = us
     caret.into_iter().chain(newline)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn match_at(
     bytes: &[u8],
     src: &str,
+    base: usize,
     from: usize,
     i: usize,
     block: bool,
+    state: &State,
+    memo: &mut Memo,
 ) -> Option<(usize, usize, Match)> {
     // CODE: (?:^|\n)( {4}[^\n]+\n*)+
     for p in line_prefixes(bytes, from, i) {
@@ -225,7 +306,12 @@ fn match_at(
         let escaped = bytes[i] == b'\\';
         let name_start = if escaped { i + 1 } else { i };
         if let Some((classes, open)) = content_class(bytes, src, name_start) {
-            return Some(match bracketed(bytes, open + 1) {
+            let close = state
+                .closes
+                .get(&(base + open))
+                .map(|&c| c - base)
+                .filter(|&c| c < bytes.len());
+            return Some(match close {
                 Some(close) => (
                     i,
                     close + 1,
@@ -242,13 +328,13 @@ fn match_at(
     }
     // FENCES
     for p in line_prefixes(bytes, from, i) {
-        if let Some(end) = fences(bytes, p) {
+        if let Some(end) = fences(bytes, p, memo) {
             return Some((i, end, Match::Text));
         }
     }
     // DEF
     for p in line_prefixes(bytes, from, i) {
-        if let Some((end, m)) = definition(bytes, src, p) {
+        if let Some((end, m)) = definition(bytes, src, p, memo) {
             return Some((i, end, m));
         }
     }
@@ -332,28 +418,9 @@ fn content_class(bytes: &[u8], src: &str, p: usize) -> Option<(Vec<String>, usiz
     (!classes.is_empty() && bytes.get(pos) == Some(&b'[')).then_some((classes, pos))
 }
 
-/// Offset of the `]` closing a bracket opened just before `start`, counting
-/// every bracket (remark counts those in code too).
-fn bracketed(bytes: &[u8], start: usize) -> Option<usize> {
-    let mut depth = 1usize;
-    for (k, &b) in bytes[start..].iter().enumerate() {
-        match b {
-            b'[' => depth += 1,
-            b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(start + k);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
 /// FENCES: ` *(`{3,}|~{3,}) *(?:\S+)? *\n(?:[\s\S]+?)\s*\FENCE *(?:\n+|$)`
 /// starting exactly at `p`.
-fn fences(bytes: &[u8], p: usize) -> Option<usize> {
+fn fences(bytes: &[u8], p: usize, memo: &mut Memo) -> Option<usize> {
     let mut pos = p;
     while bytes.get(pos) == Some(&b' ') {
         pos += 1;
@@ -368,14 +435,14 @@ fn fences(bytes: &[u8], p: usize) -> Option<usize> {
     }
     // The regex is greedy but may give back fence characters.
     for len in (3..=run).rev() {
-        if let Some(end) = fence_body(bytes, pos, len) {
+        if let Some(end) = fence_body(bytes, pos, len, memo) {
             return Some(end);
         }
     }
     None
 }
 
-fn fence_body(bytes: &[u8], fence_at: usize, len: usize) -> Option<usize> {
+fn fence_body(bytes: &[u8], fence_at: usize, len: usize, memo: &mut Memo) -> Option<usize> {
     let fence = &bytes[fence_at..fence_at + len];
     let mut pos = fence_at + len;
     // ` *(?:\S+)? *\n` — with backtracking, the info string may absorb
@@ -395,7 +462,12 @@ fn fence_body(bytes: &[u8], fence_at: usize, len: usize) -> Option<usize> {
     let content = pos + 1;
     // The first occurrence of the fence at least one byte into the content,
     // followed by spaces then a newline or the end.
-    let mut k = content + 1;
+    let first = content + 1;
+    let key = (fence[0], len);
+    if memo.fence_fail.get(&key).is_some_and(|&f| f <= first) {
+        return None;
+    }
+    let mut k = first;
     while k + len <= bytes.len() {
         if &bytes[k..k + len] == fence {
             let mut e = k + len;
@@ -415,11 +487,12 @@ fn fence_body(bytes: &[u8], fence_at: usize, len: usize) -> Option<usize> {
         }
         k += 1;
     }
+    memo.fence_fail.insert(key, first);
     None
 }
 
 /// DEF: ` *\[([^\]]+)\]: *<?([^\s>]+)>?(?: +["(]([^\n]+)[")])? *(?:\n+|$)`
-fn definition(bytes: &[u8], src: &str, p: usize) -> Option<(usize, Match)> {
+fn definition(bytes: &[u8], src: &str, p: usize, memo: &mut Memo) -> Option<(usize, Match)> {
     let mut pos = p;
     while bytes.get(pos) == Some(&b' ') {
         pos += 1;
@@ -428,7 +501,15 @@ fn definition(bytes: &[u8], src: &str, p: usize) -> Option<(usize, Match)> {
         return None;
     }
     let id_start = pos + 1;
-    let id_end = id_start + memchr(b']', &bytes[id_start..])?;
+    // The next `]` (remembered: lines of `[` alone stay linear).
+    let id_end = match memo.close_bracket {
+        Some((from, found)) if from <= id_start && found.is_none_or(|f| f >= id_start) => found,
+        _ => {
+            let found = memchr(b']', &bytes[id_start..]).map(|n| id_start + n);
+            memo.close_bracket = Some((id_start, found));
+            found
+        }
+    }?;
     if id_end == id_start || bytes.get(id_end + 1) != Some(&b':') {
         return None;
     }

@@ -24,6 +24,13 @@ pub(crate) const INERT: char = '\u{1B}';
 
 /// Rewrites `markdown` (see the module documentation).
 pub fn prepare(markdown: &str) -> String {
+    prepare_mapped(markdown, &mut Vec::new())
+}
+
+/// [`prepare`], also listing the input lines before which it inserted two
+/// lines (every other output line is the input line of the same rank), so
+/// that what the renderer reads can be traced back to the source.
+pub(crate) fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
     let expanded;
     let text = if markdown.contains('\t') {
         expanded = markdown.replace('\t', "    ");
@@ -32,6 +39,7 @@ pub fn prepare(markdown: &str) -> String {
         markdown
     };
     let lines: Vec<&str> = text.split('\n').collect();
+    let fences = FenceIndex::new(&lines);
     let mut out = String::with_capacity(text.len() + 64);
     let mut list_open = false;
     let mut blank_run = 0;
@@ -73,6 +81,7 @@ pub fn prepare(markdown: &str) -> String {
                 // marked ends a list at two blank lines; CommonMark needs a
                 // block in between to do the same.
                 out.push_str("<!-- -->\n\n");
+                inserted.push(i);
                 list_open = false;
                 items.clear();
                 shift = None;
@@ -107,7 +116,7 @@ pub fn prepare(markdown: &str) -> String {
             blank_run = 0;
         }
         if let Some(open) = fence_opening(line) {
-            if let Some((close, fence)) = closing_fence(&lines, i, &open) {
+            if let Some((close, fence)) = closing_fence(&fences, i, &open) {
                 let item = item_indent_before(&lines, i);
                 let effective = item.map_or(open.indent, |c| c.max(open.indent));
                 let indent = " ".repeat(effective);
@@ -536,27 +545,99 @@ pub(crate) fn fence_opening(line: &str) -> Option<Opening<'_>> {
     })
 }
 
+/// Where each fence-only line is (`` ``` ``, `~~~~`...): looking for a
+/// closing fence is then a lookup, not a scan of the rest of the text (a
+/// deck of unclosed fences stays linear).
+pub(crate) struct FenceIndex<'a> {
+    lines: std::collections::HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> FenceIndex<'a> {
+    pub(crate) fn new(lines: &[&'a str]) -> Self {
+        let mut map: std::collections::HashMap<&'a str, Vec<usize>> =
+            std::collections::HashMap::new();
+        for (j, line) in lines.iter().enumerate() {
+            let t = line.trim();
+            if t.len() >= 3 && (t.bytes().all(|b| b == b'`') || t.bytes().all(|b| b == b'~')) {
+                map.entry(t).or_default().push(j);
+            }
+        }
+        FenceIndex { lines: map }
+    }
+
+    /// The first line after `after` holding exactly `fence`.
+    fn first_after(&self, fence: &str, after: usize) -> Option<usize> {
+        let list = self.lines.get(fence)?;
+        let k = list.partition_point(|&j| j <= after);
+        list.get(k).copied()
+    }
+}
+
 /// The first later line holding only the fence (leading spaces allowed),
 /// trying the longest fence first as marked's regex does.
 pub(crate) fn closing_fence<'a>(
-    lines: &[&str],
+    index: &FenceIndex,
     open: usize,
     o: &Opening<'a>,
 ) -> Option<(usize, &'a str)> {
     for len in (3..=o.run.len()).rev() {
         let fence = &o.run[..len];
         // With a shorter fence, the extra fence characters became the info.
-        for (j, line) in lines.iter().enumerate().skip(open + 1) {
-            let t = line.trim();
-            if t == fence {
-                // marked needs at least one character of content.
-                if j > open + 1 || len < o.run.len() {
-                    return Some((j, fence));
-                }
+        let Some(mut j) = index.first_after(fence, open) else {
+            continue;
+        };
+        // marked needs at least one character of content.
+        if j == open + 1 && len == o.run.len() {
+            match index.first_after(fence, j) {
+                Some(next) => j = next,
+                None => continue,
             }
         }
+        return Some((j, fence));
     }
     None
+}
+
+/// The fenced blocks of `lines` as marked reads them: (opening line,
+/// closing line) pairs. This is the one fence recogniser of labdeck
+/// (rendering, exercises, `run` and `lint` use it; remark's own lexer, which
+/// only decides where slides split, has its own rule in `remark::lexer`). A
+/// fence may open on a list item's line (`- ```bash`).
+pub fn fenced_blocks(lines: &[&str]) -> Vec<(usize, usize)> {
+    let index = FenceIndex::new(lines);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        if let Some(open) = fence_opening(strip_list_marker(lines[i]))
+            && let Some((close, _)) = closing_fence(&index, i, &open)
+        {
+            out.push((i, close));
+            i = close + 1;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The line without a leading list marker (`- `, `* `, `+ `, `1. `).
+pub(crate) fn strip_list_marker(line: &str) -> &str {
+    let t = line.trim_start_matches(' ');
+    let b = t.as_bytes();
+    let marker = if matches!(b.first(), Some(b'-' | b'*' | b'+')) {
+        1
+    } else {
+        let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+        if digits > 0 && b.get(digits) == Some(&b'.') {
+            digits + 1
+        } else {
+            return line;
+        }
+    };
+    match t[marker..].strip_prefix(' ') {
+        Some(rest) => rest,
+        None => line,
+    }
 }
 
 /// Whether the line at `at` (indented by `indent`) sits in a list item: the

@@ -269,6 +269,28 @@ fn normalize_ref(s: &str) -> String {
         .to_lowercase()
 }
 
+/// The Markdown extensions remark's Markdown library had (shared with
+/// [`super::displayed`], which must read code blocks exactly as rendered).
+pub(crate) fn parser_options() -> Options {
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_TABLES);
+    options.insert(Options::ENABLE_STRIKETHROUGH);
+    options
+}
+
+/// A fenced block's language: the info string's first word (`.bash` too).
+pub(crate) fn code_lang(kind: &CodeBlockKind) -> String {
+    match kind {
+        CodeBlockKind::Fenced(info) => info
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('.')
+            .to_owned(),
+        CodeBlockKind::Indented => String::new(),
+    }
+}
+
 /// Markdown to HTML with pulldown-cmark's parser and our writer.
 fn markdown_to_html(
     markdown: &str,
@@ -276,9 +298,7 @@ fn markdown_to_html(
     children: &[(String, bool)],
     images: &mut Vec<String>,
 ) -> String {
-    let mut options = Options::empty();
-    options.insert(Options::ENABLE_TABLES);
-    options.insert(Options::ENABLE_STRIKETHROUGH);
+    let options = parser_options();
     let mut resolve = |link: BrokenLink<'_>| {
         if ctx.links.is_empty() {
             return None;
@@ -568,15 +588,7 @@ impl Writer<'_, '_> {
             Tag::Heading { .. } => {}
             Tag::BlockQuote(_) => o.push_str("<blockquote>\n"),
             Tag::CodeBlock(kind) => {
-                let lang = match kind {
-                    CodeBlockKind::Fenced(info) => info
-                        .split_whitespace()
-                        .next()
-                        .unwrap_or("")
-                        .trim_start_matches('.')
-                        .to_owned(),
-                    CodeBlockKind::Indented => String::new(),
-                };
+                let lang = code_lang(&kind);
                 self.code = Some((lang, String::new()));
             }
             Tag::List(Some(1)) => o.push_str("<ol>\n"),

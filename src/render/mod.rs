@@ -3,6 +3,7 @@
 
 pub mod compat;
 pub mod css_assets;
+pub mod displayed;
 pub mod highlight;
 pub mod markdown;
 pub mod memo;

@@ -61,9 +61,18 @@ pub fn exercise(r: &ExerciseResult, style: Style) -> String {
     if r.verdict == Verdict::Pass {
         return s;
     }
+    s.push_str(&details(r, "      "));
+    s
+}
+
+/// What was last seen for an exercise that did not pass, one finding per
+/// line, each line starting with `indent` (`run` shows it in its own
+/// report, `check` under the exercise's line).
+pub fn details(r: &ExerciseResult, indent: &str) -> String {
+    let mut s = String::new();
     // A failure's details say what its message says, and more.
     if r.verdict == Verdict::Error || r.expectations.is_empty() {
-        let _ = writeln!(s, "      {}", r.message);
+        let _ = writeln!(s, "{indent}{}", r.message);
     }
     for e in r.expectations.iter().filter(|e| !e.holds) {
         let cond = if e.conditions.is_empty() {
@@ -73,11 +82,11 @@ pub fn exercise(r: &ExerciseResult, style: Style) -> String {
         };
         let _ = writeln!(
             s,
-            "      line {}: {}{cond}: {} passing, want {}",
+            "{indent}line {}: {}{cond}: {} passing, want {}",
             e.line, e.query, e.passing, e.want
         );
         if e.objects.is_empty() {
-            let _ = writeln!(s, "        no object matched");
+            let _ = writeln!(s, "{indent}  no object matched");
         }
         for o in &e.objects {
             let name = match &o.namespace {
@@ -85,9 +94,9 @@ pub fn exercise(r: &ExerciseResult, style: Style) -> String {
                 _ => o.name.clone(),
             };
             if o.failed.is_empty() {
-                let _ = writeln!(s, "        {name}: ok");
+                let _ = writeln!(s, "{indent}  {name}: ok");
             } else {
-                let _ = writeln!(s, "        {name}: {}", o.failed.join("; "));
+                let _ = writeln!(s, "{indent}  {name}: {}", o.failed.join("; "));
             }
         }
     }
@@ -158,6 +167,20 @@ mod tests {
             },
         );
         assert!(fancy.starts_with("\x1b[1;31m✘\x1b[0m"), "{fancy:?}");
+    }
+
+    #[test]
+    fn details_are_the_lines_under_the_exercise_with_any_indent() {
+        let r = failed();
+        let under: String = exercise(&r, Style::PLAIN)
+            .lines()
+            .skip(1)
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(details(&r, "      "), under);
+        let flat = details(&r, "");
+        assert!(flat.starts_with("line "), "{flat}");
+        assert!(flat.lines().skip(1).all(|l| l.starts_with("  ")), "{flat}");
     }
 
     #[test]

@@ -124,6 +124,7 @@ pub fn run(
         context: None,
         exercises: Vec::new(),
         not_run: Vec::new(),
+        interrupted: false,
     };
     let mut player = Player {
         session,
@@ -133,6 +134,10 @@ pub fn run(
     };
     let mut stop = false;
     for planned in plan {
+        if super::interrupt::interrupted() {
+            report.interrupted = true;
+            stop = true;
+        }
         if stop {
             report.not_run.push(planned.exercise.id.clone());
             continue;
@@ -142,6 +147,10 @@ pub fn run(
         on_event(Event::ExerciseDone(&ex_report));
         let failed = ex_report.status != ExerciseStatus::Passed;
         report.exercises.push(ex_report);
+        if super::interrupt::interrupted() {
+            report.interrupted = true;
+            stop = true;
+        }
         if player.lost || (failed && !opts.keep_going) {
             stop = true;
         }

@@ -5,6 +5,7 @@
 //! [`executor`] plays the actions in the shell, [`report`] records it.
 
 pub mod executor;
+pub mod interrupt;
 pub mod plan;
 pub mod report;
 pub mod session;

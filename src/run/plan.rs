@@ -174,37 +174,21 @@ pub fn actions(ex: &Exercise) -> Vec<Action> {
 }
 
 /// Keeps the exercises `--only` names (in plan order), or those from
-/// `--from` on. Unknown ids are an error naming them.
+/// `--from` on ([`crate::selection`], the rule `check` and `grade` use).
 pub fn select(
     plan: Vec<PlannedExercise>,
     only: &[String],
     from: Option<&str>,
 ) -> Result<Vec<PlannedExercise>, crate::error::Error> {
-    let known = |id: &str| plan.iter().any(|p| p.exercise.id == id);
-    let unknown: Vec<&str> = only
-        .iter()
-        .map(String::as_str)
-        .chain(from)
-        .filter(|id| !known(id))
-        .collect();
-    if !unknown.is_empty() {
-        let ids: Vec<&str> = plan.iter().map(|p| p.exercise.id.as_str()).collect();
-        return Err(crate::error::Error::Other(format!(
-            "no exercise with id {} (the deck has: {})",
-            unknown.join(", "),
-            ids.join(", ")
-        )));
-    }
-    let mut started = from.is_none();
-    Ok(plan
-        .into_iter()
-        .filter(|p| {
-            if from == Some(p.exercise.id.as_str()) {
-                started = true;
-            }
-            started && (only.is_empty() || only.contains(&p.exercise.id))
-        })
-        .collect())
+    crate::selection::select(
+        plan,
+        |p| p.exercise.id.as_str(),
+        &crate::selection::Selection {
+            only,
+            from,
+            upto: None,
+        },
+    )
 }
 
 /// The plan as `--dry-run` prints it: every action with its file:line.

@@ -127,13 +127,17 @@ pub struct RunReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
     pub exercises: Vec<ExerciseReport>,
-    /// Exercises planned but not run because the run stopped at a failure.
+    /// Exercises planned but not run because the run stopped at a failure
+    /// (or was interrupted).
     pub not_run: Vec<String>,
+    /// Stopped by Ctrl-C (or SIGTERM/SIGHUP).
+    pub interrupted: bool,
 }
 
 impl RunReport {
     pub fn passed(&self) -> bool {
-        self.not_run.is_empty()
+        !self.interrupted
+            && self.not_run.is_empty()
             && self
                 .exercises
                 .iter()
@@ -232,7 +236,17 @@ impl RunReport {
                 _ => {}
             }
         }
-        if !self.not_run.is_empty() {
+        if self.interrupted {
+            let _ = writeln!(
+                out,
+                "interrupted; not run: {}",
+                if self.not_run.is_empty() {
+                    "none".to_owned()
+                } else {
+                    self.not_run.join(", ")
+                }
+            );
+        } else if !self.not_run.is_empty() {
             let _ = writeln!(
                 out,
                 "stopped at the first failure; not run: {} (use --keep-going to go on)",

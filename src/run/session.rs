@@ -224,10 +224,19 @@ impl Session {
                     Output::Bytes(rest)
                 };
             }
+            // Waits in short slices so that Ctrl-C (see `interrupt`) cuts
+            // the wait short.
+            if super::interrupt::interrupted() {
+                return Output::Timeout;
+            }
             let now = Instant::now();
             let wait = deadline.saturating_duration_since(now);
-            match self.rx.recv_timeout(wait) {
+            match self
+                .rx
+                .recv_timeout(wait.min(std::time::Duration::from_millis(100)))
+            {
                 Ok(chunk) => self.pending.extend(chunk),
+                Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
                 Err(RecvTimeoutError::Timeout) => return Output::Timeout,
                 Err(RecvTimeoutError::Disconnected) => self.closed = true,
             }

@@ -50,10 +50,9 @@ pub fn inject_script(html: &str, script: &str) -> String {
 
 /// Shown when the first build failed: the error, and a reload once fixed.
 pub fn error_page(error: &str) -> String {
-    let escaped = error
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    // The one HTML escaper of the project.
+    let mut escaped = String::with_capacity(error.len());
+    crate::render::highlight::escape_into(&mut escaped, error);
     inject(
         &format!(
             "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>labdeck: build failed</title>\

@@ -1,0 +1,190 @@
+//! The code blocks a slide shows, with the text a student reads in them.
+//!
+//! `labdeck run` must type what students copy, not the Markdown source: the
+//! two differ where remark's Markdown library rewrote the block (a fence in
+//! a list item loses up to four spaces of indentation per line, marked's
+//! pedantic list rule restated in [`super::compat`]) and where remark's
+//! highlighting removes characters (`` `spans` `` lose their backticks,
+//! [`super::highlight::span_segments`]). So the blocks are read here by the
+//! very steps [`super::markdown::render`] takes (content classes become
+//! placeholders, [`super::compat::prepare`], pulldown-cmark with the same
+//! options), and traced back to the deck source for line numbers.
+
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+
+use super::compat::prepare_mapped;
+use super::highlight::span_segments;
+use super::markdown::{code_lang, parser_options};
+use crate::remark::Node;
+
+/// One code block as the slide shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisplayedCode {
+    /// The language the renderer colours it as (empty for none).
+    pub lang: String,
+    /// The text on the slide, line by line as remark shows it (highlight
+    /// backticks removed, no final newline).
+    pub text: String,
+    /// Offset in the deck source of the start of the block's first line
+    /// (the opening fence's line).
+    pub start: usize,
+    /// A fenced block (``` or ~~~), not an indented one.
+    pub fenced: bool,
+}
+
+/// Every code block `nodes` show, in source order (blocks inside content
+/// classes included).
+pub fn code_blocks(nodes: &[Node]) -> Vec<DisplayedCode> {
+    let mut out = Vec::new();
+    collect(nodes, &mut out);
+    out.sort_by_key(|c| c.start);
+    out
+}
+
+/// The text a code block shows for `code` as pulldown-cmark hands it over:
+/// remark drops the empty line after the last newline, and removes the
+/// backticks of highlighted spans.
+pub fn shown_text(code: &str) -> String {
+    let mut lines: Vec<&str> = code.split('\n').collect();
+    if lines.len() > 1 && lines.last() == Some(&"") {
+        lines.pop();
+    }
+    lines
+        .iter()
+        .map(|l| span_segments(l).iter().map(|s| s.text).collect::<String>())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A piece of the Markdown given to the parser that comes from the source:
+/// (offset in the Markdown, offset in the deck source, length).
+type Segment = (usize, usize, usize);
+
+fn collect(nodes: &[Node], out: &mut Vec<DisplayedCode>) {
+    // As `markdown::convert`: text, with each content class replaced by a
+    // placeholder (its own Markdown is converted separately).
+    let mut markdown = String::new();
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut children = 0usize;
+    for node in nodes {
+        match node {
+            Node::Text { text, start } => {
+                segments.push((markdown.len(), *start, text.len()));
+                markdown.push_str(text);
+            }
+            Node::Class { content, .. } => {
+                markdown.push('\u{1A}');
+                markdown.push_str(&children.to_string());
+                markdown.push('\u{1A}');
+                children += 1;
+                collect(content, out);
+            }
+        }
+    }
+    let trimmed = markdown.trim_start();
+    let skipped = markdown.len() - trimmed.len();
+    let mut inserted = Vec::new();
+    let prepared = prepare_mapped(trimmed, &mut inserted);
+    // Start offset of each line of `trimmed`.
+    let mut line_starts = vec![0usize];
+    line_starts.extend(trimmed.match_indices('\n').map(|(i, _)| i + 1));
+
+    let mut current: Option<(String, String, usize, bool)> = None;
+    for (event, range) in Parser::new_ext(&prepared, parser_options()).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let out_line = prepared[..range.start.min(prepared.len())]
+                    .bytes()
+                    .filter(|&b| b == b'\n')
+                    .count();
+                let in_line = input_line(out_line, &inserted);
+                let doc_offset = skipped + line_starts.get(in_line).copied().unwrap_or(0);
+                let start = source_offset(&segments, doc_offset);
+                let fenced = matches!(kind, pulldown_cmark::CodeBlockKind::Fenced(_));
+                current = Some((code_lang(&kind), String::new(), start, fenced));
+            }
+            Event::Text(t) => {
+                if let Some((_, code, ..)) = &mut current {
+                    code.push_str(&t);
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((lang, code, start, fenced)) = current.take() {
+                    out.push(DisplayedCode {
+                        lang,
+                        text: shown_text(&code),
+                        start,
+                        fenced,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The input line of output line `out_line` of [`prepare_mapped`]: before
+/// each recorded input line, two lines were inserted.
+fn input_line(out_line: usize, inserted: &[usize]) -> usize {
+    let mut shift = 0usize;
+    for &k in inserted {
+        if out_line >= k.saturating_add(shift).saturating_add(2) {
+            shift = shift.saturating_add(2);
+        } else {
+            break;
+        }
+    }
+    out_line.saturating_sub(shift)
+}
+
+/// Deck-source offset of Markdown offset `at` (a placeholder maps to the
+/// source text after it).
+fn source_offset(segments: &[Segment], at: usize) -> usize {
+    for &(doc, src, len) in segments {
+        if at < doc.saturating_add(len) {
+            return src.saturating_add(at.saturating_sub(doc));
+        }
+    }
+    segments
+        .last()
+        .map_or(0, |&(_, src, len)| src.saturating_add(len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remark::{lexer::lex, parser::parse};
+
+    fn blocks(src: &str) -> Vec<DisplayedCode> {
+        let slides = parse(lex(src));
+        code_blocks(&slides[0].content)
+    }
+
+    #[test]
+    fn a_fence_in_a_list_item_is_shown_outdented() {
+        let src = "- Create:\n  ```bash\n  cat <<EOF\n  metadata:\n    name: x\n  EOF\n  ```\n";
+        let b = blocks(src);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].lang, "bash");
+        assert_eq!(b[0].text, "cat <<EOF\nmetadata:\nname: x\nEOF");
+        assert_eq!(b[0].start, src.find("  ```bash").unwrap());
+    }
+
+    #[test]
+    fn highlight_backticks_are_removed_and_lines_traced() {
+        let src = "# T\n\n.exercise[\n\n```bash\necho `hostname` x`y`\n```\n\n]\n";
+        let b = blocks(src);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].text, "echo hostname xy");
+        assert_eq!(b[0].start, src.find("```bash").unwrap());
+    }
+
+    #[test]
+    fn lines_after_an_inserted_list_end_are_traced() {
+        // Two blank lines end a list: compat inserts two lines there.
+        let src = "- a\n\n\n- b\n\n```sh\nls\n```\n";
+        let b = blocks(src);
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].start, src.find("```sh").unwrap());
+    }
+}
