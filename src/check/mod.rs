@@ -4,6 +4,7 @@
 //! `spec` (text -> typed checks, no cluster) -> `eval` (objects -> outcome,
 //! pure) -> `engine` (a `ClusterSource` + checks -> verdicts).
 
+pub mod cel;
 pub mod engine;
 pub mod eval;
 pub mod selector;
