@@ -28,6 +28,9 @@ use cel::common::ast::{EntryExpr, Expr as Node, IdedExpr, LiteralValue};
 use cel::{Context, Env, ExecutionError, Program};
 use serde_json::Value;
 
+/// A value bound to an expression's variable.
+pub type CelValue = cel::Value;
+
 /// One compiled expression.
 #[derive(Clone)]
 pub struct Expr {

@@ -20,6 +20,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::check::eval::{self, ObjectResult, Outcome};
+use crate::check::extra;
 use crate::check::spec::{self, Check, Expectation, NamespaceSpec, OwnerSpec};
 use crate::cluster::{Change, ClusterError, ClusterSource, Query};
 use crate::error::Error;
@@ -186,11 +187,15 @@ pub async fn run<S: ClusterSource>(
     on_result: &(dyn Fn(&ExerciseResult) + Send + Sync),
 ) -> Vec<ExerciseResult> {
     let start = Instant::now();
+    let started = std::time::SystemTime::now();
+    // What each plan reads: its expectations, then the lists its extra keys
+    // need (`extra::reads`).
+    let reads: Vec<Vec<Expectation>> = plans.iter().map(|p| extra::reads(&p.check)).collect();
 
     // 1. Resolve each distinct kind once.
-    let mut kinds: Vec<&str> = plans
+    let mut kinds: Vec<&str> = reads
         .iter()
-        .flat_map(|p| p.check.expect.iter().map(|e| e.kind.as_str()))
+        .flat_map(|r| r.iter().map(|e| e.kind.as_str()))
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
@@ -207,11 +212,11 @@ pub async fn run<S: ClusterSource>(
     // 2. Turn expectations into queries; group equal queries into feeds.
     let mut feeds: BTreeMap<Query, Duration> = BTreeMap::new();
     let mut prepared: Vec<Result<Vec<Query>, String>> = Vec::new();
-    for p in plans {
+    for (p, read) in plans.iter().zip(&reads) {
         let timeout = opts.timeout_for(&p.check);
         let mut queries = Vec::new();
         let mut failure = None;
-        for e in &p.check.expect {
+        for e in read {
             match &resolved[e.kind.as_str()] {
                 Ok(resource) => {
                     let q = query(e, resource.clone(), source.default_namespace());
@@ -246,13 +251,16 @@ pub async fn run<S: ClusterSource>(
     }
 
     // 3. Each exercise waits on its feeds.
-    let exercise_futs = plans.iter().zip(prepared).map(|(p, prep)| {
+    let exercise_futs = plans.iter().zip(prepared).zip(&reads).map(|((p, prep), read)| {
         let rxs: Result<Vec<watch::Receiver<FeedState>>, String> =
             prep.map(|qs| qs.iter().map(|q| senders[q].clone()).collect());
         async move {
             let r = match rxs {
                 Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
-                Ok(rxs) => wait_for(p, rxs, opts.timeout_for(&p.check), start).await,
+                Ok(rxs) => {
+                    let at = (start, started);
+                    wait_for(source, p, read, rxs, opts.timeout_for(&p.check), at).await
+                }
             };
             on_result(&r);
             r
@@ -407,14 +415,18 @@ fn resource_version(o: &Value) -> Option<String> {
 
 /// Re-evaluates `p` whenever one of its feeds changes, until it holds, a
 /// feed fails, or `timeout` passes.
-async fn wait_for(
+async fn wait_for<S: ClusterSource>(
+    source: &S,
     p: &Plan,
+    reads: &[Expectation],
     mut rxs: Vec<watch::Receiver<FeedState>>,
     timeout: Duration,
-    start: Instant,
+    (start, started): (Instant, std::time::SystemTime),
 ) -> ExerciseResult {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut last: Option<Vec<ExpectationResult>> = None;
+    let mut observations = extra::Observations::default();
+    let polls = extra::polls(&p.check);
     loop {
         let states: Vec<FeedState> = rxs
             .iter_mut()
@@ -425,7 +437,7 @@ async fn wait_for(
             .enumerate()
             .find_map(|(i, s)| s.error.clone().map(|e| (i, e)))
         {
-            let line = p.check.expect[i].location.line;
+            let line = reads.get(i).map_or(p.line, |e| e.location.line);
             let message = match e {
                 ClusterError::UnknownKind(_) => format!("line {line}: {e}"),
                 _ => e.to_string(),
@@ -433,7 +445,7 @@ async fn wait_for(
             return result(p, Verdict::Error, message, ms(start), vec![]);
         }
         if states.iter().all(|s| s.objects.is_some()) {
-            let outcomes: Vec<ExpectationResult> = p
+            let mut outcomes: Vec<ExpectationResult> = p
                 .check
                 .expect
                 .iter()
@@ -443,6 +455,15 @@ async fn wait_for(
                     expectation_result(e, &eval::evaluate(e, &objs), &query_text(e))
                 })
                 .collect();
+            let objects: Vec<Arc<Vec<Value>>> = states
+                .iter()
+                .map(|s| s.objects.clone().unwrap_or_default())
+                .collect();
+            let inputs = extra::Inputs {
+                objects: &objects,
+                started,
+            };
+            extra::finish(source, &p.check, &inputs, &mut outcomes, &mut observations).await;
             if outcomes.iter().all(|o| o.holds) {
                 let msg = format!(
                     "{} expectation{} held",
@@ -478,6 +499,12 @@ async fn wait_for(
                 false
             }
             Some(_) if timeout.is_zero() => true,
+            // `log` and `http` cannot be watched: ask again every POLL.
+            Some(_) if polls => {
+                let poll = tokio::time::Instant::now() + extra::POLL;
+                let _ = tokio::time::timeout_at(poll.min(deadline), any_change).await;
+                tokio::time::Instant::now() >= deadline
+            }
             Some(_) => tokio::time::timeout_at(deadline, any_change).await.is_err(),
         };
         if timed_out && let Some(outcomes) = last.take() {
@@ -549,6 +576,17 @@ fn fail_message(outcomes: &[ExpectationResult], timeout: Duration) -> String {
     let Some(first) = failing.first() else {
         return "did not hold".into();
     };
+    if let Some(line) = extra::fail_line(first) {
+        let more = failing.len() - 1;
+        let mut msg = line;
+        if more > 0 {
+            msg.push_str(&format!(" (and {more} more expectation(s))"));
+        }
+        if !timeout.is_zero() {
+            msg.push_str(&format!("; still so after {}", humantime::format_duration(timeout)));
+        }
+        return msg;
+    }
     let what = if first.conditions.is_empty() {
         first.query.clone()
     } else {

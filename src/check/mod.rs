@@ -6,7 +6,9 @@
 
 pub mod cel;
 pub mod engine;
+pub mod extra;
 pub mod eval;
+pub mod rbac;
 pub mod selector;
 pub mod spec;
 

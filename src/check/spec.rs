@@ -25,6 +25,8 @@ pub struct Check {
     pub expect: Vec<Expectation>,
     /// Where the check's YAML starts.
     pub location: Location,
+    /// `queries`, `expr`, `can-i` (`extra.rs`).
+    pub extra: crate::check::extra::CheckExtra,
 }
 
 /// One expectation (`checks.md`, "One expectation").
@@ -46,6 +48,8 @@ pub struct Expectation {
     pub matches: Option<Value>,
     pub r#where: Vec<WhereTest>,
     pub count: Count,
+    /// `expr`, `log`, `http`, `event`, `replaced` (`extra.rs`).
+    pub extra: crate::check::extra::ExpectExtra,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -219,7 +223,7 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
                 .map_err(|m| Error::at(at(t.referenced.line()), format!("check: timeout: {m}")))?,
         ),
     };
-    if raw.expect.is_empty() {
+    if raw.expect.is_empty() && raw.expr.is_none() && raw.can_i.is_empty() {
         return Err(Error::at(
             start,
             "check: no expectations (`expect` is empty)",
@@ -233,12 +237,25 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
             expectation(e.value, loc, &at)
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Check {
+    let queries = raw
+        .queries
+        .into_iter()
+        .map(|(name, q)| {
+            let counted = q.value.count.is_some();
+            let loc = at(q.referenced.line());
+            expectation(q.value, loc, &at).map(|e| (name, e, counted))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let extra = crate::check::extra::CheckExtra::new(queries, raw.expr, raw.can_i, &at)?;
+    let mut check = Check {
         id: raw.id,
         timeout,
         expect,
         location: start,
-    })
+        extra,
+    };
+    crate::check::extra::compile(&mut check)?;
+    Ok(check)
 }
 
 fn expectation(
@@ -284,6 +301,15 @@ fn expectation(
         None => Count::default(),
         Some(c) => parse_count(&c.value).map_err(|m| err(&c.referenced, m))?,
     };
+    let extra = crate::check::extra::ExpectExtra::new(
+        &kind,
+        raw.expr,
+        raw.log,
+        raw.http,
+        raw.event,
+        raw.replaced,
+        at,
+    )?;
     Ok(Expectation {
         location,
         kind,
@@ -304,6 +330,7 @@ fn expectation(
         matches: raw.r#match,
         r#where,
         count,
+        extra,
     })
 }
 
@@ -551,6 +578,10 @@ struct RawCheck {
     id: Option<String>,
     timeout: Option<Spanned<Scalar>>,
     expect: Vec<Spanned<RawExpectation>>,
+    // `extra.rs`: named queries, check-level expressions, RBAC questions.
+    queries: Vec<(Spanned<String>, Spanned<RawExpectation>)>,
+    expr: Option<Spanned<crate::check::extra::OneOrMany>>,
+    can_i: Vec<Spanned<crate::check::extra::CanI>>,
 }
 
 impl<'de> Deserialize<'de> for RawCheck {
@@ -575,6 +606,9 @@ impl<'de> Deserialize<'de> for RawCheck {
                     id: None,
                     timeout: None,
                     expect,
+                    queries: vec![],
+                    expr: None,
+                    can_i: vec![],
                 })
             }
             fn visit_map<A: MapAccess<'de>>(
@@ -584,24 +618,42 @@ impl<'de> Deserialize<'de> for RawCheck {
                 let mut id = None;
                 let mut timeout = None;
                 let mut expect = None;
+                let mut queries = Vec::new();
+                let mut expr = None;
+                let mut can_i = Vec::new();
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "id" => id = Some(map.next_value::<String>()?),
                         "timeout" => timeout = Some(map.next_value()?),
                         "expect" => expect = Some(map.next_value()?),
+                        "queries" => {
+                            let q: crate::check::extra::RawQueries<Spanned<RawExpectation>> =
+                                map.next_value()?;
+                            queries = q.0;
+                        }
+                        "expr" => expr = Some(map.next_value()?),
+                        "can-i" => can_i = map.next_value()?,
                         other => {
                             return Err(de::Error::unknown_field(
                                 other,
-                                &["id", "timeout", "expect"],
+                                &["id", "timeout", "expect", "queries", "expr", "can-i"],
                             ));
                         }
                     }
                 }
-                let expect = expect.ok_or_else(|| de::Error::missing_field("expect"))?;
+                // A check may hold only check-level tests (`expr`, `can-i`).
+                let expect = match expect {
+                    Some(e) => e,
+                    None if expr.is_some() || !can_i.is_empty() => Vec::new(),
+                    None => return Err(de::Error::missing_field("expect")),
+                };
                 Ok(RawCheck {
                     id,
                     timeout,
                     expect,
+                    queries,
+                    expr,
+                    can_i,
                 })
             }
         }
@@ -625,6 +677,12 @@ struct RawExpectation {
     #[serde(rename = "where", default)]
     r#where: Vec<Spanned<String>>,
     count: Option<Spanned<Scalar>>,
+    // `extra.rs`.
+    expr: Option<Spanned<crate::check::extra::OneOrMany>>,
+    log: Option<Spanned<crate::check::extra::LogTest>>,
+    http: Option<Spanned<crate::check::extra::HttpTest>>,
+    event: Option<Spanned<crate::check::extra::EventTest>>,
+    replaced: Option<bool>,
 }
 
 #[cfg(test)]
