@@ -402,8 +402,10 @@ impl ClusterSource for KubeSource {
             .map_err(|e| ClusterError::Other(format!("GET {url}: {e}")))?;
         let what = format!("{}: GET {url}", self.origin);
         match tokio::time::timeout(self.request_timeout, self.client.request_text(req)).await {
+            // kube's client retries 503 (what the proxy answers for a
+            // service without ready endpoints) until the request times out.
             Err(_) => Err(ClusterError::Unreachable(format!(
-                "{what}: no answer within {}",
+                "{what}: no answer within {} (a service with no ready pod behind it gets 503, retried until then)",
                 humantime::format_duration(self.request_timeout)
             ))),
             Ok(Ok(body)) => Ok((200, body)),
