@@ -7,6 +7,7 @@
 pub mod cel;
 pub mod engine;
 pub mod extra;
+pub mod overlay;
 pub mod eval;
 pub mod rbac;
 pub mod selector;

@@ -16,6 +16,10 @@ use labdeck::run::{self, Event, ExerciseVerifier, RunOptions, Session, SessionOp
 pub struct RunArgs {
     /// Deck manifest (`.yml`) or a single chapter (`.md`).
     pub deck: PathBuf,
+    /// Checks file (YAML: exercise id -> check) merged with the slides'
+    /// checks; its check replaces a slide's for the same exercise.
+    #[arg(long, value_name = "FILE")]
+    pub checks: Option<PathBuf>,
     /// Kubeconfig of the sandbox cluster (required unless --context or --dry-run).
     #[arg(long, required_unless_present_any = ["context", "dry_run"])]
     pub kubeconfig: Option<PathBuf>,
@@ -160,7 +164,12 @@ fn progress(event: &Event<'_>) {
 /// The exercises of the deck, in slide order.
 fn load_exercises(args: &RunArgs) -> Result<Vec<Exercise>> {
     let deck = labdeck::deck::load_strict(&args.deck, &labdeck::deck::LoadOptions::default())?;
-    let mut exercises = labdeck::exercise::extract_strict(&deck)?;
+    let overlay = args
+        .checks
+        .as_deref()
+        .map(labdeck::check::overlay::load)
+        .transpose()?;
+    let mut exercises = labdeck::check::overlay::exercises_strict(&deck, overlay.as_ref())?;
     // Exercise files are relative to the manifest's folder; reports name
     // them as reachable from here, as `lint` does, so editors and CI
     // annotations find them.
