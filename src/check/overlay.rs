@@ -83,7 +83,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Overlay> {
         let mut yaml = String::from(rest);
         for l in lines.get(line..end.max(line)).unwrap_or(&[]) {
             yaml.push('\n');
-            yaml.push_str(l);
+            // A comment at the left margin annotates the file, not this
+            // entry (it may head the next one); keep the line, empty, so
+            // that lines still count.
+            if !l.starts_with('#') {
+                yaml.push_str(l);
+            }
         }
         entries.push(Entry {
             id: key.value.clone(),
