@@ -44,7 +44,10 @@ async fn check(fake: &FakeApiServer, yaml: &str) -> ExerciseResult {
     };
     let mut r = engine::run(&src, &[plan(yaml)], &opts, &|_| {}).await;
     for req in fake.requests() {
-        assert!(req.starts_with("GET "), "a non-read request was sent: {req}");
+        assert!(
+            req.starts_with("GET "),
+            "a non-read request was sent: {req}"
+        );
     }
     r.remove(0)
 }
@@ -72,7 +75,8 @@ fn rolled_out(mut d: Value, replicas: u64, updated: u64) -> Value {
     d["status"]["replicas"] = json!(replicas);
     d["status"]["readyReplicas"] = json!(replicas);
     d["status"]["updatedReplicas"] = json!(updated);
-    d["spec"]["template"]["spec"]["containers"][0]["image"] = json!("registry.example.com/alpine:3.20");
+    d["spec"]["template"]["spec"]["containers"][0]["image"] =
+        json!("registry.example.com/alpine:3.20");
     d
 }
 
@@ -104,7 +108,10 @@ async fn expr_on_self() {
         "- kind: deploy\n  expr: self.status.unavailableReplicas == 0\n",
     )
     .await;
-    fails_with(&r, "no field `unavailableReplicas` (absent: test with has()");
+    fails_with(
+        &r,
+        "no field `unavailableReplicas` (absent: test with has()",
+    );
 }
 
 const ONE_PER_NODE: &str = "queries:
@@ -150,7 +157,12 @@ const WORKER_LOG: &str = "- kind: pods
 async fn pod_log() {
     let fake = FakeApiServer::start().await;
     fake.apply(pod("worker-1"));
-    fake.set_log("default", "worker-1", None, "starting\n10 units of work done, 0 units of work done per second\n");
+    fake.set_log(
+        "default",
+        "worker-1",
+        None,
+        "starting\n10 units of work done, 0 units of work done per second\n",
+    );
     passes(&check(&fake, WORKER_LOG).await);
     assert!(
         fake.requests()
@@ -162,7 +174,12 @@ async fn pod_log() {
 
     let fake = FakeApiServer::start().await;
     fake.apply(pod("worker-1"));
-    fake.set_log("default", "worker-1", None, "starting\nredis: connection refused\n");
+    fake.set_log(
+        "default",
+        "worker-1",
+        None,
+        "starting\nredis: connection refused\n",
+    );
     fails_with(
         &check(&fake, WORKER_LOG).await,
         "log has no \"units of work done\" (last line: \"redis: connection refused\")",
@@ -204,7 +221,10 @@ async fn service_proxy() {
     let fake = FakeApiServer::start().await;
     fake.apply(service("web"));
     fake.set_page("default", "web", "80", "/", 500, "Internal Server Error");
-    fails_with(&check(&fake, CHEDDAR).await, "GET web:80/ answered 500, want 200");
+    fails_with(
+        &check(&fake, CHEDDAR).await,
+        "GET web:80/ answered 500, want 200",
+    );
 }
 
 fn event(name: &str, about: &Value, reason: &str, message: &str) -> Value {
@@ -236,7 +256,12 @@ async fn events_of_an_object() {
 
     let fake = FakeApiServer::start().await;
     fake.apply(huge.clone());
-    fake.apply(event("huge.1", &huge, "Pulled", "Successfully pulled image"));
+    fake.apply(event(
+        "huge.1",
+        &huge,
+        "Pulled",
+        "Successfully pulled image",
+    ));
     fails_with(
         &check(&fake, UNSCHEDULABLE).await,
         "no event FailedScheduling (events: Pulled)",
@@ -259,20 +284,21 @@ async fn replaced_object() {
 
     let fake = FakeApiServer::start().await;
     fake.apply(pod("web"));
-    fails_with(
-        &check(&fake, REPLACED).await,
-        "before the check started",
-    );
+    fails_with(&check(&fake, REPLACED).await, "before the check started");
 }
 
 fn rbac(fake: &FakeApiServer, verbs: &[&str]) {
-    fake.apply(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+    fake.apply(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
         "metadata": {"name": "pod-reader", "namespace": "default"},
-        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": verbs}]}));
-    fake.apply(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": verbs}]}),
+    );
+    fake.apply(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
         "metadata": {"name": "read-pods", "namespace": "default"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
-        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "default"}]}));
+        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "default"}]}),
+    );
     fake.apply(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
         "metadata": {"name": "view"},
         "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]}]}));
@@ -342,7 +368,11 @@ fn misuses_are_errors_at_their_line() {
             11,
             "query `web` has a `count`",
         ),
-        ("expr: size(pods) == 1\n", 10, "unknown variable `pods` (this expression sees: started)"),
+        (
+            "expr: size(pods) == 1\n",
+            10,
+            "unknown variable `pods` (this expression sees: started)",
+        ),
         (
             "can-i:\n  - {as: x, verb: list, resource: pods, allowed: maybe}\n",
             11,

@@ -110,7 +110,12 @@ async fn every_corpus_check_passes_at_the_end_and_fails_at_the_start() {
         let end = verdict(entry, "end").await;
         assert_eq!(end.verdict, Verdict::Pass, "{} end: {end:#?}", entry.id);
         let start = verdict(entry, "start").await;
-        assert_eq!(start.verdict, Verdict::Fail, "{} start: {start:#?}", entry.id);
+        assert_eq!(
+            start.verdict,
+            Verdict::Fail,
+            "{} start: {start:#?}",
+            entry.id
+        );
         report.push(format!("{}: {}", entry.id, start.message));
     }
     // What a student reads for each, when run with --nocapture.

@@ -105,16 +105,59 @@ pub const FUNCTIONS: &[&str] = &[
 
 /// Type names, which are values (`type(x) == string`).
 const TYPE_NAMES: &[&str] = &[
-    "int", "uint", "double", "string", "bool", "bytes", "list", "map", "null_type", "type",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "bytes",
+    "list",
+    "map",
+    "null_type",
+    "type",
 ];
 
 /// Words a query may not be named (CEL reserved words and the variables
 /// labdeck binds itself).
 pub const RESERVED: &[&str] = &[
-    "self", "started", "true", "false", "null", "in", "as", "break", "const", "continue", "else",
-    "for", "function", "if", "import", "let", "loop", "package", "namespace", "return", "var",
-    "void", "while", "has", "all", "exists", "exists_one", "map", "filter", "int", "uint",
-    "double", "string", "bool", "bytes", "list", "type", "dyn",
+    "self",
+    "started",
+    "true",
+    "false",
+    "null",
+    "in",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+    "has",
+    "all",
+    "exists",
+    "exists_one",
+    "map",
+    "filter",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "bytes",
+    "list",
+    "type",
+    "dyn",
 ];
 
 /// Whether `name` can be a variable in an expression.
@@ -365,7 +408,10 @@ impl Checker<'_> {
                 if !matches!(arg(1), Ty::List | Ty::Map | Ty::Dyn) {
                     return self.fail(
                         id,
-                        format!("`in` needs a list or a map on its right, not a {}", arg(1).name()),
+                        format!(
+                            "`in` needs a list or a map on its right, not a {}",
+                            arg(1).name()
+                        ),
                     );
                 }
                 Ty::Bool
@@ -387,7 +433,10 @@ impl Checker<'_> {
             "-_" => arg(0),
             "_?_:_" => {
                 if !matches!(arg(0), Ty::Bool | Ty::Dyn) {
-                    return self.fail(id, format!("`? :` needs a boolean, not a {}", arg(0).name()));
+                    return self.fail(
+                        id,
+                        format!("`? :` needs a boolean, not a {}", arg(0).name()),
+                    );
                 }
                 if arg(1) == arg(2) { arg(1) } else { Ty::Dyn }
             }
@@ -402,7 +451,10 @@ impl Checker<'_> {
                 let recv = target.unwrap_or(arg(0));
                 let needle = if target.is_some() { arg(0) } else { arg(1) };
                 if name != "contains" && !matches!(recv, Ty::String | Ty::Dyn) {
-                    return self.fail(id, format!("`{name}` is for strings, not a {}", recv.name()));
+                    return self.fail(
+                        id,
+                        format!("`{name}` is for strings, not a {}", recv.name()),
+                    );
                 }
                 if !matches!(needle, Ty::String | Ty::Dyn) {
                     return self.fail(
@@ -496,7 +548,10 @@ mod tests {
     fn run(text: &str, obj: &Value) -> Result<bool, String> {
         compile(text, &["self", "nodes"])?.eval(&[
             ("self", to_cel(obj)),
-            ("nodes", to_cel(&json!([{"metadata": {"name": "n1"}}, {"metadata": {"name": "n2"}}]))),
+            (
+                "nodes",
+                to_cel(&json!([{"metadata": {"name": "n1"}}, {"metadata": {"name": "n2"}}])),
+            ),
         ])
     }
 
@@ -525,15 +580,24 @@ mod tests {
         }
         assert_eq!(run("self.spec.replicas == 4", &d), Ok(false));
         let e = run("self.status.unavailableReplicas == 0", &d).unwrap_err();
-        assert!(e.contains("no field `unavailableReplicas`") && e.contains("orValue"), "{e}");
+        assert!(
+            e.contains("no field `unavailableReplicas`") && e.contains("orValue"),
+            "{e}"
+        );
     }
 
     #[test]
     fn mistakes_are_refused_when_compiled() {
         for (text, want) in [
             ("self.spec.replicas ==", "Syntax error"),
-            ("slf.spec.replicas == 3", "unknown variable `slf` (this expression sees: self, nodes)"),
-            ("self.metadata.name.endswith('x')", "unknown function `endswith`, did you mean `endsWith`?"),
+            (
+                "slf.spec.replicas == 3",
+                "unknown variable `slf` (this expression sees: self, nodes)",
+            ),
+            (
+                "self.metadata.name.endswith('x')",
+                "unknown function `endswith`, did you mean `endsWith`?",
+            ),
             ("self.metadata.name == 'a' && 3", "take booleans, not a int"),
             ("self.spec.replicas", ""),
             ("'3' == 3", "compares a string with a int: never equal"),

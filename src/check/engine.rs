@@ -251,21 +251,25 @@ pub async fn run<S: ClusterSource>(
     }
 
     // 3. Each exercise waits on its feeds.
-    let exercise_futs = plans.iter().zip(prepared).zip(&reads).map(|((p, prep), read)| {
-        let rxs: Result<Vec<watch::Receiver<FeedState>>, String> =
-            prep.map(|qs| qs.iter().map(|q| senders[q].clone()).collect());
-        async move {
-            let r = match rxs {
-                Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
-                Ok(rxs) => {
-                    let at = (start, started);
-                    wait_for(source, p, read, rxs, opts.timeout_for(&p.check), at).await
-                }
-            };
-            on_result(&r);
-            r
-        }
-    });
+    let exercise_futs = plans
+        .iter()
+        .zip(prepared)
+        .zip(&reads)
+        .map(|((p, prep), read)| {
+            let rxs: Result<Vec<watch::Receiver<FeedState>>, String> =
+                prep.map(|qs| qs.iter().map(|q| senders[q].clone()).collect());
+            async move {
+                let r = match rxs {
+                    Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
+                    Ok(rxs) => {
+                        let at = (start, started);
+                        wait_for(source, p, read, rxs, opts.timeout_for(&p.check), at).await
+                    }
+                };
+                on_result(&r);
+                r
+            }
+        });
     let exercises = futures::future::join_all(exercise_futs);
     // Only the exercises hold receivers now: a feed is closed once all the
     // exercises reading it have their verdict.
@@ -583,7 +587,10 @@ fn fail_message(outcomes: &[ExpectationResult], timeout: Duration) -> String {
             msg.push_str(&format!(" (and {more} more expectation(s))"));
         }
         if !timeout.is_zero() {
-            msg.push_str(&format!("; still so after {}", humantime::format_duration(timeout)));
+            msg.push_str(&format!(
+                "; still so after {}",
+                humantime::format_duration(timeout)
+            ));
         }
         return msg;
     }

@@ -313,8 +313,8 @@ pub fn compile(check: &mut Check) -> Result<()> {
     let mut vars: Vec<&str> = vec!["started"];
     vars.extend(names.iter().map(String::as_str));
     let one = |pending: &mut Vec<(String, Location)>,
-                   out: &mut Vec<ExprAt>,
-                   vars: &[&str]|
+               out: &mut Vec<ExprAt>,
+               vars: &[&str]|
      -> Result<()> {
         for (text, loc) in std::mem::take(pending) {
             let expr = cel::compile(&text, vars)
@@ -374,7 +374,11 @@ pub fn reads(check: &Check) -> Vec<Expectation> {
     }
     if !check.extra.can_i.is_empty() {
         let at = &check.location;
-        out.push(read_only("clusterroles.rbac.authorization.k8s.io", NamespaceSpec::All, at));
+        out.push(read_only(
+            "clusterroles.rbac.authorization.k8s.io",
+            NamespaceSpec::All,
+            at,
+        ));
         out.push(read_only(
             "clusterrolebindings.rbac.authorization.k8s.io",
             NamespaceSpec::All,
@@ -382,8 +386,16 @@ pub fn reads(check: &Check) -> Vec<Expectation> {
         ));
         // Roles and bindings of every namespace: one list each, whatever
         // namespaces the questions name.
-        out.push(read_only("roles.rbac.authorization.k8s.io", NamespaceSpec::All, at));
-        out.push(read_only("rolebindings.rbac.authorization.k8s.io", NamespaceSpec::All, at));
+        out.push(read_only(
+            "roles.rbac.authorization.k8s.io",
+            NamespaceSpec::All,
+            at,
+        ));
+        out.push(read_only(
+            "rolebindings.rbac.authorization.k8s.io",
+            NamespaceSpec::All,
+            at,
+        ));
     }
     out
 }
@@ -434,9 +446,14 @@ pub async fn finish<S: ClusterSource>(
 ) {
     let started = rfc3339(inputs.started);
     let n = check.expect.len();
-    let mut named: Vec<(&str, cel::CelValue)> = vec![("started", cel::to_cel(&Value::from(started.clone())))];
+    let mut named: Vec<(&str, cel::CelValue)> =
+        vec![("started", cel::to_cel(&Value::from(started.clone())))];
     for (i, (name, q)) in check.extra.queries.iter().enumerate() {
-        let objs = inputs.objects.get(n + i).map(|v| v.as_slice()).unwrap_or(&[]);
+        let objs = inputs
+            .objects
+            .get(n + i)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[]);
         let kept: Vec<&Value> = objs
             .iter()
             .filter(|o| selected(q, o) && object_failures(q, o, &named, &started, &[]).is_empty())
@@ -446,7 +463,11 @@ pub async fn finish<S: ClusterSource>(
     let mut next_read = n + check.extra.queries.len();
     for (i, e) in check.expect.iter().enumerate() {
         let events: &[Value] = if e.extra.event.is_some() {
-            let v = inputs.objects.get(next_read).map(|v| v.as_slice()).unwrap_or(&[]);
+            let v = inputs
+                .objects
+                .get(next_read)
+                .map(|v| v.as_slice())
+                .unwrap_or(&[]);
             next_read += 1;
             v
         } else {
@@ -471,7 +492,8 @@ pub async fn finish<S: ClusterSource>(
             else {
                 continue;
             };
-            r.failed.extend(object_failures(e, o, &named, &started, events));
+            r.failed
+                .extend(object_failures(e, o, &named, &started, events));
             if r.failed.is_empty() {
                 if let Some(why) = observe(source, e, o, observations).await {
                     r.failed.push(why);
@@ -507,13 +529,21 @@ pub async fn finish<S: ClusterSource>(
     }
     if !check.extra.can_i.is_empty() {
         let policy = Policy {
-            cluster_roles: inputs.objects.get(next_read).map(|v| v.as_slice()).unwrap_or(&[]),
+            cluster_roles: inputs
+                .objects
+                .get(next_read)
+                .map(|v| v.as_slice())
+                .unwrap_or(&[]),
             cluster_role_bindings: inputs
                 .objects
                 .get(next_read + 1)
                 .map(|v| v.as_slice())
                 .unwrap_or(&[]),
-            roles: inputs.objects.get(next_read + 2).map(|v| v.as_slice()).unwrap_or(&[]),
+            roles: inputs
+                .objects
+                .get(next_read + 2)
+                .map(|v| v.as_slice())
+                .unwrap_or(&[]),
             role_bindings: inputs
                 .objects
                 .get(next_read + 3)
@@ -591,8 +621,7 @@ fn selected(e: &Expectation, o: &Value) -> bool {
     let meta = &o["metadata"];
     let name = meta["name"].as_str().unwrap_or("");
     e.name.as_ref().is_none_or(|p| p.matches(name))
-        && e
-            .selector
+        && e.selector
             .as_ref()
             .is_none_or(|s| s.matches_json(meta.get("labels")))
 }
@@ -645,13 +674,17 @@ fn object_failures(
                     .event_type
                     .as_ref()
                     .is_none_or(|t| ev["type"].as_str() == Some(t.as_str()))
-                && want
-                    .message
-                    .as_ref()
-                    .is_none_or(|m| ev["message"].as_str().is_some_and(|s| s.contains(m.as_str())))
+                && want.message.as_ref().is_none_or(|m| {
+                    ev["message"]
+                        .as_str()
+                        .is_some_and(|s| s.contains(m.as_str()))
+                })
         });
         if !hit {
-            let mut reasons: Vec<&str> = about.iter().filter_map(|ev| ev["reason"].as_str()).collect();
+            let mut reasons: Vec<&str> = about
+                .iter()
+                .filter_map(|ev| ev["reason"].as_str())
+                .collect();
             reasons.sort_unstable();
             reasons.dedup();
             out.push(if reasons.is_empty() {
@@ -736,7 +769,11 @@ async fn observe<S: ClusterSource>(
     None
 }
 
-async fn cached<F, Fut>(obs: &mut Observations, key: &str, ask: F) -> std::result::Result<String, String>
+async fn cached<F, Fut>(
+    obs: &mut Observations,
+    key: &str,
+    ask: F,
+) -> std::result::Result<String, String>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = std::result::Result<String, String>>,
@@ -747,7 +784,8 @@ where
         return answer.clone();
     }
     let answer = ask().await;
-    obs.seen.insert(key.to_string(), (Instant::now(), answer.clone()));
+    obs.seen
+        .insert(key.to_string(), (Instant::now(), answer.clone()));
     answer
 }
 
@@ -781,7 +819,11 @@ pub fn fail_line(r: &ExpectationResult) -> Option<String> {
 }
 
 fn recount(outcome: &mut ExpectationResult, count: &Count) {
-    let passing = outcome.objects.iter().filter(|o: &&ObjectResult| o.passes()).count() as u64;
+    let passing = outcome
+        .objects
+        .iter()
+        .filter(|o: &&ObjectResult| o.passes())
+        .count() as u64;
     outcome.passing = passing;
     outcome.holds = count.holds(passing);
 }
@@ -793,7 +835,12 @@ fn conditions(e: &Expectation) -> String {
         c.push(format!("log contains {:?}", l.contains));
     }
     if let Some(h) = &e.extra.http {
-        let mut s = format!("GET :{}{} answers {}", h.port, h.path, h.status.unwrap_or(200));
+        let mut s = format!(
+            "GET :{}{} answers {}",
+            h.port,
+            h.path,
+            h.status.unwrap_or(200)
+        );
         if let Some(t) = &h.contains {
             s.push_str(&format!(" with {t:?}"));
         }
@@ -817,7 +864,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for RawQueries<T> {
         impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for V<T> {
             type Value = RawQueries<T>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a map from query names to queries (kind, namespace, name, selector...)")
+                f.write_str(
+                    "a map from query names to queries (kind, namespace, name, selector...)",
+                )
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,

@@ -6,9 +6,9 @@
 
 pub mod cel;
 pub mod engine;
+pub mod eval;
 pub mod extra;
 pub mod overlay;
-pub mod eval;
 pub mod rbac;
 pub mod selector;
 pub mod spec;

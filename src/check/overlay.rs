@@ -72,14 +72,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Overlay> {
     let mut entries = Vec::new();
     for (i, (key, _)) in keys.0.iter().enumerate() {
         let line = starts[i];
-        let end = starts.get(i + 1).map_or(lines.len(), |n| n.saturating_sub(1));
+        let end = starts
+            .get(i + 1)
+            .map_or(lines.len(), |n| n.saturating_sub(1));
         let first = lines.get(line - 1).copied().unwrap_or("");
         // The rest of the key's line: `id: {timeout: 0, expect: [...]}` or
         // a comment or nothing.
-        let rest = first
-            .find(':')
-            .map_or("", |c| &first[c + 1..])
-            .trim_start();
+        let rest = first.find(':').map_or("", |c| &first[c + 1..]).trim_start();
         let mut yaml = String::from(rest);
         for l in lines.get(line..end.max(line)).unwrap_or(&[]) {
             yaml.push('\n');
@@ -128,10 +127,19 @@ fn relative_to(path: &Path, dir: &Path) -> PathBuf {
     if dir.as_os_str().is_empty() || path.is_absolute() != dir.is_absolute() {
         return path.to_path_buf();
     }
-    let p: Vec<Component> = path.components().filter(|c| *c != Component::CurDir).collect();
-    let d: Vec<Component> = dir.components().filter(|c| *c != Component::CurDir).collect();
+    let p: Vec<Component> = path
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect();
+    let d: Vec<Component> = dir
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect();
     let common = p.iter().zip(&d).take_while(|(a, b)| a == b).count();
-    if d[common..].iter().any(|c| matches!(c, Component::ParentDir)) {
+    if d[common..]
+        .iter()
+        .any(|c| matches!(c, Component::ParentDir))
+    {
         return path.to_path_buf();
     }
     let mut out = PathBuf::new();
@@ -295,10 +303,17 @@ bare-list:
     #[test]
     fn bad_files_are_errors_at_their_line() {
         let e = parse(Path::new("c.yml"), "a:\n  expect: []\na:\n  expect: []\n").unwrap_err();
-        assert!(e.to_string().starts_with("c.yml:3: checks file: duplicate"), "{e}");
+        assert!(
+            e.to_string().starts_with("c.yml:3: checks file: duplicate"),
+            "{e}"
+        );
         let e = parse(Path::new("c.yml"), "- a\n- b\n").unwrap_err();
         assert!(e.to_string().starts_with("c.yml:1:"), "{e}");
-        let o = parse(Path::new("c.yml"), "x:\n  id: y\n  expect: [{kind: pods}]\n").unwrap();
+        let o = parse(
+            Path::new("c.yml"),
+            "x:\n  id: y\n  expect: [{kind: pods}]\n",
+        )
+        .unwrap();
         let d = lint(&o, &["x".to_string()]);
         assert_eq!(d.len(), 1, "{d:?}");
         assert_eq!(d[0].location.line, 2);

@@ -154,9 +154,10 @@ fn role_rules<'a>(binding: &Value, namespace: &str, policy: &Policy<'a>) -> Opti
     let found = match binding["roleRef"]["kind"].as_str()? {
         "ClusterRole" => policy.cluster_roles.iter().find(|r| name(r) == role),
         // A RoleBinding's Role is in the binding's namespace.
-        "Role" if !namespace.is_empty() => policy.roles.iter().find(|r| {
-            name(r) == role && r["metadata"]["namespace"].as_str() == Some(namespace)
-        }),
+        "Role" if !namespace.is_empty() => policy
+            .roles
+            .iter()
+            .find(|r| name(r) == role && r["metadata"]["namespace"].as_str() == Some(namespace)),
         _ => None,
     }?;
     found["rules"].as_array()
@@ -185,9 +186,7 @@ pub fn rule_allows(attrs: &Attributes, rule: &Value) -> bool {
 fn resource_matches(rule: &Value, combined: &str, sub: Option<&str>) -> bool {
     rule["resources"].as_array().is_some_and(|rs| {
         rs.iter().filter_map(Value::as_str).any(|r| {
-            r == "*"
-                || r == combined
-                || sub.is_some_and(|s| r.strip_prefix("*/") == Some(s))
+            r == "*" || r == combined || sub.is_some_and(|s| r.strip_prefix("*/") == Some(s))
         })
     })
 }
@@ -218,11 +217,15 @@ mod tests {
 
     #[test]
     fn role_binding_to_a_service_account() {
-        let roles = [json!({"metadata": {"name": "pod-reader", "namespace": "default"},
-            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}]})];
-        let rbs = [json!({"metadata": {"name": "read-pods", "namespace": "default"},
+        let roles = [
+            json!({"metadata": {"name": "pod-reader", "namespace": "default"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "watch"]}]}),
+        ];
+        let rbs = [
+            json!({"metadata": {"name": "read-pods", "namespace": "default"},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
-            "subjects": [{"kind": "ServiceAccount", "name": "default"}]})];
+            "subjects": [{"kind": "ServiceAccount", "name": "default"}]}),
+        ];
         let crs = [json!({"metadata": {"name": "view-logs"},
             "rules": [{"apiGroups": [""], "resources": ["*/log"], "verbs": ["get"]}]})];
         let crbs = [json!({"metadata": {"name": "all-sa-logs"},
@@ -261,7 +264,10 @@ mod tests {
         let dangling = [json!({"metadata": {"name": "x", "namespace": "default"},
             "roleRef": {"kind": "Role", "name": "missing"},
             "subjects": [{"kind": "ServiceAccount", "name": "default"}]})];
-        let p2 = Policy { role_bindings: &dangling, ..p };
+        let p2 = Policy {
+            role_bindings: &dangling,
+            ..p
+        };
         assert!(!authorize(&sa, &attrs("list", "pods", "default"), &p2).0);
     }
 }

@@ -14,8 +14,8 @@ use labdeck::cluster::{ClusterSource, ConnectOptions, KubeSource};
 use labdeck::report::human::{self, Style};
 use labdeck::report::{self, Summary};
 
-use labdeck::deck::{self, LoadOptions};
 use labdeck::check::overlay;
+use labdeck::deck::{self, LoadOptions};
 use labdeck::exercise::Exercise;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -150,7 +150,11 @@ pub trait ClusterSource: Send + Sync {
         tail: Option<u64>,
     ) -> impl Future<Output = Result<String, ClusterError>> + Send {
         let _ = (namespace, name, container, tail);
-        async { Err(ClusterError::Other("this cluster source cannot read logs".into())) }
+        async {
+            Err(ClusterError::Other(
+                "this cluster source cannot read logs".into(),
+            ))
+        }
     }
 
     /// `GET services/{[scheme:]name:port}/proxy/{path}`: the API server

@@ -51,15 +51,64 @@ pub const RESOURCES: &[ResourceType] = &[
     // Read by `can-i`, `http`, and the corpus checks (examples/checks/).
     rt("", "v1", "Secret", "secrets", &[], true),
     rt("", "v1", "ServiceAccount", "serviceaccounts", &["sa"], true),
-    rt("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", &["pvc"], true),
+    rt(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        &["pvc"],
+        true,
+    ),
     rt("", "v1", "Endpoints", "endpoints", &["ep"], true),
     rt("batch", "v1", "CronJob", "cronjobs", &["cj"], true),
-    rt("networking.k8s.io", "v1", "Ingress", "ingresses", &["ing"], true),
-    rt("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", &["netpol"], true),
-    rt("rbac.authorization.k8s.io", "v1", "Role", "roles", &[], true),
-    rt("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", &[], true),
-    rt("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", &[], false),
-    rt("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", &[], false),
+    rt(
+        "networking.k8s.io",
+        "v1",
+        "Ingress",
+        "ingresses",
+        &["ing"],
+        true,
+    ),
+    rt(
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        &["netpol"],
+        true,
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "Role",
+        "roles",
+        &[],
+        true,
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        &[],
+        true,
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        &[],
+        false,
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        &[],
+        false,
+    ),
     rt(
         "stable.example.com",
         "v1",
@@ -399,9 +448,16 @@ async fn handle(
             }
         }
         ["api", "v1", "namespaces", ns, "pods", name, "log"] => pod_log(&shared, ns, name, &params),
-        ["api", "v1", "namespaces", ns, "services", target, "proxy", rest @ ..] => {
-            service_proxy(&shared, ns, target, rest)
-        }
+        [
+            "api",
+            "v1",
+            "namespaces",
+            ns,
+            "services",
+            target,
+            "proxy",
+            rest @ ..,
+        ] => service_proxy(&shared, ns, target, rest),
         ["api", "v1", rest @ ..] if rest.iter().all(|s| !hidden.contains(*s)) => {
             objects(&shared, "", rest, &params).await
         }
@@ -776,7 +832,15 @@ impl FakeApiServer {
     }
 
     /// What `GET services/{service}:{port}/proxy{path}` answers.
-    pub fn set_page(&self, namespace: &str, service: &str, port: &str, path: &str, code: u16, body: &str) {
+    pub fn set_page(
+        &self,
+        namespace: &str,
+        service: &str,
+        port: &str,
+        path: &str,
+        code: u16,
+        body: &str,
+    ) {
         self.lock().subresources.pages.insert(
             (namespace.into(), service.into(), port.into(), path.into()),
             (code, body.into()),
@@ -802,7 +866,12 @@ fn forbidden_subresource(shared: &Shared, resource: &str, ns: &str) -> Option<Re
 /// (pkg/registry/core/pod/rest/log.go): text/plain; 404 for a pod that does
 /// not exist; 400 naming the containers when a pod has several and none is
 /// chosen.
-fn pod_log(shared: &Arc<Shared>, ns: &str, name: &str, params: &HashMap<String, String>) -> Response {
+fn pod_log(
+    shared: &Arc<Shared>,
+    ns: &str,
+    name: &str,
+    params: &HashMap<String, String>,
+) -> Response {
     if let Some(r) = forbidden_subresource(shared, "pods/log", ns) {
         return r;
     }
@@ -812,7 +881,11 @@ fn pod_log(shared: &Arc<Shared>, ns: &str, name: &str, params: &HashMap<String, 
         .get(&(String::new(), "pods".to_string()))
         .and_then(|m| m.get(&(ns.to_string(), name.to_string())));
     let Some(pod) = pod else {
-        return status(StatusCode::NOT_FOUND, "NotFound", &format!("pods \"{name}\" not found"));
+        return status(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("pods \"{name}\" not found"),
+        );
     };
     let containers: Vec<&str> = pod["spec"]["containers"]
         .as_array()
@@ -836,10 +909,18 @@ fn pod_log(shared: &Arc<Shared>, ns: &str, name: &str, params: &HashMap<String, 
         .subresources
         .logs
         .get(&(ns.to_string(), name.to_string(), container.clone()))
-        .or_else(|| inner.subresources.logs.get(&(ns.to_string(), name.to_string(), String::new())))
+        .or_else(|| {
+            inner
+                .subresources
+                .logs
+                .get(&(ns.to_string(), name.to_string(), String::new()))
+        })
         .cloned()
         .unwrap_or_default();
-    let text = match params.get("tailLines").and_then(|t| t.parse::<usize>().ok()) {
+    let text = match params
+        .get("tailLines")
+        .and_then(|t| t.parse::<usize>().ok())
+    {
         Some(n) => {
             let lines: Vec<&str> = text.lines().collect();
             let from = lines.len().saturating_sub(n);
@@ -867,7 +948,13 @@ fn service_proxy(shared: &Arc<Shared>, ns: &str, target: &str, rest: &[&str]) ->
         [n] => (*n, ""),
         [n, p] => (*n, *p),
         [_scheme, n, p] => (*n, *p),
-        _ => return status(StatusCode::BAD_REQUEST, "BadRequest", "invalid service proxy target"),
+        _ => {
+            return status(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "invalid service proxy target",
+            );
+        }
     };
     let path = format!("/{}", rest.join("/"));
     let inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -876,7 +963,11 @@ fn service_proxy(shared: &Arc<Shared>, ns: &str, target: &str, rest: &[&str]) ->
         .get(&(String::new(), "services".to_string()))
         .is_some_and(|m| m.contains_key(&(ns.to_string(), name.to_string())));
     if !exists {
-        return status(StatusCode::NOT_FOUND, "NotFound", &format!("services \"{name}\" not found"));
+        return status(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("services \"{name}\" not found"),
+        );
     }
     match inner
         .subresources
