@@ -494,10 +494,10 @@ pub async fn finish<S: ClusterSource>(
             };
             r.failed
                 .extend(object_failures(e, o, &named, &started, events));
-            if r.failed.is_empty() {
-                if let Some(why) = observe(source, e, o, observations).await {
-                    r.failed.push(why);
-                }
+            if r.failed.is_empty()
+                && let Some(why) = observe(source, e, o, observations).await
+            {
+                r.failed.push(why);
             }
         }
         recount(outcome, &e.count);
