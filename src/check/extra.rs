@@ -224,6 +224,10 @@ pub struct CanIAt {
 /// The check-level extra keys.
 #[derive(Debug, Clone, Default)]
 pub struct CheckExtra {
+    /// The lists read for `event` and `can-i` (built once, at parse time).
+    synthetic: Vec<Expectation>,
+    /// Whether any key of this module is used (else [`finish`] has nothing to do).
+    used: bool,
     /// Named lists (`queries: {nodes: {kind: nodes}}`), in name order.
     pub queries: Vec<(String, Expectation)>,
     pub expr: Vec<ExprAt>,
@@ -232,6 +236,11 @@ pub struct CheckExtra {
 }
 
 impl CheckExtra {
+    /// Whether the check uses any key of this module (set at parse time).
+    pub fn is_used(&self) -> bool {
+        self.used
+    }
+
     pub fn is_empty(&self) -> bool {
         self.queries.is_empty()
             && self.expr.is_empty()
@@ -298,6 +307,8 @@ impl CheckExtra {
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(CheckExtra {
+            synthetic: vec![],
+            used: false,
             queries: named,
             expr: vec![],
             pending,
@@ -336,7 +347,10 @@ pub fn compile(check: &mut Check) -> Result<()> {
         one(&mut q.extra.pending, &mut q.extra.expr, &with_self)?;
     }
     let extra = &mut check.extra;
-    one(&mut extra.pending, &mut extra.expr, &vars)
+    one(&mut extra.pending, &mut extra.expr, &vars)?;
+    check.extra.synthetic = synthetic(check);
+    check.extra.used = !check.extra.is_empty() || check.expect.iter().any(|e| !e.extra.is_empty());
+    Ok(())
 }
 
 /// An expectation that only reads a list for the others (never fails).
@@ -364,9 +378,16 @@ fn read_only(kind: &str, namespace: NamespaceSpec, location: &Location) -> Expec
 /// What a check reads, in the order the engine keeps its feeds: its
 /// expectations first (one each), then its queries, then the Events of
 /// each expectation with `event`, then (for `can-i`) the RBAC objects.
-pub fn reads(check: &Check) -> Vec<Expectation> {
-    let mut out: Vec<Expectation> = check.expect.clone();
-    out.extend(check.extra.queries.iter().map(|(_, q)| q.clone()));
+pub fn reads(check: &Check) -> impl Iterator<Item = &Expectation> {
+    check
+        .expect
+        .iter()
+        .chain(check.extra.queries.iter().map(|(_, q)| q))
+        .chain(check.extra.synthetic.iter())
+}
+
+fn synthetic(check: &Check) -> Vec<Expectation> {
+    let mut out = Vec::new();
     for e in &check.expect {
         if e.extra.event.is_some() {
             out.push(read_only("events", e.namespace.clone(), &e.location));
@@ -444,6 +465,9 @@ pub async fn finish<S: ClusterSource>(
     outcomes: &mut Vec<ExpectationResult>,
     observations: &mut Observations,
 ) {
+    if !check.extra.used {
+        return;
+    }
     let started = rfc3339(inputs.started);
     let n = check.expect.len();
     let mut named: Vec<(&str, cel::CelValue)> =
