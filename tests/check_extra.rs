@@ -31,6 +31,14 @@ fn plan(yaml: &str) -> Plan {
 }
 
 async fn check(fake: &FakeApiServer, yaml: &str) -> ExerciseResult {
+    check_since(fake, yaml, None).await
+}
+
+async fn check_since(
+    fake: &FakeApiServer,
+    yaml: &str,
+    since: Option<std::time::SystemTime>,
+) -> ExerciseResult {
     let kc = kube::config::Kubeconfig::from_yaml(&fake.kubeconfig_yaml("t", "default")).unwrap();
     let opts = ConnectOptions {
         connect_timeout: Duration::from_secs(2),
@@ -40,6 +48,7 @@ async fn check(fake: &FakeApiServer, yaml: &str) -> ExerciseResult {
     let src = KubeSource::from_kubeconfig(kc, &opts).await.unwrap();
     let opts = Options {
         timeout: Some(Duration::ZERO),
+        since,
         ..Default::default()
     };
     let mut r = engine::run(&src, &[plan(yaml)], &opts, &|_| {}).await;
@@ -285,6 +294,10 @@ async fn replaced_object() {
     let fake = FakeApiServer::start().await;
     fake.apply(pod("web"));
     fails_with(&check(&fake, REPLACED).await, "before the check started");
+    // `run` gives the moment the exercise's commands began: the pod made
+    // by them (2026-11-24T06:12:31Z in the fixture) is a replacement.
+    let before_commands = std::time::UNIX_EPOCH + Duration::from_secs(1_795_500_000);
+    passes(&check_since(&fake, REPLACED, Some(before_commands)).await);
 }
 
 fn rbac(fake: &FakeApiServer, verbs: &[&str]) {

@@ -77,6 +77,10 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// For checks that do not say.
     pub default_timeout: Duration,
+    /// What `replaced` and `started` compare with: objects created before
+    /// it are not replacements. Default: when the run starts (`run` gives
+    /// the moment the exercise's commands began).
+    pub since: Option<std::time::SystemTime>,
 }
 
 impl Default for Options {
@@ -84,6 +88,7 @@ impl Default for Options {
         Options {
             timeout: None,
             default_timeout: Duration::from_secs(30),
+            since: None,
         }
     }
 }
@@ -187,7 +192,7 @@ pub async fn run<S: ClusterSource>(
     on_result: &(dyn Fn(&ExerciseResult) + Send + Sync),
 ) -> Vec<ExerciseResult> {
     let start = Instant::now();
-    let started = std::time::SystemTime::now();
+    let started = opts.since.unwrap_or_else(std::time::SystemTime::now);
     // What each plan reads: its expectations, then the lists its extra keys
     // need (`extra::reads`).
     let reads: Vec<Vec<&Expectation>> = plans

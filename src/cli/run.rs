@@ -192,6 +192,9 @@ struct ClusterVerifier {
     kubeconfigs: Vec<PathBuf>,
     context: String,
     options: labdeck::check::engine::Options,
+    /// When the current exercise began (the previous check's end): what
+    /// `replaced` compares creation times with.
+    exercise_start: std::time::SystemTime,
 }
 
 impl ClusterVerifier {
@@ -217,6 +220,7 @@ impl ClusterVerifier {
                 timeout,
                 ..Default::default()
             },
+            exercise_start: std::time::SystemTime::now(),
         })
     }
 
@@ -256,13 +260,17 @@ impl ExerciseVerifier for ClusterVerifier {
             context: Some(self.context.clone()),
             ..Default::default()
         };
-        let options = &self.options;
+        let mut options = self.options.clone();
+        options.since = Some(self.exercise_start);
+        let options = &options;
         let result = self.runtime.block_on(async {
             let source = KubeSource::from_kubeconfig(kubeconfig, &connect).await?;
             Ok::<_, labdeck::cluster::ClusterError>(
                 engine::run(&source, &[plan], options, &|_| {}).await,
             )
         });
+        // The next exercise's commands start now.
+        self.exercise_start = std::time::SystemTime::now();
         let results = match result {
             Ok(r) => r,
             Err(e) => {
