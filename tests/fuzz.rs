@@ -223,9 +223,14 @@ fn run(target: &str, input: &str) {
             let slides = parser::parse(lexed.tokens);
             let links = HashMap::new();
             let h = Highlighter::new();
+            let code = labdeck::render::highlight::CodeOptions {
+                spans: true,
+                ..Default::default()
+            };
             let ctx = MarkdownContext {
                 links: &links,
                 highlighter: &h,
+                code: &code,
             };
             for s in &slides {
                 let _ = render(&s.content, &ctx);

@@ -28,6 +28,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::check::eval::{self, ObjectResult, Outcome};
+use crate::check::extra;
 use crate::check::spec::{self, Check, Expectation, NamespaceSpec, OwnerSpec};
 use crate::cluster::{Change, ClusterError, ClusterSource, Query};
 use crate::error::Error;
@@ -86,6 +87,10 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// For checks that do not say.
     pub default_timeout: Duration,
+    /// What `replaced` and `started` compare with: objects created before
+    /// it are not replacements. Default: when the run starts (`run` gives
+    /// the moment the exercise's commands began).
+    pub since: Option<std::time::SystemTime>,
 }
 
 impl Default for Options {
@@ -93,6 +98,7 @@ impl Default for Options {
         Options {
             timeout: None,
             default_timeout: Duration::from_secs(30),
+            since: None,
         }
     }
 }
@@ -200,12 +206,19 @@ pub async fn run<S: ClusterSource>(
     on_result: &(dyn Fn(&ExerciseResult) + Send + Sync),
 ) -> Vec<ExerciseResult> {
     let start = Instant::now();
+    let started = opts.since.unwrap_or_else(std::time::SystemTime::now);
+    // What each plan reads: its expectations, then the lists its extra keys
+    // need (`extra::reads`).
+    let reads: Vec<Vec<&Expectation>> = plans
+        .iter()
+        .map(|p| extra::reads(&p.check).collect())
+        .collect();
 
     // 1. Resolve each distinct kind once (with the kinds owner chains
     // pass through, and custom `owner:` kinds).
-    let mut kinds: Vec<&str> = plans
+    let mut kinds: Vec<&str> = reads
         .iter()
-        .flat_map(|p| p.check.expect.iter())
+        .flat_map(|r| r.iter().copied())
         .flat_map(|e| {
             std::iter::once(e.kind.as_str())
                 .chain(owner_chain::kinds_to_read(e).iter().copied())
@@ -237,14 +250,14 @@ pub async fn run<S: ClusterSource>(
     let shared_labels = shared_label_selectors(plans, &resolved, source.default_namespace());
     let mut feeds: BTreeMap<Query, Duration> = BTreeMap::new();
     let mut prepared: Vec<Result<Vec<Query>, String>> = Vec::new();
-    // Per plan, per expectation: what evaluation needs beyond its own feed.
+    // Per plan, per read: what evaluation needs beyond its own feed.
     let mut extras: Vec<Vec<owner_chain::Extra>> = Vec::new();
-    for p in plans {
+    for (p, read) in plans.iter().zip(&reads) {
         let timeout = opts.timeout_for(&p.check);
         let mut queries = Vec::new();
         let mut failure = None;
         let mut plan_extras = Vec::new();
-        for e in &p.check.expect {
+        for e in read.iter().copied() {
             match &resolved[e.kind.as_str()] {
                 Ok(resource) => {
                     let mut q = query(e, resource.clone(), source.default_namespace());
@@ -288,25 +301,29 @@ pub async fn run<S: ClusterSource>(
     }
 
     // 3. Each exercise waits on its feeds.
-    let exercise_futs = plans
-        .iter()
-        .zip(prepared)
-        .zip(extras)
-        .map(|((p, prep), extra)| {
-            let rxs: Result<Vec<watch::Receiver<FeedState>>, String> =
-                prep.map(|qs| qs.iter().map(|q| senders[q].clone()).collect());
-            let extra = owner_chain::Receivers::new(extra, &senders);
-            async move {
-                let r = match rxs {
-                    Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
-                    Ok(rxs) => {
-                        wait_for(p, rxs, extra, opts.timeout_for(&p.check), start, began).await
-                    }
-                };
-                on_result(&r);
-                r
-            }
-        });
+    let exercise_futs =
+        plans
+            .iter()
+            .zip(prepared)
+            .zip(extras)
+            .zip(&reads)
+            .map(|(((p, prep), extra), read)| {
+                let rxs: Result<Vec<watch::Receiver<FeedState>>, String> =
+                    prep.map(|qs| qs.iter().map(|q| senders[q].clone()).collect());
+                let owners_rx = owner_chain::Receivers::new(extra, &senders);
+                async move {
+                    let r = match rxs {
+                        Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
+                        Ok(rxs) => {
+                            let at = (start, started, began);
+                            let timeout = opts.timeout_for(&p.check);
+                            wait_for(source, p, read, rxs, owners_rx, timeout, at).await
+                        }
+                    };
+                    on_result(&r);
+                    r
+                }
+            });
     let exercises = futures::future::join_all(exercise_futs);
     // Only the exercises hold receivers now: a feed is closed once all the
     // exercises reading it have their verdict.
@@ -614,16 +631,21 @@ fn resource_version(o: &Value) -> Option<String> {
 
 /// Re-evaluates `p` whenever one of its feeds changes, until it holds, a
 /// feed fails, or `timeout` passes.
-async fn wait_for(
+async fn wait_for<S: ClusterSource>(
+    source: &S,
     p: &Plan,
+    reads: &[&Expectation],
     mut rxs: Vec<watch::Receiver<FeedState>>,
-    mut extra: owner_chain::Receivers,
+    mut owners_rx: owner_chain::Receivers,
     timeout: Duration,
-    start: Instant,
-    began: tokio::time::Instant,
+    // The run's start (for elapsed times), its wall-clock start (for
+    // `replaced:`), and where deadlines count from.
+    (start, started, began): (Instant, std::time::SystemTime, tokio::time::Instant),
 ) -> ExerciseResult {
     let deadline = deadline(began, timeout);
     let mut last: Option<Vec<ExpectationResult>> = None;
+    let mut observations = extra::Observations::default();
+    let polls = extra::polls(&p.check);
     loop {
         let states: Vec<FeedState> = rxs
             .iter_mut()
@@ -634,16 +656,16 @@ async fn wait_for(
             .enumerate()
             .find_map(|(i, s)| s.error.clone().map(|e| (i, e)))
         {
-            let line = p.check.expect[i].location.line;
+            let line = reads.get(i).map_or(p.line, |e| e.location.line);
             let message = match e {
                 ClusterError::UnknownKind(_) => format!("line {line}: {e}"),
                 _ => e.to_string(),
             };
             return result(p, Verdict::Error, message, ms(start), vec![]);
         }
-        let owner_states = extra.states();
+        let owner_states = owners_rx.states();
         if let Some((i, e)) = owner_states.error() {
-            let line = p.check.expect[i].location.line;
+            let line = reads.get(i).map_or(p.line, |e| e.location.line);
             return result(
                 p,
                 Verdict::Error,
@@ -653,7 +675,7 @@ async fn wait_for(
             );
         }
         if states.iter().all(|s| s.objects.is_some()) && owner_states.ready() {
-            let outcomes: Vec<ExpectationResult> = p
+            let mut outcomes: Vec<ExpectationResult> = p
                 .check
                 .expect
                 .iter()
@@ -662,10 +684,30 @@ async fn wait_for(
                 .map(|(i, (e, s))| {
                     let objs = s.objects.clone().unwrap_or_default();
                     let owners = owner_states.objects(i);
-                    let ctx = extra.context(i, &owners);
+                    let ctx = owners_rx.context(i, &owners);
                     expectation_result(e, &eval::evaluate_in(e, &objs, &ctx), &query_text(e))
                 })
                 .collect();
+            if p.check.extra.is_used() {
+                let objects: Vec<Arc<Vec<Value>>> = states
+                    .iter()
+                    .map(|s| s.objects.clone().unwrap_or_default())
+                    .collect();
+                let inputs = extra::Inputs {
+                    objects: &objects,
+                    started,
+                };
+                // Boxed: its state (log and proxy requests) would otherwise
+                // enlarge every exercise's future, extras or not.
+                Box::pin(extra::finish(
+                    source,
+                    &p.check,
+                    &inputs,
+                    &mut outcomes,
+                    &mut observations,
+                ))
+                .await;
+            }
             if outcomes.iter().all(|o| o.holds) {
                 let msg = format!(
                     "{} expectation{} held",
@@ -679,7 +721,7 @@ async fn wait_for(
         // Wait for a change on any feed still running, or the deadline.
         let timed_out = {
             let mut waits: Vec<Pin<Box<dyn Future<Output = bool> + Send + '_>>> = Vec::new();
-            for r in rxs.iter_mut().chain(extra.receivers_mut()) {
+            for r in rxs.iter_mut().chain(owners_rx.receivers_mut()) {
                 waits.push(Box::pin(async move { r.changed().await.is_ok() }));
             }
             let any_change = async {
@@ -702,6 +744,12 @@ async fn wait_for(
                     false
                 }
                 Some(_) if timeout.is_zero() => true,
+                // `log` and `http` cannot be watched: ask again every POLL.
+                Some(_) if polls => {
+                    let poll = tokio::time::Instant::now() + extra::POLL;
+                    let _ = tokio::time::timeout_at(poll.min(deadline), any_change).await;
+                    tokio::time::Instant::now() >= deadline
+                }
                 Some(_) => tokio::time::timeout_at(deadline, any_change).await.is_err(),
             }
         };
@@ -783,6 +831,20 @@ fn fail_message(outcomes: &[ExpectationResult], timeout: Duration) -> String {
     let Some(first) = failing.first() else {
         return "did not hold".into();
     };
+    if let Some(line) = extra::fail_line(first) {
+        let more = failing.len() - 1;
+        let mut msg = line;
+        if more > 0 {
+            msg.push_str(&format!(" (and {more} more expectation(s))"));
+        }
+        if !timeout.is_zero() {
+            msg.push_str(&format!(
+                "; still so after {}",
+                humantime::format_duration(timeout)
+            ));
+        }
+        return msg;
+    }
     let what = if first.conditions.is_empty() {
         first.query.clone()
     } else {

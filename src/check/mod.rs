@@ -4,9 +4,13 @@
 //! `spec` (text -> typed checks, no cluster) -> `eval` (objects -> outcome,
 //! pure) -> `engine` (a `ClusterSource` + checks -> verdicts).
 
+pub mod cel;
 pub mod engine;
 pub mod eval;
+pub mod extra;
 pub mod kinds;
+pub mod overlay;
+pub mod rbac;
 pub mod selector;
 pub mod spec;
 

@@ -32,6 +32,8 @@ pub struct Check {
     pub expect: Vec<Expectation>,
     /// Where the check's YAML starts.
     pub location: Location,
+    /// `queries`, `expr`, `can-i` (`extra.rs`).
+    pub extra: crate::check::extra::CheckExtra,
 }
 
 /// One expectation (`checks.md`, "One expectation").
@@ -53,6 +55,8 @@ pub struct Expectation {
     pub matches: Option<Value>,
     pub r#where: Vec<WhereTest>,
     pub count: Count,
+    /// `expr`, `log`, `http`, `event`, `replaced` (`extra.rs`).
+    pub extra: crate::check::extra::ExpectExtra,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -229,7 +233,7 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
                 .map_err(|m| Error::at(at(t.referenced.line()), format!("check: timeout: {m}")))?,
         ),
     };
-    if raw.expect.is_empty() {
+    if raw.expect.is_empty() && raw.expr.is_none() && raw.can_i.is_empty() {
         return Err(Error::at(
             start,
             "check: no expectations (`expect` is empty)",
@@ -243,7 +247,17 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
             expectation(e.value, loc, &at)
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Check {
+    let queries = raw
+        .queries
+        .into_iter()
+        .map(|(name, q)| {
+            let counted = q.value.count.is_some();
+            let loc = at(q.referenced.line());
+            expectation(q.value, loc, &at).map(|e| (name, e, counted))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let extra = crate::check::extra::CheckExtra::new(queries, raw.expr, raw.can_i, &at)?;
+    let mut check = Check {
         id: raw.id,
         timeout,
         hint: raw
@@ -252,7 +266,10 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
             .filter(|h| !h.is_empty()),
         expect,
         location: start,
-    })
+        extra,
+    };
+    crate::check::extra::compile(&mut check)?;
+    Ok(check)
 }
 
 fn expectation(
@@ -324,6 +341,15 @@ fn expectation(
     if let (Some(f), Some(b)) = (&raw.fields, builtin) {
         check_fields(&f.value, b).map_err(|m| err(&f.referenced, m))?;
     }
+    let extra = crate::check::extra::ExpectExtra::new(
+        &kind,
+        raw.expr,
+        raw.log,
+        raw.http,
+        raw.event,
+        raw.replaced,
+        at,
+    )?;
     Ok(Expectation {
         location,
         kind,
@@ -337,6 +363,7 @@ fn expectation(
         matches: raw.r#match,
         r#where,
         count,
+        extra,
     })
 }
 
@@ -734,6 +761,10 @@ struct RawCheck {
     timeout: Option<Spanned<Scalar>>,
     hint: Option<String>,
     expect: Vec<Spanned<RawExpectation>>,
+    // `extra.rs`: named queries, check-level expressions, RBAC questions.
+    queries: Vec<(Spanned<String>, Spanned<RawExpectation>)>,
+    expr: Option<Spanned<crate::check::extra::OneOrMany>>,
+    can_i: Vec<Spanned<crate::check::extra::CanI>>,
 }
 
 impl<'de> Deserialize<'de> for RawCheck {
@@ -759,6 +790,9 @@ impl<'de> Deserialize<'de> for RawCheck {
                     timeout: None,
                     hint: None,
                     expect,
+                    queries: vec![],
+                    expr: None,
+                    can_i: vec![],
                 })
             }
             fn visit_map<A: MapAccess<'de>>(
@@ -769,26 +803,46 @@ impl<'de> Deserialize<'de> for RawCheck {
                 let mut timeout = None;
                 let mut hint = None;
                 let mut expect = None;
+                let mut queries = Vec::new();
+                let mut expr = None;
+                let mut can_i = Vec::new();
                 while let Some(key) = map.next_key::<String>()? {
                     match key.as_str() {
                         "id" => id = Some(map.next_value::<String>()?),
                         "timeout" => timeout = Some(map.next_value()?),
                         "hint" => hint = Some(map.next_value::<String>()?),
                         "expect" => expect = Some(map.next_value()?),
+                        "queries" => {
+                            let q: crate::check::extra::RawQueries<Spanned<RawExpectation>> =
+                                map.next_value()?;
+                            queries = q.0;
+                        }
+                        "expr" => expr = Some(map.next_value()?),
+                        "can-i" => can_i = map.next_value()?,
                         other => {
                             return Err(de::Error::unknown_field(
                                 other,
-                                &["id", "timeout", "hint", "expect"],
+                                &[
+                                    "id", "timeout", "hint", "expect", "queries", "expr", "can-i",
+                                ],
                             ));
                         }
                     }
                 }
-                let expect = expect.ok_or_else(|| de::Error::missing_field("expect"))?;
+                // A check may hold only check-level tests (`expr`, `can-i`).
+                let expect = match expect {
+                    Some(e) => e,
+                    None if expr.is_some() || !can_i.is_empty() => Vec::new(),
+                    None => return Err(de::Error::missing_field("expect")),
+                };
                 Ok(RawCheck {
                     id,
                     timeout,
                     hint,
                     expect,
+                    queries,
+                    expr,
+                    can_i,
                 })
             }
         }
@@ -812,6 +866,12 @@ struct RawExpectation {
     #[serde(rename = "where", default)]
     r#where: Vec<Spanned<String>>,
     count: Option<Spanned<Scalar>>,
+    // `extra.rs`.
+    expr: Option<Spanned<crate::check::extra::OneOrMany>>,
+    log: Option<Spanned<crate::check::extra::LogTest>>,
+    http: Option<Spanned<crate::check::extra::HttpTest>>,
+    event: Option<Spanned<crate::check::extra::EventTest>>,
+    replaced: Option<bool>,
 }
 
 #[cfg(test)]

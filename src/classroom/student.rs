@@ -146,10 +146,12 @@ impl Student {
             return;
         }
         let started = std::time::Instant::now();
+        let pressed = std::time::SystemTime::now();
         let plans = [plan];
         let once = Options {
             timeout: Some(Duration::ZERO),
             default_timeout: self.default_timeout,
+            since: Some(pressed),
         };
         let first = first_result(engine::run(&*self.source, &plans, &once, &|_| {}).await);
         let last = match first {
@@ -167,6 +169,8 @@ impl Student {
                 let watch = Options {
                     timeout: Some(timeout),
                     default_timeout: self.default_timeout,
+                    // `replaced:` counts from the press, not from this watch.
+                    since: Some(pressed),
                 };
                 tokio::select! {
                     results = engine::run(&*self.source, &plans, &watch, &|_| {}) => first_result(results),

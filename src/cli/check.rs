@@ -15,8 +15,9 @@ use labdeck::cluster::{ClusterSource, ConnectOptions, KubeSource};
 use labdeck::report::human::{self, Style};
 use labdeck::report::{self, Summary};
 
+use labdeck::check::overlay;
 use labdeck::deck::{self, LoadOptions};
-use labdeck::exercise::{self, Exercise};
+use labdeck::exercise::Exercise;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CheckFormat {
@@ -29,6 +30,10 @@ pub enum CheckFormat {
 pub struct CheckArgs {
     /// Deck manifest (`.yml`) or a single chapter (`.md`).
     deck: PathBuf,
+    /// Checks file (YAML: exercise id -> check) merged with the slides'
+    /// checks; its check replaces a slide's for the same exercise.
+    #[arg(long, value_name = "FILE")]
+    checks: Option<PathBuf>,
     /// Kubeconfig file (default: $KUBECONFIG, several files merged, then ~/.kube/config).
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
@@ -54,14 +59,21 @@ pub struct CheckArgs {
 /// The deck's exercises, from the same slide model `build` renders. Problems
 /// elsewhere in the deck (a missing image...) do not stop a check; they are
 /// shown as warnings. Problems with exercises and checks do.
-pub(super) fn load_exercises(path: &std::path::Path) -> anyhow::Result<Vec<Exercise>> {
+pub(super) fn load_exercises(
+    path: &std::path::Path,
+    checks: Option<&std::path::Path>,
+) -> anyhow::Result<Vec<Exercise>> {
     // The library's errors already name the file (and cause): `{:#}` would
     // repeat the cause, so they become one-line messages.
+    let overlay = checks
+        .map(overlay::load)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let deck = deck::load(path, &LoadOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
     for d in deck.diagnostics.iter().filter(|d| d.is_error()) {
         eprintln!("warning: {}: {}", d.location, d.message);
     }
-    exercise::extract_strict(&deck).map_err(|e| anyhow::anyhow!("{e}"))
+    overlay::exercises_strict(&deck, overlay.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Every duration flag goes through the one parser (src/duration.rs).
@@ -70,7 +82,7 @@ pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let exercises = load_exercises(&args.deck)?;
+    let exercises = load_exercises(&args.deck, args.checks.as_deref())?;
     let selected = labdeck::selection::select(
         exercises,
         |e| e.id.as_str(),
@@ -190,12 +202,16 @@ pub enum ListFormat {
 pub struct ExercisesArgs {
     /// Deck manifest (`.yml`) or a single chapter (`.md`).
     deck: PathBuf,
+    /// Checks file (YAML: exercise id -> check) merged with the slides'
+    /// checks; its check replaces a slide's for the same exercise.
+    #[arg(long, value_name = "FILE")]
+    checks: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "table")]
     format: ListFormat,
 }
 
 pub fn exercises(args: ExercisesArgs) -> anyhow::Result<ExitCode> {
-    let exercises = load_exercises(&args.deck)?;
+    let exercises = load_exercises(&args.deck, args.checks.as_deref())?;
     match args.format {
         ListFormat::Json => println!("{}", serde_json::to_string_pretty(&exercises)?),
         ListFormat::Table => {
@@ -215,6 +231,8 @@ pub fn exercises(args: ExercisesArgs) -> anyhow::Result<ExitCode> {
                     e.title.clone(),
                     e.commands.len().to_string(),
                     match &e.check {
+                        // From a `--checks` file: say which.
+                        Some(c) if c.file != e.file => format!("{}:{}", c.file.display(), c.line),
                         Some(c) => format!("line {}", c.line),
                         None => "NONE".into(),
                     },

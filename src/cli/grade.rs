@@ -33,6 +33,10 @@ pub enum GradeFormat {
 pub struct GradeArgs {
     /// Deck manifest (`.yml`) or a single chapter (`.md`).
     deck: PathBuf,
+    /// Checks file (YAML: exercise id -> check) merged with the slides'
+    /// checks; its check replaces a slide's for the same exercise.
+    #[arg(long, value_name = "FILE")]
+    checks: Option<PathBuf>,
     /// Folder with one kubeconfig per student; the file stem names the student.
     #[arg(long, value_name = "DIR")]
     kubeconfigs: Option<PathBuf>,
@@ -117,7 +121,7 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
             args.format
         );
     }
-    let exercises = load_exercises(&args.deck)?;
+    let exercises = load_exercises(&args.deck, args.checks.as_deref())?;
     let selected = select(&exercises, &args)?;
     // Every check is parsed before any cluster is contacted.
     let plans = match engine::plans(&selected) {

@@ -16,6 +16,10 @@ use labdeck::run::{self, Event, ExerciseVerifier, RunOptions, Session, SessionOp
 pub struct RunArgs {
     /// Deck manifest (`.yml`) or a single chapter (`.md`).
     pub deck: PathBuf,
+    /// Checks file (YAML: exercise id -> check) merged with the slides'
+    /// checks; its check replaces a slide's for the same exercise.
+    #[arg(long, value_name = "FILE")]
+    pub checks: Option<PathBuf>,
     /// Kubeconfig of the sandbox cluster (required unless --context or --dry-run).
     #[arg(long, required_unless_present_any = ["context", "dry_run"])]
     pub kubeconfig: Option<PathBuf>,
@@ -160,7 +164,12 @@ fn progress(event: &Event<'_>) {
 /// The exercises of the deck, in slide order.
 fn load_exercises(args: &RunArgs) -> Result<Vec<Exercise>> {
     let deck = labdeck::deck::load_strict(&args.deck, &labdeck::deck::LoadOptions::default())?;
-    let mut exercises = labdeck::exercise::extract_strict(&deck)?;
+    let overlay = args
+        .checks
+        .as_deref()
+        .map(labdeck::check::overlay::load)
+        .transpose()?;
+    let mut exercises = labdeck::check::overlay::exercises_strict(&deck, overlay.as_ref())?;
     // Exercise files are relative to the manifest's folder; reports name
     // them as reachable from here, as `lint` does, so editors and CI
     // annotations find them.
@@ -183,6 +192,9 @@ struct ClusterVerifier {
     kubeconfig: PathBuf,
     context: String,
     options: labdeck::check::engine::Options,
+    /// When the current exercise began (the previous check's end): what
+    /// `replaced` compares creation times with.
+    exercise_start: std::time::SystemTime,
 }
 
 impl ClusterVerifier {
@@ -202,6 +214,7 @@ impl ClusterVerifier {
                 timeout,
                 ..Default::default()
             },
+            exercise_start: std::time::SystemTime::now(),
         })
     }
 }
@@ -224,13 +237,17 @@ impl ExerciseVerifier for ClusterVerifier {
             context: Some(self.context.clone()),
             ..Default::default()
         };
-        let options = &self.options;
+        let mut options = self.options.clone();
+        options.since = Some(self.exercise_start);
+        let options = &options;
         let result = self.runtime.block_on(async {
             let source = KubeSource::connect(&connect).await?;
             Ok::<_, labdeck::cluster::ClusterError>(
                 engine::run(&source, &[plan], options, &|_| {}).await,
             )
         });
+        // The next exercise's commands start now.
+        self.exercise_start = std::time::SystemTime::now();
         let results = match result {
             Ok(r) => r,
             Err(e) => {

@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// when --kubeconfig is not given).
     #[arg(long)]
     context: Option<String>,
+    /// With --kubeconfig/--context: checks from this file (keyed by exercise
+    /// id) over those in the slides.
+    #[arg(long, value_name = "FILE")]
+    checks: Option<PathBuf>,
     #[command(flatten)]
     deck: DeckArgs,
 }
@@ -50,6 +54,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     &args.manifest,
                     args.kubeconfig.clone(),
                     args.context.clone(),
+                    args.checks.clone(),
                 )
                 .await?,
             ))
@@ -91,9 +96,10 @@ async fn student(
     manifest: &Path,
     kubeconfig: Option<PathBuf>,
     context: Option<String>,
+    checks: Option<PathBuf>,
 ) -> anyhow::Result<labdeck::classroom::student::Student> {
     // The deck must have exercises worth checking; a broken check is said now.
-    let exercises = super::check::load_exercises(manifest)?;
+    let exercises = super::check::load_exercises(manifest, checks.as_deref())?;
     if let Err(errors) = labdeck::check::engine::plans(&exercises) {
         for e in &errors {
             eprintln!("error: {e}");
@@ -108,9 +114,15 @@ async fn student(
     .await
     .map_err(|e| anyhow::anyhow!("{e}"))?;
     let path = manifest.to_path_buf();
+    // Read again at each request: the deck (and the checks file) may be
+    // being edited while it is served.
     let load: labdeck::classroom::student::Loader = std::sync::Arc::new(move || {
+        let overlay = checks
+            .as_deref()
+            .map(labdeck::check::overlay::load)
+            .transpose()?;
         let deck = labdeck::deck::load(&path, &labdeck::deck::LoadOptions::default())?;
-        labdeck::exercise::extract_strict(&deck)
+        labdeck::check::overlay::exercises_strict(&deck, overlay.as_ref())
     });
     Ok(labdeck::classroom::student::Student::new(
         load,

@@ -240,6 +240,22 @@ impl KubeSource {
         }
     }
 
+    /// `fut`, bounded by the request timeout, its error sorted for reports.
+    async fn timed<T>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = Result<T, kube::Error>>,
+    ) -> Result<T, ClusterError> {
+        let what = &format!("{}: {what}", self.origin);
+        match tokio::time::timeout(self.request_timeout, fut).await {
+            Ok(r) => r.map_err(|e| classify(e, what)),
+            Err(_) => Err(ClusterError::Unreachable(format!(
+                "{what}: no answer within {}",
+                humantime::format_duration(self.request_timeout)
+            ))),
+        }
+    }
+
     /// The cached catalog, fetched on first use, and fetched again when the
     /// caller found `stale` lacking (a CRD installed since, as kubectl
     /// refreshes its discovery cache on a miss). Lasting failures are cached
@@ -478,6 +494,64 @@ impl ClusterSource for KubeSource {
                 })
             })
             .boxed())
+    }
+
+    async fn pod_log(
+        &self,
+        namespace: &str,
+        name: &str,
+        container: Option<&str>,
+        tail: Option<u64>,
+    ) -> Result<String, ClusterError> {
+        let api: Api<k8s_openapi::api::core::v1::Pod> =
+            Api::namespaced(self.client.clone(), namespace);
+        let lp = kube::api::LogParams {
+            container: container.map(str::to_string),
+            tail_lines: tail.map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+            ..Default::default()
+        };
+        let what = format!("logs {name} in {namespace}");
+        self.timed(&what, api.logs(name, &lp)).await
+    }
+
+    async fn service_proxy(
+        &self,
+        namespace: &str,
+        name: &str,
+        scheme: Option<&str>,
+        port: &str,
+        path: &str,
+    ) -> Result<(u16, String), ClusterError> {
+        // k8s.io/apiserver: `services/{scheme:}{name}:{port}/proxy/{path}`,
+        // the `proxy` subresource of services (a `get` for RBAC).
+        let target = match scheme {
+            Some(s) => format!("{s}:{name}:{port}"),
+            None => format!("{name}:{port}"),
+        };
+        let path = path.trim_start_matches('/');
+        let url = format!("/api/v1/namespaces/{namespace}/services/{target}/proxy/{path}");
+        let req = http::Request::get(&url)
+            .body(Vec::new())
+            .map_err(|e| ClusterError::Other(format!("GET {url}: {e}")))?;
+        let what = format!("{}: GET {url}", self.origin);
+        match tokio::time::timeout(self.request_timeout, self.client.request_text(req)).await {
+            // kube's client retries 503 (what the proxy answers for a
+            // service without ready endpoints) until the request times out.
+            Err(_) => Err(ClusterError::Unreachable(format!(
+                "{what}: no answer within {} (a service with no ready pod behind it gets 503, retried until then)",
+                humantime::format_duration(self.request_timeout)
+            ))),
+            Ok(Ok(body)) => Ok((200, body)),
+            // The API server's own refusal (RBAC) is a cluster error; any
+            // other status is the service's (or the proxy's) answer.
+            Ok(Err(kube::Error::Api(s)))
+                if s.code == 401 || (s.code == 403 && s.message.contains("services/proxy")) =>
+            {
+                Err(status_error(s.code, &s.message, &what, None))
+            }
+            Ok(Err(kube::Error::Api(s))) => Ok((s.code, s.message)),
+            Ok(Err(e)) => Err(classify(e, &what)),
+        }
     }
 }
 

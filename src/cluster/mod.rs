@@ -174,6 +174,43 @@ pub trait ClusterSource: Send + Sync {
         resource_version: &str,
         timeout: Duration,
     ) -> impl Future<Output = Result<Changes, ClusterError>> + Send;
+
+    /// `GET pods/{name}/log` (`kubectl logs NAME [-c C] [--tail N]`): a read
+    /// of the `log` subresource.
+    fn pod_log(
+        &self,
+        namespace: &str,
+        name: &str,
+        container: Option<&str>,
+        tail: Option<u64>,
+    ) -> impl Future<Output = Result<String, ClusterError>> + Send {
+        let _ = (namespace, name, container, tail);
+        async {
+            Err(ClusterError::Other(
+                "this cluster source cannot read logs".into(),
+            ))
+        }
+    }
+
+    /// `GET services/{[scheme:]name:port}/proxy/{path}`: the API server
+    /// forwards the GET to one of the service's pods. The status and body
+    /// are the pod's answer (or the API server's, e.g. 503 when the service
+    /// has no ready endpoint).
+    fn service_proxy(
+        &self,
+        namespace: &str,
+        name: &str,
+        scheme: Option<&str>,
+        port: &str,
+        path: &str,
+    ) -> impl Future<Output = Result<(u16, String), ClusterError>> + Send {
+        let _ = (namespace, name, scheme, port, path);
+        async {
+            Err(ClusterError::Other(
+                "this cluster source cannot proxy to services".into(),
+            ))
+        }
+    }
 }
 
 /// An error and its causes on one line.

@@ -525,7 +525,7 @@ mod tests {
     fn slide_fields_reads_what_push_slide_record_writes() {
         let slides = [
             PageSlide {
-                number: 1,
+                number_text: "<b>N</b> 1/1".into(),
                 name: Some("intro"),
                 classes: "title middle".into(),
                 html: "<h1>Hi</h1>",
@@ -534,7 +534,7 @@ mod tests {
                 last_step: false,
             },
             PageSlide {
-                number: 1,
+                number_text: "<b>N</b> 1/1".into(),
                 html: "<h1>Hi</h1><p>more</p>",
                 last_step: true,
                 ..Default::default()
@@ -542,7 +542,7 @@ mod tests {
         ];
         let mut text = String::new();
         for s in &slides {
-            push_slide_record(&mut text, s, "<b>N</b> ", 1);
+            push_slide_record(&mut text, s);
         }
         let html = format!("<p>x</p>{SLIDES_SCRIPT}{text}</script><script>run()</script>");
         let fields = slide_fields(&html).unwrap();
@@ -551,7 +551,7 @@ mod tests {
         assert_eq!(fields[0][1], "intro");
         assert_eq!(
             script_text_decode(fields[0][2]),
-            "<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div class=\"remark-slide-content title middle\" data-background-image=\"url(&quot;a.png&quot;)\"><h1>Hi</h1><div class=\"remark-slide-number\"><b>N</b> 1/1</div></div></div></div>"
+            "<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div id=\"slide-intro\" class=\"remark-slide-content title middle\" data-background-image=\"url(&quot;a.png&quot;)\"><h1>Hi</h1><div class=\"remark-slide-number\"><b>N</b> 1/1</div></div></div></div>"
         );
         assert_eq!(script_text_decode(fields[0][3]), "<p>say hi</p>");
         assert_eq!((fields[1][0], fields[1][1], fields[1][3]), ("", "", ""));

@@ -79,6 +79,67 @@ pub const RESOURCES: &[ResourceType] = &[
     rt("apps", "v1", "DaemonSet", "daemonsets", &["ds"], true),
     rt("apps", "v1", "StatefulSet", "statefulsets", &["sts"], true),
     rt("batch", "v1", "Job", "jobs", &[], true),
+    // Read by `can-i`, `http`, and the corpus checks (examples/checks/).
+    rt("", "v1", "Secret", "secrets", &[], true),
+    rt("", "v1", "ServiceAccount", "serviceaccounts", &["sa"], true),
+    rt(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        &["pvc"],
+        true,
+    ),
+    rt("", "v1", "Endpoints", "endpoints", &["ep"], true),
+    rt("batch", "v1", "CronJob", "cronjobs", &["cj"], true),
+    rt(
+        "networking.k8s.io",
+        "v1",
+        "Ingress",
+        "ingresses",
+        &["ing"],
+        true,
+    ),
+    rt(
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        &["netpol"],
+        true,
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "Role",
+        "roles",
+        &[],
+        true,
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        &[],
+        true,
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        &[],
+        false,
+    ),
+    rt(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        &[],
+        false,
+    ),
     rt(
         "autoscaling",
         "v2",
@@ -322,6 +383,8 @@ struct Inner {
     compacted: u64,
     /// Bookmark period for watches that allow them.
     bookmark_every: Option<Duration>,
+    /// Pod logs and service answers (`subresources` below).
+    subresources: Subresources,
 }
 
 /// The watch cache keeps at least 100 events per resource
@@ -853,6 +916,17 @@ async fn handle(
                 not_found()
             }
         }
+        ["api", "v1", "namespaces", ns, "pods", name, "log"] => pod_log(&shared, ns, name, &params),
+        [
+            "api",
+            "v1",
+            "namespaces",
+            ns,
+            "services",
+            target,
+            "proxy",
+            rest @ ..,
+        ] => service_proxy(&shared, ns, target, rest),
         ["api", "v1", rest @ ..] if rest.iter().all(|s| !hidden.contains(*s)) => {
             objects(&shared, "", "v1", rest, &params).await
         }
@@ -1365,4 +1439,181 @@ fn watch(
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from_stream(stream))
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+// ---- Subresources: `pods/log` and `services/proxy` (reads, `get` verb) ----
+
+/// What the fake answers for the `log` and `proxy` subresources.
+#[derive(Default)]
+struct Subresources {
+    /// (namespace, pod, container or "") -> log text.
+    logs: HashMap<(String, String, String), String>,
+    /// (namespace, service, port, path) -> (status, body).
+    pages: HashMap<(String, String, String, String), (u16, String)>,
+}
+
+impl FakeApiServer {
+    /// Sets the log of a pod's container (`None`: the pod's only container).
+    pub fn set_log(&self, namespace: &str, pod: &str, container: Option<&str>, text: &str) {
+        self.lock().subresources.logs.insert(
+            (namespace.into(), pod.into(), container.unwrap_or("").into()),
+            text.into(),
+        );
+    }
+
+    /// What `GET services/{service}:{port}/proxy{path}` answers.
+    pub fn set_page(
+        &self,
+        namespace: &str,
+        service: &str,
+        port: &str,
+        path: &str,
+        code: u16,
+        body: &str,
+    ) {
+        self.lock().subresources.pages.insert(
+            (namespace.into(), service.into(), port.into(), path.into()),
+            (code, body.into()),
+        );
+    }
+}
+
+fn forbidden_subresource(shared: &Shared, resource: &str, ns: &str) -> Option<Response> {
+    let inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+    inner.forbidden.contains(resource).then(|| {
+        let (plural, sub) = resource.split_once('/').unwrap_or((resource, ""));
+        status(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!(
+                "{plural} is forbidden: User \"system:serviceaccount:default:student\" cannot get resource \"{plural}/{sub}\" in API group \"\" in the namespace \"{ns}\""
+            ),
+        )
+    })
+}
+
+/// `GET /api/v1/namespaces/NS/pods/NAME/log?container=C&tailLines=N`
+/// (pkg/registry/core/pod/rest/log.go): text/plain; 404 for a pod that does
+/// not exist; 400 naming the containers when a pod has several and none is
+/// chosen.
+fn pod_log(
+    shared: &Arc<Shared>,
+    ns: &str,
+    name: &str,
+    params: &HashMap<String, String>,
+) -> Response {
+    if let Some(r) = forbidden_subresource(shared, "pods/log", ns) {
+        return r;
+    }
+    let inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+    let pod = inner
+        .objects
+        .get(&(String::new(), "pods".to_string()))
+        .and_then(|m| m.get(&(ns.to_string(), name.to_string())));
+    let Some(pod) = pod else {
+        return status(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("pods \"{name}\" not found"),
+        );
+    };
+    let containers: Vec<&str> = pod["spec"]["containers"]
+        .as_array()
+        .map(|cs| cs.iter().filter_map(|c| c["name"].as_str()).collect())
+        .unwrap_or_default();
+    let container = match params.get("container") {
+        Some(c) => c.clone(),
+        None if containers.len() > 1 => {
+            return status(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                &format!(
+                    "a container name must be specified for pod {name}, choose one of: [{}]",
+                    containers.join(" ")
+                ),
+            );
+        }
+        None => String::new(),
+    };
+    let text = inner
+        .subresources
+        .logs
+        .get(&(ns.to_string(), name.to_string(), container.clone()))
+        .or_else(|| {
+            inner
+                .subresources
+                .logs
+                .get(&(ns.to_string(), name.to_string(), String::new()))
+        })
+        .cloned()
+        .unwrap_or_default();
+    let text = match params
+        .get("tailLines")
+        .and_then(|t| t.parse::<usize>().ok())
+    {
+        Some(n) => {
+            let lines: Vec<&str> = text.lines().collect();
+            let from = lines.len().saturating_sub(n);
+            let mut t = lines[from..].join("\n");
+            if !t.is_empty() {
+                t.push('\n');
+            }
+            t
+        }
+        None => text,
+    };
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], text).into_response()
+}
+
+/// `GET /api/v1/namespaces/NS/services/[SCHEME:]NAME[:PORT]/proxy/PATH`
+/// (pkg/registry/core/service/proxy.go): the pod's answer as is; 404 for a
+/// service that does not exist; 503 "no endpoints available" for a
+/// service with no page set (no ready pod behind it).
+fn service_proxy(shared: &Arc<Shared>, ns: &str, target: &str, rest: &[&str]) -> Response {
+    if let Some(r) = forbidden_subresource(shared, "services/proxy", ns) {
+        return r;
+    }
+    let parts: Vec<&str> = target.split(':').collect();
+    let (name, port) = match parts.as_slice() {
+        [n] => (*n, ""),
+        [n, p] => (*n, *p),
+        [_scheme, n, p] => (*n, *p),
+        _ => {
+            return status(
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                "invalid service proxy target",
+            );
+        }
+    };
+    let path = format!("/{}", rest.join("/"));
+    let inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
+    let exists = inner
+        .objects
+        .get(&(String::new(), "services".to_string()))
+        .is_some_and(|m| m.contains_key(&(ns.to_string(), name.to_string())));
+    if !exists {
+        return status(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("services \"{name}\" not found"),
+        );
+    }
+    match inner
+        .subresources
+        .pages
+        .get(&(ns.to_string(), name.to_string(), port.to_string(), path))
+    {
+        Some((code, body)) => (
+            StatusCode::from_u16(*code).unwrap_or(StatusCode::OK),
+            [(header::CONTENT_TYPE, "text/html")],
+            body.clone(),
+        )
+            .into_response(),
+        None => status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            &format!("no endpoints available for service \"{name}\""),
+        ),
+    }
 }

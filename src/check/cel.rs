@@ -1,0 +1,668 @@
+//! CEL expressions in checks (`expr:`), through the `cel` crate (cel-rust).
+//!
+//! Kubernetes itself uses CEL (ValidatingAdmissionPolicy, CRD validation
+//! rules), and so do kuttl and chainsaw assertions, so trainers already read
+//! it: `self.status.updatedReplicas == self.spec.replicas`,
+//! `self.spec.rules.exists(r, r.host.endsWith('.nip.io'))`. This module
+//! compiles an expression once, when its check is parsed, refuses at that
+//! point (so `lint` says file:line) what can never work: a syntax error, a
+//! variable the expression cannot see, a function that does not exist (with
+//! the right spelling when the case is wrong), a comparison whose two sides
+//! are literals of different types, a result that is not a boolean. The
+//! crate has no type checker of its own (cel-go's `checker` package), so
+//! the types known here are those of literals and of what the operators and
+//! functions return; object fields are dynamic, as in Kubernetes CRD rules
+//! with `x-kubernetes-preserve-unknown-fields`.
+//!
+//! Objects are bound as JSON is read in Kubernetes CEL: numbers that are
+//! integers are `int`, others `double`, objects are maps. A missing field is
+//! an evaluation error; `has(self.status.readyReplicas)` tests it, and the
+//! optional syntax of Kubernetes CEL (`self.status.?readyReplicas.orValue(0)`)
+//! reads it with a default (the API server omits zero counters).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use cel::common::ast::{EntryExpr, Expr as Node, IdedExpr, LiteralValue};
+use cel::{Context, Env, ExecutionError, Program};
+use serde_json::Value;
+
+/// A value bound to an expression's variable.
+pub type CelValue = cel::Value;
+
+/// One compiled expression.
+#[derive(Clone)]
+pub struct Expr {
+    /// As written.
+    pub text: String,
+    program: Arc<Program>,
+}
+
+impl fmt::Debug for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Expr").field(&self.text).finish()
+    }
+}
+
+/// The environment every expression is compiled and run in: the standard
+/// library, Kubernetes' optional values, and the `strings` and `lists`
+/// extensions Kubernetes CEL enables (`lowerAscii`, `split`, `join`...).
+fn env() -> &'static Arc<Env> {
+    static ENV: OnceLock<Arc<Env>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Env::stdlib();
+        // Both only add overloads to a fresh standard environment; they
+        // cannot clash, and a failure would only drop the extension.
+        let _ = env.add_extension(cel::extensions::strings);
+        let _ = env.add_extension(cel::extensions::lists);
+        Arc::new(env)
+    })
+}
+
+/// Functions and methods an expression may call (standard library,
+/// optionals, `strings` and `lists` extensions). Macros (`has`, `all`,
+/// `exists`, `exists_one`, `map`, `filter`) are expanded by the parser and
+/// operators are spelt `_+_`, `@in`...: neither appears here.
+pub const FUNCTIONS: &[&str] = &[
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "bytes",
+    "type",
+    "dyn",
+    "charAt",
+    "indexOf",
+    "lastIndexOf",
+    "lowerAscii",
+    "upperAscii",
+    "replace",
+    "split",
+    "substring",
+    "trim",
+    "join",
+    "reverse",
+    "distinct",
+    "flatten",
+    "slice",
+    "sort",
+    "lists.range",
+    "hasValue",
+    "orValue",
+    "value",
+    "or",
+    "optional.of",
+    "optional.none",
+    "optional.ofNonZeroValue",
+];
+
+/// Type names, which are values (`type(x) == string`).
+const TYPE_NAMES: &[&str] = &[
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "bytes",
+    "list",
+    "map",
+    "null_type",
+    "type",
+];
+
+/// Words a query may not be named (CEL reserved words and the variables
+/// labdeck binds itself).
+pub const RESERVED: &[&str] = &[
+    "self",
+    "started",
+    "true",
+    "false",
+    "null",
+    "in",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+    "has",
+    "all",
+    "exists",
+    "exists_one",
+    "map",
+    "filter",
+    "int",
+    "uint",
+    "double",
+    "string",
+    "bool",
+    "bytes",
+    "list",
+    "type",
+    "dyn",
+];
+
+/// Whether `name` can be a variable in an expression.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// What is known statically about a value's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ty {
+    Bool,
+    Int,
+    Uint,
+    Double,
+    String,
+    Bytes,
+    List,
+    Map,
+    Null,
+    Dyn,
+}
+
+impl Ty {
+    fn name(self) -> &'static str {
+        match self {
+            Ty::Bool => "bool",
+            Ty::Int => "int",
+            Ty::Uint => "uint",
+            Ty::Double => "double",
+            Ty::String => "string",
+            Ty::Bytes => "bytes",
+            Ty::List => "list",
+            Ty::Map => "map",
+            Ty::Null => "null",
+            Ty::Dyn => "dyn",
+        }
+    }
+
+    fn numeric(self) -> bool {
+        matches!(self, Ty::Int | Ty::Uint | Ty::Double)
+    }
+
+    /// Two known types that no value of one can ever equal or order with
+    /// a value of the other.
+    fn incompatible(self, other: Ty) -> bool {
+        self != Ty::Dyn
+            && other != Ty::Dyn
+            && self != other
+            && !(self.numeric() && other.numeric())
+            && self != Ty::Null
+            && other != Ty::Null
+    }
+}
+
+/// Compiles `text`, which may read the variables `vars` (and those its own
+/// macros bind). The error says what is wrong and where in the expression
+/// (`column N`).
+pub fn compile(text: &str, vars: &[&str]) -> Result<Expr, String> {
+    let program = env().compile(text).map_err(|e| {
+        let e = e.to_string();
+        // cel-rust prints `ERROR: <input>:1:4: Syntax error: ...` and then
+        // the source with a caret; keep the message, say where.
+        let first = e.lines().next().unwrap_or("syntax error");
+        match first
+            .strip_prefix("ERROR: <input>:")
+            .and_then(|r| r.split_once(": "))
+        {
+            Some((pos, msg)) => format!("expr {text:?}: {msg} (at {pos})"),
+            None => format!("expr {text:?}: {first}"),
+        }
+    })?;
+    let mut checker = Checker {
+        program: &program,
+        vars,
+        bound: Vec::new(),
+        error: None,
+    };
+    let ty = checker.ty(program.expression());
+    if let Some((id, msg)) = checker.error {
+        let at = match program.source_info().offset_for(id) {
+            Some((start, _)) => format!(" (at column {})", start + 1),
+            None => String::new(),
+        };
+        return Err(format!("expr {text:?}: {msg}{at}"));
+    }
+    if ty != Ty::Bool && ty != Ty::Dyn {
+        return Err(format!(
+            "expr {text:?}: is a {}, want a true/false test",
+            ty.name()
+        ));
+    }
+    Ok(Expr {
+        text: text.to_string(),
+        program: Arc::new(program),
+    })
+}
+
+struct Checker<'a> {
+    program: &'a Program,
+    vars: &'a [&'a str],
+    /// Variables bound by the enclosing comprehensions.
+    bound: Vec<String>,
+    error: Option<(u64, String)>,
+}
+
+impl Checker<'_> {
+    fn fail(&mut self, id: u64, msg: String) -> Ty {
+        if self.error.is_none() {
+            self.error = Some((id, msg));
+        }
+        Ty::Dyn
+    }
+
+    fn ty(&mut self, e: &IdedExpr) -> Ty {
+        let _ = self.program;
+        match &e.expr {
+            Node::Unspecified => Ty::Dyn,
+            Node::Literal(l) => match l {
+                LiteralValue::Boolean(_) => Ty::Bool,
+                LiteralValue::Bytes(_) => Ty::Bytes,
+                LiteralValue::Double(_) => Ty::Double,
+                LiteralValue::Int(_) => Ty::Int,
+                LiteralValue::Null => Ty::Null,
+                LiteralValue::String(_) => Ty::String,
+                LiteralValue::UInt(_) => Ty::Uint,
+            },
+            Node::Ident(name) => {
+                if self.bound.iter().any(|b| b == name)
+                    || self.vars.contains(&name.as_str())
+                    || TYPE_NAMES.contains(&name.as_str())
+                {
+                    Ty::Dyn
+                } else {
+                    let seen = if self.vars.is_empty() {
+                        "none".to_string()
+                    } else {
+                        self.vars.join(", ")
+                    };
+                    self.fail(
+                        e.id,
+                        format!("unknown variable `{name}` (this expression sees: {seen})"),
+                    )
+                }
+            }
+            Node::Select(s) => {
+                let t = self.ty(&s.operand);
+                if s.test {
+                    return Ty::Bool;
+                }
+                if !matches!(t, Ty::Dyn | Ty::Map) {
+                    return self.fail(
+                        e.id,
+                        format!("`.{}` on a {}: only maps have fields", s.field, t.name()),
+                    );
+                }
+                Ty::Dyn
+            }
+            Node::List(l) => {
+                for x in &l.elements {
+                    self.ty(x);
+                }
+                Ty::List
+            }
+            Node::Map(m) => {
+                for entry in &m.entries {
+                    if let EntryExpr::MapEntry(me) = &entry.expr {
+                        self.ty(&me.key);
+                        self.ty(&me.value);
+                    }
+                }
+                Ty::Map
+            }
+            Node::Struct(s) => self.fail(e.id, format!("message `{}` is not known", s.type_name)),
+            Node::Comprehension(c) => {
+                self.ty(&c.iter_range);
+                let init = self.ty(&c.accu_init);
+                self.bound.push(c.iter_var.clone());
+                if let Some(v) = &c.iter_var2 {
+                    self.bound.push(v.clone());
+                }
+                self.bound.push(c.accu_var.clone());
+                self.ty(&c.loop_cond);
+                self.ty(&c.loop_step);
+                let result = self.ty(&c.result);
+                let pushed = 2 + usize::from(c.iter_var2.is_some());
+                self.bound.truncate(self.bound.len().saturating_sub(pushed));
+                if result == Ty::Dyn { init } else { result }
+            }
+            Node::Call(call) => self.call(e.id, call),
+        }
+    }
+
+    fn call(&mut self, id: u64, call: &cel::common::ast::CallExpr) -> Ty {
+        // `lists.range(2)`, `optional.of(x)`: a qualified function name,
+        // parsed as a call on the identifier `lists`.
+        let qualified = match call.target.as_deref().map(|t| &t.expr) {
+            Some(Node::Ident(ns))
+                if !self.vars.contains(&ns.as_str()) && !self.bound.iter().any(|b| b == ns) =>
+            {
+                Some(format!("{ns}.{}", call.func_name))
+            }
+            _ => None,
+        };
+        let target = match &qualified {
+            Some(_) => None,
+            None => call.target.as_ref().map(|t| self.ty(t)),
+        };
+        let args: Vec<Ty> = call.args.iter().map(|a| self.ty(a)).collect();
+        let name = qualified.as_deref().unwrap_or(call.func_name.as_str());
+        let arg = |i: usize| args.get(i).copied().unwrap_or(Ty::Dyn);
+        match name {
+            "_&&_" | "_||_" | "!_" => {
+                if let Some(t) = args.iter().find(|t| !matches!(t, Ty::Bool | Ty::Dyn)) {
+                    return self.fail(
+                        id,
+                        format!("`&&`, `||` and `!` take booleans, not a {}", t.name()),
+                    );
+                }
+                Ty::Bool
+            }
+            "_==_" | "_!=_" => {
+                if arg(0).incompatible(arg(1)) {
+                    return self.fail(
+                        id,
+                        format!(
+                            "compares a {} with a {}: never equal",
+                            arg(0).name(),
+                            arg(1).name()
+                        ),
+                    );
+                }
+                Ty::Bool
+            }
+            "_<_" | "_<=_" | "_>_" | "_>=_" => {
+                if arg(0).incompatible(arg(1))
+                    || matches!(arg(0), Ty::Bool | Ty::List | Ty::Map | Ty::Null)
+                {
+                    return self.fail(
+                        id,
+                        format!("cannot order a {} and a {}", arg(0).name(), arg(1).name()),
+                    );
+                }
+                Ty::Bool
+            }
+            "@in" => {
+                if !matches!(arg(1), Ty::List | Ty::Map | Ty::Dyn) {
+                    return self.fail(
+                        id,
+                        format!(
+                            "`in` needs a list or a map on its right, not a {}",
+                            arg(1).name()
+                        ),
+                    );
+                }
+                Ty::Bool
+            }
+            "_+_" | "_-_" | "_*_" | "_/_" | "_%_" => {
+                let (a, b) = (arg(0), arg(1));
+                if a.incompatible(b) || (a.numeric() && b.numeric() && a != b) {
+                    return self.fail(
+                        id,
+                        format!(
+                            "arithmetic on a {} and a {} (convert one with int(), double())",
+                            a.name(),
+                            b.name()
+                        ),
+                    );
+                }
+                if a == Ty::Dyn { b } else { a }
+            }
+            "-_" => arg(0),
+            "_?_:_" => {
+                if !matches!(arg(0), Ty::Bool | Ty::Dyn) {
+                    return self.fail(
+                        id,
+                        format!("`? :` needs a boolean, not a {}", arg(0).name()),
+                    );
+                }
+                if arg(1) == arg(2) { arg(1) } else { Ty::Dyn }
+            }
+            "_[_]" | "_?._" | "_[?_]" | "@not_strictly_false" => {
+                if name == "@not_strictly_false" {
+                    Ty::Bool
+                } else {
+                    Ty::Dyn
+                }
+            }
+            "startsWith" | "endsWith" | "contains" | "matches" => {
+                let recv = target.unwrap_or(arg(0));
+                let needle = if target.is_some() { arg(0) } else { arg(1) };
+                if name != "contains" && !matches!(recv, Ty::String | Ty::Dyn) {
+                    return self.fail(
+                        id,
+                        format!("`{name}` is for strings, not a {}", recv.name()),
+                    );
+                }
+                if !matches!(needle, Ty::String | Ty::Dyn) {
+                    return self.fail(
+                        id,
+                        format!("`{name}` takes a string, not a {}", needle.name()),
+                    );
+                }
+                Ty::Bool
+            }
+            "size" | "int" | "indexOf" | "lastIndexOf" => Ty::Int,
+            "uint" => Ty::Uint,
+            "double" => Ty::Double,
+            "string" | "lowerAscii" | "upperAscii" | "trim" | "substring" | "charAt"
+            | "replace" | "join" => Ty::String,
+            "bool" | "hasValue" => Ty::Bool,
+            "split" | "distinct" | "flatten" | "slice" | "sort" | "lists.range" => Ty::List,
+            n if n.starts_with('_') || n.starts_with('@') => Ty::Dyn,
+            n if FUNCTIONS.contains(&n) => Ty::Dyn,
+            n => {
+                let hint = FUNCTIONS
+                    .iter()
+                    .find(|f| f.eq_ignore_ascii_case(n))
+                    .map(|f| format!(", did you mean `{f}`?"))
+                    .unwrap_or_default();
+                self.fail(id, format!("unknown function `{n}`{hint}"))
+            }
+        }
+    }
+}
+
+/// Why an expression could not be evaluated, for a student: a missing
+/// field is the usual case (the API server omits empty and zero fields).
+fn explain(e: &ExecutionError) -> String {
+    match e {
+        ExecutionError::NoSuchKey(k) => format!(
+            "no field `{k}` (absent: test with has(), or read with `.?{k}.orValue(default)`)"
+        ),
+        other => other.to_string(),
+    }
+}
+
+impl Expr {
+    /// Evaluates the expression with `vars` bound. `Ok(false)`: the test
+    /// does not hold; `Err`: it could not be evaluated (says why).
+    pub fn eval(&self, vars: &[(&str, cel::Value)]) -> Result<bool, String> {
+        let mut ctx = Context::with_env(env().clone());
+        for (name, value) in vars {
+            ctx.add_variable_from_value(*name, value.clone());
+        }
+        match self.program.execute(&ctx) {
+            Ok(cel::Value::Bool(b)) => Ok(b),
+            Ok(other) => Err(format!("is {other:?}, not true or false")),
+            Err(e) => Err(explain(&e)),
+        }
+    }
+}
+
+/// A JSON value as Kubernetes CEL sees it: whole numbers are `int` (a
+/// `uint` could not be added to an `int` literal), others `double`.
+pub fn to_cel(v: &Value) -> cel::Value {
+    match v {
+        Value::Null => cel::Value::Null,
+        Value::Bool(b) => cel::Value::Bool(*b),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => cel::Value::Int(i),
+            None => match n.as_u64() {
+                Some(u) => cel::Value::UInt(u),
+                None => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+        },
+        Value::String(s) => cel::Value::String(Arc::new(s.clone())),
+        Value::Array(items) => cel::Value::List(Arc::new(items.iter().map(to_cel).collect())),
+        Value::Object(map) => {
+            let m: HashMap<String, cel::Value> =
+                map.iter().map(|(k, v)| (k.clone(), to_cel(v))).collect();
+            cel::Value::Map(m.into())
+        }
+    }
+}
+
+/// A list of objects as one CEL list.
+pub fn list_to_cel(objects: &[&Value]) -> cel::Value {
+    cel::Value::List(Arc::new(objects.iter().map(|o| to_cel(o)).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn run(text: &str, obj: &Value) -> Result<bool, String> {
+        compile(text, &["self", "nodes"])?.eval(&[
+            ("self", to_cel(obj)),
+            (
+                "nodes",
+                to_cel(&json!([{"metadata": {"name": "n1"}}, {"metadata": {"name": "n2"}}])),
+            ),
+        ])
+    }
+
+    #[test]
+    fn kubernetes_style_expressions() {
+        let d = json!({"metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {"replicas": 3, "template": {"spec": {"containers": [
+                {"name": "c", "image": "registry.example.com/web:1.2", "ports": [{"containerPort": 80}]}]}}},
+            "status": {"replicas": 3, "readyReplicas": 3, "updatedReplicas": 3,
+                "conditions": [{"type": "Available", "status": "True"}]}});
+        for ok in [
+            "self.status.updatedReplicas == self.spec.replicas",
+            "self.spec.replicas + 1 == 4",
+            "self.status.?unavailableReplicas.orValue(0) == 0",
+            "!has(self.status.unavailableReplicas)",
+            "self.spec.template.spec.containers.exists(c, c.image.startsWith('registry.example.com/'))",
+            "self.spec.template.spec.containers.all(c, c.ports.exists(p, p.containerPort == 80))",
+            "self.status.conditions.exists(c, c.type == 'Available' && c.status == 'True')",
+            "self.metadata.name in ['web', 'api']",
+            "self.spec.template.spec.containers.exists(c, c.name.startsWith('c'))",
+            "self.metadata.name.matches('^w[a-z]+$')",
+            "self.metadata.name.endsWith('eb') && self.metadata.name.lowerAscii() == 'web'",
+            "size(nodes) == 2 && nodes.exists(n, n.metadata.name == 'n2')",
+        ] {
+            assert_eq!(run(ok, &d), Ok(true), "{ok}");
+        }
+        assert_eq!(run("self.spec.replicas == 4", &d), Ok(false));
+        let e = run("self.status.unavailableReplicas == 0", &d).unwrap_err();
+        assert!(
+            e.contains("no field `unavailableReplicas`") && e.contains("orValue"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn mistakes_are_refused_when_compiled() {
+        for (text, want) in [
+            ("self.spec.replicas ==", "Syntax error"),
+            (
+                "slf.spec.replicas == 3",
+                "unknown variable `slf` (this expression sees: self, nodes)",
+            ),
+            (
+                "self.metadata.name.endswith('x')",
+                "unknown function `endswith`, did you mean `endsWith`?",
+            ),
+            ("self.metadata.name == 'a' && 3", "take booleans, not a int"),
+            ("self.spec.replicas", ""),
+            ("'3' == 3", "compares a string with a int: never equal"),
+            ("self.spec.replicas + 1", "is a int, want a true/false test"),
+            ("size(self.spec)", "is a int, want a true/false test"),
+            ("self.x in 3", "`in` needs a list or a map"),
+            ("self.x.startsWith(3)", "`startsWith` takes a string"),
+            ("'abc'.x == 1", "only maps have fields"),
+        ] {
+            match compile(text, &["self", "nodes"]) {
+                Ok(_) if want.is_empty() => {}
+                Ok(_) => panic!("{text}: compiled"),
+                Err(e) => assert!(!want.is_empty() && e.contains(want), "{text}: {e}"),
+            }
+        }
+        // Comprehension variables are in scope only inside their macro.
+        assert!(compile("self.a.exists(c, c == 1) && c == 2", &["self"]).is_err());
+    }
+
+    #[test]
+    fn every_listed_function_exists() {
+        let calls = [
+            "size('ab') == 2",
+            "'ab'.contains('a')",
+            "'ab'.startsWith('a')",
+            "'ab'.endsWith('b')",
+            "'ab'.matches('a.')",
+            "int('3') == 3",
+            "uint(3) == 3u",
+            "double(3) == 3.0",
+            "string(3) == '3'",
+            "bool('true')",
+            "bytes('a') == b'a'",
+            "type(1) == int",
+            "dyn(1) == 1",
+            "'ab'.charAt(1) == 'b'",
+            "'ab'.indexOf('b') == 1",
+            "'abb'.lastIndexOf('b') == 2",
+            "'AB'.lowerAscii() == 'ab'",
+            "'ab'.upperAscii() == 'AB'",
+            "'ab'.replace('a', 'c') == 'cb'",
+            "'a,b'.split(',') == ['a', 'b']",
+            "'abc'.substring(1) == 'bc'",
+            "' a '.trim() == 'a'",
+            "['a', 'b'].join('-') == 'a-b'",
+            "[1, 2].reverse() == [2, 1]",
+            "[1, 1].distinct() == [1]",
+            "[[1], [2]].flatten() == [1, 2]",
+            "[1, 2, 3].slice(1, 2) == [2]",
+            "[2, 1].sort() == [1, 2]",
+            "lists.range(2) == [0, 1]",
+            "optional.of(1).hasValue()",
+            "optional.none().orValue(2) == 2",
+            "optional.of(1).value() == 1",
+            "optional.none().or(optional.of(1)).value() == 1",
+            "optional.ofNonZeroValue(0).orValue(5) == 5",
+        ];
+        let mut seen: Vec<&str> = Vec::new();
+        for c in calls {
+            let e = compile(c, &[]).unwrap_or_else(|e| panic!("{c}: {e}"));
+            assert_eq!(e.eval(&[]), Ok(true), "{c}");
+            seen.extend(FUNCTIONS.iter().filter(|f| c.contains(&format!("{f}("))));
+        }
+        for f in FUNCTIONS {
+            assert!(seen.contains(f), "{f} untested");
+        }
+    }
+}

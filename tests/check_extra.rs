@@ -1,0 +1,407 @@
+//! `expr`, `queries`, `log`, `http`, `event`, `replaced` and `can-i`
+//! (docs/checking.md, "Expressions and observations") through the engine and
+//! a real `kube::Client` against the fake API server: for each, a state
+//! that passes and one that fails with the message a student reads.
+
+mod support;
+
+use std::time::Duration;
+
+use labdeck::check::engine::{self, ExerciseResult, Options, Plan, Verdict};
+use labdeck::check::spec;
+use labdeck::cluster::{ConnectOptions, KubeSource};
+use labdeck::exercise::CheckSource;
+use serde_json::{Value, json};
+use support::apiserver::FakeApiServer;
+use support::fixtures::{daemonset, deployment, node, pod, service};
+
+fn plan(yaml: &str) -> Plan {
+    let src = CheckSource {
+        yaml: yaml.to_string(),
+        file: "k8s/x.md".into(),
+        line: 10,
+    };
+    Plan {
+        id: "x".into(),
+        file: src.file.clone(),
+        line: 9,
+        title: "x".into(),
+        check: spec::parse(&src).unwrap_or_else(|e| panic!("{e}")),
+    }
+}
+
+async fn check(fake: &FakeApiServer, yaml: &str) -> ExerciseResult {
+    check_since(fake, yaml, None).await
+}
+
+async fn check_since(
+    fake: &FakeApiServer,
+    yaml: &str,
+    since: Option<std::time::SystemTime>,
+) -> ExerciseResult {
+    let kc = kube::config::Kubeconfig::from_yaml(&fake.kubeconfig_yaml("t", "default")).unwrap();
+    let opts = ConnectOptions {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    let src = KubeSource::from_kubeconfig(kc, &opts).await.unwrap();
+    let opts = Options {
+        timeout: Some(Duration::ZERO),
+        since,
+        ..Default::default()
+    };
+    let mut r = engine::run(&src, &[plan(yaml)], &opts, &|_| {}).await;
+    for req in fake.requests() {
+        assert!(
+            req.starts_with("GET "),
+            "a non-read request was sent: {req}"
+        );
+    }
+    r.remove(0)
+}
+
+fn passes(r: &ExerciseResult) {
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+}
+
+fn fails_with(r: &ExerciseResult, text: &str) {
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    let all = format!(
+        "{} | {}",
+        r.message,
+        r.expectations
+            .iter()
+            .flat_map(|e| e.objects.iter().flat_map(|o| o.failed.clone()))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    assert!(all.contains(text), "want {text:?} in: {all}");
+}
+
+fn rolled_out(mut d: Value, replicas: u64, updated: u64) -> Value {
+    d["spec"]["replicas"] = json!(replicas);
+    d["status"]["replicas"] = json!(replicas);
+    d["status"]["readyReplicas"] = json!(replicas);
+    d["status"]["updatedReplicas"] = json!(updated);
+    d["spec"]["template"]["spec"]["containers"][0]["image"] =
+        json!("registry.example.com/alpine:3.20");
+    d
+}
+
+const ROLLOUT: &str = "expect:
+  - kind: deploy
+    name: labeldemo
+    expr:
+      - self.status.?updatedReplicas.orValue(0) == self.spec.replicas
+      - self.spec.template.spec.containers.exists(c, c.image.startsWith('registry.example.com/'))
+";
+
+#[tokio::test]
+async fn expr_on_self() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(rolled_out(deployment("labeldemo"), 3, 3));
+    passes(&check(&fake, ROLLOUT).await);
+
+    let fake = FakeApiServer::start().await;
+    fake.apply(rolled_out(deployment("labeldemo"), 3, 1));
+    fails_with(
+        &check(&fake, ROLLOUT).await,
+        "expr self.status.?updatedReplicas.orValue(0) == self.spec.replicas is false",
+    );
+    // A missing field is named, with the way to read it.
+    let fake = FakeApiServer::start().await;
+    fake.apply(deployment("labeldemo"));
+    let r = check(
+        &fake,
+        "- kind: deploy\n  expr: self.status.unavailableReplicas == 0\n",
+    )
+    .await;
+    fails_with(
+        &r,
+        "no field `unavailableReplicas` (absent: test with has()",
+    );
+}
+
+const ONE_PER_NODE: &str = "queries:
+  nodes: {kind: nodes}
+  rng: {kind: pods, selector: app=rng, phase: Running}
+expr: size(rng) == size(nodes) && nodes.all(n, rng.exists(p, p.spec.nodeName == n.metadata.name))
+";
+
+fn rng_pod(name: &str, node: &str) -> Value {
+    let mut p = pod(name);
+    p["metadata"]["labels"] = json!({"app": "rng"});
+    p["spec"]["nodeName"] = json!(node);
+    p
+}
+
+#[tokio::test]
+async fn queries_and_a_check_level_expr() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(node("node1"));
+    fake.apply(node("node2"));
+    fake.apply(rng_pod("rng-a", "node1"));
+    fake.apply(rng_pod("rng-b", "node2"));
+    passes(&check(&fake, ONE_PER_NODE).await);
+
+    let fake = FakeApiServer::start().await;
+    fake.apply(node("node1"));
+    fake.apply(node("node2"));
+    fake.apply(rng_pod("rng-a", "node1"));
+    fake.apply(rng_pod("rng-b", "node1"));
+    fails_with(
+        &check(&fake, ONE_PER_NODE).await,
+        "expr size(rng) == size(nodes) && nodes.all(n, rng.exists(p, p.spec.nodeName == n.metadata.name)) is false",
+    );
+    let _ = daemonset("rng");
+}
+
+const WORKER_LOG: &str = "- kind: pods
+  name: worker-*
+  log: {contains: units of work done, tail: 10}
+";
+
+#[tokio::test]
+async fn pod_log() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(pod("worker-1"));
+    fake.set_log(
+        "default",
+        "worker-1",
+        None,
+        "starting\n10 units of work done, 0 units of work done per second\n",
+    );
+    passes(&check(&fake, WORKER_LOG).await);
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.contains("/pods/worker-1/log") && r.contains("tailLines=10")),
+        "{:?}",
+        fake.requests()
+    );
+
+    let fake = FakeApiServer::start().await;
+    fake.apply(pod("worker-1"));
+    fake.set_log(
+        "default",
+        "worker-1",
+        None,
+        "starting\nredis: connection refused\n",
+    );
+    fails_with(
+        &check(&fake, WORKER_LOG).await,
+        "log has no \"units of work done\" (last line: \"redis: connection refused\")",
+    );
+
+    // A grader without `get pods/log` says which rule it lacks.
+    let fake = FakeApiServer::start().await;
+    fake.apply(pod("worker-1"));
+    fake.forbid("pods/log");
+    fails_with(
+        &check(&fake, WORKER_LOG).await,
+        "the grader needs `get` on `pods/log`",
+    );
+}
+
+const CHEDDAR: &str = "- kind: svc
+  name: web
+  http: {port: 80, path: /, contains: cheddar}
+";
+
+#[tokio::test]
+async fn service_proxy() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(service("web"));
+    fake.set_page("default", "web", "80", "/", 200, "<h1>cheddar</h1>");
+    passes(&check(&fake, CHEDDAR).await);
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.starts_with("GET /api/v1/namespaces/default/services/web:80/proxy/"))
+    );
+
+    let fake = FakeApiServer::start().await;
+    fake.apply(service("web"));
+    fake.set_page("default", "web", "80", "/", 200, "<h1>brie</h1>");
+    fails_with(&check(&fake, CHEDDAR).await, "the page has no \"cheddar\"");
+
+    // The application's own error status.
+    let fake = FakeApiServer::start().await;
+    fake.apply(service("web"));
+    fake.set_page("default", "web", "80", "/", 500, "Internal Server Error");
+    fails_with(
+        &check(&fake, CHEDDAR).await,
+        "GET web:80/ answered 500, want 200",
+    );
+}
+
+fn event(name: &str, about: &Value, reason: &str, message: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Event",
+        "metadata": {"name": name, "namespace": "default"},
+        "involvedObject": {"kind": "Pod", "namespace": "default",
+            "name": about["metadata"]["name"], "uid": about["metadata"]["uid"]},
+        "reason": reason, "message": message, "type": "Warning", "count": 1})
+}
+
+const UNSCHEDULABLE: &str = "- kind: pods
+  name: huge
+  event: {reason: FailedScheduling, message: Insufficient memory}
+";
+
+#[tokio::test]
+async fn events_of_an_object() {
+    let mut huge = pod("huge");
+    huge["metadata"]["uid"] = json!("uid-huge");
+    let fake = FakeApiServer::start().await;
+    fake.apply(huge.clone());
+    fake.apply(event(
+        "huge.1",
+        &huge,
+        "FailedScheduling",
+        "0/2 nodes are available: 2 Insufficient memory.",
+    ));
+    passes(&check(&fake, UNSCHEDULABLE).await);
+
+    let fake = FakeApiServer::start().await;
+    fake.apply(huge.clone());
+    fake.apply(event(
+        "huge.1",
+        &huge,
+        "Pulled",
+        "Successfully pulled image",
+    ));
+    fails_with(
+        &check(&fake, UNSCHEDULABLE).await,
+        "no event FailedScheduling (events: Pulled)",
+    );
+}
+
+const REPLACED: &str = "- kind: pods
+  name: web
+  replaced: true
+";
+
+#[tokio::test]
+async fn replaced_object() {
+    let now = labdeck::check::extra::rfc3339(std::time::SystemTime::now() + Duration::from_secs(5));
+    let mut fresh = pod("web");
+    fresh["metadata"]["creationTimestamp"] = json!(now);
+    let fake = FakeApiServer::start().await;
+    fake.apply(fresh);
+    passes(&check(&fake, REPLACED).await);
+
+    let fake = FakeApiServer::start().await;
+    fake.apply(pod("web"));
+    fails_with(&check(&fake, REPLACED).await, "before the check started");
+    // `run` gives the moment the exercise's commands began: the pod made
+    // by them (2026-11-24T06:12:31Z in the fixture) is a replacement.
+    let before_commands = std::time::UNIX_EPOCH + Duration::from_secs(1_795_500_000);
+    passes(&check_since(&fake, REPLACED, Some(before_commands)).await);
+}
+
+fn rbac(fake: &FakeApiServer, verbs: &[&str]) {
+    fake.apply(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+        "metadata": {"name": "pod-reader", "namespace": "default"},
+        "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": verbs}]}),
+    );
+    fake.apply(
+        json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "read-pods", "namespace": "default"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "default"}]}),
+    );
+    fake.apply(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "view"},
+        "rules": [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list"]}]}));
+}
+
+const CAN_I: &str = "can-i:
+  - {as: 'system:serviceaccount:default:default', verb: list, resource: pods, allowed: true}
+  - {as: 'system:serviceaccount:default:default', verb: create, resource: pods, allowed: false}
+";
+
+#[tokio::test]
+async fn can_i_from_rbac_objects() {
+    let fake = FakeApiServer::start().await;
+    rbac(&fake, &["get", "list", "watch"]);
+    let r = check(&fake, CAN_I).await;
+    passes(&r);
+    assert!(
+        r.expectations[0]
+            .conditions
+            .contains("RoleBinding default/read-pods to Role pod-reader"),
+        "{r:#?}"
+    );
+
+    let fake = FakeApiServer::start().await;
+    rbac(&fake, &["*"]);
+    fails_with(
+        &check(&fake, CAN_I).await,
+        "kubectl auth can-i create pods --as system:serviceaccount:default:default -n default: answers yes, want no: RoleBinding default/read-pods to Role pod-reader",
+    );
+}
+
+#[test]
+fn misuses_are_errors_at_their_line() {
+    let cases = [
+        (
+            "- kind: pods\n  expr: self.status.phase == Running\n",
+            11,
+            "unknown variable `Running`",
+        ),
+        (
+            "- kind: pods\n  expr:\n    - self.metadata.name != ''\n    - self.metadata.name.endswith('x')\n",
+            13,
+            "did you mean `endsWith`?",
+        ),
+        (
+            "- kind: deploy\n  log: {contains: x}\n",
+            11,
+            "`log` reads pods' logs, not deploy",
+        ),
+        (
+            "- kind: pods\n  http: {port: 80}\n",
+            11,
+            "`http` goes through a service, not pods",
+        ),
+        (
+            "- kind: svc\n  http: {port: 80, scheme: ftp}\n",
+            11,
+            "scheme \"ftp\"",
+        ),
+        (
+            "queries:\n  self: {kind: pods}\nexpr: size(self) > 0\n",
+            11,
+            "query name \"self\"",
+        ),
+        (
+            "queries:\n  web: {kind: pods, count: 3}\nexpr: size(web) > 0\n",
+            11,
+            "query `web` has a `count`",
+        ),
+        (
+            "expr: size(pods) == 1\n",
+            10,
+            "unknown variable `pods` (this expression sees: started)",
+        ),
+        (
+            "can-i:\n  - {as: x, verb: list, resource: pods, allowed: maybe}\n",
+            11,
+            "",
+        ),
+        ("- kind: pods\n  event: {reasn: X}\n", 11, "reasn"),
+    ];
+    for (yaml, line, want) in cases {
+        let e = spec::parse(&CheckSource {
+            yaml: yaml.into(),
+            file: "k8s/x.md".into(),
+            line: 10,
+        })
+        .expect_err(yaml);
+        assert_eq!(e.location().map(|l| l.line), Some(line), "{yaml}: {e}");
+        assert!(e.to_string().contains(want), "{yaml}: {e}");
+        assert!(e.to_string().starts_with("k8s/x.md:"), "{e}");
+    }
+}
