@@ -18,6 +18,18 @@ use serde_json::{Value, json};
 use support::apiserver::{DiscoveryFormats, FakeApiServer, Fault};
 use support::fixtures::{deployment, label, labels, pending, pod, service};
 
+/// How many (group, version) pairs of named groups the fake serves.
+fn group_versions() -> usize {
+    let mut gv: Vec<(&str, &str)> = support::apiserver::RESOURCES
+        .iter()
+        .filter(|r| !r.group.is_empty())
+        .map(|r| (r.group, r.version))
+        .collect();
+    gv.sort_unstable();
+    gv.dedup();
+    gv.len()
+}
+
 fn plan(yaml: &str) -> Plan {
     let src = CheckSource {
         yaml: yaml.to_string(),
@@ -329,8 +341,9 @@ async fn discovery_is_negotiated_by_accept() {
         (DiscoveryFormats::V2AndV2Beta1, 2),
         (DiscoveryFormats::V2Only, 2),
         (DiscoveryFormats::V2Beta1Only, 2),
-        // /api, /apis, then /api/v1 and every group version.
-        (DiscoveryFormats::Legacy, 2 + 1 + 8),
+        // /api, /apis, then /api/v1 and every group version the fake
+        // serves (support::apiserver::RESOURCES).
+        (DiscoveryFormats::Legacy, 2 + 1 + group_versions()),
     ] {
         let fake = FakeApiServer::start().await;
         fake.set_discovery(formats);

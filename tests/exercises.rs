@@ -338,8 +338,13 @@ fn commands_are_the_text_the_slide_shows() {
     })
     .unwrap();
     let (_, page) = builder.render(&manifest).unwrap();
-    let shown: Vec<String> = page
-        .html
+    // Slides ship as text in the page's slides script (src/render/page.rs).
+    let slides_html: String = labdeck::render::page::slide_fields(&page.html)
+        .unwrap()
+        .into_iter()
+        .map(|[_, _, inner, _]| labdeck::render::page::script_text_decode(inner))
+        .collect();
+    let shown: Vec<String> = slides_html
         .split("<div class=\"remark-code-line\">")
         .skip(1)
         .map(|l| {

@@ -204,7 +204,7 @@ fn ctrl_c_prints_what_ran_and_cleans_up() {
     use std::io::{BufRead, BufReader};
     let env = Env::new();
     let tmp = env.dir.path().join("tmp");
-    std::fs::create_dir(&tmp).unwrap();
+    std::fs::create_dir_all(&tmp).unwrap();
     let chapter = env.dir.path().join("slow.md");
     std::fs::write(
         &chapter,

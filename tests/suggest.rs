@@ -516,7 +516,7 @@ async fn cli_writes_the_overlay_and_summarises_on_stderr() {
         "{text}"
     );
     assert!(
-        text.contains("#   kubectl apply -f - <<EOF  (k8s/labels-debugging.md:64)\n"),
+        text.contains("#   kubectl apply -f - <<EOF  (k8s/labels-debugging.md:65)\n"),
         "{text}"
     );
     assert!(
