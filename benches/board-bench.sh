@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 n=${1:-200}
 latency=${2:-150ms}
 changes=${3:-20}
-cargo build --quiet --release --bin labdeck --example board_bench
-target=${CARGO_TARGET_DIR:-target}
+. scripts/cargo-exe.sh
+exes=$(cargo_exe --release --bin labdeck --example board_bench)
+bin=$(grep '/labdeck$' <<<"$exes")
+bench=$(grep '/board_bench$' <<<"$exes")
 ulimit -n 65536 2>/dev/null || true
-"$target/release/examples/board_bench" --bin "$target/release/labdeck" --n "$n" --latency "$latency" --changes "$changes"
+"$bench" --bin "$bin" --n "$n" --latency "$latency" --changes "$changes"
