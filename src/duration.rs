@@ -106,6 +106,12 @@ pub fn deadline(start: Instant, d: Duration) -> Instant {
         .unwrap_or(start)
 }
 
+/// `d` in whole milliseconds, as reports carry times (saturating: no report
+/// covers 584 million years).
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// [`deadline`] for tokio's clock.
 pub fn tokio_deadline(start: tokio::time::Instant, d: Duration) -> tokio::time::Instant {
     start

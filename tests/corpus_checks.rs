@@ -8,88 +8,15 @@
 mod support;
 
 use std::path::Path;
-use std::time::Duration;
 
-use labdeck::check::engine::{self, Options, Plan, Verdict};
-use labdeck::check::{overlay, spec};
-use labdeck::cluster::{ConnectOptions, KubeSource};
-use labdeck::exercise::CheckSource;
-use serde_json::Value;
-use support::apiserver::FakeApiServer;
+use labdeck::check::engine::{self, Verdict};
+use labdeck::check::overlay;
 
 const CHECKS: &str = "examples/checks/kube-selfpaced-2021.yml";
 const DECK: &str = "../shared/corpus/container.training-2021/slides/kube-selfpaced.yml";
 
-fn fixture(id: &str, state: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/corpus/{id}.{state}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn reads(id: &str, state: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/corpus/{id}.reads.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str::<Value>(&text).unwrap()[state].clone(),
-        Err(_) => Value::Null,
-    }
-}
-
 async fn verdict(entry: &overlay::Entry, state: &str) -> engine::ExerciseResult {
-    let fake = FakeApiServer::start().await;
-    let list = fixture(&entry.id, state);
-    assert_eq!(list["kind"], "List", "{}.{state}", entry.id);
-    for item in list["items"].as_array().unwrap() {
-        fake.apply(item.clone());
-    }
-    let r = reads(&entry.id, state);
-    if let Some(logs) = r["logs"].as_object() {
-        for (pod, text) in logs {
-            fake.set_log("default", pod, None, text.as_str().unwrap());
-        }
-    }
-    if let Some(pages) = r["pages"].as_object() {
-        for (at, page) in pages {
-            let (svc, rest) = at.split_once(':').unwrap();
-            let (port, path) = rest.split_at(rest.find('/').unwrap());
-            let code = page[0].as_u64().unwrap() as u16;
-            fake.set_page("default", svc, port, path, code, page[1].as_str().unwrap());
-        }
-    }
-    let kc = kube::config::Kubeconfig::from_yaml(&fake.kubeconfig_yaml("t", "default")).unwrap();
-    let connect = ConnectOptions {
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(5),
-        ..Default::default()
-    };
-    let src = KubeSource::from_kubeconfig(kc, &connect).await.unwrap();
-    let check = spec::parse(&CheckSource {
-        yaml: entry.yaml.clone(),
-        file: CHECKS.into(),
-        line: entry.line,
-    })
-    .unwrap_or_else(|e| panic!("{e}"));
-    let plan = Plan {
-        id: entry.id.clone(),
-        file: CHECKS.into(),
-        line: entry.line,
-        title: entry.id.clone(),
-        check,
-    };
-    let opts = Options {
-        timeout: Some(Duration::ZERO),
-        ..Default::default()
-    };
-    let mut results = engine::run(&src, &[plan], &opts, &|_| {}).await;
-    for req in fake.requests() {
-        assert!(req.starts_with("GET "), "{req}");
-    }
-    results.remove(0)
+    support::corpus::verdict(&entry.id, &entry.yaml, CHECKS, entry.line, state).await
 }
 
 #[tokio::test]

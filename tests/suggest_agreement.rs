@@ -26,16 +26,13 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
-use labdeck::check::engine::{self, Options, Plan, Verdict};
-use labdeck::check::{overlay, spec};
-use labdeck::cluster::{ConnectOptions, KubeSource};
+use labdeck::check::engine::Verdict;
+use labdeck::check::overlay;
 use labdeck::deck::{self, LoadOptions};
-use labdeck::exercise::{self, CheckSource};
+use labdeck::exercise;
 use labdeck::suggest;
-use serde_json::Value;
-use support::apiserver::FakeApiServer;
+use support::corpus::verdict;
 
 const CHECKS: &str = "examples/checks/kube-selfpaced-2021.yml";
 const DECK: &str = "../shared/corpus/container.training-2021/slides/kube-selfpaced.yml";
@@ -92,86 +89,6 @@ const DISAGREE: &[(&str, &str)] = &[
         "suggestion checks the Pod exists, not that it runs",
     ),
 ];
-
-fn fixture(id: &str, state: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/corpus/{id}.{state}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn reads(id: &str, state: &str) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/corpus/{id}.reads.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str::<Value>(&text).unwrap()[state].clone(),
-        Err(_) => Value::Null,
-    }
-}
-
-/// The verdict of one check (YAML body from `file`:`line`) on exercise
-/// `id`'s fixture for `state`; as tests/corpus_checks.rs does it.
-async fn verdict(
-    id: &str,
-    yaml: &str,
-    file: &str,
-    line: usize,
-    state: &str,
-) -> engine::ExerciseResult {
-    let fake = FakeApiServer::start().await;
-    let list = fixture(id, state);
-    assert_eq!(list["kind"], "List", "{id}.{state}");
-    for item in list["items"].as_array().unwrap() {
-        fake.apply(item.clone());
-    }
-    let r = reads(id, state);
-    if let Some(logs) = r["logs"].as_object() {
-        for (pod, text) in logs {
-            fake.set_log("default", pod, None, text.as_str().unwrap());
-        }
-    }
-    if let Some(pages) = r["pages"].as_object() {
-        for (at, page) in pages {
-            let (svc, rest) = at.split_once(':').unwrap();
-            let (port, path) = rest.split_at(rest.find('/').unwrap());
-            let code = page[0].as_u64().unwrap() as u16;
-            fake.set_page("default", svc, port, path, code, page[1].as_str().unwrap());
-        }
-    }
-    let kc = kube::config::Kubeconfig::from_yaml(&fake.kubeconfig_yaml("t", "default")).unwrap();
-    let connect = ConnectOptions {
-        connect_timeout: Duration::from_secs(2),
-        request_timeout: Duration::from_secs(5),
-        ..Default::default()
-    };
-    let src = KubeSource::from_kubeconfig(kc, &connect).await.unwrap();
-    let check = spec::parse(&CheckSource {
-        yaml: yaml.to_string(),
-        file: file.into(),
-        line,
-    })
-    .unwrap_or_else(|e| panic!("{id}: {e}\n{yaml}"));
-    let plan = Plan {
-        id: id.to_string(),
-        file: file.into(),
-        line,
-        title: id.to_string(),
-        check,
-    };
-    let opts = Options {
-        timeout: Some(Duration::ZERO),
-        ..Default::default()
-    };
-    let mut results = engine::run(&src, &[plan], &opts, &|_| {}).await;
-    for req in fake.requests() {
-        assert!(req.starts_with("GET "), "{req}");
-    }
-    results.remove(0)
-}
 
 #[tokio::test]
 async fn suggestions_agree_with_the_hand_written_corpus_checks() {

@@ -342,7 +342,7 @@ pub async fn run<S: ClusterSource>(
 }
 
 fn ms(start: Instant) -> u64 {
-    start.elapsed().as_millis() as u64
+    crate::duration::millis(start.elapsed())
 }
 
 /// `from + d`, or far in the future when that does not fit.

@@ -196,6 +196,26 @@ pub fn exercises(deck: &Deck, overlay: Option<&Overlay>) -> (Vec<Exercise>, Vec<
     (exercises, diagnostics)
 }
 
+/// The exercises of the deck at `path` with the checks of the file at
+/// `checks` merged in, as `check`, `grade` and `serve` read them: problems
+/// elsewhere in the deck (a missing image...) do not stop a check and come
+/// back as warnings (the deck's error diagnostics); problems with the
+/// overlay, the exercises or their checks are the error.
+pub fn load_exercises(
+    path: &Path,
+    checks: Option<&Path>,
+) -> Result<(Vec<Exercise>, Vec<Diagnostic>)> {
+    let overlay = checks.map(load).transpose()?;
+    let deck = crate::deck::load(path, &crate::deck::LoadOptions::default())?;
+    let warnings = deck
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect();
+    Ok((exercises_strict(&deck, overlay.as_ref())?, warnings))
+}
+
 /// Like [`exercises`], failing on the first error.
 pub fn exercises_strict(deck: &Deck, overlay: Option<&Overlay>) -> Result<Vec<Exercise>> {
     let (exercises, diagnostics) = exercises(deck, overlay);

@@ -180,7 +180,7 @@ impl Board {
         Snapshot {
             deck: self.deck.clone(),
             exercises: self.exercises.clone(),
-            stuck_after_ms: millis(self.stuck_after),
+            stuck_after_ms: crate::duration::millis(self.stuck_after),
             now_ms: history::now_ms(),
             history: self.history.path().display().to_string(),
             students: self.rows.read().unwrap_or_else(|e| e.into_inner()).clone(),
@@ -352,10 +352,6 @@ impl Board {
             tokio::time::sleep_until(next.into()).await;
         }
     }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// A running board.

@@ -169,7 +169,7 @@ pub fn rfc3339(at_ms: u64) -> String {
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .map(crate::duration::millis)
         .unwrap_or(0)
 }
 

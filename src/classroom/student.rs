@@ -134,7 +134,7 @@ impl Student {
         let timeout = plan.check.timeout.unwrap_or(self.default_timeout);
         let id = plan.id.clone();
         let hint = plan.check.hint.clone();
-        let timeout_ms = millis(timeout);
+        let timeout_ms = crate::duration::millis(timeout);
         if tx
             .send(CheckEvent::Looking {
                 id: id.clone(),
@@ -160,7 +160,7 @@ impl Student {
                     id: id.clone(),
                     diagnosis: words::diagnosis(&r),
                     hint: hint.clone(),
-                    elapsed_ms: millis(started.elapsed()),
+                    elapsed_ms: crate::duration::millis(started.elapsed()),
                     timeout_ms,
                 };
                 if tx.send(waiting).await.is_err() {
@@ -190,7 +190,7 @@ impl Student {
             } else {
                 None
             },
-            elapsed_ms: millis(started.elapsed()),
+            elapsed_ms: crate::duration::millis(started.elapsed()),
         };
         let _ = tx.send(event).await;
     }
@@ -198,10 +198,6 @@ impl Student {
 
 fn first_result(results: Vec<ExerciseResult>) -> Option<ExerciseResult> {
     results.into_iter().next()
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 async fn exercises(State(s): State<Arc<Student>>) -> Response {

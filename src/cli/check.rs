@@ -16,7 +16,6 @@ use labdeck::report::human::{self, Style};
 use labdeck::report::{self, Summary};
 
 use labdeck::check::overlay;
-use labdeck::deck::{self, LoadOptions};
 use labdeck::exercise::Exercise;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -65,15 +64,12 @@ pub(super) fn load_exercises(
 ) -> anyhow::Result<Vec<Exercise>> {
     // The library's errors already name the file (and cause): `{:#}` would
     // repeat the cause, so they become one-line messages.
-    let overlay = checks
-        .map(overlay::load)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let deck = deck::load(path, &LoadOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    for d in deck.diagnostics.iter().filter(|d| d.is_error()) {
+    let (exercises, warnings) =
+        overlay::load_exercises(path, checks).map_err(|e| anyhow::anyhow!("{e}"))?;
+    for d in &warnings {
         eprintln!("warning: {}: {}", d.location, d.message);
     }
-    overlay::exercises_strict(&deck, overlay.as_ref()).map_err(|e| anyhow::anyhow!("{e}"))
+    Ok(exercises)
 }
 
 /// Every duration flag goes through the one parser (src/duration.rs).

@@ -117,12 +117,7 @@ async fn student(
     // Read again at each request: the deck (and the checks file) may be
     // being edited while it is served.
     let load: labdeck::classroom::student::Loader = std::sync::Arc::new(move || {
-        let overlay = checks
-            .as_deref()
-            .map(labdeck::check::overlay::load)
-            .transpose()?;
-        let deck = labdeck::deck::load(&path, &labdeck::deck::LoadOptions::default())?;
-        labdeck::check::overlay::exercises_strict(&deck, overlay.as_ref())
+        labdeck::check::overlay::load_exercises(&path, checks.as_deref()).map(|(ex, _)| ex)
     });
     Ok(labdeck::classroom::student::Student::new(
         load,

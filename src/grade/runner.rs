@@ -58,7 +58,7 @@ impl ClusterResult {
         ClusterResult {
             name: name.to_string(),
             summary: Summary::of(&results),
-            elapsed_ms: start.elapsed().as_millis() as u64,
+            elapsed_ms: crate::duration::millis(start.elapsed()),
             results,
             first_passed: Default::default(),
         }

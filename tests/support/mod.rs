@@ -4,6 +4,7 @@
 pub mod apiserver;
 pub mod browser;
 pub mod cli;
+pub mod corpus;
 pub mod fixture;
 pub mod fixtures;
 pub mod served;
