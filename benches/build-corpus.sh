@@ -27,20 +27,23 @@ for b in "${!BINS[@]}"; do
   "${BINS[$b]}" build "$CORPUS"/*.yml --out "$OUT/$b" >/dev/null   # warm the page cache
   : >"$OUT/times-$b"
 done
+# Wall and CPU time in milliseconds from bash's `time` (GNU time prints
+# hundredths only); peak memory from GNU time, which runs inside it.
+TIMEFORMAT='%3R %3U %3S'
 for _ in $(seq "$RUNS"); do
   for b in "${!BINS[@]}"; do
-    { /usr/bin/time -f '%e %U %S %M' "${BINS[$b]}" build "$CORPUS"/*.yml --out "$OUT/$b" >/dev/null; } 2>&1 |
-      tail -1 >>"$OUT/times-$b"
+    { time /usr/bin/time -f '%M' -o "$OUT/rss" "${BINS[$b]}" build "$CORPUS"/*.yml --out "$OUT/$b" >/dev/null; } 2>"$OUT/time"
+    echo "$(tail -1 "$OUT/time") $(tail -1 "$OUT/rss")" >>"$OUT/times-$b"
   done
 done
 median() { sort -n | sed -n "$(( (RUNS + 1) / 2 ))p"; }
 for b in "${!BINS[@]}"; do
   f="$OUT/times-$b"
-  min=$(cut -d' ' -f1 "$f" | sort -n | head -1)
-  wall=$(cut -d' ' -f1 "$f" | median)
-  cpu=$(awk '{ printf "%.2f\n", $2 + $3 }' "$f" | median)
+  min=$(awk '{ printf "%.0f\n", $1 * 1000 }' "$f" | sort -n | head -1)
+  wall=$(awk '{ printf "%.0f\n", $1 * 1000 }' "$f" | median)
+  cpu=$(awk '{ printf "%.0f\n", ($2 + $3) * 1000 }' "$f" | median)
   rss=$(cut -d' ' -f4 "$f" | sort -n | tail -1)
-  echo "labdeck build ($b: ${BINS[$b]}): $decks decks, wall min ${min}s median ${wall}s, CPU median ${cpu}s over $RUNS runs, peak RSS $((rss / 1024)) MiB"
+  echo "labdeck build ($b: ${BINS[$b]}): $decks decks, wall min ${min} ms median ${wall} ms, CPU (user+system) median ${cpu} ms over $RUNS runs, peak RSS $((rss / 1024)) MiB"
   if [ -n "${INSTRUCTIONS:-}" ]; then
     ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "${BINS[$b]}" build "$CORPUS"/*.yml --out "$OUT/$b" 2>&1 >/dev/null |
       sed -n 's/.*Collected : *//p')

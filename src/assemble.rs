@@ -257,7 +257,7 @@ impl<'t> TitlePositions<'t> {
     fn new(text: &'t str) -> Self {
         let mut first = HashMap::new();
         let bytes = text.as_bytes();
-        for (i, _) in text.match_indices("\n# ") {
+        for i in memchr::memmem::find_iter(bytes, b"\n# ") {
             let start = i + 3;
             let end = bytes[start..]
                 .iter()
@@ -267,7 +267,7 @@ impl<'t> TitlePositions<'t> {
                 first.entry(&text[start..end]).or_insert(i);
             }
         }
-        let separators = text.match_indices("\n---\n").map(|(i, _)| i).collect();
+        let separators = memchr::memmem::find_iter(bytes, b"\n---\n").collect();
         TitlePositions { first, separators }
     }
 
@@ -608,9 +608,17 @@ fn lexical(path: &Path) -> PathBuf {
 /// The `# ` headings of a chapter: every line starting with `# `, as the
 /// original tooling found them.
 fn chapter_titles(text: &str) -> Vec<String> {
-    text.split('\n')
-        .filter_map(|l| l.strip_prefix("# "))
-        .map(str::to_owned)
+    let bytes = text.as_bytes();
+    let first = bytes.starts_with(b"# ").then_some(0);
+    let others = memchr::memmem::find_iter(bytes, b"\n# ").map(|i| i + 1);
+    first
+        .into_iter()
+        .chain(others)
+        .map(|start| {
+            let title = start + 2;
+            let end = memchr::memchr(b'\n', &bytes[title..]).map_or(bytes.len(), |n| title + n);
+            text[title..end].to_owned()
+        })
         .collect()
 }
 

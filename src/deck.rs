@@ -376,20 +376,26 @@ fn decode_entities(source: &mut SourceText) {
     if !text.contains('&') {
         return;
     }
+    let bytes = text.as_bytes();
     let mut edits = Vec::new();
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        if line.contains('&') {
-            let decoded = htmlize::unescape(line);
-            if decoded != line && decoded.matches('\n').count() == line.matches('\n').count() {
-                edits.push(Edit {
-                    range: offset..offset + line.len(),
-                    text: decoded.into_owned(),
-                    origin: None,
-                });
-            }
+    // Only the lines holding a `&` (found with SIMD search, not line by line).
+    let mut next_line = 0;
+    for amp in memchr::memchr_iter(b'&', bytes) {
+        if amp < next_line {
+            continue;
         }
-        offset += line.len();
+        let start = memchr::memrchr(b'\n', &bytes[..amp]).map_or(0, |n| n + 1);
+        let end = memchr::memchr(b'\n', &bytes[amp..]).map_or(bytes.len(), |n| amp + n + 1);
+        next_line = end;
+        let line = &text[start..end];
+        let decoded = htmlize::unescape(line);
+        if decoded != line && decoded.matches('\n').count() == line.matches('\n').count() {
+            edits.push(Edit {
+                range: start..end,
+                text: decoded.into_owned(),
+                origin: None,
+            });
+        }
     }
     source.splice(edits);
 }

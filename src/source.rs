@@ -76,7 +76,7 @@ impl SourceText {
 
     /// Indexes line breaks: call once the text will not change any more.
     pub fn freeze(&mut self) {
-        self.newlines = Some(self.text.match_indices('\n').map(|(i, _)| i).collect());
+        self.newlines = Some(memchr::memchr_iter(b'\n', self.text.as_bytes()).collect());
     }
 
     fn newlines_between(&self, from: usize, to: usize) -> usize {
@@ -274,7 +274,7 @@ impl SourceText {
         let mut last = 0;
         let bytes = old.as_bytes();
         let mut i = 0;
-        while let Some(k) = bytes[i..].iter().position(|&b| b == first_byte) {
+        while let Some(k) = memchr::memchr(first_byte, &bytes[i..]) {
             let at = i + k;
             match replacements.iter().find(|(p, _)| old[at..].starts_with(p)) {
                 Some((p, r)) => {
@@ -305,7 +305,7 @@ impl SourceText {
 }
 
 fn memchr_count(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&b| b == b'\n').count()
+    memchr::memchr_iter(b'\n', bytes).count()
 }
 
 /// Display form of a path relative to a base when possible.

@@ -95,29 +95,27 @@ pub fn lex_deck(src: &str) -> Lexed {
 }
 
 /// For each `[` of the deck that is closed, the offset of its `]`, counting
-/// every bracket as remark does. Computed once, so that finding where a
-/// `.class[` ends is a lookup (40,000 unclosed ones stay linear).
-fn bracket_pairs(bytes: &[u8]) -> std::collections::HashMap<usize, usize> {
-    let mut pairs = std::collections::HashMap::new();
+/// every bracket as remark does: (open, close) pairs sorted by opening.
+/// Computed once, so that finding where a `.class[` ends is a lookup (40,000
+/// unclosed ones stay linear).
+fn bracket_pairs(bytes: &[u8]) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
     let mut open = Vec::new();
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'[' => open.push(i),
-            b']' => {
-                if let Some(o) = open.pop() {
-                    pairs.insert(o, i);
-                }
-            }
-            _ => {}
+    for i in memchr::memchr2_iter(b'[', b']', bytes) {
+        if bytes[i] == b'[' {
+            open.push(i);
+        } else if let Some(o) = open.pop() {
+            pairs.push((o, i));
         }
     }
+    pairs.sort_unstable();
     pairs
 }
 
 /// What the lexing of the whole deck shares.
 struct State<'s> {
     /// [`bracket_pairs`] of the whole deck (absolute offsets).
-    closes: &'s std::collections::HashMap<usize, usize>,
+    closes: &'s [(usize, usize)],
     unclosed: &'s mut Vec<usize>,
     too_deep: &'s mut Option<usize>,
 }
@@ -131,6 +129,26 @@ struct Memo {
     fence_fail: std::collections::HashMap<(u8, usize), usize>,
     /// The last `]` search: (searched from, found at).
     close_bracket: Option<(usize, Option<usize>)>,
+    /// The first `\\` at or after the last position asked for (the length
+    /// when there is none): searches only go forward, so each byte is
+    /// looked at once however many tokens the text has.
+    backslash: Option<usize>,
+}
+
+impl Memo {
+    /// Offset of the first `\\` at or after `at` (`bytes.len()`: none).
+    /// `at` never decreases within one [`lex_into`].
+    fn next_backslash(&mut self, bytes: &[u8], at: usize) -> usize {
+        if let Some(b) = self.backslash
+            && b >= at
+        {
+            return b;
+        }
+        let b = memchr::memchr(b'\\', bytes.get(at..).unwrap_or_default())
+            .map_or(bytes.len(), |n| at + n);
+        self.backslash = Some(b);
+        b
+    }
 }
 
 #[derive(Debug)]
@@ -253,16 +271,35 @@ fn find_next(
     state: &State,
     memo: &mut Memo,
 ) -> Option<(usize, usize, Match)> {
-    let mut i = from;
-    while i < bytes.len() {
-        let c = bytes[i];
-        let line_start = i == from;
-        if (line_start || matches!(c, b'\n' | b'`' | b'\\' | b'.'))
-            && let Some(m) = match_at(bytes, src, base, from, i, block, state, memo)
-        {
+    // Matches start at `from` or on one of `\n`, `` ` ``, `\\`, `.`; those
+    // are found with SIMD search (memchr3 takes three bytes: `\\` has its
+    // own iterator, merged in order).
+    if from < bytes.len()
+        && let Some(m) = match_at(bytes, src, base, from, from, block, state, memo)
+    {
+        return Some(m);
+    }
+    let start = from + 1;
+    let hay = bytes.get(start..).unwrap_or_default();
+    let mut stops = memchr::memchr3_iter(b'\n', b'`', b'.', hay).map(|k| start + k);
+    let mut next_stop = stops.next();
+    let mut next_backslash = memo.next_backslash(bytes, start);
+    loop {
+        let i = match next_stop {
+            Some(a) if a < next_backslash => {
+                next_stop = stops.next();
+                a
+            }
+            _ if next_backslash < bytes.len() => {
+                let b = next_backslash;
+                next_backslash = memo.next_backslash(bytes, b + 1);
+                b
+            }
+            _ => break,
+        };
+        if let Some(m) = match_at(bytes, src, base, from, i, block, state, memo) {
             return Some(m);
         }
-        i += 1;
     }
     // `^...$` alternatives can match the empty remainder only for separators,
     // which need at least `--`: nothing to find.
@@ -288,6 +325,15 @@ fn match_at(
     state: &State,
     memo: &mut Memo,
 ) -> Option<(usize, usize, Match)> {
+    // Quick rejection, same verdict: the line alternatives (CODE, FENCES,
+    // DEF, SEPARATOR, NOTES) need a line starting with one of ` `, `` ` ``,
+    // `~`, `[`, `-`, `?`; the others start on `` ` ``, `.` or `\\`.
+    let starts_line =
+        |p: usize| matches!(bytes.get(p), Some(b' ' | b'`' | b'~' | b'[' | b'-' | b'?'));
+    let line_may_match = (i == from && starts_line(i)) || (bytes[i] == b'\n' && starts_line(i + 1));
+    if !line_may_match && !matches!(bytes[i], b'`' | b'.' | b'\\') {
+        return None;
+    }
     // CODE: (?:^|\n)( {4}[^\n]+\n*)+
     for p in line_prefixes(bytes, from, i) {
         if let Some(end) = indented_code(bytes, p) {
@@ -308,8 +354,9 @@ fn match_at(
         if let Some((classes, open)) = content_class(bytes, src, name_start) {
             let close = state
                 .closes
-                .get(&(base + open))
-                .map(|&c| c - base)
+                .binary_search_by_key(&(base + open), |&(o, _)| o)
+                .ok()
+                .map(|k| state.closes[k].1 - base)
                 .filter(|&c| c < bytes.len());
             return Some(match close {
                 Some(close) => (
@@ -370,7 +417,7 @@ fn match_at(
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&b| b == needle)
+    memchr::memchr(needle, hay)
 }
 
 /// ( {4}[^\n]+\n*)+ starting exactly at `p`.

@@ -185,13 +185,32 @@ impl RemarkOptions {
         (u32::try_from(width).unwrap_or(u32::MAX), 681)
     }
 
-    /// The slide number text (remark's slide-number component: `%current%`
-    /// and `%total%` replaced).
+    /// The slide number text, as remark's slide-number component makes it
+    /// (remark `src/remark/components/slide-number/slide-number.js`,
+    /// `formatSlideNumber`: `format.replace('%current%', current)
+    /// .replace('%total%', total)`): a JavaScript string pattern replaces
+    /// only its first occurrence.
     pub fn slide_number(&self, current: usize, total: usize) -> String {
-        self.slide_number_format
-            .replace("%current%", &current.to_string())
-            .replace("%total%", &total.to_string())
+        let once = replace_first(&self.slide_number_format, "%current%", current);
+        replace_first(&once, "%total%", total)
     }
+}
+
+/// `text` with the first `pattern` replaced by `n` (JavaScript's
+/// `String.prototype.replace` with a string pattern).
+fn replace_first(text: &str, pattern: &str, n: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len() + 8);
+    match memchr::memmem::find(text.as_bytes(), pattern.as_bytes()) {
+        Some(at) => {
+            out.push_str(&text[..at]);
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{n}");
+            out.push_str(&text[at + pattern.len()..]);
+        }
+        None => out.push_str(text),
+    }
+    out
 }
 
 fn as_bool(v: &Value) -> Option<bool> {
@@ -221,6 +240,10 @@ mod tests {
         let o = RemarkOptions::remark();
         assert_eq!(o.dimensions(), (908, 681));
         assert_eq!(o.slide_number(3, 10), "3 / 10");
+        // Only the first of each is replaced, as in remark.
+        let mut twice = RemarkOptions::remark();
+        twice.slide_number_format = "%current%/%total% (%current%, %total%)".into();
+        assert_eq!(twice.slide_number(3, 10), "3/10 (%current%, %total%)");
         assert!(!o.highlight_spans && !o.highlight_lines && o.count_incremental_slides);
         assert_eq!(o.highlight_style, "default");
         let ct = RemarkOptions::container_training("k8s ");

@@ -253,8 +253,11 @@ fn late_properties(slide: &mut ParsedSlide) {
     // Lines that look like properties later in the first text are ignored by
     // remark (shown as text); remember them for lint.
     if let Some(Node::Text { text, start }) = slide.content.first() {
+        let bytes = text.as_bytes();
+        let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
         let mut offset = 0;
-        for line in text.split('\n') {
+        for end in ends {
+            let line = &text[offset..end];
             let key_len = line
                 .bytes()
                 .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
@@ -267,7 +270,7 @@ fn late_properties(slide: &mut ParsedSlide) {
                     .late_properties
                     .push((start + offset, line[..key_len].to_owned()));
             }
-            offset += line.len() + 1;
+            offset = end + 1;
         }
     }
 }

@@ -41,9 +41,20 @@ impl Templates {
     pub fn load(dir: Option<&Path>) -> Result<Templates> {
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![]);
+        // The built-in stylesheets and script hold no template syntax: they
+        // go into the page as context values, not parsed by Tera (parsing
+        // their 40 KB cost more than rendering a deck's page). A file of
+        // the same name in `dir` is a template again.
         let mut files: Vec<(String, String)> = BUILTIN_TEMPLATES
             .iter()
-            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .map(|&(n, t)| {
+                let text = if n == "deck.html" {
+                    t.to_string()
+                } else {
+                    format!("{{{{ builtin_assets[\"{n}\"] }}}}")
+                };
+                (n.to_string(), text)
+            })
             .collect();
         if let Some(dir) = dir {
             let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
@@ -96,26 +107,23 @@ pub fn script_text(text: &str) -> String {
 /// [`script_text`] appended to `out`.
 pub fn push_script_text(out: &mut String, text: &str) {
     let bytes = text.as_bytes();
+    out.reserve(text.len());
     let mut from = 0;
-    let mut i = 0;
-    // Only ASCII bytes are looked at, so every cut is on a char boundary.
-    while let Some(k) = memchr::memchr2(b'<', b'\r', &bytes[i..]) {
-        let at = i + k;
-        out.push_str(&text[from..at]);
+    // Only ASCII bytes are looked at, so every cut is on a char boundary;
+    // text is copied in runs, between the bytes that change.
+    for at in memchr::memchr2_iter(b'<', b'\r', bytes) {
         if bytes[at] == b'\r' {
+            out.push_str(&text[from..at]);
             out.push('\n');
-            i = at + 1;
-            if bytes.get(i) == Some(&b'\n') {
-                i += 1;
+            from = at + 1;
+            if bytes.get(from) == Some(&b'\n') {
+                from += 1;
             }
-        } else {
-            out.push('<');
-            i = at + 1;
-            if matches!(bytes.get(i), Some(b'\\' | b'/' | b'!')) {
-                out.push('\\');
-            }
+        } else if matches!(bytes.get(at + 1), Some(b'\\' | b'/' | b'!')) {
+            out.push_str(&text[from..=at]);
+            out.push('\\');
+            from = at + 1;
         }
-        from = i;
     }
     out.push_str(&text[from..]);
 }
@@ -289,6 +297,8 @@ struct PageContext<'a> {
     slides_text: String,
     slide_count: usize,
     remark: RemarkPage,
+    /// The built-in stylesheets and script by name (see [`Templates::load`]).
+    builtin_assets: std::collections::BTreeMap<&'static str, &'static str>,
 }
 
 /// A rendered page and the local files it refers to.
@@ -361,6 +371,11 @@ pub fn render_page(
         slides_text,
         slide_count: deck.slides.len(),
         remark,
+        builtin_assets: BUILTIN_TEMPLATES
+            .iter()
+            .filter(|(n, _)| *n != "deck.html")
+            .copied()
+            .collect(),
     };
     let context = tera::Context::from_serialize(&page)
         .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
