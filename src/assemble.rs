@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::Location;
+use crate::files::{Files, ReadError};
 use crate::manifest::{Entry, Manifest};
 use crate::source::{Edit, Origin, SourceText};
 
@@ -22,6 +23,9 @@ pub struct AssembleOptions {
     /// Repository root for `@@INCLUDE`/`@@LINK`; default: the parent of the
     /// manifest's folder.
     pub root: Option<PathBuf>,
+    /// Files already read by other decks of the same call (`None`: this
+    /// deck reads its own).
+    pub files: Option<Arc<Files>>,
 }
 
 /// The assembled deck source.
@@ -91,6 +95,7 @@ impl TitleTree {
 
 struct Assembler<'m> {
     manifest: &'m Manifest,
+    files: Arc<Files>,
     manifest_file: Arc<PathBuf>,
     root: PathBuf,
     canonical_root: Option<PathBuf>,
@@ -111,10 +116,12 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
         };
         dir.join("..")
     });
+    let files = opts.files.clone().unwrap_or_default();
     let mut a = Assembler {
         manifest,
         manifest_file: Arc::new(manifest.path.clone()),
-        canonical_root: root.canonicalize().ok(),
+        canonical_root: files.canonical(&root),
+        files,
         root,
         chapters: Vec::new(),
         includes: Vec::new(),
@@ -348,32 +355,21 @@ impl Assembler<'_> {
                             self.root.display()
                         ),
                     ));
-                    Ok(Vec::new())
+                    Ok(Arc::from(""))
                 } else {
-                    std::fs::read(&on_disk)
+                    self.files.text(&on_disk)
                 };
                 let text = match read {
-                    Ok(bytes) => match String::from_utf8(bytes) {
-                        Ok(t) => t,
-                        Err(e) => {
-                            let l = crate::manifest::line_of_byte(
-                                e.as_bytes(),
-                                e.utf8_error().valid_up_to(),
-                            );
-                            self.diagnostics.push(Diagnostic::error(
-                                "not-utf8",
-                                Location::new(on_disk.clone(), l),
-                                "chapter is not valid UTF-8 text",
-                            ));
-                            String::new()
-                        }
-                    },
-                    Err(e) => {
-                        let why = if e.kind() == std::io::ErrorKind::NotFound {
-                            "not found".to_owned()
-                        } else {
-                            e.to_string()
-                        };
+                    Ok(t) => t.to_string(),
+                    Err(ReadError::NotUtf8 { line }) => {
+                        self.diagnostics.push(Diagnostic::error(
+                            "not-utf8",
+                            Location::new(on_disk.clone(), line),
+                            "chapter is not valid UTF-8 text",
+                        ));
+                        String::new()
+                    }
+                    Err(why) => {
                         self.diagnostics.push(Diagnostic::error(
                             "missing-chapter",
                             at,
@@ -382,7 +378,6 @@ impl Assembler<'_> {
                         String::new()
                     }
                 };
-                let text = as_browsers_read(text);
                 let loaded = self.chapter_text(
                     SourceText::from_file(text, Arc::new(on_disk.clone())),
                     path,
@@ -504,8 +499,8 @@ impl Assembler<'_> {
     /// `..` and symbolic links are resolved (a deck is published: it must
     /// not pull in `/etc/os-release` or a file a symlink points to outside).
     fn outside_root(&self, path: &Path) -> bool {
-        match (&self.canonical_root, path.canonicalize()) {
-            (Some(root), Ok(real)) => !real.starts_with(root),
+        match (&self.canonical_root, self.files.canonical(path)) {
+            (Some(root), Some(real)) => !real.starts_with(root),
             // Not on disk (reported as missing): judge the path as written.
             _ => !lexical(path).starts_with(lexical(&self.root)),
         }
@@ -533,7 +528,7 @@ impl Assembler<'_> {
         // Included text is not expanded again, so a file including itself
         // would show the macro as text.
         if let Some(me) = including
-            && let (Ok(a), Ok(b)) = (path.canonicalize(), me.canonicalize())
+            && let (Some(a), Some(b)) = (self.files.canonical(&path), self.files.canonical(me))
             && a == b
         {
             self.diagnostics.push(Diagnostic::error(
@@ -544,8 +539,8 @@ impl Assembler<'_> {
             return None;
         }
         self.includes.push(path.clone());
-        match std::fs::read_to_string(&path) {
-            Ok(t) => Some((path, as_browsers_read(t))),
+        match self.files.text(&path) {
+            Ok(t) => Some((path, t.to_string())),
             Err(e) => {
                 self.diagnostics.push(Diagnostic::error(
                     "missing-include",
@@ -560,7 +555,8 @@ impl Assembler<'_> {
     /// Images for the picture slides, from `interstitials.txt` beside the
     /// manifest (none: no picture slides).
     fn interstitials(&self) -> Vec<String> {
-        std::fs::read_to_string(self.manifest.dir.join("interstitials.txt"))
+        self.files
+            .text(&self.manifest.dir.join("interstitials.txt"))
             .map(|t| {
                 t.lines()
                     .map(str::trim)
@@ -569,22 +565,6 @@ impl Assembler<'_> {
                     .collect()
             })
             .unwrap_or_default()
-    }
-}
-
-/// Chapter text as remark gets it from the page's `<textarea>`: browsers
-/// hand over LF-only line ends, and turn NUL into U+FFFD (the HTML parsing
-/// spec; CommonMark says the same), so a NUL never reaches the HTML.
-fn as_browsers_read(text: String) -> String {
-    let text = if text.contains('\r') {
-        text.replace("\r\n", "\n")
-    } else {
-        text
-    };
-    if text.contains('\0') {
-        text.replace('\0', "\u{FFFD}")
-    } else {
-        text
     }
 }
 

@@ -3,15 +3,16 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
 use crate::deck::{self, Deck, LoadOptions};
 use crate::error::{Error, Result};
+use crate::files::Files;
 use crate::render::RenderCache;
 use crate::render::css_assets;
-use crate::render::page::{self, BuildInfo, PageOptions, Templates};
+use crate::render::page::{self, BuildInfo, GitQuery, PageOptions, Templates};
 
 /// Options shared by every deck of one `build` call.
 #[derive(Debug, Clone, Default)]
@@ -37,7 +38,9 @@ pub struct Built {
 pub struct Builder {
     templates: Templates,
     cache: RenderCache,
-    git: Mutex<HashMap<PathBuf, BuildInfo>>,
+    /// Commit and uncommitted files, by deck folder: `git` runs once per
+    /// folder, while decks load (see `build_all`).
+    git: Mutex<HashMap<PathBuf, Git>>,
     opts: BuildOptions,
 }
 
@@ -59,6 +62,16 @@ impl Builder {
         for m in manifests {
             by_output.entry(output_name(m)).or_default().push(m);
         }
+        // `git` answers while the decks load (it is only needed to render).
+        if let Ok(mut git) = self.git.lock() {
+            for m in manifests {
+                let dir = manifest_dir(m);
+                git.entry(dir)
+                    .or_insert_with_key(|dir| Git::Running(GitQuery::start(dir)));
+            }
+        }
+        // Chapters shared by decks are read once for the whole call.
+        let files = Arc::new(Files::new());
         manifests
             .par_iter()
             .map(|m| {
@@ -76,14 +89,19 @@ impl Builder {
                         others.join(", ")
                     )));
                 }
-                self.build(m)
+                self.build_with(m, &files)
             })
             .collect()
     }
 
-    /// Renders one manifest to HTML in memory (nothing written).
+    /// Renders one manifest to HTML in memory (nothing written), reading
+    /// its files afresh.
     pub fn render(&self, manifest: &Path) -> Result<(Deck, page::Page)> {
-        let deck = deck::load_strict(manifest, &self.opts.load)?;
+        self.render_with(manifest, &Arc::new(Files::new()))
+    }
+
+    fn render_with(&self, manifest: &Path, files: &Arc<Files>) -> Result<(Deck, page::Page)> {
+        let deck = deck::load_strict(manifest, &self.opts.load.sharing(files))?;
         if deck.slides.is_empty() {
             return Err(Error::at(
                 crate::error::Location::new(manifest, 1),
@@ -125,7 +143,11 @@ impl Builder {
 
     /// Builds one manifest into `out_dir/<stem>.html`.
     pub fn build(&self, manifest: &Path) -> Result<Built> {
-        let (deck, page) = self.render(manifest)?;
+        self.build_with(manifest, &Arc::new(Files::new()))
+    }
+
+    fn build_with(&self, manifest: &Path, files: &Arc<Files>) -> Result<Built> {
+        let (deck, page) = self.render_with(manifest, files)?;
         let out_dir = &self.opts.out_dir;
         std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
         let output = out_dir.join(format!("{}.html", deck.manifest.stem()));
@@ -145,21 +167,36 @@ impl Builder {
     }
 
     fn build_info(&self, dir: &Path) -> BuildInfo {
-        let key = dir.to_path_buf();
-        if let Ok(cache) = self.git.lock()
-            && let Some(info) = cache.get(&key)
-        {
-            return info.clone();
-        }
-        let info = BuildInfo::from_git(dir);
-        if let Ok(mut cache) = self.git.lock() {
-            cache.insert(key, info.clone());
-        }
+        // Held while git finishes: a deck of the same folder waits for the
+        // same answer.
+        let Ok(mut git) = self.git.lock() else {
+            return BuildInfo::from_git(dir);
+        };
+        let info = match git.remove(dir) {
+            Some(Git::Done(info)) => info,
+            Some(Git::Running(query)) => query.finish(),
+            None => BuildInfo::from_git(dir),
+        };
+        git.insert(dir.to_path_buf(), Git::Done(info.clone()));
         info
     }
 }
 
 pub use crate::output::write_atomically;
+
+/// A deck folder's git state: being asked, or known.
+enum Git {
+    Running(GitQuery),
+    Done(BuildInfo),
+}
+
+/// The folder `deck::load` gives a manifest (`Manifest::dir`).
+fn manifest_dir(manifest: &Path) -> PathBuf {
+    manifest
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
 
 /// The file a manifest builds into (`<stem>.html`).
 fn output_name(manifest: &Path) -> String {

@@ -21,6 +21,19 @@ pub struct LoadOptions {
     pub root: Option<PathBuf>,
     /// remark options as `KEY=VALUE` (`--remark`), over the deck's own.
     pub remark: Vec<String>,
+    /// Files shared with the other decks of one call (`build`, `lint` of
+    /// several decks); `None`: the deck reads its own.
+    pub files: Option<std::sync::Arc<crate::files::Files>>,
+}
+
+impl LoadOptions {
+    /// These options, reading through `files` (see [`crate::files`]).
+    pub fn sharing(&self, files: &std::sync::Arc<crate::files::Files>) -> LoadOptions {
+        LoadOptions {
+            files: Some(files.clone()),
+            ..self.clone()
+        }
+    }
 }
 
 /// One slide as the deck shows it (each `--` step is a slide).
@@ -111,6 +124,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Deck> {
         let opts = LoadOptions {
             root: opts.root.clone().or_else(|| chapter_root(path)),
             remark: Vec::new(),
+            files: opts.files.clone(),
         };
         return Ok(from_manifest(manifest, &opts));
     }
@@ -218,6 +232,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
         &manifest,
         &AssembleOptions {
             root: opts.root.clone(),
+            files: opts.files.clone(),
         },
     );
     let mut diagnostics = assembled.diagnostics;

@@ -21,6 +21,7 @@ pub mod diagnostic;
 pub mod duration;
 pub mod error;
 pub mod exercise;
+pub mod files;
 pub mod grade;
 pub mod html_page;
 pub mod lint;

@@ -229,6 +229,7 @@ fn build_page(dir: &Path, file: &str, text: &str, remark: &[&str]) -> String {
         load: LoadOptions {
             root: Some(dir.to_path_buf()),
             remark: remark.iter().map(|s| s.to_string()).collect(),
+            files: None,
         },
         ..BuildOptions::default()
     })

@@ -170,7 +170,14 @@ fn unclosed_openings_lex_in_linear_time() {
     };
     // Also many tokens and no `\\` at all: the lexer's look-ahead for the
     // next `\\` must not rescan the rest of the deck for every token.
-    for unit in [".a[ x\n", "```bash\nx\n", "[\n", "```a\n", "`x` y\n", "x\n---\n"] {
+    for unit in [
+        ".a[ x\n",
+        "```bash\nx\n",
+        "[\n",
+        "```a\n",
+        "`x` y\n",
+        "x\n---\n",
+    ] {
         let (t_small, unclosed_small) = time(&unit.repeat(10_000));
         let (t_big, unclosed_big) = time(&unit.repeat(40_000));
         if unit.starts_with(".a[") {

@@ -47,6 +47,7 @@ impl DeckArgs {
             load: LoadOptions {
                 root: self.root.clone(),
                 remark: self.remark.clone(),
+                files: None,
             },
             templates: self.templates.clone(),
             css: self.css.clone(),

@@ -40,6 +40,8 @@ pub fn lint_decks(paths: &[PathBuf], opts: &LoadOptions) -> Vec<Diagnostic> {
         })
         .collect();
     let none = HashSet::new();
+    // Decks of one call share the chapters they name (read once).
+    let opts = &opts.sharing(&Default::default());
     let per_deck: Vec<Vec<Diagnostic>> = paths
         .par_iter()
         .map(|p| lint_deck(p, opts, classes.get(&manifest_dir(p)).unwrap_or(&none)))

@@ -86,6 +86,11 @@ impl Templates {
 /// [`script_text`]-escaped so that none can end the script early.
 pub const SLIDES_SCRIPT: &str = "<script type=\"text/x-labdeck-slides\">";
 
+/// Stands for the slides' text while Tera renders the page (chapters' NULs
+/// are read as U+FFFD, see `files.rs`; a page where the marker is not found
+/// exactly once is rendered again with the text itself).
+const SLIDES_MARKER: &str = "\0labdeck-slides-text\0";
+
 /// What ends each field: `<\-`, which [`script_text`] never produces.
 pub const FIELD_END: &str = "<\\-";
 
@@ -189,25 +194,56 @@ impl BuildInfo {
     /// Reads it with git, from the folder of the manifest; none outside a
     /// git work tree.
     pub fn from_git(dir: &Path) -> BuildInfo {
+        GitQuery::start(dir).finish()
+    }
+}
+
+/// The two `git` commands behind a [`BuildInfo`], started together and read
+/// later: `build` starts them before loading its decks, so they answer
+/// while the decks load.
+pub struct GitQuery {
+    commit: Option<std::process::Child>,
+    status: Option<std::process::Child>,
+}
+
+impl GitQuery {
+    pub fn start(dir: &Path) -> GitQuery {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
         let git = |args: &[&str]| {
             std::process::Command::new("git")
                 .arg("-C")
-                .arg(if dir.as_os_str().is_empty() {
-                    Path::new(".")
-                } else {
-                    dir
-                })
+                .arg(dir)
                 .args(args)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::null())
-                .output()
+                .spawn()
                 .ok()
+        };
+        GitQuery {
+            commit: git(&["rev-parse", "HEAD"]),
+            status: git(&["status", "--porcelain", "--", "."]),
+        }
+    }
+
+    /// Waits for both; none outside a git work tree (or without git).
+    pub fn finish(self) -> BuildInfo {
+        let output = |child: Option<std::process::Child>| {
+            child
+                .and_then(|c| c.wait_with_output().ok())
                 .filter(|o| o.status.success())
                 .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         };
-        let Some(commit) = git(&["rev-parse", "HEAD"]) else {
+        let commit = output(self.commit);
+        let status = output(self.status);
+        let Some(commit) = commit else {
             return BuildInfo::default();
         };
-        let dirty = git(&["status", "--porcelain", "--", "."])
+        let dirty = status
             .map(|s| {
                 s.lines()
                     .filter_map(|l| l.get(3..))
@@ -357,18 +393,22 @@ pub fn render_page(
         })
         .collect();
     let remark = RemarkPage::new(options, rendered.iter().map(|(_, _, styles)| styles));
+    let text_len: usize = rendered.iter().map(|(r, _, _)| r.len()).sum();
     let mut images = Vec::new();
-    let mut slides_text = String::with_capacity(rendered.iter().map(|(r, _, _)| r.len()).sum());
+    let mut records = Vec::with_capacity(rendered.len());
     for (record, slide_images, _) in rendered {
-        slides_text.push_str(&record);
+        records.push(record);
         images.extend(slide_images);
     }
-    let page = PageContext {
+    // Tera would copy the slides' text twice (into its context, then into
+    // the page): the template gets a marker, and the slides go in its place
+    // once rendered, one by one (no copy of the whole text either).
+    let mut page = PageContext {
         title: deck.manifest.title.trim().replace('\n', " "),
         total,
         styles: &opts.styles,
         build: &opts.build,
-        slides_text,
+        slides_text: SLIDES_MARKER.to_owned(),
         slide_count: deck.slides.len(),
         remark,
         builtin_assets: BUILTIN_TEMPLATES
@@ -377,12 +417,34 @@ pub fn render_page(
             .copied()
             .collect(),
     };
-    let context = tera::Context::from_serialize(&page)
-        .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
-    let html = templates
-        .tera
-        .render("deck.html", &context)
-        .map_err(|e| Error::Other(format!("templates: deck.html: {}", tera_message(&e))))?;
+    let render = |page: &PageContext| {
+        let context = tera::Context::from_serialize(page)
+            .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
+        templates
+            .tera
+            .render("deck.html", &context)
+            .map_err(|e| Error::Other(format!("templates: deck.html: {}", tera_message(&e))))
+    };
+    let with_marker = render(&page)?;
+    let mut markers = memchr::memmem::find_iter(with_marker.as_bytes(), SLIDES_MARKER.as_bytes());
+    let html = match (markers.next(), markers.next()) {
+        (Some(at), None) => {
+            let mut html = String::with_capacity(with_marker.len() + text_len);
+            html.push_str(&with_marker[..at]);
+            for record in records {
+                html.push_str(&record);
+            }
+            html.push_str(&with_marker[at + SLIDES_MARKER.len()..]);
+            html
+        }
+        // A `--templates` deck.html that shows the text twice, or not as
+        // is: render it with the text itself.
+        _ => {
+            drop(with_marker);
+            page.slides_text = records.concat();
+            render(&page)?
+        }
+    };
     Ok(Page {
         html,
         images,
