@@ -310,7 +310,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
             number: s.number,
             name: s.property("name").map(str::to_owned),
             classes: class_list(s.property("class").unwrap_or("")),
-            location: source.location(s.start),
+            location: source.location(first_line(source.as_str(), s.start)),
             content: s.content,
             own_content: s.own_content,
             notes: s.notes,
@@ -413,6 +413,27 @@ fn decode_entities(source: &mut SourceText) {
         }
     }
     source.splice(edits);
+}
+
+/// Where a slide is written: past the `---`/`--` that opens it (the lexer's
+/// separator match starts at the newline before the dashes) and the blank
+/// lines after it, so a slide's file:line is its first written line.
+fn first_line(text: &str, start: usize) -> usize {
+    let b = text.as_bytes();
+    let mut p = start;
+    let mut q = p + usize::from(b.get(p) == Some(&b'\n'));
+    let dashes = b
+        .get(q..)
+        .map_or(0, |r| r.iter().take_while(|&&c| c == b'-').count());
+    if (2..=3).contains(&dashes) && matches!(b.get(q + dashes), None | Some(b'\n')) {
+        q += dashes;
+        p = q + usize::from(q < b.len());
+    }
+    while b.get(p) == Some(&b'\n') {
+        p += 1;
+    }
+    // An empty last slide: where its separator is.
+    if p >= b.len() { start } else { p }
 }
 
 /// Text of the first Markdown heading in `nodes` (`#` to `######`).

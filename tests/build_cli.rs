@@ -156,6 +156,79 @@ fn several_decks_in_one_call() {
     assert!(out.join("deck.html").exists() && out.join("other.html").exists());
 }
 
+/// A `--templates` deck.html works when it puts the slides where the
+/// runtime reads them, and fails with one clear error otherwise (no page
+/// without slides written).
+#[test]
+fn deck_html_overrides_keep_the_slides_script() {
+    let repo = Repo::new("title: Deck\ncontent:\n- ch.md\n", b"# One\n---\n# Two\n");
+    let templates = repo.path("tpl");
+    std::fs::create_dir_all(&templates).unwrap();
+    let out = repo.path("public");
+    let build = |deck_html: &str| {
+        std::fs::write(templates.join("deck.html"), deck_html).unwrap();
+        let _ = std::fs::remove_dir_all(&out);
+        Command::new(env!("CARGO_BIN_EXE_labdeck"))
+            .arg("build")
+            .arg(repo.path("slides/deck.yml"))
+            .args(["--out".as_ref(), out.as_os_str()])
+            .args(["--templates".as_ref(), templates.as_os_str()])
+            .output()
+            .unwrap()
+    };
+    // A page of one's own, with the built-in script included by name.
+    let o = build(
+        "<!DOCTYPE html><title>{{ title }} ({{ slide_count }})</title><main class=\"mine\"></main>\n<script type=\"application/json\" id=\"labdeck-options\">{{ remark.runtime_json }}</script>\n<script type=\"text/x-labdeck-slides\">{{ slides_text }}</script>\n<script>{% include \"runtime.js\" %}</script>\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(out.join("deck.html")).unwrap();
+    assert!(
+        html.contains("<title>Deck (2)</title><main class=\"mine\">"),
+        "{html}"
+    );
+    assert!(
+        html.contains(
+            "<script type=\"text/x-labdeck-slides\"><\\-<\\-<div class=\"remark-slide-scaler\">"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("<h1 id=\"two\">Two<\\/h1>"), "{html}");
+    // Each slide's footer names the line it is written on (slide 2: past
+    // its `---`, line 3).
+    assert!(
+        html.contains("ch.md:1<\\/div><div class=\"remark-slide-number\">1/2"),
+        "{html}"
+    );
+    assert!(
+        html.contains("ch.md:3<\\/div><div class=\"remark-slide-number\">2/2"),
+        "{html}"
+    );
+    // The built-in runtime, not a placeholder.
+    assert!(html.contains(&include_str!("../templates/runtime.js")[..200]));
+    assert!(!html.contains('\0'));
+
+    // Slides shown elsewhere than in the slides script: refused.
+    let o = build("<!DOCTYPE html><div>{{ slides_text }}</div>");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("deck.html must show `{{ slides_text }}` once, right inside `<script type=\"text/x-labdeck-slides\">"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.join("deck.html").exists());
+
+    // A deck.html of the older shape (one <template> per slide) names what
+    // a deck.html is given.
+    let o = build("{% for slide in slides %}<template>{{ slide.html }}</template>{% endfor %}");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("deck.html is given title, total, styles"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.join("deck.html").exists());
+}
+
 #[test]
 fn stylesheets_templates_overrides_and_build_info() {
     let repo = Repo::new(

@@ -86,9 +86,8 @@ impl Templates {
 /// [`script_text`]-escaped so that none can end the script early.
 pub const SLIDES_SCRIPT: &str = "<script type=\"text/x-labdeck-slides\">";
 
-/// Stands for the slides' text while Tera renders the page (chapters' NULs
-/// are read as U+FFFD, see `files.rs`; a page where the marker is not found
-/// exactly once is rendered again with the text itself).
+/// Stands for the slides' text while Tera renders the page (no deck text
+/// holds a NUL: chapters' NULs are read as U+FFFD, see `files.rs`).
 const SLIDES_MARKER: &str = "\0labdeck-slides-text\0";
 
 /// What ends each field: `<\-`, which [`script_text`] never produces.
@@ -323,14 +322,19 @@ pub fn push_slide_record(out: &mut String, s: &PageSlide) {
     out.push_str(FIELD_END);
 }
 
+/// What `deck.html` is given, for error messages (the fields of
+/// [`PageContext`]).
+const CONTEXT_NAMES: &str = "title, total, styles, build.commit, build.dirty, slides_text, slide_count, remark (width, height, slide_styles, runtime_json), builtin_assets";
+
 #[derive(Serialize)]
 struct PageContext<'a> {
     title: String,
     total: usize,
     styles: &'a [String],
     build: &'a BuildInfo,
-    /// Text of the slides script (see [`SLIDES_SCRIPT`]).
-    slides_text: String,
+    /// Text of the slides script (see [`SLIDES_SCRIPT`]): a marker the
+    /// slides replace once Tera is done.
+    slides_text: &'static str,
     slide_count: usize,
     remark: RemarkPage,
     /// The built-in stylesheets and script by name (see [`Templates::load`]).
@@ -403,12 +407,12 @@ pub fn render_page(
     // Tera would copy the slides' text twice (into its context, then into
     // the page): the template gets a marker, and the slides go in its place
     // once rendered, one by one (no copy of the whole text either).
-    let mut page = PageContext {
+    let page = PageContext {
         title: deck.manifest.title.trim().replace('\n', " "),
         total,
         styles: &opts.styles,
         build: &opts.build,
-        slides_text: SLIDES_MARKER.to_owned(),
+        slides_text: SLIDES_MARKER,
         slide_count: deck.slides.len(),
         remark,
         builtin_assets: BUILTIN_TEMPLATES
@@ -417,34 +421,31 @@ pub fn render_page(
             .copied()
             .collect(),
     };
-    let render = |page: &PageContext| {
-        let context = tera::Context::from_serialize(page)
-            .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
-        templates
-            .tera
-            .render("deck.html", &context)
-            .map_err(|e| Error::Other(format!("templates: deck.html: {}", tera_message(&e))))
-    };
-    let with_marker = render(&page)?;
+    let context = tera::Context::from_serialize(&page)
+        .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
+    let with_marker = templates.tera.render("deck.html", &context).map_err(|e| {
+        Error::Other(format!(
+            "templates: deck.html: {} (deck.html is given {CONTEXT_NAMES}; README, \"Templates\")",
+            tera_message(&e)
+        ))
+    })?;
+    // The runtime reads the slides from the one slides script: a deck.html
+    // that does not put them there would build a page without slides.
     let mut markers = memchr::memmem::find_iter(with_marker.as_bytes(), SLIDES_MARKER.as_bytes());
-    let html = match (markers.next(), markers.next()) {
-        (Some(at), None) => {
-            let mut html = String::with_capacity(with_marker.len() + text_len);
-            html.push_str(&with_marker[..at]);
-            for record in records {
-                html.push_str(&record);
-            }
-            html.push_str(&with_marker[at + SLIDES_MARKER.len()..]);
-            html
-        }
-        // A `--templates` deck.html that shows the text twice, or not as
-        // is: render it with the text itself.
+    let at = match (markers.next(), markers.next()) {
+        (Some(at), None) if with_marker[..at].ends_with(SLIDES_SCRIPT) => at,
         _ => {
-            drop(with_marker);
-            page.slides_text = records.concat();
-            render(&page)?
+            return Err(Error::Other(format!(
+                "templates: deck.html must show `{{{{ slides_text }}}}` once, right inside `{SLIDES_SCRIPT}...</script>` (the runtime reads the slides there; README, \"Templates\")"
+            )));
         }
     };
+    let mut html = String::with_capacity(with_marker.len() + text_len);
+    html.push_str(&with_marker[..at]);
+    for record in records {
+        html.push_str(&record);
+    }
+    html.push_str(&with_marker[at + SLIDES_MARKER.len()..]);
     Ok(Page {
         html,
         images,
