@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 mod build;
 mod check;
@@ -47,6 +47,32 @@ enum Command {
     /// Build a deck and print it to PDF with headless Chromium: one 16:9 page
     /// per slide, `--` steps collapsed.
     Pdf(pdf::PdfArgs),
+}
+
+/// `--only/--from/--upto`: the same flags, and the one rule
+/// ([`labdeck::selection`]), for `run`, `check` and `grade`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Only this exercise (repeatable).
+    #[arg(long = "only", value_name = "ID")]
+    pub only: Vec<String>,
+    /// Start at this exercise (slide order).
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
+    /// Stop after this exercise (with no --from: the exercises from the
+    /// start of the deck up to this one).
+    #[arg(long, value_name = "ID")]
+    pub upto: Option<String>,
+}
+
+impl SelectArgs {
+    pub fn selection(&self) -> labdeck::selection::Selection<'_> {
+        labdeck::selection::Selection {
+            only: &self.only,
+            from: self.from.as_deref(),
+            upto: self.upto.as_deref(),
+        }
+    }
 }
 
 pub fn main() -> ExitCode {

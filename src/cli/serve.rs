@@ -100,12 +100,7 @@ async fn student(
 ) -> anyhow::Result<labdeck::classroom::student::Student> {
     // The deck must have exercises worth checking; a broken check is said now.
     let exercises = super::check::load_exercises(manifest, checks.as_deref())?;
-    if let Err(errors) = labdeck::check::engine::plans(&exercises) {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
-        anyhow::bail!("{} check(s) do not parse", errors.len());
-    }
+    super::check::prepare(manifest, exercises, &Default::default())?;
     let source = labdeck::cluster::KubeSource::connect(&labdeck::cluster::ConnectOptions {
         kubeconfig,
         context,
