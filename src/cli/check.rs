@@ -22,6 +22,7 @@ use labdeck::report::{self, Summary};
 use labdeck::selection::Selection;
 
 use super::SelectArgs;
+use super::out;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CheckFormat {
@@ -130,7 +131,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let on_result = |r: &ExerciseResult| {
         let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         if let Some(sp) = spinner.get() {
-            sp.suspend(|| print!("{}", human::exercise(r, style)));
+            // A closed stdout is said when the summary is printed.
+            sp.suspend(|| {
+                let _ = out::print(human::exercise(r, style));
+            });
             sp.set_message(format!("{n}/{} checked", plans.len()));
         }
     };
@@ -150,19 +154,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         CheckFormat::Human => {
             if spun {
                 // Each verdict was printed as it came.
-                print!("{}", human::summary_line(&summary));
+                out::print(human::summary_line(&summary))?;
             } else {
-                print!("{}", human::render(&results, style));
+                out::print(human::render(&results, style))?;
             }
             if !unchecked.is_empty() {
-                println!("no check: {}", unchecked.join(", "));
+                out::println(format_args!("no check: {}", unchecked.join(", ")))?;
             }
         }
-        CheckFormat::Json => print!("{}", report::json::render(&cluster, &results, &unchecked)),
-        CheckFormat::Junit => print!(
-            "{}",
-            report::junit::render(&cluster, &results, &unchecked).map_err(anyhow::Error::msg)?
-        ),
+        CheckFormat::Json => out::print(report::json::render(&cluster, &results, &unchecked))?,
+        CheckFormat::Junit => out::print(
+            report::junit::render(&cluster, &results, &unchecked).map_err(anyhow::Error::msg)?,
+        )?,
     }
     Ok(ExitCode::from(summary.exit_code()))
 }
@@ -203,7 +206,7 @@ pub struct ExercisesArgs {
 pub fn exercises(args: ExercisesArgs) -> anyhow::Result<ExitCode> {
     let exercises = load_exercises(&args.deck, args.checks.as_deref())?;
     match args.format {
-        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&exercises)?),
+        ListFormat::Json => out::println(serde_json::to_string_pretty(&exercises)?)?,
         ListFormat::Table => {
             let mut t = Table::new();
             // Box drawing on a terminal, plain ASCII when piped or NO_COLOR.
@@ -229,10 +232,10 @@ pub fn exercises(args: ExercisesArgs) -> anyhow::Result<ExitCode> {
                 ]);
             }
             let missing = exercises.iter().filter(|e| e.check.is_none()).count();
-            println!(
+            out::println(format_args!(
                 "{t}\n{} exercise(s), {missing} without a check",
                 exercises.len()
-            );
+            ))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -62,7 +62,7 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
     match &args.out {
         // Whole or absent, as every file labdeck writes.
         Some(path) => labdeck::output::write_atomically(path, text.as_bytes())?,
-        None => print!("{}", &text),
+        None => super::out::print(&text)?,
     }
     for line in report.skipped_lines() {
         eprintln!("skipped: {line}");

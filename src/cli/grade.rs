@@ -18,8 +18,8 @@ use labdeck::grade::report::{self, Format, GradeReport, RenderOptions};
 use labdeck::grade::{self, ClusterResult, Follower as _, GradeOptions, Target};
 use labdeck::report::human::Style;
 
-use super::SelectArgs;
 use super::check::{load_exercises, parse_duration};
+use super::{SelectArgs, out};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GradeFormat {
@@ -218,15 +218,15 @@ async fn board(
         },
     )
     .await?;
-    println!(
+    out::println(format_args!(
         "labdeck: class board for {n} student(s) at {} (first passes kept in {}; Ctrl-C to stop)",
         served.url(),
         history.display()
-    );
+    ))?;
     if served.token.is_some() {
-        println!(
-            "labdeck: the board is reachable beyond this machine: share that URL (with its token) only with assistants"
-        );
+        out::println(
+            "labdeck: the board is reachable beyond this machine: share that URL (with its token) only with assistants",
+        )?;
     }
     tokio::signal::ctrl_c()
         .await
@@ -254,10 +254,7 @@ fn emit(args: &GradeArgs, report: &GradeReport, refresh: Option<u64>) -> anyhow:
     .map_err(anyhow::Error::msg)?;
     match &args.out {
         Some(path) => Ok(labdeck::output::write_atomically(path, text.as_bytes())?),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
+        None => out::print(text),
     }
 }
 
@@ -311,11 +308,10 @@ impl grade::Follower for Shown<'_> {
         } else {
             ""
         };
-        println!(
+        out::println(format_args!(
             "{clear}{table}round {n} at {now}; next in {}, Ctrl-C to stop",
             humantime::format_duration(args.interval)
-        );
-        Ok(())
+        ))
     }
 }
 

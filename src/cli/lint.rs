@@ -53,7 +53,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         LintFormat::Json => output::Format::Json,
         LintFormat::Github => output::Format::Github,
     };
-    print!("{}", output::render(&findings, format));
+    super::out::print(output::render(&findings, format))?;
     // The summary goes to stderr so that stdout stays machine-readable.
     eprintln!(
         "labdeck lint: {} deck{}, {} in {} ms",

@@ -9,6 +9,7 @@ mod check;
 mod checks;
 mod grade;
 mod lint;
+mod out;
 mod pdf;
 mod run;
 mod serve;
@@ -90,6 +91,7 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if out::is_closed(&e) => ExitCode::from(out::CLOSED_STATUS),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(labdeck::error::EXIT_BAD_INPUT)

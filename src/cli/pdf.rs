@@ -44,6 +44,6 @@ pub fn run(args: PdfArgs) -> anyhow::Result<ExitCode> {
         .out
         .unwrap_or_else(|| args.manifest.with_extension("pdf"));
     labdeck::pdf::print(page.path(), &out, args.notes)?;
-    println!("labdeck: wrote {}", out.display());
+    super::out::println(format_args!("labdeck: wrote {}", out.display()))?;
     Ok(ExitCode::SUCCESS)
 }

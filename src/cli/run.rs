@@ -14,7 +14,7 @@ use clap::{Args, ValueEnum};
 use labdeck::run::report::{StepKind, StepOutcome};
 use labdeck::run::{self, ClusterVerifier, Event, RunOptions, Session, SessionOptions, Target};
 
-use super::SelectArgs;
+use super::{SelectArgs, out};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -68,7 +68,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     let plan = run::plan::select(plan, &args.select.selection())?;
 
     if args.dry_run {
-        print!("{}", run::plan::render(&plan));
+        out::print(run::plan::render(&plan))?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -117,8 +117,8 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     });
     report.context = Some(target.context.clone());
     match args.format {
-        Format::Human => print!("{}", report.to_human()),
-        Format::Json => println!("{}", report.to_json()),
+        Format::Human => out::print(report.to_human())?,
+        Format::Json => out::println(report.to_json())?,
     }
     Ok(if report.interrupted {
         // As shells report a command ended by SIGINT.

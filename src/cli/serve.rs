@@ -72,12 +72,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("serving {}", args.manifest.display()))?;
         let url = server.url();
-        println!(
+        super::out::println(format_args!(
             "labdeck: serving {} at {url} (Ctrl-C to stop)",
             args.manifest.display()
-        );
+        ))?;
         if checking {
-            println!("labdeck: exercises with a check get a Check control (key x; e lists them)");
+            super::out::println(
+                "labdeck: exercises with a check get a Check control (key x; e lists them)",
+            )?;
         }
         if args.open {
             open_browser(&url);
