@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 
 use labdeck::run::report::{StepKind, StepOutcome};
-use labdeck::run::{self, ClusterVerifier, Event, RunOptions, Session, SessionOptions, Target};
+use labdeck::run::{self, Event, RunOptions, Sandbox, Target};
 
 use super::{SelectArgs, out};
 
@@ -81,28 +81,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     );
 
     // From here on, Ctrl-C stops the run and prints what ran; the
-    // temporary folder and the shell's files go when they are dropped.
-    run::interrupt::install();
-    let scratch = tempfile::Builder::new()
-        .prefix("labdeck-run-")
-        .tempdir()
-        .context("cannot create a temporary folder")?;
-    let workdir = match &args.workdir {
-        Some(w) => w.clone(),
-        None => {
-            let w = scratch.path().join("work");
-            std::fs::create_dir(&w).with_context(|| format!("cannot create {}", w.display()))?;
-            w
-        }
-    };
-    // The shell's kubeconfig: the one context, removed when `pinned` drops
-    // (after the session, declared below, has ended).
-    let pinned = target.pin()?;
-    let mut verifier = ClusterVerifier::new(&pinned, args.check_timeout)?;
-    let mut session_opts = SessionOptions::new(&workdir);
-    session_opts.env = pinned.env();
-    let mut session = Session::start(&session_opts)?;
-
+    // temporary folder, the pinned kubeconfig and the shell's files go
+    // when the sandbox is dropped.
+    let mut sandbox = Sandbox::start(&target, args.workdir.as_deref(), args.check_timeout)?;
     let opts = RunOptions {
         command_timeout: args.command_timeout,
         grace: args.grace,
@@ -110,24 +91,16 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         ..RunOptions::default()
     };
     let human = args.format == Format::Human;
-    let mut report = run::run(&mut session, &plan, &mut verifier, &opts, &mut |event| {
+    let report = sandbox.run(&plan, &opts, &mut |event| {
         if human {
             progress(&event)
         }
     });
-    report.context = Some(target.context.clone());
     match args.format {
         Format::Human => out::print(report.to_human())?,
         Format::Json => out::println(report.to_json())?,
     }
-    Ok(if report.interrupted {
-        // As shells report a command ended by SIGINT.
-        ExitCode::from(130)
-    } else if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(ExitCode::from(report.exit_status()))
 }
 
 /// Live progress on stderr, so stdout holds only the report.

@@ -138,6 +138,18 @@ impl RunReport {
                 .all(|e| e.status == ExerciseStatus::Passed)
     }
 
+    /// The status `run` exits with: 130 when interrupted (as shells report
+    /// a command ended by SIGINT), 0 when everything passed, 1 otherwise.
+    pub fn exit_status(&self) -> u8 {
+        if self.interrupted {
+            130
+        } else if self.passed() {
+            0
+        } else {
+            1
+        }
+    }
+
     pub fn to_json(&self) -> String {
         // Serialising plain data to a string does not fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
