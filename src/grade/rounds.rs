@@ -93,3 +93,101 @@ pub async fn watch<F: Follower>(
     }
     Ok(last)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Counts rounds; fails the one numbered `fail_at`, and tells `stop`
+    /// once `stop_after` rounds are done.
+    struct Counter {
+        started: u64,
+        done: u64,
+        fail_at: u64,
+        stop_after: u64,
+        stop: Option<tokio::sync::oneshot::Sender<()>>,
+    }
+
+    impl Follower for Counter {
+        type Error = String;
+
+        fn round_started(&mut self, clusters: usize) {
+            assert_eq!(clusters, 0);
+            self.started += 1;
+        }
+
+        fn round_done(&mut self, n: u64, report: &GradeReport) -> std::result::Result<(), String> {
+            self.done += 1;
+            assert_eq!(n, self.done, "rounds are numbered from 1");
+            assert!(report.clusters.is_empty());
+            if n == self.stop_after
+                && let Some(tx) = self.stop.take()
+            {
+                let _ = tx.send(());
+            }
+            if n == self.fail_at {
+                return Err(format!("round {n} failed"));
+            }
+            Ok(())
+        }
+    }
+
+    fn counter(fail_at: u64, stop_after: u64) -> Counter {
+        Counter {
+            started: 0,
+            done: 0,
+            fail_at,
+            stop_after,
+            stop: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn watch_ends_on_the_first_error_of_its_follower() {
+        let mut f = counter(3, 0);
+        let r = watch(
+            &[],
+            &[],
+            &GradeOptions::default(),
+            Duration::ZERO,
+            std::future::pending(),
+            &mut f,
+        )
+        .await;
+        assert_eq!(r.unwrap_err(), "round 3 failed");
+        assert_eq!((f.started, f.done), (3, 3));
+    }
+
+    #[tokio::test]
+    async fn watch_ends_when_told_to_stop() {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let mut f = counter(u64::MAX, 2);
+        f.stop = Some(tx);
+        let stop = async {
+            let _ = rx.await;
+        };
+        let last = watch(
+            &[],
+            &[],
+            &GradeOptions::default(),
+            Duration::ZERO,
+            stop,
+            &mut f,
+        )
+        .await
+        .unwrap();
+        assert_eq!(last, Summary::default());
+        // Told after round 2 (a round already under way may still end).
+        assert!(f.done >= 2, "{}", f.done);
+        assert_eq!(f.started, f.done + u64::from(f.started > f.done));
+    }
+
+    #[test]
+    fn a_watch_round_looks_once_unless_told() {
+        let t = Some(Duration::from_secs(5));
+        assert_eq!(check_timeout(None, true), Some(Duration::ZERO));
+        assert_eq!(check_timeout(t, true), t);
+        assert_eq!(check_timeout(None, false), None);
+        assert_eq!(check_timeout(t, false), t);
+    }
+}
