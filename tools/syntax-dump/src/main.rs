@@ -21,6 +21,8 @@ const GRAMMARS: [&str; 2] = ["shell", "yaml"];
 
 fn main() -> ExitCode {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../src/render");
+    // Named as `src/render`, not `tools/syntax-dump/../../src/render`.
+    let dir = dir.canonicalize().unwrap_or(dir);
     match dump(&dir) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
