@@ -30,6 +30,26 @@ pub fn find_chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Prints a built deck's page (`html`) to `out`. The page is written
+/// beside `manifest` for the time of printing (a hidden temporary file,
+/// removed after), so that its relative image paths resolve.
+pub fn print_deck(html: &str, manifest: &Path, out: &Path, notes: bool) -> Result<(), Error> {
+    use std::io::Write as _;
+    let dir = manifest
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut page = tempfile::Builder::new()
+        .prefix(".labdeck-print-")
+        .suffix(".html")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    page.write_all(html.as_bytes())
+        .and_then(|()| page.flush())
+        .map_err(|e| Error::io(page.path(), e))?;
+    print(page.path(), out, notes)
+}
+
 /// Print the deck page `html` (a file whose relative image paths resolve) to
 /// `out`. Writes a temporary file beside `out` and renames it into place, so
 /// a failure never leaves a half-written PDF.

@@ -341,3 +341,49 @@ fn nul_bytes_do_not_reach_the_html() {
     assert!(html.contains("A\u{FFFD}B"));
     assert!(html.contains("by T\u{FFFD}itle"));
 }
+
+/// A reader that has gone (`labdeck exercises DECK | head -1`) once made
+/// every printing command panic ("failed printing to stdout: Broken
+/// pipe"). Now each ends quietly, as Unix tools do: no message, the status
+/// a shell gives a program ended by SIGPIPE, and no file left behind.
+#[test]
+fn a_closed_stdout_ends_commands_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/slides/labdeck-sample.yml");
+    let commands: [&[&str]; 6] = [
+        &["exercises", sample],
+        &["exercises", sample, "--format", "json"],
+        &["lint", sample, "--format", "json"],
+        &["run", sample, "--dry-run"],
+        &["checks", "suggest", sample, "--include-checked"],
+        &["build", sample, "--out", out],
+    ];
+    for args in commands {
+        // The pipe's reading end is closed before the command starts: its
+        // first write fails with EPIPE, whatever the timing.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error:"), "{args:?}: {stderr}");
+        assert_eq!(o.status.code(), Some(141), "{args:?}: {stderr}");
+    }
+    // `build` wrote its deck before saying so.
+    assert!(dir.path().join("out/labdeck-sample.html").exists());
+    // Nothing else (no temporary file) in the folder the commands ran in.
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["out"]);
+}

@@ -4,11 +4,13 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use labdeck::check::ObjectResult;
+use labdeck::check::engine::{ExerciseResult, ExpectationResult, Verdict};
 use labdeck::exercise::{CheckSource, Exercise, Step};
 use labdeck::run::report::{StepKind, StepReport};
 use labdeck::run::{
-    CheckOutcome, ExerciseStatus, ExerciseVerifier, RunOptions, RunReport, Session, SessionOptions,
-    SkipChecks, StepOutcome, plan, run,
+    ExerciseStatus, ExerciseVerifier, RunOptions, RunReport, Session, SessionOptions, SkipChecks,
+    StepOutcome, plan, run,
 };
 
 const FAKE_KUBECTL: &str = r#"#!/bin/sh
@@ -360,17 +362,35 @@ struct Recorder {
 }
 
 impl ExerciseVerifier for Recorder {
-    fn verify(&mut self, exercise: &Exercise) -> CheckOutcome {
+    fn verify(&mut self, exercise: &Exercise) -> ExerciseResult {
         // The commands ran before the check: their file is there.
         assert!(self.proof.exists(), "check ran before the commands");
         self.checked.push(exercise.id.clone());
-        if exercise.id == self.fail {
-            CheckOutcome::Fail {
-                diagnosis: "pods: want count >=1, saw 0".into(),
-            }
-        } else {
-            CheckOutcome::Pass
+        if exercise.id != self.fail {
+            return ExerciseResult::without_expectations(exercise, Verdict::Pass, "held".into());
         }
+        // What the engine says of a failure: the expectation that did not
+        // hold, and the objects it saw.
+        let mut r = ExerciseResult::without_expectations(
+            exercise,
+            Verdict::Fail,
+            "pods -l app=web: 0 of 1 matching object(s) pass, want >=1".into(),
+        );
+        r.expectations.push(ExpectationResult {
+            line: 33,
+            query: "pods -l app=web in default".into(),
+            conditions: "phase Running".into(),
+            want: ">=1".into(),
+            passing: 0,
+            holds: false,
+            objects: vec![ObjectResult {
+                namespace: Some("default".into()),
+                name: "web-1".into(),
+                failed: vec!["phase Pending, want Running".into()],
+            }],
+            error: None,
+        });
+        r
     }
 }
 
@@ -399,9 +419,34 @@ fn check_runs_after_commands_and_a_failing_check_stops() {
     assert_eq!(seen, vec!["a", "no-check", "b"]);
     assert_eq!(r.exercises[2].status, ExerciseStatus::Failed);
     assert_eq!(r.not_run, vec!["c"]);
-    assert!(r.to_human().contains("pods: want count >=1, saw 0"));
+    // The human report shows the failure as `check` does, under the
+    // exercise's line.
+    let human = r.to_human();
+    assert!(
+        human.contains(
+            "check failed\n      line 33: pods -l app=web in default (phase Running): 0 passing, want >=1\n        default/web-1: phase Pending, want Running\n"
+        ),
+        "{human}"
+    );
+    // The JSON report carries the checker's result whole, as `check
+    // --format json` prints it.
     let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
-    assert_eq!(json["exercises"][2]["check"]["verdict"], "fail");
+    let check = &json["exercises"][2]["check"];
+    assert_eq!(check["verdict"], "fail");
+    assert_eq!(check["id"], "b");
+    assert_eq!(
+        check["message"],
+        "pods -l app=web: 0 of 1 matching object(s) pass, want >=1"
+    );
+    let e = &check["expectations"][0];
+    assert_eq!(e["line"], 33);
+    assert_eq!(e["holds"], false);
+    assert_eq!(e["objects"][0]["name"], "web-1");
+    assert_eq!(e["objects"][0]["failed"][0], "phase Pending, want Running");
+    assert!(check.get("diagnosis").is_none(), "{check}");
+    let parsed: ExerciseResult = serde_json::from_value(check.clone()).unwrap();
+    assert_eq!(parsed.verdict, Verdict::Fail);
+    assert_eq!(json["exercises"][0]["check"]["verdict"], "pass");
 }
 
 #[test]
@@ -451,8 +496,9 @@ fn shell_exit_is_reported_not_hung() {
 }
 
 #[test]
-fn only_and_from_select_exercises_and_unknown_ids_are_errors() {
+fn only_from_and_upto_select_exercises_and_unknown_ids_are_errors() {
     use labdeck::run::plan::select;
+    use labdeck::selection::Selection;
     let exs = [
         exercise("a", 1, &[(None, "true\n", 2)]),
         exercise("b", 5, &[(None, "true\n", 6)]),
@@ -461,12 +507,28 @@ fn only_and_from_select_exercises_and_unknown_ids_are_errors() {
     let ids = |p: Vec<labdeck::run::PlannedExercise>| -> Vec<String> {
         p.into_iter().map(|p| p.exercise.id).collect()
     };
-    assert_eq!(ids(select(plan(&exs), &[], Some("b")).unwrap()), ["b", "c"]);
-    assert_eq!(
-        ids(select(plan(&exs), &["c".into(), "a".into()], None).unwrap()),
-        ["a", "c"]
-    );
-    let e = select(plan(&exs), &["zz".into()], None).unwrap_err();
+    let from = |id| Selection {
+        from: Some(id),
+        ..Default::default()
+    };
+    assert_eq!(ids(select(plan(&exs), &from("b")).unwrap()), ["b", "c"]);
+    let upto = Selection {
+        upto: Some("b"),
+        ..Default::default()
+    };
+    assert_eq!(ids(select(plan(&exs), &upto).unwrap()), ["a", "b"]);
+    let only = ["c".to_string(), "a".to_string()];
+    let only = Selection {
+        only: &only,
+        ..Default::default()
+    };
+    assert_eq!(ids(select(plan(&exs), &only).unwrap()), ["a", "c"]);
+    let zz = ["zz".to_string()];
+    let zz = Selection {
+        only: &zz,
+        ..Default::default()
+    };
+    let e = select(plan(&exs), &zz).unwrap_err();
     assert!(e.to_string().contains("no exercise with id zz"), "{e}");
 }
 

@@ -136,6 +136,28 @@ pub struct ExerciseResult {
     pub expectations: Vec<ExpectationResult>,
 }
 
+impl ExerciseResult {
+    /// A verdict reached without running the engine (the check does not
+    /// parse, the cluster cannot be reached...): `message` says why, and no
+    /// expectation was looked at.
+    pub fn without_expectations(
+        ex: &Exercise,
+        verdict: Verdict,
+        message: String,
+    ) -> ExerciseResult {
+        ExerciseResult {
+            id: ex.id.clone(),
+            verdict,
+            file: ex.file.clone(),
+            line: ex.line,
+            title: ex.title.clone(),
+            message,
+            elapsed_ms: 0,
+            expectations: Vec::new(),
+        }
+    }
+}
+
 /// What one expectation last saw.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExpectationResult {
@@ -164,6 +186,34 @@ pub fn error_results(plans: &[Plan], reason: &ClusterError) -> Vec<ExerciseResul
         .iter()
         .map(|p| result(p, Verdict::Error, reason.to_string(), 0, vec![]))
         .collect()
+}
+
+/// `check`'s run: connects with `connect` (calling `on_connected` with the
+/// cluster's name), then checks `plans` there. A cluster that cannot be
+/// reached makes every exercise an `error` saying why. Returns how reports
+/// name the cluster (the context asked for when none was reached) and the
+/// verdicts, in `plans` order.
+pub async fn check_cluster(
+    connect: &crate::cluster::ConnectOptions,
+    plans: &[Plan],
+    opts: &Options,
+    on_connected: impl FnOnce(&str),
+    on_result: &(dyn Fn(&ExerciseResult) + Send + Sync),
+) -> (String, Vec<ExerciseResult>) {
+    match crate::cluster::KubeSource::connect(connect).await {
+        Err(e) => (
+            connect
+                .context
+                .clone()
+                .unwrap_or_else(|| "(kubeconfig)".into()),
+            error_results(plans, &e),
+        ),
+        Ok(source) => {
+            on_connected(source.name());
+            let results = run(&source, plans, opts, on_result).await;
+            (source.name().to_string(), results)
+        }
+    }
 }
 
 fn result(

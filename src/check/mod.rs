@@ -10,6 +10,7 @@ pub mod eval;
 pub mod extra;
 pub mod kinds;
 pub mod overlay;
+pub mod prepare;
 pub mod rbac;
 pub mod selector;
 pub mod spec;

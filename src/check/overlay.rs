@@ -5,7 +5,9 @@
 //! replaces their checks without touching the Markdown.
 //!
 //! This module is the one place exercises are loaded with their checks:
-//! [`exercises`] extracts them from the deck and merges the overlay. An
+//! [`exercises`] extracts them from the deck and merges the overlay
+//! ([`load_exercises`] for `check`, `grade` and `serve`,
+//! [`load_exercises_strict`] for `run`). An
 //! overlay check replaces the slide's check for the same exercise; an id
 //! the deck does not have is an error at the overlay's line.
 
@@ -214,6 +216,25 @@ pub fn load_exercises(
         .cloned()
         .collect();
     Ok((exercises_strict(&deck, overlay.as_ref())?, warnings))
+}
+
+/// The exercises as `run` reads them, before it types anything into a
+/// cluster: any problem in the deck stops it ([`crate::deck::load_strict`]),
+/// and exercise and check files are named as reachable from the current
+/// folder (they are relative to the manifest's), as `lint` names them, so
+/// editors and CI annotations find them.
+pub fn load_exercises_strict(path: &Path, checks: Option<&Path>) -> Result<Vec<Exercise>> {
+    let deck = crate::deck::load_strict(path, &crate::deck::LoadOptions::default())?;
+    let overlay = checks.map(load).transpose()?;
+    let mut exercises = exercises_strict(&deck, overlay.as_ref())?;
+    let dir = &deck.manifest.dir;
+    for ex in &mut exercises {
+        ex.file = dir.join(&ex.file);
+        if let Some(check) = &mut ex.check {
+            check.file = dir.join(&check.file);
+        }
+    }
+    Ok(exercises)
 }
 
 /// Like [`exercises`], failing on the first error.

@@ -57,6 +57,26 @@ pub struct BoardOptions {
     pub grade: GradeOptions,
 }
 
+impl BoardOptions {
+    /// How long a round watches: the checks' `--timeout` (default one
+    /// minute), and never less than the interval between rounds.
+    pub fn window(timeout: Option<Duration>, interval: Duration) -> Duration {
+        timeout.unwrap_or(Duration::from_secs(60)).max(interval)
+    }
+}
+
+/// Where first passes are kept unless `--history` says: beside the
+/// current folder, named after the deck (`DECK-STEM.grade-history.jsonl`),
+/// so that a board started again for the same deck finds them.
+pub fn default_history(deck: &std::path::Path) -> PathBuf {
+    PathBuf::from(format!(
+        "{}.grade-history.jsonl",
+        deck.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "deck".into())
+    ))
+}
+
 /// One cell of the board: a student's latest verdict on one exercise.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cell {

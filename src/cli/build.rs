@@ -63,12 +63,12 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for result in builder.build_all(&args.manifests) {
         match result {
-            Ok(built) => println!(
+            Ok(built) => super::out::println(format_args!(
                 "{}: {} slides -> {}",
                 built.manifest.display(),
                 built.slides,
                 built.output.display()
-            ),
+            ))?,
             Err(e) => {
                 failed = true;
                 eprintln!("error: {e}");

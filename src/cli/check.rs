@@ -1,8 +1,10 @@
-//! `labdeck check DECK` and `labdeck exercises DECK`.
+//! `labdeck check DECK` and `labdeck exercises DECK`: arguments, then the
+//! library's loader, selection ([`labdeck::check::prepare`]) and engine,
+//! then printing.
 
-use anyhow::Context;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
@@ -10,13 +12,17 @@ use comfy_table::Table;
 use comfy_table::presets::{ASCII_FULL_CONDENSED, UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use labdeck::check::engine::{self, Options};
-use labdeck::cluster::{ClusterSource, ConnectOptions, KubeSource};
+use labdeck::check::engine::{self, ExerciseResult, Options};
+use labdeck::check::overlay;
+use labdeck::check::prepare::{self, PrepareError, Prepared};
+use labdeck::cluster::ConnectOptions;
+use labdeck::exercise::Exercise;
 use labdeck::report::human::{self, Style};
 use labdeck::report::{self, Summary};
+use labdeck::selection::Selection;
 
-use labdeck::check::overlay;
-use labdeck::exercise::Exercise;
+use super::SelectArgs;
+use super::out;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum CheckFormat {
@@ -39,9 +45,8 @@ pub struct CheckArgs {
     /// Context to use (default: the kubeconfig's current context).
     #[arg(long)]
     context: Option<String>,
-    /// Check only this exercise (repeatable).
-    #[arg(long = "only", value_name = "ID")]
-    only: Vec<String>,
+    #[command(flatten)]
+    select: SelectArgs,
     /// Override every check's timeout (`30s`, `2m`; `0` = look once).
     #[arg(long, value_parser = parse_duration)]
     timeout: Option<Duration>,
@@ -58,10 +63,7 @@ pub struct CheckArgs {
 /// The deck's exercises, from the same slide model `build` renders. Problems
 /// elsewhere in the deck (a missing image...) do not stop a check; they are
 /// shown as warnings. Problems with exercises and checks do.
-pub(super) fn load_exercises(
-    path: &std::path::Path,
-    checks: Option<&std::path::Path>,
-) -> anyhow::Result<Vec<Exercise>> {
+pub(super) fn load_exercises(path: &Path, checks: Option<&Path>) -> anyhow::Result<Vec<Exercise>> {
     // The library's errors already name the file (and cause): `{:#}` would
     // repeat the cause, so they become one-line messages.
     let (exercises, warnings) =
@@ -72,6 +74,30 @@ pub(super) fn load_exercises(
     Ok(exercises)
 }
 
+/// The selected exercises with their checks parsed
+/// ([`labdeck::check::prepare`]); every check that does not parse is
+/// printed.
+pub(super) fn prepare(
+    deck: &Path,
+    exercises: Vec<Exercise>,
+    selection: &Selection,
+) -> anyhow::Result<Prepared> {
+    prepare::prepare(exercises, selection).map_err(|e| refused(deck, e))
+}
+
+/// A [`PrepareError`] as the command says it.
+pub(super) fn refused(deck: &Path, e: PrepareError) -> anyhow::Error {
+    match e {
+        PrepareError::Checks(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            anyhow::Error::new(PrepareError::Checks(errors))
+        }
+        other => anyhow::anyhow!("{}: {other}", deck.display()),
+    }
+}
+
 /// Every duration flag goes through the one parser (src/duration.rs).
 pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
     labdeck::duration::parse_arg(s)
@@ -79,34 +105,7 @@ pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let exercises = load_exercises(&args.deck, args.checks.as_deref())?;
-    let selected = labdeck::selection::select(
-        exercises,
-        |e| e.id.as_str(),
-        &labdeck::selection::Selection {
-            only: &args.only,
-            ..Default::default()
-        },
-    )
-    .with_context(|| args.deck.display().to_string())?;
-    // Every check is parsed before any cluster is contacted.
-    let plans = match engine::plans(&selected) {
-        Ok(p) => p,
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("error: {e}");
-            }
-            anyhow::bail!("{} check(s) do not parse", errors.len());
-        }
-    };
-    let unchecked: Vec<String> = selected
-        .iter()
-        .filter(|e| e.check.is_none())
-        .map(|e| e.id.clone())
-        .collect();
-    if let Some(id) = args.only.iter().find(|id| unchecked.contains(id)) {
-        anyhow::bail!("{}: exercise {id:?} has no check", args.deck.display());
-    }
-
+    let Prepared { plans, unchecked } = prepare(&args.deck, exercises, &args.select.selection())?;
     let connect = ConnectOptions {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
@@ -122,59 +121,57 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .build()?;
     let human_out = matches!(args.format, CheckFormat::Human);
     let style = Style::detect();
-    let (cluster, results) = runtime.block_on(async {
-        match KubeSource::connect(&connect).await {
-            Err(e) => (
-                args.context
-                    .clone()
-                    .unwrap_or_else(|| "(kubeconfig)".into()),
-                engine::error_results(&plans, &e),
-            ),
-            Ok(source) => {
-                let spinner = spinner(human_out, plans.len(), source.name());
-                let done = std::sync::atomic::AtomicUsize::new(0);
-                let on_result = |r: &engine::ExerciseResult| {
-                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    if let Some(sp) = &spinner {
-                        sp.suspend(|| print!("{}", human::exercise(r, style)));
-                        sp.set_message(format!("{n}/{} checked", plans.len()));
-                    }
-                };
-                let results = engine::run(&source, &plans, &opts, &on_result).await;
-                if let Some(sp) = spinner {
-                    sp.finish_and_clear();
-                }
-                (source.name().to_string(), results)
-            }
+    let spinner: OnceLock<ProgressBar> = OnceLock::new();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let on_connected = |cluster: &str| {
+        if let Some(sp) = new_spinner(human_out, plans.len(), cluster) {
+            let _ = spinner.set(sp);
         }
-    });
+    };
+    let on_result = |r: &ExerciseResult| {
+        let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if let Some(sp) = spinner.get() {
+            // A closed stdout is said when the summary is printed.
+            sp.suspend(|| {
+                let _ = out::print(human::exercise(r, style));
+            });
+            sp.set_message(format!("{n}/{} checked", plans.len()));
+        }
+    };
+    let (cluster, results) = runtime.block_on(engine::check_cluster(
+        &connect,
+        &plans,
+        &opts,
+        on_connected,
+        &on_result,
+    ));
+    let spun = spinner.get().is_some();
+    if let Some(sp) = spinner.get() {
+        sp.finish_and_clear();
+    }
     let summary = Summary::of(&results);
     match args.format {
         CheckFormat::Human => {
-            let spun = std::io::IsTerminal::is_terminal(&std::io::stderr());
-            if !spun {
-                print!("{}", human::render(&results, style));
+            if spun {
+                // Each verdict was printed as it came.
+                out::print(human::summary_line(&summary))?;
             } else {
-                print!("{}", human::summary_line(&summary));
+                out::print(human::render(&results, style))?;
             }
             if !unchecked.is_empty() {
-                println!("no check: {}", unchecked.join(", "));
+                out::println(format_args!("no check: {}", unchecked.join(", ")))?;
             }
         }
-        CheckFormat::Json => print!("{}", report::json::render(&cluster, &results, &unchecked)),
-        CheckFormat::Junit => {
-            print!(
-                "{}",
-                report::junit::render(&cluster, &results, &unchecked)
-                    .map_err(anyhow::Error::msg)?
-            )
-        }
+        CheckFormat::Json => out::print(report::json::render(&cluster, &results, &unchecked))?,
+        CheckFormat::Junit => out::print(
+            report::junit::render(&cluster, &results, &unchecked).map_err(anyhow::Error::msg)?,
+        )?,
     }
     Ok(ExitCode::from(summary.exit_code()))
 }
 
 /// A spinner on stderr while waiting, only for people watching a terminal.
-fn spinner(human: bool, n: usize, cluster: &str) -> Option<ProgressBar> {
+fn new_spinner(human: bool, n: usize, cluster: &str) -> Option<ProgressBar> {
     if !human || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         return None;
     }
@@ -209,7 +206,7 @@ pub struct ExercisesArgs {
 pub fn exercises(args: ExercisesArgs) -> anyhow::Result<ExitCode> {
     let exercises = load_exercises(&args.deck, args.checks.as_deref())?;
     match args.format {
-        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&exercises)?),
+        ListFormat::Json => out::println(serde_json::to_string_pretty(&exercises)?)?,
         ListFormat::Table => {
             let mut t = Table::new();
             // Box drawing on a terminal, plain ASCII when piped or NO_COLOR.
@@ -234,9 +231,11 @@ pub fn exercises(args: ExercisesArgs) -> anyhow::Result<ExitCode> {
                     },
                 ]);
             }
-            println!("{t}");
             let missing = exercises.iter().filter(|e| e.check.is_none()).count();
-            println!("{} exercise(s), {missing} without a check", exercises.len());
+            out::println(format_args!(
+                "{t}\n{} exercise(s), {missing} without a check",
+                exercises.len()
+            ))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -2,7 +2,6 @@
 //! the commands on the slides (the library's `suggest` module decides;
 //! this parses arguments and prints).
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -61,8 +60,9 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
     let report = suggest::suggest(&deck, &exercises);
     let text = report.render(&args.deck.display().to_string(), args.include_checked);
     match &args.out {
-        Some(path) => write_whole(path, &text)?,
-        None => print!("{text}"),
+        // Whole or absent, as every file labdeck writes.
+        Some(path) => labdeck::output::write_atomically(path, text.as_bytes())?,
+        None => super::out::print(&text)?,
     }
     for line in report.skipped_lines() {
         eprintln!("skipped: {line}");
@@ -87,20 +87,4 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
         }
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes the file through a temporary file in the same folder, so that an
-/// error never leaves half a file.
-fn write_whole(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.error))?;
-    Ok(())
 }

@@ -1,7 +1,10 @@
-//! `labdeck grade DECK`: every student's cluster checked at once.
+//! `labdeck grade DECK`: every student's cluster checked at once. The
+//! library decides (selection, targets, rounds, `--watch`, the board,
+//! report forms: [`labdeck::grade`], [`labdeck::classroom::board`]); this
+//! parses arguments and shows rounds (progress bar, table, `--out`).
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -9,15 +12,14 @@ use anyhow::{Context, bail};
 use clap::{ArgGroup, Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use labdeck::check::engine::{self, Options, Plan};
+use labdeck::check::engine::{Options, Plan};
 use labdeck::cluster::ConnectOptions;
-use labdeck::exercise::Exercise;
-use labdeck::grade::report::{self, GradeReport};
-use labdeck::grade::{self, GradeOptions, Target};
-use labdeck::report::Summary;
+use labdeck::grade::report::{self, Format, GradeReport, RenderOptions};
+use labdeck::grade::{self, ClusterResult, Follower as _, GradeOptions, Target};
 use labdeck::report::human::Style;
 
 use super::check::{load_exercises, parse_duration};
+use super::{SelectArgs, out};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum GradeFormat {
@@ -49,12 +51,8 @@ pub struct GradeArgs {
     /// The kubeconfig for --contexts/--all-contexts (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, conflicts_with = "kubeconfigs")]
     kubeconfig: Option<PathBuf>,
-    /// Grade only this exercise (repeatable).
-    #[arg(long = "only", value_name = "ID")]
-    only: Vec<String>,
-    /// Grade the exercises from the start of the deck up to this one.
-    #[arg(long, value_name = "ID")]
-    upto: Option<String>,
+    #[command(flatten)]
+    select: SelectArgs,
     /// Override every check's timeout (`30s`, `2m`; `0` = look once; --watch defaults to 0).
     #[arg(long, value_parser = parse_duration)]
     timeout: Option<Duration>,
@@ -114,6 +112,18 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+impl GradeFormat {
+    fn format(self) -> Format {
+        match self {
+            GradeFormat::Table => Format::Table,
+            GradeFormat::Json => Format::Json,
+            GradeFormat::Csv => Format::Csv,
+            GradeFormat::Junit => Format::Junit,
+            GradeFormat::Html => Format::Html,
+        }
+    }
+}
+
 pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
     if args.watch && args.out.is_none() && args.format != GradeFormat::Table {
         bail!(
@@ -122,24 +132,21 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let exercises = load_exercises(&args.deck, args.checks.as_deref())?;
-    let selected = select(&exercises, &args)?;
-    // Every check is parsed before any cluster is contacted.
-    let plans = match engine::plans(&selected) {
-        Ok(p) => p,
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("error: {e}");
-            }
-            bail!("{} check(s) do not parse", errors.len());
-        }
-    };
-    if plans.is_empty() {
-        bail!(
-            "{}: none of the selected exercises has a check",
-            args.deck.display()
-        );
-    }
-    let targets = targets(&args)?;
+    let plans = super::check::prepare(&args.deck, exercises, &args.select.selection())?
+        .require_checks()
+        .map_err(|e| super::check::refused(&args.deck, e))?
+        .plans;
+    let targets = grade::resolve(match &args.kubeconfigs {
+        Some(dir) => grade::Class::Folder(dir),
+        None => grade::Class::Contexts {
+            kubeconfig: args.kubeconfig.as_deref(),
+            contexts: if args.all_contexts {
+                None
+            } else {
+                args.contexts.as_deref()
+            },
+        },
+    })?;
     let opts = GradeOptions {
         concurrency: usize::from(args.concurrency),
         connect: ConnectOptions {
@@ -148,12 +155,7 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
         engine: Options {
-            // A live board looks once per round unless told otherwise.
-            timeout: if args.watch {
-                args.timeout.or(Some(Duration::ZERO))
-            } else {
-                args.timeout
-            },
+            timeout: grade::check_timeout(args.timeout, args.watch),
             ..Default::default()
         },
     };
@@ -167,16 +169,15 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
         } else if args.watch {
             watch(&args, &targets, &plans, &opts).await
         } else {
-            let mut report = round(&targets, &plans, &opts).await;
-            if let Some(path) = &args.history {
-                let (history, warning) = labdeck::classroom::history::History::open(path)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                if let Some(w) = warning {
-                    eprintln!("warning: {w}");
-                }
-                history
-                    .stamp(&mut report, labdeck::classroom::history::now_ms())
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut shown = Shown::new(&args);
+            shown.round_started(targets.len());
+            let on_done = |c: &ClusterResult| shown.cluster_done(c);
+            let mut report = grade::round(&targets, &plans, &opts, &on_done).await;
+            shown.round_ended();
+            if let Some(path) = &args.history
+                && let Some(w) = grade::stamp_history(path, &mut report)?
+            {
+                eprintln!("warning: {w}");
             }
             emit(&args, &report, None)?;
             Ok(ExitCode::from(report.summary.exit_code()))
@@ -193,25 +194,15 @@ async fn board(
 ) -> anyhow::Result<ExitCode> {
     use labdeck::classroom::board::{self, Board, BoardOptions};
     use labdeck::classroom::history::History;
-    let history = match &args.history {
-        Some(p) => p.clone(),
-        None => PathBuf::from(format!(
-            "{}.grade-history.jsonl",
-            args.deck
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "deck".into())
-        )),
-    };
-    let (history_file, warning) = History::open(&history).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let history = args
+        .history
+        .clone()
+        .unwrap_or_else(|| board::default_history(&args.deck));
+    let (history_file, warning) = History::open(&history)?;
     if let Some(w) = warning {
         eprintln!("warning: {w}");
     }
     let title = args.deck.display().to_string();
-    let window = args
-        .timeout
-        .unwrap_or(Duration::from_secs(60))
-        .max(args.interval);
     let n = targets.len();
     let b = Board::new(title, plans, &targets, history_file, args.stuck);
     let served = board::serve(
@@ -220,23 +211,22 @@ async fn board(
         BoardOptions {
             listen: args.listen,
             interval: args.interval,
-            window,
+            window: BoardOptions::window(args.timeout, args.interval),
             stuck_after: args.stuck,
             history: history.clone(),
             grade,
         },
     )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!(
+    .await?;
+    out::println(format_args!(
         "labdeck: class board for {n} student(s) at {} (first passes kept in {}; Ctrl-C to stop)",
         served.url(),
         history.display()
-    );
+    ))?;
     if served.token.is_some() {
-        println!(
-            "labdeck: the board is reachable beyond this machine: share that URL (with its token) only with assistants"
-        );
+        out::println(
+            "labdeck: the board is reachable beyond this machine: share that URL (with its token) only with assistants",
+        )?;
     }
     tokio::signal::ctrl_c()
         .await
@@ -244,55 +234,85 @@ async fn board(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `--only` and `--upto` ([`labdeck::selection`]); an exercise named by
-/// `--only` must have a check.
-fn select(exercises: &[Exercise], args: &GradeArgs) -> anyhow::Result<Vec<Exercise>> {
-    let selected = labdeck::selection::select(
-        exercises.to_vec(),
-        |e| e.id.as_str(),
-        &labdeck::selection::Selection {
-            only: &args.only,
-            from: None,
-            upto: args.upto.as_deref(),
+/// Writes the report in `args.format` to `--out` (atomically, as every
+/// file labdeck writes: [`labdeck::output`]) or stdout.
+fn emit(args: &GradeArgs, report: &GradeReport, refresh: Option<u64>) -> anyhow::Result<()> {
+    let style = if args.out.is_some() {
+        Style::PLAIN
+    } else {
+        Style::detect()
+    };
+    let text = report::render(
+        report,
+        args.format.format(),
+        &RenderOptions {
+            style,
+            explain: args.explain,
+            refresh,
         },
     )
-    .with_context(|| args.deck.display().to_string())?;
-    if let Some(e) = selected
-        .iter()
-        .find(|e| e.check.is_none() && args.only.contains(&e.id))
-    {
-        bail!("{}: exercise {:?} has no check", args.deck.display(), e.id);
+    .map_err(anyhow::Error::msg)?;
+    match &args.out {
+        Some(path) => Ok(labdeck::output::write_atomically(path, text.as_bytes())?),
+        None => out::print(text),
     }
-    Ok(selected)
 }
 
-fn targets(args: &GradeArgs) -> anyhow::Result<Vec<Target>> {
-    if let Some(dir) = &args.kubeconfigs {
-        return Ok(grade::from_dir(dir)?);
-    }
-    let loaded = labdeck::cluster::kubeconfig::load(args.kubeconfig.as_deref())?;
-    let contexts = if args.all_contexts {
-        None
-    } else {
-        args.contexts.as_deref()
-    };
-    Ok(grade::from_contexts(loaded, contexts)?)
+/// What a person sees of rounds: a progress bar on a terminal and, for
+/// `--watch`, the table redrawn and `--out` rewritten after each round.
+struct Shown<'a> {
+    args: &'a GradeArgs,
+    bar: Option<ProgressBar>,
 }
 
-/// Grades every cluster once, with a progress bar on a terminal.
-async fn round(targets: &[Target], plans: &[Plan], opts: &GradeOptions) -> GradeReport {
-    let bar = progress(targets.len());
-    let on_done = |c: &grade::ClusterResult| {
-        if let Some(b) = &bar {
+impl<'a> Shown<'a> {
+    fn new(args: &'a GradeArgs) -> Shown<'a> {
+        Shown { args, bar: None }
+    }
+
+    fn round_ended(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl grade::Follower for Shown<'_> {
+    type Error = anyhow::Error;
+
+    fn round_started(&mut self, clusters: usize) {
+        self.bar = progress(clusters);
+    }
+
+    fn cluster_done(&self, c: &ClusterResult) {
+        if let Some(b) = &self.bar {
             b.set_message(c.name.clone());
             b.inc(1);
         }
-    };
-    let clusters = grade::grade(targets, plans, opts, &on_done).await;
-    if let Some(b) = bar {
-        b.finish_and_clear();
     }
-    GradeReport::new(plans, clusters)
+
+    fn round_done(&mut self, n: u64, report: &GradeReport) -> anyhow::Result<()> {
+        self.round_ended();
+        let args = self.args;
+        if let Some(path) = &args.out {
+            // An HTML page reloads itself every --interval.
+            emit(args, report, Some(args.interval.as_secs().max(1)))?;
+            eprintln!("round {n}: wrote {}", path.display());
+        }
+        let table = report::table::render(report, Style::detect(), args.explain);
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+        // On a terminal, clear the screen and go home: the board replaces
+        // itself.
+        let clear = if std::io::stdout().is_terminal() {
+            "\x1b[2J\x1b[H"
+        } else {
+            ""
+        };
+        out::println(format_args!(
+            "{clear}{table}round {n} at {now}; next in {}, Ctrl-C to stop",
+            humantime::format_duration(args.interval)
+        ))
+    }
 }
 
 fn progress(n: usize) -> Option<ProgressBar> {
@@ -309,78 +329,18 @@ fn progress(n: usize) -> Option<ProgressBar> {
     Some(bar)
 }
 
-/// Writes the report in `args.format` to `--out` or stdout.
-fn emit(args: &GradeArgs, report: &GradeReport, refresh: Option<u64>) -> anyhow::Result<()> {
-    let style = if args.out.is_some() {
-        Style::PLAIN
-    } else {
-        Style::detect()
-    };
-    let text = match args.format {
-        GradeFormat::Table => Ok(report::table::render(report, style, args.explain)),
-        GradeFormat::Json => report::json::render(report),
-        GradeFormat::Csv => report::csv::render(report),
-        GradeFormat::Junit => report::junit::render(report),
-        GradeFormat::Html => report::html::render(report, refresh),
-    }
-    .map_err(anyhow::Error::msg)?;
-    match &args.out {
-        Some(path) => write_atomically(path, &text),
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()?;
-            Ok(())
-        }
-    }
-}
-
-/// Never a half-written report, and readable by a web server.
-fn write_atomically(path: &Path, text: &str) -> anyhow::Result<()> {
-    Ok(labdeck::output::write_atomically(path, text.as_bytes())?)
-}
-
-/// Rounds until Ctrl-C: the table redrawn on the terminal, `--out` rewritten
-/// (an HTML page reloads itself every `--interval`).
+/// `--watch`: rounds until Ctrl-C ([`grade::watch`]), shown as they end.
 async fn watch(
     args: &GradeArgs,
     targets: &[Target],
     plans: &[Plan],
     opts: &GradeOptions,
 ) -> anyhow::Result<ExitCode> {
-    let tty = std::io::stdout().is_terminal();
-    let refresh = Some(args.interval.as_secs().max(1));
-    let mut last = Summary::default();
-    let mut n = 0u64;
-    loop {
-        let report = tokio::select! {
-            r = round(targets, plans, opts) => r,
-            _ = tokio::signal::ctrl_c() => break,
-        };
-        n += 1;
-        last = report.summary;
-        if let Some(path) = &args.out {
-            emit(args, &report, refresh)?;
-            eprintln!("round {n}: wrote {}", path.display());
-        }
-        let table = report::table::render(&report, Style::detect(), args.explain);
-        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
-        let mut out = std::io::stdout().lock();
-        if tty {
-            // Clear the screen and go home: the board replaces itself.
-            write!(out, "\x1b[2J\x1b[H")?;
-        }
-        writeln!(
-            out,
-            "{table}round {n} at {now}; next in {}, Ctrl-C to stop",
-            humantime::format_duration(args.interval)
-        )?;
-        out.flush()?;
-        drop(out);
-        tokio::select! {
-            () = tokio::time::sleep(args.interval) => {}
-            _ = tokio::signal::ctrl_c() => break,
-        }
-    }
+    let stop = async {
+        // Ctrl-C, or no way to wait for it: either ends the watch.
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let mut shown = Shown::new(args);
+    let last = grade::watch(targets, plans, opts, args.interval, stop, &mut shown).await?;
     Ok(ExitCode::from(last.exit_code()))
 }

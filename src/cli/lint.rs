@@ -1,4 +1,5 @@
-//! `labdeck lint DECK... [--format text|json|github] [--deny-warnings]`
+//! `labdeck lint DECK... [--format text|json|github] [--deny-warnings]`:
+//! arguments, then [`labdeck::lint`], then printing.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -46,14 +47,14 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     };
     let mut findings = lint::lint_decks(&args.decks, &opts);
     if let Some(path) = &args.checks {
-        findings.extend(overlay_findings(path, &args.decks, &opts));
+        findings.extend(lint::checks_file(path, &args.decks, &opts));
     }
     let format = match args.format {
         LintFormat::Text => output::Format::Text,
         LintFormat::Json => output::Format::Json,
         LintFormat::Github => output::Format::Github,
     };
-    print!("{}", output::render(&findings, format));
+    super::out::print(output::render(&findings, format))?;
     // The summary goes to stderr so that stdout stays machine-readable.
     eprintln!(
         "labdeck lint: {} deck{}, {} in {} ms",
@@ -73,44 +74,4 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// `--checks FILE`: its checks linted, and its ids against those of the
-/// decks linted (an id none of them has is an error).
-fn overlay_findings(
-    path: &std::path::Path,
-    decks: &[PathBuf],
-    opts: &LoadOptions,
-) -> Vec<labdeck::diagnostic::Diagnostic> {
-    use labdeck::check::overlay;
-    let o = match overlay::load(path) {
-        Ok(o) => o,
-        Err(e) => {
-            let at = e
-                .location()
-                .cloned()
-                .unwrap_or_else(|| labdeck::error::Location::new(path, 1));
-            let msg = match &e {
-                labdeck::error::Error::At { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
-            return vec![labdeck::diagnostic::Diagnostic::error(
-                "invalid-checks-file",
-                at,
-                msg,
-            )];
-        }
-    };
-    let mut ids = Vec::new();
-    for d in decks {
-        if let Ok(deck) = labdeck::deck::load(d, opts) {
-            ids.extend(
-                labdeck::exercise::extract(&deck)
-                    .0
-                    .into_iter()
-                    .map(|e| e.id),
-            );
-        }
-    }
-    overlay::lint(&o, &ids)
 }

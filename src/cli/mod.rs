@@ -2,13 +2,14 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 mod build;
 mod check;
 mod checks;
 mod grade;
 mod lint;
+mod out;
 mod pdf;
 mod run;
 mod serve;
@@ -49,6 +50,32 @@ enum Command {
     Pdf(pdf::PdfArgs),
 }
 
+/// `--only/--from/--upto`: the same flags, and the one rule
+/// ([`labdeck::selection`]), for `run`, `check` and `grade`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Only this exercise (repeatable).
+    #[arg(long = "only", value_name = "ID")]
+    pub only: Vec<String>,
+    /// Start at this exercise (slide order).
+    #[arg(long, value_name = "ID")]
+    pub from: Option<String>,
+    /// Stop after this exercise (with no --from: the exercises from the
+    /// start of the deck up to this one).
+    #[arg(long, value_name = "ID")]
+    pub upto: Option<String>,
+}
+
+impl SelectArgs {
+    pub fn selection(&self) -> labdeck::selection::Selection<'_> {
+        labdeck::selection::Selection {
+            only: &self.only,
+            from: self.from.as_deref(),
+            upto: self.upto.as_deref(),
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -64,6 +91,7 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if out::is_closed(&e) => ExitCode::from(out::CLOSED_STATUS),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(labdeck::error::EXIT_BAD_INPUT)

@@ -1,16 +1,20 @@
 //! `labdeck run DECK (--kubeconfig F | --context C)`: play the deck's
-//! exercises in one shell against a sandbox cluster, then check each.
+//! exercises in one shell against a sandbox cluster, then check each. The
+//! library decides ([`labdeck::run`]: loading, selection, the plan, the
+//! shell, the checks); this parses arguments and prints progress and the
+//! report.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 
-use labdeck::exercise::Exercise;
-use labdeck::run::report::{CheckOutcome, StepKind, StepOutcome};
-use labdeck::run::{self, Event, ExerciseVerifier, RunOptions, Session, SessionOptions, Target};
+use labdeck::run::report::{StepKind, StepOutcome};
+use labdeck::run::{self, Event, RunOptions, Sandbox, Target};
+
+use super::{SelectArgs, out};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -26,12 +30,8 @@ pub struct RunArgs {
     /// Context to use (required unless --kubeconfig or --dry-run).
     #[arg(long)]
     pub context: Option<String>,
-    /// Run only this exercise (repeatable).
-    #[arg(long = "only", value_name = "ID")]
-    pub only: Vec<String>,
-    /// Start at this exercise.
-    #[arg(long, value_name = "ID")]
-    pub from: Option<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// Print the plan (commands, directives, checks) and run nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -62,12 +62,13 @@ pub enum Format {
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let exercises = load_exercises(&args)?;
+    let exercises =
+        labdeck::check::overlay::load_exercises_strict(&args.deck, args.checks.as_deref())?;
     let plan = run::plan(&exercises);
-    let plan = run::plan::select(plan, &args.only, args.from.as_deref())?;
+    let plan = run::plan::select(plan, &args.select.selection())?;
 
     if args.dry_run {
-        print!("{}", run::plan::render(&plan));
+        out::print(run::plan::render(&plan))?;
         return Ok(ExitCode::SUCCESS);
     }
 
@@ -80,28 +81,9 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     );
 
     // From here on, Ctrl-C stops the run and prints what ran; the
-    // temporary folder and the shell's files go when they are dropped.
-    run::interrupt::install();
-    let scratch = tempfile::Builder::new()
-        .prefix("labdeck-run-")
-        .tempdir()
-        .context("cannot create a temporary folder")?;
-    let workdir = match &args.workdir {
-        Some(w) => w.clone(),
-        None => {
-            let w = scratch.path().join("work");
-            std::fs::create_dir(&w).with_context(|| format!("cannot create {}", w.display()))?;
-            w
-        }
-    };
-    // The shell's kubeconfig: the one context, removed when `pinned` drops
-    // (after the session, declared below, has ended).
-    let pinned = target.pin()?;
-    let mut verifier = ClusterVerifier::new(&pinned, args.check_timeout)?;
-    let mut session_opts = SessionOptions::new(&workdir);
-    session_opts.env = pinned.env();
-    let mut session = Session::start(&session_opts)?;
-
+    // temporary folder, the pinned kubeconfig and the shell's files go
+    // when the sandbox is dropped.
+    let mut sandbox = Sandbox::start(&target, args.workdir.as_deref(), args.check_timeout)?;
     let opts = RunOptions {
         command_timeout: args.command_timeout,
         grace: args.grace,
@@ -109,24 +91,16 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         ..RunOptions::default()
     };
     let human = args.format == Format::Human;
-    let mut report = run::run(&mut session, &plan, &mut verifier, &opts, &mut |event| {
+    let report = sandbox.run(&plan, &opts, &mut |event| {
         if human {
             progress(&event)
         }
     });
-    report.context = Some(target.context.clone());
     match args.format {
-        Format::Human => print!("{}", report.to_human()),
-        Format::Json => println!("{}", report.to_json()),
+        Format::Human => out::print(report.to_human())?,
+        Format::Json => out::println(report.to_json())?,
     }
-    Ok(if report.interrupted {
-        // As shells report a command ended by SIGINT.
-        ExitCode::from(130)
-    } else if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(ExitCode::from(report.exit_status()))
 }
 
 /// Live progress on stderr, so stdout holds only the report.
@@ -158,123 +132,5 @@ fn progress(event: &Event<'_>) {
             eprintln!("   {prefix} {first}{how}");
         }
         Event::ExerciseDone(_) => {}
-    }
-}
-
-/// The exercises of the deck, in slide order.
-fn load_exercises(args: &RunArgs) -> Result<Vec<Exercise>> {
-    let deck = labdeck::deck::load_strict(&args.deck, &labdeck::deck::LoadOptions::default())?;
-    let overlay = args
-        .checks
-        .as_deref()
-        .map(labdeck::check::overlay::load)
-        .transpose()?;
-    let mut exercises = labdeck::check::overlay::exercises_strict(&deck, overlay.as_ref())?;
-    // Exercise files are relative to the manifest's folder; reports name
-    // them as reachable from here, as `lint` does, so editors and CI
-    // annotations find them.
-    let dir = &deck.manifest.dir;
-    for ex in &mut exercises {
-        ex.file = dir.join(&ex.file);
-        if let Some(check) = &mut ex.check {
-            check.file = dir.join(&check.file);
-        }
-    }
-    Ok(exercises)
-}
-
-/// Checks exercises with the checker engine against the run's context. The
-/// pinned kubeconfig is read again for every check, so that a deck's
-/// `kubectl config set-context --current --namespace=...` applies to its
-/// checks as to its commands.
-struct ClusterVerifier {
-    runtime: tokio::runtime::Runtime,
-    kubeconfig: PathBuf,
-    context: String,
-    options: labdeck::check::engine::Options,
-    /// When the current exercise began (the previous check's end): what
-    /// `replaced` compares creation times with.
-    exercise_start: std::time::SystemTime,
-}
-
-impl ClusterVerifier {
-    fn new(
-        pinned: &labdeck::cluster::kubeconfig::PinnedKubeconfig,
-        timeout: Option<Duration>,
-    ) -> Result<ClusterVerifier> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?;
-        Ok(ClusterVerifier {
-            runtime,
-            kubeconfig: pinned.path().to_path_buf(),
-            context: pinned.context().to_string(),
-            options: labdeck::check::engine::Options {
-                timeout,
-                ..Default::default()
-            },
-            exercise_start: std::time::SystemTime::now(),
-        })
-    }
-}
-
-impl ExerciseVerifier for ClusterVerifier {
-    fn verify(&mut self, exercise: &Exercise) -> CheckOutcome {
-        use labdeck::check::engine::{self, Plan, Verdict};
-        use labdeck::cluster::{ConnectOptions, KubeSource};
-        let plan = match Plan::from_exercise(exercise) {
-            Ok(Some(p)) => p,
-            Ok(None) => return CheckOutcome::Pass,
-            Err(e) => {
-                return CheckOutcome::Error {
-                    reason: e.to_string(),
-                };
-            }
-        };
-        let connect = ConnectOptions {
-            kubeconfig: Some(self.kubeconfig.clone()),
-            context: Some(self.context.clone()),
-            ..Default::default()
-        };
-        let mut options = self.options.clone();
-        options.since = Some(self.exercise_start);
-        let options = &options;
-        let result = self.runtime.block_on(async {
-            let source = KubeSource::connect(&connect).await?;
-            Ok::<_, labdeck::cluster::ClusterError>(
-                engine::run(&source, &[plan], options, &|_| {}).await,
-            )
-        });
-        // The next exercise's commands start now.
-        self.exercise_start = std::time::SystemTime::now();
-        let results = match result {
-            Ok(r) => r,
-            Err(e) => {
-                return CheckOutcome::Error {
-                    reason: e.to_string(),
-                };
-            }
-        };
-        let Some(r) = results.into_iter().next() else {
-            return CheckOutcome::Error {
-                reason: "the checker returned no verdict".into(),
-            };
-        };
-        // What the checker last saw, as `check` words it (the run report
-        // has its own header line and indentation).
-        let diagnosis = labdeck::report::human::details(&r, "")
-            .trim_end()
-            .to_string();
-        let diagnosis = if diagnosis.is_empty() {
-            r.message.clone()
-        } else {
-            diagnosis
-        };
-        match r.verdict {
-            Verdict::Pass => CheckOutcome::Pass,
-            Verdict::Fail => CheckOutcome::Fail { diagnosis },
-            Verdict::Error => CheckOutcome::Error { reason: diagnosis },
-        }
     }
 }

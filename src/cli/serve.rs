@@ -72,12 +72,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("serving {}", args.manifest.display()))?;
         let url = server.url();
-        println!(
+        super::out::println(format_args!(
             "labdeck: serving {} at {url} (Ctrl-C to stop)",
             args.manifest.display()
-        );
+        ))?;
         if checking {
-            println!("labdeck: exercises with a check get a Check control (key x; e lists them)");
+            super::out::println(
+                "labdeck: exercises with a check get a Check control (key x; e lists them)",
+            )?;
         }
         if args.open {
             open_browser(&url);
@@ -100,12 +102,7 @@ async fn student(
 ) -> anyhow::Result<labdeck::classroom::student::Student> {
     // The deck must have exercises worth checking; a broken check is said now.
     let exercises = super::check::load_exercises(manifest, checks.as_deref())?;
-    if let Err(errors) = labdeck::check::engine::plans(&exercises) {
-        for e in &errors {
-            eprintln!("error: {e}");
-        }
-        anyhow::bail!("{} check(s) do not parse", errors.len());
-    }
+    super::check::prepare(manifest, exercises, &Default::default())?;
     let source = labdeck::cluster::KubeSource::connect(&labdeck::cluster::ConnectOptions {
         kubeconfig,
         context,

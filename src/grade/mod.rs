@@ -3,13 +3,16 @@
 //!
 //! `targets` (a folder of kubeconfigs, or contexts of one kubeconfig) ->
 //! `runner` (one [`engine::run`](crate::check::engine::run) per cluster,
-//! concurrently, with a bound and per-cluster timeouts) -> `report` (table,
-//! JSON, CSV, JUnit, HTML). A student whose cluster cannot be reached gets
+//! concurrently, with a bound and per-cluster timeouts) -> `rounds` (one
+//! report per round; `--watch` repeats them) -> `report` (table, JSON, CSV,
+//! JUnit, HTML). A student whose cluster cannot be reached gets
 //! `error` verdicts; nothing one student does can end the run.
 
 pub mod report;
+pub mod rounds;
 mod runner;
 mod targets;
 
+pub use rounds::{Follower, check_timeout, round, stamp_history, watch};
 pub use runner::{ClusterResult, GradeOptions, connect, grade};
-pub use targets::{Kubeconfigs, Target, from_contexts, from_dir};
+pub use targets::{Class, Kubeconfigs, Target, from_contexts, from_dir, resolve};

@@ -171,3 +171,32 @@ mod tests {
         );
     }
 }
+
+/// Where a class's clusters are, as `grade` is told.
+#[derive(Debug, Clone, Copy)]
+pub enum Class<'a> {
+    /// `--kubeconfigs DIR`: one kubeconfig per student ([`from_dir`]).
+    Folder(&'a Path),
+    /// Contexts of one kubeconfig (`--kubeconfig`, or `$KUBECONFIG`, then
+    /// `~/.kube/config`): those named (`--contexts`), or all of them
+    /// (`None`, `--all-contexts`) ([`from_contexts`]).
+    Contexts {
+        kubeconfig: Option<&'a Path>,
+        contexts: Option<&'a [String]>,
+    },
+}
+
+/// The students' clusters of `class`.
+pub fn resolve(class: Class<'_>) -> Result<Vec<Target>, Error> {
+    match class {
+        Class::Folder(dir) => from_dir(dir),
+        Class::Contexts {
+            kubeconfig,
+            contexts,
+        } => {
+            let loaded = crate::cluster::kubeconfig::load(kubeconfig)
+                .map_err(|e| Error::Other(e.to_string()))?;
+            from_contexts(loaded, contexts)
+        }
+    }
+}

@@ -25,6 +25,33 @@ use crate::deck::{self, LoadOptions};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location};
 
+/// `--checks FILE`: its checks linted, and its ids against those of the
+/// decks linted (an id none of them has is an error).
+pub fn checks_file(path: &Path, decks: &[PathBuf], opts: &LoadOptions) -> Vec<Diagnostic> {
+    use crate::check::overlay;
+    let o = match overlay::load(path) {
+        Ok(o) => o,
+        Err(e) => {
+            let at = e
+                .location()
+                .cloned()
+                .unwrap_or_else(|| Location::new(path, 1));
+            let msg = match &e {
+                Error::At { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            return vec![Diagnostic::error("invalid-checks-file", at, msg)];
+        }
+    };
+    let mut ids = Vec::new();
+    for d in decks {
+        if let Ok(deck) = deck::load(d, opts) {
+            ids.extend(crate::exercise::extract(&deck).0.into_iter().map(|e| e.id));
+        }
+    }
+    overlay::lint(&o, &ids)
+}
+
 /// Lints each deck (manifest or chapter) and returns the findings of all of
 /// them, deduplicated, sorted by file and line.
 pub fn lint_decks(paths: &[PathBuf], opts: &LoadOptions) -> Vec<Diagnostic> {

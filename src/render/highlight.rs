@@ -39,10 +39,19 @@ fn syntaxes() -> &'static SyntaxSet {
 
 type Grammar = (SyntaxSet, SyntaxReference);
 
-/// One of our own grammars, alone in its set (see each grammar's header for
-/// why we have it).
-fn own_grammar(source: &str) -> Option<Grammar> {
-    let def = SyntaxDefinition::load_from_str(source, true, None).ok()?;
+/// Our own grammars (`shell.sublime-syntax`, `yaml.sublime-syntax`: see
+/// each one's header for why we have it), parsed ahead of time by
+/// `tools/syntax-dump` into syntect's binary dump of `(name, definition)`
+/// pairs. Reading the grammars' YAML here would need syntect's `yaml-load`,
+/// and with it `yaml-rust` (unmaintained, RUSTSEC-2024-0320);
+/// `syntaxes.fnv` records which grammar texts the dump was made from, and a
+/// test below fails when they changed without a new dump.
+static OWN_GRAMMARS: &[u8] = include_bytes!("syntaxes.bin");
+
+/// One of our own grammars, alone in its set.
+fn own_grammar(name: &str) -> Option<Grammar> {
+    let defs: Vec<(String, SyntaxDefinition)> = syntect::dumps::from_reader(OWN_GRAMMARS).ok()?;
+    let (_, def) = defs.into_iter().find(|(n, _)| n == name)?;
     let mut builder = SyntaxSetBuilder::new();
     builder.add(def);
     let set = builder.build();
@@ -52,15 +61,12 @@ fn own_grammar(source: &str) -> Option<Grammar> {
 
 fn shell() -> Option<&'static Grammar> {
     static SHELL: OnceLock<Option<Grammar>> = OnceLock::new();
-    SHELL
-        .get_or_init(|| own_grammar(include_str!("shell.sublime-syntax")))
-        .as_ref()
+    SHELL.get_or_init(|| own_grammar("shell")).as_ref()
 }
 
 fn yaml() -> Option<&'static Grammar> {
     static YAML: OnceLock<Option<Grammar>> = OnceLock::new();
-    YAML.get_or_init(|| own_grammar(include_str!("yaml.sublime-syntax")))
-        .as_ref()
+    YAML.get_or_init(|| own_grammar("yaml")).as_ref()
 }
 
 /// The grammar (and the set it lives in) for a fence language as remark
@@ -395,6 +401,31 @@ mod tests {
             escaped.iter().map(|(t, _)| t.as_str()).collect::<String>(),
             "x `c` y"
         );
+    }
+
+    /// The dump is made from the grammars as they are in the tree.
+    #[test]
+    fn grammar_dump_is_up_to_date() {
+        let sources = [
+            ("shell.sublime-syntax", include_str!("shell.sublime-syntax")),
+            ("yaml.sublime-syntax", include_str!("yaml.sublime-syntax")),
+        ];
+        let now: String = sources
+            .iter()
+            .map(|(name, text)| {
+                format!(
+                    "{:016x}  {name}\n",
+                    super::super::fnv::fnv1a64(text.as_bytes())
+                )
+            })
+            .collect();
+        assert_eq!(
+            include_str!("syntaxes.fnv"),
+            now,
+            "src/render/*.sublime-syntax changed since src/render/syntaxes.bin was made: \
+             run tools/syntax-dump to regenerate (cargo run --manifest-path tools/syntax-dump/Cargo.toml)"
+        );
+        assert!(shell().is_some(), "the dump holds the shell grammar");
     }
 
     #[test]

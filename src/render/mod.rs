@@ -4,6 +4,8 @@
 pub mod compat;
 pub mod css_assets;
 pub mod displayed;
+#[cfg(test)]
+mod fnv;
 pub mod highlight;
 pub mod markdown;
 pub mod memo;

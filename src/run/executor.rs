@@ -17,28 +17,28 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::check::engine::{ExerciseResult, Verdict};
 use crate::duration;
 use crate::exercise::Exercise;
 
 use super::plan::{Action, Behaviour, PlannedExercise};
-use super::report::{
-    CheckOutcome, ExerciseReport, ExerciseStatus, RunReport, StepKind, StepOutcome, StepReport,
-};
+use super::report::{ExerciseReport, ExerciseStatus, RunReport, StepKind, StepOutcome, StepReport};
 use super::session::{Output, Session, clean_output};
 
-/// Evaluates an exercise's check once its commands have run. The CLI
-/// implements it with the checker engine; tests use fakes.
+/// Evaluates an exercise's check once its commands have run: the checker
+/// engine's verdict, as `check` reports it. [`super::verify`] implements it
+/// against a cluster; tests use fakes.
 pub trait ExerciseVerifier {
     /// Called only for exercises that have a check.
-    fn verify(&mut self, exercise: &Exercise) -> CheckOutcome;
+    fn verify(&mut self, exercise: &Exercise) -> ExerciseResult;
 }
 
-/// A verifier for runs without checks (`--no-check`, tests).
+/// A verifier for runs without checks (tests): every check passes.
 pub struct SkipChecks;
 
 impl ExerciseVerifier for SkipChecks {
-    fn verify(&mut self, _exercise: &Exercise) -> CheckOutcome {
-        CheckOutcome::Pass
+    fn verify(&mut self, exercise: &Exercise) -> ExerciseResult {
+        ExerciseResult::without_expectations(exercise, Verdict::Pass, "not checked".into())
     }
 }
 
@@ -292,10 +292,10 @@ impl Player<'_> {
         let status = if failed {
             ExerciseStatus::Failed
         } else {
-            match &check {
-                None | Some(CheckOutcome::Pass) => ExerciseStatus::Passed,
-                Some(CheckOutcome::Fail { .. }) => ExerciseStatus::Failed,
-                Some(CheckOutcome::Error { .. }) => ExerciseStatus::Error,
+            match check.as_ref().map(|c| c.verdict) {
+                None | Some(Verdict::Pass) => ExerciseStatus::Passed,
+                Some(Verdict::Fail) => ExerciseStatus::Failed,
+                Some(Verdict::Error) => ExerciseStatus::Error,
             }
         };
         ExerciseReport {

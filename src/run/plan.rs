@@ -173,22 +173,13 @@ pub fn actions(ex: &Exercise) -> Vec<Action> {
     out
 }
 
-/// Keeps the exercises `--only` names (in plan order), or those from
-/// `--from` on ([`crate::selection`], the rule `check` and `grade` use).
+/// Keeps the exercises `--only/--from/--upto` select, in plan order
+/// ([`crate::selection`], the rule `check` and `grade` use).
 pub fn select(
     plan: Vec<PlannedExercise>,
-    only: &[String],
-    from: Option<&str>,
+    selection: &crate::selection::Selection,
 ) -> Result<Vec<PlannedExercise>, crate::error::Error> {
-    crate::selection::select(
-        plan,
-        |p| p.exercise.id.as_str(),
-        &crate::selection::Selection {
-            only,
-            from,
-            upto: None,
-        },
-    )
+    crate::selection::select(plan, |p| p.exercise.id.as_str(), selection)
 }
 
 /// The plan as `--dry-run` prints it: every action with its file:line.

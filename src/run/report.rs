@@ -1,10 +1,18 @@
 //! The record of a `labdeck run`: per exercise, what was typed, what it
 //! printed and how it ended, then the check's verdict. Human and JSON forms.
+//!
+//! The check's verdict is the checker engine's own [`ExerciseResult`], the
+//! object `check --format json` prints (expectations, what was observed,
+//! verdict, message); the human form renders it with `check`'s renderer
+//! ([`crate::report::human::details`]).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use serde::Serialize;
+
+use crate::check::engine::{ExerciseResult, Verdict};
+use crate::report::human;
 
 /// How one typed command, key press or wait ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -73,21 +81,6 @@ pub struct StepReport {
     pub duration_ms: u64,
 }
 
-/// The check's verdict after the exercise's commands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
-pub enum CheckOutcome {
-    Pass,
-    /// The cluster is not as the slide promises.
-    Fail {
-        diagnosis: String,
-    },
-    /// The check could not be evaluated (cluster unreachable, bad check).
-    Error {
-        reason: String,
-    },
-}
-
 /// The exercise's overall result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -108,9 +101,10 @@ pub struct ExerciseReport {
     pub slide: usize,
     pub title: String,
     pub steps: Vec<StepReport>,
-    /// `None`: no check, or not evaluated because a step failed.
+    /// The check's verdict, as `check --format json` gives it. `None`: no
+    /// check, or not evaluated because a step failed.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub check: Option<CheckOutcome>,
+    pub check: Option<ExerciseResult>,
     pub status: ExerciseStatus,
 }
 
@@ -144,6 +138,18 @@ impl RunReport {
                 .all(|e| e.status == ExerciseStatus::Passed)
     }
 
+    /// The status `run` exits with: 130 when interrupted (as shells report
+    /// a command ended by SIGINT), 0 when everything passed, 1 otherwise.
+    pub fn exit_status(&self) -> u8 {
+        if self.interrupted {
+            130
+        } else if self.passed() {
+            0
+        } else {
+            1
+        }
+    }
+
     pub fn to_json(&self) -> String {
         // Serialising plain data to a string does not fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
@@ -163,10 +169,10 @@ impl RunReport {
                 .iter()
                 .filter(|s| matches!(s.kind, StepKind::Command | StepKind::HiddenCommand))
                 .count();
-            let check = match &ex.check {
-                Some(CheckOutcome::Pass) => ", check passed",
-                Some(CheckOutcome::Fail { .. }) => ", check failed",
-                Some(CheckOutcome::Error { .. }) => ", check error",
+            let check = match ex.check.as_ref().map(|c| c.verdict) {
+                Some(Verdict::Pass) => ", check passed",
+                Some(Verdict::Fail) => ", check failed",
+                Some(Verdict::Error) => ", check error",
                 None => "",
             };
             let _ = writeln!(
@@ -224,16 +230,10 @@ impl RunReport {
                     let _ = writeln!(out, "        | {l}");
                 }
             }
-            match &ex.check {
-                Some(CheckOutcome::Fail { diagnosis }) => {
-                    for l in diagnosis.lines() {
-                        let _ = writeln!(out, "      {l}");
-                    }
-                }
-                Some(CheckOutcome::Error { reason }) => {
-                    let _ = writeln!(out, "      {reason}");
-                }
-                _ => {}
+            // What the checker last saw, as `check` shows it under an
+            // exercise.
+            if let Some(check) = ex.check.as_ref().filter(|c| c.verdict != Verdict::Pass) {
+                out.push_str(&human::details(check, "      "));
             }
         }
         if self.interrupted {

@@ -14,6 +14,44 @@ use crate::report::Summary;
 
 use super::ClusterResult;
 
+/// The forms of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Students x exercises, for a terminal ([`table`]).
+    Table,
+    Json,
+    Csv,
+    Junit,
+    /// One self-contained page ([`html`]).
+    Html,
+}
+
+/// How the table and the page are drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderOptions {
+    /// The table's marks (Unicode, colour) and whether it says why each
+    /// failure failed.
+    pub style: crate::report::human::Style,
+    pub explain: bool,
+    /// The page reloads itself every this many seconds (`grade --watch`).
+    pub refresh: Option<u64>,
+}
+
+/// `report` in `format`.
+pub fn render(
+    report: &GradeReport,
+    format: Format,
+    opts: &RenderOptions,
+) -> Result<String, String> {
+    match format {
+        Format::Table => Ok(table::render(report, opts.style, opts.explain)),
+        Format::Json => json::render(report),
+        Format::Csv => csv::render(report),
+        Format::Junit => junit::render(report),
+        Format::Html => html::render(report, opts.refresh),
+    }
+}
+
 /// An exercise that counts, as the columns of the reports show it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Column {
