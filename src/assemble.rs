@@ -568,6 +568,18 @@ impl Assembler<'_> {
     }
 }
 
+/// `file` relative to the repository root `root` (as `@@LINK` and the
+/// slides' source links name it), compared with `.` and `..` resolved: a
+/// root given as `slides/..` or an absolute path still prefixes its files.
+/// Files outside the root keep their path.
+pub fn repo_relative(root: &Path, file: &Path) -> PathBuf {
+    let (root, absolute) = (lexical(root), lexical(file));
+    match absolute.strip_prefix(&root) {
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => file.to_path_buf(),
+    }
+}
+
 /// `path` made absolute with `.` and `..` resolved by name (no file system
 /// access, no symlinks followed).
 fn lexical(path: &Path) -> PathBuf {
@@ -605,6 +617,19 @@ fn chapter_titles(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_are_named_from_the_repository_root() {
+        let rel = |root: &str, file: &str| {
+            repo_relative(Path::new(root), Path::new(file))
+                .to_string_lossy()
+                .into_owned()
+        };
+        assert_eq!(rel("/r/slides/..", "/r/slides/k8s/a.md"), "slides/k8s/a.md");
+        assert_eq!(rel("slides/..", "slides/shared/t.md"), "slides/shared/t.md");
+        assert_eq!(rel("/r", "/r/./x/../y.md"), "y.md");
+        assert_eq!(rel("/r/slides", "/elsewhere/a.md"), "/elsewhere/a.md");
+    }
 
     #[test]
     fn anchors_match_the_original_tool() {

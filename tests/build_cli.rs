@@ -193,14 +193,19 @@ fn deck_html_overrides_keep_the_slides_script() {
         "{html}"
     );
     assert!(html.contains("<h1 id=\"two\">Two<\\/h1>"), "{html}");
-    // Each slide's footer names the line it is written on (slide 2: past
-    // its `---`, line 3).
+    // Each slide's footer names the file from the repository root (the
+    // manifest was given as an absolute path) and the line the slide is
+    // written on (slide 2: past its `---`, line 3).
     assert!(
-        html.contains("ch.md:1<\\/div><div class=\"remark-slide-number\">1/2"),
+        html.contains(
+            "class=\"debug\">slides/ch.md:1<\\/div><div class=\"remark-slide-number\">1/2"
+        ),
         "{html}"
     );
     assert!(
-        html.contains("ch.md:3<\\/div><div class=\"remark-slide-number\">2/2"),
+        html.contains(
+            "class=\"debug\">slides/ch.md:3<\\/div><div class=\"remark-slide-number\">2/2"
+        ),
         "{html}"
     );
     // The built-in runtime, not a placeholder.

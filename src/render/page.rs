@@ -531,7 +531,7 @@ fn debug_footer(deck: &Deck, slide: &crate::deck::Slide, build: Option<&BuildInf
     }
     match &slide.location {
         Some(loc) => {
-            let file = loc.file.strip_prefix(&deck.root).unwrap_or(&loc.file);
+            let file = crate::assemble::repo_relative(&deck.root, &loc.file);
             let file = file.to_string_lossy();
             let repo = deck.manifest.gitrepo.trim_end_matches('/');
             if repo.is_empty() {
