@@ -10,6 +10,7 @@
 //! module writes it ([`push_slide_record`]) and reads it back (`serve` sends
 //! open pages only the slides an edit changed).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -367,6 +368,7 @@ pub fn render_page(
         spans: options.highlight_spans,
     };
     // Slides render independently: spread them over the cores.
+    let repo_names = repo_names(deck);
     let rendered: Vec<(String, Vec<String>, Vec<String>)> = deck
         .slides
         .par_iter()
@@ -377,7 +379,12 @@ pub fn render_page(
             images.extend(notes.images.iter().cloned());
             let mut html = content.html.clone();
             let first = slide.index == 0;
-            html.push_str(&debug_footer(deck, slide, first.then_some(&opts.build)));
+            html.push_str(&debug_footer(
+                deck,
+                &repo_names,
+                slide,
+                first.then_some(&opts.build),
+            ));
             let background_image = slide.property("background-image");
             if let Some(url) = background_image.and_then(css_url) {
                 images.push(url.to_owned());
@@ -515,7 +522,28 @@ fn slide_classes(slide: &crate::deck::Slide, options: &RemarkOptions) -> String 
 /// The `.debug` footer naming the slide's source file (a link into the
 /// repository when its URL is known); the deck's first one also carries the
 /// build's commit and dirty files.
-fn debug_footer(deck: &Deck, slide: &crate::deck::Slide, build: Option<&BuildInfo>) -> String {
+/// The slides' files named from the repository root, once per file (not
+/// per slide: resolving `..` is not free).
+fn repo_names(deck: &Deck) -> HashMap<&Path, String> {
+    let mut names = HashMap::new();
+    for slide in &deck.slides {
+        if let Some(loc) = &slide.location {
+            names.entry(loc.file.as_path()).or_insert_with(|| {
+                crate::assemble::repo_relative(&deck.root, &loc.file)
+                    .to_string_lossy()
+                    .into_owned()
+            });
+        }
+    }
+    names
+}
+
+fn debug_footer(
+    deck: &Deck,
+    repo_names: &HashMap<&Path, String>,
+    slide: &crate::deck::Slide,
+    build: Option<&BuildInfo>,
+) -> String {
     let mut out = String::from("<div class=\"debug\">");
     if let Some(b) = build
         && let Some(commit) = &b.commit
@@ -531,8 +559,10 @@ fn debug_footer(deck: &Deck, slide: &crate::deck::Slide, build: Option<&BuildInf
     }
     match &slide.location {
         Some(loc) => {
-            let file = crate::assemble::repo_relative(&deck.root, &loc.file);
-            let file = file.to_string_lossy();
+            let file = match repo_names.get(loc.file.as_path()) {
+                Some(name) => std::borrow::Cow::Borrowed(name.as_str()),
+                None => loc.file.to_string_lossy(),
+            };
             let repo = deck.manifest.gitrepo.trim_end_matches('/');
             if repo.is_empty() {
                 escape_into(&mut out, &format!("{file}:{}", loc.line));
