@@ -72,7 +72,6 @@ fn yaml() -> Option<&'static Grammar> {
 /// The grammar (and the set it lives in) for a fence language as remark
 /// users write it.
 fn syntax_for(lang: &str) -> Option<(&'static SyntaxSet, &'static SyntaxReference)> {
-    let set = syntaxes();
     let token = match lang.to_ascii_lowercase().as_str() {
         "sh" | "shell" | "console" | "zsh" | "bash" => {
             return shell().map(|(set, syntax)| (set, syntax));
@@ -84,6 +83,9 @@ fn syntax_for(lang: &str) -> Option<(&'static SyntaxSet, &'static SyntaxReferenc
         }
         other => other.to_owned(),
     };
+    // syntect's default set (every other language) is only read when a
+    // deck has a block in one of them.
+    let set = syntaxes();
     set.find_syntax_by_token(&token).map(|s| (set, s))
 }
 
