@@ -16,6 +16,7 @@ pub mod build;
 pub mod check;
 pub mod classroom;
 pub mod cluster;
+pub mod console;
 pub mod deck;
 pub mod diagnostic;
 pub mod duration;

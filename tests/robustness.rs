@@ -387,3 +387,40 @@ fn a_closed_stdout_ends_commands_quietly() {
         .collect();
     assert_eq!(left, ["out"]);
 }
+
+/// Standard error closed by its reader (`labdeck build DECK 2>&1 | head`)
+/// once made the first warning or error panic (exit 101, no clean-up).
+/// Now the lines are lost and the command ends with its own status.
+#[test]
+fn a_closed_stderr_loses_messages_not_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.yml");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .arg("build")
+        .arg(&missing)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(writer)
+        .output()
+        .unwrap();
+    // The deck does not exist: bad input, said on the (closed) stderr.
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    // `check` with warnings and errors for stderr, the report for stdout.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/slides/labdeck-sample.yml");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args(["check", sample, "--kubeconfig"])
+        .arg(&missing)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(writer)
+        .output()
+        .unwrap();
+    // Every check is an error (no kubeconfig): status 2 as for any
+    // cluster that cannot be reached, and the report still on stdout.
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("rng-deployment"));
+}

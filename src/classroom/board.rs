@@ -249,7 +249,7 @@ impl Board {
             let at = match self.history.record(&student.name, &r.id, now) {
                 Ok(at) => at,
                 Err(e) => {
-                    eprintln!("labdeck grade: {e}");
+                    crate::stderr!("labdeck grade: {e}");
                     now
                 }
             };
@@ -421,7 +421,7 @@ pub async fn serve(
         .layer(axum::middleware::from_fn_with_state(guard, guard::layer));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
-            eprintln!("labdeck grade: board server stopped: {e}");
+            crate::stderr!("labdeck grade: board server stopped: {e}");
         }
     });
     let opts = Arc::new(opts);

@@ -71,7 +71,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
             ))?,
             Err(e) => {
                 failed = true;
-                eprintln!("error: {e}");
+                labdeck::stderr!("error: {e}");
             }
         }
     }

@@ -69,7 +69,7 @@ pub(super) fn load_exercises(path: &Path, checks: Option<&Path>) -> anyhow::Resu
     let (exercises, warnings) =
         overlay::load_exercises(path, checks).map_err(|e| anyhow::anyhow!("{e}"))?;
     for d in &warnings {
-        eprintln!("warning: {}: {}", d.location, d.message);
+        labdeck::stderr!("warning: {}: {}", d.location, d.message);
     }
     Ok(exercises)
 }
@@ -90,7 +90,7 @@ pub(super) fn refused(deck: &Path, e: PrepareError) -> anyhow::Error {
     match e {
         PrepareError::Checks(errors) => {
             for e in &errors {
-                eprintln!("error: {e}");
+                labdeck::stderr!("error: {e}");
             }
             anyhow::Error::new(PrepareError::Checks(errors))
         }

@@ -65,7 +65,7 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
         None => super::out::print(&text)?,
     }
     for line in report.skipped_lines() {
-        eprintln!("skipped: {line}");
+        labdeck::stderr!("skipped: {line}");
     }
     let c = report.coverage();
     let reasons: Vec<String> = c
@@ -73,7 +73,7 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|(r, n)| format!("{} {n}", r.as_str()))
         .collect();
-    eprintln!(
+    labdeck::stderr!(
         "labdeck checks suggest: {} exercises, {} change the cluster: {} suggested ({} partly), {} skipped{}",
         c.exercises,
         c.changing,

@@ -177,7 +177,7 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
             if let Some(path) = &args.history
                 && let Some(w) = grade::stamp_history(path, &mut report)?
             {
-                eprintln!("warning: {w}");
+                labdeck::stderr!("warning: {w}");
             }
             emit(&args, &report, None)?;
             Ok(ExitCode::from(report.summary.exit_code()))
@@ -200,7 +200,7 @@ async fn board(
         .unwrap_or_else(|| board::default_history(&args.deck));
     let (history_file, warning) = History::open(&history)?;
     if let Some(w) = warning {
-        eprintln!("warning: {w}");
+        labdeck::stderr!("warning: {w}");
     }
     let title = args.deck.display().to_string();
     let n = targets.len();
@@ -297,7 +297,7 @@ impl grade::Follower for Shown<'_> {
         if let Some(path) = &args.out {
             // An HTML page reloads itself every --interval.
             emit(args, report, Some(args.interval.as_secs().max(1)))?;
-            eprintln!("round {n}: wrote {}", path.display());
+            labdeck::stderr!("round {n}: wrote {}", path.display());
         }
         let table = report::table::render(report, Style::detect(), args.explain);
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());

@@ -56,7 +56,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     };
     super::out::print(output::render(&findings, format))?;
     // The summary goes to stderr so that stdout stays machine-readable.
-    eprintln!(
+    labdeck::stderr!(
         "labdeck lint: {} deck{}, {} in {} ms",
         args.decks.len(),
         if args.decks.len() == 1 { "" } else { "s" },

@@ -93,7 +93,7 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if out::is_closed(&e) => ExitCode::from(out::CLOSED_STATUS),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            labdeck::stderr!("error: {e:#}");
             ExitCode::from(labdeck::error::EXIT_BAD_INPUT)
         }
     }

@@ -74,7 +74,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
 
     let target = Target::resolve(args.kubeconfig.as_deref(), args.context.as_deref())?;
     // First thing shown: where the commands will go.
-    eprintln!(
+    labdeck::stderr!(
         "labdeck run: context `{}` (kubeconfig {})",
         target.context,
         target.origin()
@@ -107,7 +107,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
 fn progress(event: &Event<'_>) {
     match event {
         Event::ExerciseStarted(ex) => {
-            eprintln!("== {} ({}:{})", ex.id, ex.file.display(), ex.line)
+            labdeck::stderr!("== {} ({}:{})", ex.id, ex.file.display(), ex.line)
         }
         Event::StepDone(step) => {
             let prefix = match step.kind {
@@ -129,7 +129,7 @@ fn progress(event: &Event<'_>) {
                 StepOutcome::Skipped { reason } => format!("  ({reason})"),
                 StepOutcome::ShellLost { message } => format!("  -> {message}"),
             };
-            eprintln!("   {prefix} {first}{how}");
+            labdeck::stderr!("   {prefix} {first}{how}");
         }
         Event::ExerciseDone(_) => {}
     }

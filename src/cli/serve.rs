@@ -130,6 +130,6 @@ fn open_browser(url: &str) {
         "xdg-open"
     };
     if let Err(e) = std::process::Command::new(opener).arg(url).spawn() {
-        eprintln!("labdeck: could not open a browser ({opener}: {e}); open {url} yourself");
+        labdeck::stderr!("labdeck: could not open a browser ({opener}: {e}); open {url} yourself");
     }
 }

@@ -170,7 +170,7 @@ pub async fn start(opts: Options, build: Builder) -> Result<Server, Error> {
     }
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
-            eprintln!("labdeck serve: server stopped: {e}");
+            crate::stderr!("labdeck serve: server stopped: {e}");
         }
     });
     Ok(Server {
@@ -227,7 +227,7 @@ fn apply(shared: &Shared, result: Result<Built, Error>) -> bool {
         }
         Err(e) => {
             let msg = e.to_string();
-            eprintln!("labdeck serve: build failed (serving the last good deck):\n{msg}");
+            crate::stderr!("labdeck serve: build failed (serving the last good deck):\n{msg}");
             page.error = Some(msg.clone());
             drop(page);
             let _ = shared.notices.send(Notice::Failed(msg));
@@ -253,7 +253,7 @@ fn on_change(
     if rebuild {
         let started = std::time::Instant::now();
         if apply(shared, build()) {
-            eprintln!(
+            crate::stderr!(
                 "labdeck serve: rebuilt in {:.0?} ({})",
                 started.elapsed(),
                 describe(&changes.paths)

@@ -72,7 +72,7 @@ where
                     match event {
                         Ok(e) if is_change(&e.kind) => paths.extend(e.paths),
                         Ok(_) => {}
-                        Err(e) => eprintln!("labdeck serve: file watching error: {e}"),
+                        Err(e) => crate::stderr!("labdeck serve: file watching error: {e}"),
                     }
                 }
                 paths.retain(|p| !is_scratch(p));
@@ -119,7 +119,7 @@ fn watch_outside(
             Ok(()) => {
                 watched.insert(dir.to_path_buf());
             }
-            Err(e) => eprintln!("labdeck serve: {e}"),
+            Err(e) => crate::stderr!("labdeck serve: {e}"),
         }
     }
 }
