@@ -197,7 +197,10 @@ fn splice_content(content: &mut Vec<Node>, own: &[Node]) -> bool {
                         start,
                     }];
                     replacement.extend(own.iter().cloned());
-                    replacement.push(Node::Text { text: after, start });
+                    replacement.push(Node::Text {
+                        text: after,
+                        start: start + at.end,
+                    });
                     content.splice(i..=i, replacement);
                     return true;
                 }
