@@ -308,6 +308,29 @@ fn memchr_count(bytes: &[u8]) -> usize {
     memchr::memchr_iter(b'\n', bytes).count()
 }
 
+/// `file` (relative to `dir`) as reachable from the current folder, `.`
+/// and `..` resolved by name where they can be: `slides` and
+/// `../examples/c.yml` give `examples/c.yml`, the path a user would type.
+pub fn reachable(dir: &Path, file: &Path) -> PathBuf {
+    use std::path::Component;
+    let joined = dir.join(file);
+    let mut out: Vec<Component> = Vec::new();
+    for c in joined.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.is_empty() {
+        PathBuf::from(".")
+    } else {
+        out.iter().collect()
+    }
+}
+
 /// Display form of a path relative to a base when possible.
 pub fn relative_to(path: &Path, base: &Path) -> PathBuf {
     path.strip_prefix(base)
@@ -326,6 +349,21 @@ mod tests {
     fn loc(t: &SourceText, off: usize) -> Option<(String, usize)> {
         t.location(off)
             .map(|l| (l.file.display().to_string(), l.line))
+    }
+
+    #[test]
+    fn files_are_named_as_reachable_from_here() {
+        let r = |d: &str, f: &str| reachable(Path::new(d), Path::new(f));
+        assert_eq!(r("slides", "k8s/a.md"), PathBuf::from("slides/k8s/a.md"));
+        assert_eq!(
+            r("slides", "../examples/c.yml"),
+            PathBuf::from("examples/c.yml")
+        );
+        assert_eq!(r("", "a.md"), PathBuf::from("a.md"));
+        assert_eq!(r(".", "./a.md"), PathBuf::from("a.md"));
+        assert_eq!(r("../deck", "../x.yml"), PathBuf::from("../x.yml"));
+        assert_eq!(r("/r/slides", "../c.yml"), PathBuf::from("/r/c.yml"));
+        assert_eq!(r("slides", ".."), PathBuf::from("."));
     }
 
     #[test]

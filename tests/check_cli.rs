@@ -58,7 +58,7 @@ async fn pass_fail_and_error_exit_codes_and_human_output() {
     assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
     assert!(
         ok.stdout
-            .starts_with("PASS  labeldemo-relabel  k8s/labels-debugging.md:"),
+            .starts_with("PASS  labeldemo-relabel  slides/k8s/labels-debugging.md:"),
         "{}",
         ok.stdout
     );

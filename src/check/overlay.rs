@@ -202,7 +202,8 @@ pub fn exercises(deck: &Deck, overlay: Option<&Overlay>) -> (Vec<Exercise>, Vec<
 /// `checks` merged in, as `check`, `grade` and `serve` read them: problems
 /// elsewhere in the deck (a missing image...) do not stop a check and come
 /// back as warnings (the deck's error diagnostics); problems with the
-/// overlay, the exercises or their checks are the error.
+/// overlay, the exercises or their checks are the error. Exercise and check
+/// files are named as reachable from the current folder.
 pub fn load_exercises(
     path: &Path,
     checks: Option<&Path>,
@@ -215,26 +216,32 @@ pub fn load_exercises(
         .filter(|d| d.is_error())
         .cloned()
         .collect();
-    Ok((exercises_strict(&deck, overlay.as_ref())?, warnings))
+    let exercises = exercises_strict(&deck, overlay.as_ref())?;
+    Ok((named_from_here(exercises, &deck.manifest.dir), warnings))
 }
 
 /// The exercises as `run` reads them, before it types anything into a
-/// cluster: any problem in the deck stops it ([`crate::deck::load_strict`]),
-/// and exercise and check files are named as reachable from the current
-/// folder (they are relative to the manifest's), as `lint` names them, so
-/// editors and CI annotations find them.
+/// cluster: any problem in the deck stops it ([`crate::deck::load_strict`]).
+/// Files are named as in [`load_exercises`].
 pub fn load_exercises_strict(path: &Path, checks: Option<&Path>) -> Result<Vec<Exercise>> {
     let deck = crate::deck::load_strict(path, &crate::deck::LoadOptions::default())?;
     let overlay = checks.map(load).transpose()?;
-    let mut exercises = exercises_strict(&deck, overlay.as_ref())?;
-    let dir = &deck.manifest.dir;
+    let exercises = exercises_strict(&deck, overlay.as_ref())?;
+    Ok(named_from_here(exercises, &deck.manifest.dir))
+}
+
+/// Exercise and check files (relative to the manifest's folder `dir`)
+/// named as reachable from the current folder, as `lint` names them, so
+/// that every report of every command (and editors, and CI annotations)
+/// points at the same file the same way.
+fn named_from_here(mut exercises: Vec<Exercise>, dir: &Path) -> Vec<Exercise> {
     for ex in &mut exercises {
-        ex.file = dir.join(&ex.file);
+        ex.file = crate::source::reachable(dir, &ex.file);
         if let Some(check) = &mut ex.check {
-            check.file = dir.join(&check.file);
+            check.file = crate::source::reachable(dir, &check.file);
         }
     }
-    Ok(exercises)
+    exercises
 }
 
 /// Like [`exercises`], failing on the first error.
