@@ -243,7 +243,8 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
     let lexed = lexer::lex_deck(source.as_str());
     for offset in &lexed.unclosed {
         if let Some((at, _)) = source.report_location(*offset) {
-            let snippet: String = source.as_str()[*offset..]
+            let snippet: String = source
+                .text_from(*offset)
                 .chars()
                 .take_while(|&c| c != '[')
                 .collect();
@@ -368,7 +369,8 @@ fn eaten_properties(
         let Some((at, generated)) = source.report_location(*offset) else {
             continue;
         };
-        let line: String = source.as_str()[*offset..]
+        let line: String = source
+            .text_from(*offset)
             .chars()
             .take_while(|&c| c != '\n')
             .take(80)

@@ -74,6 +74,17 @@ impl SourceText {
         &self.text
     }
 
+    /// The text from `offset` on, starting at the character that holds
+    /// that byte (an offset found in rewritten slide text can fall inside
+    /// one); empty past the end.
+    pub fn text_from(&self, offset: usize) -> &str {
+        let mut at = offset.min(self.text.len());
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
+        &self.text[at..]
+    }
+
     /// Indexes line breaks: call once the text will not change any more.
     pub fn freeze(&mut self) {
         self.newlines = Some(memchr::memchr_iter(b'\n', self.text.as_bytes()).collect());

@@ -288,7 +288,9 @@ fn images(deck: &Deck, out: &mut Vec<Diagnostic>) {
             && !slide.continued
             && let Some(src) = css_url(bg)
         {
-            let offset = deck.source.as_str()[slide.start.min(deck.source.len())..]
+            let offset = deck
+                .source
+                .text_from(slide.start)
                 .find("background-image")
                 .map_or(slide.start, |i| slide.start + i);
             report(src, offset, out);
