@@ -38,6 +38,22 @@ pub enum OneOrMany {
     Many(Vec<String>),
 }
 
+impl OneOrMany {
+    /// Each expression with where it is written, `line` being the line of
+    /// `expr:`: one item per line in a block list (the first on the line
+    /// after `expr:`, or on it in a flow list).
+    fn located(self, line: u64, at: &dyn Fn(u64) -> Location) -> Vec<(String, Location)> {
+        match self {
+            OneOrMany::One(t) => vec![(t, at(line))],
+            OneOrMany::Many(ts) => ts
+                .into_iter()
+                .enumerate()
+                .map(|(i, t)| (t, at(line + i as u64)))
+                .collect(),
+        }
+    }
+}
+
 /// An expression and the line it was written on.
 #[derive(Debug, Clone)]
 pub struct ExprAt {
@@ -167,22 +183,7 @@ impl ExpectExtra {
                 ));
             }
         }
-        let pending = match expr {
-            None => vec![],
-            Some(e) => {
-                let line = e.referenced.line();
-                match e.value {
-                    OneOrMany::One(t) => vec![(t, at(line))],
-                    // One item per line in a block list: the first is on
-                    // the line after `expr:`, or on it in a flow list.
-                    OneOrMany::Many(ts) => ts
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, t)| (t, at(line + i as u64)))
-                        .collect(),
-                }
-            }
-        };
+        let pending = expr.map_or_else(Vec::new, |e| e.value.located(e.referenced.line(), at));
         Ok(ExpectExtra {
             expr: vec![],
             pending,
@@ -276,20 +277,7 @@ impl CheckExtra {
             }
             named.push((n, e));
         }
-        let pending = match expr {
-            None => vec![],
-            Some(e) => {
-                let line = e.referenced.line();
-                match e.value {
-                    OneOrMany::One(t) => vec![(t, at(line))],
-                    OneOrMany::Many(ts) => ts
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, t)| (t, at(line + i as u64)))
-                        .collect(),
-                }
-            }
-        };
+        let pending = expr.map_or_else(Vec::new, |e| e.value.located(e.referenced.line(), at));
         let can_i = can_i
             .into_iter()
             .map(|c| {
