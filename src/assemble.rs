@@ -584,17 +584,7 @@ pub fn repo_relative(root: &Path, file: &Path) -> PathBuf {
 /// access, no symlinks followed).
 fn lexical(path: &Path) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = PathBuf::new();
-    for c in absolute.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+    crate::source::lexically_normal(&absolute)
 }
 
 /// The `# ` headings of a chapter: every line starting with `# `, as the

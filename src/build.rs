@@ -65,7 +65,7 @@ impl Builder {
         // `git` answers while the decks load (it is only needed to render).
         if let Ok(mut git) = self.git.lock() {
             for m in manifests {
-                let dir = manifest_dir(m);
+                let dir = crate::manifest::dir_of(m);
                 git.entry(dir)
                     .or_insert_with_key(|dir| Git::Running(GitQuery::start(dir)));
             }
@@ -188,14 +188,6 @@ pub use crate::output::write_atomically;
 enum Git {
     Running(GitQuery),
     Done(BuildInfo),
-}
-
-/// The folder `deck::load` gives a manifest (`Manifest::dir`).
-fn manifest_dir(manifest: &Path) -> PathBuf {
-    manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 /// The file a manifest builds into (`<stem>.html`).

@@ -193,10 +193,7 @@ fn chapter_manifest(path: &Path) -> Result<Manifest> {
             std::io::Error::new(std::io::ErrorKind::NotFound, "not found"),
         ));
     }
-    let dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let dir = crate::manifest::dir_of(path);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -10,7 +10,7 @@
 //! that only joins strings with `current` and `total` becomes the
 //! equivalent `%current%`/`%total%` string.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{Map, Value};
 
@@ -38,10 +38,7 @@ pub fn load(path: &Path) -> Result<Manifest> {
 /// Reads page text (see [`load`]).
 pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
     let at = |offset: usize| Location::new(path, line_of(page, offset));
-    let dir = path
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let dir = crate::manifest::dir_of(path);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

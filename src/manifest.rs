@@ -240,10 +240,7 @@ impl Manifest {
                 format!("manifest YAML does not parse: {message}"),
             )
         })?;
-        let dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        let dir = dir_of(path);
         let file_name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -368,6 +365,14 @@ pub(crate) fn line_of_byte(bytes: &[u8], offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// The folder of a deck's manifest (or page, or lone chapter), which its
+/// chapters, images and stylesheets are relative to: `Manifest::dir`.
+pub fn dir_of(path: &Path) -> PathBuf {
+    path.parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 #[cfg(test)]

@@ -78,11 +78,17 @@ impl SourceText {
     /// that byte (an offset found in rewritten slide text can fall inside
     /// one); empty past the end.
     pub fn text_from(&self, offset: usize) -> &str {
+        &self.text[self.char_start(offset)..]
+    }
+
+    /// The start of the character that holds byte `offset` (the length,
+    /// past the end).
+    pub fn char_start(&self, offset: usize) -> usize {
         let mut at = offset.min(self.text.len());
         while !self.text.is_char_boundary(at) {
             at -= 1;
         }
-        &self.text[at..]
+        at
     }
 
     /// Indexes line breaks: call once the text will not change any more.
@@ -323,23 +329,34 @@ fn memchr_count(bytes: &[u8]) -> usize {
 /// and `..` resolved by name where they can be: `slides` and
 /// `../examples/c.yml` give `examples/c.yml`, the path a user would type.
 pub fn reachable(dir: &Path, file: &Path) -> PathBuf {
+    let path = lexically_normal(&dir.join(file));
+    if path.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        path
+    }
+}
+
+/// `path` with `.` and `..` resolved by name (no file system access, no
+/// symbolic link followed): a `..` takes away the name before it, stays at
+/// the start of a relative path, and leads nowhere above the root.
+pub fn lexically_normal(path: &Path) -> PathBuf {
     use std::path::Component;
-    let joined = dir.join(file);
     let mut out: Vec<Component> = Vec::new();
-    for c in joined.components() {
+    for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
-                out.pop();
-            }
+            Component::ParentDir => match out.last() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
+                }
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => out.push(c),
+            },
             other => out.push(other),
         }
     }
-    if out.is_empty() {
-        PathBuf::from(".")
-    } else {
-        out.iter().collect()
-    }
+    out.iter().collect()
 }
 
 /// Display form of a path relative to a base when possible.
@@ -375,6 +392,8 @@ mod tests {
         assert_eq!(r("../deck", "../x.yml"), PathBuf::from("../x.yml"));
         assert_eq!(r("/r/slides", "../c.yml"), PathBuf::from("/r/c.yml"));
         assert_eq!(r("slides", ".."), PathBuf::from("."));
+        // Nowhere above the root, as `assemble`'s root checks need.
+        assert_eq!(r("/", "../r/./x.md"), PathBuf::from("/r/x.md"));
     }
 
     #[test]

@@ -66,10 +66,7 @@ fn at(deck: &Deck, offset: usize) -> Option<Location> {
     let text = deck.source.as_str();
     // Offsets found in slide text that remark rewrote (`{{ prop }}`
     // expanded) may fall inside a character: the column is that character's.
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
+    let offset = deck.source.char_start(offset);
     let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
     let column = text[line_start..offset].chars().count() + 1;
     Some(loc.with_column(column))

@@ -343,7 +343,7 @@ fn match_at(
     // INLINE_CODE: `([^`]+?)`
     if bytes[i] == b'`'
         && bytes.get(i + 1).is_some_and(|&b| b != b'`')
-        && let Some(close) = memchr(b'`', &bytes[i + 1..])
+        && let Some(close) = memchr::memchr(b'`', &bytes[i + 1..])
     {
         return Some((i, i + 1 + close + 1, Match::Text));
     }
@@ -416,10 +416,6 @@ fn match_at(
     None
 }
 
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    memchr::memchr(needle, hay)
-}
-
 /// ( {4}[^\n]+\n*)+ starting exactly at `p`.
 fn indented_code(bytes: &[u8], p: usize) -> Option<usize> {
     let mut pos = p;
@@ -429,7 +425,7 @@ fn indented_code(bytes: &[u8], p: usize) -> Option<usize> {
             break;
         }
         let line = pos + 4;
-        let eol = memchr(b'\n', &bytes[line..]).map_or(bytes.len(), |n| line + n);
+        let eol = memchr::memchr(b'\n', &bytes[line..]).map_or(bytes.len(), |n| line + n);
         if eol == line {
             break;
         }
@@ -552,7 +548,7 @@ fn definition(bytes: &[u8], src: &str, p: usize, memo: &mut Memo) -> Option<(usi
     let id_end = match memo.close_bracket {
         Some((from, found)) if from <= id_start && found.is_none_or(|f| f >= id_start) => found,
         _ => {
-            let found = memchr(b']', &bytes[id_start..]).map(|n| id_start + n);
+            let found = memchr::memchr(b']', &bytes[id_start..]).map(|n| id_start + n);
             memo.close_bracket = Some((id_start, found));
             found
         }
@@ -584,7 +580,7 @@ fn definition(bytes: &[u8], src: &str, p: usize, memo: &mut Memo) -> Option<(usi
     let id = src[id_start..id_end].to_owned();
     // Optional title: the last quote or parenthesis on the line that only
     // spaces follow.
-    let eol = memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |n| pos + n);
+    let eol = memchr::memchr(b'\n', &bytes[pos..]).map_or(bytes.len(), |n| pos + n);
     let mut title = None;
     let mut after = pos;
     let mut sp = pos;
