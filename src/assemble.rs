@@ -541,9 +541,22 @@ impl Assembler<'_> {
 
     /// Images for the picture slides, from `interstitials.txt` beside the
     /// manifest (none: no picture slides).
-    fn interstitials(&self) -> Vec<String> {
+    fn interstitials(&mut self) -> Vec<String> {
+        let path = self.manifest.dir.join("interstitials.txt");
+        // Its lines become image URLs in the page: a link to a file
+        // outside the repository would publish that file's lines.
+        if path.exists()
+            && let Err(outside) = self.confinement.admit(&self.files, &path)
+        {
+            self.diagnostics.push(Diagnostic::error(
+                "interstitials-outside-root",
+                Location::new(path, 1),
+                format!("interstitials.txt: {outside}"),
+            ));
+            return Vec::new();
+        }
         self.files
-            .text(&self.manifest.dir.join("interstitials.txt"))
+            .text(&path)
             .map(|t| {
                 t.lines()
                     .map(str::trim)
