@@ -59,9 +59,7 @@ pub fn deck_styles(deck: &Deck, files: &Files, extra: &[PathBuf]) -> Styles {
         out.admit(&gate, files, dir, assets, &at, &format!("css `{css}`"));
     }
     for path in extra {
-        match crate::files::read_regular(path, crate::files::MAX_TEXT).and_then(|b| {
-            String::from_utf8(b).map_err(|_| crate::files::ReadError::NotUtf8 { line: 0 })
-        }) {
+        match files.text(path) {
             Ok(text) => {
                 let css_dir = path.parent().unwrap_or(Path::new(""));
                 out.texts.push(rebase(&text, css_dir, dir, &mut out.assets));
