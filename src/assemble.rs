@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::Location;
-use crate::files::{Files, ReadError};
+use crate::files::{Confinement, Files, ReadError};
 use crate::manifest::{Entry, Manifest};
 use crate::source::{Edit, Origin, SourceText};
 
@@ -98,7 +98,7 @@ struct Assembler<'m> {
     files: Arc<Files>,
     manifest_file: Arc<PathBuf>,
     root: PathBuf,
-    canonical_root: Option<PathBuf>,
+    confinement: Confinement,
     chapters: Vec<Chapter>,
     includes: Vec<PathBuf>,
     diagnostics: Diagnostics,
@@ -120,7 +120,7 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
     let mut a = Assembler {
         manifest,
         manifest_file: Arc::new(manifest.path.clone()),
-        canonical_root: files.canonical(&root),
+        confinement: Confinement::new(&root, &files),
         files,
         root,
         chapters: Vec::new(),
@@ -345,19 +345,16 @@ impl Assembler<'_> {
             Entry::File { path, line } => {
                 let on_disk = self.manifest.dir.join(path);
                 let at = Location::new(self.manifest.path.clone(), *line);
-                let read = if self.outside_root(&on_disk) {
-                    self.diagnostics.push(Diagnostic::error(
-                        "chapter-outside-root",
-                        at.clone(),
-                        format!(
-                            "chapter `{path}` ({}) is outside the repository root {}",
-                            on_disk.display(),
-                            self.root.display()
-                        ),
-                    ));
-                    Ok(Arc::from(""))
-                } else {
-                    self.files.text(&on_disk)
+                let read = match self.confinement.admit(&self.files, &on_disk) {
+                    Err(outside) => {
+                        self.diagnostics.push(Diagnostic::error(
+                            "chapter-outside-root",
+                            at.clone(),
+                            format!("chapter `{path}` ({}): {outside}", on_disk.display()),
+                        ));
+                        Ok(Arc::from(""))
+                    }
+                    Ok(()) => self.files.text(&on_disk),
                 };
                 let text = match read {
                     Ok(t) => t.to_string(),
@@ -479,31 +476,21 @@ impl Assembler<'_> {
                 })
                 .is_none();
         let path = self.root.join(relative);
-        let outside = escapes || self.outside_root(&path);
-        if outside {
+        let admitted = match self.confinement.admit(&self.files, &path) {
+            Ok(()) if escapes => Err(ReadError::Outside {
+                root: self.confinement.shown_root(),
+            }),
+            other => other,
+        };
+        if let Err(outside) = admitted {
             self.diagnostics.push(Diagnostic::error(
                 "include-outside-root",
                 at.clone(),
-                format!(
-                    "{what}[{target}] leaves the repository root {}",
-                    self.root.display()
-                ),
+                format!("{what}[{target}]: {outside}"),
             ));
             return None;
         }
         Some(path)
-    }
-
-    /// The one rule for what a deck may read: manifest chapters and
-    /// `@@INCLUDE`/`@@LINK` targets must be inside the repository root, once
-    /// `..` and symbolic links are resolved (a deck is published: it must
-    /// not pull in `/etc/os-release` or a file a symlink points to outside).
-    fn outside_root(&self, path: &Path) -> bool {
-        match (&self.canonical_root, self.files.canonical(path)) {
-            (Some(root), Some(real)) => !real.starts_with(root),
-            // Not on disk (reported as missing): judge the path as written.
-            _ => !lexical(path).starts_with(lexical(&self.root)),
-        }
     }
 
     fn check_target(&mut self, target: &str, at: &Location, what: &str) {
@@ -554,9 +541,22 @@ impl Assembler<'_> {
 
     /// Images for the picture slides, from `interstitials.txt` beside the
     /// manifest (none: no picture slides).
-    fn interstitials(&self) -> Vec<String> {
+    fn interstitials(&mut self) -> Vec<String> {
+        let path = self.manifest.dir.join("interstitials.txt");
+        // Its lines become image URLs in the page: a link to a file
+        // outside the repository would publish that file's lines.
+        if path.exists()
+            && let Err(outside) = self.confinement.admit(&self.files, &path)
+        {
+            self.diagnostics.push(Diagnostic::error(
+                "interstitials-outside-root",
+                Location::new(path, 1),
+                format!("interstitials.txt: {outside}"),
+            ));
+            return Vec::new();
+        }
         self.files
-            .text(&self.manifest.dir.join("interstitials.txt"))
+            .text(&path)
             .map(|t| {
                 t.lines()
                     .map(str::trim)
@@ -573,18 +573,11 @@ impl Assembler<'_> {
 /// root given as `slides/..` or an absolute path still prefixes its files.
 /// Files outside the root keep their path.
 pub fn repo_relative(root: &Path, file: &Path) -> PathBuf {
-    let (root, absolute) = (lexical(root), lexical(file));
+    let (root, absolute) = (crate::files::lexical(root), crate::files::lexical(file));
     match absolute.strip_prefix(&root) {
         Ok(rel) => rel.to_path_buf(),
         Err(_) => file.to_path_buf(),
     }
-}
-
-/// `path` made absolute with `.` and `..` resolved by name (no file system
-/// access, no symlinks followed).
-fn lexical(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    crate::source::lexically_normal(&absolute)
 }
 
 /// The `# ` headings of a chapter: every line starting with `# `, as the

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::deck::{self, Deck, LoadOptions};
 use crate::error::{Error, Result};
-use crate::files::Files;
+use crate::files::{Confinement, Files};
 use crate::render::RenderCache;
 use crate::render::css_assets;
 use crate::render::page::{self, BuildInfo, GitQuery, PageOptions, Templates};
@@ -109,21 +109,13 @@ impl Builder {
             ));
         }
         let dir = &deck.manifest.dir;
-        let mut styles = Vec::new();
-        let mut assets = Vec::new();
-        let css_files = deck
-            .manifest
-            .css
-            .iter()
-            .map(|css| dir.join(css))
-            .chain(self.opts.css.iter().cloned());
-        for path in css_files {
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-            let css_dir = path.parent().unwrap_or(Path::new(""));
-            styles.push(css_assets::rebase(&text, css_dir, dir, &mut assets));
-        }
-        for text in &deck.manifest.styles {
-            styles.push(css_assets::rebase(text, dir, dir, &mut assets));
+        let css_assets::Styles {
+            texts: styles,
+            assets,
+            diagnostics,
+        } = css_assets::deck_styles(&deck, files, &self.opts.css);
+        if let Some(d) = diagnostics.into_iter().find(|d| d.is_error()) {
+            return Err(d.into_error());
         }
         let build = self.build_info(dir);
         let mut page = page::render_page(
@@ -132,6 +124,19 @@ impl Builder {
             &self.cache,
             &PageOptions { styles, build },
         )?;
+        // An image outside the repository root (a symlink to
+        // `~/.kube/config`) is an error before anything is written.
+        let gate = Confinement::new(&deck.root, files);
+        for image in page.images.iter().filter(|i| page::is_local(i)) {
+            let src = page::local_path(dir, image);
+            if let Err(e) = gate.admit(files, &src) {
+                return Err(Error::Other(format!(
+                    "{}: image `{image}` ({}): {e}",
+                    manifest.display(),
+                    src.display()
+                )));
+            }
+        }
         for asset in assets {
             match asset {
                 css_assets::Asset::InDeck(rel) => page.images.push(rel),
@@ -200,7 +205,8 @@ fn output_name(manifest: &Path) -> String {
 }
 
 /// Copies the local images a deck uses from its folder to the output folder,
-/// keeping their relative paths. Missing images are left to `lint`.
+/// keeping their relative paths. Missing images are left to `lint`; every
+/// one passed the gate in `render_with`.
 fn copy_images(from: &Path, to: &Path, images: &[String]) -> Result<usize> {
     let same = match (from.canonicalize(), to.canonicalize()) {
         (Ok(a), Ok(b)) => a == b,
@@ -252,7 +258,8 @@ fn copy_fresh(src: &Path, dst: &Path) -> Result<bool> {
     if let Some(parent) = dst.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
-    let bytes = std::fs::read(src).map_err(|e| Error::io(src, e))?;
+    let bytes =
+        crate::files::read_regular(src, crate::files::MAX_COPIED).map_err(|e| e.about(src))?;
     write_atomically(dst, &bytes)?;
     Ok(true)
 }

@@ -214,6 +214,7 @@ fn chapter_manifest(path: &Path) -> Result<Manifest> {
         slidenumberprefix: String::new(),
         exclude: Vec::new(),
         css: Vec::new(),
+        css_lines: Vec::new(),
         styles: Vec::new(),
         remark: crate::remark::options::RemarkOptions::remark(),
         content: vec![Entry::File {

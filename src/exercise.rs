@@ -238,14 +238,13 @@ impl SlideBounds {
     }
 
     /// The slide starting at `start`: its own text and its notes.
+    /// Two binary searches: a linear scan per slide made `lint` and
+    /// `check` quadratic in slides (10,000 slides: 4.8 s; 40,000: 60 s).
     fn of(&self, start: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
-        let end = self
-            .separators
-            .iter()
-            .copied()
-            .find(|&s| s > start)
-            .unwrap_or(self.len);
-        match self.notes.iter().copied().find(|&n| n >= start && n < end) {
+        let after = self.separators.partition_point(|&s| s <= start);
+        let end = self.separators.get(after).copied().unwrap_or(self.len);
+        let first_note = self.notes.partition_point(|&n| n < start);
+        match self.notes.get(first_note).copied().filter(|&n| n < end) {
             Some(n) => (start..n, n..end),
             None => (start..end, end..end),
         }

@@ -1,4 +1,7 @@
-//! The deck files one build reads, each read once.
+//! The deck files one build reads, each read once, and the one gate every
+//! file a deck names passes (chapters, includes, stylesheets, their `url()`
+//! targets, images, anything copied into the output): see [`Confinement`]
+//! and [`read_regular`], and docs/security.md ("Deck CI").
 //!
 //! Decks of a course share most of their chapters (the 14 container.training
 //! decks name chapter files 659 times, 202 distinct files), so a `build` or
@@ -20,6 +23,19 @@ pub enum ReadError {
     },
     /// Any other I/O error, as the system words it.
     Io(String),
+    /// Not a regular file (a FIFO, a device, a folder...): never opened
+    /// for reading, as a FIFO would block and a device never end.
+    NotRegular(&'static str),
+    /// Longer than labdeck reads for this kind of file.
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// Outside the repository root once symbolic links and `..` are
+    /// resolved (the canonical root is named).
+    Outside {
+        root: PathBuf,
+    },
 }
 
 impl std::fmt::Display for ReadError {
@@ -28,7 +44,24 @@ impl std::fmt::Display for ReadError {
             ReadError::NotFound => f.write_str("not found"),
             ReadError::NotUtf8 { line } => write!(f, "not valid UTF-8 text (line {line})"),
             ReadError::Io(message) => f.write_str(message),
+            ReadError::NotRegular(kind) => write!(f, "{kind}, not a regular file"),
+            ReadError::TooLarge { size, limit } => write!(
+                f,
+                "{size} bytes, more than the {limit} bytes labdeck reads for such a file"
+            ),
+            ReadError::Outside { root } => write!(
+                f,
+                "outside the repository root {} (files a deck names must stay inside it)",
+                root.display()
+            ),
         }
+    }
+}
+
+impl ReadError {
+    /// As an error about `path`.
+    pub fn about(self, path: &Path) -> crate::error::Error {
+        crate::error::Error::Other(format!("{}: {self}", path.display()))
     }
 }
 
@@ -82,11 +115,119 @@ impl Files {
     }
 }
 
-fn read_text(path: &Path) -> Text {
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+/// Largest text file a deck may name (chapter, include, stylesheet, page):
+/// the 14 container.training decks' largest chapter is under 100 KiB.
+pub const MAX_TEXT: u64 = 16 << 20;
+/// Largest file copied into a deck's output (image, font).
+pub const MAX_COPIED: u64 = 64 << 20;
+
+/// The one rule for where a file a deck names may be: inside the
+/// repository root once `..` and symbolic links are resolved (a deck is
+/// published: it must not pull in `~/.kube/config` or a file a symlink
+/// points to outside). A path that does not exist is judged as written.
+#[derive(Debug, Clone)]
+pub struct Confinement {
+    root: PathBuf,
+    canonical: Option<PathBuf>,
+}
+
+impl Confinement {
+    pub fn new(root: &Path, files: &Files) -> Confinement {
+        Confinement {
+            root: root.to_path_buf(),
+            canonical: files.canonical(root),
+        }
+    }
+
+    /// The root as written.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The root as an error names it: resolved when it exists.
+    pub fn shown_root(&self) -> PathBuf {
+        self.canonical
+            .clone()
+            .unwrap_or_else(|| lexical(&self.root))
+    }
+
+    /// `Err(Outside)` when `path` leads outside the root.
+    pub fn admit(&self, files: &Files, path: &Path) -> Result<(), ReadError> {
+        let inside = match (&self.canonical, files.canonical(path)) {
+            (Some(root), Some(real)) => real.starts_with(root),
+            // Not on disk (reported as missing): judge the path as written.
+            _ => lexical(path).starts_with(lexical(&self.root)),
+        };
+        if inside {
+            Ok(())
+        } else {
+            Err(ReadError::Outside {
+                root: self.shown_root(),
+            })
+        }
+    }
+}
+
+/// `path` made absolute with `.` and `..` resolved by name (no file system
+/// access, no symlinks followed).
+pub fn lexical(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    crate::source::lexically_normal(&absolute)
+}
+
+/// The bytes of a regular file of at most `limit` bytes. The file is
+/// opened without blocking (`O_NONBLOCK`: opening a FIFO for reading
+/// would wait for a writer) and its type checked on the open file, so a
+/// FIFO, device or folder put in its place after a check is refused too.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    use std::io::Read as _;
+    use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
+    let io = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => ReadError::NotFound,
         _ => ReadError::Io(e.to_string()),
-    })?;
+    };
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    let kind = meta.file_type();
+    if !kind.is_file() {
+        return Err(ReadError::NotRegular(if kind.is_dir() {
+            "a folder"
+        } else if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_socket() {
+            "a socket"
+        } else {
+            "a special file"
+        }));
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge {
+            size: meta.len(),
+            limit,
+        });
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    // A file growing while read stops at the limit all the same.
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge {
+            size: bytes.len() as u64,
+            limit,
+        });
+    }
+    Ok(bytes)
+}
+
+fn read_text(path: &Path) -> Text {
+    let bytes = read_regular(path, MAX_TEXT)?;
     let text = String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
         line: crate::manifest::line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to()),
     })?;
@@ -135,7 +276,65 @@ mod tests {
         let bad = dir.path().join("bad.md");
         std::fs::write(&bad, b"ok\nok\n\xff\n").unwrap();
         assert_eq!(files.text(&bad), Err(ReadError::NotUtf8 { line: 3 }));
-        assert!(matches!(files.text(dir.path()), Err(ReadError::Io(_))));
+        assert_eq!(
+            files.text(dir.path()),
+            Err(ReadError::NotRegular("a folder"))
+        );
         assert_eq!(files.canonical(&dir.path().join("none.md")), None);
+    }
+
+    #[test]
+    fn fifos_and_devices_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe.md");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        assert_eq!(
+            read_regular(&fifo, MAX_TEXT),
+            Err(ReadError::NotRegular("a FIFO"))
+        );
+        assert_eq!(
+            read_regular(Path::new("/dev/zero"), MAX_TEXT),
+            Err(ReadError::NotRegular("a device"))
+        );
+        let big = dir.path().join("big.md");
+        std::fs::write(&big, vec![b'a'; 11]).unwrap();
+        assert_eq!(
+            read_regular(&big, 10),
+            Err(ReadError::TooLarge {
+                size: 11,
+                limit: 10
+            })
+        );
+    }
+
+    #[test]
+    fn confinement_resolves_symlinks() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("repo");
+        std::fs::create_dir(&root).unwrap();
+        std::fs::write(dir.path().join("secret"), "x").unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), root.join("link.png")).unwrap();
+        std::fs::write(root.join("ok.png"), "x").unwrap();
+        let files = Files::new();
+        let c = Confinement::new(&root, &files);
+        assert_eq!(c.admit(&files, &root.join("ok.png")), Ok(()));
+        assert!(matches!(
+            c.admit(&files, &root.join("link.png")),
+            Err(ReadError::Outside { .. })
+        ));
+        assert!(matches!(
+            c.admit(&files, &root.join("../secret")),
+            Err(ReadError::Outside { .. })
+        ));
+        assert!(matches!(
+            c.admit(&files, &root.join("../none")),
+            Err(ReadError::Outside { .. })
+        ));
     }
 }

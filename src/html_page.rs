@@ -26,7 +26,8 @@ pub fn is_html_page(path: &Path) -> bool {
 
 /// Reads the page into a manifest.
 pub fn load(path: &Path) -> Result<Manifest> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes =
+        crate::files::read_regular(path, crate::files::MAX_TEXT).map_err(|e| e.about(path))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let line = crate::manifest::line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to());
         Error::at(Location::new(path, line), "page is not valid UTF-8")
@@ -61,6 +62,7 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
                 path,
                 text: page,
                 pos: from + skip,
+                depth: 0,
             };
             match reader.value()? {
                 Some(Value::Object(map)) => options = map,
@@ -134,6 +136,7 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
     // Stylesheets outside the textarea, in page order.
     let outside = |offset: usize| textarea.is_none_or(|(s, e)| offset < s || offset > e);
     let mut css = Vec::new();
+    let mut css_lines = Vec::new();
     let mut styles = Vec::new();
     let mut from = 0;
     while let Some(i) = page[from..].find('<').map(|i| i + from) {
@@ -154,14 +157,22 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
                 && crate::render::page::is_local(&href)
             {
                 css.push(href);
+                css_lines.push(line_of(page, i));
             }
-        } else if head.starts_with(b"<style")
-            && let Some(open_end) = page[i..].find('>')
-            && let Some(close) = page[i..].to_ascii_lowercase().find("</style>")
-            && open_end < close
-        {
-            styles.push(page[i + open_end + 1..i + close].to_owned());
-            from = i + close;
+            from = i + end;
+        } else if head.starts_with(b"<style") {
+            // No `>` or `</style>` after this one: none after a later one
+            // either (searching again from each would be quadratic).
+            let (Some(open_end), Some(close)) = (
+                page[i..].find('>'),
+                find_ignoring_case(&page[i..], "</style>"),
+            ) else {
+                break;
+            };
+            if open_end < close {
+                styles.push(page[i + open_end + 1..i + close].to_owned());
+                from = i + close;
+            }
         }
     }
 
@@ -180,9 +191,23 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
         slidenumberprefix: String::new(),
         exclude,
         css,
+        css_lines,
         styles,
         remark,
         content: vec![content],
+    })
+}
+
+/// The first `needle` (lower-case ASCII) in `hay`, in any case. Looks at
+/// `hay` only as far as the match (each `<style>` searched from its own
+/// start: lower-casing the rest of the page each time was quadratic).
+fn find_ignoring_case(hay: &str, needle: &str) -> Option<usize> {
+    let (first, rest) = needle.as_bytes().split_first()?;
+    let bytes = hay.as_bytes();
+    memchr::memchr_iter(*first, bytes).find(|&i| {
+        bytes
+            .get(i + 1..i + needle.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(rest))
     })
 }
 
@@ -243,7 +268,14 @@ struct Reader<'a> {
     path: &'a Path,
     text: &'a str,
     pos: usize,
+    /// Objects and arrays open around `pos` (see [`MAX_DEPTH`]).
+    depth: usize,
 }
+
+/// How deep `remark.create` options may nest. remark's own options nest
+/// two levels (`navigation: {scroll: false}`); the reader recurses, so a
+/// page nesting thousands of levels would overflow the stack.
+pub const MAX_DEPTH: usize = 64;
 
 impl Reader<'_> {
     fn peek(&self) -> Option<char> {
@@ -277,8 +309,21 @@ impl Reader<'_> {
     fn value(&mut self) -> Result<Option<Value>> {
         self.space();
         match self.peek() {
-            Some('{') => self.object().map(Some),
-            Some('[') => self.array().map(Some),
+            Some(c @ ('{' | '[')) => {
+                if self.depth >= MAX_DEPTH {
+                    return Err(self.error(&format!(
+                        "nested more than {MAX_DEPTH} levels deep (remark's options nest two)"
+                    )));
+                }
+                self.depth += 1;
+                let v = if c == '{' {
+                    self.object()
+                } else {
+                    self.array()
+                };
+                self.depth -= 1;
+                v.map(Some)
+            }
             Some(q @ ('"' | '\'')) => self.string(q).map(|s| Some(Value::String(s))),
             Some(_) => {
                 let rest = &self.text[self.pos..];
@@ -559,5 +604,47 @@ class: center, middle
         assert!(err.to_string().contains("not a local file"), "{err}");
         let none = parse(Path::new("p.html"), "<p>hello</p>").unwrap_err();
         assert!(none.to_string().contains("no deck"), "{none}");
+    }
+
+    #[test]
+    fn deeply_nested_remark_options_are_an_error_not_a_stack_overflow() {
+        // Ran out of stack (exit 134) before the depth limit.
+        for open in ["{a:", "["] {
+            let page = format!(
+                "<textarea id=source>x</textarea>\n<script>remark.create({{navigation: {}1</script>",
+                open.repeat(100_000)
+            );
+            let err = parse(Path::new("p.html"), &page).unwrap_err();
+            assert!(
+                err.to_string().contains("nested more than 64 levels"),
+                "{err}"
+            );
+            assert!(err.to_string().starts_with("p.html:2:"), "{err}");
+        }
+        let ok = "<textarea id=source>x</textarea><script>remark.create({navigation: {scroll: false}})</script>";
+        assert!(parse(Path::new("p.html"), ok).is_ok());
+    }
+
+    #[test]
+    fn many_style_elements_read_in_linear_time() {
+        // 40,000 <style>s took 17.5 s (the rest of the page lower-cased
+        // for each one); linear, this is milliseconds.
+        let mut page = String::from("<textarea id=source>x</textarea>");
+        for _ in 0..40_000 {
+            page.push_str("<STYLE>a{}</Style>");
+        }
+        let started = std::time::Instant::now();
+        let m = parse(Path::new("p.html"), &page).unwrap();
+        assert_eq!(m.styles.len(), 40_000);
+        // Unclosed ones too.
+        page.push_str(&"<style>".repeat(40_000));
+        page.push_str(&"<style".repeat(40_000));
+        let m = parse(Path::new("p.html"), &page).unwrap();
+        assert_eq!(m.styles.len(), 40_000);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

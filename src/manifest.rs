@@ -32,6 +32,8 @@ pub struct Manifest {
     pub exclude: Vec<String>,
     /// Extra stylesheets (paths relative to the manifest's folder).
     pub css: Vec<String>,
+    /// The line each `css` entry is written on (same order).
+    pub css_lines: Vec<usize>,
     /// Stylesheets' text written in the deck itself (an HTML page's
     /// `<style>` elements), after `css`.
     pub styles: Vec<String>,
@@ -218,7 +220,8 @@ impl Manifest {
     /// Reads and validates a manifest. `OVERRIDE_<key>` variables from the
     /// process environment replace scalar keys.
     pub fn load(path: &Path) -> Result<Manifest> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes =
+            crate::files::read_regular(path, crate::files::MAX_TEXT).map_err(|e| e.about(path))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let line = line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to());
             Error::at(Location::new(path, line), "manifest is not valid UTF-8")
@@ -312,10 +315,20 @@ impl Manifest {
             slidenumberprefix,
             exclude: list("exclude", &raw.exclude),
             css: list("css", &raw.css),
+            css_lines: match (override_of("css"), &raw.css) {
+                (None, Some(l)) => l.iter().map(|s| s.referenced.line() as usize).collect(),
+                _ => Vec::new(),
+            },
             styles: Vec::new(),
             remark,
             content,
         })
+    }
+
+    /// The line `css` entry `i` is written on (1 when not known: an
+    /// `OVERRIDE_css` value).
+    pub fn css_line(&self, i: usize) -> usize {
+        self.css_lines.get(i).copied().unwrap_or(1)
     }
 
     /// The manifest's file stem: the output is `<stem>.html`.

@@ -1,7 +1,15 @@
 //! Print a built deck to PDF with headless Chromium (`labdeck pdf`): one 16:9
 //! page per slide, `--` steps collapsed to their last step, notes optional.
 //! The page layout itself is templates/print.css; this only drives Chromium.
+//!
+//! Nothing is written beside the deck (its folder may be read-only, and a
+//! file there shows in `git status`): the page goes to a temporary folder
+//! with a `<base href>` naming the deck's folder, so its relative image
+//! paths still resolve. The PDF is written beside `--out` and renamed into
+//! place. Ctrl-C, SIGTERM or SIGHUP stop Chromium and remove the page, the
+//! partial PDF and Chromium's profile (as `run` does: [`crate::run::interrupt`]).
 
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -30,29 +38,48 @@ pub fn find_chromium() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Prints a built deck's page (`html`) to `out`. The page is written
-/// beside `manifest` for the time of printing (a hidden temporary file,
-/// removed after), so that its relative image paths resolve.
+/// Prints a built deck's page (`html`) to `out`. The page is written to a
+/// temporary folder (removed after), with a `<base href>` naming the
+/// manifest's folder so that its relative image paths resolve there.
 pub fn print_deck(html: &str, manifest: &Path, out: &Path, notes: bool) -> Result<(), Error> {
-    use std::io::Write as _;
     let dir = manifest
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut page = tempfile::Builder::new()
-        .prefix(".labdeck-print-")
-        .suffix(".html")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, e))?;
-    page.write_all(html.as_bytes())
-        .and_then(|()| page.flush())
-        .map_err(|e| Error::io(page.path(), e))?;
-    print(page.path(), out, notes)
+    let dir = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
+    let work = tempfile::Builder::new()
+        .prefix("labdeck-print-")
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let page = work.path().join("deck.html");
+    std::fs::write(&page, with_base(html, &dir)).map_err(|e| Error::io(&page, e))?;
+    print(&page, out, notes)
+}
+
+/// `html` with `<base href="file:///dir/">` first in its `<head>` (HTML:
+/// the first `<base>` with an `href` sets the document's base URL).
+fn with_base(html: &str, dir: &Path) -> String {
+    let mut href = file_url(dir);
+    if !href.ends_with('/') {
+        href.push('/');
+    }
+    let base = format!("<base href=\"{href}\">");
+    let lower = html
+        .get(..html.len().min(4096))
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match lower
+        .find("<head")
+        .and_then(|h| Some(h + lower[h..].find('>')? + 1))
+    {
+        Some(at) => format!("{}{base}{}", &html[..at], &html[at..]),
+        None => format!("{base}{html}"),
+    }
 }
 
 /// Print the deck page `html` (a file whose relative image paths resolve) to
 /// `out`. Writes a temporary file beside `out` and renames it into place, so
-/// a failure never leaves a half-written PDF.
+/// a failure or a signal never leaves a half-written PDF.
 pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
     let chromium = find_chromium().ok_or_else(|| {
         Error::Other(
@@ -61,16 +88,23 @@ pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
                 .into(),
         )
     })?;
+    crate::run::interrupt::install();
     let html = std::path::absolute(html).map_err(|e| Error::io(html, e))?;
     let tmp = crate::output::temp_beside(out, ".pdf")?;
     let profile = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    // Chromium's messages, read when it fails (a pipe left unread could
+    // fill and block it).
+    let mut log = tempfile::tempfile().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let log_for_child = log
+        .try_clone()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
     // ?print makes the runtime put every slide's content in place before load.
     let url = format!(
         "{}?print{}",
         file_url(&html),
         if notes { "&notes" } else { "" }
     );
-    let output = Command::new(&chromium)
+    let mut child = Command::new(&chromium)
         .args(HEADLESS_FLAGS)
         .args([
             "--no-pdf-header-footer",
@@ -79,21 +113,66 @@ pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--print-to-pdf={}", tmp.path().display()))
         .arg(&url)
-        .output()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(log_for_child)
+        // Its own process group: the renderer and helper processes it
+        // starts are stopped with it.
+        .process_group(0)
+        .spawn()
         .map_err(|e| Error::io(&chromium, e))?;
+    let status = loop {
+        if crate::run::interrupt::interrupted() {
+            stop(&mut child);
+            // `tmp`, `profile` and the page's folder are removed as they drop.
+            return Err(Error::Other(format!(
+                "interrupted: {} not written",
+                out.display()
+            )));
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            Err(e) => {
+                stop(&mut child);
+                return Err(Error::io(&chromium, e));
+            }
+        }
+    };
+    // The helpers of a Chromium that exited.
+    kill_group(&child);
     let written = std::fs::metadata(tmp.path()).map(|m| m.len()).unwrap_or(0);
-    if !output.status.success() || written == 0 {
-        let stderr = String::from_utf8_lossy(&output.stderr);
+    if !status.success() || written == 0 {
+        use std::io::{Read as _, Seek as _};
+        let mut stderr = String::new();
+        let _ = log.seek(std::io::SeekFrom::Start(0));
+        let _ = log.take(1 << 20).read_to_string(&mut stderr);
         let last: Vec<&str> = stderr.lines().rev().take(5).collect();
         return Err(Error::Other(format!(
             "{} failed to print {} ({}): {}",
             chromium.display(),
             html.display(),
-            output.status,
+            status,
             last.into_iter().rev().collect::<Vec<_>>().join("\n")
         )));
     }
     crate::output::publish(tmp, out)
+}
+
+/// Kills Chromium's process group and reaps Chromium.
+fn stop(child: &mut std::process::Child) {
+    kill_group(child);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn kill_group(child: &std::process::Child) {
+    if let Some(pid) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
 }
 
 /// A file:// URL for an absolute path (percent-encoding what URLs can't hold).
@@ -113,6 +192,19 @@ fn file_url(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_page_names_the_deck_folder_as_its_base() {
+        let dir = Path::new("/r/my deck");
+        assert_eq!(
+            with_base("<!DOCTYPE html><HTML><Head lang=en><title>", dir),
+            "<!DOCTYPE html><HTML><Head lang=en><base href=\"file:///r/my%20deck/\"><title>"
+        );
+        assert_eq!(
+            with_base("<p>", dir),
+            "<base href=\"file:///r/my%20deck/\"><p>"
+        );
+    }
 
     #[test]
     fn file_urls_are_percent_encoded() {

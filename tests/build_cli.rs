@@ -90,7 +90,7 @@ fn missing_chapter_names_the_manifest_entry() {
 fn include_outside_the_root_is_refused() {
     let repo = Repo::new(MANIFEST, b"# C\n\n@@INCLUDE[../../etc/passwd]\n");
     let o = repo.build(&repo.path("public"));
-    assert_fails_with(&o, "ch.md", 3, "leaves the repository root");
+    assert_fails_with(&o, "ch.md", 3, "outside the repository root");
 }
 
 #[test]

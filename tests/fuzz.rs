@@ -1,11 +1,16 @@
 //! Fuzzing the parsers in the project, inside `cargo test`: random inputs
 //! built from each grammar's own pieces, for the remark lexer and parser,
 //! the `@@` macros (a whole deck load), the check YAML, label selectors,
-//! `where:` tests, check durations and the Markdown renderer. Every input
-//! must give a value or an error, never a panic or a hang.
+//! `where:` tests, check durations, the Markdown renderer, the HTML page
+//! reader (`remark.create({...})` options, stylesheets), the shell readers
+//! (`checks suggest`'s parser, `run`'s command splitter) and CEL
+//! compilation. Every input must give a value or an error, never a panic
+//! or a hang, within [`TIME_LIMIT`] of CPU time.
 //!
 //! CI runs a bounded number of cases (`LABDECK_FUZZ_CASES`, default 300
-//! per target). A developer runs longer with, for instance:
+//! per target) from a fresh seed each run, printed with any failing input;
+//! `LABDECK_FUZZ_SEED=N` reproduces a run. A developer runs longer with,
+//! for instance:
 //!
 //! ```text
 //! LABDECK_FUZZ_CASES=200000 LABDECK_FUZZ_SEED=7 cargo test --release --test fuzz
@@ -19,6 +24,8 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use labdeck::check::selector::Selector;
 use labdeck::check::spec;
@@ -201,6 +208,204 @@ const DURATION: &[&str] = &[
     "x",
 ];
 
+const PAGE: &[&str] = &[
+    "<textarea id=\"source\">",
+    "<textarea id=source>",
+    "</textarea>",
+    "<TEXTAREA",
+    "<style>",
+    "<STYLE media=x>",
+    "</style>",
+    "</STYLE>",
+    "<link rel=\"stylesheet\" href=\"a.css\">",
+    "<link rel=stylesheet href='../b.css'",
+    "<link",
+    "<title>",
+    "</title>",
+    "&amp;",
+    "<script>",
+    "remark.create(",
+    "remark.create({",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    ",",
+    ":",
+    "'",
+    "\"",
+    "`",
+    "\\",
+    "//",
+    "/*",
+    "*/",
+    "\n",
+    " ",
+    "ratio: '16:9'",
+    "sourceUrl: 'd.md'",
+    "navigation: {scroll: false}",
+    "slideNumberFormat: function (c, t) { return c + '/' + t; }",
+    "function",
+    "return",
+    "excludedClasses: ['x']",
+    "highlightLines: true",
+    "1e999",
+    "-0",
+    "null",
+    "x.y()",
+    "é",
+    "<",
+    ">",
+    "=",
+];
+
+const SHELL: &[&str] = &[
+    "kubectl ",
+    "apply -f ",
+    "get pods",
+    " -n x",
+    "create deployment web --image=nginx",
+    "sed -i 's/a/b/' f.yaml",
+    "cat <<EOF\n",
+    "cat <<'EOF' > f\n",
+    "<<-X\n",
+    "EOF\n",
+    "X\n",
+    "\n",
+    " | ",
+    " && ",
+    " || ",
+    ";",
+    "&",
+    "\\\n",
+    "'",
+    "\"",
+    "`",
+    "$(",
+    ")",
+    "${X:-y}",
+    "$X",
+    "#",
+    " # comment\n",
+    "(",
+    "{ ",
+    " }",
+    "\\",
+    "watch ",
+    "export KUBECONFIG=x ",
+    "for i in 1 2; do ",
+    "done",
+    "é",
+    "\t",
+    "=",
+];
+
+const CEL: &[&str] = &[
+    "self",
+    "object",
+    ".status",
+    ".spec.replicas",
+    "[0]",
+    "[\"a\"]",
+    " == ",
+    " != ",
+    " < ",
+    " >= ",
+    " && ",
+    " || ",
+    "!",
+    "-",
+    " + ",
+    " * ",
+    " / ",
+    " % ",
+    " ? ",
+    " : ",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "1",
+    "0",
+    "-9223372036854775808",
+    "18446744073709551615u",
+    "1.5",
+    "'s'",
+    "\"",
+    "b'x'",
+    "true",
+    "null",
+    "size(",
+    "has(",
+    ".all(x, ",
+    ".exists(x, ",
+    ".map(x, ",
+    ".filter(x, ",
+    "x",
+    ".matches('",
+    "[a-",
+    "in ",
+    "int(",
+    "string(",
+    "duration('",
+    "é",
+    " ",
+];
+
+/// CPU time one input may take: a parser that is linear in its input is
+/// far below this for the inputs generated here (at most a few kB).
+const TIME_LIMIT: Duration = Duration::from_secs(2);
+/// Wall time after which an input counts as hung: the watchdog prints it
+/// with the seed and ends the test process (a hung thread cannot fail).
+const HANG_LIMIT: Duration = Duration::from_secs(60);
+
+/// Inputs being run, by target: (since, input).
+fn running() -> &'static Mutex<HashMap<String, (Instant, String)>> {
+    static RUNNING: OnceLock<Mutex<HashMap<String, (Instant, String)>>> = OnceLock::new();
+    RUNNING.get_or_init(|| {
+        std::thread::spawn(|| {
+            loop {
+                std::thread::sleep(Duration::from_millis(500));
+                let Ok(running) = running().lock() else {
+                    continue;
+                };
+                for (target, (since, input)) in running.iter() {
+                    if since.elapsed() > HANG_LIMIT {
+                        eprintln!(
+                            "{target} hung on {input:?} (LABDECK_FUZZ_SEED={}); keep it in tests/fuzz-regressions/{target}-NAME.txt",
+                            seed()
+                        );
+                        std::process::exit(1);
+                    }
+                }
+            }
+        });
+        Mutex::new(HashMap::new())
+    })
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        u64::try_from(ts.tv_sec).unwrap_or(0),
+        u32::try_from(ts.tv_nsec).unwrap_or(0),
+    )
+}
+
 fn cases() -> usize {
     std::env::var("LABDECK_FUZZ_CASES")
         .ok()
@@ -208,15 +413,30 @@ fn cases() -> usize {
         .unwrap_or(300)
 }
 
+/// `LABDECK_FUZZ_SEED`, else a fresh one for this run (the same for every
+/// target of the process), printed with any failure.
 fn seed() -> u64 {
-    std::env::var("LABDECK_FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| {
+        std::env::var("LABDECK_FUZZ_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default();
+                now.as_secs() ^ u64::from(now.subsec_nanos()) ^ u64::from(std::process::id())
+            })
+    })
 }
 
-/// Runs one target on `input`; a panic fails the test with the input.
+/// Runs one target on `input`; a panic, or more than [`TIME_LIMIT`] of
+/// CPU time, fails the test with the input and the seed.
 fn run(target: &str, input: &str) {
+    if let Ok(mut r) = running().lock() {
+        r.insert(target.to_owned(), (Instant::now(), input.to_owned()));
+    }
+    let cpu = thread_cpu_time();
     let outcome = std::panic::catch_unwind(|| match target {
         "remark" => {
             let lexed = lexer::lex_deck(input);
@@ -270,13 +490,39 @@ fn run(target: &str, input: &str) {
         "duration" => {
             let _ = spec::parse_duration(&spec::Scalar::Str(input.to_owned()));
         }
+        "page" => {
+            let _ = labdeck::html_page::parse(Path::new("talk.html"), input);
+        }
+        "shell" => {
+            let _ = labdeck::suggest::shell::parse(input);
+            for (_, command) in labdeck::run::plan::split_commands(input) {
+                let _ = labdeck::run::plan::behaviour(&command);
+            }
+        }
+        "cel" => {
+            if let Ok(expr) = labdeck::check::cel::compile(input, &["self", "object"]) {
+                let object = labdeck::check::cel::to_cel(
+                    &serde_json::json!({"status": {"phase": "Running"}, "spec": {"replicas": 2}}),
+                );
+                let _ = expr.eval(&[("self", object.clone()), ("object", object)]);
+            }
+        }
         other => panic!("unknown fuzz target {other}"),
     });
+    let took = thread_cpu_time().saturating_sub(cpu);
+    if let Ok(mut r) = running().lock() {
+        r.remove(target);
+    }
+    let seed = seed();
     if outcome.is_err() {
         panic!(
-            "{target} panicked on {input:?}; keep it in tests/fuzz-regressions/{target}-NAME.txt"
+            "{target} panicked on {input:?} (LABDECK_FUZZ_SEED={seed}); keep it in tests/fuzz-regressions/{target}-NAME.txt"
         );
     }
+    assert!(
+        took <= TIME_LIMIT,
+        "{target} took {took:?} of CPU (limit {TIME_LIMIT:?}) on {input:?} (LABDECK_FUZZ_SEED={seed}); keep it in tests/fuzz-regressions/{target}-NAME.txt"
+    );
 }
 
 fn fuzz(target: &str, pieces: &[&str], max: usize, cases: usize) {
@@ -308,6 +554,21 @@ fn selectors_where_and_durations() {
     fuzz("selector", SELECTOR, 12, cases());
     fuzz("where", WHERE, 10, cases());
     fuzz("duration", DURATION, 6, cases());
+}
+
+#[test]
+fn html_page_reader() {
+    fuzz("page", PAGE, 80, cases());
+}
+
+#[test]
+fn shell_readers() {
+    fuzz("shell", SHELL, 40, cases());
+}
+
+#[test]
+fn cel_compilation() {
+    fuzz("cel", CEL, 24, cases());
 }
 
 #[test]

@@ -55,20 +55,22 @@ pub fn checks_file(path: &Path, decks: &[PathBuf], opts: &LoadOptions) -> Vec<Di
 /// Lints each deck (manifest or chapter) and returns the findings of all of
 /// them, deduplicated, sorted by file and line.
 pub fn lint_decks(paths: &[PathBuf], opts: &LoadOptions) -> Vec<Diagnostic> {
-    // Classes used anywhere under each manifest's folder, read once per folder.
+    // Decks of one call share the chapters they name (read once).
+    let files: std::sync::Arc<crate::files::Files> = Default::default();
+    // Classes the decks of each manifest's folder use, read once per folder.
     let mut dirs: Vec<PathBuf> = paths.iter().map(|p| manifest_dir(p)).collect();
     dirs.sort();
     dirs.dedup();
     let classes: HashMap<PathBuf, HashSet<String>> = dirs
         .into_par_iter()
         .map(|d| {
-            let c = rules::classes_under(&d);
+            let root = opts.root.clone().unwrap_or_else(|| d.join(".."));
+            let c = rules::classes_of_decks_in(&d, &root, &files);
             (d, c)
         })
         .collect();
     let none = HashSet::new();
-    // Decks of one call share the chapters they name (read once).
-    let opts = &opts.sharing(&Default::default());
+    let opts = &opts.sharing(&files);
     let per_deck: Vec<Vec<Diagnostic>> = paths
         .par_iter()
         .map(|p| lint_deck(p, opts, classes.get(&manifest_dir(p)).unwrap_or(&none)))
@@ -79,14 +81,29 @@ pub fn lint_decks(paths: &[PathBuf], opts: &LoadOptions) -> Vec<Diagnostic> {
         .flatten()
         .filter(|d| seen.insert((d.location.clone(), d.code)))
         .collect();
+    // A file the deck names outside the repository root comes first:
+    // it is what a reviewer of a deck's pull request must see.
     all.sort_by(|a, b| {
-        (&a.location.file, a.location.line, a.location.column).cmp(&(
-            &b.location.file,
-            b.location.line,
-            b.location.column,
-        ))
+        (
+            !is_outside_root(a),
+            &a.location.file,
+            a.location.line,
+            a.location.column,
+        )
+            .cmp(&(
+                !is_outside_root(b),
+                &b.location.file,
+                b.location.line,
+                b.location.column,
+            ))
     });
     all
+}
+
+/// Findings of the gate of every file a deck names
+/// ([`crate::files::Confinement`]).
+fn is_outside_root(d: &Diagnostic) -> bool {
+    d.code.ends_with("-outside-root")
 }
 
 fn manifest_dir(path: &Path) -> PathBuf {
@@ -109,6 +126,9 @@ pub fn lint_deck(
         Err(e) => return vec![load_error(path, e)],
     };
     let mut out: Vec<Diagnostic> = deck.diagnostics.iter().cloned().collect();
+    // Stylesheets and their `url()` targets, as `build` reads them.
+    let files = opts.files.clone().unwrap_or_default();
+    out.extend(crate::render::css_assets::deck_styles(&deck, &files, &[]).diagnostics);
     out.extend(rules::check(&deck, repo_classes));
     out.extend(exercises::check(&deck));
     out.extend(unchecked::check(&deck));

@@ -7,20 +7,26 @@
 //! - `duplicate-name` (warning): a slide name used before (links go to the first);
 //! - `missing-image` (error): a local image (`![](...)`, `<img src>`,
 //!   `background-image: url(...)`) that does not exist;
+//! - `image-outside-root` (error): a local image that leads outside the
+//!   repository root once symbolic links are resolved (the gate of
+//!   [`crate::files::Confinement`]: `build` refuses to publish it);
 //! - `unknown-layout` (warning): `layout:` other than `true`/`false`;
 //! - `unused-exclude` (warning): an excluded class no slide uses (a typo?).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::deck::Deck;
 use crate::diagnostic::Diagnostic;
 use crate::error::Location;
+use crate::files::{Confinement, Files};
+use crate::manifest::Entry;
 use crate::remark::Node;
 use crate::render::compat;
 
 /// Every deck-level finding for `deck`. `repo_classes` are the classes
-/// written anywhere in the deck's repository (see [`classes_under`]): a
+/// used by the decks of its folder (see [`classes_of_decks_in`]): a
 /// class excluded here but used by a chapter of another deck is no typo.
 pub fn check(deck: &Deck, repo_classes: &HashSet<String>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -31,25 +37,50 @@ pub fn check(deck: &Deck, repo_classes: &HashSet<String>) -> Vec<Diagnostic> {
     out
 }
 
-/// Classes named on `class:` lines of the Markdown files under `dir`.
-pub fn classes_under(dir: &Path) -> HashSet<String> {
+/// Classes named on `class:` lines of the chapters of the decks in `dir`
+/// (every manifest there): what the decks use, not every file below the
+/// folder (which may hold anything: a FIFO, a link to `/dev/zero`).
+/// Chapters pass the gate (inside `root`, regular, not too large); one
+/// that does not is skipped here (its own deck reports it).
+pub fn classes_of_decks_in(dir: &Path, root: &Path, files: &Files) -> HashSet<String> {
     let mut out = HashSet::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
+    let gate = Confinement::new(root, files);
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let is_manifest = e.file_type().is_ok_and(|t| t.is_file())
+            && path
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("yml") || x.eq_ignore_ascii_case("yaml"));
+        let Some(manifest) = is_manifest
+            .then(|| crate::manifest::Manifest::load(&path).ok())
+            .flatten()
+        else {
             continue;
         };
-        for e in entries.flatten() {
-            let path = e.path();
-            match e.file_type() {
-                Ok(t) if t.is_dir() => stack.push(path),
-                Ok(_) if path.extension().is_some_and(|x| x == "md") => {
-                    let text = std::fs::read_to_string(&path).unwrap_or_default();
-                    for v in property_values(&text, "class") {
-                        out.extend(crate::remark::slideshow::class_list(v));
+        let mut stack: Vec<&Entry> = manifest.content.iter().collect();
+        while let Some(entry) = stack.pop() {
+            let text = match entry {
+                Entry::List { entries, .. } => {
+                    stack.extend(entries);
+                    continue;
+                }
+                Entry::Inline { text, .. } => Arc::from(text.as_str()),
+                Entry::File { path, .. } => {
+                    let chapter = manifest.dir.join(path);
+                    match gate
+                        .admit(files, &chapter)
+                        .and_then(|()| files.text(&chapter))
+                    {
+                        Ok(t) => t,
+                        Err(_) => continue,
                     }
                 }
-                _ => {}
+            };
+            for v in property_values(&text, "class") {
+                out.extend(crate::remark::slideshow::class_list(v));
             }
         }
     }
@@ -249,15 +280,33 @@ fn images(deck: &Deck, out: &mut Vec<Diagnostic>) {
     if chapter_alone {
         bases.push(deck.root.as_path());
     }
-    let mut checked: HashMap<String, bool> = HashMap::new();
+    let files = crate::files::Files::new();
+    let gate = crate::files::Confinement::new(&deck.root, &files);
+    // Per image: found, and the gate's refusal.
+    let mut checked: HashMap<String, (bool, Option<String>)> = HashMap::new();
     let mut report = |src: &str, offset: usize, out: &mut Vec<Diagnostic>| {
         let Some(path) = local_path(src) else {
             return;
         };
-        let exists = *checked
-            .entry(path.to_string())
-            .or_insert_with(|| bases.iter().any(|b| b.join(path).exists()));
-        if !exists && let Some(loc) = at(deck, offset) {
+        let (exists, refused) = checked.entry(path.to_string()).or_insert_with(|| {
+            let found = bases.iter().map(|b| b.join(path)).find(|p| p.exists());
+            let refused = found.as_ref().and_then(|p| {
+                gate.admit(&files, p)
+                    .err()
+                    .map(|e| format!("({}): {e}", p.display()))
+            });
+            (found.is_some(), refused)
+        });
+        let Some(loc) = at(deck, offset) else {
+            return;
+        };
+        if let Some(why) = refused {
+            out.push(Diagnostic::error(
+                "image-outside-root",
+                loc,
+                format!("image `{src}` {why}"),
+            ));
+        } else if !*exists {
             out.push(Diagnostic::error(
                 "missing-image",
                 loc,
@@ -425,7 +474,7 @@ fn unused_excludes(deck: &Deck, repo_classes: &HashSet<String>, out: &mut Vec<Di
             "unused-exclude",
             exclude_location(&deck.manifest.path, &manifest_text, class),
             format!(
-                "excluded class `{class}` is used by no slide of this deck nor of any chapter under {} (a typo?)",
+                "excluded class `{class}` is used by no slide of this deck nor of any deck in {} (a typo?)",
                 deck.manifest.dir.display()
             ),
         ));

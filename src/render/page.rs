@@ -214,7 +214,14 @@ impl GitQuery {
             dir
         };
         let git = |args: &[&str]| {
+            // A deck's folder may hold a bare repository (files `HEAD`,
+            // `config`...) committed by a pull request: git must not
+            // take it as the repository, nor run a command a config
+            // names (`core.fsmonitor`). Command-line config is
+            // "protected" (git-config(1), `safe.bareRepository`).
             std::process::Command::new("git")
+                .args(["-c", "safe.bareRepository=explicit"])
+                .args(["-c", "core.fsmonitor=false"])
                 .arg("-C")
                 .arg(dir)
                 .args(args)
