@@ -36,18 +36,28 @@ pub struct UserInfo {
 }
 
 impl UserInfo {
-    /// The user the API server sees for `--as NAME --as-group G...`.
+    /// The user the API server sees for `--as NAME --as-group G...`
+    /// (k8s.io/apiserver/pkg/endpoints/filters/impersonation.go,
+    /// `WithImpersonation`): a service account gets the groups
+    /// `system:serviceaccounts` and `system:serviceaccounts:NS` only when no
+    /// `--as-group` is given; `system:authenticated` is added unless the
+    /// groups name it or `system:unauthenticated`; `system:anonymous` gets
+    /// `system:unauthenticated` unless named.
     pub fn impersonated(name: &str, groups: &[String]) -> UserInfo {
         let mut all: Vec<String> = groups.to_vec();
-        if let Some(rest) = name.strip_prefix("system:serviceaccount:")
+        if groups.is_empty()
+            && let Some(rest) = name.strip_prefix("system:serviceaccount:")
             && let Some((ns, _)) = rest.split_once(':')
         {
             all.push("system:serviceaccounts".into());
             all.push(format!("system:serviceaccounts:{ns}"));
         }
+        let has = |g: &str| all.iter().any(|x| x == g);
         if name != "system:anonymous" {
-            all.push("system:authenticated".into());
-        } else {
+            if !has("system:authenticated") && !has("system:unauthenticated") {
+                all.push("system:authenticated".into());
+            }
+        } else if !has("system:unauthenticated") {
             all.push("system:unauthenticated".into());
         }
         UserInfo {
@@ -66,7 +76,9 @@ pub struct Attributes {
     pub resource: String,
     pub subresource: Option<String>,
     pub name: Option<String>,
-    /// Empty for cluster-scoped resources.
+    /// The namespace asked about: kubectl sends it even for cluster-scoped
+    /// resources, and RoleBindings of that namespace then apply. Empty:
+    /// all namespaces (`--all-namespaces`).
     pub namespace: String,
 }
 
