@@ -436,6 +436,11 @@ fn synthetic(check: &Check) -> Vec<Expectation> {
     out
 }
 
+/// How long one evaluation round may go on past the check's deadline (or
+/// past its own start, when it starts after it) before the expressions
+/// left are not evaluated.
+pub const ROUND_GRACE: Duration = Duration::from_secs(1);
+
 /// How often `log` and `http` are asked again while an exercise waits
 /// (they cannot be watched).
 pub const POLL: Duration = Duration::from_secs(2);
@@ -487,7 +492,10 @@ pub async fn finish<S: ClusterSource>(
     }
     let started = rfc3339(inputs.started);
     let n = check.expect.len();
-    let mut budget = cel::Budget::new(cel::Budget::ROUND, Some(inputs.deadline));
+    // A round that starts at the deadline is the last look (`--timeout 0`
+    // is only that): it still evaluates, for at most ROUND_GRACE.
+    let stop = inputs.deadline.max(Instant::now()) + ROUND_GRACE;
+    let mut budget = cel::Budget::new(cel::Budget::ROUND, Some(stop));
     let mut named: Vec<(&str, cel::Bound)> = vec![(
         "started",
         cel::Bound::new(cel::to_cel(&Value::from(started.clone()))),
