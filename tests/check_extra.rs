@@ -200,6 +200,24 @@ async fn pod_log() {
     );
 }
 
+/// Regression (issue 20): a brace glob (`name: "{a,b}"`) never matched:
+/// names are globs in globset's dialect, braces included.
+#[tokio::test]
+async fn regression_brace_glob_names_match() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(pod("web-a"));
+    fake.apply(pod("web-b"));
+    fake.apply(pod("api"));
+    let r = check(&fake, "- kind: pods\n  name: \"{web-a,api}\"\n  count: 2\n").await;
+    passes(&r);
+    let names: Vec<&str> = r.expectations[0]
+        .objects
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(names, ["api", "web-a"]);
+}
+
 /// Regression (issue 20): a grader without `get pods/log` or
 /// `get services/proxy` failed the student; it is the check's `error`, as a
 /// list the grader may not read is, naming the verb and resource it lacks
@@ -549,6 +567,23 @@ fn misuses_are_errors_at_their_line() {
             "",
         ),
         ("- kind: pods\n  event: {reasn: X}\n", 11, "reasn"),
+        // Regression (issue 20): an item after a block scalar was placed
+        // one line early; each is at its own line.
+        (
+            "- kind: pods\n  expr:\n    - >-\n      self.metadata.name != ''\n      && true\n    - |\n      self.metadata.name != ''\n    - self.metadata.name.endswith('x')\n",
+            17,
+            "did you mean `endsWith`?",
+        ),
+        (
+            "expect:\n  - kind: pods\n    expr: >-\n      self.metadata.name != ''\n      && true\nexpr: size(nope) == 1\n",
+            15,
+            "unknown variable `nope`",
+        ),
+        (
+            "- kind: pods\n  expr: \"self.metadata.name.matches('[a-')\"\n",
+            11,
+            "`matches`: \"[a-\" is not a regular expression",
+        ),
     ];
     for (yaml, line, want) in cases {
         let e = spec::parse(&CheckSource {
