@@ -653,7 +653,10 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
                 .map(|n| Duration::from_secs(u64::from(n)));
             status_error(s.code, &s.message, what, retry)
         }
-        kube::Error::Auth(e) => ClusterError::Unauthorized(format!("{what}: credentials: {e}")),
+        kube::Error::Auth(e) => match tls_problem_in(&e, true) {
+            Some(tls) => ClusterError::Unreachable(format!("{what}: {tls}")),
+            None => ClusterError::Unauthorized(format!("{what}: credentials: {e}")),
+        },
         // A connection dropped mid-answer or mid-watch is as transient as
         // one refused.
         e @ (kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)) => {
@@ -665,8 +668,30 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
 
 /// A TLS failure in an error's causes, said as kubectl users know it.
 fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    tls_problem_in(e, false)
+}
+
+/// `auth`: a cause above is the client's authentication (kube's
+/// `AuthError`): the only TLS the process does there is refreshing an OIDC
+/// token at the identity provider, so a certificate refused is the
+/// provider's (trusted through the auth-provider's
+/// `idp-certificate-authority`), not the API server's.
+fn tls_problem_in(e: &(dyn std::error::Error + 'static), mut auth: bool) -> Option<String> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
+        auth |= err.downcast_ref::<kube::client::AuthError>().is_some();
+        if let Some(tls) = err.downcast_ref::<rustls::Error>()
+            && auth
+        {
+            return Some(match tls {
+                rustls::Error::InvalidCertificate(_) => format!(
+                    "refreshing the OIDC token: the identity provider's certificate is not trusted ({tls}; the kubeconfig's auth-provider `idp-certificate-authority` names the CA that signs it)"
+                ),
+                other => {
+                    format!("refreshing the OIDC token: TLS with the identity provider: {other}")
+                }
+            });
+        }
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
             return Some(match tls {
                 rustls::Error::AlertReceived(
@@ -686,11 +711,54 @@ fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         if let Some(inner) = err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            && let Some(found) = tls_problem(inner)
+            && let Some(found) = tls_problem_in(inner, auth)
         {
             return Some(found);
         }
         cur = err.source();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn untrusted() -> std::io::Error {
+        std::io::Error::other(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ))
+    }
+
+    /// Regression (issue 20): a certificate refused while refreshing an
+    /// OIDC token blamed the API server's certificate; it is the identity
+    /// provider's.
+    #[test]
+    fn regression_oidc_certificate_is_the_identity_providers() {
+        let auth = kube::client::AuthError::AuthExecStart(untrusted());
+        let e = classify(kube::Error::Service(Box::new(auth)), "list pods");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("cluster unreachable: list pods: refreshing the OIDC token: the identity provider's certificate is not trusted (invalid peer certificate: UnknownIssuer"),
+            "{msg}"
+        );
+        assert!(!msg.contains("the server certificate"), "{msg}");
+        let e = classify(
+            kube::Error::Auth(kube::client::AuthError::AuthExecStart(untrusted())),
+            "list pods",
+        );
+        assert!(
+            e.to_string()
+                .contains("the identity provider's certificate is not trusted"),
+            "{e}"
+        );
+        // The API server's own certificate is still the server's.
+        let e = classify(kube::Error::Service(Box::new(untrusted())), "list pods");
+        assert!(
+            e.to_string().starts_with(
+                "cluster unreachable: list pods: the server certificate is not trusted"
+            ),
+            "{e}"
+        );
+    }
 }
