@@ -654,7 +654,9 @@ where
         // A server that asks to be left alone past the deadline is not
         // asked again before it said (client-go `rest/request.go`,
         // `checkWait`), nor waited for past the deadline: the error now.
-        let asked_past = asked.is_some() && next > until;
+        // (Once the deadline has passed, as with `--timeout 0`, the
+        // MIN_ATTEMPTS looks are still made, each when the server said.)
+        let asked_past = asked.is_some() && next > until && now < until;
         if attempt >= MIN_ATTEMPTS {
             // One last attempt at the deadline itself, then no more.
             next = next.min(until);
