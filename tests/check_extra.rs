@@ -200,6 +200,38 @@ async fn pod_log() {
     );
 }
 
+/// Regression (issue 20): CEL had no cost limit and `--timeout` did not
+/// stop evaluation (a nested `lists.range` ran 30 s past a 3 s timeout); an
+/// expression too costly on the objects read is refused before it runs:
+/// the check's `error`, naming the expression and its line.
+#[tokio::test]
+async fn regression_costly_expression_is_an_error_at_once() {
+    let fake = FakeApiServer::start().await;
+    for i in 0..40 {
+        fake.apply(pod(&format!("web-{i}")));
+    }
+    let t0 = std::time::Instant::now();
+    let r = check(
+        &fake,
+        "queries:\n  pods: {kind: pods}\nexpr: pods.all(p, lists.range(100000).all(i, i >= 0))\n",
+    )
+    .await;
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(
+        r.message.starts_with(
+            "line 12: expr pods.all(p, lists.range(100000).all(i, i >= 0)): too costly: up to "
+        ),
+        "{}",
+        r.message
+    );
+    assert!(
+        r.message.ends_with("steps on these objects, over the limit of 1000000 per evaluation (Kubernetes' per-expression limit)"),
+        "{}",
+        r.message
+    );
+}
+
 /// Regression (issue 20): a brace glob (`name: "{a,b}"`) never matched:
 /// names are globs in globset's dialect, braces included.
 #[tokio::test]
