@@ -16,9 +16,13 @@
 //!
 //! Objects are bound as JSON is read in Kubernetes CEL: numbers that are
 //! integers are `int`, others `double`, objects are maps. A missing field is
-//! an evaluation error; `has(self.status.readyReplicas)` tests it, and the
+//! an evaluation error (the check's, so the verdict is `error`: see
+//! `extra.rs`); `has(self.status.readyReplicas)` tests it, and the
 //! optional syntax of Kubernetes CEL (`self.status.?readyReplicas.orValue(0)`)
-//! reads it with a default (the API server omits zero counters).
+//! reads it with a default (the API server omits zero counters). No
+//! expression runs whose cost, estimated on the objects it reads
+//! ([`cost`]), is over Kubernetes' per-call limit, nor after the check's
+//! deadline.
 
 use std::collections::HashMap;
 use std::fmt;

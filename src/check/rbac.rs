@@ -17,8 +17,13 @@
 //!   `ResourceNameMatches`);
 //! - k8s.io/apiserver/pkg/endpoints/filters/impersonation.go: `--as` a
 //!   service account adds the groups `system:serviceaccounts` and
-//!   `system:serviceaccounts:NS`; every impersonated user but
-//!   `system:anonymous` is in `system:authenticated`.
+//!   `system:serviceaccounts:NS` unless `--as-group` is given; every
+//!   impersonated user but `system:anonymous` is in `system:authenticated`
+//!   (unless a group given says otherwise).
+//!
+//! The question is kubectl's (`extra.rs`, `can_i`): the namespace is sent
+//! even for a cluster-scoped resource, so that namespace's RoleBindings
+//! apply to it as they do in kube-apiserver.
 //!
 //! Where the answer can differ from the API server's (docs/checking.md):
 //! only RBAC is evaluated (no webhook, ABAC or Node authorizer, and a
@@ -225,6 +230,33 @@ mod tests {
             name: None,
             namespace: ns.into(),
         }
+    }
+
+    /// Regression (issue 20): `--as-group` with a service account kept the
+    /// account's own groups; the impersonation filter replaces them.
+    #[test]
+    fn regression_impersonated_groups_as_the_api_server_makes_them() {
+        let g = |name: &str, groups: &[&str]| {
+            let groups: Vec<String> = groups.iter().map(|s| s.to_string()).collect();
+            UserInfo::impersonated(name, &groups).groups
+        };
+        assert_eq!(
+            g("system:serviceaccount:lab:robot", &[]),
+            [
+                "system:serviceaccounts",
+                "system:serviceaccounts:lab",
+                "system:authenticated"
+            ]
+        );
+        assert_eq!(
+            g("system:serviceaccount:lab:robot", &["dev"]),
+            ["dev", "system:authenticated"]
+        );
+        assert_eq!(
+            g("alice", &["system:unauthenticated"]),
+            ["system:unauthenticated"]
+        );
+        assert_eq!(g("system:anonymous", &[]), ["system:unauthenticated"]);
     }
 
     #[test]

@@ -211,49 +211,46 @@ impl KubeSource {
         accept: &str,
         what: &str,
     ) -> Result<http::Response<kube::client::Body>, ClusterError> {
-        {
-            let req = http::Request::get(url)
-                .header(http::header::ACCEPT, accept)
-                // One JSON event per line, not a gzip stream (kube's
-                // `request_events` asks the same of watches).
-                .header(http::header::ACCEPT_ENCODING, "identity")
-                .body(kube::client::Body::empty())
-                .map_err(|e| ClusterError::Other(format!("{what}: {e}")))?;
-            let res = self.client.send(req).await.map_err(|e| classify(e, what))?;
-            let status = res.status();
-            if status.is_success() {
-                return Ok(res);
-            }
-            let retry_after = res
-                .headers()
-                .get(http::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            let body = res
-                .into_body()
-                .collect_bytes()
-                .await
-                .map_err(|e| classify(e, what))?;
-            let (message, details_retry) = match serde_json::from_slice::<kube::core::Status>(&body)
-            {
-                Ok(st) => (
-                    st.message.clone(),
-                    st.details
-                        .as_ref()
-                        .map(|d| d.retry_after_seconds)
-                        .filter(|s| *s > 0)
-                        .map(|s| Duration::from_secs(u64::from(s))),
-                ),
-                Err(_) => (String::from_utf8_lossy(&body).trim().to_string(), None),
-            };
-            Err(status_error(
-                status.as_u16(),
-                &message,
-                what,
-                retry_after.or(details_retry),
-            ))
+        let req = http::Request::get(url)
+            .header(http::header::ACCEPT, accept)
+            // One JSON event per line, not a gzip stream (kube's
+            // `request_events` asks the same of watches).
+            .header(http::header::ACCEPT_ENCODING, "identity")
+            .body(kube::client::Body::empty())
+            .map_err(|e| ClusterError::Other(format!("{what}: {e}")))?;
+        let res = self.client.send(req).await.map_err(|e| classify(e, what))?;
+        let status = res.status();
+        if status.is_success() {
+            return Ok(res);
         }
+        let retry_after = res
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = res
+            .into_body()
+            .collect_bytes()
+            .await
+            .map_err(|e| classify(e, what))?;
+        let (message, details_retry) = match serde_json::from_slice::<kube::core::Status>(&body) {
+            Ok(st) => (
+                st.message.clone(),
+                st.details
+                    .as_ref()
+                    .map(|d| d.retry_after_seconds)
+                    .filter(|s| *s > 0)
+                    .map(|s| Duration::from_secs(u64::from(s))),
+            ),
+            Err(_) => (String::from_utf8_lossy(&body).trim().to_string(), None),
+        };
+        Err(status_error(
+            status.as_u16(),
+            &message,
+            what,
+            retry_after.or(details_retry),
+        ))
     }
 
     /// `fut`, bounded by the request timeout, its error sorted for reports.
