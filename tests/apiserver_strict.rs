@@ -562,3 +562,73 @@ async fn objects_are_served_as_the_api_serializes_them() {
     // List items carry no apiVersion/kind, as from the real server.
     assert!(listing.objects[0].get("kind").is_none());
 }
+
+/// Regression (issue 20): a 429 answering a watch lost its `Retry-After`
+/// (kube's `Api::watch` drops headers), so the watch was opened again
+/// after a 250 ms backoff; it is opened again when the server said.
+#[tokio::test]
+async fn regression_watch_reopened_after_its_retry_after() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(pending(pod("web")));
+    let opened: Arc<std::sync::Mutex<Vec<Instant>>> = Arc::default();
+    let seen = opened.clone();
+    fake.inject(
+        &["/pods?", "watch=true"],
+        100,
+        Fault::Before(Arc::new(move |_| {
+            seen.lock().unwrap().push(Instant::now());
+        })),
+    );
+    fake.inject(
+        &["/pods?", "watch=true"],
+        1,
+        Fault::TooManyRequests { retry_after: 1 },
+    );
+    let fake = Arc::new(fake);
+    fake.apply_after(Duration::from_millis(1500), pod("web"));
+    let src = source(&fake, Duration::from_secs(5)).await;
+    let r = run(
+        &src,
+        "- kind: pods\n  name: web\n  phase: Running\n",
+        Some(Duration::from_secs(6)),
+    )
+    .await;
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    let opened = opened.lock().unwrap().clone();
+    assert!(opened.len() >= 2, "{opened:?}");
+    let gap = opened[1].duration_since(opened[0]);
+    assert!(gap >= Duration::from_millis(950), "reopened after {gap:?}");
+}
+
+/// Regression (issue 20): a server asking to be left alone past the
+/// check's deadline was waited for past it; the verdict comes at once, an
+/// `error` saying so, and the watch is not asked again before its time.
+#[tokio::test]
+async fn regression_retry_after_past_the_deadline_is_not_slept_through() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(pending(pod("web")));
+    fake.inject(
+        &["/pods?", "watch=true"],
+        100,
+        Fault::TooManyRequests { retry_after: 30 },
+    );
+    let src = source(&fake, Duration::from_secs(5)).await;
+    let t0 = Instant::now();
+    let r = run(
+        &src,
+        "- kind: pods\n  name: web\n  phase: Running\n",
+        Some(Duration::from_secs(3)),
+    )
+    .await;
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(
+        r.message.contains("HTTP 429")
+            && r.message.ends_with(
+                "and the server asked to wait 10.0s more (Retry-After), past the deadline"
+            ),
+        "{}",
+        r.message
+    );
+    assert_eq!(count(&fake, &["/pods?", "watch=true"], &[]), 1);
+}

@@ -117,9 +117,14 @@ async fn expr_on_self() {
         "- kind: deploy\n  expr: self.status.unavailableReplicas == 0\n",
     )
     .await;
-    fails_with(
-        &r,
-        "no field `unavailableReplicas` (absent: test with has()",
+    // A missing field is the check's error (it needed has()), named with
+    // the way to read it.
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(
+        r.message
+            .contains("no such key: unavailableReplicas (the object has no `unavailableReplicas`: test it with has()"),
+        "{}",
+        r.message
     );
 }
 
@@ -193,14 +198,162 @@ async fn pod_log() {
         &check(&fake, WORKER_LOG).await,
         "log has no \"units of work done\" (last line: \"redis: connection refused\")",
     );
+}
 
-    // A grader without `get pods/log` says which rule it lacks.
+/// Regression (issue 20): CEL had no cost limit and `--timeout` did not
+/// stop evaluation (a nested `lists.range` ran 30 s past a 3 s timeout); an
+/// expression too costly on the objects read is refused before it runs:
+/// the check's `error`, naming the expression and its line.
+#[tokio::test]
+async fn regression_costly_expression_is_an_error_at_once() {
+    let fake = FakeApiServer::start().await;
+    for i in 0..40 {
+        fake.apply(pod(&format!("web-{i}")));
+    }
+    let t0 = std::time::Instant::now();
+    let r = check(
+        &fake,
+        "queries:\n  pods: {kind: pods}\nexpr: pods.all(p, lists.range(100000).all(i, i >= 0))\n",
+    )
+    .await;
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(
+        r.message.starts_with(
+            "line 12: expr pods.all(p, lists.range(100000).all(i, i >= 0)): too costly: up to "
+        ),
+        "{}",
+        r.message
+    );
+    assert!(
+        r.message.ends_with("steps on these objects, over the limit of 1000000 per evaluation (Kubernetes' per-expression limit)"),
+        "{}",
+        r.message
+    );
+}
+
+/// Regression (issue 20): a brace glob (`name: "{a,b}"`) never matched:
+/// names are globs in globset's dialect, braces included.
+#[tokio::test]
+async fn regression_brace_glob_names_match() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(pod("web-a"));
+    fake.apply(pod("web-b"));
+    fake.apply(pod("api"));
+    let r = check(&fake, "- kind: pods\n  name: \"{web-a,api}\"\n  count: 2\n").await;
+    passes(&r);
+    let names: Vec<&str> = r.expectations[0]
+        .objects
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    assert_eq!(names, ["api", "web-a"]);
+}
+
+/// Regression (issue 20): a grader without `get pods/log` or
+/// `get services/proxy` failed the student; it is the check's `error`, as a
+/// list the grader may not read is, naming the verb and resource it lacks
+/// in the API server's words.
+#[tokio::test]
+async fn regression_forbidden_log_or_proxy_is_an_error() {
     let fake = FakeApiServer::start().await;
     fake.apply(pod("worker-1"));
     fake.forbid("pods/log");
+    let r = check(&fake, WORKER_LOG).await;
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(
+        r.message.starts_with("line 10: log: forbidden (403): "),
+        "{}",
+        r.message
+    );
+    assert!(
+        r.message.contains(
+            "pods \"worker-1\" is forbidden: User \"system:serviceaccount:default:student\" cannot get resource \"pods/log\" in API group \"\" in the namespace \"default\"; the grader's role needs `get` on `pods/log` (deploy/grader-rbac.yaml grants it)"
+        ),
+        "{}",
+        r.message
+    );
+
+    let fake = FakeApiServer::start().await;
+    fake.apply(service("web"));
+    fake.forbid("services/proxy");
+    let r = check(&fake, CHEDDAR).await;
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(
+        r.message.contains(
+            "services \"web:80\" is forbidden: User \"system:serviceaccount:default:student\" cannot get resource \"services/proxy\" in API group \"\" in the namespace \"default\"; the grader's role needs `get` on `services/proxy`"
+        ),
+        "{}",
+        r.message
+    );
+}
+
+/// Regression (issue 20): an expression that cannot be evaluated (a field
+/// read without `has()`, a function on the wrong type) failed the student;
+/// it is the check's `error`, with the expression and its line.
+#[tokio::test]
+async fn regression_cel_runtime_error_is_the_checks_error() {
+    let mut d = deployment("web");
+    d["status"]
+        .as_object_mut()
+        .map(|s| s.remove("readyReplicas"));
+    let fake = FakeApiServer::start().await;
+    fake.apply(d);
+    let r = check(
+        &fake,
+        "- kind: deploy\n  name: web\n  expr: self.status.readyReplicas == 1\n",
+    )
+    .await;
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert_eq!(
+        r.message,
+        "line 12: expr self.status.readyReplicas == 1: no such key: readyReplicas (the object has no `readyReplicas`: test it with has(), or read it with `.?readyReplicas.orValue(default)`) (on default/web)"
+    );
+    // A wrong type.
+    let r = check(
+        &fake,
+        "- kind: deploy\n  name: web\n  expr: self.spec.replicas.startsWith('1')\n",
+    )
+    .await;
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(
+        r.message
+            .starts_with("line 12: expr self.spec.replicas.startsWith('1'): "),
+        "{}",
+        r.message
+    );
+    // Check-level, over a query.
+    let r = check(
+        &fake,
+        "queries:\n  deps: {kind: deploy}\nexpr: deps.all(d, d.status.readyReplicas > 0)\n",
+    )
+    .await;
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(
+        r.message.starts_with(
+            "line 12: expr deps.all(d, d.status.readyReplicas > 0): no such key: readyReplicas"
+        ),
+        "{}",
+        r.message
+    );
+    // Written with has(), the same state is the student's fail.
     fails_with(
-        &check(&fake, WORKER_LOG).await,
-        "the grader needs `get` on `pods/log`",
+        &check(
+            &fake,
+            "- kind: deploy\n  name: web\n  expr: has(self.status.readyReplicas)\n",
+        )
+        .await,
+        "expr has(self.status.readyReplicas) is false",
+    );
+    // An object that cannot be evaluated does not matter when the count
+    // holds whatever it would give.
+    fake.apply(deployment("api"));
+    passes(
+        &check(
+            &fake,
+            "- kind: deploy\n  count: '>=1'\n  expr: self.status.readyReplicas == 1\n",
+        )
+        .await,
     );
 }
 
@@ -339,7 +492,61 @@ async fn can_i_from_rbac_objects() {
     rbac(&fake, &["*"]);
     fails_with(
         &check(&fake, CAN_I).await,
-        "kubectl auth can-i create pods --as system:serviceaccount:default:default -n default: answers yes, want no: RoleBinding default/read-pods to Role pod-reader",
+        "kubectl auth can-i create pods --as system:serviceaccount:default:default -n default: answers yes (RoleBinding default/read-pods to Role pod-reader), want no",
+    );
+}
+
+/// Regression (issue 20): `can-i` disagreed with `kubectl auth can-i`, which
+/// sends the context's namespace even for a cluster-scoped resource (so a
+/// RoleBinding to a ClusterRole granting `nodes` answers yes), and whose
+/// `--as-group` replaces a service account's own groups; the command shown
+/// asks the same question (`--subresource`, `--as-group`).
+#[tokio::test]
+async fn regression_can_i_asks_what_kubectl_asks() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(node("n1"));
+    fake.apply(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+        "metadata": {"name": "node-reader"},
+        "rules": [{"apiGroups": [""], "resources": ["nodes", "pods/log"], "verbs": ["get", "list"]}]}));
+    fake.apply(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "nodes-here", "namespace": "default"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "node-reader"},
+        "subjects": [{"kind": "Group", "name": "system:serviceaccounts:default"}]}));
+    let r = check(
+        &fake,
+        "can-i:
+  - {as: 'system:serviceaccount:default:robot', verb: list, resource: nodes, allowed: true}
+  - {as: 'system:serviceaccount:default:robot', verb: list, resource: nodes, namespace: other, allowed: false}
+  - {as: 'system:serviceaccount:default:robot', as-group: [dev], verb: list, resource: nodes, allowed: false}
+  - {as: 'system:serviceaccount:default:robot', verb: get, resource: pods/log, name: web, allowed: true}
+",
+    )
+    .await;
+    passes(&r);
+    let asked: Vec<&str> = r.expectations.iter().map(|e| e.query.as_str()).collect();
+    assert_eq!(
+        asked,
+        [
+            "auth can-i list nodes --as system:serviceaccount:default:robot -n default",
+            "auth can-i list nodes --as system:serviceaccount:default:robot -n other",
+            "auth can-i list nodes --as system:serviceaccount:default:robot --as-group dev -n default",
+            "auth can-i get pods/web --subresource log --as system:serviceaccount:default:robot -n default",
+        ]
+    );
+    assert_eq!(
+        r.expectations[0].conditions,
+        "answers yes (RoleBinding default/nodes-here to ClusterRole node-reader)"
+    );
+    let r = check(
+        &fake,
+        "can-i:\n  - {as: 'system:serviceaccount:default:robot', as-group: [dev], verb: list, resource: nodes, allowed: true}\n",
+    )
+    .await;
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    assert!(
+        r.message.starts_with("kubectl auth can-i list nodes --as system:serviceaccount:default:robot --as-group dev -n default: answers no (no RBAC rule allows it), want yes"),
+        "{}",
+        r.message
     );
 }
 
@@ -392,6 +599,23 @@ fn misuses_are_errors_at_their_line() {
             "",
         ),
         ("- kind: pods\n  event: {reasn: X}\n", 11, "reasn"),
+        // Regression (issue 20): an item after a block scalar was placed
+        // one line early; each is at its own line.
+        (
+            "- kind: pods\n  expr:\n    - >-\n      self.metadata.name != ''\n      && true\n    - |\n      self.metadata.name != ''\n    - self.metadata.name.endswith('x')\n",
+            17,
+            "did you mean `endsWith`?",
+        ),
+        (
+            "expect:\n  - kind: pods\n    expr: >-\n      self.metadata.name != ''\n      && true\nexpr: size(nope) == 1\n",
+            15,
+            "unknown variable `nope`",
+        ),
+        (
+            "- kind: pods\n  expr: \"self.metadata.name.matches('[a-')\"\n",
+            11,
+            "`matches`: \"[a-\" is not a regular expression",
+        ),
     ];
     for (yaml, line, want) in cases {
         let e = spec::parse(&CheckSource {

@@ -263,3 +263,25 @@ fn ctrl_c_prints_what_ran_and_cleans_up() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// Regression (issue 20): `run --dry-run` printed the plan of a deck whose
+/// check does not parse; it refuses it (exit 2) at the check's file:line,
+/// as `check` does, before anything is typed.
+#[test]
+fn regression_dry_run_rejects_a_check_that_does_not_parse() {
+    let env = Env::new();
+    let chapter = env.dir.path().join("broken.md");
+    std::fs::write(
+        &chapter,
+        "# Broken\n\n.exercise[\n- Do it:\n  ```bash\n  kubectl get pods\n  ```\n]\n\n<!-- check\n- kind: pods\n  expr: self.metadata.name.startsWith()\n-->\n",
+    )
+    .unwrap();
+    let path = chapter.to_string_lossy().to_string();
+    let (code, out, err) = env.labdeck(&["run", &path, "--dry-run"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("broken.md:12: check: expr \"self.metadata.name.startsWith()\": `.startsWith()` takes 1 argument(s), not 0"),
+        "{err}"
+    );
+}

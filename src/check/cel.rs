@@ -16,17 +16,24 @@
 //!
 //! Objects are bound as JSON is read in Kubernetes CEL: numbers that are
 //! integers are `int`, others `double`, objects are maps. A missing field is
-//! an evaluation error; `has(self.status.readyReplicas)` tests it, and the
+//! an evaluation error (the check's, so the verdict is `error`: see
+//! `extra.rs`); `has(self.status.readyReplicas)` tests it, and the
 //! optional syntax of Kubernetes CEL (`self.status.?readyReplicas.orValue(0)`)
-//! reads it with a default (the API server omits zero counters).
+//! reads it with a default (the API server omits zero counters). No
+//! expression runs whose cost, estimated on the objects it reads
+//! ([`cost`]), is over Kubernetes' per-call limit, nor after the check's
+//! deadline.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use cel::common::ast::{EntryExpr, Expr as Node, IdedExpr, LiteralValue};
 use cel::{Context, Env, ExecutionError, Program};
 use serde_json::Value;
+
+pub mod cost;
 
 /// A value bound to an expression's variable.
 pub type CelValue = cel::Value;
@@ -219,6 +226,13 @@ impl Ty {
 /// (`column N`).
 pub fn compile(text: &str, vars: &[&str]) -> Result<Expr, String> {
     let program = env().compile(text).map_err(|e| {
+        // cel-rust 0.15 parses Kubernetes' optional field selection
+        // (`.?field`) but not optional indexing (`.?['key']`, `[?'key']`).
+        if text.contains(".?[") || text.contains("[?") {
+            return format!(
+                "expr {text:?}: optional indexing (`.?['key']`) is not supported by labdeck's CEL (cel-rust 0.15); write `.?key` for a key that is a name, or `'key' in m ? m['key'] : default`"
+            );
+        }
         let e = e.to_string();
         // cel-rust prints `ERROR: <input>:1:4: Syntax error: ...` and then
         // the source with a caret; keep the message, say where.
@@ -249,6 +263,14 @@ pub fn compile(text: &str, vars: &[&str]) -> Result<Expr, String> {
         return Err(format!(
             "expr {text:?}: is a {}, want a true/false test",
             ty.name()
+        ));
+    }
+    // With every object empty, the work it does on literals alone.
+    let least = cost::estimate(program.expression(), &[]);
+    if least > cost::PER_CALL_LIMIT {
+        return Err(format!(
+            "expr {text:?}: too costly: {least} steps whatever the cluster holds, over the limit of {} per evaluation (Kubernetes' per-expression limit)",
+            cost::PER_CALL_LIMIT
         ));
     }
     Ok(Expr {
@@ -369,6 +391,34 @@ impl Checker<'_> {
         };
         let args: Vec<Ty> = call.args.iter().map(|a| self.ty(a)).collect();
         let name = qualified.as_deref().unwrap_or(call.func_name.as_str());
+        if let Some(msg) = arity_error(name, target.is_some(), args.len()) {
+            return self.fail(id, msg);
+        }
+        if name == "matches" {
+            // The pattern, when written as a literal: compiled now with the
+            // regex crate cel-rust itself uses (RE2 syntax, as cel-go).
+            let pattern = if target.is_some() {
+                call.args.first()
+            } else {
+                call.args.get(1)
+            };
+            if let Some(IdedExpr {
+                expr: Node::Literal(LiteralValue::String(p)),
+                ..
+            }) = pattern
+                && let Err(e) = regex::Regex::new(p.inner())
+            {
+                let why = e.to_string();
+                let why = why.lines().last().unwrap_or("invalid").trim();
+                return self.fail(
+                    id,
+                    format!(
+                        "`matches`: {:?} is not a regular expression ({why})",
+                        p.inner()
+                    ),
+                );
+            }
+        }
         let arg = |i: usize| args.get(i).copied().unwrap_or(Ty::Dyn);
         match name {
             "_&&_" | "_||_" | "!_" => {
@@ -485,24 +535,138 @@ impl Checker<'_> {
     }
 }
 
-/// Why an expression could not be evaluated, for a student: a missing
-/// field is the usual case (the API server omits empty and zero fields).
+/// How many arguments each function takes: as a method (besides its
+/// receiver) and as a global function; empty: not callable that way. As
+/// cel-rust 0.15 declares them (`functions.rs`, `extensions/strings.rs`,
+/// `extensions/lists.rs`), which follow cel-go's standard library and
+/// extensions.
+fn arities(name: &str) -> Option<(&'static [usize], &'static [usize])> {
+    Some(match name {
+        "size" => (&[0], &[1]),
+        "contains" | "startsWith" | "endsWith" => (&[1], &[]),
+        "matches" => (&[1], &[2]),
+        "int" | "uint" | "double" | "string" | "bool" | "bytes" | "type" | "dyn" => (&[], &[1]),
+        "charAt" | "orValue" | "or" => (&[1], &[]),
+        "indexOf" | "lastIndexOf" | "split" | "substring" => (&[1, 2], &[]),
+        "replace" => (&[2, 3], &[]),
+        "join" | "flatten" => (&[0, 1], &[]),
+        "slice" => (&[2], &[]),
+        "lowerAscii" | "upperAscii" | "trim" | "reverse" | "distinct" | "sort" | "hasValue"
+        | "value" => (&[0], &[]),
+        "lists.range" | "optional.of" | "optional.ofNonZeroValue" => (&[], &[1]),
+        "optional.none" => (&[], &[0]),
+        _ => return None,
+    })
+}
+
+/// Why a call of `name` with `n` arguments (`method`: on a receiver) can
+/// never run: cel-rust would only say so when evaluating it.
+fn arity_error(name: &str, method: bool, n: usize) -> Option<String> {
+    let (as_method, as_global) = arities(name)?;
+    let allowed = if method { as_method } else { as_global };
+    if allowed.contains(&n) {
+        return None;
+    }
+    let counts = |c: &[usize]| {
+        c.iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    Some(match (method, allowed.is_empty()) {
+        (true, true) => {
+            format!("`{name}` is a function, not a method: write {name}(x), not x.{name}()")
+        }
+        (false, true) => format!("`{name}` is a method: write x.{name}(...), not {name}(x, ...)"),
+        (true, false) => format!("`.{name}()` takes {} argument(s), not {n}", counts(allowed)),
+        (false, false) => format!("`{name}()` takes {} argument(s), not {n}", counts(allowed)),
+    })
+}
+
+/// Why an expression could not be evaluated. In Kubernetes CEL a field the
+/// object does not have is an error too (the API server says `no such key`
+/// and refuses the object: https://kubernetes.io/docs/reference/using-api/cel/,
+/// "Validation rules": use `has()` before reading an optional field); the
+/// API server omits empty and zero fields, so such a read needs `has()` or
+/// `.?field.orValue(default)` in the check.
 fn explain(e: &ExecutionError) -> String {
     match e {
         ExecutionError::NoSuchKey(k) => format!(
-            "no field `{k}` (absent: test with has(), or read with `.?{k}.orValue(default)`)"
+            "no such key: {k} (the object has no `{k}`: test it with has(), or read it with `.?{k}.orValue(default)`)"
         ),
         other => other.to_string(),
     }
 }
 
+/// A variable's value with its sizes, measured once however many
+/// expressions read it.
+#[derive(Clone)]
+pub struct Bound {
+    value: cel::Value,
+    size: cost::Size,
+}
+
+impl Bound {
+    pub fn new(value: cel::Value) -> Bound {
+        let size = cost::Size::of(&value);
+        Bound { value, size }
+    }
+}
+
+/// What all the evaluations of one look at a check may spend together
+/// (Kubernetes' `RuntimeCELCostBudget`, k8s.io/apiserver/pkg/apis/cel/config.go),
+/// and when they must stop (the check's timeout).
+#[derive(Debug, Clone)]
+pub struct Budget {
+    left: u64,
+    deadline: Option<Instant>,
+}
+
+impl Budget {
+    /// The budget of one evaluation round: ten times [`cost::PER_CALL_LIMIT`].
+    pub const ROUND: u64 = 10_000_000;
+
+    pub fn new(steps: u64, deadline: Option<Instant>) -> Budget {
+        Budget {
+            left: steps,
+            deadline,
+        }
+    }
+}
+
 impl Expr {
+    /// Whether the expression reads the variable `name`.
+    pub fn reads(&self, name: &str) -> bool {
+        self.program.references().has_variable(name)
+    }
+
     /// Evaluates the expression with `vars` bound. `Ok(false)`: the test
-    /// does not hold; `Err`: it could not be evaluated (says why).
-    pub fn eval(&self, vars: &[(&str, cel::Value)]) -> Result<bool, String> {
+    /// does not hold; `Err`: it could not be evaluated, or would cost more
+    /// than the limit or than what is left of `budget`, or the deadline
+    /// has passed (says why). An expression is refused before it runs, so
+    /// none runs past the deadline by more than [`cost::PER_CALL_LIMIT`] steps.
+    pub fn eval(&self, vars: &[(&str, &Bound)], budget: &mut Budget) -> Result<bool, String> {
+        if budget.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err("not evaluated: the check's timeout passed first".into());
+        }
+        let sizes: Vec<(&str, cost::Size)> = vars.iter().map(|(n, b)| (*n, b.size)).collect();
+        let steps = cost::estimate(self.program.expression(), &sizes);
+        if steps > cost::PER_CALL_LIMIT {
+            return Err(format!(
+                "too costly: up to {steps} steps on these objects, over the limit of {} per evaluation (Kubernetes' per-expression limit)",
+                cost::PER_CALL_LIMIT
+            ));
+        }
+        if steps > budget.left {
+            return Err(format!(
+                "too costly: the check's expressions would take more than {} steps together on these objects",
+                Budget::ROUND
+            ));
+        }
+        budget.left -= steps;
         let mut ctx = Context::with_env(env().clone());
-        for (name, value) in vars {
-            ctx.add_variable_from_value(*name, value.clone());
+        for (name, b) in vars {
+            ctx.add_variable_from_value(*name, b.value.clone());
         }
         match self.program.execute(&ctx) {
             Ok(cel::Value::Bool(b)) => Ok(b),
@@ -545,14 +709,17 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn budget() -> Budget {
+        Budget::new(Budget::ROUND, None)
+    }
+
     fn run(text: &str, obj: &Value) -> Result<bool, String> {
-        compile(text, &["self", "nodes"])?.eval(&[
-            ("self", to_cel(obj)),
-            (
-                "nodes",
-                to_cel(&json!([{"metadata": {"name": "n1"}}, {"metadata": {"name": "n2"}}])),
-            ),
-        ])
+        let this = Bound::new(to_cel(obj));
+        let nodes = Bound::new(to_cel(
+            &json!([{"metadata": {"name": "n1"}}, {"metadata": {"name": "n2"}}]),
+        ));
+        compile(text, &["self", "nodes"])?
+            .eval(&[("self", &this), ("nodes", &nodes)], &mut budget())
     }
 
     #[test]
@@ -580,16 +747,29 @@ mod tests {
         }
         assert_eq!(run("self.spec.replicas == 4", &d), Ok(false));
         let e = run("self.status.unavailableReplicas == 0", &d).unwrap_err();
-        assert!(
-            e.contains("no field `unavailableReplicas`") && e.contains("orValue"),
-            "{e}"
+        assert_eq!(
+            e,
+            "no such key: unavailableReplicas (the object has no `unavailableReplicas`: test it with has(), or read it with `.?unavailableReplicas.orValue(default)`)"
         );
+        // Kubernetes CEL's optional syntax, on fields and on map keys.
+        for ok in [
+            "self.metadata.labels.?app.orValue('') == 'web'",
+            "self.metadata.?annotations.orValue({}).size() == 0",
+            "!self.metadata.labels.?tier.hasValue()",
+            "('app' in self.metadata.labels ? self.metadata.labels['app'] : '') == 'web'",
+        ] {
+            assert_eq!(run(ok, &d), Ok(true), "{ok}");
+        }
     }
 
     #[test]
     fn mistakes_are_refused_when_compiled() {
         for (text, want) in [
             ("self.spec.replicas ==", "Syntax error"),
+            (
+                "self.metadata.labels.?['app'].orValue('') == 'web'",
+                "optional indexing (`.?['key']`) is not supported by labdeck's CEL (cel-rust 0.15)",
+            ),
             (
                 "slf.spec.replicas == 3",
                 "unknown variable `slf` (this expression sees: self, nodes)",
@@ -606,6 +786,35 @@ mod tests {
             ("self.x in 3", "`in` needs a list or a map"),
             ("self.x.startsWith(3)", "`startsWith` takes a string"),
             ("'abc'.x == 1", "only maps have fields"),
+            // Arity and regular expressions, which cel-rust finds only when
+            // it runs the call.
+            (
+                "self.x.startsWith()",
+                "`.startsWith()` takes 1 argument(s), not 0",
+            ),
+            (
+                "size(self.a, self.b) == 1",
+                "`size()` takes 1 argument(s), not 2",
+            ),
+            (
+                "self.x.replace('a') == ''",
+                "`.replace()` takes 2 or 3 argument(s), not 1",
+            ),
+            ("self.x.int() == 1", "`int` is a function, not a method"),
+            (
+                "lists.range(1, 2) == []",
+                "`lists.range()` takes 1 argument(s), not 2",
+            ),
+            (
+                "self.x.matches('[a-')",
+                "`matches`: \"[a-\" is not a regular expression",
+            ),
+            ("matches(self.x, '(')", "is not a regular expression"),
+            // Work that no cluster can make smaller.
+            (
+                "lists.range(100000).all(i, lists.range(100000).all(j, i != j || true))",
+                "too costly:",
+            ),
         ] {
             match compile(text, &["self", "nodes"]) {
                 Ok(_) if want.is_empty() => {}
@@ -658,11 +867,89 @@ mod tests {
         let mut seen: Vec<&str> = Vec::new();
         for c in calls {
             let e = compile(c, &[]).unwrap_or_else(|e| panic!("{c}: {e}"));
-            assert_eq!(e.eval(&[]), Ok(true), "{c}");
+            assert_eq!(e.eval(&[], &mut budget()), Ok(true), "{c}");
             seen.extend(FUNCTIONS.iter().filter(|f| c.contains(&format!("{f}("))));
         }
         for f in FUNCTIONS {
             assert!(seen.contains(f), "{f} untested");
         }
+    }
+}
+
+#[cfg(test)]
+mod bounds {
+    use super::*;
+    use serde_json::json;
+
+    /// Regression (issue 20): a nested `lists.range` over the objects ran
+    /// 30 s past a 3 s timeout, and a 100-million-element `map` aborted the
+    /// process. Both are refused before they run, without allocating.
+    #[test]
+    fn regression_costly_expressions_are_refused_before_running() {
+        let pods: Vec<Value> = (0..200)
+            .map(|i| json!({"metadata": {"name": format!("p{i}")}}))
+            .collect();
+        let pods = Bound::new(to_cel(&Value::Array(pods)));
+        let nested = compile(
+            "pods.all(p, lists.range(100000).all(i, pods.exists(q, q.metadata.name == p.metadata.name)))",
+            &["pods"],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let started = std::time::Instant::now();
+        let e = nested
+            .eval(&[("pods", &pods)], &mut Budget::new(Budget::ROUND, None))
+            .unwrap_err();
+        assert!(e.starts_with("too costly: up to "), "{e}");
+        assert!(
+            e.ends_with(
+                "over the limit of 1000000 per evaluation (Kubernetes' per-expression limit)"
+            ),
+            "{e}"
+        );
+        let huge = compile("size(pods.map(p, lists.range(1000000))) > 0", &["pods"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let e = huge
+            .eval(&[("pods", &pods)], &mut Budget::new(Budget::ROUND, None))
+            .unwrap_err();
+        assert!(e.starts_with("too costly"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        // The same expressions on small lists run.
+        let few = Bound::new(to_cel(&json!([{"metadata": {"name": "a"}}])));
+        let ok = compile(
+            "pods.all(p, lists.range(10).all(i, pods.exists(q, q.metadata.name == p.metadata.name)))",
+            &["pods"],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            ok.eval(&[("pods", &few)], &mut Budget::new(Budget::ROUND, None)),
+            Ok(true)
+        );
+    }
+
+    #[test]
+    fn a_round_has_one_budget_and_a_deadline() {
+        let pods: Vec<Value> = (0..200)
+            .map(|i| json!({"metadata": {"name": format!("p{i}")}}))
+            .collect();
+        let pods = Bound::new(to_cel(&Value::Array(pods)));
+        let e = compile("pods.all(p, pods.exists(q, q == p))", &["pods"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut budget = Budget::new(Budget::ROUND, None);
+        let mut refused = None;
+        for i in 0..100 {
+            if let Err(why) = e.eval(&[("pods", &pods)], &mut budget) {
+                refused = Some((i, why));
+                break;
+            }
+        }
+        let (i, why) = refused.unwrap_or_else(|| panic!("never refused"));
+        assert!(i > 0, "{why}");
+        assert!(why.contains("more than 10000000 steps together"), "{why}");
+        let past = Instant::now();
+        let mut late = Budget::new(Budget::ROUND, Some(past));
+        assert_eq!(
+            e.eval(&[("pods", &pods)], &mut late),
+            Err("not evaluated: the check's timeout passed first".to_string())
+        );
     }
 }

@@ -175,6 +175,9 @@ pub struct ExpectationResult {
     /// The objects the kind/namespace/name/selector matched, with the
     /// conditions each failed.
     pub objects: Vec<ObjectResult>,
+    /// Why the expectation could not be decided (an expression that could
+    /// not be evaluated, with its line; a `log` or `http` the grader may not
+    /// read): the check's fault, so the exercise's verdict is `error`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
 }
@@ -561,9 +564,17 @@ async fn feed<S: ClusterSource>(
                     Ok(Change::Expired) => continue 'relist,
                     Err(e) if !e.is_transient() => return fail(e),
                     // A broken stream: list again rather than trust a gap
-                    // (after a pause, so a flapping server is not hammered).
-                    Err(_) => {
-                        tokio::time::sleep(RETRY_PAUSE).await;
+                    // (after the server's Retry-After or a pause, so a
+                    // flapping server is not hammered; never past the
+                    // deadline, where the relist's own retries decide).
+                    Err(e) => {
+                        let pause = e
+                            .retry_after()
+                            .map_or(RETRY_PAUSE, |w| w.min(MAX_RETRY_AFTER));
+                        tokio::time::sleep_until(
+                            deadline(tokio::time::Instant::now(), pause).min(until),
+                        )
+                        .await;
                         continue 'relist;
                     }
                 }
@@ -572,7 +583,10 @@ async fn feed<S: ClusterSource>(
             // The server closed the watch (its timeout): resume where it was,
             // pausing first if it closed at once.
             if opened.elapsed() < RETRY_PAUSE {
-                tokio::time::sleep(RETRY_PAUSE).await;
+                tokio::time::sleep_until(
+                    deadline(tokio::time::Instant::now(), RETRY_PAUSE).min(until),
+                )
+                .await;
             }
         }
     }
@@ -633,21 +647,31 @@ where
             Err(e) if !e.is_transient() => return Err(e),
             Err(e) => e,
         };
-        let wait = e
-            .retry_after()
-            .map(|w| w.min(MAX_RETRY_AFTER))
-            .unwrap_or_else(|| backoff(attempt));
+        let asked = e.retry_after().map(|w| w.min(MAX_RETRY_AFTER));
+        let wait = asked.unwrap_or_else(|| backoff(attempt));
         let now = tokio::time::Instant::now();
         let mut next = deadline(now, wait);
+        // A server that asks to be left alone past the deadline is not
+        // asked again before it said (client-go `rest/request.go`,
+        // `checkWait`), nor waited for past the deadline: the error now.
+        // (Once the deadline has passed, as with `--timeout 0`, the
+        // MIN_ATTEMPTS looks are still made, each when the server said.)
+        let asked_past = asked.is_some() && next > until && now < until;
         if attempt >= MIN_ATTEMPTS {
             // One last attempt at the deadline itself, then no more.
             next = next.min(until);
         }
-        if attempt >= MIN_ATTEMPTS && now >= until {
-            let note = format!(
-                "; still failing after {attempt} attempts over {}",
+        if (attempt >= MIN_ATTEMPTS && now >= until) || asked_past {
+            let mut note = format!(
+                "; still failing after {attempt} attempt(s) over {}",
                 secs(began.elapsed())
             );
+            if asked_past {
+                note.push_str(&format!(
+                    ", and the server asked to wait {} more (Retry-After), past the deadline",
+                    secs(wait)
+                ));
+            }
             return Err(match e {
                 ClusterError::Unreachable(m) => ClusterError::Unreachable(m + &note),
                 ClusterError::Unavailable {
@@ -746,6 +770,7 @@ async fn wait_for<S: ClusterSource>(
                 let inputs = extra::Inputs {
                     objects: &objects,
                     started,
+                    deadline: deadline.into_std(),
                 };
                 // Boxed: its state (log and proxy requests) would otherwise
                 // enlarge every exercise's future, extras or not.
@@ -812,6 +837,11 @@ async fn wait_for<S: ClusterSource>(
                     humantime::format_duration(timeout)
                 );
                 return result(p, Verdict::Error, message, ms(start), outcomes);
+            }
+            // An expression that could not be evaluated, a log or proxy the
+            // grader may not read: the check's fault, not the student's.
+            if let Some(fault) = outcomes.iter().find_map(|o| o.error.clone()) {
+                return result(p, Verdict::Error, fault, ms(start), outcomes);
             }
             let message = fail_message(&outcomes, timeout);
             return result(p, Verdict::Fail, message, ms(start), outcomes);

@@ -30,25 +30,52 @@ use crate::check::spec::{Check, CmpOp, Count, Expectation, NamespaceSpec};
 use crate::cluster::{ClusterError, ClusterSource};
 use crate::error::{Error, Location, Result};
 
-/// `expr: "..."` or a list of them.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+/// `expr: "..."` or a list of them, each item with where it is written.
+#[derive(Debug, Clone)]
 pub enum OneOrMany {
     One(String),
-    Many(Vec<String>),
+    Many(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OneOrMany;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an expression or a list of expressions")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<OneOrMany, E> {
+                Ok(OneOrMany::One(v.to_string()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<OneOrMany, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<String>>()? {
+                    out.push(item);
+                }
+                Ok(OneOrMany::Many(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl OneOrMany {
     /// Each expression with where it is written, `line` being the line of
-    /// `expr:`: one item per line in a block list (the first on the line
-    /// after `expr:`, or on it in a flow list).
-    fn located(self, line: u64, at: &dyn Fn(u64) -> Location) -> Vec<(String, Location)> {
+    /// `expr:`: an item of a list at its own line, however many lines a
+    /// block scalar (`>-`, `|`) before it took.
+    pub fn located(self, line: u64, at: &dyn Fn(u64) -> Location) -> Vec<(String, Location)> {
         match self {
             OneOrMany::One(t) => vec![(t, at(line))],
             OneOrMany::Many(ts) => ts
                 .into_iter()
-                .enumerate()
-                .map(|(i, t)| (t, at(line + i as u64)))
+                .map(|t| {
+                    let l = t.referenced.line();
+                    (t.value, at(if l == 0 { line } else { l }))
+                })
                 .collect(),
         }
     }
@@ -409,6 +436,11 @@ fn synthetic(check: &Check) -> Vec<Expectation> {
     out
 }
 
+/// How long one evaluation round may go on past the check's deadline (or
+/// past its own start, when it starts after it) before the expressions
+/// left are not evaluated.
+pub const ROUND_GRACE: Duration = Duration::from_secs(1);
+
 /// How often `log` and `http` are asked again while an exercise waits
 /// (they cannot be watched).
 pub const POLL: Duration = Duration::from_secs(2);
@@ -426,6 +458,8 @@ pub struct Inputs<'a> {
     pub objects: &'a [std::sync::Arc<Vec<Value>>],
     /// When the engine run started (`started`, `replaced`).
     pub started: SystemTime,
+    /// The check's deadline: no expression is evaluated after it.
+    pub deadline: Instant,
 }
 
 /// Whether `check` needs polling while it waits (`log`, `http`).
@@ -458,19 +492,35 @@ pub async fn finish<S: ClusterSource>(
     }
     let started = rfc3339(inputs.started);
     let n = check.expect.len();
-    let mut named: Vec<(&str, cel::CelValue)> =
-        vec![("started", cel::to_cel(&Value::from(started.clone())))];
+    // A round that starts at the deadline is the last look (`--timeout 0`
+    // is only that): it still evaluates, for at most ROUND_GRACE.
+    let stop = inputs.deadline.max(Instant::now()) + ROUND_GRACE;
+    let mut budget = cel::Budget::new(cel::Budget::ROUND, Some(stop));
+    let mut named: Vec<(&str, cel::Bound)> = vec![(
+        "started",
+        cel::Bound::new(cel::to_cel(&Value::from(started.clone()))),
+    )];
+    // A query whose filter could not be evaluated on some object: the
+    // expressions reading it cannot be either.
+    let mut broken: Vec<(&str, String)> = Vec::new();
     for (i, (name, q)) in check.extra.queries.iter().enumerate() {
         let objs = inputs
             .objects
             .get(n + i)
             .map(|v| v.as_slice())
             .unwrap_or(&[]);
-        let kept: Vec<&Value> = objs
-            .iter()
-            .filter(|o| selected(q, o) && object_failures(q, o, &named, &started, &[]).is_empty())
-            .collect();
-        named.push((name.as_str(), cel::list_to_cel(&kept)));
+        let mut kept: Vec<&Value> = Vec::new();
+        for o in objs.iter().filter(|o| selected(q, o)) {
+            let f = object_failures(q, o, &named, &broken, &started, &[], &mut budget);
+            if let Some(fault) = f.faults.into_iter().next() {
+                broken.push((name.as_str(), format!("query `{name}`: {fault}")));
+                break;
+            }
+            if f.failed.is_empty() {
+                kept.push(o);
+            }
+        }
+        named.push((name.as_str(), cel::Bound::new(cel::list_to_cel(&kept))));
     }
     let mut next_read = n + check.extra.queries.len();
     for (i, e) in check.expect.iter().enumerate() {
@@ -491,6 +541,10 @@ pub async fn finish<S: ClusterSource>(
         let Some(outcome) = outcomes.get_mut(i) else {
             continue;
         };
+        // Objects whose only failures are evaluations that could not be
+        // made, and the first such failure.
+        let mut unknown = 0u64;
+        let mut fault: Option<String> = None;
         let objs = inputs.objects.get(i).map(|v| v.as_slice()).unwrap_or(&[]);
         for o in objs.iter().filter(|o| selected(e, o)) {
             let key = (
@@ -504,15 +558,34 @@ pub async fn finish<S: ClusterSource>(
             else {
                 continue;
             };
-            r.failed
-                .extend(object_failures(e, o, &named, &started, events));
+            let f = object_failures(e, o, &named, &broken, &started, events, &mut budget);
+            r.failed.extend(f.failed);
             if r.failed.is_empty()
-                && let Some(why) = observe(source, e, o, observations).await
+                && f.faults.is_empty()
+                && let Some(seen) = observe(source, e, o, observations).await
             {
-                r.failed.push(why);
+                match seen {
+                    Seen::Fails(why) => r.failed.push(why),
+                    Seen::Fault(why) => {
+                        fault.get_or_insert_with(|| format!("line {}: {why}", e.location.line));
+                        unknown += 1;
+                        r.failed.push(why);
+                    }
+                }
+            }
+            if let Some(first) = f.faults.first() {
+                if r.failed.is_empty() {
+                    unknown += 1;
+                }
+                let what = match &r.namespace {
+                    Some(ns) => format!("{}/{}", ns, r.name),
+                    None => r.name.clone(),
+                };
+                fault.get_or_insert_with(|| format!("{first} (on {what})"));
+                r.failed.extend(f.faults);
             }
         }
-        recount(outcome, &e.count);
+        recount(outcome, &e.count, unknown, fault);
         let extra = conditions(e);
         if !extra.is_empty() {
             if outcome.conditions.is_empty() {
@@ -523,10 +596,17 @@ pub async fn finish<S: ClusterSource>(
         }
     }
     for x in &check.extra.expr {
-        let (holds, why) = match x.expr.eval(&named) {
-            Ok(true) => (true, None),
-            Ok(false) => (false, None),
-            Err(e) => (false, Some(e)),
+        let vars: Vec<(&str, &cel::Bound)> = named.iter().map(|(n, b)| (*n, b)).collect();
+        let (holds, why) = match reads_broken(&x.expr, &broken) {
+            Some(why) => (false, Some(why.to_string())),
+            None => match x.expr.eval(&vars, &mut budget) {
+                Ok(true) => (true, None),
+                Ok(false) => (false, None),
+                Err(e) => (
+                    false,
+                    Some(format!("line {}: expr {}: {e}", x.line, x.expr.text)),
+                ),
+            },
         };
         outcomes.push(ExpectationResult {
             line: x.line,
@@ -568,6 +648,15 @@ pub async fn finish<S: ClusterSource>(
     }
 }
 
+/// One `can-i` question asked as `kubectl auth can-i` asks it
+/// (kubectl `pkg/cmd/auth/cani.go`, `Complete` and `RunAccessCheck`): the
+/// resource resolved as its REST mapper does (`resourceFor`: lower-cased;
+/// taken as written, without a group, when the cluster does not serve it),
+/// and the namespace sent whatever the resource's scope (the context's
+/// namespace, or `-n`): kubectl only warns that `nodes` are "not namespace
+/// scoped", and the RBAC authorizer then consults that namespace's
+/// RoleBindings too. The command printed is one that asks the same
+/// question (`--subresource`, `--as-group`), so a trainer can paste it.
 async fn can_i<S: ClusterSource>(source: &S, policy: &Policy<'_>, c: &CanIAt) -> ExpectationResult {
     let q = &c.question;
     let namespace = q
@@ -578,11 +667,7 @@ async fn can_i<S: ClusterSource>(source: &S, policy: &Policy<'_>, c: &CanIAt) ->
         Some((r, s)) => (r, Some(s.to_string())),
         None => (q.resource.as_str(), None),
     };
-    let mut text = format!("auth can-i {} {}", q.verb, q.resource);
-    if let Some(n) = &q.name {
-        text.push_str(&format!(" {n}"));
-    }
-    text.push_str(&format!(" --as {} -n {namespace}", q.user));
+    let text = can_i_command(q, res, sub.as_deref(), &namespace);
     let want = if q.allowed { "yes" } else { "no" };
     let mut result = ExpectationResult {
         line: c.line,
@@ -594,17 +679,12 @@ async fn can_i<S: ClusterSource>(source: &S, policy: &Policy<'_>, c: &CanIAt) ->
         objects: vec![],
         error: None,
     };
-    // `*` and resources the cluster does not serve (yet) are taken as
-    // written, as kubectl warns and still asks.
-    let (group, plural, namespaced) = if res == "*" {
-        (String::from("*"), String::from("*"), true)
+    let (group, plural) = if res == "*" {
+        (String::new(), String::from("*"))
     } else {
-        match source.resolve_kind(res).await {
-            Ok(r) => (r.group, r.plural, r.namespaced),
-            Err(_) => match res.split_once('.') {
-                Some((p, g)) => (g.to_string(), p.to_string(), true),
-                None => (String::new(), res.to_string(), true),
-            },
+        match source.resolve_kind(&res.to_ascii_lowercase()).await {
+            Ok(r) => (r.group, r.plural),
+            Err(_) => (String::new(), res.to_string()),
         }
     };
     let user = UserInfo::impersonated(&q.user, &q.groups);
@@ -614,17 +694,33 @@ async fn can_i<S: ClusterSource>(source: &S, policy: &Policy<'_>, c: &CanIAt) ->
         resource: plural,
         subresource: sub,
         name: q.name.clone(),
-        namespace: if namespaced { namespace } else { String::new() },
+        namespace,
     };
     let (allowed, why) = rbac::authorize(&user, &attrs, policy);
     let got = if allowed { "yes" } else { "no" };
     result.holds = allowed == q.allowed;
     result.passing = u64::from(result.holds);
     result.conditions = format!("answers {got} ({why})");
-    if !result.holds {
-        result.error = Some(format!("answers {got}, want {want}: {why}"));
-    }
     result
+}
+
+/// `auth can-i VERB RESOURCE[/NAME] [--subresource SUB] --as USER
+/// [--as-group G]... -n NS`: the kubectl command asking `q` (kubectl reads
+/// `RESOURCE/NAME` as a name, never as a subresource).
+fn can_i_command(q: &CanI, res: &str, sub: Option<&str>, namespace: &str) -> String {
+    let mut text = format!("auth can-i {} {res}", q.verb);
+    if let Some(n) = &q.name {
+        text.push_str(&format!("/{n}"));
+    }
+    if let Some(s) = sub {
+        text.push_str(&format!(" --subresource {s}"));
+    }
+    text.push_str(&format!(" --as {}", q.user));
+    for g in &q.groups {
+        text.push_str(&format!(" --as-group {g}"));
+    }
+    text.push_str(&format!(" -n {namespace}"));
+    text
 }
 
 /// Whether the expectation's name and label selector select `o` (what
@@ -638,23 +734,50 @@ fn selected(e: &Expectation, o: &Value) -> bool {
             .is_none_or(|s| s.matches_json(meta.get("labels")))
 }
 
+/// What an object fails: conditions that do not hold (`failed`: the
+/// student's), and expressions that could not be evaluated (`faults`: the
+/// check's, each with its line).
+#[derive(Default)]
+struct Failures {
+    failed: Vec<String>,
+    faults: Vec<String>,
+}
+
+/// Why `expr` cannot be evaluated: it reads a query that could not be.
+fn reads_broken<'a>(expr: &cel::Expr, broken: &'a [(&str, String)]) -> Option<&'a str> {
+    broken
+        .iter()
+        .find(|(name, _)| expr.reads(name))
+        .map(|(_, why)| why.as_str())
+}
+
 /// The pure extra conditions `o` fails: `expr`, `replaced`, `event`.
 fn object_failures(
     e: &Expectation,
     o: &Value,
-    named: &[(&str, cel::CelValue)],
+    named: &[(&str, cel::Bound)],
+    broken: &[(&str, String)],
     started: &str,
     events: &[Value],
-) -> Vec<String> {
-    let mut out = Vec::new();
+    budget: &mut cel::Budget,
+) -> Failures {
+    let mut f = Failures::default();
+    let out = &mut f.failed;
     if !e.extra.expr.is_empty() {
-        let mut vars: Vec<(&str, cel::CelValue)> = vec![("self", cel::to_cel(o))];
-        vars.extend(named.iter().cloned());
+        let this = cel::Bound::new(cel::to_cel(o));
+        let mut vars: Vec<(&str, &cel::Bound)> = vec![("self", &this)];
+        vars.extend(named.iter().map(|(n, b)| (*n, b)));
         for x in &e.extra.expr {
-            match x.expr.eval(&vars) {
+            if let Some(why) = reads_broken(&x.expr, broken) {
+                f.faults.push(why.to_string());
+                continue;
+            }
+            match x.expr.eval(&vars, budget) {
                 Ok(true) => {}
                 Ok(false) => out.push(format!("expr {} is false", x.expr.text)),
-                Err(why) => out.push(format!("expr {}: {why}", x.expr.text)),
+                Err(why) => f
+                    .faults
+                    .push(format!("line {}: expr {}: {why}", x.line, x.expr.text)),
             }
         }
     }
@@ -706,7 +829,16 @@ fn object_failures(
             });
         }
     }
-    out
+    f
+}
+
+/// What a `log` or `http` observation found wrong.
+enum Seen {
+    /// The pod or service does not answer as wanted: the student's.
+    Fails(String),
+    /// The grader could not ask (403): the check's, as a list it may not
+    /// read is.
+    Fault(String),
 }
 
 /// `log` and `http`: one request, at most once per [`POLL`] per object.
@@ -715,7 +847,7 @@ async fn observe<S: ClusterSource>(
     e: &Expectation,
     o: &Value,
     observations: &mut Observations,
-) -> Option<String> {
+) -> Option<Seen> {
     let ns = o["metadata"]["namespace"]
         .as_str()
         .unwrap_or(source.default_namespace())
@@ -734,13 +866,13 @@ async fn observe<S: ClusterSource>(
             Ok(text) if text.contains(&l.contains) => {}
             Ok(text) => {
                 let last = text.lines().last().unwrap_or("").trim();
-                return Some(if text.is_empty() {
+                return Some(Seen::Fails(if text.is_empty() {
                     format!("log has no {:?} (the log is empty)", l.contains)
                 } else {
                     format!("log has no {:?} (last line: {last:?})", l.contains)
-                });
+                }));
             }
-            Err(why) => return Some(format!("log: {why}")),
+            Err(why) => return Some(seen_error("log", why)),
         }
     }
     if let Some(h) = &e.extra.http {
@@ -760,22 +892,22 @@ async fn observe<S: ClusterSource>(
                 let (code, body) = text.split_once(' ').unwrap_or((text.as_str(), ""));
                 let code: u16 = code.parse().unwrap_or(0);
                 if code != want {
-                    return Some(format!(
+                    return Some(Seen::Fails(format!(
                         "GET {}:{port}{} answered {code}, want {want}",
                         name, h.path
-                    ));
+                    )));
                 }
                 if let Some(c) = &h.contains
                     && !body.contains(c.as_str())
                 {
                     let start: String = body.chars().take(60).collect();
-                    return Some(format!(
+                    return Some(Seen::Fails(format!(
                         "GET {name}:{port}{}: the page has no {c:?} (it starts {start:?})",
                         h.path
-                    ));
+                    )));
                 }
             }
-            Err(why) => return Some(format!("http: {why}")),
+            Err(why) => return Some(seen_error("http", why)),
         }
     }
     None
@@ -801,43 +933,67 @@ where
     answer
 }
 
-/// A 403 on a subresource names the rule the grader's role lacks.
+/// Marks the answers that are the grader's, not the student's: kept in
+/// [`Observations`] as text, so a prefix says which.
+const FORBIDDEN: &str = "\u{0}forbidden\u{0}";
+
+/// A 403 on a subresource names the rule the grader's role lacks, as the
+/// API server words it (`pods "web" is forbidden: User "..." cannot get
+/// resource "pods/log" in API group "" in the namespace "default"`).
 fn needs_role(e: ClusterError, verb: &str, resource: &str) -> String {
     match e {
         ClusterError::Forbidden(m) => format!(
-            "forbidden (403): {m}; the grader needs `{verb}` on `{resource}` (deploy/grader-rbac.yaml grants it)"
+            "{FORBIDDEN}forbidden (403): {m}; the grader's role needs `{verb}` on `{resource}` (deploy/grader-rbac.yaml grants it)"
         ),
         other => other.to_string(),
+    }
+}
+
+/// A failed `log` or `http` request: a refusal is the check's fault (the
+/// grader may not ask, as when it may not list), anything else the
+/// student's (no such pod, no endpoint...).
+fn seen_error(what: &str, why: String) -> Seen {
+    match why.strip_prefix(FORBIDDEN) {
+        Some(m) => Seen::Fault(format!("{what}: {m}")),
+        None => Seen::Fails(format!("{what}: {why}")),
     }
 }
 
 /// The failure line of a check-level result (`expr`, `can-i`); `None` for
 /// an expectation about objects.
 pub fn fail_line(r: &ExpectationResult) -> Option<String> {
+    if let Some(e) = &r.error {
+        return Some(e.clone());
+    }
     if r.query == "expr" {
-        return Some(match &r.error {
-            Some(e) => format!("expr {}: {e}", r.conditions),
-            None => format!("expr {} is false", r.conditions),
-        });
+        return Some(format!("expr {} is false", r.conditions));
     }
     if r.query.starts_with("auth can-i ") {
         return Some(format!(
-            "kubectl {}: {}",
-            r.query,
-            r.error.as_deref().unwrap_or("does not hold")
+            "kubectl {}: {}, want {}",
+            r.query, r.conditions, r.want
         ));
     }
     None
 }
 
-fn recount(outcome: &mut ExpectationResult, count: &Count) {
+/// Counts the passing objects again. `unknown` objects could not be
+/// evaluated (`fault` says why): the count is decided only if it holds, or
+/// fails, whatever they would have given; otherwise the expectation does
+/// not hold and carries the fault as its `error`.
+fn recount(outcome: &mut ExpectationResult, count: &Count, unknown: u64, fault: Option<String>) {
     let passing = outcome
         .objects
         .iter()
         .filter(|o: &&ObjectResult| o.passes())
         .count() as u64;
     outcome.passing = passing;
-    outcome.holds = count.holds(passing);
+    let holds = count.holds(passing);
+    let decided = (1..=unknown).all(|k| count.holds(passing.saturating_add(k)) == holds);
+    outcome.holds = holds && decided;
+    if !decided {
+        outcome.error = fault;
+    }
 }
 
 /// The extra conditions, as the report lists them.

@@ -17,8 +17,13 @@
 //!   `ResourceNameMatches`);
 //! - k8s.io/apiserver/pkg/endpoints/filters/impersonation.go: `--as` a
 //!   service account adds the groups `system:serviceaccounts` and
-//!   `system:serviceaccounts:NS`; every impersonated user but
-//!   `system:anonymous` is in `system:authenticated`.
+//!   `system:serviceaccounts:NS` unless `--as-group` is given; every
+//!   impersonated user but `system:anonymous` is in `system:authenticated`
+//!   (unless a group given says otherwise).
+//!
+//! The question is kubectl's (`extra.rs`, `can_i`): the namespace is sent
+//! even for a cluster-scoped resource, so that namespace's RoleBindings
+//! apply to it as they do in kube-apiserver.
 //!
 //! Where the answer can differ from the API server's (docs/checking.md):
 //! only RBAC is evaluated (no webhook, ABAC or Node authorizer, and a
@@ -36,18 +41,28 @@ pub struct UserInfo {
 }
 
 impl UserInfo {
-    /// The user the API server sees for `--as NAME --as-group G...`.
+    /// The user the API server sees for `--as NAME --as-group G...`
+    /// (k8s.io/apiserver/pkg/endpoints/filters/impersonation.go,
+    /// `WithImpersonation`): a service account gets the groups
+    /// `system:serviceaccounts` and `system:serviceaccounts:NS` only when no
+    /// `--as-group` is given; `system:authenticated` is added unless the
+    /// groups name it or `system:unauthenticated`; `system:anonymous` gets
+    /// `system:unauthenticated` unless named.
     pub fn impersonated(name: &str, groups: &[String]) -> UserInfo {
         let mut all: Vec<String> = groups.to_vec();
-        if let Some(rest) = name.strip_prefix("system:serviceaccount:")
+        if groups.is_empty()
+            && let Some(rest) = name.strip_prefix("system:serviceaccount:")
             && let Some((ns, _)) = rest.split_once(':')
         {
             all.push("system:serviceaccounts".into());
             all.push(format!("system:serviceaccounts:{ns}"));
         }
+        let has = |g: &str| all.iter().any(|x| x == g);
         if name != "system:anonymous" {
-            all.push("system:authenticated".into());
-        } else {
+            if !has("system:authenticated") && !has("system:unauthenticated") {
+                all.push("system:authenticated".into());
+            }
+        } else if !has("system:unauthenticated") {
             all.push("system:unauthenticated".into());
         }
         UserInfo {
@@ -66,7 +81,9 @@ pub struct Attributes {
     pub resource: String,
     pub subresource: Option<String>,
     pub name: Option<String>,
-    /// Empty for cluster-scoped resources.
+    /// The namespace asked about: kubectl sends it even for cluster-scoped
+    /// resources, and RoleBindings of that namespace then apply. Empty:
+    /// all namespaces (`--all-namespaces`).
     pub namespace: String,
 }
 
@@ -213,6 +230,33 @@ mod tests {
             name: None,
             namespace: ns.into(),
         }
+    }
+
+    /// Regression (issue 20): `--as-group` with a service account kept the
+    /// account's own groups; the impersonation filter replaces them.
+    #[test]
+    fn regression_impersonated_groups_as_the_api_server_makes_them() {
+        let g = |name: &str, groups: &[&str]| {
+            let groups: Vec<String> = groups.iter().map(|s| s.to_string()).collect();
+            UserInfo::impersonated(name, &groups).groups
+        };
+        assert_eq!(
+            g("system:serviceaccount:lab:robot", &[]),
+            [
+                "system:serviceaccounts",
+                "system:serviceaccounts:lab",
+                "system:authenticated"
+            ]
+        );
+        assert_eq!(
+            g("system:serviceaccount:lab:robot", &["dev"]),
+            ["dev", "system:authenticated"]
+        );
+        assert_eq!(
+            g("alice", &["system:unauthenticated"]),
+            ["system:unauthenticated"]
+        );
+        assert_eq!(g("system:anonymous", &[]), ["system:unauthenticated"]);
     }
 
     #[test]

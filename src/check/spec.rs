@@ -76,7 +76,9 @@ pub struct NamePattern {
 
 impl NamePattern {
     fn parse(text: &str) -> std::result::Result<Self, String> {
-        let is_glob = text.contains(['*', '?', '[']);
+        // globset's dialect: `*`, `?`, `[a-z]`, `[!a]` and `{a,b}`. None of
+        // these can be in an object's name (DNS-1123), so any makes a glob.
+        let is_glob = text.contains(['*', '?', '[', '{']);
         let glob = if is_glob {
             Some(
                 globset::Glob::new(text)

@@ -66,6 +66,12 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         labdeck::check::overlay::load_exercises_strict(&args.deck, args.checks.as_deref())?;
     let plan = run::plan(&exercises);
     let plan = run::plan::select(plan, &args.select.selection())?;
+    if let Err(errors) = run::plan::parse_checks(&plan) {
+        return Err(super::check::refused(
+            &args.deck,
+            labdeck::check::prepare::PrepareError::Checks(errors),
+        ));
+    }
 
     if args.dry_run {
         out::print(run::plan::render(&plan))?;

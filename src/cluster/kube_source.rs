@@ -177,59 +177,22 @@ impl KubeSource {
     async fn get(&self, url: &str, accept: &str, what: &str) -> Result<Answer, ClusterError> {
         let what = format!("{}: {what}", self.origin);
         let fut = async {
-            let req = http::Request::get(url)
-                .header(http::header::ACCEPT, accept)
-                .body(kube::client::Body::empty())
-                .map_err(|e| ClusterError::Other(format!("{what}: {e}")))?;
-            let res = self
-                .client
-                .send(req)
-                .await
-                .map_err(|e| classify(e, &what))?;
-            let status = res.status();
-            let (content_type, retry_after) = {
-                let header = |name: http::header::HeaderName| {
-                    res.headers()
-                        .get(name)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string)
-                };
-                (
-                    header(http::header::CONTENT_TYPE).unwrap_or_default(),
-                    header(http::header::RETRY_AFTER)
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs),
-                )
-            };
+            let res = self.send(url, accept, &what).await?;
+            let content_type = res
+                .headers()
+                .get(http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string();
             let body = res
                 .into_body()
                 .collect_bytes()
                 .await
                 .map_err(|e| classify(e, &what))?;
-            if status.is_success() {
-                return Ok(Answer {
-                    content_type,
-                    body: body.to_vec(),
-                });
-            }
-            let (message, details_retry) = match serde_json::from_slice::<kube::core::Status>(&body)
-            {
-                Ok(st) => (
-                    st.message.clone(),
-                    st.details
-                        .as_ref()
-                        .map(|d| d.retry_after_seconds)
-                        .filter(|s| *s > 0)
-                        .map(|s| Duration::from_secs(u64::from(s))),
-                ),
-                Err(_) => (String::from_utf8_lossy(&body).trim().to_string(), None),
-            };
-            Err(status_error(
-                status.as_u16(),
-                &message,
-                &what,
-                retry_after.or(details_retry),
-            ))
+            Ok(Answer {
+                content_type,
+                body: body.to_vec(),
+            })
         };
         match tokio::time::timeout(self.request_timeout, fut).await {
             Ok(r) => r,
@@ -238,6 +201,56 @@ impl KubeSource {
                 humantime::format_duration(self.request_timeout)
             ))),
         }
+    }
+
+    /// Sends one GET and returns the answer if its status is a success;
+    /// otherwise the error, with the server's `Retry-After` kept.
+    async fn send(
+        &self,
+        url: &str,
+        accept: &str,
+        what: &str,
+    ) -> Result<http::Response<kube::client::Body>, ClusterError> {
+        let req = http::Request::get(url)
+            .header(http::header::ACCEPT, accept)
+            // One JSON event per line, not a gzip stream (kube's
+            // `request_events` asks the same of watches).
+            .header(http::header::ACCEPT_ENCODING, "identity")
+            .body(kube::client::Body::empty())
+            .map_err(|e| ClusterError::Other(format!("{what}: {e}")))?;
+        let res = self.client.send(req).await.map_err(|e| classify(e, what))?;
+        let status = res.status();
+        if status.is_success() {
+            return Ok(res);
+        }
+        let retry_after = res
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = res
+            .into_body()
+            .collect_bytes()
+            .await
+            .map_err(|e| classify(e, what))?;
+        let (message, details_retry) = match serde_json::from_slice::<kube::core::Status>(&body) {
+            Ok(st) => (
+                st.message.clone(),
+                st.details
+                    .as_ref()
+                    .map(|d| d.retry_after_seconds)
+                    .filter(|s| *s > 0)
+                    .map(|s| Duration::from_secs(u64::from(s))),
+            ),
+            Err(_) => (String::from_utf8_lossy(&body).trim().to_string(), None),
+        };
+        Err(status_error(
+            status.as_u16(),
+            &message,
+            what,
+            retry_after.or(details_retry),
+        ))
     }
 
     /// `fut`, bounded by the request timeout, its error sorted for reports.
@@ -457,41 +470,58 @@ impl ClusterSource for KubeSource {
             wp = wp.fields(f);
         }
         let api = self.api(query);
-        let what = format!("watch {query}");
-        let stream = match tokio::time::timeout(
+        let what = format!("{}: watch {query}", self.origin);
+        let url = kube::core::Request::new(api.resource_url())
+            .watch(&wp, resource_version)
+            .map_err(|e| ClusterError::Other(format!("{what}: {e}")))?
+            .uri()
+            .to_string();
+        // Sent by hand rather than through `Api::watch`, whose errors drop
+        // the headers: a 429 or 503 keeps its `Retry-After`, which the
+        // engine honours when it opens the watch again.
+        let res = match tokio::time::timeout(
             self.request_timeout,
-            api.watch(&wp, resource_version),
+            self.send(&url, "application/json", &what),
         )
         .await
         {
-            Ok(Ok(s)) => s,
+            Ok(Ok(r)) => r,
             // Some servers (and proxies) refuse a too-old resourceVersion
             // with a 410 answer rather than an in-stream ERROR: list again.
-            Ok(Err(kube::Error::Api(s))) if s.code == 410 => {
+            Ok(Err(ClusterError::Other(m))) if m.starts_with("HTTP 410") => {
                 return Ok(futures::stream::once(async { Ok(Change::Expired) }).boxed());
             }
-            Ok(Err(e)) => return Err(classify(e, &format!("{}: {what}", self.origin))),
+            Ok(Err(e)) => return Err(e),
             Err(_) => {
                 return Err(ClusterError::Unreachable(format!(
-                    "{}: {what}: no answer within {}",
-                    self.origin,
+                    "{what}: no answer within {}",
                     humantime::format_duration(self.request_timeout)
                 )));
             }
         };
-        let what2 = format!("{}: {what}", self.origin);
-        Ok(stream
+        let what2 = what.clone();
+        Ok(lines(res.into_body())
             .map_err(move |e| classify(e, &what2))
-            .and_then(|ev| async move {
-                Ok(match ev {
-                    WatchEvent::Added(o) | WatchEvent::Modified(o) => Change::Applied(to_json(&o)?),
-                    WatchEvent::Deleted(o) => Change::Deleted(to_json(&o)?),
-                    WatchEvent::Bookmark(b) => Change::Bookmark(b.metadata.resource_version),
-                    WatchEvent::Error(s) if s.code == 410 => Change::Expired,
-                    WatchEvent::Error(s) => {
-                        return Err(status_error(s.code, &s.message, "watch", None));
+            .try_filter_map(move |line| {
+                let what = what.clone();
+                async move {
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        return Ok(None);
                     }
-                })
+                    let ev: WatchEvent<DynamicObject> = serde_json::from_slice(&line)
+                        .map_err(|e| ClusterError::Other(format!("{what}: event: {e}")))?;
+                    Ok(Some(match ev {
+                        WatchEvent::Added(o) | WatchEvent::Modified(o) => {
+                            Change::Applied(to_json(&o)?)
+                        }
+                        WatchEvent::Deleted(o) => Change::Deleted(to_json(&o)?),
+                        WatchEvent::Bookmark(b) => Change::Bookmark(b.metadata.resource_version),
+                        WatchEvent::Error(s) if s.code == 410 => Change::Expired,
+                        WatchEvent::Error(s) => {
+                            return Err(status_error(s.code, &s.message, "watch", None));
+                        }
+                    }))
+                }
             })
             .boxed())
     }
@@ -553,6 +583,37 @@ impl ClusterSource for KubeSource {
             Ok(Err(e)) => Err(classify(e, &what)),
         }
     }
+}
+
+/// A watch answer's body as its lines (one JSON event each); a line cut by
+/// the end of the stream is dropped, as kube's `request_events` does.
+fn lines(
+    body: kube::client::Body,
+) -> impl futures::Stream<Item = Result<Vec<u8>, kube::Error>> + Send {
+    use hyper::body::Body as _;
+    futures::stream::unfold(
+        (Box::pin(body), Vec::<u8>::new(), false),
+        |(mut body, mut buf, done)| async move {
+            loop {
+                if let Some(at) = memchr::memchr(b'\n', &buf) {
+                    let line: Vec<u8> = buf.drain(..=at).collect();
+                    return Some((Ok(line), (body, buf, done)));
+                }
+                if done {
+                    return None;
+                }
+                match std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await {
+                    Some(Ok(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            buf.extend_from_slice(&data);
+                        }
+                    }
+                    Some(Err(e)) => return Some((Err(e), (body, Vec::new(), true))),
+                    None => return None,
+                }
+            }
+        },
+    )
 }
 
 fn to_json(o: &DynamicObject) -> Result<Value, ClusterError> {
@@ -653,7 +714,10 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
                 .map(|n| Duration::from_secs(u64::from(n)));
             status_error(s.code, &s.message, what, retry)
         }
-        kube::Error::Auth(e) => ClusterError::Unauthorized(format!("{what}: credentials: {e}")),
+        kube::Error::Auth(e) => match tls_problem_in(&e, true) {
+            Some(tls) => ClusterError::Unreachable(format!("{what}: {tls}")),
+            None => ClusterError::Unauthorized(format!("{what}: credentials: {e}")),
+        },
         // A connection dropped mid-answer or mid-watch is as transient as
         // one refused.
         e @ (kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_)) => {
@@ -665,8 +729,30 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
 
 /// A TLS failure in an error's causes, said as kubectl users know it.
 fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    tls_problem_in(e, false)
+}
+
+/// `auth`: a cause above is the client's authentication (kube's
+/// `AuthError`): the only TLS the process does there is refreshing an OIDC
+/// token at the identity provider, so a certificate refused is the
+/// provider's (trusted through the auth-provider's
+/// `idp-certificate-authority`), not the API server's.
+fn tls_problem_in(e: &(dyn std::error::Error + 'static), mut auth: bool) -> Option<String> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
+        auth |= err.downcast_ref::<kube::client::AuthError>().is_some();
+        if let Some(tls) = err.downcast_ref::<rustls::Error>()
+            && auth
+        {
+            return Some(match tls {
+                rustls::Error::InvalidCertificate(_) => format!(
+                    "refreshing the OIDC token: the identity provider's certificate is not trusted ({tls}; the kubeconfig's auth-provider `idp-certificate-authority` names the CA that signs it)"
+                ),
+                other => {
+                    format!("refreshing the OIDC token: TLS with the identity provider: {other}")
+                }
+            });
+        }
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
             return Some(match tls {
                 rustls::Error::AlertReceived(
@@ -686,11 +772,54 @@ fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
         if let Some(inner) = err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            && let Some(found) = tls_problem(inner)
+            && let Some(found) = tls_problem_in(inner, auth)
         {
             return Some(found);
         }
         cur = err.source();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn untrusted() -> std::io::Error {
+        std::io::Error::other(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ))
+    }
+
+    /// Regression (issue 20): a certificate refused while refreshing an
+    /// OIDC token blamed the API server's certificate; it is the identity
+    /// provider's.
+    #[test]
+    fn regression_oidc_certificate_is_the_identity_providers() {
+        let auth = kube::client::AuthError::AuthExecStart(untrusted());
+        let e = classify(kube::Error::Service(Box::new(auth)), "list pods");
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("cluster unreachable: list pods: refreshing the OIDC token: the identity provider's certificate is not trusted (invalid peer certificate: UnknownIssuer"),
+            "{msg}"
+        );
+        assert!(!msg.contains("the server certificate"), "{msg}");
+        let e = classify(
+            kube::Error::Auth(kube::client::AuthError::AuthExecStart(untrusted())),
+            "list pods",
+        );
+        assert!(
+            e.to_string()
+                .contains("the identity provider's certificate is not trusted"),
+            "{e}"
+        );
+        // The API server's own certificate is still the server's.
+        let e = classify(kube::Error::Service(Box::new(untrusted())), "list pods");
+        assert!(
+            e.to_string().starts_with(
+                "cluster unreachable: list pods: the server certificate is not trusted"
+            ),
+            "{e}"
+        );
+    }
 }

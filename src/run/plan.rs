@@ -182,6 +182,14 @@ pub fn select(
     crate::selection::select(plan, |p| p.exercise.id.as_str(), selection)
 }
 
+/// Parses the check of every planned exercise, as `check` does, so that
+/// `run` (and `run --dry-run`) refuses a check that does not parse before
+/// anything is typed, naming every one (file:line).
+pub fn parse_checks(plan: &[PlannedExercise]) -> Result<(), Vec<crate::error::Error>> {
+    let exercises: Vec<Exercise> = plan.iter().map(|p| p.exercise.clone()).collect();
+    crate::check::engine::plans(&exercises).map(|_| ())
+}
+
 /// The plan as `--dry-run` prints it: every action with its file:line.
 pub fn render(plan: &[PlannedExercise]) -> String {
     use std::fmt::Write as _;

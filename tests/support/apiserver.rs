@@ -1478,7 +1478,16 @@ impl FakeApiServer {
     }
 }
 
-fn forbidden_subresource(shared: &Shared, resource: &str, ns: &str) -> Option<Response> {
+/// A 403 on a named object's subresource, worded as kube-apiserver words it
+/// (`apiserver/pkg/endpoints/handlers/responsewriters/errors.go`,
+/// `ForbiddenStatusError`, and `apimachinery/pkg/api/errors`, `NewForbidden`:
+/// `pods "web" is forbidden: User ... cannot get resource "pods/log"`).
+fn forbidden_subresource(
+    shared: &Shared,
+    resource: &str,
+    ns: &str,
+    name: &str,
+) -> Option<Response> {
     let inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
     inner.forbidden.contains(resource).then(|| {
         let (plural, sub) = resource.split_once('/').unwrap_or((resource, ""));
@@ -1486,7 +1495,7 @@ fn forbidden_subresource(shared: &Shared, resource: &str, ns: &str) -> Option<Re
             StatusCode::FORBIDDEN,
             "Forbidden",
             &format!(
-                "{plural} is forbidden: User \"system:serviceaccount:default:student\" cannot get resource \"{plural}/{sub}\" in API group \"\" in the namespace \"{ns}\""
+                "{plural} {name:?} is forbidden: User \"system:serviceaccount:default:student\" cannot get resource \"{plural}/{sub}\" in API group \"\" in the namespace \"{ns}\""
             ),
         )
     })
@@ -1502,7 +1511,7 @@ fn pod_log(
     name: &str,
     params: &HashMap<String, String>,
 ) -> Response {
-    if let Some(r) = forbidden_subresource(shared, "pods/log", ns) {
+    if let Some(r) = forbidden_subresource(shared, "pods/log", ns, name) {
         return r;
     }
     let inner = shared.inner.lock().unwrap_or_else(|e| e.into_inner());
@@ -1570,7 +1579,8 @@ fn pod_log(
 /// service that does not exist; 503 "no endpoints available" for a
 /// service with no page set (no ready pod behind it).
 fn service_proxy(shared: &Arc<Shared>, ns: &str, target: &str, rest: &[&str]) -> Response {
-    if let Some(r) = forbidden_subresource(shared, "services/proxy", ns) {
+    // The request's name is the whole `[SCHEME:]NAME[:PORT]` segment.
+    if let Some(r) = forbidden_subresource(shared, "services/proxy", ns, target) {
         return r;
     }
     let parts: Vec<&str> = target.split(':').collect();
