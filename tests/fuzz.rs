@@ -501,10 +501,13 @@ fn run(target: &str, input: &str) {
         }
         "cel" => {
             if let Ok(expr) = labdeck::check::cel::compile(input, &["self", "object"]) {
-                let object = labdeck::check::cel::to_cel(
+                use labdeck::check::cel::{Bound, Budget};
+                let object = Bound::new(labdeck::check::cel::to_cel(
                     &serde_json::json!({"status": {"phase": "Running"}, "spec": {"replicas": 2}}),
-                );
-                let _ = expr.eval(&[("self", object.clone()), ("object", object)]);
+                ));
+                // The budget an evaluation round has in a check.
+                let mut budget = Budget::new(Budget::ROUND, None);
+                let _ = expr.eval(&[("self", &object), ("object", &object)], &mut budget);
             }
         }
         other => panic!("unknown fuzz target {other}"),

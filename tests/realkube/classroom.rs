@@ -27,12 +27,40 @@ fn two_exercises() -> String {
 fn class_kubeconfig(rk: &Realkube, spaces: &[Ns], dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("class.kubeconfig");
     std::fs::copy(&rk.admin, &path).unwrap();
-    let cluster = rk.kubectl_in(&path, &["config", "view", "-o", "jsonpath={.contexts[0].context.cluster}"], None);
-    let user = rk.kubectl_in(&path, &["config", "view", "-o", "jsonpath={.contexts[0].context.user}"], None);
+    let cluster = rk.kubectl_in(
+        &path,
+        &[
+            "config",
+            "view",
+            "-o",
+            "jsonpath={.contexts[0].context.cluster}",
+        ],
+        None,
+    );
+    let user = rk.kubectl_in(
+        &path,
+        &[
+            "config",
+            "view",
+            "-o",
+            "jsonpath={.contexts[0].context.user}",
+        ],
+        None,
+    );
     for (name, ns) in STUDENTS.iter().zip(spaces) {
         rk.kubectl_in(
             &path,
-            &["config", "set-context", name, "--cluster", &cluster, "--user", &user, "--namespace", &ns.name],
+            &[
+                "config",
+                "set-context",
+                name,
+                "--cluster",
+                &cluster,
+                "--user",
+                &user,
+                "--namespace",
+                &ns.name,
+            ],
             None,
         );
     }
@@ -65,7 +93,10 @@ fn spawn(rk: &Realkube, args: &[&str]) -> Spawned {
             .unwrap_or_else(|| panic!("labdeck {args:?} ended without printing its URL"))
             .unwrap();
         if let Some(at) = line.find("http://") {
-            break line[at..].chars().take_while(|c| !c.is_whitespace()).collect::<String>();
+            break line[at..]
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .collect::<String>();
         }
     };
     std::thread::spawn(move || for _ in lines.by_ref() {});
@@ -73,14 +104,22 @@ fn spawn(rk: &Realkube, args: &[&str]) -> Spawned {
 }
 
 fn authority(url: &str) -> String {
-    url.trim_start_matches("http://").split('/').next().unwrap().to_string()
+    url.trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 /// GET `path` with the right Host; the body.
 fn get(addr: &str, path: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     assert!(out.starts_with("HTTP/1.1 200"), "{path}: {out}");
@@ -105,7 +144,10 @@ fn cell(board: &Value, student: &str, exercise: &str) -> String {
 }
 
 pub fn grade_and_board(rk: &Realkube) {
-    let spaces: Vec<Ns> = STUDENTS.iter().map(|s| Ns::new(rk, &format!("class-{s}"))).collect();
+    let spaces: Vec<Ns> = STUDENTS
+        .iter()
+        .map(|s| Ns::new(rk, &format!("class-{s}")))
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let kc = class_kubeconfig(rk, &spaces, dir.path());
     let deck = dir.path().join("class.md");
@@ -117,8 +159,16 @@ pub fn grade_and_board(rk: &Realkube) {
     let out = labdeck(
         rk,
         &[
-            "grade", deck.to_str().unwrap(), "--kubeconfig", kc.to_str().unwrap(), "--contexts",
-            "alice,bob,carol", "--timeout", "0", "--format", "json",
+            "grade",
+            deck.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--contexts",
+            "alice,bob,carol",
+            "--timeout",
+            "0",
+            "--format",
+            "json",
         ],
     );
     assert_eq!(out.code, 1, "some failed: {}", out.all());
@@ -142,9 +192,18 @@ pub fn grade_and_board(rk: &Realkube) {
     assert_eq!(
         verdicts,
         [
-            ("alice".to_string(), vec!["pass".to_string(), "pass".to_string()]),
-            ("bob".to_string(), vec!["pass".to_string(), "fail".to_string()]),
-            ("carol".to_string(), vec!["fail".to_string(), "fail".to_string()]),
+            (
+                "alice".to_string(),
+                vec!["pass".to_string(), "pass".to_string()]
+            ),
+            (
+                "bob".to_string(),
+                vec!["pass".to_string(), "fail".to_string()]
+            ),
+            (
+                "carol".to_string(),
+                vec!["fail".to_string(), "fail".to_string()]
+            ),
         ],
         "{report}"
     );
@@ -154,8 +213,18 @@ pub fn grade_and_board(rk: &Realkube) {
     let server = spawn(
         rk,
         &[
-            "grade", deck.to_str().unwrap(), "--kubeconfig", kc.to_str().unwrap(), "--contexts",
-            "alice,bob,carol", "--serve", "--listen", "127.0.0.1:0", "--interval", "1s", "--history",
+            "grade",
+            deck.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--contexts",
+            "alice,bob,carol",
+            "--serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--interval",
+            "1s",
+            "--history",
             history.to_str().unwrap(),
         ],
     );
@@ -178,7 +247,14 @@ pub fn student_check_in_browser(rk: &Realkube) {
     let deck = ns.deck("lab.md", &two_exercises());
     let server = spawn(
         rk,
-        &["serve", deck.to_str().unwrap(), "--port", "0", "--kubeconfig", ns.kubeconfig_str()],
+        &[
+            "serve",
+            deck.to_str().unwrap(),
+            "--port",
+            "0",
+            "--kubeconfig",
+            ns.kubeconfig_str(),
+        ],
     );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

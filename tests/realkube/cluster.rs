@@ -38,7 +38,13 @@ impl Paths {
 
     /// Why the tier cannot run here, or None when it can.
     pub fn missing(&self) -> Option<String> {
-        for b in ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubemark", "kubectl"] {
+        for b in [
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "kubemark",
+            "kubectl",
+        ] {
             if !self.bin.join(b).is_file() {
                 return Some(format!(
                     "no {} (build the control plane once: bash ../shared/realkube/build.sh)",
@@ -91,7 +97,11 @@ impl Realkube {
         }
         eprintln!(
             "realkube: control plane {} in {:.1}s",
-            if was_up { "already up, checked" } else { "started" },
+            if was_up {
+                "already up, checked"
+            } else {
+                "started"
+            },
             t.elapsed().as_secs_f64()
         );
         Ok(Realkube {
@@ -152,10 +162,16 @@ impl Realkube {
 
     /// The PID file of a component `up.sh` started (`state/pids/NAME.pid`).
     pub fn pid_of(&self, component: &str) -> i32 {
-        let file = self.paths.state.join("pids").join(format!("{component}.pid"));
-        let text = std::fs::read_to_string(&file)
-            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-        text.trim().parse().unwrap_or_else(|e| panic!("{}: {e}", file.display()))
+        let file = self
+            .paths
+            .state
+            .join("pids")
+            .join(format!("{component}.pid"));
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        text.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()))
     }
 
     /// Kills a component's process group (as a crash would), and waits for
@@ -163,8 +179,12 @@ impl Realkube {
     pub fn kill(&self, component: &str) {
         let pid = self.pid_of(component);
         // up.sh starts each component as its own process group leader.
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pid}")]).status();
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
         let t = Instant::now();
         while Path::new(&format!("/proc/{pid}")).exists() && t.elapsed() < Duration::from_secs(10) {
             std::thread::sleep(Duration::from_millis(50));
@@ -194,12 +214,21 @@ impl Realkube {
 
 pub fn run_with_stdin(mut cmd: Command, stdin: Option<&str>) -> Output {
     use std::io::Write;
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     }
     child.wait_with_output().unwrap()
 }
@@ -217,7 +246,11 @@ impl<'a> Ns<'a> {
     pub fn new(rk: &'a Realkube, test: &str) -> Ns<'a> {
         let name = format!("rk-{test}-{}", std::process::id()).replace('_', "-");
         let name: String = name.chars().take(63).collect();
-        let _ = rk.kubectl_raw(&rk.admin, &["delete", "namespace", &name, "--wait=true"], None);
+        let _ = rk.kubectl_raw(
+            &rk.admin,
+            &["delete", "namespace", &name, "--wait=true"],
+            None,
+        );
         rk.kubectl(&["create", "namespace", &name]);
         let dir = tempfile::tempdir().unwrap();
         let kubeconfig = dir.path().join("kubeconfig");
@@ -234,10 +267,18 @@ impl<'a> Ns<'a> {
             .status
             .success()
         {
-            assert!(t.elapsed() < Duration::from_secs(30), "no default service account in {name}");
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "no default service account in {name}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
-        Ns { rk, name, kubeconfig, dir }
+        Ns {
+            rk,
+            name,
+            kubeconfig,
+            dir,
+        }
     }
 
     pub fn kubeconfig_str(&self) -> &str {
@@ -254,7 +295,8 @@ impl<'a> Ns<'a> {
     }
 
     pub fn apply(&self, yaml: &str) -> String {
-        self.rk.kubectl_in(&self.kubeconfig, &["apply", "-f", "-"], Some(yaml))
+        self.rk
+            .kubectl_in(&self.kubeconfig, &["apply", "-f", "-"], Some(yaml))
     }
 
     /// Writes a one-chapter deck into the scratch folder; returns its path.
@@ -268,7 +310,10 @@ impl<'a> Ns<'a> {
     pub fn until(&self, limit: Duration, what: &str, mut cond: impl FnMut() -> bool) {
         let t = Instant::now();
         while !cond() {
-            assert!(t.elapsed() < limit, "timed out after {limit:?} waiting for {what}");
+            assert!(
+                t.elapsed() < limit,
+                "timed out after {limit:?} waiting for {what}"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -277,9 +322,11 @@ impl<'a> Ns<'a> {
 impl Drop for Ns<'_> {
     fn drop(&mut self) {
         if std::env::var_os("LABDECK_REALKUBE_KEEP").is_none() {
-            let _ = self
-                .rk
-                .kubectl_raw(&self.rk.admin, &["delete", "namespace", &self.name, "--wait=false"], None);
+            let _ = self.rk.kubectl_raw(
+                &self.rk.admin,
+                &["delete", "namespace", &self.name, "--wait=false"],
+                None,
+            );
         }
     }
 }

@@ -13,7 +13,16 @@ use crate::verdicts::{check, one_exercise, verdict};
 fn foreign_ca_kubeconfig(ns: &Ns) -> std::path::PathBuf {
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
-    let view = |path: &str| ns.kubectl(&["config", "view", "--raw", "--minify", "-o", &format!("jsonpath={path}")]);
+    let view = |path: &str| {
+        ns.kubectl(&[
+            "config",
+            "view",
+            "--raw",
+            "--minify",
+            "-o",
+            &format!("jsonpath={path}"),
+        ])
+    };
     let cert = view("{.users[0].user.client-certificate-data}");
     let key = view("{.users[0].user.client-key-data}");
     let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -21,7 +30,9 @@ fn foreign_ca_kubeconfig(ns: &Ns) -> std::path::PathBuf {
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "another cluster's CA");
-    let ca = params.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap();
+    let ca = params
+        .self_signed(&rcgen::KeyPair::generate().unwrap())
+        .unwrap();
     let path = ns.dir.path().join("rebuilt.kubeconfig");
     std::fs::write(
         &path,
@@ -57,10 +68,22 @@ pub fn ca_mismatch(rk: &Realkube) {
         kubectl_says.contains("x509: certificate signed by unknown authority"),
         "{kubectl_says}"
     );
-    let deck = ns.deck("ca.md", &one_exercise("any", "expect:\n  - kind: pods\n    count: 0\n"));
+    let deck = ns.deck(
+        "ca.md",
+        &one_exercise("any", "expect:\n  - kind: pods\n    count: 0\n"),
+    );
     let out = labdeck(
         rk,
-        &["check", deck.to_str().unwrap(), "--kubeconfig", kc.to_str().unwrap(), "--timeout", "120s", "--format", "json"],
+        &[
+            "check",
+            deck.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--timeout",
+            "120s",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
@@ -84,7 +107,10 @@ fn until_watching(rk: &Realkube, ns: &Ns, resource: &str) {
     let needle = format!("/namespaces/{}/{resource}?", ns.name);
     ns.until(Duration::from_secs(30), "the check's watch", || {
         std::fs::read_to_string(&log)
-            .map(|t| t.lines().any(|l| l.contains(r#""verb":"watch""#) && l.contains(&needle)))
+            .map(|t| {
+                t.lines()
+                    .any(|l| l.contains(r#""verb":"watch""#) && l.contains(&needle))
+            })
             .unwrap_or(false)
     });
 }
@@ -97,7 +123,14 @@ pub fn api_server_restarted(rk: &Realkube) {
     );
     let child = labdeck_cmd(
         rk,
-        &["check", deck.to_str().unwrap(), "--kubeconfig", ns.kubeconfig_str(), "--timeout", "120s"],
+        &[
+            "check",
+            deck.to_str().unwrap(),
+            "--kubeconfig",
+            ns.kubeconfig_str(),
+            "--timeout",
+            "120s",
+        ],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -107,10 +140,17 @@ pub fn api_server_restarted(rk: &Realkube) {
     let t = Instant::now();
     rk.kill("kube-apiserver");
     rk.restart_missing();
-    eprintln!("API server down and back in {:.1}s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "API server down and back in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
     ns.kubectl(&["create", "configmap", "late", "--from-literal=k=v"]);
     let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("PASS  late"), "{text}");
 }
@@ -131,7 +171,10 @@ spec:
     );
     let deck = ns.deck(
         "ds.md",
-        &one_exercise("ds-ready", "expect:\n  - kind: ds\n    name: everywhere\n    ready: true\n"),
+        &one_exercise(
+            "ds-ready",
+            "expect:\n  - kind: ds\n    name: everywhere\n    ready: true\n",
+        ),
     );
     let out = check(&ns, &deck, "90s");
     assert_eq!(verdict(&out, "ds-ready").0, "pass", "{}", out.all());
@@ -142,13 +185,29 @@ spec:
     // daemon set controller stops counting the unreachable node.
     let node2_ready = || {
         ns.kubectl(&[
-            "get", "pods", "-l", "app=everywhere", "--field-selector", "spec.nodeName=node-2", "-o",
+            "get",
+            "pods",
+            "-l",
+            "app=everywhere",
+            "--field-selector",
+            "spec.nodeName=node-2",
+            "-o",
             "jsonpath={.items[0].status.conditions[?(@.type==\"Ready\")].status}",
         ])
     };
-    ns.until(Duration::from_secs(150), "node-2's pod marked not ready", || node2_ready() == "False");
+    ns.until(
+        Duration::from_secs(150),
+        "node-2's pod marked not ready",
+        || node2_ready() == "False",
+    );
     let pod2 = ns.kubectl(&[
-        "get", "pods", "-l", "app=everywhere", "--field-selector", "spec.nodeName=node-2", "-o",
+        "get",
+        "pods",
+        "-l",
+        "app=everywhere",
+        "--field-selector",
+        "spec.nodeName=node-2",
+        "-o",
         "jsonpath={.items[0].metadata.name}",
     ]);
     // kubectl rollout status, and so labdeck: the daemon set is rolled out
@@ -163,7 +222,10 @@ spec:
         assert_eq!(v, "fail", "kubectl: {kubectl_says}\nlabdeck: {text}");
         let words = kubectl_says.trim_end_matches("...");
         let escaped = serde_json::to_string(words).unwrap();
-        assert!(text.contains(&escaped[1..escaped.len() - 1]), "kubectl: {kubectl_says}\nlabdeck: {text}");
+        assert!(
+            text.contains(&escaped[1..escaped.len() - 1]),
+            "kubectl: {kubectl_says}\nlabdeck: {text}"
+        );
     }
     // Every pod ready: not while node-2 is lost, and the failure names its pod.
     let pods = ns.deck(
@@ -176,12 +238,22 @@ spec:
     let out = check(&ns, &pods, "0");
     let (v, text) = verdict(&out, "pods-ready");
     assert_eq!(v, "fail", "{text}");
-    assert!(text.contains(&pod2), "names the pod on the lost node ({pod2}): {text}");
+    assert!(
+        text.contains(&pod2),
+        "names the pod on the lost node ({pod2}): {text}"
+    );
 
     // A check waiting while the node comes back passes when it is back.
     let child = labdeck_cmd(
         rk,
-        &["check", pods.to_str().unwrap(), "--kubeconfig", ns.kubeconfig_str(), "--timeout", "150s"],
+        &[
+            "check",
+            pods.to_str().unwrap(),
+            "--kubeconfig",
+            ns.kubeconfig_str(),
+            "--timeout",
+            "150s",
+        ],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -190,6 +262,10 @@ spec:
     until_watching(rk, &ns, "pods");
     rk.restart_missing();
     let out = child.wait_with_output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(out.status.code(), Some(0), "{text}");
 }

@@ -18,6 +18,7 @@ mod support;
 mod classroom;
 mod cluster;
 mod faults;
+mod requests;
 mod truth;
 mod verdicts;
 mod walk;
@@ -32,20 +33,67 @@ type TestFn = fn(&Realkube);
 /// Every test of the tier, in the order they run: the ones that stop part
 /// of the control plane come last.
 const TESTS: &[(&str, TestFn)] = &[
-    ("sample_deck_each_exercise_fails_before_its_step_and_passes_after", walk::sample_deck_walk),
-    ("rollout_in_progress_agrees_with_kubectl_rollout_status", verdicts::rollout_in_progress),
-    ("stuck_rollout_agrees_with_kubectl_rollout_status", verdicts::stuck_rollout),
-    ("scale_down_with_pods_terminating", verdicts::scale_down_terminating),
-    ("namespace_scoped_student_gets_error_naming_the_forbidden_resource", verdicts::namespace_scoped_student),
+    (
+        "sample_deck_each_exercise_fails_before_its_step_and_passes_after",
+        walk::sample_deck_walk,
+    ),
+    (
+        "rollout_in_progress_agrees_with_kubectl_rollout_status",
+        verdicts::rollout_in_progress,
+    ),
+    (
+        "stuck_rollout_agrees_with_kubectl_rollout_status",
+        verdicts::stuck_rollout,
+    ),
+    (
+        "scale_down_with_pods_terminating",
+        verdicts::scale_down_terminating,
+    ),
+    (
+        "namespace_scoped_student_gets_error_naming_the_forbidden_resource",
+        verdicts::namespace_scoped_student,
+    ),
     ("crash_looping_pod_is_not_running", truth::crash_looping_pod),
-    ("stale_ready_condition_is_not_ready", truth::stale_ready_condition),
-    ("quantities_and_label_values_as_the_server_stores_them", truth::quantities_and_label_strings),
-    ("field_selector_the_server_refuses_is_applied_by_labdeck", truth::field_selector_the_server_refuses),
-    ("missing_pods_log_permission_is_error_naming_it", truth::missing_log_permission),
-    ("ca_mismatch_is_said_at_once_in_kubectls_words", faults::ca_mismatch),
-    ("grade_of_several_contexts_and_the_live_board", classroom::grade_and_board),
-    ("student_checks_from_the_served_deck_in_chromium", classroom::student_check_in_browser),
-    ("api_server_restarted_in_the_middle_of_a_wait", faults::api_server_restarted),
+    (
+        "stale_ready_condition_is_not_ready",
+        truth::stale_ready_condition,
+    ),
+    (
+        "quantities_and_label_values_as_the_server_stores_them",
+        truth::quantities_and_label_strings,
+    ),
+    (
+        "field_selector_the_server_refuses_is_applied_by_labdeck",
+        truth::field_selector_the_server_refuses,
+    ),
+    (
+        "missing_pods_log_permission_is_error_naming_it",
+        truth::missing_log_permission,
+    ),
+    (
+        "ca_mismatch_is_said_at_once_in_kubectls_words",
+        faults::ca_mismatch,
+    ),
+    (
+        "user_agent_and_request_counts_on_kubernetes_1_20",
+        requests::user_agent_and_request_counts,
+    ),
+    (
+        "kind_whose_crd_arrives_while_the_check_waits",
+        requests::late_crd,
+    ),
+    (
+        "grade_of_several_contexts_and_the_live_board",
+        classroom::grade_and_board,
+    ),
+    (
+        "student_checks_from_the_served_deck_in_chromium",
+        classroom::student_check_in_browser,
+    ),
+    (
+        "api_server_restarted_in_the_middle_of_a_wait",
+        faults::api_server_restarted,
+    ),
     ("node_lost_in_the_middle_of_a_check", faults::node_lost),
 ];
 
@@ -64,7 +112,10 @@ fn main() {
             std::process::exit(1);
         }
         eprintln!();
-        eprintln!("!!! realkube tier SKIPPED ({} tests reported as ignored): {why}", TESTS.len());
+        eprintln!(
+            "!!! realkube tier SKIPPED ({} tests reported as ignored): {why}",
+            TESTS.len()
+        );
         eprintln!();
     }
     let listing = args.list;
@@ -83,10 +134,8 @@ fn main() {
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
-    if !listing {
-        if let Some(Ok(rk)) = CLUSTER.get() {
-            rk.down();
-        }
+    if let (false, Some(Ok(rk))) = (listing, CLUSTER.get()) {
+        rk.down();
     }
     conclusion.exit();
 }

@@ -27,10 +27,16 @@ spec:
 ",
     );
     ns.until(Duration::from_secs(120), "two restarts", || {
-        ns.kubectl(&["get", "pod", "flap", "-o", "jsonpath={.status.containerStatuses[0].restartCount}"])
-            .trim()
-            .parse::<u32>()
-            .unwrap_or(0)
+        ns.kubectl(&[
+            "get",
+            "pod",
+            "flap",
+            "-o",
+            "jsonpath={.status.containerStatuses[0].restartCount}",
+        ])
+        .trim()
+        .parse::<u32>()
+        .unwrap_or(0)
             >= 2
     });
     let deck = ns.deck(
@@ -45,7 +51,10 @@ spec:
     let out = check(&ns, &deck, "20s");
     let (v, text) = verdict(&out, "flap-running");
     assert_eq!(v, "fail", "{text}");
-    assert!(text.contains("restart"), "the failure names the restarts: {text}");
+    assert!(
+        text.contains("restart"),
+        "the failure names the restarts: {text}"
+    );
 }
 
 const WIDGET_CRD: &str = "apiVersion: apiextensions.k8s.io/v1
@@ -66,7 +75,12 @@ spec:
 pub fn stale_ready_condition(rk: &Realkube) {
     let ns = Ns::new(rk, "stale");
     rk.kubectl_in(&rk.admin, &["apply", "-f", "-"], Some(WIDGET_CRD));
-    rk.kubectl(&["wait", "--for=condition=Established", "crd/widgets.labdeck.test", "--timeout=60s"]);
+    rk.kubectl(&[
+        "wait",
+        "--for=condition=Established",
+        "crd/widgets.labdeck.test",
+        "--timeout=60s",
+    ]);
     // Without a status subresource every change but metadata's bumps
     // metadata.generation (apiextensions-apiserver, customresource
     // strategy.go PrepareForUpdate): a spec change leaves the Ready
@@ -83,12 +97,28 @@ status:
     );
     let deck = ns.deck(
         "w.md",
-        &one_exercise("w-ready", "expect:\n  - kind: widgets\n    name: w\n    ready: true\n"),
+        &one_exercise(
+            "w-ready",
+            "expect:\n  - kind: widgets\n    name: w\n    ready: true\n",
+        ),
     );
     let out = check(&ns, &deck, "0");
     assert_eq!(verdict(&out, "w-ready").0, "pass", "{}", out.all());
-    ns.kubectl(&["patch", "widget", "w", "--type=merge", "-p", r#"{"spec":{"size":2}}"#]);
-    let generation = ns.kubectl(&["get", "widget", "w", "-o", "jsonpath={.metadata.generation}"]);
+    ns.kubectl(&[
+        "patch",
+        "widget",
+        "w",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"size":2}}"#,
+    ]);
+    let generation = ns.kubectl(&[
+        "get",
+        "widget",
+        "w",
+        "-o",
+        "jsonpath={.metadata.generation}",
+    ]);
     assert_eq!(generation.trim(), "2");
     // Current kubectl's `wait --for=condition=Ready` ignores a condition
     // whose observedGeneration is behind (pkg/cmd/wait/condition.go,
@@ -118,8 +148,17 @@ spec:
         resources: {requests: {cpu: 0.25, memory: 1024Mi}, limits: {cpu: 1}}
 ",
     );
-    let stored = ns.kubectl(&["get", "deploy", "sized", "-o", "jsonpath={.spec.template.spec.containers[0].resources}"]);
-    assert!(stored.contains(r#""cpu":"250m""#) && stored.contains(r#""memory":"1Gi""#), "{stored}");
+    let stored = ns.kubectl(&[
+        "get",
+        "deploy",
+        "sized",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].resources}",
+    ]);
+    assert!(
+        stored.contains(r#""cpu":"250m""#) && stored.contains(r#""memory":"1Gi""#),
+        "{stored}"
+    );
     let deck = ns.deck(
         "q.md",
         &one_exercise(
@@ -147,7 +186,10 @@ pub fn field_selector_the_server_refuses(rk: &Realkube) {
     ns.kubectl(&["create", "service", "clusterip", "cip", "--tcp=80:80"]);
     let kubectl = ns.kubectl_raw(&["get", "services", "--field-selector", "spec.type=NodePort"]);
     let kubectl_says = String::from_utf8_lossy(&kubectl.stderr);
-    assert!(!kubectl.status.success() && kubectl_says.contains("field selector"), "{kubectl_says}");
+    assert!(
+        !kubectl.status.success() && kubectl_says.contains("field selector"),
+        "{kubectl_says}"
+    );
     let deck = ns.deck(
         "svc.md",
         &one_exercise(
@@ -172,12 +214,30 @@ pub fn missing_log_permission(rk: &Realkube) {
     );
     let kubectl = rk.kubectl_raw(&kc, &["logs", "talker"], None);
     let kubectl_says = String::from_utf8_lossy(&kubectl.stderr).trim().to_string();
-    assert!(kubectl_says.contains(r#"cannot get resource "pods/log""#), "{kubectl_says}");
+    assert!(
+        kubectl_says.contains(r#"cannot get resource "pods/log""#),
+        "{kubectl_says}"
+    );
     let out = labdeck(
         rk,
-        &["check", deck.to_str().unwrap(), "--kubeconfig", kc.to_str().unwrap(), "--timeout", "0", "--format", "json"],
+        &[
+            "check",
+            deck.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--timeout",
+            "0",
+            "--format",
+            "json",
+        ],
     );
     let (v, text) = verdict(&out, "talks");
-    assert_eq!(v, "error", "the grader's missing permission is never the student's fail: {text}");
-    assert!(text.contains("pods/log"), "names what the role lacks: {text}");
+    assert_eq!(
+        v, "error",
+        "the grader's missing permission is never the student's fail: {text}"
+    );
+    assert!(
+        text.contains("pods/log"),
+        "names what the role lacks: {text}"
+    );
 }

@@ -73,7 +73,10 @@ pub fn rollout_in_progress(rk: &Realkube) {
     let ns = Ns::new(rk, "rollout");
     let deck = ns.deck(
         "web.md",
-        &one_exercise("web-ready", "expect:\n  - kind: deploy\n    name: web\n    ready: true\n"),
+        &one_exercise(
+            "web-ready",
+            "expect:\n  - kind: deploy\n    name: web\n    ready: true\n",
+        ),
     );
     ns.apply(WEB);
     // kubectl, labdeck, kubectl: when both kubectl answers agree, the
@@ -103,7 +106,9 @@ pub fn rollout_in_progress(rk: &Realkube) {
     }
     eprintln!("agreed with kubectl rollout status on: {agreed:#?}");
     assert!(
-        agreed.iter().any(|a| a.contains("updated replicas are available")),
+        agreed
+            .iter()
+            .any(|a| a.contains("updated replicas are available")),
         "never saw the rollout in progress: {agreed:?}"
     );
     // And the wait ends when the rollout does.
@@ -117,7 +122,10 @@ pub fn stuck_rollout(rk: &Realkube) {
     let ns = Ns::new(rk, "stuck");
     let deck = ns.deck(
         "stuck.md",
-        &one_exercise("stuck-ready", "expect:\n  - kind: deploy\n    name: stuck\n    ready: true\n"),
+        &one_exercise(
+            "stuck-ready",
+            "expect:\n  - kind: deploy\n    name: stuck\n    ready: true\n",
+        ),
     );
     // A readiness probe nothing answers (hollow pods listen nowhere): the
     // rollout never completes, and passes its progress deadline.
@@ -184,7 +192,9 @@ spec:
     assert_eq!(verdict(&out, "three").0, "pass", "{}", out.all());
     ns.kubectl(&["scale", "deployment/slow", "--replicas=1"]);
     let terminating = || -> Vec<String> {
-        let pods: Value = serde_json::from_str(&ns.kubectl(&["get", "pods", "-l", "app=slow", "-o", "json"])).unwrap();
+        let pods: Value =
+            serde_json::from_str(&ns.kubectl(&["get", "pods", "-l", "app=slow", "-o", "json"]))
+                .unwrap();
         pods["items"]
             .as_array()
             .unwrap()
@@ -193,7 +203,9 @@ spec:
             .map(|p| p["metadata"]["name"].as_str().unwrap().to_string())
             .collect()
     };
-    ns.until(Duration::from_secs(30), "two pods Terminating", || terminating().len() == 2);
+    ns.until(Duration::from_secs(30), "two pods Terminating", || {
+        terminating().len() == 2
+    });
     // kubectl shows them so.
     let table = ns.kubectl(&["get", "pods", "-l", "app=slow"]);
     assert_eq!(table.matches("Terminating").count(), 2, "{table}");
@@ -208,17 +220,40 @@ spec:
     let out = check(&ns, &one, "30s");
     assert_eq!(verdict(&out, "one").0, "pass", "{}", out.all());
     for pod in terminating() {
-        ns.kubectl(&["patch", "pod", &pod, "--type=json", "-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#]);
+        ns.kubectl(&[
+            "patch",
+            "pod",
+            &pod,
+            "--type=json",
+            "-p",
+            r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+        ]);
     }
     let gone = ns.deck(
         "gone.md",
-        &one_exercise("gone", "expect:\n  - kind: pods\n    selector: app=slow\n    count: 1\n"),
+        &one_exercise(
+            "gone",
+            "expect:\n  - kind: pods\n    selector: app=slow\n    count: 1\n",
+        ),
     );
     let out = check(&ns, &gone, "30s");
     assert_eq!(verdict(&out, "gone").0, "pass", "{}", out.all());
-    let _ = ns.kubectl(&["patch", "deployment", "slow", "--type=json", "-p", r#"[{"op":"remove","path":"/spec/template/metadata/finalizers"}]"#]);
+    let _ = ns.kubectl(&[
+        "patch",
+        "deployment",
+        "slow",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/spec/template/metadata/finalizers"}]"#,
+    ]);
     for pod in ns.kubectl(&["get", "pods", "-o", "name"]).lines() {
-        let _ = ns.kubectl_raw(&["patch", pod, "--type=json", "-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#]);
+        let _ = ns.kubectl_raw(&[
+            "patch",
+            pod,
+            "--type=json",
+            "-p",
+            r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+        ]);
     }
 }
 
@@ -250,14 +285,36 @@ subjects: [{{kind: ServiceAccount, name: student, namespace: {}}}]
         ns.name
     ));
     let mut secret = String::new();
-    ns.until(Duration::from_secs(30), "the service account's token secret", || {
-        secret = ns.kubectl(&["get", "serviceaccount", "student", "-o", "jsonpath={.secrets[0].name}"]);
-        !secret.is_empty()
-    });
+    ns.until(
+        Duration::from_secs(30),
+        "the service account's token secret",
+        || {
+            secret = ns.kubectl(&[
+                "get",
+                "serviceaccount",
+                "student",
+                "-o",
+                "jsonpath={.secrets[0].name}",
+            ]);
+            !secret.is_empty()
+        },
+    );
     let token = ns.kubectl(&["get", "secret", &secret, "-o", "jsonpath={.data.token}"]);
     use base64::Engine;
-    let token = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(token.trim()).unwrap()).unwrap();
-    let ca = ns.kubectl(&["config", "view", "--raw", "--minify", "-o", "jsonpath={.clusters[0].cluster.certificate-authority-data}"]);
+    let token = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(token.trim())
+            .unwrap(),
+    )
+    .unwrap();
+    let ca = ns.kubectl(&[
+        "config",
+        "view",
+        "--raw",
+        "--minify",
+        "-o",
+        "jsonpath={.clusters[0].cluster.certificate-authority-data}",
+    ]);
     let path = ns.dir.path().join("student.kubeconfig");
     std::fs::write(
         &path,
@@ -291,7 +348,10 @@ pub fn namespace_scoped_student(rk: &Realkube) {
         &format!(
             "{}\n---\n\n{}",
             one_exercise("pods-none", "expect:\n  - kind: pods\n    count: 0\n"),
-            one_exercise("service-web", "expect:\n  - kind: services\n    name: web\n")
+            one_exercise(
+                "service-web",
+                "expect:\n  - kind: services\n    name: web\n"
+            )
         ),
     );
     let kubectl = rk.kubectl_raw(&kc, &["get", "services"], None);
@@ -299,9 +359,23 @@ pub fn namespace_scoped_student(rk: &Realkube) {
     assert!(kubectl_says.contains("forbidden"), "{kubectl_says}");
     let out = labdeck(
         rk,
-        &["check", deck.to_str().unwrap(), "--kubeconfig", kc.to_str().unwrap(), "--timeout", "0", "--format", "json"],
+        &[
+            "check",
+            deck.to_str().unwrap(),
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--timeout",
+            "0",
+            "--format",
+            "json",
+        ],
     );
-    assert_eq!(out.code, 2, "error: some exercise could not be checked\n{}", out.all());
+    assert_eq!(
+        out.code,
+        2,
+        "error: some exercise could not be checked\n{}",
+        out.all()
+    );
     let json = out.json();
     let results = json["results"].as_array().unwrap();
     assert_eq!(results[0]["verdict"], "pass", "{json}");

@@ -47,21 +47,56 @@ pub fn sample_deck_walk(rk: &Realkube) {
         .filter(|e| !e["check"].is_null())
         .map(|e| e["id"].as_str().unwrap().to_string())
         .collect();
-    assert!(ids.len() >= 10, "the sample deck has a check on every exercise: {ids:?}");
+    assert!(
+        ids.len() >= 10,
+        "the sample deck has a check on every exercise: {ids:?}"
+    );
     assert!(changing.len() >= 6, "{changing:?}");
     let work = ns.dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
     let mut report = Vec::new();
     for id in &ids {
-        let before = labdeck(rk, &["check", DECK, "--kubeconfig", &kc, "--timeout", "0", "--only", id]);
+        let before = labdeck(
+            rk,
+            &[
+                "check",
+                DECK,
+                "--kubeconfig",
+                &kc,
+                "--timeout",
+                "0",
+                "--only",
+                id,
+            ],
+        );
         let run = labdeck(
             rk,
             &[
-                "run", DECK, "--kubeconfig", &kc, "--only", id, "--workdir",
-                work.to_str().unwrap(), "--check-timeout", "120s",
+                "run",
+                DECK,
+                "--kubeconfig",
+                &kc,
+                "--only",
+                id,
+                "--workdir",
+                work.to_str().unwrap(),
+                "--check-timeout",
+                "120s",
             ],
         );
-        let after = labdeck(rk, &["check", DECK, "--kubeconfig", &kc, "--timeout", "0", "--only", id]);
+        let after = labdeck(
+            rk,
+            &[
+                "check",
+                DECK,
+                "--kubeconfig",
+                &kc,
+                "--timeout",
+                "0",
+                "--only",
+                id,
+            ],
+        );
         eprintln!(
             "{id}: before {} / run {} in {:.1}s / after {}",
             before.code,
@@ -88,13 +123,29 @@ pub fn sample_deck_walk(rk: &Realkube) {
         }
         // What a student reads when it fails: the check's own words.
         if before.code == 1 {
-            assert!(before.stdout.contains(&format!("FAIL  {id}")), "{}", before.stdout);
+            assert!(
+                before.stdout.contains(&format!("FAIL  {id}")),
+                "{}",
+                before.stdout
+            );
         }
     }
     assert!(report.is_empty(), "{}", report.join("\n\n"));
     // The walk ends in the deck's final state: every exercise's check has
     // been seen to pass once; the last one still holds.
     let last = ids.last().unwrap();
-    let end = labdeck(rk, &["check", DECK, "--kubeconfig", &kc, "--timeout", "0", "--only", last]);
+    let end = labdeck(
+        rk,
+        &[
+            "check",
+            DECK,
+            "--kubeconfig",
+            &kc,
+            "--timeout",
+            "0",
+            "--only",
+            last,
+        ],
+    );
     assert_eq!(end.code, 0, "{}", end.all());
 }
