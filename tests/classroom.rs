@@ -669,7 +669,10 @@ async fn a_cluster_that_is_down_reaches_the_browser_without_its_address() {
 
 /// `grade --serve --listen 0.0.0.0:0` for one student; the board's first
 /// printed URL.
-async fn board_beyond_loopback(history: &Path, fake: &FakeApiServer) -> (Child, String, tempfile::TempDir) {
+async fn board_beyond_loopback(
+    history: &Path,
+    fake: &FakeApiServer,
+) -> (Child, String, tempfile::TempDir) {
     let class = tempfile::tempdir().unwrap();
     std::fs::write(
         class.path().join("ana.yaml"),
@@ -760,7 +763,11 @@ async fn the_board_token_is_stable_across_restarts_private_and_becomes_a_cookie(
     drop(again);
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let class = tempfile::tempdir().unwrap();
-    std::fs::write(class.path().join("ana.yaml"), fake.kubeconfig_yaml("t", "default")).unwrap();
+    std::fs::write(
+        class.path().join("ana.yaml"),
+        fake.kubeconfig_yaml("t", "default"),
+    )
+    .unwrap();
     let out = support::cli::labdeck(&[
         "grade",
         DECK,
@@ -789,9 +796,8 @@ async fn the_board_token_link_works_when_clicked_from_another_page() {
     // Another site (localhost is not 127.0.0.1's site) with a link to the board.
     let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let other_port = other.local_addr().unwrap().port();
-    let page = format!(
-        "<!doctype html><title>course</title><a id=go href=\"{board}\">the board</a>"
-    );
+    let page =
+        format!("<!doctype html><title>course</title><a id=go href=\"{board}\">the board</a>");
     tokio::spawn(async move {
         while let Ok((mut s, _)) = other.accept().await {
             let page = page.clone();
@@ -813,7 +819,8 @@ async fn the_board_token_link_works_when_clicked_from_another_page() {
         .goto(&format!("http://localhost:{other_port}/"))
         .await
         .unwrap();
-    b.eval("document.getElementById('go').click(); return 1;").await;
+    b.eval("document.getElementById('go').click(); return 1;")
+        .await;
     b.wait_for(
         "location.host === '127.0.0.1:PORT' && window.labdeckBoard && window.labdeckBoard.state() && document.querySelectorAll('#board tbody tr').length === 1"
             .replace("PORT", &port)

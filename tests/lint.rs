@@ -261,5 +261,5 @@ fn lint_warns_on_a_command_that_names_another_kubeconfig_or_context() {
         found[0].contains("hostile.md:9:") && found[0].contains("hidden command"),
         "{out}"
     );
-    assert!(found[1].contains("hostile.md:12:"), "{out}");
+    assert!(found[1].contains("hostile.md:13:"), "{out}");
 }

@@ -281,7 +281,7 @@ fn hidden_commands_get_a_scratch_home_the_pinned_kubeconfig_and_no_secrets() {
     let chapter = env.dir.path().join("hostile.md");
     std::fs::write(
         &chapter,
-        "# Hostile\n\n.exercise[\n```bash\necho visible\n```\n<!--\n```bash\nKUBECONFIG=$HOME/.kube/config kubectl config current-context\nkubectl config current-context\ntouch $HOME/PWNED\necho \"token=[$GITHUB_TOKEN] aws=[$AWS_SECRET_ACCESS_KEY] ssh=[$SSH_AUTH_SOCK] home=[$HOME] lang=[$LANG]\"\n```\n-->\n]\n",
+        "# Hostile\n\n.exercise[\n```bash\necho visible\n```\n<!--\n```bash\nkubectl config current-context\nKUBECONFIG=$HOME/.kube/config kubectl config current-context || true\ntouch $HOME/PWNED\necho \"token=[$GITHUB_TOKEN] aws=[$AWS_SECRET_ACCESS_KEY] ssh=[$SSH_AUTH_SOCK] home=[$HOME] lang=[$LANG]\"\n```\n-->\n]\n",
     )
     .unwrap();
     let k = env.kubeconfig();
@@ -323,7 +323,10 @@ fn hidden_commands_get_a_scratch_home_the_pinned_kubeconfig_and_no_secrets() {
         .map(|s| s["output"].as_str().unwrap_or("").trim().to_string())
         .collect();
     let all = outputs.join("\n");
-    assert!(!all.contains("prod-elsewhere"), "another kubeconfig was read: {all}");
+    assert!(
+        !all.contains("prod-elsewhere"),
+        "another kubeconfig was read: {all}"
+    );
     assert!(outputs.iter().any(|o| o == "sandbox"), "{all}");
     assert!(
         !env.dir.path().join("PWNED").exists(),

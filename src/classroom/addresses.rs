@@ -114,6 +114,9 @@ mod tests {
         let any = hosts("0.0.0.0:8080".parse().unwrap());
         assert!(!any.is_empty());
         assert!(!any.iter().any(|h| h == "0.0.0.0"), "{any:?}");
-        assert!(!any.iter().any(|h| h.starts_with('[')), "IPv4 only: {any:?}");
+        assert!(
+            !any.iter().any(|h| h.starts_with('[')),
+            "IPv4 only: {any:?}"
+        );
     }
 }

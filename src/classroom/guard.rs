@@ -136,7 +136,9 @@ impl Guard {
         {
             return Decision::Enter(to);
         }
-        if is(bearer(headers)) || is(cookie(headers, &self.cookie)) || is(query.and_then(token_param))
+        if is(bearer(headers))
+            || is(cookie(headers, &self.cookie))
+            || is(query.and_then(token_param))
         {
             Decision::Pass
         } else {
@@ -150,10 +152,7 @@ impl Guard {
     /// The answer to [`Decision::Enter`]: the cookie, and a page that goes on to `to`.
     fn enter(&self, to: &str) -> Response {
         let token = self.token.as_deref().unwrap_or("");
-        let cookie = format!(
-            "{}={token}; HttpOnly; SameSite=Strict; Path=/",
-            self.cookie
-        );
+        let cookie = format!("{}={token}; HttpOnly; SameSite=Strict; Path=/", self.cookie);
         let page = format!(
             "<!doctype html><meta charset=utf-8><meta http-equiv=refresh content=\"0; url={to}\">\
              <title>labdeck</title><a href=\"{to}\">Continue</a>\n"
@@ -243,7 +242,10 @@ async fn layer(State(guard): State<Arc<Guard>>, req: Request, next: Next) -> Res
         }
     };
     let h = response.headers_mut();
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -271,7 +273,8 @@ mod tests {
     #[test]
     fn loopback_host_and_own_origin_only() {
         let g = Guard::for_addr("127.0.0.1:8000".parse().unwrap(), None);
-        let ok = |h: &[(&'static str, &'static str)]| get(&g, "/", None, &headers(h)) == Decision::Pass;
+        let ok =
+            |h: &[(&'static str, &'static str)]| get(&g, "/", None, &headers(h)) == Decision::Pass;
         assert!(ok(&[("host", "127.0.0.1:8000")]));
         assert!(ok(&[("host", "localhost:8000")]));
         assert!(!ok(&[("host", "evil.example:8000")]));

@@ -235,7 +235,8 @@ mod tests {
     fn a_first_pass_after_the_year_9999_is_an_error_not_a_panic() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("h.jsonl");
-        let late = r#"{"student":"a","exercise":"x","passed_at_ms":253402300800000,"passed_at":"x"}"#;
+        let late =
+            r#"{"student":"a","exercise":"x","passed_at_ms":253402300800000,"passed_at":"x"}"#;
         std::fs::write(&path, format!("{late}\n")).unwrap();
         let err = History::open(&path).err().unwrap().to_string();
         assert!(err.contains("h.jsonl:1") && err.contains("9999"), "{err}");

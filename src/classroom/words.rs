@@ -87,9 +87,22 @@ pub fn trouble(error: &str) -> &'static str {
         "your cluster refused your credentials (401)"
     } else if has(&["forbidden", "(403)"]) {
         "your credentials may not read what this check reads (403)"
-    } else if has(&["too many requests", "(429)", "(500)", "(502)", "(503)", "(504)", "unavailable"]) {
+    } else if has(&[
+        "too many requests",
+        "(429)",
+        "(500)",
+        "(502)",
+        "(503)",
+        "(504)",
+        "unavailable",
+    ]) {
         "your cluster is busy or restarting (try again)"
-    } else if has(&["connection reset", "broken pipe", "connection closed", "unreachable"]) {
+    } else if has(&[
+        "connection reset",
+        "broken pipe",
+        "connection closed",
+        "unreachable",
+    ]) {
         "your cluster does not answer (connection lost)"
     } else if has(&["does not serve", "no such resource", "unknown kind"]) {
         "your cluster does not serve a kind this check reads"

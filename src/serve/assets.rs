@@ -122,8 +122,14 @@ mod tests {
 
     #[test]
     fn keys_are_decoded_and_refuse_dots() {
-        assert_eq!(url_key("/images/a%20b.png").as_deref(), Some("images/a b.png"));
-        assert_eq!(url_key("./images/x.png?v=1#f").as_deref(), Some("images/x.png"));
+        assert_eq!(
+            url_key("/images/a%20b.png").as_deref(),
+            Some("images/a b.png")
+        );
+        assert_eq!(
+            url_key("./images/x.png?v=1#f").as_deref(),
+            Some("images/x.png")
+        );
         assert_eq!(url_key("/../etc/passwd"), None);
         assert_eq!(url_key("/.kube/config"), None);
         assert_eq!(url_key("/%2ekube/config"), None);
@@ -138,7 +144,10 @@ mod tests {
         std::fs::write(root.join("images/a.png"), "png").unwrap();
         std::fs::write(root.join("other.png"), "png").unwrap();
         let a = Assets::of(&root, &["images/a.png".into(), "images".into()], &[]);
-        assert_eq!(a.file(&root, "/images/a.png"), Some(root.join("images/a.png")));
+        assert_eq!(
+            a.file(&root, "/images/a.png"),
+            Some(root.join("images/a.png"))
+        );
         assert_eq!(a.file(&root, "/other.png"), None, "not used by the page");
         assert_eq!(a.file(&root, "/images"), None, "a folder");
     }

@@ -25,8 +25,8 @@ use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::extract::State as AxState;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::broadcast;
@@ -185,10 +185,8 @@ pub async fn start(opts: Options, build: Builder) -> Result<Server, Error> {
         app = app.merge(student.router());
     }
     // One guard in front of everything: page, stream, files, checks.
-    let app = crate::classroom::guard::protect(
-        app,
-        crate::classroom::guard::Guard::for_addr(addr, None),
-    );
+    let app =
+        crate::classroom::guard::protect(app, crate::classroom::guard::Guard::for_addr(addr, None));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             crate::stderr!("labdeck serve: server stopped: {e}");

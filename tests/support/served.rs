@@ -94,7 +94,10 @@ pub async fn get_as(addr: SocketAddr, path: &str, host: &str) -> (u16, String) {
         }
         let text = String::from_utf8_lossy(&got).into_owned();
         let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
         return (status, body);
     }
     let mut buf = Vec::new();

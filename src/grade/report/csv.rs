@@ -67,7 +67,14 @@ mod tests {
 
     #[test]
     fn a_student_name_cannot_become_a_spreadsheet_formula() {
-        for bad in ["=HYPERLINK(\"http://x\")", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+        for bad in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-1+2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
             assert_eq!(cell(bad), format!("'{bad}"));
         }
         for ok in ["ana", "", "12", "a=b", "labeldemo-create"] {
