@@ -123,7 +123,8 @@ impl Guard {
             let navigation = (*method == Method::GET || *method == Method::HEAD)
                 && text(headers, "sec-fetch-mode") == "navigate"
                 && text(headers, "sec-fetch-dest") == "document";
-            if !own && !(navigation && entry.is_some()) {
+            let allowed = own || (navigation && entry.is_some());
+            if !allowed {
                 return Decision::Refuse(format!("cross-site request ({site})"));
             }
         }
