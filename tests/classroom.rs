@@ -608,3 +608,236 @@ async fn grade_history_stamps_first_passes_in_csv_and_json() {
         "the first time, not this run's"
     );
 }
+
+/// A port nothing listens on (bound, then let go).
+fn dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_that_is_down_reaches_the_browser_without_its_address() {
+    let port = dead_port();
+    let server = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let kc = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kc,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: {server}\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: s3cr3t\n"
+        ),
+    )
+    .unwrap();
+    let (_serve, url) = spawn(&[
+        "serve",
+        DECK,
+        "--port",
+        "0",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ])
+    .await;
+    let addr = authority(&url);
+    let (code, body) = http(
+        &addr,
+        "POST",
+        "/_labdeck/check/labeldemo-create",
+        &[("Host", &addr)],
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("\"verdict\":\"error\""), "{body}");
+    assert!(
+        body.contains("your cluster does not answer (connection refused)"),
+        "{body}"
+    );
+    let (_, page) = http(&addr, "GET", "/", &[("Host", &addr)]).await;
+    let (_, list) = http(&addr, "GET", "/_labdeck/exercises", &[("Host", &addr)]).await;
+    // The bodies, not the headers (which carry our own Host).
+    let body_of = |t: &str| t.split("\r\n\r\n").skip(1).collect::<Vec<_>>().join("");
+    let port = format!(":{port}");
+    for text in [body_of(&body), body_of(&list)] {
+        for leak in [server.as_str(), "127.0.0.1", &port, "s3cr3t"] {
+            assert!(!text.contains(leak), "{leak} reached the browser: {text}");
+        }
+    }
+    let page = body_of(&page);
+    for leak in [server.as_str(), &port, "s3cr3t"] {
+        assert!(!page.contains(leak), "{leak} reached the browser");
+    }
+}
+
+/// `grade --serve --listen 0.0.0.0:0` for one student; the board's first
+/// printed URL.
+async fn board_beyond_loopback(
+    history: &Path,
+    fake: &FakeApiServer,
+) -> (Child, String, tempfile::TempDir) {
+    let class = tempfile::tempdir().unwrap();
+    std::fs::write(
+        class.path().join("ana.yaml"),
+        fake.kubeconfig_yaml("t", "default"),
+    )
+    .unwrap();
+    let (child, url) = spawn(&[
+        "grade",
+        DECK,
+        "--kubeconfigs",
+        class.path().to_str().unwrap(),
+        "--serve",
+        "--listen",
+        "0.0.0.0:0",
+        "--history",
+        history.to_str().unwrap(),
+    ])
+    .await;
+    (child, url, class)
+}
+
+fn token_of(url: &str) -> String {
+    url.split("?token=").nth(1).unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_token_is_stable_across_restarts_private_and_becomes_a_cookie() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = FakeApiServer::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let history = work.path().join("h.jsonl");
+    let (server, url, _class) = board_beyond_loopback(&history, &fake).await;
+    // An address people can open, not 0.0.0.0.
+    assert!(!url.contains("0.0.0.0"), "{url}");
+    let token = token_of(&url);
+    assert_eq!(token.len(), 32, "{url}");
+    let file = work.path().join("h.jsonl.token");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the token file is private");
+    let port = authority(&url).rsplit(':').next().unwrap().to_string();
+    let addr = format!("127.0.0.1:{port}");
+    // Without the token: refused.
+    let (code, _) = http(&addr, "GET", "/board.json", &[("Host", &addr)]).await;
+    assert_eq!(code, 403);
+    // The printed link: a cookie, and on to the address without the token.
+    let (code, answer) = http(
+        &addr,
+        "GET",
+        &format!("/?token={token}"),
+        &[("Host", &addr)],
+    )
+    .await;
+    assert_eq!(code, 200, "{answer}");
+    let cookie_line = answer
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
+        .unwrap_or_else(|| panic!("no cookie: {answer}"));
+    assert!(
+        cookie_line.contains(&token)
+            && cookie_line.contains("HttpOnly")
+            && cookie_line.contains("SameSite=Strict"),
+        "{cookie_line}"
+    );
+    assert!(answer.contains("url=/\""), "{answer}");
+    let cookie = cookie_line
+        .split_once(':')
+        .unwrap()
+        .1
+        .split(';')
+        .next()
+        .unwrap()
+        .trim()
+        .to_string();
+    let (code, _) = http(
+        &addr,
+        "GET",
+        "/board.json",
+        &[("Host", &addr), ("Cookie", &cookie)],
+    )
+    .await;
+    assert_eq!(code, 200);
+    // Started again: the same token, so open pages reconnect.
+    drop(server);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (again, url2, _class2) = board_beyond_loopback(&history, &fake).await;
+    assert_eq!(token_of(&url2), token, "{url2}");
+    // A token file others could read is refused, not used.
+    drop(again);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let class = tempfile::tempdir().unwrap();
+    std::fs::write(
+        class.path().join("ana.yaml"),
+        fake.kubeconfig_yaml("t", "default"),
+    )
+    .unwrap();
+    let out = support::cli::labdeck(&[
+        "grade",
+        DECK,
+        "--kubeconfigs",
+        class.path().to_str().unwrap(),
+        "--serve",
+        "--listen",
+        "0.0.0.0:0",
+        "--history",
+        history.to_str().unwrap(),
+    ])
+    .await;
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_token_link_works_when_clicked_from_another_page() {
+    let fake = FakeApiServer::start().await;
+    let work = tempfile::tempdir().unwrap();
+    let history = work.path().join("h.jsonl");
+    let (_server, url, _class) = board_beyond_loopback(&history, &fake).await;
+    let token = token_of(&url);
+    let port = authority(&url).rsplit(':').next().unwrap().to_string();
+    let board = format!("http://127.0.0.1:{port}/?token={token}");
+    // Another site (localhost is not 127.0.0.1's site) with a link to the board.
+    let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let other_port = other.local_addr().unwrap().port();
+    let page =
+        format!("<!doctype html><title>course</title><a id=go href=\"{board}\">the board</a>");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = other.accept().await {
+            let page = page.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = s.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    let Some(b) = browser::start("board_token_link_clicked").await else {
+        return;
+    };
+    b.client
+        .goto(&format!("http://localhost:{other_port}/"))
+        .await
+        .unwrap();
+    b.eval("document.getElementById('go').click(); return 1;")
+        .await;
+    b.wait_for(
+        "location.host === '127.0.0.1:PORT' && window.labdeckBoard && window.labdeckBoard.state() && document.querySelectorAll('#board tbody tr').length === 1"
+            .replace("PORT", &port)
+            .as_str(),
+        "the board, opened from a link on another site",
+    )
+    .await;
+    let href = b.eval("return location.href;").await;
+    assert_eq!(
+        href.as_str().unwrap(),
+        format!("http://127.0.0.1:{port}/"),
+        "the token left the address bar"
+    );
+    let cookie = b.eval("return document.cookie;").await;
+    assert!(
+        !cookie.as_str().unwrap().contains(&token),
+        "the cookie is HttpOnly"
+    );
+    b.close().await;
+}

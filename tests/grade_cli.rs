@@ -478,3 +478,67 @@ async fn concurrency_bounds_the_clusters_in_flight() {
     let all = run("100").await;
     assert!(all[2] < 5 * step / 2, "{all:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_student_name_cannot_become_a_spreadsheet_formula() {
+    let fake = relabelled().await;
+    let dir = tempfile::tempdir().unwrap();
+    let evil = "=HYPERLINK(\"evil.example\",\"x\")";
+    let k = class(dir.path(), &[(evil, &fake), ("-2+3", &fake)]);
+    let out = labdeck(&[
+        "grade",
+        DECK,
+        "--kubeconfigs",
+        k.to_str().unwrap(),
+        "--only",
+        "labeldemo-create",
+        "--timeout",
+        "0",
+        "--format",
+        "csv",
+    ])
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let mut r = ::csv::Reader::from_reader(out.stdout.as_bytes());
+    let students: Vec<String> = r.records().map(|x| x.unwrap()[0].to_string()).collect();
+    assert_eq!(students.len(), 2, "{}", out.stdout);
+    for s in &students {
+        assert!(s.starts_with('\''), "a formula reached the sheet: {s}");
+    }
+    assert!(students.contains(&format!("'{evil}")), "{students:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_first_pass_after_the_year_9999_is_an_error_not_a_panic() {
+    let fake = relabelled().await;
+    let dir = tempfile::tempdir().unwrap();
+    let k = class(dir.path(), &[("ana", &fake)]);
+    let history = dir.path().join("h.jsonl");
+    std::fs::write(
+        &history,
+        "{\"student\":\"ana\",\"exercise\":\"labeldemo-create\",\"passed_at_ms\":18446744073709551615,\"passed_at\":\"x\"}\n",
+    )
+    .unwrap();
+    let out = labdeck(&[
+        "grade",
+        DECK,
+        "--kubeconfigs",
+        k.to_str().unwrap(),
+        "--only",
+        "labeldemo-create",
+        "--timeout",
+        "0",
+        "--history",
+        history.to_str().unwrap(),
+        "--format",
+        "csv",
+    ])
+    .await;
+    assert_ne!(out.code, 101, "panicked: {}", out.stderr);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("h.jsonl:1") && out.stderr.contains("9999"),
+        "{}",
+        out.stderr
+    );
+}

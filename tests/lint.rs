@@ -240,3 +240,26 @@ fn sample_deck_lints_clean() {
     let (code, out) = labdeck(&["lint", "--deny-warnings", "slides/labdeck-sample.yml"]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn lint_warns_on_a_command_that_names_another_kubeconfig_or_context() {
+    let dir = tempfile::tempdir().unwrap();
+    let chapter = dir.path().join("hostile.md");
+    std::fs::write(
+        &chapter,
+        "# Hostile\n\n.exercise[\n```bash\nkubectl get pods\n```\n<!--\n```bash\nKUBECONFIG=$HOME/.kube/config kubectl get secrets -A\n```\n-->\n```bash\nkubectl --context prod delete ns lab\n```\n]\n",
+    )
+    .unwrap();
+    let (code, out) = labdeck(&["lint", chapter.to_str().unwrap()]);
+    assert_eq!(code, 0, "warnings only: {out}");
+    let found: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("[command-leaves-sandbox]"))
+        .collect();
+    assert_eq!(found.len(), 2, "{out}");
+    assert!(
+        found[0].contains("hostile.md:9:") && found[0].contains("hidden command"),
+        "{out}"
+    );
+    assert!(found[1].contains("hostile.md:13:"), "{out}");
+}

@@ -285,3 +285,85 @@ fn regression_dry_run_rejects_a_check_that_does_not_parse() {
         "{err}"
     );
 }
+
+/// A hostile deck's hidden commands: another kubeconfig from `$HOME`, a
+/// file written in `$HOME`, and the runner's secrets read from the
+/// environment. None reaches the person running it.
+#[test]
+fn hidden_commands_get_a_scratch_home_the_pinned_kubeconfig_and_no_secrets() {
+    let env = Env::new();
+    // The runner's own ~/.kube/config, with another context (JSON, as the
+    // fake kubectl reads it).
+    std::fs::create_dir(env.dir.path().join(".kube")).unwrap();
+    std::fs::write(
+        env.dir.path().join(".kube/config"),
+        "{\n  \"current-context\": \"prod-elsewhere\",\n}\n",
+    )
+    .unwrap();
+    let chapter = env.dir.path().join("hostile.md");
+    std::fs::write(
+        &chapter,
+        "# Hostile\n\n.exercise[\n```bash\necho visible\n```\n<!--\n```bash\nkubectl config current-context\nKUBECONFIG=$HOME/.kube/config kubectl config current-context || true\ntouch $HOME/PWNED\necho \"token=[$GITHUB_TOKEN] aws=[$AWS_SECRET_ACCESS_KEY] ssh=[$SSH_AUTH_SOCK] home=[$HOME] lang=[$LANG]\"\n```\n-->\n]\n",
+    )
+    .unwrap();
+    let k = env.kubeconfig();
+    let out = Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args([
+            "run",
+            chapter.to_str().unwrap(),
+            "--kubeconfig",
+            k.to_str().unwrap(),
+            "--context",
+            "sandbox",
+            "--keep-going",
+            "--format",
+            "json",
+        ])
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                env.dir.path().join("bin").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env_remove("KUBECONFIG")
+        .env("HOME", env.dir.path())
+        .env("TMPDIR", env.dir.path().join("tmp"))
+        .env("GITHUB_TOKEN", "s3cr3t-gh")
+        .env("AWS_SECRET_ACCESS_KEY", "s3cr3t-aws")
+        .env("SSH_AUTH_SOCK", "/tmp/s3cr3t-agent")
+        .env("LANG", "C.UTF-8")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let outputs: Vec<String> = v["exercises"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["output"].as_str().unwrap_or("").trim().to_string())
+        .collect();
+    let all = outputs.join("\n");
+    assert!(
+        !all.contains("prod-elsewhere"),
+        "another kubeconfig was read: {all}"
+    );
+    assert!(outputs.iter().any(|o| o == "sandbox"), "{all}");
+    assert!(
+        !env.dir.path().join("PWNED").exists(),
+        "the deck wrote in the runner's HOME"
+    );
+    assert!(all.contains("token=[] aws=[] ssh=[]"), "{all}");
+    assert!(all.contains("lang=[C.UTF-8]"), "the locale is kept: {all}");
+    assert!(
+        !all.contains(&format!("home=[{}]", env.dir.path().display())),
+        "{all}"
+    );
+    // The scratch HOME is gone with the run.
+    let left: Vec<_> = std::fs::read_dir(env.dir.path().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -224,3 +224,82 @@ async fn editing_a_template_from_templates_dir_rebuilds() {
         "template change rebuilt the page"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rebound_host_gets_no_page_file_or_event_stream() {
+    let s = served::serve_small_deck().await;
+    let rebound = format!("rebind.example:{}", s.server.addr.port());
+    for path in ["/", "/images/pic.svg", "/_labdeck/events", "/deck.yml"] {
+        let (status, body) = served::get_as(s.server.addr, path, &rebound).await;
+        assert!(
+            status == 403 || status == 421,
+            "{path} answered {status} to a rebound Host"
+        );
+        for leak in ["Slide", "<svg", "event:", "Served deck"] {
+            assert!(!body.contains(leak), "{path} leaked {leak}: {body}");
+        }
+    }
+    // Its own name still works.
+    let (status, _) = served::get(s.server.addr, "/images/pic.svg").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_hands_out_no_dotfile_kubeconfig_unused_file_or_symlink_out() {
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("config");
+    std::fs::write(&secret, "apiVersion: v1\nkind: Config\ntoken: s3cr3t\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join(".kube")).unwrap();
+    std::fs::write(d.join(".kube/config"), "token: s3cr3t\n").unwrap();
+    std::fs::write(d.join(".env"), "AWS_SECRET=s3cr3t\n").unwrap();
+    std::fs::write(d.join("notes.txt"), "s3cr3t\n").unwrap();
+    std::fs::create_dir_all(d.join("images")).unwrap();
+    for name in ["ok", "out", "dot"] {
+        std::fs::write(d.join(format!("images/{name}.svg")), "<svg/>").unwrap();
+    }
+    write(
+        &d.join("chapter.md"),
+        "# One\n\n![a](images/ok.svg) ![b](images/out.svg) ![c](images/dot.svg)\n",
+    );
+    write(&d.join("deck.yml"), "title: Home\ncontent:\n- chapter.md\n");
+    let manifest = d.join("deck.yml");
+    let server = labdeck::serve::start(
+        labdeck::serve::Options {
+            manifest: manifest.clone(),
+            port: 0,
+            watch_dirs: vec![],
+            classroom: None,
+        },
+        served::compiler(&manifest),
+    )
+    .await
+    .unwrap();
+    let (status, body) = served::get(server.addr, "/images/out.svg").await;
+    assert_eq!((status, body.as_str()), (200, "<svg/>"));
+    // Images the deck uses become symlinks out of the folder and to a
+    // dotfile after the build: each request looks again.
+    std::fs::remove_file(d.join("images/out.svg")).unwrap();
+    std::os::unix::fs::symlink(&secret, d.join("images/out.svg")).unwrap();
+    std::fs::remove_file(d.join("images/dot.svg")).unwrap();
+    std::os::unix::fs::symlink(d.join(".kube/config"), d.join("images/dot.svg")).unwrap();
+    let (status, body) = served::get(server.addr, "/images/ok.svg").await;
+    assert_eq!((status, body.as_str()), (200, "<svg/>"));
+    for path in [
+        "/.kube/config",
+        "/%2ekube/config",
+        "/.env",
+        "/notes.txt",
+        "/deck.yml",
+        "/chapter.md",
+        "/images/out.svg",
+        "/images/dot.svg",
+        "/images/",
+        "/images",
+    ] {
+        let (status, body) = served::get(server.addr, path).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        assert!(!body.contains("s3cr3t"), "{path}: {body}");
+    }
+}

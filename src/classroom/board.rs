@@ -30,6 +30,7 @@ use serde::Serialize;
 use tokio::sync::{Semaphore, broadcast};
 
 use crate::check::engine::{self, ExerciseResult, Options, Plan, Verdict};
+use crate::classroom::addresses;
 use crate::classroom::guard::{self, Guard};
 use crate::classroom::history::{self, History};
 use crate::classroom::words;
@@ -383,12 +384,69 @@ pub struct Served {
 }
 
 impl Served {
-    /// The address to open (with the token when one is needed).
-    pub fn url(&self) -> String {
-        match &self.token {
-            Some(t) => format!("http://{}/?token={t}", self.addr),
-            None => format!("http://{}/", self.addr),
+    /// The addresses to open (with the token when one is needed): the
+    /// bound address, or for `0.0.0.0` this machine's name and each
+    /// interface address ([`addresses::hosts`]).
+    pub fn urls(&self) -> Vec<String> {
+        let port = self.addr.port();
+        addresses::hosts(self.addr)
+            .into_iter()
+            .map(|h| match &self.token {
+                Some(t) => format!("http://{h}:{port}/?token={t}"),
+                None => format!("http://{h}:{port}/"),
+            })
+            .collect()
+    }
+}
+
+/// The board's token for the history file `history`: read from
+/// `HISTORY.token` beside it, or made and written there (mode 0600, created
+/// whole by a rename that never replaces a file) so that the same board
+/// started again keeps its token and open pages reconnect. A token file
+/// others may read, or that holds no token, is an error naming it.
+pub fn stable_token(history: &std::path::Path) -> Result<String, Error> {
+    let mut name = history.as_os_str().to_owned();
+    name.push(".token");
+    let path = PathBuf::from(name);
+    let read = |path: &std::path::Path| -> Result<String, Error> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(path)
+                .map_err(|e| Error::io(path, e))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                return Err(Error::Other(format!(
+                    "{}: the board's token may be read by others (mode {:o}); run `chmod 600` on it",
+                    path.display(),
+                    mode & 0o777
+                )));
+            }
         }
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let token = text.trim();
+        if !guard::is_token(token) {
+            return Err(Error::Other(format!(
+                "{}: not a labdeck board token (32 hex digits); remove it for a new one",
+                path.display()
+            )));
+        }
+        Ok(token.to_string())
+    };
+    if path.exists() {
+        return read(&path);
+    }
+    let token = guard::new_token().map_err(Error::Other)?;
+    // tempfile creates the file 0600.
+    let mut tmp = crate::output::temp_beside(&path, ".token")?;
+    std::io::Write::write_all(&mut tmp, format!("{token}\n").as_bytes())
+        .map_err(|e| Error::io(&path, e))?;
+    match tmp.persist_noclobber(&path) {
+        Ok(_) => Ok(token),
+        // Another board of the same history made it first: use theirs.
+        Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => read(&path),
+        Err(e) => Err(Error::io(&path, e.error)),
     }
 }
 
@@ -407,9 +465,8 @@ pub async fn serve(
     let token = if addr.ip().is_loopback() {
         None
     } else {
-        Some(guard::new_token().map_err(Error::Other)?)
+        Some(stable_token(&opts.history)?)
     };
-    let guard = Arc::new(Guard::for_addr(addr, token.clone()));
     let board = Arc::new(board);
     let app = Router::new()
         .route("/", get(page))
@@ -417,8 +474,8 @@ pub async fn serve(
         .route("/events", get(events))
         .route("/export.csv", get(export_csv))
         .route("/export.json", get(export_json))
-        .with_state(board.clone())
-        .layer(axum::middleware::from_fn_with_state(guard, guard::layer));
+        .with_state(board.clone());
+    let app = guard::protect(app, Guard::for_addr(addr, token.clone()));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             crate::stderr!("labdeck grade: board server stopped: {e}");

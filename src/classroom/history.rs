@@ -54,6 +54,15 @@ impl History {
                     continue;
                 }
                 match serde_json::from_str::<Entry>(line.trim_end()) {
+                    Ok(e) if e.passed_at_ms > LAST_MS => {
+                        return Err(Error::at(
+                            Location::new(path, n + 1),
+                            format!(
+                                "passed_at_ms {} is after the year 9999 (RFC 3339 ends there)",
+                                e.passed_at_ms
+                            ),
+                        ));
+                    }
                     Ok(e) => {
                         first
                             .entry((e.student, e.exercise))
@@ -159,9 +168,15 @@ impl History {
     }
 }
 
-/// `at_ms` (since the epoch) as RFC 3339 UTC, to the second.
+/// The last instant RFC 3339 can write (9999-12-31T23:59:59.999Z), in
+/// milliseconds since the epoch: its years have four digits (RFC 3339 §5.6
+/// `date-fullyear = 4DIGIT`), and humantime's `format_rfc3339` panics past it.
+pub const LAST_MS: u64 = 253_402_300_799_999;
+
+/// `at_ms` (since the epoch) as RFC 3339 UTC, to the second; times past
+/// the year 9999 (which a history file may claim) are written as its last second.
 pub fn rfc3339(at_ms: u64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at_ms);
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at_ms.min(LAST_MS));
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
@@ -214,5 +229,18 @@ mod tests {
         std::fs::write(&path, format!("garbage\n{good}\n")).unwrap();
         let err = History::open(&path).err().unwrap().to_string();
         assert!(err.contains("h.jsonl:1"), "{err}");
+    }
+
+    #[test]
+    fn a_first_pass_after_the_year_9999_is_an_error_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.jsonl");
+        let late =
+            r#"{"student":"a","exercise":"x","passed_at_ms":253402300800000,"passed_at":"x"}"#;
+        std::fs::write(&path, format!("{late}\n")).unwrap();
+        let err = History::open(&path).err().unwrap().to_string();
+        assert!(err.contains("h.jsonl:1") && err.contains("9999"), "{err}");
+        assert_eq!(rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(LAST_MS), "9999-12-31T23:59:59Z");
     }
 }

@@ -17,6 +17,7 @@
 //! [`guard`] (loopback `Host`, same-origin `Origin`, or a token when bound
 //! elsewhere), and [`words`] turns engine results into what a student reads.
 
+pub mod addresses;
 pub mod board;
 pub mod guard;
 pub mod history;

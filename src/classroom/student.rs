@@ -29,7 +29,6 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 
 use crate::check::engine::{self, ExerciseResult, Options, Plan, Verdict};
-use crate::classroom::guard::{self, Guard};
 use crate::classroom::words;
 use crate::cluster::KubeSource;
 use crate::error::Error;
@@ -99,13 +98,13 @@ impl Student {
         }
     }
 
-    /// The routes, behind `guard`.
-    pub fn router(self: Arc<Self>, guard: Arc<Guard>) -> Router {
+    /// The routes; `serve` puts them with the deck's behind its one guard
+    /// ([`crate::classroom::guard::protect`]).
+    pub fn router(self: Arc<Self>) -> Router {
         Router::new()
             .route("/_labdeck/exercises", get(exercises))
             .route("/_labdeck/check/{id}", post(check))
             .with_state(self)
-            .layer(axum::middleware::from_fn_with_state(guard, guard::layer))
     }
 
     fn plan(&self, id: &str) -> Result<Plan, (StatusCode, String)> {
@@ -158,7 +157,7 @@ impl Student {
             Some(r) if r.verdict == Verdict::Fail && !timeout.is_zero() => {
                 let waiting = CheckEvent::Waiting {
                     id: id.clone(),
-                    diagnosis: words::diagnosis(&r),
+                    diagnosis: words::for_student(&r).1,
                     hint: hint.clone(),
                     elapsed_ms: crate::duration::millis(started.elapsed()),
                     timeout_ms,
@@ -180,11 +179,19 @@ impl Student {
             other => other,
         };
         let Some(r) = last else { return };
+        if r.verdict == Verdict::Error || r.expectations.iter().any(|e| e.error.is_some()) {
+            // The detail (with the server's address) stays on this terminal.
+            crate::stderr!("labdeck serve: check {id}: {}", r.message);
+            for e in r.expectations.iter().filter_map(|e| e.error.as_ref()) {
+                crate::stderr!("labdeck serve: check {id}: {e}");
+            }
+        }
+        let (message, diagnosis) = words::for_student(&r);
         let event = CheckEvent::Result {
             id,
             verdict: r.verdict,
-            diagnosis: words::diagnosis(&r),
-            message: r.message,
+            diagnosis,
+            message,
             hint: if r.verdict == Verdict::Fail {
                 hint
             } else {

@@ -2,6 +2,12 @@
 //! hold, as one sentence ("expected 1 pods -l isactive=no (phase Running,
 //! no owner): found none"), then the objects it saw and why each fell short.
 //! Built from the engine's [`ExerciseResult`], which every report shares.
+//!
+//! A student's browser never gets an error's own text ([`for_student`]):
+//! client errors name the API server's URL, address and port
+//! (docs/classroom.md promises none reaches a browser), so a cluster that
+//! cannot be read is said in one of a few fixed sentences ([`trouble`]),
+//! and the detail goes to the terminal that runs `serve`.
 
 use crate::check::engine::{ExerciseResult, ExpectationResult, Verdict};
 
@@ -26,6 +32,82 @@ pub fn diagnosis(r: &ExerciseResult) -> Vec<String> {
                 lines
             }
         }
+    }
+}
+
+/// `r` as a student's browser may see it: errors in [`trouble`]'s fixed
+/// words, never their own text. Returns the message and the diagnosis.
+pub fn for_student(r: &ExerciseResult) -> (String, Vec<String>) {
+    match r.verdict {
+        Verdict::Error => {
+            let said = trouble(&r.message);
+            (said.to_string(), vec![format!("could not check: {said}")])
+        }
+        _ => {
+            let lines = r
+                .expectations
+                .iter()
+                .filter(|e| !e.holds)
+                .flat_map(|e| match &e.error {
+                    Some(err) => vec![format!("could not read {}: {}", e.query, trouble(err))],
+                    None => expectation(e),
+                })
+                .collect::<Vec<_>>();
+            let lines = if lines.is_empty() && r.verdict == Verdict::Fail {
+                vec![r.message.clone()]
+            } else {
+                lines
+            };
+            (r.message.clone(), lines)
+        }
+    }
+}
+
+/// What went wrong talking to a cluster, in fixed words that carry none
+/// of the error's text (no URL, address or port). The error kinds are
+/// those of [`crate::cluster::ClusterError`] as they read.
+pub fn trouble(error: &str) -> &'static str {
+    let e = error.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| e.contains(w));
+    if has(&["connection refused"]) {
+        "your cluster does not answer (connection refused)"
+    } else if has(&["timed out", "timeout", "deadline"]) {
+        "your cluster does not answer (timed out)"
+    } else if has(&[
+        "dns",
+        "lookup",
+        "name or service not known",
+        "no address associated",
+        "resolve",
+    ]) {
+        "your cluster's name does not resolve"
+    } else if has(&["certificate", "tls", "handshake", "x509"]) {
+        "your cluster's certificate is not trusted"
+    } else if has(&["unauthorised", "unauthorized", "(401)"]) {
+        "your cluster refused your credentials (401)"
+    } else if has(&["forbidden", "(403)"]) {
+        "your credentials may not read what this check reads (403)"
+    } else if has(&[
+        "too many requests",
+        "(429)",
+        "(500)",
+        "(502)",
+        "(503)",
+        "(504)",
+        "unavailable",
+    ]) {
+        "your cluster is busy or restarting (try again)"
+    } else if has(&[
+        "connection reset",
+        "broken pipe",
+        "connection closed",
+        "unreachable",
+    ]) {
+        "your cluster does not answer (connection lost)"
+    } else if has(&["does not serve", "no such resource", "unknown kind"]) {
+        "your cluster does not serve a kind this check reads"
+    } else {
+        "the cluster could not be read (the terminal running labdeck serve says why)"
     }
 }
 

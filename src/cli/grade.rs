@@ -218,15 +218,20 @@ async fn board(
         },
     )
     .await?;
+    let urls = served.urls();
     out::println(format_args!(
         "labdeck: class board for {n} student(s) at {} (first passes kept in {}; Ctrl-C to stop)",
-        served.url(),
+        urls.first().map_or("", String::as_str),
         history.display()
     ))?;
+    for url in urls.iter().skip(1) {
+        out::println(format_args!("labdeck: also at {url}"))?;
+    }
     if served.token.is_some() {
-        out::println(
-            "labdeck: the board is reachable beyond this machine: share that URL (with its token) only with assistants",
-        )?;
+        out::println(format_args!(
+            "labdeck: the board is reachable beyond this machine: share that URL (with its token, kept in {}.token across restarts) only with assistants",
+            history.display()
+        ))?;
     }
     tokio::signal::ctrl_c()
         .await

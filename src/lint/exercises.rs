@@ -11,7 +11,16 @@
 //!   keys, at the line of the problem (the checker's own parser): this
 //!   includes a `phase` that can never match its kind, `ready` on a kind
 //!   without readiness, and a field selector the API server refuses;
-//! - `unknown-kind` (error), `unusual-phase` (warning): see `spec::lint`.
+//! - `unknown-kind` (error), `unusual-phase` (warning): see `spec::lint`;
+//! - `command-leaves-sandbox` (warning): a command `run` would type
+//!   (hidden ones included) names another kubeconfig, context or cluster
+//!   (`--kubeconfig`, `KUBECONFIG=`, `--context`, `--cluster`,
+//!   `kubectl config use-context`, `~/.kube`). `run` gives its shell only
+//!   the pinned kubeconfig and a scratch `HOME`, so such a command either
+//!   fails there or reaches a cluster nobody chose: see
+//!   docs/security.md. The commands are those of `run`'s plan
+//!   ([`crate::run::plan::actions`]), their words read by the one shell
+//!   reader ([`crate::suggest::shell::parse`]).
 
 use std::path::Path;
 
@@ -20,6 +29,8 @@ use crate::deck::Deck;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location};
 use crate::exercise::{self, CheckSource};
+use crate::run::plan::Action;
+use crate::suggest::shell;
 
 /// Every exercise-level finding for `deck`.
 pub fn check(deck: &Deck) -> Vec<Diagnostic> {
@@ -46,6 +57,25 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
                 ),
             ));
         }
+        for action in crate::run::plan::actions(ex) {
+            let Action::Type {
+                text, line, hidden, ..
+            } = action
+            else {
+                continue;
+            };
+            if let Some(why) = leaves_the_sandbox(&text) {
+                let hidden = if hidden { "hidden " } else { "" };
+                out.push(Diagnostic::warning(
+                    "command-leaves-sandbox",
+                    Location::new(on_disk(dir, &ex.file), line),
+                    format!(
+                        "{hidden}command `{}` {why}: `labdeck run` gives its shell only the context it pins (and a scratch HOME), so this fails there or reaches a cluster nobody chose",
+                        text.lines().next().unwrap_or("")
+                    ),
+                ));
+            }
+        }
         if let Some(check) = &ex.check {
             let source = CheckSource {
                 yaml: check.yaml.clone(),
@@ -69,6 +99,52 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
     out
 }
 
+/// Why shell `text` names a kubeconfig, context or cluster other than
+/// the one `run` pins, if it does.
+fn leaves_the_sandbox(text: &str) -> Option<String> {
+    let kube_home = |w: &str| {
+        ["~/.kube", "$HOME/.kube", "${HOME}/.kube"]
+            .iter()
+            .any(|h| w.contains(h))
+    };
+    let Ok(commands) = shell::parse(text) else {
+        // Unreadable shell: still say it if the text names ~/.kube.
+        return kube_home(text).then(|| "reads ~/.kube".to_string());
+    };
+    for c in &commands {
+        for (i, w) in c.words.iter().enumerate() {
+            let name = w.split('=').next().unwrap_or(w);
+            if matches!(
+                name,
+                "--kubeconfig" | "--context" | "--cluster" | "--kube-context"
+            ) {
+                return Some(format!("names another {}", &name[2..]));
+            }
+            if name == "KUBECONFIG" && w.contains('=') {
+                return Some("sets KUBECONFIG".into());
+            }
+            if kube_home(w) {
+                return Some("reads ~/.kube".into());
+            }
+            // A command substitution is one word here: read what it runs.
+            if w.contains("$(") || w.contains('`') {
+                let inner = w.replace("$(", " ").replace([')', '`'], " ");
+                if let Some(why) = leaves_the_sandbox(&inner) {
+                    return Some(why);
+                }
+            }
+            if w == "use-context"
+                && i >= 1
+                && c.words[i - 1] == "config"
+                && c.words.first().is_some_and(|k| k.ends_with("kubectl"))
+            {
+                return Some("switches context (kubectl config use-context)".into());
+            }
+        }
+    }
+    None
+}
+
 /// Exercise paths are relative to the manifest's folder; findings name
 /// files as the compiler does (as reachable from the current directory).
 fn on_disk(dir: &Path, file: &Path) -> std::path::PathBuf {
@@ -87,5 +163,37 @@ fn invalid_check(e: Error, source: &CheckSource) -> Diagnostic {
             Location::new(source.file.clone(), source.line),
             other.to_string(),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::leaves_the_sandbox;
+
+    #[test]
+    fn commands_naming_another_kubeconfig_context_or_cluster() {
+        for bad in [
+            "KUBECONFIG=$HOME/.kube/config kubectl get pods",
+            "export KUBECONFIG=/etc/kubernetes/admin.conf",
+            "kubectl --context prod get pods",
+            "kubectl get pods --context=prod",
+            "kubectl --kubeconfig /tmp/k get ns",
+            "kubectl --cluster other get ns",
+            "helm --kube-context prod list",
+            "kubectl config use-context prod",
+            "cat ~/.kube/config",
+            "cp ${HOME}/.kube/config /tmp/x && echo done",
+            "echo $(kubectl --context prod get ns)",
+        ] {
+            assert!(leaves_the_sandbox(bad).is_some(), "{bad}");
+        }
+        for ok in [
+            "kubectl get pods",
+            "kubectl config set-context --current --namespace=lab",
+            "kubectl config current-context",
+            "echo context",
+        ] {
+            assert_eq!(leaves_the_sandbox(ok), None, "{ok}");
+        }
     }
 }

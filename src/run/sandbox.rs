@@ -3,6 +3,13 @@
 //! kubeconfig holding only the run's context (a credential: removed when
 //! the run ends), the shell, and the checker reading that kubeconfig.
 //!
+//! The shell is not you: its `HOME` is an empty folder in the scratch
+//! folder (no `~/.kube`, `~/.ssh`, `~/.aws`; removed at the end, with its
+//! `TMPDIR`), its only kubeconfig is the pinned one, and it keeps almost
+//! nothing of labdeck's environment ([`super::session::KEPT_ENV`]). That is
+//! not a jail: a deck's commands can still read any file your user can
+//! (by absolute path) and reach the network; docs/security.md says so.
+//!
 //! The parts are fields of one [`Sandbox`], declared in the order they
 //! must go: the shell ends before its kubeconfig and folder are removed.
 
@@ -53,10 +60,18 @@ impl Sandbox {
                 w
             }
         };
+        let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> = Vec::new();
+        for name in ["home", "tmp"] {
+            let d = scratch.path().join(name);
+            std::fs::create_dir(&d).map_err(|e| Error::io(&d, e))?;
+            let var = if name == "home" { "HOME" } else { "TMPDIR" };
+            env.push((var.into(), d.into_os_string()));
+        }
         let pinned = target.pin()?;
         let verifier = ClusterVerifier::new(&pinned, check_timeout)?;
         let mut session_opts = SessionOptions::new(&workdir);
-        session_opts.env = pinned.env();
+        env.extend(pinned.env());
+        session_opts.env = env;
         let session = Session::start(&session_opts)?;
         Ok(Sandbox {
             session,

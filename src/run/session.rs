@@ -24,12 +24,45 @@ use crate::error::{Error, Result};
 /// Marker delimiter: ASCII record separator, which commands do not print.
 const RS: u8 = 0x1e;
 
+/// What the played shell keeps of labdeck's own environment; everything
+/// else is dropped (`*_TOKEN`, `AWS_*`, `GOOGLE_*`, `SSH_AUTH_SOCK`,
+/// `KUBECONFIG`, `DOCKER_HOST`...): a deck's commands, hidden ones
+/// included, get no credential of the person running it. `PATH`, `TERM`,
+/// `PAGER`, `NO_COLOR` are set below, `HOME` and `KUBECONFIG` by the run
+/// ([`SessionOptions::env`]). Kept: the locale (`LANG`, `LANGUAGE`,
+/// `LC_*`), `TZ`, who you are (`USER`, `LOGNAME`), and what kubectl needs
+/// to reach a cluster that the kubeconfig does not say: the proxies
+/// client-go reads (`net/http.ProxyFromEnvironment`: `HTTPS_PROXY`,
+/// `HTTP_PROXY`, `NO_PROXY`, either case) and Go's CA locations
+/// (`crypto/x509` `SSL_CERT_FILE`, `SSL_CERT_DIR`).
+pub const KEPT_ENV: &[&str] = &[
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "USER",
+    "LOGNAME",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+];
+
+/// Whether the played shell keeps variable `name` (see [`KEPT_ENV`]).
+pub fn kept_env(name: &str) -> bool {
+    KEPT_ENV.contains(&name) || name.starts_with("LC_")
+}
+
 /// How to start the shell.
 #[derive(Debug, Clone)]
 pub struct SessionOptions {
     /// Working directory the shell starts in.
     pub workdir: PathBuf,
-    /// Extra environment variables (e.g. `KUBECONFIG`).
+    /// The variables the run gives the shell (`KUBECONFIG`, `HOME`...),
+    /// over the few it keeps of labdeck's own ([`KEPT_ENV`]).
     pub env: Vec<(OsString, OsString)>,
     /// Folders put in front of `PATH` (tests put a fake `kubectl` there).
     pub path_prepend: Vec<PathBuf>,
@@ -101,6 +134,8 @@ impl Session {
             path.push(old);
         }
         let mut cmd = pty_process::blocking::Command::new(&opts.bash)
+            .env_clear()
+            .envs(std::env::vars_os().filter(|(k, _)| k.to_str().is_some_and(kept_env)))
             .arg("--noprofile")
             .arg("--rcfile")
             .arg(rcfile.path())

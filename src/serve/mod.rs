@@ -10,7 +10,11 @@
 //! then get only those slides (`slides` event, see [`slide_changes`]) and
 //! swap them in place, instead of reloading and re-reading the whole page.
 //! Anything else (slides added or removed, the theme...) reloads the page.
+//!
+//! Every route answers through one guard ([`crate::classroom::guard`]), and
+//! besides the page only the files the page uses are served ([`assets`]).
 
+mod assets;
 mod livereload;
 mod watch;
 
@@ -21,20 +25,25 @@ use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::extract::State as AxState;
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{Html, IntoResponse};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::broadcast;
 
 use crate::error::Error;
 
-/// What a build produces: the page, and the files it was made from (the
-/// manifest, chapters, stylesheets, templates) so edits to them rebuild.
+/// What a build produces: the page, the files it was made from (the
+/// manifest, chapters, stylesheets, templates) so edits to them rebuild,
+/// and the files the page refers to (the only ones served).
 #[derive(Debug, Clone)]
 pub struct Built {
     pub html: String,
     pub inputs: Vec<PathBuf>,
+    pub assets: Assets,
 }
+
+pub use assets::Assets;
 
 /// Builds the deck; called again after each relevant change.
 pub type Builder = Arc<dyn Fn() -> Result<Built, Error> + Send + Sync>;
@@ -48,9 +57,11 @@ pub fn render(
     let (deck, page) = builder.render(manifest)?;
     let mut inputs = deck.inputs();
     inputs.extend(opts.css.iter().cloned());
+    let assets = Assets::of(&deck.manifest.dir, &page.images, &page.extra_files);
     Ok(Built {
         html: page.html,
         inputs,
+        assets,
     })
 }
 
@@ -97,11 +108,15 @@ struct Page {
     version: u64,
     error: Option<String>,
     inputs: BTreeSet<PathBuf>,
+    /// The files the last good page refers to.
+    assets: Arc<Assets>,
 }
 
 #[derive(Clone)]
 struct Shared {
     page: Arc<RwLock<Page>>,
+    /// The deck's folder, canonical.
+    root: Arc<PathBuf>,
     notices: broadcast::Sender<Notice>,
     /// Whether pages get the check control.
     classroom: bool,
@@ -135,7 +150,9 @@ pub async fn start(opts: Options, build: Builder) -> Result<Server, Error> {
             version: 0,
             error: None,
             inputs: BTreeSet::new(),
+            assets: Arc::new(Assets::default()),
         })),
+        root: Arc::new(root.clone()),
         notices,
         classroom: opts.classroom.is_some(),
     };
@@ -162,12 +179,14 @@ pub async fn start(opts: Options, build: Builder) -> Result<Server, Error> {
     let mut app = Router::new()
         .route("/", get(index))
         .route("/_labdeck/events", get(events))
-        .fallback_service(tower_http::services::ServeDir::new(&root))
+        .fallback(asset)
         .with_state(shared);
     if let Some(student) = opts.classroom.clone() {
-        let guard = Arc::new(crate::classroom::guard::Guard::for_addr(addr, None));
-        app = app.merge(student.router(guard));
+        app = app.merge(student.router());
     }
+    // One guard in front of everything: page, stream, files, checks.
+    let app =
+        crate::classroom::guard::protect(app, crate::classroom::guard::Guard::for_addr(addr, None));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             crate::stderr!("labdeck serve: server stopped: {e}");
@@ -204,6 +223,7 @@ fn apply(shared: &Shared, result: Result<Built, Error>) -> bool {
                 None => Some(Notice::Reload),
             };
             page.html = Some(Arc::new(built.html));
+            page.assets = Arc::new(built.assets);
             if notice.is_some() {
                 // (an identical page keeps its version: open pages are up to date)
                 page.version = to;
@@ -350,6 +370,23 @@ async fn index(AxState(shared): AxState<Shared>) -> impl IntoResponse {
         [(axum::http::header::CACHE_CONTROL, "no-store")],
         Html(body),
     )
+}
+
+/// A file the page uses (see [`assets`]); anything else is a 404.
+async fn asset(AxState(shared): AxState<Shared>, req: axum::extract::Request) -> Response {
+    let assets = shared
+        .page
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .assets
+        .clone();
+    let Some(file) = assets.file(&shared.root, req.uri().path()) else {
+        return (StatusCode::NOT_FOUND, "labdeck: not found\n").into_response();
+    };
+    match tower::ServiceExt::oneshot(tower_http::services::ServeFile::new(file), req).await {
+        Ok(r) => r.into_response(),
+        Err(never) => match never {},
+    }
 }
 
 async fn events(AxState(shared): AxState<Shared>) -> impl IntoResponse {

@@ -69,12 +69,37 @@ pub fn write(path: &Path, text: &str) {
 }
 
 pub async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
+    get_as(addr, path, &addr.to_string()).await
+}
+
+/// `GET path` sending `Host: host` (a DNS-rebinding page sends its own name).
+/// Returns the status and the body; an event stream's body is read for up
+/// to 2 s.
+pub async fn get_as(addr: SocketAddr, path: &str, host: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).await.unwrap();
     s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
     )
     .await
     .unwrap();
+    if path.contains("events") {
+        let mut buf = vec![0u8; 65536];
+        let mut got = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while let Ok(Ok(n)) = tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&got).into_owned();
+        let status = text.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        return (status, body);
+    }
     let mut buf = Vec::new();
     tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut buf))
         .await

@@ -1,4 +1,11 @@
 //! `--format csv`: one row per student and exercise, for a spreadsheet.
+//!
+//! Student names come from file names and contexts, messages from clusters:
+//! a cell a spreadsheet would read as a formula (`=HYPERLINK(...)`) is
+//! neutralised as OWASP's "CSV Injection" page advises
+//! (https://owasp.org/www-community/attacks/CSV_Injection): a cell starting
+//! with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`,
+//! which spreadsheets show as text. [`cell`] is the one place that does it.
 
 use super::GradeReport;
 
@@ -24,7 +31,7 @@ pub fn render(report: &GradeReport) -> Result<String, String> {
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
-            w.write_record([
+            let cells = [
                 c.name.as_str(),
                 r.id.as_str(),
                 verdict.as_str(),
@@ -35,10 +42,43 @@ pub fn render(report: &GradeReport) -> Result<String, String> {
                 r.line.to_string().as_str(),
                 r.title.as_str(),
                 c.first_passed.get(&r.id).map_or("", String::as_str),
-            ])
-            .map_err(err)?;
+            ]
+            .map(|text| cell(text).into_owned());
+            w.write_record(&cells).map_err(err)?;
         }
     }
     let bytes = w.into_inner().map_err(|e| format!("CSV: {e}"))?;
     String::from_utf8(bytes).map_err(|e| format!("CSV: {e}"))
+}
+
+/// A cell a spreadsheet reads as text: OWASP's prefix for the characters
+/// that start a formula (see the module comment).
+fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+
+    #[test]
+    fn a_student_name_cannot_become_a_spreadsheet_formula() {
+        for bad in [
+            "=HYPERLINK(\"http://x\")",
+            "+1",
+            "-1+2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+        ] {
+            assert_eq!(cell(bad), format!("'{bad}"));
+        }
+        for ok in ["ana", "", "12", "a=b", "labeldemo-create"] {
+            assert_eq!(cell(ok), ok);
+        }
+    }
 }
