@@ -447,7 +447,8 @@ async fn regression_queries_honour_phase_ready_owner_match_and_where() {
     let mut crashing = support::fixtures::crashloop_pod("rng-b");
     crashing["metadata"]["labels"] = json!({"app": "rng"});
     crashing["spec"]["nodeName"] = json!("node2");
-    crashing["metadata"]["ownerReferences"] = rng_pod_of("x", "node2", "DaemonSet")["metadata"]["ownerReferences"].clone();
+    crashing["metadata"]["ownerReferences"] =
+        rng_pod_of("x", "node2", "DaemonSet")["metadata"]["ownerReferences"].clone();
     fake.apply(crashing);
     fails_with(
         &check(&fake, DOCS_ONE_PER_NODE).await,
@@ -459,10 +460,19 @@ async fn regression_queries_honour_phase_ready_owner_match_and_where() {
         ("{kind: pods, selector: app=rng, owner: DaemonSet}", 2),
         ("{kind: pods, selector: app=rng, owner: ReplicaSet}", 1),
         ("{kind: pods, selector: app=rng, phase: Running}", 2),
-        ("{kind: pods, selector: app=rng, phase: CrashLoopBackOff}", 1),
+        (
+            "{kind: pods, selector: app=rng, phase: CrashLoopBackOff}",
+            1,
+        ),
         ("{kind: pods, selector: app=rng, ready: true}", 2),
-        ("{kind: pods, selector: app=rng, match: {spec: {nodeName: node2}}}", 2),
-        ("{kind: pods, selector: app=rng, where: [spec.nodeName == node1]}", 1),
+        (
+            "{kind: pods, selector: app=rng, match: {spec: {nodeName: node2}}}",
+            2,
+        ),
+        (
+            "{kind: pods, selector: app=rng, where: [spec.nodeName == node1]}",
+            1,
+        ),
     ] {
         let yaml = format!("queries:\n  q: {query}\nexpr: size(q) == {want}\n");
         let r = check(&fake, &yaml).await;

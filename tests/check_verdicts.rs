@@ -571,7 +571,11 @@ async fn regression_job_success_criteria_met_is_not_running() {
     let r = once(&fake, "- kind: jobs\n  name: pi\n  phase: Running\n").await;
     assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
     assert_eq!(failed_of(&r), ["phase SuccessCriteriaMet, want Running"]);
-    let r = once(&fake, "- kind: jobs\n  name: pi\n  phase: SuccessCriteriaMet\n").await;
+    let r = once(
+        &fake,
+        "- kind: jobs\n  name: pi\n  phase: SuccessCriteriaMet\n",
+    )
+    .await;
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
     // Not yet Complete: `ready` (kubectl wait --for=condition=Complete) waits.
     let r = once(&fake, "- kind: jobs\n  name: pi\n  ready: true\n").await;
@@ -718,7 +722,11 @@ async fn regression_a_crash_looping_pod_does_not_pass_while_restarted() {
     )
     .await;
     assert_eq!(r[0].verdict, Verdict::Pass, "{r:#?}");
-    assert!(began.elapsed() < Duration::from_secs(5), "{:?}", began.elapsed());
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
 
     // 4. A pod that flaps (already restarted 5 times: kubectl showed
     // `0/1 CrashLoopBackOff 5`): 1 s running, 1 s in CrashLoopBackOff,
@@ -787,7 +795,7 @@ async fn regression_quantities_compare_by_value_and_labels_as_strings() {
         failed_of(&r),
         ["match: spec.containers[0].resources.requests.cpu is \"250m\", want 0.5"]
     );
-    let r = once(&fake, "- kind: pods\n  name: web-0\n  where: [spec.containers[0].resources.requests.cpu == 0.5]\n").await;
+    let r = once(&fake, "- kind: pods\n  name: web-0\n  where:\n    - spec.containers[0].resources.requests.cpu == 0.5\n").await;
     assert_eq!(
         failed_of(&r),
         ["spec.containers[0].resources.requests.cpu is \"250m\", want == 0.5"]

@@ -741,7 +741,8 @@ async fn wait_for<S: ClusterSource>(
                     let ctx = owners_rx.context(i, &owners);
                     let outcome = eval::evaluate_in(e, &objs, &ctx);
                     if let Some(t) = outcome.settles_at {
-                        settles_at = Some(settles_at.map_or(t, |s: std::time::SystemTime| s.min(t)));
+                        settles_at =
+                            Some(settles_at.map_or(t, |s: std::time::SystemTime| s.min(t)));
                     }
                     expectation_result(e, &outcome, &query_text(e))
                 })

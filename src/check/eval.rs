@@ -206,9 +206,9 @@ fn failures(
     }
     // Settling helps only when it is all that fails.
     let settling_only = settles.is_some()
-        && out
-            .iter()
-            .all(|f| f.starts_with("phase Running, but ") || f.starts_with("not ready (container "));
+        && out.iter().all(|f| {
+            f.starts_with("phase Running, but ") || f.starts_with("not ready (container ")
+        });
     (out, settles.filter(|_| settling_only))
 }
 
@@ -253,7 +253,8 @@ pub fn restarted_recently(pod: &Value, now: SystemTime) -> Option<Restart> {
         }
         let last = &c["lastState"]["terminated"];
         let at = |v: &Value| v.as_str().and_then(|t| humantime::parse_rfc3339(t).ok());
-        let Some(restarted) = at(&c["state"]["running"]["startedAt"]).or_else(|| at(&last["finishedAt"]))
+        let Some(restarted) =
+            at(&c["state"]["running"]["startedAt"]).or_else(|| at(&last["finishedAt"]))
         else {
             continue;
         };
@@ -923,7 +924,6 @@ fn unmatched(wanted: usize, got: usize, fits: &dyn Fn(usize, usize) -> bool) -> 
     })
 }
 
-
 // ---------------------------------------------------------------------------
 // where
 
@@ -1001,7 +1001,6 @@ fn where_failure(w: &WhereTest, obj: &Value, builtin: Option<&Builtin>) -> Optio
         }
     }
 }
-
 
 fn path_text(path: &[PathSeg]) -> String {
     let mut s = String::new();

@@ -309,7 +309,16 @@ mod tests {
     #[test]
     fn bad_quantities_are_refused() {
         for bad in [
-            "", "m", "1.2.3", "1 core", "1KB", "abc", "1e", "1e999", "0x10", "--1",
+            "",
+            "m",
+            "1.2.3",
+            "1 core",
+            "1KB",
+            "abc",
+            "1e",
+            "1e999",
+            "0x10",
+            "--1",
             "1234567890123456789012345678901234567890",
         ] {
             assert!(Quantity::parse(bad).is_err(), "{bad}");

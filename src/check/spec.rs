@@ -556,11 +556,21 @@ pub fn lint(check: &Check) -> Vec<Finding> {
 ///   float, whose text YAML has already changed (`version: 1.10` is the
 ///   number 1.1, never the label `"1.10"`): a warning to quote it.
 pub fn literals_never_returned(e: &Expectation) -> Vec<(bool, String)> {
-    fn walk(v: &Value, path: &str, parent: Option<&str>, key: Option<&str>, out: &mut Vec<(bool, String)>) {
+    fn walk(
+        v: &Value,
+        path: &str,
+        parent: Option<&str>,
+        key: Option<&str>,
+        out: &mut Vec<(bool, String)>,
+    ) {
         match v {
             Value::Object(m) => {
                 for (k, inner) in m {
-                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     walk(inner, &p, key, Some(k), out);
                 }
             }
@@ -571,13 +581,22 @@ pub fn literals_never_returned(e: &Expectation) -> Vec<(bool, String)> {
             }
             scalar => {
                 if let Some(why) = never_returned(scalar, parent, key) {
-                    out.push((why.0, format!("check: match: {path} is {scalar}: {}", why.1)));
+                    out.push((
+                        why.0,
+                        format!("check: match: {path} is {scalar}: {}", why.1),
+                    ));
                 }
             }
         }
         // A label map given as something else than a map.
-        if matches!(key, Some("labels" | "annotations")) && parent == Some("metadata") && !v.is_object() {
-            out.push((true, format!("check: match: {path} is {v}: labels and annotations are maps of strings")));
+        if matches!(key, Some("labels" | "annotations"))
+            && parent == Some("metadata")
+            && !v.is_object()
+        {
+            out.push((
+                true,
+                format!("check: match: {path} is {v}: labels and annotations are maps of strings"),
+            ));
         }
     }
     let mut out = Vec::new();

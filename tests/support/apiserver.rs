@@ -722,7 +722,12 @@ impl FakeApiServer {
                 .unwrap_or(0);
             loop {
                 let started = now();
-                set_container(&mut pod, restarts, json!({"running": {"startedAt": started}}), true);
+                set_container(
+                    &mut pod,
+                    restarts,
+                    json!({"running": {"startedAt": started}}),
+                    true,
+                );
                 match me.upgrade() {
                     Some(me) => me.apply(pod.clone()),
                     None => return,
