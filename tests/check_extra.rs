@@ -629,3 +629,102 @@ fn misuses_are_errors_at_their_line() {
         assert!(e.to_string().starts_with("k8s/x.md:"), "{e}");
     }
 }
+
+/// A pod of the `rng` daemon set (or, with `owner: "ReplicaSet"`, of the
+/// `rng` deployment) on `node`.
+fn rng_pod_of(name: &str, node: &str, owner: &str) -> Value {
+    let mut p = rng_pod(name, node);
+    p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": owner,
+        "name": if owner == "DaemonSet" { "rng" } else { "rng-6b4d8f9c7" },
+        "uid": format!("{owner}-uid"), "controller": true, "blockOwnerDeletion": true}]);
+    p
+}
+
+/// The docs' example (docs/checks-expressions.md): one running pod of the
+/// daemon set per node.
+const DOCS_ONE_PER_NODE: &str = "queries:
+  nodes:
+    kind: nodes
+    expr: >-
+      !self.spec.?taints.orValue([]).exists(t, t.effect != 'PreferNoSchedule'
+        && !t.key.startsWith('node.kubernetes.io/'))
+  rng: {kind: pods, selector: app=rng, owner: DaemonSet, phase: Running}
+expr: nodes.all(n, rng.exists(p, p.spec.nodeName == n.metadata.name))
+";
+
+/// Issue 20: queries honoured only kind, name, selector, fields and expr;
+/// `owner` and `phase` were ignored, so the deployment's pod and a
+/// crash-looping one counted.
+#[tokio::test]
+async fn regression_queries_honour_phase_ready_owner_match_and_where() {
+    let fake = FakeApiServer::start().await;
+    // The control plane: tainted, no daemon set pod there.
+    let mut master = node("master");
+    master["spec"]["taints"] =
+        json!([{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}]);
+    fake.apply(master);
+    fake.apply(node("node1"));
+    fake.apply(node("node2"));
+    fake.apply(rng_pod_of("rng-a", "node1", "DaemonSet"));
+    // node2: the deployment's pod, and the daemon set's crash-looping one.
+    fake.apply(rng_pod_of("rng-6b4d8f9c7-k2mzx", "node2", "ReplicaSet"));
+    let mut crashing = support::fixtures::crashloop_pod("rng-b");
+    crashing["metadata"]["labels"] = json!({"app": "rng"});
+    crashing["spec"]["nodeName"] = json!("node2");
+    crashing["metadata"]["ownerReferences"] =
+        rng_pod_of("x", "node2", "DaemonSet")["metadata"]["ownerReferences"].clone();
+    fake.apply(crashing);
+    fails_with(
+        &check(&fake, DOCS_ONE_PER_NODE).await,
+        "expr nodes.all(n, rng.exists(p, p.spec.nodeName == n.metadata.name)) is false",
+    );
+    // Each key filters the list as it filters an expectation's objects.
+    for (query, want) in [
+        ("{kind: pods, selector: app=rng}", 3),
+        ("{kind: pods, selector: app=rng, owner: DaemonSet}", 2),
+        ("{kind: pods, selector: app=rng, owner: ReplicaSet}", 1),
+        ("{kind: pods, selector: app=rng, phase: Running}", 2),
+        (
+            "{kind: pods, selector: app=rng, phase: CrashLoopBackOff}",
+            1,
+        ),
+        ("{kind: pods, selector: app=rng, ready: true}", 2),
+        (
+            "{kind: pods, selector: app=rng, match: {spec: {nodeName: node2}}}",
+            2,
+        ),
+        (
+            "{kind: pods, selector: app=rng, where: [spec.nodeName == node1]}",
+            1,
+        ),
+    ] {
+        let yaml = format!("queries:\n  q: {query}\nexpr: size(q) == {want}\n");
+        let r = check(&fake, &yaml).await;
+        assert_eq!(r.verdict, Verdict::Pass, "{query}: {r:#?}");
+    }
+    // Once the daemon set's pod on node2 runs, the example holds.
+    fake.apply(rng_pod_of("rng-b", "node2", "DaemonSet"));
+    passes(&check(&fake, DOCS_ONE_PER_NODE).await);
+
+    // Keys a query cannot honour are refused, not ignored.
+    for (kind, key) in [
+        ("pods", "log: {contains: x}"),
+        ("svc", "http: {port: 80}"),
+        ("pods", "event: {reason: BackOff}"),
+    ] {
+        let yaml = format!("queries:\n  q: {{kind: {kind}, {key}}}\nexpr: size(q) > 0\n");
+        let err = spec::parse(&CheckSource {
+            yaml,
+            file: "k8s/x.md".into(),
+            line: 10,
+        })
+        .expect_err(key);
+        let name = key.split(':').next().unwrap_or("");
+        assert!(
+            err.to_string().contains(&format!(
+                "k8s/x.md:11: check: query `q` has `{name}`: a query only names a list"
+            )),
+            "{err}"
+        );
+    }
+}

@@ -556,3 +556,274 @@ fn lint_flags_misspelt_kinds_and_lost_checks() {
         kind.message
     );
 }
+
+/// Issue 20: a Job whose success criteria are met while its pods still
+/// terminate (kubectl 1.34+ STATUS `SuccessCriteriaMet`) is not `Running`,
+/// and the word is a phase a check may ask for.
+#[tokio::test]
+async fn regression_job_success_criteria_met_is_not_running() {
+    let fake = FakeApiServer::start().await;
+    let mut j = job("pi");
+    j["status"] = json!({"active": 1, "startTime": "2026-11-24T07:10:00Z",
+        "conditions": [{"type": "SuccessCriteriaMet", "status": "True", "reason": "CompletionsReached",
+                        "lastProbeTime": "2026-11-24T07:10:40Z", "lastTransitionTime": "2026-11-24T07:10:40Z"}]});
+    fake.apply(j);
+    let r = once(&fake, "- kind: jobs\n  name: pi\n  phase: Running\n").await;
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    assert_eq!(failed_of(&r), ["phase SuccessCriteriaMet, want Running"]);
+    let r = once(
+        &fake,
+        "- kind: jobs\n  name: pi\n  phase: SuccessCriteriaMet\n",
+    )
+    .await;
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    // Not yet Complete: `ready` (kubectl wait --for=condition=Complete) waits.
+    let r = once(&fake, "- kind: jobs\n  name: pi\n  ready: true\n").await;
+    assert_eq!(
+        failed_of(&r),
+        ["not ready (job status SuccessCriteriaMet, want Complete)"]
+    );
+    // Lint accepts the word on jobs, and still refuses it on pods.
+    let pods = spec::parse(&CheckSource {
+        yaml: "- kind: pods\n  phase: SuccessCriteriaMet\n".into(),
+        file: "k8s/verdicts.md".into(),
+        line: 10,
+    })
+    .expect_err("never a pod's STATUS");
+    assert!(
+        pods.to_string()
+            .contains("phase \"SuccessCriteriaMet\" is never a pod's"),
+        "{pods}"
+    );
+}
+
+/// Issue 20: `ready: true` on a custom resource ignores a `Ready`
+/// condition written for an older generation, as `kubectl wait
+/// --for=condition=Ready` does (kubectl `pkg/cmd/wait/condition.go`).
+#[tokio::test]
+async fn regression_a_stale_ready_condition_is_not_ready() {
+    let fake = FakeApiServer::start().await;
+    // cert-manager: `observedGeneration` on each condition. Edited to
+    // generation 2 (new dnsNames); Ready=True still speaks of generation 1.
+    let cert = |observed: i64| {
+        json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": {"name": "web-tls", "namespace": "default", "generation": 2,
+                         "creationTimestamp": "2026-11-24T07:00:00Z", "uid": "cert-uid"},
+            "spec": {"secretName": "web-tls", "dnsNames": ["web.example.com", "www.example.com"],
+                     "issuerRef": {"name": "ca", "kind": "ClusterIssuer"}},
+            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "Ready",
+                "message": "Certificate is up to date and has not expired",
+                "lastTransitionTime": "2026-11-24T07:00:05Z", "observedGeneration": observed}],
+                "notAfter": "2027-02-22T07:00:05Z"}})
+    };
+    fake.apply(cert(1));
+    let yaml = "- kind: certificates.cert-manager.io\n  name: web-tls\n  ready: true\n";
+    let r = once(&fake, yaml).await;
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    assert_eq!(
+        failed_of(&r),
+        [
+            "not ready (Ready=True is for generation 1, the object is at generation 2: not yet reconciled)"
+        ]
+    );
+    fake.apply(cert(2));
+    let r = once(&fake, yaml).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+
+    // Flux: `status.observedGeneration`, conditions without their own.
+    let ks = |observed: i64| {
+        json!({"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+            "metadata": {"name": "apps", "namespace": "default", "generation": 3,
+                         "creationTimestamp": "2026-11-24T07:00:00Z", "uid": "ks-uid"},
+            "spec": {"interval": "10m", "path": "./apps", "prune": true,
+                     "sourceRef": {"kind": "GitRepository", "name": "flux-system"}},
+            "status": {"observedGeneration": observed,
+                "conditions": [{"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded",
+                    "message": "Applied revision: main@sha1:1a2b3c",
+                    "lastTransitionTime": "2026-11-24T07:00:05Z"}]}})
+    };
+    fake.apply(ks(2));
+    let yaml = "- kind: ks\n  name: apps\n  ready: true\n";
+    let r = once(&fake, yaml).await;
+    assert_eq!(
+        failed_of(&r),
+        [
+            "not ready (Ready=True is for generation 2, the object is at generation 3: not yet reconciled)"
+        ]
+    );
+    fake.apply(ks(3));
+    let r = once(&fake, yaml).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+}
+
+/// A running pod of `labeldemo` whose container the kubelet restarted
+/// `restarts` times, the current run started `ago` before now.
+fn restarted_pod(restarts: i64, ago: Duration) -> serde_json::Value {
+    let mut p = pod("labeldemo-5b7c9d8f6d-r4x9z");
+    let started = std::time::SystemTime::now() - ago;
+    let c = &mut p["status"]["containerStatuses"][0];
+    c["restartCount"] = json!(restarts);
+    c["state"] = json!({"running": {"startedAt": labdeck::check::extra::rfc3339(started)}});
+    c["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error",
+        "startedAt": labdeck::check::extra::rfc3339(started - Duration::from_secs(2)),
+        "finishedAt": labdeck::check::extra::rfc3339(started)}});
+    p
+}
+
+/// Issue 20: a crash-looping pod is not `Running` (nor ready) in the
+/// seconds the kubelet runs it between two crashes (kubectl: `1/1 Running
+/// 4 (2s ago)`), on a pod that really flaps over time.
+#[tokio::test]
+async fn regression_a_crash_looping_pod_does_not_pass_while_restarted() {
+    let fake = Arc::new(FakeApiServer::start().await);
+    // 1. The moment the kubelet has restarted it: Running, Ready=True.
+    fake.apply(restarted_pod(4, Duration::ZERO));
+    for yaml in [
+        "- kind: pods\n  phase: Running\n",
+        "- kind: pods\n  ready: true\n",
+    ] {
+        let r = once(&fake, yaml).await;
+        assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+        let failed = failed_of(&r);
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert!(
+            failed[0].contains("container \"alpine\" restarted ")
+                && failed[0].contains(
+                    "s ago (restarts: 4, last exit: Error); it counts as running once it has run 30s without restarting"
+                ),
+            "{failed:?}"
+        );
+        assert!(
+            failed[0].starts_with("phase Running, but container")
+                || failed[0].starts_with("not ready (container"),
+            "{failed:?}"
+        );
+    }
+    // 2. Restarted long ago and running since: a worker that crashed while
+    // its database started. It passes.
+    fake.apply(restarted_pod(3, Duration::from_secs(600)));
+    let r = once(&fake, "- kind: pods\n  phase: Running\n  ready: true\n").await;
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+
+    // 3. Settling with nothing else changing: the check looks again when
+    // the 30 s have passed, and passes then (not at its timeout).
+    fake.apply(restarted_pod(1, Duration::from_secs(29)));
+    let src = source(&fake).await;
+    let opts = Options {
+        timeout: Some(Duration::from_secs(10)),
+        ..Default::default()
+    };
+    let began = Instant::now();
+    let r = engine::run(
+        &src,
+        &[plan("- kind: pods\n  phase: Running\n  ready: true\n")],
+        &opts,
+        &|_| {},
+    )
+    .await;
+    assert_eq!(r[0].verdict, Verdict::Pass, "{r:#?}");
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        began.elapsed()
+    );
+
+    // 4. A pod that flaps (already restarted 5 times: kubectl showed
+    // `0/1 CrashLoopBackOff 5`): 1 s running, 1 s in CrashLoopBackOff,
+    // restarts climbing. Waiting 4 s sees it Running twice; it never passes.
+    fake.delete("v1", "Pod", "default", "labeldemo-5b7c9d8f6d-r4x9z");
+    fake.crash_loop(
+        crashloop_pod("labeldemo-5b7c9d8f6d-c7x2q"),
+        Duration::from_secs(1),
+        Duration::from_secs(1),
+    );
+    let opts = Options {
+        timeout: Some(Duration::from_secs(4)),
+        ..Default::default()
+    };
+    for yaml in [
+        "- kind: pods\n  phase: Running\n",
+        "- kind: pods\n  ready: true\n",
+    ] {
+        let r = engine::run(&src, &[plan(yaml)], &opts, &|_| {}).await;
+        assert_eq!(r[0].verdict, Verdict::Fail, "{:#?}", r[0]);
+        let failed = failed_of(&r[0]);
+        assert!(
+            failed == ["phase CrashLoopBackOff, want Running"]
+                || failed == ["not ready (Ready=False: ContainersNotReady)"]
+                || (failed.len() == 1 && failed[0].contains("s ago (restarts: ")),
+            "{failed:?}"
+        );
+    }
+}
+
+/// Issue 20: checks copied from the slide's YAML hold on objects as the API
+/// server stores them: quantities canonical (`cpu: 0.25` is `"250m"`,
+/// `memory: 1024Mi` is `"1Gi"`), label values strings; `match` and `where`
+/// agree; lint says when a literal can never be what the server returns.
+#[tokio::test]
+async fn regression_quantities_compare_by_value_and_labels_as_strings() {
+    let fake = FakeApiServer::start().await;
+    let mut p = pod("web-0");
+    p["metadata"]["labels"] = json!({"app": "web", "tier": "1"});
+    p["spec"]["containers"][0]["resources"] = json!({
+        "requests": {"cpu": 0.25, "memory": "1024Mi"},
+        "limits": {"cpu": 1, "memory": "1.5Gi"}});
+    fake.apply(p);
+    // Stored as kube-apiserver stores it.
+    let r = once(&fake, "- kind: pods\n  name: web-0\n  match:\n    spec:\n      containers:\n        - resources:\n            requests: {cpu: \"250m\", memory: \"1Gi\"}\n            limits: {cpu: \"1\", memory: \"1536Mi\"}\n").await;
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    // A label value that is not a string is refused, as the server does.
+    let mut bad = pod("web-1");
+    bad["metadata"]["labels"] = json!({"tier": 1});
+    let err = fake.try_apply(bad).expect_err("400");
+    assert_eq!(
+        err,
+        "400 BadRequest: Pod in version \"v1\" cannot be handled as a Pod: json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string"
+    );
+    // The slide's own spelling holds, in `match` and in `where` alike.
+    for yaml in [
+        "- kind: pods\n  name: web-0\n  match:\n    metadata: {labels: {tier: 1}}\n    spec:\n      containers:\n        - resources:\n            requests: {cpu: 0.25, memory: 1024Mi}\n            limits: {cpu: 1, memory: 1.5Gi}\n",
+        "- kind: pods\n  name: web-0\n  where:\n    - metadata.labels.tier == 1\n    - spec.containers[0].resources.requests.cpu == 0.25\n    - spec.containers[0].resources.requests.memory == 1024Mi\n    - spec.containers[0].resources.limits.cpu >= 500m\n    - spec.containers[0].resources.limits.memory < 2Gi\n",
+    ] {
+        let r = once(&fake, yaml).await;
+        assert_eq!(r.verdict, Verdict::Pass, "{yaml}: {r:#?}");
+    }
+    // A wrong value fails in both, with the server's form in the message.
+    let r = once(&fake, "- kind: pods\n  name: web-0\n  match:\n    spec:\n      containers:\n        - resources: {requests: {cpu: 0.5}}\n").await;
+    assert_eq!(
+        failed_of(&r),
+        ["match: spec.containers[0].resources.requests.cpu is \"250m\", want 0.5"]
+    );
+    let r = once(&fake, "- kind: pods\n  name: web-0\n  where:\n    - spec.containers[0].resources.requests.cpu == 0.5\n").await;
+    assert_eq!(
+        failed_of(&r),
+        ["spec.containers[0].resources.requests.cpu is \"250m\", want == 0.5"]
+    );
+    // Lint: literals the server can never return.
+    let c = spec::parse(&CheckSource {
+        yaml: "- kind: pods\n  match:\n    metadata: {labels: {version: 1.10}}\n    spec:\n      containers:\n        - resources: {requests: {cpu: 1 core}}\n".into(),
+        file: "k8s/verdicts.md".into(),
+        line: 10,
+    })
+    .expect("parses");
+    let found: Vec<(bool, &str, String)> = spec::lint(&c)
+        .into_iter()
+        .map(|f| (f.error, f.code, f.message))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (
+                false,
+                "never-returned",
+                "check: match: metadata.labels.version is 1.1: label and annotation values are strings; YAML read this as the number 1.1, so a value written `1.10` never matches: quote it".to_string()
+            ),
+            (
+                true,
+                "never-returned",
+                "check: match: spec.containers[0].resources.requests.cpu is \"1 core\": the API server keeps a quantity there (250m, 0.5, 512Mi, 2Gi, 1e3) and can never return \"1 core\"".to_string()
+            ),
+        ]
+    );
+}

@@ -720,6 +720,9 @@ async fn wait_for<S: ClusterSource>(
     let mut last: Option<Vec<ExpectationResult>> = None;
     let mut observations = extra::Observations::default();
     let polls = extra::polls(&p.check);
+    // When a pod that only a recent container restart keeps from passing
+    // will have settled (`eval::restarted_recently`): look again then.
+    let mut settles_at: Option<std::time::SystemTime> = None;
     loop {
         let states: Vec<FeedState> = rxs
             .iter_mut()
@@ -749,6 +752,7 @@ async fn wait_for<S: ClusterSource>(
             );
         }
         if states.iter().all(|s| s.objects.is_some()) && owner_states.ready() {
+            settles_at = None;
             let mut outcomes: Vec<ExpectationResult> = p
                 .check
                 .expect
@@ -759,7 +763,12 @@ async fn wait_for<S: ClusterSource>(
                     let objs = s.objects.clone().unwrap_or_default();
                     let owners = owner_states.objects(i);
                     let ctx = owners_rx.context(i, &owners);
-                    expectation_result(e, &eval::evaluate_in(e, &objs, &ctx), &query_text(e))
+                    let outcome = eval::evaluate_in(e, &objs, &ctx);
+                    if let Some(t) = outcome.settles_at {
+                        settles_at =
+                            Some(settles_at.map_or(t, |s: std::time::SystemTime| s.min(t)));
+                    }
+                    expectation_result(e, &outcome, &query_text(e))
                 })
                 .collect();
             if p.check.extra.is_used() {
@@ -767,8 +776,18 @@ async fn wait_for<S: ClusterSource>(
                     .iter()
                     .map(|s| s.objects.clone().unwrap_or_default())
                     .collect();
+                // Queries are evaluated as expectations are: with their
+                // resolved kind and owner chain.
+                let owners: Vec<Vec<Value>> =
+                    (0..states.len()).map(|i| owner_states.objects(i)).collect();
+                let contexts: Vec<eval::Context> = owners
+                    .iter()
+                    .enumerate()
+                    .map(|(i, o)| owners_rx.context(i, o))
+                    .collect();
                 let inputs = extra::Inputs {
                     objects: &objects,
+                    contexts: &contexts,
                     started,
                     deadline: deadline.into_std(),
                 };
@@ -794,6 +813,14 @@ async fn wait_for<S: ClusterSource>(
             last = Some(outcomes);
         }
         // Wait for a change on any feed still running, or the deadline.
+        let settle_wake = settles_at.map(|at| {
+            let wait = at
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            tokio::time::Instant::now()
+                .checked_add(wait)
+                .unwrap_or(deadline)
+        });
         let timed_out = {
             let mut waits: Vec<Pin<Box<dyn Future<Output = bool> + Send + '_>>> = Vec::new();
             for r in rxs.iter_mut().chain(owners_rx.receivers_mut()) {
@@ -819,6 +846,14 @@ async fn wait_for<S: ClusterSource>(
                     false
                 }
                 Some(_) if timeout.is_zero() => true,
+                Some(_) if settle_wake.is_some() => {
+                    let mut wake = settle_wake.unwrap_or(deadline).min(deadline);
+                    if polls {
+                        wake = wake.min(tokio::time::Instant::now() + extra::POLL);
+                    }
+                    let _ = tokio::time::timeout_at(wake, any_change).await;
+                    tokio::time::Instant::now() >= deadline
+                }
                 // `log` and `http` cannot be watched: ask again every POLL.
                 Some(_) if polls => {
                     let poll = tokio::time::Instant::now() + extra::POLL;

@@ -8,10 +8,14 @@
 //! `match` is "these elements are present", and counters the API server
 //! omits read as 0.
 
+use std::cmp::Ordering;
+use std::time::{Duration, SystemTime};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::check::kinds::{self, Builtin, Readiness};
+use crate::check::quantity;
 use crate::check::spec::{CmpOp, Expectation, OwnerSpec, PathSeg, WhereOp, WhereTest};
 
 /// One object the expectation's kind/namespace/name/selector matched.
@@ -39,6 +43,10 @@ pub struct Outcome {
     /// How many objects passed every condition (what `count` counts).
     pub passing: u64,
     pub objects: Vec<ObjectResult>,
+    /// The earliest time an object failing only because a container
+    /// restarted recently will have settled: the verdict may change then
+    /// without any change to the object, so a waiting check looks again.
+    pub settles_at: Option<SystemTime>,
 }
 
 /// What the evaluation knows beyond the objects themselves.
@@ -54,6 +62,9 @@ pub struct Context<'a> {
     /// Deployment and its pods, the Jobs between a CronJob and its pods),
     /// when the engine read them.
     pub owners: &'a [Value],
+    /// The time a restarted container's run is measured against (see
+    /// [`restarted_recently`]); `None`: the clock, now.
+    pub now: Option<SystemTime>,
 }
 
 /// Evaluates `exp` against `objects` with what the built-in table knows of
@@ -71,6 +82,8 @@ pub fn evaluate_in(exp: &Expectation, objects: &[Value], ctx: &Context) -> Outco
         None => kinds::builtin(&exp.kind),
     };
     let wants_deleting = asks_for_objects_being_deleted(exp);
+    let now = ctx.now.unwrap_or_else(SystemTime::now);
+    let mut settles_at: Option<SystemTime> = None;
     let mut results = Vec::new();
     for obj in objects {
         let meta = &obj["metadata"];
@@ -90,7 +103,11 @@ pub fn evaluate_in(exp: &Expectation, objects: &[Value], ctx: &Context) -> Outco
             // counts for nothing unless the check asks for it.
             vec!["being deleted (Terminating)".to_string()]
         } else {
-            failures(exp, obj, builtin, ctx)
+            let (failed, settles) = failures(exp, obj, builtin, ctx, now);
+            if let Some(t) = settles {
+                settles_at = Some(settles_at.map_or(t, |s| s.min(t)));
+            }
+            failed
         };
         results.push(ObjectResult {
             namespace: meta["namespace"].as_str().map(str::to_string),
@@ -104,6 +121,7 @@ pub fn evaluate_in(exp: &Expectation, objects: &[Value], ctx: &Context) -> Outco
         holds: exp.count.holds(passing),
         passing,
         objects: results,
+        settles_at,
     }
 }
 
@@ -123,21 +141,46 @@ pub fn asks_for_objects_being_deleted(exp: &Expectation) -> bool {
         })
 }
 
-/// Every condition `obj` fails, phrased for the report.
+/// Every condition `obj` fails, phrased for the report, and when a
+/// recent container restart alone kept it from `Running`/ready, the time
+/// it will have settled.
 fn failures(
     exp: &Expectation,
     obj: &Value,
     builtin: Option<&Builtin>,
     ctx: &Context,
-) -> Vec<String> {
+    now: SystemTime,
+) -> (Vec<String>, Option<SystemTime>) {
     let mut out = Vec::new();
+    let is_pod = builtin.is_some_and(|b| b.kind == "Pod");
+    // `phase: Running` and `ready: true` on a pod: not while a container
+    // is between two crashes (see `restarted_recently`).
+    let settling = if is_pod && (exp.phase.as_deref() == Some("Running") || exp.ready == Some(true))
+    {
+        restarted_recently(obj, now)
+    } else {
+        None
+    };
+    let mut settles = None;
     if let Some(want) = &exp.phase
         && let Some(why) = phase_failure(want, obj, builtin)
     {
         out.push(why);
+    } else if exp.phase.as_deref() == Some("Running")
+        && let Some(r) = &settling
+    {
+        out.push(format!("phase Running, but {}", r.text));
+        settles = Some(r.settles_at);
     }
     if let Some(want) = exp.ready {
-        let (got, why) = readiness_of(builtin.map(|b| b.readiness), obj);
+        let (mut got, mut why) = readiness_of(builtin.map(|b| b.readiness), obj);
+        if got
+            && want
+            && let Some(r) = &settling
+        {
+            (got, why) = (false, r.text.clone());
+            settles = Some(r.settles_at);
+        }
         if got != want {
             out.push(if want {
                 format!("not ready ({why})")
@@ -161,7 +204,80 @@ fn failures(
             out.push(why);
         }
     }
-    out
+    // Settling helps only when it is all that fails.
+    let settling_only = settles.is_some()
+        && out.iter().all(|f| {
+            f.starts_with("phase Running, but ") || f.starts_with("not ready (container ")
+        });
+    (out, settles.filter(|_| settling_only))
+}
+
+/// How long a restarted container must have run before its pod counts as
+/// `Running` (and ready) again.
+pub const SETTLE: Duration = Duration::from_secs(30);
+
+/// A container of the pod that the kubelet restarted less than [`SETTLE`]
+/// ago.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Restart {
+    /// `container "app" restarted 5s ago (restarts: 4, last exit: Error)`.
+    pub text: String,
+    /// When it will have run [`SETTLE`].
+    pub settles_at: SystemTime,
+}
+
+/// The crash-loop rule. kubectl shows a crash-looping pod as
+/// `CrashLoopBackOff` only between two runs; for the seconds each restart
+/// runs it shows `1/1 Running 4 (5s ago)` (`printPod` in kubernetes
+/// `pkg/printers/internalversion/printers.go`: the RESTARTS column is
+/// `restartCount`, with `lastState.terminated.finishedAt` as "(5s ago)").
+/// A pod whose container (or sidecar) has `restartCount > 0` and whose
+/// last restart (its current `state.running.startedAt`, else
+/// `lastState.terminated.finishedAt`) is less than [`SETTLE`] before `now`
+/// is not `Running` and not ready for a check: it is what a student sees
+/// as a crash loop. A container restarted once long ago (a worker that
+/// crashed while its database started) counts as running.
+pub fn restarted_recently(pod: &Value, now: SystemTime) -> Option<Restart> {
+    let empty = Vec::new();
+    let status = &pod["status"];
+    let containers = status["containerStatuses"]
+        .as_array()
+        .unwrap_or(&empty)
+        .iter()
+        .chain(status["initContainerStatuses"].as_array().unwrap_or(&empty));
+    let mut found: Option<Restart> = None;
+    for c in containers {
+        let restarts = c["restartCount"].as_i64().unwrap_or(0);
+        if restarts <= 0 {
+            continue;
+        }
+        let last = &c["lastState"]["terminated"];
+        let at = |v: &Value| v.as_str().and_then(|t| humantime::parse_rfc3339(t).ok());
+        let Some(restarted) =
+            at(&c["state"]["running"]["startedAt"]).or_else(|| at(&last["finishedAt"]))
+        else {
+            continue;
+        };
+        let settles_at = restarted.checked_add(SETTLE).unwrap_or(restarted);
+        if settles_at <= now {
+            continue;
+        }
+        let ago = now.duration_since(restarted).unwrap_or_default().as_secs();
+        let exit = if last.is_object() {
+            format!(", last exit: {}", terminated_word(last, ""))
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "container {:?} restarted {ago}s ago (restarts: {restarts}{exit}); it counts as running once it has run {}s without restarting",
+            str_of(c, "name"),
+            SETTLE.as_secs()
+        );
+        if found.as_ref().is_none_or(|f| settles_at > f.settles_at) {
+            found = Some(Restart { text, settles_at });
+        }
+    }
+    found
 }
 
 // ---------------------------------------------------------------------------
@@ -325,7 +441,10 @@ pub fn pod_status(pod: &Value) -> String {
     reason
 }
 
-/// kubectl's STATUS column for a Job (`printJob`, same file).
+/// kubectl's STATUS column for a Job (`printJob`, same file; kubectl
+/// 1.34+ shows `SuccessCriteriaMet`, the condition the job controller sets
+/// (1.31+) before `Complete` once a success policy or the completions are
+/// met while pods still terminate).
 pub fn job_status(job: &Value) -> &'static str {
     let has = |t: &str| condition_true(job, t) == Some(true);
     if has("Complete") {
@@ -338,6 +457,8 @@ pub fn job_status(job: &Value) -> &'static str {
         "Suspended"
     } else if has("FailureTarget") {
         "FailureTarget"
+    } else if has("SuccessCriteriaMet") {
+        "SuccessCriteriaMet"
     } else {
         "Running"
     }
@@ -398,10 +519,32 @@ pub fn readiness_of(rule: Option<Readiness>, obj: &Value) -> (bool, String) {
     }
 }
 
+/// The first of `types` the object reports, as `kubectl wait
+/// --for=condition=Ready` reads it (kubectl `pkg/cmd/wait/condition.go`,
+/// `checkCondition` and `getObservedGeneration`): a condition written for
+/// an older spec does not count. Its generation is the condition's own
+/// `observedGeneration`, else `status.observedGeneration`; when that is
+/// behind `metadata.generation` (a Certificate edited to generation 2 whose
+/// `Ready=True` says `observedGeneration: 1`, a Flux Kustomization whose
+/// controller has not reconciled the new spec yet) the object is not ready.
 fn condition_readiness(obj: &Value, types: &[&str]) -> (bool, String) {
     if let Some(conds) = obj["status"]["conditions"].as_array() {
         for wanted in types {
             if let Some(c) = conds.iter().find(|c| c["type"] == *wanted) {
+                if let Some(generation) = obj["metadata"]["generation"].as_i64()
+                    && let Some(observed) = c["observedGeneration"]
+                        .as_i64()
+                        .or_else(|| obj["status"]["observedGeneration"].as_i64())
+                    && observed < generation
+                {
+                    let s = c["status"].as_str().unwrap_or("Unknown");
+                    return (
+                        false,
+                        format!(
+                            "{wanted}={s} is for generation {observed}, the object is at generation {generation}: not yet reconciled"
+                        ),
+                    );
+                }
                 let ok = c["status"] == "True";
                 let reason = c["reason"].as_str().unwrap_or("");
                 let s = c["status"].as_str().unwrap_or("Unknown");
@@ -643,11 +786,15 @@ fn owner_failure(want: &OwnerSpec, obj: &Value, ctx: &Context) -> Option<String>
 // match
 
 /// `None` when `want` is contained in `got`: maps as subsets, scalars
-/// equal, and a list's given elements each subset-match a distinct element
-/// of the object's list, in any order, among others (so a Job's
-/// `conditions: [{type: Complete, status: "True"}]` holds next to
-/// `SuccessCriteriaMet`). Otherwise where it differs.
+/// equal by [`compare_scalar`], and a list's given elements each
+/// subset-match a distinct element of the object's list, in any order,
+/// among others (so a Job's `conditions: [{type: Complete, status:
+/// "True"}]` holds next to `SuccessCriteriaMet`). Otherwise where it differs.
 fn subset_mismatch(want: &Value, got: &Value, path: &str) -> Option<String> {
+    subset_in(want, got, path, Field::default())
+}
+
+fn subset_in(want: &Value, got: &Value, path: &str, field: Field) -> Option<String> {
     let here = if path.is_empty() { "." } else { path };
     match (want, got) {
         (Value::Object(w), Value::Object(g)) => w.iter().find_map(|(k, wv)| {
@@ -656,9 +803,13 @@ fn subset_mismatch(want: &Value, got: &Value, path: &str) -> Option<String> {
             } else {
                 format!("{path}.{k}")
             };
+            let inner = Field {
+                parent: field.key,
+                key: Some(k.as_str()),
+            };
             match g.get(k) {
                 None => Some(format!("{p} missing")),
-                Some(gv) => subset_mismatch(wv, gv, &p),
+                Some(gv) => subset_in(wv, gv, &p, inner),
             }
         }),
         (Value::Array(w), Value::Array(g)) => {
@@ -669,16 +820,78 @@ fn subset_mismatch(want: &Value, got: &Value, path: &str) -> Option<String> {
                     w.len()
                 ));
             }
-            let fits = |i: usize, j: usize| subset_mismatch(&w[i], &g[j], "").is_none();
+            let fits = |i: usize, j: usize| subset_in(&w[i], &g[j], "", field).is_none();
             match unmatched(w.len(), g.len(), &fits) {
                 None => None,
                 // One candidate: say precisely where it differs.
-                Some(i) if g.len() == 1 => subset_mismatch(&w[i], &g[0], &format!("{path}[0]")),
+                Some(i) if g.len() == 1 => subset_in(&w[i], &g[0], &format!("{path}[0]"), field),
                 Some(i) => Some(format!("{here} has no item matching {}", w[i])),
             }
         }
-        (w, g) if scalar_eq(w, g) => None,
+        (w, g) if compare_scalar(w, g, field) == Some(Ordering::Equal) => None,
         (w, g) => Some(format!("{here} is {g}, want {w}")),
+    }
+}
+
+/// Where a value sits in an object: the key of the map holding it and its
+/// own key (`requests` and `cpu` for `spec.containers[0].resources.requests.cpu`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Field<'a> {
+    pub parent: Option<&'a str>,
+    pub key: Option<&'a str>,
+}
+
+impl<'a> Field<'a> {
+    /// The field a `where` path names.
+    fn of_path(path: &'a [PathSeg]) -> Field<'a> {
+        let keys: Vec<&str> = path
+            .iter()
+            .filter_map(|s| match s {
+                PathSeg::Key(k) => Some(k.as_str()),
+                PathSeg::Index(_) => None,
+            })
+            .collect();
+        Field {
+            key: keys.last().copied(),
+            parent: keys.len().checked_sub(2).and_then(|i| keys.get(i).copied()),
+        }
+    }
+}
+
+/// The one rule by which `match` and `where` compare a check's literal
+/// (`want`) with what the API server returned (`got`): how `got` orders
+/// against `want`, `None` when they cannot be equal.
+///
+/// - Where the API server keeps a quantity (`resources.requests.cpu`,
+///   `capacity.storage`...: `quantity::is_quantity_field`), by value, as
+///   `resource.Quantity` compares (apimachinery
+///   `pkg/api/resource/quantity.go`, `Cmp`): the server stores `cpu: 0.25`
+///   as `"250m"` and `memory: 1024Mi` as `"1Gi"`.
+/// - Two numbers by value.
+/// - A YAML number or boolean against a string by its text: label and
+///   annotation values are always strings (`app: 1` in a check is the
+///   label `"1"`), and so are many fields a slide's YAML writes unquoted.
+/// - Anything else equal or not.
+pub fn compare_scalar(want: &Value, got: &Value, field: Field) -> Option<Ordering> {
+    if quantity::is_quantity_field(field.parent, field.key)
+        && let (Some(w), Some(g)) = (quantity::of_json(want), quantity::of_json(got))
+    {
+        return Some(g.cmp_value(&w));
+    }
+    let text = |v: &Value| match v {
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    };
+    match (want, got) {
+        (Value::Number(w), Value::Number(g)) => match (w.as_i64(), g.as_i64()) {
+            (Some(w), Some(g)) => Some(g.cmp(&w)),
+            _ => g.as_f64()?.partial_cmp(&w.as_f64()?),
+        },
+        (Value::String(w), Value::String(g)) => Some(g.as_str().cmp(w.as_str())),
+        (Value::String(w), other) => (text(other)? == *w).then_some(Ordering::Equal),
+        (other, Value::String(g)) => (text(other)? == *g).then_some(Ordering::Equal),
+        (w, g) => (w == g).then_some(Ordering::Equal),
     }
 }
 
@@ -709,13 +922,6 @@ fn unmatched(wanted: usize, got: usize, fits: &dyn Fn(usize, usize) -> bool) -> 
         let mut seen = vec![false; got];
         !augment(i, got, fits, &mut seen, &mut partner)
     })
-}
-
-fn scalar_eq(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -775,16 +981,17 @@ fn where_failure(w: &WhereTest, obj: &Value, builtin: Option<&Builtin>) -> Optio
             }
         }
         (WhereOp::Compare(op, want), Some(got)) => {
-            let ok = match (got.as_f64(), want.as_f64()) {
-                (Some(g), Some(wn)) => g.partial_cmp(&wn).is_some_and(|o| op.compare(o)),
-                _ => match op {
-                    CmpOp::Eq => got == want || stringly_eq(got, want),
-                    CmpOp::Ne => !(got == want || stringly_eq(got, want)),
-                    _ => match (got.as_str(), want.as_str()) {
-                        (Some(g), Some(wn)) => op.compare(g.cmp(wn)),
-                        _ => false,
-                    },
-                },
+            // `len(...)` is a count, never a quantity.
+            let field = if w.length {
+                Field::default()
+            } else {
+                Field::of_path(&w.path)
+            };
+            let ord = compare_scalar(want, got, field);
+            let ok = match op {
+                CmpOp::Eq => ord == Some(Ordering::Equal),
+                CmpOp::Ne => ord != Some(Ordering::Equal),
+                _ => ord.is_some_and(|o| op.compare(o)),
             };
             if ok {
                 None
@@ -793,16 +1000,6 @@ fn where_failure(w: &WhereTest, obj: &Value, builtin: Option<&Builtin>) -> Optio
             }
         }
     }
-}
-
-/// `where: status.replicas == "3"` and quantities written as strings compare
-/// by their text.
-fn stringly_eq(a: &Value, b: &Value) -> bool {
-    let s = |v: &Value| match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    s(a) == s(b)
 }
 
 fn path_text(path: &[PathSeg]) -> String {

@@ -302,6 +302,23 @@ impl CheckExtra {
                     ),
                 ));
             }
+            // A query honours every key that selects or tests an object;
+            // the observations (`log`, `http`) and `event` are made for an
+            // expectation's objects only, so a query refuses them rather
+            // than ignore them.
+            let observed = [
+                ("log", e.extra.log.is_some()),
+                ("http", e.extra.http.is_some()),
+                ("event", e.extra.event.is_some()),
+            ];
+            if let Some((key, _)) = observed.iter().find(|(_, used)| *used) {
+                return Err(Error::at(
+                    e.location.clone(),
+                    format!(
+                        "check: query `{n}` has `{key}`: a query only names a list (kind, namespace, name, selector, fields, phase, ready, owner, match, where, expr, replaced); put `{key}` on an expectation"
+                    ),
+                ));
+            }
             named.push((n, e));
         }
         let pending = expr.map_or_else(Vec::new, |e| e.value.located(e.referenced.line(), at));
@@ -456,6 +473,10 @@ pub struct Observations {
 pub struct Inputs<'a> {
     /// The objects of each read, in [`reads`] order.
     pub objects: &'a [std::sync::Arc<Vec<Value>>],
+    /// What evaluating each read needs beyond its objects (its resolved
+    /// kind, the owner chain), in [`reads`] order: a query is evaluated
+    /// as an expectation is.
+    pub contexts: &'a [crate::check::eval::Context<'a>],
     /// When the engine run started (`started`, `replaced`).
     pub started: SystemTime,
     /// The check's deadline: no expression is evaluated after it.
@@ -509,8 +530,20 @@ pub async fn finish<S: ClusterSource>(
             .get(n + i)
             .map(|v| v.as_slice())
             .unwrap_or(&[]);
+        // Every key an expectation honours (`phase`, `ready`, `owner`,
+        // `match`, `where`, objects being deleted), then `expr` and `replaced`.
+        let ctx = inputs.contexts.get(n + i).copied().unwrap_or_default();
+        let outcome = crate::check::eval::evaluate_in(q, objs, &ctx);
+        let passes = |o: &Value| {
+            let m = &o["metadata"];
+            outcome.objects.iter().any(|r| {
+                r.passes()
+                    && r.name == m["name"].as_str().unwrap_or("")
+                    && r.namespace.as_deref() == m["namespace"].as_str()
+            })
+        };
         let mut kept: Vec<&Value> = Vec::new();
-        for o in objs.iter().filter(|o| selected(q, o)) {
+        for o in objs.iter().filter(|o| selected(q, o) && passes(o)) {
             let f = object_failures(q, o, &named, &broken, &started, &[], &mut budget);
             if let Some(fault) = f.faults.into_iter().next() {
                 broken.push((name.as_str(), format!("query `{name}`: {fault}")));

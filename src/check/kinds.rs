@@ -780,6 +780,7 @@ pub fn phase_words(k: &Builtin) -> PhaseWords {
             "Terminating",
             "Suspended",
             "FailureTarget",
+            "SuccessCriteriaMet",
             "Running",
         ]),
         _ => PhaseWords::Fixed(&[]),

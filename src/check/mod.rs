@@ -11,6 +11,7 @@ pub mod extra;
 pub mod kinds;
 pub mod overlay;
 pub mod prepare;
+pub mod quantity;
 pub mod rbac;
 pub mod selector;
 pub mod spec;

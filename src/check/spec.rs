@@ -396,6 +396,7 @@ const NOT_POD_WORDS: &[&str] = &[
     "Complete",
     "Suspended",
     "FailureTarget",
+    "SuccessCriteriaMet",
 ];
 
 /// A `phase` that can never match its kind is an error, naming the words
@@ -491,6 +492,20 @@ pub struct Finding {
 ///   its own waiting reasons, so this is only a warning).
 pub fn lint(check: &Check) -> Vec<Finding> {
     let mut out = Vec::new();
+    for e in check
+        .expect
+        .iter()
+        .chain(check.extra.queries.iter().map(|(_, q)| q))
+    {
+        for (error, message) in literals_never_returned(e) {
+            out.push(Finding {
+                location: e.location.clone(),
+                error,
+                code: "never-returned",
+                message,
+            });
+        }
+    }
     for e in &check.expect {
         if let Some(meant) = kinds::near_miss(&e.kind) {
             out.push(Finding {
@@ -531,6 +546,114 @@ pub fn lint(check: &Check) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Literals of `match` and `where` that the API server can never return
+/// where they are compared (`(error, message)`):
+/// - a quantity field (`resources.requests.cpu`, `capacity.storage`...)
+///   holding something that is not a quantity: an error, it never matches
+///   (quantities themselves compare by value, see `eval::compare_scalar`);
+/// - a label or annotation value that is not a string, a number or a
+///   boolean (the server keeps only strings there): an error; or a YAML
+///   float, whose text YAML has already changed (`version: 1.10` is the
+///   number 1.1, never the label `"1.10"`): a warning to quote it.
+pub fn literals_never_returned(e: &Expectation) -> Vec<(bool, String)> {
+    fn walk(
+        v: &Value,
+        path: &str,
+        parent: Option<&str>,
+        key: Option<&str>,
+        out: &mut Vec<(bool, String)>,
+    ) {
+        match v {
+            Value::Object(m) => {
+                for (k, inner) in m {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    walk(inner, &p, key, Some(k), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, inner) in items.iter().enumerate() {
+                    walk(inner, &format!("{path}[{i}]"), parent, key, out);
+                }
+            }
+            scalar => {
+                if let Some(why) = never_returned(scalar, parent, key) {
+                    out.push((
+                        why.0,
+                        format!("check: match: {path} is {scalar}: {}", why.1),
+                    ));
+                }
+            }
+        }
+        // A label map given as something else than a map.
+        if matches!(key, Some("labels" | "annotations"))
+            && parent == Some("metadata")
+            && !v.is_object()
+        {
+            out.push((
+                true,
+                format!("check: match: {path} is {v}: labels and annotations are maps of strings"),
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(m) = &e.matches {
+        walk(m, "", None, None, &mut out);
+    }
+    for w in &e.r#where {
+        if let (WhereOp::Compare(_, want), false) = (&w.test, w.length) {
+            let keys: Vec<&str> = w
+                .path
+                .iter()
+                .filter_map(|s| match s {
+                    PathSeg::Key(k) => Some(k.as_str()),
+                    PathSeg::Index(_) => None,
+                })
+                .collect();
+            let key = keys.last().copied();
+            let parent = keys.len().checked_sub(2).and_then(|i| keys.get(i).copied());
+            if let Some((error, why)) = never_returned(want, parent, key) {
+                out.push((error, format!("check: where {:?}: {why}", w.text)));
+            }
+        }
+    }
+    out
+}
+
+fn never_returned(v: &Value, parent: Option<&str>, key: Option<&str>) -> Option<(bool, String)> {
+    if crate::check::quantity::is_quantity_field(parent, key)
+        && crate::check::quantity::of_json(v).is_none()
+        && !v.is_null()
+    {
+        return Some((
+            true,
+            format!(
+                "the API server keeps a quantity there (250m, 0.5, 512Mi, 2Gi, 1e3) and can never return {v}"
+            ),
+        ));
+    }
+    if matches!(parent, Some("labels" | "annotations")) {
+        return match v {
+            Value::String(_) | Value::Bool(_) => None,
+            Value::Number(n) if n.is_i64() || n.is_u64() => None,
+            Value::Number(n) => Some((
+                false,
+                format!(
+                    "label and annotation values are strings; YAML read this as the number {n}, so a value written `1.10` never matches: quote it"
+                ),
+            )),
+            other => Some((
+                true,
+                format!("label and annotation values are strings, never {other}"),
+            )),
+        };
+    }
+    None
 }
 
 /// serde-saphyr renders errors with a snippet; the chapter's file:line is

@@ -193,6 +193,24 @@ pub const RESOURCES: &[ResourceType] = &[
         &["ct"],
         true,
     ),
+    // Custom resources whose controllers write `observedGeneration`: on
+    // each condition (cert-manager) or on the status (Flux).
+    rt(
+        "cert-manager.io",
+        "v1",
+        "Certificate",
+        "certificates",
+        &["cert", "certs"],
+        true,
+    ),
+    rt(
+        "kustomize.toolkit.fluxcd.io",
+        "v1",
+        "Kustomization",
+        "kustomizations",
+        &["ks"],
+        true,
+    ),
 ];
 
 const fn rt(
@@ -424,11 +442,22 @@ impl Shared {
         let _ = self.events.send(ev);
     }
 
-    fn apply(&self, mut obj: Value) {
+    fn apply(&self, obj: Value) {
+        if let Err(e) = self.try_apply(obj) {
+            panic!("the API server would refuse this object: {e}");
+        }
+    }
+
+    /// Stores `obj` as kube-apiserver does, or the 400 it would answer.
+    fn try_apply(&self, mut obj: Value) -> Result<(), String> {
         let api_version = obj["apiVersion"].as_str().unwrap_or("").to_string();
         let kind = obj["kind"].as_str().unwrap_or("").to_string();
         let r = find_by_kind(&api_version, &kind)
             .unwrap_or_else(|| panic!("fake API does not serve {api_version} {kind}"));
+        string_labels(&obj, &kind, &api_version)?;
+        if matches!(r.group, "" | "apps" | "batch") {
+            canonical_quantities(&mut obj, None, None);
+        }
         let ns = if r.namespaced {
             obj["metadata"]["namespace"]
                 .as_str()
@@ -463,6 +492,7 @@ impl Shared {
             prev,
         };
         self.record(inner, ev);
+        Ok(())
     }
 
     fn delete(&self, api_version: &str, kind: &str, namespace: &str, name: &str) {
@@ -649,6 +679,12 @@ impl FakeApiServer {
         self.shared.apply(obj);
     }
 
+    /// As [`Self::apply`], or the 400 kube-apiserver would answer (a label
+    /// value that is not a string).
+    pub fn try_apply(&self, obj: Value) -> Result<(), String> {
+        self.shared.try_apply(obj)
+    }
+
     /// Deletes an object; watchers see DELETED.
     pub fn delete(&self, api_version: &str, kind: &str, namespace: &str, name: &str) {
         self.shared.delete(api_version, kind, namespace, name);
@@ -661,6 +697,54 @@ impl FakeApiServer {
             tokio::time::sleep(delay).await;
             if let Some(me) = me.upgrade() {
                 me.apply(obj);
+            }
+        });
+    }
+
+    /// The kubelet restarting a crashing container (`restartPolicy:
+    /// Always`), as its status manager reports it: the pod's first
+    /// container runs for `run` (`Running`, `ready: true`, the pod's
+    /// `Ready` condition `True`: kubectl shows `1/1 Running N`), exits 1
+    /// (`lastState.terminated` with reason `Error` and `finishedAt`,
+    /// `restartCount` one higher), then waits `back_off` in
+    /// `state.waiting.reason: CrashLoopBackOff` with `Ready` `False`
+    /// (kubectl: `0/1 CrashLoopBackOff N`), and again, until the server is
+    /// dropped. Timestamps are the wall clock's, to the second, as the API
+    /// server writes them (kubelet `pkg/kubelet/kuberuntime`
+    /// `computePodActions`, `status/status_manager.go`).
+    pub fn crash_loop(self: &Arc<Self>, pod: Value, run: Duration, back_off: Duration) {
+        let me = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let now = || labdeck::check::extra::rfc3339(std::time::SystemTime::now());
+            let mut pod = pod;
+            let mut restarts = pod["status"]["containerStatuses"][0]["restartCount"]
+                .as_i64()
+                .unwrap_or(0);
+            loop {
+                let started = now();
+                set_container(
+                    &mut pod,
+                    restarts,
+                    json!({"running": {"startedAt": started}}),
+                    true,
+                );
+                match me.upgrade() {
+                    Some(me) => me.apply(pod.clone()),
+                    None => return,
+                }
+                tokio::time::sleep(run).await;
+                restarts += 1;
+                let last = json!({"terminated": {"exitCode": 1, "reason": "Error",
+                    "startedAt": started, "finishedAt": now(), "containerID": "containerd://c0ffee"}});
+                pod["status"]["containerStatuses"][0]["lastState"] = last;
+                let waiting = json!({"waiting": {"reason": "CrashLoopBackOff",
+                    "message": "back-off 10s restarting failed container"}});
+                set_container(&mut pod, restarts, waiting, false);
+                match me.upgrade() {
+                    Some(me) => me.apply(pod.clone()),
+                    None => return,
+                }
+                tokio::time::sleep(back_off).await;
             }
         });
     }
@@ -680,6 +764,96 @@ impl FakeApiServer {
         std::fs::write(&path, self.kubeconfig_yaml(token, namespace)).expect("write kubeconfig");
         path
     }
+}
+
+/// Label and annotation values are strings (`ObjectMeta.Labels
+/// map[string]string`): the JSON decoder refuses anything else with a 400
+/// (`BadRequest`), as kube-apiserver answers `kubectl apply` of
+/// `labels: {tier: 1}` sent as JSON: "... cannot be handled as a Pod: json:
+/// cannot unmarshal number into Go struct field
+/// ObjectMeta.metadata.labels of type string".
+fn string_labels(obj: &Value, kind: &str, api_version: &str) -> Result<(), String> {
+    for meta in [&obj["metadata"], &obj["spec"]["template"]["metadata"]] {
+        for field in ["labels", "annotations"] {
+            if let Some(m) = meta[field].as_object() {
+                for v in m.values() {
+                    let what = match v {
+                        Value::String(_) => continue,
+                        Value::Number(_) => "number",
+                        Value::Bool(_) => "bool",
+                        Value::Null => continue,
+                        Value::Array(_) => "array",
+                        Value::Object(_) => "object",
+                    };
+                    return Err(format!(
+                        "400 BadRequest: {kind} in version \"{}\" cannot be handled as a {kind}: json: cannot unmarshal {what} into Go struct field ObjectMeta.metadata.{field} of type string",
+                        api_version.rsplit('/').next().unwrap_or(api_version)
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Quantities stored in canonical form, as `resource.Quantity` marshals
+/// them (apimachinery `pkg/api/resource/quantity.go`, `String` /
+/// `CanonicalizeBytes`): `cpu: 1` -> `"1"`, `memory: 1024Mi` -> `"1Gi"`,
+/// `cpu: 0.25` -> `"250m"`, in every `ResourceList` (requests, limits,
+/// capacity, hard...) and `sizeLimit`.
+fn canonical_quantities(v: &mut Value, parent: Option<&str>, key: Option<&str>) {
+    use labdeck::check::quantity;
+    match v {
+        Value::Object(m) => {
+            for (k, inner) in m.iter_mut() {
+                canonical_quantities(inner, key, Some(k.as_str()));
+            }
+        }
+        Value::Array(items) => {
+            for inner in items {
+                canonical_quantities(inner, parent, key);
+            }
+        }
+        scalar => {
+            if quantity::is_quantity_field(parent, key)
+                && let Some(q) = quantity::of_json(scalar)
+            {
+                *scalar = json!(q.canonical());
+            }
+        }
+    }
+}
+
+/// Sets the first container's state, restarts and readiness, and the
+/// pod's `Ready`/`ContainersReady` conditions to match.
+fn set_container(pod: &mut Value, restarts: i64, state: Value, ready: bool) {
+    let c = &mut pod["status"]["containerStatuses"][0];
+    c["state"] = state;
+    c["restartCount"] = json!(restarts);
+    c["ready"] = json!(ready);
+    c["started"] = json!(ready);
+    let name = c["name"].as_str().unwrap_or("").to_string();
+    let word = if ready { "True" } else { "False" };
+    if let Some(conds) = pod["status"]["conditions"].as_array_mut() {
+        for cond in conds {
+            if cond["type"] == "Ready" || cond["type"] == "ContainersReady" {
+                cond["status"] = json!(word);
+                if let Some(c) = cond.as_object_mut() {
+                    if ready {
+                        c.remove("reason");
+                        c.remove("message");
+                    } else {
+                        c.insert("reason".into(), json!("ContainersNotReady"));
+                        c.insert(
+                            "message".into(),
+                            json!(format!("containers with unready status: [{name}]")),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    pod["status"]["phase"] = json!("Running");
 }
 
 fn status(code: StatusCode, reason: &str, message: &str) -> Response {

@@ -140,6 +140,7 @@ impl Receivers {
                 resolved: Some((x.resolved.0.as_str(), x.resolved.1.as_str())),
                 owner_kind: x.owner_kind.as_deref(),
                 owners,
+                now: None,
             },
             None => Context::default(),
         }
