@@ -827,3 +827,37 @@ async fn regression_quantities_compare_by_value_and_labels_as_strings() {
         ]
     );
 }
+
+/// Issue 20: a field selector the server refuses for a kind (services'
+/// `spec.type` before 1.31, a custom resource's fields without
+/// `selectableFields`: 400 "field label not supported") is applied by
+/// labdeck over the objects listed without it, instead of failing the class
+/// with `error`.
+#[tokio::test]
+async fn regression_a_field_selector_the_server_refuses_is_applied_locally() {
+    let fake = FakeApiServer::start().await;
+    let cert = |name: &str, secret: &str| {
+        json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": {"name": name, "namespace": "default", "generation": 1,
+                         "creationTimestamp": "2026-11-24T07:00:00Z", "uid": format!("{name}-uid")},
+            "spec": {"secretName": secret, "issuerRef": {"name": "ca", "kind": "ClusterIssuer"}}})
+    };
+    fake.apply(cert("a", "web-tls"));
+    fake.apply(cert("b", "api-tls"));
+    let one =
+        "- kind: certificates.cert-manager.io\n  fields: spec.secretName=web-tls\n  count: 1\n";
+    let r = once(&fake, one).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    let none =
+        "- kind: certificates.cert-manager.io\n  fields: spec.secretName=nope\n  count: \">=1\"\n";
+    let r = once(&fake, none).await;
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    // The server was asked first, and refused.
+    assert!(
+        fake.requests()
+            .iter()
+            .any(|r| r.contains("fieldSelector=spec.secretName")),
+        "{:#?}",
+        fake.requests()
+    );
+}

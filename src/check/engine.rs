@@ -29,6 +29,7 @@ use tokio::sync::watch;
 
 use crate::check::eval::{self, ObjectResult, Outcome};
 use crate::check::extra;
+use crate::check::selector::FieldSelector;
 use crate::check::spec::{self, Check, Expectation, NamespaceSpec, OwnerSpec};
 use crate::cluster::{Change, ClusterError, ClusterSource, Query};
 use crate::error::Error;
@@ -479,6 +480,11 @@ async fn feed<S: ClusterSource>(
         let msg = format!("{e} (retrying for {})", secs(tried));
         tx.send_modify(|s| s.trouble = Some(msg));
     };
+    // A field selector the server refuses (services' `spec.type` before
+    // 1.31: 400 "is not a known field selector") is applied here instead,
+    // over the same objects listed without it.
+    let mut q = q.clone();
+    let mut local: Option<FieldSelector> = None;
     let mut first = true;
     'relist: loop {
         // A first list being retried counts as listed for the others: they
@@ -486,7 +492,7 @@ async fn feed<S: ClusterSource>(
         let mut counted = false;
         let listing = retrying(
             until,
-            || source.list(q),
+            || source.list(&q),
             |e, tried| {
                 if first && !counted {
                     counted = true;
@@ -501,10 +507,24 @@ async fn feed<S: ClusterSource>(
         }
         let listing = match listing {
             Ok(l) => l,
+            Err(e) if local.is_none() && refused_field_selector(&e) => {
+                match q.fields.take().map(|f| FieldSelector::parse(&f)) {
+                    Some(Ok(f)) => {
+                        local = Some(f);
+                        continue 'relist;
+                    }
+                    _ => return fail(e),
+                }
+            }
             Err(e) => return fail(e),
         };
-        let mut objects: BTreeMap<(String, String), Value> =
-            listing.objects.into_iter().map(|o| (key(&o), o)).collect();
+        let kept = |o: &Value| local.as_ref().is_none_or(|f| f.matches(o));
+        let mut objects: BTreeMap<(String, String), Value> = listing
+            .objects
+            .into_iter()
+            .filter(|o| kept(o))
+            .map(|o| (key(&o), o))
+            .collect();
         let publish = |objects: &BTreeMap<(String, String), Value>| {
             tx.send_replace(FeedState {
                 objects: Some(Arc::new(objects.values().cloned().collect())),
@@ -531,7 +551,7 @@ async fn feed<S: ClusterSource>(
         let mut rv = listing.resource_version;
         loop {
             let opened = Instant::now();
-            let opening = retrying(until, || source.watch(q, &rv, watch_for), trouble).await;
+            let opening = retrying(until, || source.watch(&q, &rv, watch_for), trouble).await;
             let mut changes = match opening {
                 Ok(c) => {
                     tx.send_if_modified(|s| s.trouble.take().is_some());
@@ -549,7 +569,11 @@ async fn feed<S: ClusterSource>(
                 match change {
                     Ok(Change::Applied(o)) => {
                         rv = resource_version(&o).unwrap_or(rv);
-                        objects.insert(key(&o), o);
+                        if kept(&o) {
+                            objects.insert(key(&o), o);
+                        } else {
+                            objects.remove(&key(&o));
+                        }
                     }
                     Ok(Change::Deleted(o)) => {
                         rv = resource_version(&o).unwrap_or(rv);
@@ -590,6 +614,15 @@ async fn feed<S: ClusterSource>(
             }
         }
     }
+}
+
+/// The server's 400 for a field selector it does not support for this kind
+/// (apimachinery: `"x" is not a known field selector: only ...`; older
+/// conversion funcs: `field label not supported: x`).
+fn refused_field_selector(e: &ClusterError) -> bool {
+    matches!(e, ClusterError::Other(m)
+        if m.starts_with("HTTP 400")
+            && (m.contains("is not a known field selector") || m.contains("field label not supported")))
 }
 
 /// Pause before re-listing after a broken watch.

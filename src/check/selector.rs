@@ -362,3 +362,138 @@ mod tests {
         }
     }
 }
+
+/// A field selector (`spec.type=NodePort,status.phase!=Running`), read as
+/// kube-apiserver reads it (apimachinery `pkg/fields/selector.go`,
+/// `ParseSelector`: comma-separated terms, `=`, `==` or `!=`, `\` escaping
+/// `,` `=` `!` and itself), to apply it here when a server refuses to:
+/// which fields a server filters on differs by kind and version (services'
+/// `spec.type` only from 1.31), while the fields themselves are in every
+/// object it returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSelector {
+    /// `(field path, wanted value, equal)`: every term must hold.
+    terms: Vec<(String, String, bool)>,
+}
+
+impl FieldSelector {
+    pub fn parse(text: &str) -> Result<FieldSelector, String> {
+        let mut terms = Vec::new();
+        for term in split_unescaped(text, ',') {
+            if term.is_empty() {
+                continue;
+            }
+            let (key, value, equal) = if let Some(at) = find_unescaped(&term, "!=") {
+                (&term[..at], &term[at + 2..], false)
+            } else if let Some(at) = find_unescaped(&term, "==") {
+                (&term[..at], &term[at + 2..], true)
+            } else if let Some(at) = find_unescaped(&term, "=") {
+                (&term[..at], &term[at + 1..], true)
+            } else {
+                return Err(format!("invalid field selector term {term:?}: no operator"));
+            };
+            terms.push((key.trim().to_string(), unescape(value), equal));
+        }
+        Ok(FieldSelector { terms })
+    }
+
+    /// Whether the object's fields hold every term. A field the object does
+    /// not have reads as the empty string, as the server's field sets do
+    /// (`spec.nodeName=` selects unscheduled pods); booleans and numbers by
+    /// their text.
+    pub fn matches(&self, object: &serde_json::Value) -> bool {
+        self.terms.iter().all(|(path, want, equal)| {
+            let got = path
+                .split('.')
+                .try_fold(object, |v, k| v.get(k))
+                .map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Null => String::new(),
+                    other => other.to_string(),
+                })
+                .unwrap_or_default();
+            (got == *want) == *equal
+        })
+    }
+}
+
+/// `text` split at each `sep` not preceded by a `\`, escapes kept.
+fn split_unescaped(text: &str, sep: char) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut escaped = false;
+    for c in text.chars() {
+        let last = out.last_mut();
+        match (c, escaped, last) {
+            (_, true, Some(l)) => {
+                l.push(c);
+                escaped = false;
+            }
+            ('\\', false, Some(l)) => {
+                l.push(c);
+                escaped = true;
+            }
+            (c, false, _) if c == sep => out.push(String::new()),
+            (c, false, Some(l)) => l.push(c),
+            (_, _, None) => {}
+        }
+    }
+    out
+}
+
+/// Byte offset of the first `op` in `term` not preceded by a `\`.
+fn find_unescaped(term: &str, op: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in term.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        if c == '\\' {
+            escaped = true;
+            continue;
+        }
+        if term[i..].starts_with(op) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+fn unescape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut escaped = false;
+    for c in value.chars() {
+        if !escaped && c == '\\' {
+            escaped = true;
+            continue;
+        }
+        escaped = false;
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::FieldSelector;
+    use serde_json::json;
+
+    #[test]
+    fn field_selectors_match_as_the_server_filters() {
+        let svc = json!({"metadata": {"name": "np"}, "spec": {"type": "NodePort"}});
+        let pod = json!({"metadata": {"name": "p"}, "spec": {}, "status": {"phase": "Running"}});
+        let yes = |s: &str, o| FieldSelector::parse(s).unwrap().matches(o);
+        assert!(yes("spec.type=NodePort", &svc));
+        assert!(yes("spec.type==NodePort,metadata.name=np", &svc));
+        assert!(!yes("spec.type!=NodePort", &svc));
+        assert!(!yes("spec.type=ClusterIP", &svc));
+        // A missing field is the empty string.
+        assert!(yes("spec.nodeName=", &pod));
+        assert!(yes("status.phase!=Pending", &pod));
+        assert!(yes(
+            r"metadata.name=a\,b",
+            &json!({"metadata": {"name": "a,b"}})
+        ));
+        assert!(FieldSelector::parse("spec.type").is_err());
+    }
+}
