@@ -138,6 +138,8 @@ pub struct Board {
     rows: RwLock<Vec<Row>>,
     events: broadcast::Sender<Arc<str>>,
     stuck_after: Duration,
+    /// Students on one cluster read its discovery once.
+    discovery: crate::cluster::DiscoveryShare,
 }
 
 impl Board {
@@ -193,6 +195,7 @@ impl Board {
             rows: RwLock::new(rows),
             events,
             stuck_after,
+            discovery: Default::default(),
         }
     }
 
@@ -338,7 +341,7 @@ impl Board {
             if source.is_none() {
                 let permit = gate.acquire().await;
                 match grade::connect(&target, &opts.grade.connect).await {
-                    Ok(s) => source = Some(s),
+                    Ok(s) => source = Some(s.sharing(&self.discovery)),
                     Err(e) => self.cluster_error(row, &e),
                 }
                 drop(permit);
