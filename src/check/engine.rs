@@ -917,11 +917,7 @@ async fn wait_for<S: ClusterSource>(
                 .await;
             }
             if outcomes.iter().all(|o| o.holds) {
-                let msg = format!(
-                    "{} expectation{} held",
-                    outcomes.len(),
-                    if outcomes.len() == 1 { "" } else { "s" }
-                );
+                let msg = held_message(outcomes.len());
                 return result(p, Verdict::Pass, msg, ms(start), outcomes);
             }
             last = Some(outcomes);
@@ -975,6 +971,11 @@ async fn wait_for<S: ClusterSource>(
             return result(p, Verdict::Fail, message, ms(start), outcomes);
         }
     }
+}
+
+/// A pass's message: `2 expectations held`.
+pub fn held_message(n: usize) -> String {
+    format!("{n} expectation{} held", if n == 1 { "" } else { "s" })
 }
 
 /// What an expectation reads, in kubectl's words: `pods -l isactive=no`.

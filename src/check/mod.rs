@@ -14,6 +14,7 @@ pub mod prepare;
 pub mod rbac;
 pub mod selector;
 pub mod spec;
+pub mod vacuous;
 
 pub use eval::ObjectResult;
 pub use spec::{Check, Expectation};

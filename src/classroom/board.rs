@@ -241,12 +241,18 @@ impl Board {
     }
 
     /// Records one verdict for student `row`; tells open boards if it changed.
+    /// A cleanup counts once what it cleans up has passed (the history
+    /// holds every pass of the board: [`crate::check::vacuous`]).
     pub fn update(&self, row: usize, r: &ExerciseResult) {
         let now = history::now_ms();
         let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
         let Some(student) = rows.get_mut(row) else {
             return;
         };
+        let mut gated = r.clone();
+        let before = |id: &str| self.history.first_pass(&student.name, id).is_some();
+        crate::check::vacuous::gate(&self.plans, std::slice::from_mut(&mut gated), before);
+        let r = &gated;
         let mut first_pass_ms = student.cells.get(&r.id).and_then(|c| c.first_pass_ms);
         if r.verdict == Verdict::Pass && first_pass_ms.is_none() {
             let at = match self.history.record(&student.name, &r.id, now) {
