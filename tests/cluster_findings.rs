@@ -309,3 +309,62 @@ async fn grade_reads_discovery_once_for_a_class_on_one_server() {
     assert_eq!(discovery.len(), 3, "{reqs:#?}");
     assert_eq!(reqs.len(), 3 + 3 * 2, "{reqs:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vacuous_cleanup_counts_only_once_what_it_removes_has_passed() {
+    let fake = FakeApiServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ana.yaml"),
+        fake.kubeconfig_yaml("t", "default"),
+    )
+    .unwrap();
+    let targets = labdeck::grade::from_dir(dir.path()).unwrap();
+    // As the sample deck has them (slides/k8s/labels-debugging.md).
+    let plans = [
+        plan(
+            "labeldemo-create",
+            "timeout: 0\nexpect:\n  - kind: deploy\n    name: labeldemo\n",
+        ),
+        plan(
+            "labeldemo-cleanup",
+            "timeout: 0\nexpect:\n  - kind: deploy\n    name: labeldemo\n    count: 0\n  - kind: pods\n    selector: app=labeldemo\n    count: 0\n",
+        ),
+    ];
+    let history = dir.path().join("history.jsonl");
+    let round = || async {
+        let clusters = labdeck::grade::grade(
+            &targets,
+            &plans,
+            &labdeck::grade::GradeOptions::default(),
+            &|_| {},
+        )
+        .await;
+        let mut report = labdeck::grade::report::GradeReport::new(&plans, clusters);
+        labdeck::grade::stamp_history(&history, &plans, &mut report).unwrap();
+        report
+    };
+    // A student who did nothing: the cleanup holds, but is no tick.
+    let r = round().await;
+    let cleanup = &r.clusters[0].results[1];
+    assert_eq!(cleanup.verdict, Verdict::Fail, "{cleanup:#?}");
+    assert_eq!(
+        cleanup.message,
+        "not started: nothing to clean up yet: `labeldemo-create` was never passed"
+    );
+    assert_eq!(r.summary.pass, 0, "{r:#?}");
+    // Created: the create passes (and is kept in the history)...
+    fake.apply(support::fixtures::deployment("labeldemo"));
+    let r = round().await;
+    assert_eq!(r.clusters[0].results[0].verdict, Verdict::Pass);
+    assert_eq!(r.clusters[0].results[1].verdict, Verdict::Fail);
+    // ... then cleaned up: the cleanup counts, its prerequisite having
+    // passed in an earlier round.
+    fake.delete("apps/v1", "Deployment", "default", "labeldemo");
+    let r = round().await;
+    assert_eq!(r.clusters[0].results[0].verdict, Verdict::Fail);
+    let cleanup = &r.clusters[0].results[1];
+    assert_eq!(cleanup.verdict, Verdict::Pass, "{cleanup:#?}");
+    assert_eq!(cleanup.message, "2 expectations held");
+    assert_eq!((r.summary.pass, r.summary.fail), (1, 1), "{r:#?}");
+}
