@@ -93,12 +93,19 @@ async fn ca_mismatch_is_an_error_at_once_in_kubectls_words() {
     assert_eq!(r[0].verdict, Verdict::Error, "{:#?}", r[0]);
     let m = &r[0].message;
     assert!(
-        m.contains("Unable to connect to the server: x509: certificate signed by unknown authority"),
+        m.contains(
+            "Unable to connect to the server: x509: certificate signed by unknown authority"
+        ),
         "{m}"
     );
     assert!(m.contains("context lab"), "{m}");
     assert!(took < Duration::from_secs(1), "took {took:?}");
-    assert_eq!(handshakes(&tls).await, 1, "one attempt: {:?}", tls.refused());
+    assert_eq!(
+        handshakes(&tls).await,
+        1,
+        "one attempt: {:?}",
+        tls.refused()
+    );
     assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 
     // The name does not match: Go's HostnameError words.
@@ -180,7 +187,10 @@ async fn late_crd_installed_during_the_wait_passes() {
                 "cron",
                 "timeout: 20s\nexpect:\n  - kind: CronTab\n    name: nightly\n",
             ),
-            plan("pods", "timeout: 0\nexpect:\n  - kind: pods\n    count: 0\n"),
+            plan(
+                "pods",
+                "timeout: 0\nexpect:\n  - kind: pods\n    count: 0\n",
+            ),
         ];
         let t0 = Instant::now();
         let r = run_with(&fake.kubeconfig_yaml("t", "default"), &plans).await;
@@ -241,7 +251,9 @@ async fn count_requests(formats: DiscoveryFormats, only: Option<&str>) -> (usize
     let reqs = fake.requests();
     let discovery = reqs
         .iter()
-        .filter(|r| !r.contains('?') && (r.starts_with("GET /api/v1") || r.starts_with("GET /apis")))
+        .filter(|r| {
+            !r.contains('?') && (r.starts_with("GET /api/v1") || r.starts_with("GET /apis"))
+        })
         .filter(|r| r.split('/').count() <= 4)
         .count();
     (reqs.len(), discovery)

@@ -243,7 +243,8 @@ fn sample_deck_lints_clean_but_for_its_vacuous_cleanup() {
     let (code, out) = labdeck(&["lint", "slides/labdeck-sample.yml"]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("k8s/labels-debugging.md:298:") && out.contains("warning")
+        out.contains("k8s/labels-debugging.md:298:")
+            && out.contains("warning")
             && out.contains("check `labeldemo-cleanup` holds on an empty cluster")
             && out.contains("only once `labeldemo-readopt` has passed"),
         "{out}"

@@ -412,7 +412,13 @@ async fn wait_for_kinds<S: ClusterSource>(
         }
     };
     r.unwrap_or_else(|| {
-        let r = result(p, Verdict::Error, "no verdict".into(), ms(clock.start), vec![]);
+        let r = result(
+            p,
+            Verdict::Error,
+            "no verdict".into(),
+            ms(clock.start),
+            vec![],
+        );
         on_result(&r);
         r
     })

@@ -156,7 +156,10 @@ mod tests {
                 "rng",
                 "expect:\n  - kind: deploy\n    name: rng\n  - kind: pods\n",
             ),
-            plan("create", "expect:\n  - kind: Deployment\n    name: labeldemo\n"),
+            plan(
+                "create",
+                "expect:\n  - kind: Deployment\n    name: labeldemo\n",
+            ),
             plan(
                 "cleanup",
                 "expect:\n  - kind: deploy\n    name: labeldemo\n    count: 0\n  - kind: pods\n    selector: app=labeldemo\n    count: 0\n",
@@ -174,7 +177,11 @@ mod tests {
             &plan("le", "expect:\n  - kind: pods\n    count: \"<=2\"\n").check
         ));
         assert!(!is_vacuous(
-            &plan("mixed", "expect:\n  - kind: pods\n    count: 0\n  - kind: svc\n").check
+            &plan(
+                "mixed",
+                "expect:\n  - kind: pods\n    count: 0\n  - kind: svc\n"
+            )
+            .check
         ));
     }
 

@@ -16,11 +16,11 @@ use tokio::sync::Mutex;
 
 mod catalog;
 
-pub use catalog::DiscoveryShare;
-use catalog::{Documents, ServerKey};
 use super::proxy::{self, ProxyEnv};
 use super::{Change, Changes, ClusterError, ClusterSource, Listing, Query, Resource};
 use super::{kubeconfig, transport};
+pub use catalog::DiscoveryShare;
+use catalog::{Documents, ServerKey};
 
 /// How to reach a cluster.
 #[derive(Debug, Clone)]
@@ -669,10 +669,8 @@ fn go_alert(a: rustls::AlertDescription) -> &'static str {
 fn x509_words(c: &rustls::CertificateError) -> String {
     use rustls::CertificateError as C;
     let rfc3339 = |t: &rustls::pki_types::UnixTime| {
-        humantime::format_rfc3339_seconds(
-            std::time::UNIX_EPOCH + Duration::from_secs(t.as_secs()),
-        )
-        .to_string()
+        humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(t.as_secs()))
+            .to_string()
     };
     match c {
         // A self-signed certificate that is not one of ours is refused by

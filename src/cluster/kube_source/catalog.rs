@@ -222,7 +222,11 @@ impl KubeSource {
     }
 
     /// `/api/v1` or `/apis/G/V`.
-    async fn group_version(&self, group: &str, version: &str) -> Result<Vec<ApiEntry>, ClusterError> {
+    async fn group_version(
+        &self,
+        group: &str,
+        version: &str,
+    ) -> Result<Vec<ApiEntry>, ClusterError> {
         let path = if group.is_empty() {
             format!("/api/{version}")
         } else {
