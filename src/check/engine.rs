@@ -251,28 +251,21 @@ struct FeedState {
     trouble: Option<String>,
 }
 
-/// Checks `plans` against `source`, all at once, calling `on_result` as each
-/// verdict is reached. Results come back in `plans` order.
-pub async fn run<S: ClusterSource>(
-    source: &S,
-    plans: &[Plan],
-    opts: &Options,
-    on_result: &(dyn Fn(&ExerciseResult) + Send + Sync),
-) -> Vec<ExerciseResult> {
-    let start = Instant::now();
-    let started = opts.since.unwrap_or_else(std::time::SystemTime::now);
-    // What each plan reads: its expectations, then the lists its extra keys
-    // need (`extra::reads`).
-    let reads: Vec<Vec<&Expectation>> = plans
-        .iter()
-        .map(|p| extra::reads(&p.check).collect())
-        .collect();
+/// When a run began: for elapsed times, for `replaced:` (wall clock), and
+/// where deadlines count from.
+#[derive(Clone, Copy)]
+struct Clock {
+    start: Instant,
+    started: std::time::SystemTime,
+    began: tokio::time::Instant,
+}
 
-    // 1. Resolve each distinct kind once (with the kinds owner chains
-    // pass through, and custom `owner:` kinds).
-    let mut kinds: Vec<&str> = reads
+/// Every kind `read` needs resolved: its expectations' kinds, the kinds
+/// owner chains pass through, and custom `owner:` kinds.
+fn kinds_read<'a>(read: &[&'a Expectation]) -> Vec<&'a str> {
+    let mut kinds: Vec<&str> = read
         .iter()
-        .flat_map(|r| r.iter().copied())
+        .copied()
         .flat_map(|e| {
             std::iter::once(e.kind.as_str())
                 .chain(owner_chain::kinds_to_read(e).iter().copied())
@@ -281,27 +274,184 @@ pub async fn run<S: ClusterSource>(
         .collect();
     kinds.sort_unstable();
     kinds.dedup();
+    kinds
+}
+
+/// Resolves one kind, telling the cluster the group a built-in kind of
+/// that name is in, so only that group's discovery is read.
+async fn resolve_kind<S: ClusterSource>(
+    source: &S,
+    kind: &str,
+) -> Result<crate::cluster::Resource, ClusterError> {
+    let likely = crate::check::kinds::builtin(kind).map(|b| b.group);
+    source.resolve_kind_in(kind, likely).await
+}
+
+type Resolved<'a> = HashMap<&'a str, Result<crate::cluster::Resource, ClusterError>>;
+
+/// Checks `plans` against `source`, all at once, calling `on_result` as each
+/// verdict is reached. Results come back in `plans` order.
+///
+/// A plan reading a kind the cluster does not serve yet (a custom resource
+/// whose CustomResourceDefinition an earlier step installs) waits apart:
+/// discovery is read again, with backoff, until its timeout; then it is
+/// checked like the others, or `fail`s saying which kind never appeared.
+pub async fn run<S: ClusterSource>(
+    source: &S,
+    plans: &[Plan],
+    opts: &Options,
+    on_result: &(dyn Fn(&ExerciseResult) + Send + Sync),
+) -> Vec<ExerciseResult> {
+    let clock = Clock {
+        start: Instant::now(),
+        started: opts.since.unwrap_or_else(std::time::SystemTime::now),
+        // Deadlines count from here: retrying discovery does not lengthen them.
+        began: tokio::time::Instant::now(),
+    };
+    let reads: Vec<Vec<&Expectation>> = plans
+        .iter()
+        .map(|p| extra::reads(&p.check).collect())
+        .collect();
+    // 1. Resolve each distinct kind once.
+    let mut kinds: Vec<&str> = reads.iter().flat_map(|r| kinds_read(r)).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
     let longest = plans
         .iter()
         .map(|p| opts.timeout_for(&p.check))
         .max()
         .unwrap_or_default();
-    // Deadlines count from here: retrying discovery does not lengthen them.
-    let began = tokio::time::Instant::now();
-    let until = deadline(began, longest);
-    let resolved: HashMap<&str, Result<crate::cluster::Resource, ClusterError>> =
-        futures::future::join_all(kinds.iter().map(|k| async move {
-            (
-                *k,
-                retrying(until, || source.resolve_kind(k), |_, _| {}).await,
-            )
-        }))
-        .await
-        .into_iter()
+    let until = deadline(clock.began, longest);
+    let resolved: Resolved = futures::future::join_all(kinds.iter().map(|k| async move {
+        (
+            *k,
+            retrying(until, || resolve_kind(source, k), |_, _| {}).await,
+        )
+    }))
+    .await
+    .into_iter()
+    .collect();
+    let (late, ready): (Vec<usize>, Vec<usize>) = (0..plans.len()).partition(|&i| {
+        kinds_read(&reads[i])
+            .iter()
+            .any(|k| matches!(resolved.get(k), Some(Err(ClusterError::UnknownKind(_)))))
+    });
+    let ready_plans: Vec<&Plan> = ready.iter().map(|&i| &plans[i]).collect();
+    let now = run_resolved(source, &ready_plans, &resolved, opts, on_result, clock);
+    let later = futures::future::join_all(late.iter().map(|&i| {
+        let (p, read) = (&plans[i], &reads[i]);
+        async move {
+            let r = wait_for_kinds(source, p, read, opts, on_result, clock).await;
+            (i, r)
+        }
+    }));
+    let (now, later) = futures::future::join(now, later).await;
+    let mut all: Vec<(usize, ExerciseResult)> = ready.into_iter().zip(now).chain(later).collect();
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
+/// A plan one of whose kinds the cluster did not serve: reads discovery
+/// again with backoff until the plan's timeout, then checks it; or `fail`s
+/// in words (kubectl: `error: the server doesn't have a resource type
+/// "certificates"`), since "install the operator, then create its object"
+/// is an exercise not done yet, not a cluster fault.
+async fn wait_for_kinds<S: ClusterSource>(
+    source: &S,
+    p: &Plan,
+    read: &[&Expectation],
+    opts: &Options,
+    on_result: &(dyn Fn(&ExerciseResult) + Send + Sync),
+    clock: Clock,
+) -> ExerciseResult {
+    let timeout = opts.timeout_for(&p.check);
+    let until = deadline(clock.began, timeout);
+    let kinds = kinds_read(read);
+    let missing_or_transient =
+        |e: &ClusterError| e.is_transient() || matches!(e, ClusterError::UnknownKind(_));
+    let looked = retrying_if(
+        until,
+        || async {
+            let mut map: Resolved = HashMap::new();
+            for k in &kinds {
+                match resolve_kind(source, k).await {
+                    Ok(r) => {
+                        map.insert(k, Ok(r));
+                    }
+                    // Which kind is missing, for the message.
+                    Err(ClusterError::UnknownKind(_)) => {
+                        return Err(ClusterError::UnknownKind((*k).to_string()));
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(map)
+        },
+        missing_or_transient,
+        |_, _| {},
+    )
+    .await;
+    let r = match looked {
+        Ok(map) => run_resolved(source, &[p], &map, opts, on_result, clock)
+            .await
+            .pop(),
+        Err(ClusterError::UnknownKind(kind)) => {
+            let line = read
+                .iter()
+                .find(|e| e.kind == kind)
+                .map_or(p.line, |e| e.location.line);
+            let message = format!(
+                "line {line}: no kind `{kind}` on the cluster yet: is its CustomResourceDefinition installed? \
+                 (the server doesn't have a resource type {kind:?}; looked for {})",
+                secs(clock.began.elapsed())
+            );
+            let r = result(p, Verdict::Fail, message, ms(clock.start), vec![]);
+            on_result(&r);
+            return r;
+        }
+        Err(e) => {
+            let r = result(p, Verdict::Error, e.to_string(), ms(clock.start), vec![]);
+            on_result(&r);
+            return r;
+        }
+    };
+    r.unwrap_or_else(|| {
+        let r = result(
+            p,
+            Verdict::Error,
+            "no verdict".into(),
+            ms(clock.start),
+            vec![],
+        );
+        on_result(&r);
+        r
+    })
+}
+
+/// Checks `plans`, whose kinds `resolved` holds, against `source`.
+async fn run_resolved<S: ClusterSource>(
+    source: &S,
+    plans: &[&Plan],
+    resolved: &Resolved<'_>,
+    opts: &Options,
+    on_result: &(dyn Fn(&ExerciseResult) + Send + Sync),
+    clock: Clock,
+) -> Vec<ExerciseResult> {
+    let Clock {
+        start,
+        started,
+        began,
+    } = clock;
+    if plans.is_empty() {
+        return Vec::new();
+    }
+    let reads: Vec<Vec<&Expectation>> = plans
+        .iter()
+        .map(|p| extra::reads(&p.check).collect())
         .collect();
 
     // 2. Turn expectations into queries; group equal queries into feeds.
-    let shared_labels = shared_label_selectors(plans, &resolved, source.default_namespace());
+    let shared_labels = shared_label_selectors(plans, resolved, source.default_namespace());
     let mut feeds: BTreeMap<Query, Duration> = BTreeMap::new();
     let mut prepared: Vec<Result<Vec<Query>, String>> = Vec::new();
     // Per plan, per read: what evaluation needs beyond its own feed.
@@ -318,7 +468,7 @@ pub async fn run<S: ClusterSource>(
                     q.labels = shared_labels.get(&read_key(&q)).cloned().flatten();
                     let t = feeds.entry(q.clone()).or_default();
                     *t = (*t).max(timeout);
-                    let extra = owner_chain::extra(e, &q, &resolved);
+                    let extra = owner_chain::extra(e, &q, resolved);
                     for oq in &extra.owner_queries {
                         let t = feeds.entry(oq.clone()).or_default();
                         *t = (*t).max(timeout);
@@ -418,8 +568,8 @@ fn read_key(q: &Query) -> ReadKey {
 /// makes grading a class fast; a lone selector still filters on the server
 /// so a big namespace is not read whole for it.
 fn shared_label_selectors(
-    plans: &[Plan],
-    resolved: &HashMap<&str, Result<crate::cluster::Resource, ClusterError>>,
+    plans: &[&Plan],
+    resolved: &Resolved<'_>,
     default_ns: &str,
 ) -> HashMap<ReadKey, Option<String>> {
     let mut out: HashMap<ReadKey, Option<String>> = HashMap::new();
@@ -664,7 +814,21 @@ fn secs(d: Duration) -> String {
 /// attempts were made over how long.
 pub async fn retrying<T, F, Fut>(
     until: tokio::time::Instant,
+    op: F,
+    on_retry: impl FnMut(&ClusterError, Duration),
+) -> Result<T, ClusterError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ClusterError>>,
+{
+    retrying_if(until, op, ClusterError::is_transient, on_retry).await
+}
+
+/// [`retrying`] the failures `worth_retrying` says.
+async fn retrying_if<T, F, Fut>(
+    until: tokio::time::Instant,
     mut op: F,
+    worth_retrying: impl Fn(&ClusterError) -> bool,
     mut on_retry: impl FnMut(&ClusterError, Duration),
 ) -> Result<T, ClusterError>
 where
@@ -677,7 +841,7 @@ where
         attempt = attempt.saturating_add(1);
         let e = match op().await {
             Ok(v) => return Ok(v),
-            Err(e) if !e.is_transient() => return Err(e),
+            Err(e) if !worth_retrying(&e) => return Err(e),
             Err(e) => e,
         };
         let asked = e.retry_after().map(|w| w.min(MAX_RETRY_AFTER));
@@ -836,11 +1000,7 @@ async fn wait_for<S: ClusterSource>(
                 .await;
             }
             if outcomes.iter().all(|o| o.holds) {
-                let msg = format!(
-                    "{} expectation{} held",
-                    outcomes.len(),
-                    if outcomes.len() == 1 { "" } else { "s" }
-                );
+                let msg = held_message(outcomes.len());
                 return result(p, Verdict::Pass, msg, ms(start), outcomes);
             }
             last = Some(outcomes);
@@ -915,6 +1075,11 @@ async fn wait_for<S: ClusterSource>(
             return result(p, Verdict::Fail, message, ms(start), outcomes);
         }
     }
+}
+
+/// A pass's message: `2 expectations held`.
+pub fn held_message(n: usize) -> String {
+    format!("{n} expectation{} held", if n == 1 { "" } else { "s" })
 }
 
 /// What an expectation reads, in kubectl's words: `pods -l isactive=no`.

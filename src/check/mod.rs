@@ -15,6 +15,7 @@ pub mod quantity;
 pub mod rbac;
 pub mod selector;
 pub mod spec;
+pub mod vacuous;
 
 pub use eval::ObjectResult;
 pub use spec::{Check, Expectation};

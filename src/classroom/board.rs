@@ -139,6 +139,8 @@ pub struct Board {
     rows: RwLock<Vec<Row>>,
     events: broadcast::Sender<Arc<str>>,
     stuck_after: Duration,
+    /// Students on one cluster read its discovery once.
+    discovery: crate::cluster::DiscoveryShare,
 }
 
 impl Board {
@@ -194,6 +196,7 @@ impl Board {
             rows: RwLock::new(rows),
             events,
             stuck_after,
+            discovery: Default::default(),
         }
     }
 
@@ -239,12 +242,18 @@ impl Board {
     }
 
     /// Records one verdict for student `row`; tells open boards if it changed.
+    /// A cleanup counts once what it cleans up has passed (the history
+    /// holds every pass of the board: [`crate::check::vacuous`]).
     pub fn update(&self, row: usize, r: &ExerciseResult) {
         let now = history::now_ms();
         let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
         let Some(student) = rows.get_mut(row) else {
             return;
         };
+        let mut gated = r.clone();
+        let before = |id: &str| self.history.first_pass(&student.name, id).is_some();
+        crate::check::vacuous::gate(&self.plans, std::slice::from_mut(&mut gated), before);
+        let r = &gated;
         let mut first_pass_ms = student.cells.get(&r.id).and_then(|c| c.first_pass_ms);
         if r.verdict == Verdict::Pass && first_pass_ms.is_none() {
             let at = match self.history.record(&student.name, &r.id, now) {
@@ -339,7 +348,7 @@ impl Board {
             if source.is_none() {
                 let permit = gate.acquire().await;
                 match grade::connect(&target, &opts.grade.connect).await {
-                    Ok(s) => source = Some(s),
+                    Ok(s) => source = Some(s.sharing(&self.discovery)),
                     Err(e) => self.cluster_error(row, &e),
                 }
                 drop(permit);

@@ -151,7 +151,20 @@ impl History {
     /// Records this report's passes (at `at_ms`) and writes every known
     /// first-pass time into it (`first_passed` of each student), so that
     /// `grade --history FILE --format csv|json` carries the times.
-    pub fn stamp(&self, report: &mut crate::grade::report::GradeReport, at_ms: u64) -> Result<()> {
+    /// A cleanup held back for want of its prerequisite this round counts
+    /// if the history has the prerequisite passed ([`crate::check::vacuous`]).
+    pub fn stamp(
+        &self,
+        plans: &[crate::check::engine::Plan],
+        report: &mut crate::grade::report::GradeReport,
+        at_ms: u64,
+    ) -> Result<()> {
+        for c in &mut report.clusters {
+            let before = |id: &str| self.first_pass(&c.name, id).is_some();
+            crate::check::vacuous::gate(plans, &mut c.results, before);
+            c.summary = crate::report::Summary::of(&c.results);
+        }
+        report.recount();
         for c in &mut report.clusters {
             for r in &c.results {
                 let first = if r.verdict == crate::check::engine::Verdict::Pass {

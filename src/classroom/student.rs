@@ -43,6 +43,10 @@ pub struct Student {
     source: Arc<KubeSource>,
     /// For checks that do not say.
     default_timeout: Duration,
+    /// The exercises whose checks passed since the server started: a
+    /// cleanup counts once what it cleans up passed
+    /// ([`crate::check::vacuous`]).
+    passed: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// One line of the check stream.
@@ -95,6 +99,7 @@ impl Student {
             load,
             source: Arc::new(source),
             default_timeout,
+            passed: Default::default(),
         }
     }
 
@@ -178,7 +183,8 @@ impl Student {
             }
             other => other,
         };
-        let Some(r) = last else { return };
+        let Some(mut r) = last else { return };
+        self.gate(&mut r);
         if r.verdict == Verdict::Error || r.expectations.iter().any(|e| e.error.is_some()) {
             // The detail (with the server's address) stays on this terminal.
             crate::stderr!("labdeck serve: check {id}: {}", r.message);
@@ -200,6 +206,24 @@ impl Student {
             elapsed_ms: crate::duration::millis(started.elapsed()),
         };
         let _ = tx.send(event).await;
+    }
+}
+
+impl Student {
+    /// Holds back a cleanup whose prerequisites never passed here, and
+    /// remembers a pass.
+    fn gate(&self, r: &mut ExerciseResult) {
+        let mut passed = self.passed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(exercises) = (self.load)() {
+            let plans: Vec<Plan> = exercises
+                .iter()
+                .filter_map(|e| Plan::from_exercise(e).ok().flatten())
+                .collect();
+            crate::check::vacuous::gate(&plans, std::slice::from_mut(r), |id| passed.contains(id));
+        }
+        if r.verdict == Verdict::Pass {
+            passed.insert(r.id.clone());
+        }
     }
 }
 

@@ -175,7 +175,7 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
             let mut report = grade::round(&targets, &plans, &opts, &on_done).await;
             shown.round_ended();
             if let Some(path) = &args.history
-                && let Some(w) = grade::stamp_history(path, &mut report)?
+                && let Some(w) = grade::stamp_history(path, &plans, &mut report)?
             {
                 labdeck::stderr!("warning: {w}");
             }

@@ -14,10 +14,13 @@ use kube::{Client, Config};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use super::discovery::{ApiEntry, preferred_first, resolve};
+mod catalog;
+
 use super::proxy::{self, ProxyEnv};
 use super::{Change, Changes, ClusterError, ClusterSource, Listing, Query, Resource};
 use super::{kubeconfig, transport};
+pub use catalog::DiscoveryShare;
+use catalog::{Documents, ServerKey};
 
 /// How to reach a cluster.
 #[derive(Debug, Clone)]
@@ -44,11 +47,10 @@ impl Default for ConnectOptions {
     }
 }
 
-type Catalog = Result<Arc<Vec<ApiEntry>>, ClusterError>;
-
-/// A cluster reached through `kube`. Discovery answers are cached for the
-/// life of the value (one engine run), errors included, so a dead cluster
-/// costs one timeout, not one per exercise.
+/// A cluster reached through `kube`. Discovery answers are kept for the
+/// life of the value (every run made with it; see [`catalog`]), and a
+/// lasting failure too, so a dead cluster costs one timeout, not one per
+/// kind.
 pub struct KubeSource {
     client: Client,
     name: String,
@@ -56,8 +58,13 @@ pub struct KubeSource {
     origin: String,
     namespace: String,
     request_timeout: Duration,
-    /// The last discovery answer (or failure), shared by every resolution.
-    catalog: Mutex<Option<(Instant, Catalog)>>,
+    /// Discovery documents read so far (perhaps shared: [`Self::sharing`]).
+    docs: Arc<Mutex<Documents>>,
+    /// The last discovery failure, and when: a lasting one is final, a
+    /// transient one is shared by the resolutions that waited for it.
+    failed: Mutex<Option<(Instant, ClusterError)>>,
+    /// Which server this is, for sharing discovery.
+    server: Option<ServerKey>,
 }
 
 impl KubeSource {
@@ -148,6 +155,13 @@ impl KubeSource {
         };
         let mut source = Self::from_client(client, name, namespace, opts.request_timeout);
         source.origin = origin;
+        source.server = Some(ServerKey {
+            url: config.cluster_url.to_string(),
+            ca: config.root_cert.clone(),
+            server_name: config.tls_server_name.clone(),
+            proxy: config.proxy_url.as_ref().map(ToString::to_string),
+            insecure: config.accept_invalid_certs,
+        });
         Ok(source)
     }
 
@@ -165,7 +179,9 @@ impl KubeSource {
             name,
             namespace: namespace.into(),
             request_timeout,
-            catalog: Mutex::new(None),
+            docs: Arc::default(),
+            failed: Mutex::new(None),
+            server: None,
         }
     }
 
@@ -269,120 +285,14 @@ impl KubeSource {
         }
     }
 
-    /// The cached catalog, fetched on first use, and fetched again when the
-    /// caller found `stale` lacking (a CRD installed since, as kubectl
-    /// refreshes its discovery cache on a miss). Lasting failures are cached
-    /// too: a dead cluster costs one timeout per run, not one per kind. A
-    /// transient failure is shared by the callers that waited for that
-    /// attempt; a later call (the engine retrying) fetches again.
-    async fn catalog(&self, stale: Option<&Arc<Vec<ApiEntry>>>) -> Catalog {
-        let asked = Instant::now();
-        let mut cached = self.catalog.lock().await;
-        match (&*cached, stale) {
-            (Some((_, Err(e))), _) if !e.is_transient() => return Err(e.clone()),
-            (Some((at, Err(e))), _) if *at >= asked => return Err(e.clone()),
-            (Some((_, Ok(c))), None) => return Ok(c.clone()),
-            (Some((_, Ok(c))), Some(s)) if !Arc::ptr_eq(c, s) => return Ok(c.clone()),
-            _ => {}
+    /// Reads discovery documents from `share` (and adds its own to it)
+    /// when `share` has met this server before: see [`DiscoveryShare`].
+    /// A source built from a client ([`Self::from_client`]) keeps its own.
+    pub fn sharing(mut self, share: &DiscoveryShare) -> KubeSource {
+        if let Some(key) = &self.server {
+            self.docs = share.documents(key);
         }
-        let fresh = self.full_catalog().await;
-        *cached = Some((Instant::now(), fresh.clone()));
-        fresh
-    }
-
-    /// Every served resource at every served version, in kubectl's priority
-    /// order (see `discovery.rs`). `/api` and `/apis` are asked at once with
-    /// kubectl's `Accept` (client-go `discovery/discovery_client.go`,
-    /// `acceptDiscoveryFormats`): a server with aggregated discovery (1.26+)
-    /// answers everything in those two; an older one answers the legacy
-    /// `APIVersions`/`APIGroupList` to the same requests, and then each
-    /// group version is read (kubectl's `ServerGroupsAndResources`).
-    async fn full_catalog(&self) -> Catalog {
-        let (core, groups) = futures::future::join(
-            self.get("/api", ACCEPT_DISCOVERY, "discovery /api"),
-            self.get("/apis", ACCEPT_DISCOVERY, "discovery /apis"),
-        )
-        .await;
-        let (core, groups) = (core?, groups?);
-        let mut all: Vec<ApiEntry> = Vec::new();
-        // Legacy: (group, preferred version, versions), in server order.
-        let mut legacy: Vec<(String, String, Vec<String>)> = Vec::new();
-        match core.discovery("/api", &self.origin)? {
-            Discovery::Aggregated(list) => all.extend(ApiEntry::from_aggregated(&list)),
-            Discovery::Legacy(doc) => {
-                let versions: Vec<String> = doc["versions"]
-                    .as_array()
-                    .map(|v| {
-                        v.iter()
-                            .filter_map(|v| v.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let preferred = versions.first().cloned().unwrap_or_else(|| "v1".into());
-                legacy.push((String::new(), preferred, versions));
-            }
-        }
-        let mut aggregated_groups = Vec::new();
-        match groups.discovery("/apis", &self.origin)? {
-            Discovery::Aggregated(list) => aggregated_groups = ApiEntry::from_aggregated(&list),
-            Discovery::Legacy(doc) => {
-                let list: k8s_openapi::apimachinery::pkg::apis::meta::v1::APIGroupList =
-                    serde_json::from_value(doc).map_err(|e| {
-                        ClusterError::Other(format!("{}: discovery /apis: {e}", self.origin))
-                    })?;
-                for g in list.groups {
-                    let versions: Vec<String> =
-                        g.versions.iter().map(|v| v.version.clone()).collect();
-                    let preferred = g
-                        .preferred_version
-                        .map(|p| p.version)
-                        .or_else(|| versions.first().cloned())
-                        .unwrap_or_default();
-                    legacy.push((g.name, preferred, versions));
-                }
-            }
-        }
-        // Legacy servers: every group version at once (one more round trip).
-        let fetched = futures::future::join_all(legacy.iter().map(|(g, _, versions)| {
-            futures::future::join_all(versions.iter().map(move |v| async move {
-                let path = if g.is_empty() {
-                    format!("/api/{v}")
-                } else {
-                    format!("/apis/{g}/{v}")
-                };
-                let answer = self
-                    .get(&path, "application/json", &format!("discovery {path}"))
-                    .await;
-                let list = answer.and_then(|a| {
-                    serde_json::from_slice::<
-                        k8s_openapi::apimachinery::pkg::apis::meta::v1::APIResourceList,
-                    >(&a.body)
-                    .map_err(|e| {
-                        ClusterError::Other(format!("{}: discovery {path}: {e}", self.origin))
-                    })
-                });
-                (v.clone(), list)
-            }))
-        }))
-        .await;
-        for ((g, preferred, _), lists) in legacy.iter().zip(fetched) {
-            let mut versions = Vec::new();
-            for (v, list) in lists {
-                match list {
-                    Ok(list) => versions.push((v.clone(), ApiEntry::from_list(g, &v, &list))),
-                    // The core group must answer; kubectl carries on when
-                    // one aggregated group (metrics.k8s.io...) is down.
-                    Err(e) if g.is_empty() => return Err(e),
-                    Err(e @ (ClusterError::Unauthorized(_) | ClusterError::Forbidden(_))) => {
-                        return Err(e);
-                    }
-                    Err(_) => {}
-                }
-            }
-            all.extend(preferred_first(preferred, versions));
-        }
-        all.extend(aggregated_groups);
-        Ok(Arc::new(all))
+        self
     }
 
     fn api(&self, query: &Query) -> Api<DynamicObject> {
@@ -415,14 +325,36 @@ impl ClusterSource for KubeSource {
     }
 
     async fn resolve_kind(&self, kind: &str) -> Result<Resource, ClusterError> {
-        // One discovery for the whole run, core group first in the catalog.
-        let catalog = self.catalog(None).await?;
-        if let Some(r) = resolve(kind, &catalog) {
-            return Ok(r);
+        self.resolve_kind_in(kind, None).await
+    }
+
+    async fn resolve_kind_in(
+        &self,
+        kind: &str,
+        likely_group: Option<&str>,
+    ) -> Result<Resource, ClusterError> {
+        let asked = Instant::now();
+        let mut failed = self.failed.lock().await;
+        match &*failed {
+            Some((_, e)) if !e.is_transient() => return Err(e.clone()),
+            Some((at, e)) if *at >= asked => return Err(e.clone()),
+            _ => {}
         }
-        resolve(kind, &self.catalog(Some(&catalog)).await?).ok_or_else(|| {
-            ClusterError::UnknownKind(format!("the server doesn't have a resource type {kind:?}"))
-        })
+        let found = {
+            let mut docs = self.docs.lock().await;
+            self.find(&mut docs, kind, likely_group).await
+        };
+        match found {
+            Ok(Some(r)) => Ok(r),
+            // kubectl's words (`cmd/util/helpers.go`, a NoKindMatchError).
+            Ok(None) => Err(ClusterError::UnknownKind(format!(
+                "the server doesn't have a resource type {kind:?}"
+            ))),
+            Err(e) => {
+                *failed = Some((Instant::now(), e.clone()));
+                Err(e)
+            }
+        }
     }
 
     async fn list(&self, query: &Query) -> Result<Listing, ClusterError> {
@@ -702,8 +634,19 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
     match e {
         // A refused client certificate or untrusted server certificate is
         // a TLS error deep inside a connection error; say it in words.
-        e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) if tls_problem(&e).is_some() => {
-            ClusterError::Unreachable(format!("{what}: {}", tls_problem(&e).unwrap_or_default()))
+        e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) if tls_error(&e).is_some() => {
+            tls_error(&e).map_or_else(
+                || ClusterError::Unreachable(what.to_string()),
+                |(lasting, words)| {
+                    if lasting {
+                        ClusterError::Certificate(format!(
+                            "{what}: Unable to connect to the server: {words}"
+                        ))
+                    } else {
+                        ClusterError::Unreachable(format!("{what}: {words}"))
+                    }
+                },
+            )
         }
         kube::Error::Api(s) => {
             let retry = s
@@ -714,8 +657,9 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
                 .map(|n| Duration::from_secs(u64::from(n)));
             status_error(s.code, &s.message, what, retry)
         }
-        kube::Error::Auth(e) => match tls_problem_in(&e, true) {
-            Some(tls) => ClusterError::Unreachable(format!("{what}: {tls}")),
+        kube::Error::Auth(e) => match tls_error_in(&e, true) {
+            Some((true, tls)) => ClusterError::Certificate(format!("{what}: {tls}")),
+            Some((false, tls)) => ClusterError::Unreachable(format!("{what}: {tls}")),
             None => ClusterError::Unauthorized(format!("{what}: credentials: {e}")),
         },
         // A connection dropped mid-answer or mid-watch is as transient as
@@ -727,9 +671,11 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
     }
 }
 
-/// A TLS failure in an error's causes, said as kubectl users know it.
-fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
-    tls_problem_in(e, false)
+/// A TLS failure in an error's causes: whether it lasts (a certificate
+/// refused: asking again cannot help), and what to say, in the words of
+/// Go's `crypto/tls` and `crypto/x509` that kubectl prints.
+fn tls_error(e: &(dyn std::error::Error + 'static)) -> Option<(bool, String)> {
+    tls_error_in(e, false)
 }
 
 /// `auth`: a cause above is the client's authentication (kube's
@@ -737,7 +683,7 @@ fn tls_problem(e: &(dyn std::error::Error + 'static)) -> Option<String> {
 /// token at the identity provider, so a certificate refused is the
 /// provider's (trusted through the auth-provider's
 /// `idp-certificate-authority`), not the API server's.
-fn tls_problem_in(e: &(dyn std::error::Error + 'static), mut auth: bool) -> Option<String> {
+fn tls_error_in(e: &(dyn std::error::Error + 'static), mut auth: bool) -> Option<(bool, String)> {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         auth |= err.downcast_ref::<kube::client::AuthError>().is_some();
@@ -745,40 +691,142 @@ fn tls_problem_in(e: &(dyn std::error::Error + 'static), mut auth: bool) -> Opti
             && auth
         {
             return Some(match tls {
-                rustls::Error::InvalidCertificate(_) => format!(
-                    "refreshing the OIDC token: the identity provider's certificate is not trusted ({tls}; the kubeconfig's auth-provider `idp-certificate-authority` names the CA that signs it)"
+                rustls::Error::InvalidCertificate(_) => (
+                    true,
+                    format!(
+                        "refreshing the OIDC token: the identity provider's certificate is not trusted ({tls}; the kubeconfig's auth-provider `idp-certificate-authority` names the CA that signs it)"
+                    ),
                 ),
-                other => {
-                    format!("refreshing the OIDC token: TLS with the identity provider: {other}")
-                }
+                other => (
+                    false,
+                    format!("refreshing the OIDC token: TLS with the identity provider: {other}"),
+                ),
             });
         }
         if let Some(tls) = err.downcast_ref::<rustls::Error>() {
             return Some(match tls {
+                // Go's alert texts (crypto/tls `alert.go`), as kubectl
+                // prints them: `remote error: tls: bad certificate`.
                 rustls::Error::AlertReceived(
-                    rustls::AlertDescription::CertificateRequired
+                    alert @ (rustls::AlertDescription::CertificateRequired
                     | rustls::AlertDescription::BadCertificate
                     | rustls::AlertDescription::UnknownCA
                     | rustls::AlertDescription::CertificateUnknown
-                    | rustls::AlertDescription::AccessDenied,
-                ) => format!("the server refused the client certificate ({tls})"),
-                rustls::Error::InvalidCertificate(_) => {
-                    format!("the server certificate is not trusted ({tls})")
-                }
-                other => format!("TLS: {other}"),
+                    | rustls::AlertDescription::AccessDenied),
+                ) => (
+                    true,
+                    format!(
+                        "remote error: tls: {} (the server refused the client certificate)",
+                        go_alert(*alert)
+                    ),
+                ),
+                rustls::Error::InvalidCertificate(c) => (
+                    true,
+                    format!(
+                        "{} (the server certificate is not trusted: {tls})",
+                        x509_words(c)
+                    ),
+                ),
+                other => (false, format!("TLS: {other}")),
             });
         }
         // `io::Error::source` skips the error it wraps: look inside.
         if let Some(inner) = err
             .downcast_ref::<std::io::Error>()
             .and_then(|io| io.get_ref())
-            && let Some(found) = tls_problem_in(inner, auth)
+            && let Some(found) = tls_error_in(inner, auth)
         {
             return Some(found);
         }
         cur = err.source();
     }
     None
+}
+
+/// Go's name for a TLS alert (crypto/tls `alert.go`, `alertText`).
+fn go_alert(a: rustls::AlertDescription) -> &'static str {
+    match a {
+        rustls::AlertDescription::CertificateRequired => "certificate required",
+        rustls::AlertDescription::UnknownCA => "unknown certificate authority",
+        rustls::AlertDescription::CertificateUnknown => "certificate unknown",
+        rustls::AlertDescription::AccessDenied => "access denied",
+        _ => "bad certificate",
+    }
+}
+
+/// What Go's crypto/x509 says of a refused server certificate (`verify.go`:
+/// `UnknownAuthorityError`, `HostnameError`, `CertificateInvalidError`), so
+/// a message reads as kubectl's does.
+fn x509_words(c: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as C;
+    let rfc3339 = |t: &rustls::pki_types::UnixTime| {
+        humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(t.as_secs()))
+            .to_string()
+    };
+    match c {
+        // A self-signed certificate that is not one of ours is refused by
+        // webpki as a CA used as a leaf; Go calls it an unknown authority.
+        C::UnknownIssuer | C::BadSignature => {
+            "x509: certificate signed by unknown authority".to_string()
+        }
+        C::Other(o)
+            if matches!(
+                o.0.downcast_ref::<webpki::Error>(),
+                Some(webpki::Error::CaUsedAsEndEntity)
+            ) =>
+        {
+            "x509: certificate signed by unknown authority".to_string()
+        }
+        C::NotValidForNameContext {
+            expected,
+            presented,
+        } => {
+            let names: Vec<String> = presented.iter().map(|p| san(p)).collect();
+            let host = match expected {
+                rustls::pki_types::ServerName::DnsName(d) => d.as_ref().to_string(),
+                rustls::pki_types::ServerName::IpAddress(ip) => {
+                    std::net::IpAddr::from(*ip).to_string()
+                }
+                other => format!("{other:?}"),
+            };
+            if names.is_empty() {
+                format!("x509: certificate is not valid for {host}")
+            } else {
+                format!(
+                    "x509: certificate is valid for {}, not {host}",
+                    names.join(", ")
+                )
+            }
+        }
+        C::NotValidForName => "x509: certificate is not valid for this server's name".into(),
+        C::ExpiredContext { time, not_after } => format!(
+            "x509: certificate has expired or is not yet valid: current time {} is after {}",
+            rfc3339(time),
+            rfc3339(not_after)
+        ),
+        C::NotValidYetContext { time, not_before } => format!(
+            "x509: certificate has expired or is not yet valid: current time {} is before {}",
+            rfc3339(time),
+            rfc3339(not_before)
+        ),
+        C::Expired | C::NotValidYet => {
+            "x509: certificate has expired or is not yet valid".to_string()
+        }
+        C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+            "x509: certificate specifies an incompatible key usage".to_string()
+        }
+        other => format!("x509: {other:?}"),
+    }
+}
+
+/// One subject alternative name as webpki's context lists it
+/// (`DnsName("kube.local")`, `IpAddress(127.0.0.1)`), as Go lists it.
+fn san(presented: &str) -> String {
+    let inner = presented
+        .split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .unwrap_or(presented);
+    inner.trim_matches('"').to_string()
 }
 
 #[cfg(test)]
@@ -800,10 +848,12 @@ mod tests {
         let e = classify(kube::Error::Service(Box::new(auth)), "list pods");
         let msg = e.to_string();
         assert!(
-            msg.starts_with("cluster unreachable: list pods: refreshing the OIDC token: the identity provider's certificate is not trusted (invalid peer certificate: UnknownIssuer"),
+            msg.starts_with("list pods: Unable to connect to the server: refreshing the OIDC token: the identity provider's certificate is not trusted (invalid peer certificate: UnknownIssuer"),
             "{msg}"
         );
         assert!(!msg.contains("the server certificate"), "{msg}");
+        // A certificate refused is not transient: said at once.
+        assert!(matches!(e, ClusterError::Certificate(_)), "{e:?}");
         let e = classify(
             kube::Error::Auth(kube::client::AuthError::AuthExecStart(untrusted())),
             "list pods",
@@ -813,13 +863,12 @@ mod tests {
                 .contains("the identity provider's certificate is not trusted"),
             "{e}"
         );
-        // The API server's own certificate is still the server's.
+        // The API server's own certificate is still the server's, in
+        // kubectl's words.
         let e = classify(kube::Error::Service(Box::new(untrusted())), "list pods");
-        assert!(
-            e.to_string().starts_with(
-                "cluster unreachable: list pods: the server certificate is not trusted"
-            ),
-            "{e}"
+        assert_eq!(
+            e.to_string(),
+            "list pods: Unable to connect to the server: x509: certificate signed by unknown authority (the server certificate is not trusted: invalid peer certificate: UnknownIssuer)"
         );
     }
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use discovery::{ApiEntry, KindRef, resolve};
-pub use kube_source::{ConnectOptions, KubeSource};
+pub use kube_source::{ConnectOptions, DiscoveryShare, KubeSource};
 
 /// A resource type the cluster serves, as discovery describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -106,9 +106,16 @@ pub enum ClusterError {
     /// No kubeconfig, unknown context, unreadable credentials.
     #[error("{0}")]
     Config(String),
-    /// Connection refused, DNS, TLS, or no answer within the timeout.
+    /// Connection refused, DNS, or no answer within the timeout.
     #[error("cluster unreachable: {0}")]
     Unreachable(String),
+    /// The TLS handshake refused a certificate: the server's is not
+    /// trusted (signed by another CA, for another name, expired) or the
+    /// server refused ours. Asking again cannot help, so it is said at once,
+    /// as kubectl says it: `Unable to connect to the server: x509:
+    /// certificate signed by unknown authority`.
+    #[error("{0}")]
+    Certificate(String),
     /// The server answered 429, 500, 502, 503 or 504: asked again later.
     /// `retry_after` is the server's `Retry-After` (or the Status'
     /// `details.retryAfterSeconds`), which a retry honours.
@@ -164,6 +171,18 @@ pub trait ClusterSource: Send + Sync {
         &self,
         kind: &str,
     ) -> impl Future<Output = Result<Resource, ClusterError>> + Send;
+    /// Same, told the group a built-in kind of that name is in (`""` for
+    /// `pods`, `apps` for `deploy`; `None` for a custom resource), so that
+    /// only that group's discovery needs reading. A kind the cluster does
+    /// not serve (yet) is [`ClusterError::UnknownKind`].
+    fn resolve_kind_in(
+        &self,
+        kind: &str,
+        likely_group: Option<&str>,
+    ) -> impl Future<Output = Result<Resource, ClusterError>> + Send {
+        let _ = likely_group;
+        self.resolve_kind(kind)
+    }
     /// Lists what `query` selects now.
     fn list(&self, query: &Query) -> impl Future<Output = Result<Listing, ClusterError>> + Send;
     /// Watches `query` from `resource_version`; the stream ends when the

@@ -39,11 +39,16 @@ pub async fn round(
 
 /// Stamps `report` with when each exercise first passed, from the history
 /// file at `path` (created if missing; this round's first passes are
-/// appended). Returns the history's warning, if it had one (a damaged
-/// line skipped).
-pub fn stamp_history(path: &Path, report: &mut GradeReport) -> Result<Option<String>> {
+/// appended). A cleanup whose prerequisite passed in an earlier round
+/// counts now (see [`crate::check::vacuous`]). Returns the history's
+/// warning, if it had one (a damaged line skipped).
+pub fn stamp_history(
+    path: &Path,
+    plans: &[Plan],
+    report: &mut GradeReport,
+) -> Result<Option<String>> {
     let (history, warning) = History::open(path)?;
-    history.stamp(report, history::now_ms())?;
+    history.stamp(plans, report, history::now_ms())?;
     Ok(warning)
 }
 

@@ -1,5 +1,8 @@
 //! Every cluster checked at once: one future per student, at most
-//! `concurrency` in flight, each bounded by its own timeouts.
+//! `concurrency` in flight, each bounded by its own timeouts. Students whose
+//! kubeconfigs reach the same server (same URL, CA, TLS server name and
+//! proxy) share what discovery told, for the round (see
+//! [`DiscoveryShare`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -8,7 +11,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 
 use crate::check::engine::{self, ExerciseResult, Options, Plan};
-use crate::cluster::{ClusterError, ConnectOptions, KubeSource};
+use crate::cluster::{ClusterError, ConnectOptions, DiscoveryShare, KubeSource};
 use crate::report::Summary;
 
 use super::targets::{Kubeconfigs, Target};
@@ -79,13 +82,17 @@ pub async fn grade(
     let start = Instant::now();
     let plans: Arc<[Plan]> = plans.into();
     let shared = Arc::new(opts.clone());
+    // Students on one cluster (contexts of one server) read its discovery once.
+    let discovery = Arc::new(DiscoveryShare::default());
     let mut done: Vec<(usize, ClusterResult)> = futures::stream::iter(targets.iter().enumerate())
         .map(|(i, t)| {
             let (t, plans, opts) = (t.clone(), plans.clone(), shared.clone());
+            let discovery = discovery.clone();
             async move {
                 let name = t.name.clone();
                 let mine = plans.clone();
-                let task = tokio::spawn(async move { one(&t, &mine, &opts, start).await });
+                let task =
+                    tokio::spawn(async move { one(&t, &mine, &opts, &discovery, start).await });
                 let r = match task.await {
                     Ok(r) => r,
                     // A bug in one cluster's checking is that student's
@@ -152,14 +159,20 @@ pub async fn connect(t: &Target, opts: &ConnectOptions) -> Result<KubeSource, Cl
     }
 }
 
-async fn one(t: &Target, plans: &[Plan], opts: &GradeOptions, start: Instant) -> ClusterResult {
+async fn one(
+    t: &Target,
+    plans: &[Plan],
+    opts: &GradeOptions,
+    discovery: &DiscoveryShare,
+    start: Instant,
+) -> ClusterResult {
     let source = match connect(t, &opts.connect).await {
-        Ok(s) => s,
+        Ok(s) => s.sharing(discovery),
         Err(e) => return ClusterResult::new(&t.name, engine::error_results(plans, &e), start),
     };
     let deadline = cluster_deadline(plans, opts);
     let run = engine::run(&source, plans, &opts.engine, &|_| {});
-    let results = match tokio::time::timeout(deadline, run).await {
+    let mut results = match tokio::time::timeout(deadline, run).await {
         Ok(r) => r,
         Err(_) => engine::error_results(
             plans,
@@ -170,5 +183,8 @@ async fn one(t: &Target, plans: &[Plan], opts: &GradeOptions, start: Instant) ->
             )),
         ),
     };
+    // A cleanup counts once what it cleans up was done (this round; the
+    // history, when kept, is consulted by `stamp_history`).
+    crate::check::vacuous::gate(plans, &mut results, |_| false);
     ClusterResult::new(&t.name, results, start)
 }

@@ -21,10 +21,15 @@
 //!   docs/security.md. The commands are those of `run`'s plan
 //!   ([`crate::run::plan::actions`]), their words read by the one shell
 //!   reader ([`crate::suggest::shell::parse`]).
+//! - `vacuous-check` (warning): a check that holds on an empty cluster
+//!   (every expectation wants no object), which `grade`, the class board
+//!   and the check control count only once an earlier exercise whose
+//!   objects it removes has passed (`check::vacuous`).
 
 use std::path::Path;
 
-use crate::check::spec;
+use crate::check::engine::Plan;
+use crate::check::{spec, vacuous};
 use crate::deck::Deck;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location};
@@ -43,6 +48,8 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
             d.location.file = on_disk(dir, &d.location.file);
         }
     }
+    // Parsed checks in deck order, with where each `<!-- check` is.
+    let mut plans: Vec<(Plan, Location)> = Vec::new();
     for ex in &exercises {
         let at = Location::new(on_disk(dir, &ex.file), ex.line);
         // Directives (`open URL`, `keys`) are actions too: an exercise made
@@ -92,9 +99,43 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
                             Diagnostic::warning(f.code, f.location, f.message)
                         });
                     }
+                    let plan = Plan {
+                        id: ex.id.clone(),
+                        file: source.file.clone(),
+                        line: ex.line,
+                        title: ex.title.clone(),
+                        check: parsed,
+                    };
+                    plans.push((plan, Location::new(source.file.clone(), source.line)));
                 }
             }
         }
+    }
+    out.extend(vacuous_checks(&plans));
+    out
+}
+
+/// `vacuous-check`: each check that holds on an empty cluster, and what it
+/// waits for before it counts.
+fn vacuous_checks(plans: &[(Plan, Location)]) -> Vec<Diagnostic> {
+    let only: Vec<Plan> = plans.iter().map(|(p, _)| p.clone()).collect();
+    let mut out = Vec::new();
+    for (i, (p, at)) in plans.iter().enumerate() {
+        if !vacuous::is_vacuous(&p.check) {
+            continue;
+        }
+        let before = vacuous::prerequisites(&only, i);
+        let message = match before.first() {
+            Some(b) => format!(
+                "check `{}` holds on an empty cluster (every expectation wants no object): `grade`, the class board and the check control count it only once `{}` has passed",
+                p.id, b.id
+            ),
+            None => format!(
+                "check `{}` holds on an empty cluster (every expectation wants no object) and no earlier exercise makes what it wants gone: it passes for a student who did nothing",
+                p.id
+            ),
+        };
+        out.push(Diagnostic::warning("vacuous-check", at.clone(), message));
     }
     out
 }

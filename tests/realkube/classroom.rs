@@ -304,16 +304,47 @@ pub fn student_check_in_browser(rk: &Realkube) {
 /// counts once `labeldemo-create`, whose objects it removes, has passed
 /// (this round or in the history).
 pub fn vacuous_cleanup(rk: &Realkube) {
-    let spaces: Vec<Ns> = ["idle", "done"].iter().map(|s| Ns::new(rk, &format!("vac-{s}"))).collect();
+    let spaces: Vec<Ns> = ["idle", "done"]
+        .iter()
+        .map(|s| Ns::new(rk, &format!("vac-{s}")))
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("class.kubeconfig");
     std::fs::copy(&rk.admin, &kc).unwrap();
-    let cluster = rk.kubectl_in(&kc, &["config", "view", "-o", "jsonpath={.contexts[0].context.cluster}"], None);
-    let user = rk.kubectl_in(&kc, &["config", "view", "-o", "jsonpath={.contexts[0].context.user}"], None);
+    let cluster = rk.kubectl_in(
+        &kc,
+        &[
+            "config",
+            "view",
+            "-o",
+            "jsonpath={.contexts[0].context.cluster}",
+        ],
+        None,
+    );
+    let user = rk.kubectl_in(
+        &kc,
+        &[
+            "config",
+            "view",
+            "-o",
+            "jsonpath={.contexts[0].context.user}",
+        ],
+        None,
+    );
     for (name, ns) in ["idle", "done"].iter().zip(&spaces) {
         rk.kubectl_in(
             &kc,
-            &["config", "set-context", name, "--cluster", &cluster, "--user", &user, "--namespace", &ns.name],
+            &[
+                "config",
+                "set-context",
+                name,
+                "--cluster",
+                &cluster,
+                "--user",
+                &user,
+                "--namespace",
+                &ns.name,
+            ],
             None,
         );
     }
@@ -323,8 +354,16 @@ pub fn vacuous_cleanup(rk: &Realkube) {
     let played = labdeck(
         rk,
         &[
-            "run", deck, "--kubeconfig", spaces[1].kubeconfig_str(), "--only", "labeldemo-create",
-            "--workdir", work.to_str().unwrap(), "--check-timeout", "120s",
+            "run",
+            deck,
+            "--kubeconfig",
+            spaces[1].kubeconfig_str(),
+            "--only",
+            "labeldemo-create",
+            "--workdir",
+            work.to_str().unwrap(),
+            "--check-timeout",
+            "120s",
         ],
     );
     assert_eq!(played.code, 0, "{}", played.all());
@@ -333,18 +372,48 @@ pub fn vacuous_cleanup(rk: &Realkube) {
         let out = labdeck(
             rk,
             &[
-                "grade", deck, "--kubeconfig", kc.to_str().unwrap(), "--contexts", "idle,done", "--only",
-                "labeldemo-create", "--only", "labeldemo-cleanup", "--timeout", "0", "--format", "json",
-                "--history", history.to_str().unwrap(),
+                "grade",
+                deck,
+                "--kubeconfig",
+                kc.to_str().unwrap(),
+                "--contexts",
+                "idle,done",
+                "--only",
+                "labeldemo-create",
+                "--only",
+                "labeldemo-cleanup",
+                "--timeout",
+                "0",
+                "--format",
+                "json",
+                "--history",
+                history.to_str().unwrap(),
             ],
         );
         let json = out.json();
         let cell = |student: &str, id: &str| -> (String, String) {
-            let c = json["clusters"].as_array().unwrap().iter().find(|c| c["name"] == student).unwrap();
-            let r = c["results"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap();
-            (r["verdict"].as_str().unwrap().to_string(), r["message"].as_str().unwrap_or("").to_string())
+            let c = json["clusters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == student)
+                .unwrap();
+            let r = c["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["id"] == id)
+                .unwrap();
+            (
+                r["verdict"].as_str().unwrap().to_string(),
+                r["message"].as_str().unwrap_or("").to_string(),
+            )
         };
-        (cell("idle", "labeldemo-cleanup"), cell("done", "labeldemo-create"), cell("done", "labeldemo-cleanup"))
+        (
+            cell("idle", "labeldemo-cleanup"),
+            cell("done", "labeldemo-create"),
+            cell("done", "labeldemo-cleanup"),
+        )
     };
     let (idle, created, not_yet) = grade();
     assert_eq!(idle.0, "fail", "nothing done is not a tick: {idle:?}");
@@ -355,12 +424,23 @@ pub fn vacuous_cleanup(rk: &Realkube) {
     let played = labdeck(
         rk,
         &[
-            "run", deck, "--kubeconfig", spaces[1].kubeconfig_str(), "--only", "labeldemo-cleanup",
-            "--workdir", work.to_str().unwrap(), "--check-timeout", "120s",
+            "run",
+            deck,
+            "--kubeconfig",
+            spaces[1].kubeconfig_str(),
+            "--only",
+            "labeldemo-cleanup",
+            "--workdir",
+            work.to_str().unwrap(),
+            "--check-timeout",
+            "120s",
         ],
     );
     assert_eq!(played.code, 0, "{}", played.all());
     let (idle, _, cleaned) = grade();
-    assert_eq!(cleaned.0, "pass", "create passed in the history, then cleaned: {cleaned:?}");
+    assert_eq!(
+        cleaned.0, "pass",
+        "create passed in the history, then cleaned: {cleaned:?}"
+    );
     assert_eq!(idle.0, "fail", "{idle:?}");
 }

@@ -15,7 +15,8 @@
 //! - objects serialized as the server does (zero counters omitted);
 //! - bearer tokens (401), per-resource 403, latency, injected 429 with
 //!   Retry-After, 5xx and dropped connections by request and count, and a
-//!   log of every request so a test can assert that only GET was ever sent.
+//!   log of every request (and its `User-Agent`, as the audit log keeps
+//!   it) so a test can assert that only GET was ever sent, and how many.
 //!
 //! Reused by the `check`, `grade` and `run` tests and by the examples.
 
@@ -389,6 +390,9 @@ struct Inner {
     forbidden: HashSet<String>,
     latency: Duration,
     log: Vec<String>,
+    /// The `User-Agent` of every request (`-` when none), as kube-apiserver's
+    /// audit log records it (`userAgent`).
+    agents: Vec<String>,
     /// Which discovery documents are offered.
     discovery: Option<DiscoveryFormats>,
     /// Resources not served (yet): a CRD not installed.
@@ -542,6 +546,10 @@ impl FakeCluster<'_> {
     pub fn compact(&self) {
         self.0.compact();
     }
+    /// Serves a hidden resource from the next request on (a CRD installed).
+    pub fn serve_resource(&self, plural: &str) {
+        self.0.lock().hidden.remove(plural);
+    }
     pub fn inject(&self, when: &[&str], times: usize, fault: Fault) {
         self.0.lock().faults.push(Injected {
             when: when.iter().map(|s| s.to_string()).collect(),
@@ -665,6 +673,11 @@ impl FakeApiServer {
     /// Every request so far, as `METHOD /path?query`.
     pub fn requests(&self) -> Vec<String> {
         self.lock().log.clone()
+    }
+
+    /// The `User-Agent` header of every request so far (`-` when absent).
+    pub fn user_agents(&self) -> Vec<String> {
+        self.lock().agents.clone()
     }
 
     pub fn clear_requests(&self) {
@@ -1005,6 +1018,12 @@ async fn handle(
     let (latency, token, formats, hidden, hooks, fault) = {
         let mut inner = shared.lock();
         inner.log.push(line.clone());
+        let agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_string();
+        inner.agents.push(agent);
         // Every matching `Before` hook runs; the first matching answer wins.
         let mut hooks = Vec::new();
         let mut fault = None;

@@ -90,6 +90,19 @@ impl Ca {
         Identity::new(&cert, &key)
     }
 
+    /// A serving certificate for these names that expired in 2001 (valid
+    /// from 2000): what a cluster left off for a long time presents.
+    pub fn expired_server(&self, names: &[&str]) -> Identity {
+        let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        let mut params = CertificateParams::new(names).expect("server params");
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+        let key = KeyPair::generate().expect("server key");
+        let cert = params.signed_by(&key, &self.issuer).expect("server cert");
+        Identity::new(&cert, &key)
+    }
+
     /// A client certificate for user `cn` in group `system:masters`.
     pub fn client(&self, cn: &str) -> Identity {
         let mut params = CertificateParams::new(Vec::<String>::new()).expect("client params");

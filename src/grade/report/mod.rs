@@ -72,12 +72,12 @@ pub struct GradeReport {
 
 impl GradeReport {
     pub fn new(plans: &[Plan], clusters: Vec<ClusterResult>) -> GradeReport {
-        let mut summary = Summary::default();
-        for c in &clusters {
-            summary.pass += c.summary.pass;
-            summary.fail += c.summary.fail;
-            summary.error += c.summary.error;
-        }
+        let mut report = GradeReport {
+            exercises: Vec::new(),
+            summary: Summary::default(),
+            clusters,
+        };
+        report.recount();
         GradeReport {
             exercises: plans
                 .iter()
@@ -86,9 +86,19 @@ impl GradeReport {
                     title: p.title.clone(),
                 })
                 .collect(),
-            summary,
-            clusters,
+            ..report
         }
+    }
+
+    /// The summary over every cluster, counted again (after verdicts changed).
+    pub fn recount(&mut self) {
+        let mut summary = Summary::default();
+        for c in &self.clusters {
+            summary.pass += c.summary.pass;
+            summary.fail += c.summary.fail;
+            summary.error += c.summary.error;
+        }
+        self.summary = summary;
     }
 
     /// How many students passed each exercise, in column order.
