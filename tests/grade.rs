@@ -27,15 +27,20 @@ const EXERCISES: [&str; 4] = [
 
 /// Where a student may be in the labels chapter, and the verdicts the four
 /// exercises above must get there (worked out from the checks by hand).
+///
+/// `labeldemo-cleanup` holds on an empty cluster: it counts only once an
+/// exercise whose objects it removes has passed, in the round or in the
+/// history (none here), so neither the empty nor the cleaned cluster gets
+/// the tick (issue 19; `check::vacuous`).
 const STATES: [(&str, [&str; 4]); 5] = [
-    ("empty", ["fail", "fail", "fail", "pass"]),
+    ("empty", ["fail", "fail", "fail", "fail"]),
     ("created", ["pass", "fail", "pass", "fail"]),
     ("relabelled", ["pass", "pass", "fail", "fail"]),
     // Adopted again; the extra pod terminating: two isactive=yes pods, of
     // which the terminating one does not count (kubectl's `Terminating`),
     // so the state is the one `labeldemo-create` asks for again.
     ("readopted", ["pass", "fail", "pass", "fail"]),
-    ("cleaned", ["fail", "fail", "fail", "pass"]),
+    ("cleaned", ["fail", "fail", "fail", "fail"]),
 ];
 
 /// Applies what the chapter's commands (and controllers) leave behind.
@@ -256,7 +261,9 @@ async fn a_class_of_35_clusters_gets_the_right_verdicts_at_once() {
     fakes.extend([&refused, &slow, &forbidden]);
     assert_only_reads(&fakes);
 
-    // Each student's verdicts are those `check` gives on their cluster alone.
+    // Each student's verdicts are those `check` gives on their cluster alone,
+    // but for the cleanup: `check` reports the cluster as it is, `grade`
+    // credits a cleanup only after what it removes (docs/grading.md).
     for (name, state, _) in students.iter().take(STATES.len()) {
         let kc = kdir.join(format!("{name}.yaml"));
         let mut cargs = vec![
@@ -273,6 +280,10 @@ async fn a_class_of_35_clusters_gets_the_right_verdicts_at_once() {
         let c = json_of(&labdeck(&cargs).await);
         for r in c["results"].as_array().unwrap() {
             let id = r["id"].as_str().unwrap();
+            if id == "labeldemo-cleanup" && v[name][id].1.starts_with("not started: ") {
+                assert_eq!(r["verdict"], "pass", "{name}: {r:#}");
+                continue;
+            }
             assert_eq!(
                 r["verdict"].as_str().unwrap(),
                 v[name][id].0,
