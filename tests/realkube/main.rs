@@ -83,6 +83,10 @@ const TESTS: &[(&str, TestFn)] = &[
         requests::late_crd,
     ),
     (
+        "vacuous_cleanup_is_no_tick_for_a_student_who_did_nothing",
+        classroom::vacuous_cleanup,
+    ),
+    (
         "grade_of_several_contexts_and_the_live_board",
         classroom::grade_and_board,
     ),
