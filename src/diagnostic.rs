@@ -8,6 +8,9 @@ use crate::error::{Error, Location};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Said, never a failure (not even with `--deny-warnings`): how labdeck
+    /// will treat something that is as the author meant it.
+    Note,
     Warning,
     Error,
 }
@@ -39,6 +42,20 @@ impl Diagnostic {
             location,
             message: message.into(),
         }
+    }
+
+    pub fn note(code: &'static str, location: Location, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Note,
+            code,
+            location,
+            message: message.into(),
+        }
+    }
+
+    /// A warning or an error: what `--deny-warnings` fails on.
+    pub fn is_problem(&self) -> bool {
+        self.severity != Severity::Note
     }
 
     pub fn is_error(&self) -> bool {

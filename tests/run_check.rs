@@ -12,7 +12,8 @@ use support::fixtures;
 
 const FAKE_KUBECTL: &str = r#"#!/bin/sh
 # Records each call; the test applies its effect to the fake API server.
-echo "$*" >> "$KUBECTL_LOG"
+# The log's path is written in (run scrubs the shell's environment).
+echo "$*" >> "KUBECTL_LOG"
 case "$*" in
   "create deployment "*) echo "deployment.apps/$3 created" ;;
   "scale deployment "*) echo "deployment.apps/$3 scaled" ;;
@@ -29,9 +30,13 @@ async fn commands_run_then_checks_see_their_effect() {
     server.require_token("t0ken");
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
-    std::fs::write(bin.join("kubectl"), FAKE_KUBECTL).unwrap();
-    std::fs::set_permissions(bin.join("kubectl"), std::fs::Permissions::from_mode(0o755)).unwrap();
     let log = dir.path().join("kubectl.log");
+    std::fs::write(
+        bin.join("kubectl"),
+        FAKE_KUBECTL.replace("KUBECTL_LOG", &log.display().to_string()),
+    )
+    .unwrap();
+    std::fs::set_permissions(bin.join("kubectl"), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(&log, "").unwrap();
 
     // What the API server would do on `kubectl create deployment web`: the
@@ -67,7 +72,6 @@ async fn commands_run_then_checks_see_their_effect() {
         ])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("PATH", path)
-        .env("KUBECTL_LOG", &log)
         .env("NO_COLOR", "1")
         .env_remove("KUBECONFIG")
         .output()

@@ -335,10 +335,11 @@ async fn suggestions_agree_with_the_sample_decks_hand_written_checks() {
 
     let dir = tempfile::tempdir().unwrap();
     let suggested = deck_with_suggestions(&report, dir.path());
-    // The deck with the suggestions as its checks lints clean.
+    // The deck with the suggestions as its checks lints clean (the
+    // cleanups' `vacuous-check` notes are not problems).
     let findings =
         labdeck::lint::lint_decks(std::slice::from_ref(&suggested), &LoadOptions::default());
-    assert!(findings.is_empty(), "{findings:#?}");
+    assert!(findings.iter().all(|d| !d.is_problem()), "{findings:#?}");
     let suggested = suggested.to_str().unwrap();
     let fake = FakeApiServer::start().await;
     let kc = fake.write_kubeconfig(dir.path(), "t", "default");

@@ -64,7 +64,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         started.elapsed().as_millis()
     );
     let errors = findings.iter().any(|d| d.is_error());
-    let fail = errors || (args.deny_warnings && !findings.is_empty());
+    let fail = errors || (args.deny_warnings && findings.iter().any(|d| d.is_problem()));
     // A deck that cannot be loaded at all exits as from every command.
     if findings.iter().any(|d| d.code == "invalid-deck") {
         return Ok(ExitCode::from(labdeck::error::EXIT_BAD_INPUT));

@@ -21,7 +21,7 @@
 //!   docs/security.md. The commands are those of `run`'s plan
 //!   ([`crate::run::plan::actions`]), their words read by the one shell
 //!   reader ([`crate::suggest::shell::parse`]).
-//! - `vacuous-check` (warning): a check that holds on an empty cluster
+//! - `vacuous-check` (note; warning when nothing earlier makes it hold): a check that holds on an empty cluster
 //!   (every expectation wants no object), which `grade`, the class board
 //!   and the check control count only once an earlier exercise whose
 //!   objects it removes has passed (`check::vacuous`).
@@ -125,17 +125,27 @@ fn vacuous_checks(plans: &[(Plan, Location)]) -> Vec<Diagnostic> {
             continue;
         }
         let before = vacuous::prerequisites(&only, i);
-        let message = match before.first() {
-            Some(b) => format!(
-                "check `{}` holds on an empty cluster (every expectation wants no object): `grade`, the class board and the check control count it only once `{}` has passed",
-                p.id, b.id
+        // With an earlier exercise whose objects it removes, grade and the
+        // board already do the right thing: said as a note. Without one it
+        // passes for a student who did nothing: a warning.
+        out.push(match before.first() {
+            Some(b) => Diagnostic::note(
+                "vacuous-check",
+                at.clone(),
+                format!(
+                    "check `{}` holds on an empty cluster (every expectation wants no object): `grade`, the class board and the check control count it only once `{}` has passed",
+                    p.id, b.id
+                ),
             ),
-            None => format!(
-                "check `{}` holds on an empty cluster (every expectation wants no object) and no earlier exercise makes what it wants gone: it passes for a student who did nothing",
-                p.id
+            None => Diagnostic::warning(
+                "vacuous-check",
+                at.clone(),
+                format!(
+                    "check `{}` holds on an empty cluster (every expectation wants no object) and no earlier exercise makes what it wants gone: it passes for a student who did nothing",
+                    p.id
+                ),
             ),
-        };
-        out.push(Diagnostic::warning("vacuous-check", at.clone(), message));
+        });
     }
     out
 }

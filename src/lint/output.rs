@@ -30,21 +30,31 @@ pub fn render(findings: &[Diagnostic], format: Format) -> String {
     }
 }
 
-/// Counts as `N errors, M warnings`.
+/// Counts as `N errors, M warnings` (and `, K notes` when there are).
 pub fn summary(findings: &[Diagnostic]) -> String {
-    let errors = findings.iter().filter(|d| d.is_error()).count();
-    let warnings = findings.len() - errors;
-    format!(
+    let count = |s: Severity| findings.iter().filter(|d| d.severity == s).count();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let (errors, warnings, notes) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Note),
+    );
+    let mut s = format!(
         "{errors} error{}, {warnings} warning{}",
-        if errors == 1 { "" } else { "s" },
-        if warnings == 1 { "" } else { "s" }
-    )
+        plural(errors),
+        plural(warnings)
+    );
+    if notes > 0 {
+        let _ = write!(s, ", {notes} note{}", plural(notes));
+    }
+    s
 }
 
 fn severity(s: Severity) -> &'static str {
     match s {
         Severity::Error => "error",
         Severity::Warning => "warning",
+        Severity::Note => "note",
     }
 }
 
@@ -68,7 +78,11 @@ pub fn github_line(d: &Diagnostic) -> String {
     let _ = writeln!(
         s,
         "::{} file={},line={},col={},title={}::{}",
-        severity(d.severity),
+        // GitHub's workflow command for a note is `notice`.
+        match d.severity {
+            Severity::Note => "notice",
+            s => severity(s),
+        },
         escape_property(&d.location.file.to_string_lossy()),
         d.location.line,
         d.location.column.max(1),

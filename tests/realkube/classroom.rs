@@ -23,31 +23,30 @@ fn two_exercises() -> String {
     )
 }
 
-/// One kubeconfig with a context per student, each in its namespace.
-fn class_kubeconfig(rk: &Realkube, spaces: &[Ns], dir: &std::path::Path) -> std::path::PathBuf {
+/// One kubeconfig with a context per student (`names`), each in its
+/// namespace (`spaces`, in the same order).
+fn class_kubeconfig(
+    rk: &Realkube,
+    names: &[&str],
+    spaces: &[Ns],
+    dir: &std::path::Path,
+) -> std::path::PathBuf {
     let path = dir.join("class.kubeconfig");
     std::fs::copy(&rk.admin, &path).unwrap();
-    let cluster = rk.kubectl_in(
-        &path,
-        &[
-            "config",
-            "view",
-            "-o",
-            "jsonpath={.contexts[0].context.cluster}",
-        ],
-        None,
-    );
-    let user = rk.kubectl_in(
-        &path,
-        &[
-            "config",
-            "view",
-            "-o",
-            "jsonpath={.contexts[0].context.user}",
-        ],
-        None,
-    );
-    for (name, ns) in STUDENTS.iter().zip(spaces) {
+    let view = |what: &str| {
+        rk.kubectl_in(
+            &path,
+            &[
+                "config",
+                "view",
+                "-o",
+                &format!("jsonpath={{.contexts[0].context.{what}}}"),
+            ],
+            None,
+        )
+    };
+    let (cluster, user) = (view("cluster"), view("user"));
+    for (name, ns) in names.iter().zip(spaces) {
         rk.kubectl_in(
             &path,
             &[
@@ -149,7 +148,7 @@ pub fn grade_and_board(rk: &Realkube) {
         .map(|s| Ns::new(rk, &format!("class-{s}")))
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let kc = class_kubeconfig(rk, &spaces, dir.path());
+    let kc = class_kubeconfig(rk, &STUDENTS, &spaces, dir.path());
     let deck = dir.path().join("class.md");
     std::fs::write(&deck, two_exercises()).unwrap();
     spaces[0].kubectl(&["create", "configmap", "one"]);
@@ -309,45 +308,7 @@ pub fn vacuous_cleanup(rk: &Realkube) {
         .map(|s| Ns::new(rk, &format!("vac-{s}")))
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let kc = dir.path().join("class.kubeconfig");
-    std::fs::copy(&rk.admin, &kc).unwrap();
-    let cluster = rk.kubectl_in(
-        &kc,
-        &[
-            "config",
-            "view",
-            "-o",
-            "jsonpath={.contexts[0].context.cluster}",
-        ],
-        None,
-    );
-    let user = rk.kubectl_in(
-        &kc,
-        &[
-            "config",
-            "view",
-            "-o",
-            "jsonpath={.contexts[0].context.user}",
-        ],
-        None,
-    );
-    for (name, ns) in ["idle", "done"].iter().zip(&spaces) {
-        rk.kubectl_in(
-            &kc,
-            &[
-                "config",
-                "set-context",
-                name,
-                "--cluster",
-                &cluster,
-                "--user",
-                &user,
-                "--namespace",
-                &ns.name,
-            ],
-            None,
-        );
-    }
+    let kc = class_kubeconfig(rk, &["idle", "done"], &spaces, dir.path());
     let deck = "slides/labdeck-sample.yml";
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();

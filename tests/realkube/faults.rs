@@ -2,11 +2,10 @@
 //! kubeconfig whose CA no longer matches the rebuilt cluster, the API server
 //! restarted while a check waits, a node lost in the middle of a check.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::cluster::{Ns, Realkube, labdeck, labdeck_cmd};
-use crate::verdicts::{check, one_exercise, verdict};
+use crate::cluster::{Ns, Realkube};
+use crate::verdicts::{Waiting, check, check_as, one_exercise, verdict};
 
 /// A kubeconfig with the admin's client certificate and another CA: the
 /// state of a student's kubeconfig after the cluster was rebuilt.
@@ -72,19 +71,7 @@ pub fn ca_mismatch(rk: &Realkube) {
         "ca.md",
         &one_exercise("any", "expect:\n  - kind: pods\n    count: 0\n"),
     );
-    let out = labdeck(
-        rk,
-        &[
-            "check",
-            deck.to_str().unwrap(),
-            "--kubeconfig",
-            kc.to_str().unwrap(),
-            "--timeout",
-            "120s",
-            "--format",
-            "json",
-        ],
-    );
+    let out = check_as(rk, &kc, &deck, "120s");
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
         out.elapsed < Duration::from_secs(15),
@@ -121,21 +108,7 @@ pub fn api_server_restarted(rk: &Realkube) {
         "late.md",
         &one_exercise("late", "expect:\n  - kind: configmaps\n    name: late\n"),
     );
-    let child = labdeck_cmd(
-        rk,
-        &[
-            "check",
-            deck.to_str().unwrap(),
-            "--kubeconfig",
-            ns.kubeconfig_str(),
-            "--timeout",
-            "120s",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let child = Waiting::start(&ns, &deck, "120s");
     until_watching(rk, &ns, "configmaps");
     let t = Instant::now();
     rk.kill("kube-apiserver");
@@ -145,13 +118,8 @@ pub fn api_server_restarted(rk: &Realkube) {
         t.elapsed().as_secs_f64()
     );
     ns.kubectl(&["create", "configmap", "late", "--from-literal=k=v"]);
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = child.finish();
+    assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("PASS  late"), "{text}");
 }
 
@@ -244,28 +212,9 @@ spec:
     );
 
     // A check waiting while the node comes back passes when it is back.
-    let child = labdeck_cmd(
-        rk,
-        &[
-            "check",
-            pods.to_str().unwrap(),
-            "--kubeconfig",
-            ns.kubeconfig_str(),
-            "--timeout",
-            "150s",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let child = Waiting::start(&ns, &pods, "150s");
     until_watching(rk, &ns, "pods");
     rk.restart_missing();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = child.finish();
+    assert_eq!(code, Some(0), "{text}");
 }

@@ -4,11 +4,10 @@
 //! discovery), and a kind whose CustomResourceDefinition arrives while the
 //! check waits.
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use crate::cluster::{Ns, Realkube, labdeck, labdeck_cmd};
-use crate::verdicts::{check, one_exercise, verdict};
+use crate::cluster::{Ns, Realkube, labdeck};
+use crate::verdicts::{Waiting, check, one_exercise, verdict};
 
 /// Audit lines appended since `from` (a byte offset) whose user agent is
 /// labdeck's, with the URIs they asked for.
@@ -68,7 +67,7 @@ pub fn user_agent_and_request_counts(rk: &Realkube) {
     let version = env!("CARGO_PKG_VERSION");
     for (ua, uri) in &seen {
         assert!(
-            ua.starts_with(&format!("labdeck/{version} (")),
+            ua.starts_with(&format!("labdeck/v{version} (")),
             "{uri} was sent with User-Agent {ua:?}"
         );
     }
@@ -119,21 +118,7 @@ pub fn late_crd(rk: &Realkube) {
 
     // "Install the operator, then create its object": the check waits.
     let from = audit_len(rk);
-    let child = labdeck_cmd(
-        rk,
-        &[
-            "check",
-            deck.to_str().unwrap(),
-            "--kubeconfig",
-            ns.kubeconfig_str(),
-            "--timeout",
-            "90s",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let child = Waiting::start(&ns, &deck, "90s");
     // It has looked (discovery) more than once: it is waiting for the kind.
     ns.until(Duration::from_secs(30), "discovery asked again", || {
         labdeck_requests(rk, from)
@@ -150,13 +135,8 @@ pub fn late_crd(rk: &Realkube) {
         "--timeout=60s",
     ]);
     ns.apply("apiVersion: late.labdeck.test/v1\nkind: Gadget\nmetadata: {name: g}\n");
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.status.code(), Some(0), "{text}");
+    let (code, text) = child.finish();
+    assert_eq!(code, Some(0), "{text}");
     let _ = rk.kubectl_raw(
         &rk.admin,
         &["delete", "crd", "gadgets.late.labdeck.test", "--wait=false"],

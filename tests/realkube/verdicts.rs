@@ -17,19 +17,64 @@ pub fn one_exercise(id: &str, check: &str) -> String {
 
 /// `labdeck check DECK --format json` with this namespace's kubeconfig.
 pub fn check(ns: &Ns, deck: &std::path::Path, timeout: &str) -> Labdeck {
+    check_as(ns.rk, &ns.kubeconfig, deck, timeout)
+}
+
+/// `labdeck check DECK --format json` with `kubeconfig`.
+pub fn check_as(
+    rk: &Realkube,
+    kubeconfig: &std::path::Path,
+    deck: &std::path::Path,
+    timeout: &str,
+) -> Labdeck {
     labdeck(
-        ns.rk,
+        rk,
         &[
             "check",
             deck.to_str().unwrap(),
             "--kubeconfig",
-            ns.kubeconfig_str(),
+            kubeconfig.to_str().unwrap(),
             "--timeout",
             timeout,
             "--format",
             "json",
         ],
     )
+}
+
+/// `labdeck check DECK` started in the background (it waits up to
+/// `timeout`); [`Waiting::finish`] gives its exit status and output.
+pub struct Waiting(std::process::Child);
+
+impl Waiting {
+    pub fn start(ns: &Ns, deck: &std::path::Path, timeout: &str) -> Waiting {
+        let child = crate::cluster::labdeck_cmd(
+            ns.rk,
+            &[
+                "check",
+                deck.to_str().unwrap(),
+                "--kubeconfig",
+                ns.kubeconfig_str(),
+                "--timeout",
+                timeout,
+            ],
+        )
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+        Waiting(child)
+    }
+
+    pub fn finish(self) -> (Option<i32>, String) {
+        let out = self.0.wait_with_output().unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    }
 }
 
 pub fn verdict(out: &Labdeck, id: &str) -> (String, String) {
@@ -357,19 +402,7 @@ pub fn namespace_scoped_student(rk: &Realkube) {
     let kubectl = rk.kubectl_raw(&kc, &["get", "services"], None);
     let kubectl_says = String::from_utf8_lossy(&kubectl.stderr).trim().to_string();
     assert!(kubectl_says.contains("forbidden"), "{kubectl_says}");
-    let out = labdeck(
-        rk,
-        &[
-            "check",
-            deck.to_str().unwrap(),
-            "--kubeconfig",
-            kc.to_str().unwrap(),
-            "--timeout",
-            "0",
-            "--format",
-            "json",
-        ],
-    );
+    let out = check_as(rk, &kc, &deck, "0");
     assert_eq!(
         out.code,
         2,
