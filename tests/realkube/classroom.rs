@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::cluster::{Ns, Realkube, labdeck, labdeck_cmd};
+use crate::cluster::{Ns, Realkube, labdeck, labdeck_cmd, play};
 use crate::support::browser;
 use crate::verdicts::one_exercise;
 
@@ -312,20 +312,12 @@ pub fn vacuous_cleanup(rk: &Realkube) {
     let deck = "slides/labdeck-sample.yml";
     let work = dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
-    let played = labdeck(
+    let played = play(
         rk,
-        &[
-            "run",
-            deck,
-            "--kubeconfig",
-            spaces[1].kubeconfig_str(),
-            "--only",
-            "labeldemo-create",
-            "--workdir",
-            work.to_str().unwrap(),
-            "--check-timeout",
-            "120s",
-        ],
+        spaces[1].kubeconfig_str(),
+        deck,
+        "labeldemo-create",
+        &work,
     );
     assert_eq!(played.code, 0, "{}", played.all());
     let history = dir.path().join("class.history.jsonl");
@@ -382,20 +374,12 @@ pub fn vacuous_cleanup(rk: &Realkube) {
     assert_eq!(created.0, "pass", "{created:?}");
     assert_eq!(not_yet.0, "fail", "labeldemo is still there: {not_yet:?}");
     // The student cleans up: the deck's own command.
-    let played = labdeck(
+    let played = play(
         rk,
-        &[
-            "run",
-            deck,
-            "--kubeconfig",
-            spaces[1].kubeconfig_str(),
-            "--only",
-            "labeldemo-cleanup",
-            "--workdir",
-            work.to_str().unwrap(),
-            "--check-timeout",
-            "120s",
-        ],
+        spaces[1].kubeconfig_str(),
+        deck,
+        "labeldemo-cleanup",
+        &work,
     );
     assert_eq!(played.code, 0, "{}", played.all());
     let (idle, _, cleaned) = grade();

@@ -371,3 +371,23 @@ pub fn labdeck(rk: &Realkube, args: &[&str]) -> Labdeck {
         elapsed: t.elapsed(),
     }
 }
+
+/// `labdeck run DECK --only ID` with `kubeconfig`: the slide's own commands,
+/// played in `work`, then its check (up to 120 s).
+pub fn play(rk: &Realkube, kubeconfig: &str, deck: &str, id: &str, work: &Path) -> Labdeck {
+    labdeck(
+        rk,
+        &[
+            "run",
+            deck,
+            "--kubeconfig",
+            kubeconfig,
+            "--only",
+            id,
+            "--workdir",
+            work.to_str().unwrap(),
+            "--check-timeout",
+            "120s",
+        ],
+    )
+}

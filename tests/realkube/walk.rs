@@ -8,7 +8,7 @@
 //! (`kubectl get`, a `--dry-run` into a file) leaves the state its check
 //! reads as the step before left it.
 
-use crate::cluster::{Ns, Realkube, labdeck};
+use crate::cluster::{Ns, Realkube, labdeck, play};
 
 const DECK: &str = "slides/labdeck-sample.yml";
 
@@ -54,49 +54,27 @@ pub fn sample_deck_walk(rk: &Realkube) {
     assert!(changing.len() >= 6, "{changing:?}");
     let work = ns.dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
+    // The exercise's check, looked at once.
+    let look = |id: &str| {
+        labdeck(
+            rk,
+            &[
+                "check",
+                DECK,
+                "--kubeconfig",
+                &kc,
+                "--timeout",
+                "0",
+                "--only",
+                id,
+            ],
+        )
+    };
     let mut report = Vec::new();
     for id in &ids {
-        let before = labdeck(
-            rk,
-            &[
-                "check",
-                DECK,
-                "--kubeconfig",
-                &kc,
-                "--timeout",
-                "0",
-                "--only",
-                id,
-            ],
-        );
-        let run = labdeck(
-            rk,
-            &[
-                "run",
-                DECK,
-                "--kubeconfig",
-                &kc,
-                "--only",
-                id,
-                "--workdir",
-                work.to_str().unwrap(),
-                "--check-timeout",
-                "120s",
-            ],
-        );
-        let after = labdeck(
-            rk,
-            &[
-                "check",
-                DECK,
-                "--kubeconfig",
-                &kc,
-                "--timeout",
-                "0",
-                "--only",
-                id,
-            ],
-        );
+        let before = look(id);
+        let run = play(rk, &kc, DECK, id, &work);
+        let after = look(id);
         eprintln!(
             "{id}: before {} / run {} in {:.1}s / after {}",
             before.code,
@@ -134,18 +112,6 @@ pub fn sample_deck_walk(rk: &Realkube) {
     // The walk ends in the deck's final state: every exercise's check has
     // been seen to pass once; the last one still holds.
     let last = ids.last().unwrap();
-    let end = labdeck(
-        rk,
-        &[
-            "check",
-            DECK,
-            "--kubeconfig",
-            &kc,
-            "--timeout",
-            "0",
-            "--only",
-            last,
-        ],
-    );
+    let end = look(last);
     assert_eq!(end.code, 0, "{}", end.all());
 }
