@@ -127,8 +127,8 @@ impl Builder {
         // An image outside the repository root (a symlink to
         // `~/.kube/config`) is an error before anything is written.
         let gate = Confinement::new(&deck.root, files);
-        for image in page.images.iter().filter(|i| page::is_local(i)) {
-            let src = page::local_path(dir, image);
+        for image in page.images.iter().filter(|i| crate::files::is_local(i)) {
+            let src = crate::files::local_path(dir, image);
             if let Err(e) = gate.admit(files, &src) {
                 return Err(Error::Other(format!(
                     "{}: image `{image}` ({}): {e}",
@@ -218,11 +218,11 @@ fn copy_images(from: &Path, to: &Path, images: &[String]) -> Result<usize> {
     let wanted: BTreeSet<&str> = images
         .iter()
         .map(String::as_str)
-        .filter(|i| page::is_local(i))
+        .filter(|i| crate::files::is_local(i))
         .collect();
     let mut copied = 0;
     for image in wanted {
-        let src = page::local_path(from, image);
+        let src = crate::files::local_path(from, image);
         let rel = Path::new(image.split(['?', '#']).next().unwrap_or(image));
         if rel.components().any(|c| {
             !matches!(

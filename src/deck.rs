@@ -193,15 +193,7 @@ fn chapter_manifest(path: &Path) -> Result<Manifest> {
             std::io::Error::new(std::io::ErrorKind::NotFound, "not found"),
         ));
     }
-    let dir = crate::manifest::dir_of(path);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = path
-        .file_stem()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (dir, name, stem) = crate::manifest::names_of(path);
     Ok(Manifest {
         path: path.to_path_buf(),
         dir,

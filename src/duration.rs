@@ -120,6 +120,13 @@ pub fn tokio_deadline(start: tokio::time::Instant, d: Duration) -> tokio::time::
         .unwrap_or(start)
 }
 
+/// The one timestamp formatter: RFC 3339 in UTC to the second, as the API
+/// server writes timestamps (`metav1.Time`), so that strings compare as
+/// times. Reports, history files and `replaced:` all use it.
+pub fn rfc3339(t: std::time::SystemTime) -> String {
+    humantime::format_rfc3339_seconds(t).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

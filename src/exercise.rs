@@ -13,9 +13,9 @@ use crate::deck::{Deck, Slide};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Location, Result};
 use crate::remark::Node;
+use crate::remark::displayed;
 use crate::remark::lexer::{self, Token};
-use crate::render::compat::{FenceIndex, closing_fence, fence_opening, strip_list_marker};
-use crate::render::displayed;
+use crate::remark::marked::{FenceIndex, closing_fence, fence_opening, strip_list_marker};
 
 /// One hands-on exercise.
 #[derive(Debug, Clone, Serialize)]
@@ -448,7 +448,7 @@ fn collect(nodes: &[Node], inside_exercise: bool, out: &mut Vec<Found>) {
 }
 
 /// Visible commands (fenced blocks, with the text the slide shows: see
-/// [`crate::render::displayed`]) and hidden directives (fenced blocks or
+/// [`crate::remark::displayed`]) and hidden directives (fenced blocks or
 /// ```` ```name text``` ```` lines inside HTML comments) of an exercise.
 fn commands_of(deck: &Deck, nodes: &[Node]) -> (Vec<Command>, Vec<Step>) {
     let line_of = |offset: usize| deck.source.location(offset).map_or(0, |l| l.line);
@@ -525,7 +525,10 @@ fn commands_of(deck: &Deck, nodes: &[Node]) -> (Vec<Command>, Vec<Step>) {
                     steps.push(Step {
                         directive: lang.or_else(|| Some("bash".to_owned())),
                         lang: None,
-                        text: dedent(&lines[i + 1..close]),
+                        text: crate::remark::marked::dedent(&lines[i + 1..close])
+                            .join("\n")
+                            .trim_end()
+                            .to_owned(),
                         line: here + 1,
                     });
                 }
@@ -566,22 +569,4 @@ fn flatten_text<'a>(nodes: &'a [Node], out: &mut Vec<(&'a str, usize)>) {
             Node::Class { content, .. } => flatten_text(content, out),
         }
     }
-}
-
-/// Removes the indentation common to all non-blank lines.
-fn dedent(lines: &[&str]) -> String {
-    let indent = lines
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start_matches(' ').len())
-        .min()
-        .unwrap_or(0);
-    let mut out = String::new();
-    for (i, l) in lines.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        out.push_str(l.get(indent..).unwrap_or(l.trim_start_matches(' ')));
-    }
-    out.trim_end().to_owned()
 }

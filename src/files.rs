@@ -229,7 +229,7 @@ pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
 fn read_text(path: &Path) -> Text {
     let bytes = read_regular(path, MAX_TEXT)?;
     let text = String::from_utf8(bytes).map_err(|e| ReadError::NotUtf8 {
-        line: crate::manifest::line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to()),
+        line: crate::source::line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to()),
     })?;
     Ok(as_browsers_read(text).into())
 }
@@ -246,6 +246,41 @@ pub fn as_browsers_read(text: String) -> String {
     } else {
         text
     }
+}
+
+/// A reference that names a local file: not a URL with a scheme (`https:`,
+/// `data:`, `mailto:`, any case: the WHATWG URL parser's scheme state, a
+/// letter then letters, digits, `+`, `-` or `.` before a `:`), not
+/// scheme-relative (`//host`), not absolute (`/x`, served from elsewhere),
+/// not a bare anchor. The one rule for build, serve, lint and page loading.
+pub fn is_local(reference: &str) -> bool {
+    !(reference.is_empty()
+        || reference.starts_with('#')
+        || reference.starts_with('/')
+        || has_scheme(reference))
+}
+
+/// `scheme:` at the start of a URL (WHATWG URL Standard, "scheme state").
+fn has_scheme(reference: &str) -> bool {
+    let Some((scheme, _)) = reference.split_once(':') else {
+        return false;
+    };
+    let mut chars = scheme.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+}
+
+/// The reference inside a CSS `url(x)`, `url("x")` or `url('x')` value.
+pub fn css_url(value: &str) -> Option<&str> {
+    let v = value.trim();
+    let inner = v.strip_prefix("url(")?.strip_suffix(')')?;
+    Some(inner.trim().trim_matches(['"', '\'']))
+}
+
+/// Where a local reference lives relative to a folder (query and fragment dropped).
+pub fn local_path(base: &Path, reference: &str) -> PathBuf {
+    let clean = reference.split(['?', '#']).next().unwrap_or(reference);
+    base.join(clean)
 }
 
 #[cfg(test)]

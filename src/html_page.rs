@@ -29,7 +29,7 @@ pub fn load(path: &Path) -> Result<Manifest> {
     let bytes =
         crate::files::read_regular(path, crate::files::MAX_TEXT).map_err(|e| e.about(path))?;
     let text = String::from_utf8(bytes).map_err(|e| {
-        let line = crate::manifest::line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to());
+        let line = crate::source::line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to());
         Error::at(Location::new(path, line), "page is not valid UTF-8")
     })?;
     let text = text.replace("\r\n", "\n");
@@ -39,15 +39,7 @@ pub fn load(path: &Path) -> Result<Manifest> {
 /// Reads page text (see [`load`]).
 pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
     let at = |offset: usize| Location::new(path, line_of(page, offset));
-    let dir = crate::manifest::dir_of(path);
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = path
-        .file_stem()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let (dir, name, stem) = crate::manifest::names_of(path);
 
     let textarea = find_element(page, "textarea", |attrs| {
         attribute(attrs, "id").as_deref() == Some("source")
@@ -154,7 +146,7 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
                 attribute(attrs, "rel").is_some_and(|r| r.eq_ignore_ascii_case("stylesheet"));
             if is_css
                 && let Some(href) = attribute(attrs, "href")
-                && crate::render::page::is_local(&href)
+                && crate::files::is_local(&href)
             {
                 css.push(href);
                 css_lines.push(line_of(page, i));
@@ -212,7 +204,7 @@ fn find_ignoring_case(hay: &str, needle: &str) -> Option<usize> {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    crate::manifest::line_of_byte(text.as_bytes(), offset)
+    crate::source::line_of_byte(text.as_bytes(), offset)
 }
 
 /// Content range of the first `<name ...>...</name>` whose attributes pass

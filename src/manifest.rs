@@ -223,7 +223,7 @@ impl Manifest {
         let bytes =
             crate::files::read_regular(path, crate::files::MAX_TEXT).map_err(|e| e.about(path))?;
         let text = String::from_utf8(bytes).map_err(|e| {
-            let line = line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to());
+            let line = crate::source::line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to());
             Error::at(Location::new(path, line), "manifest is not valid UTF-8")
         })?;
         Self::parse(path, &text, |k| std::env::var(format!("OVERRIDE_{k}")).ok())
@@ -371,13 +371,14 @@ fn first_line(s: &str) -> String {
     line.strip_prefix("error: ").unwrap_or(line).to_owned()
 }
 
-/// 1-based line holding byte `offset` of `bytes`.
-pub(crate) fn line_of_byte(bytes: &[u8], offset: usize) -> usize {
-    bytes[..offset.min(bytes.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
+/// A deck file's folder ([`dir_of`]), file name and stem: what a deck
+/// built from a page or a lone chapter is called.
+pub fn names_of(path: &Path) -> (PathBuf, String, String) {
+    let text = |n: Option<&std::ffi::OsStr>| {
+        n.map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    (dir_of(path), text(path.file_name()), text(path.file_stem()))
 }
 
 /// The folder of a deck's manifest (or page, or lone chapter), which its

@@ -230,7 +230,7 @@ async fn unsupported_field_selectors_are_refused_as_the_server_does() {
     fake.apply(pod("web"));
     let src = source(&fake, Duration::from_secs(5)).await;
     // Built-in kinds: `lint`/parsing already refuses what the server would
-    // (src/check/kinds.rs), so the server's 400 is seen on a custom
+    // (src/kinds.rs), so the server's 400 is seen on a custom
     // resource, whose only selectable fields are the metadata ones.
     let err = spec::parse(&CheckSource {
         yaml: "- kind: deploy\n  fields: spec.replicas=1\n".into(),

@@ -437,7 +437,7 @@ const REPLACED: &str = "- kind: pods
 
 #[tokio::test]
 async fn replaced_object() {
-    let now = labdeck::check::extra::rfc3339(std::time::SystemTime::now() + Duration::from_secs(5));
+    let now = labdeck::duration::rfc3339(std::time::SystemTime::now() + Duration::from_secs(5));
     let mut fresh = pod("web");
     fresh["metadata"]["creationTimestamp"] = json!(now);
     let fake = FakeApiServer::start().await;

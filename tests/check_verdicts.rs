@@ -663,10 +663,10 @@ fn restarted_pod(restarts: i64, ago: Duration) -> serde_json::Value {
     let started = std::time::SystemTime::now() - ago;
     let c = &mut p["status"]["containerStatuses"][0];
     c["restartCount"] = json!(restarts);
-    c["state"] = json!({"running": {"startedAt": labdeck::check::extra::rfc3339(started)}});
+    c["state"] = json!({"running": {"startedAt": labdeck::duration::rfc3339(started)}});
     c["lastState"] = json!({"terminated": {"exitCode": 1, "reason": "Error",
-        "startedAt": labdeck::check::extra::rfc3339(started - Duration::from_secs(2)),
-        "finishedAt": labdeck::check::extra::rfc3339(started)}});
+        "startedAt": labdeck::duration::rfc3339(started - Duration::from_secs(2)),
+        "finishedAt": labdeck::duration::rfc3339(started)}});
     p
 }
 

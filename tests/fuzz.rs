@@ -454,7 +454,7 @@ fn run(target: &str, input: &str) {
             };
             for s in &slides {
                 let _ = render(&s.content, &ctx);
-                let _ = labdeck::render::displayed::code_blocks(&s.content);
+                let _ = labdeck::remark::displayed::code_blocks(&s.content);
             }
         }
         "deck" => {
@@ -494,9 +494,9 @@ fn run(target: &str, input: &str) {
             let _ = labdeck::html_page::parse(Path::new("talk.html"), input);
         }
         "shell" => {
-            let _ = labdeck::suggest::shell::parse(input);
-            for (_, command) in labdeck::run::plan::split_commands(input) {
-                let _ = labdeck::run::plan::behaviour(&command);
+            let _ = labdeck::shell::parse::parse(input);
+            for (_, command) in labdeck::shell::lines::split_commands(input) {
+                let _ = labdeck::shell::behaviour::behaviour(&command);
             }
         }
         "cel" => {

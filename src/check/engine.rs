@@ -28,13 +28,13 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::check::eval::{self, ObjectResult, Outcome};
-use crate::check::extra;
 use crate::check::selector::FieldSelector;
 use crate::check::spec::{self, Check, Expectation, NamespaceSpec, OwnerSpec};
 use crate::cluster::{Change, ClusterError, ClusterSource, Query};
 use crate::error::Error;
 use crate::exercise::Exercise;
 
+pub mod extra;
 mod owner_chain;
 
 /// An exercise with its parsed check: what the engine runs.
@@ -283,7 +283,7 @@ async fn resolve_kind<S: ClusterSource>(
     source: &S,
     kind: &str,
 ) -> Result<crate::cluster::Resource, ClusterError> {
-    let likely = crate::check::kinds::builtin(kind).map(|b| b.group);
+    let likely = crate::kinds::builtin(kind).map(|b| b.group);
     source.resolve_kind_in(kind, likely).await
 }
 
@@ -310,7 +310,7 @@ pub async fn run<S: ClusterSource>(
     };
     let reads: Vec<Vec<&Expectation>> = plans
         .iter()
-        .map(|p| extra::reads(&p.check).collect())
+        .map(|p| crate::check::spec::extra::reads(&p.check).collect())
         .collect();
     // 1. Resolve each distinct kind once.
     let mut kinds: Vec<&str> = reads.iter().flat_map(|r| kinds_read(r)).collect();
@@ -447,7 +447,7 @@ async fn run_resolved<S: ClusterSource>(
     }
     let reads: Vec<Vec<&Expectation>> = plans
         .iter()
-        .map(|p| extra::reads(&p.check).collect())
+        .map(|p| crate::check::spec::extra::reads(&p.check).collect())
         .collect();
 
     // 2. Turn expectations into queries; group equal queries into feeds.

@@ -14,9 +14,9 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::check::kinds::{self, Builtin, Readiness};
 use crate::check::quantity;
 use crate::check::spec::{CmpOp, Expectation, OwnerSpec, PathSeg, WhereOp, WhereTest};
+use crate::kinds::{self, Builtin, Readiness};
 
 /// One object the expectation's kind/namespace/name/selector matched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -1022,9 +1022,9 @@ fn path_text(path: &[PathSeg]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::kinds::Readiness;
     use crate::check::spec;
     use crate::exercise::CheckSource;
+    use crate::kinds::Readiness;
     use serde_json::json;
 
     fn exp(yaml: &str) -> Expectation {

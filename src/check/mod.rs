@@ -7,8 +7,6 @@
 pub mod cel;
 pub mod engine;
 pub mod eval;
-pub mod extra;
-pub mod kinds;
 pub mod overlay;
 pub mod prepare;
 pub mod quantity;

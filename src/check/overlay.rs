@@ -16,8 +16,8 @@ use std::path::{Component, Path, PathBuf};
 use serde::de::IgnoredAny;
 use serde_saphyr::Spanned;
 
-use crate::check::extra::RawQueries;
 use crate::check::spec;
+use crate::check::spec::extra::RawQueries;
 use crate::deck::Deck;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location, Result};

@@ -24,8 +24,8 @@
 //! checking a deck's end state wants the cleanup to pass there.
 
 use crate::check::engine::{ExerciseResult, Plan, Verdict};
-use crate::check::kinds;
 use crate::check::spec::{Check, Expectation, NamespaceSpec};
+use crate::kinds;
 
 /// How a held-but-not-earned vacuous check's message starts.
 pub const NOT_STARTED: &str = "not started: ";

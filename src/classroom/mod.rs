@@ -11,7 +11,7 @@
 //! - [`board`]: `labdeck grade DECK --kubeconfigs DIR --serve` re-checks
 //!   every student's cluster continuously and keeps a live board (server-sent
 //!   events): who passed what and when, who is stuck where. First passes are
-//!   appended to a [`history`] file so a restart loses nothing.
+//!   appended to a [`crate::grade::history`] file so a restart loses nothing.
 //!
 //! Both have cluster credentials behind them, so every request goes through
 //! [`guard`] (loopback `Host`, same-origin `Origin`, or a token when bound
@@ -20,6 +20,5 @@
 pub mod addresses;
 pub mod board;
 pub mod guard;
-pub mod history;
 pub mod student;
 pub mod words;

@@ -193,7 +193,7 @@ async fn board(
     grade: GradeOptions,
 ) -> anyhow::Result<ExitCode> {
     use labdeck::classroom::board::{self, Board, BoardOptions};
-    use labdeck::classroom::history::History;
+    use labdeck::grade::history::History;
     let history = args
         .history
         .clone()
@@ -305,7 +305,7 @@ impl grade::Follower for Shown<'_> {
             labdeck::stderr!("round {n}: wrote {}", path.display());
         }
         let table = report::table::render(report, Style::detect(), args.explain);
-        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+        let now = labdeck::duration::rfc3339(std::time::SystemTime::now());
         // On a terminal, clear the screen and go home: the board replaces
         // itself.
         let clear = if std::io::stdout().is_terminal() {

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::check::engine::Plan;
-use crate::classroom::history::{self, History};
 use crate::error::Result;
+use crate::grade::history::{self, History};
 use crate::report::Summary;
 
 use super::report::GradeReport;

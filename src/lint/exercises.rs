@@ -19,8 +19,8 @@
 //!   the pinned kubeconfig and a scratch `HOME`, so such a command either
 //!   fails there or reaches a cluster nobody chose: see
 //!   docs/security.md. The commands are those of `run`'s plan
-//!   ([`crate::run::plan::actions`]), their words read by the one shell
-//!   reader ([`crate::suggest::shell::parse`]).
+//!   ([`crate::shell::typing::actions`]), their words read by the one shell
+//!   reader ([`crate::shell::parse`]).
 //! - `vacuous-check` (note; warning when nothing earlier makes it hold): a check that holds on an empty cluster
 //!   (every expectation wants no object), which `grade`, the class board
 //!   and the check control count only once an earlier exercise whose
@@ -34,8 +34,8 @@ use crate::deck::Deck;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location};
 use crate::exercise::{self, CheckSource};
-use crate::run::plan::Action;
-use crate::suggest::shell;
+use crate::shell::parse as shell;
+use crate::shell::typing::Action;
 
 /// Every exercise-level finding for `deck`.
 pub fn check(deck: &Deck) -> Vec<Diagnostic> {
@@ -64,7 +64,7 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
                 ),
             ));
         }
-        for action in crate::run::plan::actions(ex) {
+        for action in crate::shell::typing::actions(ex) {
             let Action::Type {
                 text, line, hidden, ..
             } = action

@@ -23,7 +23,7 @@ use crate::error::Location;
 use crate::files::{Confinement, Files};
 use crate::manifest::Entry;
 use crate::remark::Node;
-use crate::render::compat;
+use crate::remark::marked;
 
 /// Every deck-level finding for `deck`. `repo_classes` are the classes
 /// used by the decks of its folder (see [`classes_of_decks_in`]): a
@@ -127,10 +127,10 @@ fn for_prose(nodes: &[Node], f: &mut dyn FnMut(&str, usize)) {
 }
 
 /// For each line, whether it belongs to a fenced block (the renderer's
-/// recogniser, [`compat::fenced_blocks`]).
+/// recogniser, [`marked::fenced_blocks`]).
 fn fenced_lines(lines: &[&str]) -> Vec<bool> {
     let mut fenced = vec![false; lines.len()];
-    for (open, close) in compat::fenced_blocks(lines) {
+    for (open, close) in marked::fenced_blocks(lines) {
         for f in fenced.iter_mut().take(close + 1).skip(open) {
             *f = true;
         }
@@ -332,7 +332,7 @@ fn images(deck: &Deck, out: &mut Vec<Diagnostic>) {
         }
         if let Some(bg) = slide.property("background-image")
             && !slide.continued
-            && let Some(src) = css_url(bg)
+            && let Some(src) = crate::files::css_url(bg)
         {
             let offset = deck
                 .source
@@ -385,27 +385,10 @@ fn image_sources(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// `url(x)` / `url("x")` in a CSS value.
-fn css_url(value: &str) -> Option<&str> {
-    let v = value.trim();
-    let inner = v.strip_prefix("url(")?.strip_suffix(')')?;
-    Some(inner.trim().trim_matches(|c| c == '"' || c == '\''))
-}
-
-/// The file part of a local image reference; `None` for URLs, data URIs,
-/// unexpanded macros and absolute paths (served from elsewhere).
+/// The file part of a local image reference (`crate::files::is_local`);
+/// `None` also for unexpanded macros, which name no file yet.
 fn local_path(src: &str) -> Option<&str> {
-    let lower = src.to_ascii_lowercase();
-    if src.is_empty()
-        || src.starts_with('/')
-        || src.starts_with('#')
-        || src.contains("@@")
-        || src.contains("{{")
-        || lower.starts_with("data:")
-        || lower.contains("://")
-        || lower.starts_with("//")
-        || lower.starts_with("mailto:")
-    {
+    if !crate::files::is_local(src) || src.contains("@@") || src.contains("{{") {
         return None;
     }
     let end = src.find(['?', '#']).unwrap_or(src.len());
@@ -532,6 +515,9 @@ mod tests {
         );
         assert_eq!(local_path("https://x/y.png"), None);
         assert_eq!(local_path("images/a.png?v=2"), Some("images/a.png"));
-        assert_eq!(css_url("url(\"images/bg.jpg\")"), Some("images/bg.jpg"));
+        assert_eq!(
+            crate::files::css_url("url(\"images/bg.jpg\")"),
+            Some("images/bg.jpg")
+        );
     }
 }

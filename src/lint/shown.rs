@@ -1,5 +1,5 @@
 //! Code blocks whose rendered text is not what their author wrote: students
-//! copy what the slide shows ([`crate::render::displayed`]), so a change made
+//! copy what the slide shows ([`crate::remark::displayed`]), so a change made
 //! by rendering is a change to the command they type.
 //!
 //! Rule codes (warnings):
@@ -30,10 +30,10 @@
 
 use crate::deck::Deck;
 use crate::diagnostic::Diagnostic;
-use crate::render::compat::{FenceIndex, closing_fence, fence_opening, strip_list_marker};
-use crate::render::displayed::{self, DisplayedCode};
-use crate::render::highlight::span_segments;
-use crate::run::plan::SHELL_LANGS;
+use crate::remark::displayed::span_segments;
+use crate::remark::displayed::{self, DisplayedCode};
+use crate::remark::marked::{FenceIndex, closing_fence, fence_opening, strip_list_marker};
+use crate::shell::SHELL_LANGS;
 
 const YAML_LANGS: &[&str] = &["yaml", "yml", "json"];
 
@@ -76,7 +76,7 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
             let Some((close, _)) = closing_fence(&fences, open, &opening) else {
                 continue;
             };
-            let written = dedent(&lines[open + 1..close]);
+            let written = crate::remark::marked::dedent(&lines[open + 1..close]);
             let at = |k: usize| {
                 line_starts
                     .get(open + 1 + k)
@@ -108,7 +108,7 @@ fn compare(
         .map(|l| span_segments(l).iter().map(|s| s.text).collect())
         .collect();
     let shown_raw: Vec<&str> = block.text.split('\n').collect();
-    let shown = dedent(&shown_raw);
+    let shown = crate::remark::marked::dedent(&shown_raw);
     if yaml {
         let source = parse_yaml(&intended.join("\n"));
         // A block whose source does not parse is an illustration (`...`,
@@ -160,8 +160,11 @@ fn compare(
         // Any other here-document (a file written with `cat > f <<EOF`):
         // its lines must keep their relative indentation.
         let Some(source) = source else { continue };
-        let a = dedent(&doc.body.iter().map(String::as_str).collect::<Vec<_>>());
-        let b = dedent(&source.body.iter().map(String::as_str).collect::<Vec<_>>());
+        let a =
+            crate::remark::marked::dedent(&doc.body.iter().map(String::as_str).collect::<Vec<_>>());
+        let b = crate::remark::marked::dedent(
+            &source.body.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
         for (k, (s, w)) in a.iter().zip(&b).enumerate() {
             let si = s.len() - s.trim_start_matches(' ').len();
             let wi = w.len() - w.trim_start_matches(' ').len();
@@ -330,24 +333,6 @@ fn substitution_span(line: &str) -> Option<String> {
         }
     }
     None
-}
-
-/// Lines without their common indentation.
-fn dedent(lines: &[&str]) -> Vec<String> {
-    let lines: Vec<String> = lines.iter().map(|l| l.replace('\t', "    ")).collect();
-    let indent = lines
-        .iter()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start_matches(' ').len())
-        .min()
-        .unwrap_or(0);
-    lines
-        .iter()
-        .map(|l| {
-            l.get(indent..)
-                .map_or_else(|| l.trim_start_matches(' ').to_owned(), str::to_owned)
-        })
-        .collect()
 }
 
 #[cfg(test)]

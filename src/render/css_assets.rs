@@ -7,12 +7,12 @@
 //! names ([`crate::files::Confinement`]): [`deck_styles`] is the one place
 //! `build` and `lint` read them.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
-use super::page::is_local;
 use crate::deck::Deck;
 use crate::diagnostic::Diagnostic;
 use crate::error::Location;
+use crate::files::is_local;
 use crate::files::{Confinement, Files};
 
 /// A deck's stylesheets, read and rebased, and the files they name.
@@ -137,8 +137,8 @@ pub fn rebase(css: &str, css_dir: &Path, deck_dir: &Path, assets: &mut Vec<Asset
         if is_local(reference) {
             let split = reference.find(['?', '#']).unwrap_or(reference.len());
             let (file_part, suffix) = reference.split_at(split);
-            let file = normalize(&css_dir.join(file_part));
-            let target = match file.strip_prefix(normalize(deck_dir)) {
+            let file = crate::source::lexically_normal(&css_dir.join(file_part));
+            let target = match file.strip_prefix(crate::source::lexically_normal(deck_dir)) {
                 Ok(rel) if !rel.as_os_str().is_empty() => {
                     let rel = rel.to_string_lossy().replace('\\', "/");
                     assets.push(Asset::InDeck(rel.clone()));
@@ -162,23 +162,6 @@ pub fn rebase(css: &str, css_dir: &Path, deck_dir: &Path, assets: &mut Vec<Asset
         rest = &rest[close..];
     }
     out.push_str(rest);
-    out
-}
-
-/// `path` with `.` and `..` resolved without the file system.
-fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
     out
 }
 

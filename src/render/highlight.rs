@@ -3,6 +3,7 @@
 //! and syntax colouring done at build time with syntect (class-based, so the
 //! theme's CSS decides the colours).
 
+use crate::remark::displayed::{Segment, span_segments};
 use std::sync::{Arc, OnceLock};
 
 use super::memo::Memo;
@@ -171,61 +172,6 @@ fn render_block(lang: &str, code: &str, opts: &CodeOptions) -> String {
         out.push_str("</div>");
     }
     out.push_str("</code></pre>");
-    out
-}
-
-/// A piece of a code line: highlighted by backticks or not.
-pub(crate) struct Segment<'a> {
-    pub text: &'a str,
-    pub highlighted: bool,
-}
-
-/// remark's `/([^`])`([^`]+?)`/g` on one line: a span needs a character
-/// before its opening backtick (so not at the start of a line), and
-/// `` \` `` escapes.
-pub(crate) fn span_segments(line: &str) -> Vec<Segment<'_>> {
-    let b = line.as_bytes();
-    let mut out = Vec::new();
-    let mut last = 0;
-    let mut p = 0;
-    while p + 1 < b.len() {
-        if b[p] != b'`' && b[p + 1] == b'`' {
-            let content = p + 2;
-            if let Some(close) = b[content..].iter().position(|&c| c == b'`')
-                && close > 0
-            {
-                let close = content + close;
-                if b[p] == b'\\' {
-                    out.push(Segment {
-                        text: &line[last..p],
-                        highlighted: false,
-                    });
-                    out.push(Segment {
-                        text: &line[p + 1..close + 1],
-                        highlighted: false,
-                    });
-                } else {
-                    out.push(Segment {
-                        text: &line[last..p + 1],
-                        highlighted: false,
-                    });
-                    out.push(Segment {
-                        text: &line[content..close],
-                        highlighted: true,
-                    });
-                }
-                last = close + 1;
-                p = last;
-                continue;
-            }
-        }
-        p += 1;
-    }
-    out.push(Segment {
-        text: &line[last..],
-        highlighted: false,
-    });
-    out.retain(|s| !s.text.is_empty());
     out
 }
 

@@ -4,11 +4,10 @@
 //! between elements matches what remark's Markdown library produced (it
 //! decides which words run together in the text a student sees).
 
+use crate::remark::marked::{code_lang, parser_options};
 use std::collections::HashMap;
 
-use pulldown_cmark::{
-    BrokenLink, CodeBlockKind, CowStr, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
-};
+use pulldown_cmark::{BrokenLink, CowStr, Event, HeadingLevel, LinkType, Parser, Tag, TagEnd};
 
 use super::highlight::{CodeOptions, Highlighter, escape_into};
 use crate::remark::{LinkDef, Node};
@@ -153,7 +152,7 @@ fn convert(
         }
     }
     let trailing = &markdown[markdown.trim_end_matches(' ').len()..];
-    let prepared = super::compat::prepare(markdown.trim_start());
+    let prepared = crate::remark::marked::prepare(markdown.trim_start());
     let mut html = markdown_to_html(&prepared, ctx, &children, images);
     if !children.is_empty() {
         html = substitute(&html, &children);
@@ -267,28 +266,6 @@ fn normalize_ref(s: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
         .to_lowercase()
-}
-
-/// The Markdown extensions remark's Markdown library had (shared with
-/// [`super::displayed`], which must read code blocks exactly as rendered).
-pub(crate) fn parser_options() -> Options {
-    let mut options = Options::empty();
-    options.insert(Options::ENABLE_TABLES);
-    options.insert(Options::ENABLE_STRIKETHROUGH);
-    options
-}
-
-/// A fenced block's language: the info string's first word (`.bash` too).
-pub(crate) fn code_lang(kind: &CodeBlockKind) -> String {
-    match kind {
-        CodeBlockKind::Fenced(info) => info
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .trim_start_matches('.')
-            .to_owned(),
-        CodeBlockKind::Indented => String::new(),
-    }
 }
 
 /// Markdown to HTML with pulldown-cmark's parser and our writer.
@@ -509,8 +486,8 @@ impl Writer<'_, '_> {
             return;
         }
         let mut text = std::mem::take(&mut self.pending);
-        if text.contains(super::compat::INERT) {
-            text.retain(|c| c != super::compat::INERT);
+        if text.contains(crate::remark::marked::INERT) {
+            text.retain(|c| c != crate::remark::marked::INERT);
         }
         if self.links > 0 || self.html_link {
             escape_into(&mut self.out, &text);

@@ -1,9 +1,7 @@
 //! Rendering a deck to one self-contained HTML page: slide Markdown to HTML
 //! (`markdown`, `highlight`), then the page through Tera templates (`page`).
 
-pub mod compat;
 pub mod css_assets;
-pub mod displayed;
 #[cfg(test)]
 mod fnv;
 pub mod highlight;

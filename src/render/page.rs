@@ -393,7 +393,7 @@ pub fn render_page(
                 first.then_some(&opts.build),
             ));
             let background_image = slide.property("background-image");
-            if let Some(url) = background_image.and_then(css_url) {
+            if let Some(url) = background_image.and_then(crate::files::css_url) {
                 images.push(url.to_owned());
             }
             let page_slide = PageSlide {
@@ -589,29 +589,6 @@ fn debug_footer(
     }
     out.push_str("</div>");
     out
-}
-
-/// The URL inside `url(...)`.
-fn css_url(value: &str) -> Option<&str> {
-    let v = value.trim();
-    let inner = v.strip_prefix("url(")?.strip_suffix(')')?;
-    Some(inner.trim().trim_matches(['"', '\'']))
-}
-
-/// A path that names a local file (not a URL, an anchor or data).
-pub fn is_local(reference: &str) -> bool {
-    !(reference.is_empty()
-        || reference.starts_with('#')
-        || reference.starts_with('/')
-        || reference.starts_with("data:")
-        || reference.starts_with("//")
-        || reference.contains("://"))
-}
-
-/// Where a local reference lives relative to a folder (query and fragment dropped).
-pub fn local_path(base: &Path, reference: &str) -> PathBuf {
-    let clean = reference.split(['?', '#']).next().unwrap_or(reference);
-    base.join(clean)
 }
 
 #[cfg(test)]

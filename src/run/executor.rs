@@ -21,9 +21,10 @@ use crate::check::engine::{ExerciseResult, Verdict};
 use crate::duration;
 use crate::exercise::Exercise;
 
-use super::plan::{Action, Behaviour, PlannedExercise};
+use super::plan::{Action, PlannedExercise};
 use super::report::{ExerciseReport, ExerciseStatus, RunReport, StepKind, StepOutcome, StepReport};
 use super::session::{Output, Session, clean_output};
+use crate::shell::behaviour::Behaviour;
 
 /// Evaluates an exercise's check once its commands have run: the checker
 /// engine's verdict, as `check` reports it. [`super::verify`] implements it

@@ -15,8 +15,6 @@
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 
-use crate::render::page;
-
 /// A file the page refers to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Asset {
@@ -38,9 +36,9 @@ impl Assets {
     /// (file, path relative to the page).
     pub fn of(dir: &Path, images: &[String], extra: &[(PathBuf, String)]) -> Assets {
         let mut by_url = BTreeMap::new();
-        for image in images.iter().filter(|i| page::is_local(i)) {
+        for image in images.iter().filter(|i| crate::files::is_local(i)) {
             if let Some(key) = url_key(image) {
-                let file = page::local_path(dir, image);
+                let file = crate::files::local_path(dir, image);
                 by_url.insert(
                     key,
                     Asset {

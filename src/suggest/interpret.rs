@@ -11,11 +11,13 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::kinds::{self, KindInfo};
 use super::manifests;
+pub use super::model::Touch;
 use super::model::{Container, Key, Obj, State, selector_text};
-use super::shell::SimpleCommand;
 use crate::check::selector::{Op, Selector};
+use crate::kinds::{self, Builtin as KindInfo};
+use crate::shell::args::{Args, helm_takes_value, kubectl_takes_value};
+use crate::shell::parse::SimpleCommand;
 
 /// Why a command that changes the cluster gives no suggestion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -97,27 +99,6 @@ pub enum Outcome {
     /// Changed these; the state has been updated.
     Changed(Vec<Touch>),
     Skipped(Skip),
-}
-
-/// Something an exercise changed, to describe after it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Touch {
-    /// One object (present or gone in the state afterwards).
-    Object(Key),
-    /// Objects chosen by a label selector: how many match `selector` afterwards.
-    Selection {
-        kind: String,
-        namespace: Option<String>,
-        selector: String,
-        /// `>=1` or `0`.
-        count: &'static str,
-    },
-    /// A helm release: its storage Secret is deployed, or gone.
-    HelmRelease {
-        namespace: Option<String>,
-        name: String,
-        present: bool,
-    },
 }
 
 /// What a file written during the deck holds.
@@ -388,7 +369,7 @@ impl Interp {
         if output != "name" {
             return None;
         }
-        let kind = kinds::resolve(args.pos.get(1)?)?;
+        let kind = kinds::builtin(args.pos.get(1)?)?;
         let selector = args.value(&["l", "selector"])?.to_string();
         if args.pos.len() > 2 || Selector::parse(&selector).is_err() {
             return None;
@@ -701,7 +682,7 @@ impl Interp {
         };
         let info = match sub {
             "secret" | "service" => None,
-            _ => kinds::resolve(sub),
+            _ => kinds::builtin(sub),
         };
         let mk = |kind: &str, api: &str, namespaced: bool| {
             Obj::new(kind, api, namespaced, ns.clone(), &name)
@@ -1007,7 +988,7 @@ impl Interp {
                 return skip(Reason::Unsupported, "`delete -l` without a kind");
             };
             for k in kinds.split(',') {
-                let Some(info) = kinds::resolve(k) else {
+                let Some(info) = kinds::builtin(k) else {
                     return skip(Reason::Unsupported, format!("unknown kind `{k}`"));
                 };
                 self.remove_matching(info, &ns, Some(sel));
@@ -1025,7 +1006,7 @@ impl Interp {
                 return skip(Reason::Unsupported, "`delete --all` without a kind");
             };
             for k in kinds.split(',') {
-                let Some(info) = kinds::resolve(k) else {
+                let Some(info) = kinds::builtin(k) else {
                     return skip(Reason::Unsupported, format!("unknown kind `{k}`"));
                 };
                 for key in self.remove_matching(info, &ns, None) {
@@ -1178,7 +1159,7 @@ impl Interp {
                 _,
             ) => Some((*kind, namespace.clone().or(ns.clone()), selector.clone())),
             (None, Some(sel)) => {
-                let Some(kind) = rest.first().and_then(|k| kinds::resolve(k)) else {
+                let Some(kind) = rest.first().and_then(|k| kinds::builtin(k)) else {
                     return skip(Reason::Unsupported, "`-l` without a known kind");
                 };
                 Some((kind, ns.clone(), sel.to_string()))
@@ -1199,7 +1180,7 @@ impl Interp {
         }
         if args.has(&["all"]) {
             // Every object of the kind: none is left without the change.
-            let Some(kind) = rest.first().and_then(|k| kinds::resolve(k)) else {
+            let Some(kind) = rest.first().and_then(|k| kinds::builtin(k)) else {
                 return skip(Reason::Unsupported, "`--all` without a known kind");
             };
             if !labels {
@@ -1619,7 +1600,7 @@ fn dry_run_manifest(args: &Args, ns: Option<&str>) -> Option<String> {
     if args
         .pos
         .get(1)
-        .and_then(|k| kinds::resolve(k))
+        .and_then(|k| kinds::builtin(k))
         .map(|k| k.kind)
         != Some("Deployment")
     {
@@ -1681,8 +1662,8 @@ impl ExpectKind for Option<&'static KindInfo> {
     /// Only called where a kind matched a pattern, so `Namespace` is a
     /// harmless fallback.
     fn expect_kind(self) -> &'static KindInfo {
-        self.or_else(|| kinds::by_kind("Namespace"))
-            .unwrap_or(&kinds::KINDS[2])
+        self.or_else(|| kinds::by_kind_name("Namespace"))
+            .unwrap_or(&kinds::BUILTINS[2])
     }
 }
 
@@ -1794,7 +1775,7 @@ fn targets(pos: &[String]) -> Result<Vec<(&'static KindInfo, String)>, Outcome> 
                     format!("`{p}`: mixed KIND/NAME and NAME"),
                 ));
             };
-            let Some(info) = kinds::resolve(k) else {
+            let Some(info) = kinds::builtin(k) else {
                 return Err(skip(
                     Reason::Unsupported,
                     format!("kind `{k}` is not built in"),
@@ -1811,7 +1792,7 @@ fn targets(pos: &[String]) -> Result<Vec<(&'static KindInfo, String)>, Outcome> 
             format!("several kinds `{kinds_word}` for one name"),
         ));
     }
-    let Some(info) = kinds::resolve(kinds_word) else {
+    let Some(info) = kinds::builtin(kinds_word) else {
         return Err(skip(
             Reason::Unsupported,
             format!("kind `{kinds_word}` is not built in"),
@@ -1877,240 +1858,10 @@ fn collect_manifests(path: &Path, recursive: bool, top: bool, out: &mut Vec<Path
     }
 }
 
-/// Parsed command-line flags: positional words and `(name, value)` pairs,
-/// the way cobra/pflag reads them (`--name=value`, `--name value` for
-/// flags that take one, `-n value`, `-nvalue`, `-it`; `--` ends flags).
-#[derive(Debug, Clone, Default)]
-pub struct Args {
-    pub pos: Vec<String>,
-    pub flags: Vec<(String, Option<String>)>,
-}
-
-impl Args {
-    pub fn parse(words: &[String], takes_value: fn(&str) -> bool) -> Args {
-        let mut a = Args::default();
-        let mut i = 0;
-        while i < words.len() {
-            let w = &words[i];
-            if w == "--" {
-                break;
-            }
-            if let Some(long) = w.strip_prefix("--") {
-                match long.split_once('=') {
-                    Some((k, v)) => a.flags.push((k.to_string(), Some(v.to_string()))),
-                    None if takes_value(long) => {
-                        a.flags.push((long.to_string(), words.get(i + 1).cloned()));
-                        i += 1;
-                    }
-                    None => a.flags.push((long.to_string(), None)),
-                }
-            } else if let Some(short) = w.strip_prefix('-').filter(|s| !s.is_empty()) {
-                let first = &short[..short.char_indices().nth(1).map_or(short.len(), |(i, _)| i)];
-                let rest = &short[first.len()..];
-                if takes_value(first) {
-                    let v = if rest.is_empty() {
-                        i += 1;
-                        words.get(i).cloned()
-                    } else {
-                        Some(rest.trim_start_matches('=').to_string())
-                    };
-                    a.flags.push((first.to_string(), v));
-                } else {
-                    for c in short.chars() {
-                        a.flags.push((c.to_string(), None));
-                    }
-                }
-            } else {
-                a.pos.push(w.clone());
-            }
-            i += 1;
-        }
-        a
-    }
-
-    pub fn has(&self, names: &[&str]) -> bool {
-        self.flags.iter().any(|(k, _)| names.contains(&k.as_str()))
-    }
-
-    /// The last value given to any of `names`.
-    pub fn value(&self, names: &[&str]) -> Option<&str> {
-        self.flags
-            .iter()
-            .rev()
-            .find(|(k, _)| names.contains(&k.as_str()))
-            .and_then(|(_, v)| v.as_deref())
-    }
-
-    pub fn values(&self, names: &[&str]) -> Vec<&str> {
-        self.flags
-            .iter()
-            .filter(|(k, _)| names.contains(&k.as_str()))
-            .filter_map(|(_, v)| v.as_deref())
-            .collect()
-    }
-}
-
-/// kubectl flags that take a value (global flags of
-/// k8s.io/cli-runtime/pkg/genericclioptions/config_flags.go, and those of
-/// the commands modelled here); boolean flags with optional values
-/// (`--dry-run`, `--validate`, `--overwrite`) only take one after `=`.
-fn kubectl_takes_value(f: &str) -> bool {
-    matches!(
-        f,
-        "n" | "namespace"
-            | "context"
-            | "cluster"
-            | "user"
-            | "kubeconfig"
-            | "s"
-            | "server"
-            | "token"
-            | "as"
-            | "as-group"
-            | "as-uid"
-            | "request-timeout"
-            | "v"
-            | "cache-dir"
-            | "certificate-authority"
-            | "client-certificate"
-            | "client-key"
-            | "tls-server-name"
-            | "f"
-            | "filename"
-            | "k"
-            | "kustomize"
-            | "l"
-            | "selector"
-            | "o"
-            | "output"
-            | "p"
-            | "patch"
-            | "patch-file"
-            | "type"
-            | "image"
-            | "port"
-            | "target-port"
-            | "name"
-            | "replicas"
-            | "current-replicas"
-            | "schedule"
-            | "from"
-            | "from-literal"
-            | "from-file"
-            | "from-env-file"
-            | "cert"
-            | "key"
-            | "docker-server"
-            | "docker-username"
-            | "docker-password"
-            | "docker-email"
-            | "clusterrole"
-            | "role"
-            | "serviceaccount"
-            | "group"
-            | "verb"
-            | "resource"
-            | "resource-name"
-            | "restart"
-            | "labels"
-            | "env"
-            | "overrides"
-            | "field-selector"
-            | "to-revision"
-            | "timeout"
-            | "grace-period"
-            | "cascade"
-            | "rule"
-            | "class"
-            | "default-backend"
-            | "annotation"
-            | "c"
-            | "container"
-            | "max"
-            | "min"
-            | "cpu-percent"
-            | "protocol"
-            | "external-ip"
-            | "load-balancer-ip"
-            | "session-affinity"
-            | "cluster-ip"
-            | "requests"
-            | "limits"
-            | "field-manager"
-            | "template"
-            | "sort-by"
-            | "tail"
-            | "since"
-            | "for"
-            | "subresource"
-            | "tcp"
-            | "external-name"
-            | "node-port"
-            | "hard"
-            | "value"
-            | "description"
-            | "min-available"
-            | "max-unavailable"
-            | "pod-running-timeout"
-            | "save-config"
-            | "generator"
-            | "hostport"
-            | "service-overrides"
-            | "attach"
-            | "api-group"
-            | "chunk-size"
-            | "show-managed-fields"
-            | "allow-missing-template-keys"
-    )
-}
-
-/// helm flags that take a value (helm cmd/helm/flags.go, install.go,
-/// upgrade.go and the global flags of pkg/cli/environment.go).
-fn helm_takes_value(f: &str) -> bool {
-    matches!(
-        f,
-        "n" | "namespace"
-            | "kube-context"
-            | "kubeconfig"
-            | "kube-apiserver"
-            | "kube-token"
-            | "kube-as-user"
-            | "kube-as-group"
-            | "kube-ca-file"
-            | "registry-config"
-            | "repository-cache"
-            | "repository-config"
-            | "set"
-            | "set-string"
-            | "set-file"
-            | "set-json"
-            | "set-literal"
-            | "f"
-            | "values"
-            | "version"
-            | "repo"
-            | "timeout"
-            | "description"
-            | "post-renderer"
-            | "post-renderer-args"
-            | "username"
-            | "password"
-            | "ca-file"
-            | "cert-file"
-            | "key-file"
-            | "keyring"
-            | "name-template"
-            | "o"
-            | "output"
-            | "history-max"
-            | "max"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::suggest::shell;
+    use crate::shell::parse as shell;
 
     fn run(interp: &mut Interp, text: &str) -> Vec<Outcome> {
         shell::parse(text)

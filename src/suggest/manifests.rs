@@ -139,7 +139,7 @@ pub fn generated(
     doc: &Value,
     namespace: Option<&str>,
     state: &State,
-) -> Option<super::interpret::Touch> {
+) -> Option<super::model::Touch> {
     let kind = doc.get("kind")?.as_str()?;
     let meta = doc.get("metadata")?;
     meta.get("generateName")?;
@@ -167,12 +167,12 @@ pub fn generated(
         .filter(|_| namespaced)
         .map(str::to_string);
     let api = doc.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    let kind = if super::kinds::by_kind(kind).is_some() || api.is_empty() {
+    let kind = if crate::kinds::by_kind_name(kind).is_some() || api.is_empty() {
         kind.to_string()
     } else {
         format!("{api}/{kind}")
     };
-    Some(super::interpret::Touch::Selection {
+    Some(super::model::Touch::Selection {
         kind,
         namespace: ns,
         selector,

@@ -6,7 +6,7 @@
 //! exercise, so it can propose the checks for an author to review. This
 //! module plays a deck's commands in order against a model of the expected
 //! cluster state ([`model`]): shell text is split as bash would
-//! ([`shell`]), kubectl and helm arguments are read with the flags those
+//! ([`crate::shell`]), kubectl and helm arguments are read with the flags those
 //! tools have ([`interpret`]), manifests are read from the repository or
 //! from here-documents ([`manifests`]). The check for exercise N describes
 //! what exercise N changed, as the state stands after it (what a later
@@ -19,11 +19,9 @@
 //! it comes from.
 
 pub mod interpret;
-pub mod kinds;
 pub mod manifests;
 pub mod model;
 pub mod sed;
-pub mod shell;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -33,6 +31,7 @@ use serde_json::Value;
 
 use crate::deck::Deck;
 use crate::exercise::Exercise;
+use crate::shell::parse as shell;
 use interpret::{Interp, Outcome, Reason, Skip, Touch};
 use model::Draft;
 
@@ -109,7 +108,7 @@ pub fn suggest(deck: &Deck, exercises: &[Exercise]) -> Report {
 /// Fenced blocks that `labdeck run` types into the shell (the run plan's
 /// rule: a block without a language is output, not a command).
 fn is_shell(lang: Option<&str>) -> bool {
-    lang.is_some_and(|l| crate::run::plan::SHELL_LANGS.contains(&l))
+    lang.is_some_and(|l| crate::shell::SHELL_LANGS.contains(&l))
 }
 
 fn suggest_one(interp: &mut Interp, ex: &Exercise) -> Suggestion {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value, json};
 
-use super::kinds::{self, KindInfo};
+use crate::kinds::{self, Builtin as KindInfo};
 
 /// Which object: kind, namespace (`""` for the context's, or for a
 /// cluster-scoped kind) and name.
@@ -97,7 +97,7 @@ impl Obj {
     }
 
     pub fn info(&self) -> Option<&'static KindInfo> {
-        kinds::by_kind(&self.kind)
+        kinds::by_kind_name(&self.kind)
     }
 
     fn workload(&self) -> bool {
@@ -461,7 +461,7 @@ impl State {
 
     /// Whether a kind is namespaced: built-in table, then CRDs seen.
     pub fn namespaced(&self, kind: &str) -> bool {
-        kinds::by_kind(kind)
+        kinds::by_kind_name(kind)
             .map(|k| k.namespaced)
             .or_else(|| self.custom_kinds.get(kind).copied())
             .unwrap_or(true)
@@ -480,6 +480,27 @@ impl State {
                     .is_some_and(|s| !s.is_empty() && s.iter().all(|(k, v)| sel.get(k) == Some(v)))
         })
     }
+}
+
+/// Something an exercise changed, to describe after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touch {
+    /// One object (present or gone in the state afterwards).
+    Object(Key),
+    /// Objects chosen by a label selector: how many match `selector` afterwards.
+    Selection {
+        kind: String,
+        namespace: Option<String>,
+        selector: String,
+        /// `>=1` or `0`.
+        count: &'static str,
+    },
+    /// A helm release: its storage Secret is deployed, or gone.
+    HelmRelease {
+        namespace: Option<String>,
+        name: String,
+        present: bool,
+    },
 }
 
 #[cfg(test)]

@@ -728,7 +728,7 @@ impl FakeApiServer {
     pub fn crash_loop(self: &Arc<Self>, pod: Value, run: Duration, back_off: Duration) {
         let me = Arc::downgrade(self);
         tokio::spawn(async move {
-            let now = || labdeck::check::extra::rfc3339(std::time::SystemTime::now());
+            let now = || labdeck::duration::rfc3339(std::time::SystemTime::now());
             let mut pod = pod;
             let mut restarts = pod["status"]["containerStatuses"][0]["restartCount"]
                 .as_i64()

@@ -14,9 +14,9 @@ use tokio::sync::watch;
 
 use super::FeedState;
 use crate::check::eval::Context;
-use crate::check::kinds;
 use crate::check::spec::{Expectation, OwnerSpec};
 use crate::cluster::{ClusterError, Query, Resource};
+use crate::kinds;
 
 /// The kinds between the objects and the owner the check names, as kind
 /// references the cluster resolves: ReplicaSets for a Deployment (and for

@@ -4,7 +4,7 @@
 //! without aggregated discovery (before 1.26) that is `/api`, `/api/v1`,
 //! `/apis` and one GET per group version, 39 requests on a 1.20 control
 //! plane. A check knows more: `pods` is a built-in kind of the core group,
-//! `deploy` one of `apps` (the engine says so, from `check::kinds`), and
+//! `deploy` one of `apps` (the engine says so, from `crate::kinds`), and
 //! `certificates.cert-manager.io` names its group. So:
 //!
 //! - a core kind reads `/api/v1` alone (core `v1` is first in kubectl's

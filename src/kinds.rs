@@ -48,6 +48,8 @@ pub struct Builtin {
     pub readiness: Readiness,
     /// Integer fields of `status` that the API server omits when zero.
     pub counters: &'static [&'static str],
+    /// Rolls out pods from a template (its `ready` means rolled out).
+    pub workload: bool,
 }
 
 const NO_FIELDS: &[&str] = &[];
@@ -160,6 +162,13 @@ const fn b(
         fields,
         readiness,
         counters,
+        workload: matches!(
+            readiness,
+            Readiness::Deployment
+                | Readiness::DaemonSet
+                | Readiness::StatefulSet
+                | Readiness::Replicas
+        ),
     }
 }
 
@@ -630,6 +639,29 @@ pub const BUILTINS: &[Builtin] = &[
         R::None,
         NO_COUNTERS,
     ),
+    b(
+        "apiregistration.k8s.io",
+        "v1",
+        "APIService",
+        "apiservices",
+        &[],
+        false,
+        NO_FIELDS,
+        R::None,
+        NO_COUNTERS,
+    ),
+    // Served until Kubernetes 1.25 (policy/v1beta1); decks of that time use it.
+    b(
+        "policy",
+        "v1beta1",
+        "PodSecurityPolicy",
+        "podsecuritypolicies",
+        &["psp"],
+        false,
+        NO_FIELDS,
+        R::None,
+        NO_COUNTERS,
+    ),
 ];
 
 impl Builtin {
@@ -685,6 +717,12 @@ pub fn builtin(text: &str) -> Option<&'static Builtin> {
     BUILTINS
         .iter()
         .find(|k| k.group == r.group && k.plural == r.plural)
+}
+
+/// The built-in kind whose Kind is `kind`, whatever its group (a
+/// manifest's `kind` with its `apiVersion` not consulted).
+pub fn by_kind_name(kind: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|k| k.kind == kind)
 }
 
 /// The built-in kind whose Kind is `kind` (as in `ownerReferences`).
@@ -848,6 +886,42 @@ pub fn is_pod_status_word(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubectl_spellings_of_the_one_table() {
+        for n in [
+            "deploy",
+            "deployment",
+            "deployments",
+            "Deployment",
+            "deployments.apps",
+        ] {
+            assert_eq!(builtin(n).map(|k| k.kind), Some("Deployment"), "{n}");
+        }
+        assert_eq!(builtin("svc").map(|k| k.kind), Some("Service"));
+        assert_eq!(builtin("ns").map(|k| k.namespaced), Some(false));
+        assert_eq!(builtin("netpol").map(|k| k.kind), Some("NetworkPolicy"));
+        assert_eq!(builtin("psp").map(|k| k.kind), Some("PodSecurityPolicy"));
+        assert!(builtin("coffees").is_none());
+        assert!(builtin("deployments.example.com").is_none());
+        let mut workloads: Vec<&str> = BUILTINS
+            .iter()
+            .filter(|k| k.workload)
+            .map(|k| k.kind)
+            .collect();
+        workloads.sort_unstable();
+        assert_eq!(
+            workloads,
+            [
+                "DaemonSet",
+                "Deployment",
+                "ReplicaSet",
+                "ReplicationController",
+                "StatefulSet"
+            ]
+        );
+        assert!(!by_kind_name("Job").is_some_and(|b| b.workload));
+    }
 
     #[test]
     fn names_resolve_like_kind_does() {

@@ -14,10 +14,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_saphyr::Spanned;
 
-use crate::check::kinds::{self, Readiness};
+pub mod extra;
+
 use crate::check::selector::Selector;
 use crate::error::{Error, Location, Result};
 use crate::exercise::CheckSource;
+use crate::kinds::{self, Readiness};
 
 /// A parsed check: what one exercise must leave in the cluster.
 #[derive(Debug, Clone)]
@@ -33,7 +35,7 @@ pub struct Check {
     /// Where the check's YAML starts.
     pub location: Location,
     /// `queries`, `expr`, `can-i` (`extra.rs`).
-    pub extra: crate::check::extra::CheckExtra,
+    pub extra: extra::CheckExtra,
 }
 
 /// One expectation (`checks.md`, "One expectation").
@@ -56,7 +58,7 @@ pub struct Expectation {
     pub r#where: Vec<WhereTest>,
     pub count: Count,
     /// `expr`, `log`, `http`, `event`, `replaced` (`extra.rs`).
-    pub extra: crate::check::extra::ExpectExtra,
+    pub extra: extra::ExpectExtra,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -258,7 +260,7 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
             expectation(q.value, loc, &at).map(|e| (name, e, counted))
         })
         .collect::<Result<Vec<_>>>()?;
-    let extra = crate::check::extra::CheckExtra::new(queries, raw.expr, raw.can_i, &at)?;
+    let extra = extra::CheckExtra::new(queries, raw.expr, raw.can_i, &at)?;
     let mut check = Check {
         id: raw.id,
         timeout,
@@ -270,7 +272,7 @@ pub fn parse(source: &CheckSource) -> Result<Check> {
         location: start,
         extra,
     };
-    crate::check::extra::compile(&mut check)?;
+    extra::compile(&mut check)?;
     Ok(check)
 }
 
@@ -343,7 +345,7 @@ fn expectation(
     if let (Some(f), Some(b)) = (&raw.fields, builtin) {
         check_fields(&f.value, b).map_err(|m| err(&f.referenced, m))?;
     }
-    let extra = crate::check::extra::ExpectExtra::new(
+    let extra = extra::ExpectExtra::new(
         &kind,
         raw.expr,
         raw.log,
@@ -888,8 +890,8 @@ struct RawCheck {
     expect: Vec<Spanned<RawExpectation>>,
     // `extra.rs`: named queries, check-level expressions, RBAC questions.
     queries: Vec<(Spanned<String>, Spanned<RawExpectation>)>,
-    expr: Option<Spanned<crate::check::extra::OneOrMany>>,
-    can_i: Vec<Spanned<crate::check::extra::CanI>>,
+    expr: Option<Spanned<extra::OneOrMany>>,
+    can_i: Vec<Spanned<extra::CanI>>,
 }
 
 impl<'de> Deserialize<'de> for RawCheck {
@@ -938,8 +940,7 @@ impl<'de> Deserialize<'de> for RawCheck {
                         "hint" => hint = Some(map.next_value::<String>()?),
                         "expect" => expect = Some(map.next_value()?),
                         "queries" => {
-                            let q: crate::check::extra::RawQueries<Spanned<RawExpectation>> =
-                                map.next_value()?;
+                            let q: extra::RawQueries<Spanned<RawExpectation>> = map.next_value()?;
                             queries = q.0;
                         }
                         "expr" => expr = Some(map.next_value()?),
@@ -992,10 +993,10 @@ struct RawExpectation {
     r#where: Vec<Spanned<String>>,
     count: Option<Spanned<Scalar>>,
     // `extra.rs`.
-    expr: Option<Spanned<crate::check::extra::OneOrMany>>,
-    log: Option<Spanned<crate::check::extra::LogTest>>,
-    http: Option<Spanned<crate::check::extra::HttpTest>>,
-    event: Option<Spanned<crate::check::extra::EventTest>>,
+    expr: Option<Spanned<extra::OneOrMany>>,
+    log: Option<Spanned<extra::LogTest>>,
+    http: Option<Spanned<extra::HttpTest>>,
+    event: Option<Spanned<extra::EventTest>>,
     replaced: Option<bool>,
 }
 

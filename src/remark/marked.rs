@@ -17,10 +17,12 @@
 //! - `1)` does not start a list, and a line holding only `-`, `*` or `+` is
 //!   text, not an empty list item or a heading underline.
 
+use pulldown_cmark::{CodeBlockKind, Options};
+
 /// A character put before an inline HTML tag that starts a line, so that
 /// CommonMark reads a paragraph there (as marked did), not an HTML block.
 /// The HTML writer drops it.
-pub(crate) const INERT: char = '\u{1B}';
+pub const INERT: char = '\u{1B}';
 
 /// Rewrites `markdown` (see the module documentation).
 pub fn prepare(markdown: &str) -> String {
@@ -30,7 +32,7 @@ pub fn prepare(markdown: &str) -> String {
 /// [`prepare`], also listing the input lines before which it inserted two
 /// lines (every other output line is the input line of the same rank), so
 /// that what the renderer reads can be traced back to the source.
-pub(crate) fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
+pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
     let expanded;
     let text = if markdown.contains('\t') {
         expanded = markdown.replace('\t', "    ");
@@ -271,7 +273,7 @@ fn raw_html_start(line: &str) -> Option<&'static str> {
 /// - an HTML tag that a browser accepts but CommonMark does not (stray
 ///   commas, `/ >`) is rewritten as the browser reads it (marked's
 ///   `inline.tag`: `^<\/?\w+(?:"[^"]*"|'[^']*'|[^'">])*?>` takes it whole).
-pub(crate) fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
+pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
     if !line.contains(['\\', '<']) {
         return std::borrow::Cow::Borrowed(line);
     }
@@ -514,7 +516,7 @@ fn heading_space(line: &str) -> Option<(usize, usize)> {
     (!next.is_whitespace()).then_some((indent, hashes))
 }
 
-pub(crate) struct Opening<'a> {
+pub struct Opening<'a> {
     pub indent: usize,
     /// The full run of fence characters.
     pub run: &'a str,
@@ -522,7 +524,7 @@ pub(crate) struct Opening<'a> {
 }
 
 /// ` *(`{3,}|~{3,})[ .]*(\S+)? *` alone on a line.
-pub(crate) fn fence_opening(line: &str) -> Option<Opening<'_>> {
+pub fn fence_opening(line: &str) -> Option<Opening<'_>> {
     let trimmed = line.trim_start_matches(' ');
     let indent = line.len() - trimmed.len();
     let c = trimmed.chars().next()?;
@@ -548,12 +550,12 @@ pub(crate) fn fence_opening(line: &str) -> Option<Opening<'_>> {
 /// Where each fence-only line is (`` ``` ``, `~~~~`...): looking for a
 /// closing fence is then a lookup, not a scan of the rest of the text (a
 /// deck of unclosed fences stays linear).
-pub(crate) struct FenceIndex<'a> {
+pub struct FenceIndex<'a> {
     lines: std::collections::HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> FenceIndex<'a> {
-    pub(crate) fn new(lines: &[&'a str]) -> Self {
+    pub fn new(lines: &[&'a str]) -> Self {
         let mut map: std::collections::HashMap<&'a str, Vec<usize>> =
             std::collections::HashMap::new();
         for (j, line) in lines.iter().enumerate() {
@@ -575,7 +577,7 @@ impl<'a> FenceIndex<'a> {
 
 /// The first later line holding only the fence (leading spaces allowed),
 /// trying the longest fence first as marked's regex does.
-pub(crate) fn closing_fence<'a>(
+pub fn closing_fence<'a>(
     index: &FenceIndex,
     open: usize,
     o: &Opening<'a>,
@@ -621,7 +623,7 @@ pub fn fenced_blocks(lines: &[&str]) -> Vec<(usize, usize)> {
 }
 
 /// The line without a leading list marker (`- `, `* `, `+ `, `1. `).
-pub(crate) fn strip_list_marker(line: &str) -> &str {
+pub fn strip_list_marker(line: &str) -> &str {
     let t = line.trim_start_matches(' ');
     let b = t.as_bytes();
     let marker = if matches!(b.first(), Some(b'-' | b'*' | b'+')) {
@@ -813,6 +815,48 @@ fn push_text_line(out: &mut String, line: &str, text: bool) {
         return;
     }
     out.push_str(line);
+}
+
+/// The Markdown extensions remark's Markdown library had (shared with
+/// [`super::displayed`], which must read code blocks exactly as rendered).
+pub fn parser_options() -> Options {
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_TABLES);
+    options.insert(Options::ENABLE_STRIKETHROUGH);
+    options
+}
+
+/// A fenced block's language: the info string's first word (`.bash` too).
+pub fn code_lang(kind: &CodeBlockKind) -> String {
+    match kind {
+        CodeBlockKind::Fenced(info) => info
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('.')
+            .to_owned(),
+        CodeBlockKind::Indented => String::new(),
+    }
+}
+
+/// Lines without the indentation they all share, tabs first expanded to
+/// four spaces as marked does before anything else: the one dedent for the
+/// code a slide shows and the hidden directives a deck writes.
+pub fn dedent(lines: &[&str]) -> Vec<String> {
+    let lines: Vec<String> = lines.iter().map(|l| l.replace('\t', "    ")).collect();
+    let indent = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
+        .min()
+        .unwrap_or(0);
+    lines
+        .iter()
+        .map(|l| {
+            l.get(indent..)
+                .map_or_else(|| l.trim_start_matches(' ').to_owned(), str::to_owned)
+        })
+        .collect()
 }
 
 #[cfg(test)]

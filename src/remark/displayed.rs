@@ -3,19 +3,17 @@
 //! `labdeck run` must type what students copy, not the Markdown source: the
 //! two differ where remark's Markdown library rewrote the block (a fence in
 //! a list item loses up to four spaces of indentation per line, marked's
-//! pedantic list rule restated in [`super::compat`]) and where remark's
+//! pedantic list rule restated in [`super::marked`]) and where remark's
 //! highlighting removes characters (`` `spans` `` lose their backticks,
-//! [`super::highlight::span_segments`]). So the blocks are read here by the
-//! very steps [`super::markdown::render`] takes (content classes become
-//! placeholders, [`super::compat::prepare`], pulldown-cmark with the same
+//! [`span_segments`]). So the blocks are read here by the
+//! very steps [`crate::render::markdown::render`] takes (content classes become
+//! placeholders, [`super::marked::prepare`], pulldown-cmark with the same
 //! options), and traced back to the deck source for line numbers.
 
 use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
-use super::compat::prepare_mapped;
-use super::highlight::span_segments;
-use super::markdown::{code_lang, parser_options};
-use crate::remark::Node;
+use super::Node;
+use super::marked::{code_lang, parser_options, prepare_mapped};
 
 /// One code block as the slide shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,13 +56,13 @@ pub fn shown_text(code: &str) -> String {
 
 /// A piece of the Markdown given to the parser that comes from the source:
 /// (offset in the Markdown, offset in the deck source, length).
-type Segment = (usize, usize, usize);
+type Piece = (usize, usize, usize);
 
 fn collect(nodes: &[Node], out: &mut Vec<DisplayedCode>) {
     // As `markdown::convert`: text, with each content class replaced by a
     // placeholder (its own Markdown is converted separately).
     let mut markdown = String::new();
-    let mut segments: Vec<Segment> = Vec::new();
+    let mut segments: Vec<Piece> = Vec::new();
     let mut children = 0usize;
     for node in nodes {
         match node {
@@ -139,7 +137,7 @@ fn input_line(out_line: usize, inserted: &[usize]) -> usize {
 
 /// Deck-source offset of Markdown offset `at` (a placeholder maps to the
 /// source text after it).
-fn source_offset(segments: &[Segment], at: usize) -> usize {
+fn source_offset(segments: &[Piece], at: usize) -> usize {
     for &(doc, src, len) in segments {
         if at < doc.saturating_add(len) {
             return src.saturating_add(at.saturating_sub(doc));
@@ -148,6 +146,61 @@ fn source_offset(segments: &[Segment], at: usize) -> usize {
     segments
         .last()
         .map_or(0, |&(_, src, len)| src.saturating_add(len))
+}
+
+/// A piece of a code line: highlighted by backticks or not.
+pub struct Segment<'a> {
+    pub text: &'a str,
+    pub highlighted: bool,
+}
+
+/// remark's `/([^`])`([^`]+?)`/g` on one line: a span needs a character
+/// before its opening backtick (so not at the start of a line), and
+/// `` \` `` escapes.
+pub fn span_segments(line: &str) -> Vec<Segment<'_>> {
+    let b = line.as_bytes();
+    let mut out = Vec::new();
+    let mut last = 0;
+    let mut p = 0;
+    while p + 1 < b.len() {
+        if b[p] != b'`' && b[p + 1] == b'`' {
+            let content = p + 2;
+            if let Some(close) = b[content..].iter().position(|&c| c == b'`')
+                && close > 0
+            {
+                let close = content + close;
+                if b[p] == b'\\' {
+                    out.push(Segment {
+                        text: &line[last..p],
+                        highlighted: false,
+                    });
+                    out.push(Segment {
+                        text: &line[p + 1..close + 1],
+                        highlighted: false,
+                    });
+                } else {
+                    out.push(Segment {
+                        text: &line[last..p + 1],
+                        highlighted: false,
+                    });
+                    out.push(Segment {
+                        text: &line[content..close],
+                        highlighted: true,
+                    });
+                }
+                last = close + 1;
+                p = last;
+                continue;
+            }
+        }
+        p += 1;
+    }
+    out.push(Segment {
+        text: &line[last..],
+        highlighted: false,
+    });
+    out.retain(|s| !s.text.is_empty());
+    out
 }
 
 #[cfg(test)]

@@ -190,7 +190,7 @@ pub const LAST_MS: u64 = 253_402_300_799_999;
 /// the year 9999 (which a history file may claim) are written as its last second.
 pub fn rfc3339(at_ms: u64) -> String {
     let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(at_ms.min(LAST_MS));
-    humantime::format_rfc3339_seconds(t).to_string()
+    crate::duration::rfc3339(t)
 }
 
 /// Now, in milliseconds since the epoch.
