@@ -289,6 +289,53 @@ async fn unsupported_field_selectors_are_refused_as_the_server_does() {
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
 }
 
+/// `refused_field_selector` recognised a refused field selector by the
+/// words `HTTP 400` and the server's message in an error's text; it reads
+/// the API's Status now (code 400, reason `BadRequest`, as kube-apiserver's
+/// `ListResource` answers with `errors.NewBadRequest`), whatever the
+/// message says, and any other refusal stays an error.
+#[tokio::test]
+async fn regression_refused_field_selector_is_told_by_its_status() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(service("web"));
+    let src = source(&fake, Duration::from_secs(5)).await;
+    let yaml = "- kind: svc\n  fields: spec.type=ClusterIP\n";
+    // A 400 BadRequest in other words than apimachinery's.
+    fake.inject(
+        &["/services?", "fieldSelector=spec.type"],
+        1,
+        Fault::Status(400),
+    );
+    let r = run(&src, yaml, Some(Duration::ZERO)).await;
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    assert_eq!(r.message, "1 expectation held");
+    assert_eq!(r.expectations[0].passing, 1, "{r:#?}");
+    // Listed once with the selector (refused), once without (filtered here).
+    assert_eq!(
+        count(&fake, &["/services?", "fieldSelector=spec.type"], &[]),
+        1
+    );
+    assert_eq!(count(&fake, &["/services?"], &["fieldSelector"]), 1);
+    // 422 Invalid is not "this field cannot be selected on": said, not
+    // worked around.
+    fake.clear_requests();
+    fake.inject(
+        &["/services?", "fieldSelector=spec.type"],
+        3,
+        Fault::Status(422),
+    );
+    let r = run(&src, yaml, Some(Duration::ZERO)).await;
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(
+        r.message.contains("HTTP 422: ")
+            && r.message
+                .ends_with("fake API: injected 422 Unprocessable Entity"),
+        "{}",
+        r.message
+    );
+    assert_eq!(count(&fake, &["/services?"], &["fieldSelector"]), 0);
+}
+
 #[tokio::test]
 async fn every_served_version_resolves_like_kubectl() {
     let fake = FakeApiServer::start().await;

@@ -13,7 +13,9 @@ use labdeck::cluster::{ConnectOptions, KubeSource};
 use labdeck::exercise::CheckSource;
 use serde_json::{Value, json};
 use support::apiserver::FakeApiServer;
-use support::fixtures::{daemonset, deployment, node, pod, service};
+use support::fixtures::{
+    daemonset, deployment, node, orphan, pod, replicaset, service, statefulset,
+};
 
 fn plan(yaml: &str) -> Plan {
     let src = CheckSource {
@@ -435,22 +437,136 @@ const REPLACED: &str = "- kind: pods
   replaced: true
 ";
 
-#[tokio::test]
-async fn replaced_object() {
-    let now = labdeck::duration::rfc3339(std::time::SystemTime::now() + Duration::from_secs(5));
-    let mut fresh = pod("web");
-    fresh["metadata"]["creationTimestamp"] = json!(now);
-    let fake = FakeApiServer::start().await;
-    fake.apply(fresh);
-    passes(&check(&fake, REPLACED).await);
+fn created(mut obj: Value, at: &str) -> Value {
+    obj["metadata"]["creationTimestamp"] = json!(at);
+    obj
+}
 
+fn annotated(mut obj: Value, key: &str, value: &str) -> Value {
+    obj["metadata"]["annotations"][key] = json!(value);
+    obj
+}
+
+/// `labdeck run` knows when the exercise's commands began: `replaced`
+/// compares creation with it, whatever else the cluster shows.
+#[tokio::test]
+async fn replaced_with_a_known_start_compares_creation_with_it() {
     let fake = FakeApiServer::start().await;
+    fake.apply(replicaset("labeldemo-5b7c9d8f6d"));
+    // The pod made by the commands (2026-11-24T06:12:31Z in the fixture).
     fake.apply(pod("web"));
-    fails_with(&check(&fake, REPLACED).await, "before the check started");
-    // `run` gives the moment the exercise's commands began: the pod made
-    // by them (2026-11-24T06:12:31Z in the fixture) is a replacement.
     let before_commands = std::time::UNIX_EPOCH + Duration::from_secs(1_795_500_000);
     passes(&check_since(&fake, REPLACED, Some(before_commands)).await);
+    // Commands that began after it: the pod is older than the exercise.
+    let after = std::time::UNIX_EPOCH + Duration::from_secs(1_795_999_999);
+    let r = check_since(&fake, REPLACED, Some(after)).await;
+    fails_with(
+        &r,
+        "created 2026-11-24T06:12:31Z, before the exercise started (2026-11-30T00:53:19Z): not replaced",
+    );
+    // Even one a restart stamped: it predates the exercise.
+    fake.apply(annotated(
+        pod("web"),
+        "kubectl.kubernetes.io/restartedAt",
+        "2026-11-24T07:12:30+01:00",
+    ));
+    fails_with(
+        &check_since(&fake, REPLACED, Some(after)).await,
+        "before the exercise started",
+    );
+}
+
+/// `check` and `grade` run after the fact, with no start: a pod its
+/// ReplicaSet made well after it was created replaced one (deleted,
+/// evicted or relabelled away); one of its first pods did not.
+#[tokio::test]
+async fn regression_replaced_holds_after_the_fact() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(replicaset("labeldemo-5b7c9d8f6d"));
+    fake.apply(created(pod("web"), "2026-11-24T06:30:01Z"));
+    passes(&check(&fake, REPLACED).await);
+
+    // One of the ReplicaSet's first pods (created with it; fixture).
+    fake.apply(pod("web"));
+    fails_with(
+        &check(&fake, REPLACED).await,
+        "created 2026-11-24T06:12:31Z, 0s after its ReplicaSet labeldemo-5b7c9d8f6d: one of the pods it made when it was created, not replaced",
+    );
+    // Still its first sync, 10 s on.
+    fake.apply(created(pod("web"), "2026-11-24T06:12:41Z"));
+    fails_with(&check(&fake, REPLACED).await, "10s after its ReplicaSet");
+
+    // `kubectl rollout restart`: the pod carries the template's stamp.
+    fake.apply(annotated(
+        pod("web"),
+        "kubectl.kubernetes.io/restartedAt",
+        "2026-11-24T07:40:00+01:00",
+    ));
+    passes(&check(&fake, REPLACED).await);
+
+    // A new image: the pod of the Deployment's second ReplicaSet, made with it.
+    fake.apply(annotated(
+        replicaset("labeldemo-5b7c9d8f6d"),
+        "deployment.kubernetes.io/revision",
+        "2",
+    ));
+    fake.apply(pod("web"));
+    passes(&check(&fake, REPLACED).await);
+    // And that ReplicaSet itself.
+    let rs = "- kind: replicasets\n  name: labeldemo-5b7c9d8f6d\n  replaced: true\n";
+    passes(&check(&fake, rs).await);
+}
+
+/// A StatefulSet recreates a deleted pod under the same name: it is newer
+/// than the StatefulSet by more than its first sync.
+#[tokio::test]
+async fn replaced_after_the_fact_statefulset_pod() {
+    let fake = FakeApiServer::start().await;
+    let sts = statefulset("web");
+    let uid = sts["metadata"]["uid"].clone();
+    let born = sts["metadata"]["creationTimestamp"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    fake.apply(sts);
+    let mut p = pod("web-0");
+    p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "StatefulSet",
+        "name": "web", "uid": uid, "controller": true, "blockOwnerDeletion": true}]);
+    fake.apply(created(p.clone(), &born));
+    let yaml = "- kind: pods\n  name: web-0\n  replaced: true\n";
+    fails_with(&check(&fake, yaml).await, "0s after its StatefulSet web");
+    fake.apply(created(p, "2026-12-01T09:00:00Z"));
+    passes(&check(&fake, yaml).await);
+}
+
+/// After the fact, an object without a controller (a bare pod deleted and
+/// created again) shows nothing of what it replaced: the check's `error`,
+/// saying why, not the student's `fail`.
+#[tokio::test]
+async fn replaced_after_the_fact_without_a_controller_is_unknown() {
+    let fake = FakeApiServer::start().await;
+    fake.apply(orphan(pod("web")));
+    let r = check(&fake, REPLACED).await;
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert_eq!(
+        r.message,
+        "line 10: replaced: no start known (`labdeck run` knows when an exercise starts), and an object without a controller shows nothing of what it replaced (on default/web)"
+    );
+    // `run` knows: the same pod made after the exercise began passes.
+    let before = std::time::UNIX_EPOCH + Duration::from_secs(1_795_500_000);
+    passes(&check_since(&fake, REPLACED, Some(before)).await);
+    // A controller not read (a Job's pod): also unknown.
+    let mut p = pod("web");
+    p["metadata"]["ownerReferences"] = json!([{"apiVersion": "batch/v1", "kind": "Job",
+        "name": "once", "uid": "5e1f", "controller": true}]);
+    fake.apply(p);
+    let r = check(&fake, REPLACED).await;
+    assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
+    assert!(
+        r.message.contains("its controller Job once was not read"),
+        "{}",
+        r.message
+    );
 }
 
 fn rbac(fake: &FakeApiServer, verbs: &[&str]) {

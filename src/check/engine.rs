@@ -88,9 +88,12 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// For checks that do not say.
     pub default_timeout: Duration,
-    /// What `replaced` and `started` compare with: objects created before
-    /// it are not replacements. Default: when the run starts (`run` gives
-    /// the moment the exercise's commands began).
+    /// When the exercise began, if known (`run` gives the moment the
+    /// exercise's commands began): `replaced` passes objects created at or
+    /// after it, and CEL's `started` is it. `None` (`check`, `grade`, the
+    /// board, the slide's check button: run after the fact): `started` is
+    /// when the run starts, and `replaced` reads what the cluster shows
+    /// (`extra::replaced`).
     pub since: Option<std::time::SystemTime>,
 }
 
@@ -251,24 +254,26 @@ struct FeedState {
     trouble: Option<String>,
 }
 
-/// When a run began: for elapsed times, for `replaced:` (wall clock), and
-/// where deadlines count from.
+/// When a run began: for elapsed times, for `started` (wall clock), and
+/// where deadlines count from; and the exercise's start, if known, for
+/// `replaced:`.
 #[derive(Clone, Copy)]
 struct Clock {
     start: Instant,
     started: std::time::SystemTime,
     began: tokio::time::Instant,
+    since: Option<std::time::SystemTime>,
 }
 
 /// Every kind `read` needs resolved: its expectations' kinds, the kinds
 /// owner chains pass through, and custom `owner:` kinds.
-fn kinds_read<'a>(read: &[&'a Expectation]) -> Vec<&'a str> {
+fn kinds_read<'a>(read: &[&'a Expectation], after_the_fact: bool) -> Vec<&'a str> {
     let mut kinds: Vec<&str> = read
         .iter()
         .copied()
         .flat_map(|e| {
             std::iter::once(e.kind.as_str())
-                .chain(owner_chain::kinds_to_read(e).iter().copied())
+                .chain(owner_chain::kinds_to_read(e, after_the_fact))
                 .chain(owner_chain::custom_owner(e))
         })
         .collect();
@@ -307,13 +312,17 @@ pub async fn run<S: ClusterSource>(
         started: opts.since.unwrap_or_else(std::time::SystemTime::now),
         // Deadlines count from here: retrying discovery does not lengthen them.
         began: tokio::time::Instant::now(),
+        since: opts.since,
     };
     let reads: Vec<Vec<&Expectation>> = plans
         .iter()
         .map(|p| crate::check::spec::extra::reads(&p.check).collect())
         .collect();
     // 1. Resolve each distinct kind once.
-    let mut kinds: Vec<&str> = reads.iter().flat_map(|r| kinds_read(r)).collect();
+    let mut kinds: Vec<&str> = reads
+        .iter()
+        .flat_map(|r| kinds_read(r, clock.since.is_none()))
+        .collect();
     kinds.sort_unstable();
     kinds.dedup();
     let longest = plans
@@ -332,7 +341,7 @@ pub async fn run<S: ClusterSource>(
     .into_iter()
     .collect();
     let (late, ready): (Vec<usize>, Vec<usize>) = (0..plans.len()).partition(|&i| {
-        kinds_read(&reads[i])
+        kinds_read(&reads[i], clock.since.is_none())
             .iter()
             .any(|k| matches!(resolved.get(k), Some(Err(ClusterError::UnknownKind(_)))))
     });
@@ -366,7 +375,7 @@ async fn wait_for_kinds<S: ClusterSource>(
 ) -> ExerciseResult {
     let timeout = opts.timeout_for(&p.check);
     let until = deadline(clock.began, timeout);
-    let kinds = kinds_read(read);
+    let kinds = kinds_read(read, clock.since.is_none());
     let missing_or_transient =
         |e: &ClusterError| e.is_transient() || matches!(e, ClusterError::UnknownKind(_));
     let looked = retrying_if(
@@ -441,6 +450,7 @@ async fn run_resolved<S: ClusterSource>(
         start,
         started,
         began,
+        since,
     } = clock;
     if plans.is_empty() {
         return Vec::new();
@@ -468,7 +478,7 @@ async fn run_resolved<S: ClusterSource>(
                     q.labels = shared_labels.get(&read_key(&q)).cloned().flatten();
                     let t = feeds.entry(q.clone()).or_default();
                     *t = (*t).max(timeout);
-                    let extra = owner_chain::extra(e, &q, resolved);
+                    let extra = owner_chain::extra(e, &q, resolved, since.is_none());
                     for oq in &extra.owner_queries {
                         let t = feeds.entry(oq.clone()).or_default();
                         *t = (*t).max(timeout);
@@ -519,7 +529,7 @@ async fn run_resolved<S: ClusterSource>(
                     let r = match rxs {
                         Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
                         Ok(rxs) => {
-                            let at = (start, started, began);
+                            let at = (start, started, began, since);
                             let timeout = opts.timeout_for(&p.check);
                             wait_for(source, p, read, rxs, owners_rx, timeout, at).await
                         }
@@ -766,13 +776,15 @@ async fn feed<S: ClusterSource>(
     }
 }
 
-/// The server's 400 for a field selector it does not support for this kind
-/// (apimachinery: `"x" is not a known field selector: only ...`; older
-/// conversion funcs: `field label not supported: x`).
+/// The server's answer to a list with a field selector it does not support
+/// for this kind: 400 with reason `BadRequest` (kube-apiserver
+/// `pkg/endpoints/handlers/get.go`, `ListResource`, wraps the field label
+/// conversion's error, `"x" is not a known field selector: only ...` or
+/// older `field label not supported: x`, in `errors.NewBadRequest`). Only
+/// asked of a list that sends a field selector; should the 400 be for
+/// something else, the list without it is refused again and that is said.
 fn refused_field_selector(e: &ClusterError) -> bool {
-    matches!(e, ClusterError::Other(m)
-        if m.starts_with("HTTP 400")
-            && (m.contains("is not a known field selector") || m.contains("field label not supported")))
+    matches!(e, ClusterError::Refused { code: 400, reason, .. } if reason == "BadRequest")
 }
 
 /// Pause before re-listing after a broken watch.
@@ -910,8 +922,14 @@ async fn wait_for<S: ClusterSource>(
     mut owners_rx: owner_chain::Receivers,
     timeout: Duration,
     // The run's start (for elapsed times), its wall-clock start (for
-    // `replaced:`), and where deadlines count from.
-    (start, started, began): (Instant, std::time::SystemTime, tokio::time::Instant),
+    // `started`), where deadlines count from, and the exercise's start if
+    // known (for `replaced:`).
+    (start, started, began, since): (
+        Instant,
+        std::time::SystemTime,
+        tokio::time::Instant,
+        Option<std::time::SystemTime>,
+    ),
 ) -> ExerciseResult {
     let deadline = deadline(began, timeout);
     let mut last: Option<Vec<ExpectationResult>> = None;
@@ -986,6 +1004,7 @@ async fn wait_for<S: ClusterSource>(
                     objects: &objects,
                     contexts: &contexts,
                     started,
+                    since,
                     deadline: deadline.into_std(),
                 };
                 // Boxed: its state (log and proxy requests) would otherwise

@@ -150,12 +150,13 @@ impl Student {
             return;
         }
         let started = std::time::Instant::now();
-        let pressed = std::time::SystemTime::now();
         let plans = [plan];
+        // The press is not when the exercise started (a student usually
+        // presses after acting): `replaced:` reads what the cluster shows.
         let once = Options {
             timeout: Some(Duration::ZERO),
             default_timeout: self.default_timeout,
-            since: Some(pressed),
+            since: None,
         };
         let first = first_result(engine::run(&*self.source, &plans, &once, &|_| {}).await);
         let last = match first {
@@ -173,8 +174,7 @@ impl Student {
                 let watch = Options {
                     timeout: Some(timeout),
                     default_timeout: self.default_timeout,
-                    // `replaced:` counts from the press, not from this watch.
-                    since: Some(pressed),
+                    since: None,
                 };
                 tokio::select! {
                     results = engine::run(&*self.source, &plans, &watch, &|_| {}) => first_result(results),

@@ -250,19 +250,26 @@ impl KubeSource {
             .collect_bytes()
             .await
             .map_err(|e| classify(e, what))?;
-        let (message, details_retry) = match serde_json::from_slice::<kube::core::Status>(&body) {
-            Ok(st) => (
-                st.message.clone(),
-                st.details
-                    .as_ref()
-                    .map(|d| d.retry_after_seconds)
-                    .filter(|s| *s > 0)
-                    .map(|s| Duration::from_secs(u64::from(s))),
-            ),
-            Err(_) => (String::from_utf8_lossy(&body).trim().to_string(), None),
-        };
+        let (reason, message, details_retry) =
+            match serde_json::from_slice::<kube::core::Status>(&body) {
+                Ok(st) => (
+                    st.reason.clone(),
+                    st.message.clone(),
+                    st.details
+                        .as_ref()
+                        .map(|d| d.retry_after_seconds)
+                        .filter(|s| *s > 0)
+                        .map(|s| Duration::from_secs(u64::from(s))),
+                ),
+                Err(_) => (
+                    String::new(),
+                    String::from_utf8_lossy(&body).trim().to_string(),
+                    None,
+                ),
+            };
         Err(status_error(
             status.as_u16(),
+            &reason,
             &message,
             what,
             retry_after.or(details_retry),
@@ -420,7 +427,7 @@ impl ClusterSource for KubeSource {
             Ok(Ok(r)) => r,
             // Some servers (and proxies) refuse a too-old resourceVersion
             // with a 410 answer rather than an in-stream ERROR: list again.
-            Ok(Err(ClusterError::Other(m))) if m.starts_with("HTTP 410") => {
+            Ok(Err(ClusterError::Refused { code: 410, .. })) => {
                 return Ok(futures::stream::once(async { Ok(Change::Expired) }).boxed());
             }
             Ok(Err(e)) => return Err(e),
@@ -450,7 +457,7 @@ impl ClusterSource for KubeSource {
                         WatchEvent::Bookmark(b) => Change::Bookmark(b.metadata.resource_version),
                         WatchEvent::Error(s) if s.code == 410 => Change::Expired,
                         WatchEvent::Error(s) => {
-                            return Err(status_error(s.code, &s.message, "watch", None));
+                            return Err(status_error(s.code, &s.reason, &s.message, "watch", None));
                         }
                     }))
                 }
@@ -509,7 +516,7 @@ impl ClusterSource for KubeSource {
             Ok(Err(kube::Error::Api(s)))
                 if s.code == 401 || (s.code == 403 && s.message.contains("services/proxy")) =>
             {
-                Err(status_error(s.code, &s.message, &what, None))
+                Err(status_error(s.code, &s.reason, &s.message, &what, None))
             }
             Ok(Err(kube::Error::Api(s))) => Ok((s.code, s.message)),
             Ok(Err(e)) => Err(classify(e, &what)),
@@ -554,6 +561,7 @@ fn to_json(o: &DynamicObject) -> Result<Value, ClusterError> {
 
 fn status_error(
     code: u16,
+    reason: &str,
     message: &str,
     what: &str,
     retry_after: Option<Duration>,
@@ -574,6 +582,11 @@ fn status_error(
         429 | 500 | 502 | 503 | 504 => ClusterError::Unavailable {
             message: format!("HTTP {code}: {msg}"),
             retry_after,
+        },
+        400..=499 => ClusterError::Refused {
+            code,
+            reason: reason.to_string(),
+            message: msg,
         },
         _ => ClusterError::Other(format!("HTTP {code}: {msg}")),
     }
@@ -655,7 +668,7 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
                 .map(|d| d.retry_after_seconds)
                 .filter(|n| *n > 0)
                 .map(|n| Duration::from_secs(u64::from(n)));
-            status_error(s.code, &s.message, what, retry)
+            status_error(s.code, &s.reason, &s.message, what, retry)
         }
         kube::Error::Auth(e) => match tls_error_in(&e, true) {
             Some((true, tls)) => ClusterError::Certificate(format!("{what}: {tls}")),

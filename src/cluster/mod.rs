@@ -133,6 +133,17 @@ pub enum ClusterError {
     /// The cluster serves no such resource type.
     #[error("{0}")]
     UnknownKind(String),
+    /// Any other 4xx answer, with the API's `Status` (apimachinery
+    /// `metav1.Status`: its `code`, its machine-readable `reason` such as
+    /// `BadRequest` or `Expired`, and its `message` after what was asked),
+    /// so that callers tell answers apart by their kind, not their words
+    /// (client-go's `apierrors.IsBadRequest` reads the same `reason`).
+    #[error("HTTP {code}: {message}")]
+    Refused {
+        code: u16,
+        reason: String,
+        message: String,
+    },
     #[error("{0}")]
     Other(String),
 }

@@ -67,6 +67,10 @@ const TESTS: &[(&str, TestFn)] = &[
         truth::field_selector_the_server_refuses,
     ),
     (
+        "replaced_holds_after_the_fact_of_a_rollout_restart",
+        truth::replaced_after_rollout_restart,
+    ),
+    (
         "missing_pods_log_permission_is_error_naming_it",
         truth::missing_log_permission,
     ),

@@ -2,7 +2,8 @@
 //! them: a pod that flaps under a failing liveness probe, a custom
 //! resource whose `Ready` condition is older than its spec, quantities in
 //! canonical form and label values as strings, a field selector 1.20
-//! refuses, a grader without `pods/log`.
+//! refuses, a grader without `pods/log`, `replaced: true` after a
+//! `kubectl rollout restart`.
 
 use std::time::Duration;
 
@@ -230,4 +231,57 @@ pub fn missing_log_permission(rk: &Realkube) {
         text.contains("pods/log"),
         "names what the role lacks: {text}"
     );
+}
+
+const RESTARTED: &str = "apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx:1.19}]
+";
+
+/// `replaced: true` after the fact, as `check` and `grade` run: the pods of
+/// a Deployment that was never restarted are its first ones (`fail`, in
+/// words); after `kubectl rollout restart`, a later `labdeck check` with no
+/// known start passes on the new pods.
+pub fn replaced_after_rollout_restart(rk: &Realkube) {
+    let ns = Ns::new(rk, "replaced");
+    ns.apply(RESTARTED);
+    ns.kubectl(&["rollout", "status", "deployment/web", "--timeout=120s"]);
+    let deck = ns.deck(
+        "web.md",
+        &one_exercise(
+            "web-restarted",
+            "expect:\n  - kind: pods\n    selector: app=web\n    count: 2\n    replaced: true\n",
+        ),
+    );
+    let out = check(&ns, &deck, "0");
+    let (v, text) = verdict(&out, "web-restarted");
+    assert_eq!(v, "fail", "{text}");
+    assert!(
+        text.contains("one of the pods it made when it was created, not replaced"),
+        "{text}"
+    );
+
+    ns.kubectl(&["rollout", "restart", "deployment/web"]);
+    ns.kubectl(&["rollout", "status", "deployment/web", "--timeout=120s"]);
+    // kubectl's stamp on the template, copied to every new pod.
+    let stamped = ns.kubectl(&[
+        "get",
+        "pods",
+        "-l",
+        "app=web",
+        "-o",
+        r#"jsonpath={.items[*].metadata.annotations.kubectl\.kubernetes\.io/restartedAt}"#,
+    ]);
+    assert!(!stamped.trim().is_empty(), "no restartedAt on the pods");
+    // Later, with no start known: the true end state passes.
+    let out = check(&ns, &deck, "30s");
+    let (v, text) = verdict(&out, "web-restarted");
+    assert_eq!(v, "pass", "{text}\n{}", out.all());
 }

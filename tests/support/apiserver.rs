@@ -937,7 +937,11 @@ fn fault_response(fault: &Fault) -> Option<Response> {
             .into_response(),
         Fault::Status(code) => {
             let code = StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            // The reasons apimachinery's `api/errors` constructors give
+            // (`NewBadRequest`, `NewInvalid`, `NewInternalError`...).
             let reason = match code.as_u16() {
+                400 => "BadRequest",
+                422 => "Invalid",
                 500 => "InternalError",
                 503 => "ServiceUnavailable",
                 504 => "Timeout",

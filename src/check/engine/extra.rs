@@ -44,8 +44,11 @@ pub struct Inputs<'a> {
     /// kind, the owner chain), in [`reads`] order: a query is evaluated
     /// as an expectation is.
     pub contexts: &'a [crate::check::eval::Context<'a>],
-    /// When the engine run started (`started`, `replaced`).
+    /// When the engine run started (CEL's `started`).
     pub started: SystemTime,
+    /// When the exercise started, if known (`replaced`): see
+    /// [`replacement`].
+    pub since: Option<SystemTime>,
     /// The check's deadline: no expression is evaluated after it.
     pub deadline: Instant,
 }
@@ -73,6 +76,8 @@ pub async fn finish<S: ClusterSource>(
         return;
     }
     let started = crate::duration::rfc3339(inputs.started);
+    let since = inputs.since.map(crate::duration::rfc3339);
+    let since = since.as_deref();
     let n = check.expect.len();
     // A round that starts at the deadline is the last look (`--timeout 0`
     // is only that): it still evaluates, for at most ROUND_GRACE.
@@ -105,7 +110,11 @@ pub async fn finish<S: ClusterSource>(
         };
         let mut kept: Vec<&Value> = Vec::new();
         for o in objs.iter().filter(|o| selected(q, o) && passes(o)) {
-            let f = object_failures(q, o, &named, &broken, &started, &[], &mut budget);
+            let against = Against {
+                since,
+                owners: ctx.owners,
+            };
+            let f = object_failures(q, o, &named, &broken, against, &[], &mut budget);
             if let Some(fault) = f.faults.into_iter().next() {
                 broken.push((name.as_str(), format!("query `{name}`: {fault}")));
                 break;
@@ -152,7 +161,11 @@ pub async fn finish<S: ClusterSource>(
             else {
                 continue;
             };
-            let f = object_failures(e, o, &named, &broken, &started, events, &mut budget);
+            let against = Against {
+                since,
+                owners: inputs.contexts.get(i).map_or(&[][..], |c| c.owners),
+            };
+            let f = object_failures(e, o, &named, &broken, against, events, &mut budget);
             r.failed.extend(f.failed);
             if r.failed.is_empty()
                 && f.faults.is_empty()
@@ -345,13 +358,147 @@ fn reads_broken<'a>(expr: &cel::Expr, broken: &'a [(&str, String)]) -> Option<&'
         .map(|(_, why)| why.as_str())
 }
 
+/// The controllers whose pods `replaced: true` compares with when no
+/// start is known: the engine reads them for such checks.
+pub const REPLACED_CONTROLLERS: [&str; 3] =
+    ["daemonsets.apps", "replicasets.apps", "statefulsets.apps"];
+
+/// How long after its controller a pod may have been created and still be
+/// one of the pods the controller made when it was created (its first
+/// sync: the ReplicaSet controller's `slowStartBatch`, kubernetes
+/// `pkg/controller/replicaset/replica_set.go`, makes them all at once).
+pub const FIRST_PODS: Duration = Duration::from_secs(10);
+
+/// The annotation `kubectl rollout restart` sets on a workload's pod
+/// template, to the time of the restart (kubectl
+/// `pkg/polymorphichelpers/objectrestarter.go`); the pods made from that
+/// template carry it.
+pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
+/// The annotation the Deployment controller numbers a Deployment's
+/// ReplicaSets with, as `kubectl rollout history` lists them (kubernetes
+/// `pkg/controller/deployment/util/deployment_util.go`, `RevisionAnnotation`).
+const REVISION: &str = "deployment.kubernetes.io/revision";
+
+/// What `replaced: true` says of an object.
+enum Replacement {
+    Yes,
+    /// Not a replacement: why, in words.
+    No(String),
+    /// Nothing shows whether it is one: why (the check's `error`, not the
+    /// student's `fail`).
+    Unknown(String),
+}
+
+/// Whether `o` replaced another object.
+///
+/// With the exercise's start known (`since`, as `labdeck run` knows it):
+/// it was created at or after that start (`metadata.creationTimestamp`,
+/// RFC 3339 to the second; both clocks in sync).
+///
+/// With no start known (`check`, `grade`, the board and the slide's check
+/// button usually look after the student acted), only what the cluster
+/// shows counts, first that applies:
+/// 1. it carries [`RESTARTED_AT`]: a pod made from a template that
+///    `kubectl rollout restart` stamped (Deployment, DaemonSet,
+///    StatefulSet);
+/// 2. it is a Deployment's ReplicaSet at revision 2 or later
+///    ([`REVISION`]), or a pod of one: the Deployment's template changed
+///    (a new image, `rollout restart`, `rollout undo`) and it replaced the
+///    previous revision's;
+/// 3. it is a pod of a controller read ([`REPLACED_CONTROLLERS`]) created
+///    more than [`FIRST_PODS`] after it: the controller made it later, to
+///    replace a pod deleted, evicted or relabelled away (a scale-up or a
+///    new node also count: the cluster keeps nothing that tells them
+///    apart); within [`FIRST_PODS`], it is one of the controller's first
+///    pods: not a replacement;
+/// 4. anything else (no controller, a controller not read such as a Job
+///    or a node for a static pod, a missing timestamp) shows nothing of
+///    what it replaced: [`Replacement::Unknown`].
+fn replacement(o: &Value, since: Option<&str>, owners: &[Value]) -> Replacement {
+    let meta = &o["metadata"];
+    let created = meta["creationTimestamp"].as_str().unwrap_or("");
+    if let Some(since) = since {
+        // Both are RFC 3339 UTC to the second: they compare as strings.
+        return if !created.is_empty() && created >= since {
+            Replacement::Yes
+        } else {
+            Replacement::No(format!(
+                "created {created}, before the exercise started ({since}): not replaced"
+            ))
+        };
+    }
+    const AFTER: &str = "no start known (`labdeck run` knows when an exercise starts)";
+    if meta["annotations"][RESTARTED_AT].is_string() {
+        return Replacement::Yes;
+    }
+    let Some(owner) = meta["ownerReferences"]
+        .as_array()
+        .and_then(|refs| refs.iter().find(|r| r["controller"] == true))
+    else {
+        return Replacement::Unknown(format!(
+            "{AFTER}, and an object without a controller shows nothing of what it replaced"
+        ));
+    };
+    let kind = owner["kind"].as_str().unwrap_or("");
+    let name = owner["name"].as_str().unwrap_or("");
+    let uid = owner["uid"].as_str();
+    if kind == "Deployment" && revision(meta) > 1 {
+        // A Deployment's ReplicaSet for a later revision.
+        return Replacement::Yes;
+    }
+    let Some(controller) = owners
+        .iter()
+        .find(|c| uid.is_some() && c["metadata"]["uid"].as_str() == uid)
+    else {
+        return Replacement::Unknown(format!(
+            "{AFTER}, and its controller {kind} {name} was not read (only a ReplicaSet's, DaemonSet's or StatefulSet's pods show it)"
+        ));
+    };
+    let cmeta = &controller["metadata"];
+    if kind == "ReplicaSet" && revision(cmeta) > 1 {
+        return Replacement::Yes;
+    }
+    let since_controller = cmeta["creationTimestamp"]
+        .as_str()
+        .and_then(|c| humantime::parse_rfc3339(c).ok())
+        .zip(humantime::parse_rfc3339(created).ok())
+        .map(|(c, o)| o.duration_since(c).unwrap_or_default());
+    match since_controller {
+        None => Replacement::Unknown(format!(
+            "{AFTER}, and its or its controller's creationTimestamp is missing"
+        )),
+        Some(d) if d > FIRST_PODS => Replacement::Yes,
+        Some(d) => Replacement::No(format!(
+            "created {created}, {}s after its {kind} {name}: one of the pods it made when it was created, not replaced",
+            d.as_secs()
+        )),
+    }
+}
+
+/// What `replaced` compares an object with: the exercise's start (RFC
+/// 3339) if known, and the controllers read.
+#[derive(Clone, Copy)]
+struct Against<'a> {
+    since: Option<&'a str>,
+    owners: &'a [Value],
+}
+
+/// The [`REVISION`] of an object's metadata (0: none).
+fn revision(meta: &Value) -> u64 {
+    meta["annotations"][REVISION]
+        .as_str()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0)
+}
+
 /// The pure extra conditions `o` fails: `expr`, `replaced`, `event`.
 fn object_failures(
     e: &Expectation,
     o: &Value,
     named: &[(&str, cel::Bound)],
     broken: &[(&str, String)],
-    started: &str,
+    against: Against<'_>,
     events: &[Value],
     budget: &mut cel::Budget,
 ) -> Failures {
@@ -376,12 +523,12 @@ fn object_failures(
         }
     }
     if e.extra.replaced {
-        let created = o["metadata"]["creationTimestamp"].as_str().unwrap_or("");
-        // Both are RFC 3339 UTC to the second: they compare as strings.
-        if created < started {
-            out.push(format!(
-                "created {created}, before the check started ({started}): not replaced"
-            ));
+        match replacement(o, against.since, against.owners) {
+            Replacement::Yes => {}
+            Replacement::No(why) => out.push(why),
+            Replacement::Unknown(why) => f
+                .faults
+                .push(format!("line {}: replaced: {why}", e.location.line)),
         }
     }
     if let Some(want) = &e.extra.event {

@@ -22,17 +22,28 @@ use crate::kinds;
 /// references the cluster resolves: ReplicaSets for a Deployment (and for
 /// custom controllers such as Argo Rollouts, which also manage
 /// ReplicaSets), Jobs for a CronJob. Other built-in owners control their
-/// objects directly.
-pub(super) fn kinds_to_read(e: &Expectation) -> &'static [&'static str] {
-    match &e.owner {
+/// objects directly. `replaced: true` on pods with no known start
+/// (`after_the_fact`) also needs the pods' controllers: ReplicaSets,
+/// DaemonSets and StatefulSets (`extra::replaced`).
+pub(super) fn kinds_to_read(e: &Expectation, after_the_fact: bool) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = match &e.owner {
         Some(OwnerSpec::Kind(k)) => match k.as_str() {
-            "Deployment" => &["replicasets.apps"],
-            "CronJob" => &["jobs.batch"],
-            k if kinds::builtin(k).is_none() => &["replicasets.apps"],
-            _ => &[],
+            "Deployment" => vec!["replicasets.apps"],
+            "CronJob" => vec!["jobs.batch"],
+            k if kinds::builtin(k).is_none() => vec!["replicasets.apps"],
+            _ => vec![],
         },
-        _ => &[],
+        _ => vec![],
+    };
+    if after_the_fact
+        && e.extra.replaced
+        && kinds::builtin(&e.kind).is_some_and(|b| b.kind == "Pod")
+    {
+        kinds.extend(super::extra::REPLACED_CONTROLLERS);
+        kinds.sort_unstable();
+        kinds.dedup();
     }
+    kinds
 }
 
 /// An `owner:` that is not a built-in kind: the cluster resolves it (a
@@ -59,12 +70,13 @@ pub(super) fn extra(
     e: &Expectation,
     q: &Query,
     resolved: &HashMap<&str, Result<Resource, ClusterError>>,
+    after_the_fact: bool,
 ) -> Extra {
     let owner_kind = custom_owner(e)
         .and_then(|k| resolved.get(k))
         .and_then(|r| r.as_ref().ok())
         .map(|r| r.kind.clone());
-    let owner_queries = kinds_to_read(e)
+    let owner_queries = kinds_to_read(e, after_the_fact)
         .iter()
         .filter_map(|k| resolved.get(k)?.as_ref().ok())
         // Reading ReplicaSets with `owner: Deployment`: their controller is direct.

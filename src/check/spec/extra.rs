@@ -3,8 +3,9 @@
 //!
 //! - per expectation: `expr` (CEL on `self`), `log` (a pod's log contains a
 //!   text), `http` (a GET through the API server's service proxy), `event`
-//!   (an Event about the object), `replaced` (the object was created after
-//!   the check started);
+//!   (an Event about the object), `replaced` (the object was made during
+//!   the exercise, or shows it replaced another:
+//!   `crate::check::engine::extra::replacement`);
 //! - per check: `queries` (named object lists), `expr` (CEL over them) and
 //!   `can-i` (what `kubectl auth can-i --as` would answer, from the RBAC
 //!   objects: see `rbac.rs`).
