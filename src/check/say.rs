@@ -295,7 +295,11 @@ impl Words {
                             "contains" => "contains",
                             _ => "matches the pattern",
                         };
-                        Some(format!("{} {verb} {}", self.value(t)?, self.value(&args[0])?))
+                        Some(format!(
+                            "{} {verb} {}",
+                            self.value(t)?,
+                            self.value(&args[0])?
+                        ))
                     }
                     _ => None,
                 }
@@ -450,10 +454,7 @@ mod tests {
             None
         );
         let e = compile("self.spec.a + 1 > 2", &["self"]).unwrap();
-        assert_eq!(
-            cel_or_text(e.ast(), &e.text),
-            "`self.spec.a + 1 > 2` holds"
-        );
+        assert_eq!(cel_or_text(e.ast(), &e.text), "`self.spec.a + 1 > 2` holds");
     }
 
     #[test]

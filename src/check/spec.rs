@@ -1042,10 +1042,15 @@ mod tests {
         let e = parse(&src("expect:\n  - kind: pods\n    say: \"\"\n"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("k8s/labels.md:102") && e.contains("`say` is empty"), "{e}");
-        let e = parse(&src("expect:\n  - kind: pods\n    say: |\n      one\n      two\n"))
-            .unwrap_err()
-            .to_string();
+        assert!(
+            e.contains("k8s/labels.md:102") && e.contains("`say` is empty"),
+            "{e}"
+        );
+        let e = parse(&src(
+            "expect:\n  - kind: pods\n    say: |\n      one\n      two\n",
+        ))
+        .unwrap_err()
+        .to_string();
         assert!(e.contains("`say` is one line"), "{e}");
         let e = parse(&src("expect:\n  - kind: pods\n    say: [a]\n"))
             .unwrap_err()

@@ -187,7 +187,12 @@ fn object_failure(spec: &Expectation, why: &str) -> String {
         .expr
         .iter()
         .find(|x| why == format!("expr {} is false", x.expr.text))
-        .map(|x| format!("not true that {}", say::cel_or_text(x.expr.ast(), &x.expr.text)))
+        .map(|x| {
+            format!(
+                "not true that {}",
+                say::cel_or_text(x.expr.ast(), &x.expr.text)
+            )
+        })
         .unwrap_or_else(|| why.to_string())
 }
 
@@ -280,7 +285,7 @@ mod tests {
         let said = in_words(&deploy, Some(&check)).join("\n");
         assert_eq!(
             said,
-            "expected 1 deployment named \"web\", where spec.template.spec.containers has an item where image starts with \"nginx\": found 1, none as expected\n  web: not true that spec.template.spec.containers has an item where image starts with \"nginx\""
+            "expected at least 1 deployment named \"web\", where spec.template.spec.containers has an item where image starts with \"nginx\": found 1, none as expected\n  web: not true that spec.template.spec.containers has an item where image starts with \"nginx\""
         );
         assert!(!said.contains("self."), "{said}");
     }
