@@ -12,4 +12,4 @@ cargo test --test browser screenshots -- --ignored --exact --nocapture
 # A remark deck with its own theme and 4:3 ratio (docs/screenshot-remark-theme.png).
 cargo test --test browser theme_screenshot -- --ignored --exact --nocapture
 # The classroom pictures (docs/classroom-*.png), from its end-to-end tests.
-LABDECK_SCREENSHOT_DIR="$PWD/docs" cargo test --test classroom -- a_student the_board_follows
+LABDECK_SCREENSHOT_DIR="$PWD/docs" cargo test --test classroom -- a_student the_board_follows the_check_bar

@@ -1,13 +1,22 @@
 /* labdeck classroom: check your own work from the slide.
  *
  * Added by `labdeck serve DECK --kubeconfig F | --context C` only (a built
- * deck has nothing to call). On a slide whose exercise has a check it shows a
- * small "Check" control (key x); the server runs that exercise's check against
- * the student's cluster and streams what it sees: "waiting..." with the time
- * elapsed while it watches, then pass, or fail with what is missing and the
- * check's hint. Key e opens the progress panel: every exercise of the deck
- * with its state, click to go there. Progress is kept per deck in
+ * deck has nothing to call). On a slide whose exercises have checks it shows
+ * a "Check" bar below the slide (key x runs every check of the slide); the
+ * server runs the check against the student's cluster and streams what it
+ * sees: "waiting..." with the time elapsed while it watches, then pass, or
+ * fail with what is missing and the check's hint. Key e opens the progress
+ * panel: the deck's checkable exercises with their state (the others on
+ * demand), each a button that goes there. Progress is kept per deck in
  * localStorage, so it survives a reload and reaches clone windows.
+ *
+ * Accessibility (WCAG 2.1 AA): every control is a native <button> (name,
+ * role, Enter and Space; the runtime leaves those keys to a focused control),
+ * focus is visible, the check bar is updated in place (a focused button is
+ * never replaced while a check waits), verdicts go to a polite live region
+ * (role=status), and the bar sits outside the slide's scaled box (it takes
+ * its height from the slide area, or from the notes in presenter mode), so
+ * it covers neither the slide nor the next-slide preview.
  *
  * Only exercise ids travel to the server; it decides everything else.
  */
@@ -16,11 +25,14 @@
   var deck = window.labdeck;
   if (!deck) return;
   var doc = document;
+  var body = doc.body;
   var slides = Array.prototype.slice.call(doc.querySelectorAll('.remark-slides-area > .remark-slide-container'));
   var storeKey = 'labdeck-progress:' + location.pathname + ':' + doc.title;
   var exercises = [];          // from the server, deck order
-  var running = Object.create(null);   // id -> {started, timer, controller}
+  var running = Object.create(null);   // id -> {started, timer, diagnosis, hint, timeoutMs}
   var progress = load();
+  var showAll = false;         // progress panel: also the exercises without a check
+  var returnFocus = null;      // what had focus before the panel opened
 
   function load() {
     try { return JSON.parse(localStorage.getItem(storeKey) || '{}') || {}; } catch (e) { return {}; }
@@ -30,39 +42,76 @@
   }
 
   /* ---------- the widgets ---------- */
+  // Colours are for white backgrounds, each >= 4.5:1 (WCAG 1.4.3): #1f1f1f,
+  // #0a6b29 (6.6), #b00020 (7.4), #8a4f00 (6.4), #4a4a4a (8.9); the focus
+  // ring #1a4fd6 is >= 3:1 on white and on the page's grey (2.4.7, 1.4.11).
   var style = doc.createElement('style');
   style.textContent =
-    '.labdeck-check{position:fixed;left:12px;bottom:12px;z-index:50;max-width:46em;font:14px/1.35 system-ui,sans-serif;color:#222}' +
-    '.labdeck-check button{font:inherit;padding:4px 12px;border:1px solid #888;border-radius:4px;background:#f6f6f6;cursor:pointer;margin-right:6px}' +
-    '.labdeck-check button:hover{background:#e8e8e8}' +
-    '.labdeck-check-out{margin-top:6px;padding:8px 10px;border-radius:4px;background:rgba(255,255,255,.96);box-shadow:0 1px 4px rgba(0,0,0,.3);white-space:pre-wrap}' +
+    '@media screen{body:not(.remark-presenter-mode) .remark-slides-area{height:calc(100% - var(--ld-check-h,0px))}' +
+    'body.remark-presenter-mode .remark-notes-area{bottom:var(--ld-check-h,0px)}}' +
+    '.labdeck-check{position:fixed;left:0;right:0;bottom:0;z-index:50;box-sizing:border-box;padding:6px 12px;' +
+    'background:#fff;color:#1f1f1f;border-top:1px solid #767676;font:15px/1.35 system-ui,sans-serif}' +
+    '.remark-presenter-mode .labdeck-check{left:52%}' +
+    '.labdeck-check[hidden]{display:none}' +
+    '.labdeck-check button,.labdeck-progress button{font:inherit;color:#1f1f1f;padding:4px 12px;border:1px solid #595959;border-radius:4px;background:#f2f2f2;cursor:pointer;margin:2px 6px 2px 0}' +
+    '.labdeck-check button:hover,.labdeck-progress button:hover{background:#e0e0e0}' +
+    '.labdeck-check button:focus-visible,.labdeck-progress button:focus-visible{outline:3px solid #1a4fd6;outline-offset:2px}' +
+    '.labdeck-check-out{max-height:30vh;overflow:auto;white-space:pre-wrap}' +
     '.labdeck-check-out:empty{display:none}' +
-    '.labdeck-state-pass{color:#0a7a2f}.labdeck-state-fail{color:#b00020}.labdeck-state-error{color:#9a5b00}.labdeck-state-waiting{color:#555}' +
-    '.labdeck-progress{position:fixed;top:5%;right:5%;bottom:5%;width:30em;overflow:auto;z-index:60;background:#fff;color:#222;box-shadow:0 2px 12px rgba(0,0,0,.4);border-radius:6px;padding:12px 16px;font:14px/1.4 system-ui,sans-serif;display:none}' +
+    '.labdeck-state-pass{color:#0a6b29}.labdeck-state-fail{color:#b00020}.labdeck-state-error{color:#8a4f00}.labdeck-state-waiting{color:#4a4a4a}' +
+    '.labdeck-progress{position:fixed;top:5%;right:5%;bottom:5%;width:32em;max-width:90%;overflow:auto;z-index:60;background:#fff;color:#1f1f1f;box-shadow:0 2px 12px rgba(0,0,0,.4);border-radius:6px;padding:12px 16px;font:15px/1.4 system-ui,sans-serif;display:none}' +
     '.labdeck-progress.open{display:block}.labdeck-progress h2{margin:0 0 8px;font-size:18px}' +
-    '.labdeck-progress li{cursor:pointer;list-style:none;padding:2px 0}.labdeck-progress li:hover{text-decoration:underline}' +
+    '.labdeck-progress ul{padding:0;margin:8px 0}.labdeck-progress li{list-style:none;padding:0}' +
+    '.labdeck-progress li button{display:block;width:100%;text-align:left;border-color:transparent;background:#fff;margin:1px 0}' +
+    '.labdeck-progress li.labdeck-state-pass button{color:#0a6b29}.labdeck-progress li.labdeck-state-fail button{color:#b00020}' +
+    '.labdeck-progress li.labdeck-state-error button{color:#8a4f00}.labdeck-progress li.labdeck-state-waiting button{color:#4a4a4a}' +
+    '.labdeck-sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}' +
     '@media print{.labdeck-check,.labdeck-progress{display:none!important}}';
   doc.head.appendChild(style);
 
   var box = doc.createElement('div');
   box.className = 'labdeck-check';
+  box.setAttribute('role', 'region');
+  box.setAttribute('aria-label', 'Check your work');
   box.hidden = true;
-  var buttons = doc.createElement('span');
+  var buttons = doc.createElement('div');
   var out = doc.createElement('div');
   out.className = 'labdeck-check-out';
-  out.setAttribute('aria-live', 'polite');
   box.appendChild(buttons);
   box.appendChild(out);
-  doc.body.appendChild(box);
+  body.appendChild(box);
+
+  // Verdicts, for screen readers: outside the bar, so that it is never
+  // hidden when a verdict arrives.
+  var status = doc.createElement('div');
+  status.className = 'labdeck-sr labdeck-status';
+  status.setAttribute('role', 'status');
+  status.setAttribute('aria-live', 'polite');
+  body.appendChild(status);
 
   var panel = doc.createElement('div');
   panel.className = 'labdeck-progress';
-  doc.body.appendChild(panel);
+  panel.setAttribute('role', 'dialog');
+  panel.setAttribute('aria-modal', 'false');
+  panel.setAttribute('aria-labelledby', 'labdeck-progress-title');
+  body.appendChild(panel);
+
+  // The slide area gives the bar its height (runtime.js rescales the slide
+  // on `resize`), so the bar never lies over the slide or the preview.
+  var reserved = -1;
+  function reserve() {
+    var h = box.hidden ? 0 : Math.ceil(box.getBoundingClientRect().height);
+    if (h === reserved) return;
+    reserved = h;
+    body.style.setProperty('--ld-check-h', h + 'px');
+    window.dispatchEvent(new Event('resize'));
+  }
+  if (typeof ResizeObserver === 'function') new ResizeObserver(reserve).observe(box);
 
   var help = doc.querySelector('.remark-help table');
   if (help) {
     help.insertAdjacentHTML('beforeend',
-      '<tr><td><span class="key">x</span></td><td>Check this slide\'s exercise on your cluster</td></tr>' +
+      '<tr><td><span class="key">x</span></td><td>Check this slide\'s exercises on your cluster</td></tr>' +
       '<tr><td><span class="key">e</span></td><td>Exercises: your progress through the deck</td></tr>');
   }
 
@@ -101,54 +150,153 @@
     return { state: p.state, text: text };
   }
 
-  function render() {
-    var here = exercisesOn(deck.current());
-    box.hidden = here.length === 0;
+  // Text and class only when they change: the element (and its focus) stays.
+  function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+  function setClass(el, name) { if (el.className !== name) el.className = name; }
+
+  var shown = '';              // the ids the bar has controls for
+  var controls = Object.create(null);  // id -> {button, line}
+
+  function build(here) {
     buttons.textContent = '';
     out.textContent = '';
+    controls = Object.create(null);
     here.forEach(function (ex) {
       var b = doc.createElement('button');
       b.type = 'button';
-      b.textContent = running[ex.id] ? 'Checking\u2026' : (here.length > 1 ? 'Check ' + ex.id : 'Check');
       b.setAttribute('data-exercise', ex.id);
       b.title = 'Check "' + ex.title + '" on your cluster (x)';
       b.addEventListener('click', function () { check(ex.id); });
+      var line = doc.createElement('div');
+      line.setAttribute('data-exercise', ex.id);
+      line.id = 'labdeck-check-out-' + ex.id;
+      b.setAttribute('aria-describedby', line.id);
       buttons.appendChild(b);
-      var d = describe(ex.id);
-      if (d) {
-        var line = doc.createElement('div');
-        line.className = 'labdeck-state-' + d.state;
-        line.setAttribute('data-exercise', ex.id);
-        line.textContent = (here.length > 1 ? ex.id + ': ' : '') + d.text;
-        out.appendChild(line);
-      }
+      out.appendChild(line);
+      controls[ex.id] = { button: b, line: line };
     });
-    if (panel.classList.contains('open')) renderPanel();
+  }
+
+  function render() {
+    var here = exercisesOn(deck.current());
+    var ids = here.map(function (ex) { return ex.id; }).join('\n');
+    if (ids !== shown) { shown = ids; build(here); }
+    box.hidden = here.length === 0;
+    here.forEach(function (ex) {
+      var c = controls[ex.id];
+      var name = here.length > 1 ? 'Check ' + ex.id : 'Check';
+      setText(c.button, running[ex.id] ? 'Checking\u2026' : name);
+      var d = describe(ex.id);
+      setClass(c.line, d ? 'labdeck-state-' + d.state : '');
+      setText(c.line, d ? (here.length > 1 ? ex.id + ': ' : '') + d.text : '');
+    });
+    reserve();
+  }
+
+  // The panel changes only when a check starts or ends (not every second).
+  function refreshPanel() { if (panel.classList.contains('open')) renderPanel(); }
+
+  /* ---------- the progress panel ---------- */
+  var MARKS = { pass: '\u2714', fail: '\u2718', error: '!', waiting: '\u2026' };
+  var STATES = { pass: 'passed', fail: 'not yet', error: 'could not check', waiting: 'checking' };
+
+  function entry(ex) {
+    var p = progress[ex.id];
+    var state = running[ex.id] ? 'waiting' : (p ? p.state : '');
+    var li = doc.createElement('li');
+    li.className = state ? 'labdeck-state-' + state : '';
+    li.setAttribute('data-exercise', ex.id);
+    var b = doc.createElement('button');
+    b.type = 'button';
+    b.setAttribute('data-exercise', ex.id);
+    var mark = doc.createElement('span');
+    mark.setAttribute('aria-hidden', 'true');
+    mark.textContent = (MARKS[state] || (ex.checked ? '\u25cb' : '\u00b7')) + ' ';
+    b.appendChild(mark);
+    b.appendChild(doc.createTextNode(ex.title + ' (' + ex.id + ', slide ' + ex.slide + ')'));
+    var said = doc.createElement('span');
+    said.className = 'labdeck-sr';
+    said.textContent = ': ' + (STATES[state] || (ex.checked ? 'not tried' : 'no check'));
+    b.appendChild(said);
+    b.addEventListener('click', function () { go(ex); });
+    li.appendChild(b);
+    return li;
+  }
+
+  function go(ex) {
+    closePanel(false);
+    deck.go(ex.slide - 1);
+    // Straight to the check of the slide it went to, if it has one.
+    var c = controls[ex.id];
+    if (c) c.button.focus(); else if (returnFocus && returnFocus.focus && doc.contains(returnFocus)) returnFocus.focus();
   }
 
   function renderPanel() {
-    var done = exercises.filter(function (ex) { return progress[ex.id] && progress[ex.id].state === 'pass'; }).length;
-    var checked = exercises.filter(function (ex) { return ex.checked; }).length;
+    var checked = exercises.filter(function (ex) { return ex.checked; });
+    var done = checked.filter(function (ex) { return progress[ex.id] && progress[ex.id].state === 'pass'; }).length;
+    var unchecked = exercises.length - checked.length;
+    // Keep the focused entry focused across a re-render.
+    var focused = doc.activeElement && panel.contains(doc.activeElement) ? doc.activeElement.getAttribute('data-exercise') || doc.activeElement.className : null;
     panel.textContent = '';
     var h = doc.createElement('h2');
-    h.textContent = 'Exercises: ' + done + ' of ' + checked + ' passed';
+    h.id = 'labdeck-progress-title';
+    h.textContent = 'Exercises: ' + done + ' of ' + checked.length + ' passed';
     panel.appendChild(h);
     var ul = doc.createElement('ul');
-    exercises.forEach(function (ex) {
-      var li = doc.createElement('li');
-      var p = progress[ex.id];
-      var state = running[ex.id] ? 'waiting' : (p ? p.state : '');
-      var mark = { pass: '\u2714', fail: '\u2718', error: '!', waiting: '\u2026' }[state] || (ex.checked ? '\u25cb' : '\u00b7');
-      li.className = state ? 'labdeck-state-' + state : '';
-      li.setAttribute('data-exercise', ex.id);
-      li.textContent = mark + ' ' + ex.title + ' (' + ex.id + ', slide ' + ex.slide + ')';
-      li.addEventListener('click', function () { panel.classList.remove('open'); deck.go(ex.slide - 1); });
-      ul.appendChild(li);
-    });
+    (showAll ? exercises : checked).forEach(function (ex) { ul.appendChild(entry(ex)); });
     panel.appendChild(ul);
+    if (unchecked > 0) {
+      var all = doc.createElement('button');
+      all.type = 'button';
+      all.className = 'labdeck-progress-all';
+      all.setAttribute('aria-pressed', showAll ? 'true' : 'false');
+      all.textContent = 'Also show the ' + unchecked + ' without a check';
+      all.addEventListener('click', function () { showAll = !showAll; renderPanel(); });
+      panel.appendChild(all);
+    }
+    var close = doc.createElement('button');
+    close.type = 'button';
+    close.className = 'labdeck-progress-close';
+    close.textContent = 'Close (Esc)';
+    close.addEventListener('click', function () { closePanel(true); });
+    panel.appendChild(close);
+    if (focused) {
+      var again = panel.querySelector('button[data-exercise="' + cssEscape(focused) + '"]') ||
+        panel.querySelector('button.' + cssEscape(focused));
+      if (again) again.focus();
+    }
+  }
+
+  function cssEscape(s) { return window.CSS && CSS.escape ? CSS.escape(s) : s.replace(/[^\w-]/g, '\\$&'); }
+
+  function openPanel() {
+    returnFocus = doc.activeElement;
+    panel.classList.add('open');
+    renderPanel();
+    var first = panel.querySelector('button');
+    if (first) first.focus();
+  }
+
+  function closePanel(restore) {
+    if (!panel.classList.contains('open')) return;
+    panel.classList.remove('open');
+    if (restore && returnFocus && returnFocus.focus && doc.contains(returnFocus)) returnFocus.focus();
   }
 
   /* ---------- running a check ---------- */
+  function titleOf(id) {
+    var ex = exercises.filter(function (e) { return e.id === id; })[0];
+    return ex ? ex.title : id;
+  }
+
+  function announce(id, event) {
+    var words = { pass: 'passed', fail: 'not yet', error: 'could not check' }[event.verdict] || event.verdict;
+    var text = titleOf(id) + ': ' + words;
+    if (event.verdict !== 'pass' && event.diagnosis && event.diagnosis.length) text += '. ' + event.diagnosis.join('. ');
+    if (event.verdict === 'fail' && event.hint) text += '. Hint: ' + event.hint;
+    status.textContent = text;
+  }
+
   function finish(id, event) {
     var r = running[id];
     if (r) clearInterval(r.timer);
@@ -159,15 +307,19 @@
         hint: event.hint || null, message: event.message || ''
       };
       save();
+      announce(id, event);
     }
     render();
+    refreshPanel();
   }
 
   function check(id) {
     if (running[id]) return;
     var r = running[id] = { started: Date.now(), diagnosis: null, hint: null, timeoutMs: 0 };
     r.timer = setInterval(render, 1000);
+    status.textContent = 'Checking ' + titleOf(id) + '\u2026';
     render();
+    refreshPanel();
     fetch('/_labdeck/check/' + encodeURIComponent(id), { method: 'POST', cache: 'no-store' })
       .then(function (res) {
         if (!res.ok) {
@@ -191,8 +343,10 @@
               if (!line) continue;
               var ev = JSON.parse(line);
               if (ev.event === 'looking') r.timeoutMs = ev.timeout_ms;
-              else if (ev.event === 'waiting') { r.diagnosis = ev.diagnosis; r.hint = ev.hint || null; }
-              else if (ev.event === 'result') last = ev;
+              else if (ev.event === 'waiting') {
+                r.diagnosis = ev.diagnosis; r.hint = ev.hint || null;
+                status.textContent = titleOf(id) + ': not yet, still watching. ' + (ev.diagnosis || []).join('. ');
+              } else if (ev.event === 'result') last = ev;
             }
             render();
             return pump();
@@ -206,21 +360,24 @@
   /* ---------- keys and events ---------- */
   doc.addEventListener('keydown', function (e) {
     if (e.ctrlKey || e.altKey || e.metaKey) return;
+    var t = e.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
     if (e.key === 'x') {
+      // Every checkable exercise of the slide.
       var here = exercisesOn(deck.current());
-      if (here.length) { check(here[0].id); e.preventDefault(); }
+      here.forEach(function (ex) { check(ex.id); });
+      if (here.length) e.preventDefault();
     } else if (e.key === 'e') {
-      panel.classList.toggle('open');
-      if (panel.classList.contains('open')) renderPanel();
+      if (panel.classList.contains('open')) closePanel(true); else openPanel();
       e.preventDefault();
     } else if (e.key === 'Escape') {
-      panel.classList.remove('open');
+      closePanel(true);
     }
   });
   window.addEventListener('labdeck-slide', render);
   // Another window of the same deck (clone, presenter) recorded a result.
   window.addEventListener('storage', function (e) {
-    if (e.key === storeKey) { progress = load(); render(); }
+    if (e.key === storeKey) { progress = load(); render(); refreshPanel(); }
   });
 
   fetch('/_labdeck/exercises', { cache: 'no-store' })

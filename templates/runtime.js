@@ -321,11 +321,14 @@
     var t = e.target;
     if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
     var k = e.key;
+    // Enter and Space on a focused control (link, button: the check bar,
+    // the progress panel, the notes toolbar) are its own activation (HTML's
+    // activation behaviour), not the deck's "go to" or "next".
+    if ((k === 'Enter' || k === ' ') && !typed && t && t.closest &&
+        t.closest('a[href], button, summary, [role="button"], [role="link"]')) return;
     if (/^[0-9]$/.test(k)) { typed += k; showTyped(); e.preventDefault(); return; }
     switch (k) {
       case 'Enter':
-        // Enter on a focused link follows it (the browser's own action).
-        if (!typed && t && t.closest && t.closest('a[href]')) return;
         if (typed) show(parseInt(typed, 10) - 1);
         typed = ''; showTyped(); break;
       case 'Backspace':

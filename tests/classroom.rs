@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use support::apiserver::FakeApiServer;
 use support::browser;
+use support::browser::keys::{ENTER, ESCAPE, RIGHT, SPACE};
 use support::fixtures::*;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
@@ -169,7 +170,9 @@ async fn a_student_checks_an_exercise_from_its_slide_and_sees_it_pass_when_done(
     let text = text.as_str().unwrap();
     assert!(text.contains("waiting"), "{text}");
     assert!(
-        text.contains("expected 1 pods -l isactive=no (phase Running, no owner): found none"),
+        text.contains(
+            "expected 1 pod labelled isactive=no, with status Running, with no owner: found none"
+        ),
         "{text}"
     );
     assert!(text.contains("hint: Patch the pod"), "{text}");
@@ -190,11 +193,13 @@ async fn a_student_checks_an_exercise_from_its_slide_and_sees_it_pass_when_done(
     let listed = b
         .eval("return document.querySelectorAll('.labdeck-progress li').length;")
         .await;
-    assert_eq!(
-        listed.as_i64(),
-        Some(11),
-        "every exercise of the deck is listed"
-    );
+    let checkable = b
+        .eval(
+            "return fetch('/_labdeck/exercises').then(r => r.json()).then(l => l.filter(e => e.checked).length);",
+        )
+        .await;
+    assert_eq!(listed, checkable, "every checkable exercise is listed");
+    assert!(listed.as_i64().unwrap() >= 10, "{listed}");
     screenshot(&b, "classroom-progress.png").await;
     b.client.refresh().await.unwrap();
     b.wait_for("window.labdeckClassroom", "the classroom script again")
@@ -208,7 +213,7 @@ async fn a_student_checks_an_exercise_from_its_slide_and_sees_it_pass_when_done(
     b.wait_for(passed_in_panel, "relabel still passed after a reload")
         .await;
     // Clicking an exercise in the panel goes to its slide.
-    b.eval("document.querySelector('.labdeck-progress li[data-exercise=\"labeldemo-create\"]').click(); return 1;")
+    b.eval("document.querySelector('.labdeck-progress li[data-exercise=\"labeldemo-create\"] button').click(); return 1;")
         .await;
     let create_slide = b
         .eval(
@@ -228,6 +233,360 @@ async fn a_student_checks_an_exercise_from_its_slide_and_sees_it_pass_when_done(
     for r in fake.requests() {
         assert!(r.starts_with("GET "), "checks only read: {r}");
     }
+}
+
+/// A deck for the student's keyboard, layout and words: a title slide; a
+/// tall slide with one exercise (`solo`, waits for the config map `one`);
+/// a slide with two exercises (`pair-a`, `pair-b`, no waiting; `pair-b`
+/// has a CEL expression); an exercise without a check; a last slide.
+fn student_deck(dir: &Path) -> std::path::PathBuf {
+    let exercise = |what: &str, check: &str| {
+        format!(
+            ".exercise[\n- {what}:\n  ```bash\n  kubectl get all\n  ```\n]\n\n<!-- check\n{check}-->\n"
+        )
+    };
+    let mut tall = String::new();
+    for i in 1..=9 {
+        tall.push_str(&format!("- line {i} of the solo slide\n"));
+    }
+    let chapter = format!(
+        "# Start\n\nNothing to check here.\n---\nname: solo\n# Solo\n\n{tall}\n{}\n- the last line of the solo slide\n---\n# Pair\n\n{}\n{}\n---\n# Look only\n\n.exercise[\n- Look:\n  ```bash\n  kubectl get pods\n  ```\n]\n---\n# End\n",
+        exercise(
+            "Create it",
+            "id: solo\ntimeout: 20s\nhint: Create the config map named one\nexpect:\n  - kind: configmaps\n    name: one\n"
+        ),
+        exercise(
+            "First",
+            "id: pair-a\ntimeout: 0s\nexpect:\n  - kind: configmaps\n    name: a\n"
+        ),
+        exercise(
+            "Second",
+            "id: pair-b\ntimeout: 0s\nexpect:\n  - kind: deployments\n    name: labeldemo\n    expr: self.spec.template.spec.containers.exists(c, c.image.startsWith('nginx'))\n"
+        ),
+    );
+    std::fs::write(dir.join("chapter.md"), chapter).unwrap();
+    let manifest = dir.join("deck.yml");
+    std::fs::write(&manifest, "title: Student deck\ncontent:\n- chapter.md\n").unwrap();
+    manifest
+}
+
+fn config_map(name: &str) -> Value {
+    serde_json::json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": "default"},
+        "data": {"k": "v"}
+    })
+}
+
+/// WCAG 2.1 contrast of an element's text against the first opaque
+/// background behind it (1.4.3 wants >= 4.5 for normal text).
+const CONTRAST_JS: &str = "
+  function rgb(c) { const m = c.match(/[\\d.]+/g).map(Number); return m.length > 3 && m[3] === 0 ? null : m.slice(0, 3); }
+  function lum(c) { const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; }
+  function contrast(el) {
+    const fg = rgb(getComputedStyle(el).color);
+    let bg = null, at = el;
+    while (at && !(bg = rgb(getComputedStyle(at).backgroundColor))) at = at.parentElement;
+    bg = bg || [255, 255, 255];
+    const a = lum(fg), b = lum(bg);
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_student_checks_with_the_keyboard_only_and_hears_the_verdict() {
+    let _one = browser::ONE_AT_A_TIME.lock().await;
+    let fake = Arc::new(FakeApiServer::start().await);
+    created(&fake);
+    let dir = tempfile::tempdir().unwrap();
+    let deck = student_deck(dir.path());
+    let kc = fake.write_kubeconfig(dir.path(), "t", "default");
+    let (_server, url) = spawn(&[
+        "serve",
+        deck.to_str().unwrap(),
+        "--port",
+        "0",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ])
+    .await;
+    let Some(b) = browser::start("classroom_keyboard").await else {
+        return;
+    };
+    b.open(&url).await;
+    b.wait_for(
+        "window.labdeckClassroom && document.querySelector('.labdeck-status')",
+        "the classroom script",
+    )
+    .await;
+    // Every check the page asks for, by id.
+    b.eval(
+        "window.__checks = []; const f = window.fetch;
+         window.fetch = function (u) { if (String(u).includes('/_labdeck/check/')) window.__checks.push(decodeURIComponent(String(u).split('/').pop())); return f.apply(this, arguments); };
+         return 1;",
+    )
+    .await;
+    b.press(RIGHT).await;
+    b.wait_for(
+        "window.labdeck.current() === 1 && !document.querySelector('.labdeck-check').hidden",
+        "the solo slide with its Check button",
+    )
+    .await;
+
+    // Tab reaches the Check button; Enter presses it and the slide stays.
+    b.tab_to(".labdeck-check button[data-exercise=solo]").await;
+    b.eval("window.__button = document.activeElement; return 1;")
+        .await;
+    b.press(ENTER).await;
+    let out = "document.querySelector('.labdeck-check-out').textContent";
+    b.wait_for(&format!("{out}.includes('not yet')"), "the diagnosis")
+        .await;
+    assert_eq!(b.eval("return window.labdeck.current();").await, 1);
+    assert_eq!(
+        b.eval("return window.__checks;").await,
+        serde_json::json!(["solo"])
+    );
+    // Focus stays on the button through a waiting check (it is updated in
+    // place every second, never replaced).
+    b.wait_for(
+        &format!("/waiting\u{2026} [2-9] s/.test({out})"),
+        "two ticks of the waiting clock",
+    )
+    .await;
+    assert_eq!(
+        b.eval("return document.activeElement === window.__button && document.body.contains(window.__button);")
+            .await,
+        Value::Bool(true),
+        "focus stayed on the Check button"
+    );
+    let text = b.eval(&format!("return {out};")).await;
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains("expected at least 1 config map named \"one\": found none"),
+        "{text}"
+    );
+    assert!(
+        text.contains("hint: Create the config map named one"),
+        "{text}"
+    );
+    // Focus is visible (2.4.7) and every text of the bar is >= 4.5:1 (1.4.3).
+    let ring = b
+        .eval("const s = getComputedStyle(document.activeElement); return [s.outlineStyle, parseFloat(s.outlineWidth)];")
+        .await;
+    assert_ne!(ring[0], "none", "a visible focus ring: {ring}");
+    assert!(ring[1].as_f64().unwrap() >= 2.0, "{ring}");
+    let worst = b
+        .eval(&format!(
+            "{CONTRAST_JS}
+             return Math.min(...[...document.querySelectorAll('.labdeck-check button, .labdeck-check-out > div')].map(contrast));"
+        ))
+        .await;
+    assert!(worst.as_f64().unwrap() >= 4.5, "contrast {worst}");
+
+    // The student does it: the live region announces the verdict.
+    fake.apply(config_map("one"));
+    b.wait_for(&format!("{out}.includes('passed')"), "the pass")
+        .await;
+    let status = "document.querySelector('[role=status][aria-live=polite]').textContent";
+    b.wait_for(
+        &format!("{status} === 'Solo: passed'"),
+        "the verdict announced",
+    )
+    .await;
+    assert_eq!(
+        b.eval("return document.activeElement === window.__button;")
+            .await,
+        Value::Bool(true),
+        "focus still on the button after the verdict"
+    );
+
+    // The two-exercise slide: `x` runs both.
+    b.press(RIGHT).await;
+    b.wait_for(
+        "window.labdeck.current() === 2 && document.querySelectorAll('.labdeck-check button').length === 2",
+        "two Check buttons on the pair slide",
+    )
+    .await;
+    b.press("x").await;
+    b.wait_for(
+        "['pair-a', 'pair-b'].every(id => (window.labdeckClassroom.progress()[id] || {}).state === 'fail')",
+        "both checks of the slide",
+    )
+    .await;
+    assert_eq!(
+        b.eval("return window.__checks;").await,
+        serde_json::json!(["solo", "pair-a", "pair-b"])
+    );
+    // The diagnosis is in words: no raw CEL, no "1 deployments".
+    let text = b.eval(&format!("return {out};")).await;
+    let text = text.as_str().unwrap();
+    assert!(
+        text.contains("pair-b: \u{2718} not yet\nexpected at least 1 deployment named \"labeldemo\", where spec.template.spec.containers has an item where image starts with \"nginx\": found 1, none as expected"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  labeldemo: not true that spec.template.spec.containers"),
+        "{text}"
+    );
+    assert!(!text.contains("self."), "{text}");
+    assert!(!text.contains("deployments"), "{text}");
+    b.wait_for(
+        &format!("{status}.startsWith('Second') || {status}.startsWith('Pair')"),
+        "a verdict of the pair announced",
+    )
+    .await;
+    // Space on a focused Check button presses it too, and the slide stays.
+    b.tab_to(".labdeck-check button[data-exercise=pair-a]")
+        .await;
+    b.press(SPACE).await;
+    b.wait_for("window.__checks.length === 4", "Space ran the check")
+        .await;
+    assert_eq!(b.eval("return window.__checks[3];").await, "pair-a");
+    assert_eq!(b.eval("return window.labdeck.current();").await, 2);
+    assert!(b.console_errors().await.is_empty());
+    b.close().await;
+}
+
+/// Whether two client rectangles overlap (touching edges do not).
+const INTERSECTS_JS: &str = "
+  function box(el) { return el.getBoundingClientRect(); }
+  function overlap(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_bar_covers_no_slide_nor_preview_and_the_panel_lists_checkable_exercises() {
+    let _one = browser::ONE_AT_A_TIME.lock().await;
+    let fake = Arc::new(FakeApiServer::start().await);
+    created(&fake);
+    let dir = tempfile::tempdir().unwrap();
+    let deck = student_deck(dir.path());
+    let kc = fake.write_kubeconfig(dir.path(), "t", "default");
+    let (_server, url) = spawn(&[
+        "serve",
+        deck.to_str().unwrap(),
+        "--port",
+        "0",
+        "--kubeconfig",
+        kc.to_str().unwrap(),
+    ])
+    .await;
+    let Some(b) = browser::start("classroom_layout").await else {
+        return;
+    };
+    // 16:9 exactly: a slide scaled to the window leaves no margin at all.
+    b.client.set_window_size(1280, 720).await.unwrap();
+    b.open(&format!("{url}#solo")).await;
+    b.wait_for(
+        "window.labdeckClassroom && !document.querySelector('.labdeck-check').hidden",
+        "the Check bar on the solo slide",
+    )
+    .await;
+    // A failing check makes the bar tall (diagnosis and hint).
+    b.press("x").await;
+    b.wait_for(
+        "document.querySelector('.labdeck-check-out').textContent.includes('hint:')",
+        "the diagnosis",
+    )
+    .await;
+    let clear = |presenter: bool| {
+        format!(
+            "{INTERSECTS_JS}
+             const bar = box(document.querySelector('.labdeck-check'));
+             const slide = document.querySelector('.remark-slides-area > .remark-visible .remark-slide-scaler');
+             const items = [...slide.querySelectorAll('li')];
+             const last = items[items.length - 1];
+             const seen = [slide, last].concat({} ? [document.querySelector('.remark-preview-area .remark-slide-scaler')] : []);
+             return {{ bar: bar.height, last: last.textContent, overlaps: seen.map(el => overlap(box(el), bar)),
+                      onScreen: box(slide).bottom <= innerHeight && box(slide).top >= 0 }};",
+            presenter
+        )
+    };
+    // The runtime rescales on the bar's resize: wait for the layout to settle.
+    b.wait_for(
+        &format!(
+            "(function () {{ {} }})().overlaps.every(o => !o)",
+            clear(false)
+        ),
+        "the slide above the bar",
+    )
+    .await;
+    let seen = b.eval(&clear(false)).await;
+    assert_eq!(seen["last"], "the last line of the solo slide", "{seen}");
+    assert!(seen["bar"].as_f64().unwrap() > 60.0, "a tall bar: {seen}");
+    assert_eq!(
+        seen["overlaps"],
+        serde_json::json!([false, false]),
+        "{seen}"
+    );
+    assert_eq!(seen["onScreen"], Value::Bool(true), "{seen}");
+    // Presenter mode: neither the slide nor the next-slide preview.
+    b.press("p").await;
+    b.wait_for(
+        &format!("document.body.classList.contains('remark-presenter-mode') && (function () {{ {} }})().overlaps.every(o => !o)", clear(true)),
+        "presenter mode: slide and preview clear of the bar",
+    )
+    .await;
+    let seen = b.eval(&clear(true)).await;
+    assert_eq!(
+        seen["overlaps"],
+        serde_json::json!([false, false, false]),
+        "{seen}"
+    );
+    screenshot(&b, "classroom-presenter.png").await;
+    b.press("p").await;
+
+    // The progress panel: only the exercises with a check, each reachable
+    // with Tab and pressed with Enter; the rest on demand.
+    b.press("e").await;
+    b.wait_for(
+        "document.querySelector('.labdeck-progress.open') && document.activeElement.closest('.labdeck-progress')",
+        "the panel open, focus in it",
+    )
+    .await;
+    let listed = "[...document.querySelectorAll('.labdeck-progress li')].map(li => li.getAttribute('data-exercise'))";
+    assert_eq!(
+        b.eval(&format!("return {listed};")).await,
+        serde_json::json!(["solo", "pair-a", "pair-b"])
+    );
+    b.tab_to(".labdeck-progress-all").await;
+    b.press(ENTER).await;
+    b.wait_for(&format!("{listed}.length === 4"), "all exercises on demand")
+        .await;
+    let all = b.eval(&format!("return {listed};")).await;
+    assert_eq!(all[3], "chapter-4", "{all}");
+    let worst = b
+        .eval(&format!(
+            "{CONTRAST_JS} return Math.min(...[...document.querySelectorAll('.labdeck-progress button, .labdeck-progress h2')].map(contrast));"
+        ))
+        .await;
+    assert!(worst.as_f64().unwrap() >= 4.5, "contrast {worst}");
+    // Tab to the pair-b entry, Enter: its slide, focus on its Check button.
+    b.tab_to(".labdeck-progress button[data-exercise=pair-b]")
+        .await;
+    b.press(ENTER).await;
+    b.wait_for(
+        "window.labdeck.current() === 2 && !document.querySelector('.labdeck-progress.open')",
+        "the entry went to its slide",
+    )
+    .await;
+    assert_eq!(
+        b.eval("return document.activeElement.getAttribute('data-exercise') + ' ' + document.activeElement.closest('.labdeck-check').className;")
+            .await,
+        "pair-b labdeck-check"
+    );
+    // Esc closes the panel and gives focus back (no trap).
+    b.press("e").await;
+    b.wait_for(
+        "document.querySelector('.labdeck-progress.open')",
+        "open again",
+    )
+    .await;
+    b.press(ESCAPE).await;
+    b.wait_for(
+        "!document.querySelector('.labdeck-progress.open') && document.activeElement.getAttribute('data-exercise') === 'pair-b'",
+        "Esc closed it, focus back",
+    )
+    .await;
+    assert!(b.console_errors().await.is_empty());
+    b.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,6 +46,13 @@ pub struct Expr {
     program: Arc<Program>,
 }
 
+impl Expr {
+    /// The parsed expression, its macros expanded (for [`crate::check::say`]).
+    pub fn ast(&self) -> &IdedExpr {
+        self.program.expression()
+    }
+}
+
 impl fmt::Debug for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Expr").field(&self.text).finish()

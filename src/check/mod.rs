@@ -11,6 +11,7 @@ pub mod overlay;
 pub mod prepare;
 pub mod quantity;
 pub mod rbac;
+pub mod say;
 pub mod selector;
 pub mod spec;
 pub mod vacuous;

@@ -163,7 +163,7 @@ impl Student {
             Some(r) if r.verdict == Verdict::Fail && !timeout.is_zero() => {
                 let waiting = CheckEvent::Waiting {
                     id: id.clone(),
-                    diagnosis: words::for_student(&r).1,
+                    diagnosis: words::for_student(&r, plans.first().map(|p| &p.check)).1,
                     hint: hint.clone(),
                     elapsed_ms: crate::duration::millis(started.elapsed()),
                     timeout_ms,
@@ -192,7 +192,7 @@ impl Student {
                 crate::stderr!("labdeck serve: check {id}: {e}");
             }
         }
-        let (message, diagnosis) = words::for_student(&r);
+        let (message, diagnosis) = words::for_student(&r, plans.first().map(|p| &p.check));
         let event = CheckEvent::Result {
             id,
             verdict: r.verdict,

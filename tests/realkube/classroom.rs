@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::cluster::{Ns, Realkube, labdeck, labdeck_cmd, play};
 use crate::support::browser;
+use crate::support::browser::keys;
 use crate::verdicts::one_exercise;
 
 const STUDENTS: [&str; 3] = ["alice", "bob", "carol"];
@@ -288,11 +289,39 @@ pub fn student_check_in_browser(rk: &Realkube) {
         b.wait_for(&format!("{out}.includes('not yet')"), "the diagnosis").await;
         let text = b.eval(&format!("return {out};")).await;
         let text = text.as_str().unwrap().to_string();
-        assert!(text.contains("configmaps"), "{text}");
+        // In words, with the right number.
+        assert!(text.contains("expected at least 1 config map named \"one\": found none"), "{text}");
         assert!(!text.contains("127.0.0.1:18710"), "no server address reaches the browser: {text}");
-        // The student does the step: the slide shows the pass, no second press.
+        // The student does the step: the slide shows the pass, no second press,
+        // and a screen reader hears it.
         ns.kubectl(&["create", "configmap", "one"]);
         b.wait_for(&format!("{out}.includes('passed')"), "the pass").await;
+        let status = "document.querySelector('[role=status][aria-live=polite]').textContent";
+        b.wait_for(&format!("{status} === 'first: passed'"), "the verdict announced").await;
+
+        // The keyboard only: next slide, Tab to its Check button, Enter runs
+        // it, the slide stays and so does the focus while the check waits.
+        b.press(keys::RIGHT).await;
+        b.wait_for(
+            &format!("window.labdeck.current() === {slide} && document.querySelector('.labdeck-check button[data-exercise=second]')"),
+            "the second exercise's slide",
+        )
+        .await;
+        b.tab_to(".labdeck-check button[data-exercise=second]").await;
+        b.eval("window.__button = document.activeElement; return 1;").await;
+        b.press(keys::ENTER).await;
+        b.wait_for(&format!("{out}.includes('expected at least 1 config map named \"two\": found none')"), "the second diagnosis")
+            .await;
+        b.wait_for(&format!("/waiting\u{2026} [2-9] s/.test({out})"), "the waiting clock ticking").await;
+        assert_eq!(b.eval("return window.labdeck.current();").await, slide);
+        assert_eq!(
+            b.eval("return document.activeElement === window.__button;").await,
+            Value::Bool(true),
+            "focus stays on the Check button while it waits"
+        );
+        ns.kubectl(&["create", "configmap", "two"]);
+        b.wait_for(&format!("{status} === 'second: passed'"), "the second verdict announced").await;
+        assert_eq!(b.eval("return document.activeElement === window.__button;").await, Value::Bool(true));
         assert!(b.console_errors().await.is_empty());
         b.close().await;
     });

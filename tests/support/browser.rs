@@ -235,6 +235,36 @@ impl Browser {
             .collect()
     }
 
+    /// Keys through WebDriver's keyboard actions: they go to the focused
+    /// element, as a person's would (`key` types into `<body>`). Special
+    /// keys: [`keys`].
+    pub async fn press(&self, keys: &str) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        for k in keys.chars() {
+            let a = KeyActions::new("keyboard".into())
+                .then(KeyAction::Down { value: k })
+                .then(KeyAction::Up { value: k });
+            self.client.perform_actions(a).await.unwrap();
+        }
+    }
+
+    /// Presses Tab until the element `css` has focus (at most 30 times);
+    /// returns how many presses it took.
+    pub async fn tab_to(&self, css: &str) -> usize {
+        for n in 1..=30 {
+            self.press(keys::TAB).await;
+            let here = self
+                .eval(&format!(
+                    "return document.activeElement === document.querySelector({css:?});"
+                ))
+                .await;
+            if here == Value::Bool(true) {
+                return n;
+            }
+        }
+        panic!("Tab never reached {css}");
+    }
+
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
     }
@@ -246,6 +276,15 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
+}
+
+/// WebDriver's codes of special keys (W3C WebDriver, "Keyboard actions").
+pub mod keys {
+    pub const TAB: &str = "\u{e004}";
+    pub const ENTER: &str = "\u{e007}";
+    pub const ESCAPE: &str = "\u{e00c}";
+    pub const SPACE: &str = "\u{e00d}";
+    pub const RIGHT: &str = "\u{e014}";
 }
 
 pub fn file_url(path: &Path) -> String {

@@ -397,6 +397,7 @@ fn read_only(kind: &str, namespace: NamespaceSpec, location: &Location) -> Expec
             n: 0,
         },
         extra: ExpectExtra::default(),
+        say: None,
     }
 }
 

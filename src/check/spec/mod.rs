@@ -59,6 +59,10 @@ pub struct Expectation {
     pub count: Count,
     /// `expr`, `log`, `http`, `event`, `replaced` (`extra.rs`).
     pub extra: extra::ExpectExtra,
+    /// `say`: what this expectation wants, in the trainer's words (one
+    /// line), for the student's diagnosis instead of the generated words
+    /// ([`crate::check::say`]).
+    pub say: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -345,6 +349,19 @@ fn expectation(
     if let (Some(f), Some(b)) = (&raw.fields, builtin) {
         check_fields(&f.value, b).map_err(|m| err(&f.referenced, m))?;
     }
+    let say = match raw.say {
+        None => None,
+        Some(s) if s.value.trim().is_empty() => {
+            return Err(err(&s.referenced, "`say` is empty".into()));
+        }
+        Some(s) if s.value.trim().contains('\n') => {
+            return Err(err(
+                &s.referenced,
+                "`say` is one line a student reads (what this expectation wants); put more in the check's `hint`".into(),
+            ));
+        }
+        Some(s) => Some(s.value.trim().to_string()),
+    };
     let extra = extra::ExpectExtra::new(
         &kind,
         raw.expr,
@@ -368,6 +385,7 @@ fn expectation(
         r#where,
         count,
         extra,
+        say,
     })
 }
 
@@ -998,6 +1016,8 @@ struct RawExpectation {
     http: Option<Spanned<extra::HttpTest>>,
     event: Option<Spanned<extra::EventTest>>,
     replaced: Option<bool>,
+    /// What the expectation wants, in words (`say.rs`).
+    say: Option<Spanned<String>>,
 }
 
 #[cfg(test)]
@@ -1011,6 +1031,32 @@ mod tests {
             file: PathBuf::from("k8s/labels.md"),
             line: 100,
         }
+    }
+
+    #[test]
+    fn say_is_one_line_and_not_empty() {
+        let c = parse(&src(
+            "expect:\n  - kind: pods\n    say: \"  the pod you relabelled  \"\n",
+        ))
+        .unwrap();
+        assert_eq!(c.expect[0].say.as_deref(), Some("the pod you relabelled"));
+        let e = parse(&src("expect:\n  - kind: pods\n    say: \"\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("k8s/labels.md:102") && e.contains("`say` is empty"),
+            "{e}"
+        );
+        let e = parse(&src(
+            "expect:\n  - kind: pods\n    say: |\n      one\n      two\n",
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`say` is one line"), "{e}");
+        let e = parse(&src("expect:\n  - kind: pods\n    say: [a]\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("k8s/labels.md:10"), "{e}");
     }
 
     #[test]
