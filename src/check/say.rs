@@ -15,7 +15,7 @@
 
 use cel::common::ast::{Expr as Node, IdedExpr, LiteralValue, operators};
 
-use crate::check::kinds;
+use crate::kinds;
 use crate::check::spec::{CmpOp, Count, Expectation, NamespaceSpec, OwnerSpec, PathSeg, WhereOp};
 
 /// What an expectation wants, as a phrase: its `say:` if it has one, else
