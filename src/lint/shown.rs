@@ -6,7 +6,7 @@
 //! - `indentation-lost`: a line of a here-document in a shell block (a file
 //!   written with `cat > f <<EOF`) is shown with other indentation, relative
 //!   to the first line, than written (marked removes up to four spaces from
-//!   each line of a fence in a list item: `render::compat`). Indentation of
+//!   each line of a fence in a list item: `remark::marked`). Indentation of
 //!   shell lines themselves does not matter to bash; YAML is judged by what
 //!   it parses to (below);
 //! - `backticks-stripped`: in a shell block, remark's highlighting removes
