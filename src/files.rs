@@ -168,6 +168,21 @@ impl Confinement {
     }
 }
 
+/// Whether a path relative to a folder leads out of it once `.` and `..`
+/// are resolved by name (`../x`, `a/../../x`), or is absolute.
+pub fn leaves_folder(relative: &Path) -> bool {
+    use std::path::Component;
+    relative.is_absolute()
+        || relative
+            .components()
+            .try_fold(0usize, |depth, c| match c {
+                Component::ParentDir => depth.checked_sub(1),
+                Component::Normal(_) => Some(depth + 1),
+                _ => Some(depth),
+            })
+            .is_none()
+}
+
 /// `path` made absolute with `.` and `..` resolved by name (no file system
 /// access, no symlinks followed).
 pub fn lexical(path: &Path) -> PathBuf {
@@ -311,6 +326,15 @@ mod tests {
                 limit: 10
             })
         );
+    }
+
+    #[test]
+    fn leaving_a_folder_is_judged_by_name() {
+        assert!(!leaves_folder(Path::new("images/a.png")));
+        assert!(!leaves_folder(Path::new("./images/../a.png")));
+        assert!(leaves_folder(Path::new("../images/a.png")));
+        assert!(leaves_folder(Path::new("images/../../a.png")));
+        assert!(leaves_folder(Path::new("/etc/passwd")));
     }
 
     #[test]
