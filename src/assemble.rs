@@ -465,10 +465,7 @@ impl Assembler<'_> {
                     }
                 } else {
                     self.check_target(target, &here, "@@LINK");
-                    Insert::Text(
-                        format!("[{target}]({})", self.repository_url(target)),
-                        None,
-                    )
+                    Insert::Text(format!("[{target}]({})", self.repository_url(target)), None)
                 };
                 edits.push((i..close + 1, replacement));
             }
@@ -553,9 +550,7 @@ impl Assembler<'_> {
             self.diagnostics.push(Diagnostic::error(
                 "include-loop",
                 at.clone(),
-                format!(
-                    "@@INCLUDE[{target}]: includes nest more than {MAX_INCLUDE_DEPTH} deep"
-                ),
+                format!("@@INCLUDE[{target}]: includes nest more than {MAX_INCLUDE_DEPTH} deep"),
             ));
             return None;
         }

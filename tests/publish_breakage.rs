@@ -93,7 +93,11 @@ fn image_outside_the_deck_folder_is_refused() {
     refused(
         &repo,
         &o,
-        &["slides/ch.md:7", "outside the deck's folder", "move the image"],
+        &[
+            "slides/ch.md:7",
+            "outside the deck's folder",
+            "move the image",
+        ],
     );
     let o = repo.labdeck(&["lint", "slides/deck.yml"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
@@ -211,7 +215,10 @@ fn marp_deck_says_what_it_is() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("[foreign-deck]"), "{}", text(&o));
     // Directives in comments alone give it away too.
-    repo.write("talk.md", b"# Title\n\n---\n\n<!-- _class: invert -->\n# Dark\n");
+    repo.write(
+        "talk.md",
+        b"# Title\n\n---\n\n<!-- _class: invert -->\n# Dark\n",
+    );
     let o = repo.labdeck(&["build", "talk.md", "--out", "public"]);
     refused(&repo, &o, &["talk.md:5", "Marp deck"]);
 }
@@ -223,7 +230,12 @@ fn slidev_deck_says_what_it_is() {
     refused(
         &repo,
         &o,
-        &["slides.md:4", "Slidev deck", "transition: slide-left", "slidev build"],
+        &[
+            "slides.md:4",
+            "Slidev deck",
+            "transition: slide-left",
+            "slidev build",
+        ],
     );
     assert!(!repo.path("public/slides.html").exists());
     // Listed in a manifest, too.
@@ -238,7 +250,13 @@ fn slidev_deck_says_what_it_is() {
 fn sample_deck_has_no_overflow(_: &Path) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let o = Command::new(env!("CARGO_BIN_EXE_labdeck"))
-        .args(["lint", "--render", "--format", "json", "slides/labdeck-sample.yml"])
+        .args([
+            "lint",
+            "--render",
+            "--format",
+            "json",
+            "slides/labdeck-sample.yml",
+        ])
         .current_dir(root)
         .output()
         .unwrap();
@@ -251,9 +269,7 @@ fn sample_deck_has_no_overflow(_: &Path) {
 /// 800 px tall SVG starting below the 20 px top padding and the 20 px top
 /// margin of its paragraph ends at 840 px, 159 px past a 681 px slide.
 fn overflowing_slide_is_reported_with_its_px(_: &Path) {
-    let repo = Repo::new(
-        "# C\n\n---\n\n<svg width=\"100\" height=\"800\"></svg>\n\n---\n\nfits\n",
-    );
+    let repo = Repo::new("# C\n\n---\n\n<svg width=\"100\" height=\"800\"></svg>\n\n---\n\nfits\n");
     let o = repo.labdeck(&["lint", "--render", "slides/deck.yml"]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
@@ -277,10 +293,14 @@ fn main() {
     let required = std::env::var("LABDECK_REQUIRE_BROWSER").as_deref() == Ok("1");
     if chromium.is_none() {
         if required {
-            eprintln!("publish_breakage: Chromium is required (LABDECK_REQUIRE_BROWSER=1) but not installed");
+            eprintln!(
+                "publish_breakage: Chromium is required (LABDECK_REQUIRE_BROWSER=1) but not installed"
+            );
             std::process::exit(1);
         }
-        eprintln!("!!! publish_breakage: Chromium not installed: its browser tests are reported as ignored (apt-get install chromium)");
+        eprintln!(
+            "!!! publish_breakage: Chromium not installed: its browser tests are reported as ignored (apt-get install chromium)"
+        );
     }
     let plain: [(&str, fn()); 6] = [
         (
