@@ -611,18 +611,24 @@ struct Including {
 /// `include-loop`: the chain of `@@INCLUDE`s, file:line each, from the
 /// chapter to the one that names `file` again.
 fn include_loop(chain: &[Including], at: &Location, target: &str, file: &Path) -> Diagnostic {
+    // Included files are named from the root (`slides/../k8s/a.yaml`):
+    // shown with `..` resolved.
+    let shown = |loc: &Location| Location {
+        file: crate::source::lexically_normal(&loc.file),
+        ..loc.clone()
+    };
     let mut steps: Vec<String> = chain
         .iter()
         .filter_map(|c| c.by.as_ref())
-        .map(|(loc, t)| format!("{loc} @@INCLUDE[{t}]"))
+        .map(|(loc, t)| format!("{} @@INCLUDE[{t}]", shown(loc)))
         .collect();
-    steps.push(format!("{at} @@INCLUDE[{target}]"));
+    steps.push(format!("{} @@INCLUDE[{target}]", shown(at)));
     Diagnostic::error(
         "include-loop",
-        at.clone(),
+        shown(at),
         format!(
             "@@INCLUDE[{target}]: {} is already being included here, so including it would never end: {}",
-            file.display(),
+            crate::source::lexically_normal(file).display(),
             steps.join(" -> ")
         ),
     )

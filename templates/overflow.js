@@ -11,7 +11,8 @@
  * text node) and of replaced elements (images, SVG, video...), clipped by
  * any element between them and the slide that hides its own overflow (a
  * `pre` that scrolls shows no more than its box). Margins and padding, which
- * show nothing, do not count.
+ * show nothing, do not count, nor does the slide number (it follows the
+ * content down).
  *
  * Answer: `N` (slides measured) then, per slide that overflows,
  * ` index:bottom:right` in whole CSS pixels.
@@ -37,6 +38,9 @@
         if (rect.width <= 0 && rect.height <= 0) return;
         var b = rect.bottom, r = rect.right;
         for (var el = from; el && el !== box; el = el.parentElement) {
+          // The slide number sits at the bottom of the content: it moves
+          // down with content that overflows, and says nothing itself.
+          if (el.classList.contains('remark-slide-number')) return;
           var cs = getComputedStyle(el);
           if (cs.display === 'none' || cs.visibility === 'hidden') return;
           if (cs.overflowY !== 'visible' || cs.overflowX !== 'visible') {
