@@ -148,9 +148,7 @@ fn front_matter(text: &str) -> Option<Foreign> {
             continue;
         }
         // A line YAML would not take: slide text, so no front matter.
-        let Some((key, value)) = key_of(line) else {
-            return None;
-        };
+        let (key, value) = key_of(line)?;
         let found = (number, line.trim().to_owned());
         if MARP_KEYS.contains(&key) {
             marp.get_or_insert(found);
