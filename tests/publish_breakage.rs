@@ -287,6 +287,11 @@ fn overflowing_slide_is_reported_with_its_px(_: &Path) {
     assert!(o.status.success(), "{}", text(&o));
 }
 
+/// A test that needs nothing but labdeck.
+type Plain = fn();
+/// A test that needs Chromium (given its path).
+type InBrowser = fn(&Path);
+
 fn main() {
     let args = Arguments::from_args();
     let chromium = labdeck::pdf::find_chromium();
@@ -302,7 +307,7 @@ fn main() {
             "!!! publish_breakage: Chromium not installed: its browser tests are reported as ignored (apt-get install chromium)"
         );
     }
-    let plain: [(&str, fn()); 6] = [
+    let plain: [(&str, Plain); 6] = [
         (
             "image_outside_the_deck_folder_is_refused",
             image_outside_the_deck_folder_is_refused,
@@ -322,7 +327,7 @@ fn main() {
             no_overflow_finding_without_render,
         ),
     ];
-    let browser: [(&str, fn(&Path)); 3] = [
+    let browser: [(&str, InBrowser); 3] = [
         (
             "percent_encoded_image_loads_in_the_browser",
             percent_encoded_image_loads_in_the_browser,
