@@ -22,11 +22,11 @@ ROOT = os.environ.get("LABDECK_SRC") or os.path.join(
 # top-level modules of one layer must not form a circle either.
 LAYERS = [
     ["error", "duration", "diagnostic", "console", "files", "source", "output"],
-    ["manifest", "remark", "assemble", "html_page"],
+    ["manifest", "remark", "assemble", "html_page", "foreign"],
     ["deck", "selection"],
     ["render", "exercise", "shell", "cluster", "kinds"],
-    ["check", "suggest", "lint"],
-    ["build", "pdf", "run", "report", "grade"],
+    ["check", "suggest"],
+    ["build", "pdf", "run", "report", "grade", "lint"],
     ["classroom", "serve"],
     ["cli"],
 ]

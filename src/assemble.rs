@@ -8,14 +8,14 @@
 //! file:line.
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::Location;
 use crate::files::{Confinement, Files, ReadError};
 use crate::manifest::{Entry, Manifest};
-use crate::source::{Edit, Origin, SourceText};
+use crate::source::{Edit, Insert, Origin, SourceText};
 
 /// Options that change where files are looked up.
 #[derive(Debug, Clone, Default)]
@@ -357,7 +357,17 @@ impl Assembler<'_> {
                     Ok(()) => self.files.text(&on_disk),
                 };
                 let text = match read {
-                    Ok(t) => t.to_string(),
+                    Ok(t) => {
+                        // A Marp or Slidev deck would build to blank slides.
+                        if let Some(foreign) = crate::foreign::detect(&t) {
+                            self.diagnostics.push(Diagnostic::error(
+                                "foreign-deck",
+                                Location::new(on_disk.clone(), foreign.line),
+                                foreign.message(),
+                            ));
+                        }
+                        t.to_string()
+                    }
                     Err(ReadError::NotUtf8 { line }) => {
                         self.diagnostics.push(Diagnostic::error(
                             "not-utf8",
@@ -393,6 +403,36 @@ impl Assembler<'_> {
         // Titles come from the chapter as written, before includes (an
         // included file's `# comment` is not a chapter title).
         let titles = chapter_titles(src.as_str());
+        let mut chain = Vec::new();
+        if let Some(p) = &path {
+            chain.push(Including {
+                file: self.files.canonical(p).unwrap_or_else(|| p.clone()),
+                by: None,
+            });
+        }
+        self.expand(&mut src, name, &mut chain);
+
+        if let Some(path) = path {
+            self.chapters.push(Chapter {
+                name: name.to_owned(),
+                path,
+                part: None,
+                titles: titles.clone(),
+            });
+        }
+        Loaded {
+            text: src,
+            titles: TitleTree::Leaf(titles),
+        }
+    }
+
+    /// Expands the `@@INCLUDE`/`@@LINK` macros of `src`, and those of the
+    /// files it includes, in turn (a file included by an included file is
+    /// expanded, not left as `@@INCLUDE[...]` text on the slide). `chain`
+    /// holds the files being expanded, outermost first: a file that is
+    /// already in it would include itself forever, and is an error naming
+    /// every `@@INCLUDE` of the loop.
+    fn expand(&mut self, src: &mut SourceText, name: &str, chain: &mut Vec<Including>) {
         let mut edits = Vec::new();
         for (macro_name, is_include) in [("@@INCLUDE[", true), ("@@LINK[", false)] {
             let text = src.as_str();
@@ -409,48 +449,30 @@ impl Assembler<'_> {
                 let target = &text[start..close];
                 let here = src.location(i).unwrap_or_else(|| Location::new(name, 0));
                 let replacement = if is_include {
-                    match self.read_include(target, &here, path.as_deref()) {
-                        Some((file, content)) => Edit {
-                            range: i..close + 1,
-                            text: content,
-                            origin: Some(Origin::File {
-                                file: Arc::new(file),
-                                line: 1,
-                            }),
-                        },
-                        None => Edit {
-                            range: i..close + 1,
-                            text: String::new(),
-                            origin: None,
-                        },
+                    match self.read_include(target, &here, chain) {
+                        Some((file, canonical, content)) => {
+                            let shown = file.to_string_lossy().into_owned();
+                            let mut included = SourceText::from_file(content, Arc::new(file));
+                            chain.push(Including {
+                                file: canonical,
+                                by: Some((here, target.to_owned())),
+                            });
+                            self.expand(&mut included, &shown, chain);
+                            chain.pop();
+                            Insert::Source(included)
+                        }
+                        None => Insert::Text(String::new(), None),
                     }
                 } else {
                     self.check_target(target, &here, "@@LINK");
-                    Edit {
-                        range: i..close + 1,
-                        text: format!("[{target}]({})", self.repository_url(target)),
-                        origin: None,
-                    }
+                    Insert::Text(format!("[{target}]({})", self.repository_url(target)), None)
                 };
-                edits.push(replacement);
+                edits.push((i..close + 1, replacement));
             }
         }
         // Includes may bring text that is not newline-neutral; that is fine:
-        // those edits carry the included file as their origin.
-        src.splice(edits);
-
-        if let Some(path) = path {
-            self.chapters.push(Chapter {
-                name: name.to_owned(),
-                path,
-                part: None,
-                titles: titles.clone(),
-            });
-        }
-        Loaded {
-            text: src,
-            titles: TitleTree::Leaf(titles),
-        }
+        // those edits carry the included file's own origins.
+        src.splice_texts(edits);
     }
 
     fn repository_url(&self, target: &str) -> String {
@@ -465,16 +487,7 @@ impl Assembler<'_> {
     /// Resolves a root-relative path, refusing one that leaves the root.
     fn resolve(&mut self, target: &str, at: &Location, what: &str) -> Option<PathBuf> {
         let relative = Path::new(target);
-        let escapes = relative.is_absolute()
-            || relative
-                .components()
-                .try_fold(0i32, |depth, c| match c {
-                    Component::ParentDir if depth == 0 => None,
-                    Component::ParentDir => Some(depth - 1),
-                    Component::Normal(_) => Some(depth + 1),
-                    _ => Some(depth),
-                })
-                .is_none();
+        let escapes = crate::files::leaves_folder(relative);
         let path = self.root.join(relative);
         let admitted = match self.confinement.admit(&self.files, &path) {
             Ok(()) if escapes => Err(ReadError::Outside {
@@ -505,29 +518,45 @@ impl Assembler<'_> {
         }
     }
 
+    /// The file `@@INCLUDE[target]` (written at `at`) names: its path,
+    /// canonical path and text; `None` (and an error) when it cannot be
+    /// read or is already being expanded (`chain`).
     fn read_include(
         &mut self,
         target: &str,
         at: &Location,
-        including: Option<&Path>,
-    ) -> Option<(PathBuf, String)> {
+        chain: &[Including],
+    ) -> Option<(PathBuf, PathBuf, String)> {
         let path = self.resolve(target, at, "@@INCLUDE")?;
-        // Included text is not expanded again, so a file including itself
-        // would show the macro as text.
-        if let Some(me) = including
-            && let (Some(a), Some(b)) = (self.files.canonical(&path), self.files.canonical(me))
-            && a == b
-        {
+        let canonical = self
+            .files
+            .canonical(&path)
+            .unwrap_or_else(|| crate::files::lexical(&path));
+        if let Some(first) = chain.iter().position(|c| c.file == canonical) {
+            let again = if first + 1 == chain.len() {
+                Diagnostic::error(
+                    "include-self",
+                    at.clone(),
+                    format!("@@INCLUDE[{target}] includes the file it is written in"),
+                )
+            } else {
+                include_loop(chain, at, target, &path)
+            };
+            self.diagnostics.push(again);
+            return None;
+        }
+        // A chain this deep is no deck's intent (and would exhaust the stack).
+        if chain.len() > MAX_INCLUDE_DEPTH {
             self.diagnostics.push(Diagnostic::error(
-                "include-self",
+                "include-loop",
                 at.clone(),
-                format!("@@INCLUDE[{target}] includes the file it is written in"),
+                format!("@@INCLUDE[{target}]: includes nest more than {MAX_INCLUDE_DEPTH} deep"),
             ));
             return None;
         }
         self.includes.push(path.clone());
         match self.files.text(&path) {
-            Ok(t) => Some((path, t.to_string())),
+            Ok(t) => Some((path, canonical, t.to_string())),
             Err(e) => {
                 self.diagnostics.push(Diagnostic::error(
                     "missing-include",
@@ -566,6 +595,43 @@ impl Assembler<'_> {
             })
             .unwrap_or_default()
     }
+}
+
+/// How deep `@@INCLUDE`s may nest (a chapter including a file that
+/// includes another is 2).
+const MAX_INCLUDE_DEPTH: usize = 32;
+
+/// A file being expanded, and the `@@INCLUDE[target]` (where, and the
+/// target as written) that brought it in (`None`: the chapter itself).
+struct Including {
+    file: PathBuf,
+    by: Option<(Location, String)>,
+}
+
+/// `include-loop`: the chain of `@@INCLUDE`s, file:line each, from the
+/// chapter to the one that names `file` again.
+fn include_loop(chain: &[Including], at: &Location, target: &str, file: &Path) -> Diagnostic {
+    // Included files are named from the root (`slides/../k8s/a.yaml`):
+    // shown with `..` resolved.
+    let shown = |loc: &Location| Location {
+        file: crate::source::lexically_normal(&loc.file),
+        ..loc.clone()
+    };
+    let mut steps: Vec<String> = chain
+        .iter()
+        .filter_map(|c| c.by.as_ref())
+        .map(|(loc, t)| format!("{} @@INCLUDE[{t}]", shown(loc)))
+        .collect();
+    steps.push(format!("{} @@INCLUDE[{target}]", shown(at)));
+    Diagnostic::error(
+        "include-loop",
+        shown(at),
+        format!(
+            "@@INCLUDE[{target}]: {} is already being included here, so including it would never end: {}",
+            crate::source::lexically_normal(file).display(),
+            steps.join(" -> ")
+        ),
+    )
 }
 
 /// `file` relative to the repository root `root` (as `@@LINK` and the

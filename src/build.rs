@@ -125,16 +125,20 @@ impl Builder {
             &PageOptions { styles, build },
         )?;
         // An image outside the repository root (a symlink to
-        // `~/.kube/config`) is an error before anything is written.
+        // `~/.kube/config`) is an error before anything is written; so is
+        // one outside the deck's folder, which the output would not have.
         let gate = Confinement::new(&deck.root, files);
         for image in page.images.iter().filter(|i| crate::files::is_local(i)) {
             let src = crate::files::local_path(dir, image);
+            let at = || image_location(&deck, image);
             if let Err(e) = gate.admit(files, &src) {
-                return Err(Error::Other(format!(
-                    "{}: image `{image}` ({}): {e}",
-                    manifest.display(),
-                    src.display()
-                )));
+                return Err(Error::at(
+                    at(),
+                    format!("image `{image}` ({}): {e}", src.display()),
+                ));
+            }
+            if crate::files::leaves_folder(Path::new(crate::files::local_file(image).as_ref())) {
+                return Err(Error::at(at(), crate::files::outside_deck_message(image, dir)));
             }
         }
         for asset in assets {
@@ -195,6 +199,16 @@ enum Git {
     Done(BuildInfo),
 }
 
+/// Where the deck first writes `image` (the manifest when it cannot tell).
+fn image_location(deck: &Deck, image: &str) -> crate::error::Location {
+    deck.source
+        .as_str()
+        .find(image)
+        .and_then(|offset| deck.source.report_location(offset))
+        .map(|(at, _)| at)
+        .unwrap_or_else(|| crate::error::Location::new(&deck.manifest.path, 1))
+}
+
 /// The file a manifest builds into (`<stem>.html`).
 fn output_name(manifest: &Path) -> String {
     let stem = manifest
@@ -222,17 +236,15 @@ fn copy_images(from: &Path, to: &Path, images: &[String]) -> Result<usize> {
         .collect();
     let mut copied = 0;
     for image in wanted {
-        let src = crate::files::local_path(from, image);
-        let rel = Path::new(image.split(['?', '#']).next().unwrap_or(image));
-        if rel.components().any(|c| {
-            !matches!(
-                c,
-                std::path::Component::Normal(_) | std::path::Component::CurDir
-            )
-        }) {
+        // `a%20b.png` is the file `a b.png`, copied under that name: the
+        // page's URL still names it.
+        let file = crate::files::local_file(image);
+        let rel = Path::new(file.as_ref());
+        // Refused before anything was written (`render_with`).
+        if crate::files::leaves_folder(rel) {
             continue;
         }
-        if copy_fresh(&src, &to.join(rel))? {
+        if copy_fresh(&from.join(rel), &to.join(rel))? {
             copied += 1;
         }
     }

@@ -168,6 +168,21 @@ impl Confinement {
     }
 }
 
+/// Whether a path relative to a folder leads out of it once `.` and `..`
+/// are resolved by name (`../x`, `a/../../x`), or is absolute.
+pub fn leaves_folder(relative: &Path) -> bool {
+    use std::path::Component;
+    relative.is_absolute()
+        || relative
+            .components()
+            .try_fold(0usize, |depth, c| match c {
+                Component::ParentDir => depth.checked_sub(1),
+                Component::Normal(_) => Some(depth + 1),
+                _ => Some(depth),
+            })
+            .is_none()
+}
+
 /// `path` made absolute with `.` and `..` resolved by name (no file system
 /// access, no symlinks followed).
 pub fn lexical(path: &Path) -> PathBuf {
@@ -277,11 +292,42 @@ pub fn css_url(value: &str) -> Option<&str> {
     Some(inner.trim().trim_matches(['"', '\'']))
 }
 
-/// Where a local reference lives relative to a folder (query and fragment dropped).
+/// Where a local reference lives relative to a folder: see [`local_file`].
 pub fn local_path(base: &Path, reference: &str) -> PathBuf {
-    let clean = reference.split(['?', '#']).next().unwrap_or(reference);
-    base.join(clean)
+    base.join(local_file(reference).as_ref())
 }
+
+/// The file a local reference names, relative to the page's folder, as a
+/// browser finds it: query and fragment dropped, then percent-decoded. A
+/// browser keeps `%20` in the URL it parses (WHATWG URL, path percent-encode
+/// set) and the file it loads is the decoded path (Chromium
+/// `net/base/filename_util.cc` `FileURLToFilePath` unescapes it; a web
+/// server does the same, RFC 3986 §2.1): `![](a%20b.png)` shows the file
+/// `a b.png`. Escapes that do not decode to UTF-8 are kept as written.
+pub fn local_file(reference: &str) -> std::borrow::Cow<'_, str> {
+    let clean = reference.split(['?', '#']).next().unwrap_or(reference);
+    percent_encoding::percent_decode_str(clean)
+        .decode_utf8()
+        .unwrap_or(std::borrow::Cow::Borrowed(clean))
+}
+
+/// Why an image outside the deck's folder (`../images/a.png`) is refused:
+/// a built deck is its output folder, holding the page and the images
+/// under the deck's folder, so the published page could not load it. The
+/// one wording `build` and `lint` (`image-outside-deck`) use.
+pub fn outside_deck_message(image: &str, deck_dir: &Path) -> String {
+    let dir = if deck_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        deck_dir
+    };
+    format!(
+        "image `{image}` is outside the deck's folder {}: `build` copies only the images under that folder beside the page, so the published deck would show a broken image; move the image under {} (or give its https:// address)",
+        dir.display(),
+        dir.display()
+    )
+}
+
 
 #[cfg(test)]
 mod tests {
@@ -346,6 +392,15 @@ mod tests {
                 limit: 10
             })
         );
+    }
+
+    #[test]
+    fn leaving_a_folder_is_judged_by_name() {
+        assert!(!leaves_folder(Path::new("images/a.png")));
+        assert!(!leaves_folder(Path::new("./images/../a.png")));
+        assert!(leaves_folder(Path::new("../images/a.png")));
+        assert!(leaves_folder(Path::new("images/../../a.png")));
+        assert!(leaves_folder(Path::new("/etc/passwd")));
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub mod duration;
 pub mod error;
 pub mod exercise;
 pub mod files;
+pub mod foreign;
 pub mod grade;
 pub mod html_page;
 pub mod kinds;

@@ -58,7 +58,7 @@ pub fn print_deck(html: &str, manifest: &Path, out: &Path, notes: bool) -> Resul
 
 /// `html` with `<base href="file:///dir/">` first in its `<head>` (HTML:
 /// the first `<base>` with an `href` sets the document's base URL).
-fn with_base(html: &str, dir: &Path) -> String {
+pub(crate) fn with_base(html: &str, dir: &Path) -> String {
     let mut href = file_url(dir);
     if !href.ends_with('/') {
         href.push('/');
@@ -121,26 +121,13 @@ pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
         .process_group(0)
         .spawn()
         .map_err(|e| Error::io(&chromium, e))?;
-    let status = loop {
-        if crate::run::interrupt::interrupted() {
-            stop(&mut child);
-            // `tmp`, `profile` and the page's folder are removed as they drop.
-            return Err(Error::Other(format!(
-                "interrupted: {} not written",
-                out.display()
-            )));
-        }
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
-            Err(e) => {
-                stop(&mut child);
-                return Err(Error::io(&chromium, e));
-            }
-        }
-    };
-    // The helpers of a Chromium that exited.
-    kill_group(&child);
+    // `tmp`, `profile` and the page's folder are removed as they drop.
+    let status = wait(
+        &mut child,
+        &chromium,
+        None,
+        &format!("{} not written", out.display()),
+    )?;
     let written = std::fs::metadata(tmp.path()).map(|m| m.len()).unwrap_or(0);
     if !status.success() || written == 0 {
         use std::io::{Read as _, Seek as _};
@@ -157,6 +144,45 @@ pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
         )));
     }
     crate::output::publish(tmp, out)
+}
+
+/// Waits for a Chromium started in its own process group, then stops its
+/// helpers. Ctrl-C (see [`crate::run::interrupt`]) or `limit` passing stop
+/// it and are an error (`lost` says what that leaves undone).
+pub(crate) fn wait(
+    child: &mut std::process::Child,
+    chromium: &Path,
+    limit: Option<std::time::Duration>,
+    lost: &str,
+) -> Result<std::process::ExitStatus, Error> {
+    let started = std::time::Instant::now();
+    let status = loop {
+        if crate::run::interrupt::interrupted() {
+            stop(child);
+            return Err(Error::Other(format!("interrupted: {lost}")));
+        }
+        if let Some(limit) = limit
+            && started.elapsed() > limit
+        {
+            stop(child);
+            return Err(Error::Other(format!(
+                "{} did not finish within {} s: {lost}",
+                chromium.display(),
+                limit.as_secs()
+            )));
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            Err(e) => {
+                stop(child);
+                return Err(Error::io(chromium, e));
+            }
+        }
+    };
+    // The helpers of a Chromium that exited.
+    kill_group(child);
+    Ok(status)
 }
 
 /// Kills Chromium's process group and reaps Chromium.
@@ -176,7 +202,7 @@ fn kill_group(child: &std::process::Child) {
 }
 
 /// A file:// URL for an absolute path (percent-encoding what URLs can't hold).
-fn file_url(path: &Path) -> String {
+pub(crate) fn file_url(path: &Path) -> String {
     let mut url = String::from("file://");
     for b in path.to_string_lossy().bytes() {
         match b {

@@ -32,6 +32,14 @@ pub struct SourceText {
     newlines: Option<Vec<usize>>,
 }
 
+/// What [`SourceText::splice_texts`] puts in place of a range: text of one
+/// origin (as [`Edit`]), or text with origins of its own.
+#[derive(Debug, Clone)]
+pub enum Insert {
+    Text(String, Option<Origin>),
+    Source(SourceText),
+}
+
 /// One change for [`SourceText::splice`]: replace `range` by `text`.
 #[derive(Debug, Clone)]
 pub struct Edit {
@@ -205,11 +213,22 @@ impl SourceText {
     }
 
     /// Applies non-overlapping edits (sorted by position) in one pass.
-    pub fn splice(&mut self, mut edits: Vec<Edit>) {
+    pub fn splice(&mut self, edits: Vec<Edit>) {
+        self.splice_texts(
+            edits
+                .into_iter()
+                .map(|e| (e.range, Insert::Text(e.text, e.origin)))
+                .collect(),
+        );
+    }
+
+    /// Like [`SourceText::splice`], where a replacement may be text with
+    /// origins of its own (an included file that includes others).
+    pub fn splice_texts(&mut self, mut edits: Vec<(std::ops::Range<usize>, Insert)>) {
         if edits.is_empty() {
             return;
         }
-        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        edits.sort_by_key(|(range, _)| (range.start, range.end));
         let old = std::mem::take(&mut self.text);
         let old_spans = std::mem::take(&mut self.spans);
         let mut original = SourceText {
@@ -224,20 +243,25 @@ impl SourceText {
             newlines: None,
         };
         let mut pos = 0;
-        for edit in edits {
-            let start = edit.range.start.max(pos);
+        for (range, insert) in edits {
+            let start = range.start.max(pos);
             out.copy_from(&original, pos, start);
-            match edit.origin {
-                None => {
+            match insert {
+                Insert::Text(text, None) => {
                     // Same lines: keep whatever origin the text had.
                     if out.spans.is_empty() || start == 0 {
                         out.push_span(out.text.len(), original.origin_at(start));
                     }
-                    out.text.push_str(&edit.text);
+                    out.text.push_str(&text);
                 }
-                Some(origin) => out.push(&edit.text, origin),
+                Insert::Text(text, Some(origin)) => out.push(&text, origin),
+                Insert::Source(source) => {
+                    if !source.is_empty() {
+                        out.append(source);
+                    }
+                }
             }
-            pos = edit.range.end.max(start);
+            pos = range.end.max(start);
             if pos < original.text.len() {
                 out.push_span(out.text.len(), original.origin_at(pos));
             }

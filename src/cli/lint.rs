@@ -1,4 +1,4 @@
-//! `labdeck lint DECK... [--format text|json|github] [--deny-warnings]`:
+//! `labdeck lint DECK... [--format text|json|github] [--deny-warnings] [--render]`:
 //! arguments, then [`labdeck::lint`], then printing.
 
 use std::path::PathBuf;
@@ -30,6 +30,10 @@ pub struct LintArgs {
     /// checks; its check replaces a slide's for the same exercise.
     #[arg(long, value_name = "FILE")]
     checks: Option<PathBuf>,
+    /// Also build each deck's page and measure its slides in headless
+    /// Chromium: content cut off at the deck's ratio is an `overflow` error.
+    #[arg(long)]
+    render: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,6 +52,9 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let mut findings = lint::lint_decks(&args.decks, &opts);
     if let Some(path) = &args.checks {
         findings.extend(lint::checks_file(path, &args.decks, &opts));
+    }
+    if args.render {
+        findings.extend(lint::overflow::check_decks(&args.decks, &opts)?);
     }
     let format = match args.format {
         LintFormat::Text => output::Format::Text,

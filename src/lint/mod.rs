@@ -5,13 +5,15 @@
 //! unknown templates: `Deck::diagnostics`), and the deck-level rules of
 //! [`rules`] (links, names, images, exercises, checks, excluded classes)
 //! [`shown`] (code blocks that rendering changes) and [`unchecked`]
-//! (exercises that change the cluster without a check).
+//! (exercises that change the cluster without a check). On request
+//! (`lint --render`), [`overflow`] measures each slide in Chromium.
 //!
 //! Decks of one repository share chapters, so a finding in a shared chapter
 //! is reported once (per place and rule), not once per manifest.
 
 pub mod exercises;
 pub mod output;
+pub mod overflow;
 pub mod rules;
 pub mod shown;
 pub mod unchecked;

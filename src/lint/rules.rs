@@ -10,8 +10,21 @@
 //! - `image-outside-root` (error): a local image that leads outside the
 //!   repository root once symbolic links are resolved (the gate of
 //!   [`crate::files::Confinement`]: `build` refuses to publish it);
+//! - `image-outside-deck` (error): a local image whose path leads out of
+//!   the deck's folder (`../images/a.png`): `build` copies only the images
+//!   under it, so it refuses to publish a page that could not show it;
+//! - `overflow` (error, only with `lint --render`): a slide whose content
+//!   reaches past its box at the deck's ratio, measured in headless
+//!   Chromium (see [`super::overflow`]);
 //! - `unknown-layout` (warning): `layout:` other than `true`/`false`;
 //! - `unused-exclude` (warning): an excluded class no slide uses (a typo?).
+//!
+//! Found while loading (`Deck::diagnostics`), among others:
+//! - `include-loop` (error): an `@@INCLUDE` of a file already being
+//!   included; the message names every `@@INCLUDE` of the chain
+//!   ([`crate::assemble`]);
+//! - `foreign-deck` (error): a Marp or Slidev deck, which remark would show
+//!   as blank slides ([`crate::foreign`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -288,6 +301,9 @@ fn images(deck: &Deck, out: &mut Vec<Diagnostic>) {
         let Some(path) = local_path(src) else {
             return;
         };
+        // As the browser finds it: `a%20b.png` is the file `a b.png`.
+        let path = crate::files::local_file(path);
+        let path = path.as_ref();
         let (exists, refused) = checked.entry(path.to_string()).or_insert_with(|| {
             let found = bases.iter().map(|b| b.join(path)).find(|p| p.exists());
             let refused = found.as_ref().and_then(|p| {
@@ -305,6 +321,12 @@ fn images(deck: &Deck, out: &mut Vec<Diagnostic>) {
                 "image-outside-root",
                 loc,
                 format!("image `{src}` {why}"),
+            ));
+        } else if !chapter_alone && crate::files::leaves_folder(Path::new(path)) {
+            out.push(Diagnostic::error(
+                "image-outside-deck",
+                loc,
+                crate::files::outside_deck_message(src, dir),
             ));
         } else if !*exists {
             out.push(Diagnostic::error(
