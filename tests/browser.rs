@@ -4,6 +4,9 @@
 
 mod support;
 
+// The instructor's board (`grade --serve`): tests/browser/board.rs.
+mod board;
+
 use fantoccini::key::Key;
 use serde_json::json;
 use support::browser::{self, Browser, ONE_AT_A_TIME};

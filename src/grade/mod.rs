@@ -8,6 +8,7 @@
 //! JUnit, HTML). A student whose cluster cannot be reached gets
 //! `error` verdicts; nothing one student does can end the run.
 
+pub mod progress;
 pub mod report;
 pub mod rounds;
 mod runner;
