@@ -331,7 +331,7 @@ impl Class {
             .collect();
         let hash = fnv::fnv1a64(full.as_os_str().as_encoded_bytes());
         Ok(Class {
-            key: format!("{}-{:08x}", if base.is_empty() { "class" } else { &base }, hash >> 32),
+            key: format!("{}-{:08x}", if base.is_empty() { "class" } else { base.as_str() }, hash >> 32),
             about: format!("kubeconfigs {}", full.display()),
         })
     }
