@@ -5,6 +5,7 @@
 mod support;
 
 // The instructor's board (`grade --serve`): tests/browser/board.rs.
+#[path = "browser/board.rs"]
 mod board;
 
 use fantoccini::key::Key;

@@ -279,6 +279,8 @@ impl History {
                 }
             }
         }
+        // Where each student is, now that the history's passes are in.
+        report.recount();
         Ok(())
     }
 }

@@ -307,7 +307,7 @@ async fn a_killed_cluster_is_marked_within_5_s_and_back_as_fast() {
         );
         // What was last seen stays; the other student is untouched.
         let cells = b
-            .eval("return document.querySelectorAll('tr[data-student=\"ana\"] td.pass').length + '|' + document.querySelector('tr[data-student=\"bo\"]').classList.contains('down');")
+            .eval("return document.querySelectorAll('tr[data-student=\"ana\"] td.pass[data-exercise=\"labeldemo-create\"]').length + '|' + document.querySelector('tr[data-student=\"bo\"]').classList.contains('down');")
             .await;
         assert_eq!(cells, "1|false");
         let alerts = b
