@@ -549,11 +549,14 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
         shown.as_str().unwrap(),
         "labeldemo-relabel,labeldemo-debug,labeldemo-readopt|?from=labeldemo-relabel&to=labeldemo-readopt"
     );
-    // Within the range, bo (furthest: create) is on its first exercise.
+    // Past the range is done with it: bo passed create, and his empty
+    // cluster now passes the cleanup (its prerequisite, create, passed),
+    // the furthest exercise of the deck.
     let on = b
-        .eval("return document.querySelector('tr[data-student=\"bo\"] td.on').getAttribute('data-on');")
+        .eval("return document.querySelector('tr[data-student=\"bo\"] td.on').getAttribute('data-on') + '|' + document.querySelector('tr[data-student=\"bo\"] td.on').textContent + '|' + document.getElementById('summary').textContent;")
         .await;
-    assert_eq!(on, "labeldemo-relabel");
+    let on = on.as_str().unwrap();
+    assert!(on.starts_with("|all done|3 students, 3 done"), "{on}");
 
     // Projector mode from the URL: names hidden, fits 1024 px.
     let projector = format!("{}?projector=1", url.trim_end_matches('/').to_string() + "/");
@@ -565,7 +568,7 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
     )
     .await;
     let fit = b
-        .eval("return [document.documentElement.scrollWidth, window.innerWidth, document.getElementById('board').textContent];")
+        .eval("return [document.documentElement.scrollWidth, window.innerWidth, document.querySelector('#board tbody').textContent];")
         .await;
     let (scroll, inner) = (fit[0].as_u64().unwrap(), fit[1].as_u64().unwrap());
     assert!(scroll <= inner, "projector fits: {scroll} > {inner}");
@@ -588,7 +591,7 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
         .eval("return document.activeElement.getAttribute('aria-label');")
         .await;
     assert!(
-        label.as_str().unwrap().starts_with("ana, labeldemo-create: "),
+        label.as_str().unwrap() == "ana, rng-deployment: not yet",
         "{label}"
     );
     let focused = b.client.active_element().await.unwrap();
@@ -601,7 +604,7 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
     let focused = b.client.active_element().await.unwrap();
     focused.send_keys(&Key::Escape.to_string()).await.unwrap();
     b.wait_for(
-        "!document.getElementById('details').classList.contains('open') && document.activeElement.getAttribute('data-exercise') === 'labeldemo-create'",
+        "!document.getElementById('details').classList.contains('open') && document.activeElement.getAttribute('data-exercise') === 'rng-deployment'",
         "details closed, focus back on the cell",
     )
     .await;
