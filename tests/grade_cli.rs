@@ -561,7 +561,13 @@ async fn regression_a_snapshot_looks_once_and_places_a_student_ahead_from_the_hi
     );
     let kd = class(
         dir.path(),
-        &[("ana", &ana), ("bo", &bo), ("cy", &c), ("di", &d), ("ed", &e)],
+        &[
+            ("ana", &ana),
+            ("bo", &bo),
+            ("cy", &c),
+            ("di", &d),
+            ("ed", &e),
+        ],
     );
     let history = dir.path().join("h.jsonl");
     std::fs::write(
@@ -571,12 +577,7 @@ async fn regression_a_snapshot_looks_once_and_places_a_student_ahead_from_the_hi
     .unwrap();
     // (Not readopt: its end state is create's, so a student who only
     // created passes it too.)
-    let only = [
-        "--only",
-        "labeldemo-create",
-        "--only",
-        "labeldemo-relabel",
-    ];
+    let only = ["--only", "labeldemo-create", "--only", "labeldemo-relabel"];
     let started = Instant::now();
     let mut args = vec![
         "grade",
@@ -604,7 +605,11 @@ async fn regression_a_snapshot_looks_once_and_places_a_student_ahead_from_the_hi
             .unwrap()["on"]
             .clone()
     };
-    assert_eq!(on("ana"), Value::Null, "done, from the history, though create fails now");
+    assert_eq!(
+        on("ana"),
+        Value::Null,
+        "done, from the history, though create fails now"
+    );
     assert_eq!(on("bo"), json!("labeldemo-relabel"));
     assert_eq!(on("cy"), json!("labeldemo-create"));
     // Piped: no progress line on stderr.
@@ -630,7 +635,10 @@ async fn wait_opts_in_to_each_checks_timeout_and_a_bad_class_name_is_refused() {
     // Created while `--wait` waits: the look-once default would fail it.
     let f = std::sync::Arc::new(f);
     f.apply_after(Duration::from_millis(1500), deployment("labeldemo"));
-    f.apply_after(Duration::from_millis(1500), replicaset("labeldemo-5b7c9d8f6d"));
+    f.apply_after(
+        Duration::from_millis(1500),
+        replicaset("labeldemo-5b7c9d8f6d"),
+    );
     f.apply_after(Duration::from_millis(1500), pod(ACTIVE));
     let out = labdeck(&[
         "grade",
@@ -644,10 +652,10 @@ async fn wait_opts_in_to_each_checks_timeout_and_a_bad_class_name_is_refused() {
         "json",
     ])
     .await;
-    let report: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stderr));
+    let report: Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stderr));
     assert_eq!(
-        report["clusters"][0]["results"][0]["verdict"],
-        "pass",
+        report["clusters"][0]["results"][0]["verdict"], "pass",
         "waited for what came 1.5 s later: {}",
         out.stdout
     );

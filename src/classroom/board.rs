@@ -35,11 +35,11 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
-use axum::extract::Path;
 use axum::routing::{get, post};
 use serde::Serialize;
 use tokio::sync::{Semaphore, broadcast};
@@ -739,7 +739,11 @@ async fn helped(State(board): State<Arc<Board>>, Path(name): Path<String>) -> Re
             axum::Json(serde_json::json!({ "student": name, "helped_ms": at })),
         )
             .into_response(),
-        Ok(None) => (StatusCode::NOT_FOUND, format!("labdeck: no student {name:?} on this board\n")).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            format!("labdeck: no student {name:?} on this board\n"),
+        )
+            .into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("labdeck: {e}\n")).into_response(),
     }
 }

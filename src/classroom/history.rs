@@ -285,9 +285,6 @@ impl History {
     }
 }
 
-#[path = "../render/fnv.rs"]
-mod fnv;
-
 /// Whose history a board keeps: a class named with `--class NAME`, or
 /// the kubeconfigs' folder (the kubeconfig file for `--contexts`), by its
 /// canonical path. Two classes graded from one folder keep two histories.
@@ -328,12 +325,26 @@ impl Class {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .take(32)
             .collect();
-        let hash = fnv::fnv1a64(full.as_os_str().as_encoded_bytes());
+        let hash = crate::render::fnv::fnv1a64(full.as_os_str().as_encoded_bytes());
         Ok(Class {
-            key: format!("{}-{:08x}", if base.is_empty() { "class" } else { base.as_str() }, hash >> 32),
+            key: format!(
+                "{}-{:08x}",
+                if base.is_empty() {
+                    "class"
+                } else {
+                    base.as_str()
+                },
+                hash >> 32
+            ),
             about: format!("kubeconfigs {}", full.display()),
         })
     }

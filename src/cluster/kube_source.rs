@@ -293,8 +293,7 @@ impl KubeSource {
     /// connection, no answer in time, or 429/5xx is the error.
     pub async fn alive(&self, within: Duration) -> Result<(), ClusterError> {
         let what = format!("{}: GET /version", self.origin);
-        match tokio::time::timeout(within, self.send("/version", "application/json", &what)).await
-        {
+        match tokio::time::timeout(within, self.send("/version", "application/json", &what)).await {
             Err(_) => Err(ClusterError::Unreachable(format!(
                 "{what}: no answer within {}",
                 humantime::format_duration(within)

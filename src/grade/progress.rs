@@ -8,7 +8,10 @@
 
 /// The index (in deck order) of the furthest exercise of `ids` that
 /// `passed` says has passed, if any has.
-pub fn furthest<'a>(ids: impl IntoIterator<Item = &'a str>, passed: impl Fn(&str) -> bool) -> Option<usize> {
+pub fn furthest<'a>(
+    ids: impl IntoIterator<Item = &'a str>,
+    passed: impl Fn(&str) -> bool,
+) -> Option<usize> {
     let mut last = None;
     for (i, id) in ids.into_iter().enumerate() {
         if passed(id) {

@@ -163,7 +163,9 @@ async fn open_board(test: &str, url: &str, width: u32) -> Option<Browser> {
 
 /// A JS expression: the state of student `name` on the page.
 fn js_student(name: &str) -> String {
-    format!("window.labdeckBoard.state().students.filter(function (s) {{ return s.name === '{name}'; }})[0]")
+    format!(
+        "window.labdeckBoard.state().students.filter(function (s) {{ return s.name === '{name}'; }})[0]"
+    )
 }
 
 const ONLY: [&str; 6] = [
@@ -228,7 +230,9 @@ async fn a_student_ahead_is_on_the_exercise_after_the_furthest_pass_and_not_stuc
     )
     .await;
     let on = |name: &str| {
-        format!("return document.querySelector('tr[data-student=\"{name}\"] td.on').getAttribute('data-on') + '|' + document.querySelector('tr[data-student=\"{name}\"] td.on').textContent + '|' + document.querySelector('tr[data-student=\"{name}\"]').classList.contains('stuck');")
+        format!(
+            "return document.querySelector('tr[data-student=\"{name}\"] td.on').getAttribute('data-on') + '|' + document.querySelector('tr[data-student=\"{name}\"] td.on').textContent + '|' + document.querySelector('tr[data-student=\"{name}\"]').classList.contains('stuck');"
+        )
     };
     let ana_on = b.eval(&on("ana")).await;
     let ana_on = ana_on.as_str().unwrap();
@@ -240,10 +244,7 @@ async fn a_student_ahead_is_on_the_exercise_after_the_furthest_pass_and_not_stuc
     let create = b
         .eval("return document.querySelector('tr[data-student=\"ana\"] td[data-exercise=\"labeldemo-create\"]').textContent;")
         .await;
-    assert!(
-        create.as_str().unwrap().contains("(fail now)"),
-        "{create}"
-    );
+    assert!(create.as_str().unwrap().contains("(fail now)"), "{create}");
     // bo, with no pass, is stuck on the first exercise since he joined.
     let bo_on = b.eval(&on("bo")).await;
     let bo_on = bo_on.as_str().unwrap();
@@ -338,8 +339,7 @@ async fn a_killed_cluster_is_marked_within_5_s_and_back_as_fast() {
         // And followed again: a change after the revival reaches the board.
         if round == 0 {
             k.fake.apply(orphan(label(pod(ACTIVE), "isactive", "no")));
-            k.fake
-                .apply(pod("labeldemo-5b7c9d8f6d-lr62s"));
+            k.fake.apply(pod("labeldemo-5b7c9d8f6d-lr62s"));
             b.wait_for(
                 "document.querySelectorAll('tr[data-student=\"ana\"] td.pass[data-exercise=\"labeldemo-relabel\"]').length === 1",
                 "ana's relabel, done after the revival",
@@ -367,7 +367,10 @@ async fn a_board_restart_keeps_stuck_clocks_and_the_helped_mark() {
     let addr = authority(&url);
     let again = board_json(&addr).await;
     let ana_row = student(&again, "ana");
-    assert_eq!(ana_row["joined_ms"], joined, "the clock survived the restart");
+    assert_eq!(
+        ana_row["joined_ms"], joined,
+        "the clock survived the restart"
+    );
     assert_eq!(ana_row["last_progress_ms"], joined);
 
     let Some(b) = open_board("board_restart_helped", &url, 1280).await else {
@@ -382,7 +385,10 @@ async fn a_board_restart_keeps_stuck_clocks_and_the_helped_mark() {
         .eval("return document.getElementById('alerts').textContent;")
         .await;
     assert!(
-        alerts.as_str().unwrap().contains("ana is stuck on labeldemo-create"),
+        alerts
+            .as_str()
+            .unwrap()
+            .contains("ana is stuck on labeldemo-create"),
         "{alerts}"
     );
     // Keyboard only: Tab to ana's "helped" button, Enter.
@@ -436,9 +442,8 @@ async fn two_classes_from_one_folder_keep_two_histories() {
     let class_a = class_of(&[("ana", ana_a.kubeconfig_yaml("t", "default"))]);
     let class_b = class_of(&[("ana", ana_b.kubeconfig_yaml("t", "default"))]);
     let work = tempfile::tempdir().unwrap();
-    let passed = |snap: &Value| {
-        student(snap, "ana")["cells"]["labeldemo-create"]["first_pass_ms"].as_u64()
-    };
+    let passed =
+        |snap: &Value| student(snap, "ana")["cells"]["labeldemo-create"]["first_pass_ms"].as_u64();
     {
         let (_a, url) = board(work.path(), class_a.path(), &ONLY).await;
         let addr = authority(&url);
@@ -457,7 +462,11 @@ async fn two_classes_from_one_folder_keep_two_histories() {
     }
     let (_b, url) = board(work.path(), class_b.path(), &ONLY).await;
     let snap = board_json(&authority(&url)).await;
-    assert_eq!(passed(&snap), None, "class B's ana inherits nothing: {snap}");
+    assert_eq!(
+        passed(&snap),
+        None,
+        "class B's ana inherits nothing: {snap}"
+    );
     let (ha, hb) = (
         snap["history"].as_str().unwrap().to_string(),
         std::fs::read_dir(work.path()).unwrap().count(),
@@ -524,7 +533,9 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
         return;
     };
     let stat = |id: &str| {
-        format!("return (function () {{ var td = document.querySelector('tfoot td.stat[data-exercise=\"{id}\"]'); return [td.getAttribute('data-passed'), td.getAttribute('data-median-ms'), td.getAttribute('data-slowest-ms'), td.textContent].join('|'); }})();")
+        format!(
+            "return (function () {{ var td = document.querySelector('tfoot td.stat[data-exercise=\"{id}\"]'); return [td.getAttribute('data-passed'), td.getAttribute('data-median-ms'), td.getAttribute('data-slowest-ms'), td.textContent].join('|'); }})();"
+        )
     };
     let create = b.eval(&stat("labeldemo-create")).await;
     assert_eq!(
@@ -533,7 +544,10 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
         "passed, median and slowest time to create"
     );
     let relabel = b.eval(&stat("labeldemo-relabel")).await;
-    assert_eq!(relabel.as_str().unwrap(), "1|180000|180000|1/3 · 3 min / 3 min");
+    assert_eq!(
+        relabel.as_str().unwrap(),
+        "1|180000|180000|1/3 · 3 min / 3 min"
+    );
 
     // The range, set from the page: only relabel..readopt, kept in the URL.
     b.eval("var f = document.getElementById('from'); f.value = 'labeldemo-relabel'; f.dispatchEvent(new Event('change')); var t = document.getElementById('to'); t.value = 'labeldemo-readopt'; t.dispatchEvent(new Event('change')); return 1;").await;
@@ -559,7 +573,10 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
     assert!(on.starts_with("|all done|3 students, 3 done"), "{on}");
 
     // Projector mode from the URL: names hidden, fits 1024 px.
-    let projector = format!("{}?projector=1", url.trim_end_matches('/').to_string() + "/");
+    let projector = format!(
+        "{}?projector=1",
+        url.trim_end_matches('/').to_string() + "/"
+    );
     b.client.set_window_size(1024, 768).await.unwrap();
     b.client.goto(&projector).await.unwrap();
     b.wait_for(
