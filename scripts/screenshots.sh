@@ -11,5 +11,8 @@ export LABDECK_REQUIRE_BROWSER=1
 cargo test --test browser screenshots -- --ignored --exact --nocapture
 # A remark deck with its own theme and 4:3 ratio (docs/screenshot-remark-theme.png).
 cargo test --test browser theme_screenshot -- --ignored --exact --nocapture
-# The classroom pictures (docs/classroom-*.png), from its end-to-end tests.
-LABDECK_SCREENSHOT_DIR="$PWD/docs" cargo test --test classroom -- a_student the_board_follows the_check_bar
+# The classroom pictures (docs/classroom-*.png), from their end-to-end tests:
+# the student's check (tests/classroom.rs), the instructor's board
+# (tests/browser/board.rs).
+LABDECK_SCREENSHOT_DIR="$PWD/docs" cargo test --test classroom -- a_student the_check_bar
+LABDECK_SCREENSHOT_DIR="$PWD/docs" cargo test --test browser -- board::per_exercise

@@ -4,6 +4,10 @@
 
 mod support;
 
+// The instructor's board (`grade --serve`): tests/browser/board.rs.
+#[path = "browser/board.rs"]
+mod board;
+
 use fantoccini::key::Key;
 use serde_json::json;
 use support::browser::{self, Browser, ONE_AT_A_TIME};

@@ -542,3 +542,133 @@ async fn a_history_first_pass_after_the_year_9999_is_an_error_not_a_panic() {
         out.stderr
     );
 }
+
+/// Issue 26: a one-shot `grade` waited each check's timeout (a class of 5
+/// took 120 s) and failed a student ahead on exercises later steps undo.
+/// Now it looks once, and places students as the board does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_a_snapshot_looks_once_and_places_a_student_ahead_from_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    // ana relabelled earlier and has since cleaned up: create and relabel
+    // fail now. bo is on relabel. The rest of the class did nothing.
+    let ana = FakeApiServer::start().await;
+    let bo = FakeApiServer::start().await;
+    created(&bo);
+    let (c, d, e) = (
+        FakeApiServer::start().await,
+        FakeApiServer::start().await,
+        FakeApiServer::start().await,
+    );
+    let kd = class(
+        dir.path(),
+        &[
+            ("ana", &ana),
+            ("bo", &bo),
+            ("cy", &c),
+            ("di", &d),
+            ("ed", &e),
+        ],
+    );
+    let history = dir.path().join("h.jsonl");
+    std::fs::write(
+        &history,
+        "{\"student\":\"ana\",\"exercise\":\"labeldemo-relabel\",\"passed_at_ms\":1000,\"passed_at\":\"1970-01-01T00:00:01Z\"}\n",
+    )
+    .unwrap();
+    // (Not readopt: its end state is create's, so a student who only
+    // created passes it too.)
+    let only = ["--only", "labeldemo-create", "--only", "labeldemo-relabel"];
+    let started = Instant::now();
+    let mut args = vec![
+        "grade",
+        DECK,
+        "--kubeconfigs",
+        kd.to_str().unwrap(),
+        "--format",
+        "json",
+        "--history",
+        history.to_str().unwrap(),
+    ];
+    args.extend(only);
+    let out = labdeck(&args).await;
+    let took = started.elapsed();
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    // The checks' own timeouts are 30 s and more: looking once is seconds.
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+    let report: Value = serde_json::from_str(&out.stdout).unwrap();
+    let on = |name: &str| {
+        report["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["on"]
+            .clone()
+    };
+    assert_eq!(
+        on("ana"),
+        Value::Null,
+        "done, from the history, though create fails now"
+    );
+    assert_eq!(on("bo"), json!("labeldemo-relabel"));
+    assert_eq!(on("cy"), json!("labeldemo-create"));
+    // Piped: no progress line on stderr.
+    assert!(!out.stderr.contains("graded "), "{}", out.stderr);
+    // The table says it too.
+    let mut args = vec!["grade", DECK, "--kubeconfigs", kd.to_str().unwrap()];
+    args.extend(["--history", history.to_str().unwrap()]);
+    args.extend(only);
+    let out = labdeck(&args).await;
+    let ana_row = out
+        .stdout
+        .lines()
+        .find(|l| l.contains("ana"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(ana_row.contains("done"), "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_opts_in_to_each_checks_timeout_and_a_bad_class_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = FakeApiServer::start().await;
+    let kd = class(dir.path(), &[("ana", &f)]);
+    // Created while `--wait` waits: the look-once default would fail it.
+    let f = std::sync::Arc::new(f);
+    f.apply_after(Duration::from_millis(1500), deployment("labeldemo"));
+    f.apply_after(
+        Duration::from_millis(1500),
+        replicaset("labeldemo-5b7c9d8f6d"),
+    );
+    f.apply_after(Duration::from_millis(1500), pod(ACTIVE));
+    let out = labdeck(&[
+        "grade",
+        DECK,
+        "--kubeconfigs",
+        kd.to_str().unwrap(),
+        "--only",
+        "labeldemo-create",
+        "--wait",
+        "--format",
+        "json",
+    ])
+    .await;
+    let report: Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", out.stderr));
+    assert_eq!(
+        report["clusters"][0]["results"][0]["verdict"], "pass",
+        "waited for what came 1.5 s later: {}",
+        out.stdout
+    );
+    assert!(report["clusters"][0]["elapsed_ms"].as_u64().unwrap() >= 1_000);
+    let out = labdeck(&[
+        "grade",
+        DECK,
+        "--kubeconfigs",
+        kd.to_str().unwrap(),
+        "--class",
+        "../etc",
+    ])
+    .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--class \"../etc\""), "{}", out.stderr);
+}

@@ -12,6 +12,20 @@
 //! board as a server-sent event (no page reload). First passes are recorded
 //! in the [`History`] file, and the exports (`/export.csv`, `/export.json`)
 //! carry their times.
+//!
+//! Where a student is comes from [`crate::grade::progress`]: the exercise
+//! after the furthest one passed, now or in the history. The stuck clock
+//! counts from the latest of: the student's latest first pass, when the
+//! board first saw the student, when the instructor last marked them
+//! helped (`POST /students/{name}/helped`); all three are in the history,
+//! so a restarted board keeps it.
+//!
+//! A cluster that stops answering is news at once: while a student is
+//! followed, their API server is asked `GET /version` every
+//! [`PROBE_EVERY`] (bounded by [`PROBE_WITHIN`], connecting included), so
+//! a dead server shows as "cluster down since HH:MM" within seconds (the
+//! round's watch is dropped, the cells keep what was last seen), and one
+//! that answers again is looked at again at once.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -21,11 +35,12 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::extract::Path;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Serialize;
 use tokio::sync::{Semaphore, broadcast};
 
@@ -33,7 +48,7 @@ use crate::check::engine::{self, ExerciseResult, Options, Plan, Verdict};
 use crate::classroom::addresses;
 use crate::classroom::guard::{self, Guard};
 use crate::classroom::words;
-use crate::cluster::ClusterError;
+use crate::cluster::{ClusterError, KubeSource};
 use crate::error::Error;
 use crate::grade::history::{self, History};
 use crate::grade::report::{Column, GradeReport};
@@ -42,6 +57,14 @@ use crate::report::Summary;
 
 /// Rounds against one cluster never start closer together than this.
 pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How often a followed cluster is asked whether it is there.
+pub const PROBE_EVERY: Duration = Duration::from_secs(1);
+
+/// How long that question may take, connecting included, before the
+/// cluster counts as down: with [`PROBE_EVERY`], a dead API server is
+/// marked within 3 s (a refused connection: within 1 s).
+pub const PROBE_WITHIN: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct BoardOptions {
@@ -66,15 +89,18 @@ impl BoardOptions {
     }
 }
 
-/// Where first passes are kept unless `--history` says: beside the
-/// current folder, named after the deck (`DECK-STEM.grade-history.jsonl`),
-/// so that a board started again for the same deck finds them.
-pub fn default_history(deck: &std::path::Path) -> PathBuf {
+/// Where first passes are kept unless `--history` says: in the current
+/// folder, named after the deck and the class
+/// (`DECK-STEM.CLASS.grade-history.jsonl`, see [`history::Class`]), so
+/// that a board started again for the same class finds them, and another
+/// class run from the same folder does not.
+pub fn default_history(deck: &std::path::Path, class: &history::Class) -> PathBuf {
     PathBuf::from(format!(
-        "{}.grade-history.jsonl",
+        "{}.{}.grade-history.jsonl",
         deck.file_stem()
             .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "deck".into())
+            .unwrap_or_else(|| "deck".into()),
+        class.key
     ))
 }
 
@@ -94,11 +120,21 @@ pub struct Cell {
 pub struct Row {
     pub name: String,
     pub cells: BTreeMap<String, Cell>,
-    /// The latest first pass (or when the board started): "stuck for 12 min"
-    /// counts from here.
+    /// The furthest exercise (deck order) passed now or before: the
+    /// student is on the next one ([`crate::grade::progress`]).
+    pub furthest: Option<String>,
+    /// When the board first saw this student (kept in the history).
+    pub joined_ms: u64,
+    /// When the instructor last marked this student helped.
+    pub helped_ms: Option<u64>,
+    /// The latest of the latest first pass, `joined_ms` and `helped_ms`:
+    /// "stuck for 12 min" counts from here.
     pub last_progress_ms: u64,
     /// Why the cluster could not be checked, if it could not.
     pub error: Option<String>,
+    /// Since when the cluster's API server does not answer (the cells
+    /// keep what was last seen).
+    pub down_since_ms: Option<u64>,
     /// The latest full results, for the exports.
     #[serde(skip)]
     results: BTreeMap<String, ExerciseResult>,
@@ -112,6 +148,8 @@ pub struct Snapshot {
     pub stuck_after_ms: u64,
     pub now_ms: u64,
     pub history: String,
+    /// Whose history it is (`--class NAME`, or the kubeconfigs' folder).
+    pub class: String,
     pub students: Vec<Row>,
 }
 
@@ -123,11 +161,20 @@ enum Change<'a> {
         student: &'a str,
         exercise: &'a str,
         cell: &'a Cell,
+        furthest: Option<&'a str>,
         last_progress_ms: u64,
     },
     Student {
         student: &'a str,
         error: Option<&'a str>,
+        down_since_ms: Option<u64>,
+        /// When the board told (ms since the epoch).
+        at_ms: u64,
+    },
+    Helped {
+        student: &'a str,
+        helped_ms: u64,
+        last_progress_ms: u64,
     },
 }
 
@@ -136,6 +183,7 @@ pub struct Board {
     exercises: Vec<Column>,
     plans: Arc<[Plan]>,
     history: History,
+    class: String,
     rows: RwLock<Vec<Row>>,
     events: broadcast::Sender<Arc<str>>,
     stuck_after: Duration,
@@ -144,11 +192,13 @@ pub struct Board {
 }
 
 impl Board {
+    /// `class` says whose history `history` is, for the page.
     pub fn new(
         deck: String,
         plans: Vec<Plan>,
         targets: &[Target],
         history: History,
+        class: String,
         stuck_after: Duration,
     ) -> Board {
         let started = history::now_ms();
@@ -156,10 +206,8 @@ impl Board {
             .iter()
             .map(|t| {
                 let mut cells = BTreeMap::new();
-                let mut last = None::<u64>;
                 for p in &plans {
                     if let Some(at) = history.first_pass(&t.name, &p.id) {
-                        last = Some(last.map_or(at, |l| l.max(at)));
                         cells.insert(
                             p.id.clone(),
                             Cell {
@@ -171,13 +219,23 @@ impl Board {
                         );
                     }
                 }
-                Row {
+                let joined_ms = history.join(&t.name, started).unwrap_or_else(|e| {
+                    crate::stderr!("labdeck grade: {e}");
+                    started
+                });
+                let mut row = Row {
                     name: t.name.clone(),
                     cells,
-                    last_progress_ms: last.unwrap_or(started),
+                    furthest: None,
+                    joined_ms,
+                    helped_ms: history.helped_at(&t.name),
+                    last_progress_ms: joined_ms,
                     error: None,
+                    down_since_ms: None,
                     results: BTreeMap::new(),
-                }
+                };
+                progress(&plans, &mut row);
+                row
             })
             .collect();
         let exercises = plans
@@ -193,6 +251,7 @@ impl Board {
             exercises,
             plans: plans.into(),
             history,
+            class,
             rows: RwLock::new(rows),
             events,
             stuck_after,
@@ -207,6 +266,7 @@ impl Board {
             stuck_after_ms: crate::duration::millis(self.stuck_after),
             now_ms: history::now_ms(),
             history: self.history.path().display().to_string(),
+            class: self.class.clone(),
             students: self.rows.read().unwrap_or_else(|e| e.into_inner()).clone(),
         }
     }
@@ -235,6 +295,7 @@ impl Board {
                             Some((id.clone(), history::rfc3339(c.first_pass_ms?)))
                         })
                         .collect(),
+                    on: None,
                 }
             })
             .collect();
@@ -264,7 +325,6 @@ impl Board {
                 }
             };
             first_pass_ms = Some(at);
-            student.last_progress_ms = student.last_progress_ms.max(at);
         }
         let cell = Cell {
             verdict: r.verdict,
@@ -277,10 +337,16 @@ impl Board {
         if student.cells.get(&r.id) == Some(&cell) && !cleared {
             return;
         }
+        if cleared {
+            student.down_since_ms = None;
+        }
+        student.cells.insert(r.id.clone(), cell);
+        progress(&self.plans, student);
         let change = Change::Cell {
             student: &student.name,
             exercise: &r.id,
-            cell: &cell,
+            cell: &student.cells[&r.id],
+            furthest: student.furthest.as_deref(),
             last_progress_ms: student.last_progress_ms,
         };
         self.send(&change);
@@ -288,9 +354,71 @@ impl Board {
             self.send(&Change::Student {
                 student: &student.name,
                 error: None,
+                down_since_ms: student.down_since_ms,
+                at_ms: now,
             });
         }
-        student.cells.insert(r.id.clone(), cell);
+    }
+
+    /// The instructor helped `student` now (or acknowledged their stuck
+    /// alert): kept in the history, and the stuck clock starts again.
+    /// `Ok(None)` when there is no such student.
+    pub fn help(&self, student: &str) -> Result<Option<u64>, Error> {
+        let now = history::now_ms();
+        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
+        let Some(row) = rows.iter_mut().find(|r| r.name == student) else {
+            return Ok(None);
+        };
+        let at = self.history.help(student, now)?;
+        row.helped_ms = Some(at);
+        progress(&self.plans, row);
+        self.send(&Change::Helped {
+            student: &row.name,
+            helped_ms: at,
+            last_progress_ms: row.last_progress_ms,
+        });
+        Ok(Some(at))
+    }
+
+    /// The API server of student `row` stopped answering (`err`): the row
+    /// says since when; its cells keep what was last seen.
+    pub fn cluster_down(&self, row: usize, err: &ClusterError) {
+        let now = history::now_ms();
+        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
+        let Some(student) = rows.get_mut(row) else {
+            return;
+        };
+        let since = *student.down_since_ms.get_or_insert(now);
+        let message = err.to_string();
+        if student.error.as_deref() == Some(message.as_str()) {
+            return;
+        }
+        student.error = Some(message);
+        self.send(&Change::Student {
+            student: &student.name,
+            error: student.error.as_deref(),
+            down_since_ms: Some(since),
+            at_ms: now,
+        });
+    }
+
+    /// The API server of student `row` answers again.
+    pub fn cluster_up(&self, row: usize) {
+        let now = history::now_ms();
+        let mut rows = self.rows.write().unwrap_or_else(|e| e.into_inner());
+        let Some(student) = rows.get_mut(row) else {
+            return;
+        };
+        if student.down_since_ms.take().is_none() && student.error.is_none() {
+            return;
+        }
+        student.error = None;
+        self.send(&Change::Student {
+            student: &student.name,
+            error: None,
+            down_since_ms: None,
+            at_ms: now,
+        });
     }
 
     /// The cluster of student `row` could not be reached or configured.
@@ -308,6 +436,8 @@ impl Board {
             self.send(&Change::Student {
                 student: &student.name,
                 error: Some(&message),
+                down_since_ms: student.down_since_ms,
+                at_ms: history::now_ms(),
             });
         }
         for r in engine::error_results(&self.plans, err) {
@@ -353,7 +483,19 @@ impl Board {
                 }
                 drop(permit);
             }
-            if let Some(s) = &source {
+            let Some(s) = &source else {
+                tokio::time::sleep_until((round + interval).into()).await;
+                continue;
+            };
+            // Not there: say so now, rather than after the engine's retries.
+            if let Err(e) = s.alive(PROBE_WITHIN).await {
+                self.cluster_down(row, &e);
+                until_up(s).await;
+                self.cluster_up(row);
+                source = None;
+                continue;
+            }
+            let work = async {
                 // A first look at everything puts every cell on the board at
                 // once; then only what does not hold yet is watched, so its
                 // pass shows the moment the cluster changes.
@@ -362,24 +504,78 @@ impl Board {
                 let results = engine::run(s, &self.plans, &look_once, &on_result).await;
                 if results.iter().all(|r| r.verdict == Verdict::Error) {
                     // Connected again next round.
+                    return false;
+                }
+                let waiting: Vec<Plan> = self
+                    .plans
+                    .iter()
+                    .zip(&results)
+                    .filter(|(_, r)| r.verdict == Verdict::Fail)
+                    .map(|(p, _)| p.clone())
+                    .collect();
+                if !waiting.is_empty() {
+                    let board = self.clone();
+                    let on_result = move |r: &ExerciseResult| board.update(row, r);
+                    engine::run(s, &waiting, &engine_opts, &on_result).await;
+                }
+                tokio::time::sleep_until((round + interval).into()).await;
+                true
+            };
+            // The round (its watch, then the pause) lasts while the server
+            // answers; a broken server ends it at once.
+            let down = tokio::select! {
+                keep = work => if keep { None } else { Some(None) },
+                e = until_down(s) => Some(Some(e)),
+            };
+            match down {
+                None => {}
+                // Every verdict an error: connected again next round.
+                Some(None) => source = None,
+                Some(Some(e)) => {
+                    self.cluster_down(row, &e);
+                    until_up(s).await;
+                    self.cluster_up(row);
+                    // A fresh client: nothing learnt while it was down stays.
                     source = None;
-                } else {
-                    let waiting: Vec<Plan> = self
-                        .plans
-                        .iter()
-                        .zip(&results)
-                        .filter(|(_, r)| r.verdict == Verdict::Fail)
-                        .map(|(p, _)| p.clone())
-                        .collect();
-                    if !waiting.is_empty() {
-                        let board = self.clone();
-                        let on_result = move |r: &ExerciseResult| board.update(row, r);
-                        engine::run(s, &waiting, &engine_opts, &on_result).await;
-                    }
                 }
             }
-            let next = round + interval;
-            tokio::time::sleep_until(next.into()).await;
+        }
+    }
+}
+
+/// Places `row` ([`crate::grade::progress`]) and sets when its stuck
+/// clock starts: the latest first pass, join or help.
+fn progress(plans: &[Plan], row: &mut Row) {
+    let passed = |id: &str| row.cells.get(id).is_some_and(|c| c.first_pass_ms.is_some());
+    let furthest = grade::progress::furthest(plans.iter().map(|p| p.id.as_str()), passed);
+    row.furthest = furthest.and_then(|i| plans.get(i)).map(|p| p.id.clone());
+    row.last_progress_ms = row
+        .cells
+        .values()
+        .filter_map(|c| c.first_pass_ms)
+        .chain([row.joined_ms])
+        .chain(row.helped_ms)
+        .max()
+        .unwrap_or(row.joined_ms);
+}
+
+/// Asks `source` whether it is there every [`PROBE_EVERY`]; returns the
+/// first failure.
+async fn until_down(source: &KubeSource) -> ClusterError {
+    loop {
+        tokio::time::sleep(PROBE_EVERY).await;
+        if let Err(e) = source.alive(PROBE_WITHIN).await {
+            return e;
+        }
+    }
+}
+
+/// Asks `source` every [`PROBE_EVERY`] until it answers.
+async fn until_up(source: &KubeSource) {
+    loop {
+        tokio::time::sleep(PROBE_EVERY).await;
+        if source.alive(PROBE_WITHIN).await.is_ok() {
+            return;
         }
     }
 }
@@ -483,6 +679,7 @@ pub async fn serve(
         .route("/events", get(events))
         .route("/export.csv", get(export_csv))
         .route("/export.json", get(export_json))
+        .route("/students/{name}/helped", post(helped))
         .with_state(board.clone());
     let app = guard::protect(app, Guard::for_addr(addr, token.clone()));
     tokio::spawn(async move {
@@ -530,6 +727,25 @@ async fn events(State(board): State<Arc<Board>>) -> impl IntoResponse {
         Some((Ok::<_, Infallible>(event), rx))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+/// `POST /students/{name}/helped`: the instructor helped this student (or
+/// acknowledged the stuck alert). Writes the history file only, never the
+/// cluster; behind the same guard as every route.
+async fn helped(State(board): State<Arc<Board>>, Path(name): Path<String>) -> Response {
+    match board.help(&name) {
+        Ok(Some(at)) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(serde_json::json!({ "student": name, "helped_ms": at })),
+        )
+            .into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            format!("labdeck: no student {name:?} on this board\n"),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("labdeck: {e}\n")).into_response(),
+    }
 }
 
 async fn export_csv(State(board): State<Arc<Board>>) -> Response {

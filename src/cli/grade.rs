@@ -53,9 +53,14 @@ pub struct GradeArgs {
     kubeconfig: Option<PathBuf>,
     #[command(flatten)]
     select: SelectArgs,
-    /// Override every check's timeout (`30s`, `2m`; `0` = look once; --watch defaults to 0).
+    /// Override every check's timeout (`30s`, `2m`; `0` = look once, the
+    /// default without --wait).
     #[arg(long, value_parser = parse_duration)]
     timeout: Option<Duration>,
+    /// Wait up to each check's own timeout for what does not hold yet,
+    /// rather than look once (a snapshot).
+    #[arg(long, conflicts_with_all = ["serve", "timeout"])]
+    wait: bool,
     /// Longest wait for a connection to one student's API server.
     #[arg(long, value_parser = parse_duration, default_value = "5s")]
     connect_timeout: Duration,
@@ -96,10 +101,41 @@ pub struct GradeArgs {
     #[arg(long, value_parser = parse_duration, default_value = "10m", requires = "serve")]
     stuck: Duration,
     /// The file first passes are appended to and read back from, so reports
-    /// carry when each exercise first passed (with --serve, default:
-    /// DECK-STEM.grade-history.jsonl in the current folder).
+    /// carry when each exercise first passed and place students after their
+    /// furthest pass (default: DECK-STEM.CLASS.grade-history.jsonl in the
+    /// current folder; created by --serve, used by a snapshot if it exists).
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
+    /// Names the class whose history is kept (default: the --kubeconfigs
+    /// folder, by its full path), so two classes run from one folder keep
+    /// two histories.
+    #[arg(long, value_name = "NAME")]
+    class: Option<String>,
+}
+
+impl GradeArgs {
+    /// Whose history this is ([`labdeck::grade::history::Class`]).
+    fn class(&self) -> anyhow::Result<labdeck::grade::history::Class> {
+        use labdeck::grade::history::Class;
+        Ok(match (&self.class, &self.kubeconfigs, &self.kubeconfig) {
+            (Some(name), _, _) => Class::named(name)?,
+            (None, Some(dir), _) | (None, None, Some(dir)) => Class::of_path(dir)?,
+            (None, None, None) => Class {
+                key: "contexts".into(),
+                about: "contexts of the default kubeconfig".into(),
+            },
+        })
+    }
+
+    /// `--history`, or the class's default history file.
+    fn history(&self) -> anyhow::Result<(PathBuf, labdeck::grade::history::Class)> {
+        let class = self.class()?;
+        let path = match &self.history {
+            Some(p) => p.clone(),
+            None => labdeck::classroom::board::default_history(&self.deck, &class),
+        };
+        Ok((path, class))
+    }
 }
 
 /// `--interval`: a duration of at least one second (`--watch --interval 0`
@@ -155,7 +191,7 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
             ..Default::default()
         },
         engine: Options {
-            timeout: grade::check_timeout(args.timeout, args.watch),
+            timeout: grade::check_timeout(args.timeout, !args.wait),
             ..Default::default()
         },
     };
@@ -169,15 +205,35 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
         } else if args.watch {
             watch(&args, &targets, &plans, &opts).await
         } else {
+            // A snapshot: progress as the board has it (the class's
+            // history, when there is one).
+            let (history, _) = args.history()?;
+            let kept = args.history.is_some() || history.exists();
             let mut shown = Shown::new(&args);
+            let began = std::time::Instant::now();
             shown.round_started(targets.len());
             let on_done = |c: &ClusterResult| shown.cluster_done(c);
             let mut report = grade::round(&targets, &plans, &opts, &on_done).await;
             shown.round_ended();
-            if let Some(path) = &args.history
-                && let Some(w) = grade::stamp_history(path, &plans, &mut report)?
-            {
+            if kept && let Some(w) = grade::stamp_history(&history, &plans, &mut report)? {
                 labdeck::stderr!("warning: {w}");
+            }
+            if std::io::stderr().is_terminal() {
+                labdeck::stderr!(
+                    "graded {} cluster(s) in {:.1} s ({}){}",
+                    targets.len(),
+                    began.elapsed().as_secs_f64(),
+                    if args.wait || args.timeout.is_some() {
+                        "waited for each check"
+                    } else {
+                        "looked once; --wait waits for each check's timeout"
+                    },
+                    if kept {
+                        format!("; history {}", history.display())
+                    } else {
+                        String::new()
+                    }
+                );
             }
             emit(&args, &report, None)?;
             Ok(ExitCode::from(report.summary.exit_code()))
@@ -194,17 +250,21 @@ async fn board(
 ) -> anyhow::Result<ExitCode> {
     use labdeck::classroom::board::{self, Board, BoardOptions};
     use labdeck::grade::history::History;
-    let history = args
-        .history
-        .clone()
-        .unwrap_or_else(|| board::default_history(&args.deck));
+    let (history, class) = args.history()?;
     let (history_file, warning) = History::open(&history)?;
     if let Some(w) = warning {
         labdeck::stderr!("warning: {w}");
     }
     let title = args.deck.display().to_string();
     let n = targets.len();
-    let b = Board::new(title, plans, &targets, history_file, args.stuck);
+    let b = Board::new(
+        title,
+        plans,
+        &targets,
+        history_file,
+        class.about.clone(),
+        args.stuck,
+    );
     let served = board::serve(
         b,
         targets,
@@ -220,8 +280,9 @@ async fn board(
     .await?;
     let urls = served.urls();
     out::println(format_args!(
-        "labdeck: class board for {n} student(s) at {} (first passes kept in {}; Ctrl-C to stop)",
+        "labdeck: class board for {n} student(s) at {} ({}: first passes kept in {}; Ctrl-C to stop)",
         urls.first().map_or("", String::as_str),
+        class.about,
         history.display()
     ))?;
     for url in urls.iter().skip(1) {

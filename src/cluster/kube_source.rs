@@ -292,6 +292,25 @@ impl KubeSource {
         }
     }
 
+    /// Is the API server there? `GET /version` (what `kubectl version`
+    /// asks: client-go `discovery.ServerVersion`), bounded by `within`
+    /// (connecting included), so a dead server is told in seconds whatever
+    /// the request timeout. Any HTTP answer but 429/5xx means it is up (a
+    /// 401, 403 or 404 comes from a running server); a refused or dropped
+    /// connection, no answer in time, or 429/5xx is the error.
+    pub async fn alive(&self, within: Duration) -> Result<(), ClusterError> {
+        let what = format!("{}: GET /version", self.origin);
+        match tokio::time::timeout(within, self.send("/version", "application/json", &what)).await {
+            Err(_) => Err(ClusterError::Unreachable(format!(
+                "{what}: no answer within {}",
+                humantime::format_duration(within)
+            ))),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if e.is_transient() || matches!(e, ClusterError::Certificate(_)) => Err(e),
+            Ok(Err(_)) => Ok(()),
+        }
+    }
+
     /// Reads discovery documents from `share` (and adds its own to it)
     /// when `share` has met this server before: see [`DiscoveryShare`].
     /// A source built from a client ([`Self::from_client`]) keeps its own.

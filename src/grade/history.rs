@@ -6,6 +6,12 @@
 //! flushed. A last line cut short by a crash is ignored (with a warning);
 //! anything else unreadable is an error naming the file and line, so a
 //! wrong `--history` path is never silently overwritten.
+//!
+//! Besides first passes (lines without `kind`, as older files have them)
+//! it keeps what the stuck clock counts from: when the board first saw a
+//! student (`kind: joined`), so a student with no pass is not "new" again
+//! after a restart, and when the instructor marked a student helped
+//! (`kind: helped`, the latest counts).
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -17,28 +23,60 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Location, Result};
 
-/// One first pass.
+/// What a line of the history says happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// `student` first passed `exercise` (lines without `kind`).
+    #[default]
+    Pass,
+    /// The board first saw `student` (no exercise).
+    Joined,
+    /// The instructor marked `student` helped (no exercise).
+    Helped,
+}
+
+impl Kind {
+    fn is_pass(&self) -> bool {
+        *self == Kind::Pass
+    }
+}
+
+/// One line: a first pass, or a student joined or helped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
+    #[serde(default, skip_serializing_if = "Kind::is_pass")]
+    pub kind: Kind,
     pub student: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub exercise: String,
-    /// Milliseconds since the Unix epoch.
+    /// Milliseconds since the Unix epoch (of the pass, or of the event).
     pub passed_at_ms: u64,
     /// The same instant for people (RFC 3339, UTC).
     pub passed_at: String,
 }
 
+#[derive(Default)]
+struct Known {
+    /// First pass, by (student, exercise).
+    first: BTreeMap<(String, String), u64>,
+    /// When the board first saw each student.
+    joined: BTreeMap<String, u64>,
+    /// The latest "helped" of each student.
+    helped: BTreeMap<String, u64>,
+}
+
 pub struct History {
     path: PathBuf,
     file: Mutex<File>,
-    first: Mutex<BTreeMap<(String, String), u64>>,
+    known: Mutex<Known>,
 }
 
 impl History {
     /// Reads `path` if it exists, and appends to it from now on.
     /// Returns the history and any warning about its last line.
     pub fn open(path: &Path) -> Result<(History, Option<String>)> {
-        let mut first = BTreeMap::new();
+        let mut known = Known::default();
         let mut warning = None;
         // Where the good lines end: a last line cut short is cut off, so the
         // next line appended starts on a line of its own.
@@ -63,12 +101,7 @@ impl History {
                             ),
                         ));
                     }
-                    Ok(e) => {
-                        first
-                            .entry((e.student, e.exercise))
-                            .and_modify(|t: &mut u64| *t = (*t).min(e.passed_at_ms))
-                            .or_insert(e.passed_at_ms);
-                    }
+                    Ok(e) => known.add(e),
                     Err(e) if n + 1 == count && !line.ends_with('\n') => {
                         warning = Some(format!(
                             "{}: dropping a last line cut short ({e})",
@@ -97,7 +130,7 @@ impl History {
             History {
                 path: path.to_path_buf(),
                 file: Mutex::new(file),
-                first: Mutex::new(first),
+                known: Mutex::new(known),
             },
             warning,
         ))
@@ -107,43 +140,112 @@ impl History {
         &self.path
     }
 
+    fn known(&self) -> std::sync::MutexGuard<'_, Known> {
+        self.known.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// When `student` first passed `exercise`, if ever.
     pub fn first_pass(&self, student: &str, exercise: &str) -> Option<u64> {
-        self.first
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        self.known()
+            .first
             .get(&(student.to_string(), exercise.to_string()))
             .copied()
     }
 
     /// Every first pass known, keyed by (student, exercise).
     pub fn all(&self) -> BTreeMap<(String, String), u64> {
-        self.first.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.known().first.clone()
+    }
+
+    /// When the board first saw `student`, if it has.
+    pub fn joined_at(&self, student: &str) -> Option<u64> {
+        self.known().joined.get(student).copied()
+    }
+
+    /// When `student` was last marked helped, if ever.
+    pub fn helped_at(&self, student: &str) -> Option<u64> {
+        self.known().helped.get(student).copied()
+    }
+
+    /// Writes one line whole (one `write`), then flushes.
+    fn append(&self, entry: &Entry) -> Result<()> {
+        let mut line = serde_json::to_vec(entry).map_err(|e| Error::Other(e.to_string()))?;
+        line.push(b'\n');
+        let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        f.write_all(&line).map_err(|e| Error::io(&self.path, e))?;
+        f.flush().map_err(|e| Error::io(&self.path, e))
     }
 
     /// Records a pass at `at_ms`; returns the first-pass time (the earlier
     /// one if there was one already). Only a new first pass is written.
     pub fn record(&self, student: &str, exercise: &str, at_ms: u64) -> Result<u64> {
         let key = (student.to_string(), exercise.to_string());
-        let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(t) = first.get(&key) {
+        let mut known = self.known();
+        if let Some(t) = known.first.get(&key) {
             return Ok(*t);
         }
-        let entry = Entry {
-            student: key.0.clone(),
-            exercise: key.1.clone(),
+        self.append(&Entry::new(Kind::Pass, student, exercise, at_ms))?;
+        known.first.insert(key, at_ms);
+        Ok(at_ms)
+    }
+
+    /// Records that the board saw `student` at `at_ms`, unless it had
+    /// before; returns when it first did.
+    pub fn join(&self, student: &str, at_ms: u64) -> Result<u64> {
+        let mut known = self.known();
+        if let Some(t) = known.joined.get(student) {
+            return Ok(*t);
+        }
+        self.append(&Entry::new(Kind::Joined, student, "", at_ms))?;
+        known.joined.insert(student.to_string(), at_ms);
+        Ok(at_ms)
+    }
+
+    /// Records that the instructor helped `student` at `at_ms`.
+    pub fn help(&self, student: &str, at_ms: u64) -> Result<u64> {
+        let mut known = self.known();
+        self.append(&Entry::new(Kind::Helped, student, "", at_ms))?;
+        known.add(Entry::new(Kind::Helped, student, "", at_ms));
+        Ok(at_ms)
+    }
+}
+
+impl Entry {
+    fn new(kind: Kind, student: &str, exercise: &str, at_ms: u64) -> Entry {
+        Entry {
+            kind,
+            student: student.to_string(),
+            exercise: exercise.to_string(),
             passed_at_ms: at_ms,
             passed_at: rfc3339(at_ms),
-        };
-        let mut line = serde_json::to_vec(&entry).map_err(|e| Error::Other(e.to_string()))?;
-        line.push(b'\n');
-        {
-            let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
-            f.write_all(&line).map_err(|e| Error::io(&self.path, e))?;
-            f.flush().map_err(|e| Error::io(&self.path, e))?;
         }
-        first.insert(key, at_ms);
-        Ok(at_ms)
+    }
+}
+
+impl Known {
+    /// Takes one line in: the earliest pass and join, the latest help.
+    fn add(&mut self, e: Entry) {
+        let at = e.passed_at_ms;
+        match e.kind {
+            Kind::Pass => {
+                self.first
+                    .entry((e.student, e.exercise))
+                    .and_modify(|t| *t = (*t).min(at))
+                    .or_insert(at);
+            }
+            Kind::Joined => {
+                self.joined
+                    .entry(e.student)
+                    .and_modify(|t| *t = (*t).min(at))
+                    .or_insert(at);
+            }
+            Kind::Helped => {
+                self.helped
+                    .entry(e.student)
+                    .and_modify(|t| *t = (*t).max(at))
+                    .or_insert(at);
+            }
+        }
     }
 }
 
@@ -177,7 +279,74 @@ impl History {
                 }
             }
         }
+        // Where each student is, now that the history's passes are in.
+        report.recount();
         Ok(())
+    }
+}
+
+/// Whose history a board keeps: a class named with `--class NAME`, or
+/// the kubeconfigs' folder (the kubeconfig file for `--contexts`), by its
+/// canonical path. Two classes graded from one folder keep two histories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Class {
+    /// Part of the default history file's name: the name, or the folder's
+    /// name and a hash of its canonical path (`students-1f2e3d4c`).
+    pub key: String,
+    /// For people: `class ops-2 (--class)`, `kubeconfigs /srv/class-a`.
+    pub about: String,
+}
+
+impl Class {
+    /// `--class NAME`: 1 to 64 of `A-Z a-z 0-9 . _ -`, not starting with
+    /// a dot (it names a file).
+    pub fn named(name: &str) -> Result<Class> {
+        let ok = (1..=64).contains(&name.len())
+            && !name.starts_with('.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !ok {
+            return Err(Error::Other(format!(
+                "--class {name:?}: a class name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
+            )));
+        }
+        Ok(Class {
+            key: name.to_string(),
+            about: format!("class {name}"),
+        })
+    }
+
+    /// The class whose kubeconfigs are at `path` (a folder, or one file).
+    pub fn of_path(path: &Path) -> Result<Class> {
+        let full = std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?;
+        let base: String = full
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(32)
+            .collect();
+        let hash = crate::render::fnv::fnv1a64(full.as_os_str().as_encoded_bytes());
+        Ok(Class {
+            key: format!(
+                "{}-{:08x}",
+                if base.is_empty() {
+                    "class"
+                } else {
+                    base.as_str()
+                },
+                hash >> 32
+            ),
+            about: format!("kubeconfigs {}", full.display()),
+        })
     }
 }
 
@@ -222,6 +391,51 @@ mod tests {
         assert_eq!(h.first_pass("ana", "relabel"), Some(1_000));
         assert_eq!(h.first_pass("bo", "create"), Some(2_000));
         assert_eq!(h.first_pass("bo", "relabel"), None);
+    }
+
+    #[test]
+    fn joins_and_helps_survive_a_restart_and_older_files_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.jsonl");
+        // A file from before `kind` existed: every line a pass.
+        let old =
+            r#"{"student":"a","exercise":"x","passed_at_ms":5,"passed_at":"1970-01-01T00:00:00Z"}"#;
+        std::fs::write(&path, format!("{old}\n")).unwrap();
+        {
+            let (h, _) = History::open(&path).unwrap();
+            assert_eq!(h.first_pass("a", "x"), Some(5));
+            assert_eq!(h.join("bo", 1_000).unwrap(), 1_000);
+            assert_eq!(h.join("bo", 9_000).unwrap(), 1_000, "the first join counts");
+            h.help("bo", 2_000).unwrap();
+            h.help("bo", 3_000).unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.contains(r#""kind":"joined""#), "{text}");
+        let (h, w) = History::open(&path).unwrap();
+        assert!(w.is_none());
+        assert_eq!(h.joined_at("bo"), Some(1_000));
+        assert_eq!(h.helped_at("bo"), Some(3_000), "the latest help counts");
+        assert_eq!(h.joined_at("a"), None);
+        assert_eq!(h.first_pass("bo", ""), None, "a join is not a pass");
+    }
+
+    #[test]
+    fn a_class_is_keyed_by_its_name_or_its_folders_full_path() {
+        let root = tempfile::tempdir().unwrap();
+        let (a, b) = (root.path().join("a"), root.path().join("b"));
+        std::fs::create_dir_all(a.join("x")).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let ka = Class::of_path(&a).unwrap();
+        assert!(ka.key.starts_with("a-"), "{ka:?}");
+        assert_ne!(ka.key, Class::of_path(&b).unwrap().key);
+        // The same folder however written.
+        assert_eq!(ka, Class::of_path(&a.join("x").join("..")).unwrap());
+        assert_eq!(Class::named("tue-2.b_c").unwrap().key, "tue-2.b_c");
+        for bad in ["", ".hidden", "a/b", "../x", "a b", &"x".repeat(65)] {
+            let err = Class::named(bad).unwrap_err().to_string();
+            assert!(err.contains("--class"), "{err}");
+        }
     }
 
     #[test]

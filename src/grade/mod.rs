@@ -9,6 +9,7 @@
 //! `error` verdicts; nothing one student does can end the run.
 
 pub mod history;
+pub mod progress;
 pub mod report;
 pub mod rounds;
 mod runner;

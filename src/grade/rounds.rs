@@ -15,11 +15,11 @@ use crate::report::Summary;
 use super::report::GradeReport;
 use super::{ClusterResult, GradeOptions, Target, grade};
 
-/// What a round's checks wait for: `--timeout` if given; otherwise the
-/// checks' own timeouts, except that a round of `--watch` looks once
-/// (the next round looks again).
-pub fn check_timeout(timeout: Option<Duration>, watching: bool) -> Option<Duration> {
-    if watching {
+/// What a round's checks wait for: `--timeout` if given; otherwise a look
+/// once (`look_once`: a snapshot, or a round of `--watch`, whose next round
+/// looks again), or the checks' own timeouts (`grade --wait`).
+pub fn check_timeout(timeout: Option<Duration>, look_once: bool) -> Option<Duration> {
+    if look_once {
         timeout.or(Some(Duration::ZERO))
     } else {
         timeout

@@ -54,6 +54,11 @@ pub struct ClusterResult {
     /// `grade --serve` across rounds and restarts; empty otherwise.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub first_passed: std::collections::BTreeMap<String, String>,
+    /// Where the student is: the exercise after the furthest one passed,
+    /// now or in `first_passed` ([`super::progress`]); `null` when the
+    /// last one has passed. Set by [`super::report::GradeReport::recount`].
+    #[serde(default)]
+    pub on: Option<String>,
 }
 
 impl ClusterResult {
@@ -64,6 +69,7 @@ impl ClusterResult {
             elapsed_ms: crate::duration::millis(start.elapsed()),
             results,
             first_passed: Default::default(),
+            on: None,
         }
     }
 }

@@ -1101,6 +1101,15 @@ async fn handle(
                 _ => ok_json(group_list(&served)),
             }
         }
+        // kube-apiserver's `/version` (`apiserver/pkg/server/routes/version.go`,
+        // a `version.Info`), readable by anyone authenticated or not
+        // (`system:public-info-viewer`): what `kubectl version` and the
+        // board's liveness probe ask.
+        ["version"] => ok_json(json!({
+            "major": "1", "minor": "20", "gitVersion": "v1.20.2",
+            "gitCommit": "faecb196815e248d3ecfb03c680a4507229c2a56", "gitTreeState": "clean",
+            "buildDate": "2021-01-13T13:20:00Z", "goVersion": "go1.15.5",
+            "compiler": "gc", "platform": "linux/amd64"})),
         ["api", "v1"] => ok_json(resource_list("", "v1", &served)),
         ["apis", g, v] => {
             if RESOURCES
@@ -1822,5 +1831,84 @@ fn service_proxy(shared: &Arc<Shared>, ns: &str, target: &str, rest: &[&str]) ->
             "ServiceUnavailable",
             &format!("no endpoints available for service \"{name}\""),
         ),
+    }
+}
+
+/// A fake API server that can be killed and started again on the same
+/// address: a TCP front that forwards to a [`FakeApiServer`]. `kill`
+/// closes the listening socket and every open connection (each watch and
+/// idle keep-alive sees its connection end, as when kube-apiserver's
+/// process dies: the kernel closes its sockets), after which connecting is
+/// refused; `revive` listens again on the same port, with the objects as
+/// they were (etcd outlives the API server).
+pub struct Killable {
+    pub fake: Arc<FakeApiServer>,
+    addr: SocketAddr,
+    front: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Killable {
+    pub async fn start() -> Killable {
+        let fake = Arc::new(FakeApiServer::start().await);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let k = Killable {
+            fake,
+            addr,
+            front: Mutex::new(None),
+        };
+        k.serve(listener);
+        k
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let to = self.fake.addr;
+        let task = tokio::spawn(async move {
+            // Aborting this task drops the set, which aborts every
+            // connection's task and so closes its sockets.
+            let mut conns = tokio::task::JoinSet::new();
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    continue;
+                };
+                conns.spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(to).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                while conns.try_join_next().is_some() {}
+            }
+        });
+        *self.front.lock().unwrap() = Some(task);
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// [`FakeApiServer::kubeconfig_yaml`], through this front.
+    pub fn kubeconfig_yaml(&self, token: &str, namespace: &str) -> String {
+        self.fake
+            .kubeconfig_yaml(token, namespace)
+            .replace(&self.fake.url(), &self.url())
+    }
+
+    /// The API server dies: the port refuses, open connections end.
+    pub async fn kill(&self) {
+        let task = self.front.lock().unwrap().take();
+        if let Some(task) = task {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// The API server is back on the same address.
+    pub async fn revive(&self) {
+        let listener = tokio::net::TcpListener::bind(self.addr)
+            .await
+            .expect("bind the same port again");
+        self.serve(listener);
     }
 }

@@ -73,12 +73,6 @@ pub struct GradeReport {
 impl GradeReport {
     pub fn new(plans: &[Plan], clusters: Vec<ClusterResult>) -> GradeReport {
         let mut report = GradeReport {
-            exercises: Vec::new(),
-            summary: Summary::default(),
-            clusters,
-        };
-        report.recount();
-        GradeReport {
             exercises: plans
                 .iter()
                 .map(|p| Column {
@@ -86,17 +80,30 @@ impl GradeReport {
                     title: p.title.clone(),
                 })
                 .collect(),
-            ..report
-        }
+            summary: Summary::default(),
+            clusters,
+        };
+        report.recount();
+        report
     }
 
-    /// The summary over every cluster, counted again (after verdicts changed).
+    /// The summary over every cluster, counted again (after verdicts
+    /// changed), and where each student is ([`super::progress`]: after the
+    /// furthest exercise passing now or first passed before).
     pub fn recount(&mut self) {
         let mut summary = Summary::default();
-        for c in &self.clusters {
+        let ids: Vec<&str> = self.exercises.iter().map(|e| e.id.as_str()).collect();
+        for c in &mut self.clusters {
             summary.pass += c.summary.pass;
             summary.fail += c.summary.fail;
             summary.error += c.summary.error;
+            let passed = |id: &str| {
+                c.first_passed.contains_key(id)
+                    || c.results
+                        .iter()
+                        .any(|r| r.id == id && r.verdict == Verdict::Pass)
+            };
+            c.on = super::progress::on(&ids, passed).map(str::to_string);
         }
         self.summary = summary;
     }

@@ -40,6 +40,7 @@ pub fn render(report: &GradeReport, style: Style, explain: bool) -> String {
     let mut header = vec![Cell::new("student")];
     header.extend(report.exercises.iter().map(|e| Cell::new(&e.id)));
     header.push(Cell::new("passed"));
+    header.push(Cell::new("on"));
     t.set_header(header);
     let n = report.exercises.len();
     for c in &report.clusters {
@@ -51,6 +52,8 @@ pub fn render(report: &GradeReport, style: Style, explain: bool) -> String {
             });
         }
         row.push(Cell::new(format!("{}/{n}", c.summary.pass)).set_alignment(CellAlignment::Right));
+        // Where the student is (after the furthest pass, now or before).
+        row.push(Cell::new(c.on.as_deref().unwrap_or("done")));
         t.add_row(row);
     }
     let students = report.clusters.len();
@@ -67,11 +70,12 @@ pub fn render(report: &GradeReport, style: Style, explain: bool) -> String {
         .filter(|c| c.summary.pass == n)
         .count();
     counts.push(Cell::new(format!("{all_done} all")).set_alignment(CellAlignment::Right));
+    counts.push(Cell::new(""));
     t.add_row(counts);
     // When the table must shrink to the terminal, wrap exercise ids, never
-    // the students' names or scores.
+    // the students' names, scores or places.
     let last = t.column_count().saturating_sub(1);
-    for i in [0, last] {
+    for i in [0, last.saturating_sub(1), last] {
         if let Some(col) = t.column_mut(i) {
             col.set_constraint(ColumnConstraint::ContentWidth);
         }
@@ -149,6 +153,7 @@ mod tests {
             elapsed_ms: 9,
             results,
             first_passed: Default::default(),
+            on: None,
         };
         GradeReport {
             exercises: ["one", "two"]
