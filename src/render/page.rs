@@ -325,7 +325,8 @@ pub fn push_slide_record(out: &mut String, s: &PageSlide) {
 /// The inner HTML of a slide's `.remark-slide-container`, each piece
 /// written by `put` (as it is, or [`push_script_text`]-escaped).
 fn push_slide_inner(out: &mut String, s: &PageSlide, put: fn(&mut String, &str)) {
-    let mut attr = String::from("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div ");
+    let mut attr =
+        String::from("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div ");
     // remark 0.14 slideView.js: the `name` id is on the content element.
     if let Some(name) = s.name {
         attr.push_str("id=\"slide-");
