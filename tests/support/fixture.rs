@@ -135,8 +135,9 @@ pub fn render_page(ctx: &Value) -> String {
             first_slide = labdeck::render::page::first_slide_text(&slide);
         }
     }
+    let count = slides.len();
     ctx["first_slide"] = first_slide.into();
-    ctx["slide_count"] = slides.len().into();
+    ctx["slide_count"] = count.into();
     ctx["slides_text"] = text.into();
     let ctx = tera::Context::from_value(ctx).unwrap();
     templates().render("deck.html", &ctx).unwrap()
