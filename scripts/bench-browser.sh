@@ -6,12 +6,17 @@
 #   RUNS=9 scripts/bench-browser.sh         (rounds; default 5, plus one warm-up)
 #   BASE=/path/to/other/labdeck scripts/bench-browser.sh   (also that build's page)
 #   REMARK_JS=/path/to/remark.min.js scripts/bench-browser.sh
+#   RELEASE=1 scripts/bench-browser.sh      (labdeck and the test harness built with
+#                                            --release: the same pages, from a release build)
 #
 # Builds the deck with this tree's labdeck (and BASE's, if given), then loads
 # each page in turn RUNS times and prints medians, all in ms from navigation
-# start by the Performance API: first_slide (the runtime's
-# `labdeck-first-slide` mark: the first slide is in place), first_paint and
-# first_contentful_paint (Chromium's paint timing entries).
+# start by the Performance API: first_slide (the `labdeck-first-slide` mark,
+# set in the requestAnimationFrame callback of the frame that paints the first
+# slide: labdeck's page sets it once slide 1 is in place, before the slides
+# script is read; remark.js's page once remark.create() has returned),
+# first_paint and first_contentful_paint (Chromium's paint timing entries),
+# and the ratios of remark.js's medians to labdeck's from this one run.
 #
 # remark.js: REMARK_JS, or the remark.min.js that the npm package backslide
 # ships (fetched once with `npm pack` into the build folder's bench-cache/).
@@ -24,7 +29,9 @@ manifest="$(realpath "${1:-../shared/corpus/container.training-2021/slides/kube-
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 . scripts/cargo-exe.sh
-bin=$(cargo_exe --bin labdeck)
+profile=()
+[ -n "${RELEASE:-}" ] && profile=(--release)
+bin=$(cargo_exe "${profile[@]}" --bin labdeck)
 mkdir -p "$out/labdeck"
 "$bin" build "$manifest" --out "$out/labdeck" >/dev/null
 pages="labdeck=$(ls "$out"/labdeck/*.html)"
@@ -50,4 +57,6 @@ else
   echo "note: no remark.js (set REMARK_JS=path): measuring labdeck only" >&2
 fi
 export LABDECK_BENCH_PAGES="$pages" LABDECK_BENCH_RUNS="${RUNS:-5}" LABDECK_REQUIRE_BROWSER=1
-cargo test --quiet --test browser bench_first_slide_and_heap -- --ignored --exact --nocapture 2>&1 | grep '^BENCH'
+echo "BENCH machine: $(nproc) cores, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+cargo test --quiet "${profile[@]}" --test browser bench_first_slide_and_heap -- --ignored --exact --nocapture 2>&1 | grep '^BENCH'
+echo "BENCH load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -50,9 +50,19 @@ fn one_record_per_slide_in_remark_dom_order() {
         1
     );
     assert_eq!(html.matches("<div class=\"remark-notes-area\">").count(), 1);
-    // no slide HTML outside the slides script
+    // no slide HTML outside the slides script, but slide 1's inner HTML
+    // again (escaped the same way) in the script that paints it first
     let (start, end) = labdeck::render::page::slides_script_span(&html).unwrap();
-    assert!(!html[..start].contains("Part 1") && !html[end..].contains("Part 1"));
+    let first = "<script type=\"text/x-labdeck-first-slide\">";
+    let at = html.find(first).unwrap() + first.len();
+    let first_text = &html[at..at + html[at..].find("</script>").unwrap()];
+    assert!(at < start, "slide 1 comes before the slides script");
+    assert_eq!(
+        labdeck::render::page::script_text_decode(first_text),
+        slides[0].2
+    );
+    let outside = html[..start].replace(first_text, "");
+    assert!(!outside.contains("Part 1") && !html[end..].contains("Part 1"));
     // a title slide carries its content class
     assert!(
         slides[0]

@@ -167,7 +167,20 @@ pub fn slide_fields(html: &str) -> Option<Vec<[&str; FIELDS]>> {
 
 /// Byte range of the text of the page's [`SLIDES_SCRIPT`].
 pub fn slides_script_span(html: &str) -> Option<(usize, usize)> {
-    let start = html.find(SLIDES_SCRIPT)? + SLIDES_SCRIPT.len();
+    script_span(html, SLIDES_SCRIPT)
+}
+
+/// The element that carries slide 1 a second time, before [`SLIDES_SCRIPT`],
+/// for the page to paint it first ([`first_slide_text`]).
+pub const FIRST_SLIDE_SCRIPT: &str = "<script type=\"text/x-labdeck-first-slide\">";
+
+/// Byte range of the text of the page's [`FIRST_SLIDE_SCRIPT`], if it has one.
+pub fn first_slide_span(html: &str) -> Option<(usize, usize)> {
+    script_span(html, FIRST_SLIDE_SCRIPT)
+}
+
+fn script_span(html: &str, tag: &str) -> Option<(usize, usize)> {
+    let start = html.find(tag)? + tag.len();
     let end = start + html[start..].find("</script>")?;
     Some((start, end))
 }
@@ -303,8 +316,17 @@ pub fn push_slide_record(out: &mut String, s: &PageSlide) {
     out.push_str(FIELD_END);
     push_script_text(out, s.name.unwrap_or(""));
     out.push_str(FIELD_END);
-    out.push_str("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div ");
-    let mut attr = String::new();
+    push_slide_inner(out, s, push_script_text);
+    out.push_str(FIELD_END);
+    push_script_text(out, s.notes);
+    out.push_str(FIELD_END);
+}
+
+/// The inner HTML of a slide's `.remark-slide-container`, each piece
+/// written by `put` (as it is, or [`push_script_text`]-escaped).
+fn push_slide_inner(out: &mut String, s: &PageSlide, put: fn(&mut String, &str)) {
+    let mut attr =
+        String::from("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div ");
     // remark 0.14 slideView.js: the `name` id is on the content element.
     if let Some(name) = s.name {
         attr.push_str("id=\"slide-");
@@ -320,19 +342,27 @@ pub fn push_slide_record(out: &mut String, s: &PageSlide) {
         attr.push('"');
     }
     attr.push('>');
-    push_script_text(out, &attr);
-    push_script_text(out, s.html);
-    out.push_str("<div class=\"remark-slide-number\">");
-    push_script_text(out, &s.number_text);
-    out.push_str("<\\/div><\\/div><\\/div><\\/div>");
-    out.push_str(FIELD_END);
-    push_script_text(out, s.notes);
-    out.push_str(FIELD_END);
+    put(out, &attr);
+    put(out, s.html);
+    put(out, "<div class=\"remark-slide-number\">");
+    put(out, &s.number_text);
+    put(out, "</div></div></div></div>");
+}
+
+/// The first slide's container inner HTML again, [`script_text`]-escaped,
+/// for the page to paint before the browser has read the slides script:
+/// deck.html carries it in a small script element of its own, its early
+/// script turns it into slide 1's container (with innerHTML, as runtime.js
+/// materialises any slide), and runtime.js adopts that container.
+pub fn first_slide_text(s: &PageSlide) -> String {
+    let mut out = String::with_capacity(s.html.len() + 256);
+    push_slide_inner(&mut out, s, push_script_text);
+    out
 }
 
 /// What `deck.html` is given, for error messages (the fields of
 /// [`PageContext`]).
-const CONTEXT_NAMES: &str = "title, total, styles, build.commit, build.dirty, slides_text, slide_count, remark (width, height, slide_styles, runtime_json), builtin_assets";
+const CONTEXT_NAMES: &str = "title, total, styles, build.commit, build.dirty, slides_text, first_slide, slide_count, remark (width, height, slide_styles, runtime_json), builtin_assets";
 
 #[derive(Serialize)]
 struct PageContext<'a> {
@@ -343,6 +373,8 @@ struct PageContext<'a> {
     /// Text of the slides script (see [`SLIDES_SCRIPT`]): a marker the
     /// slides replace once Tera is done.
     slides_text: &'static str,
+    /// The first slide's container inner HTML, escaped ([`first_slide_text`]).
+    first_slide: String,
     slide_count: usize,
     remark: RemarkPage,
     /// The built-in stylesheets and script by name (see [`Templates::load`]).
@@ -376,7 +408,7 @@ pub fn render_page(
     };
     // Slides render independently: spread them over the cores.
     let repo_names = repo_names(deck);
-    let rendered: Vec<(String, Vec<String>, Vec<String>)> = deck
+    let rendered: Vec<(String, Vec<String>, Vec<String>, Option<String>)> = deck
         .slides
         .par_iter()
         .map(|slide| {
@@ -407,16 +439,21 @@ pub fn render_page(
             };
             let mut record = String::with_capacity(html.len() + notes.html.len() + 256);
             push_slide_record(&mut record, &page_slide);
-            (record, images, content.styles.clone())
+            let first_html = first.then(|| first_slide_text(&page_slide));
+            (record, images, content.styles.clone(), first_html)
         })
         .collect();
-    let remark = RemarkPage::new(options, rendered.iter().map(|(_, _, styles)| styles));
-    let text_len: usize = rendered.iter().map(|(r, _, _)| r.len()).sum();
+    let remark = RemarkPage::new(options, rendered.iter().map(|(_, _, styles, _)| styles));
+    let text_len: usize = rendered.iter().map(|(r, _, _, _)| r.len()).sum();
     let mut images = Vec::new();
     let mut records = Vec::with_capacity(rendered.len());
-    for (record, slide_images, _) in rendered {
+    let mut first_slide = String::new();
+    for (record, slide_images, _, first_html) in rendered {
         records.push(record);
         images.extend(slide_images);
+        if let Some(html) = first_html {
+            first_slide = html;
+        }
     }
     // Tera would copy the slides' text twice (into its context, then into
     // the page): the template gets a marker, and the slides go in its place
@@ -427,6 +464,7 @@ pub fn render_page(
         styles: &opts.styles,
         build: &opts.build,
         slides_text: SLIDES_MARKER,
+        first_slide,
         slide_count: deck.slides.len(),
         remark,
         builtin_assets: BUILTIN_TEMPLATES
@@ -651,5 +689,25 @@ mod tests {
         let cut = html.replacen("<\\-</script>", "</script>", 1);
         assert!(slide_fields(&cut).is_none());
         assert!(slide_fields("<p>no slides</p>").is_none());
+    }
+
+    #[test]
+    fn first_slide_text_is_the_records_inner_html() {
+        let slide = PageSlide {
+            number_text: "1/2".into(),
+            name: Some("a\"b"),
+            classes: "title".into(),
+            html: "<p>x</script></p>",
+            notes: "<p>n</p>",
+            background_image: Some("url(b.png)"),
+            last_step: false,
+        };
+        let mut text = String::new();
+        push_slide_record(&mut text, &slide);
+        let html = format!("{SLIDES_SCRIPT}{text}</script>");
+        let inner = slide_fields(&html).unwrap()[0][2];
+        assert_eq!(first_slide_text(&slide), inner);
+        assert!(!inner.contains("</"), "{inner}");
+        assert!(script_text_decode(inner).contains("<p>x</script></p>"));
     }
 }

@@ -300,10 +300,20 @@ type SlideChange<'a> = (usize, &'a str, &'a str, &'a str, &'a str);
 /// styles, runtime), or the page does not carry its slides as text (a
 /// `--templates` deck.html of another shape).
 fn slide_changes<'a>(old: &str, new: &'a str) -> Option<Vec<SlideChange<'a>>> {
-    use crate::render::page::{slide_fields, slides_script_span};
+    use crate::render::page::{first_slide_span, slide_fields, slides_script_span};
     let (old_start, old_end) = slides_script_span(old)?;
     let (new_start, new_end) = slides_script_span(new)?;
-    if old[..old_start] != new[..new_start] || old[old_end..] != new[new_end..] {
+    // Slide 1's second copy (painted before the slides script is read) is
+    // part of slide 1: the page swaps slide 1 in like any other.
+    fn without_first(page: &str, end: usize) -> (&str, &str) {
+        match first_slide_span(&page[..end]) {
+            Some((s, e)) => (&page[..s], &page[e..end]),
+            None => (&page[..end], ""),
+        }
+    }
+    if without_first(old, old_start) != without_first(new, new_start)
+        || old[old_end..] != new[new_end..]
+    {
         return None;
     }
     let before = slide_fields(old)?;
@@ -415,4 +425,47 @@ async fn events(AxState(shared): AxState<Shared>) -> impl IntoResponse {
         })
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slide_changes;
+    use crate::render::page::{
+        FIRST_SLIDE_SCRIPT, PageSlide, SLIDES_SCRIPT, first_slide_text, push_slide_record,
+    };
+
+    fn page(title: &str, htmls: &[&str]) -> String {
+        let slides: Vec<PageSlide> = htmls
+            .iter()
+            .map(|&html| PageSlide {
+                html,
+                last_step: true,
+                ..Default::default()
+            })
+            .collect();
+        let mut text = String::new();
+        for s in &slides {
+            push_slide_record(&mut text, s);
+        }
+        format!(
+            "<title>{title}</title>{FIRST_SLIDE_SCRIPT}{}</script><script>early()</script>{SLIDES_SCRIPT}{text}</script><script>run()</script>",
+            first_slide_text(&slides[0])
+        )
+    }
+
+    /// Slide 1 also travels alone before the slides script (to paint
+    /// first): an edit to it is still a slide swap, not a page reload.
+    #[test]
+    fn regression_an_edit_to_slide_one_is_a_swap_not_a_reload() {
+        let old = page("t", &["<p>one</p>", "<p>two</p>"]);
+        let new = page("t", &["<p>ONE</p>", "<p>two</p>"]);
+        let changes = slide_changes(&old, &new).expect("a swap");
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].0, 0);
+        assert!(changes[0].3.contains("ONE"));
+        // something else outside the slides still reloads
+        assert!(slide_changes(&old, &page("u", &["<p>one</p>", "<p>two</p>"])).is_none());
+        // the same page: nothing to send
+        assert_eq!(slide_changes(&old, &old).map(|c| c.len()), Some(0));
+    }
 }

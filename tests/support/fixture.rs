@@ -115,6 +115,7 @@ pub fn render_page(ctx: &Value) -> String {
     let prefix = ctx["number_prefix"].as_str().unwrap().to_string();
     let total = ctx["total"].as_u64().unwrap() as usize;
     let mut text = String::new();
+    let mut first_slide = String::new();
     let slides = ctx["slides"].as_array().unwrap();
     for s in slides {
         let number = s["number"].as_u64().unwrap() as usize;
@@ -130,8 +131,13 @@ pub fn render_page(ctx: &Value) -> String {
             last_step: s["last_step"].as_bool().unwrap(),
         };
         labdeck::render::page::push_slide_record(&mut text, &slide);
+        if first_slide.is_empty() {
+            first_slide = labdeck::render::page::first_slide_text(&slide);
+        }
     }
-    ctx["slide_count"] = slides.len().into();
+    let count = slides.len();
+    ctx["first_slide"] = first_slide.into();
+    ctx["slide_count"] = count.into();
     ctx["slides_text"] = text.into();
     let ctx = tera::Context::from_value(ctx).unwrap();
     templates().render("deck.html", &ctx).unwrap()
