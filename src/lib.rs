@@ -21,6 +21,7 @@ pub mod deck;
 pub mod diagnostic;
 pub mod duration;
 pub mod error;
+pub mod exit;
 pub mod exercise;
 pub mod files;
 pub mod grade;

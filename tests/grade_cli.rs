@@ -206,7 +206,7 @@ async fn upto_contexts_junit_and_out() {
     );
 
     let out = labdeck(&["grade", DECK, "--kubeconfig", kcp, "--contexts", "a,zz"]).await;
-    assert_eq!(out.code, 2);
+    assert_eq!(out.code, 3);
     assert!(out.stderr.contains("no context zz"), "{}", out.stderr);
 }
 
@@ -535,7 +535,7 @@ async fn a_history_first_pass_after_the_year_9999_is_an_error_not_a_panic() {
     ])
     .await;
     assert_ne!(out.code, 101, "panicked: {}", out.stderr);
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(
         out.stderr.contains("h.jsonl:1") && out.stderr.contains("9999"),
         "{}",
