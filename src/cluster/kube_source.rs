@@ -570,11 +570,10 @@ fn status_error(
         format!("{what}: {message}")
     };
     match code {
-        // kubectl `StandardErrorMessage`: "You must be logged in to the
-        // server (%s)" with the Status' message (kube-apiserver's is
-        // "Unauthorized": `apiserver/pkg/endpoints/handlers/responsewriters`
-        // via `authentication/request/...` `Unauthorized`), and "Error from
-        // server (%s): %s" with the reason for any other Status.
+        // kubectl `StandardErrorMessage` (`pkg/cmd/util/helpers.go`): "You
+        // must be logged in to the server (%s)" with the Status' message
+        // (kube-apiserver's 401 says "Unauthorized"), and "Error from server
+        // (%s): %s" with the reason for any other Status.
         401 => ClusterError::Unauthorized(format!(
             "{what}: You must be logged in to the server ({})",
             if message.is_empty() {
@@ -650,10 +649,8 @@ struct RawListMeta {
     resource_version: String,
 }
 
-/// The `host:port` kubectl names a server by: the URL's host and port, the
-/// scheme's port when the URL has none (client-go `rest/url_utils.go`
-/// `DefaultServerURL` keeps the URL as written; Go's `url.URL.Host`
-/// carries the port only when written, and so does this).
+/// The `host:port` kubectl names a server by: the URL's host and port as
+/// written (kubectl prints Go's `url.URL.Host` of the request URL).
 fn server_host(url: &http::Uri) -> String {
     url.authority()
         .map(|a| a.as_str().to_string())
