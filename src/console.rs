@@ -119,7 +119,11 @@ pub fn no_color_env() -> bool {
 
 /// Whether what is written to standard output is coloured: the one rule.
 pub fn stdout_color() -> bool {
-    colored(color_choice(), std::io::stdout().is_terminal(), no_color_env())
+    colored(
+        color_choice(),
+        std::io::stdout().is_terminal(),
+        no_color_env(),
+    )
 }
 
 /// The rule itself: `--color` first, then `NO_COLOR`, then the terminal.

@@ -63,21 +63,16 @@ mod tests {
 
     #[test]
     fn statuses_are_distinct() {
-        let all = [
-            OK,
-            FAILED,
-            USAGE,
-            BAD_INPUT,
-            UNCHECKED,
-            INTERRUPTED,
-            CLOSED,
-        ];
+        let all = [OK, FAILED, USAGE, BAD_INPUT, UNCHECKED, INTERRUPTED, CLOSED];
         for (i, a) in all.iter().enumerate() {
             assert!(!all[i + 1..].contains(a), "{a} twice");
         }
         let usage = anyhow::Error::new(UsageError("x".into())).context("y");
         assert_eq!(of_error(&usage, false), USAGE);
-        assert_eq!(of_error(&anyhow::anyhow!("deck.yml:3: bad"), false), BAD_INPUT);
+        assert_eq!(
+            of_error(&anyhow::anyhow!("deck.yml:3: bad"), false),
+            BAD_INPUT
+        );
         assert_eq!(of_error(&anyhow::anyhow!("closed"), true), CLOSED);
     }
 }

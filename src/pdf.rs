@@ -80,13 +80,15 @@ fn find_on(path: &std::ffi::OsStr, known: &[&str]) -> Option<PathBuf> {
 /// of [`BROWSER_ENV`] set, else [`find_chromium`]. A name without a `/` is
 /// looked up on PATH, as a shell would.
 pub fn find_browser(explicit: Option<&Path>) -> Result<PathBuf, Error> {
-    let named = explicit.map(|p| ("--browser", p.as_os_str().to_owned())).or_else(|| {
-        BROWSER_ENV.iter().find_map(|v| {
-            std::env::var_os(v)
-                .filter(|s| !s.is_empty())
-                .map(|s| (*v, s))
-        })
-    });
+    let named = explicit
+        .map(|p| ("--browser", p.as_os_str().to_owned()))
+        .or_else(|| {
+            BROWSER_ENV.iter().find_map(|v| {
+                std::env::var_os(v)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| (*v, s))
+            })
+        });
     let Some((from, name)) = named else {
         return find_chromium().ok_or_else(|| {
             Error::Other(format!(

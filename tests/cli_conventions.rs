@@ -81,7 +81,10 @@ fn regression_suggest_on_an_unclosed_exercise_leaves_the_checks_file_as_it_was()
         .arg(&checks));
     assert_eq!(out.code, 0, "{}", out.stderr);
     let text = std::fs::read_to_string(&checks).unwrap();
-    assert!(text.contains("kind: deployments") && text.contains("web"), "{text}");
+    assert!(
+        text.contains("kind: Deployment") && text.contains("name: web"),
+        "{text}"
+    );
 }
 
 /// `--out` into a folder that does not exist: created, as `build` does.
@@ -128,8 +131,8 @@ fn copy_tree(from: &Path, to: &Path) {
 /// as written (its `checks/` folder does not exist in a fresh clone).
 #[test]
 fn regression_the_readmes_suggest_command_works_as_written() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let line = readme
         .lines()
         .map(str::trim)
@@ -305,7 +308,11 @@ async fn regression_a_mistyped_kubeconfig_is_said_once() {
             1,
             "{format}: {all}"
         );
-        assert!(out.stderr.starts_with("error: kubeconfig "), "{}", out.stderr);
+        assert!(
+            out.stderr.starts_with("error: kubeconfig "),
+            "{}",
+            out.stderr
+        );
     }
 }
 
@@ -333,7 +340,10 @@ async fn colored(kc: &str, color: &[&str], no_color: bool) -> bool {
     }
     let out = cmd.output().await.unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(stdout.contains("PASS") || stdout.contains("FAIL"), "{stdout}");
+    assert!(
+        stdout.contains("PASS") || stdout.contains("FAIL"),
+        "{stdout}"
+    );
     stdout.contains('\x1b')
 }
 
@@ -367,8 +377,14 @@ fn quiet_says_only_results_and_verbose_says_more() {
     assert_eq!(quiet.code, 0, "{}", quiet.stderr);
     assert_eq!(quiet.stdout, "");
     assert_eq!(quiet.stderr, "");
-    let verbose = run(bin().args(["build", DECK, "--verbose", "--out"]).arg(&out_dir));
-    assert!(verbose.stderr.contains("image(s) copied"), "{}", verbose.stderr);
+    let verbose = run(bin()
+        .args(["build", DECK, "--verbose", "--out"])
+        .arg(&out_dir));
+    assert!(
+        verbose.stderr.contains("image(s) copied"),
+        "{}",
+        verbose.stderr
+    );
     let lint = run(bin().args(["lint", DECK, "--quiet"]));
     assert!(!lint.stderr.contains("labdeck lint:"), "{}", lint.stderr);
     let both = run(bin().args(["-q", "-v", "lint", DECK]));
@@ -392,10 +408,18 @@ async fn each_exit_status_means_one_thing() {
         }
     };
     // 1: a check failed (nothing created yet).
-    assert_eq!(check(&["--only", "labeldemo-create"]).await, exit::FAILED as i32);
+    assert_eq!(
+        check(&["--only", "labeldemo-create"]).await,
+        exit::FAILED as i32
+    );
     fake.apply(deployment("labeldemo"));
+    fake.apply(replicaset("labeldemo-5b7c9d8f6d"));
+    fake.apply(pod("labeldemo-5b7c9d8f6d-p2rk9"));
     // 0: it passes.
-    assert_eq!(check(&["--only", "labeldemo-create"]).await, exit::OK as i32);
+    assert_eq!(
+        check(&["--only", "labeldemo-create"]).await,
+        exit::OK as i32
+    );
     // 2: the command line is wrong: clap's, and an id the deck lacks.
     assert_eq!(check(&["--no-such-flag"]).await, exit::USAGE as i32);
     assert_eq!(check(&["--only", "no-such-id"]).await, exit::USAGE as i32);
@@ -404,7 +428,10 @@ async fn each_exit_status_means_one_thing() {
     assert_eq!(out.code, exit::BAD_INPUT as i32, "{}", out.stderr);
     // 4: could not be checked.
     fake.forbid("deployments");
-    assert_eq!(check(&["--only", "labeldemo-create"]).await, exit::UNCHECKED as i32);
+    assert_eq!(
+        check(&["--only", "labeldemo-create"]).await,
+        exit::UNCHECKED as i32
+    );
     // `lint`: 1 for problems, 3 for a deck that does not load.
     let bad = dir.path().join("bad.md");
     std::fs::write(&bad, ".exercise[\n- x\n").unwrap();
@@ -475,7 +502,11 @@ fn pdf_finds_google_chrome_on_path_and_writes_into_a_new_folder() {
         .arg("--browser")
         .arg(edge.join("msedge")));
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(std::fs::read_to_string(&out_file).unwrap().contains("msedge"));
+    assert!(
+        std::fs::read_to_string(&out_file)
+            .unwrap()
+            .contains("msedge")
+    );
     let out = run(bin_pdf()
         .arg(&deck)
         .arg("--out")
@@ -488,7 +519,11 @@ fn pdf_finds_google_chrome_on_path_and_writes_into_a_new_folder() {
         out.stderr
     );
     // What failed left the last PDF as it was.
-    assert!(std::fs::read_to_string(&out_file).unwrap().contains("msedge"));
+    assert!(
+        std::fs::read_to_string(&out_file)
+            .unwrap()
+            .contains("msedge")
+    );
 }
 
 fn bin_pdf() -> std::process::Command {

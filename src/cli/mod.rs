@@ -36,7 +36,13 @@ struct GlobalArgs {
     verbose: bool,
     /// Colour the output: `auto` when standard output is a terminal and
     /// NO_COLOR is not set (https://no-color.org), `always`, `never`.
-    #[arg(long, value_enum, global = true, default_value = "auto", value_name = "WHEN")]
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
     color: Color,
 }
 

@@ -239,7 +239,11 @@ impl KubeSource {
             .header(http::header::ACCEPT_ENCODING, "identity")
             .body(kube::client::Body::empty())
             .map_err(|e| ClusterError::Other(format!("{what}: {e}")))?;
-        let res = self.client.send(req).await.map_err(|e| classify(e, what, &self.host))?;
+        let res = self
+            .client
+            .send(req)
+            .await
+            .map_err(|e| classify(e, what, &self.host))?;
         let status = res.status();
         if status.is_success() {
             return Ok(res);
@@ -584,7 +588,11 @@ fn status_error(
         )),
         403 => ClusterError::Forbidden(format!(
             "{what}: Error from server (Forbidden): {}",
-            if message.is_empty() { "forbidden" } else { message }
+            if message.is_empty() {
+                "forbidden"
+            } else {
+                message
+            }
         )),
         404 => ClusterError::UnknownKind(format!("{msg} (404: not served)")),
         // Overloaded, restarting, or behind a load balancer with no healthy
@@ -939,7 +947,11 @@ mod tests {
         );
         // The API server's own certificate is still the server's, in
         // kubectl's words.
-        let e = classify(kube::Error::Service(Box::new(untrusted())), "list pods", "h:1");
+        let e = classify(
+            kube::Error::Service(Box::new(untrusted())),
+            "list pods",
+            "h:1",
+        );
         assert_eq!(
             e.to_string(),
             "list pods: Unable to connect to the server: x509: certificate signed by unknown authority (the server certificate is not trusted: invalid peer certificate: UnknownIssuer)"
