@@ -263,7 +263,14 @@ async fn bad_input_is_one_clear_error() {
     ];
     for (args, needle) in cases {
         let out = labdeck(&args).await;
-        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        // A class folder missing or empty is bad input (3); the rest are
+        // command lines that are wrong (2): `labdeck::exit`.
+        let want = if ["missing", "no kubeconfig files"].contains(&needle) {
+            labdeck::exit::BAD_INPUT
+        } else {
+            labdeck::exit::USAGE
+        };
+        assert_eq!(out.code, i32::from(want), "{args:?}: {}", out.stderr);
         assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
         assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     }
