@@ -193,7 +193,7 @@ pub fn print_with(chromium: &Path, html: &Path, out: &Path, notes: bool) -> Resu
         file_url(&html),
         if notes { "&notes" } else { "" }
     );
-    let mut child = Command::new(&chromium)
+    let mut child = Command::new(chromium)
         .args(HEADLESS_FLAGS)
         .args([
             "--no-pdf-header-footer",
@@ -209,7 +209,7 @@ pub fn print_with(chromium: &Path, html: &Path, out: &Path, notes: bool) -> Resu
         // starts are stopped with it.
         .process_group(0)
         .spawn()
-        .map_err(|e| Error::io(&chromium, e))?;
+        .map_err(|e| Error::io(chromium, e))?;
     let status = loop {
         if crate::run::interrupt::interrupted() {
             stop(&mut child);
@@ -224,7 +224,7 @@ pub fn print_with(chromium: &Path, html: &Path, out: &Path, notes: bool) -> Resu
             Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
             Err(e) => {
                 stop(&mut child);
-                return Err(Error::io(&chromium, e));
+                return Err(Error::io(chromium, e));
             }
         }
     };
