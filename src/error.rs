@@ -91,9 +91,10 @@ impl Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Exit status of a command whose input (manifest, deck, check, flags) is
-/// malformed, so nothing was done: the same for every command.
-pub const EXIT_BAD_INPUT: u8 = 2;
+/// Exit status of a command whose input (manifest, deck, check, kubeconfig)
+/// is malformed, so nothing was done: the same for every command. The
+/// table of every status is [`crate::exit`].
+pub const EXIT_BAD_INPUT: u8 = crate::exit::BAD_INPUT;
 
 #[cfg(test)]
 mod tests {

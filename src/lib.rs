@@ -22,6 +22,7 @@ pub mod diagnostic;
 pub mod duration;
 pub mod error;
 pub mod exercise;
+pub mod exit;
 pub mod files;
 pub mod foreign;
 pub mod grade;

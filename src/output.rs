@@ -1,7 +1,13 @@
-//! Writing what labdeck publishes (HTML decks, PDFs, grade reports): one
-//! way for every command, so that every output is whole or absent (written
-//! to a temporary file in the same folder, then renamed) and readable by a
-//! web server (0644, where temporary files are created private).
+//! Writing what labdeck publishes (HTML decks, PDFs, grade reports, checks
+//! files): one way for every command, so that every output is whole or
+//! absent (written to a temporary file in the same folder, then renamed)
+//! and readable by a web server (0644, where temporary files are created
+//! private). The one rule, for every `--out`: a file that exists is
+//! replaced only by a complete, valid one; a command that fails leaves it
+//! as it was. Callers build the whole output in memory (or have a program
+//! write it to [`temp_beside`]) and only then call [`write_atomically`] or
+//! [`publish`]. A folder `--out` names that does not exist yet is created,
+//! as `build --out DIR` always did.
 
 use std::io::Write;
 use std::path::Path;
@@ -18,12 +24,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// A temporary file in `path`'s folder (for a program that writes the
-/// output itself, like Chromium printing a PDF); see [`publish`].
+/// output itself, like Chromium printing a PDF); see [`publish`]. The
+/// folder is created if it does not exist.
 pub fn temp_beside(path: &Path, suffix: &str) -> Result<NamedTempFile> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     tempfile::Builder::new()
         .prefix(".labdeck-")
         .suffix(suffix)
@@ -60,5 +68,13 @@ mod tests {
         assert_eq!(mode & 0o777, 0o644);
         // Nothing else left in the folder.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn missing_folders_are_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new/deeper/x.yml");
+        write_atomically(&path, b"x").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
     }
 }

@@ -29,19 +29,110 @@ pub const HEADLESS_FLAGS: &[&str] = &[
 
 use crate::error::Error;
 
-/// Chromium on PATH (`chromium`, `chromium-browser`), else /usr/bin/chromium.
+/// The browsers that print a page to PDF headless with Chromium's flags,
+/// by the names their packages put on PATH, in the order looked for:
+/// Chromium (Debian `chromium`, Ubuntu and Fedora `chromium-browser`),
+/// Google Chrome (its .deb and .rpm install `google-chrome` and
+/// `google-chrome-stable`; `chrome` elsewhere), Microsoft Edge
+/// (`microsoft-edge`, `microsoft-edge-stable`, `msedge`). Marp CLI finds
+/// the same three families (through chrome-launcher).
+pub const BROWSER_NAMES: &[&str] = &[
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+    "microsoft-edge",
+    "microsoft-edge-stable",
+    "msedge",
+];
+
+/// Where the browsers are when they are not on PATH (macOS applications,
+/// Debian's Chromium when PATH is minimal).
+const BROWSER_PATHS: &[&str] = &[
+    "/usr/bin/chromium",
+    "/Applications/Chromium.app/Contents/MacOS/Chromium",
+    "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+    "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
+];
+
+/// The environment variables naming the browser to use, before any search:
+/// labdeck's own, then `CHROME_PATH` (what chrome-launcher, and so Marp
+/// CLI and Lighthouse, read).
+pub const BROWSER_ENV: &[&str] = &["LABDECK_BROWSER", "CHROME_PATH"];
+
+/// A Chromium-family browser on PATH ([`BROWSER_NAMES`]), else at a known
+/// place.
 pub fn find_chromium() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .flat_map(|dir| ["chromium", "chromium-browser"].map(|n| dir.join(n)))
-        .chain([PathBuf::from("/usr/bin/chromium")])
-        .find(|p| p.is_file())
+    find_on(&std::env::var_os("PATH").unwrap_or_default(), BROWSER_PATHS)
 }
 
-/// Prints a built deck's page (`html`) to `out`. The page is written to a
-/// temporary folder (removed after), with a `<base href>` naming the
-/// manifest's folder so that its relative image paths resolve there.
-pub fn print_deck(html: &str, manifest: &Path, out: &Path, notes: bool) -> Result<(), Error> {
+/// The first of [`BROWSER_NAMES`] in the folders of `path` (a PATH value),
+/// folder by folder as a shell looks, else the first of `known`.
+fn find_on(path: &std::ffi::OsStr, known: &[&str]) -> Option<PathBuf> {
+    std::env::split_paths(path)
+        .flat_map(|dir| BROWSER_NAMES.iter().map(move |n| dir.join(n)))
+        .chain(known.iter().map(PathBuf::from))
+        .find(|p| is_executable(p))
+}
+
+/// The browser to print with: `explicit` (`pdf --browser`), else the first
+/// of [`BROWSER_ENV`] set, else [`find_chromium`]. A name without a `/` is
+/// looked up on PATH, as a shell would.
+pub fn find_browser(explicit: Option<&Path>) -> Result<PathBuf, Error> {
+    let named = explicit
+        .map(|p| ("--browser", p.as_os_str().to_owned()))
+        .or_else(|| {
+            BROWSER_ENV.iter().find_map(|v| {
+                std::env::var_os(v)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| (*v, s))
+            })
+        });
+    let Some((from, name)) = named else {
+        return find_chromium().ok_or_else(|| {
+            Error::Other(format!(
+                "labdeck pdf needs Chromium, Google Chrome or Microsoft Edge: none found on PATH ({}) \
+                 (Debian: apt-get install chromium), or name one with --browser PATH or LABDECK_BROWSER",
+                BROWSER_NAMES.join(", ")
+            ))
+        });
+    };
+    let path = PathBuf::from(&name);
+    let found = if path.components().count() > 1 {
+        Some(path.clone()).filter(|p| is_executable(p))
+    } else {
+        let dirs = std::env::var_os("PATH").unwrap_or_default();
+        std::env::split_paths(&dirs)
+            .map(|d| d.join(&path))
+            .find(|p| is_executable(p))
+    };
+    found.ok_or_else(|| {
+        Error::Other(format!(
+            "{from} names {}: no such program (or not executable)",
+            path.display()
+        ))
+    })
+}
+
+/// A regular file with an execute bit.
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Prints a built deck's page (`html`) to `out` with `browser` (see
+/// [`find_browser`]). The page is written to a temporary folder (removed
+/// after), with a `<base href>` naming the manifest's folder so that its
+/// relative image paths resolve there.
+pub fn print_deck(
+    html: &str,
+    manifest: &Path,
+    out: &Path,
+    notes: bool,
+    browser: Option<&Path>,
+) -> Result<(), Error> {
+    let browser = find_browser(browser)?;
     let dir = manifest
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -53,7 +144,7 @@ pub fn print_deck(html: &str, manifest: &Path, out: &Path, notes: bool) -> Resul
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let page = work.path().join("deck.html");
     std::fs::write(&page, with_base(html, &dir)).map_err(|e| Error::io(&page, e))?;
-    print(&page, out, notes)
+    print_with(&browser, &page, out, notes)
 }
 
 /// `html` with `<base href="file:///dir/">` first in its `<head>` (HTML:
@@ -81,13 +172,11 @@ pub(crate) fn with_base(html: &str, dir: &Path) -> String {
 /// `out`. Writes a temporary file beside `out` and renames it into place, so
 /// a failure or a signal never leaves a half-written PDF.
 pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
-    let chromium = find_chromium().ok_or_else(|| {
-        Error::Other(
-            "labdeck pdf needs Chromium: none found on PATH or at /usr/bin/chromium \
-             (Debian: apt-get install chromium)"
-                .into(),
-        )
-    })?;
+    print_with(&find_browser(None)?, html, out, notes)
+}
+
+/// [`print`] with this browser.
+pub fn print_with(chromium: &Path, html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
     crate::run::interrupt::install();
     let html = std::path::absolute(html).map_err(|e| Error::io(html, e))?;
     let tmp = crate::output::temp_beside(out, ".pdf")?;
@@ -104,7 +193,7 @@ pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
         file_url(&html),
         if notes { "&notes" } else { "" }
     );
-    let mut child = Command::new(&chromium)
+    let mut child = Command::new(chromium)
         .args(HEADLESS_FLAGS)
         .args([
             "--no-pdf-header-footer",
@@ -120,11 +209,11 @@ pub fn print(html: &Path, out: &Path, notes: bool) -> Result<(), Error> {
         // starts are stopped with it.
         .process_group(0)
         .spawn()
-        .map_err(|e| Error::io(&chromium, e))?;
+        .map_err(|e| Error::io(chromium, e))?;
     // `tmp`, `profile` and the page's folder are removed as they drop.
     let status = wait(
         &mut child,
-        &chromium,
+        chromium,
         None,
         &format!("{} not written", out.display()),
     )?;
@@ -230,6 +319,36 @@ mod tests {
             with_base("<p>", dir),
             "<base href=\"file:///r/my%20deck/\"><p>"
         );
+    }
+
+    #[test]
+    fn chrome_and_edge_are_found_as_well_as_chromium() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let path = std::env::join_paths([&a, &b]).unwrap();
+        assert_eq!(find_on(&path, &[]), None);
+        let exe = |p: &Path| {
+            std::fs::write(p, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        };
+        // Not executable: not a browser.
+        std::fs::write(b.join("chromium"), "").unwrap();
+        assert_eq!(find_on(&path, &[]), None);
+        exe(&b.join("msedge"));
+        assert_eq!(find_on(&path, &[]), Some(b.join("msedge")));
+        // An earlier folder wins, as in a shell; in a folder, Chromium first.
+        exe(&a.join("google-chrome-stable"));
+        assert_eq!(find_on(&path, &[]), Some(a.join("google-chrome-stable")));
+        exe(&a.join("chromium-browser"));
+        assert_eq!(find_on(&path, &[]), Some(a.join("chromium-browser")));
+        // None on PATH: the known places.
+        let known = b.join("msedge");
+        let known = known.to_str().unwrap();
+        let empty = std::env::join_paths([dir.path().join("none")]).unwrap();
+        assert_eq!(find_on(&empty, &[known]), Some(b.join("msedge")));
     }
 
     #[test]

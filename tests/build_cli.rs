@@ -214,7 +214,7 @@ fn deck_html_overrides_keep_the_slides_script() {
 
     // Slides shown elsewhere than in the slides script: refused.
     let o = build("<!DOCTYPE html><div>{{ slides_text }}</div>");
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("deck.html must show `{{ slides_text }}` once, right inside `<script type=\"text/x-labdeck-slides\">"),
         "{}",
@@ -225,7 +225,7 @@ fn deck_html_overrides_keep_the_slides_script() {
     // A deck.html of the older shape (one <template> per slide) names what
     // a deck.html is given.
     let o = build("{% for slide in slides %}<template>{{ slide.html }}</template>{% endfor %}");
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("deck.html is given title, total, styles"),
         "{}",

@@ -118,7 +118,8 @@ async fn pass_fail_and_error_exit_codes_and_human_output() {
         "json",
     ])
     .await;
-    assert_eq!(err.code, 2, "{}{}", err.stdout, err.stderr);
+    // Could not be checked (403): exit 4 (`labdeck::exit::UNCHECKED`).
+    assert_eq!(err.code, 4, "{}{}", err.stdout, err.stderr);
     let report: Value = serde_json::from_str(&err.stdout).unwrap();
     let results = report["results"].as_array().unwrap();
     assert_eq!(results.len(), 2);
@@ -128,7 +129,7 @@ async fn pass_fail_and_error_exit_codes_and_human_output() {
         results[0]["message"]
             .as_str()
             .unwrap()
-            .contains("forbidden (403)"),
+            .contains("Error from server (Forbidden): "),
         "{:#}",
         results[0]
     );
@@ -195,7 +196,7 @@ async fn broken_check_is_reported_with_file_and_line_before_any_request() {
         &s.kubeconfig,
     ])
     .await;
-    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("broken.md:12"), "{}", out.stderr);
     assert!(out.stderr.contains("selectr"), "{}", out.stderr);
     assert!(!out.stderr.contains("panicked"));
@@ -203,7 +204,7 @@ async fn broken_check_is_reported_with_file_and_line_before_any_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn kubeconfig_errors_are_error_verdicts() {
+async fn kubeconfig_errors_are_said_once_as_bad_input() {
     let s = setup().await;
     let out = labdeck(&[
         "check",
@@ -218,15 +219,10 @@ async fn kubeconfig_errors_are_error_verdicts() {
         "json",
     ])
     .await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    let report: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(report["results"][0]["verdict"], "error");
-    assert!(
-        report["results"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("\"nope\"")
-    );
+    // Said once (issue 26), not as one error verdict per exercise.
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    assert_eq!(out.stderr.matches("\"nope\"").count(), 1, "{}", out.stderr);
 
     let out = labdeck(&[
         "check",
@@ -237,11 +233,11 @@ async fn kubeconfig_errors_are_error_verdicts() {
         "rng-yaml",
     ])
     .await;
-    assert_eq!(out.code, 2);
+    assert_eq!(out.code, 3);
     assert!(
-        out.stdout.contains("/nonexistent/kubeconfig"),
+        out.stderr.contains("/nonexistent/kubeconfig"),
         "{}",
-        out.stdout
+        out.stderr
     );
 
     let out = labdeck(&[
@@ -263,7 +259,7 @@ async fn kubeconfig_errors_are_error_verdicts() {
         &s.kubeconfig,
     ])
     .await;
-    assert_eq!(out.code, 2);
+    assert_eq!(out.code, 3);
     assert_eq!(
         out.stderr.matches("no-such-deck.yml").count(),
         1,

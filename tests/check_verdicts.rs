@@ -517,7 +517,7 @@ async fn durations_beyond_the_cap_are_one_clear_error_not_a_panic() {
         "id: web-image\ntimeout: 9223372036854775807\n",
     ));
     let out = labdeck(&["check", &manifest, "--kubeconfig", "/nonexistent"]).await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(
         out.stderr.contains("ch.md:13: check: timeout:") && out.stderr.contains("maximum"),
         "{}",

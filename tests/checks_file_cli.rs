@@ -55,7 +55,7 @@ async fn unknown_ids_and_bad_checks_are_errors_at_their_line() {
         out.stdout
     );
     let out = labdeck(&["check", DECK, "--checks", f, "--timeout", "0"]).await;
-    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stderr.contains("no exercise `not-an-exercise`"),
         "{}",

@@ -850,7 +850,7 @@ async fn the_board_refuses_other_hosts_and_a_tiny_interval() {
         "0",
     ])
     .await;
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(
         out.stderr.contains("the interval must be at least 1s"),
         "{}",

@@ -354,7 +354,7 @@ async fn https_proxy_and_no_proxy_from_the_environment_as_go_reads_them() {
         ],
     )
     .await;
-    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(code, 4, "{out}{err}");
     assert!(
         out.contains("context lab (https://kube.labdeck.test"),
         "{out}"
@@ -392,17 +392,17 @@ async fn kubeconfig_list_skips_missing_files_and_the_first_file_wins() {
     // Only missing files: one clear error naming the list.
     let none = dir.path().join("nope").display().to_string();
     let (code, out, err) = labdeck_with(CHECK, &[("KUBECONFIG", &none)]).await;
-    assert_eq!(code, 2, "{out}{err}");
-    assert!(out.contains("none of the files in KUBECONFIG="), "{out}");
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(err.contains("none of the files in KUBECONFIG="), "{err}");
 
     // --kubeconfig must exist, even when KUBECONFIG is fine.
     let mut args = CHECK.to_vec();
     args.extend(["--kubeconfig", &none]);
     let (code, out, err) = labdeck_with(&args, &[("KUBECONFIG", &list)]).await;
-    assert_eq!(code, 2, "{out}{err}");
+    assert_eq!(code, 3, "{out}{err}");
     assert!(
-        out.contains("nope") && out.contains("No such file"),
-        "{out}"
+        err.contains("nope") && err.contains("No such file"),
+        "{err}"
     );
 }
 

@@ -199,8 +199,8 @@ async fn a_class_of_35_clusters_gets_the_right_verdicts_at_once() {
     let out = labdeck(&args).await;
     let wall = t0.elapsed();
     assert_eq!(
-        out.code, 2,
-        "some clusters are errors: exit 2\n{}",
+        out.code, 4,
+        "some clusters are errors: exit 4\n{}",
         out.stderr
     );
     let report = json_of(&out);

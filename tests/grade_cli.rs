@@ -206,7 +206,7 @@ async fn upto_contexts_junit_and_out() {
     );
 
     let out = labdeck(&["grade", DECK, "--kubeconfig", kcp, "--contexts", "a,zz"]).await;
-    assert_eq!(out.code, 2);
+    assert_eq!(out.code, 3);
     assert!(out.stderr.contains("no context zz"), "{}", out.stderr);
 }
 
@@ -263,7 +263,14 @@ async fn bad_input_is_one_clear_error() {
     ];
     for (args, needle) in cases {
         let out = labdeck(&args).await;
-        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        // A class folder missing or empty is bad input (3); the rest are
+        // command lines that are wrong (2): `labdeck::exit`.
+        let want = if ["missing", "no kubeconfig files"].contains(&needle) {
+            labdeck::exit::BAD_INPUT
+        } else {
+            labdeck::exit::USAGE
+        };
+        assert_eq!(out.code, i32::from(want), "{args:?}: {}", out.stderr);
         assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
         assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
     }
@@ -535,7 +542,7 @@ async fn a_history_first_pass_after_the_year_9999_is_an_error_not_a_panic() {
     ])
     .await;
     assert_ne!(out.code, 101, "panicked: {}", out.stderr);
-    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.code, 3, "{}", out.stderr);
     assert!(
         out.stderr.contains("h.jsonl:1") && out.stderr.contains("9999"),
         "{}",

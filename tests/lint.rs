@@ -226,8 +226,8 @@ fn unreadable_manifest_is_one_error_not_a_panic() {
     let bad = dir.path().join("bad.yml");
     std::fs::write(&bad, "title: [unclosed\n").unwrap();
     let (code, out) = labdeck(&["lint", bad.to_str().unwrap(), "/nonexistent/deck.yml"]);
-    // As from every command: a deck that cannot be loaded is exit status 2.
-    assert_eq!(code, 2);
+    // As from every command: a deck that cannot be loaded is exit status 3.
+    assert_eq!(code, 3);
     assert!(out.contains("bad.yml:"), "{out}");
     assert!(out.contains("/nonexistent/deck.yml:1:1: error:"), "{out}");
 }

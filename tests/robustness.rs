@@ -140,7 +140,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
     let out_dir = dir.path().join("out");
     let build = labdeck_cli(&["build", m, "-o", out_dir.to_str().unwrap()]);
     let stderr = String::from_utf8_lossy(&build.stderr);
-    assert_eq!(build.status.code(), Some(2), "{stderr}");
+    assert_eq!(build.status.code(), Some(3), "{stderr}");
     assert!(
         stderr.contains("ch.md:3") && stderr.contains("nest more than"),
         "{stderr}"
@@ -226,7 +226,7 @@ fn decks_read_nothing_outside_the_repository() {
             "-o",
             dir.path().join("out").to_str().unwrap(),
         ]);
-        assert_eq!(out.status.code(), Some(2), "{entry}");
+        assert_eq!(out.status.code(), Some(3), "{entry}");
     }
     // The same for @@INCLUDE, and a chapter including itself.
     for (target, code) in [
@@ -270,7 +270,7 @@ fn malformed_manifest_exits_alike_everywhere() {
         let o = labdeck_cli(&args);
         assert_eq!(
             o.status.code(),
-            Some(2),
+            Some(3),
             "{args:?}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
@@ -298,7 +298,7 @@ fn empty_decks_and_colliding_outputs_are_errors() {
         out.to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("same name"), "{stderr}");
     assert!(!out.join("deck.html").exists());
 
@@ -315,7 +315,7 @@ fn empty_decks_and_colliding_outputs_are_errors() {
         out.to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("no slides"), "{stderr}");
     assert!(!out.join("deck.html").exists());
 }
@@ -406,7 +406,7 @@ fn a_closed_stderr_loses_messages_not_the_command() {
         .output()
         .unwrap();
     // The deck does not exist: bad input, said on the (closed) stderr.
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
     // `check` with warnings and errors for stderr, the report for stdout.
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
@@ -419,8 +419,27 @@ fn a_closed_stderr_loses_messages_not_the_command() {
         .stderr(writer)
         .output()
         .unwrap();
-    // Every check is an error (no kubeconfig): status 2 as for any
-    // cluster that cannot be reached, and the report still on stdout.
-    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    // A kubeconfig that does not exist: bad input, said once on the
+    // (closed) stderr.
+    assert_eq!(o.status.code(), Some(3), "{o:?}");
+    // A cluster that refuses: every check is an error, status 4, and the
+    // report still on stdout.
+    let refused = dir.path().join("refused.kubeconfig");
+    std::fs::write(
+        &refused,
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:1\ncontexts:\n- name: c\n  context:\n    cluster: c\n    user: u\nusers:\n- name: u\n  user:\n    token: t\n",
+    )
+    .unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args(["check", sample, "--timeout", "0", "--kubeconfig"])
+        .arg(&refused)
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(4), "{o:?}");
     assert!(String::from_utf8_lossy(&o.stdout).contains("rng-deployment"));
 }

@@ -265,7 +265,7 @@ fn ctrl_c_prints_what_ran_and_cleans_up() {
 }
 
 /// Regression (issue 20): `run --dry-run` printed the plan of a deck whose
-/// check does not parse; it refuses it (exit 2) at the check's file:line,
+/// check does not parse; it refuses it (exit 3, bad input) at the check's file:line,
 /// as `check` does, before anything is typed.
 #[test]
 fn regression_dry_run_rejects_a_check_that_does_not_parse() {
@@ -278,7 +278,7 @@ fn regression_dry_run_rejects_a_check_that_does_not_parse() {
     .unwrap();
     let path = chapter.to_string_lossy().to_string();
     let (code, out, err) = env.labdeck(&["run", &path, "--dry-run"]);
-    assert_eq!(code, 2, "{out}\n{err}");
+    assert_eq!(code, 3, "{out}\n{err}");
     assert!(out.is_empty(), "{out}");
     assert!(
         err.contains("broken.md:12: check: expr \"self.metadata.name.startsWith()\": `.startsWith()` takes 1 argument(s), not 0"),

@@ -196,31 +196,23 @@ pub fn error_results(plans: &[Plan], reason: &ClusterError) -> Vec<ExerciseResul
 }
 
 /// `check`'s run: connects with `connect` (calling `on_connected` with the
-/// cluster's name), then checks `plans` there. A cluster that cannot be
-/// reached makes every exercise an `error` saying why. Returns how reports
-/// name the cluster (the context asked for when none was reached) and the
-/// verdicts, in `plans` order.
+/// cluster's name), then checks `plans` there. A kubeconfig that cannot be
+/// used (missing, malformed, no such context) is the error, said once by
+/// the caller, not once per exercise (issue 26): nothing was checked. A
+/// cluster that cannot be reached makes every exercise an `error` saying
+/// why. Returns how reports name the cluster and the verdicts, in `plans`
+/// order.
 pub async fn check_cluster(
     connect: &crate::cluster::ConnectOptions,
     plans: &[Plan],
     opts: &Options,
     on_connected: impl FnOnce(&str),
     on_result: &(dyn Fn(&ExerciseResult) + Send + Sync),
-) -> (String, Vec<ExerciseResult>) {
-    match crate::cluster::KubeSource::connect(connect).await {
-        Err(e) => (
-            connect
-                .context
-                .clone()
-                .unwrap_or_else(|| "(kubeconfig)".into()),
-            error_results(plans, &e),
-        ),
-        Ok(source) => {
-            on_connected(source.name());
-            let results = run(&source, plans, opts, on_result).await;
-            (source.name().to_string(), results)
-        }
-    }
+) -> Result<(String, Vec<ExerciseResult>), ClusterError> {
+    let source = crate::cluster::KubeSource::connect(connect).await?;
+    on_connected(source.name());
+    let results = run(&source, plans, opts, on_result).await;
+    Ok((source.name().to_string(), results))
 }
 
 fn result(

@@ -38,6 +38,15 @@ pub enum PrepareError {
     NothingToCheck,
 }
 
+impl PrepareError {
+    /// The command line is at fault (an id `--only/--from/--upto` named),
+    /// not the deck: exit status [`crate::exit::USAGE`], else
+    /// [`crate::exit::BAD_INPUT`].
+    pub fn is_usage(&self) -> bool {
+        matches!(self, PrepareError::Selection(_) | PrepareError::NoCheck(_))
+    }
+}
+
 /// The exercises `selection` keeps, their checks parsed.
 pub fn prepare(exercises: Vec<Exercise>, selection: &Selection) -> Result<Prepared, PrepareError> {
     let selected = selection::select(exercises, |e| e.id.as_str(), selection)

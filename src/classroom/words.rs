@@ -74,7 +74,8 @@ pub fn for_student(r: &ExerciseResult, check: Option<&Check>) -> (String, Vec<St
 pub fn trouble(error: &str) -> &'static str {
     let e = error.to_ascii_lowercase();
     let has = |words: &[&str]| words.iter().any(|w| e.contains(w));
-    if has(&["connection refused"]) {
+    // kubectl's words for it: "The connection to the server HOST was refused".
+    if has(&["connection refused", "was refused"]) {
         "your cluster does not answer (connection refused)"
     } else if has(&["timed out", "timeout", "deadline"]) {
         "your cluster does not answer (timed out)"

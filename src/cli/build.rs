@@ -63,12 +63,21 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for result in builder.build_all(&args.manifests) {
         match result {
-            Ok(built) => super::out::println(format_args!(
-                "{}: {} slides -> {}",
-                built.manifest.display(),
-                built.slides,
-                built.output.display()
-            ))?,
+            Ok(built) => {
+                labdeck::verbose!(
+                    "{}: {} image(s) copied beside it",
+                    built.output.display(),
+                    built.images_copied
+                );
+                if labdeck::console::verbosity() != labdeck::console::Verbosity::Quiet {
+                    super::out::println(format_args!(
+                        "{}: {} slides -> {}",
+                        built.manifest.display(),
+                        built.slides,
+                        built.output.display()
+                    ))?;
+                }
+            }
             Err(e) => {
                 failed = true;
                 labdeck::stderr!("error: {e}");
@@ -77,7 +86,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     }
     // A deck that does not build is malformed input, as for every command.
     Ok(if failed {
-        ExitCode::from(labdeck::error::EXIT_BAD_INPUT)
+        ExitCode::from(labdeck::exit::BAD_INPUT)
     } else {
         ExitCode::SUCCESS
     })

@@ -94,6 +94,10 @@ pub(super) fn refused(deck: &Path, e: PrepareError) -> anyhow::Error {
             }
             anyhow::Error::new(PrepareError::Checks(errors))
         }
+        other if other.is_usage() => anyhow::Error::new(labdeck::exit::UsageError(format!(
+            "{}: {other}",
+            deck.display()
+        ))),
         other => anyhow::anyhow!("{}: {other}", deck.display()),
     }
 }
@@ -124,6 +128,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let spinner: OnceLock<ProgressBar> = OnceLock::new();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let on_connected = |cluster: &str| {
+        labdeck::verbose!(
+            "labdeck check: {} exercise(s) with a check, on {cluster}",
+            plans.len()
+        );
         if let Some(sp) = new_spinner(human_out, plans.len(), cluster) {
             let _ = spinner.set(sp);
         }
@@ -138,13 +146,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             sp.set_message(format!("{n}/{} checked", plans.len()));
         }
     };
-    let (cluster, results) = runtime.block_on(engine::check_cluster(
+    let checked = runtime.block_on(engine::check_cluster(
         &connect,
         &plans,
         &opts,
         on_connected,
         &on_result,
     ));
+    // A kubeconfig that cannot be used is said once, as bad input.
+    let (cluster, results) = checked.map_err(|e| anyhow::anyhow!("{e}"))?;
     let spun = spinner.get().is_some();
     if let Some(sp) = spinner.get() {
         sp.finish_and_clear();
@@ -172,7 +182,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
 
 /// A spinner on stderr while waiting, only for people watching a terminal.
 fn new_spinner(human: bool, n: usize, cluster: &str) -> Option<ProgressBar> {
-    if !human || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+    if !human
+        || !std::io::IsTerminal::is_terminal(&std::io::stderr())
+        || labdeck::console::verbosity() == labdeck::console::Verbosity::Quiet
+    {
         return None;
     }
     let sp = ProgressBar::new_spinner();

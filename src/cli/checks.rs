@@ -7,8 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use labdeck::deck::{self, LoadOptions};
-use labdeck::exercise;
+use labdeck::deck::LoadOptions;
 use labdeck::suggest;
 
 #[derive(Debug, Args)]
@@ -48,7 +47,7 @@ pub fn run(args: ChecksArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
-    let deck = deck::load(
+    let (deck, exercises) = suggest::load(
         &args.deck,
         &LoadOptions {
             root: args.root,
@@ -56,7 +55,6 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
         },
     )
     .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (exercises, _) = exercise::extract(&deck);
     let report = suggest::suggest(&deck, &exercises);
     let text = report.render(&args.deck.display().to_string(), args.include_checked);
     match &args.out {
@@ -65,7 +63,7 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
         None => super::out::print(&text)?,
     }
     for line in report.skipped_lines() {
-        labdeck::stderr!("skipped: {line}");
+        labdeck::info!("skipped: {line}");
     }
     let c = report.coverage();
     let reasons: Vec<String> = c
@@ -73,7 +71,7 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|(r, n)| format!("{} {n}", r.as_str()))
         .collect();
-    labdeck::stderr!(
+    labdeck::info!(
         "labdeck checks suggest: {} exercises, {} change the cluster: {} suggested ({} partly), {} skipped{}",
         c.exercises,
         c.changing,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{ArgGroup, Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -162,10 +162,11 @@ impl GradeFormat {
 
 pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
     if args.watch && args.out.is_none() && args.format != GradeFormat::Table {
-        bail!(
+        return Err(labdeck::exit::UsageError(format!(
             "--watch shows the table; add --out FILE to keep a {:?} report current",
             args.format
-        );
+        ))
+        .into());
     }
     let exercises = load_exercises(&args.deck, args.checks.as_deref())?;
     let plans = super::check::prepare(&args.deck, exercises, &args.select.selection())?
@@ -363,7 +364,7 @@ impl grade::Follower for Shown<'_> {
         if let Some(path) = &args.out {
             // An HTML page reloads itself every --interval.
             emit(args, report, Some(args.interval.as_secs().max(1)))?;
-            labdeck::stderr!("round {n}: wrote {}", path.display());
+            labdeck::info!("round {n}: wrote {}", path.display());
         }
         let table = report::table::render(report, Style::detect(), args.explain);
         let now = labdeck::duration::rfc3339(std::time::SystemTime::now());
@@ -382,7 +383,9 @@ impl grade::Follower for Shown<'_> {
 }
 
 fn progress(n: usize) -> Option<ProgressBar> {
-    if !std::io::stderr().is_terminal() {
+    if !std::io::stderr().is_terminal()
+        || labdeck::console::verbosity() == labdeck::console::Verbosity::Quiet
+    {
         return None;
     }
     let bar = ProgressBar::new(n as u64);

@@ -63,7 +63,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     };
     super::out::print(output::render(&findings, format))?;
     // The summary goes to stderr so that stdout stays machine-readable.
-    labdeck::stderr!(
+    labdeck::info!(
         "labdeck lint: {} deck{}, {} in {} ms",
         args.decks.len(),
         if args.decks.len() == 1 { "" } else { "s" },
@@ -74,10 +74,10 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let fail = errors || (args.deny_warnings && findings.iter().any(|d| d.is_problem()));
     // A deck that cannot be loaded at all exits as from every command.
     if findings.iter().any(|d| d.code == "invalid-deck") {
-        return Ok(ExitCode::from(labdeck::error::EXIT_BAD_INPUT));
+        return Ok(ExitCode::from(labdeck::exit::BAD_INPUT));
     }
     Ok(if fail {
-        ExitCode::from(1)
+        ExitCode::from(labdeck::exit::FAILED)
     } else {
         ExitCode::SUCCESS
     })

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod build;
 mod check;
@@ -21,6 +21,56 @@ mod serve;
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+/// Flags every subcommand takes (before or after its name).
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Say only results, warnings and errors: no summaries or progress.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also say what the command is doing (which cluster, which files).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    /// Colour the output: `auto` when standard output is a terminal and
+    /// NO_COLOR is not set (https://no-color.org), `always`, `never`.
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    color: Color,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl GlobalArgs {
+    fn configure(&self) {
+        use labdeck::console::{ColorChoice, Verbosity};
+        labdeck::console::configure(
+            match self.color {
+                Color::Auto => ColorChoice::Auto,
+                Color::Always => ColorChoice::Always,
+                Color::Never => ColorChoice::Never,
+            },
+            if self.quiet {
+                Verbosity::Quiet
+            } else if self.verbose {
+                Verbosity::Verbose
+            } else {
+                Verbosity::Normal
+            },
+        );
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,7 +127,10 @@ impl SelectArgs {
 }
 
 pub fn main() -> ExitCode {
+    // clap's own errors (unknown flag, bad value) exit with
+    // `labdeck::exit::USAGE`.
     let cli = Cli::parse();
+    cli.global.configure();
     let result = match cli.command {
         Command::Build(args) => build::run(args),
         Command::Lint(args) => lint::run(args),
@@ -91,10 +144,12 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
-        Err(e) if out::is_closed(&e) => ExitCode::from(out::CLOSED_STATUS),
         Err(e) => {
-            labdeck::stderr!("error: {e:#}");
-            ExitCode::from(labdeck::error::EXIT_BAD_INPUT)
+            let closed = out::is_closed(&e);
+            if !closed {
+                labdeck::stderr!("error: {e:#}");
+            }
+            ExitCode::from(labdeck::exit::of_error(&e, closed))
         }
     }
 }

@@ -12,10 +12,6 @@ use std::io::Write;
 #[error("standard output is closed")]
 pub struct Closed;
 
-/// The exit status for [`Closed`]: what a shell reports for a program
-/// ended by SIGPIPE (128 + 13).
-pub const CLOSED_STATUS: u8 = 141;
-
 /// Writes `text` to standard output and flushes it.
 pub fn print(text: impl Display) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -18,6 +18,12 @@ pub struct PdfArgs {
     /// Add a page of speaker notes after each slide that has notes.
     #[arg(long)]
     notes: bool,
+    /// The browser to print with (a path, or a name looked up on PATH;
+    /// default: $LABDECK_BROWSER, $CHROME_PATH, else the first of chromium,
+    /// chromium-browser, google-chrome, google-chrome-stable, chrome,
+    /// microsoft-edge, microsoft-edge-stable, msedge on PATH).
+    #[arg(long, value_name = "PROGRAM")]
+    browser: Option<PathBuf>,
     #[command(flatten)]
     deck: DeckArgs,
 }
@@ -27,7 +33,15 @@ pub fn run(args: PdfArgs) -> anyhow::Result<ExitCode> {
     let out = args
         .out
         .unwrap_or_else(|| args.manifest.with_extension("pdf"));
-    labdeck::pdf::print_deck(&built.html, &args.manifest, &out, args.notes)?;
-    super::out::println(format_args!("labdeck: wrote {}", out.display()))?;
+    labdeck::pdf::print_deck(
+        &built.html,
+        &args.manifest,
+        &out,
+        args.notes,
+        args.browser.as_deref(),
+    )?;
+    if labdeck::console::verbosity() != labdeck::console::Verbosity::Quiet {
+        super::out::println(format_args!("labdeck: wrote {}", out.display()))?;
+    }
     Ok(ExitCode::SUCCESS)
 }

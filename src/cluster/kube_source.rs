@@ -56,6 +56,9 @@ pub struct KubeSource {
     name: String,
     /// How errors name the cluster: `context student-07 (https://10.0.0.7:6443)`.
     origin: String,
+    /// The server's `host:port`, as kubectl names it in "The connection to
+    /// the server HOST was refused".
+    host: String,
     namespace: String,
     request_timeout: Duration,
     /// Discovery documents read so far (perhaps shared: [`Self::sharing`]).
@@ -155,6 +158,7 @@ impl KubeSource {
         };
         let mut source = Self::from_client(client, name, namespace, opts.request_timeout);
         source.origin = origin;
+        source.host = server_host(&config.cluster_url);
         source.server = Some(ServerKey {
             url: config.cluster_url.to_string(),
             ca: config.root_cert.clone(),
@@ -176,6 +180,7 @@ impl KubeSource {
         KubeSource {
             client,
             origin: name.clone(),
+            host: name.clone(),
             name,
             namespace: namespace.into(),
             request_timeout,
@@ -204,7 +209,7 @@ impl KubeSource {
                 .into_body()
                 .collect_bytes()
                 .await
-                .map_err(|e| classify(e, &what))?;
+                .map_err(|e| classify(e, &what, &self.host))?;
             Ok(Answer {
                 content_type,
                 body: body.to_vec(),
@@ -234,7 +239,11 @@ impl KubeSource {
             .header(http::header::ACCEPT_ENCODING, "identity")
             .body(kube::client::Body::empty())
             .map_err(|e| ClusterError::Other(format!("{what}: {e}")))?;
-        let res = self.client.send(req).await.map_err(|e| classify(e, what))?;
+        let res = self
+            .client
+            .send(req)
+            .await
+            .map_err(|e| classify(e, what, &self.host))?;
         let status = res.status();
         if status.is_success() {
             return Ok(res);
@@ -249,7 +258,7 @@ impl KubeSource {
             .into_body()
             .collect_bytes()
             .await
-            .map_err(|e| classify(e, what))?;
+            .map_err(|e| classify(e, what, &self.host))?;
         let (reason, message, details_retry) =
             match serde_json::from_slice::<kube::core::Status>(&body) {
                 Ok(st) => (
@@ -284,7 +293,7 @@ impl KubeSource {
     ) -> Result<T, ClusterError> {
         let what = &format!("{}: {what}", self.origin);
         match tokio::time::timeout(self.request_timeout, fut).await {
-            Ok(r) => r.map_err(|e| classify(e, what)),
+            Ok(r) => r.map_err(|e| classify(e, what, &self.host)),
             Err(_) => Err(ClusterError::Unreachable(format!(
                 "{what}: no answer within {}",
                 humantime::format_duration(self.request_timeout)
@@ -458,8 +467,9 @@ impl ClusterSource for KubeSource {
             }
         };
         let what2 = what.clone();
+        let host = self.host.clone();
         Ok(lines(res.into_body())
-            .map_err(move |e| classify(e, &what2))
+            .map_err(move |e| classify(e, &what2, &host))
             .try_filter_map(move |line| {
                 let what = what.clone();
                 async move {
@@ -538,7 +548,7 @@ impl ClusterSource for KubeSource {
                 Err(status_error(s.code, &s.reason, &s.message, &what, None))
             }
             Ok(Err(kube::Error::Api(s))) => Ok((s.code, s.message)),
-            Ok(Err(e)) => Err(classify(e, &what)),
+            Ok(Err(e)) => Err(classify(e, &what, &self.host)),
         }
     }
 }
@@ -591,8 +601,26 @@ fn status_error(
         format!("{what}: {message}")
     };
     match code {
-        401 => ClusterError::Unauthorized(msg),
-        403 => ClusterError::Forbidden(msg),
+        // kubectl `StandardErrorMessage` (`pkg/cmd/util/helpers.go`): "You
+        // must be logged in to the server (%s)" with the Status' message
+        // (kube-apiserver's 401 says "Unauthorized"), and "Error from server
+        // (%s): %s" with the reason for any other Status.
+        401 => ClusterError::Unauthorized(format!(
+            "{what}: You must be logged in to the server ({})",
+            if message.is_empty() {
+                "Unauthorized"
+            } else {
+                message
+            }
+        )),
+        403 => ClusterError::Forbidden(format!(
+            "{what}: Error from server (Forbidden): {}",
+            if message.is_empty() {
+                "forbidden"
+            } else {
+                message
+            }
+        )),
         404 => ClusterError::UnknownKind(format!("{msg} (404: not served)")),
         // Overloaded, restarting, or behind a load balancer with no healthy
         // backend: worth asking again (client-go `rest/request.go` retries
@@ -661,9 +689,47 @@ struct RawListMeta {
     resource_version: String,
 }
 
-/// Sorts a kube error into what a report needs to say.
-fn classify(e: kube::Error, what: &str) -> ClusterError {
+/// The `host:port` kubectl names a server by: the URL's host and port as
+/// written (kubectl prints Go's `url.URL.Host` of the request URL).
+fn server_host(url: &http::Uri) -> String {
+    url.authority()
+        .map(|a| a.as_str().to_string())
+        .unwrap_or_else(|| url.to_string())
+}
+
+/// A refused TCP connection in an error's causes (`io::Error` hides the
+/// error it wraps from `source()`: look inside).
+fn refused(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return true;
+            }
+            if let Some(inner) = io.get_ref()
+                && refused(inner)
+            {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// Sorts a kube error into what a report needs to say. Connection and
+/// status errors are worded as kubectl words them, hint included
+/// (kubectl `pkg/cmd/util/helpers.go`, `StandardErrorMessage`).
+fn classify(e: kube::Error, what: &str, host: &str) -> ClusterError {
     match e {
+        // kubectl: "The connection to the server %s was refused - did you
+        // specify the right host or port?" (the `*url.Error` case of
+        // `StandardErrorMessage`, host from the request URL).
+        e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) if refused(&e) => {
+            ClusterError::Unreachable(format!(
+                "{what}: The connection to the server {host} was refused - did you specify the right host or port?"
+            ))
+        }
         // A refused client certificate or untrusted server certificate is
         // a TLS error deep inside a connection error; say it in words.
         e @ (kube::Error::HyperError(_) | kube::Error::Service(_)) if tls_error(&e).is_some() => {
@@ -692,7 +758,12 @@ fn classify(e: kube::Error, what: &str) -> ClusterError {
         kube::Error::Auth(e) => match tls_error_in(&e, true) {
             Some((true, tls)) => ClusterError::Certificate(format!("{what}: {tls}")),
             Some((false, tls)) => ClusterError::Unreachable(format!("{what}: {tls}")),
-            None => ClusterError::Unauthorized(format!("{what}: credentials: {e}")),
+            // client-go wraps a credential plugin's failure in the request's
+            // `*url.Error`: kubectl says "Unable to connect to the server:
+            // getting credentials: ..." (`plugin/pkg/client/auth/exec`).
+            None => ClusterError::Unauthorized(format!(
+                "{what}: Unable to connect to the server: getting credentials: {e}"
+            )),
         },
         // A connection dropped mid-answer or mid-watch is as transient as
         // one refused.
@@ -758,6 +829,16 @@ fn tls_error_in(e: &(dyn std::error::Error + 'static), mut auth: bool) -> Option
                         "{} (the server certificate is not trusted: {tls})",
                         x509_words(c)
                     ),
+                ),
+                // TLS spoken to a plain-HTTP server: its answer (`HTTP/1.1
+                // 400 ...`) is no TLS record. Go's net/http says so
+                // (`transport.go`: a `tls.RecordHeaderError` whose header
+                // reads "HTTP/"), and kubectl prints it as "Unable to connect
+                // to the server: http: server gave HTTP response to HTTPS
+                // client". Asking again cannot help.
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => (
+                    true,
+                    "http: server gave HTTP response to HTTPS client (this port serves plain HTTP: the kubeconfig's `server:` names the wrong port, or an http:// URL written as https://)".to_string(),
                 ),
                 other => (false, format!("TLS: {other}")),
             });
@@ -877,7 +958,7 @@ mod tests {
     #[test]
     fn regression_oidc_certificate_is_the_identity_providers() {
         let auth = kube::client::AuthError::AuthExecStart(untrusted());
-        let e = classify(kube::Error::Service(Box::new(auth)), "list pods");
+        let e = classify(kube::Error::Service(Box::new(auth)), "list pods", "h:1");
         let msg = e.to_string();
         assert!(
             msg.starts_with("list pods: Unable to connect to the server: refreshing the OIDC token: the identity provider's certificate is not trusted (invalid peer certificate: UnknownIssuer"),
@@ -889,6 +970,7 @@ mod tests {
         let e = classify(
             kube::Error::Auth(kube::client::AuthError::AuthExecStart(untrusted())),
             "list pods",
+            "h:1",
         );
         assert!(
             e.to_string()
@@ -897,7 +979,11 @@ mod tests {
         );
         // The API server's own certificate is still the server's, in
         // kubectl's words.
-        let e = classify(kube::Error::Service(Box::new(untrusted())), "list pods");
+        let e = classify(
+            kube::Error::Service(Box::new(untrusted())),
+            "list pods",
+            "h:1",
+        );
         assert_eq!(
             e.to_string(),
             "list pods: Unable to connect to the server: x509: certificate signed by unknown authority (the server certificate is not trusted: invalid peer certificate: UnknownIssuer)"

@@ -109,11 +109,12 @@ pub enum ClusterError {
     /// Connection refused, DNS, or no answer within the timeout.
     #[error("cluster unreachable: {0}")]
     Unreachable(String),
-    /// The TLS handshake refused a certificate: the server's is not
-    /// trusted (signed by another CA, for another name, expired) or the
-    /// server refused ours. Asking again cannot help, so it is said at once,
-    /// as kubectl says it: `Unable to connect to the server: x509:
-    /// certificate signed by unknown authority`.
+    /// The TLS handshake failed for good: the server's certificate is not
+    /// trusted (signed by another CA, for another name, expired), the
+    /// server refused ours, or the server does not speak TLS at all.
+    /// Asking again cannot help, so it is said at once, as kubectl says it:
+    /// `Unable to connect to the server: x509: certificate signed by
+    /// unknown authority`.
     #[error("{0}")]
     Certificate(String),
     /// The server answered 429, 500, 502, 503 or 504: asked again later.
@@ -124,11 +125,14 @@ pub enum ClusterError {
         message: String,
         retry_after: Option<Duration>,
     },
-    /// 401: the credentials were refused.
-    #[error("unauthorised (401): {0}")]
+    /// 401: the credentials were refused (or could not be obtained), in
+    /// kubectl's words: `You must be logged in to the server
+    /// (Unauthorized)`.
+    #[error("{0}")]
     Unauthorized(String),
-    /// 403: the credentials may not read this.
-    #[error("forbidden (403): {0}")]
+    /// 403: the credentials may not read this, in kubectl's words: `Error
+    /// from server (Forbidden): pods is forbidden: User ...`.
+    #[error("{0}")]
     Forbidden(String),
     /// The cluster serves no such resource type.
     #[error("{0}")]

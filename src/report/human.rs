@@ -15,13 +15,13 @@ pub struct Style {
 }
 
 impl Style {
-    /// Fancy on a terminal, unless `NO_COLOR` is set (https://no-color.org).
+    /// Fancy on a terminal, unless `NO_COLOR` is set (https://no-color.org);
+    /// coloured as `--color` says ([`crate::console::stdout_color`]).
     pub fn detect() -> Style {
         let tty = std::io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         Style {
-            color: tty && !no_color,
-            unicode: tty && !no_color,
+            color: crate::console::stdout_color(),
+            unicode: tty && !crate::console::no_color_env(),
         }
     }
 

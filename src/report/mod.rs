@@ -28,15 +28,15 @@ impl Summary {
         s
     }
 
-    /// The exit status `check` ends with: 0 all passed, 1 some failed,
-    /// 2 some could not be checked.
+    /// The exit status `check` and `grade` end with ([`crate::exit`]): 0
+    /// all passed, 1 some failed, 4 some could not be checked.
     pub fn exit_code(&self) -> u8 {
         if self.error > 0 {
-            2
+            crate::exit::UNCHECKED
         } else if self.fail > 0 {
-            1
+            crate::exit::FAILED
         } else {
-            0
+            crate::exit::OK
         }
     }
 }

@@ -142,11 +142,11 @@ impl RunReport {
     /// a command ended by SIGINT), 0 when everything passed, 1 otherwise.
     pub fn exit_status(&self) -> u8 {
         if self.interrupted {
-            130
+            crate::exit::INTERRUPTED
         } else if self.passed() {
-            0
+            crate::exit::OK
         } else {
-            1
+            crate::exit::FAILED
         }
     }
 

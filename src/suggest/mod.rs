@@ -25,11 +25,11 @@ pub mod sed;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::deck::Deck;
+use crate::deck::{Deck, LoadOptions};
 use crate::exercise::Exercise;
 use crate::shell::parse as shell;
 use interpret::{Interp, Outcome, Reason, Skip, Touch};
@@ -92,6 +92,18 @@ pub struct Coverage {
     pub skipped: usize,
     /// Skipped exercises by the reason of their first skipped command.
     pub reasons: BTreeMap<Reason, usize>,
+}
+
+/// The deck and its exercises as `checks suggest` reads them: a deck with
+/// any error (an unclosed `.exercise[`, shown as text by remark so that
+/// its exercise vanishes; a missing chapter; two exercises with one id...)
+/// is refused at its file:line, as `run` refuses it. A checks file drafted
+/// from it would lack exercises without a word, and `--out` would replace
+/// a reviewed one with it (issue 26).
+pub fn load(path: &Path, opts: &LoadOptions) -> crate::error::Result<(Deck, Vec<Exercise>)> {
+    let deck = crate::deck::load_strict(path, opts)?;
+    let exercises = crate::exercise::extract_strict(&deck)?;
+    Ok((deck, exercises))
 }
 
 /// Plays the deck's exercises in order and drafts a check for each one that

@@ -72,7 +72,7 @@ pub fn ca_mismatch(rk: &Realkube) {
         &one_exercise("any", "expect:\n  - kind: pods\n    count: 0\n"),
     );
     let out = check_as(rk, &kc, &deck, "120s");
-    assert_eq!(out.code, 2, "{}", out.all());
+    assert_eq!(out.code, 4, "{}", out.all());
     assert!(
         out.elapsed < Duration::from_secs(15),
         "a certificate error is not transient: said after {:?}\n{}",
