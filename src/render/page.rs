@@ -391,6 +391,10 @@ pub struct Page {
     pub extra_files: Vec<(PathBuf, String)>,
 }
 
+/// One slide rendered: its record for the page's slides script, the images
+/// it names, its `<style>`s, and (slide 1 only) its text for the early paint.
+type Rendered = (String, Vec<String>, Vec<String>, Option<String>);
+
 /// Renders the whole deck page.
 pub fn render_page(
     deck: &Deck,
@@ -408,7 +412,7 @@ pub fn render_page(
     };
     // Slides render independently: spread them over the cores.
     let repo_names = repo_names(deck);
-    let rendered: Vec<(String, Vec<String>, Vec<String>, Option<String>)> = deck
+    let rendered: Vec<Rendered> = deck
         .slides
         .par_iter()
         .map(|slide| {
