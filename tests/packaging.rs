@@ -36,20 +36,48 @@ type TestFn = fn() -> Result<(), String>;
 
 /// Each test, the programs it needs, and the function.
 const TESTS: &[(&str, &[&str], TestFn)] = &[
-    ("license_is_the_apache_2_0_text_cargo_toml_names", &[], license),
-    ("completions_generate_for_every_shell_and_name_every_subcommand", &[], completions_generate),
-    ("bash_sources_the_completion_script_and_completes_subcommands", &["bash"], bash_completion),
+    (
+        "license_is_the_apache_2_0_text_cargo_toml_names",
+        &[],
+        license,
+    ),
+    (
+        "completions_generate_for_every_shell_and_name_every_subcommand",
+        &[],
+        completions_generate,
+    ),
+    (
+        "bash_sources_the_completion_script_and_completes_subcommands",
+        &["bash"],
+        bash_completion,
+    ),
     ("zsh_parses_the_completion_script", &["zsh"], zsh_completion),
-    ("fish_parses_the_completion_script", &["fish"], fish_completion),
-    ("man_pages_render_and_name_every_subcommand", &["groff"], man_pages),
+    (
+        "fish_parses_the_completion_script",
+        &["fish"],
+        fish_completion,
+    ),
+    (
+        "man_pages_render_and_name_every_subcommand",
+        &["groff"],
+        man_pages,
+    ),
     ("hidden_generators_stay_out_of_help", &[], hidden_generators),
     (
         "debian_package_holds_the_binary_man_pages_completions_and_license",
         &["dpkg-deb", "dpkg-shlibdeps", "dpkg"],
         debian_package,
     ),
-    ("pre_commit_hook_lints_a_deck_repository", &["pre-commit", "git", "bash"], pre_commit_hook),
-    ("github_action_steps_lint_a_deck_repository", &["bash"], action_lint),
+    (
+        "pre_commit_hook_lints_a_deck_repository",
+        &["pre-commit", "git", "bash"],
+        pre_commit_hook,
+    ),
+    (
+        "github_action_steps_lint_a_deck_repository",
+        &["bash"],
+        action_lint,
+    ),
     ("github_action_steps_run_a_deck_dry", &["bash"], action_run),
 ];
 
@@ -59,7 +87,11 @@ fn main() {
     let mut trials = Vec::new();
     let mut skipped = Vec::new();
     for &(name, tools, f) in TESTS {
-        let missing: Vec<&str> = tools.iter().copied().filter(|t| which(t).is_none()).collect();
+        let missing: Vec<&str> = tools
+            .iter()
+            .copied()
+            .filter(|t| which(t).is_none())
+            .collect();
         if !missing.is_empty() {
             if required {
                 eprintln!(
@@ -132,7 +164,8 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 fn license() -> Result<(), String> {
-    let text = std::fs::read_to_string(repo().join("LICENSE")).map_err(|e| format!("LICENSE: {e}"))?;
+    let text =
+        std::fs::read_to_string(repo().join("LICENSE")).map_err(|e| format!("LICENSE: {e}"))?;
     for words in [
         "Apache License",
         "Version 2.0, January 2004",
@@ -143,7 +176,9 @@ fn license() -> Result<(), String> {
     }
     let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).map_err(|e| e.to_string())?;
     ensure(
-        manifest.lines().any(|l| l.trim() == r#"license = "Apache-2.0""#),
+        manifest
+            .lines()
+            .any(|l| l.trim() == r#"license = "Apache-2.0""#),
         || "Cargo.toml does not say license = \"Apache-2.0\"".into(),
     )
 }
@@ -167,7 +202,10 @@ fn completions_generate() -> Result<(), String> {
     }
     let bad = run(Command::new(LABDECK).args(["completions", "tcsh"]))?;
     ensure(bad.status.code() == Some(2), || {
-        format!("an unknown shell: {:?}, want clap's usage error (2)", bad.status)
+        format!(
+            "an unknown shell: {:?}, want clap's usage error (2)",
+            bad.status
+        )
     })
 }
 
@@ -190,8 +228,12 @@ echo "options: ${COMPREPLY[*]}"
     let out = ok(Command::new("bash")
         .args(["--noprofile", "--norc", "-c", probe, "bash"])
         .arg(&script))?;
-    ensure(out.contains("complete -F _labdeck"), || format!("not registered: {out}"))?;
-    ensure(out.contains("subcommands: build"), || format!("`bu` did not complete to build: {out}"))?;
+    ensure(out.contains("-F _labdeck labdeck"), || {
+        format!("not registered: {out}")
+    })?;
+    ensure(out.contains("subcommands: build"), || {
+        format!("`bu` did not complete to build: {out}")
+    })?;
     ensure(out.contains("options: --deny-warnings"), || {
         format!("`lint --de` did not complete to --deny-warnings: {out}")
     })
@@ -239,7 +281,9 @@ fn man_pages() -> Result<(), String> {
     let page = dir.path().join("labdeck.1");
     write(&page, &ok(Command::new(LABDECK).arg("man"))?)?;
     let text = render(&page)?;
-    ensure(text.contains("NAME") && text.contains("SYNOPSIS"), || format!("not a man page:\n{text}"))?;
+    ensure(text.contains("NAME") && text.contains("SYNOPSIS"), || {
+        format!("not a man page:\n{text}")
+    })?;
     for sub in SUBCOMMANDS {
         ensure(text.contains(&format!("labdeck-{sub}(1)")), || {
             format!("labdeck(1) does not name labdeck-{sub}(1):\n{text}")
@@ -252,13 +296,18 @@ fn man_pages() -> Result<(), String> {
         let p = pages.join(format!("labdeck-{sub}.1"));
         ensure(p.is_file(), || format!("no {}", p.display()))?;
         let text = render(&p)?;
-        ensure(text.contains(&format!("labdeck-{sub}")), || format!("{}:\n{text}", p.display()))?;
+        ensure(text.contains(&format!("labdeck-{sub}")), || {
+            format!("{}:\n{text}", p.display())
+        })?;
     }
     let lint = render(&pages.join("labdeck-lint.1"))?;
-    ensure(lint.contains("--deny-warnings"), || format!("labdeck-lint(1) lacks --deny-warnings:\n{lint}"))?;
-    ensure(!pages.join("labdeck-man.1").exists() && !pages.join("labdeck-completions.1").exists(), || {
-        "pages for the hidden generators".into()
-    })
+    ensure(lint.contains("--deny-warnings"), || {
+        format!("labdeck-lint(1) lacks --deny-warnings:\n{lint}")
+    })?;
+    ensure(
+        !pages.join("labdeck-man.1").exists() && !pages.join("labdeck-completions.1").exists(),
+        || "pages for the hidden generators".into(),
+    )
 }
 
 fn hidden_generators() -> Result<(), String> {
@@ -266,9 +315,10 @@ fn hidden_generators() -> Result<(), String> {
     for sub in SUBCOMMANDS {
         ensure(help.contains(sub), || format!("--help lacks {sub}"))?;
     }
-    ensure(!help.contains("completions") && !help.contains("\n  man "), || {
-        format!("--help shows the generators:\n{help}")
-    })
+    ensure(
+        !help.contains("completions") && !help.contains("\n  man "),
+        || format!("--help shows the generators:\n{help}"),
+    )
 }
 
 /// `KEY = "value"` of Cargo.toml's [package].
@@ -293,19 +343,27 @@ fn debian_package() -> Result<(), String> {
     let deb = PathBuf::from(out.trim());
     let version = package_field("version")?;
     ensure(
-        deb.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("labdeck_{version}_"))),
+        deb.file_name().is_some_and(|n| {
+            n.to_string_lossy()
+                .starts_with(&format!("labdeck_{version}_"))
+        }),
         || format!("package named {}", deb.display()),
     )?;
     let field = |f: &str| -> Result<String, String> {
-        Ok(ok(Command::new("dpkg-deb").arg("-f").arg(&deb).arg(f))?.trim().to_owned())
+        Ok(ok(Command::new("dpkg-deb").arg("-f").arg(&deb).arg(f))?
+            .trim()
+            .to_owned())
     };
     ensure(field("Package")? == "labdeck", || "Package".into())?;
     ensure(field("Version")? == version, || "Version".into())?;
-    ensure(field("Description")?.starts_with(&package_field("description")?), || {
-        "Description is not Cargo.toml's".into()
-    })?;
+    ensure(
+        field("Description")?.starts_with(&package_field("description")?),
+        || "Description is not Cargo.toml's".into(),
+    )?;
     let depends = field("Depends")?;
-    ensure(depends.contains("libc6 (>="), || format!("Depends: {depends}"))?;
+    ensure(depends.contains("libc6 (>="), || {
+        format!("Depends: {depends}")
+    })?;
     let contents = ok(Command::new("dpkg-deb").arg("-c").arg(&deb))?;
     let mut want = vec![
         "./usr/bin/labdeck".to_owned(),
@@ -316,7 +374,11 @@ fn debian_package() -> Result<(), String> {
         "./usr/share/doc/labdeck/copyright".to_owned(),
         "./usr/share/doc/labdeck/LICENSE".to_owned(),
     ];
-    want.extend(SUBCOMMANDS.iter().map(|s| format!("./usr/share/man/man1/labdeck-{s}.1.gz")));
+    want.extend(
+        SUBCOMMANDS
+            .iter()
+            .map(|s| format!("./usr/share/man/man1/labdeck-{s}.1.gz")),
+    );
     for path in &want {
         ensure(contents.lines().any(|l| l.ends_with(path.as_str())), || {
             format!("the package lacks {path}:\n{contents}")
@@ -329,8 +391,11 @@ fn debian_package() -> Result<(), String> {
     let root = dir.path().join("root");
     ok(Command::new("dpkg-deb").arg("-x").arg(&deb).arg(&root))?;
     let shown = ok(Command::new(root.join("usr/bin/labdeck")).arg("--version"))?;
-    ensure(shown.trim() == format!("labdeck {version}"), || format!("--version: {shown}"))?;
-    let license = std::fs::read(root.join("usr/share/doc/labdeck/LICENSE")).map_err(|e| e.to_string())?;
+    ensure(shown.trim() == format!("labdeck {version}"), || {
+        format!("--version: {shown}")
+    })?;
+    let license =
+        std::fs::read(root.join("usr/share/doc/labdeck/LICENSE")).map_err(|e| e.to_string())?;
     ensure(
         license == std::fs::read(repo().join("LICENSE")).map_err(|e| e.to_string())?,
         || "the packaged LICENSE differs".into(),
@@ -391,11 +456,14 @@ fn pre_commit_hook() -> Result<(), String> {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        ensure(text.contains("labdeck lint"), || format!("the hook did not run:\n{text}"))?;
+        ensure(text.contains("labdeck lint"), || {
+            format!("the hook did not run:\n{text}")
+        })?;
         if broken {
-            ensure(!out.status.success() && text.contains("[dangling-link]"), || {
-                format!("a dangling link passed the hook:\n{text}")
-            })?;
+            ensure(
+                !out.status.success() && text.contains("[dangling-link]"),
+                || format!("a dangling link passed the hook:\n{text}"),
+            )?;
         } else {
             ensure(out.status.success() && text.contains("Passed"), || {
                 format!("a good deck failed the hook:\n{text}")
@@ -412,13 +480,22 @@ fn pre_commit_hook() -> Result<(), String> {
 /// pipefail`), with `GITHUB_ACTION_PATH` the action's folder.
 fn run_action(deck: &Path, inputs: &[(&str, &str)]) -> Result<(Output, String), String> {
     let text = std::fs::read_to_string(repo().join("action.yml")).map_err(|e| e.to_string())?;
-    let action: serde_json::Value = serde_saphyr::from_str(&text).map_err(|e| format!("action.yml: {e}"))?;
+    let action: serde_json::Value =
+        serde_saphyr::from_str(&text).map_err(|e| format!("action.yml: {e}"))?;
     let mut values: BTreeMap<String, String> = BTreeMap::new();
-    for (name, spec) in action["inputs"].as_object().ok_or("action.yml: no inputs")? {
-        values.insert(name.clone(), spec["default"].as_str().unwrap_or("").to_owned());
+    for (name, spec) in action["inputs"]
+        .as_object()
+        .ok_or("action.yml: no inputs")?
+    {
+        values.insert(
+            name.clone(),
+            spec["default"].as_str().unwrap_or("").to_owned(),
+        );
     }
     for (k, v) in inputs {
-        ensure(values.contains_key(*k), || format!("action.yml has no input {k}"))?;
+        ensure(values.contains_key(*k), || {
+            format!("action.yml has no input {k}")
+        })?;
         values.insert((*k).to_owned(), (*v).to_owned());
     }
     let expand = |s: &str| -> Result<String, String> {
@@ -428,21 +505,32 @@ fn run_action(deck: &Path, inputs: &[(&str, &str)]) -> Result<(Output, String), 
             out.push_str(&rest[..at]);
             let end = rest[at..].find("}}").ok_or("unclosed ${{")? + at;
             let expr = rest[at + 3..end].trim();
-            let name = expr.strip_prefix("inputs.").ok_or_else(|| format!("expression {expr}"))?;
+            let name = expr
+                .strip_prefix("inputs.")
+                .ok_or_else(|| format!("expression {expr}"))?;
             out.push_str(values.get(name).ok_or_else(|| format!("no input {name}"))?);
             rest = &rest[end + 2..];
         }
         out.push_str(rest);
         Ok(out)
     };
-    ensure(action["runs"]["using"] == "composite", || "not a composite action".into())?;
-    let steps = action["runs"]["steps"].as_array().ok_or("action.yml: no steps")?;
-    let install = steps.first().and_then(|s| s["run"].as_str()).unwrap_or("");
-    ensure(install.contains("cargo install --locked --path \"$GITHUB_ACTION_PATH\""), || {
-        format!("the first step does not install from the action's checkout: {install}")
+    ensure(action["runs"]["using"] == "composite", || {
+        "not a composite action".into()
     })?;
+    let steps = action["runs"]["steps"]
+        .as_array()
+        .ok_or("action.yml: no steps")?;
+    let install = steps.first().and_then(|s| s["run"].as_str()).unwrap_or("");
+    ensure(
+        install.contains("cargo install --locked --path \"$GITHUB_ACTION_PATH\""),
+        || format!("the first step does not install from the action's checkout: {install}"),
+    )?;
     let bin_dir = Path::new(LABDECK).parent().ok_or("binary path")?;
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut last = None;
     for step in &steps[1..] {
         let script = step["run"].as_str().ok_or("a step without run")?;
@@ -473,10 +561,14 @@ fn run_action(deck: &Path, inputs: &[(&str, &str)]) -> Result<(Output, String), 
 fn action_lint() -> Result<(), String> {
     let good = deck_repo(false)?;
     let (out, text) = run_action(good.path(), &[("install", "none")])?;
-    ensure(out.status.success(), || format!("a good deck failed:\n{text}"))?;
+    ensure(out.status.success(), || {
+        format!("a good deck failed:\n{text}")
+    })?;
     let broken = deck_repo(true)?;
     let (out, text) = run_action(broken.path(), &[("install", "none")])?;
-    ensure(out.status.code() == Some(1), || format!("a broken deck: {:?}\n{text}", out.status))?;
+    ensure(out.status.code() == Some(1), || {
+        format!("a broken deck: {:?}\n{text}", out.status)
+    })?;
     // On GitHub each finding is an annotation on its file and line.
     ensure(
         text.contains("::error file=slides/intro.md,line=9") && text.contains("dangling-link"),
@@ -484,9 +576,10 @@ fn action_lint() -> Result<(), String> {
     )?;
     // A pattern matching nothing is said, not passed on.
     let (out, text) = run_action(good.path(), &[("decks", "decks/*.yml")])?;
-    ensure(out.status.code() == Some(2) && text.contains("no deck matches"), || {
-        format!("an empty glob: {:?}\n{text}", out.status)
-    })
+    ensure(
+        out.status.code() == Some(2) && text.contains("no deck matches"),
+        || format!("an empty glob: {:?}\n{text}", out.status),
+    )
 }
 
 fn action_run() -> Result<(), String> {
@@ -497,13 +590,24 @@ fn action_run() -> Result<(), String> {
     )?;
     let (out, text) = run_action(
         deck.path(),
-        &[("command", "run"), ("args", "--dry-run"), ("reports", "out/reports")],
+        &[
+            ("command", "run"),
+            ("args", "--dry-run"),
+            ("reports", "out/reports"),
+        ],
     )?;
-    ensure(out.status.success(), || format!("run --dry-run failed:\n{text}"))?;
+    ensure(out.status.success(), || {
+        format!("run --dry-run failed:\n{text}")
+    })?;
     let report = deck.path().join("out/reports/course.json");
-    let json = std::fs::read_to_string(&report).map_err(|e| format!("{}: {e}", report.display()))?;
+    let json =
+        std::fs::read_to_string(&report).map_err(|e| format!("{}: {e}", report.display()))?;
+    // `--dry-run` prints the plan (in text whatever `--format`): the
+    // exercise, its command and its check, at their lines.
     ensure(
-        json.contains("kubectl create deployment web --image=nginx") && json.contains("\"web\""),
-        || format!("the report lacks the exercise:\n{json}"),
+        json.contains("web  slides/intro.md:7")
+            && json.contains("slides/intro.md:10  $ kubectl create deployment web --image=nginx")
+            && json.contains("then check"),
+        || format!("the report lacks the exercise's plan:\n{json}"),
     )
 }
