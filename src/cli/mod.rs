@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod build;
 mod check;
 mod checks;
+mod generate;
 mod grade;
 mod lint;
 mod out;
@@ -98,6 +99,12 @@ enum Command {
     /// Build a deck and print it to PDF with headless Chromium: one 16:9 page
     /// per slide, `--` steps collapsed.
     Pdf(pdf::PdfArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(hide = true)]
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (or write every page into `--dir`).
+    #[command(hide = true)]
+    Man(generate::ManArgs),
 }
 
 /// `--only/--from/--upto`: the same flags, and the one rule
@@ -141,6 +148,8 @@ pub fn main() -> ExitCode {
         Command::Grade(args) => grade::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Pdf(args) => pdf::run(args),
+        Command::Completions(args) => generate::completions(args),
+        Command::Man(args) => generate::man(args),
     };
     match result {
         Ok(code) => code,

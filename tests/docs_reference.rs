@@ -1,0 +1,371 @@
+//! The reference in `docs/` (check-language.md, deck-format.md) checked
+//! against the code that reads decks and checks, so that neither can drift:
+//! each key table (the table after a `<!-- keys: NAME -->` marker) lists
+//! exactly what the parser accepts, and the rule tables (after `<!-- rules
+//! -->`) list exactly the lint rules labdeck can report.
+//!
+//! The check parser is asked directly: an unknown key at each level is an
+//! error whose message lists the keys allowed there (serde's
+//! `unknown_field`). The manifest ignores unknown keys (as
+//! container.training's script does), so every documented key must be one
+//! it reads (a value of the wrong type is an error, where an unknown key's
+//! is not), and the keys it reads are found in its source.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use labdeck::check::spec;
+use labdeck::exercise::CheckSource;
+use labdeck::manifest::Manifest;
+use labdeck::remark::options::RemarkOptions;
+use labdeck::remark::parser::KNOWN_PROPERTIES;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// The texts between backticks in `s`.
+fn backticked(s: &str) -> Vec<String> {
+    s.split('`').skip(1).step_by(2).map(str::to_owned).collect()
+}
+
+/// The table rows right after `marker` (its first cell, backticked words).
+fn table_after(doc: &str, at: usize) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for line in doc[at..]
+        .lines()
+        .skip(1)
+        .skip_while(|l| l.trim().is_empty())
+    {
+        if !line.starts_with('|') {
+            break;
+        }
+        let first = line
+            .trim_start_matches('|')
+            .split(" | ")
+            .next()
+            .unwrap_or("");
+        out.extend(backticked(first));
+    }
+    out
+}
+
+/// The keys of the table marked `<!-- keys: NAME -->` in `doc`.
+fn doc_keys(doc_path: &str, name: &str) -> BTreeSet<String> {
+    let doc = read(doc_path);
+    let marker = format!("<!-- keys: {name} -->");
+    let at = doc
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{doc_path} has no {marker}"));
+    let keys = table_after(&doc, at);
+    assert!(
+        !keys.is_empty(),
+        "{doc_path}: the table after {marker} is empty"
+    );
+    keys
+}
+
+/// Every rule of every `<!-- rules -->` table of the reference.
+fn documented_rules() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for path in ["docs/check-language.md", "docs/deck-format.md"] {
+        let doc = read(path);
+        let mut tables = 0;
+        for (at, _) in doc.match_indices("<!-- rules -->") {
+            out.extend(table_after(&doc, at));
+            tables += 1;
+        }
+        assert!(tables > 0, "{path} has no <!-- rules --> table");
+    }
+    out
+}
+
+/// The keys the check parser allows where `yaml` puts the key
+/// `zz-not-a-key`, read from its "unknown field, expected one of" error.
+fn accepted_check_keys(yaml: &str) -> BTreeSet<String> {
+    let source = CheckSource {
+        yaml: yaml.to_owned(),
+        file: PathBuf::from("k8s/probe.md"),
+        line: 1,
+    };
+    let message = match spec::parse(&source) {
+        Ok(_) => panic!("the parser accepted an unknown key:\n{yaml}"),
+        Err(e) => e.to_string(),
+    };
+    let Some((_, allowed)) = message.split_once("zz-not-a-key`") else {
+        panic!("the error does not name the unknown key: {message}");
+    };
+    // "expected one of id, timeout, ..." (serde's list; with or without
+    // backticks, as the YAML library words it).
+    let list = allowed
+        .split_once("expected")
+        .map_or("", |(_, l)| l)
+        .trim_start()
+        .trim_start_matches("one of");
+    let keys: BTreeSet<String> = list
+        .split(',')
+        .map(|k| k.trim().trim_matches('`').to_owned())
+        .filter(|k| !k.is_empty())
+        .collect();
+    assert!(
+        !keys.is_empty(),
+        "the error does not list the keys allowed: {message}"
+    );
+    keys
+}
+
+fn assert_same(what: &str, documented: &BTreeSet<String>, accepted: &BTreeSet<String>) {
+    let undocumented: Vec<_> = accepted.difference(documented).collect();
+    let unknown: Vec<_> = documented.difference(accepted).collect();
+    assert!(
+        undocumented.is_empty() && unknown.is_empty(),
+        "{what}: accepted but not documented: {undocumented:?}; documented but not accepted: {unknown:?}"
+    );
+}
+
+#[test]
+fn every_check_key_is_documented_and_every_documented_key_is_accepted() {
+    let doc = "docs/check-language.md";
+    let levels = [
+        ("check", "expect:\n  - kind: pods\nzz-not-a-key: 1\n"),
+        (
+            "expectation",
+            "expect:\n  - kind: pods\n    zz-not-a-key: 1\n",
+        ),
+        (
+            "log",
+            "expect:\n  - kind: pods\n    log: {contains: x, zz-not-a-key: 1}\n",
+        ),
+        (
+            "http",
+            "expect:\n  - kind: services\n    http: {port: 80, zz-not-a-key: 1}\n",
+        ),
+        (
+            "event",
+            "expect:\n  - kind: pods\n    event: {reason: BackOff, zz-not-a-key: 1}\n",
+        ),
+        (
+            "can-i",
+            "can-i:\n  - {as: u, verb: get, resource: pods, allowed: true, zz-not-a-key: 1}\n",
+        ),
+    ];
+    for (level, yaml) in levels {
+        assert_same(
+            &format!("{doc}, {level} keys"),
+            &doc_keys(doc, level),
+            &accepted_check_keys(yaml),
+        );
+    }
+    // A query takes an expectation's keys, except `count`.
+    let query = accepted_check_keys(
+        "queries:\n  web: {kind: pods, zz-not-a-key: 1}\nexpr: size(web) == 1\n",
+    );
+    let mut expectation = doc_keys(doc, "expectation");
+    expectation.remove("count");
+    let mut query_without_count = query.clone();
+    query_without_count.remove("count");
+    assert_same(
+        "queries (an expectation's keys but count)",
+        &expectation,
+        &query_without_count,
+    );
+}
+
+/// The fields of `struct NAME {` in a source file (`name: Type,` lines).
+fn struct_fields(path: &str, name: &str) -> BTreeSet<String> {
+    let src = read(path);
+    let start = src
+        .find(&format!("struct {name} {{"))
+        .unwrap_or_else(|| panic!("{path} has no struct {name}"));
+    let body = &src[start..];
+    let end = body.find("\n}").unwrap_or(body.len());
+    body[..end]
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let l = l.trim();
+            let (field, _) = l.split_once(':')?;
+            (!l.starts_with("//") && !l.starts_with('#'))
+                .then(|| field.trim().trim_start_matches("r#").to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn every_manifest_key_is_documented_and_read() {
+    let documented = doc_keys("docs/deck-format.md", "manifest");
+    let read_keys = struct_fields("src/manifest.rs", "RawManifest");
+    assert_same(
+        "docs/deck-format.md, manifest keys",
+        &documented,
+        &read_keys,
+    );
+
+    // The parser reads each: a value of the wrong type for it is an error,
+    // where an unknown key's is not.
+    let parse = |text: &str| Manifest::parse(Path::new("slides/deck.yml"), text, |_| None);
+    assert!(parse("content: [a.md]\nzz-not-a-key: [[1]]\n").is_ok());
+    for key in &documented {
+        let text = if key == "content" {
+            "content: [[[{a: 1}]]]\n".to_owned()
+        } else {
+            format!("content: [a.md]\n{key}: [[1]]\n")
+        };
+        assert!(
+            parse(&text).is_err(),
+            "manifest key `{key}`: a list of lists was accepted, as for a key nobody reads"
+        );
+    }
+}
+
+#[test]
+fn every_remark_option_is_documented_and_read() {
+    let documented = doc_keys("docs/deck-format.md", "remark");
+    // The options `RemarkOptions::set` matches on (its outermost arms).
+    let src = read("src/remark/options.rs");
+    let start = src.find("pub fn set(").expect("RemarkOptions::set");
+    let end = src[start..]
+        .find("pub fn set_assignment")
+        .map_or(src.len(), |e| start + e);
+    let arms: Vec<(usize, String)> = src[start..end]
+        .lines()
+        .filter_map(|l| {
+            let t = l.trim_start();
+            let rest = t.strip_prefix('"')?;
+            let (key, after) = rest.split_once('"')?;
+            after
+                .trim_start()
+                .starts_with("=>")
+                .then(|| (l.len() - t.len(), key.to_owned()))
+        })
+        .collect();
+    let outer = arms.iter().map(|(i, _)| *i).min().unwrap_or(0);
+    let read_keys: BTreeSet<String> = arms
+        .into_iter()
+        .filter(|(i, _)| *i == outer)
+        .map(|(_, k)| k)
+        .collect();
+    assert_same(
+        "docs/deck-format.md, remark options",
+        &documented,
+        &read_keys,
+    );
+
+    let weird = serde_json::json!([[1]]);
+    assert!(RemarkOptions::remark().set("zzNotAnOption", &weird).is_ok());
+    for key in &documented {
+        assert!(
+            RemarkOptions::remark().set(key, &weird).is_err(),
+            "remark option `{key}`: a list of lists was accepted, as for an option nobody reads"
+        );
+    }
+}
+
+#[test]
+fn every_slide_property_remark_knows_is_documented() {
+    let known: BTreeSet<String> = KNOWN_PROPERTIES.iter().map(|p| p.to_string()).collect();
+    assert_same(
+        "docs/deck-format.md, slide properties",
+        &doc_keys("docs/deck-format.md", "properties"),
+        &known,
+    );
+}
+
+#[test]
+fn every_macro_is_documented() {
+    // `"@@NAME@@"` and `"@@NAME["` literals of the assembler.
+    let src = read("src/assemble.rs");
+    let re = regex::Regex::new(r#""(@@[A-Z]+(?:@@|\[))""#).expect("regex");
+    let found: BTreeSet<String> = re.captures_iter(&src).map(|c| c[1].to_owned()).collect();
+    let documented: BTreeSet<String> = doc_keys("docs/deck-format.md", "macros")
+        .into_iter()
+        .map(|m| match m.find('[') {
+            Some(i) => m[..=i].to_owned(),
+            None => m,
+        })
+        .collect();
+    assert_same("docs/deck-format.md, @@ macros", &documented, &found);
+}
+
+/// Rule codes given to `Diagnostic::{error,warning,note}` (or as a
+/// `code: "..."` of a check finding) anywhere in `src/`, tests aside.
+fn rules_in_source() -> BTreeSet<String> {
+    let re = regex::Regex::new(
+        r#"(?s)(?:Diagnostic::(?:error|warning|note)\(\s*|\bcode: )"([a-z][a-z-]*)""#,
+    )
+    .expect("regex");
+    let mut out = BTreeSet::new();
+    let mut stack = vec![repo().join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src/").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&path).expect("source file");
+                let code = text.split("#[cfg(test)]").next().unwrap_or("");
+                out.extend(re.captures_iter(code).map(|c| c[1].to_owned()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_lint_rule_is_documented_and_every_documented_rule_exists() {
+    let source = rules_in_source();
+    // The scan must see the rules of every part of lint.
+    for rule in [
+        "dangling-link",
+        "invalid-check",
+        "missing-chapter",
+        "never-returned",
+    ] {
+        assert!(
+            source.contains(rule),
+            "{rule} not found in src/: {source:?}"
+        );
+    }
+    assert_same(
+        "lint rules (docs/check-language.md + docs/deck-format.md)",
+        &documented_rules(),
+        &source,
+    );
+}
+
+#[test]
+fn the_docs_point_inside_the_repository() {
+    let mut files = vec![repo().join("README.md")];
+    for entry in std::fs::read_dir(repo().join("docs"))
+        .expect("docs/")
+        .flatten()
+    {
+        if entry.path().extension().is_some_and(|x| x == "md") {
+            files.push(entry.path());
+        }
+    }
+    for path in files {
+        let text = std::fs::read_to_string(&path).expect("doc");
+        for (n, line) in text.lines().enumerate() {
+            assert!(
+                !line.contains("shared/spec"),
+                "{}:{}: points at the spec outside the repository: {line}",
+                path.display(),
+                n + 1
+            );
+        }
+    }
+    // And the reference the README links exists.
+    let readme = read("README.md");
+    for doc in ["docs/check-language.md", "docs/deck-format.md"] {
+        assert!(
+            readme.contains(&format!("({doc}")),
+            "README does not link {doc}"
+        );
+        assert!(repo().join(doc).is_file());
+    }
+}
