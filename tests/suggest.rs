@@ -498,3 +498,114 @@ fn docs_list_every_skip_reason_and_the_measured_table() {
         assert!(doc.contains(&row), "docs/suggesting.md lacks {row}");
     }
 }
+
+/// The labelled sample (issue 24): suggestions drawn at random from the
+/// 2021 corpus's kube-selfpaced.yml, each labelled by hand.
+const SAMPLE: &str = "tests/fixtures/suggest-sample.yml";
+
+#[derive(serde::Deserialize)]
+struct Sample {
+    seed: u64,
+    size: usize,
+    sample: Vec<Labelled>,
+}
+
+#[derive(serde::Deserialize)]
+struct Labelled {
+    id: String,
+    verdict: String,
+    why: String,
+    check: String,
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a fixed, documented sequence, so
+/// the draw is the same on every machine.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// `size` distinct items of `ids`, drawn with a partial Fisher-Yates shuffle.
+fn draw(ids: &[String], seed: u64, size: usize) -> Vec<String> {
+    let mut pool: Vec<String> = ids.to_vec();
+    let mut rng = SplitMix(seed);
+    let mut out = Vec::new();
+    for i in 0..size.min(pool.len()) {
+        let j = i + (rng.next() % (pool.len() - i) as u64) as usize;
+        pool.swap(i, j);
+        out.push(pool[i].clone());
+    }
+    out
+}
+
+#[test]
+fn precision_on_the_labelled_sample_of_kube_selfpaced() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join(SAMPLE)).unwrap();
+    let sample: Sample = serde_saphyr::from_str(&text).unwrap();
+    let (_, report) = report_for(&root.join(CORPUS).join("kube-selfpaced.yml"));
+    let suggested: Vec<String> = report
+        .exercises
+        .iter()
+        .filter(|s| s.check.is_some())
+        .map(|s| s.id.clone())
+        .collect();
+    let drawn = draw(&suggested, sample.seed, sample.size);
+    let current: BTreeMap<&str, String> = report
+        .exercises
+        .iter()
+        .filter_map(|s| Some((s.id.as_str(), suggest::check_yaml(s.check.as_ref()?))))
+        .collect();
+    // What to label when the draw or a suggestion changed.
+    let relabel: String = drawn
+        .iter()
+        .map(|id| {
+            format!(
+                "  - id: {id}\n    verdict: ?\n    why: ?\n    check: |\n{}",
+                current[id.as_str()]
+                    .lines()
+                    .map(|l| format!("      {l}\n"))
+                    .collect::<String>()
+            )
+        })
+        .collect();
+    let labelled: Vec<String> = sample.sample.iter().map(|l| l.id.clone()).collect();
+    assert_eq!(labelled, drawn, "the draw changed; relabel:\n{relabel}");
+    for l in &sample.sample {
+        assert_eq!(
+            current[l.id.as_str()],
+            l.check,
+            "{}: the suggestion is no longer the one labelled; relabel:\n{relabel}",
+            l.id
+        );
+        assert!(
+            matches!(l.verdict.as_str(), "right" | "wrong") && !l.why.trim().is_empty(),
+            "{}: verdict right|wrong with a why",
+            l.id
+        );
+    }
+    let right = sample.sample.iter().filter(|l| l.verdict == "right").count();
+    let wrong: Vec<(&str, &str)> = sample
+        .sample
+        .iter()
+        .filter(|l| l.verdict == "wrong")
+        .map(|l| (l.id.as_str(), l.why.as_str()))
+        .collect();
+    println!(
+        "precision: {right} of {} right; wrong: {wrong:?}",
+        sample.sample.len()
+    );
+    // The figures quoted in docs/suggesting.md.
+    assert_eq!((right, sample.sample.len()), (SAMPLE_RIGHT, SAMPLE_SIZE));
+    assert!(right * 100 >= 95 * sample.sample.len(), "precision below 95%");
+}
+
+const SAMPLE_RIGHT: usize = 0;
+const SAMPLE_SIZE: usize = 40;

@@ -45,10 +45,10 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         root: args.root,
         ..LoadOptions::default()
     };
-    let mut findings = lint::lint_decks(&args.decks, &opts);
-    if let Some(path) = &args.checks {
-        findings.extend(lint::checks_file(path, &args.decks, &opts));
-    }
+    let findings = match &args.checks {
+        Some(path) => lint::lint_decks_with_checks(&args.decks, &opts, path),
+        None => lint::lint_decks(&args.decks, &opts),
+    };
     let format = match args.format {
         LintFormat::Text => output::Format::Text,
         LintFormat::Json => output::Format::Json,
