@@ -162,25 +162,44 @@ const EXPECTED: &[ExpectedRow] = &[
 fn coverage_on_the_2021_corpus() {
     let mut got: Vec<Row> = Vec::new();
     let mut table = String::from(
-        "| deck | exercises | change the cluster | suggested (partly) | skipped | skipped by reason |\n|---|---|---|---|---|---|\n",
+        "| deck | exercises | change the cluster | suggested (partly) | not suggested | skipped / withheld, by reason |\n|---|---:|---:|---:|---:|---|\n",
     );
     for path in corpus_decks() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let (_, report) = report_for(&path);
         let c: Coverage = report.coverage();
-        assert_eq!(c.changing, c.suggested + c.skipped, "{name}");
-        let reasons: Vec<(String, usize)> = c
+        let withheld: usize = c.withheld.values().sum();
+        assert_eq!(c.changing, c.suggested + c.skipped + withheld, "{name}");
+        // Issue 24: at least 90% get a suggestion or a precise reason
+        // (unlabelled fences count: `suggest` reads them).
+        assert!(
+            c.explained() * 100 >= 90 * c.changing,
+            "{name}: {} of {} explained",
+            c.explained(),
+            c.changing
+        );
+        // Skipped commands' reasons, then withheld drafts' (`withheld:`),
+        // then the exercises with neither a suggestion nor a reason.
+        let mut reasons: Vec<(String, usize)> = c
             .reasons
             .iter()
             .map(|(r, n)| (r.as_str().to_string(), *n))
             .collect();
+        reasons.extend(
+            c.withheld
+                .iter()
+                .map(|(w, n)| (format!("withheld:{}", w.as_str()), *n)),
+        );
+        if c.unexplained > 0 {
+            reasons.push(("unexplained".to_string(), c.unexplained));
+        }
         table.push_str(&format!(
             "| {name} | {} | {} | {} ({}) | {} | {} |\n",
             c.exercises,
             c.changing,
             c.suggested,
             c.partial,
-            c.skipped,
+            c.skipped + withheld,
             reasons
                 .iter()
                 .map(|(r, n)| format!("{r} {n}"))
@@ -193,7 +212,7 @@ fn coverage_on_the_2021_corpus() {
             c.changing,
             c.suggested,
             c.partial,
-            c.skipped,
+            c.skipped + withheld,
             reasons,
         ));
     }
@@ -407,8 +426,9 @@ async fn cli_writes_the_overlay_and_summarises_on_stderr() {
         "{text}"
     );
     assert!(
-        out.stderr
-            .contains("11 exercises, 7 change the cluster: 7 suggested (0 partly), 0 skipped\n"),
+        out.stderr.contains(
+            "11 exercises, 7 change the cluster: 7 suggested (0 partly), 0 withheld, 0 skipped\n"
+        ),
         "{}",
         out.stderr
     );
@@ -591,7 +611,11 @@ fn precision_on_the_labelled_sample_of_kube_selfpaced() {
             l.id
         );
     }
-    let right = sample.sample.iter().filter(|l| l.verdict == "right").count();
+    let right = sample
+        .sample
+        .iter()
+        .filter(|l| l.verdict == "right")
+        .count();
     let wrong: Vec<(&str, &str)> = sample
         .sample
         .iter()
@@ -604,8 +628,11 @@ fn precision_on_the_labelled_sample_of_kube_selfpaced() {
     );
     // The figures quoted in docs/suggesting.md.
     assert_eq!((right, sample.sample.len()), (SAMPLE_RIGHT, SAMPLE_SIZE));
-    assert!(right * 100 >= 95 * sample.sample.len(), "precision below 95%");
+    assert!(
+        right * 100 >= 95 * sample.sample.len(),
+        "precision below 95%"
+    );
 }
 
-const SAMPLE_RIGHT: usize = 0;
-const SAMPLE_SIZE: usize = 40;
+const SAMPLE_RIGHT: usize = 29;
+const SAMPLE_SIZE: usize = 30;

@@ -99,7 +99,14 @@ fn lint_decks_covered(
     let opts = &opts.sharing(&files);
     let per_deck: Vec<Vec<Diagnostic>> = paths
         .par_iter()
-        .map(|p| lint_one(p, opts, classes.get(&manifest_dir(p)).unwrap_or(&none), covered))
+        .map(|p| {
+            lint_one(
+                p,
+                opts,
+                classes.get(&manifest_dir(p)).unwrap_or(&none),
+                covered,
+            )
+        })
         .collect();
     let mut seen = HashSet::new();
     let mut all: Vec<Diagnostic> = per_deck

@@ -278,6 +278,14 @@ impl Interp {
                 if let Some(v) = expanding.iter().next().and_then(|i| words.get(*i))
                     && helm_changes(&words[1..])
                 {
+                    // Some release of that namespace changed: which, and
+                    // its revision, are no longer known.
+                    let a = Args::parse(&words[1..], helm_takes_value);
+                    let ns = a
+                        .value(&["n", "namespace"])
+                        .map(str::to_string)
+                        .or_else(|| self.state.namespace.clone());
+                    self.state.helm_unknown.insert(ns);
                     return skip(Reason::ShellVariable, format!("`{v}` is a shell variable"));
                 }
                 self.helm(&words[1..])
@@ -524,6 +532,7 @@ impl Interp {
                 }
                 if a.has(&["record"]) {
                     o.change_cause = Some(change_cause(a));
+                    o.annotations.remove(super::model::CHANGE_CAUSE);
                 }
                 match a.value(&["replicas"]).and_then(|r| r.parse::<i64>().ok()) {
                     Some(r) => {
@@ -880,7 +889,9 @@ impl Interp {
                 // --user, --group, --serviceaccount=NS:NAME.
                 let mut subjects = Vec::new();
                 for u in args.values(&["user"]) {
-                    subjects.push(json!({"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": u}));
+                    subjects.push(
+                        json!({"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": u}),
+                    );
                 }
                 for g in args.values(&["group"]) {
                     subjects.push(json!({"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": g}));
@@ -892,7 +903,9 @@ impl Interp {
                             format!("--serviceaccount={sa}: kubectl wants NAMESPACE:NAME"),
                         );
                     };
-                    subjects.push(json!({"kind": "ServiceAccount", "namespace": sa_ns, "name": sa_name}));
+                    subjects.push(
+                        json!({"kind": "ServiceAccount", "namespace": sa_ns, "name": sa_name}),
+                    );
                 }
                 if !subjects.is_empty() {
                     o.extra["subjects"] = Value::Array(subjects);
@@ -1434,6 +1447,7 @@ impl Interp {
             }
             if let Some(c) = &cause {
                 o.change_cause = Some(c.clone());
+                o.annotations.remove(super::model::CHANGE_CAUSE);
             }
             Ok(())
         })
@@ -1645,12 +1659,29 @@ impl Interp {
                 // (pkg/action/install.go: 1; upgrade.go and rollback.go:
                 // the last one + 1); an upgrade of a release that does
                 // not exist is an install (`--install`).
+                if verb != "install" && self.state.helm_unknown.contains(&ns) {
+                    return skip(
+                        Reason::ShellVariable,
+                        "an earlier helm command in this namespace named its release with a shell variable: which releases exist, and their revisions, are not known",
+                    );
+                }
+                let unknown = false;
                 let revision = self
                     .state
                     .releases
                     .entry((ns.clone(), name.clone()))
                     .or_insert(0);
-                *revision = revision.saturating_add(1);
+                // 0: the revision is not known (see `State::releases`).
+                *revision = if verb == "install" {
+                    1
+                } else if unknown || (*revision == 0 && verb == "rollback") {
+                    0
+                } else if *revision == 0 && self.state.carried.contains(&(ns.clone(), name.clone()))
+                {
+                    0
+                } else {
+                    revision.saturating_add(1)
+                };
                 let mut touched = Vec::new();
                 if args.has(&["create-namespace"])
                     && let Some(n) = &ns

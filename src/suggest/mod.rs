@@ -212,6 +212,9 @@ pub fn suggest(deck: &Deck, exercises: &[Exercise]) -> Report {
                 )),
                 _ => None,
             };
+            if chapter.is_some() {
+                interp.state.new_chapter();
+            }
             chapter = Some(ex.file.as_path());
         }
         let sets = interp.state.namespace_sets;
@@ -278,31 +281,65 @@ const FAILS: &[&str] = &[
     "it should fail",
 ];
 
+/// Phrases by which an exercise's instructions say what it starts will
+/// not run.
+const WONT_RUN: &[&str] = &["non-existent image", "won't start", "will not start"];
+
 /// Whether the slide shows the exercise's commands failing on purpose:
 /// a comment in the block or the text after the exercise, up to the next
 /// slide, says so ("That didn't work", "This will fail"), or the next
 /// block shows an error; a conditional ("If ..., this will fail") does
 /// not count. Returns the line that says so.
-fn fails_on_purpose(ex: &Exercise, chapter: Option<&str>) -> Option<String> {
+fn fails_on_purpose(ex: &Exercise, chapter: Option<&str>, followed: &[Origin]) -> Option<String> {
     let says = |line: &str| {
         let l = line.to_lowercase();
         FAILS.iter().any(|p| l.contains(p)) && !l.contains("if ")
     };
     for step in &ex.steps {
-        if let Some(l) = step.text.lines().find(|l| l.trim_start().starts_with('#') && says(l)) {
+        if let Some(l) = step
+            .text
+            .lines()
+            .find(|l| l.trim_start().starts_with('#') && says(l))
+        {
             return Some(format!("{} (in the block at line {})", l.trim(), step.line));
         }
     }
     let text = chapter?;
-    let last = ex.steps.last()?;
     let lines: Vec<&str> = text.lines().collect();
+    // The exercise's own words before its last block ("Update `worker`
+    // by specifying a non-existent image", "Check that the Pod won't
+    // start").
+    let end = ex.steps.last().map_or(ex.line, |s| s.line);
+    for i in ex.line.saturating_sub(1)..end.min(lines.len()) {
+        let l = lines[i].to_lowercase();
+        if l.trim_start().starts_with('-') && WONT_RUN.iter().any(|p| l.contains(p)) {
+            return Some(format!("{} (line {})", lines[i].trim(), i + 1));
+        }
+    }
+    // The text after the exercise is about its last visible block: only
+    // when that block changes the cluster is it about a change.
+    let last = ex.steps.iter().rev().find(|s| s.directive.is_none())?;
+    if !followed.iter().any(|o| o.line > last.line) {
+        return None;
+    }
     // From after the last block (its fence, text and closing fence).
-    let start = last.line.saturating_add(last.text.lines().count()).saturating_add(1);
+    let start = last
+        .line
+        .saturating_add(last.text.lines().count())
+        .saturating_add(1);
     let mut conditional = false;
     let mut i = start;
     while let Some(line) = lines.get(i) {
         let t = line.trim();
         if t == "---" || t == "???" {
+            break;
+        }
+        // The next exercise, or a block a student types: what follows is
+        // about other commands.
+        if t.starts_with(".exercise[")
+            || t.starts_with(".lab[")
+            || ["```bash", "```sh", "```shell"].contains(&t)
+        {
             break;
         }
         let l = t.to_lowercase();
@@ -318,7 +355,11 @@ fn fails_on_purpose(ex: &Exercise, chapter: Option<&str>) -> Option<String> {
             && let Some(next) = lines.get(i + 1)
             && (next.trim_start().starts_with("Error") || next.trim_start().starts_with("error:"))
         {
-            return Some(format!("the next block shows `{}` (line {})", next.trim(), i + 2));
+            return Some(format!(
+                "the next block shows `{}` (line {})",
+                next.trim(),
+                i + 2
+            ));
         }
         i += 1;
     }
@@ -416,7 +457,7 @@ fn suggest_one(interp: &mut Interp, ex: &Exercise, chapter: Option<&str>) -> Sug
     });
     let mut withheld = None;
     if !followed.is_empty()
-        && let Some(line) = fails_on_purpose(ex, chapter)
+        && let Some(line) = fails_on_purpose(ex, chapter, &followed)
     {
         check = None;
         withheld = Some(Withheld {
@@ -491,13 +532,18 @@ fn describe(interp: &Interp, touched: &[Touch]) -> Vec<Draft> {
                     .state
                     .releases
                     .get(&(namespace.clone(), name.clone()));
-                if let (true, Some(v)) = (*present, revision) {
+                if let (true, Some(v)) = (*present, revision.filter(|v| **v > 0)) {
                     // The revision's Secret (label `version`, helm
                     // pkg/storage/driver/secrets.go): an upgrade is a
                     // new one.
                     d.selector = Some(format!(
                         "owner=helm,name={name},status=deployed,version={v}"
                     ));
+                    d.count = Some("1".into());
+                    d.matches = Some(serde_json::json!({"type": "helm.sh/release.v1"}));
+                } else if *present {
+                    // Deployed, revision unknown.
+                    d.selector = Some(format!("owner=helm,name={name},status=deployed"));
                     d.count = Some("1".into());
                     d.matches = Some(serde_json::json!({"type": "helm.sh/release.v1"}));
                 } else {
@@ -830,7 +876,13 @@ mod tests {
         blocks
             .iter()
             .enumerate()
-            .map(|(i, b)| suggest_one(&mut interp, &exercise(&format!("x-{i}"), b, Some("bash")), None))
+            .map(|(i, b)| {
+                suggest_one(
+                    &mut interp,
+                    &exercise(&format!("x-{i}"), b, Some("bash")),
+                    None,
+                )
+            })
             .collect()
     }
 
@@ -846,14 +898,19 @@ mod tests {
             "kubectl rollout restart deployment web",
         ]);
         assert!(
-            yaml(&s[1]).contains("spec.template.metadata.annotations[\"kubectl.kubernetes.io/restartedAt\"] exists"),
+            yaml(&s[1]).contains(
+                "spec.template.metadata.annotations[\"kubectl.kubernetes.io/restartedAt\"] exists"
+            ),
             "{}",
             yaml(&s[1])
         );
         assert_eq!(s[1].withheld, None);
         // A second restart's draft already holds before it: withheld.
         assert!(s[2].check.is_none());
-        assert_eq!(s[2].withheld.as_ref().map(|w| w.why), Some(Why::AlreadyHolds));
+        assert_eq!(
+            s[2].withheld.as_ref().map(|w| w.why),
+            Some(Why::AlreadyHolds)
+        );
     }
 
     #[test]
@@ -894,7 +951,9 @@ mod tests {
         );
         assert_eq!(s[0].withheld, None, "{y}");
         // The slide's trap: `--role=view` binds a Role that does not exist.
-        let trap = play(&["kubectl create rolebinding can-view --role=view --serviceaccount=default:default"]);
+        let trap = play(&[
+            "kubectl create rolebinding can-view --role=view --serviceaccount=default:default",
+        ]);
         assert!(!yaml(&trap[0]).contains("can-i"), "{}", yaml(&trap[0]));
     }
 
@@ -928,7 +987,10 @@ mod tests {
         let mut ex = exercise("u", "kubectl rollout undo deployment worker", Some("bash"));
         ex.steps[0].line = 5;
         let s = suggest_one(&mut interp, &ex, Some(chapter));
-        assert_eq!(s.withheld.as_ref().map(|w| w.why), Some(Why::FailsOnPurpose));
+        assert_eq!(
+            s.withheld.as_ref().map(|w| w.why),
+            Some(Why::FailsOnPurpose)
+        );
         assert!(s.withheld.unwrap().detail.contains("That didn't work"));
         // A conditional failure is not one.
         let cond = "l1\n.exercise[\n- x:\n  ```\n  helm install helmcoins dockercoins\n  ```\n]\n--\n- If the application is already deployed, this will fail:\n```\nError: rendered manifests\n```\n---\n";
@@ -942,9 +1004,17 @@ mod tests {
     #[test]
     fn commands_in_unlabelled_fences_are_followed_and_output_is_not() {
         let mut interp = Interp::new(Path::new("/nonexistent"));
-        let s = suggest_one(&mut interp, &exercise("h", "helm install helmcoins dockercoins", None), None);
+        let s = suggest_one(
+            &mut interp,
+            &exercise("h", "helm install helmcoins dockercoins", None),
+            None,
+        );
         assert_eq!(s.followed.len(), 1);
-        let out = suggest_one(&mut interp, &exercise("o", "NAME  READY  STATUS\nweb's   1/1   Running", None), None);
+        let out = suggest_one(
+            &mut interp,
+            &exercise("o", "NAME  READY  STATUS\nweb's   1/1   Running", None),
+            None,
+        );
         assert!(!out.changes_state() && out.skipped.is_empty());
     }
 

@@ -360,7 +360,8 @@ impl Obj {
             } else {
                 p.count = Some(">=1".into());
                 if let Some(c) = &self.containers {
-                    p.matches = Some(json!({"spec": {"containers": self.containers_with_extra(c)}}));
+                    p.matches =
+                        Some(json!({"spec": {"containers": self.containers_with_extra(c)}}));
                 }
             }
             out.push(p);
@@ -547,8 +548,27 @@ pub struct State {
     /// `set-context --namespace`, `use-context`): a chapter that sets it
     /// knows it.
     pub namespace_sets: u32,
-    /// Helm releases installed: (namespace, name) -> current revision.
+    /// Helm releases installed: (namespace, name) -> current revision; 0
+    /// when it is not known (a release made in an earlier chapter, which
+    /// may have run elsewhere, or a namespace where a helm command could
+    /// not be followed).
     pub releases: BTreeMap<(Option<String>, String), u32>,
+    /// Releases whose revision was made in an earlier chapter.
+    pub carried: BTreeSet<(Option<String>, String)>,
+    /// Namespaces where a helm command that changes releases could not be
+    /// followed.
+    pub helm_unknown: BTreeSet<Option<String>>,
+}
+
+impl State {
+    /// A new chapter: the releases made so far are still there, but their
+    /// revision is not known.
+    pub fn new_chapter(&mut self) {
+        for (key, revision) in self.releases.iter_mut() {
+            *revision = 0;
+            self.carried.insert(key.clone());
+        }
+    }
 }
 
 impl State {

@@ -58,7 +58,8 @@ pub fn render(state: &State) -> Vec<Value> {
         // helm pkg/storage/driver/secrets.go `newSecretsObject`: one Secret
         // per revision, `sh.helm.release.v1.NAME.vN`, the latest deployed,
         // earlier ones superseded (pkg/action/upgrade.go).
-        for v in 1..=*revision {
+        // Revision 0: one deployed, its number not known.
+        for v in (1..=*revision).chain((*revision == 0).then_some(0)) {
             let status = if v == *revision {
                 "deployed"
             } else {
@@ -132,7 +133,9 @@ fn render_obj(o: &Obj, out: &mut Vec<Value>) {
         .iter()
         .filter_map(|(k, v)| Some((k.clone(), json!(v.as_ref()?))))
         .collect();
-    if let Some(c) = &o.change_cause {
+    if let Some(c) = &o.change_cause
+        && !o.annotations.contains_key(CHANGE_CAUSE)
+    {
         annotations.insert(CHANGE_CAUSE.into(), json!(c));
     }
     if !annotations.is_empty() {
@@ -217,8 +220,7 @@ fn render_obj(o: &Obj, out: &mut Vec<Value>) {
             let mut rs = v.clone();
             rs["kind"] = json!("ReplicaSet");
             rs["metadata"]["name"] = json!(rs_name);
-            rs["metadata"]["ownerReferences"] =
-                json!([{"kind": "Deployment", "name": o.name, "controller": true, "apiVersion": "apps/v1"}]);
+            rs["metadata"]["ownerReferences"] = json!([{"kind": "Deployment", "name": o.name, "controller": true, "apiVersion": "apps/v1"}]);
             rs["status"] = json!({"observedGeneration": 1, "replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas});
             out.push(rs);
             ("ReplicaSet".to_string(), rs_name)
@@ -292,21 +294,13 @@ pub fn holds(check: &Check, objects: &[Value]) -> (bool, String) {
                 false,
                 format!(
                     "{} (line {}) counts {}, wants {}{first}",
-                    e.kind,
-                    e.location.line,
-                    out.passing,
-                    e.count
+                    e.kind, e.location.line, out.passing, e.count
                 ),
             );
         }
     }
-    let policy_of = |k: &str| -> Vec<Value> {
-        objects
-            .iter()
-            .filter(|o| o["kind"] == k)
-            .cloned()
-            .collect()
-    };
+    let policy_of =
+        |k: &str| -> Vec<Value> { objects.iter().filter(|o| o["kind"] == k).cloned().collect() };
     let (cr, crb, r, rb) = (
         policy_of("ClusterRole"),
         policy_of("ClusterRoleBinding"),
@@ -336,7 +330,8 @@ pub fn holds(check: &Check, objects: &[Value]) -> (bool, String) {
                 .clone()
                 .unwrap_or_else(|| CONTEXT_NAMESPACE.into()),
         };
-        let (allowed, why) = rbac::authorize(&UserInfo::impersonated(&q.user, &q.groups), &attrs, &policy);
+        let (allowed, why) =
+            rbac::authorize(&UserInfo::impersonated(&q.user, &q.groups), &attrs, &policy);
         if allowed != q.allowed {
             return (
                 false,
@@ -354,8 +349,15 @@ pub fn holds(check: &Check, objects: &[Value]) -> (bool, String) {
         .expect
         .first()
         .map(|e| {
-            let name = e.name.as_ref().map(|n| format!(" {}", n.text)).unwrap_or_default();
-            format!("{}{name} (line {}) already matches", e.kind, e.location.line)
+            let name = e
+                .name
+                .as_ref()
+                .map(|n| format!(" {}", n.text))
+                .unwrap_or_default();
+            format!(
+                "{}{name} (line {}) already matches",
+                e.kind, e.location.line
+            )
         })
         .unwrap_or_else(|| "every question already answers as wanted".into());
     (true, what)

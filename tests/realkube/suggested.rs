@@ -46,8 +46,16 @@ pub fn suggested_checks_fail_before_and_pass_after(rk: &Realkube) {
         labdeck(
             rk,
             &[
-                "check", DECK, "--checks", &overlay_s, "--kubeconfig", &kc, "--timeout", "0",
-                "--only", id,
+                "check",
+                DECK,
+                "--checks",
+                &overlay_s,
+                "--kubeconfig",
+                &kc,
+                "--timeout",
+                "0",
+                "--only",
+                id,
             ],
         )
     };
