@@ -422,7 +422,9 @@ async fn suggestions_agree_with_the_sample_decks_hand_written_checks() {
             compared += 1;
         }
     }
-    assert_eq!(compared, 7, "every exercise that changes the cluster");
+    // Issue 24: 2 of the 7 drafts do not verify on the model and are
+    // withheld (already-holds 1, does-not-hold 1).
+    assert_eq!(compared, 5, "every exercise with a verified suggestion");
 }
 
 // ---- CLI and lint -----------------------------------------------------------
@@ -461,7 +463,7 @@ async fn cli_writes_the_overlay_and_summarises_on_stderr() {
     );
     assert!(
         out.stderr.contains(
-            "11 exercises, 7 change the cluster: 7 suggested (0 partly), 0 withheld, 0 skipped\n"
+            "11 exercises, 7 change the cluster: 5 suggested (0 partly), 2 withheld (already-holds 1, does-not-hold 1), 0 skipped\n"
         ),
         "{}",
         out.stderr
