@@ -1674,9 +1674,10 @@ impl Interp {
                 // 0: the revision is not known (see `State::releases`).
                 *revision = if verb == "install" {
                     1
-                } else if unknown || (*revision == 0 && verb == "rollback") {
-                    0
-                } else if *revision == 0 && self.state.carried.contains(&(ns.clone(), name.clone()))
+                } else if unknown
+                    || (*revision == 0
+                        && (verb == "rollback"
+                            || self.state.carried.contains(&(ns.clone(), name.clone()))))
                 {
                     0
                 } else {

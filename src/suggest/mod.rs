@@ -310,10 +310,16 @@ fn fails_on_purpose(ex: &Exercise, chapter: Option<&str>, followed: &[Origin]) -
     // by specifying a non-existent image", "Check that the Pod won't
     // start").
     let end = ex.steps.last().map_or(ex.line, |s| s.line);
-    for i in ex.line.saturating_sub(1)..end.min(lines.len()) {
-        let l = lines[i].to_lowercase();
+    let first = ex.line.saturating_sub(1);
+    for (i, line) in lines
+        .iter()
+        .enumerate()
+        .take(end.min(lines.len()))
+        .skip(first)
+    {
+        let l = line.to_lowercase();
         if l.trim_start().starts_with('-') && WONT_RUN.iter().any(|p| l.contains(p)) {
-            return Some(format!("{} (line {})", lines[i].trim(), i + 1));
+            return Some(format!("{} (line {})", line.trim(), i + 1));
         }
     }
     // The text after the exercise is about its last visible block: only
