@@ -65,91 +65,124 @@ const EXPECTED: &[ExpectedRow] = &[
     ("intro-fullday.yml", 1, 0, 0, 0, 0, &[]),
     ("intro-selfpaced.yml", 2, 0, 0, 0, 0, &[]),
     ("intro-twodays.yml", 2, 0, 0, 0, 0, &[]),
-    ("kadm-fullday.yml", 122, 28, 24, 0, 4, &[("file-edited", 4)]),
+    (
+        "kadm-fullday.yml",
+        122,
+        28,
+        13,
+        0,
+        15,
+        &[
+            ("file-edited", 3),
+            ("withheld:already-holds", 1),
+            ("withheld:does-not-hold", 2),
+            ("withheld:namespace-unknown", 9),
+        ],
+    ),
     (
         "kadm-twodays.yml",
         236,
         81,
-        74,
-        1,
-        7,
+        26,
+        0,
+        55,
         &[
-            ("interactive-edit", 2),
-            ("file-edited", 4),
+            ("interactive-edit", 1),
+            ("file-edited", 3),
             ("file-not-found", 1),
+            ("withheld:already-holds", 4),
+            ("withheld:does-not-hold", 3),
+            ("withheld:namespace-unknown", 42),
+            ("withheld:fails-on-purpose", 1),
         ],
     ),
     (
         "kube-adv.yml",
         225,
-        70,
-        51,
+        71,
+        31,
         3,
-        19,
+        40,
         &[
-            ("url", 2),
-            ("placeholder", 2),
-            ("shell-variable", 4),
-            ("interactive-edit", 2),
-            ("file-edited", 5),
-            ("file-not-found", 1),
-            ("unsupported", 3),
+            ("placeholder", 1),
+            ("shell-variable", 5),
+            ("interactive-edit", 1),
+            ("file-edited", 3),
+            ("unsupported", 1),
+            ("withheld:already-holds", 4),
+            ("withheld:does-not-hold", 1),
+            ("withheld:namespace-unknown", 24),
         ],
     ),
     (
         "kube-fullday.yml",
         114,
-        40,
-        39,
+        41,
+        36,
         1,
-        1,
-        &[("file-not-found", 1)],
+        5,
+        &[
+            ("placeholder", 1),
+            ("file-not-found", 1),
+            ("withheld:fails-on-purpose", 3),
+        ],
     ),
     (
         "kube-halfday.yml",
         112,
-        36,
-        31,
+        38,
+        28,
         0,
-        5,
+        10,
         &[
+            ("placeholder", 1),
             ("interactive-edit", 1),
             ("file-edited", 2),
             ("file-not-found", 1),
             ("unsupported", 1),
+            ("withheld:does-not-hold", 2),
+            ("withheld:fails-on-purpose", 2),
         ],
     ),
     (
         "kube-selfpaced.yml",
         485,
-        167,
-        140,
+        169,
+        90,
         4,
-        27,
+        79,
         &[
-            ("url", 2),
-            ("placeholder", 2),
-            ("shell-variable", 4),
-            ("interactive-edit", 4),
-            ("file-edited", 8),
+            ("placeholder", 3),
+            ("shell-variable", 5),
+            ("interactive-edit", 3),
+            ("file-edited", 5),
             ("file-not-found", 3),
-            ("unsupported", 3),
+            ("unsupported", 1),
             ("unparsable", 1),
+            ("withheld:already-holds", 7),
+            ("withheld:does-not-hold", 5),
+            ("withheld:namespace-unknown", 43),
+            ("withheld:fails-on-purpose", 3),
         ],
     ),
     (
         "kube-twodays.yml",
         254,
-        90,
-        80,
-        2,
-        10,
+        92,
+        42,
+        1,
+        50,
         &[
-            ("shell-variable", 3),
+            ("placeholder", 1),
+            ("shell-variable", 4),
             ("interactive-edit", 1),
             ("file-edited", 2),
             ("file-not-found", 1),
-            ("unsupported", 3),
+            ("unsupported", 1),
+            ("withheld:already-holds", 3),
+            ("withheld:does-not-hold", 3),
+            ("withheld:namespace-unknown", 31),
+            ("withheld:fails-on-purpose", 3),
         ],
     ),
     ("swarm-fullday.yml", 122, 0, 0, 0, 0, &[]),
@@ -162,25 +195,44 @@ const EXPECTED: &[ExpectedRow] = &[
 fn coverage_on_the_2021_corpus() {
     let mut got: Vec<Row> = Vec::new();
     let mut table = String::from(
-        "| deck | exercises | change the cluster | suggested (partly) | skipped | skipped by reason |\n|---|---|---|---|---|---|\n",
+        "| deck | exercises | change the cluster | suggested (partly) | not suggested | skipped / withheld, by reason |\n|---|---:|---:|---:|---:|---|\n",
     );
     for path in corpus_decks() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let (_, report) = report_for(&path);
         let c: Coverage = report.coverage();
-        assert_eq!(c.changing, c.suggested + c.skipped, "{name}");
-        let reasons: Vec<(String, usize)> = c
+        let withheld: usize = c.withheld.values().sum();
+        assert_eq!(c.changing, c.suggested + c.skipped + withheld, "{name}");
+        // Issue 24: at least 90% get a suggestion or a precise reason
+        // (unlabelled fences count: `suggest` reads them).
+        assert!(
+            c.explained() * 100 >= 90 * c.changing,
+            "{name}: {} of {} explained",
+            c.explained(),
+            c.changing
+        );
+        // Skipped commands' reasons, then withheld drafts' (`withheld:`),
+        // then the exercises with neither a suggestion nor a reason.
+        let mut reasons: Vec<(String, usize)> = c
             .reasons
             .iter()
             .map(|(r, n)| (r.as_str().to_string(), *n))
             .collect();
+        reasons.extend(
+            c.withheld
+                .iter()
+                .map(|(w, n)| (format!("withheld:{}", w.as_str()), *n)),
+        );
+        if c.unexplained > 0 {
+            reasons.push(("unexplained".to_string(), c.unexplained));
+        }
         table.push_str(&format!(
             "| {name} | {} | {} | {} ({}) | {} | {} |\n",
             c.exercises,
             c.changing,
             c.suggested,
             c.partial,
-            c.skipped,
+            c.skipped + withheld,
             reasons
                 .iter()
                 .map(|(r, n)| format!("{r} {n}"))
@@ -193,7 +245,7 @@ fn coverage_on_the_2021_corpus() {
             c.changing,
             c.suggested,
             c.partial,
-            c.skipped,
+            c.skipped + withheld,
             reasons,
         ));
     }
@@ -264,7 +316,8 @@ fn every_corpus_suggestion_parses_as_a_check() {
             total += 1;
         }
     }
-    assert!(total > 300, "{total} suggestions over the corpus");
+    // Issue 24: drafts that do not verify on the model are withheld.
+    assert_eq!(total, 266, "suggestions over the corpus");
 }
 
 // ---- Agreement with the sample deck's hand-written checks ----------------
@@ -369,7 +422,9 @@ async fn suggestions_agree_with_the_sample_decks_hand_written_checks() {
             compared += 1;
         }
     }
-    assert_eq!(compared, 7, "every exercise that changes the cluster");
+    // Issue 24: 2 of the 7 drafts do not verify on the model and are
+    // withheld (already-holds 1, does-not-hold 1).
+    assert_eq!(compared, 5, "every exercise with a verified suggestion");
 }
 
 // ---- CLI and lint -----------------------------------------------------------
@@ -407,8 +462,9 @@ async fn cli_writes_the_overlay_and_summarises_on_stderr() {
         "{text}"
     );
     assert!(
-        out.stderr
-            .contains("11 exercises, 7 change the cluster: 7 suggested (0 partly), 0 skipped\n"),
+        out.stderr.contains(
+            "11 exercises, 7 change the cluster: 5 suggested (0 partly), 2 withheld (already-holds 1, does-not-hold 1), 0 skipped\n"
+        ),
         "{}",
         out.stderr
     );
@@ -498,3 +554,121 @@ fn docs_list_every_skip_reason_and_the_measured_table() {
         assert!(doc.contains(&row), "docs/suggesting.md lacks {row}");
     }
 }
+
+/// The labelled sample (issue 24): suggestions drawn at random from the
+/// 2021 corpus's kube-selfpaced.yml, each labelled by hand.
+const LABELLED: &str = "tests/fixtures/suggest-sample.yml";
+
+#[derive(serde::Deserialize)]
+struct Sample {
+    seed: u64,
+    size: usize,
+    sample: Vec<Labelled>,
+}
+
+#[derive(serde::Deserialize)]
+struct Labelled {
+    id: String,
+    verdict: String,
+    why: String,
+    check: String,
+}
+
+/// SplitMix64 (Steele, Lea, Flood 2014): a fixed, documented sequence, so
+/// the draw is the same on every machine.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+/// `size` distinct items of `ids`, drawn with a partial Fisher-Yates shuffle.
+fn draw(ids: &[String], seed: u64, size: usize) -> Vec<String> {
+    let mut pool: Vec<String> = ids.to_vec();
+    let mut rng = SplitMix(seed);
+    let mut out = Vec::new();
+    for i in 0..size.min(pool.len()) {
+        let j = i + (rng.next() % (pool.len() - i) as u64) as usize;
+        pool.swap(i, j);
+        out.push(pool[i].clone());
+    }
+    out
+}
+
+#[test]
+fn precision_on_the_labelled_sample_of_kube_selfpaced() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join(LABELLED)).unwrap();
+    let sample: Sample = serde_saphyr::from_str(&text).unwrap();
+    let (_, report) = report_for(&root.join(CORPUS).join("kube-selfpaced.yml"));
+    let suggested: Vec<String> = report
+        .exercises
+        .iter()
+        .filter(|s| s.check.is_some())
+        .map(|s| s.id.clone())
+        .collect();
+    let drawn = draw(&suggested, sample.seed, sample.size);
+    let current: BTreeMap<&str, String> = report
+        .exercises
+        .iter()
+        .filter_map(|s| Some((s.id.as_str(), suggest::check_yaml(s.check.as_ref()?))))
+        .collect();
+    // What to label when the draw or a suggestion changed.
+    let relabel: String = drawn
+        .iter()
+        .map(|id| {
+            format!(
+                "  - id: {id}\n    verdict: ?\n    why: ?\n    check: |\n{}",
+                current[id.as_str()]
+                    .lines()
+                    .map(|l| format!("      {l}\n"))
+                    .collect::<String>()
+            )
+        })
+        .collect();
+    let labelled: Vec<String> = sample.sample.iter().map(|l| l.id.clone()).collect();
+    assert_eq!(labelled, drawn, "the draw changed; relabel:\n{relabel}");
+    for l in &sample.sample {
+        assert_eq!(
+            current[l.id.as_str()],
+            l.check,
+            "{}: the suggestion is no longer the one labelled; relabel:\n{relabel}",
+            l.id
+        );
+        assert!(
+            matches!(l.verdict.as_str(), "right" | "wrong") && !l.why.trim().is_empty(),
+            "{}: verdict right|wrong with a why",
+            l.id
+        );
+    }
+    let right = sample
+        .sample
+        .iter()
+        .filter(|l| l.verdict == "right")
+        .count();
+    let wrong: Vec<(&str, &str)> = sample
+        .sample
+        .iter()
+        .filter(|l| l.verdict == "wrong")
+        .map(|l| (l.id.as_str(), l.why.as_str()))
+        .collect();
+    println!(
+        "precision: {right} of {} right; wrong: {wrong:?}",
+        sample.sample.len()
+    );
+    // The figures quoted in docs/suggesting.md.
+    assert_eq!((right, sample.sample.len()), (SAMPLE_RIGHT, SAMPLE_SIZE));
+    assert!(
+        right * 100 >= 95 * sample.sample.len(),
+        "precision below 95%"
+    );
+}
+
+const SAMPLE_RIGHT: usize = 29;
+const SAMPLE_SIZE: usize = 30;

@@ -48,10 +48,6 @@ const DISAGREE: &[(&str, &str)] = &[
     // v0.3 does not exist: the rollout gets stuck, which the hand-written
     // check models (ErrImagePull); the suggestion cannot know an image is
     // missing and expects `ready: true`.
-    (
-        "rollout-3",
-        "suggestion expects ready; the image cannot be pulled",
-    ),
     // The suggestion also expects the three Pods (`app=cheddar`, ...); the
     // end fixture has Deployments, Services and Ingresses only.
     ("ingress-7", "end fixture has no Pods (minimal)"),
@@ -64,18 +60,6 @@ const DISAGREE: &[(&str, &str)] = &[
     // is still in effect, so the suggestion expects namespace helmcoins; the
     // hand-written check uses the current namespace and the fixtures put
     // everything in `default`.
-    (
-        "netpol-2",
-        "suggestion expects namespace helmcoins (kns earlier in the deck)",
-    ),
-    (
-        "netpol-3",
-        "suggestion expects namespace helmcoins (kns earlier in the deck)",
-    ),
-    (
-        "authn-authz-7",
-        "suggestion expects namespace helmcoins (kns earlier in the deck)",
-    ),
     // The start fixtures hold the object already created but not done
     // (Job running, Pod Pending on its init container); the hand-written
     // checks model completion, the suggestion only that the object exists
@@ -145,7 +129,10 @@ async fn suggestions_agree_with_the_hand_written_corpus_checks() {
     );
     // The figures quoted above and in docs/suggesting.md.
     assert_eq!(hand.entries.len(), 27, "hand-written checks");
-    assert_eq!(compared.len(), 22, "with a suggestion: {compared:?}");
+    // Issue 24: rollout-3 (the slide says the image does not exist),
+    // netpol-2, netpol-3 and authn-authz-7 (namespace set by `kns` in an
+    // earlier chapter) are withheld, with their reason.
+    assert_eq!(compared.len(), 17, "with a suggestion: {compared:?}");
     let mut listed: Vec<&str> = DISAGREE.iter().map(|(id, _)| *id).collect();
     listed.sort_unstable();
     let got: Vec<&str> = disagree.keys().map(String::as_str).collect();

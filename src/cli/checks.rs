@@ -71,12 +71,23 @@ fn suggest_cmd(args: SuggestArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|(r, n)| format!("{} {n}", r.as_str()))
         .collect();
+    let withheld: Vec<String> = c
+        .withheld
+        .iter()
+        .map(|(w, n)| format!("{} {n}", w.as_str()))
+        .collect();
     labdeck::info!(
-        "labdeck checks suggest: {} exercises, {} change the cluster: {} suggested ({} partly), {} skipped{}",
+        "labdeck checks suggest: {} exercises, {} change the cluster: {} suggested ({} partly), {} withheld{}, {} skipped{}",
         c.exercises,
         c.changing,
         c.suggested,
         c.partial,
+        c.withheld.values().sum::<usize>(),
+        if withheld.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", withheld.join(", "))
+        },
         c.skipped,
         if reasons.is_empty() {
             String::new()

@@ -49,10 +49,10 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
         root: args.root,
         ..LoadOptions::default()
     };
-    let mut findings = lint::lint_decks(&args.decks, &opts);
-    if let Some(path) = &args.checks {
-        findings.extend(lint::checks_file(path, &args.decks, &opts));
-    }
+    let mut findings = match &args.checks {
+        Some(path) => lint::lint_decks_with_checks(&args.decks, &opts, path),
+        None => lint::lint_decks(&args.decks, &opts),
+    };
     if args.render {
         findings.extend(lint::overflow::check_decks(&args.decks, &opts)?);
     }

@@ -54,9 +54,35 @@ pub fn checks_file(path: &Path, decks: &[PathBuf], opts: &LoadOptions) -> Vec<Di
     overlay::lint(&o, &ids)
 }
 
+/// `lint --checks FILE`: the decks linted with the overlay's checks
+/// standing for the slides' (an exercise the overlay covers is not
+/// `unchecked-exercise`), then the overlay itself ([`checks_file`]).
+pub fn lint_decks_with_checks(
+    paths: &[PathBuf],
+    opts: &LoadOptions,
+    checks: &Path,
+) -> Vec<Diagnostic> {
+    let covered: HashSet<String> = crate::check::overlay::load(checks)
+        .map(|o| o.entries.into_iter().map(|e| e.id).collect())
+        .unwrap_or_default();
+    let mut out = lint_decks_covered(paths, opts, &covered);
+    out.extend(checks_file(checks, paths, opts));
+    out
+}
+
 /// Lints each deck (manifest or chapter) and returns the findings of all of
 /// them, deduplicated, sorted by file and line.
 pub fn lint_decks(paths: &[PathBuf], opts: &LoadOptions) -> Vec<Diagnostic> {
+    lint_decks_covered(paths, opts, &HashSet::new())
+}
+
+/// [`lint_decks`], with the exercises `covered` by a checks overlay
+/// counted as checked.
+fn lint_decks_covered(
+    paths: &[PathBuf],
+    opts: &LoadOptions,
+    covered: &HashSet<String>,
+) -> Vec<Diagnostic> {
     // Decks of one call share the chapters they name (read once).
     let files: std::sync::Arc<crate::files::Files> = Default::default();
     // Classes the decks of each manifest's folder use, read once per folder.
@@ -75,7 +101,14 @@ pub fn lint_decks(paths: &[PathBuf], opts: &LoadOptions) -> Vec<Diagnostic> {
     let opts = &opts.sharing(&files);
     let per_deck: Vec<Vec<Diagnostic>> = paths
         .par_iter()
-        .map(|p| lint_deck(p, opts, classes.get(&manifest_dir(p)).unwrap_or(&none)))
+        .map(|p| {
+            lint_one(
+                p,
+                opts,
+                classes.get(&manifest_dir(p)).unwrap_or(&none),
+                covered,
+            )
+        })
         .collect();
     let mut seen = HashSet::new();
     let mut all: Vec<Diagnostic> = per_deck
@@ -123,6 +156,15 @@ pub fn lint_deck(
     opts: &LoadOptions,
     repo_classes: &HashSet<String>,
 ) -> Vec<Diagnostic> {
+    lint_one(path, opts, repo_classes, &HashSet::new())
+}
+
+fn lint_one(
+    path: &Path,
+    opts: &LoadOptions,
+    repo_classes: &HashSet<String>,
+    covered: &HashSet<String>,
+) -> Vec<Diagnostic> {
     let deck = match deck::load(path, opts) {
         Ok(d) => d,
         Err(e) => return vec![load_error(path, e)],
@@ -133,7 +175,7 @@ pub fn lint_deck(
     out.extend(crate::render::css_assets::deck_styles(&deck, &files, &[]).diagnostics);
     out.extend(rules::check(&deck, repo_classes));
     out.extend(exercises::check(&deck));
-    out.extend(unchecked::check(&deck));
+    out.extend(unchecked::check(&deck, covered));
     out.extend(shown::check(&deck));
     out
 }

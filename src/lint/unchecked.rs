@@ -3,7 +3,9 @@
 //! that has no check, so `check`, `grade` and `run` cannot verify it. The
 //! warning points at `labdeck checks suggest`, which drafts one; deciding
 //! which commands change the cluster is the `suggest` module's job.
+//! An exercise a checks overlay covers (`lint --checks FILE`) is checked.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use crate::deck::Deck;
@@ -12,14 +14,15 @@ use crate::error::Location;
 use crate::exercise;
 use crate::suggest;
 
-/// One warning per unchecked exercise that changes the cluster.
-pub fn check(deck: &Deck) -> Vec<Diagnostic> {
+/// One warning per unchecked exercise that changes the cluster (`covered`:
+/// the ids a checks overlay gives a check).
+pub fn check(deck: &Deck, covered: &HashSet<String>) -> Vec<Diagnostic> {
     let (exercises, _) = exercise::extract(deck);
     let report = suggest::suggest(deck, &exercises);
     let dir = deck.manifest.dir.as_path();
     let mut out = Vec::new();
     for s in &report.exercises {
-        if s.has_check || !s.changes_state() {
+        if s.has_check || covered.contains(&s.id) || !s.changes_state() {
             continue;
         }
         let first = s
@@ -31,6 +34,10 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
             None => String::new(),
         };
         let hint = match (&s.check, s.skipped.first()) {
+            (None, _) if s.withheld.is_some() => format!(
+                "`labdeck checks suggest` withholds its draft ({})",
+                s.withheld.as_ref().map(|w| w.detail.as_str()).unwrap_or("")
+            ),
             (Some(_), _) => format!(
                 "`labdeck checks suggest {}` drafts one",
                 deck.manifest.path.display()

@@ -45,10 +45,12 @@ pub enum Reason {
     Unsupported,
     /// Shell or YAML that does not parse.
     Unparsable,
+    /// A command kubectl refuses (`kubectl scale pod`).
+    Refused,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 10] = [
+    pub const ALL: [Reason; 11] = [
         Reason::Url,
         Reason::Placeholder,
         Reason::ShellVariable,
@@ -59,6 +61,7 @@ impl Reason {
         Reason::Pipe,
         Reason::Unsupported,
         Reason::Unparsable,
+        Reason::Refused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -73,6 +76,7 @@ impl Reason {
             Reason::Pipe => "pipe",
             Reason::Unsupported => "unsupported",
             Reason::Unparsable => "unparsable",
+            Reason::Refused => "refused",
         }
     }
 }
@@ -135,6 +139,9 @@ pub struct Interp {
     /// What the last kubectl command printed, when it is a manifest the
     /// model can write (`create deployment --dry-run=client -o yaml`).
     output: Option<String>,
+    /// Whether a command since the last [`Interp::take_context_namespace`]
+    /// used the context's namespace (no `-n`) while a command had set it.
+    used_context_namespace: std::cell::Cell<bool>,
 }
 
 impl Interp {
@@ -150,7 +157,14 @@ impl Interp {
             vars: BTreeMap::new(),
             files: BTreeMap::new(),
             output: None,
+            used_context_namespace: std::cell::Cell::new(false),
         }
+    }
+
+    /// Whether a command since the last call relied on the namespace a
+    /// `kns`/`set-context` had set (and resets the flag).
+    pub fn take_context_namespace(&self) -> bool {
+        self.used_context_namespace.replace(false)
     }
 
     /// Runs one simple command against the model.
@@ -245,19 +259,27 @@ impl Interp {
                 if let Some(v) = expanding.iter().next().and_then(|i| words.get(*i))
                     && helm_changes(&words[1..])
                 {
+                    // Some release of that namespace changed: which, and
+                    // its revision, are no longer known.
+                    let a = Args::parse(&words[1..], helm_takes_value);
+                    let ns = a
+                        .value(&["n", "namespace"])
+                        .map(str::to_string)
+                        .or_else(|| self.state.namespace.clone());
+                    self.state.helm_unknown.insert(ns);
                     return skip(Reason::ShellVariable, format!("`{v}` is a shell variable"));
                 }
                 self.helm(&words[1..])
             }
             "kubens" | "kns" => {
                 if let Some(ns) = words.get(1).filter(|w| !w.starts_with('-')) {
-                    self.state.namespace = if ns == "-" { None } else { Some(ns.clone()) };
+                    self.set_context_namespace(if ns == "-" { None } else { Some(ns.clone()) });
                 }
                 Outcome::ReadOnly
             }
             "kubectx" | "kctx" => {
                 if words.len() > 1 {
-                    self.state.namespace = None;
+                    self.set_context_namespace(None);
                 }
                 Outcome::ReadOnly
             }
@@ -424,7 +446,15 @@ impl Interp {
     fn namespace(&self, args: &Args) -> Option<String> {
         args.value(&["n", "namespace"])
             .map(str::to_string)
-            .or_else(|| self.state.namespace.clone())
+            .or_else(|| self.context_namespace())
+    }
+
+    /// The context's namespace, noting that a command relies on it.
+    fn context_namespace(&self) -> Option<String> {
+        if self.state.namespace.is_some() {
+            self.used_context_namespace.set(true);
+        }
+        self.state.namespace.clone()
     }
 
     fn kubectl(
@@ -469,6 +499,22 @@ impl Interp {
             "delete" => self.delete(&args, ns),
             // scale/scale.go: `--replicas` on each KIND NAME / KIND/NAME.
             "scale" => self.for_targets(&args, 1, ns, |o, a| {
+                // scale.go goes through the `scale` subresource, which
+                // only these kinds have: `kubectl scale pod` is refused
+                // ("the server could not find the requested resource").
+                if !matches!(
+                    o.kind.as_str(),
+                    "Deployment" | "ReplicaSet" | "ReplicationController" | "StatefulSet"
+                ) {
+                    return Err(skip(
+                        Reason::Refused,
+                        format!("a {} cannot be scaled (no scale subresource)", o.kind),
+                    ));
+                }
+                if a.has(&["record"]) {
+                    o.change_cause = Some(change_cause(a));
+                    o.annotations.remove(super::model::CHANGE_CAUSE);
+                }
                 match a.value(&["replicas"]).and_then(|r| r.parse::<i64>().ok()) {
                     Some(r) => {
                         o.replicas = Some(r);
@@ -538,12 +584,19 @@ impl Interp {
         match args.pos.get(1).map(String::as_str) {
             Some("set-context") if args.has(&["current"]) => {
                 if let Some(ns) = args.value(&["namespace", "n"]) {
-                    self.state.namespace = (!ns.is_empty()).then(|| ns.to_string());
+                    self.set_context_namespace((!ns.is_empty()).then(|| ns.to_string()));
                 }
             }
-            Some("use-context") => self.state.namespace = None,
+            Some("use-context") => self.set_context_namespace(None),
             _ => {}
         }
+    }
+
+    /// The namespace of the current context, as a command set it
+    /// (`default` is no namespace set).
+    fn set_context_namespace(&mut self, ns: Option<String>) {
+        self.state.namespace = ns.filter(|n| n != "default");
+        self.state.namespace_sets = self.state.namespace_sets.saturating_add(1);
     }
 
     /// `apply|create|replace -f FILE|DIR|-|URL [-R]`.
@@ -812,6 +865,31 @@ impl Interp {
                     o.extra = json!({"roleRef": {"kind": "ClusterRole", "name": r}});
                 } else if let Some(r) = args.value(&["role"]) {
                     o.extra = json!({"roleRef": {"kind": "Role", "name": r}});
+                }
+                // create_rolebinding.go `createRoleBinding`: subjects from
+                // --user, --group, --serviceaccount=NS:NAME.
+                let mut subjects = Vec::new();
+                for u in args.values(&["user"]) {
+                    subjects.push(
+                        json!({"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": u}),
+                    );
+                }
+                for g in args.values(&["group"]) {
+                    subjects.push(json!({"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": g}));
+                }
+                for sa in args.values(&["serviceaccount"]) {
+                    let Some((sa_ns, sa_name)) = sa.split_once(':') else {
+                        return skip(
+                            Reason::Refused,
+                            format!("--serviceaccount={sa}: kubectl wants NAMESPACE:NAME"),
+                        );
+                    };
+                    subjects.push(
+                        json!({"kind": "ServiceAccount", "namespace": sa_ns, "name": sa_name}),
+                    );
+                }
+                if !subjects.is_empty() {
+                    o.extra["subjects"] = Value::Array(subjects);
                 }
                 o
             }
@@ -1343,9 +1421,14 @@ impl Interp {
             pos: rest,
             flags: args.flags.clone(),
         };
+        let cause = args.has(&["record"]).then(|| change_cause(args));
         self.for_targets(&a, 1, ns, |o, _| {
             for (c, i) in &images {
                 o.set_image(c, i);
+            }
+            if let Some(c) = &cause {
+                o.change_cause = Some(c.clone());
+                o.annotations.remove(super::model::CHANGE_CAUSE);
             }
             Ok(())
         })
@@ -1468,8 +1551,13 @@ impl Interp {
                 o.undo(to);
                 Ok(())
             }),
-            // restart sets an annotation on the template: same containers.
-            "restart" => self.for_targets(args, 2, ns, |_, _| Ok(())),
+            // objectrestarter.go: the template's annotation
+            // `kubectl.kubernetes.io/restartedAt` is set to now, a new
+            // template (so a new ReplicaSet), same containers.
+            "restart" => self.for_targets(args, 2, ns, |o, _| {
+                o.restarts = o.restarts.saturating_add(1);
+                Ok(())
+            }),
             "pause" | "resume" => {
                 let paused = sub == "pause";
                 self.for_targets(args, 2, ns, move |o, _| {
@@ -1531,7 +1619,7 @@ impl Interp {
         let ns = args
             .value(&["n", "namespace"])
             .map(str::to_string)
-            .or_else(|| self.state.namespace.clone());
+            .or_else(|| self.context_namespace());
         match verb.as_str() {
             "install" | "upgrade" | "rollback" => {
                 if args.has(&["generate-name", "g"]) {
@@ -1548,6 +1636,34 @@ impl Interp {
                     );
                 }
                 let name = args.pos[1].clone();
+                // Each install, upgrade or rollback is a new revision
+                // (pkg/action/install.go: 1; upgrade.go and rollback.go:
+                // the last one + 1); an upgrade of a release that does
+                // not exist is an install (`--install`).
+                if verb != "install" && self.state.helm_unknown.contains(&ns) {
+                    return skip(
+                        Reason::ShellVariable,
+                        "an earlier helm command in this namespace named its release with a shell variable: which releases exist, and their revisions, are not known",
+                    );
+                }
+                let unknown = false;
+                let revision = self
+                    .state
+                    .releases
+                    .entry((ns.clone(), name.clone()))
+                    .or_insert(0);
+                // 0: the revision is not known (see `State::releases`).
+                *revision = if verb == "install" {
+                    1
+                } else if unknown
+                    || (*revision == 0
+                        && (verb == "rollback"
+                            || self.state.carried.contains(&(ns.clone(), name.clone()))))
+                {
+                    0
+                } else {
+                    revision.saturating_add(1)
+                };
                 let mut touched = Vec::new();
                 if args.has(&["create-namespace"])
                     && let Some(n) = &ns
@@ -1576,6 +1692,7 @@ impl Interp {
                         "`helm uninstall` without a release name",
                     );
                 };
+                self.state.releases.remove(&(ns.clone(), name.clone()));
                 Outcome::Changed(vec![Touch::HelmRelease {
                     namespace: ns,
                     name,
@@ -1588,6 +1705,33 @@ impl Interp {
             ),
         }
     }
+}
+
+/// The `kubernetes.io/change-cause` kubectl records (pkg/cmd/util/helpers.go
+/// `Command`): `kubectl`, the positional arguments, then each flag set as
+/// ` --name=value`, in name order (pflag's `Visit` order).
+fn change_cause(args: &Args) -> String {
+    let mut text = String::from("kubectl");
+    for p in &args.pos {
+        text.push(' ');
+        text.push_str(p);
+    }
+    let mut flags: Vec<(String, String)> = args
+        .flags
+        .iter()
+        .map(|(k, v)| {
+            let name = match k.as_str() {
+                "n" => "namespace",
+                other => other,
+            };
+            (name.to_string(), v.clone().unwrap_or_else(|| "true".into()))
+        })
+        .collect();
+    flags.sort();
+    for (k, v) in flags {
+        text.push_str(&format!(" --{k}={v}"));
+    }
+    text
 }
 
 /// What `kubectl create deployment NAME --image=I... --dry-run=client -o

@@ -22,6 +22,7 @@ pub mod interpret;
 pub mod manifests;
 pub mod model;
 pub mod sed;
+pub mod verify;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -56,8 +57,41 @@ pub struct Suggestion {
     pub followed: Vec<Origin>,
     /// The commands that change the cluster and could not be followed.
     pub skipped: Vec<(Origin, Skip)>,
-    /// The draft check (`None` when nothing could be inferred).
+    /// The draft check (`None` when nothing could be inferred, or when it
+    /// is withheld).
     pub check: Option<DraftCheck>,
+    /// Why no check is offered although the commands were followed.
+    pub withheld: Option<Withheld>,
+}
+
+/// Why an exercise whose commands were followed gets no suggestion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Withheld {
+    pub why: Why,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Why {
+    /// The draft holds on the state before the exercise's commands.
+    AlreadyHolds,
+    /// The draft does not hold on the state the model has after them.
+    DoesNotHold,
+    /// The commands rely on a namespace set in another chapter.
+    NamespaceUnknown,
+    /// The slide shows the command failing on purpose.
+    FailsOnPurpose,
+}
+
+impl Why {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Why::AlreadyHolds => "already-holds",
+            Why::DoesNotHold => "does-not-hold",
+            Why::NamespaceUnknown => "namespace-unknown",
+            Why::FailsOnPurpose => "fails-on-purpose",
+        }
+    }
 }
 
 impl Suggestion {
@@ -72,6 +106,55 @@ impl Suggestion {
 pub struct DraftCheck {
     pub timeout: &'static str,
     pub expect: Vec<Draft>,
+    /// `can-i` questions (`kubectl auth can-i ... --as USER`).
+    pub can_i: Vec<CanIDraft>,
+}
+
+/// One `can-i` question of a draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanIDraft {
+    pub user: String,
+    pub verb: String,
+    pub resource: String,
+    pub namespace: Option<String>,
+    pub allowed: bool,
+}
+
+/// What a binding to these built-in ClusterRoles grants that a slide can
+/// ask: reading pods (bootstrappolicy/policy.go: `view`, `edit`, `admin`
+/// aggregate `get`/`list`/`watch` on pods; `cluster-admin` allows all).
+const READS_PODS: &[&str] = &["view", "edit", "admin", "cluster-admin"];
+
+/// The `can-i` questions a (Cluster)RoleBinding answers: each service
+/// account it binds to a built-in role may list pods, in the binding's
+/// namespace (or the account's, for a ClusterRoleBinding).
+fn binding_questions(o: &model::Obj) -> Vec<CanIDraft> {
+    let role = &o.extra["roleRef"];
+    if role["kind"] != "ClusterRole" || !READS_PODS.iter().any(|r| role["name"] == *r) {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for s in o.extra["subjects"].as_array().into_iter().flatten() {
+        if s["kind"] != "ServiceAccount" {
+            continue;
+        }
+        let (Some(ns), Some(name)) = (s["namespace"].as_str(), s["name"].as_str()) else {
+            continue;
+        };
+        let namespace = if o.kind == "RoleBinding" {
+            o.namespace.clone()
+        } else {
+            Some(ns.to_string())
+        };
+        out.push(CanIDraft {
+            user: format!("system:serviceaccount:{ns}:{name}"),
+            verb: "list".into(),
+            resource: "pods".into(),
+            namespace,
+            allowed: true,
+        });
+    }
+    out
 }
 
 /// Suggestions for every exercise of a deck, in deck order.
@@ -92,6 +175,17 @@ pub struct Coverage {
     pub skipped: usize,
     /// Skipped exercises by the reason of their first skipped command.
     pub reasons: BTreeMap<Reason, usize>,
+    /// Exercises followed whose draft is withheld, by why.
+    pub withheld: BTreeMap<Why, usize>,
+    /// Exercises with neither a suggestion nor a reason.
+    pub unexplained: usize,
+}
+
+impl Coverage {
+    /// Exercises that get a suggestion or a precise reason.
+    pub fn explained(&self) -> usize {
+        self.changing.saturating_sub(self.unexplained)
+    }
 }
 
 /// The deck and its exercises as `checks suggest` reads them: a deck with
@@ -111,10 +205,182 @@ pub fn load(path: &Path, opts: &LoadOptions) -> crate::error::Result<(Deck, Vec<
 pub fn suggest(deck: &Deck, exercises: &[Exercise]) -> Report {
     let mut interp = Interp::new(&deck.root);
     let mut out = Vec::new();
+    let mut chapters = Chapters::new(deck);
+    // The chapter being played, and where the context's namespace was set.
+    let mut chapter: Option<&Path> = None;
+    let mut set_at: Option<(PathBuf, String)> = None;
+    let mut unknown_ns: Option<String> = None;
     for ex in exercises {
-        out.push(suggest_one(&mut interp, ex));
+        if chapter != Some(ex.file.as_path()) {
+            // A chapter may run on another machine, or after the
+            // trainer reset the context: a namespace set by an earlier
+            // chapter is not known to hold in it until it sets one.
+            unknown_ns = match (&interp.state.namespace, &set_at) {
+                (Some(ns), Some((file, id))) => Some(format!(
+                    "relies on the context's namespace, set to `{ns}` in {} (exercise {id}); whether it is still in effect in {} is not known",
+                    file.display(),
+                    ex.file.display()
+                )),
+                _ => None,
+            };
+            if chapter.is_some() {
+                interp.state.new_chapter();
+            }
+            chapter = Some(ex.file.as_path());
+        }
+        let sets = interp.state.namespace_sets;
+        let mut s = suggest_one(&mut interp, ex, chapters.text(&ex.file));
+        if interp.state.namespace_sets != sets {
+            set_at = Some((ex.file.clone(), ex.id.clone()));
+            unknown_ns = None;
+        }
+        if let (Some(why), true, None) = (&unknown_ns, interp.take_context_namespace(), &s.withheld)
+            && s.changes_state()
+        {
+            s.check = None;
+            s.withheld = Some(Withheld {
+                why: Why::NamespaceUnknown,
+                detail: why.clone(),
+            });
+        }
+        out.push(s);
     }
     Report { exercises: out }
+}
+
+/// The chapters' text, read once each (to see what the slide says after
+/// an exercise).
+struct Chapters<'a> {
+    deck: &'a Deck,
+    read: BTreeMap<PathBuf, Option<String>>,
+}
+
+impl<'a> Chapters<'a> {
+    fn new(deck: &'a Deck) -> Chapters<'a> {
+        Chapters {
+            deck,
+            read: BTreeMap::new(),
+        }
+    }
+
+    fn text(&mut self, file: &Path) -> Option<&str> {
+        let deck = self.deck;
+        self.read
+            .entry(file.to_path_buf())
+            .or_insert_with(|| {
+                let c = deck.chapters.iter().find(|c| Path::new(&c.name) == file)?;
+                std::fs::read_to_string(&c.path).ok()
+            })
+            .as_deref()
+    }
+}
+
+/// Phrases by which a slide says the command just typed fails (or does
+/// not do what it seems to) on purpose.
+const FAILS: &[&str] = &[
+    "that didn't work",
+    "this didn't work",
+    "that doesn't work",
+    "this doesn't work",
+    "that won't work",
+    "this won't work",
+    "this will fail",
+    "it will fail",
+    "this fails",
+    "that fails",
+    "this should fail",
+    "it should fail",
+];
+
+/// Phrases by which an exercise's instructions say what it starts will
+/// not run.
+const WONT_RUN: &[&str] = &["non-existent image", "won't start", "will not start"];
+
+/// Whether the slide shows the exercise's commands failing on purpose:
+/// a comment in the block or the text after the exercise, up to the next
+/// slide, says so ("That didn't work", "This will fail"), or the next
+/// block shows an error; a conditional ("If ..., this will fail") does
+/// not count. Returns the line that says so.
+fn fails_on_purpose(ex: &Exercise, chapter: Option<&str>, followed: &[Origin]) -> Option<String> {
+    let says = |line: &str| {
+        let l = line.to_lowercase();
+        FAILS.iter().any(|p| l.contains(p)) && !l.contains("if ")
+    };
+    for step in &ex.steps {
+        if let Some(l) = step
+            .text
+            .lines()
+            .find(|l| l.trim_start().starts_with('#') && says(l))
+        {
+            return Some(format!("{} (in the block at line {})", l.trim(), step.line));
+        }
+    }
+    let text = chapter?;
+    let lines: Vec<&str> = text.lines().collect();
+    // The exercise's own words before its last block ("Update `worker`
+    // by specifying a non-existent image", "Check that the Pod won't
+    // start").
+    let end = ex.steps.last().map_or(ex.line, |s| s.line);
+    let first = ex.line.saturating_sub(1);
+    for (i, line) in lines
+        .iter()
+        .enumerate()
+        .take(end.min(lines.len()))
+        .skip(first)
+    {
+        let l = line.to_lowercase();
+        if l.trim_start().starts_with('-') && WONT_RUN.iter().any(|p| l.contains(p)) {
+            return Some(format!("{} (line {})", line.trim(), i + 1));
+        }
+    }
+    // The text after the exercise is about its last visible block: only
+    // when that block changes the cluster is it about a change.
+    let last = ex.steps.iter().rev().find(|s| s.directive.is_none())?;
+    if !followed.iter().any(|o| o.line > last.line) {
+        return None;
+    }
+    // From after the last block (its fence, text and closing fence).
+    let start = last
+        .line
+        .saturating_add(last.text.lines().count())
+        .saturating_add(1);
+    let mut conditional = false;
+    let mut i = start;
+    while let Some(line) = lines.get(i) {
+        let t = line.trim();
+        if t == "---" || t == "???" {
+            break;
+        }
+        // The next exercise, or a block a student types: what follows is
+        // about other commands.
+        if t.starts_with(".exercise[")
+            || t.starts_with(".lab[")
+            || ["```bash", "```sh", "```shell"].contains(&t)
+        {
+            break;
+        }
+        let l = t.to_lowercase();
+        if FAILS.iter().any(|p| l.contains(p)) {
+            if l.contains("if ") {
+                conditional = true;
+            } else {
+                return Some(format!("{t} (line {})", i + 1));
+            }
+        }
+        if t.starts_with("```")
+            && !conditional
+            && let Some(next) = lines.get(i + 1)
+            && (next.trim_start().starts_with("Error") || next.trim_start().starts_with("error:"))
+        {
+            return Some(format!(
+                "the next block shows `{}` (line {})",
+                next.trim(),
+                i + 2
+            ));
+        }
+        i += 1;
+    }
+    None
 }
 
 /// Fenced blocks that `labdeck run` types into the shell (the run plan's
@@ -123,19 +389,26 @@ fn is_shell(lang: Option<&str>) -> bool {
     lang.is_some_and(|l| crate::shell::SHELL_LANGS.contains(&l))
 }
 
-fn suggest_one(interp: &mut Interp, ex: &Exercise) -> Suggestion {
+fn suggest_one(interp: &mut Interp, ex: &Exercise, chapter: Option<&str>) -> Suggestion {
     let mut followed = Vec::new();
     let mut skipped = Vec::new();
     let mut touched: Vec<Touch> = Vec::new();
+    let before = verify::render(&interp.state);
+    interp.take_context_namespace();
     for step in &ex.steps {
-        // Visible blocks start the line after their fence; hidden ones at `line`.
-        let first_line = match step.directive.as_deref() {
-            None if is_shell(step.lang.as_deref()) => step.line + 1,
-            Some("bash" | "hide") => step.line,
+        // Visible blocks start the line after their fence; hidden ones at
+        // `line`. A block without a language is read too (`labdeck
+        // exercises` lists it: `helm install helmcoins dockercoins` is a
+        // step), unless it does not parse as shell: then it is output.
+        let (first_line, unlabelled) = match step.directive.as_deref() {
+            None if is_shell(step.lang.as_deref()) => (step.line + 1, false),
+            None if step.lang.is_none() => (step.line + 1, true),
+            Some("bash" | "hide") => (step.line, false),
             _ => continue,
         };
         let commands = match shell::parse(&step.text) {
             Ok(c) => c,
+            Err(_) if unlabelled => continue,
             Err(e) => {
                 skipped.push((
                     Origin {
@@ -178,6 +451,14 @@ fn suggest_one(interp: &mut Interp, ex: &Exercise) -> Suggestion {
         }
     }
     let expect = describe(interp, &touched);
+    let can_i: Vec<CanIDraft> = touched
+        .iter()
+        .filter_map(|t| match t {
+            Touch::Object(k) => interp.state.objects.get(k),
+            _ => None,
+        })
+        .flat_map(binding_questions)
+        .collect();
     let timeout = if expect
         .iter()
         .any(|e| e.ready == Some(true) || e.kind == "Pod")
@@ -186,6 +467,33 @@ fn suggest_one(interp: &mut Interp, ex: &Exercise) -> Suggestion {
     } else {
         "30s"
     };
+    let mut check = (!expect.is_empty()).then_some(DraftCheck {
+        timeout,
+        expect,
+        can_i,
+    });
+    let mut withheld = None;
+    if !followed.is_empty()
+        && let Some(line) = fails_on_purpose(ex, chapter, &followed)
+    {
+        check = None;
+        withheld = Some(Withheld {
+            why: Why::FailsOnPurpose,
+            detail: format!("the slide shows it failing: {line}"),
+        });
+    }
+    if let Some(c) = &check {
+        let after = verify::render(&interp.state);
+        if let Some(detail) = verify::verify(c, &before, &after) {
+            let why = if detail.starts_with(verify::ALREADY) {
+                Why::AlreadyHolds
+            } else {
+                Why::DoesNotHold
+            };
+            check = None;
+            withheld = Some(Withheld { why, detail });
+        }
+    }
     Suggestion {
         id: ex.id.clone(),
         file: ex.file.clone(),
@@ -193,7 +501,8 @@ fn suggest_one(interp: &mut Interp, ex: &Exercise) -> Suggestion {
         has_check: ex.check.is_some(),
         followed,
         skipped,
-        check: (!expect.is_empty()).then_some(DraftCheck { timeout, expect }),
+        check,
+        withheld,
     }
 }
 
@@ -236,7 +545,21 @@ fn describe(interp: &Interp, touched: &[Touch]) -> Vec<Draft> {
             } => {
                 let mut d = Draft::new("Secret");
                 d.namespace = namespace.clone();
-                if *present {
+                let revision = interp
+                    .state
+                    .releases
+                    .get(&(namespace.clone(), name.clone()));
+                if let (true, Some(v)) = (*present, revision.filter(|v| **v > 0)) {
+                    // The revision's Secret (label `version`, helm
+                    // pkg/storage/driver/secrets.go): an upgrade is a
+                    // new one.
+                    d.selector = Some(format!(
+                        "owner=helm,name={name},status=deployed,version={v}"
+                    ));
+                    d.count = Some("1".into());
+                    d.matches = Some(serde_json::json!({"type": "helm.sh/release.v1"}));
+                } else if *present {
+                    // Deployed, revision unknown.
                     d.selector = Some(format!("owner=helm,name={name},status=deployed"));
                     d.count = Some("1".into());
                     d.matches = Some(serde_json::json!({"type": "helm.sh/release.v1"}));
@@ -268,10 +591,14 @@ impl Report {
                 if !s.skipped.is_empty() {
                     c.partial += 1;
                 }
+            } else if let Some(w) = &s.withheld {
+                *c.withheld.entry(w.why).or_default() += 1;
             } else {
                 c.skipped += 1;
                 if let Some((_, skip)) = s.skipped.first() {
                     *c.reasons.entry(skip.reason).or_default() += 1;
+                } else {
+                    c.unexplained += 1;
                 }
             }
         }
@@ -326,10 +653,26 @@ impl Report {
                     for d in &c.expect {
                         render_draft(&mut s, d);
                     }
+                    if !c.can_i.is_empty() {
+                        let _ = writeln!(s, "  can-i:");
+                        for q in &c.can_i {
+                            let _ = writeln!(s, "    - {}", can_i_line(q));
+                        }
+                    }
                 }
-                None => {
-                    let _ = writeln!(s, "#   no suggestion: nothing could be inferred");
-                }
+                None => match &e.withheld {
+                    Some(w) => {
+                        let _ = writeln!(
+                            s,
+                            "#   no suggestion [{}]: {}",
+                            w.why.as_str(),
+                            one_line(&w.detail)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(s, "#   no suggestion: nothing could be inferred");
+                    }
+                },
             }
         }
         s
@@ -367,7 +710,28 @@ pub fn check_yaml(c: &DraftCheck) -> String {
             s.push('\n');
         }
     }
+    if !c.can_i.is_empty() {
+        s.push_str("can-i:\n");
+        for q in &c.can_i {
+            s.push_str(&format!("  - {}\n", can_i_line(q)));
+        }
+    }
     s
+}
+
+/// A `can-i` question as a YAML flow mapping.
+fn can_i_line(q: &CanIDraft) -> String {
+    let mut t = format!(
+        "{{as: {}, verb: {}, resource: {}",
+        Value::String(q.user.clone()),
+        scalar(&Value::String(q.verb.clone())),
+        scalar(&Value::String(q.resource.clone()))
+    );
+    if let Some(ns) = &q.namespace {
+        t.push_str(&format!(", namespace: {}", Value::String(ns.clone())));
+    }
+    t.push_str(&format!(", allowed: {}}}", q.allowed));
+    t
 }
 
 fn one_line(s: &str) -> String {
@@ -503,6 +867,171 @@ fn scalar(v: &Value) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn exercise(id: &str, text: &str, lang: Option<&str>) -> Exercise {
+        Exercise {
+            id: id.into(),
+            file: "k8s/x.md".into(),
+            line: 1,
+            slide: 1,
+            slide_name: None,
+            title: String::new(),
+            commands: Vec::new(),
+            steps: vec![crate::exercise::Step {
+                directive: None,
+                lang: lang.map(str::to_string),
+                text: text.into(),
+                line: 10,
+            }],
+            check: None,
+        }
+    }
+
+    /// Plays exercises (one block of bash each) in order.
+    fn play(blocks: &[&str]) -> Vec<Suggestion> {
+        let mut interp = Interp::new(Path::new("/nonexistent"));
+        blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| {
+                suggest_one(
+                    &mut interp,
+                    &exercise(&format!("x-{i}"), b, Some("bash")),
+                    None,
+                )
+            })
+            .collect()
+    }
+
+    fn yaml(s: &Suggestion) -> String {
+        s.check.as_ref().map(check_yaml).unwrap_or_default()
+    }
+
+    #[test]
+    fn rollout_restart_checks_the_restarted_at_annotation() {
+        let s = play(&[
+            "kubectl create deployment web --image=nginx",
+            "kubectl rollout restart deployment web",
+            "kubectl rollout restart deployment web",
+        ]);
+        assert!(
+            yaml(&s[1]).contains(r#"annotations[\"kubectl.kubernetes.io/restartedAt\"] exists"#),
+            "{}",
+            yaml(&s[1])
+        );
+        assert_eq!(s[1].withheld, None);
+        // A second restart's draft already holds before it: withheld.
+        assert!(s[2].check.is_none());
+        assert_eq!(
+            s[2].withheld.as_ref().map(|w| w.why),
+            Some(Why::AlreadyHolds)
+        );
+    }
+
+    #[test]
+    fn set_image_record_checks_the_change_cause() {
+        let s = play(&[
+            "kubectl create deployment worker --image=dockercoins/worker:v0.1",
+            "kubectl set image deployment worker worker=dockercoins/worker:v0.2 --record",
+        ]);
+        let y = yaml(&s[1]);
+        assert!(
+            y.contains(r#"metadata.annotations[\"kubernetes.io/change-cause\"] exists"#),
+            "{y}"
+        );
+        assert!(y.contains("dockercoins/worker:v0.2"), "{y}");
+    }
+
+    #[test]
+    fn patch_of_requests_cpu_is_checked_as_the_canonical_quantity() {
+        let s = play(&[
+            "kubectl create deployment web --image=nginx",
+            "kubectl patch deployment web -p '{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"nginx\",\"resources\":{\"requests\":{\"cpu\":0.5}}}]}}}}'",
+        ]);
+        let y = yaml(&s[1]);
+        assert!(y.contains("cpu: \"500m\""), "{y}");
+        assert_eq!(s[1].withheld, None, "{y}");
+    }
+
+    #[test]
+    fn rolebinding_to_a_service_account_checks_subjects_and_can_i() {
+        let s = play(&[
+            "kubectl create rolebinding can-view --clusterrole=view --serviceaccount=default:default",
+        ]);
+        let y = yaml(&s[0]);
+        assert!(y.contains("kind: ServiceAccount"), "{y}");
+        assert!(
+            y.contains("{as: \"system:serviceaccount:default:default\", verb: list, resource: pods, allowed: true}"),
+            "{y}"
+        );
+        assert_eq!(s[0].withheld, None, "{y}");
+        // The slide's trap: `--role=view` binds a Role that does not exist.
+        let trap = play(&[
+            "kubectl create rolebinding can-view --role=view --serviceaccount=default:default",
+        ]);
+        assert!(!yaml(&trap[0]).contains("can-i"), "{}", yaml(&trap[0]));
+    }
+
+    #[test]
+    fn scale_of_a_pod_is_refused_not_suggested() {
+        let s = play(&[
+            "kubectl run pingpong --image alpine ping 1.1.1.1",
+            "kubectl scale pod pingpong --replicas=3",
+        ]);
+        assert!(s[1].check.is_none());
+        assert_eq!(s[1].skipped[0].1.reason, Reason::Refused);
+    }
+
+    #[test]
+    fn a_draft_that_already_holds_is_withheld() {
+        let s = play(&[
+            "kubectl create deployment web --image=nginx",
+            "kubectl label deployment web color=blue",
+            "kubectl scale deployment web --replicas=1",
+        ]);
+        assert!(s[1].check.is_some());
+        let w = s[2].withheld.as_ref().unwrap();
+        assert_eq!(w.why, Why::AlreadyHolds);
+        assert!(w.detail.starts_with(verify::ALREADY), "{}", w.detail);
+    }
+
+    #[test]
+    fn commands_the_slide_shows_failing_are_not_suggested() {
+        let chapter = "l1\n.exercise[\n\n- Try it:\n  ```bash\n  kubectl rollout undo deployment worker\n  ```\n\n]\n\n🤔 That didn't work.\n\n---\n";
+        let mut interp = Interp::new(Path::new("/nonexistent"));
+        let mut ex = exercise("u", "kubectl rollout undo deployment worker", Some("bash"));
+        ex.steps[0].line = 5;
+        let s = suggest_one(&mut interp, &ex, Some(chapter));
+        assert_eq!(
+            s.withheld.as_ref().map(|w| w.why),
+            Some(Why::FailsOnPurpose)
+        );
+        assert!(s.withheld.unwrap().detail.contains("That didn't work"));
+        // A conditional failure is not one.
+        let cond = "l1\n.exercise[\n- x:\n  ```\n  helm install helmcoins dockercoins\n  ```\n]\n--\n- If the application is already deployed, this will fail:\n```\nError: rendered manifests\n```\n---\n";
+        let mut ex = exercise("h", "helm install helmcoins dockercoins", None);
+        ex.steps[0].line = 4;
+        let s = suggest_one(&mut interp, &ex, Some(cond));
+        assert_eq!(s.withheld, None);
+        assert!(yaml(&s).contains("name=helmcoins"), "{}", yaml(&s));
+    }
+
+    #[test]
+    fn commands_in_unlabelled_fences_are_followed_and_output_is_not() {
+        let mut interp = Interp::new(Path::new("/nonexistent"));
+        let s = suggest_one(
+            &mut interp,
+            &exercise("h", "helm install helmcoins dockercoins", None),
+            None,
+        );
+        assert_eq!(s.followed.len(), 1);
+        let out = suggest_one(
+            &mut interp,
+            &exercise("o", "NAME  READY  STATUS\nweb's   1/1   Running", None),
+            None,
+        );
+        assert!(!out.changes_state() && out.skipped.is_empty());
+    }
 
     #[test]
     fn scalars_round_trip() {

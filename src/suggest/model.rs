@@ -55,6 +55,17 @@ pub struct Obj {
     /// Changed by a command whose effect is unknown (`kubectl edit`): only
     /// its existence is still known.
     pub uncertain: bool,
+    /// `kubectl rollout restart` runs so far: each sets the pod template's
+    /// `kubectl.kubernetes.io/restartedAt` annotation to the time
+    /// (kubectl pkg/polymorphichelpers/objectrestarter.go), a new template,
+    /// so a new ReplicaSet.
+    pub restarts: u32,
+    /// `kubernetes.io/change-cause`, written by `--record` (kubectl
+    /// pkg/cmd/util/helpers.go `ChangeCauseRecorder`): the command line.
+    pub change_cause: Option<String>,
+    /// Fields of the template's containers other than name and image
+    /// (`resources`...), by container name, as patches set them.
+    pub container_extra: BTreeMap<String, Value>,
 }
 
 impl Obj {
@@ -81,6 +92,9 @@ impl Obj {
             data_keys: BTreeSet::new(),
             wheres: BTreeSet::new(),
             uncertain: false,
+            restarts: 0,
+            change_cause: None,
+            container_extra: BTreeMap::new(),
         }
     }
 
@@ -219,11 +233,26 @@ impl Obj {
             && let Some(Value::Array(list)) = spec.remove("containers")
         {
             for c in list {
-                if let (Some(name), Some(image)) = (
-                    c.get("name").and_then(Value::as_str),
-                    c.get("image").and_then(Value::as_str),
-                ) {
+                let Some(name) = c.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                if let Some(image) = c.get("image").and_then(Value::as_str) {
                     self.set_image(name, image);
+                }
+                // Other fields (`resources`...) merge into what is known
+                // of that container.
+                let mut rest = c.clone();
+                if let Some(m) = rest.as_object_mut() {
+                    m.remove("name");
+                    m.remove("image");
+                }
+                if rest.as_object().is_some_and(|m| !m.is_empty()) {
+                    canonical_quantities(&mut rest, None, None);
+                    let known = self
+                        .container_extra
+                        .entry(name.to_string())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    merge(known, &rest);
                 }
             }
         }
@@ -265,14 +294,38 @@ impl Obj {
             if let Some(r) = self.replicas {
                 merge(&mut m, &json!({"spec": {"replicas": r}}));
             }
-            if let (true, Some(containers)) = (self.has_template(), &self.containers) {
-                merge(
-                    &mut m,
-                    &nest(
-                        self.template_path(),
-                        json!({"containers": containers_json(containers)}),
-                    ),
-                );
+            if self.has_template() {
+                let list = match &self.containers {
+                    Some(c) => Some(self.containers_with_extra(c)),
+                    // Only the patched containers are known: a list in
+                    // `match` asks for these elements among others.
+                    None if !self.container_extra.is_empty() => Some(Value::Array(
+                        self.container_extra
+                            .iter()
+                            .map(|(n, x)| {
+                                let mut c = json!({ "name": n });
+                                merge(&mut c, x);
+                                c
+                            })
+                            .collect(),
+                    )),
+                    None => None,
+                };
+                if let Some(list) = list {
+                    merge(
+                        &mut m,
+                        &nest(self.template_path(), json!({ "containers": list })),
+                    );
+                }
+            }
+            if self.restarts > 0 {
+                e.r#where.push(format!(
+                    "spec.template.metadata.annotations[\"{RESTARTED_AT}\"] exists"
+                ));
+            }
+            if self.change_cause.is_some() {
+                e.r#where
+                    .push(format!("metadata.annotations[\"{CHANGE_CAUSE}\"] exists"));
             }
             for (k, v) in &self.labels {
                 if v.is_none() {
@@ -307,7 +360,8 @@ impl Obj {
             } else {
                 p.count = Some(">=1".into());
                 if let Some(c) = &self.containers {
-                    p.matches = Some(json!({"spec": {"containers": containers_json(c)}}));
+                    p.matches =
+                        Some(json!({"spec": {"containers": self.containers_with_extra(c)}}));
                 }
             }
             out.push(p);
@@ -350,6 +404,56 @@ impl Obj {
         } else {
             format!("{}/{}", self.api_version, self.kind)
         }
+    }
+}
+
+/// The template annotation `kubectl rollout restart` sets.
+pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+/// The annotation `--record` sets.
+pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
+
+impl Obj {
+    /// The template's containers as JSON, with the fields patches set.
+    fn containers_with_extra(&self, containers: &[Container]) -> Value {
+        let mut list = containers_json(containers);
+        if let Some(items) = list.as_array_mut() {
+            for c in items {
+                let extra = c
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .and_then(|n| self.container_extra.get(n))
+                    .cloned();
+                if let Some(x) = extra {
+                    merge(c, &x);
+                }
+            }
+        }
+        list
+    }
+}
+
+/// Rewrites quantities (`requests`, `limits`...) in the canonical form
+/// kube-apiserver stores them in (`cpu: 1` is `"1"`, `0.5` is `"500m"`:
+/// apimachinery resource/quantity.go `CanonicalizeBytes`).
+pub fn canonical_quantities(v: &mut Value, parent: Option<&str>, key: Option<&str>) {
+    if crate::check::quantity::is_quantity_field(parent, key)
+        && let Some(q) = crate::check::quantity::of_json(v)
+    {
+        *v = Value::String(q.canonical());
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m.iter_mut() {
+                canonical_quantities(child, key, Some(k));
+            }
+        }
+        Value::Array(a) => {
+            for child in a {
+                canonical_quantities(child, parent, key);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -429,7 +533,7 @@ impl Draft {
 }
 
 /// The expected state after the exercises seen so far.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct State {
     pub objects: BTreeMap<Key, Obj>,
     /// Objects known to be gone, by key (so that an exercise that deletes
@@ -440,6 +544,31 @@ pub struct State {
     pub custom_kinds: BTreeMap<String, bool>,
     /// The namespace of the current context, when a command set it.
     pub namespace: Option<String>,
+    /// How many commands set the context's namespace so far (`kns`,
+    /// `set-context --namespace`, `use-context`): a chapter that sets it
+    /// knows it.
+    pub namespace_sets: u32,
+    /// Helm releases installed: (namespace, name) -> current revision; 0
+    /// when it is not known (a release made in an earlier chapter, which
+    /// may have run elsewhere, or a namespace where a helm command could
+    /// not be followed).
+    pub releases: BTreeMap<(Option<String>, String), u32>,
+    /// Releases whose revision was made in an earlier chapter.
+    pub carried: BTreeSet<(Option<String>, String)>,
+    /// Namespaces where a helm command that changes releases could not be
+    /// followed.
+    pub helm_unknown: BTreeSet<Option<String>>,
+}
+
+impl State {
+    /// A new chapter: the releases made so far are still there, but their
+    /// revision is not known.
+    pub fn new_chapter(&mut self) {
+        for (key, revision) in self.releases.iter_mut() {
+            *revision = 0;
+            self.carried.insert(key.clone());
+        }
+    }
 }
 
 impl State {

@@ -19,6 +19,7 @@ mod classroom;
 mod cluster;
 mod faults;
 mod requests;
+mod suggested;
 mod truth;
 mod verdicts;
 mod walk;
@@ -36,6 +37,10 @@ const TESTS: &[(&str, TestFn)] = &[
     (
         "sample_deck_each_exercise_fails_before_its_step_and_passes_after",
         walk::sample_deck_walk,
+    ),
+    (
+        "suggested_checks_of_a_corpus_chapter_fail_before_and_pass_after",
+        suggested::suggested_checks_fail_before_and_pass_after,
     ),
     (
         "rollout_in_progress_agrees_with_kubectl_rollout_status",

@@ -1,0 +1,414 @@
+//! Verification of a draft check before it is offered: the check must fail
+//! on the state before its exercise's commands and hold on the state after
+//! them, evaluated by the checker's own pure evaluator
+//! ([`crate::check::eval::evaluate_in`], [`crate::check::rbac::authorize`])
+//! on the objects the model describes, written as kube-apiserver stores
+//! them (string labels, canonical quantities, defaulted replicas, the
+//! status a settled controller reports, the Pods a workload's controller
+//! makes, helm's release Secrets). A draft that would already hold before
+//! its step, or that would not hold after it, is withheld with the reason.
+
+use serde_json::{Map, Value, json};
+
+use super::DraftCheck;
+use super::model::{
+    CHANGE_CAUSE, Container, Obj, RESTARTED_AT, State, canonical_quantities, merge,
+};
+use crate::check::eval::{self, Context};
+use crate::kinds;
+use crate::check::rbac::{self, Attributes, Policy, UserInfo};
+use crate::check::spec::{self, Check, Expectation, NamespaceSpec};
+use crate::exercise::CheckSource;
+
+/// The namespace of the context the model's objects without a namespace
+/// live in (and that a check without `namespace` reads).
+const CONTEXT_NAMESPACE: &str = "default";
+
+/// Built-in ClusterRoles every cluster has, with one rule each that says
+/// what a binding to them grants on pods (kube-apiserver
+/// plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go
+/// `ClusterRoles`: `cluster-admin` allows everything; `admin`, `edit` and
+/// `view` allow reading pods).
+fn bootstrap_cluster_roles() -> Vec<Value> {
+    let read = json!([{"apiGroups": [""], "resources": ["pods", "services", "configmaps"], "verbs": ["get", "list", "watch"]}]);
+    let mut out = vec![json!({
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": "cluster-admin"},
+        "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}, {"nonResourceURLs": ["*"], "verbs": ["*"]}],
+    })];
+    for name in ["admin", "edit", "view"] {
+        out.push(json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": name},
+            "rules": read,
+        }));
+    }
+    out
+}
+
+/// The objects of `state` as the API server would store and return them.
+pub fn render(state: &State) -> Vec<Value> {
+    let mut out = bootstrap_cluster_roles();
+    for o in state.objects.values() {
+        render_obj(o, &mut out);
+    }
+    for ((ns, name), revision) in &state.releases {
+        // helm pkg/storage/driver/secrets.go `newSecretsObject`: one Secret
+        // per revision, `sh.helm.release.v1.NAME.vN`, the latest deployed,
+        // earlier ones superseded (pkg/action/upgrade.go).
+        // Revision 0: one deployed, its number not known.
+        for v in (1..=*revision).chain((*revision == 0).then_some(0)) {
+            let status = if v == *revision {
+                "deployed"
+            } else {
+                "superseded"
+            };
+            out.push(json!({
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "type": "helm.sh/release.v1",
+                "metadata": {
+                    "name": format!("sh.helm.release.v1.{name}.v{v}"),
+                    "namespace": ns.as_deref().unwrap_or(CONTEXT_NAMESPACE),
+                    "labels": {"owner": "helm", "name": name, "status": status, "version": v.to_string()},
+                },
+            }));
+        }
+    }
+    out
+}
+
+fn api_version(o: &Obj) -> String {
+    if !o.api_version.is_empty() {
+        return o.api_version.clone();
+    }
+    match crate::kinds::by_kind_name(&o.kind) {
+        Some(k) if k.group.is_empty() => "v1".into(),
+        Some(k) => format!("{}/v1", k.group),
+        None => "v1".into(),
+    }
+}
+
+fn containers(o: &Obj, list: &[Container]) -> Value {
+    Value::Array(
+        list.iter()
+            .map(|c| {
+                // A container without a known name is named after its
+                // image, as `kubectl create deployment` does.
+                let name = c.name.clone().unwrap_or_else(|| {
+                    let base = c.image.rsplit('/').next().unwrap_or(&c.image);
+                    base.split([':', '@']).next().unwrap_or(base).to_string()
+                });
+                let mut v = json!({"name": name, "image": c.image});
+                if let Some(x) = o.container_extra.get(&name) {
+                    merge(&mut v, x);
+                }
+                v
+            })
+            .collect(),
+    )
+}
+
+fn render_obj(o: &Obj, out: &mut Vec<Value>) {
+    let mut meta = Map::new();
+    meta.insert("name".into(), json!(o.name));
+    if o.namespaced {
+        meta.insert(
+            "namespace".into(),
+            json!(o.namespace.as_deref().unwrap_or(CONTEXT_NAMESPACE)),
+        );
+    }
+    let labels: Map<String, Value> = o
+        .labels
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), json!(v.as_ref()?))))
+        .collect();
+    if !labels.is_empty() {
+        meta.insert("labels".into(), Value::Object(labels));
+    }
+    let mut annotations: Map<String, Value> = o
+        .annotations
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), json!(v.as_ref()?))))
+        .collect();
+    if let Some(c) = &o.change_cause
+        && !o.annotations.contains_key(CHANGE_CAUSE)
+    {
+        annotations.insert(CHANGE_CAUSE.into(), json!(c));
+    }
+    if !annotations.is_empty() {
+        meta.insert("annotations".into(), Value::Object(annotations));
+    }
+    meta.insert("generation".into(), json!(1));
+    let mut v = json!({"apiVersion": api_version(o), "kind": o.kind, "metadata": meta});
+    let mut extra = o.extra.clone();
+    canonical_quantities(&mut extra, None, None);
+    merge(&mut v, &extra);
+    for k in &o.data_keys {
+        v["data"][k] = json!("");
+    }
+    let workload = o.info().is_some_and(|k| k.workload);
+    let replicas = o.replicas.unwrap_or(1);
+    if workload && o.kind != "DaemonSet" {
+        v["spec"]["replicas"] = json!(replicas);
+    }
+    if let Some(sel) = &o.selector {
+        if workload {
+            v["spec"]["selector"] = json!({ "matchLabels": sel });
+            v["spec"]["template"]["metadata"]["labels"] = json!(sel);
+        } else if o.kind == "Service" {
+            v["spec"]["selector"] = json!(sel);
+        }
+    }
+    if o.restarts > 0 {
+        v["spec"]["template"]["metadata"]["annotations"][RESTARTED_AT] =
+            json!(format!("restart {}", o.restarts));
+    }
+    let template = match o.kind.as_str() {
+        "Pod" => Some(vec!["spec"]),
+        "CronJob" => Some(vec!["spec", "jobTemplate", "spec", "template", "spec"]),
+        _ if workload || o.kind == "Job" => Some(vec!["spec", "template", "spec"]),
+        _ => None,
+    };
+    if let (Some(path), Some(list)) = (&template, &o.containers) {
+        let mut at = &mut v;
+        for seg in path {
+            at = &mut at[*seg];
+        }
+        at["containers"] = containers(o, list);
+    }
+    // What a settled controller reports (the fields kubectl rollout
+    // status reads: polymorphichelpers/rollout_status.go).
+    let settled = match o.kind.as_str() {
+        "Deployment" => Some(json!({
+            "observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+            "readyReplicas": replicas, "availableReplicas": replicas,
+            "conditions": [{"type": "Available", "status": "True"}, {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"}],
+        })),
+        "StatefulSet" => Some(json!({
+            "observedGeneration": 1, "replicas": replicas, "readyReplicas": replicas,
+            "currentReplicas": replicas, "updatedReplicas": replicas, "availableReplicas": replicas,
+            "currentRevision": "r1", "updateRevision": "r1",
+        })),
+        "DaemonSet" => Some(json!({
+            "observedGeneration": 1, "desiredNumberScheduled": 1, "currentNumberScheduled": 1,
+            "updatedNumberScheduled": 1, "numberAvailable": 1, "numberReady": 1,
+        })),
+        "ReplicaSet" | "ReplicationController" => Some(json!({
+            "observedGeneration": 1, "replicas": replicas, "fullyLabeledReplicas": replicas,
+            "readyReplicas": replicas, "availableReplicas": replicas,
+        })),
+        "Pod" => Some(running_pod_status()),
+        _ => None,
+    };
+    if let Some(s) = settled {
+        v["status"] = s;
+    }
+    out.push(v.clone());
+    // The pods the controller makes (ReplicaSets in between for a
+    // Deployment), labelled with the template's labels.
+    if workload && !o.uncertain {
+        let pods = if o.kind == "DaemonSet" {
+            1
+        } else {
+            replicas.max(0)
+        };
+        let (owner_kind, owner_name) = if o.kind == "Deployment" {
+            let rs_name = format!("{}-{}", o.name, template_hash(o));
+            let mut rs = v.clone();
+            rs["kind"] = json!("ReplicaSet");
+            rs["metadata"]["name"] = json!(rs_name);
+            rs["metadata"]["ownerReferences"] = json!([{"kind": "Deployment", "name": o.name, "controller": true, "apiVersion": "apps/v1"}]);
+            rs["status"] = json!({"observedGeneration": 1, "replicas": replicas, "fullyLabeledReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas});
+            out.push(rs);
+            ("ReplicaSet".to_string(), rs_name)
+        } else {
+            (o.kind.clone(), o.name.clone())
+        };
+        for i in 0..pods {
+            let mut pod = json!({
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "name": format!("{owner_name}-{i}"),
+                    "namespace": v["metadata"]["namespace"],
+                    "labels": v["spec"]["template"]["metadata"]["labels"],
+                    "ownerReferences": [{"kind": owner_kind, "name": owner_name, "controller": true}],
+                },
+                "spec": v["spec"]["template"]["spec"],
+                "status": running_pod_status(),
+            });
+            if pod["metadata"]["labels"].is_null()
+                && let Some(m) = pod["metadata"].as_object_mut()
+            {
+                m.remove("labels");
+            }
+            out.push(pod);
+        }
+    }
+}
+
+/// A stand-in for the pod-template-hash: differs when the template does.
+fn template_hash(o: &Obj) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}{}{:?}", o.containers, o.restarts, o.container_extra).hash(&mut h);
+    format!("{:x}", h.finish() & 0xff_ffff)
+}
+
+fn running_pod_status() -> Value {
+    json!({
+        "phase": "Running",
+        "conditions": [{"type": "Ready", "status": "True"}, {"type": "ContainersReady", "status": "True"}],
+    })
+}
+
+/// Whether `check` holds on `objects`, and what decides it (the first
+/// expectation that fails, or the check's first expectation when it holds).
+pub fn holds(check: &Check, objects: &[Value]) -> (bool, String) {
+    for e in &check.expect {
+        let (group, kind, namespaced) = resolve(&e.kind);
+        let selected: Vec<Value> = objects
+            .iter()
+            .filter(|o| o["kind"].as_str() == Some(kind.as_str()))
+            .filter(|o| !namespaced || in_namespace(e, o))
+            .cloned()
+            .collect();
+        let ctx = Context {
+            resolved: Some((group.as_str(), kind.as_str())),
+            owner_kind: None,
+            owners: objects,
+            now: None,
+        };
+        let out = eval::evaluate_in(e, &selected, &ctx);
+        if !out.holds {
+            let first = out
+                .objects
+                .iter()
+                .find(|o| !o.passes())
+                .map(|o| format!(": {} {}", o.name, o.failed.join(", ")))
+                .unwrap_or_default();
+            return (
+                false,
+                format!(
+                    "{} (line {}) counts {}, wants {}{first}",
+                    e.kind, e.location.line, out.passing, e.count
+                ),
+            );
+        }
+    }
+    let policy_of =
+        |k: &str| -> Vec<Value> { objects.iter().filter(|o| o["kind"] == k).cloned().collect() };
+    let (cr, crb, r, rb) = (
+        policy_of("ClusterRole"),
+        policy_of("ClusterRoleBinding"),
+        policy_of("Role"),
+        policy_of("RoleBinding"),
+    );
+    let policy = Policy {
+        cluster_roles: &cr,
+        cluster_role_bindings: &crb,
+        roles: &r,
+        role_bindings: &rb,
+    };
+    for c in &check.extra.can_i {
+        let q = &c.question;
+        let (group, plural) = match kinds::builtin(&q.resource) {
+            Some(b) => (b.group.to_string(), b.plural.to_string()),
+            None => (String::new(), q.resource.clone()),
+        };
+        let attrs = Attributes {
+            verb: q.verb.clone(),
+            group,
+            resource: plural,
+            subresource: None,
+            name: q.name.clone(),
+            namespace: q
+                .namespace
+                .clone()
+                .unwrap_or_else(|| CONTEXT_NAMESPACE.into()),
+        };
+        let (allowed, why) =
+            rbac::authorize(&UserInfo::impersonated(&q.user, &q.groups), &attrs, &policy);
+        if allowed != q.allowed {
+            return (
+                false,
+                format!(
+                    "can-i {} {} as {} answers {} ({why})",
+                    q.verb,
+                    q.resource,
+                    q.user,
+                    if allowed { "yes" } else { "no" }
+                ),
+            );
+        }
+    }
+    let what = check
+        .expect
+        .first()
+        .map(|e| {
+            let name = e
+                .name
+                .as_ref()
+                .map(|n| format!(" {}", n.text))
+                .unwrap_or_default();
+            format!(
+                "{}{name} (line {}) already matches",
+                e.kind, e.location.line
+            )
+        })
+        .unwrap_or_else(|| "every question already answers as wanted".into());
+    (true, what)
+}
+
+/// Group, Kind and scope of a check's `kind`.
+fn resolve(text: &str) -> (String, String, bool) {
+    if let Some(b) = kinds::builtin(text) {
+        return (b.group.to_string(), b.kind.to_string(), b.namespaced);
+    }
+    // `group/version/Kind` (what the suggestion writes for custom kinds).
+    let parts: Vec<&str> = text.split('/').collect();
+    let kind = parts.last().copied().unwrap_or(text).to_string();
+    let group = if parts.len() == 3 { parts[0] } else { "" };
+    (group.to_string(), kind, true)
+}
+
+fn in_namespace(e: &Expectation, o: &Value) -> bool {
+    let ns = o["metadata"]["namespace"].as_str().unwrap_or("");
+    match &e.namespace {
+        NamespaceSpec::All => true,
+        NamespaceSpec::Default => ns == CONTEXT_NAMESPACE,
+        NamespaceSpec::Named(n) => ns == n,
+    }
+}
+
+/// How a reason for a draft that holds before its step starts.
+pub const ALREADY: &str = "would already hold before the step";
+
+/// Why a draft is not offered, or `None` when it fails on `before` and
+/// holds on `after`.
+pub fn verify(draft: &DraftCheck, before: &[Value], after: &[Value]) -> Option<String> {
+    let source = CheckSource {
+        yaml: super::check_yaml(draft),
+        file: "suggested".into(),
+        line: 1,
+    };
+    let check = match spec::parse(&source) {
+        Ok(c) => c,
+        Err(e) => return Some(format!("the draft is not a valid check: {e}")),
+    };
+    if check.expect.iter().any(|e| !e.extra.is_empty()) {
+        return Some("the draft uses keys the model cannot evaluate".into());
+    }
+    let (after_holds, why_not) = holds(&check, after);
+    if !after_holds {
+        return Some(format!("would not hold after the step: {why_not}"));
+    }
+    let (before_holds, what) = holds(&check, before);
+    if before_holds {
+        return Some(format!("{ALREADY}: {what}"));
+    }
+    None
+}
