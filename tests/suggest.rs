@@ -526,6 +526,36 @@ fn lint_warns_about_unchecked_exercises_that_change_the_cluster() {
     assert!(!d.is_error());
 }
 
+/// `lint --checks OVERLAY` used to warn "has no check" for every exercise
+/// the overlay covers (issue 24).
+#[test]
+fn regression_lint_with_a_checks_overlay_does_not_warn_for_covered_exercises() {
+    let dir = tempfile::tempdir().unwrap();
+    let slides = dir.path().join("slides");
+    std::fs::create_dir(&slides).unwrap();
+    std::fs::write(slides.join("deck.yml"), "title: t\ncontent:\n- a.md\n").unwrap();
+    std::fs::write(
+        slides.join("a.md"),
+        "# A\n\n.exercise[\n\n- Create:\n  ```bash\n  kubectl create deployment web --image=nginx\n  ```\n\n]\n\n---\n\n## B\n\n.exercise[\n\n```bash\nkubectl create deployment api --image=nginx\n```\n\n]\n",
+    )
+    .unwrap();
+    let deck = slides.join("deck.yml");
+    let overlay = dir.path().join("checks.yml");
+    std::fs::write(&overlay, "a-1:\n  expect: [{kind: deploy, name: web}]\n").unwrap();
+    let unchecked = |all: &[labdeck::diagnostic::Diagnostic]| -> Vec<usize> {
+        all.iter()
+            .filter(|d| d.code == "unchecked-exercise")
+            .map(|d| d.location.line)
+            .collect()
+    };
+    let opts = LoadOptions::default();
+    let alone = labdeck::lint::lint_decks(std::slice::from_ref(&deck), &opts);
+    assert_eq!(unchecked(&alone), vec![3, 15], "{alone:#?}");
+    let with = labdeck::lint::lint_decks_with_checks(std::slice::from_ref(&deck), &opts, &overlay);
+    // a-1 (line 3) is covered by the overlay; a-2 (line 15) is not.
+    assert_eq!(unchecked(&with), vec![15], "{with:#?}");
+}
+
 #[test]
 fn docs_list_every_skip_reason_and_the_measured_table() {
     let doc =
