@@ -138,7 +138,10 @@ impl Builder {
                 ));
             }
             if crate::files::leaves_folder(Path::new(crate::files::local_file(image).as_ref())) {
-                return Err(Error::at(at(), crate::files::outside_deck_message(image, dir)));
+                return Err(Error::at(
+                    at(),
+                    crate::files::outside_deck_message(image, dir),
+                ));
             }
         }
         for asset in assets {

@@ -328,7 +328,6 @@ pub fn outside_deck_message(image: &str, deck_dir: &Path) -> String {
     )
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

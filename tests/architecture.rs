@@ -23,7 +23,10 @@ fn import_graph_has_no_circle_and_no_upward_arrow() {
     // The graph is read at all: the board reaches grading, the engine its
     // evaluation (the CLI names the library as `labdeck::`, not `crate::`).
     assert!(graph.lines().any(|l| l == "classroom -> grade"), "{graph}");
-    assert!(graph.lines().any(|l| l == "check::engine -> check::eval"), "{graph}");
+    assert!(
+        graph.lines().any(|l| l == "check::engine -> check::eval"),
+        "{graph}"
+    );
     assert!(graph.lines().count() > 50, "{graph}");
 }
 

@@ -248,7 +248,12 @@ async fn rejected_token_is_an_error() {
     let src = source(&fake, "bad").await;
     let r = engine::run(&src, &[plan("pods", PODS_EXIST)], &opts_once(), &|_| {}).await;
     assert_eq!(r[0].verdict, Verdict::Error, "{:#?}", r[0]);
-    assert!(r[0].message.contains("401"), "{}", r[0].message);
+    assert!(
+        r[0].message
+            .contains("You must be logged in to the server (Unauthorized)"),
+        "{}",
+        r[0].message
+    );
     // The right token works against the same server.
     let src = source(&fake, "good").await;
     let r = engine::run(&src, &[plan("pods", PODS_EXIST)], &opts_once(), &|_| {}).await;

@@ -264,7 +264,8 @@ async fn regression_forbidden_log_or_proxy_is_an_error() {
     let r = check(&fake, WORKER_LOG).await;
     assert_eq!(r.verdict, Verdict::Error, "{r:#?}");
     assert!(
-        r.message.starts_with("line 10: log: forbidden (403): "),
+        r.message.starts_with("line 10: log: ")
+            && r.message.contains(": Error from server (Forbidden): "),
         "{}",
         r.message
     );

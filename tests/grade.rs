@@ -229,14 +229,14 @@ async fn a_class_of_35_clusters_gets_the_right_verdicts_at_once() {
             );
         }
     };
-    all("x-refused", "error", "401");
+    all("x-refused", "error", "You must be logged in to the server");
     all("x-dead", "error", "unreachable");
     // kube's read timeout or labdeck's own request timeout, whichever fires first.
     all("x-slow", "error", "unreachable");
     all("x-garbled", "error", "x-garbled.yaml");
     // Only the pod expectations are forbidden; cleanup reads deployments first
     // but also pods, so every one of these four reads pods.
-    all("x-forbidden", "error", "403");
+    all("x-forbidden", "error", "Error from server (Forbidden)");
 
     // The slow student costs its own timeouts, not everyone's: all the others
     // had their verdicts before its first request timed out. Looking once

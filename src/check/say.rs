@@ -15,8 +15,8 @@
 
 use cel::common::ast::{Expr as Node, IdedExpr, LiteralValue, operators};
 
-use crate::kinds;
 use crate::check::spec::{CmpOp, Count, Expectation, NamespaceSpec, OwnerSpec, PathSeg, WhereOp};
+use crate::kinds;
 
 /// What an expectation wants, as a phrase: its `say:` if it has one, else
 /// "at least 1 deployment named \"web\" in namespace shop, ready".

@@ -15,10 +15,10 @@ use super::model::{
     CHANGE_CAUSE, Container, Obj, RESTARTED_AT, State, canonical_quantities, merge,
 };
 use crate::check::eval::{self, Context};
-use crate::kinds;
 use crate::check::rbac::{self, Attributes, Policy, UserInfo};
 use crate::check::spec::{self, Check, Expectation, NamespaceSpec};
 use crate::exercise::CheckSource;
+use crate::kinds;
 
 /// The namespace of the context the model's objects without a namespace
 /// live in (and that a check without `namespace` reads).

@@ -405,7 +405,7 @@ pub fn namespace_scoped_student(rk: &Realkube) {
     let out = check_as(rk, &kc, &deck, "0");
     assert_eq!(
         out.code,
-        2,
+        4,
         "error: some exercise could not be checked\n{}",
         out.all()
     );

@@ -684,7 +684,7 @@ const FORBIDDEN: &str = "\u{0}forbidden\u{0}";
 fn needs_role(e: ClusterError, verb: &str, resource: &str) -> String {
     match e {
         ClusterError::Forbidden(m) => format!(
-            "{FORBIDDEN}forbidden (403): {m}; the grader's role needs `{verb}` on `{resource}` (deploy/grader-rbac.yaml grants it)"
+            "{FORBIDDEN}{m}; the grader's role needs `{verb}` on `{resource}` (deploy/grader-rbac.yaml grants it)"
         ),
         other => other.to_string(),
     }
