@@ -203,7 +203,11 @@ fn marp_comment(text: &str) -> Option<Foreign> {
             continue;
         };
         let bare = key.strip_prefix('_').unwrap_or(key);
-        if MARP_COMMENT_KEYS.contains(&bare) && !value.is_empty() {
+        // `<!-- class: x -->` is also how a remark deck writes a slide
+        // property in a comment (labdeck's dialect reads it so): only the
+        // underscored, one-slide form marks Marp for `class`.
+        let remark_too = key == "class";
+        if MARP_COMMENT_KEYS.contains(&bare) && !value.is_empty() && !remark_too {
             return Some(Foreign {
                 tool: "Marp",
                 line: n + 1,
@@ -239,6 +243,11 @@ mod tests {
         assert_eq!(detect("---\nname: intro\nclass: title\n\n# A\n"), None);
         assert_eq!(detect("# A\n\n```md\n<!-- _class: lead -->\n```\n"), None);
         assert_eq!(detect("# A\n\n<!-- a comment: not a directive -->\n"), None);
+        // remark's comment property, not Marp's global directive.
+        assert_eq!(
+            detect("name: intro\n<!-- class: center, middle -->\n\n# Hello\n"),
+            None
+        );
         assert_eq!(detect("# A\n---\ntheme: x\n"), None);
         assert_eq!(detect("---\nname: a\n\nSome text\ncolor: red\n---\n"), None);
     }

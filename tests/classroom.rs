@@ -850,7 +850,8 @@ async fn the_board_refuses_other_hosts_and_a_tiny_interval() {
         "0",
     ])
     .await;
-    assert_eq!(out.code, 3, "{}", out.stderr);
+    // A flag's value clap refuses is a usage error (src/exit.rs).
+    assert_eq!(out.code, i32::from(labdeck::exit::USAGE), "{}", out.stderr);
     assert!(
         out.stderr.contains("the interval must be at least 1s"),
         "{}",

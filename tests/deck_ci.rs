@@ -231,7 +231,7 @@ fn image_symlinked_outside_the_repository_is_not_published() {
     refused(
         &h,
         &h.build("repo/slides/deck.yml"),
-        "deck.yml",
+        "ch.md:3",
         "image `images/logo.png`",
     );
     lint_reports_first(&h, "repo/slides/deck.yml", "ch.md:3", "image-outside-root");

@@ -109,8 +109,16 @@ pub struct GradeArgs {
     /// Names the class whose history is kept (default: the --kubeconfigs
     /// folder, by its full path), so two classes run from one folder keep
     /// two histories.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = class_name)]
     class: Option<String>,
+}
+
+/// `--class`: refused by clap (a usage error, as for any bad flag value)
+/// when the library would not take it as a class name.
+fn class_name(name: &str) -> Result<String, String> {
+    labdeck::grade::history::Class::named(name)
+        .map(|_| name.to_owned())
+        .map_err(|e| e.to_string())
 }
 
 impl GradeArgs {
