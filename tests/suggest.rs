@@ -75,8 +75,8 @@ const EXPECTED: &[ExpectedRow] = &[
         &[
             ("file-edited", 3),
             ("withheld:already-holds", 1),
-            ("withheld:does-not-hold", 2),
-            ("withheld:namespace-unknown", 9),
+            ("withheld:does-not-hold", 1),
+            ("withheld:namespace-unknown", 10),
         ],
     ),
     (
@@ -91,8 +91,8 @@ const EXPECTED: &[ExpectedRow] = &[
             ("file-edited", 3),
             ("file-not-found", 1),
             ("withheld:already-holds", 4),
-            ("withheld:does-not-hold", 3),
-            ("withheld:namespace-unknown", 42),
+            ("withheld:does-not-hold", 2),
+            ("withheld:namespace-unknown", 43),
             ("withheld:fails-on-purpose", 1),
         ],
     ),
@@ -160,8 +160,8 @@ const EXPECTED: &[ExpectedRow] = &[
             ("unsupported", 1),
             ("unparsable", 1),
             ("withheld:already-holds", 7),
-            ("withheld:does-not-hold", 5),
-            ("withheld:namespace-unknown", 43),
+            ("withheld:does-not-hold", 4),
+            ("withheld:namespace-unknown", 44),
             ("withheld:fails-on-purpose", 3),
         ],
     ),
@@ -550,10 +550,10 @@ fn regression_lint_with_a_checks_overlay_does_not_warn_for_covered_exercises() {
     };
     let opts = LoadOptions::default();
     let alone = labdeck::lint::lint_decks(std::slice::from_ref(&deck), &opts);
-    assert_eq!(unchecked(&alone), vec![3, 15], "{alone:#?}");
+    assert_eq!(unchecked(&alone), vec![3, 16], "{alone:#?}");
     let with = labdeck::lint::lint_decks_with_checks(std::slice::from_ref(&deck), &opts, &overlay);
-    // a-1 (line 3) is covered by the overlay; a-2 (line 15) is not.
-    assert_eq!(unchecked(&with), vec![15], "{with:#?}");
+    // a-1 (line 3) is covered by the overlay; a-2 (line 16) is not.
+    assert_eq!(unchecked(&with), vec![16], "{with:#?}");
 }
 
 #[test]
