@@ -28,13 +28,14 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::check::eval::{self, ObjectResult, Outcome};
-use crate::check::selector::FieldSelector;
 use crate::check::spec::{self, Check, Expectation, NamespaceSpec, OwnerSpec};
-use crate::cluster::{Change, ClusterError, ClusterSource, Query};
+use crate::cluster::{ClusterError, ClusterSource, Query};
 use crate::error::Error;
 use crate::exercise::Exercise;
+use feed::{Feed, Step};
 
 pub mod extra;
+mod feed;
 mod owner_chain;
 
 /// An exercise with its parsed check: what the engine runs.
@@ -612,7 +613,8 @@ fn query(e: &Expectation, resource: crate::cluster::Resource, default_ns: &str) 
 /// Lists `q`, then (if anyone waits at all) watches it for up to
 /// `watch_for` (or lists it again every [`POLL_INTERVAL`] when the resource
 /// has no `watch` verb), publishing every new state. Transient failures are
-/// retried until `until`, published meanwhile as the feed's trouble.
+/// retried until `until`, published meanwhile as the feed's trouble. The
+/// decisions are [`feed::Feed`]'s; this only performs its steps.
 async fn feed<S: ClusterSource>(
     source: &S,
     q: &Query,
@@ -621,162 +623,111 @@ async fn feed<S: ClusterSource>(
     tx: watch::Sender<FeedState>,
     (listed, all): (&watch::Sender<usize>, usize),
 ) {
-    let fail = |e: ClusterError| {
-        tx.send_replace(FeedState {
-            objects: None,
-            error: Some(e),
-            trouble: None,
-        });
-    };
     let trouble = |e: &ClusterError, tried: Duration| {
         let msg = format!("{e} (retrying for {})", secs(tried));
         tx.send_modify(|s| s.trouble = Some(msg));
     };
-    // A field selector the server refuses (services' `spec.type` before
-    // 1.31: 400 "is not a known field selector") is applied here instead,
-    // over the same objects listed without it.
-    let mut q = q.clone();
-    let mut local: Option<FieldSelector> = None;
+    let publish = |f: &Feed| {
+        tx.send_replace(FeedState {
+            objects: Some(f.objects()),
+            error: None,
+            trouble: None,
+        });
+    };
+    let mut f = Feed::new(q.clone());
+    let mut step = f.start();
+    // The first list counts once for the barrier below, as soon as it is
+    // answered or first retried: the other feeds may open their watches
+    // rather than wait for it.
     let mut first = true;
-    'relist: loop {
-        // A first list being retried counts as listed for the others: they
-        // may open their watches rather than wait for it.
-        let mut counted = false;
-        let listing = retrying(
-            until,
-            || source.list(&q),
-            |e, tried| {
-                if first && !counted {
-                    counted = true;
+    let mut changes = None;
+    let mut opened = Instant::now();
+    loop {
+        step = match step {
+            Step::List => {
+                let mut counted = !first;
+                let answer = retrying(
+                    until,
+                    || source.list(f.query()),
+                    |e, tried| {
+                        if !counted {
+                            counted = true;
+                            listed.send_modify(|n| *n += 1);
+                        }
+                        trouble(e, tried);
+                    },
+                )
+                .await;
+                if std::mem::take(&mut first) && !counted {
                     listed.send_modify(|n| *n += 1);
                 }
-                trouble(e, tried);
-            },
-        )
-        .await;
-        if std::mem::take(&mut first) && !counted {
-            listed.send_modify(|n| *n += 1);
-        }
-        let listing = match listing {
-            Ok(l) => l,
-            Err(e) if local.is_none() && refused_field_selector(&e) => {
-                match q.fields.take().map(|f| FieldSelector::parse(&f)) {
-                    Some(Ok(f)) => {
-                        local = Some(f);
-                        continue 'relist;
-                    }
-                    _ => return fail(e),
+                f.listed(answer)
+            }
+            Step::PublishListing => {
+                publish(&f);
+                // Let the exercises evaluate every first listing; those
+                // done drop their receivers, and a feed nobody reads any
+                // more needs no watch (so a run whose checks all hold at
+                // once sends no watch at all).
+                let _ = listed.subscribe().wait_for(|n| *n >= all).await;
+                tokio::task::yield_now().await;
+                f.after_listing(!watch_for.is_zero() && !tx.is_closed())
+            }
+            Step::ListAfter(pause) => {
+                tokio::time::sleep_until(deadline(tokio::time::Instant::now(), pause).min(until))
+                    .await;
+                Step::List
+            }
+            Step::Poll => {
+                tokio::select! {
+                    () = tokio::time::sleep(POLL_INTERVAL) => Step::List,
+                    () = tx.closed() => Step::Stop,
                 }
             }
-            Err(e) => return fail(e),
-        };
-        let kept = |o: &Value| local.as_ref().is_none_or(|f| f.matches(o));
-        let mut objects: BTreeMap<(String, String), Value> = listing
-            .objects
-            .into_iter()
-            .filter(|o| kept(o))
-            .map(|o| (key(&o), o))
-            .collect();
-        let publish = |objects: &BTreeMap<(String, String), Value>| {
-            tx.send_replace(FeedState {
-                objects: Some(Arc::new(objects.values().cloned().collect())),
-                error: None,
-                trouble: None,
-            });
-        };
-        publish(&objects);
-        // Let the exercises evaluate every first listing; those done drop
-        // their receivers, and a feed nobody reads any more needs no watch
-        // (so a run whose checks all hold at once sends no watch at all).
-        let _ = listed.subscribe().wait_for(|n| *n >= all).await;
-        tokio::task::yield_now().await;
-        if watch_for.is_zero() || tx.is_closed() {
-            return;
-        }
-        if !q.resource.watch {
-            // No watch verb (metrics.k8s.io pods): list again, bounded.
-            tokio::select! {
-                () = tokio::time::sleep(POLL_INTERVAL) => continue 'relist,
-                () = tx.closed() => return,
+            Step::WatchAfter { rv, pause } => {
+                tokio::time::sleep_until(deadline(tokio::time::Instant::now(), pause).min(until))
+                    .await;
+                Step::Watch { rv }
             }
-        }
-        let mut rv = listing.resource_version;
-        loop {
-            let opened = Instant::now();
-            let opening = retrying(until, || source.watch(&q, &rv, watch_for), trouble).await;
-            let mut changes = match opening {
-                Ok(c) => {
+            Step::Watch { rv } => {
+                opened = Instant::now();
+                let opening =
+                    retrying(until, || source.watch(f.query(), &rv, watch_for), trouble).await;
+                f.watch_opened(opening.map(|c| {
                     tx.send_if_modified(|s| s.trouble.take().is_some());
-                    c
-                }
-                Err(e) => return fail(e),
-            };
-            loop {
+                    changes = Some(c);
+                }))
+            }
+            Step::Next => {
+                let Some(stream) = changes.as_mut() else {
+                    // No watch is open: the machine never asks this.
+                    return;
+                };
                 let change = tokio::select! {
-                    c = changes.next() => c,
+                    c = stream.next() => c,
                     // Every exercise reading this feed has its verdict.
                     () = tx.closed() => return,
                 };
-                let Some(change) = change else { break };
-                match change {
-                    Ok(Change::Applied(o)) => {
-                        rv = resource_version(&o).unwrap_or(rv);
-                        if kept(&o) {
-                            objects.insert(key(&o), o);
-                        } else {
-                            objects.remove(&key(&o));
-                        }
-                    }
-                    Ok(Change::Deleted(o)) => {
-                        rv = resource_version(&o).unwrap_or(rv);
-                        objects.remove(&key(&o));
-                    }
-                    Ok(Change::Bookmark(v)) => {
-                        rv = v;
-                        continue;
-                    }
-                    // 410 Gone in the stream: the version is older than the
-                    // server's history; list again (client-go reflector.go).
-                    Ok(Change::Expired) => continue 'relist,
-                    Err(e) if !e.is_transient() => return fail(e),
-                    // A broken stream: list again rather than trust a gap
-                    // (after the server's Retry-After or a pause, so a
-                    // flapping server is not hammered; never past the
-                    // deadline, where the relist's own retries decide).
-                    Err(e) => {
-                        let pause = e
-                            .retry_after()
-                            .map_or(RETRY_PAUSE, |w| w.min(MAX_RETRY_AFTER));
-                        tokio::time::sleep_until(
-                            deadline(tokio::time::Instant::now(), pause).min(until),
-                        )
-                        .await;
-                        continue 'relist;
-                    }
+                if change.is_none() {
+                    changes = None;
                 }
-                publish(&objects);
+                f.changed(change, opened.elapsed())
             }
-            // The server closed the watch (its timeout): resume where it was,
-            // pausing first if it closed at once.
-            if opened.elapsed() < RETRY_PAUSE {
-                tokio::time::sleep_until(
-                    deadline(tokio::time::Instant::now(), RETRY_PAUSE).min(until),
-                )
-                .await;
+            Step::PublishChange => {
+                publish(&f);
+                Step::Next
             }
-        }
+            Step::Fail(e) => {
+                tx.send_replace(FeedState {
+                    objects: None,
+                    error: Some(e),
+                    trouble: None,
+                });
+                return;
+            }
+            Step::Stop => return,
+        };
     }
-}
-
-/// The server's answer to a list with a field selector it does not support
-/// for this kind: 400 with reason `BadRequest` (kube-apiserver
-/// `pkg/endpoints/handlers/get.go`, `ListResource`, wraps the field label
-/// conversion's error, `"x" is not a known field selector: only ...` or
-/// older `field label not supported: x`, in `errors.NewBadRequest`). Only
-/// asked of a list that sends a field selector; should the 400 be for
-/// something else, the list without it is refused again and that is said.
-fn refused_field_selector(e: &ClusterError) -> bool {
-    matches!(e, ClusterError::Refused { code: 400, reason, .. } if reason == "BadRequest")
 }
 
 /// Pause before re-listing after a broken watch.
