@@ -11,6 +11,11 @@
 //!                         └─► exercise ──► check     [labdeck check / grade / run / lint]
 //! ```
 
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 pub mod assemble;
 pub mod build;
 pub mod check;

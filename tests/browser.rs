@@ -391,7 +391,7 @@ async fn big_deck_materialises_only_slides_near_the_visible_one() {
 
 #[test]
 fn print_gives_one_16_9_page_per_slide_with_steps_collapsed() {
-    if !support::browser::chromium_installed("print") {
+    if !browser::chromium_installed("print") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -400,7 +400,7 @@ fn print_gives_one_16_9_page_per_slide_with_steps_collapsed() {
     labdeck::pdf::print(&page, &out, false).unwrap();
     let pdf = std::fs::read(&out).unwrap();
     // 60 slides, of which 20 are `--` steps continued by the next slide
-    assert_eq!(support::browser::pdf_pages(&pdf), 40);
+    assert_eq!(browser::pdf_pages(&pdf), 40);
     let text = String::from_utf8_lossy(&pdf);
     let media = text.split("/MediaBox [").nth(1).unwrap();
     let nums: Vec<f64> = media
@@ -416,10 +416,7 @@ fn print_gives_one_16_9_page_per_slide_with_steps_collapsed() {
     );
     // with notes: one extra page for each printed slide that has notes (30 of 40)
     labdeck::pdf::print(&page, &out, true).unwrap();
-    assert_eq!(
-        support::browser::pdf_pages(&std::fs::read(&out).unwrap()),
-        70
-    );
+    assert_eq!(browser::pdf_pages(&std::fs::read(&out).unwrap()), 70);
     // nothing left behind but the PDF
     let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -549,7 +549,7 @@ fn dry_run_plan_names_every_action_with_its_line() {
             (Some("open"), "http://node1:8000", 406),
         ],
     ));
-    let text = labdeck::run::plan::render(&plan(&[ex]));
+    let text = plan::render(&plan(&[ex]));
     for want in [
         "logs  k8s/demo.md:395 (slide 1) Exercise logs",
         "k8s/demo.md:397  $ kubectl logs deploy/pingpong --tail 1 --follow   (never ends",

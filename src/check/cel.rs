@@ -902,7 +902,7 @@ mod bounds {
             &["pods"],
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let e = nested
             .eval(&[("pods", &pods)], &mut Budget::new(Budget::ROUND, None))
             .unwrap_err();

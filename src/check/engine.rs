@@ -309,7 +309,7 @@ pub async fn run<S: ClusterSource>(
     };
     let reads: Vec<Vec<&Expectation>> = plans
         .iter()
-        .map(|p| crate::check::spec::extra::reads(&p.check).collect())
+        .map(|p| spec::extra::reads(&p.check).collect())
         .collect();
     // 1. Resolve each distinct kind once.
     let mut kinds: Vec<&str> = reads
@@ -450,7 +450,7 @@ async fn run_resolved<S: ClusterSource>(
     }
     let reads: Vec<Vec<&Expectation>> = plans
         .iter()
-        .map(|p| crate::check::spec::extra::reads(&p.check).collect())
+        .map(|p| spec::extra::reads(&p.check).collect())
         .collect();
 
     // 2. Turn expectations into queries; group equal queries into feeds.
@@ -1141,4 +1141,127 @@ fn fail_message(outcomes: &[ExpectationResult], timeout: Duration) -> String {
         ));
     }
     msg
+}
+
+/// [`retrying`] on tokio's paused clock: the backoff, the deadline and
+/// `Retry-After` to the millisecond, without waiting for any of them.
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+
+    fn down() -> ClusterError {
+        ClusterError::Unreachable("dial tcp 127.0.0.1:1: connection refused".into())
+    }
+
+    /// An operation failing with `fail` its first `failures` times.
+    fn flaky(
+        tries: &AtomicU32,
+        failures: u32,
+        fail: ClusterError,
+    ) -> impl FnMut() -> std::future::Ready<Result<u32, ClusterError>> + '_ {
+        move || {
+            let n = tries.fetch_add(1, SeqCst);
+            std::future::ready(if n < failures {
+                Err(fail.clone())
+            } else {
+                Ok(n)
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transient_failures_are_retried_with_doubling_backoff() {
+        let t0 = tokio::time::Instant::now();
+        let tries = AtomicU32::new(0);
+        let r = retrying(
+            t0 + Duration::from_secs(30),
+            flaky(&tries, 4, down()),
+            |_, _| {},
+        )
+        .await;
+        assert_eq!(r, Ok(4));
+        // 250 + 500 + 1,000 + 2,000 ms.
+        assert_eq!(t0.elapsed(), Duration::from_millis(3750));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deadline_already_past_still_looks_min_attempts_times() {
+        let t0 = tokio::time::Instant::now();
+        let tries = AtomicU32::new(0);
+        let r = retrying(t0, flaky(&tries, u32::MAX, down()), |_, _| {}).await;
+        assert_eq!(tries.load(SeqCst), MIN_ATTEMPTS);
+        let Err(ClusterError::Unreachable(m)) = r else {
+            panic!("{r:?}")
+        };
+        assert!(m.ends_with("after 3 attempt(s) over 0.0s"), "{m}");
+        assert_eq!(t0.elapsed(), Duration::from_millis(750));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_last_attempt_is_at_the_deadline_itself() {
+        let t0 = tokio::time::Instant::now();
+        let tries = AtomicU32::new(0);
+        let mut heard = 0;
+        let r = retrying(
+            t0 + Duration::from_secs(2),
+            flaky(&tries, u32::MAX, down()),
+            |_, _| heard += 1,
+        )
+        .await;
+        assert!(r.is_err());
+        // At 0, 250, 750, 1,750 and 2,000 ms.
+        assert_eq!(tries.load(SeqCst), 5);
+        assert_eq!(heard, 4, "each retry is heard of, not the final error");
+        assert_eq!(t0.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_after_is_honoured_and_never_waited_for_past_the_deadline() {
+        let busy = |secs| ClusterError::Unavailable {
+            message: "the server is currently unable to handle the request".into(),
+            retry_after: Some(Duration::from_secs(secs)),
+        };
+        let t0 = tokio::time::Instant::now();
+        let tries = AtomicU32::new(0);
+        let r = retrying(
+            t0 + Duration::from_secs(30),
+            flaky(&tries, 1, busy(3)),
+            |_, _| {},
+        )
+        .await;
+        assert_eq!(r, Ok(1));
+        assert_eq!(t0.elapsed(), Duration::from_secs(3), "as the server asked");
+
+        let t0 = tokio::time::Instant::now();
+        let tries = AtomicU32::new(0);
+        let r = retrying(
+            t0 + Duration::from_secs(5),
+            flaky(&tries, 9, busy(8)),
+            |_, _| {},
+        )
+        .await;
+        let Err(ClusterError::Unavailable { message, .. }) = r else {
+            panic!("{r:?}")
+        };
+        assert!(message.contains("asked to wait 8.0s more (Retry-After), past the deadline"));
+        assert_eq!(tries.load(SeqCst), 1);
+        assert_eq!(t0.elapsed(), Duration::ZERO, "said at once");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_lasting_refusal_is_not_retried() {
+        let t0 = tokio::time::Instant::now();
+        let tries = AtomicU32::new(0);
+        let refused = ClusterError::Forbidden("pods is forbidden".into());
+        let r = retrying(
+            t0 + Duration::from_secs(30),
+            flaky(&tries, 9, refused.clone()),
+            |_, _| {},
+        )
+        .await;
+        assert_eq!(r, Err(refused));
+        assert_eq!(tries.load(SeqCst), 1);
+        assert_eq!(t0.elapsed(), Duration::ZERO);
+    }
 }

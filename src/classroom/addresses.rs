@@ -45,17 +45,11 @@ fn host(ip: IpAddr) -> String {
     }
 }
 
-/// This machine's name (gethostname(2)), if it has a usable one.
+/// This machine's name (uname(2)'s nodename, as gethostname(2) gives it),
+/// if it has a usable one.
 fn hostname() -> Option<String> {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for `buf.len()` bytes; gethostname writes
-    // at most that many and we read up to the first NUL within it.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return None;
-    }
-    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    let name = std::str::from_utf8(&buf[..end]).ok()?.trim();
+    let uts = rustix::system::uname();
+    let name = uts.nodename().to_str().ok()?.trim();
     let usable = !name.is_empty()
         && name != "localhost"
         && name
@@ -64,43 +58,17 @@ fn hostname() -> Option<String> {
     usable.then(|| name.to_string())
 }
 
-/// Every address of every interface that is up (getifaddrs(3)).
+/// Every address of every interface that is up and running (getifaddrs(3)
+/// through `if-addrs`).
 fn interface_addresses() -> Vec<IpAddr> {
-    let mut out = Vec::new();
-    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs fills `head` with a list we own until freeifaddrs.
-    if unsafe { libc::getifaddrs(&mut head) } != 0 {
-        return out;
-    }
-    let mut cur = head;
-    while !cur.is_null() {
-        // SAFETY: `cur` is a node of the list getifaddrs returned, not yet
-        // freed; `ifa_addr` (when not null) points at a sockaddr whose
-        // family says which sockaddr_* it is.
-        unsafe {
-            let ifa = &*cur;
-            let up = ifa.ifa_flags & (libc::IFF_UP as libc::c_uint) != 0;
-            if up && !ifa.ifa_addr.is_null() {
-                match i32::from((*ifa.ifa_addr).sa_family) {
-                    libc::AF_INET => {
-                        let sin = &*ifa.ifa_addr.cast::<libc::sockaddr_in>();
-                        out.push(IpAddr::V4(Ipv4Addr::from(u32::from_be(
-                            sin.sin_addr.s_addr,
-                        ))));
-                    }
-                    libc::AF_INET6 => {
-                        let sin6 = &*ifa.ifa_addr.cast::<libc::sockaddr_in6>();
-                        out.push(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)));
-                    }
-                    _ => {}
-                }
-            }
-            cur = ifa.ifa_next;
-        }
-    }
-    // SAFETY: `head` came from getifaddrs and is freed once.
-    unsafe { libc::freeifaddrs(head) };
-    out
+    if_addrs::get_if_addrs()
+        .map(|all| {
+            all.into_iter()
+                .filter(if_addrs::Interface::is_oper_up)
+                .map(|i| i.ip())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

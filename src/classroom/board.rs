@@ -749,14 +749,14 @@ async fn helped(State(board): State<Arc<Board>>, Path(name): Path<String>) -> Re
 }
 
 async fn export_csv(State(board): State<Arc<Board>>) -> Response {
-    match crate::grade::report::csv::render(&board.report()) {
+    match grade::report::csv::render(&board.report()) {
         Ok(text) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
     }
 }
 
 async fn export_json(State(board): State<Arc<Board>>) -> Response {
-    match crate::grade::report::json::render(&board.report()) {
+    match grade::report::json::render(&board.report()) {
         Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
     }

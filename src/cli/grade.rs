@@ -116,14 +116,14 @@ pub struct GradeArgs {
 /// `--class`: refused by clap (a usage error, as for any bad flag value)
 /// when the library would not take it as a class name.
 fn class_name(name: &str) -> Result<String, String> {
-    labdeck::grade::history::Class::named(name)
+    grade::history::Class::named(name)
         .map(|_| name.to_owned())
         .map_err(|e| e.to_string())
 }
 
 impl GradeArgs {
     /// Whose history this is ([`labdeck::grade::history::Class`]).
-    fn class(&self) -> anyhow::Result<labdeck::grade::history::Class> {
+    fn class(&self) -> anyhow::Result<grade::history::Class> {
         use labdeck::grade::history::Class;
         Ok(match (&self.class, &self.kubeconfigs, &self.kubeconfig) {
             (Some(name), _, _) => Class::named(name)?,
@@ -136,7 +136,7 @@ impl GradeArgs {
     }
 
     /// `--history`, or the class's default history file.
-    fn history(&self) -> anyhow::Result<(PathBuf, labdeck::grade::history::Class)> {
+    fn history(&self) -> anyhow::Result<(PathBuf, grade::history::Class)> {
         let class = self.class()?;
         let path = match &self.history {
             Some(p) => p.clone(),

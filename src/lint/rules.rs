@@ -293,8 +293,8 @@ fn images(deck: &Deck, out: &mut Vec<Diagnostic>) {
     if chapter_alone {
         bases.push(deck.root.as_path());
     }
-    let files = crate::files::Files::new();
-    let gate = crate::files::Confinement::new(&deck.root, &files);
+    let files = Files::new();
+    let gate = Confinement::new(&deck.root, &files);
     // Per image: found, and the gate's refusal.
     let mut checked: HashMap<String, (bool, Option<String>)> = HashMap::new();
     let mut report = |src: &str, offset: usize, out: &mut Vec<Diagnostic>| {

@@ -57,7 +57,7 @@ impl<'a> KeyLinks<'a> {
 /// A key that identifies what [`render`] produces for `nodes`: the text
 /// and class structure, the code options, and the deck's link definitions
 /// the content may use.
-pub fn cache_key(nodes: &[Node], links: &KeyLinks, code: &super::highlight::CodeOptions) -> String {
+pub fn cache_key(nodes: &[Node], links: &KeyLinks, code: &CodeOptions) -> String {
     fn walk(nodes: &[Node], out: &mut String) {
         for n in nodes {
             match n {

@@ -253,7 +253,7 @@ impl Player<'_> {
                         .command_timeout
                         .saturating_mul(if *long { 5 } else { 1 });
                     s.outcome = self.wait_for_text(running.as_mut(), text, limit);
-                    s.duration_ms = crate::duration::millis(started.elapsed());
+                    s.duration_ms = duration::millis(started.elapsed());
                     let bad = s.outcome.is_failure();
                     if bad && let Some(r) = &running {
                         s.output = clean_output(&r.output);
@@ -358,7 +358,7 @@ impl Player<'_> {
         let s = &mut steps[r.index];
         s.output = clean_output(&r.output);
         s.exit_status = r.status;
-        s.duration_ms = crate::duration::millis(r.started.elapsed());
+        s.duration_ms = duration::millis(r.started.elapsed());
         s.outcome = outcome;
         on_event(Event::StepDone(s));
         !s.outcome.is_failure()
@@ -528,7 +528,7 @@ impl Player<'_> {
         let s = &mut steps[r.index];
         s.output = clean_output(&r.output);
         s.exit_status = r.status;
-        s.duration_ms = crate::duration::millis(r.started.elapsed());
+        s.duration_ms = duration::millis(r.started.elapsed());
         s.outcome = lost.unwrap_or(match r.status {
             Some(status) => StepOutcome::Interrupted { status },
             None => StepOutcome::Ok,

@@ -7,28 +7,29 @@
 //! the run's values are dropped.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    // Async-signal-safe: one atomic store.
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
+/// Set by signal-hook's handler (an atomic store, async-signal-safe).
+static INTERRUPTED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
 /// Routes SIGINT, SIGTERM and SIGHUP to [`interrupted`] for the rest of
-/// the process.
+/// the process (once, however often it is called).
 pub fn install() {
-    let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-        // SAFETY: `on_signal` only stores to an atomic, which is
-        // async-signal-safe; `signal` is given a valid handler.
-        unsafe {
-            libc::signal(sig, handler);
+    INTERRUPTED.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        for sig in [
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGHUP,
+        ] {
+            // Fails only for signals that cannot be caught (KILL, STOP).
+            let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
         }
-    }
+        flag
+    });
 }
 
 /// Whether one of those signals arrived.
 pub fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
+    INTERRUPTED.get().is_some_and(|f| f.load(Ordering::SeqCst))
 }

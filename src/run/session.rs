@@ -154,32 +154,7 @@ impl Session {
         for (k, v) in &opts.env {
             cmd = cmd.env(k, v);
         }
-        // SAFETY: runs in the forked child before exec and only calls
-        // async-signal-safe functions (signal, sigemptyset, sigprocmask).
-        // Why: a process started in the background (`cmd &`, as CI runners
-        // and test harnesses do) inherits SIGINT and SIGQUIT ignored, bash
-        // cannot undo an inherited "ignore", and `^C` would then never stop
-        // `kubectl get -w`. The shell must start with default dispositions.
-        cmd = unsafe {
-            cmd.pre_exec(|| {
-                for sig in [
-                    libc::SIGINT,
-                    libc::SIGQUIT,
-                    libc::SIGTSTP,
-                    libc::SIGTTIN,
-                    libc::SIGTTOU,
-                    libc::SIGHUP,
-                    libc::SIGTERM,
-                    libc::SIGPIPE,
-                ] {
-                    libc::signal(sig, libc::SIG_DFL);
-                }
-                let mut set: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut set);
-                libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
-                Ok(())
-            })
-        };
+        let cmd = with_default_signals(cmd);
         let child = cmd
             .spawn(pts)
             .map_err(|e| Error::Other(format!("cannot start {}: {e}", opts.bash.display())))?;
@@ -266,10 +241,7 @@ impl Session {
             }
             let now = Instant::now();
             let wait = deadline.saturating_duration_since(now);
-            match self
-                .rx
-                .recv_timeout(wait.min(std::time::Duration::from_millis(100)))
-            {
+            match self.rx.recv_timeout(wait.min(Duration::from_millis(100))) {
                 Ok(chunk) => self.pending.extend(chunk),
                 Err(RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
                 Err(RecvTimeoutError::Timeout) => return Output::Timeout,
@@ -305,6 +277,37 @@ impl Drop for Session {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// `cmd` starting its shell with every signal at its default disposition
+/// and none blocked. Why: a process started in the background (`cmd &`, as
+/// CI runners and test harnesses do) inherits SIGINT and SIGQUIT ignored,
+/// bash cannot undo an inherited "ignore", and `^C` would then never stop
+/// `kubectl get -w`. The crate's one `unsafe` (Cargo.toml `[lints]`).
+#[allow(unsafe_code)]
+fn with_default_signals(cmd: pty_process::blocking::Command) -> pty_process::blocking::Command {
+    // SAFETY: runs in the forked child before exec and only calls
+    // async-signal-safe functions (signal, sigemptyset, sigprocmask).
+    unsafe {
+        cmd.pre_exec(|| {
+            for sig in [
+                libc::SIGINT,
+                libc::SIGQUIT,
+                libc::SIGTSTP,
+                libc::SIGTTIN,
+                libc::SIGTTOU,
+                libc::SIGHUP,
+                libc::SIGTERM,
+                libc::SIGPIPE,
+            ] {
+                libc::signal(sig, libc::SIG_DFL);
+            }
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            Ok(())
+        })
     }
 }
 

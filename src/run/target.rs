@@ -85,7 +85,7 @@ mod tests {
         let pinned = t.pin().unwrap();
         let env = pinned.env();
         assert_eq!(env[0].0, "KUBECONFIG");
-        assert_eq!(std::path::Path::new(&env[0].1), pinned.path());
+        assert_eq!(Path::new(&env[0].1), pinned.path());
         let back = kubeconfig::load(Some(pinned.path())).unwrap().kubeconfig;
         assert_eq!(back.current_context.as_deref(), Some("prod"));
         let names: Vec<&str> = back.contexts.iter().map(|c| c.name.as_str()).collect();

@@ -376,10 +376,7 @@ async fn index(AxState(shared): AxState<Shared>) -> impl IntoResponse {
         // No good build yet: a page that shows the error and reloads when fixed.
         None => livereload::error_page(error.as_deref().unwrap_or("no build yet")),
     };
-    (
-        [(axum::http::header::CACHE_CONTROL, "no-store")],
-        Html(body),
-    )
+    ([(http::header::CACHE_CONTROL, "no-store")], Html(body))
 }
 
 /// A file the page uses (see [`assets`]); anything else is a 404.

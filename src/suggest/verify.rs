@@ -84,7 +84,7 @@ fn api_version(o: &Obj) -> String {
     if !o.api_version.is_empty() {
         return o.api_version.clone();
     }
-    match crate::kinds::by_kind_name(&o.kind) {
+    match kinds::by_kind_name(&o.kind) {
         Some(k) if k.group.is_empty() => "v1".into(),
         Some(k) => format!("{}/v1", k.group),
         None => "v1".into(),

@@ -98,7 +98,7 @@ pub async fn start_with(test: &str, extra: &[&str]) -> Option<Browser> {
         },
         "goog:loggingPrefs": { "browser": "ALL" },
     });
-    let serde_json::Value::Object(caps) = caps else {
+    let Value::Object(caps) = caps else {
         unreachable!()
     };
     let url = format!("http://127.0.0.1:{port}");

@@ -33,7 +33,7 @@ pub const POLL: Duration = Duration::from_secs(2);
 /// exercise so that an object is asked at most once per [`POLL`].
 #[derive(Default)]
 pub struct Observations {
-    seen: HashMap<String, (Instant, std::result::Result<String, String>)>,
+    seen: HashMap<String, (Instant, Result<String, String>)>,
 }
 
 /// The engine's inputs to [`finish`].
@@ -654,14 +654,10 @@ async fn observe<S: ClusterSource>(
     None
 }
 
-async fn cached<F, Fut>(
-    obs: &mut Observations,
-    key: &str,
-    ask: F,
-) -> std::result::Result<String, String>
+async fn cached<F, Fut>(obs: &mut Observations, key: &str, ask: F) -> Result<String, String>
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = std::result::Result<String, String>>,
+    Fut: Future<Output = Result<String, String>>,
 {
     if let Some((at, answer)) = obs.seen.get(key)
         && at.elapsed() < POLL
