@@ -80,9 +80,9 @@ impl Placement {
                     Counts::AfterAll(before) => before
                         .iter()
                         .all(|&b| self.ids.get(b).is_some_and(|id| passed(id))),
-                    Counts::AfterPrevious => {
-                        i.checked_sub(1).is_some_and(|p| counted.get(p) == Some(&true))
-                    }
+                    Counts::AfterPrevious => i
+                        .checked_sub(1)
+                        .is_some_and(|p| counted.get(p) == Some(&true)),
                 };
             if counts {
                 if let Some(c) = counted.get_mut(i) {
