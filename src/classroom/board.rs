@@ -16,7 +16,8 @@
 //! Where a student is comes from [`crate::grade::progress`]: the exercise
 //! after the furthest one passed, now or in the history, a vacuous check's
 //! pass counting only once what it cleans up has passed. The stuck clock
-//! counts from the latest of: the student's latest first pass, when the
+//! counts from the latest of: the student's latest first pass that counts
+//! there (a cleanup holding on an untouched namespace is no progress), when the
 //! board first saw the student, when the instructor last marked them
 //! helped (`POST /students/{name}/helped`); all three are in the history,
 //! so a restarted board keeps it.
@@ -130,7 +131,8 @@ pub struct Row {
     pub joined_ms: u64,
     /// When the instructor last marked this student helped.
     pub helped_ms: Option<u64>,
-    /// The latest of the latest first pass, `joined_ms` and `helped_ms`:
+    /// The latest of the latest first pass that counts for position
+    /// ([`crate::grade::progress`]), `joined_ms` and `helped_ms`:
     /// "stuck for 12 min" counts from here.
     pub last_progress_ms: u64,
     /// Why the cluster could not be checked, if it could not.
@@ -552,14 +554,14 @@ impl Board {
 
 /// Places `row` ([`crate::grade::progress`]: its cells' first passes are
 /// gated passes, now or from the history) and sets when its stuck clock
-/// starts: the latest first pass, join or help.
+/// starts: the latest first pass that counts for position, join or help.
 fn progress(placement: &Placement, row: &mut Row) {
     let passed = |id: &str| row.cells.get(id).is_some_and(|c| c.first_pass_ms.is_some());
     row.furthest = placement.furthest_id(passed).map(str::to_string);
-    row.last_progress_ms = row
-        .cells
-        .values()
-        .filter_map(|c| c.first_pass_ms)
+    // Only passes that say how far the student got are progress.
+    row.last_progress_ms = placement
+        .counting(passed)
+        .filter_map(|id| row.cells.get(id)?.first_pass_ms)
         .chain([row.joined_ms])
         .chain(row.helped_ms)
         .max()

@@ -17,7 +17,9 @@
 //! count.
 //!
 //! The board (`grade --serve`) and a snapshot `grade` both place students
-//! by this one rule, with [`Placement`].
+//! by this one rule, with [`Placement`]; the board's stuck clock counts
+//! only passes that count here (a cleanup that holds on a student's
+//! untouched namespace is no progress).
 
 use crate::check::engine::Plan;
 use crate::check::vacuous;
@@ -67,12 +69,11 @@ impl Placement {
         }
     }
 
-    /// The index (in deck order) of the furthest exercise whose pass
-    /// counts for position. `passed` says whether an exercise passed now
-    /// (its gated verdict) or before (the history).
-    pub fn furthest(&self, passed: impl Fn(&str) -> bool) -> Option<usize> {
-        let mut counted = vec![false; self.ids.len()];
-        let mut last = None;
+    /// For each exercise (deck order), whether its pass counts for
+    /// position. `passed` says whether an exercise passed now (its gated
+    /// verdict) or before (the history).
+    pub fn counted(&self, passed: impl Fn(&str) -> bool) -> Vec<bool> {
+        let mut counted: Vec<bool> = Vec::with_capacity(self.ids.len());
         for (i, (id, rule)) in self.ids.iter().zip(&self.counts).enumerate() {
             let counts = passed(id)
                 && match rule {
@@ -84,14 +85,24 @@ impl Placement {
                         .checked_sub(1)
                         .is_some_and(|p| counted.get(p) == Some(&true)),
                 };
-            if counts {
-                if let Some(c) = counted.get_mut(i) {
-                    *c = true;
-                }
-                last = Some(i);
-            }
+            counted.push(counts);
         }
-        last
+        counted
+    }
+
+    /// The index (in deck order) of the furthest exercise whose pass
+    /// counts for position ([`Placement::counted`]).
+    pub fn furthest(&self, passed: impl Fn(&str) -> bool) -> Option<usize> {
+        self.counted(passed).iter().rposition(|&c| c)
+    }
+
+    /// The ids of the exercises whose passes count ([`Placement::counted`]).
+    pub fn counting<'a>(&'a self, passed: impl Fn(&str) -> bool) -> impl Iterator<Item = &'a str> {
+        self.ids
+            .iter()
+            .zip(self.counted(passed))
+            .filter(|(_, c)| *c)
+            .map(|(id, _)| id.as_str())
     }
 
     /// The id of [`Placement::furthest`].
@@ -187,6 +198,8 @@ mod tests {
         assert_eq!(place.furthest(passed), Some(4));
         assert_eq!(place.on(passed), Some("six"));
         assert_eq!(place.furthest_id(passed), Some("five"));
+        let counting: Vec<&str> = place.counting(passed).collect();
+        assert_eq!(counting, ["one", "two", "three", "four", "five"]);
     }
 
     #[test]

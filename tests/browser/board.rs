@@ -592,6 +592,21 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
     );
     let snap = board_json(&authority(&url)).await;
     assert_eq!(student(&snap, "bo")["furthest"], "labeldemo-create");
+    // Nor is it progress: bo's stuck clock counts from his create, 10
+    // minutes ago (regression: the cleanup's first pass restarted it).
+    let cleaned = student(&snap, "bo")["cells"]["labeldemo-cleanup"]["first_pass_ms"]
+        .as_u64()
+        .unwrap();
+    assert!(cleaned > t0 + 5 * minute, "bo's cleanup first passed now");
+    assert_eq!(student(&snap, "bo")["last_progress_ms"], t0 + 2 * minute);
+    assert_eq!(
+        b.eval(
+            "return document.querySelector('tr[data-student=\"bo\"]').classList.contains('stuck');"
+        )
+        .await,
+        Value::Bool(true),
+        "bo is stuck"
+    );
     assert_eq!(student(&snap, "ana")["furthest"], "labeldemo-relabel");
     // Past the range is done with it: ana passed relabel.
     b.eval("var f = document.getElementById('from'); f.value = 'labeldemo-create'; f.dispatchEvent(new Event('change')); var t = document.getElementById('to'); t.value = 'labeldemo-relabel'; t.dispatchEvent(new Event('change')); return 1;").await;
@@ -665,6 +680,13 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
     )
     .await;
     if let Ok(dir) = std::env::var("LABDECK_SCREENSHOT_DIR") {
+        // A laptop's width again (the projector check shrank it).
+        b.client.set_window_size(1280, 800).await.unwrap();
+        b.wait_for(
+            "document.documentElement.scrollWidth <= window.innerWidth",
+            "the board fits",
+        )
+        .await;
         let png = b.client.screenshot().await.unwrap();
         std::fs::write(Path::new(&dir).join("classroom-board.png"), png).unwrap();
     }
