@@ -97,7 +97,7 @@ impl Placement {
     }
 
     /// The ids of the exercises whose passes count ([`Placement::counted`]).
-    pub fn counting<'a>(&'a self, passed: impl Fn(&str) -> bool) -> impl Iterator<Item = &'a str> {
+    pub fn counting(&self, passed: impl Fn(&str) -> bool) -> impl Iterator<Item = &str> {
         self.ids
             .iter()
             .zip(self.counted(passed))

@@ -1,6 +1,10 @@
 //! The classroom against the real cluster: `grade` of several contexts (one
 //! namespace per student), the live board following them, and a student's
-//! check from the served deck in headless Chromium.
+//! check from the served deck in headless Chromium; the board's page in
+//! Chromium, as issue 22 asks it to show: a student ahead, a board restart
+//! (stuck clocks and "helped at" kept), two classes from one folder. (A
+//! killed cluster is in tests/browser/board.rs, on a fake API server: this
+//! control plane is shared and is not ours to kill.)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
