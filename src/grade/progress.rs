@@ -161,7 +161,7 @@ mod tests {
 
     /// The verdicts of `held` (what holds on the cluster now), gated as
     /// the board and `grade` gate them, with `before` (the history).
-    fn gated(plans: &[Plan], held: &[&str], before: &[&str]) -> Vec<String> {
+    fn results(plans: &[Plan], held: &[&str], before: &[&str]) -> Vec<ExerciseResult> {
         let mut results: Vec<ExerciseResult> = plans
             .iter()
             .map(|p| ExerciseResult {
@@ -181,10 +181,42 @@ mod tests {
             .collect();
         vacuous::gate(plans, &mut results, |id| before.contains(&id));
         results
+    }
+
+    /// The ids passing in [`results`].
+    fn gated(plans: &[Plan], held: &[&str], before: &[&str]) -> Vec<String> {
+        results(plans, held, before)
             .into_iter()
             .filter(|r| r.verdict == Verdict::Pass)
             .map(|r| r.id)
             .collect()
+    }
+
+    #[test]
+    fn a_snapshot_grade_places_students_by_the_same_rule() {
+        let d = deck();
+        let cluster = |name: &str, held: &[&str]| {
+            let results = results(&d, held, &[]);
+            crate::grade::ClusterResult {
+                name: name.into(),
+                summary: crate::report::Summary::of(&results),
+                elapsed_ms: 0,
+                results,
+                first_passed: Default::default(),
+                on: None,
+            }
+        };
+        let report = crate::grade::report::GradeReport::new(
+            &d,
+            vec![
+                cluster("on-two", &["one", "four", "seven"]),
+                cluster("done", &["one", "two", "three", "five", "six", "seven"]),
+            ],
+        );
+        let on: Vec<Option<&str>> = report.clusters.iter().map(|c| c.on.as_deref()).collect();
+        // `done`: four (its deployment still there) fails, seven counts
+        // after six.
+        assert_eq!(on, [Some("two"), None]);
     }
 
     #[test]
