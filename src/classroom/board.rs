@@ -14,8 +14,10 @@
 //! carry their times.
 //!
 //! Where a student is comes from [`crate::grade::progress`]: the exercise
-//! after the furthest one passed, now or in the history. The stuck clock
-//! counts from the latest of: the student's latest first pass, when the
+//! after the furthest one passed, now or in the history, a vacuous check's
+//! pass counting only once what it cleans up has passed. The stuck clock
+//! counts from the latest of: the student's latest first pass that counts
+//! there (a cleanup holding on an untouched namespace is no progress), when the
 //! board first saw the student, when the instructor last marked them
 //! helped (`POST /students/{name}/helped`); all three are in the history,
 //! so a restarted board keeps it.
@@ -51,6 +53,7 @@ use crate::classroom::words;
 use crate::cluster::{ClusterError, KubeSource};
 use crate::error::Error;
 use crate::grade::history::{self, History};
+use crate::grade::progress::Placement;
 use crate::grade::report::{Column, GradeReport};
 use crate::grade::{self, ClusterResult, GradeOptions, Target};
 use crate::report::Summary;
@@ -120,14 +123,16 @@ pub struct Cell {
 pub struct Row {
     pub name: String,
     pub cells: BTreeMap<String, Cell>,
-    /// The furthest exercise (deck order) passed now or before: the
-    /// student is on the next one ([`crate::grade::progress`]).
+    /// The furthest exercise (deck order) passed now or before whose pass
+    /// counts for position: the student is on the next one
+    /// ([`crate::grade::progress`]).
     pub furthest: Option<String>,
     /// When the board first saw this student (kept in the history).
     pub joined_ms: u64,
     /// When the instructor last marked this student helped.
     pub helped_ms: Option<u64>,
-    /// The latest of the latest first pass, `joined_ms` and `helped_ms`:
+    /// The latest of the latest first pass that counts for position
+    /// ([`crate::grade::progress`]), `joined_ms` and `helped_ms`:
     /// "stuck for 12 min" counts from here.
     pub last_progress_ms: u64,
     /// Why the cluster could not be checked, if it could not.
@@ -182,6 +187,8 @@ pub struct Board {
     deck: String,
     exercises: Vec<Column>,
     plans: Arc<[Plan]>,
+    /// Where each student is, from `plans`.
+    placement: Placement,
     history: History,
     class: String,
     rows: RwLock<Vec<Row>>,
@@ -202,6 +209,7 @@ impl Board {
         stuck_after: Duration,
     ) -> Board {
         let started = history::now_ms();
+        let placement = Placement::new(&plans);
         let rows = targets
             .iter()
             .map(|t| {
@@ -234,7 +242,7 @@ impl Board {
                     down_since_ms: None,
                     results: BTreeMap::new(),
                 };
-                progress(&plans, &mut row);
+                progress(&placement, &mut row);
                 row
             })
             .collect();
@@ -250,6 +258,7 @@ impl Board {
             deck,
             exercises,
             plans: plans.into(),
+            placement,
             history,
             class,
             rows: RwLock::new(rows),
@@ -341,7 +350,7 @@ impl Board {
             student.down_since_ms = None;
         }
         student.cells.insert(r.id.clone(), cell);
-        progress(&self.plans, student);
+        progress(&self.placement, student);
         let change = Change::Cell {
             student: &student.name,
             exercise: &r.id,
@@ -371,7 +380,7 @@ impl Board {
         };
         let at = self.history.help(student, now)?;
         row.helped_ms = Some(at);
-        progress(&self.plans, row);
+        progress(&self.placement, row);
         self.send(&Change::Helped {
             student: &row.name,
             helped_ms: at,
@@ -543,16 +552,16 @@ impl Board {
     }
 }
 
-/// Places `row` ([`crate::grade::progress`]) and sets when its stuck
-/// clock starts: the latest first pass, join or help.
-fn progress(plans: &[Plan], row: &mut Row) {
+/// Places `row` ([`crate::grade::progress`]: its cells' first passes are
+/// gated passes, now or from the history) and sets when its stuck clock
+/// starts: the latest first pass that counts for position, join or help.
+fn progress(placement: &Placement, row: &mut Row) {
     let passed = |id: &str| row.cells.get(id).is_some_and(|c| c.first_pass_ms.is_some());
-    let furthest = grade::progress::furthest(plans.iter().map(|p| p.id.as_str()), passed);
-    row.furthest = furthest.and_then(|i| plans.get(i)).map(|p| p.id.clone());
-    row.last_progress_ms = row
-        .cells
-        .values()
-        .filter_map(|c| c.first_pass_ms)
+    row.furthest = placement.furthest_id(passed).map(str::to_string);
+    // Only passes that say how far the student got are progress.
+    row.last_progress_ms = placement
+        .counting(passed)
+        .filter_map(|id| row.cells.get(id)?.first_pass_ms)
         .chain([row.joined_ms])
         .chain(row.helped_ms)
         .max()

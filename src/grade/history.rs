@@ -266,7 +266,7 @@ impl History {
             crate::check::vacuous::gate(plans, &mut c.results, before);
             c.summary = crate::report::Summary::of(&c.results);
         }
-        report.recount();
+        report.recount(plans);
         for c in &mut report.clusters {
             for r in &c.results {
                 let first = if r.verdict == crate::check::engine::Verdict::Pass {
@@ -280,7 +280,7 @@ impl History {
             }
         }
         // Where each student is, now that the history's passes are in.
-        report.recount();
+        report.recount(plans);
         Ok(())
     }
 }

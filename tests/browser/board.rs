@@ -512,9 +512,10 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
     let work = tempfile::tempdir().unwrap();
     let history = work.path().join("h.jsonl");
     // Joined at t0; create passed 1, 2 and 5 minutes later; relabel by ana
-    // 3 minutes after her create.
+    // 3 minutes after her create. (12 minutes ago: in the picture bo, with
+    // no progress for 10 minutes, is stuck, the others are not yet.)
     let minute = 60_000;
-    let t0 = now_ms() - 30 * minute;
+    let t0 = now_ms() - 12 * minute;
     let mut text = String::new();
     for (n, after) in names.iter().zip([1, 2, 5]) {
         text.push_str(&line(Some("joined"), n, "", t0));
@@ -563,14 +564,67 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
         shown.as_str().unwrap(),
         "labeldemo-relabel,labeldemo-debug,labeldemo-readopt|?from=labeldemo-relabel&to=labeldemo-readopt"
     );
-    // Past the range is done with it: bo passed create, and his empty
-    // cluster now passes the cleanup (its prerequisite, create, passed),
-    // the furthest exercise of the deck.
-    let on = b
-        .eval("return document.querySelector('tr[data-student=\"bo\"] td.on').getAttribute('data-on') + '|' + document.querySelector('tr[data-student=\"bo\"] td.on').textContent + '|' + document.getElementById('summary').textContent;")
+    // bo passed create, and his empty cluster passes the cleanup (the gate
+    // lets it through: create, whose objects it removes, passed). That says
+    // nothing of where he is: not past the cleanup, but before the range,
+    // so on its first exercise (regression: he showed "all done").
+    b.wait_for(
+        &format!(
+            "{}.cells['labeldemo-cleanup'] && {}.cells['labeldemo-cleanup'].verdict === 'pass'",
+            js_student("bo"),
+            js_student("bo")
+        ),
+        "bo's cleanup looked at",
+    )
+    .await;
+    let on = |name: &str| {
+        format!(
+            "return document.querySelector('tr[data-student=\"{name}\"] td.on').getAttribute('data-on') + '|' + document.getElementById('summary').textContent;"
+        )
+    };
+    let bo_on = b.eval(&on("bo")).await;
+    assert!(
+        bo_on
+            .as_str()
+            .unwrap()
+            .starts_with("labeldemo-relabel|3 students, 0 done"),
+        "{bo_on}"
+    );
+    let snap = board_json(&authority(&url)).await;
+    assert_eq!(student(&snap, "bo")["furthest"], "labeldemo-create");
+    // Nor is it progress: bo's stuck clock counts from his create, 10
+    // minutes ago (regression: the cleanup's first pass restarted it).
+    let cleaned = student(&snap, "bo")["cells"]["labeldemo-cleanup"]["first_pass_ms"]
+        .as_u64()
+        .unwrap();
+    assert!(cleaned > t0 + 5 * minute, "bo's cleanup first passed now");
+    assert_eq!(student(&snap, "bo")["last_progress_ms"], t0 + 2 * minute);
+    assert_eq!(
+        b.eval(
+            "return document.querySelector('tr[data-student=\"bo\"]').classList.contains('stuck');"
+        )
+        .await,
+        Value::Bool(true),
+        "bo is stuck"
+    );
+    assert_eq!(student(&snap, "ana")["furthest"], "labeldemo-relabel");
+    // Past the range is done with it: ana passed relabel.
+    b.eval("var f = document.getElementById('from'); f.value = 'labeldemo-create'; f.dispatchEvent(new Event('change')); var t = document.getElementById('to'); t.value = 'labeldemo-relabel'; t.dispatchEvent(new Event('change')); return 1;").await;
+    b.wait_for(
+        "document.querySelectorAll('thead th.ex').length === 3 && document.querySelector('thead th.ex').textContent === 'labeldemo-create'",
+        "three columns: create, list, relabel",
+    )
+    .await;
+    let ana_on = b
+        .eval("return document.querySelector('tr[data-student=\"ana\"] td.on').textContent + '|' + document.getElementById('summary').textContent;")
         .await;
-    let on = on.as_str().unwrap();
-    assert!(on.starts_with("|all done|3 students, 3 done"), "{on}");
+    assert!(
+        ana_on
+            .as_str()
+            .unwrap()
+            .starts_with("all done|3 students, 1 done"),
+        "{ana_on}"
+    );
 
     // Projector mode from the URL: names hidden, fits 1024 px.
     let projector = format!(
@@ -626,6 +680,13 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
     )
     .await;
     if let Ok(dir) = std::env::var("LABDECK_SCREENSHOT_DIR") {
+        // A laptop's width again (the projector check shrank it).
+        b.client.set_window_size(1280, 800).await.unwrap();
+        b.wait_for(
+            "document.documentElement.scrollWidth <= window.innerWidth",
+            "the board fits",
+        )
+        .await;
         let png = b.client.screenshot().await.unwrap();
         std::fs::write(Path::new(&dir).join("classroom-board.png"), png).unwrap();
     }

@@ -104,6 +104,18 @@ const TESTS: &[(&str, TestFn)] = &[
         classroom::student_check_in_browser,
     ),
     (
+        "classroom_board_a_student_ahead_is_on_the_exercise_after_the_furthest_pass",
+        classroom::board_student_ahead,
+    ),
+    (
+        "classroom_board_restart_keeps_stuck_clocks_and_helped_at",
+        classroom::board_restart_keeps_clocks,
+    ),
+    (
+        "classroom_board_two_classes_from_one_folder_keep_two_histories",
+        classroom::two_classes_from_one_folder,
+    ),
+    (
         "api_server_restarted_in_the_middle_of_a_wait",
         faults::api_server_restarted,
     ),

@@ -83,16 +83,17 @@ impl GradeReport {
             summary: Summary::default(),
             clusters,
         };
-        report.recount();
+        report.recount(plans);
         report
     }
 
     /// The summary over every cluster, counted again (after verdicts
     /// changed), and where each student is ([`super::progress`]: after the
-    /// furthest exercise passing now or first passed before).
-    pub fn recount(&mut self) {
+    /// furthest exercise passing now, gated, or first passed before).
+    /// `plans` are the report's exercises.
+    pub fn recount(&mut self, plans: &[Plan]) {
         let mut summary = Summary::default();
-        let ids: Vec<&str> = self.exercises.iter().map(|e| e.id.as_str()).collect();
+        let placement = super::progress::Placement::new(plans);
         for c in &mut self.clusters {
             summary.pass += c.summary.pass;
             summary.fail += c.summary.fail;
@@ -103,7 +104,7 @@ impl GradeReport {
                         .iter()
                         .any(|r| r.id == id && r.verdict == Verdict::Pass)
             };
-            c.on = super::progress::on(&ids, passed).map(str::to_string);
+            c.on = placement.on(passed).map(str::to_string);
         }
         self.summary = summary;
     }
