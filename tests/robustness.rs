@@ -2,6 +2,8 @@
 //! damage (brackets, backticks, separators, fences, tabs, bytes cut anywhere)
 //! still load and render, or fail with an error.
 
+mod support;
+
 use std::path::Path;
 
 use labdeck::build::{BuildOptions, Builder};
@@ -58,8 +60,7 @@ const NOISE: &[&str] = &[
 
 #[test]
 fn damaged_chapters_never_panic() {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus/container.training-2021/slides");
+    let corpus = support::corpus::container_training().join("slides");
     let chapters = [
         "k8s/daemonset.md",
         "k8s/kubectl-run.md",
