@@ -239,7 +239,18 @@ pub async fn first_contact<S: ClusterSource>(source: &S, plans: &[Plan]) -> Resu
     else {
         return Ok(());
     };
-    match resolve_kind(source, kind).await {
+    // Looked at as `--timeout 0` looks (MIN_ATTEMPTS tries, a moment
+    // apart): a connection that fails once at the start is not yet a
+    // cluster that cannot be checked.
+    let now = tokio::time::Instant::now();
+    let first = retrying_if(
+        now,
+        || resolve_kind(source, kind),
+        |e| matches!(e, ClusterError::Unreachable(_)),
+        |_, _| {},
+    )
+    .await;
+    match first {
         Err(e) if e.stops_a_first_contact() => Err(e),
         _ => Ok(()),
     }
