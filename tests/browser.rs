@@ -1203,7 +1203,9 @@ async fn bench_serve_edit_to_paint() {
     let b = browser::start("bench_serve").await;
     let manifest = std::env::var("LABDECK_BENCH_MANIFEST")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| support::corpus::container_training().join("slides/kube-selfpaced.yml"));
+        .unwrap_or_else(|_| {
+            support::corpus::container_training().join("slides/kube-selfpaced.yml")
+        });
     let manifest = std::fs::canonicalize(manifest).unwrap();
     // the repository: the manifest's folder's parent (includes resolve there)
     let slides_dir = manifest.parent().unwrap();

@@ -1210,5 +1210,9 @@ fn main() {
 /// No test here is marked for libtest's harness, which does not run here.
 fn tests_are_registered() {
     let left = harness::unregistered_tests(&["tests/classroom.rs"]);
-    assert!(left.is_empty(), "never run: list them in main instead:\n{}", left.join("\n"));
+    assert!(
+        left.is_empty(),
+        "never run: list them in main instead:\n{}",
+        left.join("\n")
+    );
 }

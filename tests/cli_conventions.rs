@@ -231,7 +231,12 @@ async fn said_once(kubeconfig: &str, words: &str, status: u8) {
     // check: the sample deck's 11 exercises, each looked at once.
     let out = check_with(kubeconfig, &[]).await;
     assert_eq!(out.code, status, "check: {}{}", out.stdout, out.stderr);
-    assert_eq!(out.stderr.matches(words).count(), 1, "check: {}", out.stderr);
+    assert_eq!(
+        out.stderr.matches(words).count(),
+        1,
+        "check: {}",
+        out.stderr
+    );
     assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
     assert!(!out.stdout.contains(words), "check: {}", out.stdout);
@@ -287,7 +292,8 @@ async fn said_once(kubeconfig: &str, words: &str, status: u8) {
         assert_eq!(all.matches(words).count(), 2, "grade: {all}");
         for student in ["ana", "bob"] {
             assert_eq!(
-                all.matches(&format!("{student}: could not be checked: ")).count(),
+                all.matches(&format!("{student}: could not be checked: "))
+                    .count(),
                 1,
                 "grade: {all}"
             );

@@ -28,7 +28,11 @@ fn main() {
 /// No test here is marked for libtest's harness, which does not run here.
 fn tests_are_registered() {
     let left = harness::unregistered_tests(&["tests/cli_pdf.rs"]);
-    assert!(left.is_empty(), "never run: list them in main instead:\n{}", left.join("\n"));
+    assert!(
+        left.is_empty(),
+        "never run: list them in main instead:\n{}",
+        left.join("\n")
+    );
 }
 
 fn labdeck() -> Command {

@@ -357,7 +357,8 @@ async fn https_proxy_and_no_proxy_from_the_environment_as_go_reads_them() {
     assert_eq!(code, 4, "{out}{err}");
     // The first request failed: said once, on stderr (issue 26).
     assert_eq!(
-        err.matches("context lab (https://kube.labdeck.test").count(),
+        err.matches("context lab (https://kube.labdeck.test")
+            .count(),
         1,
         "{err}"
     );

@@ -83,7 +83,7 @@ async fn suggestions_agree_with_the_hand_written_corpus_checks() {
         &support::corpus::container_training().join(DECK),
         &LoadOptions::default(),
     )
-        .unwrap_or_else(|e| panic!("{DECK}: {e}"));
+    .unwrap_or_else(|e| panic!("{DECK}: {e}"));
     let (exercises, _) = exercise::extract(&deck);
     let report = suggest::suggest(&deck, &exercises);
     let suggested: BTreeMap<&str, String> = report

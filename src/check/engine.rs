@@ -226,7 +226,10 @@ pub async fn check_cluster(
 /// for the caller to say once instead of once per exercise; anything else
 /// (a kind not served yet, a 503) is left to the run, which retries it.
 /// What discovery told is kept by the source, so the run asks nothing twice.
-pub async fn first_contact<S: ClusterSource>(source: &S, plans: &[Plan]) -> Result<(), ClusterError> {
+pub async fn first_contact<S: ClusterSource>(
+    source: &S,
+    plans: &[Plan],
+) -> Result<(), ClusterError> {
     let reads: Vec<&Expectation> = plans
         .iter()
         .flat_map(|p| crate::check::spec::extra::reads(&p.check))

@@ -84,7 +84,9 @@ impl ExerciseVerifier for ClusterVerifier {
         let first = !self.contacted;
         let results = self.runtime.block_on(async {
             let source = KubeSource::connect(&connect).await?;
-            if first && let Err(e) = engine::first_contact(&source, std::slice::from_ref(&plan)).await {
+            if first
+                && let Err(e) = engine::first_contact(&source, std::slice::from_ref(&plan)).await
+            {
                 return Ok(Err(e));
             }
             Ok::<_, ClusterError>(Ok(engine::run(&source, &[plan], &options, &|_| {}).await))

@@ -174,8 +174,8 @@ pub fn unregistered_tests(files: &[&str]) -> Vec<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = Vec::new();
     for file in files {
-        let text = std::fs::read_to_string(root.join(file))
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let text =
+            std::fs::read_to_string(root.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
         for (n, line) in text.lines().enumerate() {
             let l = line.trim_start();
             if l.starts_with("#[test]") || l.starts_with("#[tokio::test") {
