@@ -18,6 +18,8 @@
 //! `grade` (an exercise that could not be checked says more than one that
 //! failed).
 
+use crate::cluster::ClusterError;
+
 /// Everything passed, or the output was written.
 pub const OK: u8 = 0;
 /// A check failed, `lint` found problems, an exercise of `run` failed.
@@ -46,12 +48,20 @@ pub struct UsageError(pub String);
 
 /// The status a command that failed with `e` exits with: [`USAGE`] for a
 /// [`UsageError`], [`CLOSED`] for a closed standard output (`closed`
-/// says whether `e` is one), [`BAD_INPUT`] for anything else.
+/// says whether `e` is one), [`UNCHECKED`] for a cluster that could not be
+/// checked at all (a [`ClusterError`] other than a kubeconfig's:
+/// [`crate::check::engine::first_contact`]), [`BAD_INPUT`] for anything
+/// else (a kubeconfig missing or malformed is bad input).
 pub fn of_error(e: &anyhow::Error, closed: bool) -> u8 {
     if closed {
         CLOSED
     } else if e.chain().any(|c| c.is::<UsageError>()) {
         USAGE
+    } else if e.chain().any(|c| {
+        c.downcast_ref::<ClusterError>()
+            .is_some_and(|c| !matches!(c, ClusterError::Config(_)))
+    }) {
+        UNCHECKED
     } else {
         BAD_INPUT
     }
@@ -74,5 +84,9 @@ mod tests {
             BAD_INPUT
         );
         assert_eq!(of_error(&anyhow::anyhow!("closed"), true), CLOSED);
+        let refused = anyhow::Error::new(ClusterError::Unreachable("refused".into()));
+        assert_eq!(of_error(&refused, false), UNCHECKED);
+        let config = anyhow::Error::new(ClusterError::Config("/nope: no such file".into()));
+        assert_eq!(of_error(&config, false), BAD_INPUT);
     }
 }

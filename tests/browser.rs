@@ -1,6 +1,17 @@
 //! End-to-end tests of the deck runtime in headless Chromium.
-//! Skipped (with a message) when Chromium is not installed, unless
-//! LABDECK_REQUIRE_BROWSER=1.
+//!
+//! Own harness (tests/support/harness.rs, `harness = false` in Cargo.toml):
+//! without Chromium or chromedriver a test that needs them is reported as
+//! *ignored* (one line says why), never as passed; with
+//! LABDECK_REQUIRE_BROWSER=1 (CI) it fails.
+//!
+//! To add a test: write `async fn name()` (no `#[tokio::test]`: it would
+//! never run here, and the `tests_are_registered` test fails on it) and add
+//! one line to the list in `main` below (`Browser async name,` if it starts
+//! a browser, `Nothing async name,` if not). The board's tests
+//! (tests/browser/board.rs) are listed in that file's `tests()`. A browser
+//! test starts with `let _one = ONE_AT_A_TIME.lock().await;` and
+//! `let b = browser::start("name").await;`.
 
 mod support;
 
@@ -12,6 +23,7 @@ use fantoccini::key::Key;
 use serde_json::json;
 use support::browser::{self, Browser, ONE_AT_A_TIME};
 use support::fixture;
+use support::harness::{self, tests};
 
 const BIG: usize = 2600;
 
@@ -61,12 +73,9 @@ async fn assert_no_console_errors_but_offline_images(b: &Browser) {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
 
-#[tokio::test]
 async fn keys_move_the_visible_slide_and_the_url_follows() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("keys_move_the_visible_slide").await else {
-        return;
-    };
+    let b = browser::start("keys_move_the_visible_slide").await;
     let deck = fixture_deck(BIG);
     b.open(&deck.url).await;
     assert_eq!(b.visible().await, 0);
@@ -110,12 +119,9 @@ async fn keys_move_the_visible_slide_and_the_url_follows() {
     b.close().await;
 }
 
-#[tokio::test]
 async fn hash_number_and_name_land_on_the_right_slide() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("hash_number_and_name").await else {
-        return;
-    };
+    let b = browser::start("hash_number_and_name").await;
     let deck = fixture_deck(BIG);
     // fresh loads
     b.open(&format!("{}#100", deck.url)).await;
@@ -140,12 +146,9 @@ async fn hash_number_and_name_land_on_the_right_slide() {
     b.close().await;
 }
 
-#[tokio::test]
 async fn presenter_mode_shows_notes_next_slide_and_timer() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("presenter_mode").await else {
-        return;
-    };
+    let b = browser::start("presenter_mode").await;
     let deck = fixture_deck(60);
     b.open(&format!("{}#5", deck.url)).await;
     b.key("p").await;
@@ -201,12 +204,9 @@ async fn presenter_mode_shows_notes_next_slide_and_timer() {
     b.close().await;
 }
 
-#[tokio::test]
 async fn clone_window_follows_the_presenter_and_back() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("clone_window").await else {
-        return;
-    };
+    let b = browser::start("clone_window").await;
     let deck = fixture_deck(60);
     b.open(&format!("{}#10", deck.url)).await;
     let main = b.client.window().await.unwrap();
@@ -253,12 +253,9 @@ async fn clone_window_follows_the_presenter_and_back() {
     b.close().await;
 }
 
-#[tokio::test]
 async fn help_blackout_and_goto_overlays() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("overlays").await else {
-        return;
-    };
+    let b = browser::start("overlays").await;
     let deck = fixture_deck(30);
     b.open(&deck.url).await;
     let has = |c: &str| format!("return document.body.classList.contains('{c}');");
@@ -299,12 +296,9 @@ async fn help_blackout_and_goto_overlays() {
 /// is read: the runtime adopts that element as slide 1 (one container per
 /// slide, no second copy), and an address naming another slide shows only
 /// that one.
-#[tokio::test]
 async fn first_slide_written_in_the_page_is_adopted_once() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("first_slide_adopted").await else {
-        return;
-    };
+    let b = browser::start("first_slide_adopted").await;
     let deck = fixture_deck(20);
     let shape = "const area = document.querySelector('.remark-slides-area');
                  return [area.children.length, area.querySelectorAll('.remark-slide-content').length,
@@ -336,12 +330,9 @@ async fn first_slide_written_in_the_page_is_adopted_once() {
     b.close().await;
 }
 
-#[tokio::test]
 async fn big_deck_materialises_only_slides_near_the_visible_one() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("big_deck_lazy").await else {
-        return;
-    };
+    let b = browser::start("big_deck_lazy").await;
     let deck = fixture_deck(BIG);
     b.open(&format!("{}#500", deck.url)).await;
     let live = "return Array.from(document.querySelector('.remark-slides-area').children).filter(c => c.firstChild).length;";
@@ -389,11 +380,7 @@ async fn big_deck_materialises_only_slides_near_the_visible_one() {
     b.close().await;
 }
 
-#[test]
 fn print_gives_one_16_9_page_per_slide_with_steps_collapsed() {
-    if !browser::chromium_installed("print") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let page = fixture::render(dir.path(), 60);
     let out = dir.path().join("deck.pdf");
@@ -426,12 +413,9 @@ fn print_gives_one_16_9_page_per_slide_with_steps_collapsed() {
     assert_eq!(names, ["deck.html", "deck.pdf", "images"]);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_reloads_the_page_on_the_same_slide_after_an_edit() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("serve_reload").await else {
-        return;
-    };
+    let b = browser::start("serve_reload").await;
     let s = support::served::serve_small_deck().await;
     b.open(&format!("{}#s5", s.server.url())).await;
     assert_eq!(b.visible().await, 4);
@@ -545,13 +529,9 @@ fn remark_page(dir: &std::path::Path, manifest: &std::path::Path, remark_js: &st
 /// LABDECK_BENCH_PAGE, or the 2,600-slide fixture; with
 /// LABDECK_BENCH_REMARK_JS (a remark.js file) and LABDECK_BENCH_MANIFEST,
 /// the deck's remark.js page too.
-#[tokio::test]
-#[ignore]
 async fn bench_first_slide_and_heap() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start_with("bench", &["--js-flags=--expose-gc"]).await else {
-        return;
-    };
+    let b = browser::start_with("bench", &["--js-flags=--expose-gc"]).await;
     let fixture;
     let scratch = tempfile::tempdir().unwrap();
     let page = |label: &str, path: &str| BenchPage {
@@ -838,40 +818,26 @@ async fn exercise_real_deck(b: &Browser, url: &str) {
     assert_no_console_errors_but_offline_images(b).await;
 }
 
-#[tokio::test]
 async fn sample_deck_end_to_end() {
     let manifest = std::env::var("LABDECK_SAMPLE_MANIFEST")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| repo().join("slides/labdeck-sample.yml"));
-    if !manifest.exists() {
-        eprintln!(
-            "SKIP sample_deck_end_to_end: {} not in this tree yet",
-            manifest.display()
-        );
-        return;
-    }
+    assert!(
+        manifest.exists(),
+        "sample deck not found at {}",
+        manifest.display()
+    );
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("sample_deck").await else {
-        return;
-    };
+    let b = browser::start("sample_deck").await;
     let (_out, url) = build_deck(&manifest);
     exercise_real_deck(&b, &url).await;
     b.close().await;
 }
 
-#[tokio::test]
 async fn largest_corpus_deck_end_to_end() {
-    let manifest =
-        repo().join("../shared/corpus/container.training-2021/slides/kube-selfpaced.yml");
-    assert!(
-        manifest.exists(),
-        "corpus not found at {}",
-        manifest.display()
-    );
+    let manifest = support::corpus::container_training().join("slides/kube-selfpaced.yml");
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("kube_selfpaced").await else {
-        return;
-    };
+    let b = browser::start("kube_selfpaced").await;
     let (_out, url) = build_deck(&manifest);
     exercise_real_deck(&b, &url).await;
     b.close().await;
@@ -881,8 +847,6 @@ async fn largest_corpus_deck_end_to_end() {
 /// LABDECK_SCREENSHOT_MANIFEST (default slides/labdeck-sample.yml) on its
 /// first slide with an exercise and code, normal and presenter mode, written
 /// to LABDECK_SCREENSHOT_DIR (default docs/).
-#[tokio::test]
-#[ignore]
 async fn screenshots() {
     let manifest = std::env::var("LABDECK_SCREENSHOT_MANIFEST")
         .map(std::path::PathBuf::from)
@@ -891,9 +855,7 @@ async fn screenshots() {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| repo().join("docs"));
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("screenshots").await else {
-        panic!("screenshots need chromium")
-    };
+    let b = browser::start("screenshots").await;
     let (_dir, url) = build_deck(&manifest);
     // a 16:9 viewport whatever room the headless window leaves
     b.cdp(
@@ -970,12 +932,9 @@ async fn screenshots() {
 /// `remark.create({ ratio: '4:3', highlightStyle: 'monokai', ... })`
 /// (slides/remark-talk/talk.html): the deck's element selectors beat
 /// labdeck's default look, and remark's options shape the page (issue 13).
-#[tokio::test]
 async fn a_deck_with_its_own_theme_keeps_its_look_and_ratio() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("a_deck_with_its_own_theme").await else {
-        return;
-    };
+    let b = browser::start("a_deck_with_its_own_theme").await;
     let (_dir, url) = build_deck(&repo().join("slides/remark-talk/talk.html"));
     b.open(&url).await;
     let style = |sel: &str, prop: &str| {
@@ -1048,12 +1007,9 @@ async fn a_deck_with_its_own_theme_keeps_its_look_and_ratio() {
 
 /// remark's `navigation` option (remark 0.14 models/slideshow/navigation.js,
 /// controllers/inputs/mouse.js): wheel off, click forward, context menu back.
-#[tokio::test]
 async fn navigation_option_turns_inputs_on_and_off() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("navigation_option").await else {
-        return;
-    };
+    let b = browser::start("navigation_option").await;
     let dir = tempfile::tempdir().unwrap();
     let deck = dir.path().join("nav.md");
     std::fs::write(&deck, "# One\n---\n# Two\n---\n# Three\n").unwrap();
@@ -1084,16 +1040,12 @@ async fn navigation_option_turns_inputs_on_and_off() {
 
 /// The screenshot of slides/remark-talk/talk.html for the docs (run by
 /// scripts/screenshots.sh): docs/screenshot-remark-theme.png.
-#[tokio::test]
-#[ignore]
 async fn theme_screenshot() {
     let out = std::env::var("LABDECK_SCREENSHOT_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| repo().join("docs"));
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("theme_screenshot").await else {
-        panic!("screenshots need chromium")
-    };
+    let b = browser::start("theme_screenshot").await;
     let (_dir, url) = build_deck(&repo().join("slides/remark-talk/talk.html"));
     b.cdp(
         "Emulation.setDeviceMetricsOverride",
@@ -1115,12 +1067,9 @@ async fn theme_screenshot() {
     b.close().await;
 }
 
-#[tokio::test]
 async fn printing_puts_every_slide_in_place() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("print_materialises").await else {
-        return;
-    };
+    let b = browser::start("print_materialises").await;
     let deck = fixture_deck(300);
     let deferred = "return Array.from(document.querySelector('.remark-slides-area').children).filter(c => !c.firstChild).length;";
     // `labdeck pdf` opens the page with ?print
@@ -1145,12 +1094,9 @@ async fn printing_puts_every_slide_in_place() {
     b.close().await;
 }
 
-#[tokio::test]
 async fn touch_swipes_and_taps_move_slides_and_f_goes_full_screen() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("touch").await else {
-        return;
-    };
+    let b = browser::start("touch").await;
     let deck = fixture_deck(30);
     b.open(&format!("{}#10", deck.url)).await;
     let gesture = |x0: i32, x1: i32| {
@@ -1192,12 +1138,9 @@ async fn touch_swipes_and_taps_move_slides_and_f_goes_full_screen() {
     b.close().await;
 }
 
-#[tokio::test]
 async fn tiny_decks_do_not_break_the_runtime() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("tiny_decks").await else {
-        return;
-    };
+    let b = browser::start("tiny_decks").await;
     for n in [0, 1] {
         let deck = fixture_deck(n);
         b.client.goto("about:blank").await.unwrap();
@@ -1252,17 +1195,13 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
 /// frame that paints it. Figure: that frame's time minus the time just before
 /// the write, both wall clock (ms since the epoch), median of
 /// LABDECK_BENCH_RUNS (default 9) rounds after one warm-up.
-#[tokio::test]
-#[ignore]
 async fn bench_serve_edit_to_paint() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("bench_serve").await else {
-        return;
-    };
+    let b = browser::start("bench_serve").await;
     let manifest = std::env::var("LABDECK_BENCH_MANIFEST")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| {
-            repo().join("../shared/corpus/container.training-2021/slides/kube-selfpaced.yml")
+            support::corpus::container_training().join("slides/kube-selfpaced.yml")
         });
     let manifest = std::fs::canonicalize(manifest).unwrap();
     // the repository: the manifest's folder's parent (includes resolve there)
@@ -1425,12 +1364,9 @@ async fn bench_serve_edit_to_paint() {
 
 /// `#%` (a malformed escape) opens the deck instead of throwing URIError;
 /// Enter on a focused link follows it.
-#[tokio::test]
 async fn malformed_hash_and_enter_on_a_link() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("malformed_hash_and_enter_on_a_link").await else {
-        return;
-    };
+    let b = browser::start("malformed_hash_and_enter_on_a_link").await;
     let deck = fixture_deck(BIG);
     b.open(&format!("{}#%", deck.url)).await;
     assert_eq!(b.visible().await, 0);
@@ -1458,4 +1394,44 @@ async fn malformed_hash_and_enter_on_a_link() {
     .await;
     assert_no_console_errors(&b).await;
     b.close().await;
+}
+
+fn main() {
+    let mut tests = tests![
+        Nothing sync tests_are_registered,
+        Browser async keys_move_the_visible_slide_and_the_url_follows,
+        Browser async hash_number_and_name_land_on_the_right_slide,
+        Browser async presenter_mode_shows_notes_next_slide_and_timer,
+        Browser async clone_window_follows_the_presenter_and_back,
+        Browser async help_blackout_and_goto_overlays,
+        Browser async first_slide_written_in_the_page_is_adopted_once,
+        Browser async big_deck_materialises_only_slides_near_the_visible_one,
+        Chromium sync print_gives_one_16_9_page_per_slide_with_steps_collapsed,
+        Browser async serve_reloads_the_page_on_the_same_slide_after_an_edit,
+        ByHand async bench_first_slide_and_heap,
+        Browser async sample_deck_end_to_end,
+        Browser async largest_corpus_deck_end_to_end,
+        ByHand async screenshots,
+        Browser async a_deck_with_its_own_theme_keeps_its_look_and_ratio,
+        Browser async navigation_option_turns_inputs_on_and_off,
+        ByHand async theme_screenshot,
+        Browser async printing_puts_every_slide_in_place,
+        Browser async touch_swipes_and_taps_move_slides_and_f_goes_full_screen,
+        Browser async tiny_decks_do_not_break_the_runtime,
+        ByHand async bench_serve_edit_to_paint,
+        Browser async malformed_hash_and_enter_on_a_link,
+    ];
+    tests.extend(harness::within("board", board::tests()));
+    harness::run("browser", tests)
+}
+
+/// No test of this binary is marked for libtest's harness, which does not
+/// run here: each is in a list (`main`, `board::tests`).
+fn tests_are_registered() {
+    let left = harness::unregistered_tests(&["tests/browser.rs", "tests/browser/board.rs"]);
+    assert!(
+        left.is_empty(),
+        "never run (harness = false): list them in main or board::tests instead:\n{}",
+        left.join("\n")
+    );
 }

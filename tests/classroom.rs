@@ -2,6 +2,11 @@
 //! exercise from its slide in headless Chromium against the loopback fake
 //! API server (`serve --kubeconfig`), and an instructor watches a class of
 //! fake clusters converge on the live board (`grade --serve`).
+//!
+//! Own harness (tests/support/harness.rs, `harness = false` in Cargo.toml):
+//! without Chromium or chromedriver the tests that need them are reported
+//! as *ignored*, never as passed; with LABDECK_REQUIRE_BROWSER=1 they fail.
+//! A test is an `async fn` (no `#[tokio::test]`) listed once in `main`.
 
 mod support;
 
@@ -15,6 +20,7 @@ use support::apiserver::FakeApiServer;
 use support::browser;
 use support::browser::keys::{ENTER, ESCAPE, RIGHT, SPACE};
 use support::fixtures::*;
+use support::harness::{self, tests};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -104,7 +110,6 @@ async fn screenshot(b: &browser::Browser, name: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_student_checks_an_exercise_from_its_slide_and_sees_it_pass_when_done() {
     let fake = Arc::new(FakeApiServer::start().await);
     created(&fake);
@@ -119,9 +124,7 @@ async fn a_student_checks_an_exercise_from_its_slide_and_sees_it_pass_when_done(
         kc.to_str().unwrap(),
     ])
     .await;
-    let Some(b) = browser::start("classroom_student").await else {
-        return;
-    };
+    let b = browser::start("classroom_student").await;
     b.client.set_window_size(1280, 800).await.unwrap();
     b.open(&url).await;
     b.wait_for(
@@ -292,7 +295,6 @@ const CONTRAST_JS: &str = "
     return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
   }";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_student_checks_with_the_keyboard_only_and_hears_the_verdict() {
     let _one = browser::ONE_AT_A_TIME.lock().await;
     let fake = Arc::new(FakeApiServer::start().await);
@@ -309,9 +311,7 @@ async fn a_student_checks_with_the_keyboard_only_and_hears_the_verdict() {
         kc.to_str().unwrap(),
     ])
     .await;
-    let Some(b) = browser::start("classroom_keyboard").await else {
-        return;
-    };
+    let b = browser::start("classroom_keyboard").await;
     b.open(&url).await;
     b.wait_for(
         "window.labdeckClassroom && document.querySelector('.labdeck-status')",
@@ -451,7 +451,6 @@ const INTERSECTS_JS: &str = "
   function box(el) { return el.getBoundingClientRect(); }
   function overlap(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_check_bar_covers_no_slide_nor_preview_and_the_panel_lists_checkable_exercises() {
     let _one = browser::ONE_AT_A_TIME.lock().await;
     let fake = Arc::new(FakeApiServer::start().await);
@@ -468,9 +467,7 @@ async fn the_check_bar_covers_no_slide_nor_preview_and_the_panel_lists_checkable
         kc.to_str().unwrap(),
     ])
     .await;
-    let Some(b) = browser::start("classroom_layout").await else {
-        return;
-    };
+    let b = browser::start("classroom_layout").await;
     // 16:9 exactly: a slide scaled to the window leaves no margin at all.
     b.client.set_window_size(1280, 720).await.unwrap();
     b.open(&format!("{url}#solo")).await;
@@ -589,7 +586,6 @@ async fn the_check_bar_covers_no_slide_nor_preview_and_the_panel_lists_checkable
     b.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_check_endpoint_refuses_other_origins_hosts_and_ids() {
     let fake = FakeApiServer::start().await;
     fake.require_token("s3cr3t-student-token");
@@ -680,7 +676,6 @@ async fn the_check_endpoint_refuses_other_origins_hosts_and_ids() {
     }
 }
 
-#[tokio::test]
 async fn a_built_deck_has_no_check_control() {
     let dir = tempfile::tempdir().unwrap();
     let out = support::cli::labdeck(&["build", DECK, "--out", dir.path().to_str().unwrap()]).await;
@@ -714,7 +709,6 @@ fn first_passes(board: &Value, exercise: &str) -> Vec<(String, Option<u64>)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_follows_a_class_live_and_survives_a_restart() {
     const N: usize = 30;
     let class = tempfile::tempdir().unwrap();
@@ -749,9 +743,7 @@ async fn the_board_follows_a_class_live_and_survives_a_restart() {
     let (server, url) = spawn(&args).await;
     let addr = authority(&url);
 
-    let Some(b) = browser::start("classroom_board").await else {
-        return;
-    };
+    let b = browser::start("classroom_board").await;
     b.client.set_window_size(1280, 900).await.unwrap();
     b.client.goto(&url).await.unwrap();
     b.wait_for(
@@ -838,7 +830,6 @@ async fn the_board_follows_a_class_live_and_survives_a_restart() {
     }
 }
 
-#[tokio::test]
 async fn the_board_refuses_other_hosts_and_a_tiny_interval() {
     let out = support::cli::labdeck(&[
         "grade",
@@ -901,7 +892,6 @@ async fn the_board_refuses_other_hosts_and_a_tiny_interval() {
     assert_eq!(code, 200);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grade_history_stamps_first_passes_in_csv_and_json() {
     let fake = FakeApiServer::start().await;
     created(&fake);
@@ -975,7 +965,6 @@ fn dead_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cluster_that_is_down_reaches_the_browser_without_its_address() {
     let port = dead_port();
     let server = format!("http://127.0.0.1:{port}");
@@ -1058,7 +1047,6 @@ fn token_of(url: &str) -> String {
     url.split("?token=").nth(1).unwrap().to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_token_is_stable_across_restarts_private_and_becomes_a_cookie() {
     use std::os::unix::fs::PermissionsExt;
     let fake = FakeApiServer::start().await;
@@ -1144,7 +1132,6 @@ async fn the_board_token_is_stable_across_restarts_private_and_becomes_a_cookie(
     assert!(out.stderr.contains("chmod 600"), "{}", out.stderr);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_board_token_link_works_when_clicked_from_another_page() {
     let fake = FakeApiServer::start().await;
     let work = tempfile::tempdir().unwrap();
@@ -1172,9 +1159,7 @@ async fn the_board_token_link_works_when_clicked_from_another_page() {
             });
         }
     });
-    let Some(b) = browser::start("board_token_link_clicked").await else {
-        return;
-    };
+    let b = browser::start("board_token_link_clicked").await;
     b.client
         .goto(&format!("http://localhost:{other_port}/"))
         .await
@@ -1200,4 +1185,34 @@ async fn the_board_token_link_works_when_clicked_from_another_page() {
         "the cookie is HttpOnly"
     );
     b.close().await;
+}
+
+fn main() {
+    harness::run(
+        "classroom",
+        tests![
+            Nothing sync tests_are_registered,
+            Browser async a_student_checks_an_exercise_from_its_slide_and_sees_it_pass_when_done,
+            Browser async a_student_checks_with_the_keyboard_only_and_hears_the_verdict,
+            Browser async the_check_bar_covers_no_slide_nor_preview_and_the_panel_lists_checkable_exercises,
+            Nothing async the_check_endpoint_refuses_other_origins_hosts_and_ids,
+            Nothing async a_built_deck_has_no_check_control,
+            Browser async the_board_follows_a_class_live_and_survives_a_restart,
+            Nothing async the_board_refuses_other_hosts_and_a_tiny_interval,
+            Nothing async grade_history_stamps_first_passes_in_csv_and_json,
+            Nothing async a_cluster_that_is_down_reaches_the_browser_without_its_address,
+            Nothing async the_board_token_is_stable_across_restarts_private_and_becomes_a_cookie,
+            Browser async the_board_token_link_works_when_clicked_from_another_page,
+        ],
+    )
+}
+
+/// No test here is marked for libtest's harness, which does not run here.
+fn tests_are_registered() {
+    let left = harness::unregistered_tests(&["tests/classroom.rs"]);
+    assert!(
+        left.is_empty(),
+        "never run: list them in main instead:\n{}",
+        left.join("\n")
+    );
 }

@@ -106,11 +106,7 @@ fn suggest_out_into_a_new_folder() {
 /// The corpus the README's commands run in: `../shared/corpus/...` beside
 /// the repository, or `LABDECK_CORPUS`.
 fn corpus() -> PathBuf {
-    std::env::var_os("LABDECK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/container.training-2021")
-        })
+    support::corpus::container_training()
 }
 
 fn copy_tree(from: &Path, to: &Path) {
@@ -221,8 +217,94 @@ async fn check_with(kubeconfig: &str, extra: &[&str]) -> support::cli::Output {
     labdeck(&args).await
 }
 
+/// A chapter of two exercises whose commands need no cluster (`run`
+/// reaches its checks) and whose checks read one.
+const TWO_CHECKED: &str = "# Two\n\n---\n\n## One\n\n.exercise[\n\n- Say it:\n  ```bash\n  echo one\n  ```\n\n]\n\n<!-- check\nid: one\ntimeout: 3s\nexpect:\n  - kind: configmaps\n    name: one\n-->\n\n---\n\n## Two\n\n.exercise[\n\n- Say it:\n  ```bash\n  echo two\n  ```\n\n]\n\n<!-- check\nid: two\ntimeout: 3s\nexpect:\n  - kind: configmaps\n    name: two\n-->\n";
+
+/// `check`, `run` (its checks) and `grade` (a class of two) against
+/// `kubeconfig`, a cluster that cannot be checked at all: each says `words`
+/// once (`grade`: once per student), never once per exercise, and exits
+/// with `status` (issue 26). `check` says it on stderr only; `run` in the
+/// report of the check that met it, then stops (`--keep-going` or not).
+async fn said_once(kubeconfig: &str, words: &str, status: u8) {
+    let status = status as i32;
+    // check: the sample deck's 11 exercises, each looked at once.
+    let out = check_with(kubeconfig, &[]).await;
+    assert_eq!(out.code, status, "check: {}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stderr.matches(words).count(),
+        1,
+        "check: {}",
+        out.stderr
+    );
+    assert!(out.stderr.starts_with("error: "), "{}", out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(!out.stdout.contains(words), "check: {}", out.stdout);
+
+    // run: the first check meets it; the second exercise is not run.
+    let dir = tempfile::tempdir().unwrap();
+    let chapter = dir.path().join("two.md");
+    std::fs::write(&chapter, TWO_CHECKED).unwrap();
+    let out = labdeck(&[
+        "run",
+        chapter.to_str().unwrap(),
+        "--kubeconfig",
+        kubeconfig,
+        "--context",
+        "fake",
+        "--keep-going",
+        "--format",
+        "json",
+    ])
+    .await;
+    assert_eq!(out.code, status, "run: {}{}", out.stdout, out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert_eq!(all.matches(words).count(), 1, "run: {all}");
+    if status == labdeck::exit::UNCHECKED as i32 {
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        assert_eq!(v["exercises"].as_array().unwrap().len(), 1, "{v}");
+        assert_eq!(v["exercises"][0]["status"], "error", "{v}");
+        assert_eq!(v["not_run"], serde_json::json!(["two"]), "{v}");
+        assert_eq!(v["cannot_check"], true, "{v}");
+    }
+
+    // grade: a class of two, each said once.
+    let class = dir.path().join("class");
+    std::fs::create_dir_all(&class).unwrap();
+    let text = std::fs::read_to_string(kubeconfig).unwrap_or_default();
+    let mut args = vec!["grade", DECK, "--timeout", "3s"];
+    let class_arg;
+    if text.is_empty() {
+        // The mistyped path is the class folder's.
+        args.extend(["--kubeconfigs", kubeconfig]);
+    } else {
+        std::fs::write(class.join("ana.yaml"), &text).unwrap();
+        std::fs::write(class.join("bob.yaml"), &text).unwrap();
+        class_arg = class.display().to_string();
+        args.extend(["--kubeconfigs", &class_arg]);
+    }
+    let out = labdeck(&args).await;
+    assert_eq!(out.code, status, "grade: {}{}", out.stdout, out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    if text.is_empty() {
+        assert_eq!(all.matches(words).count(), 1, "grade: {all}");
+    } else {
+        assert_eq!(all.matches(words).count(), 2, "grade: {all}");
+        for student in ["ana", "bob"] {
+            assert_eq!(
+                all.matches(&format!("{student}: could not be checked: "))
+                    .count(),
+                1,
+                "grade: {all}"
+            );
+        }
+    }
+}
+
+/// Regression (issue 26): a refused connection was said once per exercise,
+/// each after its check's timeout (2 min for the sample deck).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connection_refused_is_said_as_kubectl_says_it() {
+async fn regression_connection_refused_is_said_once_as_kubectl_says_it() {
     // A loopback port nothing listens on.
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -230,52 +312,83 @@ async fn connection_refused_is_said_as_kubectl_says_it() {
     };
     let dir = tempfile::tempdir().unwrap();
     let kc = kubeconfig(dir.path(), &format!("https://127.0.0.1:{port}"));
-    let out = check_with(&kc, &["--only", "labeldemo-create"]).await;
-    assert_eq!(out.code, labdeck::exit::UNCHECKED as i32, "{}", out.stderr);
-    assert!(
-        out.stdout.contains(&format!(
+    said_once(
+        &kc,
+        &format!(
             "The connection to the server 127.0.0.1:{port} was refused - did you specify the right host or port?"
-        )),
-        "{}",
-        out.stdout
-    );
+        ),
+        labdeck::exit::UNCHECKED,
+    )
+    .await;
 }
 
+/// Regression (issue 26): TLS spoken to a plain-HTTP port, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tls_to_a_plain_http_server_is_said_as_kubectl_says_it() {
+async fn regression_tls_to_a_plain_http_server_is_said_once_as_kubectl_says_it() {
     // The fake API server speaks plain HTTP; the kubeconfig says https.
     let fake = FakeApiServer::start().await;
     let dir = tempfile::tempdir().unwrap();
     let kc = kubeconfig(dir.path(), &fake.url().replace("http://", "https://"));
-    let out = check_with(&kc, &["--only", "labeldemo-create"]).await;
-    assert_eq!(out.code, labdeck::exit::UNCHECKED as i32, "{}", out.stderr);
-    assert!(
-        out.stdout.contains(
-            "Unable to connect to the server: http: server gave HTTP response to HTTPS client"
-        ) && out.stdout.contains("plain HTTP"),
-        "{}",
-        out.stdout
-    );
+    said_once(
+        &kc,
+        "Unable to connect to the server: http: server gave HTTP response to HTTPS client (this port serves plain HTTP",
+        labdeck::exit::UNCHECKED,
+    )
+    .await;
 }
 
+/// Regression (issue 26): refused credentials (401), once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unauthorized_and_forbidden_are_said_as_kubectl_says_them() {
+async fn regression_unauthorized_is_said_once_as_kubectl_says_it() {
     let fake = FakeApiServer::start().await;
     fake.require_token("the-right-one");
     let dir = tempfile::tempdir().unwrap();
     let kc = kubeconfig(dir.path(), &fake.url());
-    let out = check_with(&kc, &["--only", "labeldemo-create"]).await;
-    assert_eq!(out.code, labdeck::exit::UNCHECKED as i32, "{}", out.stderr);
-    assert!(
-        out.stdout
-            .contains("You must be logged in to the server (Unauthorized)"),
-        "{}",
-        out.stdout
-    );
+    said_once(
+        &kc,
+        "You must be logged in to the server (Unauthorized)",
+        labdeck::exit::UNCHECKED,
+    )
+    .await;
+}
 
+/// Regression (issue 26): credentials that may not even read discovery
+/// (403), once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_forbidden_discovery_is_said_once_as_kubectl_says_it() {
+    let fake = FakeApiServer::start().await;
+    fake.forbid_discovery();
+    let dir = tempfile::tempdir().unwrap();
+    let kc = kubeconfig(dir.path(), &fake.url());
+    said_once(
+        &kc,
+        // (JSON escapes the quotes around the user and the path.)
+        "Error from server (Forbidden): forbidden: User ",
+        labdeck::exit::UNCHECKED,
+    )
+    .await;
+}
+
+/// Regression (issue 26): a mistyped `--kubeconfig` (`--kubeconfigs` for
+/// `grade`), once, as bad input.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regression_a_mistyped_kubeconfig_is_said_once_by_check_run_and_grade() {
+    said_once(
+        "/nonexistent/kubeconfig",
+        "/nonexistent/kubeconfig",
+        labdeck::exit::BAD_INPUT,
+    )
+    .await;
+}
+
+/// A 403 on one resource, once the cluster has answered, belongs to the
+/// exercises that read it, naming the resource as kubectl does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_resource_is_said_by_the_exercise_that_reads_it() {
     let fake = FakeApiServer::start().await;
     fake.forbid("pods");
     fake.forbid("deployments");
+    let dir = tempfile::tempdir().unwrap();
     let kc = kubeconfig(dir.path(), &fake.url());
     let out = check_with(&kc, &["--only", "labeldemo-create"]).await;
     assert_eq!(out.code, labdeck::exit::UNCHECKED as i32, "{}", out.stderr);

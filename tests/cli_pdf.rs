@@ -1,9 +1,39 @@
-//! `labdeck pdf`: the command end to end (needs Chromium; skipped without it
-//! unless LABDECK_REQUIRE_BROWSER=1).
+//! `labdeck pdf`: the command end to end, with Chromium and with a
+//! stand-in for it.
+//!
+//! Own harness (tests/support/harness.rs, `harness = false` in Cargo.toml):
+//! without Chromium the test that prints with it is reported as *ignored*,
+//! never as passed; with LABDECK_REQUIRE_BROWSER=1 it fails. A test is a
+//! `fn` (no `#[test]`) listed once in `main`.
 
 use std::process::Command;
 
 mod support;
+
+use support::harness::{self, tests};
+
+fn main() {
+    harness::run(
+        "cli_pdf",
+        tests![
+            Nothing sync tests_are_registered,
+            Chromium sync pdf_prints_one_page_per_slide_with_steps_collapsed,
+            Nothing sync pdf_of_a_broken_deck_fails_cleanly_and_writes_nothing,
+            Nothing sync pdf_writes_no_print_page_in_the_deck_folder,
+            Nothing sync pdf_interrupted_leaves_no_partial_pdf_page_or_profile,
+        ],
+    )
+}
+
+/// No test here is marked for libtest's harness, which does not run here.
+fn tests_are_registered() {
+    let left = harness::unregistered_tests(&["tests/cli_pdf.rs"]);
+    assert!(
+        left.is_empty(),
+        "never run: list them in main instead:\n{}",
+        left.join("\n")
+    );
+}
 
 fn labdeck() -> Command {
     Command::new(env!("CARGO_BIN_EXE_labdeck"))
@@ -26,11 +56,7 @@ fn small_deck(dir: &std::path::Path) -> std::path::PathBuf {
     dir.join("deck.yml")
 }
 
-#[test]
 fn pdf_prints_one_page_per_slide_with_steps_collapsed() {
-    if !support::browser::chromium_installed("pdf") {
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let manifest = small_deck(dir.path());
     let out = dir.path().join("out.pdf");
@@ -76,7 +102,6 @@ fn pdf_prints_one_page_per_slide_with_steps_collapsed() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
-#[test]
 fn pdf_of_a_broken_deck_fails_cleanly_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -146,7 +171,6 @@ fn names(dir: &std::path::Path) -> Vec<String> {
     n
 }
 
-#[test]
 fn pdf_writes_no_print_page_in_the_deck_folder() {
     // Before, `.labdeck-print-*.html` was written beside the manifest
     // (seen by `git status`; a read-only deck folder could not print).
@@ -190,7 +214,6 @@ fn pdf_writes_no_print_page_in_the_deck_folder() {
     assert!(names(&tmp).is_empty(), "{:?}", names(&tmp));
 }
 
-#[test]
 fn pdf_interrupted_leaves_no_partial_pdf_page_or_profile() {
     // Before, SIGTERM left the page beside the deck, Chromium's profile in
     // $TMPDIR and the partial PDF beside --out.

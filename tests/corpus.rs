@@ -4,13 +4,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use labdeck::build::{BuildOptions, Builder};
 use support::slide_text::slide_texts;
 
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/container.training-2021")
+    support::corpus::container_training()
 }
 
 #[derive(serde::Deserialize)]
@@ -22,9 +22,6 @@ struct Expected {
 #[test]
 fn every_corpus_deck_matches_remark() {
     let root = corpus();
-    if !root.exists() {
-        panic!("corpus not found at {}", root.display());
-    }
     let builder = Builder::new(BuildOptions::default()).expect("templates");
     let mut manifests: Vec<PathBuf> = std::fs::read_dir(root.join("slides"))
         .expect("slides dir")

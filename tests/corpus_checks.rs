@@ -13,7 +13,8 @@ use labdeck::check::engine::{self, Verdict};
 use labdeck::check::overlay;
 
 const CHECKS: &str = "examples/checks/kube-selfpaced-2021.yml";
-const DECK: &str = "../shared/corpus/container.training-2021/slides/kube-selfpaced.yml";
+/// In the corpus (tests/support/corpus.rs `container_training`).
+const DECK: &str = "slides/kube-selfpaced.yml";
 
 async fn verdict(entry: &overlay::Entry, state: &str) -> engine::ExerciseResult {
     support::corpus::verdict(&entry.id, &entry.yaml, CHECKS, entry.line, state).await
@@ -24,14 +25,12 @@ async fn every_corpus_check_passes_at_the_end_and_fails_at_the_start() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let o = overlay::load(&root.join(CHECKS)).unwrap();
     assert!(o.entries.len() >= 20, "{} checks", o.entries.len());
-    // Every id is one the corpus deck has (when the corpus is there).
-    let deck_path = root.join(DECK);
-    if deck_path.exists() {
-        let deck = labdeck::deck::load(&deck_path, &Default::default()).unwrap();
-        let (_, problems) = overlay::exercises(&deck, Some(&o));
-        let errors: Vec<_> = problems.iter().filter(|d| d.is_error()).collect();
-        assert!(errors.is_empty(), "{errors:?}");
-    }
+    // Every id is one the corpus deck has.
+    let deck_path = support::corpus::container_training().join(DECK);
+    let deck = labdeck::deck::load(&deck_path, &Default::default()).unwrap();
+    let (_, problems) = overlay::exercises(&deck, Some(&o));
+    let errors: Vec<_> = problems.iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
     let mut report = Vec::new();
     for entry in &o.entries {
         let end = verdict(entry, "end").await;

@@ -9,7 +9,7 @@ use labdeck::deck::{self, LoadOptions};
 use labdeck::exercise;
 
 fn corpus_slides() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/container.training-2021/slides")
+    support::corpus::container_training().join("slides")
 }
 
 #[test]

@@ -18,8 +18,6 @@ use labdeck::deck::{self, LoadOptions};
 use labdeck::exercise::{self, CheckSource};
 use labdeck::suggest::{self, Coverage, Report};
 
-const CORPUS: &str = "../shared/corpus/container.training-2021/slides";
-
 fn report_for(deck_path: &Path) -> (deck::Deck, Report) {
     let deck = deck::load(deck_path, &LoadOptions::default()).unwrap();
     let (exercises, _) = exercise::extract(&deck);
@@ -28,7 +26,7 @@ fn report_for(deck_path: &Path) -> (deck::Deck, Report) {
 }
 
 fn corpus_decks() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(CORPUS);
+    let dir = support::corpus::container_training().join("slides");
     let mut decks: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -636,7 +634,8 @@ fn precision_on_the_labelled_sample_of_kube_selfpaced() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join(LABELLED)).unwrap();
     let sample: Sample = serde_saphyr::from_str(&text).unwrap();
-    let (_, report) = report_for(&root.join(CORPUS).join("kube-selfpaced.yml"));
+    let (_, report) =
+        report_for(&support::corpus::container_training().join("slides/kube-selfpaced.yml"));
     let suggested: Vec<String> = report
         .exercises
         .iter()

@@ -35,7 +35,8 @@ use labdeck::suggest;
 use support::corpus::verdict;
 
 const CHECKS: &str = "examples/checks/kube-selfpaced-2021.yml";
-const DECK: &str = "../shared/corpus/container.training-2021/slides/kube-selfpaced.yml";
+/// In the corpus (tests/support/corpus.rs `container_training`).
+const DECK: &str = "slides/kube-selfpaced.yml";
 const SUGGESTED: &str = "suggested.yml";
 
 /// Exercises whose suggestion does not agree with the hand-written check on
@@ -78,8 +79,11 @@ const DISAGREE: &[(&str, &str)] = &[
 async fn suggestions_agree_with_the_hand_written_corpus_checks() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let hand = overlay::load(&root.join(CHECKS)).unwrap();
-    let deck = deck::load(&root.join(DECK), &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("{DECK}: {e}"));
+    let deck = deck::load(
+        &support::corpus::container_training().join(DECK),
+        &LoadOptions::default(),
+    )
+    .unwrap_or_else(|e| panic!("{DECK}: {e}"));
     let (exercises, _) = exercise::extract(&deck);
     let report = suggest::suggest(&deck, &exercises);
     let suggested: BTreeMap<&str, String> = report

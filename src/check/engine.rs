@@ -199,9 +199,12 @@ pub fn error_results(plans: &[Plan], reason: &ClusterError) -> Vec<ExerciseResul
 /// `check`'s run: connects with `connect` (calling `on_connected` with the
 /// cluster's name), then checks `plans` there. A kubeconfig that cannot be
 /// used (missing, malformed, no such context) is the error, said once by
-/// the caller, not once per exercise (issue 26): nothing was checked. A
-/// cluster that cannot be reached makes every exercise an `error` saying
-/// why. Returns how reports name the cluster and the verdicts, in `plans`
+/// the caller, not once per exercise (issue 26): nothing was checked. So
+/// is a cluster whose first answer says it cannot be checked at all
+/// ([`first_contact`]: refused, TLS, 401/403 on discovery; exit status
+/// [`crate::exit::UNCHECKED`], see [`crate::exit::of_error`]); once it has
+/// answered, an exercise that cannot be checked is an `error` saying why.
+/// Returns how reports name the cluster and the verdicts, in `plans`
 /// order.
 pub async fn check_cluster(
     connect: &crate::cluster::ConnectOptions,
@@ -211,9 +214,50 @@ pub async fn check_cluster(
     on_result: &(dyn Fn(&ExerciseResult) + Send + Sync),
 ) -> Result<(String, Vec<ExerciseResult>), ClusterError> {
     let source = crate::cluster::KubeSource::connect(connect).await?;
+    first_contact(&source, plans).await?;
     on_connected(source.name());
     let results = run(&source, plans, opts, on_result).await;
     Ok((source.name().to_string(), results))
+}
+
+/// The run's first request: resolves one kind the plans read (a built-in
+/// one if any: a custom kind not yet served would read discovery once more
+/// when the run resolves it again). An error that says the cluster cannot
+/// be checked at all ([`ClusterError::stops_a_first_contact`]) is returned,
+/// for the caller to say once instead of once per exercise; anything else
+/// (a kind not served yet, a 503) is left to the run, which retries it.
+/// What discovery told is kept by the source, so the run asks nothing twice.
+pub async fn first_contact<S: ClusterSource>(
+    source: &S,
+    plans: &[Plan],
+) -> Result<(), ClusterError> {
+    let reads: Vec<&Expectation> = plans
+        .iter()
+        .flat_map(|p| crate::check::spec::extra::reads(&p.check))
+        .collect();
+    let kinds = kinds_read(&reads, true);
+    let Some(kind) = kinds
+        .iter()
+        .find(|k| crate::kinds::builtin(k).is_some())
+        .or(kinds.first())
+    else {
+        return Ok(());
+    };
+    // Looked at as `--timeout 0` looks (MIN_ATTEMPTS tries, a moment
+    // apart): a connection that fails once at the start is not yet a
+    // cluster that cannot be checked.
+    let now = tokio::time::Instant::now();
+    let first = retrying_if(
+        now,
+        || resolve_kind(source, kind),
+        |e| matches!(e, ClusterError::Unreachable(_)),
+        |_, _| {},
+    )
+    .await;
+    match first {
+        Err(e) if e.stops_a_first_contact() => Err(e),
+        _ => Ok(()),
+    }
 }
 
 fn result(

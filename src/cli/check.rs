@@ -153,8 +153,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         on_connected,
         &on_result,
     ));
-    // A kubeconfig that cannot be used is said once, as bad input.
-    let (cluster, results) = checked.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // A kubeconfig that cannot be used, or a cluster whose first answer
+    // says it cannot be checked, is said once (its exit status:
+    // `labdeck::exit::of_error`).
+    let (cluster, results) = checked.map_err(anyhow::Error::new)?;
     let spun = spinner.get().is_some();
     if let Some(sp) = spinner.get() {
         sp.finish_and_clear();

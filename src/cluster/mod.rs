@@ -164,6 +164,25 @@ impl ClusterError {
         )
     }
 
+    /// As the answer to a run's first request, this says the cluster cannot
+    /// be checked at all, so a run says it once and stops (issue 26), as
+    /// kubectl stops at its first request (`cmd/util/helpers.go`,
+    /// `StandardErrorMessage`): nothing answered (refused, no route, no
+    /// answer in time), TLS failed (a certificate refused, TLS spoken to a
+    /// plain-HTTP port), or the credentials were refused (401) or may not
+    /// even read discovery (403). Later in a run the same errors belong to
+    /// the exercise that met them (an API server restarting refuses for a
+    /// while; a 403 on one resource names that resource).
+    pub fn stops_a_first_contact(&self) -> bool {
+        matches!(
+            self,
+            ClusterError::Unreachable(_)
+                | ClusterError::Certificate(_)
+                | ClusterError::Unauthorized(_)
+                | ClusterError::Forbidden(_)
+        )
+    }
+
     /// The wait the server asked for, if any.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

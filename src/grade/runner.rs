@@ -176,6 +176,12 @@ async fn one(
         Ok(s) => s.sharing(discovery),
         Err(e) => return ClusterResult::new(&t.name, engine::error_results(plans, &e), start),
     };
+    // A cluster that cannot be checked at all is told at its first answer,
+    // not after each check's timeout (issue 26); the report says it once
+    // for the student (`report::grade`).
+    if let Err(e) = engine::first_contact(&source, plans).await {
+        return ClusterResult::new(&t.name, engine::error_results(plans, &e), start);
+    }
     let deadline = cluster_deadline(plans, opts);
     let run = engine::run(&source, plans, &opts.engine, &|_| {});
     let mut results = match tokio::time::timeout(deadline, run).await {

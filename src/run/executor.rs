@@ -32,6 +32,12 @@ use crate::shell::behaviour::Behaviour;
 pub trait ExerciseVerifier {
     /// Called only for exercises that have a check.
     fn verify(&mut self, exercise: &Exercise) -> ExerciseResult;
+    /// The cluster cannot be checked at all (its first answer said so:
+    /// [`crate::check::engine::first_contact`]): the run stops there, even
+    /// with `keep_going`, so the error is said once (issue 26).
+    fn cannot_check(&self) -> bool {
+        false
+    }
 }
 
 /// A verifier for runs without checks (tests): every check passes.
@@ -126,6 +132,7 @@ pub fn run(
         exercises: Vec::new(),
         not_run: Vec::new(),
         interrupted: false,
+        cannot_check: false,
     };
     let mut player = Player {
         session,
@@ -150,6 +157,10 @@ pub fn run(
         report.exercises.push(ex_report);
         if super::interrupt::interrupted() {
             report.interrupted = true;
+            stop = true;
+        }
+        if verifier.cannot_check() {
+            report.cannot_check = true;
             stop = true;
         }
         if player.lost || (failed && !opts.keep_going) {

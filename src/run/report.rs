@@ -126,6 +126,10 @@ pub struct RunReport {
     pub not_run: Vec<String>,
     /// Stopped by Ctrl-C (or SIGTERM/SIGHUP).
     pub interrupted: bool,
+    /// Stopped because the cluster cannot be checked at all (the check
+    /// that found it says why, once): exit status 4.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cannot_check: bool,
 }
 
 impl RunReport {
@@ -139,10 +143,13 @@ impl RunReport {
     }
 
     /// The status `run` exits with: 130 when interrupted (as shells report
-    /// a command ended by SIGINT), 0 when everything passed, 1 otherwise.
+    /// a command ended by SIGINT), 4 when the cluster could not be checked
+    /// at all, 0 when everything passed, 1 otherwise.
     pub fn exit_status(&self) -> u8 {
         if self.interrupted {
             crate::exit::INTERRUPTED
+        } else if self.cannot_check {
+            crate::exit::UNCHECKED
         } else if self.passed() {
             crate::exit::OK
         } else {

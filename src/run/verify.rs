@@ -27,6 +27,11 @@ pub struct ClusterVerifier {
     /// When the current exercise began: what `replaced` compares creation
     /// times with.
     exercise_start: SystemTime,
+    /// The cluster answered a check once: from then on an error belongs to
+    /// the exercise that met it (an API server restarting, say).
+    contacted: bool,
+    /// The cluster's first answer said it cannot be checked at all.
+    cannot_check: bool,
 }
 
 impl ClusterVerifier {
@@ -45,6 +50,8 @@ impl ClusterVerifier {
                 ..Default::default()
             },
             exercise_start: SystemTime::now(),
+            contacted: false,
+            cannot_check: false,
         })
     }
 }
@@ -74,10 +81,28 @@ impl ExerciseVerifier for ClusterVerifier {
             since: Some(self.exercise_start),
             ..self.options.clone()
         };
+        let first = !self.contacted;
         let results = self.runtime.block_on(async {
             let source = KubeSource::connect(&connect).await?;
-            Ok::<_, ClusterError>(engine::run(&source, &[plan], &options, &|_| {}).await)
+            if first
+                && let Err(e) = engine::first_contact(&source, std::slice::from_ref(&plan)).await
+            {
+                return Ok(Err(e));
+            }
+            Ok::<_, ClusterError>(Ok(engine::run(&source, &[plan], &options, &|_| {}).await))
         });
+        let results = match results {
+            Ok(Err(e)) => {
+                // Said once, by this exercise's check; the run stops here.
+                self.cannot_check = true;
+                return error(e.to_string());
+            }
+            Ok(Ok(r)) => {
+                self.contacted = true;
+                Ok(r)
+            }
+            Err(e) => Err(e),
+        };
         // The next exercise's commands start now.
         self.exercise_start = SystemTime::now();
         match results.map(|r| r.into_iter().next()) {
@@ -85,5 +110,9 @@ impl ExerciseVerifier for ClusterVerifier {
             Ok(None) => error("the checker returned no verdict".into()),
             Err(e) => error(e.to_string()),
         }
+    }
+
+    fn cannot_check(&self) -> bool {
+        self.cannot_check
     }
 }

@@ -4,6 +4,9 @@
 //! clocks kept across a board restart, two classes from one folder, the
 //! per-exercise times, projector mode, the range and "helped" from the
 //! page, with the keyboard where it applies.
+//!
+//! Run by tests/browser.rs's harness (see its top comment): a test here is
+//! an `async fn` (no `#[tokio::test]`) listed once in [`tests`] below.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -17,6 +20,7 @@ use tokio::process::{Child, Command};
 use crate::support::apiserver::{FakeApiServer, Killable};
 use crate::support::browser::{self, Browser, ONE_AT_A_TIME};
 use crate::support::fixtures::*;
+use crate::support::harness::{Test, tests};
 
 const DECK: &str = "slides/labdeck-sample.yml";
 const ACTIVE: &str = "labeldemo-5b7c9d8f6d-p2rk9";
@@ -149,8 +153,8 @@ fn class_of(students: &[(&str, String)]) -> tempfile::TempDir {
     dir
 }
 
-async fn open_board(test: &str, url: &str, width: u32) -> Option<Browser> {
-    let b = browser::start(test).await?;
+async fn open_board(test: &str, url: &str, width: u32) -> Browser {
+    let b = browser::start(test).await;
     b.client.set_window_size(width, 800).await.unwrap();
     b.client.goto(url).await.unwrap();
     b.wait_for(
@@ -158,7 +162,7 @@ async fn open_board(test: &str, url: &str, width: u32) -> Option<Browser> {
         "the board",
     )
     .await;
-    Some(b)
+    b
 }
 
 /// A JS expression: the state of student `name` on the page.
@@ -191,7 +195,6 @@ async fn tab_to(b: &Browser, css: &str, max: usize) {
     panic!("Tab never reached {css}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_student_ahead_is_on_the_exercise_after_the_furthest_pass_and_not_stuck() {
     let _one = ONE_AT_A_TIME.lock().await;
     // ana did create and relabel earlier; the deck's later steps undid the
@@ -221,9 +224,7 @@ async fn a_student_ahead_is_on_the_exercise_after_the_furthest_pass_and_not_stuc
     extra.extend(["--stuck", "10m", "--history", history.to_str().unwrap()]);
     let (_server, url) = board(work.path(), class.path(), &extra).await;
     let addr = authority(&url);
-    let Some(b) = open_board("board_student_ahead", &url, 1280).await else {
-        return;
-    };
+    let b = open_board("board_student_ahead", &url, 1280).await;
     b.wait_for(
         "document.querySelectorAll('tr[data-student=\"ana\"] td.fail[data-exercise=\"labeldemo-readopt\"]').length === 1",
         "ana's readopt looked at",
@@ -258,7 +259,6 @@ async fn a_student_ahead_is_on_the_exercise_after_the_furthest_pass_and_not_stuc
     b.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_cluster_is_marked_within_5_s_and_back_as_fast() {
     let _one = ONE_AT_A_TIME.lock().await;
     let k = Killable::start().await;
@@ -272,9 +272,7 @@ async fn a_killed_cluster_is_marked_within_5_s_and_back_as_fast() {
     ]);
     let work = tempfile::tempdir().unwrap();
     let (_server, url) = board(work.path(), class.path(), &ONLY).await;
-    let Some(b) = open_board("board_killed_cluster", &url, 1280).await else {
-        return;
-    };
+    let b = open_board("board_killed_cluster", &url, 1280).await;
     // The round is watching relabel (not done) when the server dies.
     b.wait_for(
         "document.querySelectorAll('tr[data-student=\"ana\"] td.fail[data-exercise=\"labeldemo-relabel\"]').length === 1",
@@ -350,7 +348,6 @@ async fn a_killed_cluster_is_marked_within_5_s_and_back_as_fast() {
     b.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_board_restart_keeps_stuck_clocks_and_the_helped_mark() {
     let _one = ONE_AT_A_TIME.lock().await;
     let ana = FakeApiServer::start().await;
@@ -373,9 +370,7 @@ async fn a_board_restart_keeps_stuck_clocks_and_the_helped_mark() {
     );
     assert_eq!(ana_row["last_progress_ms"], joined);
 
-    let Some(b) = open_board("board_restart_helped", &url, 1280).await else {
-        return;
-    };
+    let b = open_board("board_restart_helped", &url, 1280).await;
     b.wait_for(
         "document.querySelector('tr[data-student=\"ana\"]').classList.contains('stuck')",
         "ana stuck (no pass since she joined, before the restart)",
@@ -432,7 +427,6 @@ async fn a_board_restart_keeps_stuck_clocks_and_the_helped_mark() {
     b.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_classes_from_one_folder_keep_two_histories() {
     let ana_a = FakeApiServer::start().await;
     ana_a.apply(deployment("labeldemo"));
@@ -497,7 +491,6 @@ async fn two_classes_from_one_folder_keep_two_histories() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
     let _one = ONE_AT_A_TIME.lock().await;
     let names = ["ana", "bo", "cy"];
@@ -530,9 +523,7 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
         &["--history", history.to_str().unwrap()],
     )
     .await;
-    let Some(b) = open_board("board_stats_projector_range", &url, 1280).await else {
-        return;
-    };
+    let b = open_board("board_stats_projector_range", &url, 1280).await;
     let stat = |id: &str| {
         format!(
             "return (function () {{ var td = document.querySelector('tfoot td.stat[data-exercise=\"{id}\"]'); return [td.getAttribute('data-passed'), td.getAttribute('data-median-ms'), td.getAttribute('data-slowest-ms'), td.textContent].join('|'); }})();"
@@ -691,4 +682,16 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
         std::fs::write(Path::new(&dir).join("classroom-board.png"), png).unwrap();
     }
     b.close().await;
+}
+
+/// This file's tests (named `board::NAME`); `Browser` if it opens the board
+/// in Chromium, `Nothing` if not.
+pub fn tests() -> Vec<Test> {
+    tests![
+        Browser async a_student_ahead_is_on_the_exercise_after_the_furthest_pass_and_not_stuck,
+        Browser async a_killed_cluster_is_marked_within_5_s_and_back_as_fast,
+        Browser async a_board_restart_keeps_stuck_clocks_and_the_helped_mark,
+        Nothing async two_classes_from_one_folder_keep_two_histories,
+        Browser async per_exercise_times_projector_mode_and_the_range_from_the_page,
+    ]
 }

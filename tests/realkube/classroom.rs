@@ -271,9 +271,8 @@ pub fn student_check_in_browser(rk: &Realkube) {
         .build()
         .unwrap();
     rt.block_on(async {
-        let Some(b) = browser::start("realkube_student").await else {
-            panic!("the realkube tier needs chromium and chromedriver (apt-get install chromium chromium-driver)");
-        };
+        // The tier needs chromium and chromedriver: `start` fails without them.
+        let b = browser::start("realkube_student").await;
         b.client.set_window_size(1280, 800).await.unwrap();
         b.open(&server.url).await;
         b.wait_for(

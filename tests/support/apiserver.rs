@@ -388,6 +388,8 @@ struct Inner {
     rv: u64,
     token: Option<String>,
     forbidden: HashSet<String>,
+    /// Discovery is forbidden to the caller: [`FakeApiServer::forbid_discovery`].
+    discovery_forbidden: bool,
     latency: Duration,
     log: Vec<String>,
     /// The `User-Agent` of every request (`-` when none), as kube-apiserver's
@@ -617,6 +619,18 @@ impl FakeApiServer {
     /// Answers 403 to any read of this resource (plural name).
     pub fn forbid(&self, plural: &str) {
         self.lock().forbidden.insert(plural.to_string());
+    }
+
+    /// Answers 403 to discovery (`/api`, `/apis` and below), as
+    /// kube-apiserver answers a caller without credentials: since 1.14 the
+    /// `system:discovery` ClusterRole is bound to `system:authenticated`
+    /// only (`plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go`),
+    /// so `system:anonymous` is refused, in the words of
+    /// `apiserver/pkg/endpoints/handlers/responsewriters/errors.go`
+    /// (`Forbidden`, `forbiddenMessage` for a non-resource path, wrapped by
+    /// `apierrors.NewForbidden` with no resource: `forbidden: ...`).
+    pub fn forbid_discovery(&self) {
+        self.lock().discovery_forbidden = true;
     }
 
     /// Behaves like a server older than Kubernetes 1.26: no aggregated
@@ -1081,6 +1095,17 @@ async fn handle(
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let path = uri.path().trim_end_matches('/');
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if matches!(
+        segs.as_slice(),
+        ["api" | "apis"] | ["api", _] | ["apis", _, _]
+    ) && shared.lock().discovery_forbidden
+    {
+        return status(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            &format!("forbidden: User \"system:anonymous\" cannot get path \"{path}\""),
+        );
+    }
     match segs.as_slice() {
         [root @ ("api" | "apis")] => {
             let core = *root == "api";

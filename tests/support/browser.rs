@@ -1,7 +1,8 @@
 //! Headless Chromium driven through chromedriver (WebDriver), for end-to-end
-//! tests of the deck runtime. Tests skip (and say why) when Chromium or
-//! chromedriver is missing, unless LABDECK_REQUIRE_BROWSER=1 (CI), where a
-//! missing browser fails.
+//! tests of the deck runtime. Whether a test can run is decided before it
+//! starts (tests/support/harness.rs: reported as ignored without Chromium or
+//! chromedriver, failed with LABDECK_REQUIRE_BROWSER=1); a test that starts
+//! a browser that is not there fails.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -60,23 +61,18 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
-/// Start chromedriver + Chromium, or None (test skipped) when absent.
-pub async fn start(test: &str) -> Option<Browser> {
+/// Start chromedriver + Chromium; a test that needs them is registered as
+/// needing them (tests/support/harness.rs), so their absence here fails it.
+pub async fn start(test: &str) -> Browser {
     start_with(test, &[]).await
 }
 
 /// As [`start`], with extra Chromium flags.
-pub async fn start_with(test: &str, extra: &[&str]) -> Option<Browser> {
+pub async fn start_with(test: &str, extra: &[&str]) -> Browser {
     let (Some(chromium), Some(driver)) = (chromium(), chromedriver()) else {
-        if std::env::var("LABDECK_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!(
-                "{test}: chromium and chromedriver are required (LABDECK_REQUIRE_BROWSER=1) but not installed"
-            );
-        }
-        eprintln!(
-            "SKIP {test}: chromium/chromedriver not installed (apt-get install chromium chromium-driver)"
+        panic!(
+            "{test}: chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
         );
-        return None;
     };
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -114,11 +110,11 @@ pub async fn start_with(test: &str, extra: &[&str]) -> Option<Browser> {
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     };
-    Some(Browser {
+    Browser {
         client,
         driver,
         _profile: profile,
-    })
+    }
 }
 
 #[derive(Debug)]
@@ -289,21 +285,6 @@ pub mod keys {
 
 pub fn file_url(path: &Path) -> String {
     url::Url::from_file_path(path).unwrap().to_string()
-}
-
-/// Whether Chromium is installed for a test that only needs the binary;
-/// without it the test is skipped (printing why), unless CI requires it.
-pub fn chromium_installed(test: &str) -> bool {
-    if labdeck::pdf::find_chromium().is_some() {
-        return true;
-    }
-    assert_ne!(
-        std::env::var("LABDECK_REQUIRE_BROWSER").as_deref(),
-        Ok("1"),
-        "chromium required"
-    );
-    eprintln!("SKIP {test} test: chromium not installed");
-    false
 }
 
 /// Pages in a PDF written by Chromium (its page objects are not compressed).

@@ -4,6 +4,7 @@
 //! them: shared by the hand-written corpus checks (tests/corpus_checks.rs) and
 //! the agreement of suggested checks with them (tests/suggest_agreement.rs).
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use labdeck::check::engine::{self, Options, Plan};
@@ -13,6 +14,27 @@ use labdeck::exercise::CheckSource;
 use serde_json::Value;
 
 use super::apiserver::FakeApiServer;
+
+/// The 2021 container.training corpus (README.md, "The test corpus"):
+/// `LABDECK_CORPUS`, else `../shared/corpus/container.training-2021` beside
+/// the repository. Without it the test fails, in one line saying what is
+/// missing and where it comes from: it never passes for want of its input.
+pub fn container_training() -> PathBuf {
+    let root = std::env::var_os("LABDECK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/container.training-2021")
+        });
+    if !root.join("slides").is_dir() {
+        panic!(
+            "the container.training corpus is missing: no {}/slides (this test reads the 2021 corpus, \
+             ../shared/corpus/container.training-2021 beside the repository or LABDECK_CORPUS; \
+             where it comes from: README.md, \"The test corpus\")",
+            root.display()
+        );
+    }
+    root
+}
 
 fn fixture(id: &str, state: &str) -> Value {
     let path = format!(

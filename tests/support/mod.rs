@@ -7,6 +7,7 @@ pub mod cli;
 pub mod corpus;
 pub mod fixture;
 pub mod fixtures;
+pub mod harness;
 pub mod sample;
 pub mod served;
 pub mod slide_text;

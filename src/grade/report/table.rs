@@ -98,8 +98,23 @@ pub fn render(report: &GradeReport, style: Style, explain: bool) -> String {
     );
     if explain {
         s.push_str(&explanations(report, style));
-    } else if stuck + broken > 0 {
-        s.push_str("(--explain says why)\n");
+    } else {
+        // A student whose cluster could not be checked at all is said
+        // even without --explain, once (issue 26): the table's ERR cells
+        // alone do not tell a typo in a kubeconfig from a broken exercise.
+        let mut unexplained = stuck;
+        for c in &report.clusters {
+            match cluster_error(c) {
+                Some(reason) => {
+                    let _ = writeln!(s, "{}: could not be checked: {reason}", c.name);
+                }
+                None if c.summary.error > 0 => unexplained += 1,
+                None => {}
+            }
+        }
+        if unexplained > 0 {
+            s.push_str("(--explain says why)\n");
+        }
     }
     s
 }
@@ -204,6 +219,19 @@ mod tests {
             false,
         );
         assert!(fancy.contains('\x1b') && fancy.contains('✔') && fancy.contains('✘'));
+    }
+
+    #[test]
+    fn a_cluster_wide_error_is_said_once_without_explain_too() {
+        let text = render(&report(), Style::PLAIN, false);
+        assert!(
+            text.contains("\nben: could not be checked: unauthorised (401): x\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches("401").count(), 1, "{text}");
+        // ann's failure is not explained without --explain.
+        assert!(text.ends_with("(--explain says why)\n"), "{text}");
+        assert!(!text.contains("pods: 0 of 1 pass"), "{text}");
     }
 
     #[test]
