@@ -249,8 +249,16 @@ fn read_text(path: &Path) -> Text {
     Ok(as_browsers_read(text).into())
 }
 
-/// See [`Files::text`].
+/// See [`Files::text`]. A UTF-8 byte order mark at the start is dropped,
+/// as a browser's decoder drops it (WHATWG Encoding, "decode": BOM
+/// sniffing) when it reads the page, a stylesheet or the file remark
+/// fetches for `sourceUrl` (XMLHttpRequest `responseText`); kept, it would
+/// stand before the first `key:` line and hide that property.
 pub fn as_browsers_read(text: String) -> String {
+    let text = match text.strip_prefix('\u{FEFF}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    };
     let text = if text.contains('\r') {
         text.replace("\r\n", "\n")
     } else {
@@ -343,6 +351,18 @@ mod tests {
         std::fs::write(&path, "changed").unwrap();
         assert_eq!(files.text(&path).unwrap().as_ref(), "a\nb\u{FFFD}c\n");
         assert_eq!(Files::new().text(&path).unwrap().as_ref(), "changed");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_as_browsers_drop_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bom.md");
+        std::fs::write(&path, "\u{FEFF}class: x\r\n\u{FEFF}b").unwrap();
+        // Only the one at the start: another is text.
+        assert_eq!(
+            Files::new().text(&path).unwrap().as_ref(),
+            "class: x\n\u{FEFF}b"
+        );
     }
 
     #[test]
