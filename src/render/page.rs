@@ -389,6 +389,9 @@ pub struct Page {
     /// Files the page refers to from outside the deck's folder (stylesheet
     /// fonts and images): (file, path relative to the output folder).
     pub extra_files: Vec<(PathBuf, String)>,
+    /// What the page is built without (a missing stylesheet a browser
+    /// would skip too): `build` says them as warnings.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// One slide rendered: its record for the page's slides script, the images
@@ -506,6 +509,7 @@ pub fn render_page(
         html,
         images,
         extra_files: Vec::new(),
+        warnings: Vec::new(),
     })
 }
 
