@@ -95,7 +95,9 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
                             break;
                         }
                     }
-                    Err(e) => unread.push(format!("<script src=\"{src}\"> at line {page_line}: {e}")),
+                    Err(e) => {
+                        unread.push(format!("<script src=\"{src}\"> at line {page_line}: {e}"))
+                    }
                 }
             }
             None => {
@@ -469,7 +471,8 @@ fn find_create_call(js: &str) -> Option<usize> {
                 p += 1;
             }
             b'r' if b[p..].starts_with(CALL)
-                && (p == 0 || !(b[p - 1].is_ascii_alphanumeric() || matches!(b[p - 1], b'_' | b'$'))) =>
+                && (p == 0
+                    || !(b[p - 1].is_ascii_alphanumeric() || matches!(b[p - 1], b'_' | b'$'))) =>
             {
                 let mut q = p + CALL.len();
                 while q < b.len() && b[q].is_ascii_whitespace() {
@@ -955,7 +958,11 @@ var slideshow = remark.create({ratio: '16:9'});
             "var slideshow = remark.create({\n  ratio: '16:9',\n  sourceUrl: 'slides.md'\n});\n",
         )
         .unwrap();
-        std::fs::write(dir.path().join("outside.js"), "remark.create({ratio: '16:9'})").unwrap();
+        std::fs::write(
+            dir.path().join("outside.js"),
+            "remark.create({ratio: '16:9'})",
+        )
+        .unwrap();
         let files = Files::new();
         let gate = Confinement::new(&deck, &files);
         let text = "<textarea id=\"source\">\n</textarea>\n<script src=\"remark.js\"></script>\n<script src=\"init.js?v=2\"></script>";
@@ -969,12 +976,16 @@ var slideshow = remark.create({ratio: '16:9'});
         assert_eq!(m.scripts, [deck.join("init.js")]);
         // A script outside the deck's root is not read: the page then has
         // no deck, and the error says which scripts were not read.
-        let text = "<textarea id=\"source\">\n  \n</textarea>\n<script src=\"../outside.js\"></script>";
+        let text =
+            "<textarea id=\"source\">\n  \n</textarea>\n<script src=\"../outside.js\"></script>";
         let err = parse(&deck.join("index.html"), text, &gate, &files).unwrap_err();
         let err = err.to_string();
         assert!(err.contains("index.html:1:"), "{err}");
         assert!(err.contains("is empty"), "{err}");
-        assert!(err.contains("../outside.js") && err.contains("outside the repository root"), "{err}");
+        assert!(
+            err.contains("../outside.js") && err.contains("outside the repository root"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -89,15 +89,17 @@ pub fn deck_styles(deck: &Deck, files: &Files, extra: &[PathBuf]) -> Styles {
             Ok(text) => {
                 let css_dir = path.parent().unwrap_or(Path::new(""));
                 let mut imports = Vec::new();
-                out.texts.push(rebase(
-                    &text,
-                    css_dir,
-                    dir,
-                    &mut out.assets,
-                    &mut imports,
-                ));
+                out.texts
+                    .push(rebase(&text, css_dir, dir, &mut out.assets, &mut imports));
                 let at = Location::new(path.clone(), 1);
-                out.follow(&gate, files, dir, imports, &at, &format!("--css {}", path.display()));
+                out.follow(
+                    &gate,
+                    files,
+                    dir,
+                    imports,
+                    &at,
+                    &format!("--css {}", path.display()),
+                );
             }
             Err(e) => out.diagnostics.push(Diagnostic::error(
                 "missing-css",
@@ -429,8 +431,15 @@ mod tests {
             ]
         );
         assert_eq!(
-            imports.iter().map(|i| (i.reference.as_str(), i.in_deck)).collect::<Vec<_>>(),
-            [("vars.css", true), ("fonts/f.css", true), ("../../x.css", false)]
+            imports
+                .iter()
+                .map(|i| (i.reference.as_str(), i.in_deck))
+                .collect::<Vec<_>>(),
+            [
+                ("vars.css", true),
+                ("fonts/f.css", true),
+                ("../../x.css", false)
+            ]
         );
     }
 }

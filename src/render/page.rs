@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::RenderCache;
-use super::highlight::{CodeOptions, escape_into};
+use super::highlight::escape_into;
 use crate::deck::Deck;
 use crate::error::{Error, Result};
 use crate::remark::options::RemarkOptions;
@@ -408,11 +408,7 @@ pub fn render_page(
     let total = deck.slides.last().map_or(0, |s| s.number);
     let key_links = super::markdown::KeyLinks::new(&deck.links);
     let options = &deck.manifest.remark;
-    let code = CodeOptions {
-        language: options.highlight_language.clone(),
-        lines: options.highlight_lines,
-        spans: options.highlight_spans,
-    };
+    let code = options.code();
     // Slides render independently: spread them over the cores.
     let repo_names = repo_names(deck);
     let rendered: Vec<Rendered> = deck
