@@ -274,12 +274,13 @@ pub fn as_browsers_read(text: String) -> String {
 /// A reference that names a local file: not a URL with a scheme (`https:`,
 /// `data:`, `mailto:`, any case: the WHATWG URL parser's scheme state, a
 /// letter then letters, digits, `+`, `-` or `.` before a `:`), not
-/// scheme-relative (`//host`), not absolute (`/x`, served from elsewhere),
+/// scheme-relative (`//host`), not absolute (`/x`, served from elsewhere;
+/// `\x` and `\\host` too, as a browser reads `\` as `/`: [`local_file`]),
 /// not a bare anchor. The one rule for build, serve, lint and page loading.
 pub fn is_local(reference: &str) -> bool {
     !(reference.is_empty()
         || reference.starts_with('#')
-        || reference.starts_with('/')
+        || reference.starts_with(['/', '\\'])
         || has_scheme(reference))
 }
 

@@ -399,9 +399,8 @@ fn tag_attributes(page: &str, from: usize) -> Option<(Vec<(String, String)>, usi
         while p < b.len() && (b[p].is_ascii_whitespace() || b[p] == b'/') {
             p += 1;
         }
-        match b.get(p)? {
-            b'>' => return Some((attrs, p + 1)),
-            _ => {}
+        if *b.get(p)? == b'>' {
+            return Some((attrs, p + 1));
         }
         let name_start = p;
         p += 1;
