@@ -11,7 +11,8 @@
 //!   `<script src>` file, read through the gate of every file a deck names
 //!   ([`Confinement`]); a call in a JS comment or string is not run either;
 //! - the Markdown is the `sourceUrl` file, else the `source:` string, else
-//!   the `<textarea id="source">` (remark 0.14 `src/remark/api.js`
+//!   the `<textarea id="source">` (or `<script type="text/template"
+//!   id="source">`: the first element of that id; remark 0.14 `src/remark/api.js`
 //!   `applyDefaults`: `if (!options.hasOwnProperty('source'))`
 //!   `getElementById('source')`; `src/remark/models/slideshow.js`:
 //!   `options.sourceUrl ? loadFromUrl(...) : loadFromString(options.source)`).
@@ -203,11 +204,11 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
             text,
             line: source_line.saturating_sub(1),
         }
-    } else if let Some((start, end)) = scanned.textarea {
+    } else if let Some(((start, end), textarea)) = scanned.source {
         let mut body = &page[start..end];
         // The HTML parser drops a newline right after `<textarea>`.
         let mut first = start;
-        if let Some(b) = body.strip_prefix('\n') {
+        if textarea && let Some(b) = body.strip_prefix('\n') {
             body = b;
             first += 1;
         }
@@ -215,7 +216,12 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
             return Err(Error::at(
                 Location::new(path, line_of(page, start)),
                 format!(
-                    "<textarea id=\"source\"> is empty and no remark.create({{sourceUrl: ...}}) labdeck can read names the deck's Markdown{}: remark would show one blank slide",
+                    "{} is empty and no remark.create({{sourceUrl: ...}}) labdeck can read names the deck's Markdown{}: remark would show one blank slide",
+                    if textarea {
+                        "<textarea id=\"source\">"
+                    } else {
+                        "<script id=\"source\">"
+                    },
                     unread_note()
                 ),
             ));
@@ -274,8 +280,10 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
 /// needs: offsets into the page.
 #[derive(Debug, Default)]
 struct Scanned {
-    /// Content of the first `<textarea id="source">`.
-    textarea: Option<(usize, usize)>,
+    /// Content of the first `<textarea id="source">` or `<script
+    /// id="source">` (remark reads `getElementById('source')`), and
+    /// whether it is a textarea.
+    source: Option<((usize, usize), bool)>,
     /// Content of the first `<title>`.
     title: Option<(usize, usize)>,
     scripts: Vec<Script>,
@@ -370,14 +378,23 @@ fn scan(page: &str) -> Scanned {
         let content_end = find_ignoring_case(&page[end..], &close).map_or(page.len(), |c| end + c);
         let content = (end, content_end);
         match name.as_str() {
-            "script" => out.scripts.push(Script {
-                src: attr(&attrs, "src").map(str::to_owned),
-                body: content,
-                offset: i,
-            }),
+            "script" => {
+                if runs(attr(&attrs, "type")) {
+                    out.scripts.push(Script {
+                        src: attr(&attrs, "src").map(str::to_owned),
+                        body: content,
+                        offset: i,
+                    });
+                }
+                // `<script type="text/template" id="source">`: remark
+                // takes the first element whose id is `source`.
+                if out.source.is_none() && attr(&attrs, "id") == Some("source") {
+                    out.source = Some((content, false));
+                }
+            }
             "style" => out.styles.push(content),
-            "textarea" if out.textarea.is_none() && attr(&attrs, "id") == Some("source") => {
-                out.textarea = Some(content)
+            "textarea" if out.source.is_none() && attr(&attrs, "id") == Some("source") => {
+                out.source = Some((content, true))
             }
             "title" if out.title.is_none() => out.title = Some(content),
             _ => {}
@@ -385,6 +402,38 @@ fn scan(page: &str) -> Scanned {
         pos = content_end;
     }
     out
+}
+
+/// Whether a `<script type=...>` runs: no type, an empty one, `module` or
+/// a JavaScript MIME type (the HTML Standard, "prepare the script
+/// element"; "JavaScript MIME type" lists them). `text/template` and the
+/// like are data, not script.
+fn runs(kind: Option<&str>) -> bool {
+    let Some(kind) = kind.map(str::trim).filter(|k| !k.is_empty()) else {
+        return true;
+    };
+    let kind = kind.to_ascii_lowercase();
+    let essence = kind.split(';').next().unwrap_or("").trim();
+    essence == "module"
+        || [
+            "application/ecmascript",
+            "application/javascript",
+            "application/x-ecmascript",
+            "application/x-javascript",
+            "text/ecmascript",
+            "text/javascript",
+            "text/javascript1.0",
+            "text/javascript1.1",
+            "text/javascript1.2",
+            "text/javascript1.3",
+            "text/javascript1.4",
+            "text/javascript1.5",
+            "text/jscript",
+            "text/livescript",
+            "text/x-ecmascript",
+            "text/x-javascript",
+        ]
+        .contains(&essence)
 }
 
 /// The attributes of a start tag whose name ends at `from` (names
@@ -1015,5 +1064,24 @@ var slideshow = remark.create({ratio: '16:9'});
         assert_eq!(m.css, ["a b.css"]);
         assert_eq!(m.css_lines, [3]);
         assert!(m.css_optional);
+    }
+
+    #[test]
+    fn a_script_that_is_data_does_not_run_and_may_hold_the_deck() {
+        let m = read_page(
+            Path::new("p.html"),
+            "<script type=\"text/template\" id=\"source\">\n# Hi\nremark.create({ratio: '16:9'})\n</script>\n<script type=\"text/javascript\">remark.create({highlightLines: true})</script>",
+        )
+        .unwrap();
+        assert_eq!(m.remark.ratio, (4, 3));
+        assert!(m.remark.highlight_lines);
+        assert!(
+            matches!(&m.content[0], Entry::Inline { text, .. } if text.starts_with("\n# Hi\n")),
+            "{:?}",
+            m.content
+        );
+        assert!(runs(None) && runs(Some("")) && runs(Some("Module")));
+        assert!(runs(Some("text/javascript; charset=utf-8")));
+        assert!(!runs(Some("text/x-markdown")));
     }
 }
