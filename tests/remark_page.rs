@@ -384,4 +384,12 @@ fn run_and_lint_read_the_options_the_page_shows_with() {
         out.contains("plain.html:7:") && out.contains("[highlight-marker]"),
         "{out}"
     );
+
+    // `--remark`, as `build` takes it, is read by `run` and `lint` too.
+    let on = "--remark=highlightLines=true";
+    let (_, out, _) = labdeck(dir.path(), &["run", "plain.html", "--dry-run", on]);
+    assert!(out.contains("$ kubectl get pods"), "{out}");
+    let (code, out, _) = labdeck(dir.path(), &["lint", "plain.html", on]);
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("highlight-marker"), "{out}");
 }
