@@ -79,7 +79,7 @@ pub fn deck_styles(deck: &Deck, files: &Files, extra: &[PathBuf]) -> Styles {
         let mut assets = Vec::new();
         let mut imports = Vec::new();
         out.texts
-            .push(rebase(&text, css_dir, dir, &mut assets, &mut imports));
+            .push(rebase(&text, css_dir, dir, &mut assets, Some(&mut imports)));
         let what = format!("css `{css}`");
         out.admit(&gate, files, dir, assets, &at, &what);
         out.follow(&gate, files, dir, imports, &at, &what);
@@ -87,19 +87,11 @@ pub fn deck_styles(deck: &Deck, files: &Files, extra: &[PathBuf]) -> Styles {
     for path in extra {
         match files.text(path) {
             Ok(text) => {
+                // Trusted like the command line: its imports are files
+                // like its `url()` targets (copied, not followed).
                 let css_dir = path.parent().unwrap_or(Path::new(""));
-                let mut imports = Vec::new();
                 out.texts
-                    .push(rebase(&text, css_dir, dir, &mut out.assets, &mut imports));
-                let at = Location::new(path.clone(), 1);
-                out.follow(
-                    &gate,
-                    files,
-                    dir,
-                    imports,
-                    &at,
-                    &format!("--css {}", path.display()),
-                );
+                    .push(rebase(&text, css_dir, dir, &mut out.assets, None));
             }
             Err(e) => out.diagnostics.push(Diagnostic::error(
                 "missing-css",
@@ -112,7 +104,7 @@ pub fn deck_styles(deck: &Deck, files: &Files, extra: &[PathBuf]) -> Styles {
         let mut assets = Vec::new();
         let mut imports = Vec::new();
         out.texts
-            .push(rebase(text, dir, dir, &mut assets, &mut imports));
+            .push(rebase(text, dir, dir, &mut assets, Some(&mut imports)));
         let at = Location::new(m.path.clone(), 1);
         out.admit(&gate, files, dir, assets, &at, "<style>");
         out.follow(&gate, files, dir, imports, &at, "<style>");
@@ -197,7 +189,7 @@ impl Styles {
             let mut assets = Vec::new();
             let mut nested = Vec::new();
             let css_dir = file.parent().unwrap_or(Path::new(""));
-            rebase(&text, css_dir, dir, &mut assets, &mut nested);
+            rebase(&text, css_dir, dir, &mut assets, Some(&mut nested));
             let mut kept = Vec::new();
             for asset in assets {
                 match asset {
@@ -249,13 +241,15 @@ impl Styles {
 /// `css` (read from `css_dir`) with its relative `url()`s and `@import`s
 /// made relative to `deck_dir`; the files they name are added to `assets`,
 /// the stylesheets imported to `imports` (one outside `deck_dir` is kept
-/// as written, and reported by [`deck_styles`]).
+/// as written, and reported by [`deck_styles`]). Without `imports` (a
+/// `--css` stylesheet, trusted like the command line), an import is a file
+/// like any `url()` target: copied, to `_assets/` when outside `deck_dir`.
 pub fn rebase(
     css: &str,
     css_dir: &Path,
     deck_dir: &Path,
     assets: &mut Vec<Asset>,
-    imports: &mut Vec<Import>,
+    mut imports: Option<&mut Vec<Import>>,
 ) -> String {
     let mut out = String::with_capacity(css.len());
     let mut rest = css;
@@ -277,20 +271,27 @@ pub fn rebase(
                     };
                     out.push_str(&rest[..q_at + 1]);
                     let reference = &rest[q_at + 1..close];
-                    match target(reference, css_dir, deck_dir, true, assets, imports) {
+                    match target(
+                        reference,
+                        css_dir,
+                        deck_dir,
+                        true,
+                        assets,
+                        imports.as_deref_mut(),
+                    ) {
                         Some(t) => out.push_str(&t),
                         None => out.push_str(reference),
                     }
                     rest = &rest[close..];
                 }
-                _ => {
-                    importing = rest[q_at..].starts_with("url(");
+                _ if rest[q_at..].starts_with("url(") => {
+                    importing = true;
                     out.push_str(&rest[..q_at]);
                     rest = &rest[q_at..];
-                    if !importing {
-                        out.push_str("@import");
-                        rest = &rest["@import".len().min(rest.len())..];
-                    }
+                }
+                _ => {
+                    out.push_str(&rest[..after]);
+                    rest = &rest[after..];
                 }
             }
             continue;
@@ -306,7 +307,14 @@ pub fn rebase(
             _ => (None, inner),
         };
         out.push_str(&rest[..start]);
-        match target(reference, css_dir, deck_dir, importing, assets, imports) {
+        match target(
+            reference,
+            css_dir,
+            deck_dir,
+            importing,
+            assets,
+            imports.as_deref_mut(),
+        ) {
             Some(t) => {
                 let q = quote.map(String::from).unwrap_or_default();
                 out.push_str(&format!("{q}{t}{q}"));
@@ -329,8 +337,9 @@ fn target(
     deck_dir: &Path,
     import: bool,
     assets: &mut Vec<Asset>,
-    imports: &mut Vec<Import>,
+    imports: Option<&mut Vec<Import>>,
 ) -> Option<String> {
+    let imports = imports.filter(|_| import);
     if !is_local(reference) {
         return None;
     }
@@ -339,12 +348,14 @@ fn target(
     let file = crate::source::lexically_normal(&css_dir.join(file_part));
     let rel = match file.strip_prefix(crate::source::lexically_normal(deck_dir)) {
         Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
-        _ if import => {
-            imports.push(Import {
-                reference: reference.to_owned(),
-                file,
-                in_deck: false,
-            });
+        _ if imports.is_some() => {
+            if let Some(imports) = imports {
+                imports.push(Import {
+                    reference: reference.to_owned(),
+                    file,
+                    in_deck: false,
+                });
+            }
             return None;
         }
         _ => {
@@ -358,7 +369,7 @@ fn target(
         }
     };
     assets.push(Asset::InDeck(rel.clone()));
-    if import {
+    if let Some(imports) = imports {
         imports.push(Import {
             reference: reference.to_owned(),
             file,
@@ -390,7 +401,7 @@ mod tests {
             Path::new("deck/theme"),
             Path::new("deck"),
             &mut assets,
-            &mut imports,
+            Some(&mut imports),
         );
         assert!(imports.is_empty());
         assert!(out.contains("url('theme/fonts/a.woff2?v=1')"), "{out}");
@@ -410,17 +421,17 @@ mod tests {
     fn imports_follow_the_stylesheet_and_stay_in_the_deck() {
         let mut assets = Vec::new();
         let mut imports = Vec::new();
-        let css = "@import \"vars.css\";\n@import url('fonts/f.css') screen;\n@import '../../x.css';\n@import url(https://fonts.example/f.css);\nh1 { background: url(a.png) }";
+        let css = "@import;\n@import \"vars.css\";\n@import url('fonts/f.css') screen;\n@import '../../x.css';\n@import url(https://fonts.example/f.css);\nh1 { background: url(a.png) }";
         let out = rebase(
             css,
             Path::new("deck/theme"),
             Path::new("deck"),
             &mut assets,
-            &mut imports,
+            Some(&mut imports),
         );
         assert_eq!(
             out,
-            "@import \"theme/vars.css\";\n@import url('theme/fonts/f.css') screen;\n@import '../../x.css';\n@import url(https://fonts.example/f.css);\nh1 { background: url(theme/a.png) }"
+            "@import;\n@import \"theme/vars.css\";\n@import url('theme/fonts/f.css') screen;\n@import '../../x.css';\n@import url(https://fonts.example/f.css);\nh1 { background: url(theme/a.png) }"
         );
         assert_eq!(
             assets,
@@ -440,6 +451,28 @@ mod tests {
                 ("fonts/f.css", true),
                 ("../../x.css", false)
             ]
+        );
+    }
+
+    #[test]
+    fn without_imports_an_import_is_copied_like_any_url() {
+        // A `--css` stylesheet (outside the deck): its import goes to
+        // `_assets/`, as its fonts do.
+        let mut assets = Vec::new();
+        let out = rebase(
+            "@import url(vars.css);",
+            Path::new("brand"),
+            Path::new("deck"),
+            &mut assets,
+            None,
+        );
+        assert_eq!(out, "@import url(_assets/vars.css);");
+        assert_eq!(
+            assets,
+            [Asset::Outside(
+                PathBuf::from("brand/vars.css"),
+                "_assets/vars.css".into()
+            )]
         );
     }
 }
