@@ -242,9 +242,11 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
 
     let mut css = Vec::new();
     let mut css_lines = Vec::new();
+    // Counted afresh: the scripts' lines were asked first.
+    let mut link_lines = Lines::new(page);
     for (href, offset) in &scanned.links {
         css.push(crate::files::local_file(href).into_owned());
-        css_lines.push(lines.at(*offset));
+        css_lines.push(link_lines.at(*offset));
     }
     let styles = scanned
         .styles
@@ -1083,5 +1085,25 @@ var slideshow = remark.create({ratio: '16:9'});
         assert!(runs(None) && runs(Some("")) && runs(Some("Module")));
         assert!(runs(Some("text/javascript; charset=utf-8")));
         assert!(!runs(Some("text/x-markdown")));
+    }
+
+    #[test]
+    fn many_links_read_in_linear_time() {
+        // Each link's line is counted on from the last one's.
+        let mut page = String::from("<textarea id=source>x</textarea>\n");
+        for _ in 0..40_000 {
+            page.push_str("<link rel=stylesheet href=a.css>\n");
+        }
+        page.push_str("<script>remark.create({ratio: '16:9'})</script>");
+        let started = std::time::Instant::now();
+        let m = read_page(Path::new("p.html"), &page).unwrap();
+        assert_eq!(m.css.len(), 40_000);
+        assert_eq!(m.css_lines.last(), Some(&40_001));
+        assert_eq!(m.remark.ratio, (16, 9));
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }
