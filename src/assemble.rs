@@ -108,14 +108,10 @@ struct Assembler<'m> {
 /// are collected in `diagnostics`; the text is still produced so that `lint`
 /// can go on and report more.
 pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
-    let root = opts.root.clone().unwrap_or_else(|| {
-        let dir = if manifest.dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            manifest.dir.as_path()
-        };
-        dir.join("..")
-    });
+    let root = opts
+        .root
+        .clone()
+        .unwrap_or_else(|| crate::manifest::default_root(&manifest.dir));
     let files = opts.files.clone().unwrap_or_default();
     let mut a = Assembler {
         manifest,

@@ -32,6 +32,9 @@ pub struct Built {
     pub output: PathBuf,
     pub slides: usize,
     pub images_copied: usize,
+    /// Built without these (a page's missing stylesheet: a browser shows
+    /// the deck without it too).
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// Shared state of a build: templates and the code highlighting cache.
@@ -114,7 +117,9 @@ impl Builder {
             assets,
             diagnostics,
         } = css_assets::deck_styles(&deck, files, &self.opts.css);
-        if let Some(d) = diagnostics.into_iter().find(|d| d.is_error()) {
+        let (errors, warnings): (Vec<_>, Vec<_>) =
+            diagnostics.into_iter().partition(|d| d.is_error());
+        if let Some(d) = errors.into_iter().next() {
             return Err(d.into_error());
         }
         let build = self.build_info(dir);
@@ -150,6 +155,7 @@ impl Builder {
                 css_assets::Asset::Outside(file, rel) => page.extra_files.push((file, rel)),
             }
         }
+        page.warnings = warnings;
         Ok((deck, page))
     }
 
@@ -175,6 +181,7 @@ impl Builder {
             output,
             slides: deck.slides.len(),
             images_copied,
+            warnings: page.warnings,
         })
     }
 

@@ -97,7 +97,8 @@ pub struct Deck {
 
 impl Deck {
     /// Every file the deck is made from: the manifest, its chapters, the
-    /// files they include, its stylesheets and `interstitials.txt` (what
+    /// files they include, its stylesheets, the scripts of a page read for
+    /// its options and `interstitials.txt` (what
     /// `serve` watches).
     pub fn inputs(&self) -> Vec<PathBuf> {
         let m = &self.manifest;
@@ -105,6 +106,7 @@ impl Deck {
         inputs.extend(self.chapters.iter().map(|c| c.path.clone()));
         inputs.extend(self.includes.iter().cloned());
         inputs.extend(m.css.iter().map(|c| m.dir.join(c)));
+        inputs.extend(m.scripts.iter().cloned());
         inputs.sort();
         inputs.dedup();
         inputs
@@ -128,11 +130,21 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Deck> {
         };
         return Ok(from_manifest(manifest, &opts));
     }
-    let mut manifest = if crate::html_page::is_html_page(path) {
-        crate::html_page::load(path)?
-    } else {
-        Manifest::load(path)?
-    };
+    if crate::html_page::is_html_page(path) {
+        // The page's local scripts pass the same gate as its other files,
+        // read through the same `Files` as the deck's chapters.
+        let files = opts.files.clone().unwrap_or_default();
+        let root = opts
+            .root
+            .clone()
+            .unwrap_or_else(|| crate::manifest::default_root(&crate::manifest::dir_of(path)));
+        let gate = crate::files::Confinement::new(&root, &files);
+        let mut manifest = crate::html_page::load(path, &gate, &files)?;
+        let opts = opts.sharing(&files);
+        apply_remark_options(&mut manifest, &opts)?;
+        return Ok(from_manifest(manifest, &opts));
+    }
+    let mut manifest = Manifest::load(path)?;
     apply_remark_options(&mut manifest, opts)?;
     Ok(from_manifest(manifest, opts))
 }
@@ -207,6 +219,8 @@ fn chapter_manifest(path: &Path) -> Result<Manifest> {
         exclude: Vec::new(),
         css: Vec::new(),
         css_lines: Vec::new(),
+        css_optional: false,
+        scripts: Vec::new(),
         styles: Vec::new(),
         remark: crate::remark::options::RemarkOptions::remark(),
         content: vec![Entry::File {

@@ -454,7 +454,9 @@ fn commands_of(deck: &Deck, nodes: &[Node]) -> (Vec<Command>, Vec<Step>) {
     let line_of = |offset: usize| deck.source.location(offset).map_or(0, |l| l.line);
     let mut commands = Vec::new();
     let mut steps = Vec::new();
-    for block in displayed::code_blocks(nodes) {
+    // What the page shows with the deck's own options, as students copy it.
+    let code = deck.manifest.remark.code();
+    for block in displayed::code_blocks(nodes, &code) {
         if !block.fenced {
             continue;
         }

@@ -249,8 +249,16 @@ fn read_text(path: &Path) -> Text {
     Ok(as_browsers_read(text).into())
 }
 
-/// See [`Files::text`].
+/// See [`Files::text`]. A UTF-8 byte order mark at the start is dropped,
+/// as a browser's decoder drops it (WHATWG Encoding, "decode": BOM
+/// sniffing) when it reads the page, a stylesheet or the file remark
+/// fetches for `sourceUrl` (XMLHttpRequest `responseText`); kept, it would
+/// stand before the first `key:` line and hide that property.
 pub fn as_browsers_read(text: String) -> String {
+    let text = match text.strip_prefix('\u{FEFF}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    };
     let text = if text.contains('\r') {
         text.replace("\r\n", "\n")
     } else {
@@ -266,12 +274,13 @@ pub fn as_browsers_read(text: String) -> String {
 /// A reference that names a local file: not a URL with a scheme (`https:`,
 /// `data:`, `mailto:`, any case: the WHATWG URL parser's scheme state, a
 /// letter then letters, digits, `+`, `-` or `.` before a `:`), not
-/// scheme-relative (`//host`), not absolute (`/x`, served from elsewhere),
+/// scheme-relative (`//host`), not absolute (`/x`, served from elsewhere;
+/// `\x` and `\\host` too, as a browser reads `\` as `/`: [`local_file`]),
 /// not a bare anchor. The one rule for build, serve, lint and page loading.
 pub fn is_local(reference: &str) -> bool {
     !(reference.is_empty()
         || reference.starts_with('#')
-        || reference.starts_with('/')
+        || reference.starts_with(['/', '\\'])
         || has_scheme(reference))
 }
 
@@ -298,17 +307,30 @@ pub fn local_path(base: &Path, reference: &str) -> PathBuf {
 }
 
 /// The file a local reference names, relative to the page's folder, as a
-/// browser finds it: query and fragment dropped, then percent-decoded. A
-/// browser keeps `%20` in the URL it parses (WHATWG URL, path percent-encode
-/// set) and the file it loads is the decoded path (Chromium
+/// browser finds it: query and fragment dropped, `\` read as `/`, then
+/// percent-decoded. The WHATWG URL parser treats `\` as a path separator in
+/// the path of a `file:` or `http(s):` URL (the "special" schemes: "path
+/// state", `url is special and c is U+005C (\)`), so `images\a.png` loads
+/// `images/a.png`; a `%5C` stays a backslash in the name. A browser keeps
+/// `%20` in the URL it parses (WHATWG URL, path percent-encode set) and
+/// the file it loads is the decoded path (Chromium
 /// `net/base/filename_util.cc` `FileURLToFilePath` unescapes it; a web
 /// server does the same, RFC 3986 §2.1): `![](a%20b.png)` shows the file
 /// `a b.png`. Escapes that do not decode to UTF-8 are kept as written.
 pub fn local_file(reference: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
     let clean = reference.split(['?', '#']).next().unwrap_or(reference);
+    if clean.contains('\\') {
+        let slashed = clean.replace('\\', "/");
+        let decoded = percent_encoding::percent_decode_str(&slashed)
+            .decode_utf8()
+            .map(Cow::into_owned)
+            .unwrap_or_else(|_| slashed.clone());
+        return Cow::Owned(decoded);
+    }
     percent_encoding::percent_decode_str(clean)
         .decode_utf8()
-        .unwrap_or(std::borrow::Cow::Borrowed(clean))
+        .unwrap_or(Cow::Borrowed(clean))
 }
 
 /// Why an image outside the deck's folder (`../images/a.png`) is refused:
@@ -343,6 +365,18 @@ mod tests {
         std::fs::write(&path, "changed").unwrap();
         assert_eq!(files.text(&path).unwrap().as_ref(), "a\nb\u{FFFD}c\n");
         assert_eq!(Files::new().text(&path).unwrap().as_ref(), "changed");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_as_browsers_drop_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bom.md");
+        std::fs::write(&path, "\u{FEFF}class: x\r\n\u{FEFF}b").unwrap();
+        // Only the one at the start: another is text.
+        assert_eq!(
+            Files::new().text(&path).unwrap().as_ref(),
+            "class: x\n\u{FEFF}b"
+        );
     }
 
     #[test]
@@ -391,6 +425,17 @@ mod tests {
                 limit: 10
             })
         );
+    }
+
+    #[test]
+    fn backslashes_are_slashes_as_browsers_read_urls() {
+        assert_eq!(local_file("images\\a%20b.png?x=\\y"), "images/a b.png");
+        assert_eq!(local_file("..\\up.png"), "../up.png");
+        assert!(leaves_folder(Path::new(local_file("..\\up.png").as_ref())));
+        // An escaped backslash is part of the name.
+        assert_eq!(local_file("a%5Cb.png"), "a\\b.png");
+        assert!(!is_local("\\\\host\\share.png") && !is_local("\\x.png"));
+        assert!(is_local("images\\a.png"));
     }
 
     #[test]

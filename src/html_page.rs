@@ -1,20 +1,40 @@
-//! A remark deck published as an HTML page (`talk.html`): the Markdown in
-//! `<textarea id="source">` (or the file `sourceUrl:` names), the options of
-//! its `remark.create({...})` call and its stylesheets, read into a
-//! [`Manifest`] so that the page builds like any other deck.
+//! A remark deck published as an HTML page (`talk.html`), read as a
+//! browser and then remark read it, into a [`Manifest`] so that the page
+//! builds like any other deck.
 //!
-//! The page's script is never run: the object literal given to
-//! `remark.create` is read by a small JSON5-like reader (strings in either
-//! quote, unquoted keys, trailing commas, comments). Values it cannot read
-//! (expressions, variables) are skipped; a `slideNumberFormat` function
-//! that only joins strings with `current` and `total` becomes the
-//! equivalent `%current%`/`%total%` string.
+//! The page is scanned once the way the HTML tokenizer splits it: comments,
+//! and the text of `<script>`, `<style>`, `<textarea>` and `<title>`, are
+//! not markup, so a `<link>` in a comment or a `remark.create(` quoted on a
+//! slide is not the page's. Then:
+//! - the options are those of the first `remark.create(` call a script of
+//!   the page runs, in page order: an inline `<script>`, or a local
+//!   `<script src>` file, read through the gate of every file a deck names
+//!   ([`Confinement`]); a call in a JS comment or string is not run either;
+//! - the Markdown is the `sourceUrl` file, else the `source:` string, else
+//!   the `<textarea id="source">` (or `<script type="text/template"
+//!   id="source">`: the first element of that id; remark 0.14 `src/remark/api.js`
+//!   `applyDefaults`: `if (!options.hasOwnProperty('source'))`
+//!   `getElementById('source')`; `src/remark/models/slideshow.js`:
+//!   `options.sourceUrl ? loadFromUrl(...) : loadFromString(options.source)`).
+//!   An empty textarea with no source labdeck can find is an error, not one
+//!   blank slide;
+//! - the stylesheets are its `<link rel="stylesheet">`s (one missing is a
+//!   warning: the browser shows the deck without it) and its `<style>`s.
+//!
+//! No script is run: the object literal given to `remark.create` is read by
+//! a small JSON5-like reader (strings in either quote, unquoted keys,
+//! trailing commas, comments). Values it cannot read (expressions,
+//! variables) are skipped; a `slideNumberFormat` function that only joins
+//! strings with `current` and `total` becomes the equivalent
+//! `%current%`/`%total%` string.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Location, Result};
+use crate::files::{Confinement, Files, is_local};
 use crate::manifest::{Entry, Manifest};
 use crate::remark::options::RemarkOptions;
 
@@ -24,56 +44,124 @@ pub fn is_html_page(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
 }
 
-/// Reads the page into a manifest.
-pub fn load(path: &Path) -> Result<Manifest> {
+/// Reads the page into a manifest; the local scripts it runs are read
+/// through `gate`.
+pub fn load(path: &Path, gate: &Confinement, files: &Files) -> Result<Manifest> {
     let bytes =
         crate::files::read_regular(path, crate::files::MAX_TEXT).map_err(|e| e.about(path))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let line = crate::source::line_of_byte(e.as_bytes(), e.utf8_error().valid_up_to());
         Error::at(Location::new(path, line), "page is not valid UTF-8")
     })?;
-    let text = text.replace("\r\n", "\n");
-    parse(path, &text)
+    parse(path, &crate::files::as_browsers_read(text), gate, files)
+}
+
+/// The `remark.create(` call remark runs: in which file, its text, and the
+/// offset just past the `(`.
+struct Call {
+    path: PathBuf,
+    text: Arc<str>,
+    from: usize,
+    /// The page line of the `<script>` that holds it.
+    page_line: usize,
 }
 
 /// Reads page text (see [`load`]).
-pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
-    let at = |offset: usize| Location::new(path, line_of(page, offset));
+pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Result<Manifest> {
     let (dir, name, stem) = crate::manifest::names_of(path);
+    let scanned = scan(page);
+    let mut lines = Lines::new(page);
 
-    let textarea = find_element(page, "textarea", |attrs| {
-        attribute(attrs, "id").as_deref() == Some("source")
-    });
+    // The first script that calls remark.create, in page order.
+    let mut call = None;
+    let mut unread = Vec::new();
+    let mut scripts = Vec::new();
+    for script in &scanned.scripts {
+        let page_line = lines.at(script.offset);
+        match &script.src {
+            // A remote script (the remark library itself, a CDN) is not read.
+            Some(src) if !is_local(src) => {}
+            Some(src) => {
+                let file = crate::files::local_path(&dir, src);
+                match gate.admit(files, &file).and_then(|()| files.text(&file)) {
+                    Ok(text) => {
+                        scripts.push(file.clone());
+                        if let Some(from) = find_create_call(&text) {
+                            call = Some(Call {
+                                path: file,
+                                text,
+                                from,
+                                page_line,
+                            });
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        unread.push(format!("<script src=\"{src}\"> at line {page_line}: {e}"))
+                    }
+                }
+            }
+            None => {
+                let (start, end) = script.body;
+                if let Some(from) = find_create_call(&page[start..end]) {
+                    call = Some(Call {
+                        path: path.to_path_buf(),
+                        text: Arc::from(page),
+                        from: start + from,
+                        page_line,
+                    });
+                    break;
+                }
+            }
+        }
+    }
+
     let mut options = Map::new();
-    if let Some(call) = page.find("remark.create(") {
-        let from = call + "remark.create(".len();
-        let rest = &page[from..];
+    // Where the options are written, and the page line errors about the
+    // deck's source are reported at.
+    let (mut options_at, mut source_line) = (Location::new(path, 1), 1);
+    if let Some(c) = &call {
+        let line_in = |offset: usize| line_of(&c.text, offset);
+        options_at = Location::new(&c.path, line_in(c.from));
+        source_line = if c.path == path {
+            line_in(c.from)
+        } else {
+            c.page_line
+        };
+        let rest = &c.text[c.from..];
         let skip = rest.len() - rest.trim_start().len();
         if rest[skip..].starts_with('{') {
             let mut reader = Reader {
-                path,
-                text: page,
-                pos: from + skip,
+                path: &c.path,
+                text: &c.text,
+                pos: c.from + skip,
                 depth: 0,
             };
             match reader.value()? {
                 Some(Value::Object(map)) => options = map,
                 _ => {
                     return Err(Error::at(
-                        at(from),
+                        options_at,
                         "remark.create(...) options are not an object literal labdeck can read",
                     ));
                 }
             }
+        }
+        if c.path == path
+            && let Some(key) = c.text[c.from..].find("sourceUrl")
+        {
+            source_line = line_in(c.from + key);
         }
     }
 
     let mut remark = RemarkOptions::remark();
     let mut exclude = Vec::new();
     let mut source_url = None;
+    let mut source = None;
     for (key, value) in &options {
         match key.as_str() {
             "sourceUrl" => source_url = value.as_str().map(str::to_owned),
+            "source" => source = value.as_str().map(str::to_owned),
             "excludedClasses" => {
                 exclude = value
                     .as_array()
@@ -86,89 +174,87 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
             }
             _ => remark
                 .set(key, value)
-                .map_err(|e| Error::at(at(page.find("remark.create(").unwrap_or(0)), e))?,
+                .map_err(|e| Error::at(options_at.clone(), e))?,
         }
     }
 
-    let content = match (&source_url, textarea) {
-        (Some(url), _) => {
-            if url.contains("://") || url.starts_with("//") {
-                return Err(Error::at(
-                    at(page.find("sourceUrl").unwrap_or(0)),
-                    format!("sourceUrl `{url}` is not a local file (labdeck reads no network)"),
-                ));
-            }
-            Entry::File {
-                path: url.split(['?', '#']).next().unwrap_or(url).to_owned(),
-                line: line_of(page, page.find("sourceUrl").unwrap_or(0)),
-            }
-        }
-        (None, Some((start, end))) => {
-            let mut body = &page[start..end];
-            // The HTML parser drops a newline right after `<textarea>`.
-            let mut first = start;
-            if let Some(b) = body.strip_prefix('\n') {
-                body = b;
-                first += 1;
-            }
-            // `Entry::Inline` text starts on the line after the entry's.
-            Entry::Inline {
-                text: body.to_owned(),
-                line: line_of(page, first).saturating_sub(1),
-            }
-        }
-        (None, None) => {
-            return Err(Error::at(
-                Location::new(path, 1),
-                "no deck in this page: expected a <textarea id=\"source\"> or remark.create({sourceUrl: ...})",
-            ));
+    let unread_note = || {
+        if unread.is_empty() {
+            String::new()
+        } else {
+            format!(" (not read: {})", unread.join("; "))
         }
     };
+    let content = if let Some(url) = &source_url {
+        if !is_local(url) {
+            return Err(Error::at(
+                Location::new(path, source_line),
+                format!(
+                    "sourceUrl `{url}` is not a local file (labdeck reads no network, and a path from `/` is served from elsewhere)"
+                ),
+            ));
+        }
+        Entry::File {
+            path: crate::files::local_file(url).into_owned(),
+            line: source_line,
+        }
+    } else if let Some(text) = source {
+        // `Entry::Inline` text starts on the line after the entry's.
+        Entry::Inline {
+            text,
+            line: source_line.saturating_sub(1),
+        }
+    } else if let Some(((start, end), textarea)) = scanned.source {
+        let mut body = &page[start..end];
+        // The HTML parser drops a newline right after `<textarea>`.
+        let mut first = start;
+        if textarea && let Some(b) = body.strip_prefix('\n') {
+            body = b;
+            first += 1;
+        }
+        if body.trim().is_empty() {
+            return Err(Error::at(
+                Location::new(path, line_of(page, start)),
+                format!(
+                    "{} is empty and no remark.create({{sourceUrl: ...}}) labdeck can read names the deck's Markdown{}: remark would show one blank slide",
+                    if textarea {
+                        "<textarea id=\"source\">"
+                    } else {
+                        "<script id=\"source\">"
+                    },
+                    unread_note()
+                ),
+            ));
+        }
+        Entry::Inline {
+            text: body.to_owned(),
+            line: line_of(page, first).saturating_sub(1),
+        }
+    } else {
+        return Err(Error::at(
+            Location::new(path, 1),
+            format!(
+                "no deck in this page: expected a <textarea id=\"source\"> or remark.create({{sourceUrl: ...}}){}",
+                unread_note()
+            ),
+        ));
+    };
 
-    // Stylesheets outside the textarea, in page order.
-    let outside = |offset: usize| textarea.is_none_or(|(s, e)| offset < s || offset > e);
     let mut css = Vec::new();
     let mut css_lines = Vec::new();
-    let mut styles = Vec::new();
-    let mut from = 0;
-    while let Some(i) = page[from..].find('<').map(|i| i + from) {
-        from = i + 1;
-        if !outside(i) {
-            continue;
-        }
-        let head = page.as_bytes()[i..page.len().min(i + 6)].to_ascii_lowercase();
-        if head.starts_with(b"<link") {
-            let Some(end) = page[i..].find('>') else {
-                break;
-            };
-            let attrs = &page[i + 5..i + end];
-            let is_css =
-                attribute(attrs, "rel").is_some_and(|r| r.eq_ignore_ascii_case("stylesheet"));
-            if is_css
-                && let Some(href) = attribute(attrs, "href")
-                && crate::files::is_local(&href)
-            {
-                css.push(href);
-                css_lines.push(line_of(page, i));
-            }
-            from = i + end;
-        } else if head.starts_with(b"<style") {
-            // No `>` or `</style>` after this one: none after a later one
-            // either (searching again from each would be quadratic).
-            let (Some(open_end), Some(close)) = (
-                page[i..].find('>'),
-                find_ignoring_case(&page[i..], "</style>"),
-            ) else {
-                break;
-            };
-            if open_end < close {
-                styles.push(page[i + open_end + 1..i + close].to_owned());
-                from = i + close;
-            }
-        }
+    // Counted afresh: the scripts' lines were asked first.
+    let mut link_lines = Lines::new(page);
+    for (href, offset) in &scanned.links {
+        css.push(crate::files::local_file(href).into_owned());
+        css_lines.push(link_lines.at(*offset));
     }
-
-    let title = find_element(page, "title", |_| true)
+    let styles = scanned
+        .styles
+        .iter()
+        .map(|&(s, e)| page[s..e].to_owned())
+        .collect();
+    let title = scanned
+        .title
         .map(|(s, e)| htmlize::unescape(page[s..e].trim()).into_owned())
         .unwrap_or(stem);
     Ok(Manifest {
@@ -184,15 +270,304 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
         exclude,
         css,
         css_lines,
+        css_optional: true,
+        scripts,
         styles,
         remark,
         content: vec![content],
     })
 }
 
+/// What the HTML tokenizer finds in a page, as far as remark's reading
+/// needs: offsets into the page.
+#[derive(Debug, Default)]
+struct Scanned {
+    /// Content of the first `<textarea id="source">` or `<script
+    /// id="source">` (remark reads `getElementById('source')`), and
+    /// whether it is a textarea.
+    source: Option<((usize, usize), bool)>,
+    /// Content of the first `<title>`.
+    title: Option<(usize, usize)>,
+    scripts: Vec<Script>,
+    /// Each local `<link rel="stylesheet">`'s `href`, and where its tag is.
+    links: Vec<(String, usize)>,
+    /// Each `<style>`'s content.
+    styles: Vec<(usize, usize)>,
+}
+
+#[derive(Debug)]
+struct Script {
+    src: Option<String>,
+    /// Its text (ignored by the browser when `src` is given).
+    body: (usize, usize),
+    /// Where its tag is.
+    offset: usize,
+}
+
+/// Elements whose content is text to the HTML tokenizer (RCDATA, RAWTEXT,
+/// script data: the HTML Standard, "parsing HTML documents", the
+/// tokenizer states the tree builder switches to for them; `<noscript>` is
+/// RAWTEXT when scripting is on, as remark needs).
+const TEXT_ELEMENTS: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+];
+
+/// One pass over the page, linear in its length (every search goes
+/// forward from where the last one ended).
+fn scan(page: &str) -> Scanned {
+    let b = page.as_bytes();
+    let mut out = Scanned::default();
+    let mut pos = 0;
+    while let Some(i) = memchr::memchr(b'<', &b[pos..]).map(|i| i + pos) {
+        let rest = &page[i..];
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            // To the next `-->` (`<!-->` and `<!--->` are empty comments);
+            // an unclosed comment runs to the end of the page.
+            pos = if comment.starts_with('>') {
+                i + 5
+            } else if comment.starts_with("->") {
+                i + 6
+            } else {
+                match comment.find("-->") {
+                    Some(e) => i + 4 + e + 3,
+                    None => break,
+                }
+            };
+            continue;
+        }
+        if rest.starts_with("<!") || rest.starts_with("</") || rest.starts_with("<?") {
+            // A doctype, an end tag or a bogus comment: to the next `>`.
+            match rest.find('>') {
+                Some(e) => pos = i + e + 1,
+                None => break,
+            }
+            continue;
+        }
+        if !b.get(i + 1).is_some_and(u8::is_ascii_alphabetic) {
+            // `<` as text (`a < b`).
+            pos = i + 1;
+            continue;
+        }
+        let name_len = b[i + 1..]
+            .iter()
+            .take_while(|&&c| !(c.is_ascii_whitespace() || c == b'/' || c == b'>'))
+            .count();
+        let name = page[i + 1..i + 1 + name_len].to_ascii_lowercase();
+        let Some((attrs, end)) = tag_attributes(page, i + 1 + name_len) else {
+            break;
+        };
+        pos = end;
+        if name == "link" {
+            let is_css = attr(&attrs, "rel").is_some_and(|rel| {
+                let mut words = rel.split_ascii_whitespace();
+                // `alternate stylesheet` is not applied until chosen.
+                words.clone().any(|w| w.eq_ignore_ascii_case("stylesheet"))
+                    && !words.any(|w| w.eq_ignore_ascii_case("alternate"))
+            });
+            if is_css
+                && let Some(href) = attr(&attrs, "href")
+                && is_local(href)
+            {
+                out.links.push((href.to_owned(), i));
+            }
+            continue;
+        }
+        if !TEXT_ELEMENTS.contains(&name.as_str()) {
+            continue;
+        }
+        // The text runs to the element's end tag, or to the end of the page.
+        let close = format!("</{name}");
+        let content_end = find_ignoring_case(&page[end..], &close).map_or(page.len(), |c| end + c);
+        let content = (end, content_end);
+        match name.as_str() {
+            "script" => {
+                if runs(attr(&attrs, "type")) {
+                    out.scripts.push(Script {
+                        src: attr(&attrs, "src").map(str::to_owned),
+                        body: content,
+                        offset: i,
+                    });
+                }
+                // `<script type="text/template" id="source">`: remark
+                // takes the first element whose id is `source`.
+                if out.source.is_none() && attr(&attrs, "id") == Some("source") {
+                    out.source = Some((content, false));
+                }
+            }
+            "style" => out.styles.push(content),
+            "textarea" if out.source.is_none() && attr(&attrs, "id") == Some("source") => {
+                out.source = Some((content, true))
+            }
+            "title" if out.title.is_none() => out.title = Some(content),
+            _ => {}
+        }
+        pos = content_end;
+    }
+    out
+}
+
+/// Whether a `<script type=...>` runs: no type, an empty one, `module` or
+/// a JavaScript MIME type (the HTML Standard, "prepare the script
+/// element"; "JavaScript MIME type" lists them). `text/template` and the
+/// like are data, not script.
+fn runs(kind: Option<&str>) -> bool {
+    let Some(kind) = kind.map(str::trim).filter(|k| !k.is_empty()) else {
+        return true;
+    };
+    let kind = kind.to_ascii_lowercase();
+    let essence = kind.split(';').next().unwrap_or("").trim();
+    essence == "module"
+        || [
+            "application/ecmascript",
+            "application/javascript",
+            "application/x-ecmascript",
+            "application/x-javascript",
+            "text/ecmascript",
+            "text/javascript",
+            "text/javascript1.0",
+            "text/javascript1.1",
+            "text/javascript1.2",
+            "text/javascript1.3",
+            "text/javascript1.4",
+            "text/javascript1.5",
+            "text/jscript",
+            "text/livescript",
+            "text/x-ecmascript",
+            "text/x-javascript",
+        ]
+        .contains(&essence)
+}
+
+/// The attributes of a start tag whose name ends at `from` (names
+/// lower-cased, values with character references decoded; a repeated
+/// attribute is dropped, as the tokenizer drops it), and the offset past
+/// its `>`. `None`: the page ends inside the tag.
+fn tag_attributes(page: &str, from: usize) -> Option<(Vec<(String, String)>, usize)> {
+    let b = page.as_bytes();
+    let mut attrs: Vec<(String, String)> = Vec::new();
+    let mut p = from;
+    loop {
+        while p < b.len() && (b[p].is_ascii_whitespace() || b[p] == b'/') {
+            p += 1;
+        }
+        if *b.get(p)? == b'>' {
+            return Some((attrs, p + 1));
+        }
+        let name_start = p;
+        p += 1;
+        while p < b.len() && !(b[p].is_ascii_whitespace() || matches!(b[p], b'/' | b'>' | b'=')) {
+            p += 1;
+        }
+        let name = page[name_start..p].to_ascii_lowercase();
+        while p < b.len() && b[p].is_ascii_whitespace() {
+            p += 1;
+        }
+        let mut value = String::new();
+        if b.get(p) == Some(&b'=') {
+            p += 1;
+            while p < b.len() && b[p].is_ascii_whitespace() {
+                p += 1;
+            }
+            let raw = match b.get(p)? {
+                q @ (b'"' | b'\'') => {
+                    let close = memchr::memchr(*q, &b[p + 1..])? + p + 1;
+                    let raw = &page[p + 1..close];
+                    p = close + 1;
+                    raw
+                }
+                _ => {
+                    let start = p;
+                    while p < b.len() && !(b[p].is_ascii_whitespace() || b[p] == b'>') {
+                        p += 1;
+                    }
+                    &page[start..p]
+                }
+            };
+            value = htmlize::unescape_attribute(raw).into_owned();
+        }
+        if !attrs.iter().any(|(n, _)| *n == name) {
+            attrs.push((name, value));
+        }
+    }
+}
+
+fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    attrs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The offset just past the `(` of the first `remark.create(` call in
+/// script text, outside comments, strings and template literals (a call
+/// there never runs).
+fn find_create_call(js: &str) -> Option<usize> {
+    const CALL: &[u8] = b"remark.create";
+    let b = js.as_bytes();
+    let mut p = 0;
+    while p < b.len() {
+        match b[p] {
+            b'/' if b.get(p + 1) == Some(&b'/') => {
+                p = memchr::memchr(b'\n', &b[p..]).map_or(b.len(), |n| p + n);
+            }
+            b'/' if b.get(p + 1) == Some(&b'*') => {
+                p = memchr::memmem::find(&b[p + 2..], b"*/").map_or(b.len(), |n| p + 2 + n + 2);
+            }
+            q @ (b'"' | b'\'' | b'`') => {
+                p += 1;
+                while p < b.len() && b[p] != q {
+                    p += if b[p] == b'\\' { 2 } else { 1 };
+                }
+                p += 1;
+            }
+            b'r' if b[p..].starts_with(CALL)
+                && (p == 0
+                    || !(b[p - 1].is_ascii_alphanumeric() || matches!(b[p - 1], b'_' | b'$'))) =>
+            {
+                let mut q = p + CALL.len();
+                while q < b.len() && b[q].is_ascii_whitespace() {
+                    q += 1;
+                }
+                if b.get(q) == Some(&b'(') {
+                    return Some(q + 1);
+                }
+                p = q;
+            }
+            _ => p += 1,
+        }
+    }
+    None
+}
+
+/// Line numbers of offsets asked in increasing order, counted once.
+struct Lines<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text: text.as_bytes(),
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    fn at(&mut self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        if offset < self.offset {
+            return crate::source::line_of_byte(self.text, offset);
+        }
+        self.line += memchr::memchr_iter(b'\n', &self.text[self.offset..offset]).count();
+        self.offset = offset;
+        self.line
+    }
+}
+
 /// The first `needle` (lower-case ASCII) in `hay`, in any case. Looks at
-/// `hay` only as far as the match (each `<style>` searched from its own
-/// start: lower-casing the rest of the page each time was quadratic).
+/// `hay` only as far as the match.
 fn find_ignoring_case(hay: &str, needle: &str) -> Option<usize> {
     let (first, rest) = needle.as_bytes().split_first()?;
     let bytes = hay.as_bytes();
@@ -205,53 +580,6 @@ fn find_ignoring_case(hay: &str, needle: &str) -> Option<usize> {
 
 fn line_of(text: &str, offset: usize) -> usize {
     crate::source::line_of_byte(text.as_bytes(), offset)
-}
-
-/// Content range of the first `<name ...>...</name>` whose attributes pass
-/// `want`.
-fn find_element(page: &str, name: &str, want: impl Fn(&str) -> bool) -> Option<(usize, usize)> {
-    let lower = page.to_ascii_lowercase();
-    let open = format!("<{name}");
-    let close = format!("</{name}>");
-    let mut from = 0;
-    while let Some(i) = lower[from..].find(&open).map(|i| i + from) {
-        let after = i + open.len();
-        from = after;
-        if !lower[after..].starts_with([' ', '>', '\n', '\t']) {
-            continue;
-        }
-        let end = lower[after..].find('>')? + after;
-        if !want(&page[after..end]) {
-            continue;
-        }
-        let content_end = lower[end + 1..].find(&close)? + end + 1;
-        return Some((end + 1, content_end));
-    }
-    None
-}
-
-/// The value of attribute `name` in a tag's attribute text.
-fn attribute(attrs: &str, name: &str) -> Option<String> {
-    let lower = attrs.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(i) = lower[from..].find(name).map(|i| i + from) {
-        from = i + name.len();
-        let before_ok = i == 0 || lower.as_bytes()[i - 1].is_ascii_whitespace();
-        let rest = attrs[from..].trim_start();
-        if !before_ok || !rest.starts_with('=') {
-            continue;
-        }
-        let v = rest[1..].trim_start();
-        return Some(match v.chars().next() {
-            Some(q @ ('"' | '\'')) => v[1..].split(q).next().unwrap_or("").to_owned(),
-            _ => v
-                .split(|c: char| c.is_whitespace() || c == '>')
-                .next()
-                .unwrap_or("")
-                .to_owned(),
-        });
-    }
-    None
 }
 
 /// A JSON5-like reader over `text` from `pos`.
@@ -497,6 +825,13 @@ fn function_format(f: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// `page` read with a gate at the current folder's parent.
+    fn read_page(path: &Path, page: &str) -> Result<Manifest> {
+        let files = Files::new();
+        let gate = Confinement::new(Path::new(".."), &files);
+        parse(path, page, &gate, &files)
+    }
+
     const PAGE: &str = r#"<!DOCTYPE html>
 <html>
   <head>
@@ -539,7 +874,7 @@ class: center, middle
 
     #[test]
     fn page_becomes_a_manifest() {
-        let m = parse(Path::new("talks/talk.html"), PAGE).unwrap();
+        let m = read_page(Path::new("talks/talk.html"), PAGE).unwrap();
         assert_eq!(m.title, "My & talk");
         assert_eq!(m.css, ["fonts.css"]);
         assert_eq!(m.styles.len(), 1);
@@ -569,16 +904,16 @@ class: center, middle
             "<textarea id=source>x</textarea><script>remark.create({ratio: '4:3</script>",
             "<textarea id=source>x</textarea><script>remark.create({a: [1, {b: 'c'}], d: x.y(), e: 1e3})</script>",
         ] {
-            let _ = parse(Path::new("p.html"), page);
+            let _ = read_page(Path::new("p.html"), page);
         }
-        let err = parse(
+        let err = read_page(
             Path::new("p.html"),
             "<textarea id=source>x</textarea>\n<script>remark.create({ratio: 'wide'})</script>",
         )
         .unwrap_err();
         assert!(err.to_string().contains("ratio"), "{err}");
         assert_eq!(err.location().map(|l| l.line), Some(2), "{err}");
-        let err = parse(
+        let err = read_page(
             Path::new("p.html"),
             "<script>\nremark.create({ratio: '4:3</script>",
         )
@@ -589,12 +924,12 @@ class: center, middle
     #[test]
     fn source_url_is_followed_locally_only() {
         let page = "<script>remark.create({sourceUrl: 'deck.md'})</script>";
-        let m = parse(Path::new("p.html"), page).unwrap();
+        let m = read_page(Path::new("p.html"), page).unwrap();
         assert!(matches!(&m.content[0], Entry::File { path, .. } if path == "deck.md"));
         let remote = "<script>remark.create({sourceUrl: 'https://x.org/deck.md'})</script>";
-        let err = parse(Path::new("p.html"), remote).unwrap_err();
+        let err = read_page(Path::new("p.html"), remote).unwrap_err();
         assert!(err.to_string().contains("not a local file"), "{err}");
-        let none = parse(Path::new("p.html"), "<p>hello</p>").unwrap_err();
+        let none = read_page(Path::new("p.html"), "<p>hello</p>").unwrap_err();
         assert!(none.to_string().contains("no deck"), "{none}");
     }
 
@@ -606,7 +941,7 @@ class: center, middle
                 "<textarea id=source>x</textarea>\n<script>remark.create({{navigation: {}1</script>",
                 open.repeat(100_000)
             );
-            let err = parse(Path::new("p.html"), &page).unwrap_err();
+            let err = read_page(Path::new("p.html"), &page).unwrap_err();
             assert!(
                 err.to_string().contains("nested more than 64 levels"),
                 "{err}"
@@ -614,7 +949,7 @@ class: center, middle
             assert!(err.to_string().starts_with("p.html:2:"), "{err}");
         }
         let ok = "<textarea id=source>x</textarea><script>remark.create({navigation: {scroll: false}})</script>";
-        assert!(parse(Path::new("p.html"), ok).is_ok());
+        assert!(read_page(Path::new("p.html"), ok).is_ok());
     }
 
     #[test]
@@ -626,13 +961,145 @@ class: center, middle
             page.push_str("<STYLE>a{}</Style>");
         }
         let started = std::time::Instant::now();
-        let m = parse(Path::new("p.html"), &page).unwrap();
+        let m = read_page(Path::new("p.html"), &page).unwrap();
         assert_eq!(m.styles.len(), 40_000);
-        // Unclosed ones too.
+        // Unclosed ones too: the first one's text runs to the end of the
+        // page, as the tokenizer reads it.
         page.push_str(&"<style>".repeat(40_000));
         page.push_str(&"<style".repeat(40_000));
-        let m = parse(Path::new("p.html"), &page).unwrap();
-        assert_eq!(m.styles.len(), 40_000);
+        let m = read_page(Path::new("p.html"), &page).unwrap();
+        assert_eq!(m.styles.len(), 40_001);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn options_come_from_the_script_remark_runs() {
+        // remark's own introduction quotes `remark.create()` on a slide,
+        // and pages keep old calls in HTML and JS comments: none runs.
+        let text = r#"<!-- <script>remark.create({ratio: '16:10'})</script> -->
+<textarea id="source">
+# Use it
+```js
+var slideshow = remark.create({ratio: '16:9'});
+```
+</textarea>
+<script src="https://remarkjs.com/downloads/remark-latest.min.js"></script>
+<script>
+  // remark.create({ratio: '2:1'});
+  var s = "remark.create({})";
+  var slideshow = remark.create({highlightLines: true});
+</script>"#;
+        let m = read_page(Path::new("p.html"), text).unwrap();
+        assert_eq!(m.remark.ratio, (4, 3));
+        assert!(m.remark.highlight_lines);
+    }
+
+    #[test]
+    fn options_and_source_url_from_a_local_script_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let deck = dir.path().join("talk");
+        std::fs::create_dir(&deck).unwrap();
+        std::fs::write(
+            deck.join("init.js"),
+            "var slideshow = remark.create({\n  ratio: '16:9',\n  sourceUrl: 'slides.md'\n});\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("outside.js"),
+            "remark.create({ratio: '16:9'})",
+        )
+        .unwrap();
+        let files = Files::new();
+        let gate = Confinement::new(&deck, &files);
+        let text = "<textarea id=\"source\">\n</textarea>\n<script src=\"remark.js\"></script>\n<script src=\"init.js?v=2\"></script>";
+        let m = parse(&deck.join("index.html"), text, &gate, &files).unwrap();
+        assert_eq!(m.remark.ratio, (16, 9));
+        assert!(
+            matches!(&m.content[0], Entry::File { path, line: 4 } if path == "slides.md"),
+            "{:?}",
+            m.content
+        );
+        assert_eq!(m.scripts, [deck.join("init.js")]);
+        // A script outside the deck's root is not read: the page then has
+        // no deck, and the error says which scripts were not read.
+        let text =
+            "<textarea id=\"source\">\n  \n</textarea>\n<script src=\"../outside.js\"></script>";
+        let err = parse(&deck.join("index.html"), text, &gate, &files).unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("index.html:1:"), "{err}");
+        assert!(err.contains("is empty"), "{err}");
+        assert!(
+            err.contains("../outside.js") && err.contains("outside the repository root"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_empty_textarea_without_a_source_is_an_error_not_a_blank_slide() {
+        let err = read_page(
+            Path::new("p.html"),
+            "<html>\n<textarea id=\"source\">\n\n  </textarea>\n<script>remark.create()</script>",
+        )
+        .unwrap_err();
+        assert!(err.to_string().starts_with("p.html:2:"), "{err}");
+        assert!(err.to_string().contains("blank slide"), "{err}");
+        // A `source:` string is the deck (api.js applyDefaults).
+        let m = read_page(
+            Path::new("p.html"),
+            "<textarea id=\"source\"></textarea><script>remark.create({source: '# Hi'})</script>",
+        )
+        .unwrap();
+        assert!(matches!(&m.content[0], Entry::Inline { text, .. } if text == "# Hi"));
+    }
+
+    #[test]
+    fn commented_out_and_alternate_stylesheets_are_not_the_pages() {
+        let m = read_page(
+            Path::new("p.html"),
+            "<!--<link rel=\"stylesheet\" href=\"old.css\">-->\n<link rel=\"alternate stylesheet\" href=\"alt.css\">\n<LINK REL=StyleSheet HREF='a%20b.css?v=1'>\n<textarea id=source>x</textarea>",
+        )
+        .unwrap();
+        assert_eq!(m.css, ["a b.css"]);
+        assert_eq!(m.css_lines, [3]);
+        assert!(m.css_optional);
+    }
+
+    #[test]
+    fn a_script_that_is_data_does_not_run_and_may_hold_the_deck() {
+        let m = read_page(
+            Path::new("p.html"),
+            "<script type=\"text/template\" id=\"source\">\n# Hi\nremark.create({ratio: '16:9'})\n</script>\n<script type=\"text/javascript\">remark.create({highlightLines: true})</script>",
+        )
+        .unwrap();
+        assert_eq!(m.remark.ratio, (4, 3));
+        assert!(m.remark.highlight_lines);
+        assert!(
+            matches!(&m.content[0], Entry::Inline { text, .. } if text.starts_with("\n# Hi\n")),
+            "{:?}",
+            m.content
+        );
+        assert!(runs(None) && runs(Some("")) && runs(Some("Module")));
+        assert!(runs(Some("text/javascript; charset=utf-8")));
+        assert!(!runs(Some("text/x-markdown")));
+    }
+
+    #[test]
+    fn many_links_read_in_linear_time() {
+        // Each link's line is counted on from the last one's.
+        let mut page = String::from("<textarea id=source>x</textarea>\n");
+        for _ in 0..40_000 {
+            page.push_str("<link rel=stylesheet href=a.css>\n");
+        }
+        page.push_str("<script>remark.create({ratio: '16:9'})</script>");
+        let started = std::time::Instant::now();
+        let m = read_page(Path::new("p.html"), &page).unwrap();
+        assert_eq!(m.css.len(), 40_000);
+        assert_eq!(m.css_lines.last(), Some(&40_001));
+        assert_eq!(m.remark.ratio, (16, 9));
         assert!(
             started.elapsed() < std::time::Duration::from_secs(2),
             "{:?}",

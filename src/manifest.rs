@@ -34,6 +34,13 @@ pub struct Manifest {
     pub css: Vec<String>,
     /// The line each `css` entry is written on (same order).
     pub css_lines: Vec<usize>,
+    /// The `css` entries are an HTML page's `<link rel="stylesheet">`s:
+    /// one missing is a warning (a browser shows the page without it),
+    /// where a manifest's `css:` entry missing is an error.
+    pub css_optional: bool,
+    /// Local script files read for the page's `remark.create()` options
+    /// (watched by `serve` like the deck's other files).
+    pub scripts: Vec<PathBuf>,
     /// Stylesheets' text written in the deck itself (an HTML page's
     /// `<style>` elements), after `css`.
     pub styles: Vec<String>,
@@ -319,6 +326,8 @@ impl Manifest {
                 (None, Some(l)) => l.iter().map(|s| s.referenced.line() as usize).collect(),
                 _ => Vec::new(),
             },
+            css_optional: false,
+            scripts: Vec::new(),
             styles: Vec::new(),
             remark,
             content,
@@ -379,6 +388,18 @@ pub fn names_of(path: &Path) -> (PathBuf, String, String) {
             .unwrap_or_default()
     };
     (dir_of(path), text(path.file_name()), text(path.file_stem()))
+}
+
+/// The repository root of a deck whose manifest is in `dir`, when none is
+/// given: the folder above it (`@@INCLUDE`s and every file the deck names
+/// must stay inside it).
+pub fn default_root(dir: &Path) -> PathBuf {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    dir.join("..")
 }
 
 /// The folder of a deck's manifest (or page, or lone chapter), which its

@@ -446,7 +446,7 @@ fn run(target: &str, input: &str) {
             };
             for s in &slides {
                 let _ = render(&s.content, &ctx);
-                let _ = labdeck::remark::displayed::code_blocks(&s.content);
+                let _ = labdeck::remark::displayed::code_blocks(&s.content, &code);
             }
         }
         "deck" => {
@@ -483,7 +483,12 @@ fn run(target: &str, input: &str) {
             let _ = spec::parse_duration(&spec::Scalar::Str(input.to_owned()));
         }
         "page" => {
-            let _ = labdeck::html_page::parse(Path::new("talk.html"), input);
+            // Its local scripts are read through a gate at an empty folder.
+            let dir = tempfile::tempdir().unwrap();
+            let files = labdeck::files::Files::new();
+            let gate = labdeck::files::Confinement::new(dir.path(), &files);
+            let page = dir.path().join("talk.html");
+            let _ = labdeck::html_page::parse(&page, input, &gate, &files);
         }
         "shell" => {
             let _ = labdeck::shell::parse::parse(input);

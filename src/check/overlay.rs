@@ -222,9 +222,19 @@ pub fn load_exercises(
 
 /// The exercises as `run` reads them, before it types anything into a
 /// cluster: any problem in the deck stops it ([`crate::deck::load_strict`]).
-/// Files are named as in [`load_exercises`].
-pub fn load_exercises_strict(path: &Path, checks: Option<&Path>) -> Result<Vec<Exercise>> {
-    let deck = crate::deck::load_strict(path, &crate::deck::LoadOptions::default())?;
+/// `remark` are `--remark KEY=VALUE` options over the deck's own, as
+/// `build` takes them, so that the commands typed are the ones the page
+/// built with them shows. Files are named as in [`load_exercises`].
+pub fn load_exercises_strict(
+    path: &Path,
+    checks: Option<&Path>,
+    remark: &[String],
+) -> Result<Vec<Exercise>> {
+    let opts = crate::deck::LoadOptions {
+        remark: remark.to_vec(),
+        ..crate::deck::LoadOptions::default()
+    };
+    let deck = crate::deck::load_strict(path, &opts)?;
     let overlay = checks.map(load).transpose()?;
     let exercises = exercises_strict(&deck, overlay.as_ref())?;
     Ok(named_from_here(exercises, &deck.manifest.dir))

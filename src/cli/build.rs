@@ -64,6 +64,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
     for result in builder.build_all(&args.manifests) {
         match result {
             Ok(built) => {
+                for w in &built.warnings {
+                    labdeck::stderr!("warning: {}: {}", w.location, w.message);
+                }
                 labdeck::verbose!(
                     "{}: {} image(s) copied beside it",
                     built.output.display(),

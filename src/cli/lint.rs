@@ -34,6 +34,10 @@ pub struct LintArgs {
     /// Chromium: content cut off at the deck's ratio is an `overflow` error.
     #[arg(long)]
     render: bool,
+    /// A remark option over the deck's own, as `build --remark` takes it
+    /// (repeatable): code blocks are read as the page built with it shows them.
+    #[arg(long, value_name = "KEY=VALUE")]
+    remark: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -47,6 +51,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let opts = LoadOptions {
         root: args.root,
+        remark: args.remark,
         ..LoadOptions::default()
     };
     let mut findings = match &args.checks {

@@ -53,6 +53,10 @@ pub struct RunArgs {
     /// Report format on stdout.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// A remark option over the deck's own, as `build --remark` takes it
+    /// (repeatable): `--remark highlightLines=true` types what that page shows.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub remark: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,8 +66,11 @@ pub enum Format {
 }
 
 pub fn run(args: RunArgs) -> Result<ExitCode> {
-    let exercises =
-        labdeck::check::overlay::load_exercises_strict(&args.deck, args.checks.as_deref())?;
+    let exercises = labdeck::check::overlay::load_exercises_strict(
+        &args.deck,
+        args.checks.as_deref(),
+        &args.remark,
+    )?;
     let plan = run::plan(&exercises);
     let plan = run::plan::select(plan, &args.select.selection())?;
     if let Err(errors) = run::plan::parse_checks(&plan) {

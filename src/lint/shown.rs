@@ -10,12 +10,17 @@
 //!   shell lines themselves does not matter to bash; YAML is judged by what
 //!   it parses to (below);
 //! - `backticks-stripped`: in a shell block, remark's highlighting removes
-//!   the backticks of a span that reads like shell command substitution
+//!   (with `highlightSpans`) the backticks of a span that reads like shell command substitution
 //!   (`` `hostname` ``, `` `cat pid` ``); placeholders meant to be
 //!   highlighted (`` `X.X.X.X` ``, `` `<ip>` ``) are not reported;
 //! - `highlight-marker`: a shell line starting with `*`: remark's
-//!   `highlightLines` syntax, which decks do not enable, so the slide shows
-//!   the `*` and students type it;
+//!   `highlightLines` syntax, but the deck does not enable it (or the `*`
+//!   is indented: remark takes only a first-character `*`), so the slide
+//!   shows the `*` and students type it;
+//!
+//! Blocks are read with the deck's own code options (`highlightLines`,
+//! `highlightSpans`, `highlightLanguage`), as the page shows them and `run`
+//! types them ([`crate::remark::options::RemarkOptions::code`]).
 //! - `invalid-yaml`: a heredoc fed to `kubectl apply -f -`/`create -f -`
 //!   that does not parse as shown, or a block fenced as YAML/JSON whose
 //!   source parses but whose shown text does not (a YAML block whose source
@@ -33,6 +38,7 @@ use crate::diagnostic::Diagnostic;
 use crate::remark::displayed::span_segments;
 use crate::remark::displayed::{self, DisplayedCode};
 use crate::remark::marked::{FenceIndex, closing_fence, fence_opening, strip_list_marker};
+use crate::remark::options::CodeOptions;
 use crate::shell::SHELL_LANGS;
 
 const YAML_LANGS: &[&str] = &["yaml", "yml", "json"];
@@ -41,11 +47,12 @@ const YAML_LANGS: &[&str] = &["yaml", "yml", "json"];
 pub fn check(deck: &Deck) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let text = deck.source.as_str();
+    let code = deck.manifest.remark.code();
     for (i, slide) in deck.slides.iter().enumerate() {
         if slide.own_content.is_empty() {
             continue;
         }
-        let blocks = displayed::code_blocks(&slide.own_content);
+        let blocks = displayed::code_blocks(&slide.own_content, &code);
         if blocks.iter().all(|b| !b.fenced) {
             continue;
         }
@@ -82,7 +89,7 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
                     .get(open + 1 + k)
                     .and_then(|&s| deck.source.location(s))
             };
-            compare(block, &written, &at, &mut out);
+            compare(block, &written, &code, &at, &mut out);
         }
     }
     out
@@ -91,6 +98,7 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
 fn compare(
     block: &DisplayedCode,
     written: &[String],
+    code: &CodeOptions,
     at: &dyn Fn(usize) -> Option<crate::error::Location>,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -101,11 +109,11 @@ fn compare(
         return;
     }
     // What the author meant the slide to show: the source, with remark's
-    // highlight backticks removed (on purpose), and the relative
+    // highlight markers removed (on purpose), and the relative
     // indentation of its lines.
     let intended: Vec<String> = written
         .iter()
-        .map(|l| span_segments(l).iter().map(|s| s.text).collect())
+        .map(|l| displayed::shown_line(l, code))
         .collect();
     let shown_raw: Vec<&str> = block.text.split('\n').collect();
     let shown = crate::remark::marked::dedent(&shown_raw);
@@ -119,7 +127,8 @@ fn compare(
         return;
     }
     for (k, w) in written.iter().enumerate() {
-        if let Some(span) = substitution_span(w)
+        if code.spans
+            && let Some(span) = substitution_span(w)
             && let Some(loc) = at(k)
         {
             out.push(Diagnostic::warning(
@@ -130,13 +139,21 @@ fn compare(
                 ),
             ));
         }
+        // remark 0.14 slideView.js: `line.indexOf('*') === 0`, on the
+        // block's lines as marked outdented them.
+        let marker = code.lines && w.starts_with('*');
         if w.trim_start().starts_with('*')
+            && !marker
             && let Some(loc) = at(k)
         {
             out.push(Diagnostic::warning(
                 "highlight-marker",
                 loc,
-                "line starts with `*`: remark highlights such lines only with `highlightLines`, which decks do not enable, so the slide shows the `*` and students type it",
+                if code.lines {
+                    "line starts with `*` after spaces: remark's `highlightLines` takes only a `*` that is the line's first character, so the slide shows this one and students type it"
+                } else {
+                    "line starts with `*`: remark highlights such lines only with `highlightLines`, which this deck does not enable, so the slide shows the `*` and students type it"
+                },
             ));
         }
     }

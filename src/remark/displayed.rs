@@ -4,8 +4,9 @@
 //! two differ where remark's Markdown library rewrote the block (a fence in
 //! a list item loses up to four spaces of indentation per line, marked's
 //! pedantic list rule restated in [`super::marked`]) and where remark's
-//! highlighting removes characters (`` `spans` `` lose their backticks,
-//! [`span_segments`]). So the blocks are read here by the
+//! highlighting removes characters (with `highlightSpans`, `` `spans` ``
+//! lose their backticks, [`span_segments`]; with `highlightLines`, a line's
+//! leading `*` marks it, [`shown_line`]). So the blocks are read here by the
 //! very steps [`crate::render::markdown::render`] takes (content classes become
 //! placeholders, [`super::marked::prepare`], pulldown-cmark with the same
 //! options), and traced back to the deck source for line numbers.
@@ -14,14 +15,16 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 
 use super::Node;
 use super::marked::{code_lang, parser_options, prepare_mapped};
+use super::options::CodeOptions;
 
 /// One code block as the slide shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayedCode {
-    /// The language the renderer colours it as (empty for none).
+    /// The language the renderer colours it as: the fence's, else
+    /// `highlightLanguage` (empty for none).
     pub lang: String,
     /// The text on the slide, line by line as remark shows it (highlight
-    /// backticks removed, no final newline).
+    /// markers removed: [`shown_line`]; no final newline).
     pub text: String,
     /// Offset in the deck source of the start of the block's first line
     /// (the opening fence's line).
@@ -30,35 +33,59 @@ pub struct DisplayedCode {
     pub fenced: bool,
 }
 
-/// Every code block `nodes` show, in source order (blocks inside content
-/// classes included).
-pub fn code_blocks(nodes: &[Node]) -> Vec<DisplayedCode> {
+/// Every code block `nodes` show with the deck's code options, in source
+/// order (blocks inside content classes included).
+pub fn code_blocks(nodes: &[Node], opts: &CodeOptions) -> Vec<DisplayedCode> {
     let mut out = Vec::new();
-    collect(nodes, &mut out);
+    collect(nodes, opts, &mut out);
     out.sort_by_key(|c| c.start);
     out
 }
 
 /// The text a code block shows for `code` as pulldown-cmark hands it over:
-/// remark drops the empty line after the last newline, and removes the
-/// backticks of highlighted spans.
-pub fn shown_text(code: &str) -> String {
+/// remark drops the empty line after the last newline, and each line is
+/// shown as [`shown_line`] says.
+pub fn shown_text(code: &str, opts: &CodeOptions) -> String {
     let mut lines: Vec<&str> = code.split('\n').collect();
     if lines.len() > 1 && lines.last() == Some(&"") {
         lines.pop();
     }
     lines
         .iter()
-        .map(|l| span_segments(l).iter().map(|s| s.text).collect::<String>())
+        .map(|l| shown_line(l, opts))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// One code line as the slide shows it (remark 0.14
+/// src/remark/views/slideView.js `highlightCodeBlocks`): with
+/// `highlightLines`, a leading `*` marks the line and goes
+/// (`line.replace(/^\*( )?/, '$1$1')`: `* a` shows `  a`, `*a` shows `a`);
+/// then, with `highlightSpans`, the backticks of highlighted spans go.
+pub fn shown_line(line: &str, opts: &CodeOptions) -> String {
+    let marked;
+    let line = match line.strip_prefix('*') {
+        Some(rest) if opts.lines => {
+            marked = match rest.strip_prefix(' ') {
+                Some(r) => format!("  {r}"),
+                None => rest.to_owned(),
+            };
+            marked.as_str()
+        }
+        _ => line,
+    };
+    if opts.spans {
+        span_segments(line).iter().map(|s| s.text).collect()
+    } else {
+        line.to_owned()
+    }
 }
 
 /// A piece of the Markdown given to the parser that comes from the source:
 /// (offset in the Markdown, offset in the deck source, length).
 type Piece = (usize, usize, usize);
 
-fn collect(nodes: &[Node], out: &mut Vec<DisplayedCode>) {
+fn collect(nodes: &[Node], opts: &CodeOptions, out: &mut Vec<DisplayedCode>) {
     // As `markdown::convert`: text, with each content class replaced by a
     // placeholder (its own Markdown is converted separately).
     let mut markdown = String::new();
@@ -75,7 +102,7 @@ fn collect(nodes: &[Node], out: &mut Vec<DisplayedCode>) {
                 markdown.push_str(&children.to_string());
                 markdown.push('\u{1A}');
                 children += 1;
-                collect(content, out);
+                collect(content, opts, out);
             }
         }
     }
@@ -108,9 +135,15 @@ fn collect(nodes: &[Node], out: &mut Vec<DisplayedCode>) {
             }
             Event::End(TagEnd::CodeBlock) => {
                 if let Some((lang, code, start, fenced)) = current.take() {
+                    // remark: `if (block.className === '') block.className = highlightLanguage`.
+                    let lang = if lang.is_empty() {
+                        opts.language.clone()
+                    } else {
+                        lang
+                    };
                     out.push(DisplayedCode {
                         lang,
-                        text: shown_text(&code),
+                        text: shown_text(&code, opts),
                         start,
                         fenced,
                     });
@@ -208,9 +241,35 @@ mod tests {
     use super::*;
     use crate::remark::{lexer::lex, parser::parse};
 
+    /// With container.training's `highlightSpans: true`.
     fn blocks(src: &str) -> Vec<DisplayedCode> {
+        let spans = CodeOptions {
+            spans: true,
+            ..CodeOptions::default()
+        };
+        blocks_with(src, &spans)
+    }
+
+    fn blocks_with(src: &str, opts: &CodeOptions) -> Vec<DisplayedCode> {
         let slides = parse(lex(src));
-        code_blocks(&slides[0].content)
+        code_blocks(&slides[0].content, opts)
+    }
+
+    #[test]
+    fn shown_text_follows_the_decks_code_options() {
+        let src = "```\n*kubectl get pods\n* kubectl `get` nodes\n```\n";
+        let lines = CodeOptions {
+            lines: true,
+            language: "bash".into(),
+            ..CodeOptions::default()
+        };
+        let b = blocks_with(src, &lines);
+        assert_eq!(b[0].text, "kubectl get pods\n  kubectl `get` nodes");
+        assert_eq!(b[0].lang, "bash");
+        // remark's defaults: no marker, no span; the `*` is shown.
+        let b = blocks_with(src, &CodeOptions::default());
+        assert_eq!(b[0].text, "*kubectl get pods\n* kubectl `get` nodes");
+        assert_eq!(b[0].lang, "");
     }
 
     #[test]

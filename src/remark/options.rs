@@ -45,6 +45,22 @@ pub struct Navigation {
     pub click: bool,
 }
 
+/// remark's options that change code blocks (remark 0.14
+/// src/remark/views/slideView.js `highlightCodeBlocks`): what the page
+/// shows, what `run` types and what `lint` reads all follow them
+/// ([`RemarkOptions::code`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct CodeOptions {
+    /// `highlightLanguage`: the language of blocks that name none.
+    pub language: String,
+    /// `highlightLines`: a line starting with `*` is highlighted (the `*`
+    /// becomes a space, `line.replace(/^\*( )?/, '$1$1')`).
+    pub lines: bool,
+    /// `highlightSpans`: `` `text` `` inside code is highlighted (the
+    /// backticks go).
+    pub spans: bool,
+}
+
 /// The highlight.js styles (remark ships them all, src/remark/resources.js)
 /// that labdeck's theme has colours for (templates/theme.css).
 pub const HIGHLIGHT_STYLES: &[&str] = &[
@@ -81,6 +97,16 @@ impl RemarkOptions {
                 touch: true,
                 click: false,
             },
+        }
+    }
+
+    /// The options that change code blocks: the one place the page, `run`
+    /// and `lint` take them from.
+    pub fn code(&self) -> CodeOptions {
+        CodeOptions {
+            language: self.highlight_language.clone(),
+            lines: self.highlight_lines,
+            spans: self.highlight_spans,
         }
     }
 

@@ -17,7 +17,8 @@ pub struct ShownSlide {
     /// belongs to the slide it was written on).
     pub own_content: Vec<Node>,
     pub continued: bool,
-    /// Displayed number (a `count: false` slide repeats the previous one).
+    /// Displayed number: shown slides up to this one that count, at least 1
+    /// (a `count: false` slide repeats the previous one's, or is 1 first).
     pub number: usize,
     /// Source offset where the slide's text starts.
     pub start: usize,
@@ -110,10 +111,14 @@ pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String], count_incremental: b
             None => count_incremental || !s.continued,
         };
         if included && !is_layout {
-            if counted || number == 0 {
+            if counted {
                 number += 1;
             }
-            s.number = number;
+            // remark 0.14 components/slide-number/slide-number.js
+            // `getSlideNumber`: the shown slides up to this one whose `count`
+            // is not "false", and at least 1 (`Math.max(1, count)`); the
+            // total is the last slide's number.
+            s.number = number.max(1);
         }
         let index = created.len();
         if let Some(name) = s.property("name") {
@@ -345,5 +350,14 @@ mod tests {
     fn count_false_repeats_number() {
         let s = show("a\n---\ncount: false\n\nb\n---\nc", &[]);
         assert_eq!(s.iter().map(|s| s.number).collect::<Vec<_>>(), [1, 1, 2]);
+    }
+
+    #[test]
+    fn count_false_first_slide_shares_number_one_with_the_next() {
+        // remark: Math.max(1, counted so far): 1/2, 1/2, 2/2.
+        let s = show("count: false\n\na\n---\nb\n---\nc", &[]);
+        assert_eq!(s.iter().map(|s| s.number).collect::<Vec<_>>(), [1, 1, 2]);
+        let s = show("count: false\n\na\n---\ncount: false\n\nb", &[]);
+        assert_eq!(s.iter().map(|s| s.number).collect::<Vec<_>>(), [1, 1]);
     }
 }

@@ -19,19 +19,9 @@ pub struct Highlighter {
     cache: Memo<(String, String, CodeOptions), Arc<str>>,
 }
 
-/// remark's options that change code blocks (remark 0.14
-/// src/remark/views/slideView.js `highlightCodeBlocks`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct CodeOptions {
-    /// `highlightLanguage`: the language of blocks that name none.
-    pub language: String,
-    /// `highlightLines`: a line starting with `*` is highlighted (the `*`
-    /// becomes a space, `line.replace(/^\*( )?/, '$1$1')`).
-    pub lines: bool,
-    /// `highlightSpans`: `` `text` `` inside code is highlighted (the
-    /// backticks go).
-    pub spans: bool,
-}
+/// remark's options that change code blocks: one struct for the page and
+/// for what `run` and `lint` read ([`crate::remark::options::CodeOptions`]).
+pub use crate::remark::options::CodeOptions;
 
 fn syntaxes() -> &'static SyntaxSet {
     static SET: OnceLock<SyntaxSet> = OnceLock::new();

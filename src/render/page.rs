@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::RenderCache;
-use super::highlight::{CodeOptions, escape_into};
+use super::highlight::escape_into;
 use crate::deck::Deck;
 use crate::error::{Error, Result};
 use crate::remark::options::RemarkOptions;
@@ -389,6 +389,9 @@ pub struct Page {
     /// Files the page refers to from outside the deck's folder (stylesheet
     /// fonts and images): (file, path relative to the output folder).
     pub extra_files: Vec<(PathBuf, String)>,
+    /// What the page is built without (a missing stylesheet a browser
+    /// would skip too): `build` says them as warnings.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// One slide rendered: its record for the page's slides script, the images
@@ -405,11 +408,7 @@ pub fn render_page(
     let total = deck.slides.last().map_or(0, |s| s.number);
     let key_links = super::markdown::KeyLinks::new(&deck.links);
     let options = &deck.manifest.remark;
-    let code = CodeOptions {
-        language: options.highlight_language.clone(),
-        lines: options.highlight_lines,
-        spans: options.highlight_spans,
-    };
+    let code = options.code();
     // Slides render independently: spread them over the cores.
     let repo_names = repo_names(deck);
     let rendered: Vec<Rendered> = deck
@@ -506,6 +505,7 @@ pub fn render_page(
         html,
         images,
         extra_files: Vec::new(),
+        warnings: Vec::new(),
     })
 }
 
