@@ -209,6 +209,7 @@ fn chapter_manifest(path: &Path) -> Result<Manifest> {
         css_lines: Vec::new(),
         styles: Vec::new(),
         remark: crate::remark::options::RemarkOptions::remark(),
+        look: crate::manifest::Look::Remark,
         content: vec![Entry::File {
             path: name,
             line: 1,

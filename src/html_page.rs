@@ -186,6 +186,7 @@ pub fn parse(path: &Path, page: &str) -> Result<Manifest> {
         css_lines,
         styles,
         remark,
+        look: crate::manifest::Look::Remark,
         content: vec![content],
     })
 }

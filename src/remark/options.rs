@@ -45,20 +45,6 @@ pub struct Navigation {
     pub click: bool,
 }
 
-/// The highlight.js styles (remark ships them all, src/remark/resources.js)
-/// that labdeck's theme has colours for (templates/theme.css).
-pub const HIGHLIGHT_STYLES: &[&str] = &[
-    "default",
-    "github",
-    "monokai",
-    "solarized-dark",
-    "solarized-light",
-    "tomorrow",
-    "tomorrow-night",
-    "vs",
-    "zenburn",
-];
-
 impl Default for RemarkOptions {
     fn default() -> Self {
         RemarkOptions::remark()
@@ -125,7 +111,8 @@ impl RemarkOptions {
                     _ => return Err(bad("a style name")),
                 };
                 // Any name goes into the `hljs-<name>` class, as in remark;
-                // the theme has colours for HIGHLIGHT_STYLES.
+                // the page has highlight.js's colours for the names remark
+                // has (render/highlight_styles.rs).
                 if !s
                     .bytes()
                     .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')

@@ -1,7 +1,9 @@
 //! Code blocks as remark shows them: one `div.remark-code-line` per line,
 //! `` `spans` `` between backticks highlighted (remark's `highlightSpans`),
-//! and syntax colouring done at build time with syntect (class-based, so the
-//! theme's CSS decides the colours).
+//! and syntax colouring done at build time with syntect, written with
+//! highlight.js's class names (`hljs-keyword`...: [`HLJS_CLASSES`]) so that
+//! highlight.js's styles (as remark bundles them) and a deck's own `.hljs-*`
+//! rules colour it as they did in remark.
 
 use crate::remark::displayed::{Segment, span_segments};
 use std::sync::{Arc, OnceLock};
@@ -199,7 +201,7 @@ fn emit_coloured(
 ) {
     // Class attribute for each open scope (the line starts with the scopes
     // left open by the previous line).
-    let mut open: Vec<Option<String>> = stack.as_slice().iter().map(scope_classes).collect();
+    let mut open: Vec<Option<&'static str>> = stack.as_slice().iter().map(scope_classes).collect();
     reopen(out, &open);
     let mut ops = ops.iter().peekable();
     let mut pos = 0;
@@ -240,7 +242,7 @@ fn emit_coloured(
 fn apply(
     out: &mut String,
     stack: &mut ScopeStack,
-    open: &mut Vec<Option<String>>,
+    open: &mut Vec<Option<&'static str>>,
     op: &ScopeStackOp,
 ) {
     let before = stack.len();
@@ -250,7 +252,7 @@ fn apply(
     if after > before {
         for s in &stack.as_slice()[before..] {
             let c = scope_classes(s);
-            if let Some(c) = &c {
+            if let Some(c) = c {
                 push_open(out, c);
             }
             open.push(c);
@@ -264,40 +266,85 @@ fn apply(
     }
 }
 
-fn push_open(out: &mut String, classes: &str) {
-    out.push_str("<span class=\"");
-    out.push_str(classes);
+fn push_open(out: &mut String, class: &str) {
+    out.push_str("<span class=\"hljs-");
+    out.push_str(class);
     out.push_str("\">");
 }
 
-fn reopen(out: &mut String, open: &[Option<String>]) {
+fn reopen(out: &mut String, open: &[Option<&'static str>]) {
     for c in open.iter().flatten() {
         push_open(out, c);
     }
 }
 
-fn close_all(out: &mut String, open: &[Option<String>]) {
+fn close_all(out: &mut String, open: &[Option<&'static str>]) {
     for _ in open.iter().flatten() {
         out.push_str("</span>");
     }
 }
 
-/// Classes for a scope; none for the structural scopes themes do not colour
-/// (`source.*`, `meta.*`, `text.*`), which keeps the page small.
-fn scope_classes(scope: &syntect::parsing::Scope) -> Option<String> {
+/// highlight.js's class for a syntect scope: the first row whose scope
+/// prefix (whole atoms) the scope starts with; none when no row matches or
+/// the row says none (structural scopes `source.*`, `meta.*`, punctuation
+/// and operators, which highlight.js 9 leaves uncoloured too).
+///
+/// The classes are highlight.js 9's (docs/css-classes-reference.rst), as
+/// remark 0.14.1 bundles it and its styles colour them
+/// (src/render/highlight-styles.css), so that a deck's own `.hljs-*` rules
+/// apply. Rows follow what highlight.js's language definitions call the same
+/// token (languages/javascript.js: `const`, `this` are `keyword`;
+/// languages/yaml.js: keys are `attr`, `---` is `meta`, `&a`/`*a` are
+/// `type`; languages/bash.js: `$X` is `variable`, commands are plain;
+/// languages/xml.js: `tag` around `name` and `attr`).
+const HLJS_CLASSES: &[(&str, Option<&str>)] = &[
+    ("comment", Some("comment")),
+    ("punctuation.definition.list_item", Some("bullet")),
+    ("string.regexp", Some("regexp")),
+    ("string", Some("string")),
+    ("constant.numeric", Some("number")),
+    ("constant.language", Some("literal")),
+    ("constant.other.symbol", Some("symbol")),
+    ("keyword.operator", None),
+    ("keyword.control.flow.block-scalar", None),
+    ("keyword", Some("keyword")),
+    ("storage", Some("keyword")),
+    ("entity.name.tag.yaml", Some("attr")),
+    ("entity.name.tag", Some("name")),
+    ("entity.name.section", Some("section")),
+    ("entity.name", Some("title")),
+    ("entity.other.attribute-name", Some("attr")),
+    ("entity.other.inherited-class", Some("title")),
+    ("entity.other.document", Some("meta")),
+    ("support.function", Some("built_in")),
+    ("support.class", Some("built_in")),
+    ("support.type", Some("built_in")),
+    ("support.constant", Some("built_in")),
+    ("variable.language", Some("keyword")),
+    ("variable.other.alias.yaml", Some("type")),
+    ("variable.other.shell", Some("variable")),
+    ("markup.heading", Some("section")),
+    ("markup.bold", Some("strong")),
+    ("markup.italic", Some("emphasis")),
+    ("markup.inserted", Some("addition")),
+    ("markup.deleted", Some("deletion")),
+    ("markup.quote", Some("quote")),
+    ("markup.raw", Some("code")),
+    ("markup.underline.link", Some("link")),
+    ("meta.tag", Some("tag")),
+    ("meta.preprocessor", Some("meta")),
+];
+
+/// The class attribute for a scope ([`HLJS_CLASSES`]), `hljs-` prefixed.
+fn scope_classes(scope: &syntect::parsing::Scope) -> Option<&'static str> {
     let name = scope.build_string();
-    if name.starts_with("source") || name.starts_with("meta") || name.starts_with("text") {
-        return None;
-    }
-    let mut out = String::with_capacity(name.len() + 8);
-    for (i, atom) in name.split('.').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str("hl-");
-        out.push_str(atom);
-    }
-    Some(out)
+    HLJS_CLASSES
+        .iter()
+        .find(|(prefix, _)| {
+            name.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+        .and_then(|(_, class)| *class)
 }
 
 /// HTML-escapes text for element content or a quoted attribute value: the
@@ -385,15 +432,16 @@ mod tests {
             &CodeOptions::default(),
         );
         assert!(
-            html.contains("<span class=\"hl-entity hl-name hl-tag hl-yaml\">apiVersion</span>"),
+            html.contains("<span class=\"hljs-attr\">apiVersion</span>"),
             "{html}"
         );
         assert!(
-            html.contains("hl-comment")
-                && html.contains("hl-string")
-                && html.contains("hl-numeric"),
+            html.contains("<span class=\"hljs-comment\">")
+                && html.contains("<span class=\"hljs-string\">")
+                && html.contains("<span class=\"hljs-number\">3</span>"),
             "{html}"
         );
+        assert!(!html.contains("\"hl-"), "{html}");
     }
 
     #[test]
@@ -404,13 +452,26 @@ mod tests {
             "kubectl get pods -l app=rng # hi\necho \"$X\" | wc",
             &CodeOptions::default(),
         );
+        // highlight.js's bash leaves commands and options plain.
         assert!(
-            html.contains("<span class=\"hl-variable hl-function hl-shell\">kubectl</span>"),
+            html.contains("<div class=\"remark-code-line\">kubectl get pods -l app=rng <span class=\"hljs-comment\">"),
             "{html}"
         );
-        assert!(html.contains("hl-option"), "{html}");
-        assert!(html.contains("hl-comment"), "{html}");
-        assert!(html.contains("hl-string"), "{html}");
+        assert!(html.contains("<span class=\"hljs-string\">"), "{html}");
+        assert!(html.contains("<span class=\"hljs-variable\">"), "{html}");
+    }
+
+    /// remark colours `const` as highlight.js does: a `keyword`, which
+    /// monokai makes pink (#f92672); syntect's scope is `storage.type.js`.
+    #[test]
+    fn javascript_const_is_an_hljs_keyword() {
+        let html = render_block("js", "const x = 'a'; // c\n", &CodeOptions::default());
+        assert!(
+            html.contains("<span class=\"hljs-keyword\">const</span>"),
+            "{html}"
+        );
+        assert!(html.contains("<span class=\"hljs-string\">"), "{html}");
+        assert!(html.contains("<span class=\"hljs-comment\">"), "{html}");
     }
 
     #[test]
