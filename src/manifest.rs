@@ -460,6 +460,22 @@ mod tests {
     }
 
     #[test]
+    fn look_is_labdeck_unless_the_manifest_asks_for_remarks() {
+        assert_eq!(parse("content:\n- a.md\n").unwrap().look, Look::Labdeck);
+        assert_eq!(
+            parse("look: remark\ncontent:\n- a.md\n").unwrap().look,
+            Look::Remark
+        );
+        assert_eq!(
+            parse("look: labdeck\ncontent:\n- a.md\n").unwrap().look,
+            Look::Labdeck
+        );
+        let err = parse("title: x\nlook: fancy\ncontent:\n- a.md\n").unwrap_err();
+        assert_eq!(err.location().map(|l| l.line), Some(2), "{err}");
+        assert!(err.to_string().contains("`look: fancy`"), "{err}");
+    }
+
+    #[test]
     fn yaml_error_names_line() {
         let err = parse("title: x\ncontent:\n- a.md\n  - : [\n").unwrap_err();
         let loc = err.location().expect("location");

@@ -388,6 +388,52 @@ fn with_slides(page: &str) -> String {
     out
 }
 
+/// The theme wins (issue 23): a remark page or `.md` deck has remark's
+/// look (remark's own rules, highlight.js's colours for its style) and none
+/// of labdeck's; a manifest has labdeck's look unless it says `look:
+/// remark`.
+#[test]
+fn only_manifests_get_labdecks_look() {
+    let labdecks =
+        ":where(.remark-slide-content) :where(h1, h2, h3) { font-weight: 600; color: #1d3557;";
+    let remarks = ".remark-code { font-size: 18px; }";
+    let monokai =
+        ".hljs-monokai .hljs{display:block;overflow-x:auto;padding:.5em;background:#272822";
+    let dir = tempfile::tempdir().unwrap();
+    let md = build_page(
+        dir.path(),
+        "talk.md",
+        "# T\n\n```js\nconst a = 1;\n```\n",
+        &["highlightStyle=monokai"],
+    );
+    assert!(!md.contains(labdecks) && md.contains(remarks), "md deck");
+    assert!(md.contains(monokai), "monokai's colours");
+    assert!(
+        md.contains("<span class=\"hljs-keyword\">const</span>"),
+        "highlight.js's classes"
+    );
+    // Only the styles the slides name.
+    assert!(!md.contains(".hljs-zenburn"), "no other style");
+    let page = build_page(
+        dir.path(),
+        "talk.html",
+        "<html><textarea id=\"source\"># T</textarea></html>",
+        &[],
+    );
+    assert!(!page.contains(labdecks) && page.contains(remarks), "page");
+    assert!(page.contains(".hljs-default .hljs{"), "default style");
+    std::fs::write(dir.path().join("ch.md"), "# T\n").unwrap();
+    let manifest = build_page(dir.path(), "deck.yml", "content:\n- ch.md\n", &[]);
+    assert!(manifest.contains(labdecks) && !manifest.contains(remarks));
+    let asked = build_page(
+        dir.path(),
+        "remark.yml",
+        "look: remark\ncontent:\n- ch.md\n",
+        &[],
+    );
+    assert!(!asked.contains(labdecks) && asked.contains(remarks));
+}
+
 #[test]
 fn a_markdown_deck_gets_remarks_defaults() {
     let dir = tempfile::tempdir().unwrap();
