@@ -201,7 +201,10 @@ fn emit_coloured(
 ) {
     // Class attribute for each open scope (the line starts with the scopes
     // left open by the previous line).
-    let mut open: Vec<Option<&'static str>> = stack.as_slice().iter().map(scope_classes).collect();
+    let scopes = stack.as_slice();
+    let mut open: Vec<Option<&'static str>> = (0..scopes.len())
+        .map(|i| scope_classes(&scopes[..i], &scopes[i]))
+        .collect();
     reopen(out, &open);
     let mut ops = ops.iter().peekable();
     let mut pos = 0;
@@ -250,8 +253,9 @@ fn apply(
     let _ = stack.apply(op);
     let after = stack.len();
     if after > before {
-        for s in &stack.as_slice()[before..] {
-            let c = scope_classes(s);
+        let scopes = stack.as_slice();
+        for (i, s) in scopes.iter().enumerate().skip(before) {
+            let c = scope_classes(&scopes[..i], s);
             if let Some(c) = c {
                 push_open(out, c);
             }
@@ -298,7 +302,14 @@ fn close_all(out: &mut String, open: &[Option<&'static str>]) {
 /// `type`; languages/bash.js: `$X` is `variable`, commands are plain;
 /// languages/xml.js: `tag` around `name` and `attr`).
 const HLJS_CLASSES: &[(&str, Option<&str>)] = &[
+    // languages/python.js: a docstring is a string; `is`, `not`, `and`,
+    // `or`, `None`, `True`, `False` are keywords.
+    ("comment.block.documentation.python", Some("string")),
+    ("keyword.operator.logical.python", Some("keyword")),
+    ("constant.language.python", Some("keyword")),
     ("comment", Some("comment")),
+    // languages/yaml.js: the key's `:` is part of the `attr`.
+    ("punctuation.separator.key-value.mapping.yaml", Some("attr")),
     ("punctuation.definition.list_item", Some("bullet")),
     ("string.regexp", Some("regexp")),
     ("string", Some("string")),
@@ -335,9 +346,23 @@ const HLJS_CLASSES: &[(&str, Option<&str>)] = &[
     ("meta.preprocessor", Some("meta")),
 ];
 
-/// The class attribute for a scope ([`HLJS_CLASSES`]), `hljs-` prefixed.
-fn scope_classes(scope: &syntect::parsing::Scope) -> Option<&'static str> {
+/// The class for a scope ([`HLJS_CLASSES`]) inside `outer`: a string that
+/// is a mapping's key (JSON's `"a":`, inside a `meta.*.key.*` scope) is
+/// highlight.js's `attr`
+/// (languages/json.js), not a `string`.
+fn scope_classes(
+    outer: &[syntect::parsing::Scope],
+    scope: &syntect::parsing::Scope,
+) -> Option<&'static str> {
     let name = scope.build_string();
+    if name.starts_with("string")
+        && outer.iter().any(|o| {
+            let o = o.build_string();
+            o.starts_with("meta.") && o.split('.').any(|atom| atom == "key")
+        })
+    {
+        return Some("attr");
+    }
     HLJS_CLASSES
         .iter()
         .find(|(prefix, _)| {
@@ -472,6 +497,34 @@ mod tests {
         );
         assert!(html.contains("<span class=\"hljs-string\">"), "{html}");
         assert!(html.contains("<span class=\"hljs-comment\">"), "{html}");
+    }
+
+    /// highlight.js's json: keys are `attr`, values `string`/`number`/
+    /// `literal`; yaml: the key with its `:` is `attr`.
+    #[test]
+    fn keys_are_attrs_as_in_highlight_js() {
+        let json = render_block(
+            "json",
+            "{\"a\": \"b\", \"n\": 1, \"t\": true}",
+            &CodeOptions::default(),
+        );
+        assert!(json.contains("<span class=\"hljs-attr\">"), "{json}");
+        assert!(json.contains("<span class=\"hljs-string\">"), "{json}");
+        assert!(
+            json.contains("<span class=\"hljs-number\">1</span>"),
+            "{json}"
+        );
+        assert!(
+            json.contains("<span class=\"hljs-literal\">true</span>"),
+            "{json}"
+        );
+        let yaml = render_block("yaml", "kind: Pod\n", &CodeOptions::default());
+        assert!(
+            yaml.contains(
+                "<span class=\"hljs-attr\">kind</span><span class=\"hljs-attr\">:</span>"
+            ),
+            "{yaml}"
+        );
     }
 
     #[test]
