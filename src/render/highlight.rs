@@ -132,6 +132,7 @@ fn render_block(lang: &str, code: &str, opts: &CodeOptions) -> String {
         syntax_for(lang)
     };
     let mut state = syntax.map(|(set, s)| (set, ParseState::new(s), ScopeStack::new()));
+    let words = keywords_for(lang);
     for line in lines {
         let marked;
         let (line, highlighted) = match line.strip_prefix('*') {
@@ -168,7 +169,9 @@ fn render_block(lang: &str, code: &str, opts: &CodeOptions) -> String {
             None => None,
         };
         match (ops, &mut state) {
-            (Some(ops), Some((_, _, stack))) => emit_coloured(&mut out, &segments, &ops, stack),
+            (Some(ops), Some((_, _, stack))) => {
+                emit_coloured(&mut out, &segments, &ops, stack, words)
+            }
             _ => emit_plain(&mut out, &segments),
         }
         out.push_str("</div>");
@@ -198,6 +201,7 @@ fn emit_coloured(
     segments: &[Segment],
     ops: &[(usize, ScopeStackOp)],
     stack: &mut ScopeStack,
+    words: Option<Keywords>,
 ) {
     // Class attribute for each open scope (the line starts with the scopes
     // left open by the previous line).
@@ -221,12 +225,12 @@ fn emit_coloured(
                 break;
             }
             let at = (*at).max(cursor);
-            escape_into(out, &seg.text[cursor - pos..at - pos]);
+            emit_text(out, &seg.text[cursor - pos..at - pos], &open, words);
             cursor = at;
             apply(out, stack, &mut open, op);
             ops.next();
         }
-        escape_into(out, &seg.text[cursor - pos..]);
+        emit_text(out, &seg.text[cursor - pos..], &open, words);
         pos = end;
         if seg.highlighted {
             close_all(out, &open);
@@ -239,6 +243,79 @@ fn emit_coloured(
         apply(out, stack, &mut open, op);
     }
     close_all(out, &open);
+}
+
+/// A language's keyword classes by word, as highlight.js gives them to
+/// words anywhere outside its modes (strings, comments...).
+type Keywords = fn(&str) -> Option<&'static str>;
+
+/// highlight.js 9's bash keywords (languages/bash.js as remark 0.14.1
+/// bundles it: `keyword`, `literal`, `built_in` and `_` lists), for the
+/// languages it highlights as bash (`bash`, `sh`, `zsh`): a `for`, an
+/// `echo` or a `kubectl exec` is coloured wherever it is, `-l` gets `_`.
+fn keywords_for(lang: &str) -> Option<Keywords> {
+    fn bash(word: &str) -> Option<&'static str> {
+        const KEYWORD: &[&str] = &[
+            "if", "then", "else", "elif", "fi", "for", "while", "in", "do", "done", "case", "esac",
+            "function",
+        ];
+        const LITERAL: &[&str] = &["true", "false"];
+        const UNDERSCORE: &[&str] = &[
+            "-ne", "-eq", "-lt", "-gt", "-f", "-d", "-e", "-s", "-l", "-a",
+        ];
+        const BUILT_IN: &str = "break cd continue eval exec exit export getopts hash pwd readonly return shift test times trap umask unset alias bind builtin caller command declare echo enable help let local logout mapfile printf read readarray source type typeset ulimit unalias set shopt autoload bg bindkey bye cap chdir clone comparguments compcall compctl compdescribe compfiles compgroups compquote comptags comptry compvalues dirs disable disown echotc echoti emulate fc fg float functions getcap getln history integer jobs kill limit log noglob popd print pushd pushln rehash sched setcap setopt stat suspend ttyctl unfunction unhash unlimit unsetopt vared wait whence where which zcompile zformat zftp zle zmodload zparseopts zprof zpty zregexparse zsocket zstyle ztcp";
+        if KEYWORD.contains(&word) {
+            Some("keyword")
+        } else if LITERAL.contains(&word) {
+            Some("literal")
+        } else if UNDERSCORE.contains(&word) {
+            Some("_")
+        } else if BUILT_IN.split(' ').any(|w| w == word) {
+            Some("built_in")
+        } else {
+            None
+        }
+    }
+    match lang.to_ascii_lowercase().as_str() {
+        "bash" | "sh" | "zsh" => Some(bash),
+        _ => None,
+    }
+}
+
+/// Text outside any coloured span: with the language's keywords coloured
+/// (highlight.js's lexemes for bash, `\b-?[a-z\._]+\b`), else as it is.
+fn emit_text(out: &mut String, text: &str, open: &[Option<&'static str>], words: Option<Keywords>) {
+    let Some(class_of) = words.filter(|_| open.iter().all(Option::is_none)) else {
+        escape_into(out, text);
+        return;
+    };
+    let b = text.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let lexeme = |c: u8| c.is_ascii_lowercase() || c == b'.' || c == b'_';
+    let mut from = 0;
+    let mut p = 0;
+    while p < b.len() {
+        let start = p;
+        let body = if b[p] == b'-' { p + 1 } else { p };
+        let before_ok = start == 0 || !word(b[start - 1]);
+        let mut end = body;
+        while end < b.len() && lexeme(b[end]) {
+            end += 1;
+        }
+        if before_ok && end > body && (end == b.len() || !word(b[end])) {
+            if let Some(class) = class_of(&text[start..end]) {
+                escape_into(out, &text[from..start]);
+                push_open(out, class);
+                escape_into(out, &text[start..end]);
+                out.push_str("</span>");
+                from = end;
+            }
+            p = end;
+        } else {
+            p = end.max(start + 1);
+        }
+    }
+    escape_into(out, &text[from..]);
 }
 
 /// Applies one scope operation, opening or closing spans to match.
@@ -477,9 +554,10 @@ mod tests {
             "kubectl get pods -l app=rng # hi\necho \"$X\" | wc",
             &CodeOptions::default(),
         );
-        // highlight.js's bash leaves commands and options plain.
+        // highlight.js's bash leaves commands plain, and options but its
+        // `_` list (`-l`, `-f`...).
         assert!(
-            html.contains("<div class=\"remark-code-line\">kubectl get pods -l app=rng <span class=\"hljs-comment\">"),
+            html.contains("<div class=\"remark-code-line\">kubectl get pods <span class=\"hljs-_\">-l</span> app=rng <span class=\"hljs-comment\">"),
             "{html}"
         );
         assert!(html.contains("<span class=\"hljs-string\">"), "{html}");
@@ -497,6 +575,31 @@ mod tests {
         );
         assert!(html.contains("<span class=\"hljs-string\">"), "{html}");
         assert!(html.contains("<span class=\"hljs-comment\">"), "{html}");
+    }
+
+    /// What remark 0.14.1 gave for these lines (highlight.js 9's bash: its
+    /// keywords and builtins wherever they are, not inside strings).
+    #[test]
+    fn bash_keywords_and_builtins_as_highlight_js() {
+        let html = render_block(
+            "bash",
+            "kubectl exec -ti web -- sh\nfor i in 1 2; do echo \"pod $i\"; done\ntest -f /a && kill -9 $PID\n",
+            &CodeOptions::default(),
+        );
+        assert_eq!(
+            html,
+            "<pre><code class=\"remark-code hljs bash\"><div class=\"remark-code-line\">kubectl <span class=\"hljs-built_in\">exec</span> -ti web -- sh</div><div class=\"remark-code-line\"><span class=\"hljs-keyword\">for</span> i <span class=\"hljs-keyword\">in</span> 1 2; <span class=\"hljs-keyword\">do</span> <span class=\"hljs-built_in\">echo</span> <span class=\"hljs-string\">&quot;pod <span class=\"hljs-variable\">$i</span>&quot;</span>; <span class=\"hljs-keyword\">done</span></div><div class=\"remark-code-line\"><span class=\"hljs-built_in\">test</span> <span class=\"hljs-_\">-f</span> /a &amp;&amp; <span class=\"hljs-built_in\">kill</span> -9 <span class=\"hljs-variable\">$PID</span></div></code></pre>"
+        );
+        // `shell`/`console` are highlight.js's console sessions: no keywords.
+        let console = render_block("console", "echo hi", &CodeOptions::default());
+        assert!(!console.contains("hljs-built_in"), "{console}");
+        // Words made of more than lexeme characters are not keywords.
+        let html = render_block(
+            "bash",
+            "kubectl logs k8s-echo echo2",
+            &CodeOptions::default(),
+        );
+        assert!(!html.contains("<span"), "{html}");
     }
 
     /// highlight.js's json: keys are `attr`, values `string`/`number`/
