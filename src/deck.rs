@@ -223,6 +223,7 @@ fn chapter_manifest(path: &Path) -> Result<Manifest> {
         scripts: Vec::new(),
         styles: Vec::new(),
         remark: crate::remark::options::RemarkOptions::remark(),
+        look: crate::manifest::Look::Remark,
         content: vec![Entry::File {
             path: name,
             line: 1,

@@ -274,6 +274,7 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
         scripts,
         styles,
         remark,
+        look: crate::manifest::Look::Remark,
         content: vec![content],
     })
 }

@@ -46,7 +46,34 @@ pub struct Manifest {
     pub styles: Vec<String>,
     /// remark's options (`remark:` mapping, remark's option names).
     pub remark: RemarkOptions,
+    /// Whose look the page has besides the deck's own stylesheets.
+    pub look: Look,
     pub content: Vec<Entry>,
+}
+
+/// The look a page has under the deck's own stylesheets (`look:` in a
+/// manifest; docs/deck-format.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Look {
+    /// labdeck's default look (fonts, heading and link colours, tables,
+    /// lists, exercise boxes) under remark's own rules: the default of
+    /// `.yml` manifests, whose decks (container.training's) expect it.
+    #[default]
+    Labdeck,
+    /// What remark 0.14 itself gives a page (its `documentStyles`) and
+    /// nothing more: the look of a remark page or `.md` deck, so that the
+    /// deck's theme shows as it did in remark.
+    Remark,
+}
+
+impl Look {
+    /// The name a manifest's `look:` gives it (and the page template sees).
+    pub fn name(self) -> &'static str {
+        match self {
+            Look::Labdeck => "labdeck",
+            Look::Remark => "remark",
+        }
+    }
 }
 
 /// One entry of `content:`.
@@ -87,6 +114,8 @@ struct RawManifest {
     /// remark's options, as `remark.create()` takes them.
     #[serde(default)]
     remark: Option<Spanned<serde_json::Value>>,
+    /// `labdeck` (default) or `remark`: see [`Look`].
+    look: Option<Spanned<Scalar>>,
     content: Option<Spanned<RawEntries>>,
 }
 
@@ -307,6 +336,20 @@ impl Manifest {
                 remark.set(key, value).map_err(|e| Error::at(at(), e))?;
             }
         }
+        let look = match scalar("look", &raw.look).as_deref().map(str::trim) {
+            None | Some("labdeck") => Look::Labdeck,
+            Some("remark") => Look::Remark,
+            Some(other) => {
+                let line = raw
+                    .look
+                    .as_ref()
+                    .map_or(1, |l| l.referenced.line() as usize);
+                return Err(Error::at(
+                    Location::new(path, line.max(1)),
+                    format!("`look: {other}`: expected `labdeck` or `remark`"),
+                ));
+            }
+        };
         // Values shown on the page: NUL becomes U+FFFD, as browsers read
         // chapters (`assemble`), so that none reaches the HTML.
         let shown = |v: String| v.replace('\0', "\u{FFFD}");
@@ -330,6 +373,7 @@ impl Manifest {
             scripts: Vec::new(),
             styles: Vec::new(),
             remark,
+            look,
             content,
         })
     }
@@ -434,6 +478,22 @@ mod tests {
         assert_eq!(*line, 7);
         assert!(matches!(&entries[1], Entry::List { .. }));
         assert!(matches!(&m.content[2], Entry::Inline { text, .. } if text == "# Inline\n"));
+    }
+
+    #[test]
+    fn look_is_labdeck_unless_the_manifest_asks_for_remarks() {
+        assert_eq!(parse("content:\n- a.md\n").unwrap().look, Look::Labdeck);
+        assert_eq!(
+            parse("look: remark\ncontent:\n- a.md\n").unwrap().look,
+            Look::Remark
+        );
+        assert_eq!(
+            parse("look: labdeck\ncontent:\n- a.md\n").unwrap().look,
+            Look::Labdeck
+        );
+        let err = parse("title: x\nlook: fancy\ncontent:\n- a.md\n").unwrap_err();
+        assert_eq!(err.location().map(|l| l.line), Some(2), "{err}");
+        assert!(err.to_string().contains("`look: fancy`"), "{err}");
     }
 
     #[test]

@@ -110,7 +110,13 @@ fn html_pre_code_is_a_code_block() {
         js.starts_with("<pre><code class=\"remark-code hljs javascript\">"),
         "{js}"
     );
-    assert!(js.contains("<span class=\"hl-"), "coloured: {js}");
+    // highlight.js 9 gives `<span class="hljs-keyword">var</span> x = <span class="hljs-number">1</span>;`.
+    assert!(
+        js.contains(
+            "<span class=\"hljs-keyword\">var</span> x = <span class=\"hljs-number\">1</span>;"
+        ),
+        "coloured as highlight.js: {js}"
+    );
 }
 
 #[test]
@@ -195,6 +201,137 @@ fn deep_text_under_an_item_is_a_paragraph() {
     );
 }
 
+// Issue 23, "The dialect, the rest": each expectation is what remark 0.14.1
+// gave for the input in headless Chromium (the slide content's innerHTML,
+// the slide number left out).
+
+/// labdeck's HTML as the browser's serializer writes it back (HTML,
+/// "Serializing HTML fragments", escaping a string: U+00A0 is `&nbsp;`), to
+/// compare with remark's innerHTML: the DOM is the same.
+fn as_serialized(html: &str) -> String {
+    html.replace('\u{a0}', "&nbsp;")
+}
+
+#[test]
+fn a_heading_of_only_an_entity() {
+    // block.heading `^ *(#{1,6}) *([^\n]+?) *#* *(?:\n+|$)` takes `&nbsp;`
+    // as the text; the id is Renderer.heading's `raw.toLowerCase()
+    // .replace(/[^\w]+/g, '-')` of the text as written.
+    assert_eq!(
+        as_serialized(&html("##&nbsp;")),
+        "<h2 id=\"-nbsp-\">&nbsp;</h2>"
+    );
+    assert_eq!(
+        as_serialized(&html("#&nbsp;\n\ntext")),
+        "<h1 id=\"-nbsp-\">&nbsp;</h1>\n<p>text</p>"
+    );
+}
+
+#[test]
+fn a_heading_line_after_an_item_stays_in_the_item() {
+    // block.item `^( *)(bull) [^\n]*(?:\n(?!\1bull )[^\n]*)*`: the heading
+    // line is part of the item; inside it, block.text (no paragraph in a
+    // tight item) then block.heading.
+    assert_eq!(
+        html("- item\n# Heading\n- next"),
+        "<ul>\n<li>item<h1 id=\"heading\">Heading</h1>\n</li>\n<li>next</li>\n</ul>"
+    );
+    assert_eq!(
+        html("- item\n#Heading\n- next"),
+        "<ul>\n<li>item<h1 id=\"heading\">Heading</h1>\n</li>\n<li>next</li>\n</ul>"
+    );
+    // A blank line ends the list (block.list `\n{2,}(?! )(?!\1bull )`).
+    assert_eq!(
+        html("1. a\n# H\n\ntext"),
+        "<ol>\n<li>a<h1 id=\"h\">H</h1>\n</li>\n</ol>\n<p>text</p>"
+    );
+}
+
+#[test]
+fn nested_brackets_in_link_text() {
+    // inline._inside `(?:\[[^\]]*\]|[^\[\]]|\](?=[^\[]*\]))*`.
+    assert_eq!(html("[a [b] c](u)"), "<p><a href=\"u\">a [b] c</a></p>");
+}
+
+#[test]
+fn underscores_inside_words_are_not_emphasis() {
+    // inline.em `^\b_((?:[^_]|__)+?)_\b|^\*((?:\*\*|[\s\S])+?)\*(?!\*)`:
+    // `_` needs a word boundary before it and after its closing `_`, and
+    // inline.text stops at `_` only where em could start.
+    assert_eq!(html("a_b_c"), "<p>a_b_c</p>");
+    assert_eq!(
+        html("$x_1 + y_2$ and $a_i b_j$"),
+        "<p>$x_1 + y_2$ and $a_i b_j$</p>"
+    );
+    assert_eq!(
+        html("f_a_ and _b_c_"),
+        "<p>f<em>a</em> and <em>b_c</em></p>"
+    );
+    // Math: `_` before `{` closes (`{` is not a word character).
+    assert_eq!(html("$x_{1} + y_{2}$"), "<p>$x<em>{1} + y</em>{2}$</p>");
+    assert_eq!(html("snake_case_ word"), "<p>snake<em>case</em> word</p>");
+    assert_eq!(
+        html("my_var_name and other_thing_."),
+        "<p>my<em>var_name and other_thing</em>.</p>"
+    );
+    assert_eq!(html("f_a_b_"), "<p>f<em>a_b</em></p>");
+    assert_eq!(html("x_1_ y"), "<p>x<em>1</em> y</p>");
+    // URLs and link destinations are read before emphasis.
+    assert_eq!(
+        html("see http://a.b/x_y_ z"),
+        "<p>see <a href=\"http://a.b/x_y_\">http://a.b/x_y_</a> z</p>"
+    );
+    assert_eq!(
+        html("[l](a_b_) and [m_n_](u)"),
+        "<p><a href=\"a_b_\">l</a> and <a href=\"u\">m<em>n</em></a></p>"
+    );
+}
+
+#[test]
+fn an_html_comment_line_inside_a_paragraph() {
+    // block.paragraph continues over the line (block.html needs it at the
+    // start of a block); inline.tag takes the comment as it is.
+    assert_eq!(
+        html("text\n<!-- comment -->\nmore"),
+        "<p>text\n<!-- comment -->\nmore</p>"
+    );
+    assert_eq!(html("text\n<!-- c -->"), "<p>text\n<!-- c --></p>");
+    // In a list item's text too: the list goes on. (remark gives
+    // `<li>a<!-- c --></li>`: marked's item holds a text token and an html
+    // token; labdeck's item text keeps the line break, a whitespace-only
+    // text node more.)
+    assert_eq!(
+        html("- a\n<!-- c -->\n- b"),
+        "<ul>\n<li>a\n<!-- c --></li>\n<li>b</li>\n</ul>"
+    );
+}
+
+#[test]
+fn loose_or_tight_per_item() {
+    // marked Lexer.token, list: `loose = next || /\n\n(?!\s*$)/.test(item)`
+    // per item, `next` being whether this item ended with a blank line.
+    assert_eq!(
+        html("- a\n- b\n\n- c\n- d"),
+        "<ul>\n<li>a</li>\n<li><p>b</p>\n</li>\n<li><p>c</p>\n</li>\n<li>d</li>\n</ul>"
+    );
+    assert_eq!(
+        html("- a\n- b\n\n  more\n- c"),
+        "<ul>\n<li>a</li>\n<li><p>b</p>\n<p>more</p>\n</li>\n<li>c</li>\n</ul>"
+    );
+    assert_eq!(
+        html("* a\n\n* b\n* c"),
+        "<ul>\n<li><p>a</p>\n</li>\n<li><p>b</p>\n</li>\n<li>c</li>\n</ul>"
+    );
+}
+
+#[test]
+fn heading_ids_come_from_the_text_as_written() {
+    // Renderer.heading gets `raw` (the heading's Markdown, entities as
+    // written): `Q&amp;A` -> `q-amp-a`, `Q&A` -> `q-a`.
+    assert_eq!(html("# Q&amp;A"), "<h1 id=\"q-amp-a\">Q&amp;A</h1>");
+    assert_eq!(html("# Q&A"), "<h1 id=\"q-a\">Q&amp;A</h1>");
+}
+
 // ---------- code options ----------
 
 #[test]
@@ -249,6 +386,52 @@ fn with_slides(page: &str) -> String {
         out.push_str(&dec(notes));
     }
     out
+}
+
+/// The theme wins (issue 23): a remark page or `.md` deck has remark's
+/// look (remark's own rules, highlight.js's colours for its style) and none
+/// of labdeck's; a manifest has labdeck's look unless it says `look:
+/// remark`.
+#[test]
+fn only_manifests_get_labdecks_look() {
+    let labdecks =
+        ":where(.remark-slide-content) :where(h1, h2, h3) { font-weight: 600; color: #1d3557;";
+    let remarks = ".remark-code { font-size: 18px; }";
+    let monokai =
+        ".hljs-monokai .hljs{display:block;overflow-x:auto;padding:.5em;background:#272822";
+    let dir = tempfile::tempdir().unwrap();
+    let md = build_page(
+        dir.path(),
+        "talk.md",
+        "# T\n\n```js\nconst a = 1;\n```\n",
+        &["highlightStyle=monokai"],
+    );
+    assert!(!md.contains(labdecks) && md.contains(remarks), "md deck");
+    assert!(md.contains(monokai), "monokai's colours");
+    assert!(
+        md.contains("<span class=\"hljs-keyword\">const</span>"),
+        "highlight.js's classes"
+    );
+    // Only the styles the slides name.
+    assert!(!md.contains(".hljs-zenburn"), "no other style");
+    let page = build_page(
+        dir.path(),
+        "talk.html",
+        "<html><textarea id=\"source\"># T</textarea></html>",
+        &[],
+    );
+    assert!(!page.contains(labdecks) && page.contains(remarks), "page");
+    assert!(page.contains(".hljs-default .hljs{"), "default style");
+    std::fs::write(dir.path().join("ch.md"), "# T\n").unwrap();
+    let manifest = build_page(dir.path(), "deck.yml", "content:\n- ch.md\n", &[]);
+    assert!(manifest.contains(labdecks) && !manifest.contains(remarks));
+    let asked = build_page(
+        dir.path(),
+        "remark.yml",
+        "look: remark\ncontent:\n- ch.md\n",
+        &[],
+    );
+    assert!(!asked.contains(labdecks) && asked.contains(remarks));
 }
 
 #[test]

@@ -27,8 +27,8 @@ pub struct DeckArgs {
     /// manifest's folder).
     #[arg(long)]
     root: Option<PathBuf>,
-    /// Folder of templates replacing the built-in ones (deck.html, theme.css,
-    /// print.css, runtime.js).
+    /// Folder of templates replacing the built-in ones (deck.html,
+    /// remark.css, theme.css, remark-look.css, print.css, runtime.js).
     #[arg(long)]
     pub templates: Option<PathBuf>,
     /// Extra stylesheet to inline after the theme (repeatable).

@@ -190,6 +190,22 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
                     out.push('\n');
                 }
                 continue;
+            } else if !previous_blank
+                && is_atx_heading(line)
+                && let Some(content) = item_indent_before(&lines, i)
+                && indent < content
+            {
+                // marked's `block.item` (`^( *)(bull) [^\n]*(?:\n(?!\1bull
+                // )[^\n]*)*`) keeps every line up to the next bullet in the
+                // item, a heading right under its text too; CommonMark lets
+                // the heading end the list unless it is indented into it.
+                out.push_str(&" ".repeat(content + extra));
+                push_text_line(&mut out, &fix_inline(trimmed), true);
+                i += 1;
+                if i < lines.len() {
+                    out.push('\n');
+                }
+                continue;
             }
             if extra > 0 && !blank {
                 out.push_str(&" ".repeat(extra));
@@ -208,6 +224,17 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
                 // CommonMark from opening one.
                 out.push(INERT);
             }
+            if !previous_blank
+                && !in_code
+                && line.trim_start().starts_with("<!--")
+                && continues_paragraph(lines[i - 1])
+            {
+                // marked's `block.paragraph` stops only before a block tag
+                // (`'<' + block._tag`, a word: not `<!--`), so a comment
+                // line goes on with the paragraph (or the item's text);
+                // CommonMark would start an HTML block there.
+                out.push(INERT);
+            }
             if !in_code && let Some(close) = raw_html_start(line) {
                 raw = Some(close);
             }
@@ -219,6 +246,17 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
         }
     }
     out
+}
+
+/// Whether a comment line after `previous` (not blank) is in the same
+/// paragraph for marked: `previous` is text, not a heading, a fence, a
+/// quote, a table row or HTML, which end or are not paragraphs.
+fn continues_paragraph(previous: &str) -> bool {
+    let t = previous.trim_start_matches(' ');
+    !(is_atx_heading(previous)
+        || fence_opening(previous).is_some()
+        || t.starts_with(['<', '>', '|'])
+        || previous.len() - t.len() >= 4)
 }
 
 fn next_nonblank<'a>(lines: &[&'a str], at: usize) -> Option<&'a str> {
@@ -272,17 +310,76 @@ fn raw_html_start(line: &str) -> Option<&'static str> {
 ///   lib/marked.js; CommonMark escapes all ASCII punctuation);
 /// - an HTML tag that a browser accepts but CommonMark does not (stray
 ///   commas, `/ >`) is rewritten as the browser reads it (marked's
-///   `inline.tag`: `^<\/?\w+(?:"[^"]*"|'[^']*'|[^'">])*?>` takes it whole).
+///   `inline.tag`: `^<\/?\w+(?:"[^"]*"|'[^']*'|[^'">])*?>` takes it whole);
+/// - a `_` right after a letter or digit that marked opens emphasis with
+///   ([`marked_em_close`]; CommonMark never opens there) and its closing
+///   `_` become `<em>` and `</em>`: `snake_case_ x`, `$x_{1} + y_{2}$`.
 pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
-    if !line.contains(['\\', '<']) {
+    if !line.contains(['\\', '<', '_']) {
         return std::borrow::Cow::Borrowed(line);
     }
     let b = line.as_bytes();
     let mut out = String::with_capacity(line.len() + 8);
     let mut last = 0;
     let mut p = 0;
+    // The `_` that closes the emphasis opened with `<em>`.
+    let mut em_close: Option<usize> = None;
+    // The closing `_` of an emphasis left as written (opened after a space
+    // or punctuation, where CommonMark opens one too).
+    let mut em_until: Option<usize> = None;
     while p < b.len() {
+        if em_close == Some(p) {
+            out.push_str(&line[last..p]);
+            out.push_str("</em>");
+            em_close = None;
+            p += 1;
+            last = p;
+            continue;
+        }
         match b[p] {
+            b'_' => {
+                let run = b[p..].iter().take_while(|&&c| c == b'_').count();
+                let intraword = line[..p]
+                    .chars()
+                    .next_back()
+                    .is_some_and(char::is_alphanumeric);
+                if em_until.is_some_and(|until| p <= until) {
+                    // Inside an emphasis marked opened where CommonMark
+                    // does too: its `_`s are CommonMark's to read.
+                } else if run == 1
+                    && em_close.is_none()
+                    && let Some(close) = marked_em_close(b, p)
+                {
+                    if intraword {
+                        out.push_str(&line[last..p]);
+                        out.push_str("<em>");
+                        em_close = Some(close);
+                        last = p + 1;
+                    } else {
+                        em_until = Some(close);
+                    }
+                }
+                // The closing `_` may end a run (`x_a ___ b`).
+                p = match em_close {
+                    Some(close) if close > p && close < p + run => close,
+                    _ => p + run,
+                };
+            }
+            b']' if b.get(p + 1) == Some(&b'(') => {
+                // A link's destination is marked's `inline.link` whole.
+                p = b[p..]
+                    .iter()
+                    .position(|&c| c == b')')
+                    .map_or(b.len(), |e| p + e + 1);
+            }
+            b':' if b[p..].starts_with(b"://") => {
+                // A URL (marked's `inline.gfm.url`, or an autolink) runs to
+                // the next space or `<`.
+                p = b[p..]
+                    .iter()
+                    .position(|&c| c.is_ascii_whitespace() || c == b'<')
+                    .map_or(b.len(), |e| p + e);
+            }
             b'`' => {
                 let run = b[p..].iter().take_while(|&&c| c == b'`').count();
                 match closing_backticks(b, p + run, run) {
@@ -321,11 +418,46 @@ pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
             _ => p += 1,
         }
     }
-    if last == 0 {
+    if last == 0 || em_close.is_some() {
         return std::borrow::Cow::Borrowed(line);
     }
     out.push_str(&line[last..]);
     std::borrow::Cow::Owned(out)
+}
+
+/// Where marked's `inline.em` (`^\b_((?:__|[\s\S])+?)_\b`, lib/marked.js
+/// as remark 0.14 bundles it) closes the emphasis opened by the `_` at
+/// `open`: the first `_` after at least one character (a `__` counting as
+/// one) that no word character (`\w`) follows. marked tries it at every
+/// `_` (`inline.text` stops before each one) and the `\b` before the
+/// opening `_` always holds at the start of what is left. Looked for on
+/// the line only, over code spans and tags as the caller skips them; a link
+/// destination or a URL on the way (`](`, `://`) stops the search.
+fn marked_em_close(b: &[u8], open: usize) -> Option<usize> {
+    let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+    let mut k = open + 1;
+    let mut taken = false;
+    while k < b.len() {
+        if taken && b[k] == b'_' && !b.get(k + 1).is_some_and(word) {
+            return Some(k);
+        }
+        match b[k] {
+            b'`' => {
+                let run = b[k..].iter().take_while(|&&c| c == b'`').count();
+                k = closing_backticks(b, k + run, run).unwrap_or(k + run);
+            }
+            b'<' if b.get(k + 1).is_some_and(|c| c.is_ascii_alphabetic()) => {
+                k = marked_tag_end(b, k).unwrap_or(k + 1);
+            }
+            b'\\' => k += 2,
+            b']' if b.get(k + 1) == Some(&b'(') => return None,
+            b':' if b[k..].starts_with(b"://") => return None,
+            b'_' if b.get(k + 1) == Some(&b'_') => k += 2,
+            _ => k += 1,
+        }
+        taken = true;
+    }
+    None
 }
 
 /// Characters marked (GFM) treats as escaped after a backslash.

@@ -61,20 +61,6 @@ pub struct CodeOptions {
     pub spans: bool,
 }
 
-/// The highlight.js styles (remark ships them all, src/remark/resources.js)
-/// that labdeck's theme has colours for (templates/theme.css).
-pub const HIGHLIGHT_STYLES: &[&str] = &[
-    "default",
-    "github",
-    "monokai",
-    "solarized-dark",
-    "solarized-light",
-    "tomorrow",
-    "tomorrow-night",
-    "vs",
-    "zenburn",
-];
-
 impl Default for RemarkOptions {
     fn default() -> Self {
         RemarkOptions::remark()
@@ -151,12 +137,16 @@ impl RemarkOptions {
                     _ => return Err(bad("a style name")),
                 };
                 // Any name goes into the `hljs-<name>` class, as in remark;
-                // the theme has colours for HIGHLIGHT_STYLES.
-                if !s
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
-                {
-                    return Err(bad("a style name (letters, digits, `-`)"));
+                // the page has highlight.js's colours for the names remark
+                // has (render/highlight_styles.rs). `kimbie.dark` and
+                // `kimbie.light` keep their dot: remark's class is then
+                // `hljs-kimbie.dark`, which its own `.hljs-kimbie.dark`
+                // rules (two classes) never match, so remark shows those
+                // two uncoloured, and so does labdeck.
+                if !s.bytes().all(|c| {
+                    c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.'
+                }) {
+                    return Err(bad("a style name (letters, digits, `-`, `.`)"));
                 }
                 self.highlight_style = s;
             }
@@ -285,6 +275,8 @@ mod tests {
         assert!(o.set("ratio", &json!("wide")).is_err());
         assert!(o.set("highlightStyle", &json!("a b")).is_err());
         o.set("highlightStyle", &json!("monokai")).unwrap();
+        o.set("highlightStyle", &json!("kimbie.dark")).unwrap();
+        assert_eq!(o.highlight_style, "kimbie.dark");
         o.set("navigation", &json!({"scroll": false})).unwrap();
         assert!(!o.navigation.scroll && o.navigation.touch);
         o.set_assignment("highlightLines=true").unwrap();

@@ -1,7 +1,9 @@
 //! Code blocks as remark shows them: one `div.remark-code-line` per line,
 //! `` `spans` `` between backticks highlighted (remark's `highlightSpans`),
-//! and syntax colouring done at build time with syntect (class-based, so the
-//! theme's CSS decides the colours).
+//! and syntax colouring done at build time with syntect, written with
+//! highlight.js's class names (`hljs-keyword`...: [`HLJS_CLASSES`]) so that
+//! highlight.js's styles (as remark bundles them) and a deck's own `.hljs-*`
+//! rules colour it as they did in remark.
 
 use crate::remark::displayed::{Segment, span_segments};
 use std::sync::{Arc, OnceLock};
@@ -120,6 +122,7 @@ fn render_block(lang: &str, code: &str, opts: &CodeOptions) -> String {
         syntax_for(lang)
     };
     let mut state = syntax.map(|(set, s)| (set, ParseState::new(s), ScopeStack::new()));
+    let words = keywords_for(lang);
     for line in lines {
         let marked;
         let (line, highlighted) = match line.strip_prefix('*') {
@@ -156,7 +159,9 @@ fn render_block(lang: &str, code: &str, opts: &CodeOptions) -> String {
             None => None,
         };
         match (ops, &mut state) {
-            (Some(ops), Some((_, _, stack))) => emit_coloured(&mut out, &segments, &ops, stack),
+            (Some(ops), Some((_, _, stack))) => {
+                emit_coloured(&mut out, &segments, &ops, stack, words)
+            }
             _ => emit_plain(&mut out, &segments),
         }
         out.push_str("</div>");
@@ -186,10 +191,14 @@ fn emit_coloured(
     segments: &[Segment],
     ops: &[(usize, ScopeStackOp)],
     stack: &mut ScopeStack,
+    words: Option<Keywords>,
 ) {
     // Class attribute for each open scope (the line starts with the scopes
     // left open by the previous line).
-    let mut open: Vec<Option<String>> = stack.as_slice().iter().map(scope_classes).collect();
+    let scopes = stack.as_slice();
+    let mut open: Vec<Option<&'static str>> = (0..scopes.len())
+        .map(|i| scope_classes(&scopes[..i], &scopes[i]))
+        .collect();
     reopen(out, &open);
     let mut ops = ops.iter().peekable();
     let mut pos = 0;
@@ -206,12 +215,12 @@ fn emit_coloured(
                 break;
             }
             let at = (*at).max(cursor);
-            escape_into(out, &seg.text[cursor - pos..at - pos]);
+            emit_text(out, &seg.text[cursor - pos..at - pos], &open, words);
             cursor = at;
             apply(out, stack, &mut open, op);
             ops.next();
         }
-        escape_into(out, &seg.text[cursor - pos..]);
+        emit_text(out, &seg.text[cursor - pos..], &open, words);
         pos = end;
         if seg.highlighted {
             close_all(out, &open);
@@ -226,11 +235,84 @@ fn emit_coloured(
     close_all(out, &open);
 }
 
+/// A language's keyword classes by word, as highlight.js gives them to
+/// words anywhere outside its modes (strings, comments...).
+type Keywords = fn(&str) -> Option<&'static str>;
+
+/// highlight.js 9's bash keywords (languages/bash.js as remark 0.14.1
+/// bundles it: `keyword`, `literal`, `built_in` and `_` lists), for the
+/// languages it highlights as bash (`bash`, `sh`, `zsh`): a `for`, an
+/// `echo` or a `kubectl exec` is coloured wherever it is, `-l` gets `_`.
+fn keywords_for(lang: &str) -> Option<Keywords> {
+    fn bash(word: &str) -> Option<&'static str> {
+        const KEYWORD: &[&str] = &[
+            "if", "then", "else", "elif", "fi", "for", "while", "in", "do", "done", "case", "esac",
+            "function",
+        ];
+        const LITERAL: &[&str] = &["true", "false"];
+        const UNDERSCORE: &[&str] = &[
+            "-ne", "-eq", "-lt", "-gt", "-f", "-d", "-e", "-s", "-l", "-a",
+        ];
+        const BUILT_IN: &str = "break cd continue eval exec exit export getopts hash pwd readonly return shift test times trap umask unset alias bind builtin caller command declare echo enable help let local logout mapfile printf read readarray source type typeset ulimit unalias set shopt autoload bg bindkey bye cap chdir clone comparguments compcall compctl compdescribe compfiles compgroups compquote comptags comptry compvalues dirs disable disown echotc echoti emulate fc fg float functions getcap getln history integer jobs kill limit log noglob popd print pushd pushln rehash sched setcap setopt stat suspend ttyctl unfunction unhash unlimit unsetopt vared wait whence where which zcompile zformat zftp zle zmodload zparseopts zprof zpty zregexparse zsocket zstyle ztcp";
+        if KEYWORD.contains(&word) {
+            Some("keyword")
+        } else if LITERAL.contains(&word) {
+            Some("literal")
+        } else if UNDERSCORE.contains(&word) {
+            Some("_")
+        } else if BUILT_IN.split(' ').any(|w| w == word) {
+            Some("built_in")
+        } else {
+            None
+        }
+    }
+    match lang.to_ascii_lowercase().as_str() {
+        "bash" | "sh" | "zsh" => Some(bash),
+        _ => None,
+    }
+}
+
+/// Text outside any coloured span: with the language's keywords coloured
+/// (highlight.js's lexemes for bash, `\b-?[a-z\._]+\b`), else as it is.
+fn emit_text(out: &mut String, text: &str, open: &[Option<&'static str>], words: Option<Keywords>) {
+    let Some(class_of) = words.filter(|_| open.iter().all(Option::is_none)) else {
+        escape_into(out, text);
+        return;
+    };
+    let b = text.as_bytes();
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let lexeme = |c: u8| c.is_ascii_lowercase() || c == b'.' || c == b'_';
+    let mut from = 0;
+    let mut p = 0;
+    while p < b.len() {
+        let start = p;
+        let body = if b[p] == b'-' { p + 1 } else { p };
+        let before_ok = start == 0 || !word(b[start - 1]);
+        let mut end = body;
+        while end < b.len() && lexeme(b[end]) {
+            end += 1;
+        }
+        if before_ok && end > body && (end == b.len() || !word(b[end])) {
+            if let Some(class) = class_of(&text[start..end]) {
+                escape_into(out, &text[from..start]);
+                push_open(out, class);
+                escape_into(out, &text[start..end]);
+                out.push_str("</span>");
+                from = end;
+            }
+            p = end;
+        } else {
+            p = end.max(start + 1);
+        }
+    }
+    escape_into(out, &text[from..]);
+}
+
 /// Applies one scope operation, opening or closing spans to match.
 fn apply(
     out: &mut String,
     stack: &mut ScopeStack,
-    open: &mut Vec<Option<String>>,
+    open: &mut Vec<Option<&'static str>>,
     op: &ScopeStackOp,
 ) {
     let before = stack.len();
@@ -238,9 +320,10 @@ fn apply(
     let _ = stack.apply(op);
     let after = stack.len();
     if after > before {
-        for s in &stack.as_slice()[before..] {
-            let c = scope_classes(s);
-            if let Some(c) = &c {
+        let scopes = stack.as_slice();
+        for (i, s) in scopes.iter().enumerate().skip(before) {
+            let c = scope_classes(&scopes[..i], s);
+            if let Some(c) = c {
                 push_open(out, c);
             }
             open.push(c);
@@ -254,40 +337,106 @@ fn apply(
     }
 }
 
-fn push_open(out: &mut String, classes: &str) {
-    out.push_str("<span class=\"");
-    out.push_str(classes);
+fn push_open(out: &mut String, class: &str) {
+    out.push_str("<span class=\"hljs-");
+    out.push_str(class);
     out.push_str("\">");
 }
 
-fn reopen(out: &mut String, open: &[Option<String>]) {
+fn reopen(out: &mut String, open: &[Option<&'static str>]) {
     for c in open.iter().flatten() {
         push_open(out, c);
     }
 }
 
-fn close_all(out: &mut String, open: &[Option<String>]) {
+fn close_all(out: &mut String, open: &[Option<&'static str>]) {
     for _ in open.iter().flatten() {
         out.push_str("</span>");
     }
 }
 
-/// Classes for a scope; none for the structural scopes themes do not colour
-/// (`source.*`, `meta.*`, `text.*`), which keeps the page small.
-fn scope_classes(scope: &syntect::parsing::Scope) -> Option<String> {
+/// highlight.js's class for a syntect scope: the first row whose scope
+/// prefix (whole atoms) the scope starts with; none when no row matches or
+/// the row says none (structural scopes `source.*`, `meta.*`, punctuation
+/// and operators, which highlight.js 9 leaves uncoloured too).
+///
+/// The classes are highlight.js 9's (docs/css-classes-reference.rst), as
+/// remark 0.14.1 bundles it and its styles colour them
+/// (src/render/highlight-styles.css), so that a deck's own `.hljs-*` rules
+/// apply. Rows follow what highlight.js's language definitions call the same
+/// token (languages/javascript.js: `const`, `this` are `keyword`;
+/// languages/yaml.js: keys are `attr`, `---` is `meta`, `&a`/`*a` are
+/// `type`; languages/bash.js: `$X` is `variable`, commands are plain;
+/// languages/xml.js: `tag` around `name` and `attr`).
+const HLJS_CLASSES: &[(&str, Option<&str>)] = &[
+    // languages/python.js: a docstring is a string; `is`, `not`, `and`,
+    // `or`, `None`, `True`, `False` are keywords.
+    ("comment.block.documentation.python", Some("string")),
+    ("keyword.operator.logical.python", Some("keyword")),
+    ("constant.language.python", Some("keyword")),
+    ("comment", Some("comment")),
+    // languages/yaml.js: the key's `:` is part of the `attr`.
+    ("punctuation.separator.key-value.mapping.yaml", Some("attr")),
+    ("punctuation.definition.list_item", Some("bullet")),
+    ("string.regexp", Some("regexp")),
+    ("string", Some("string")),
+    ("constant.numeric", Some("number")),
+    ("constant.language", Some("literal")),
+    ("constant.other.symbol", Some("symbol")),
+    ("keyword.operator", None),
+    ("keyword.control.flow.block-scalar", None),
+    ("keyword", Some("keyword")),
+    ("storage", Some("keyword")),
+    ("entity.name.tag.yaml", Some("attr")),
+    ("entity.name.tag", Some("name")),
+    ("entity.name.section", Some("section")),
+    ("entity.name", Some("title")),
+    ("entity.other.attribute-name", Some("attr")),
+    ("entity.other.inherited-class", Some("title")),
+    ("entity.other.document", Some("meta")),
+    ("support.function", Some("built_in")),
+    ("support.class", Some("built_in")),
+    ("support.type", Some("built_in")),
+    ("support.constant", Some("built_in")),
+    ("variable.language", Some("keyword")),
+    ("variable.other.alias.yaml", Some("type")),
+    ("variable.other.shell", Some("variable")),
+    ("markup.heading", Some("section")),
+    ("markup.bold", Some("strong")),
+    ("markup.italic", Some("emphasis")),
+    ("markup.inserted", Some("addition")),
+    ("markup.deleted", Some("deletion")),
+    ("markup.quote", Some("quote")),
+    ("markup.raw", Some("code")),
+    ("markup.underline.link", Some("link")),
+    ("meta.tag", Some("tag")),
+    ("meta.preprocessor", Some("meta")),
+];
+
+/// The class for a scope ([`HLJS_CLASSES`]) inside `outer`: a string that
+/// is a mapping's key (JSON's `"a":`, inside a `meta.*.key.*` scope) is
+/// highlight.js's `attr`
+/// (languages/json.js), not a `string`.
+fn scope_classes(
+    outer: &[syntect::parsing::Scope],
+    scope: &syntect::parsing::Scope,
+) -> Option<&'static str> {
     let name = scope.build_string();
-    if name.starts_with("source") || name.starts_with("meta") || name.starts_with("text") {
-        return None;
+    if name.starts_with("string")
+        && outer.iter().any(|o| {
+            let o = o.build_string();
+            o.starts_with("meta.") && o.split('.').any(|atom| atom == "key")
+        })
+    {
+        return Some("attr");
     }
-    let mut out = String::with_capacity(name.len() + 8);
-    for (i, atom) in name.split('.').enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str("hl-");
-        out.push_str(atom);
-    }
-    Some(out)
+    HLJS_CLASSES
+        .iter()
+        .find(|(prefix, _)| {
+            name.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        })
+        .and_then(|(_, class)| *class)
 }
 
 /// HTML-escapes text for element content or a quoted attribute value: the
@@ -375,15 +524,16 @@ mod tests {
             &CodeOptions::default(),
         );
         assert!(
-            html.contains("<span class=\"hl-entity hl-name hl-tag hl-yaml\">apiVersion</span>"),
+            html.contains("<span class=\"hljs-attr\">apiVersion</span>"),
             "{html}"
         );
         assert!(
-            html.contains("hl-comment")
-                && html.contains("hl-string")
-                && html.contains("hl-numeric"),
+            html.contains("<span class=\"hljs-comment\">")
+                && html.contains("<span class=\"hljs-string\">")
+                && html.contains("<span class=\"hljs-number\">3</span>"),
             "{html}"
         );
+        assert!(!html.contains("\"hl-"), "{html}");
     }
 
     #[test]
@@ -394,13 +544,80 @@ mod tests {
             "kubectl get pods -l app=rng # hi\necho \"$X\" | wc",
             &CodeOptions::default(),
         );
+        // highlight.js's bash leaves commands plain, and options but its
+        // `_` list (`-l`, `-f`...).
         assert!(
-            html.contains("<span class=\"hl-variable hl-function hl-shell\">kubectl</span>"),
+            html.contains("<div class=\"remark-code-line\">kubectl get pods <span class=\"hljs-_\">-l</span> app=rng <span class=\"hljs-comment\">"),
             "{html}"
         );
-        assert!(html.contains("hl-option"), "{html}");
-        assert!(html.contains("hl-comment"), "{html}");
-        assert!(html.contains("hl-string"), "{html}");
+        assert!(html.contains("<span class=\"hljs-string\">"), "{html}");
+        assert!(html.contains("<span class=\"hljs-variable\">"), "{html}");
+    }
+
+    /// remark colours `const` as highlight.js does: a `keyword`, which
+    /// monokai makes pink (#f92672); syntect's scope is `storage.type.js`.
+    #[test]
+    fn javascript_const_is_an_hljs_keyword() {
+        let html = render_block("js", "const x = 'a'; // c\n", &CodeOptions::default());
+        assert!(
+            html.contains("<span class=\"hljs-keyword\">const</span>"),
+            "{html}"
+        );
+        assert!(html.contains("<span class=\"hljs-string\">"), "{html}");
+        assert!(html.contains("<span class=\"hljs-comment\">"), "{html}");
+    }
+
+    /// What remark 0.14.1 gave for these lines (highlight.js 9's bash: its
+    /// keywords and builtins wherever they are, not inside strings).
+    #[test]
+    fn bash_keywords_and_builtins_as_highlight_js() {
+        let html = render_block(
+            "bash",
+            "kubectl exec -ti web -- sh\nfor i in 1 2; do echo \"pod $i\"; done\ntest -f /a && kill -9 $PID\n",
+            &CodeOptions::default(),
+        );
+        assert_eq!(
+            html,
+            "<pre><code class=\"remark-code hljs bash\"><div class=\"remark-code-line\">kubectl <span class=\"hljs-built_in\">exec</span> -ti web -- sh</div><div class=\"remark-code-line\"><span class=\"hljs-keyword\">for</span> i <span class=\"hljs-keyword\">in</span> 1 2; <span class=\"hljs-keyword\">do</span> <span class=\"hljs-built_in\">echo</span> <span class=\"hljs-string\">&quot;pod <span class=\"hljs-variable\">$i</span>&quot;</span>; <span class=\"hljs-keyword\">done</span></div><div class=\"remark-code-line\"><span class=\"hljs-built_in\">test</span> <span class=\"hljs-_\">-f</span> /a &amp;&amp; <span class=\"hljs-built_in\">kill</span> -9 <span class=\"hljs-variable\">$PID</span></div></code></pre>"
+        );
+        // `shell`/`console` are highlight.js's console sessions: no keywords.
+        let console = render_block("console", "echo hi", &CodeOptions::default());
+        assert!(!console.contains("hljs-built_in"), "{console}");
+        // Words made of more than lexeme characters are not keywords.
+        let html = render_block(
+            "bash",
+            "kubectl logs k8s-echo echo2",
+            &CodeOptions::default(),
+        );
+        assert!(!html.contains("<span"), "{html}");
+    }
+
+    /// highlight.js's json: keys are `attr`, values `string`/`number`/
+    /// `literal`; yaml: the key with its `:` is `attr`.
+    #[test]
+    fn keys_are_attrs_as_in_highlight_js() {
+        let json = render_block(
+            "json",
+            "{\"a\": \"b\", \"n\": 1, \"t\": true}",
+            &CodeOptions::default(),
+        );
+        assert!(json.contains("<span class=\"hljs-attr\">"), "{json}");
+        assert!(json.contains("<span class=\"hljs-string\">"), "{json}");
+        assert!(
+            json.contains("<span class=\"hljs-number\">1</span>"),
+            "{json}"
+        );
+        assert!(
+            json.contains("<span class=\"hljs-literal\">true</span>"),
+            "{json}"
+        );
+        let yaml = render_block("yaml", "kind: Pod\n", &CodeOptions::default());
+        assert!(
+            yaml.contains(
+                "<span class=\"hljs-attr\">kind</span><span class=\"hljs-attr\">:</span>"
+            ),
+            "{yaml}"
+        );
     }
 
     #[test]

@@ -307,6 +307,9 @@ fn markdown_to_html(
         links: 0,
         html_link: false,
         items: Vec::new(),
+        lists: Vec::new(),
+        containers: 0,
+        bare_paragraph: false,
         blank_lines: None,
         paragraphs: 0,
         headings: 0,
@@ -330,6 +333,20 @@ struct ItemState {
     p_open: bool,
     /// Paragraph depth when the item started.
     paragraphs: usize,
+    /// marked keeps the item tight where CommonMark makes the whole list
+    /// loose: its own paragraphs lose their `<p>`.
+    tight: bool,
+    /// [`Writer::containers`] inside the item: a paragraph at this depth is
+    /// the item's own.
+    containers: usize,
+}
+
+/// A list, for marked's per-item looseness.
+struct ListState {
+    /// The list's Markdown.
+    range: std::ops::Range<usize>,
+    /// The previous item ended with a blank line (marked's `next`).
+    next: bool,
 }
 
 struct Writer<'a, 'c> {
@@ -347,6 +364,11 @@ struct Writer<'a, 'c> {
     /// Inside an `<a ...>` written in HTML.
     html_link: bool,
     items: Vec<ItemState>,
+    lists: Vec<ListState>,
+    /// Block containers open (block quotes, lists, items, tables).
+    containers: usize,
+    /// The paragraph open is written without `<p>` (a tight item's text).
+    bare_paragraph: bool,
     /// `src`'s lines, for marked's loose item test (made on the first list
     /// item).
     blank_lines: Option<BlankLines>,
@@ -401,8 +423,38 @@ impl Writer<'_, '_> {
             }
         }
         match &event {
-            Event::Start(Tag::Paragraph) => self.paragraphs += 1,
-            Event::End(TagEnd::Paragraph) => self.paragraphs = self.paragraphs.saturating_sub(1),
+            Event::Start(Tag::BlockQuote(_) | Tag::List(_) | Tag::Item | Tag::Table(_)) => {
+                self.containers += 1
+            }
+            Event::End(TagEnd::BlockQuote(_) | TagEnd::List(_) | TagEnd::Item | TagEnd::Table) => {
+                self.containers = self.containers.saturating_sub(1)
+            }
+            _ => {}
+        }
+        match &event {
+            Event::Start(Tag::Paragraph) => {
+                self.paragraphs += 1;
+                if let Some(item) = self.items.last()
+                    && item.tight
+                    && item.containers == self.containers
+                {
+                    self.bare_paragraph = true;
+                    return;
+                }
+            }
+            Event::End(TagEnd::Paragraph) => {
+                self.paragraphs = self.paragraphs.saturating_sub(1);
+                if std::mem::take(&mut self.bare_paragraph) {
+                    return;
+                }
+            }
+            Event::Start(Tag::List(_)) => self.lists.push(ListState {
+                range: range.clone(),
+                next: false,
+            }),
+            Event::End(TagEnd::List(_)) => {
+                self.lists.pop();
+            }
             Event::Start(Tag::Heading { .. }) | Event::Start(Tag::TableCell) => self.headings += 1,
             Event::End(TagEnd::Heading(_)) | Event::End(TagEnd::TableCell) => {
                 self.headings = self.headings.saturating_sub(1)
@@ -422,11 +474,14 @@ impl Writer<'_, '_> {
         }
         if let Event::Start(Tag::Item) = &event {
             self.out.push_str("<li>");
+            let loose = self.marked_loose(range.clone());
             self.items.push(ItemState {
                 range: range.clone(),
-                force_loose: None,
+                force_loose: Some(loose),
                 p_open: false,
                 paragraphs: self.paragraphs,
+                tight: !loose,
+                containers: self.containers,
             });
             return;
         }
@@ -497,6 +552,30 @@ impl Writer<'_, '_> {
         // Keep the buffer's allocation for the next run of text.
         text.clear();
         self.pending = text;
+    }
+
+    /// Whether marked makes the item at `range` (in the innermost list)
+    /// loose: marked 0.3 `Lexer.prototype.token`, list:
+    /// `loose = next || /\n\n(?!\s*$)/.test(item)`, then for every item
+    /// but the last `next = item.charAt(item.length - 1) === '\n'` (the item
+    /// is followed by a blank line) and `if (!loose) loose = next`. Per
+    /// item, where CommonMark makes all of a list loose or none.
+    fn marked_loose(&mut self, range: std::ops::Range<usize>) -> bool {
+        let src = self.src;
+        let lines = self.blank_lines.get_or_insert_with(|| BlankLines::new(src));
+        let inside = lines.marked_loose_item(src, range.clone());
+        let Some(list) = self.lists.last_mut() else {
+            return inside;
+        };
+        let text_end = |r: std::ops::Range<usize>| {
+            r.start + src.get(r.clone()).map_or(0, |t| t.trim_end().len())
+        };
+        let item_end = text_end(range);
+        let last = item_end >= text_end(list.range.clone());
+        let ends = !last && lines.blank_line_after(item_end);
+        let loose = list.next || inside || ends;
+        list.next = ends;
+        loose
     }
 
     /// The item's own text starts: open its paragraph when marked made the
@@ -725,6 +804,15 @@ impl BlankLines {
             next_blank,
             next_text,
         }
+    }
+
+    /// Whether the line after the one holding byte `end - 1` is blank.
+    fn blank_line_after(&self, end: usize) -> bool {
+        let Some(at) = end.checked_sub(1) else {
+            return false;
+        };
+        let line = self.starts.partition_point(|&s| s <= at).saturating_sub(1);
+        line + 1 < self.starts.len() && self.next_blank[line + 1] == line + 1
     }
 
     /// marked's loose item test on the item's text: `/\n\n(?!\s*$)/` (a

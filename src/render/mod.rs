@@ -5,6 +5,7 @@ pub mod css_assets;
 // Also keys the class board's default history (grade/history.rs).
 pub(crate) mod fnv;
 pub mod highlight;
+pub mod highlight_styles;
 pub mod markdown;
 pub mod memo;
 pub mod page;

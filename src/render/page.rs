@@ -20,13 +20,19 @@ use super::RenderCache;
 use super::highlight::escape_into;
 use crate::deck::Deck;
 use crate::error::{Error, Result};
+use crate::manifest::Look;
 use crate::remark::options::RemarkOptions;
 
 /// Built-in templates: (name, text). A `--templates DIR` file of the same
 /// name replaces one.
 pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("deck.html", include_str!("../../templates/deck.html")),
+    ("remark.css", include_str!("../../templates/remark.css")),
     ("theme.css", include_str!("../../templates/theme.css")),
+    (
+        "remark-look.css",
+        include_str!("../../templates/remark-look.css"),
+    ),
     ("print.css", include_str!("../../templates/print.css")),
     ("runtime.js", include_str!("../../templates/runtime.js")),
 ];
@@ -362,7 +368,7 @@ pub fn first_slide_text(s: &PageSlide) -> String {
 
 /// What `deck.html` is given, for error messages (the fields of
 /// [`PageContext`]).
-const CONTEXT_NAMES: &str = "title, total, styles, build.commit, build.dirty, slides_text, first_slide, slide_count, remark (width, height, slide_styles, runtime_json), builtin_assets";
+const CONTEXT_NAMES: &str = "title, total, styles, build.commit, build.dirty, slides_text, first_slide, slide_count, remark (width, height, slide_styles, runtime_json, look, highlight_css), builtin_assets";
 
 #[derive(Serialize)]
 struct PageContext<'a> {
@@ -446,7 +452,12 @@ pub fn render_page(
             (record, images, content.styles.clone(), first_html)
         })
         .collect();
-    let remark = RemarkPage::new(options, rendered.iter().map(|(_, _, styles, _)| styles));
+    let remark = RemarkPage::new(
+        options,
+        deck.manifest.look,
+        highlight_css(deck, options),
+        rendered.iter().map(|(_, _, styles, _)| styles),
+    );
     let text_len: usize = rendered.iter().map(|(r, _, _, _)| r.len()).sum();
     let mut images = Vec::new();
     let mut records = Vec::with_capacity(rendered.len());
@@ -517,6 +528,11 @@ struct RemarkPage {
     height: u32,
     /// Options the runtime reads (a JSON object, safe inside `<script>`).
     runtime_json: String,
+    /// `labdeck` or `remark`: which look goes under the deck's stylesheets
+    /// (theme.css or remark-look.css; `crate::manifest::Look`).
+    look: &'static str,
+    /// highlight.js's styles the slides name (CSS: [`highlight_css`]).
+    highlight_css: String,
     /// `<style>` elements written in slides: remark has every slide in the
     /// document, so they apply to the whole deck.
     slide_styles: Vec<String>,
@@ -525,6 +541,8 @@ struct RemarkPage {
 impl RemarkPage {
     fn new<'a>(
         options: &RemarkOptions,
+        look: Look,
+        highlight_css: String,
         slide_styles_each: impl Iterator<Item = &'a Vec<String>>,
     ) -> RemarkPage {
         let (width, height) = options.dimensions();
@@ -545,9 +563,42 @@ impl RemarkPage {
             width,
             height,
             runtime_json: runtime.to_string().replace("</", "<\\/"),
+            look: look.name(),
+            highlight_css,
             slide_styles,
         }
     }
+}
+
+/// The CSS of the highlight.js styles the deck's slides name (their
+/// `hljs-<style>` classes: [`slide_classes`]), each once, in remark's order,
+/// after their notice; empty when they name none remark has. remark puts
+/// every style in the page (styler.js `styleDocument`): the ones no slide
+/// names colour nothing.
+fn highlight_css(deck: &Deck, options: &RemarkOptions) -> String {
+    let mut named = std::collections::HashSet::new();
+    named.insert(options.highlight_style.as_str());
+    for slide in &deck.slides {
+        if let Some(style) = slide.property("highlight-style") {
+            named.insert(style);
+        }
+        for class in &slide.classes {
+            if let Some(style) = class.strip_prefix("hljs-") {
+                named.insert(style);
+            }
+        }
+    }
+    let mut css = String::new();
+    for (name, style) in super::highlight_styles::styles() {
+        if named.contains(name) {
+            if css.is_empty() {
+                css.push_str(super::highlight_styles::NOTICE);
+            }
+            css.push('\n');
+            css.push_str(style);
+        }
+    }
+    css
 }
 
 /// The slide's classes, then remark's `hljs-<style>` (the slide's

@@ -49,11 +49,11 @@ pub fn context(n: usize) -> Value {
         if i % 7 == 3 {
             html.push_str(concat!(
                 "<div class=\"exercise\"><ul><li>Create a deployment:</li></ul>\n",
-                "<pre><code class=\"remark-code\"><span class=\"hl-source hl-shell hl-bash\">",
-                "<span class=\"hl-meta hl-function-call\"><span class=\"hl-variable hl-function\">kubectl</span></span> create deployment web ",
+                "<pre><code class=\"remark-code hljs bash\">",
+                "kubectl create deployment web ",
                 "<span class=\"remark-code-span-highlighted\">--image=nginx</span> ",
-                "<span class=\"hl-comment hl-line hl-number-sign\"># a comment</span>\n",
-                "</span></code></pre></div>\n"
+                "<span class=\"hljs-comment\"># a comment</span>\n",
+                "</code></pre></div>\n"
             ));
         }
         if i % 5 == 2 {
@@ -92,6 +92,8 @@ pub fn context(n: usize) -> Value {
             "height": 681,
             "runtime_json": "{\"width\":1210,\"height\":681,\"navigation\":{\"scroll\":true,\"touch\":true,\"click\":false}}",
             "slide_styles": [],
+            "look": "labdeck",
+            "highlight_css": "",
         },
         "styles": [".fixture-extra-style { color: rgb(1, 2, 3); }"],
         "build": { "commit": "0123abc", "dirty": [] },
