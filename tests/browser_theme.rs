@@ -14,6 +14,27 @@ mod support;
 
 use serde_json::{Value, json};
 use support::browser::{self, Browser, ONE_AT_A_TIME};
+use support::harness::{self, tests};
+
+fn main() {
+    harness::run(
+        "browser_theme",
+        tests![
+            Nothing sync tests_are_registered,
+            Browser async a_remark_page_with_a_theme_looks_as_remark_showed_it,
+        ],
+    )
+}
+
+/// No test here is marked for libtest's harness, which does not run here.
+fn tests_are_registered() {
+    let left = harness::unregistered_tests(&["tests/browser_theme.rs"]);
+    assert!(
+        left.is_empty(),
+        "never run: list them in main instead:\n{}",
+        left.join("\n")
+    );
+}
 
 /// A remark page: a small theme in `<style>` (headings inherit the colour
 /// remark themes set on `.left-column`, a link colour; tables, lists and
@@ -121,12 +142,9 @@ async fn measure(b: &Browser) -> Value {
     b.eval(MEASURE_JS).await
 }
 
-#[tokio::test]
 async fn a_remark_page_with_a_theme_looks_as_remark_showed_it() {
     let _one = ONE_AT_A_TIME.lock().await;
-    let Some(b) = browser::start("a_remark_page_with_a_theme").await else {
-        return;
-    };
+    let b = browser::start("a_remark_page_with_a_theme").await;
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("talk.html");
     std::fs::write(&page, PAGE).unwrap();

@@ -233,7 +233,7 @@ pub async fn first_contact<S: ClusterSource>(
 ) -> Result<(), ClusterError> {
     let reads: Vec<&Expectation> = plans
         .iter()
-        .flat_map(|p| crate::check::spec::extra::reads(&p.check))
+        .flat_map(|p| spec::extra::reads(&p.check))
         .collect();
     let kinds = kinds_read(&reads, true);
     let Some(kind) = kinds

@@ -143,9 +143,10 @@ impl RemarkOptions {
                 // `hljs-kimbie.dark`, which its own `.hljs-kimbie.dark`
                 // rules (two classes) never match, so remark shows those
                 // two uncoloured, and so does labdeck.
-                if !s.bytes().all(|c| {
-                    c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.'
-                }) {
+                if !s
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c == b'.')
+                {
                     return Err(bad("a style name (letters, digits, `-`, `.`)"));
                 }
                 self.highlight_style = s;
