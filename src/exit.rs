@@ -18,7 +18,6 @@
 //! `grade` (an exercise that could not be checked says more than one that
 //! failed).
 
-use crate::cluster::ClusterError;
 
 /// Everything passed, or the output was written.
 pub const OK: u8 = 0;
@@ -46,27 +45,6 @@ pub const CLOSED: u8 = 141;
 #[error("{0}")]
 pub struct UsageError(pub String);
 
-/// The status a command that failed with `e` exits with: [`USAGE`] for a
-/// [`UsageError`], [`CLOSED`] for a closed standard output (`closed`
-/// says whether `e` is one), [`UNCHECKED`] for a cluster that could not be
-/// checked at all (a [`ClusterError`] other than a kubeconfig's:
-/// [`crate::check::engine::first_contact`]), [`BAD_INPUT`] for anything
-/// else (a kubeconfig missing or malformed is bad input).
-pub fn of_error(e: &anyhow::Error, closed: bool) -> u8 {
-    if closed {
-        CLOSED
-    } else if e.chain().any(|c| c.is::<UsageError>()) {
-        USAGE
-    } else if e.chain().any(|c| {
-        c.downcast_ref::<ClusterError>()
-            .is_some_and(|c| !matches!(c, ClusterError::Config(_)))
-    }) {
-        UNCHECKED
-    } else {
-        BAD_INPUT
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,16 +55,5 @@ mod tests {
         for (i, a) in all.iter().enumerate() {
             assert!(!all[i + 1..].contains(a), "{a} twice");
         }
-        let usage = anyhow::Error::new(UsageError("x".into())).context("y");
-        assert_eq!(of_error(&usage, false), USAGE);
-        assert_eq!(
-            of_error(&anyhow::anyhow!("deck.yml:3: bad"), false),
-            BAD_INPUT
-        );
-        assert_eq!(of_error(&anyhow::anyhow!("closed"), true), CLOSED);
-        let refused = anyhow::Error::new(ClusterError::Unreachable("refused".into()));
-        assert_eq!(of_error(&refused, false), UNCHECKED);
-        let config = anyhow::Error::new(ClusterError::Config("/nope: no such file".into()));
-        assert_eq!(of_error(&config, false), BAD_INPUT);
     }
 }

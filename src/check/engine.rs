@@ -202,7 +202,7 @@ pub fn error_results(plans: &[Plan], reason: &ClusterError) -> Vec<ExerciseResul
 /// the caller, not once per exercise (issue 26): nothing was checked. So
 /// is a cluster whose first answer says it cannot be checked at all
 /// ([`first_contact`]: refused, TLS, 401/403 on discovery; exit status
-/// [`crate::exit::UNCHECKED`], see [`crate::exit::of_error`]); once it has
+/// [`crate::exit::UNCHECKED`], see [`crate::report::status::of_error`]); once it has
 /// answered, an exercise that cannot be checked is an `error` saying why.
 /// Returns how reports name the cluster and the verdicts, in `plans`
 /// order.

@@ -155,7 +155,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     ));
     // A kubeconfig that cannot be used, or a cluster whose first answer
     // says it cannot be checked, is said once (its exit status:
-    // `labdeck::exit::of_error`).
+    // `labdeck::report::status::of_error`).
     let (cluster, results) = checked.map_err(anyhow::Error::new)?;
     let spun = spinner.get().is_some();
     if let Some(sp) = spinner.get() {

@@ -158,7 +158,7 @@ pub fn main() -> ExitCode {
             if !closed {
                 labdeck::stderr!("error: {e:#}");
             }
-            ExitCode::from(labdeck::exit::of_error(&e, closed))
+            ExitCode::from(labdeck::report::status::of_error(&e, closed))
         }
     }
 }
