@@ -18,7 +18,6 @@
 //! `grade` (an exercise that could not be checked says more than one that
 //! failed).
 
-
 /// Everything passed, or the output was written.
 pub const OK: u8 = 0;
 /// A check failed, `lint` found problems, an exercise of `run` failed.
