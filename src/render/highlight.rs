@@ -199,7 +199,7 @@ fn emit_coloured(
 ) {
     // Class attribute for each open scope (the line starts with the scopes
     // left open by the previous line).
-    let mut open: Vec<Option<String>> = stack.as_slice().iter().map(scope_classes).collect();
+    let mut open: Vec<Classes> = stack.as_slice().iter().map(scope_classes).collect();
     reopen(out, &open);
     let mut ops = ops.iter().peekable();
     let mut pos = 0;
@@ -237,12 +237,7 @@ fn emit_coloured(
 }
 
 /// Applies one scope operation, opening or closing spans to match.
-fn apply(
-    out: &mut String,
-    stack: &mut ScopeStack,
-    open: &mut Vec<Option<String>>,
-    op: &ScopeStackOp,
-) {
+fn apply(out: &mut String, stack: &mut ScopeStack, open: &mut Vec<Classes>, op: &ScopeStackOp) {
     let before = stack.len();
     // An error only means an unbalanced pop in the grammar: ignore it.
     let _ = stack.apply(op);
@@ -270,13 +265,13 @@ fn push_open(out: &mut String, classes: &str) {
     out.push_str("\">");
 }
 
-fn reopen(out: &mut String, open: &[Option<String>]) {
+fn reopen(out: &mut String, open: &[Classes]) {
     for c in open.iter().flatten() {
         push_open(out, c);
     }
 }
 
-fn close_all(out: &mut String, open: &[Option<String>]) {
+fn close_all(out: &mut String, open: &[Classes]) {
     for _ in open.iter().flatten() {
         out.push_str("</span>");
     }
@@ -284,7 +279,26 @@ fn close_all(out: &mut String, open: &[Option<String>]) {
 
 /// Classes for a scope; none for the structural scopes themes do not colour
 /// (`source.*`, `meta.*`, `text.*`), which keeps the page small.
-fn scope_classes(scope: &syntect::parsing::Scope) -> Option<String> {
+fn scope_classes(scope: &syntect::parsing::Scope) -> Classes {
+    // A build meets a few hundred scopes, thousands of times each: each
+    // thread names a scope's classes once.
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::HashMap<syntect::parsing::Scope, Classes>> =
+            std::cell::RefCell::default();
+    }
+    KNOWN.with(|known| {
+        known
+            .borrow_mut()
+            .entry(*scope)
+            .or_insert_with(|| name_classes(scope))
+            .clone()
+    })
+}
+
+/// The `hl-` classes of an open scope (none for the structural ones).
+type Classes = Option<std::rc::Rc<str>>;
+
+fn name_classes(scope: &syntect::parsing::Scope) -> Classes {
     let name = scope.build_string();
     if name.starts_with("source") || name.starts_with("meta") || name.starts_with("text") {
         return None;
@@ -297,7 +311,7 @@ fn scope_classes(scope: &syntect::parsing::Scope) -> Option<String> {
         out.push_str("hl-");
         out.push_str(atom);
     }
-    Some(out)
+    Some(out.into())
 }
 
 /// HTML-escapes text for element content or a quoted attribute value: the

@@ -8,6 +8,7 @@ pub mod highlight;
 pub mod markdown;
 pub mod memo;
 pub mod page;
+pub mod script_text;
 
 pub use highlight::Highlighter;
 
