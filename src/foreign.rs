@@ -178,6 +178,9 @@ fn front_matter(text: &str) -> Option<Foreign> {
 
 /// A Marpit directive in an HTML comment, outside fenced code.
 fn marp_comment(text: &str) -> Option<Foreign> {
+    // A directive line starts with `<!--`: most chapters have none, and
+    // are not read line by line (this runs for every chapter of every deck).
+    memchr::memmem::find(text.as_bytes(), b"<!--")?;
     // Inside a fence (``` or ~~~, as CommonMark opens one) a directive is
     // an example, not the deck's own.
     let mut fence: Option<&str> = None;

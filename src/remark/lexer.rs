@@ -76,16 +76,28 @@ pub fn lex_deck(src: &str) -> Lexed {
         too_deep: &mut too_deep,
     };
     lex_into(src, 0, true, 0, &mut tokens, &mut state);
-    // Adjacent text tokens are merged, as remark does.
+    // Adjacent text tokens are merged, as remark does: each run of them
+    // into one string of the run's length (not grown token by token).
     let mut merged: Vec<Token> = Vec::with_capacity(tokens.len());
-    for t in tokens {
-        if let (Some(Token::Text { text: prev, .. }), Token::Text { text, .. }) =
-            (merged.last_mut(), &t)
-        {
-            prev.push_str(text);
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(t) = tokens.next() {
+        let Token::Text { mut text, start } = t else {
+            merged.push(t);
             continue;
+        };
+        if let Some(Token::Text { .. }) = tokens.peek() {
+            let mut run = Vec::new();
+            while let Some(Token::Text { text: next, .. }) =
+                tokens.next_if(|t| matches!(t, Token::Text { .. }))
+            {
+                run.push(next);
+            }
+            text.reserve_exact(run.iter().map(String::len).sum());
+            for next in &run {
+                text.push_str(next);
+            }
         }
-        merged.push(t);
+        merged.push(Token::Text { text, start });
     }
     Lexed {
         tokens: merged,

@@ -34,6 +34,10 @@ pub struct Rendered {
     /// Its `<style>...</style>` elements (remark has every slide in the
     /// document, so they apply to the whole deck).
     pub styles: Vec<String>,
+    /// `html` as the page's slides script carries it
+    /// ([`super::script_text::script_text`]): escaped once here, for every
+    /// deck of the build that shows this content.
+    pub script: String,
 }
 
 /// A deck's link definitions for [`cache_key`]: ids normalised once per deck
@@ -111,10 +115,12 @@ pub fn render(nodes: &[Node], ctx: &MarkdownContext) -> Rendered {
     let html = html_code_blocks(html, ctx);
     let html = html.strip_suffix('\n').unwrap_or(&html).to_owned();
     let styles = style_elements(&html);
+    let script = super::script_text::script_text(&html);
     Rendered {
         html,
         images,
         styles,
+        script,
     }
 }
 

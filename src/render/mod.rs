@@ -9,6 +9,7 @@ pub mod highlight_styles;
 pub mod markdown;
 pub mod memo;
 pub mod page;
+pub mod script_text;
 
 pub use highlight::Highlighter;
 

@@ -11,6 +11,7 @@
 //! open pages only the slides an edit changed).
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use super::RenderCache;
 use super::highlight::escape_into;
+pub use super::script_text::{push_script_text, script_text, script_text_decode};
 use crate::deck::Deck;
 use crate::error::{Error, Result};
 use crate::manifest::Look;
@@ -102,54 +104,6 @@ pub const FIELD_END: &str = "<\\-";
 
 /// Fields per slide in [`SLIDES_SCRIPT`].
 pub const FIELDS: usize = 4;
-
-/// Text made safe inside a `<script>` element and readable back exactly:
-/// `<\`, `</` and `<!` get a backslash after the `<` (so no `</script>` ends
-/// the element and no `<!--` switches the HTML tokenizer to its escaped
-/// states: WHATWG HTML, "script data state" and following), and line ends
-/// become `\n`, as the HTML parser would make them anyway. [`script_text_decode`]
-/// and runtime.js `decode()` undo it.
-pub fn script_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 64);
-    push_script_text(&mut out, text);
-    out
-}
-
-/// [`script_text`] appended to `out`.
-pub fn push_script_text(out: &mut String, text: &str) {
-    let bytes = text.as_bytes();
-    out.reserve(text.len());
-    let mut from = 0;
-    // Only ASCII bytes are looked at, so every cut is on a char boundary;
-    // text is copied in runs, between the bytes that change.
-    for at in memchr::memchr2_iter(b'<', b'\r', bytes) {
-        if bytes[at] == b'\r' {
-            out.push_str(&text[from..at]);
-            out.push('\n');
-            from = at + 1;
-            if bytes.get(from) == Some(&b'\n') {
-                from += 1;
-            }
-        } else if matches!(bytes.get(at + 1), Some(b'\\' | b'/' | b'!')) {
-            out.push_str(&text[from..=at]);
-            out.push('\\');
-            from = at + 1;
-        }
-    }
-    out.push_str(&text[from..]);
-}
-
-/// The text [`script_text`] was given (line ends as `\n`).
-pub fn script_text_decode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("<\\") {
-        out.push_str(&rest[..=at]);
-        rest = &rest[at + 2..];
-    }
-    out.push_str(rest);
-    out
-}
 
 /// The slides of a page, as written in its [`SLIDES_SCRIPT`]: four escaped
 /// fields each (see there). None when the page has no such element (a
@@ -316,21 +270,44 @@ pub struct PageSlide<'a> {
 /// remark's slide DOM (scaler, slide, content with its classes, number),
 /// which remark themes style.
 pub fn push_slide_record(out: &mut String, s: &PageSlide) {
+    push_record(
+        out,
+        s,
+        |o| push_script_text(o, s.html),
+        |o| push_script_text(o, s.notes),
+    );
+}
+
+/// [`push_slide_record`], with the slide's content and notes written by
+/// `html` and `notes` (already escaped: `build` escapes each distinct
+/// content once, see [`super::markdown::Rendered::script`]).
+fn push_record(
+    out: &mut String,
+    s: &PageSlide,
+    html: impl FnOnce(&mut String),
+    notes: impl FnOnce(&mut String),
+) {
     if !s.last_step {
         out.push_str("step");
     }
     out.push_str(FIELD_END);
     push_script_text(out, s.name.unwrap_or(""));
     out.push_str(FIELD_END);
-    push_slide_inner(out, s, push_script_text);
+    push_slide_inner(out, s, push_script_text, html);
     out.push_str(FIELD_END);
-    push_script_text(out, s.notes);
+    notes(out);
     out.push_str(FIELD_END);
 }
 
 /// The inner HTML of a slide's `.remark-slide-container`, each piece
-/// written by `put` (as it is, or [`push_script_text`]-escaped).
-fn push_slide_inner(out: &mut String, s: &PageSlide, put: fn(&mut String, &str)) {
+/// written by `put` (as it is, or [`push_script_text`]-escaped), the
+/// slide's content by `html` (written the same way).
+fn push_slide_inner(
+    out: &mut String,
+    s: &PageSlide,
+    put: fn(&mut String, &str),
+    html: impl FnOnce(&mut String),
+) {
     let mut attr =
         String::from("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div ");
     // remark 0.14 slideView.js: the `name` id is on the content element.
@@ -349,7 +326,7 @@ fn push_slide_inner(out: &mut String, s: &PageSlide, put: fn(&mut String, &str))
     }
     attr.push('>');
     put(out, &attr);
-    put(out, s.html);
+    html(out);
     put(out, "<div class=\"remark-slide-number\">");
     put(out, &s.number_text);
     put(out, "</div></div></div></div>");
@@ -362,7 +339,9 @@ fn push_slide_inner(out: &mut String, s: &PageSlide, put: fn(&mut String, &str))
 /// materialises any slide), and runtime.js adopts that container.
 pub fn first_slide_text(s: &PageSlide) -> String {
     let mut out = String::with_capacity(s.html.len() + 256);
-    push_slide_inner(&mut out, s, push_script_text);
+    push_slide_inner(&mut out, s, push_script_text, |o| {
+        push_script_text(o, s.html)
+    });
     out
 }
 
@@ -425,14 +404,8 @@ pub fn render_page(
             let notes = cache.render(&slide.notes, &deck.links, &key_links, &code);
             let mut images = content.images.clone();
             images.extend(notes.images.iter().cloned());
-            let mut html = content.html.clone();
             let first = slide.index == 0;
-            html.push_str(&debug_footer(
-                deck,
-                &repo_names,
-                slide,
-                first.then_some(&opts.build),
-            ));
+            let footer = debug_footer(deck, &repo_names, slide, first.then_some(&opts.build));
             let background_image = slide.property("background-image");
             if let Some(url) = background_image.and_then(crate::files::css_url) {
                 images.push(url.to_owned());
@@ -441,14 +414,30 @@ pub fn render_page(
                 number_text: options.slide_number(slide.number, total),
                 name: slide.name.as_deref(),
                 classes: slide_classes(slide, options),
-                html: &html,
-                notes: &notes.html,
+                html: "",
+                notes: "",
                 background_image,
                 last_step: slide.last_step,
             };
-            let mut record = String::with_capacity(html.len() + notes.html.len() + 256);
-            push_slide_record(&mut record, &page_slide);
-            let first_html = first.then(|| first_slide_text(&page_slide));
+            // The slide's HTML is its content, then its footer: the content
+            // comes escaped from the cache, the footer is escaped here (the
+            // same text as escaping both at once: escaping looks one byte
+            // ahead of a `<`, and the footer starts with `<div`).
+            let body = |o: &mut String| {
+                o.push_str(&content.script);
+                push_script_text(o, &footer);
+            };
+            let mut record = String::with_capacity(
+                content.script.len() + notes.script.len() + footer.len() + 256,
+            );
+            push_record(&mut record, &page_slide, body, |o| {
+                o.push_str(&notes.script)
+            });
+            let first_html = first.then(|| {
+                let mut out = String::with_capacity(content.script.len() + footer.len() + 256);
+                push_slide_inner(&mut out, &page_slide, push_script_text, body);
+                out
+            });
             (record, images, content.styles.clone(), first_html)
         })
         .collect();
@@ -624,11 +613,18 @@ fn slide_classes(slide: &crate::deck::Slide, options: &RemarkOptions) -> String 
 /// build's commit and dirty files.
 /// The slides' files named from the repository root, once per file (not
 /// per slide: resolving `..` is not free).
-fn repo_names(deck: &Deck) -> HashMap<&Path, String> {
+fn repo_names(deck: &Deck) -> HashMap<&OsStr, String> {
     let mut names = HashMap::new();
+    let mut previous: Option<&OsStr> = None;
     for slide in &deck.slides {
         if let Some(loc) = &slide.location {
-            names.entry(loc.file.as_path()).or_insert_with(|| {
+            // Slides come file by file: look up a file once per run of them.
+            let file = loc.file.as_os_str();
+            if previous == Some(file) {
+                continue;
+            }
+            previous = Some(file);
+            names.entry(file).or_insert_with(|| {
                 crate::assemble::repo_relative(&deck.root, &loc.file)
                     .to_string_lossy()
                     .into_owned()
@@ -640,7 +636,7 @@ fn repo_names(deck: &Deck) -> HashMap<&Path, String> {
 
 fn debug_footer(
     deck: &Deck,
-    repo_names: &HashMap<&Path, String>,
+    repo_names: &HashMap<&OsStr, String>,
     slide: &crate::deck::Slide,
     build: Option<&BuildInfo>,
 ) -> String {
@@ -659,7 +655,7 @@ fn debug_footer(
     }
     match &slide.location {
         Some(loc) => {
-            let file = match repo_names.get(loc.file.as_path()) {
+            let file = match repo_names.get(loc.file.as_os_str()) {
                 Some(name) => std::borrow::Cow::Borrowed(name.as_str()),
                 None => loc.file.to_string_lossy(),
             };
