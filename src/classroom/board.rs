@@ -55,7 +55,7 @@ use crate::error::Error;
 use crate::grade::history::{self, History};
 use crate::grade::progress::Placement;
 use crate::grade::report::{Column, GradeReport};
-use crate::grade::{self, ClusterResult, GradeOptions, Target};
+use crate::grade::{self, ClusterResult, GradeOptions, StudentCluster};
 use crate::report::Summary;
 
 /// Rounds against one cluster never start closer together than this.
@@ -203,7 +203,7 @@ impl Board {
     pub fn new(
         deck: String,
         plans: Vec<Plan>,
-        targets: &[Target],
+        targets: &[StudentCluster],
         history: History,
         class: String,
         stuck_after: Duration,
@@ -466,7 +466,7 @@ impl Board {
     async fn follow(
         self: Arc<Self>,
         row: usize,
-        target: Target,
+        target: StudentCluster,
         opts: Arc<BoardOptions>,
         gate: Arc<Semaphore>,
     ) {
@@ -667,7 +667,7 @@ pub fn stable_token(history: &std::path::Path) -> Result<String, Error> {
 /// Binds `opts.listen`, starts following every target and serving the board.
 pub async fn serve(
     board: Board,
-    targets: Vec<Target>,
+    targets: Vec<StudentCluster>,
     opts: BoardOptions,
 ) -> Result<Served, Error> {
     let listener = tokio::net::TcpListener::bind(opts.listen)

@@ -9,26 +9,17 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{ArgGroup, Args, ValueEnum};
+use clap::{ArgGroup, Args};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use labdeck::check::engine::{Options, Plan};
 use labdeck::cluster::ConnectOptions;
-use labdeck::grade::report::{self, Format, GradeReport, RenderOptions};
-use labdeck::grade::{self, ClusterResult, Follower as _, GradeOptions, Target};
+use labdeck::grade::report::{self, GradeFormat, GradeReport, RenderOptions};
+use labdeck::grade::{self, ClusterResult, Follower as _, GradeOptions, StudentCluster};
 use labdeck::report::human::Style;
 
 use super::check::{load_exercises, parse_duration};
 use super::{SelectArgs, out};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum GradeFormat {
-    Table,
-    Json,
-    Csv,
-    Junit,
-    Html,
-}
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("clusters").required(true).args(["kubeconfigs", "contexts", "all_contexts"])))]
@@ -156,18 +147,6 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-impl GradeFormat {
-    fn format(self) -> Format {
-        match self {
-            GradeFormat::Table => Format::Table,
-            GradeFormat::Json => Format::Json,
-            GradeFormat::Csv => Format::Csv,
-            GradeFormat::Junit => Format::Junit,
-            GradeFormat::Html => Format::Html,
-        }
-    }
-}
-
 pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
     if args.watch && args.out.is_none() && args.format != GradeFormat::Table {
         return Err(labdeck::exit::UsageError(format!(
@@ -253,7 +232,7 @@ pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {
 /// `--serve`: the live board, until Ctrl-C.
 async fn board(
     args: &GradeArgs,
-    targets: Vec<Target>,
+    targets: Vec<StudentCluster>,
     plans: Vec<Plan>,
     grade: GradeOptions,
 ) -> anyhow::Result<ExitCode> {
@@ -319,7 +298,7 @@ fn emit(args: &GradeArgs, report: &GradeReport, refresh: Option<u64>) -> anyhow:
     };
     let text = report::render(
         report,
-        args.format.format(),
+        args.format,
         &RenderOptions {
             style,
             explain: args.explain,
@@ -409,7 +388,7 @@ fn progress(n: usize) -> Option<ProgressBar> {
 /// `--watch`: rounds until Ctrl-C ([`grade::watch`]), shown as they end.
 async fn watch(
     args: &GradeArgs,
-    targets: &[Target],
+    targets: &[StudentCluster],
     plans: &[Plan],
     opts: &GradeOptions,
 ) -> anyhow::Result<ExitCode> {

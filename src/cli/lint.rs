@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use labdeck::deck::LoadOptions;
-use labdeck::lint::{self, output};
+use labdeck::lint;
+use labdeck::lint::output::{self, LintFormat};
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
@@ -40,13 +41,6 @@ pub struct LintArgs {
     remark: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum LintFormat {
-    Text,
-    Json,
-    Github,
-}
-
 pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let opts = LoadOptions {
@@ -61,12 +55,7 @@ pub fn run(args: LintArgs) -> anyhow::Result<ExitCode> {
     if args.render {
         findings.extend(lint::overflow::check_decks(&args.decks, &opts)?);
     }
-    let format = match args.format {
-        LintFormat::Text => output::Format::Text,
-        LintFormat::Json => output::Format::Json,
-        LintFormat::Github => output::Format::Github,
-    };
-    super::out::print(output::render(&findings, format))?;
+    super::out::print(output::render(&findings, args.format))?;
     // The summary goes to stderr so that stdout stays machine-readable.
     labdeck::info!(
         "labdeck lint: {} deck{}, {} in {} ms",

@@ -51,8 +51,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR")]
     pub workdir: Option<PathBuf>,
     /// Report format on stdout.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    #[arg(long, value_enum, default_value_t = RunFormat::Human)]
+    pub format: RunFormat,
     /// A remark option over the deck's own, as `build --remark` takes it
     /// (repeatable): `--remark highlightLines=true` types what that page shows.
     #[arg(long, value_name = "KEY=VALUE")]
@@ -60,7 +60,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub enum RunFormat {
     Human,
     Json,
 }
@@ -103,15 +103,15 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
         keep_going: args.keep_going,
         ..RunOptions::default()
     };
-    let human = args.format == Format::Human;
+    let human = args.format == RunFormat::Human;
     let report = sandbox.run(&plan, &opts, &mut |event| {
         if human {
             progress(&event)
         }
     });
     match args.format {
-        Format::Human => out::print(report.to_human())?,
-        Format::Json => out::println(report.to_json())?,
+        RunFormat::Human => out::print(report.to_human())?,
+        RunFormat::Json => out::println(report.to_json())?,
     }
     Ok(ExitCode::from(report.exit_status()))
 }

@@ -17,4 +17,4 @@ mod targets;
 
 pub use rounds::{Follower, check_timeout, round, stamp_history, watch};
 pub use runner::{ClusterResult, GradeOptions, connect, grade};
-pub use targets::{Class, Kubeconfigs, Target, from_contexts, from_dir, resolve};
+pub use targets::{Class, Kubeconfigs, StudentCluster, from_contexts, from_dir, resolve};

@@ -13,7 +13,7 @@ use crate::grade::history::{self, History};
 use crate::report::Summary;
 
 use super::report::GradeReport;
-use super::{ClusterResult, GradeOptions, Target, grade};
+use super::{ClusterResult, GradeOptions, StudentCluster, grade};
 
 /// What a round's checks wait for: `--timeout` if given; otherwise a look
 /// once (`look_once`: a snapshot, or a round of `--watch`, whose next round
@@ -28,7 +28,7 @@ pub fn check_timeout(timeout: Option<Duration>, look_once: bool) -> Option<Durat
 
 /// Grades every cluster once; `on_done` is called as each one finishes.
 pub async fn round(
-    targets: &[Target],
+    targets: &[StudentCluster],
     plans: &[Plan],
     opts: &GradeOptions,
     on_done: &(dyn Fn(&ClusterResult) + Send + Sync),
@@ -68,7 +68,7 @@ pub trait Follower: Sync {
 /// Returns the summary of the last whole round (all zero if there was
 /// none).
 pub async fn watch<F: Follower>(
-    targets: &[Target],
+    targets: &[StudentCluster],
     plans: &[Plan],
     opts: &GradeOptions,
     interval: Duration,

@@ -14,7 +14,7 @@ use crate::check::engine::{self, ExerciseResult, Options, Plan};
 use crate::cluster::{ClusterError, ConnectOptions, DiscoveryShare, KubeSource};
 use crate::report::Summary;
 
-use super::targets::{Kubeconfigs, Target};
+use super::targets::{Kubeconfigs, StudentCluster};
 
 #[derive(Debug, Clone)]
 pub struct GradeOptions {
@@ -80,7 +80,7 @@ impl ClusterResult {
 /// Each cluster is its own task on the current runtime, so a multi-thread
 /// runtime spreads decoding answers over its threads.
 pub async fn grade(
-    targets: &[Target],
+    targets: &[StudentCluster],
     plans: &[Plan],
     opts: &GradeOptions,
     on_done: &(dyn Fn(&ClusterResult) + Send + Sync),
@@ -140,7 +140,10 @@ fn cluster_deadline(plans: &[Plan], opts: &GradeOptions) -> Duration {
 }
 
 /// A client for one student's cluster.
-pub async fn connect(t: &Target, opts: &ConnectOptions) -> Result<KubeSource, ClusterError> {
+pub async fn connect(
+    t: &StudentCluster,
+    opts: &ConnectOptions,
+) -> Result<KubeSource, ClusterError> {
     let connect = ConnectOptions {
         kubeconfig: None,
         context: t.context.clone(),
@@ -166,7 +169,7 @@ pub async fn connect(t: &Target, opts: &ConnectOptions) -> Result<KubeSource, Cl
 }
 
 async fn one(
-    t: &Target,
+    t: &StudentCluster,
     plans: &[Plan],
     opts: &GradeOptions,
     discovery: &DiscoveryShare,

@@ -1,4 +1,4 @@
-//! Who is graded: one [`Target`] per student cluster.
+//! Who is graded: one [`StudentCluster`] per student cluster.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,7 +19,7 @@ pub enum Kubeconfigs {
 
 /// One student's cluster.
 #[derive(Debug, Clone)]
-pub struct Target {
+pub struct StudentCluster {
     /// How reports name the student (file stem, or context name).
     pub name: String,
     pub kubeconfig: Kubeconfigs,
@@ -29,7 +29,7 @@ pub struct Target {
 
 /// Every regular, non-hidden file of `dir` is one student's kubeconfig; the
 /// student's name is the file stem. Sorted by name.
-pub fn from_dir(dir: &Path) -> Result<Vec<Target>, Error> {
+pub fn from_dir(dir: &Path) -> Result<Vec<StudentCluster>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::Io {
         path: dir.to_path_buf(),
         cause: e,
@@ -50,7 +50,7 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Target>, Error> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        targets.push(Target {
+        targets.push(StudentCluster {
             name,
             kubeconfig: Kubeconfigs::File(path),
             context: None,
@@ -77,7 +77,10 @@ pub fn from_dir(dir: &Path) -> Result<Vec<Target>, Error> {
 
 /// The named contexts of `kubeconfig` (all of them when `contexts` is
 /// `None`), in the order given (or the file's order).
-pub fn from_contexts(loaded: Loaded, contexts: Option<&[String]>) -> Result<Vec<Target>, Error> {
+pub fn from_contexts(
+    loaded: Loaded,
+    contexts: Option<&[String]>,
+) -> Result<Vec<StudentCluster>, Error> {
     let origin = loaded.origin.to_string();
     let known: Vec<String> = loaded
         .kubeconfig
@@ -110,7 +113,7 @@ pub fn from_contexts(loaded: Loaded, contexts: Option<&[String]>) -> Result<Vec<
     let shared = Arc::new(loaded);
     Ok(names
         .into_iter()
-        .map(|c| Target {
+        .map(|c| StudentCluster {
             name: c.clone(),
             kubeconfig: Kubeconfigs::Shared(shared.clone()),
             context: Some(c),
@@ -187,7 +190,7 @@ pub enum Class<'a> {
 }
 
 /// The students' clusters of `class`.
-pub fn resolve(class: Class<'_>) -> Result<Vec<Target>, Error> {
+pub fn resolve(class: Class<'_>) -> Result<Vec<StudentCluster>, Error> {
     match class {
         Class::Folder(dir) => from_dir(dir),
         Class::Contexts {

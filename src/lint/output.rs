@@ -8,19 +8,20 @@ use serde::Serialize;
 
 use crate::diagnostic::{Diagnostic, Severity};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+/// The forms of `lint`'s findings (`lint --format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFormat {
     Text,
     Json,
     Github,
 }
 
 /// The findings in `format`, one per line for text and GitHub.
-pub fn render(findings: &[Diagnostic], format: Format) -> String {
+pub fn render(findings: &[Diagnostic], format: LintFormat) -> String {
     match format {
-        Format::Text => findings.iter().map(text_line).collect(),
-        Format::Github => findings.iter().map(github_line).collect(),
-        Format::Json => {
+        LintFormat::Text => findings.iter().map(text_line).collect(),
+        LintFormat::Github => findings.iter().map(github_line).collect(),
+        LintFormat::Json => {
             let items: Vec<JsonFinding<'_>> = findings.iter().map(JsonFinding::from).collect();
             // Plain data always serialises.
             let mut s = serde_json::to_string_pretty(&items).unwrap_or_default();
@@ -143,7 +144,7 @@ mod tests {
     #[test]
     fn text_is_file_line_col() {
         assert_eq!(
-            render(&[finding()], Format::Text),
+            render(&[finding()], LintFormat::Text),
             "k8s/a,b.md:12:5: error: image `images/x.png` not found\n(50% sure) [missing-image]\n"
         );
     }
@@ -151,7 +152,7 @@ mod tests {
     #[test]
     fn github_escapes_properties_and_data() {
         assert_eq!(
-            render(&[finding()], Format::Github),
+            render(&[finding()], LintFormat::Github),
             "::error file=k8s/a%2Cb.md,line=12,col=5,title=missing-image::image `images/x.png` not found%0A(50%25 sure)\n"
         );
     }
@@ -159,7 +160,7 @@ mod tests {
     #[test]
     fn json_has_every_field() {
         let v: serde_json::Value =
-            serde_json::from_str(&render(&[finding()], Format::Json)).unwrap();
+            serde_json::from_str(&render(&[finding()], LintFormat::Json)).unwrap();
         assert_eq!(v[0]["file"], "k8s/a,b.md");
         assert_eq!(v[0]["line"], 12);
         assert_eq!(v[0]["column"], 5);

@@ -14,15 +14,15 @@ use crate::report::Summary;
 
 use super::ClusterResult;
 
-/// The forms of a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Students x exercises, for a terminal ([`table`]).
+/// The forms of a report (`grade --format`): `table`, students x
+/// exercises for a terminal ([`table`]); `json`; `csv`; `junit`; `html`, one
+/// self-contained page ([`html`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GradeFormat {
     Table,
     Json,
     Csv,
     Junit,
-    /// One self-contained page ([`html`]).
     Html,
 }
 
@@ -40,15 +40,15 @@ pub struct RenderOptions {
 /// `report` in `format`.
 pub fn render(
     report: &GradeReport,
-    format: Format,
+    format: GradeFormat,
     opts: &RenderOptions,
 ) -> Result<String, String> {
     match format {
-        Format::Table => Ok(table::render(report, opts.style, opts.explain)),
-        Format::Json => json::render(report),
-        Format::Csv => csv::render(report),
-        Format::Junit => junit::render(report),
-        Format::Html => html::render(report, opts.refresh),
+        GradeFormat::Table => Ok(table::render(report, opts.style, opts.explain)),
+        GradeFormat::Json => json::render(report),
+        GradeFormat::Csv => csv::render(report),
+        GradeFormat::Junit => junit::render(report),
+        GradeFormat::Html => html::render(report, opts.refresh),
     }
 }
 
