@@ -60,6 +60,32 @@ pub enum Error {
         path: PathBuf,
         cause: std::io::Error,
     },
+    /// A local address that could not be listened on (`serve`, the board).
+    #[error("cannot listen on {addr}: {cause}")]
+    Listen { addr: String, cause: std::io::Error },
+    /// The page templates (a `--templates` folder's, or a bug in ours).
+    #[error("templates: {0}")]
+    Template(String),
+    /// The browser `pdf` and `lint --render` drive: missing, failing, or
+    /// too slow.
+    #[error("{0}")]
+    Browser(String),
+    /// The shell `run` types into (its pseudo-terminal, its start).
+    #[error("{0}")]
+    Shell(String),
+    /// Watching the deck's files for changes (`serve`).
+    #[error("{0}")]
+    Watch(String),
+    /// The board's token file (`grade --serve` beyond loopback).
+    #[error("{}: {message}", path.display())]
+    Token { path: PathBuf, message: String },
+    /// What the operating system refused labdeck itself (a temporary
+    /// folder, a thread, the async runtime), already phrased.
+    #[error("{0}")]
+    System(String),
+    /// A signal (Ctrl-C, SIGTERM) stopped the command.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     /// Anything else, already phrased for the user.
     #[error("{0}")]
     Other(String),

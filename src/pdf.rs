@@ -91,7 +91,7 @@ pub fn find_browser(explicit: Option<&Path>) -> Result<PathBuf, Error> {
         });
     let Some((from, name)) = named else {
         return find_chromium().ok_or_else(|| {
-            Error::Other(format!(
+            Error::Browser(format!(
                 "labdeck pdf needs Chromium, Google Chrome or Microsoft Edge: none found on PATH ({}) \
                  (Debian: apt-get install chromium), or name one with --browser PATH or LABDECK_BROWSER",
                 BROWSER_NAMES.join(", ")
@@ -108,7 +108,7 @@ pub fn find_browser(explicit: Option<&Path>) -> Result<PathBuf, Error> {
             .find(|p| is_executable(p))
     };
     found.ok_or_else(|| {
-        Error::Other(format!(
+        Error::Browser(format!(
             "{from} names {}: no such program (or not executable)",
             path.display()
         ))
@@ -224,7 +224,7 @@ pub fn print_with(chromium: &Path, html: &Path, out: &Path, notes: bool) -> Resu
         let _ = log.seek(std::io::SeekFrom::Start(0));
         let _ = log.take(1 << 20).read_to_string(&mut stderr);
         let last: Vec<&str> = stderr.lines().rev().take(5).collect();
-        return Err(Error::Other(format!(
+        return Err(Error::Browser(format!(
             "{} failed to print {} ({}): {}",
             chromium.display(),
             html.display(),
@@ -248,13 +248,13 @@ pub(crate) fn wait(
     let status = loop {
         if crate::run::interrupt::interrupted() {
             stop(child);
-            return Err(Error::Other(format!("interrupted: {lost}")));
+            return Err(Error::Interrupted(lost.to_string()));
         }
         if let Some(limit) = limit
             && started.elapsed() > limit
         {
             stop(child);
-            return Err(Error::Other(format!(
+            return Err(Error::Browser(format!(
                 "{} did not finish within {} s: {lost}",
                 chromium.display(),
                 limit.as_secs()

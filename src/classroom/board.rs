@@ -631,27 +631,30 @@ pub fn stable_token(history: &std::path::Path) -> Result<String, Error> {
                 .permissions()
                 .mode();
             if mode & 0o077 != 0 {
-                return Err(Error::Other(format!(
-                    "{}: the board's token may be read by others (mode {:o}); run `chmod 600` on it",
-                    path.display(),
-                    mode & 0o777
-                )));
+                return Err(Error::Token {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "the board's token may be read by others (mode {:o}); run `chmod 600` on it",
+                        mode & 0o777
+                    ),
+                });
             }
         }
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let token = text.trim();
         if !guard::is_token(token) {
-            return Err(Error::Other(format!(
-                "{}: not a labdeck board token (32 hex digits); remove it for a new one",
-                path.display()
-            )));
+            return Err(Error::Token {
+                path: path.to_path_buf(),
+                message: "not a labdeck board token (32 hex digits); remove it for a new one"
+                    .into(),
+            });
         }
         Ok(token.to_string())
     };
     if path.exists() {
         return read(&path);
     }
-    let token = guard::new_token().map_err(Error::Other)?;
+    let token = guard::new_token().map_err(Error::System)?;
     // tempfile creates the file 0600.
     let mut tmp = crate::output::temp_beside(&path, ".token")?;
     std::io::Write::write_all(&mut tmp, format!("{token}\n").as_bytes())
@@ -672,10 +675,14 @@ pub async fn serve(
 ) -> Result<Served, Error> {
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
-        .map_err(|e| Error::Other(format!("cannot listen on {}: {e}", opts.listen)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::Other(format!("cannot listen on {}: {e}", opts.listen)))?;
+        .map_err(|cause| Error::Listen {
+            addr: opts.listen.to_string(),
+            cause,
+        })?;
+    let addr = listener.local_addr().map_err(|cause| Error::Listen {
+        addr: opts.listen.to_string(),
+        cause,
+    })?;
     let token = if addr.ip().is_loopback() {
         None
     } else {

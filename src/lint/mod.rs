@@ -186,6 +186,6 @@ fn load_error(path: &Path, e: Error) -> Diagnostic {
         Error::Io { path: p, cause } => {
             Diagnostic::error("invalid-deck", Location::new(p, 1), cause.to_string())
         }
-        Error::Other(message) => Diagnostic::error("invalid-deck", Location::new(path, 1), message),
+        other => Diagnostic::error("invalid-deck", Location::new(path, 1), other.to_string()),
     }
 }

@@ -44,7 +44,7 @@ pub struct Overflow {
 /// run: the caller asked for this rule.
 pub fn check_decks(paths: &[PathBuf], opts: &LoadOptions) -> Result<Vec<Diagnostic>, Error> {
     let chromium = crate::pdf::find_chromium().ok_or_else(|| {
-        Error::Other(
+        Error::Browser(
             "lint --render measures slides in Chromium: none found on PATH or at /usr/bin/chromium \
              (Debian: apt-get install chromium)"
                 .into(),
@@ -164,7 +164,7 @@ pub fn measure(chromium: &Path, html: &str, deck_dir: &Path) -> Result<Vec<Overf
         _ => {
             let messages = std::fs::read_to_string(&log).unwrap_or_default();
             let last: Vec<&str> = messages.lines().rev().take(5).collect();
-            Err(Error::Other(format!(
+            Err(Error::Browser(format!(
                 "{} could not measure the slides ({status}): {}",
                 chromium.display(),
                 last.into_iter().rev().collect::<Vec<_>>().join("\n")

@@ -82,7 +82,7 @@ impl Templates {
             }
         }
         tera.add_raw_templates(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-            .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
+            .map_err(|e| Error::Template(tera_message(&e)))?;
         Ok(Templates { tera })
     }
 }
@@ -476,11 +476,11 @@ pub fn render_page(
             .copied()
             .collect(),
     };
-    let context = tera::Context::from_serialize(&page)
-        .map_err(|e| Error::Other(format!("templates: {}", tera_message(&e))))?;
+    let context =
+        tera::Context::from_serialize(&page).map_err(|e| Error::Template(tera_message(&e)))?;
     let with_marker = templates.tera.render("deck.html", &context).map_err(|e| {
-        Error::Other(format!(
-            "templates: deck.html: {} (deck.html is given {CONTEXT_NAMES}; README, \"Templates\")",
+        Error::Template(format!(
+            "deck.html: {} (deck.html is given {CONTEXT_NAMES}; README, \"Templates\")",
             tera_message(&e)
         ))
     })?;
@@ -490,8 +490,8 @@ pub fn render_page(
     let at = match (markers.next(), markers.next()) {
         (Some(at), None) if with_marker[..at].ends_with(SLIDES_SCRIPT) => at,
         _ => {
-            return Err(Error::Other(format!(
-                "templates: deck.html must show `{{{{ slides_text }}}}` once, right inside `{SLIDES_SCRIPT}...</script>` (the runtime reads the slides there; README, \"Templates\")"
+            return Err(Error::Template(format!(
+                "deck.html must show `{{{{ slides_text }}}}` once, right inside `{SLIDES_SCRIPT}...</script>` (the runtime reads the slides there; README, \"Templates\")"
             )));
         }
     };

@@ -51,7 +51,7 @@ impl Sandbox {
         let scratch = tempfile::Builder::new()
             .prefix("labdeck-run-")
             .tempdir()
-            .map_err(|e| Error::Other(format!("cannot create a temporary folder: {e}")))?;
+            .map_err(|e| Error::System(format!("cannot create a temporary folder: {e}")))?;
         let workdir = match workdir {
             Some(w) => w.to_path_buf(),
             None => {

@@ -120,13 +120,13 @@ impl Session {
         let rcfile = write_rcfile(&nonce, &opts.workdir)?;
 
         let (pty, pts) = pty_process::blocking::open()
-            .map_err(|e| Error::Other(format!("cannot open a pseudo-terminal: {e}")))?;
+            .map_err(|e| Error::Shell(format!("cannot open a pseudo-terminal: {e}")))?;
         // Wide enough that kubectl tables are not wrapped.
         pty.resize(pty_process::Size::new(50, 200))
-            .map_err(|e| Error::Other(format!("cannot size the pseudo-terminal: {e}")))?;
+            .map_err(|e| Error::Shell(format!("cannot size the pseudo-terminal: {e}")))?;
 
         let mut path = std::env::join_paths(&opts.path_prepend)
-            .map_err(|e| Error::Other(format!("bad PATH entry: {e}")))?;
+            .map_err(|e| Error::Shell(format!("bad PATH entry: {e}")))?;
         if let Some(old) = std::env::var_os("PATH") {
             if !path.is_empty() {
                 path.push(":");
@@ -157,7 +157,7 @@ impl Session {
         let cmd = with_default_signals(cmd);
         let child = cmd
             .spawn(pts)
-            .map_err(|e| Error::Other(format!("cannot start {}: {e}", opts.bash.display())))?;
+            .map_err(|e| Error::Shell(format!("cannot start {}: {e}", opts.bash.display())))?;
 
         let pty = Arc::new(pty);
         let (tx, rx) = channel();
@@ -194,7 +194,7 @@ impl Session {
                 Output::Bytes(b) => startup.extend(b),
                 Output::Prompt { .. } => break,
                 Output::Timeout | Output::Closed => {
-                    return Err(Error::Other(format!(
+                    return Err(Error::Shell(format!(
                         "bash did not start (no prompt within {:?}): {}",
                         opts.startup_timeout,
                         String::from_utf8_lossy(&startup).trim()
@@ -210,7 +210,7 @@ impl Session {
         (&*self.pty)
             .write_all(bytes)
             .and_then(|()| (&*self.pty).flush())
-            .map_err(|e| Error::Other(format!("cannot type into the shell: {e}")))
+            .map_err(|e| Error::Shell(format!("cannot type into the shell: {e}")))
     }
 
     /// Types a command and presses Enter.
@@ -380,7 +380,7 @@ fn write_rcfile(nonce: &str, workdir: &Path) -> Result<tempfile::NamedTempFile> 
     let mut f = tempfile::Builder::new()
         .prefix("labdeck-bashrc-")
         .tempfile()
-        .map_err(|e| Error::Other(format!("cannot create the shell init file: {e}")))?;
+        .map_err(|e| Error::System(format!("cannot create the shell init file: {e}")))?;
     let script = format!(
         "stty -echo 2>/dev/null\n\
          unset HISTFILE\n\

@@ -40,7 +40,7 @@ impl ClusterVerifier {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::Other(format!("cannot start the async runtime: {e}")))?;
+            .map_err(|e| Error::System(format!("cannot start the async runtime: {e}")))?;
         Ok(ClusterVerifier {
             runtime,
             kubeconfig: pinned.path().to_path_buf(),

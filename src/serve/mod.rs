@@ -160,7 +160,7 @@ pub async fn start(opts: Options, build: Builder) -> Result<Server, Error> {
         let build = build.clone();
         tokio::task::spawn_blocking(move || build())
             .await
-            .map_err(|e| Error::Other(format!("build task failed: {e}")))?
+            .map_err(|e| Error::System(format!("build task failed: {e}")))?
     };
     apply(&shared, first);
 
@@ -172,10 +172,14 @@ pub async fn start(opts: Options, build: Builder) -> Result<Server, Error> {
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port))
         .await
-        .map_err(|e| Error::Other(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::Other(format!("cannot listen on 127.0.0.1:{}: {e}", opts.port)))?;
+        .map_err(|cause| Error::Listen {
+            addr: format!("127.0.0.1:{}", opts.port),
+            cause,
+        })?;
+    let addr = listener.local_addr().map_err(|cause| Error::Listen {
+        addr: format!("127.0.0.1:{}", opts.port),
+        cause,
+    })?;
     let mut app = Router::new()
         .route("/", get(index))
         .route("/_labdeck/events", get(events))

@@ -41,7 +41,7 @@ where
 {
     let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
     let debouncer = notify::recommended_watcher(tx)
-        .map_err(|e| Error::Other(format!("cannot watch files: {e}")))?;
+        .map_err(|e| Error::Watch(format!("cannot watch files: {e}")))?;
     let debouncer: Shared = Arc::new(Mutex::new(debouncer));
     add(&debouncer, &root, RecursiveMode::Recursive)?;
     let mut extra_dirs = Vec::new();
@@ -93,7 +93,7 @@ where
                 }
             }
         })
-        .map_err(|e| Error::Other(format!("cannot start the file watcher: {e}")))?;
+        .map_err(|e| Error::Watch(format!("cannot start the file watcher: {e}")))?;
     Ok(watcher)
 }
 
@@ -127,7 +127,7 @@ fn watch_outside(
 fn add(debouncer: &Shared, dir: &Path, mode: RecursiveMode) -> Result<(), Error> {
     let mut d = debouncer.lock().unwrap_or_else(|e| e.into_inner());
     d.watch(dir, mode)
-        .map_err(|e| Error::Other(format!("cannot watch {}: {e}", dir.display())))
+        .map_err(|e| Error::Watch(format!("cannot watch {}: {e}", dir.display())))
 }
 
 /// Content changes; not reads (opening or closing a file unmodified).
