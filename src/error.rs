@@ -83,6 +83,10 @@ pub enum Error {
     /// folder, a thread, the async runtime), already phrased.
     #[error("{0}")]
     System(String),
+    /// Which cluster to use: a kubeconfig that cannot be loaded, a context
+    /// it does not have, a folder of them that names no student.
+    #[error("{0}")]
+    Kubeconfig(String),
     /// A signal (Ctrl-C, SIGTERM) stopped the command.
     #[error("interrupted: {0}")]
     Interrupted(String),

@@ -59,7 +59,7 @@ pub fn from_dir(dir: &Path) -> Result<Vec<StudentCluster>, Error> {
     targets.sort_by(|a, b| a.name.cmp(&b.name));
     for pair in targets.windows(2) {
         if pair[0].name == pair[1].name {
-            return Err(Error::Other(format!(
+            return Err(Error::Kubeconfig(format!(
                 "{}: two kubeconfigs for student {:?} (same file stem)",
                 dir.display(),
                 pair[0].name
@@ -67,7 +67,7 @@ pub fn from_dir(dir: &Path) -> Result<Vec<StudentCluster>, Error> {
         }
     }
     if targets.is_empty() {
-        return Err(Error::Other(format!(
+        return Err(Error::Kubeconfig(format!(
             "{}: no kubeconfig files in this folder",
             dir.display()
         )));
@@ -96,7 +96,7 @@ pub fn from_contexts(
                 .map(String::as_str)
                 .collect();
             if !missing.is_empty() {
-                return Err(Error::Other(format!(
+                return Err(Error::Kubeconfig(format!(
                     "kubeconfig {origin}: no context {} (it has: {})",
                     missing.join(", "),
                     known.join(", ")
@@ -108,7 +108,9 @@ pub fn from_contexts(
         None => known,
     };
     if names.is_empty() {
-        return Err(Error::Other(format!("kubeconfig {origin}: no contexts")));
+        return Err(Error::Kubeconfig(format!(
+            "kubeconfig {origin}: no contexts"
+        )));
     }
     let shared = Arc::new(loaded);
     Ok(names
@@ -198,7 +200,7 @@ pub fn resolve(class: Class<'_>) -> Result<Vec<StudentCluster>, Error> {
             contexts,
         } => {
             let loaded = crate::cluster::kubeconfig::load(kubeconfig)
-                .map_err(|e| Error::Other(e.to_string()))?;
+                .map_err(|e| Error::Kubeconfig(e.to_string()))?;
             from_contexts(loaded, contexts)
         }
     }

@@ -29,15 +29,15 @@ impl Target {
     /// files cannot be read, or if the context is not defined in them.
     pub fn resolve(kubeconfig: Option<&Path>, context: Option<&str>) -> Result<Target> {
         if kubeconfig.is_none() && context.is_none() {
-            return Err(Error::Other(
+            return Err(Error::Kubeconfig(
                 "refusing to run against an implicit cluster: give --kubeconfig FILE or --context NAME"
                     .to_string(),
             ));
         }
-        let loaded = kubeconfig::load(kubeconfig).map_err(|e| Error::Other(e.to_string()))?;
+        let loaded = kubeconfig::load(kubeconfig).map_err(|e| Error::Kubeconfig(e.to_string()))?;
         let context = loaded
             .context(context)
-            .map_err(|e| Error::Other(e.to_string()))?;
+            .map_err(|e| Error::Kubeconfig(e.to_string()))?;
         Ok(Target { loaded, context })
     }
 
@@ -51,7 +51,7 @@ impl Target {
     pub fn pin(&self) -> Result<PinnedKubeconfig> {
         self.loaded
             .pin(&self.context)
-            .map_err(|e| Error::Other(e.to_string()))
+            .map_err(|e| Error::Kubeconfig(e.to_string()))
     }
 }
 
