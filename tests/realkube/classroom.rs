@@ -353,6 +353,7 @@ pub fn vacuous_cleanup(rk: &Realkube) {
         rk,
         spaces[1].kubeconfig_str(),
         deck,
+        None,
         "labeldemo-create",
         &work,
     );
@@ -415,6 +416,7 @@ pub fn vacuous_cleanup(rk: &Realkube) {
         rk,
         spaces[1].kubeconfig_str(),
         deck,
+        None,
         "labeldemo-cleanup",
         &work,
     );

@@ -373,21 +373,103 @@ pub fn labdeck(rk: &Realkube, args: &[&str]) -> Labdeck {
 }
 
 /// `labdeck run DECK --only ID` with `kubeconfig`: the slide's own commands,
-/// played in `work`, then its check (up to 120 s).
-pub fn play(rk: &Realkube, kubeconfig: &str, deck: &str, id: &str, work: &Path) -> Labdeck {
-    labdeck(
-        rk,
-        &[
-            "run",
-            deck,
-            "--kubeconfig",
-            kubeconfig,
-            "--only",
-            id,
-            "--workdir",
-            work.to_str().unwrap(),
-            "--check-timeout",
-            "120s",
-        ],
-    )
+/// played in `work`, then its check (up to 120 s); `checks` is a checks
+/// file laid over the slides' (`--checks`).
+pub fn play(
+    rk: &Realkube,
+    kubeconfig: &str,
+    deck: &str,
+    checks: Option<&str>,
+    id: &str,
+    work: &Path,
+) -> Labdeck {
+    let mut args = vec!["run", deck];
+    if let Some(c) = checks {
+        args.extend(["--checks", c]);
+    }
+    args.extend([
+        "--kubeconfig",
+        kubeconfig,
+        "--only",
+        id,
+        "--workdir",
+        work.to_str().unwrap(),
+        "--check-timeout",
+        "120s",
+    ]);
+    labdeck(rk, &args)
+}
+
+/// `labdeck check DECK --only ID --timeout 0`: the exercise's check, looked
+/// at once.
+pub fn look(
+    rk: &Realkube,
+    kubeconfig: &str,
+    deck: &str,
+    checks: Option<&str>,
+    id: &str,
+) -> Labdeck {
+    let mut args = vec!["check", deck];
+    if let Some(c) = checks {
+        args.extend(["--checks", c]);
+    }
+    args.extend(["--kubeconfig", kubeconfig, "--timeout", "0", "--only", id]);
+    labdeck(rk, &args)
+}
+
+/// One exercise walked as a student would: its check before, its
+/// commands played, its check after.
+pub struct Walked {
+    pub before: Labdeck,
+    pub run: Labdeck,
+    pub after: Labdeck,
+}
+
+/// Walks `ids` of `deck` in order in `work`: for each exercise, [`look`],
+/// [`play`], [`look`] again. `wrong` says what is wrong with one walked
+/// exercise (`None`: nothing), with the outputs appended; every finding is
+/// asserted at the end, so one run reports them all. A check that fails
+/// says so in its own words (`FAIL  ID`).
+pub fn walk(
+    rk: &Realkube,
+    kubeconfig: &str,
+    deck: &str,
+    checks: Option<&str>,
+    ids: &[String],
+    work: &Path,
+    wrong: impl Fn(&str, &Walked) -> Option<String>,
+) {
+    let mut report = Vec::new();
+    for id in ids {
+        let before = look(rk, kubeconfig, deck, checks, id);
+        let run = play(rk, kubeconfig, deck, checks, id, work);
+        let after = look(rk, kubeconfig, deck, checks, id);
+        eprintln!(
+            "{id}: before {} / run {} in {:.1}s / after {}",
+            before.code,
+            run.code,
+            run.elapsed.as_secs_f64(),
+            after.code
+        );
+        let w = Walked { before, run, after };
+        if let Some(why) = wrong(id, &w) {
+            report.push(format!(
+                "{id}: {why}\nbefore exit {}\n{}\nrun exit {}\n{}\nafter exit {}\n{}",
+                w.before.code,
+                w.before.all(),
+                w.run.code,
+                w.run.all(),
+                w.after.code,
+                w.after.all()
+            ));
+        }
+        if w.before.code == 1 {
+            assert!(
+                w.before.stdout.contains(&format!("FAIL  {id}")),
+                "{}",
+                w.before.stdout
+            );
+        }
+    }
+    assert!(report.is_empty(), "{}", report.join("\n\n"));
 }

@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use crate::cluster::{Ns, Realkube, labdeck};
+use crate::cluster::{Ns, Realkube, labdeck, walk};
 
 const DECK: &str = "../shared/corpus/container.training-2021/slides/kube-selfpaced.yml";
 const CHAPTER: &str = "k8s/labels-annotations.md";
@@ -42,69 +42,8 @@ pub fn suggested_checks_fail_before_and_pass_after(rk: &Realkube) {
     assert_eq!(drafted.code, 0, "{}", drafted.all());
     let work = ns.dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
-    let look = |id: &str| {
-        labdeck(
-            rk,
-            &[
-                "check",
-                DECK,
-                "--checks",
-                &overlay_s,
-                "--kubeconfig",
-                &kc,
-                "--timeout",
-                "0",
-                "--only",
-                id,
-            ],
-        )
-    };
-    let mut report = Vec::new();
-    for id in &ids {
-        let before = look(id);
-        let run = labdeck(
-            rk,
-            &[
-                "run",
-                DECK,
-                "--checks",
-                &overlay_s,
-                "--kubeconfig",
-                &kc,
-                "--only",
-                id,
-                "--workdir",
-                work.to_str().unwrap(),
-                "--check-timeout",
-                "120s",
-            ],
-        );
-        let after = look(id);
-        eprintln!(
-            "{id}: before {} / run {} in {:.1}s / after {}",
-            before.code,
-            run.code,
-            run.elapsed.as_secs_f64(),
-            after.code
-        );
-        if before.code != 1 || run.code != 0 || after.code != 0 {
-            report.push(format!(
-                "{id}: before exit {} (want 1: fail)\n{}\nrun exit {} (want 0)\n{}\nafter exit {} (want 0: pass)\n{}",
-                before.code,
-                before.all(),
-                run.code,
-                run.all(),
-                after.code,
-                after.all()
-            ));
-        }
-        if before.code == 1 {
-            assert!(
-                before.stdout.contains(&format!("FAIL  {id}")),
-                "{}",
-                before.stdout
-            );
-        }
-    }
-    assert!(report.is_empty(), "{}", report.join("\n\n"));
+    walk(rk, &kc, DECK, Some(&overlay_s), &ids, &work, |_, w| {
+        (w.before.code != 1 || w.run.code != 0 || w.after.code != 0)
+            .then(|| "want: before exit 1 (fail), run exit 0, after exit 0 (pass)".to_string())
+    });
 }

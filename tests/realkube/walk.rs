@@ -8,7 +8,7 @@
 //! (`kubectl get`, a `--dry-run` into a file) leaves the state its check
 //! reads as the step before left it.
 
-use crate::cluster::{Ns, Realkube, labdeck, play};
+use crate::cluster::{Ns, Realkube, labdeck, look, walk};
 
 const DECK: &str = "slides/labdeck-sample.yml";
 
@@ -54,64 +54,22 @@ pub fn sample_deck_walk(rk: &Realkube) {
     assert!(changing.len() >= 6, "{changing:?}");
     let work = ns.dir.path().join("work");
     std::fs::create_dir(&work).unwrap();
-    // The exercise's check, looked at once.
-    let look = |id: &str| {
-        labdeck(
-            rk,
-            &[
-                "check",
-                DECK,
-                "--kubeconfig",
-                &kc,
-                "--timeout",
-                "0",
-                "--only",
-                id,
-            ],
-        )
-    };
-    let mut report = Vec::new();
-    for id in &ids {
-        let before = look(id);
-        let run = play(rk, &kc, DECK, id, &work);
-        let after = look(id);
-        eprintln!(
-            "{id}: before {} / run {} in {:.1}s / after {}",
-            before.code,
-            run.code,
-            run.elapsed.as_secs_f64(),
-            after.code
-        );
-        let hollow = HOLLOW_CANNOT.iter().find(|(h, _)| h == id);
+    walk(rk, &kc, DECK, None, &ids, &work, |id, w| {
+        let hollow = HOLLOW_CANNOT.iter().find(|(h, _)| *h == id);
         let run_ok = match hollow {
-            Some((_, words)) => run.code == 1 && run.stdout.contains(words),
-            None => run.code == 0,
+            Some((_, words)) => w.run.code == 1 && w.run.stdout.contains(words),
+            None => w.run.code == 0,
         };
-        let before_ok = before.code == 1 || !changing.contains(id);
-        if !before_ok || !run_ok || after.code != 0 {
-            report.push(format!(
-                "{id}: before exit {} (want 1: fail)\n{}\nrun exit {} (want 0, or kubectl's words where hollow nodes cannot)\n{}\nafter exit {} (want 0: pass)\n{}",
-                before.code,
-                before.all(),
-                run.code,
-                run.all(),
-                after.code,
-                after.all()
-            ));
-        }
-        // What a student reads when it fails: the check's own words.
-        if before.code == 1 {
-            assert!(
-                before.stdout.contains(&format!("FAIL  {id}")),
-                "{}",
-                before.stdout
-            );
-        }
-    }
-    assert!(report.is_empty(), "{}", report.join("\n\n"));
+        let before_ok = w.before.code == 1 || !changing.contains(&id.to_string());
+        (!before_ok || !run_ok || w.after.code != 0).then(|| {
+            "want: before exit 1 (fail) where the commands change the cluster, run exit 0 \
+             (or kubectl's words where hollow nodes cannot), after exit 0 (pass)"
+                .to_string()
+        })
+    });
     // The walk ends in the deck's final state: every exercise's check has
     // been seen to pass once; the last one still holds.
     let last = ids.last().unwrap();
-    let end = look(last);
+    let end = look(rk, &kc, DECK, None, last);
     assert_eq!(end.code, 0, "{}", end.all());
 }
