@@ -48,6 +48,26 @@ pub struct Plan {
     pub check: Check,
 }
 
+/// Plans made from check YAML alone, for unit tests elsewhere.
+#[cfg(test)]
+impl Plan {
+    /// The plan of exercise `id` whose check is `yaml` (at lab.md:1).
+    pub(crate) fn parsed(id: &str, yaml: &str) -> Plan {
+        let src = crate::exercise::CheckSource {
+            yaml: yaml.into(),
+            file: "lab.md".into(),
+            line: 1,
+        };
+        Plan {
+            id: id.into(),
+            file: src.file.clone(),
+            line: 1,
+            title: id.into(),
+            check: spec::parse(&src).expect("parses"),
+        }
+    }
+}
+
 impl Plan {
     /// Parses the exercise's check; `Ok(None)` when it has none.
     pub fn from_exercise(ex: &Exercise) -> Result<Option<Plan>, Error> {

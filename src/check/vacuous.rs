@@ -133,21 +133,9 @@ pub fn gate(plans: &[Plan], results: &mut [ExerciseResult], passed_before: impl 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exercise::CheckSource;
 
     fn plan(id: &str, yaml: &str) -> Plan {
-        let src = CheckSource {
-            yaml: yaml.into(),
-            file: "lab.md".into(),
-            line: 1,
-        };
-        Plan {
-            id: id.into(),
-            file: src.file.clone(),
-            line: 1,
-            title: id.into(),
-            check: crate::check::spec::parse(&src).expect("parses"),
-        }
+        Plan::parsed(id, yaml)
     }
 
     fn deck() -> Vec<Plan> {

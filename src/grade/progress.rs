@@ -125,21 +125,9 @@ impl Placement {
 mod tests {
     use super::*;
     use crate::check::engine::{ExerciseResult, Verdict};
-    use crate::exercise::CheckSource;
 
     fn plan(id: &str, yaml: &str) -> Plan {
-        let src = CheckSource {
-            yaml: yaml.into(),
-            file: "lab.md".into(),
-            line: 1,
-        };
-        Plan {
-            id: id.into(),
-            file: src.file.clone(),
-            line: 1,
-            title: id.into(),
-            check: crate::check::spec::parse(&src).expect("parses"),
-        }
+        Plan::parsed(id, yaml)
     }
 
     /// Seven exercises; 4 removes what 2 made, 7 holds on an empty cluster
