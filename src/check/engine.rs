@@ -709,6 +709,8 @@ async fn feed<S: ClusterSource>(
     loop {
         step = match step {
             Step::List => {
+                // A watch being replaced by a re-list is closed first.
+                changes = None;
                 let mut counted = !first;
                 let answer = retrying(
                     until,
@@ -738,6 +740,7 @@ async fn feed<S: ClusterSource>(
                 f.after_listing(!watch_for.is_zero() && !tx.is_closed())
             }
             Step::ListAfter(pause) => {
+                changes = None;
                 tokio::time::sleep_until(deadline(tokio::time::Instant::now(), pause).min(until))
                     .await;
                 Step::List
