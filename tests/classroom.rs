@@ -11,7 +11,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,8 +20,8 @@ use support::browser;
 use support::browser::keys::{ENTER, ESCAPE, RIGHT, SPACE};
 use support::fixtures::*;
 use support::harness::{self, tests};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::Child;
 
 const DECK: &str = "slides/labdeck-sample.yml";
 const ACTIVE: &str = "labeldemo-5b7c9d8f6d-p2rk9";
@@ -31,34 +30,7 @@ const REPLACEMENT: &str = "labeldemo-5b7c9d8f6d-lr62s";
 /// `labdeck ARGS`, running until dropped; returns it with the first
 /// `http://` URL it prints.
 async fn spawn(args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_labdeck"))
-        .args(args)
-        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("run labdeck");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(at) = line.find("http://") {
-                let url: String = line[at..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace())
-                    .collect();
-                return url;
-            }
-        }
-        panic!("labdeck {args:?} ended without printing its URL");
-    })
-    .await
-    .expect("labdeck printed its URL");
-    // Keep draining stdout so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
+    support::served::spawn_in(Path::new(env!("CARGO_MANIFEST_DIR")), args).await
 }
 
 /// `host:port` of a URL such as `http://127.0.0.1:41234/?token=...`.

@@ -9,55 +9,24 @@
 //! an `async fn` (no `#[tokio::test]`) listed once in [`tests`] below.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::Duration;
 
 use fantoccini::key::Key;
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::Child;
 
 use crate::support::apiserver::{FakeApiServer, Killable};
 use crate::support::browser::{self, Browser, ONE_AT_A_TIME};
 use crate::support::fixtures::*;
 use crate::support::harness::{Test, tests};
+use crate::support::served::spawn_in;
 
 const DECK: &str = "slides/labdeck-sample.yml";
 const ACTIVE: &str = "labeldemo-5b7c9d8f6d-p2rk9";
 
 fn deck() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(DECK)
-}
-
-/// `labdeck ARGS` in folder `cwd`, running until dropped; returns it with
-/// the first `http://` URL it prints.
-async fn spawn_in(cwd: &Path, args: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_labdeck"))
-        .args(args)
-        .current_dir(cwd)
-        .env("NO_COLOR", "1")
-        .env_remove("KUBECONFIG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("run labdeck");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(at) = line.find("http://") {
-                return line[at..]
-                    .chars()
-                    .take_while(|c| !c.is_whitespace())
-                    .collect::<String>();
-            }
-        }
-        panic!("labdeck {args:?} ended without printing its URL");
-    })
-    .await
-    .expect("labdeck printed its URL");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, url)
 }
 
 /// `grade DECK --kubeconfigs CLASS --serve` with `extra` arguments.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 pub struct Served {
@@ -167,4 +167,36 @@ impl Events {
                 .push_str(&String::from_utf8_lossy(&buf[..n]).replace("\r\n", "\n"));
         }
     }
+}
+
+/// `labdeck ARGS` in folder `cwd`, running until dropped; returns it with
+/// the first `http://` URL it prints.
+pub async fn spawn_in(cwd: &Path, args: &[&str]) -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_labdeck"))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("run labdeck");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("http://") {
+                return line[at..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect::<String>();
+            }
+        }
+        panic!("labdeck {args:?} ended without printing its URL");
+    })
+    .await
+    .expect("labdeck printed its URL");
+    // Keep draining stdout so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, url)
 }
