@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::deck::{self, Deck, LoadOptions};
 use crate::error::{Error, Result};
 use crate::files::{Confinement, Files};
+use crate::remark::segments::Parses;
 use crate::render::RenderCache;
 use crate::render::css_assets;
 use crate::render::page::{self, BuildInfo, GitQuery, PageOptions, Templates};
@@ -23,6 +24,10 @@ pub struct BuildOptions {
     pub templates: Option<PathBuf>,
     /// Extra stylesheets (added after the manifest's `css:` list).
     pub css: Vec<PathBuf>,
+    /// Pack a page's slides script from this many bytes of slides' text
+    /// (`labdeck build`: render/page.rs `PACK_SLIDES_FROM`); None: never
+    /// (`serve`, `pdf`, `lint`: see `PageOptions::pack_slides_from`).
+    pub pack_slides_from: Option<usize>,
 }
 
 /// What one deck's build produced.
@@ -73,26 +78,30 @@ impl Builder {
                     .or_insert_with_key(|dir| Git::Running(GitQuery::start(dir)));
             }
         }
-        // Chapters shared by decks are read once for the whole call.
+        // Chapters shared by decks are read once for the whole call, and
+        // their slides lexed and parsed once.
         let files = Arc::new(Files::new());
+        let load = self
+            .opts
+            .load
+            .sharing(&files)
+            .parsing(&Arc::new(Parses::default()));
         manifests
             .par_iter()
             .map(|m| {
                 let same = &by_output[&output_name(m)];
                 if same.len() > 1 {
-                    let others: Vec<String> = same
-                        .iter()
-                        .filter(|o| **o != m)
-                        .map(|o| o.display().to_string())
-                        .collect();
-                    return Err(Error::Other(format!(
-                        "{}: would write {} like {} (two manifests with the same name): build them into different --out folders",
-                        m.display(),
-                        self.opts.out_dir.join(output_name(m)).display(),
-                        others.join(", ")
-                    )));
+                    return Err(Error::SameOutput {
+                        manifest: m.to_path_buf(),
+                        output: self.opts.out_dir.join(output_name(m)),
+                        others: same
+                            .iter()
+                            .filter(|o| **o != m)
+                            .map(|o| o.to_path_buf())
+                            .collect(),
+                    });
                 }
-                self.build_with(m, &files)
+                self.build_with(m, &files, &load)
             })
             .collect()
     }
@@ -100,11 +109,18 @@ impl Builder {
     /// Renders one manifest to HTML in memory (nothing written), reading
     /// its files afresh.
     pub fn render(&self, manifest: &Path) -> Result<(Deck, page::Page)> {
-        self.render_with(manifest, &Arc::new(Files::new()))
+        let files = Arc::new(Files::new());
+        self.render_with(manifest, &files, &self.opts.load.sharing(&files))
     }
 
-    fn render_with(&self, manifest: &Path, files: &Arc<Files>) -> Result<(Deck, page::Page)> {
-        let deck = deck::load_strict(manifest, &self.opts.load.sharing(files))?;
+    /// Renders `manifest`, loaded with `load` (whose files are `files`).
+    fn render_with(
+        &self,
+        manifest: &Path,
+        files: &Arc<Files>,
+        load: &LoadOptions,
+    ) -> Result<(Deck, page::Page)> {
+        let deck = deck::load_strict(manifest, load)?;
         if deck.slides.is_empty() {
             return Err(Error::at(
                 crate::error::Location::new(manifest, 1),
@@ -115,6 +131,7 @@ impl Builder {
         let css_assets::Styles {
             texts: styles,
             assets,
+            imported,
             diagnostics,
         } = css_assets::deck_styles(&deck, files, &self.opts.css);
         let (errors, warnings): (Vec<_>, Vec<_>) =
@@ -127,7 +144,11 @@ impl Builder {
             &deck,
             &self.templates,
             &self.cache,
-            &PageOptions { styles, build },
+            &PageOptions {
+                styles,
+                build,
+                pack_slides_from: self.opts.pack_slides_from,
+            },
         )?;
         // An image outside the repository root (a symlink to
         // `~/.kube/config`) is an error before anything is written; so is
@@ -155,17 +176,19 @@ impl Builder {
                 css_assets::Asset::Outside(file, rel) => page.extra_files.push((file, rel)),
             }
         }
+        page.inputs = imported;
         page.warnings = warnings;
         Ok((deck, page))
     }
 
     /// Builds one manifest into `out_dir/<stem>.html`.
     pub fn build(&self, manifest: &Path) -> Result<Built> {
-        self.build_with(manifest, &Arc::new(Files::new()))
+        let files = Arc::new(Files::new());
+        self.build_with(manifest, &files, &self.opts.load.sharing(&files))
     }
 
-    fn build_with(&self, manifest: &Path, files: &Arc<Files>) -> Result<Built> {
-        let (deck, page) = self.render_with(manifest, files)?;
+    fn build_with(&self, manifest: &Path, files: &Arc<Files>, load: &LoadOptions) -> Result<Built> {
+        let (deck, page) = self.render_with(manifest, files, load)?;
         let out_dir = &self.opts.out_dir;
         std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
         let output = out_dir.join(format!("{}.html", deck.manifest.stem()));

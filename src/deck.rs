@@ -9,6 +9,7 @@ use crate::assemble::{self, AssembleOptions, Chapter};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::error::{Error, Location, Result};
 use crate::manifest::{Entry, Manifest};
+use crate::remark::segments::{self, Parses};
 use crate::remark::slideshow::{self, class_list};
 use crate::remark::{LinkDef, Node, lexer, parser};
 use crate::source::{Edit, SourceText};
@@ -24,6 +25,10 @@ pub struct LoadOptions {
     /// Files shared with the other decks of one call (`build`, `lint` of
     /// several decks); `None`: the deck reads its own.
     pub files: Option<std::sync::Arc<crate::files::Files>>,
+    /// Slide text lexed and parsed for the other decks of one call
+    /// ([`crate::remark::segments`]); `None`: the deck's source is lexed
+    /// whole.
+    pub parses: Option<std::sync::Arc<Parses>>,
 }
 
 impl LoadOptions {
@@ -31,6 +36,15 @@ impl LoadOptions {
     pub fn sharing(&self, files: &std::sync::Arc<crate::files::Files>) -> LoadOptions {
         LoadOptions {
             files: Some(files.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// These options, lexing and parsing through `parses` (see
+    /// [`crate::remark::segments`]).
+    pub fn parsing(&self, parses: &std::sync::Arc<Parses>) -> LoadOptions {
+        LoadOptions {
+            parses: Some(parses.clone()),
             ..self.clone()
         }
     }
@@ -63,10 +77,7 @@ pub struct Slide {
 
 impl Slide {
     pub fn property(&self, key: &str) -> Option<&str> {
-        self.properties
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        parser::property(&self.properties, key)
     }
 
     /// The slide's title: the text of its first heading line.
@@ -127,6 +138,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<Deck> {
             root: opts.root.clone().or_else(|| chapter_root(path)),
             remark: Vec::new(),
             files: opts.files.clone(),
+            parses: opts.parses.clone(),
         };
         return Ok(from_manifest(manifest, &opts));
     }
@@ -155,7 +167,7 @@ fn apply_remark_options(manifest: &mut Manifest, opts: &LoadOptions) -> Result<(
         manifest
             .remark
             .set_assignment(assignment)
-            .map_err(|e| Error::Other(format!("--remark {e}")))?;
+            .map_err(Error::RemarkOption)?;
     }
     Ok(())
 }
@@ -245,7 +257,11 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
     decode_entities(&mut source);
     source.freeze();
 
-    let lexed = lexer::lex_deck(source.as_str());
+    // Decks of one call share their chapters' slides (see `segments`).
+    let lexed = match &opts.parses {
+        Some(parses) => parses.parse(source.as_str()),
+        None => segments::parse_whole(source.as_str()),
+    };
     for offset in &lexed.unclosed {
         if let Some((at, _)) = source.report_location(*offset) {
             let snippet: String = source
@@ -272,7 +288,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
             ),
         ));
     }
-    let parsed = parser::parse(lexed.tokens);
+    let parsed = lexed.slides;
     let mut links = HashMap::new();
     for s in &parsed {
         for (id, def) in &s.links {

@@ -92,11 +92,6 @@ fn from_secs(n: u64) -> Option<Duration> {
     (d <= MAX).then_some(d)
 }
 
-/// For clap's `value_parser`: the same parser, with a plain-text error.
-pub fn parse_arg(text: &str) -> Result<Duration, String> {
-    parse(text).map_err(|e| e.to_string())
-}
-
 /// `start + d`, or the farthest instant representable if that overflows
 /// (only possible for durations that did not come through [`parse`]).
 pub fn deadline(start: Instant, d: Duration) -> Instant {

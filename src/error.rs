@@ -46,6 +46,87 @@ impl fmt::Display for Location {
     }
 }
 
+/// Why a file could not be read as deck text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    NotFound,
+    /// Not UTF-8 from this (1-based) line on.
+    NotUtf8 {
+        line: usize,
+    },
+    /// Any other I/O error, as the system words it.
+    Io(String),
+    /// Not a regular file (a FIFO, a device, a folder...): never opened
+    /// for reading, as a FIFO would block and a device never end.
+    NotRegular(&'static str),
+    /// Longer than labdeck reads for this kind of file.
+    TooLarge {
+        size: u64,
+        limit: u64,
+    },
+    /// Outside the repository root once symbolic links and `..` are
+    /// resolved (the canonical root is named).
+    Outside {
+        root: PathBuf,
+    },
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NotFound => f.write_str("not found"),
+            ReadError::NotUtf8 { line } => write!(f, "not valid UTF-8 text (line {line})"),
+            ReadError::Io(message) => f.write_str(message),
+            ReadError::NotRegular(kind) => write!(f, "{kind}, not a regular file"),
+            ReadError::TooLarge { size, limit } => write!(
+                f,
+                "{size} bytes, more than the {limit} bytes labdeck reads for such a file"
+            ),
+            ReadError::Outside { root } => write!(
+                f,
+                "outside the repository root {} (files a deck names must stay inside it)",
+                root.display()
+            ),
+        }
+    }
+}
+
+/// A remark option that cannot be set: the key, what it takes, what it got.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    #[error("remark option `{key}`: expected {expected}, got {got}")]
+    Expected {
+        key: String,
+        expected: &'static str,
+        got: serde_json::Value,
+    },
+    #[error("`{0}`: expected KEY=VALUE")]
+    NotAnAssignment(String),
+}
+
+/// YAML (or JSON) text that does not parse: serde-saphyr's message, its
+/// first line, and where in the text (1-based), so a caller can place it
+/// in the file that holds the text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct YamlError {
+    pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl YamlError {
+    /// `message` (already the line to show) at where `e` says.
+    pub fn new(message: String, e: &serde_saphyr::Error) -> YamlError {
+        let at = e.location();
+        YamlError {
+            message,
+            line: at.and_then(|l| usize::try_from(l.line()).ok()),
+            column: at.and_then(|l| usize::try_from(l.column()).ok()),
+        }
+    }
+}
+
 /// An error in deck input (manifest, chapter, check) or in writing output.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -87,12 +168,46 @@ pub enum Error {
     /// it does not have, a folder of them that names no student.
     #[error("{0}")]
     Kubeconfig(String),
+    /// A `--class` name that cannot name a history file.
+    #[error(
+        "--class {0:?}: a class name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
+    )]
+    ClassName(String),
     /// A signal (Ctrl-C, SIGTERM) stopped the command.
     #[error("interrupted: {0}")]
     Interrupted(String),
-    /// Anything else, already phrased for the user.
-    #[error("{0}")]
-    Other(String),
+    /// A file a deck names that could not be read as the deck needs it
+    /// (missing, not UTF-8, not a regular file, too large, outside the
+    /// repository).
+    #[error("{}: {cause}", path.display())]
+    Read { path: PathBuf, cause: ReadError },
+    /// A `--remark KEY=VALUE` the options refuse.
+    #[error("--remark {0}")]
+    RemarkOption(OptionError),
+    /// Two manifests that would be built into the same output file.
+    #[error(
+        "{}: would write {} like {} (two manifests with the same name): build them into different --out folders",
+        manifest.display(),
+        output.display(),
+        others.iter().map(|o| o.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    SameOutput {
+        manifest: PathBuf,
+        output: PathBuf,
+        others: Vec<PathBuf>,
+    },
+    /// `--only`, `--from` or `--upto` naming an exercise the deck lacks.
+    #[error("no exercise with id {} (the deck has: {})", unknown.join(", "), known.join(", "))]
+    UnknownExercise {
+        unknown: Vec<String>,
+        known: Vec<String>,
+    },
+    /// A history entry that could not be written as JSON.
+    #[error("{}: {cause}", path.display())]
+    HistoryEntry {
+        path: PathBuf,
+        cause: serde_json::Error,
+    },
 }
 
 impl Error {

@@ -13,55 +13,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-/// Why a file could not be read as deck text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReadError {
-    NotFound,
-    /// Not UTF-8 from this (1-based) line on.
-    NotUtf8 {
-        line: usize,
-    },
-    /// Any other I/O error, as the system words it.
-    Io(String),
-    /// Not a regular file (a FIFO, a device, a folder...): never opened
-    /// for reading, as a FIFO would block and a device never end.
-    NotRegular(&'static str),
-    /// Longer than labdeck reads for this kind of file.
-    TooLarge {
-        size: u64,
-        limit: u64,
-    },
-    /// Outside the repository root once symbolic links and `..` are
-    /// resolved (the canonical root is named).
-    Outside {
-        root: PathBuf,
-    },
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::NotFound => f.write_str("not found"),
-            ReadError::NotUtf8 { line } => write!(f, "not valid UTF-8 text (line {line})"),
-            ReadError::Io(message) => f.write_str(message),
-            ReadError::NotRegular(kind) => write!(f, "{kind}, not a regular file"),
-            ReadError::TooLarge { size, limit } => write!(
-                f,
-                "{size} bytes, more than the {limit} bytes labdeck reads for such a file"
-            ),
-            ReadError::Outside { root } => write!(
-                f,
-                "outside the repository root {} (files a deck names must stay inside it)",
-                root.display()
-            ),
-        }
-    }
-}
+pub use crate::error::ReadError;
 
 impl ReadError {
     /// As an error about `path`.
     pub fn about(self, path: &Path) -> crate::error::Error {
-        crate::error::Error::Other(format!("{}: {self}", path.display()))
+        crate::error::Error::Read {
+            path: path.to_owned(),
+            cause: self,
+        }
     }
 }
 

@@ -23,8 +23,10 @@
 //!
 //! No script is run: the object literal given to `remark.create` is read by
 //! a small JSON5-like reader (strings in either quote, unquoted keys,
-//! trailing commas, comments). Values it cannot read (expressions,
-//! variables) are skipped; a `slideNumberFormat` function that only joins
+//! trailing commas, comments), also when it is given through a variable of
+//! the same script (`var options = {...}; remark.create(options)`: the
+//! literal last assigned to it before the call). Values it cannot read
+//! (expressions, variables) are skipped; a `slideNumberFormat` function that only joins
 //! strings with `current` and `total` becomes the equivalent
 //! `%current%`/`%total%` string.
 
@@ -37,6 +39,16 @@ use crate::error::{Error, Location, Result};
 use crate::files::{Confinement, Files, is_local};
 use crate::manifest::{Entry, Manifest};
 use crate::remark::options::RemarkOptions;
+
+/// Written first in the text of a page's `<style data-target="print-only">`.
+/// xaringan (R Markdown's remark) puts one in every page it writes (every
+/// slide shown, no shadow: so that the page prints before remark runs) and
+/// a script that removes it at remark's first `beforeShowSlide` (yihui/xaringan
+/// `inst/rmarkdown/templates/xaringan/resources/default.html`, "delete the
+/// temporary CSS ... when the user starts to view slides"). labdeck runs no
+/// page script: the runtime (templates/runtime.js `dropPrintOnly`) removes
+/// the styles that start with this when the first slide is left.
+pub const PRINT_ONLY: &str = "/* labdeck: print-only */";
 
 /// Whether `path` names an HTML page (by its extension).
 pub fn is_html_page(path: &Path) -> bool {
@@ -62,6 +74,8 @@ struct Call {
     path: PathBuf,
     text: Arc<str>,
     from: usize,
+    /// Where the script that holds it starts in `text`.
+    script_start: usize,
     /// The page line of the `<script>` that holds it.
     page_line: usize,
 }
@@ -91,6 +105,7 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
                                 path: file,
                                 text,
                                 from,
+                                script_start: 0,
                                 page_line,
                             });
                             break;
@@ -108,6 +123,7 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
                         path: path.to_path_buf(),
                         text: Arc::from(page),
                         from: start + from,
+                        script_start: start,
                         page_line,
                     });
                     break;
@@ -130,11 +146,21 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
         };
         let rest = &c.text[c.from..];
         let skip = rest.len() - rest.trim_start().len();
-        if rest[skip..].starts_with('{') {
+        // `remark.create({...})`, or `remark.create(options)` with
+        // `var options = {...}` before it in the same script.
+        let literal = if rest[skip..].starts_with('{') {
+            Some(c.from + skip)
+        } else {
+            variable_argument(&rest[skip..]).and_then(|name| {
+                object_assigned(&c.text[c.script_start..c.from], name).map(|at| c.script_start + at)
+            })
+        };
+        if let Some(at) = literal {
+            options_at = Location::new(&c.path, line_in(at));
             let mut reader = Reader {
                 path: &c.path,
                 text: &c.text,
-                pos: c.from + skip,
+                pos: at,
                 depth: 0,
             };
             match reader.value()? {
@@ -147,10 +173,11 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
                 }
             }
         }
+        let written = literal.unwrap_or(c.from);
         if c.path == path
-            && let Some(key) = c.text[c.from..].find("sourceUrl")
+            && let Some(key) = c.text[written..].find("sourceUrl")
         {
-            source_line = line_in(c.from + key);
+            source_line = line_in(written + key);
         }
     }
 
@@ -174,7 +201,7 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
             }
             _ => remark
                 .set(key, value)
-                .map_err(|e| Error::at(options_at.clone(), e))?,
+                .map_err(|e| Error::at(options_at.clone(), e.to_string()))?,
         }
     }
 
@@ -251,7 +278,13 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
     let styles = scanned
         .styles
         .iter()
-        .map(|&(s, e)| page[s..e].to_owned())
+        .map(|&((s, e), print_only)| {
+            if print_only {
+                format!("{PRINT_ONLY}{}", &page[s..e])
+            } else {
+                page[s..e].to_owned()
+            }
+        })
         .collect();
     let title = scanned
         .title
@@ -293,7 +326,7 @@ struct Scanned {
     /// Each local `<link rel="stylesheet">`'s `href`, and where its tag is.
     links: Vec<(String, usize)>,
     /// Each `<style>`'s content.
-    styles: Vec<(usize, usize)>,
+    styles: Vec<((usize, usize), bool)>,
 }
 
 #[derive(Debug)]
@@ -395,7 +428,9 @@ fn scan(page: &str) -> Scanned {
                     out.source = Some((content, false));
                 }
             }
-            "style" => out.styles.push(content),
+            "style" => out
+                .styles
+                .push((content, attr(&attrs, "data-target") == Some("print-only"))),
             "textarea" if out.source.is_none() && attr(&attrs, "id") == Some("source") => {
                 out.source = Some((content, true))
             }
@@ -499,6 +534,27 @@ fn attr<'a>(attrs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+/// Where a `//` or `/* */` comment or a `"`, `'` or `` ` `` string starting
+/// at `p` of script text ends (past it; the text's end when it is not
+/// closed); None when none starts there. What a JS scanner here skips:
+/// a `remark.create(` or an assignment written there never runs.
+fn past_comment_or_string(b: &[u8], p: usize) -> Option<usize> {
+    match (b.get(p)?, b.get(p + 1)) {
+        (b'/', Some(b'/')) => Some(memchr::memchr(b'\n', &b[p..]).map_or(b.len(), |n| p + n)),
+        (b'/', Some(b'*')) => {
+            Some(memchr::memmem::find(&b[p + 2..], b"*/").map_or(b.len(), |n| p + 2 + n + 2))
+        }
+        (&q @ (b'"' | b'\'' | b'`'), _) => {
+            let mut p = p + 1;
+            while p < b.len() && b[p] != q {
+                p += if b[p] == b'\\' { 2 } else { 1 };
+            }
+            Some(p.saturating_add(1))
+        }
+        _ => None,
+    }
+}
+
 /// The offset just past the `(` of the first `remark.create(` call in
 /// script text, outside comments, strings and template literals (a call
 /// there never runs).
@@ -507,20 +563,11 @@ fn find_create_call(js: &str) -> Option<usize> {
     let b = js.as_bytes();
     let mut p = 0;
     while p < b.len() {
+        if let Some(past) = past_comment_or_string(b, p) {
+            p = past;
+            continue;
+        }
         match b[p] {
-            b'/' if b.get(p + 1) == Some(&b'/') => {
-                p = memchr::memchr(b'\n', &b[p..]).map_or(b.len(), |n| p + n);
-            }
-            b'/' if b.get(p + 1) == Some(&b'*') => {
-                p = memchr::memmem::find(&b[p + 2..], b"*/").map_or(b.len(), |n| p + 2 + n + 2);
-            }
-            q @ (b'"' | b'\'' | b'`') => {
-                p += 1;
-                while p < b.len() && b[p] != q {
-                    p += if b[p] == b'\\' { 2 } else { 1 };
-                }
-                p += 1;
-            }
             b'r' if b[p..].starts_with(CALL)
                 && (p == 0
                     || !(b[p - 1].is_ascii_alphanumeric() || matches!(b[p - 1], b'_' | b'$'))) =>
@@ -538,6 +585,57 @@ fn find_create_call(js: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// The variable `remark.create(` is given, when it is given one alone:
+/// `options` in `remark.create(options)` or `remark.create(options, f)`.
+fn variable_argument(args: &str) -> Option<&str> {
+    let b = args.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    if !b.first().is_some_and(|&c| ident(c) && !c.is_ascii_digit()) {
+        return None;
+    }
+    let len = b.iter().take_while(|&&c| ident(c)).count();
+    let after = args[len..].trim_start();
+    after.starts_with([')', ',']).then_some(&args[..len])
+}
+
+/// Where the object literal last assigned to `name` in `js` starts:
+/// `var name = {`, `let`/`const` or a plain `name = {`, outside comments
+/// and strings. A variable assigned anything else, or set elsewhere, is not
+/// read (no script is run).
+fn object_assigned(js: &str, name: &str) -> Option<usize> {
+    let b = js.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    let mut found = None;
+    let mut p = 0;
+    while p < b.len() {
+        if let Some(past) = past_comment_or_string(b, p) {
+            p = past;
+            continue;
+        }
+        match b[p] {
+            c if ident(c) => {
+                let len = b[p..].iter().take_while(|&&c| ident(c)).count();
+                let before = js[..p].trim_end();
+                // `a.name = {` is a property, not the variable.
+                if &js[p..p + len] == name && !before.ends_with('.') {
+                    let after = &js[p + len..];
+                    let eq = after.len() - after.trim_start().len();
+                    if after[eq..].starts_with('=') && !after[eq..].starts_with("==") {
+                        let value = &after[eq + 1..];
+                        let ws = value.len() - value.trim_start().len();
+                        found = value[ws..]
+                            .starts_with('{')
+                            .then_some(p + len + eq + 1 + ws);
+                    }
+                }
+                p += len;
+            }
+            _ => p += 1,
+        }
+    }
+    found
 }
 
 /// Line numbers of offsets asked in increasing order, counted once.

@@ -15,6 +15,11 @@
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+// What `pub` says is the library's API (mdBook keeps this lint too): an
+// item only its own crate reaches is `pub(crate)`. Here and not in
+// Cargo.toml's [lints], which would also hold the binary's CLI and the
+// test crates, whose `pub` items no other crate can reach by design.
+#![warn(unreachable_pub)]
 
 pub mod assemble;
 pub mod build;

@@ -333,7 +333,9 @@ impl Manifest {
                 .as_object()
                 .ok_or_else(|| Error::at(at(), "`remark:` must be a mapping of remark options"))?;
             for (key, value) in map {
-                remark.set(key, value).map_err(|e| Error::at(at(), e))?;
+                remark
+                    .set(key, value)
+                    .map_err(|e| Error::at(at(), e.to_string()))?;
             }
         }
         let look = match scalar("look", &raw.look).as_deref().map(str::trim) {

@@ -133,18 +133,31 @@ pub fn print_deck(
     browser: Option<&Path>,
 ) -> Result<(), Error> {
     let browser = find_browser(browser)?;
-    let dir = manifest
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let dir = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
-    let work = tempfile::Builder::new()
-        .prefix("labdeck-print-")
-        .tempdir()
-        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let (dir, work) = work_dir(manifest.parent().unwrap_or(Path::new("")), "labdeck-print-")?;
     let page = work.path().join("deck.html");
     std::fs::write(&page, with_base(html, &dir)).map_err(|e| Error::io(&page, e))?;
     print_with(&browser, &page, out, notes)
+}
+
+/// For a page Chromium opens from a temporary folder: `deck_dir` made
+/// absolute (the current folder when empty), for [`with_base`], and a new
+/// temporary folder named `prefix...` (removed when dropped) outside the
+/// deck, whose source folder may be read-only or watched by git.
+pub(crate) fn work_dir(
+    deck_dir: &Path,
+    prefix: &str,
+) -> Result<(PathBuf, tempfile::TempDir), Error> {
+    let dir = if deck_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        deck_dir
+    };
+    let dir = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
+    let work = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    Ok((dir, work))
 }
 
 /// `html` with `<base href="file:///dir/">` first in its `<head>` (HTML:

@@ -28,11 +28,10 @@ pub fn select<T>(items: Vec<T>, id: impl Fn(&T) -> &str, selection: &Selection) 
         .filter(|i| position(i).is_none())
         .collect();
     if !unknown.is_empty() {
-        return Err(Error::Other(format!(
-            "no exercise with id {} (the deck has: {})",
-            unknown.join(", "),
-            ids.join(", ")
-        )));
+        return Err(Error::UnknownExercise {
+            unknown: unknown.iter().map(|s| (*s).to_owned()).collect(),
+            known: ids.iter().map(|s| (*s).to_owned()).collect(),
+        });
     }
     let first = selection.from.and_then(position).unwrap_or(0);
     let last = selection.upto.and_then(position).unwrap_or(usize::MAX);

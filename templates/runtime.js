@@ -2,11 +2,14 @@
  *
  * Why it is shaped like this: a deck can hold thousands of slides, and parsing
  * them all as HTML would be most of the wait for the first one. The page
- * ships them as text in one <script type="text/x-labdeck-slides"> (format:
+ * ships them as text in one script element of type text/x-labdeck-slides (format:
  * src/render/page.rs SLIDES_SCRIPT), which the browser only scans; the
  * runtime makes one empty container per slide and "materialises" (parses)
  * only the few slides around the visible one, dropping content far behind.
- * Printing materialises everything.
+ * Printing materialises everything. A big deck's built page carries that
+ * text packed (data-packed="deflate-raw": page.rs PACKED_SLIDES_SCRIPT),
+ * a quarter of the bytes for the browser to read and scan before slide 1
+ * paints; the runtime then starts once the browser has unpacked it.
  *
  * Public hooks (for tests, the clone window and `labdeck serve`): window.labdeck
  * with current(), count(), go(index), notes(index), update(changes), and the
@@ -17,6 +20,7 @@
 
   var OPTIONS = remarkOptions();
   var SLIDE_W = OPTIONS.width || 1210, SLIDE_H = OPTIONS.height || 681;  // from remark's `ratio`
+  var RATIO = OPTIONS.ratio || [16, 9];  // `ratio` as written: 16:9 is [16, 9]
   var NAVIGATION = OPTIONS.navigation || { scroll: true, touch: true, click: false };
   var KEEP_AHEAD = 2, KEEP_BEHIND = 1;  // slides materialised around the current one
   var DROP_DISTANCE = 12;               // content further away than this is dropped
@@ -49,9 +53,45 @@
   // Undo page.rs script_text(): `<\x` was `<x`.
   function decode(text) { return text.replace(/<\\([\\\/!])/g, '<$1'); }
 
-  function readSlides() {
+  // The slides script's text, then `then(text)`: at once when it is plain;
+  // when packed, once the browser has inflated it (DecompressionStream,
+  // `deflate-raw`, as page.rs pack_slides() deflates it), with `failed(err)`
+  // if it cannot.
+  function slidesText(then, failed) {
     var data = doc.querySelector('script[type="text/x-labdeck-slides"]');
-    var fields = data ? data.text.split(FIELD_END) : [];
+    if (!data) return then('');
+    if (data.getAttribute('data-packed') !== 'deflate-raw') return then(data.text);
+    // Inflating runs in the promise jobs that follow this script, before the
+    // browser paints: when slide 1 is already in place (deck.html's early
+    // script), wait for the frame that paints it (the requestAnimationFrame
+    // callback runs in that frame, the timeout after it). A hidden page
+    // gets no frames: it unpacks at once.
+    if (first && doc.visibilityState !== 'hidden') {
+      requestAnimationFrame(function () { setTimeout(function () { unpack(data.text, then, failed); }, 0); });
+    } else {
+      unpack(data.text, then, failed);
+    }
+  }
+
+  function unpack(b64, then, failed) {
+    try {
+      var bytes;
+      if (Uint8Array.fromBase64) {
+        bytes = Uint8Array.fromBase64(b64);
+      } else {
+        var bin = atob(b64);
+        bytes = new Uint8Array(bin.length);
+        for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      }
+      var inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+      new Response(inflated).text().then(then, failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  function readSlides(text) {
+    var fields = text.split(FIELD_END);
     var out = [];
     for (var k = 0; k + FIELDS <= fields.length; k += FIELDS) {
       out.push({ step: fields[k] === 'step', name: decode(fields[k + 1]),
@@ -124,9 +164,6 @@
     c.labdeckLive = false;
   }
 
-  records = readSlides();
-  makeContainers();
-
   function materialiseAround(i) {
     for (var k = i - KEEP_BEHIND; k <= i + KEEP_AHEAD; k++) {
       if (k >= 0 && k < slides.length) materialise(k);
@@ -176,7 +213,10 @@
   function fit(el, box) {
     var w = box.clientWidth, h = box.clientHeight;
     if (!w || !h) return;
-    var scale = Math.min(w / SLIDE_W, h / SLIDE_H);
+    // remark (src/remark/scaler.js, scaleToFit) picks the side to fit by
+    // the ratio as written, not by the slide's size in pixels (whose width
+    // is rounded down): at 1280x720 a 16:9 slide is 1280 wide, as in remark.
+    var scale = w / RATIO[0] > h / RATIO[1] ? h / SLIDE_H : w / SLIDE_W;
     el.style.setProperty('--ld-scale', String(scale));
     el.style.setProperty('--ld-left', Math.max((w - SLIDE_W * scale) / 2, 0) + 'px');
     el.style.setProperty('--ld-top', Math.max((h - SLIDE_H * scale) / 2, 0) + 'px');
@@ -203,11 +243,22 @@
     return null;
   }
 
+  // A xaringan page's `<style data-target="print-only">` goes when the
+  // first slide shown is left, as the page's own script does it on remark's
+  // first 'beforeShowSlide' (src/html_page.rs PRINT_ONLY).
+  function dropPrintOnly() {
+    var all = document.querySelectorAll('style');
+    for (var k = 0; k < all.length; k++) {
+      if (all[k].textContent.trim().indexOf('/* labdeck: print-only */') === 0) all[k].parentNode.removeChild(all[k]);
+    }
+  }
+
   function show(i, fromPeer) {
     if (!slides.length) return;
     i = Math.min(Math.max(i, 0), slides.length - 1);
     if (i === current) return;
     materialiseAround(i);
+    if (current >= 0) dropPrintOnly();
     if (current >= 0) slides[current].classList.remove('remark-visible');
     slides[i].classList.add('remark-visible');
     current = i;
@@ -458,27 +509,45 @@
   var printOnly = /[?&]print\b/.test(location.search);
   window.addEventListener('beforeprint', prepareForPrint);
   window.addEventListener('afterprint', function () { printing = printOnly; });
-  // `labdeck pdf` opens the page with ?print: everything must be in place before load.
-  if (printOnly) prepareForPrint();
 
   /* ---------- start ---------- */
 
-  window.labdeck = {
-    current: function () { return current; },
-    count: function () { return slides.length; },
-    go: function (i) { show(i); },
-    notes: notesHtml,
-    update: update,
-    isClone: isClone
-  };
+  function start(text) {
+    // When the runtime took over (tests compare it with labdeck-first-slide).
+    if (window.performance && performance.mark) performance.mark('labdeck-ready');
+    records = readSlides(text);
+    makeContainers();
+    // `labdeck pdf` opens the page with ?print: everything must be in place
+    // before load (its pages carry the slides plain, so this runs while the
+    // page is parsed).
+    if (printOnly) prepareForPrint();
 
-  rescale();
-  var start = indexFromHash(location.hash);
-  show(start === null ? 0 : start);
-  tick();
-  // The frame that paints the first slide shown, unless deck.html's early
-  // script already marked slide 1's (scripts/bench-browser.sh reads this mark).
-  if (window.performance && performance.mark && !(first && current === 0)) {
-    requestAnimationFrame(function () { performance.mark('labdeck-first-slide'); });
+    window.labdeck = {
+      current: function () { return current; },
+      count: function () { return slides.length; },
+      go: function (i) { show(i); },
+      notes: notesHtml,
+      update: update,
+      isClone: isClone
+    };
+
+    rescale();
+    var at = indexFromHash(location.hash);
+    show(at === null ? 0 : at);
+    tick();
+    // The frame that paints the first slide shown, unless deck.html's early
+    // script already marked slide 1's (scripts/bench-browser.sh reads this mark).
+    if (window.performance && performance.mark && !(first && current === 0)) {
+      requestAnimationFrame(function () { performance.mark('labdeck-first-slide'); });
+    }
   }
+
+  slidesText(start, function (err) {
+    // A browser without DecompressionStream (before Chrome 80, Firefox
+    // 113, Safari 16.4): say so on the page rather than sit on slide 1.
+    var box = doc.createElement('div');
+    box.className = 'labdeck-error';
+    box.textContent = 'labdeck: this browser cannot unpack the slides of this page (' + err + ')';
+    body.appendChild(box);
+  });
 })();

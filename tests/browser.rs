@@ -27,16 +27,25 @@ use support::harness::{self, tests};
 
 const BIG: usize = 2600;
 
-/// JS reading a page's slides from its slides script, independently of the
-/// runtime (format: src/render/page.rs SLIDES_SCRIPT): `rec(i)` gives slide
+/// JS giving the slides of the page at `page`, independently of the runtime:
+/// read here by the library's one reader of a slides script, plain or
+/// packed (src/render/page.rs `slide_fields`), then `rec(i)` gives slide
 /// i's `{ inner, notes }` as parsed DOM fragments, `recs` their count.
-const SLIDE_DATA_JS: &str = r#"
-    const fields = document.querySelector('script[type="text/x-labdeck-slides"]').text.split('<\\-');
+fn slide_data_js(page: &std::path::Path) -> String {
+    let html = std::fs::read_to_string(page).unwrap();
+    let fields = labdeck::render::page::slide_fields(&html).expect("slides script");
+    let fields: Vec<&str> = fields.iter().flatten().map(String::as_str).collect();
+    format!(
+        r#"
+    const fields = {};
     const dec = t => t.replace(/<\\([\\\/!])/g, '<$1');
-    const frag = h => { const t = document.createElement('template'); t.innerHTML = h; return t.content; };
+    const frag = h => {{ const t = document.createElement('template'); t.innerHTML = h; return t.content; }};
     const recs = Math.floor(fields.length / 4);
-    const rec = i => ({ inner: frag(dec(fields[4 * i + 2])), notes: frag(dec(fields[4 * i + 3])) });
-"#;
+    const rec = i => ({{ inner: frag(dec(fields[4 * i + 2])), notes: frag(dec(fields[4 * i + 3])) }});
+"#,
+        serde_json::to_string(&fields).unwrap()
+    )
+}
 
 struct Deck {
     _dir: tempfile::TempDir,
@@ -46,6 +55,19 @@ struct Deck {
 fn fixture_deck(n: usize) -> Deck {
     let dir = tempfile::tempdir().unwrap();
     let page = fixture::render(dir.path(), n);
+    Deck {
+        url: browser::file_url(&page),
+        _dir: dir,
+    }
+}
+
+/// [`fixture_deck`] with its slides script packed, as `labdeck build`
+/// writes a big deck's (src/render/page.rs `pack_slides`).
+fn packed_fixture_deck(n: usize) -> Deck {
+    let dir = tempfile::tempdir().unwrap();
+    let page = fixture::render(dir.path(), n);
+    let html = std::fs::read_to_string(&page).unwrap();
+    std::fs::write(&page, labdeck::render::page::pack_slides(&html).unwrap()).unwrap();
     Deck {
         url: browser::file_url(&page),
         _dir: dir,
@@ -703,22 +725,26 @@ fn repo() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Build a deck with the compiler into a temporary folder; returns the page's file:// URL.
-fn build_deck(manifest: &std::path::Path) -> (tempfile::TempDir, String) {
+/// Build a deck with the compiler into a temporary folder, as `labdeck
+/// build` does (a big deck's slides packed); returns the page's file:// URL
+/// and the page.
+fn build_deck(manifest: &std::path::Path) -> (tempfile::TempDir, String, std::path::PathBuf) {
     let out = tempfile::tempdir().unwrap();
     let builder = labdeck::build::Builder::new(labdeck::build::BuildOptions {
         out_dir: out.path().to_path_buf(),
+        pack_slides_from: Some(labdeck::render::page::PACK_SLIDES_FROM),
         ..Default::default()
     })
     .unwrap();
     let built = builder.build(manifest).unwrap();
     let url = browser::file_url(&built.output);
-    (out, url)
+    (out, url, built.output)
 }
 
 /// The same walk through any real deck: keys, #N, #name, number+Enter,
 /// presenter notes matching the slide's own, a clone that follows.
-async fn exercise_real_deck(b: &Browser, url: &str) {
+async fn exercise_real_deck(b: &Browser, url: &str, page: &std::path::Path) {
+    let slide_data = slide_data_js(page);
     b.open(url).await;
     let count = b.eval("return labdeck.count();").await.as_i64().unwrap();
     assert!(count > 10, "{count} slides");
@@ -748,7 +774,7 @@ async fn exercise_real_deck(b: &Browser, url: &str) {
     // presenter mode on the first slide with notes, reached by number + Enter
     let with_notes = b
         .eval(&format!(
-            "{SLIDE_DATA_JS}
+            "{slide_data}
                let i = 1;
                while (i < recs && !rec(i).notes.textContent.trim()) i++;
                if (i >= recs) i = -1;
@@ -829,8 +855,8 @@ async fn sample_deck_end_to_end() {
     );
     let _one = ONE_AT_A_TIME.lock().await;
     let b = browser::start("sample_deck").await;
-    let (_out, url) = build_deck(&manifest);
-    exercise_real_deck(&b, &url).await;
+    let (_out, url, page) = build_deck(&manifest);
+    exercise_real_deck(&b, &url, &page).await;
     b.close().await;
 }
 
@@ -838,8 +864,8 @@ async fn largest_corpus_deck_end_to_end() {
     let manifest = support::corpus::container_training().join("slides/kube-selfpaced.yml");
     let _one = ONE_AT_A_TIME.lock().await;
     let b = browser::start("kube_selfpaced").await;
-    let (_out, url) = build_deck(&manifest);
-    exercise_real_deck(&b, &url).await;
+    let (_out, url, page) = build_deck(&manifest);
+    exercise_real_deck(&b, &url, &page).await;
     b.close().await;
 }
 
@@ -856,7 +882,8 @@ async fn screenshots() {
         .unwrap_or_else(|_| repo().join("docs"));
     let _one = ONE_AT_A_TIME.lock().await;
     let b = browser::start("screenshots").await;
-    let (_dir, url) = build_deck(&manifest);
+    let (_dir, url, page) = build_deck(&manifest);
+    let slide_data = slide_data_js(&page);
     // a 16:9 viewport whatever room the headless window leaves
     b.cdp(
         "Emulation.setDeviceMetricsOverride",
@@ -866,7 +893,7 @@ async fn screenshots() {
     b.open(&url).await;
     let pick = b
         .eval(
-            &format!("{SLIDE_DATA_JS}
+            &format!("{slide_data}
              const c = Array.from(document.querySelector('.remark-slides-area').children);
              const has = (s, sel) => rec(c.indexOf(s)).inner.querySelector(sel);
              const notes = s => rec(c.indexOf(s)).notes.textContent.trim();
@@ -894,7 +921,7 @@ async fn screenshots() {
     // presenter mode on a slide that has notes (and code, if any has both)
     let with_notes = b
         .eval(&format!(
-            "{SLIDE_DATA_JS}
+            "{slide_data}
              const c = Array.from(document.querySelector('.remark-slides-area').children);
              const has = (s, sel) => rec(c.indexOf(s)).inner.querySelector(sel);
              const notes = s => rec(c.indexOf(s)).notes.textContent.trim();
@@ -935,7 +962,7 @@ async fn screenshots() {
 async fn a_deck_with_its_own_theme_keeps_its_look_and_ratio() {
     let _one = ONE_AT_A_TIME.lock().await;
     let b = browser::start("a_deck_with_its_own_theme").await;
-    let (_dir, url) = build_deck(&repo().join("slides/remark-talk/talk.html"));
+    let (_dir, url, _) = build_deck(&repo().join("slides/remark-talk/talk.html"));
     b.open(&url).await;
     let style = |sel: &str, prop: &str| {
         format!("return getComputedStyle(document.querySelector('.remark-visible {sel}')).{prop};")
@@ -1046,7 +1073,7 @@ async fn theme_screenshot() {
         .unwrap_or_else(|_| repo().join("docs"));
     let _one = ONE_AT_A_TIME.lock().await;
     let b = browser::start("theme_screenshot").await;
-    let (_dir, url) = build_deck(&repo().join("slides/remark-talk/talk.html"));
+    let (_dir, url, _) = build_deck(&repo().join("slides/remark-talk/talk.html"));
     b.cdp(
         "Emulation.setDeviceMetricsOverride",
         json!({ "width": 1024, "height": 768, "deviceScaleFactor": 1, "mobile": false }),
@@ -1091,6 +1118,93 @@ async fn printing_puts_every_slide_in_place() {
         "content dropped again after printing"
     );
     assert_no_console_errors(&b).await;
+    b.close().await;
+}
+
+/// What a page shows of `deck`: slide count, slide 1 as painted before the
+/// runtime started, then a few slides (the container) and their notes as
+/// the runtime shows them, and where `#deep-dive` lands.
+async fn what_the_page_shows(b: &Browser, url: &str) -> serde_json::Value {
+    b.client.goto("about:blank").await.unwrap();
+    b.open(&format!("{url}#1")).await;
+    let shown = b
+        .eval(&format!(
+            "const out = {{ count: labdeck.count(), slides: [] }};
+             for (const i of [0, 1, 2, 99, 1234, {last}, 3]) {{
+               labdeck.go(i);
+               const c = document.querySelector('.remark-visible');
+               out.slides.push([i, labdeck.current(), location.hash, c.outerHTML, labdeck.notes(i)]);
+             }}
+             const at = n => {{ const e = performance.getEntriesByName(n)[0]; return e ? e.startTime : -1; }};
+             out.painted_before_ready = at('labdeck-first-slide') >= 0 && at('labdeck-first-slide') <= at('labdeck-ready');
+             return out;",
+            last = BIG - 1
+        ))
+        .await;
+    b.client.goto("about:blank").await.unwrap();
+    b.open(&format!("{url}#deep-dive")).await;
+    let mut shown = shown;
+    shown["deep_dive"] = b.visible().await.into();
+    assert_no_console_errors(b).await;
+    shown
+}
+
+/// A big deck's page as `labdeck build` writes it, its slides packed
+/// (src/render/page.rs `pack_slides`), shows what the same page with its
+/// slides plain shows; slide 1 paints before the runtime unpacks the rest;
+/// `?print` still puts every slide in place.
+async fn packed_slides_show_what_plain_slides_show() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let b = browser::start("packed_slides").await;
+    let plain = fixture_deck(BIG);
+    let packed = packed_fixture_deck(BIG);
+    let mut want = what_the_page_shows(&b, &plain.url).await;
+    let mut got = what_the_page_shows(&b, &packed.url).await;
+    assert_eq!(want["count"], BIG);
+    assert_eq!(want["deep_dive"], 1234);
+    assert_eq!(
+        got["painted_before_ready"].take(),
+        true,
+        "slide 1 painted, then the runtime unpacked"
+    );
+    // (a plain page's runtime may start before or after that frame)
+    want["painted_before_ready"].take();
+    assert_eq!(got, want);
+    b.client.goto("about:blank").await.unwrap();
+    b.open(&format!("{}?print#150", packed.url)).await;
+    let deferred = "return Array.from(document.querySelector('.remark-slides-area').children).filter(c => !c.firstChild).length;";
+    assert_eq!(b.eval(deferred).await, 0, "all content in place for print");
+    assert_no_console_errors(&b).await;
+    b.close().await;
+}
+
+/// A packed slides script the browser cannot unpack (damaged, or a browser
+/// without DecompressionStream): the page says so over slide 1, no runtime.
+async fn regression_packed_slides_that_do_not_unpack_say_so() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let b = browser::start("packed_broken").await;
+    let dir = tempfile::tempdir().unwrap();
+    let page = fixture::render(dir.path(), 30);
+    let html =
+        labdeck::render::page::pack_slides(&std::fs::read_to_string(&page).unwrap()).unwrap();
+    let (start, end) = labdeck::render::page::slides_script_span(&html).unwrap();
+    // reserved block type 11: not a DEFLATE stream
+    std::fs::write(&page, format!("{}/////w=={}", &html[..start], &html[end..])).unwrap();
+    b.client.goto(&browser::file_url(&page)).await.unwrap();
+    b.wait_for("document.querySelector('.labdeck-error')", "error shown")
+        .await;
+    let msg = b
+        .eval("return [document.querySelector('.labdeck-error').textContent, typeof window.labdeck, !!document.querySelector('.labdeck-first h1')];")
+        .await;
+    assert!(
+        msg[0]
+            .as_str()
+            .unwrap()
+            .contains("cannot unpack the slides"),
+        "{msg}"
+    );
+    assert_eq!(msg[1], "undefined", "{msg}");
+    assert_eq!(msg[2], true, "slide 1 still shown: {msg}");
     b.close().await;
 }
 
@@ -1416,6 +1530,8 @@ fn main() {
         Browser async navigation_option_turns_inputs_on_and_off,
         ByHand async theme_screenshot,
         Browser async printing_puts_every_slide_in_place,
+        Browser async packed_slides_show_what_plain_slides_show,
+        Browser async regression_packed_slides_that_do_not_unpack_say_so,
         Browser async touch_swipes_and_taps_move_slides_and_f_goes_full_screen,
         Browser async tiny_decks_do_not_break_the_runtime,
         ByHand async bench_serve_edit_to_paint,

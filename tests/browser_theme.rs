@@ -22,6 +22,7 @@ fn main() {
         tests![
             Nothing sync tests_are_registered,
             Browser async a_remark_page_with_a_theme_looks_as_remark_showed_it,
+            Browser async a_remark_page_is_placed_as_remark_places_it,
         ],
     )
 }
@@ -211,5 +212,91 @@ async fn a_remark_page_with_a_theme_looks_as_remark_showed_it() {
     assert_eq!(slide1["keyword"]["color"], json!("rgb(249, 38, 114)"));
     assert_eq!(slide2["code"]["backgroundColor"], json!("rgb(0, 36, 81)"));
     assert_eq!(slide2["keyword"]["color"], json!("rgb(235, 187, 255)"));
+    b.close().await;
+}
+
+/// A 16:9 page as xaringan writes them: a `<style data-target="print-only">`
+/// (no slide shadow) that the page's script removes when the first slide is
+/// left, and a slide whose content runs past the slide's bottom.
+const PLACED: &str = r#"<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<style data-target="print-only">@media screen {.remark-slide-container{display:block;}.remark-slide-scaler{box-shadow:none;}}</style>
+</head><body>
+<textarea id="source">
+# One
+---
+# Two, long
+LONG
+---
+# Three
+</textarea>
+<script>var slideshow = remark.create({ ratio: '16:9' });</script>
+</body></html>
+"#;
+
+/// Where the visible slide's box and its number are, in CSS pixels.
+const PLACE_JS: &str = r#"
+    const c = document.querySelector('.remark-slides-area .remark-visible');
+    const scaler = c.querySelector('.remark-slide-scaler').getBoundingClientRect();
+    const number = c.querySelector('.remark-slide-number').getBoundingClientRect();
+    return {
+        left: scaler.left, width: scaler.width, bottom: scaler.bottom,
+        number_bottom: number.bottom,
+        shadow: getComputedStyle(c.querySelector('.remark-slide-scaler')).boxShadow,
+    };
+"#;
+
+async fn a_remark_page_is_placed_as_remark_places_it() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let b = browser::start("a_remark_page_is_placed").await;
+    b.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        json!({ "width": 1280, "height": 720, "deviceScaleFactor": 1, "mobile": false }),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("talk.html");
+    let long: String = (1..=40).map(|i| format!("- line {i}\n")).collect();
+    std::fs::write(&page, PLACED.replace("LONG", &long)).unwrap();
+    let out = dir.path().join("out");
+    let builder = labdeck::build::Builder::new(labdeck::build::BuildOptions {
+        out_dir: out.clone(),
+        ..Default::default()
+    })
+    .unwrap();
+    let built = builder.build(&page).unwrap();
+    b.open(&browser::file_url(&built.output)).await;
+    let place = |v: &Value, k: &str| v[k].as_f64().unwrap();
+
+    // remark src/remark/scaler.js scaleToFit: the side to fit is chosen by
+    // the ratio as written (1280/16 > 720/9 is false: fit the width), so a
+    // 16:9 slide (1210x681) is 1280 wide in a 1280x720 window, at left 0.
+    // (The smaller of 1280/1210 and 720/681 left a 0.7 px strip and the
+    // shadow showed at the right edge.)
+    let one = b.eval(PLACE_JS).await;
+    assert!((place(&one, "width") - 1280.0).abs() < 0.01, "{one}");
+    assert_eq!(place(&one, "left"), 0.0, "{one}");
+    // The print-only style holds on the slide shown first...
+    assert_eq!(one["shadow"], json!("none"), "{one}");
+
+    b.key(&fantoccini::key::Key::Right.to_string()).await;
+    b.wait_for(
+        "document.querySelectorAll('.remark-slides-area > .remark-slide-container')[1].classList.contains('remark-visible')",
+        "slide 2",
+    )
+    .await;
+    let two = b.eval(PLACE_JS).await;
+    // ...and is gone once it is left, as xaringan's script removes it at
+    // remark's first `beforeShowSlide`: remark's shadow shows.
+    assert_ne!(two["shadow"], json!("none"), "{two}");
+    // remark.less: `.remark-slide-number { position: absolute; bottom:
+    // 12px }` in a `.remark-slide-content` that is not positioned: the
+    // number sits 12px (scaled) above the slide's bottom even when the
+    // content runs past it.
+    let scale = 1280.0 / 1210.0;
+    assert!(
+        (place(&two, "bottom") - 12.0 * scale - place(&two, "number_bottom")).abs() < 0.5,
+        "{two}"
+    );
     b.close().await;
 }

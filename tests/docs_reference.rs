@@ -393,6 +393,36 @@ fn the_readme_says_what_the_build_needs() {
     }
 }
 
+/// Issue 27: the release binary (what `cargo install` and the README's
+/// first command build) carries no debug info, and the README says its size
+/// and how long the first install takes.
+#[test]
+fn the_release_binary_has_no_debug_info_and_the_readme_says_its_size() {
+    let cargo = read("Cargo.toml");
+    let release = cargo
+        .split("\n[profile.release]\n")
+        .nth(1)
+        .and_then(|s| s.split("\n[").next())
+        .expect("Cargo.toml: a [profile.release]");
+    assert!(release.contains("debug = false"), "{release}");
+    assert!(
+        release.contains("strip = \"debuginfo\"")
+            || release.contains("strip = \"symbols\"")
+            || release.contains("split-debuginfo = \"packed\""),
+        "{release}"
+    );
+    let readme = read("README.md");
+    assert!(
+        readme.contains("The installed binary is "),
+        "the README says the release binary's size"
+    );
+    assert!(
+        readme.contains("benches/first-install.sh")
+            && repo().join("benches/first-install.sh").exists(),
+        "the README's first-install times come from benches/first-install.sh"
+    );
+}
+
 /// Issue 26: the test build's size. Debug info is line tables for our own
 /// code and none for dependencies (full debug info made a 16 GB target
 /// folder), and the README says the disk a test build takes.
@@ -487,4 +517,137 @@ fn every_test_file_that_starts_a_browser_has_its_own_harness() {
             "{owner}: not `harness = false` in Cargo.toml"
         );
     }
+}
+
+/// `rust-version` in Cargo.toml (the MSRV), as a "1.N" string.
+fn rust_version() -> String {
+    let cargo = read("Cargo.toml");
+    let line = cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("rust-version = \""))
+        .expect("Cargo.toml: a rust-version");
+    line.trim_end_matches('"').to_owned()
+}
+
+/// "1.89" or "1.89.0" as (1, 89).
+fn minor(version: &str) -> (u32, u32) {
+    let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap());
+    (parts.next().unwrap(), parts.next().unwrap_or(0))
+}
+
+/// Issue 25: the MSRV said where a reader meets it is Cargo.toml's
+/// `rust-version` (README's build needs and the GitHub action's install).
+#[test]
+fn the_msrv_is_said_alike_in_cargo_toml_readme_and_action() {
+    let msrv = rust_version();
+    let readme = read("README.md");
+    assert!(
+        readme.contains(&format!("**What the build needs.** Rust {msrv} or newer")),
+        "README's build needs say Rust {msrv} or newer"
+    );
+    assert!(
+        readme.contains(&format!("be {msrv} or newer")),
+        "README's GitHub action section says the runner's Rust must be {msrv} or newer"
+    );
+    assert!(
+        read("action.yml").contains(&format!("# {msrv} or newer")),
+        "action.yml says the runner's Rust must be {msrv} or newer"
+    );
+}
+
+/// Issue 25: what can be known of the MSRV without its toolchain (which
+/// `.ci/msrv.sh` uses when it is installed). No locked dependency asks for
+/// a newer Rust than ours (`cargo metadata`: each package's
+/// `rust-version`), and clippy's `incompatible_msrv` (a standard-library
+/// item stabilised after `rust-version`) is denied in Cargo.toml's
+/// `[lints]`. Language features newer than the MSRV are not caught here:
+/// only a build with that toolchain would.
+#[test]
+fn no_dependency_needs_a_newer_rust_than_the_msrv() {
+    let msrv = rust_version();
+    let cargo = read("Cargo.toml");
+    assert!(
+        cargo.contains("\nincompatible_msrv = \"deny\"\n"),
+        "Cargo.toml [lints.clippy]: incompatible_msrv = \"deny\""
+    );
+    let out = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--offline", "--locked", "--format-version", "1"])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let newer: Vec<String> = meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| {
+            let wants = p["rust_version"].as_str()?;
+            (minor(wants) > minor(&msrv))
+                .then(|| format!("{} {} wants {wants}", p["name"], p["version"]))
+        })
+        .collect();
+    assert!(
+        newer.is_empty(),
+        "rust-version is {msrv} but: {newer:?} (raise rust-version, README and action.yml, or pin the crate)"
+    );
+}
+
+/// Issue 25: tokio's features in `[dependencies]` are the ones `src/` uses
+/// (the tests' own, `process`, `io-util`, `fs`, `test-util`, are
+/// dev-dependencies), each with the path that needs it.
+#[test]
+fn tokio_features_are_the_ones_src_uses() {
+    let cargo = read("Cargo.toml");
+    let features: BTreeSet<String> = cargo
+        .split("\n[dependencies]\n")
+        .nth(1)
+        .and_then(|deps| deps.split("\n[").next())
+        .and_then(|deps| deps.lines().find(|l| l.starts_with("tokio = ")))
+        .map(|line| {
+            line.split('"')
+                .skip(3)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect()
+        })
+        .expect("Cargo.toml [dependencies]: tokio with features");
+    let mut src = String::new();
+    let mut dirs = vec![repo().join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                src.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    // Each feature and a path only it provides (tokio's Cargo.toml).
+    let needs = [
+        ("rt-multi-thread", "new_multi_thread"),
+        ("macros", "tokio::select!"),
+        ("time", "tokio::time::"),
+        ("sync", "tokio::sync::"),
+        ("signal", "tokio::signal::"),
+        ("net", "tokio::net::"),
+        ("process", "tokio::process::"),
+        ("fs", "tokio::fs::"),
+        ("io-util", "AsyncReadExt"),
+        ("io-std", "tokio::io::stdin"),
+    ];
+    let used: BTreeSet<String> = needs
+        .iter()
+        .filter(|(_, path)| src.contains(path))
+        .map(|(feature, _)| (*feature).to_owned())
+        .collect();
+    assert_eq!(
+        features, used,
+        "tokio features in Cargo.toml, then as src/ uses them"
+    );
 }

@@ -342,7 +342,7 @@ fn commands_are_the_text_the_slide_shows() {
     let slides_html: String = labdeck::render::page::slide_fields(&page.html)
         .unwrap()
         .into_iter()
-        .map(|[_, _, inner, _]| labdeck::render::page::script_text_decode(inner))
+        .map(|[_, _, inner, _]| labdeck::render::page::script_text_decode(&inner))
         .collect();
     let shown: Vec<String> = slides_html
         .split("<div class=\"remark-code-line\">")

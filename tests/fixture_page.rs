@@ -16,7 +16,7 @@ fn slides(html: &str) -> Vec<(bool, String, String, String)> {
     labdeck::render::page::slide_fields(html)
         .expect("slides script")
         .into_iter()
-        .map(|[step, name, inner, notes]| (step == "step", dec(name), dec(inner), dec(notes)))
+        .map(|[step, name, inner, notes]| (step == "step", dec(&name), dec(&inner), dec(&notes)))
         .collect()
 }
 

@@ -44,8 +44,8 @@ fn build(dir: &Path, page: &str) -> (String, String) {
     let mut all = html.clone();
     all.push_str(SLIDES);
     for [_, _, inner, notes] in labdeck::render::page::slide_fields(&html).expect("slides script") {
-        all.push_str(&dec(inner));
-        all.push_str(&dec(notes));
+        all.push_str(&dec(&inner));
+        all.push_str(&dec(&notes));
     }
     (all, err)
 }
@@ -139,6 +139,54 @@ fn options_and_source_url_set_in_a_local_script_file_are_followed() {
     assert!(page.contains("width: 1210px"), "16:9 from init.js");
     assert!(page.contains("<h1 id=\"two\">Two</h1>"));
     assert_eq!(numbers(&page), ["1 / 2", "2 / 2"]);
+}
+
+#[test]
+fn options_given_through_a_variable_are_read() {
+    // `var options = {...}; remark.create(options, renderMath)`, as Gilles
+    // Louppe's lecture pages write it (glouppe/info8010-deep-learning
+    // index.html): remark 0.14 src/remark/api.js `Api.prototype.create =
+    // function (options, callback)` gets the object the variable holds. The
+    // last literal assigned before the call counts; `a.options = {...}` is
+    // another object, and a quoted or commented one is not assigned.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "talk.html",
+        r#"<html><body>
+<textarea id="source"></textarea>
+<script src="remark-latest.min.js"></script>
+<script>
+  var options = {ratio: '4:3'};
+  // options = {ratio: '2:1'};
+  var note = "options = {ratio: '3:2'}";
+  var options = {
+    sourceUrl: 'lecture.md',
+    highlightStyle: "tomorrow",
+    ratio: '16:9'
+  };
+  window.options = {ratio: '1:1'};
+  var renderMath = function () {};
+  var slideshow = remark.create(options, renderMath);
+</script>
+</body></html>"#,
+    );
+    write(dir.path(), "lecture.md", "# One\n---\n# Two\n");
+    let (page, _) = build(dir.path(), "talk.html");
+    assert!(page.contains("width: 1210px"), "16:9 from the variable");
+    assert!(page.contains("hljs-tomorrow"));
+    assert!(page.contains("<h1 id=\"two\">Two</h1>"), "sourceUrl");
+    assert_eq!(numbers(&page), ["1 / 2", "2 / 2"]);
+
+    // A variable labdeck cannot see the value of: remark's defaults, as
+    // before (no script is run).
+    write(
+        dir.path(),
+        "other.html",
+        "<html><body><textarea id=\"source\"># A</textarea>\n<script>var slideshow = remark.create(makeOptions());</script></body></html>",
+    );
+    let (page, _) = build(dir.path(), "other.html");
+    assert!(page.contains("width: 908px; height: 681px"), "4:3");
 }
 
 #[test]

@@ -193,6 +193,64 @@ async fn the_serve_command_serves_until_stopped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_an_imported_stylesheet_rebuilds_and_serves_what_it_now_names() {
+    // A remark page's stylesheet `@import`s another (issue 23): the page
+    // loads it by URL, so an edit reloads open pages; and an edit that makes
+    // it import a new file rebuilds, so the new file is served (it was a 404
+    // until some other input changed).
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("talk.html"),
+        "<html><head><link rel=\"stylesheet\" href=\"css/theme.css\"></head><body>\n<textarea id=\"source\"># One\n---\n# Two\n</textarea>\n<script>var slideshow = remark.create();</script></body></html>",
+    );
+    std::fs::create_dir_all(dir.path().join("css/parts")).unwrap();
+    write(
+        &dir.path().join("css/theme.css"),
+        "@import \"parts/colors.css\";\nh1 { margin: 0 }\n",
+    );
+    write(
+        &dir.path().join("css/parts/colors.css"),
+        "h1 { color: red }\n",
+    );
+    let page = dir.path().join("talk.html");
+    let server = labdeck::serve::start(
+        labdeck::serve::Options {
+            manifest: page.clone(),
+            port: 0,
+            watch_dirs: vec![],
+            classroom: None,
+        },
+        served::compiler(&page),
+    )
+    .await
+    .unwrap();
+    let (status, css) = served::get(server.addr, "/css/parts/colors.css").await;
+    assert_eq!((status, css.as_str()), (200, "h1 { color: red }\n"));
+    let (status, _) = served::get(server.addr, "/css/parts/more.css").await;
+    assert_eq!(status, 404, "not named yet");
+
+    let mut events = served::events(server.addr).await;
+    write(
+        &dir.path().join("css/parts/more.css"),
+        "h2 { color: blue }\n",
+    );
+    write(
+        &dir.path().join("css/parts/colors.css"),
+        "@import \"more.css\";\nh1 { color: green }\n",
+    );
+    events.next("reload").await;
+    let (status, css) = served::get(server.addr, "/css/parts/colors.css").await;
+    assert_eq!(status, 200);
+    assert!(css.contains("green"), "{css}");
+    let (status, css) = served::get(server.addr, "/css/parts/more.css").await;
+    assert_eq!(
+        (status, css.as_str()),
+        (200, "h2 { color: blue }\n"),
+        "the newly imported stylesheet is served"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn editing_a_template_from_templates_dir_rebuilds() {
     let s = served::serve_small_deck().await; // a deck on disk
     let templates = tempfile::tempdir().unwrap();

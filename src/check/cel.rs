@@ -228,29 +228,94 @@ impl Ty {
     }
 }
 
+/// An expression that does not compile: its text and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expr {text:?}: {problem}")]
+pub struct CompileError {
+    pub text: String,
+    pub problem: CompileProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileProblem {
+    /// Kubernetes CEL's `.?['key']`, which cel-rust 0.15 does not parse.
+    #[error(
+        "optional indexing (`.?['key']`) is not supported by labdeck's CEL (cel-rust 0.15); write `.?key` for a key that is a name, or `'key' in m ? m['key'] : default`"
+    )]
+    OptionalIndex,
+    /// cel-rust's parser message, and where (`1:4`) when it says.
+    #[error("{message}{}", at.as_ref().map(|a| format!(" (at {a})")).unwrap_or_default())]
+    Syntax { message: String, at: Option<String> },
+    /// A name, call or comparison that can never work, at a column.
+    #[error("{message}{}", column.map(|c| format!(" (at column {c})")).unwrap_or_default())]
+    Type {
+        message: String,
+        column: Option<usize>,
+    },
+    #[error("is a {0}, want a true/false test")]
+    NotATest(&'static str),
+    #[error(
+        "too costly: {steps} steps whatever the cluster holds, over the limit of {} per evaluation (Kubernetes' per-expression limit)",
+        cost::PER_CALL_LIMIT
+    )]
+    TooCostly { steps: u64 },
+}
+
+/// Why an expression was not evaluated or gave no true/false.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EvalError {
+    #[error("not evaluated: the check's timeout passed first")]
+    TimedOut,
+    #[error(
+        "too costly: up to {steps} steps on these objects, over the limit of {} per evaluation (Kubernetes' per-expression limit)",
+        cost::PER_CALL_LIMIT
+    )]
+    TooCostly { steps: u64 },
+    #[error(
+        "too costly: the check's expressions would take more than {} steps together on these objects",
+        Budget::ROUND
+    )]
+    OverBudget,
+    #[error("is {0}, not true or false")]
+    NotBool(String),
+    /// cel-rust's execution error, explained ([`explain`]).
+    #[error("{0}")]
+    Runtime(String),
+}
+
 /// Compiles `text`, which may read the variables `vars` (and those its own
 /// macros bind). The error says what is wrong and where in the expression
 /// (`column N`).
-pub fn compile(text: &str, vars: &[&str]) -> Result<Expr, String> {
+pub fn compile(text: &str, vars: &[&str]) -> Result<Expr, CompileError> {
+    let fail = |problem| CompileError {
+        text: text.to_owned(),
+        problem,
+    };
     let program = env().compile(text).map_err(|e| {
         // cel-rust 0.15 parses Kubernetes' optional field selection
         // (`.?field`) but not optional indexing (`.?['key']`, `[?'key']`).
         if text.contains(".?[") || text.contains("[?") {
-            return format!(
-                "expr {text:?}: optional indexing (`.?['key']`) is not supported by labdeck's CEL (cel-rust 0.15); write `.?key` for a key that is a name, or `'key' in m ? m['key'] : default`"
-            );
+            return fail(CompileProblem::OptionalIndex);
         }
         let e = e.to_string();
         // cel-rust prints `ERROR: <input>:1:4: Syntax error: ...` and then
         // the source with a caret; keep the message, say where.
         let first = e.lines().next().unwrap_or("syntax error");
-        match first
-            .strip_prefix("ERROR: <input>:")
-            .and_then(|r| r.split_once(": "))
-        {
-            Some((pos, msg)) => format!("expr {text:?}: {msg} (at {pos})"),
-            None => format!("expr {text:?}: {first}"),
-        }
+        fail(
+            match first
+                .strip_prefix("ERROR: <input>:")
+                .and_then(|r| r.split_once(": "))
+            {
+                Some((pos, msg)) => CompileProblem::Syntax {
+                    message: msg.to_owned(),
+                    at: Some(pos.to_owned()),
+                },
+                None => CompileProblem::Syntax {
+                    message: first.to_owned(),
+                    at: None,
+                },
+            },
+        )
     })?;
     let mut checker = Checker {
         program: &program,
@@ -259,26 +324,21 @@ pub fn compile(text: &str, vars: &[&str]) -> Result<Expr, String> {
         error: None,
     };
     let ty = checker.ty(program.expression());
-    if let Some((id, msg)) = checker.error {
-        let at = match program.source_info().offset_for(id) {
-            Some((start, _)) => format!(" (at column {})", start + 1),
-            None => String::new(),
-        };
-        return Err(format!("expr {text:?}: {msg}{at}"));
+    if let Some((id, message)) = checker.error {
+        let column = program
+            .source_info()
+            .offset_for(id)
+            .and_then(|(start, _)| usize::try_from(start).ok())
+            .map(|start| start.saturating_add(1));
+        return Err(fail(CompileProblem::Type { message, column }));
     }
     if ty != Ty::Bool && ty != Ty::Dyn {
-        return Err(format!(
-            "expr {text:?}: is a {}, want a true/false test",
-            ty.name()
-        ));
+        return Err(fail(CompileProblem::NotATest(ty.name())));
     }
     // With every object empty, the work it does on literals alone.
     let least = cost::estimate(program.expression(), &[]);
     if least > cost::PER_CALL_LIMIT {
-        return Err(format!(
-            "expr {text:?}: too costly: {least} steps whatever the cluster holds, over the limit of {} per evaluation (Kubernetes' per-expression limit)",
-            cost::PER_CALL_LIMIT
-        ));
+        return Err(fail(CompileProblem::TooCostly { steps: least }));
     }
     Ok(Expr {
         text: text.to_string(),
@@ -652,23 +712,17 @@ impl Expr {
     /// than the limit or than what is left of `budget`, or the deadline
     /// has passed (says why). An expression is refused before it runs, so
     /// none runs past the deadline by more than [`cost::PER_CALL_LIMIT`] steps.
-    pub fn eval(&self, vars: &[(&str, &Bound)], budget: &mut Budget) -> Result<bool, String> {
+    pub fn eval(&self, vars: &[(&str, &Bound)], budget: &mut Budget) -> Result<bool, EvalError> {
         if budget.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err("not evaluated: the check's timeout passed first".into());
+            return Err(EvalError::TimedOut);
         }
         let sizes: Vec<(&str, cost::Size)> = vars.iter().map(|(n, b)| (*n, b.size)).collect();
         let steps = cost::estimate(self.program.expression(), &sizes);
         if steps > cost::PER_CALL_LIMIT {
-            return Err(format!(
-                "too costly: up to {steps} steps on these objects, over the limit of {} per evaluation (Kubernetes' per-expression limit)",
-                cost::PER_CALL_LIMIT
-            ));
+            return Err(EvalError::TooCostly { steps });
         }
         if steps > budget.left {
-            return Err(format!(
-                "too costly: the check's expressions would take more than {} steps together on these objects",
-                Budget::ROUND
-            ));
+            return Err(EvalError::OverBudget);
         }
         budget.left -= steps;
         let mut ctx = Context::with_env(env().clone());
@@ -677,8 +731,8 @@ impl Expr {
         }
         match self.program.execute(&ctx) {
             Ok(cel::Value::Bool(b)) => Ok(b),
-            Ok(other) => Err(format!("is {other:?}, not true or false")),
-            Err(e) => Err(explain(&e)),
+            Ok(other) => Err(EvalError::NotBool(format!("{other:?}"))),
+            Err(e) => Err(EvalError::Runtime(explain(&e))),
         }
     }
 }
@@ -721,12 +775,14 @@ mod tests {
     }
 
     fn run(text: &str, obj: &Value) -> Result<bool, String> {
+        let compiled = compile(text, &["self", "nodes"]).map_err(|e| e.to_string())?;
         let this = Bound::new(to_cel(obj));
         let nodes = Bound::new(to_cel(
             &json!([{"metadata": {"name": "n1"}}, {"metadata": {"name": "n2"}}]),
         ));
-        compile(text, &["self", "nodes"])?
+        compiled
             .eval(&[("self", &this), ("nodes", &nodes)], &mut budget())
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -826,7 +882,10 @@ mod tests {
             match compile(text, &["self", "nodes"]) {
                 Ok(_) if want.is_empty() => {}
                 Ok(_) => panic!("{text}: compiled"),
-                Err(e) => assert!(!want.is_empty() && e.contains(want), "{text}: {e}"),
+                Err(e) => assert!(
+                    !want.is_empty() && e.to_string().contains(want),
+                    "{text}: {e}"
+                ),
             }
         }
         // Comprehension variables are in scope only inside their macro.
@@ -906,6 +965,8 @@ mod bounds {
         let e = nested
             .eval(&[("pods", &pods)], &mut Budget::new(Budget::ROUND, None))
             .unwrap_err();
+        assert!(matches!(e, EvalError::TooCostly { .. }), "{e:?}");
+        let e = e.to_string();
         assert!(e.starts_with("too costly: up to "), "{e}");
         assert!(
             e.ends_with(
@@ -918,7 +979,7 @@ mod bounds {
         let e = huge
             .eval(&[("pods", &pods)], &mut Budget::new(Budget::ROUND, None))
             .unwrap_err();
-        assert!(e.starts_with("too costly"), "{e}");
+        assert!(e.to_string().starts_with("too costly"), "{e}");
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
         // The same expressions on small lists run.
         let few = Bound::new(to_cel(&json!([{"metadata": {"name": "a"}}])));
@@ -951,12 +1012,21 @@ mod bounds {
         }
         let (i, why) = refused.unwrap_or_else(|| panic!("never refused"));
         assert!(i > 0, "{why}");
-        assert!(why.contains("more than 10000000 steps together"), "{why}");
+        assert_eq!(why, EvalError::OverBudget);
+        assert!(
+            why.to_string()
+                .contains("more than 10000000 steps together"),
+            "{why}"
+        );
         let past = Instant::now();
         let mut late = Budget::new(Budget::ROUND, Some(past));
         assert_eq!(
             e.eval(&[("pods", &pods)], &mut late),
-            Err("not evaluated: the check's timeout passed first".to_string())
+            Err(EvalError::TimedOut)
+        );
+        assert_eq!(
+            EvalError::TimedOut.to_string(),
+            "not evaluated: the check's timeout passed first"
         );
     }
 }

@@ -280,6 +280,16 @@ pub async fn first_contact<S: ClusterSource>(
     }
 }
 
+/// Why an exercise cannot be looked at: a kind one of its expectations
+/// reads could not be resolved. A kind the cluster does not serve is the
+/// slide's business, so the expectation's line is said.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}{error}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+struct Unresolved {
+    line: Option<usize>,
+    error: ClusterError,
+}
+
 fn result(
     p: &Plan,
     verdict: Verdict,
@@ -520,7 +530,7 @@ async fn run_resolved<S: ClusterSource>(
     // 2. Turn expectations into queries; group equal queries into feeds.
     let shared_labels = shared_label_selectors(plans, resolved, source.default_namespace());
     let mut feeds: BTreeMap<Query, Duration> = BTreeMap::new();
-    let mut prepared: Vec<Result<Vec<Query>, String>> = Vec::new();
+    let mut prepared: Vec<Result<Vec<Query>, Unresolved>> = Vec::new();
     // Per plan, per read: what evaluation needs beyond its own feed.
     let mut extras: Vec<Vec<owner_chain::Extra>> = Vec::new();
     for (p, read) in plans.iter().zip(&reads) {
@@ -546,9 +556,10 @@ async fn run_resolved<S: ClusterSource>(
                 Err(err) => {
                     // A kind the cluster does not serve is the slide's
                     // business: say which expectation names it.
-                    failure = Some(match err {
-                        ClusterError::UnknownKind(_) => format!("line {}: {err}", e.location.line),
-                        _ => err.to_string(),
+                    failure = Some(Unresolved {
+                        line: matches!(err, ClusterError::UnknownKind(_))
+                            .then_some(e.location.line),
+                        error: err.clone(),
                     });
                     break;
                 }
@@ -579,12 +590,14 @@ async fn run_resolved<S: ClusterSource>(
             .zip(extras)
             .zip(&reads)
             .map(|(((p, prep), extra), read)| {
-                let rxs: Result<Vec<watch::Receiver<FeedState>>, String> =
+                let rxs: Result<Vec<watch::Receiver<FeedState>>, Unresolved> =
                     prep.map(|qs| qs.iter().map(|q| senders[q].clone()).collect());
                 let owners_rx = owner_chain::Receivers::new(extra, &senders);
                 async move {
                     let r = match rxs {
-                        Err(reason) => result(p, Verdict::Error, reason, ms(start), vec![]),
+                        Err(reason) => {
+                            result(p, Verdict::Error, reason.to_string(), ms(start), vec![])
+                        }
                         Ok(rxs) => {
                             let at = (start, started, began, since);
                             let timeout = opts.timeout_for(&p.check);

@@ -32,10 +32,19 @@ pub enum Format {
 /// beyond this a value is not one a check or a cluster writes).
 const MAX_DIGITS: usize = 30;
 
+/// A text that is not a quantity.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not a quantity (e.g. 250m, 1.5, 512Mi, 2Gi, 1e3)")]
+pub struct QuantityError {
+    pub text: String,
+}
+
 impl Quantity {
     /// Parses `text` as `ParseQuantity` does: `<sign><digits>[.<digits>]<suffix>`.
-    pub fn parse(text: &str) -> Result<Quantity, String> {
-        let bad = || format!("{text:?} is not a quantity (e.g. 250m, 1.5, 512Mi, 2Gi, 1e3)");
+    pub fn parse(text: &str) -> Result<Quantity, QuantityError> {
+        let bad = || QuantityError {
+            text: text.to_owned(),
+        };
         let t = text.trim();
         let (negative, rest) = match t.as_bytes().first() {
             Some(b'-') => (true, &t[1..]),

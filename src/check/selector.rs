@@ -31,10 +31,61 @@ pub enum Op {
     DoesNotExist,
 }
 
+/// What is wrong with a label selector, and where: the whole selector
+/// (`text`), the key it concerns, the column. Callers add the file:line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectorError {
+    #[error("selector {text:?}: expected ',' at column {column}")]
+    ExpectedComma { text: String, column: usize },
+    #[error("selector {text:?}: expected '!=' after key {key:?}")]
+    ExpectedNotEquals { text: String, key: String },
+    #[error(
+        "selector {text:?}: unexpected {found:?} after key {key:?} (want =, ==, !=, in, notin or ',')"
+    )]
+    UnexpectedAfterKey {
+        text: String,
+        key: String,
+        found: String,
+    },
+    #[error("selector {text:?}: expected '(' after in/notin for {key:?}")]
+    ExpectedSet { text: String, key: String },
+    #[error("selector {text:?}: expected ',' or ')' in the set for {key:?}")]
+    UnclosedSet { text: String, key: String },
+    #[error("selector {text:?}: {problem}")]
+    Key { text: String, problem: LabelError },
+    #[error("selector {text:?}: value for {key:?}: {problem}")]
+    Value {
+        text: String,
+        key: String,
+        problem: LabelError,
+    },
+}
+
+/// A label key or value the API server would refuse
+/// (apimachinery `validation.IsQualifiedName`, `IsValidLabelValue`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LabelError {
+    #[error("missing label key")]
+    MissingKey,
+    #[error("bad label key prefix {0:?} (want a DNS subdomain)")]
+    KeyPrefix(String),
+    #[error("bad label key {0:?} (at most 63 of a-z A-Z 0-9 - _ ., alphanumeric at both ends)")]
+    Key(String),
+    #[error("bad label value {0:?} (at most 63 of a-z A-Z 0-9 - _ ., alphanumeric at both ends)")]
+    Value(String),
+}
+
+/// A field selector term without `=`, `==` or `!=`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid field selector term {term:?}: no operator")]
+pub struct FieldSelectorError {
+    pub term: String,
+}
+
 impl Selector {
     /// Parses kubectl label-selector syntax. The error says what is wrong
     /// with which part of the string.
-    pub fn parse(text: &str) -> Result<Selector, String> {
+    pub fn parse(text: &str) -> Result<Selector, SelectorError> {
         let mut p = Parser {
             s: text.as_bytes(),
             pos: 0,
@@ -51,10 +102,10 @@ impl Selector {
                 break;
             }
             if !p.eat(b',') {
-                return Err(format!(
-                    "selector {text:?}: expected ',' at column {}",
-                    p.pos + 1
-                ));
+                return Err(SelectorError::ExpectedComma {
+                    text: text.to_owned(),
+                    column: p.pos + 1,
+                });
             }
         }
         Ok(Selector { requirements })
@@ -151,7 +202,7 @@ impl Parser<'_> {
         String::from_utf8_lossy(&self.s[start..self.pos]).into_owned()
     }
 
-    fn requirement(&mut self) -> Result<Requirement, String> {
+    fn requirement(&mut self) -> Result<Requirement, SelectorError> {
         self.skip_ws();
         if self.eat(b'!') {
             self.skip_ws();
@@ -170,10 +221,10 @@ impl Parser<'_> {
         } else if self.peek() == Some(b'!') {
             self.pos += 1;
             if !self.eat(b'=') {
-                return Err(format!(
-                    "selector {:?}: expected '!=' after key {key:?}",
-                    self.text()
-                ));
+                return Err(SelectorError::ExpectedNotEquals {
+                    text: self.text(),
+                    key,
+                });
             }
             Op::NotEquals
         } else {
@@ -190,11 +241,11 @@ impl Parser<'_> {
                     });
                 }
                 other => {
-                    return Err(format!(
-                        "selector {:?}: unexpected {other:?} after key {key:?} \
-                         (want =, ==, !=, in, notin or ',')",
-                        self.text()
-                    ));
+                    return Err(SelectorError::UnexpectedAfterKey {
+                        text: self.text(),
+                        found: other.to_owned(),
+                        key,
+                    });
                 }
             }
         };
@@ -206,25 +257,31 @@ impl Parser<'_> {
         Ok(Requirement { key, op, values })
     }
 
-    fn key(&mut self) -> Result<String, String> {
+    fn key(&mut self) -> Result<String, SelectorError> {
         let key = self.word();
-        validate_key(&key).map_err(|e| format!("selector {:?}: {e}", self.text()))?;
+        validate_key(&key).map_err(|problem| SelectorError::Key {
+            text: self.text(),
+            problem,
+        })?;
         Ok(key)
     }
 
-    fn value(&mut self, key: &str) -> Result<String, String> {
+    fn value(&mut self, key: &str) -> Result<String, SelectorError> {
         let v = self.word();
-        validate_value(&v)
-            .map_err(|e| format!("selector {:?}: value for {key:?}: {e}", self.text()))?;
+        validate_value(&v).map_err(|problem| SelectorError::Value {
+            text: self.text(),
+            key: key.to_owned(),
+            problem,
+        })?;
         Ok(v)
     }
 
-    fn value_set(&mut self, key: &str) -> Result<Vec<String>, String> {
+    fn value_set(&mut self, key: &str) -> Result<Vec<String>, SelectorError> {
         if !self.eat(b'(') {
-            return Err(format!(
-                "selector {:?}: expected '(' after in/notin for {key:?}",
-                self.text()
-            ));
+            return Err(SelectorError::ExpectedSet {
+                text: self.text(),
+                key: key.to_owned(),
+            });
         }
         let mut values = Vec::new();
         loop {
@@ -235,10 +292,10 @@ impl Parser<'_> {
                 break;
             }
             if !self.eat(b',') {
-                return Err(format!(
-                    "selector {:?}: expected ',' or ')' in the set for {key:?}",
-                    self.text()
-                ));
+                return Err(SelectorError::UnclosedSet {
+                    text: self.text(),
+                    key: key.to_owned(),
+                });
             }
         }
         Ok(values)
@@ -247,9 +304,9 @@ impl Parser<'_> {
 
 /// `[prefix/]name`: prefix a DNS subdomain, name at most 63 characters of
 /// alphanumerics, `-`, `_`, `.`, starting and ending alphanumeric.
-fn validate_key(key: &str) -> Result<(), String> {
+fn validate_key(key: &str) -> Result<(), LabelError> {
     if key.is_empty() {
-        return Err("missing label key".into());
+        return Err(LabelError::MissingKey);
     }
     let (prefix, name) = match key.split_once('/') {
         Some((p, n)) => (Some(p), n),
@@ -267,24 +324,20 @@ fn validate_key(key: &str) -> Result<(), String> {
                     && !part.ends_with('-')
             });
         if !ok {
-            return Err(format!("bad label key prefix {p:?} (want a DNS subdomain)"));
+            return Err(LabelError::KeyPrefix(p.to_owned()));
         }
     }
     if name.is_empty() || !is_label_name(name) {
-        return Err(format!(
-            "bad label key {key:?} (at most 63 of a-z A-Z 0-9 - _ ., alphanumeric at both ends)"
-        ));
+        return Err(LabelError::Key(key.to_owned()));
     }
     Ok(())
 }
 
-fn validate_value(v: &str) -> Result<(), String> {
+fn validate_value(v: &str) -> Result<(), LabelError> {
     if v.is_empty() || is_label_name(v) {
         Ok(())
     } else {
-        Err(format!(
-            "bad label value {v:?} (at most 63 of a-z A-Z 0-9 - _ ., alphanumeric at both ends)"
-        ))
+        Err(LabelError::Value(v.to_owned()))
     }
 }
 
@@ -377,7 +430,7 @@ pub struct FieldSelector {
 }
 
 impl FieldSelector {
-    pub fn parse(text: &str) -> Result<FieldSelector, String> {
+    pub fn parse(text: &str) -> Result<FieldSelector, FieldSelectorError> {
         let mut terms = Vec::new();
         for term in split_unescaped(text, ',') {
             if term.is_empty() {
@@ -390,7 +443,7 @@ impl FieldSelector {
             } else if let Some(at) = find_unescaped(&term, "=") {
                 (&term[..at], &term[at + 1..], true)
             } else {
-                return Err(format!("invalid field selector term {term:?}: no operator"));
+                return Err(FieldSelectorError { term });
             };
             terms.push((key.trim().to_string(), unescape(value), equal));
         }

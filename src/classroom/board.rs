@@ -131,6 +131,12 @@ pub struct Row {
     pub joined_ms: u64,
     /// When the instructor last marked this student helped.
     pub helped_ms: Option<u64>,
+    /// Exercises whose check held (a first pass is on record) but whose
+    /// pass does not count for position yet: a clean-up that holds on a
+    /// cluster where what it cleans up after was never made
+    /// ([`crate::grade::progress`]). The page shows them neutral, not as
+    /// passed, and leaves them out of the per-exercise figures.
+    pub held_early: Vec<String>,
     /// The latest of the latest first pass that counts for position
     /// ([`crate::grade::progress`]), `joined_ms` and `helped_ms`:
     /// "stuck for 12 min" counts from here.
@@ -167,6 +173,7 @@ enum Change<'a> {
         exercise: &'a str,
         cell: &'a Cell,
         furthest: Option<&'a str>,
+        held_early: &'a [String],
         last_progress_ms: u64,
     },
     Student {
@@ -235,6 +242,7 @@ impl Board {
                     name: t.name.clone(),
                     cells,
                     furthest: None,
+                    held_early: Vec::new(),
                     joined_ms,
                     helped_ms: history.helped_at(&t.name),
                     last_progress_ms: joined_ms,
@@ -356,6 +364,7 @@ impl Board {
             exercise: &r.id,
             cell: &student.cells[&r.id],
             furthest: student.furthest.as_deref(),
+            held_early: &student.held_early,
             last_progress_ms: student.last_progress_ms,
         };
         self.send(&change);
@@ -557,11 +566,20 @@ impl Board {
 /// starts: the latest first pass that counts for position, join or help.
 fn progress(placement: &Placement, row: &mut Row) {
     let passed = |id: &str| row.cells.get(id).is_some_and(|c| c.first_pass_ms.is_some());
-    row.furthest = placement.furthest_id(passed).map(str::to_string);
+    // The passes that count, in deck order, worked out once: the furthest
+    // is the last of them.
+    let counting: Vec<&str> = placement.counting(passed).collect();
+    row.furthest = counting.last().map(|id| id.to_string());
+    row.held_early = row
+        .cells
+        .iter()
+        .filter(|(id, c)| c.first_pass_ms.is_some() && !counting.contains(&id.as_str()))
+        .map(|(id, _)| id.clone())
+        .collect();
     // Only passes that say how far the student got are progress.
-    row.last_progress_ms = placement
-        .counting(passed)
-        .filter_map(|id| row.cells.get(id)?.first_pass_ms)
+    row.last_progress_ms = counting
+        .iter()
+        .filter_map(|id| row.cells.get(*id)?.first_pass_ms)
         .chain([row.joined_ms])
         .chain(row.helped_ms)
         .max()
@@ -654,7 +672,7 @@ pub fn stable_token(history: &std::path::Path) -> Result<String, Error> {
     if path.exists() {
         return read(&path);
     }
-    let token = guard::new_token().map_err(Error::System)?;
+    let token = guard::new_token().map_err(|e| Error::System(e.to_string()))?;
     // tempfile creates the file 0600.
     let mut tmp = crate::output::temp_beside(&path, ".token")?;
     std::io::Write::write_all(&mut tmp, format!("{token}\n").as_bytes())
@@ -767,13 +785,13 @@ async fn helped(State(board): State<Arc<Board>>, Path(name): Path<String>) -> Re
 async fn export_csv(State(board): State<Arc<Board>>) -> Response {
     match grade::report::csv::render(&board.report()) {
         Ok(text) => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
 
 async fn export_json(State(board): State<Arc<Board>>) -> Response {
     match grade::report::json::render(&board.report()) {
         Ok(text) => ([(header::CONTENT_TYPE, "application/json")], text).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }

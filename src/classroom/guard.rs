@@ -210,10 +210,15 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The operating system gave no random bytes (getrandom(2) failed).
+#[derive(Debug, thiserror::Error)]
+#[error("no randomness for a token: {0}")]
+pub struct NoRandomness(pub getrandom::Error);
+
 /// A fresh random token (128 bits, hex) from the operating system.
-pub fn new_token() -> Result<String, String> {
+pub fn new_token() -> Result<String, NoRandomness> {
     let mut bytes = [0u8; 16];
-    getrandom::getrandom(&mut bytes).map_err(|e| format!("no randomness for a token: {e}"))?;
+    getrandom::getrandom(&mut bytes).map_err(NoRandomness)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 

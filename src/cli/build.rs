@@ -10,7 +10,7 @@ use labdeck::deck::LoadOptions;
 
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// Deck manifests (YAML) or single chapter files (Markdown).
+    /// Deck manifests (YAML), single chapter files (Markdown) or remark pages (HTML).
     #[arg(required = true)]
     manifests: Vec<PathBuf>,
     /// Output folder: each deck becomes DIR/<manifest stem>.html.
@@ -48,16 +48,20 @@ impl DeckArgs {
                 root: self.root.clone(),
                 remark: self.remark.clone(),
                 files: None,
+                parses: None,
             },
             templates: self.templates.clone(),
             css: self.css.clone(),
+            pack_slides_from: None,
         }
     }
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<ExitCode> {
+    // Built pages are read from disk: a big deck's slides travel packed.
     let builder = Builder::new(BuildOptions {
         out_dir: args.out,
+        pack_slides_from: Some(labdeck::render::page::PACK_SLIDES_FROM),
         ..args.deck.options()
     })?;
     let mut failed = false;

@@ -103,8 +103,8 @@ pub(super) fn refused(deck: &Path, e: PrepareError) -> anyhow::Error {
 }
 
 /// Every duration flag goes through the one parser (src/duration.rs).
-pub(super) fn parse_duration(s: &str) -> Result<Duration, String> {
-    labdeck::duration::parse_arg(s)
+pub(super) fn parse_duration(s: &str) -> Result<Duration, labdeck::duration::DurationError> {
+    labdeck::duration::parse(s)
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {

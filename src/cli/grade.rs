@@ -106,10 +106,8 @@ pub struct GradeArgs {
 
 /// `--class`: refused by clap (a usage error, as for any bad flag value)
 /// when the library would not take it as a class name.
-fn class_name(name: &str) -> Result<String, String> {
-    grade::history::Class::named(name)
-        .map(|_| name.to_owned())
-        .map_err(|e| e.to_string())
+fn class_name(name: &str) -> Result<String, labdeck::error::Error> {
+    grade::history::Class::named(name).map(|_| name.to_owned())
 }
 
 impl GradeArgs {
@@ -139,12 +137,21 @@ impl GradeArgs {
 
 /// `--interval`: a duration of at least one second (`--watch --interval 0`
 /// would hammer every cluster of the class).
-fn parse_interval(s: &str) -> Result<Duration, String> {
+fn parse_interval(s: &str) -> Result<Duration, IntervalError> {
     let d = parse_duration(s)?;
     if d < labdeck::classroom::board::MIN_INTERVAL {
-        return Err(format!("{s:?}: the interval must be at least 1s"));
+        return Err(IntervalError::TooShort(s.to_owned()));
     }
     Ok(d)
+}
+
+/// Why `--interval` was refused.
+#[derive(Debug, thiserror::Error)]
+enum IntervalError {
+    #[error(transparent)]
+    Duration(#[from] labdeck::duration::DurationError),
+    #[error("{0:?}: the interval must be at least 1s")]
+    TooShort(String),
 }
 
 pub fn run(args: GradeArgs) -> anyhow::Result<ExitCode> {

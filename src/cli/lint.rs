@@ -13,7 +13,7 @@ use labdeck::lint::output::{self, LintFormat};
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Deck manifests (YAML) or single chapter files (Markdown).
+    /// Deck manifests (YAML), single chapter files (Markdown) or remark pages (HTML).
     #[arg(required = true)]
     decks: Vec<PathBuf>,
     /// Output form: `file:line:col: severity: message`, a JSON array, or

@@ -39,13 +39,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub keep_going: bool,
     /// Time limit for one command.
-    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = labdeck::duration::parse_arg)]
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = labdeck::duration::parse)]
     pub command_timeout: Duration,
     /// How long a never-ending command (`-w`, `logs -f`) runs before ^C.
-    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = labdeck::duration::parse_arg)]
+    #[arg(long, value_name = "DUR", default_value = "3s", value_parser = labdeck::duration::parse)]
     pub grace: Duration,
     /// Time limit for each check (overrides the checks' own `timeout`).
-    #[arg(long, value_name = "DUR", value_parser = labdeck::duration::parse_arg)]
+    #[arg(long, value_name = "DUR", value_parser = labdeck::duration::parse)]
     pub check_timeout: Option<Duration>,
     /// Folder the shell starts in (default: a new temporary folder).
     #[arg(long, value_name = "DIR")]

@@ -209,7 +209,10 @@ pub fn resolve(text: &str, catalog: &[ApiEntry]) -> Option<Resource> {
 /// Orders the entries of one group's versions as kubectl's RESTMapper ranks
 /// them: `preferred` first, then the others in the order the server listed
 /// them (`restmapper/discovery.go`).
-pub fn preferred_first(preferred: &str, versions: Vec<(String, Vec<ApiEntry>)>) -> Vec<ApiEntry> {
+pub(crate) fn preferred_first(
+    preferred: &str,
+    versions: Vec<(String, Vec<ApiEntry>)>,
+) -> Vec<ApiEntry> {
     let (first, rest): (Vec<_>, Vec<_>) = versions.into_iter().partition(|(v, _)| v == preferred);
     first.into_iter().chain(rest).flat_map(|(_, e)| e).collect()
 }

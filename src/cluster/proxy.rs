@@ -93,16 +93,27 @@ fn parse_env_proxy(raw: &str) -> Option<Uri> {
 
 /// Parses a kubeconfig `proxy-url`. client-go accepts http, https and
 /// socks5 (clientcmd `validation.go`, `validateClusterInfo`).
-pub fn parse_kubeconfig_proxy(raw: &str) -> Result<Uri, String> {
-    let u: Uri = raw
-        .parse()
-        .map_err(|e| format!("proxy-url {raw:?} is not a URL: {e}"))?;
+pub fn parse_kubeconfig_proxy(raw: &str) -> Result<Uri, ProxyUrlError> {
+    let u: Uri = raw.parse().map_err(|cause| ProxyUrlError::NotAUrl {
+        url: raw.to_owned(),
+        cause,
+    })?;
     match (u.scheme_str(), u.authority()) {
         (Some("http" | "https" | "socks5"), Some(_)) => Ok(u),
-        _ => Err(format!(
-            "proxy-url {raw:?}: the scheme must be http, https or socks5, with a host"
-        )),
+        _ => Err(ProxyUrlError::Scheme(raw.to_owned())),
     }
+}
+
+/// A kubeconfig `proxy-url` client-go would refuse.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyUrlError {
+    #[error("proxy-url {url:?} is not a URL: {cause}")]
+    NotAUrl {
+        url: String,
+        cause: http::uri::InvalidUri,
+    },
+    #[error("proxy-url {0:?}: the scheme must be http, https or socks5, with a host")]
+    Scheme(String),
 }
 
 /// httpproxy `useProxy`: whether a request to `host:port` goes through the
@@ -266,6 +277,6 @@ mod tests {
         assert!(parse_kubeconfig_proxy("http://p:3128").is_ok());
         assert!(parse_kubeconfig_proxy("socks5://p:1080").is_ok());
         let e = parse_kubeconfig_proxy("ftp://p:21").unwrap_err();
-        assert!(e.contains("http, https or socks5"), "{e}");
+        assert!(e.to_string().contains("http, https or socks5"), "{e}");
     }
 }

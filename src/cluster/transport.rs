@@ -54,8 +54,33 @@ pub fn verifiers_built() -> usize {
     BUILT.load(Ordering::Relaxed)
 }
 
+/// Why no HTTP client could be made for a cluster: each says which part of
+/// its kubeconfig (or of the system) is at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    #[error("system trust store: {0}")]
+    TrustStore(rustls::Error),
+    #[error("certificate-authority: {0}")]
+    CertificateAuthority(rustls::Error),
+    #[error("certificate-authority: {0}")]
+    Verifier(rustls::client::VerifierBuilderError),
+    /// kube's reading of the client certificate, the auth provider or the
+    /// extra headers, on one line.
+    #[error("{0}")]
+    Kubeconfig(String),
+    #[error("{0}")]
+    UserAgent(http::header::InvalidHeaderValue),
+    #[error("proxy {0}: only http, https and socks5 proxies are supported")]
+    ProxyScheme(Uri),
+    #[error("tls-server-name {name:?}: {cause}")]
+    TlsServerName {
+        name: String,
+        cause: rustls::pki_types::InvalidDnsNameError,
+    },
+}
+
 /// The shared verifier for these CA certificates (DER), built on first use.
-fn verifier(roots: Option<&[Vec<u8>]>) -> Result<Verifier, String> {
+fn verifier(roots: Option<&[Vec<u8>]>) -> Result<Verifier, TransportError> {
     let cache = VERIFIERS.get_or_init(Default::default);
     // Held while building, so a hundred clusters connecting at once load
     // the system store once, not a hundred times.
@@ -68,7 +93,7 @@ fn verifier(roots: Option<&[Vec<u8>]>) -> Result<Verifier, String> {
     let built: Verifier = match roots {
         None => Arc::new(
             rustls_platform_verifier::Verifier::new(provider)
-                .map_err(|e| format!("system trust store: {e}"))?,
+                .map_err(TransportError::TrustStore)?,
         ),
         Some(roots) => {
             let mut store = rustls::RootCertStore::empty();
@@ -77,12 +102,12 @@ fn verifier(roots: Option<&[Vec<u8>]>) -> Result<Verifier, String> {
                 let cert = CertificateDer::from(der.clone());
                 store
                     .add(cert.clone())
-                    .map_err(|e| format!("certificate-authority: {e}"))?;
+                    .map_err(TransportError::CertificateAuthority)?;
                 cas.push(cert);
             }
             let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(store), provider)
                 .build()
-                .map_err(|e| format!("certificate-authority: {e}"))?;
+                .map_err(TransportError::Verifier)?;
             Arc::new(GoCompatVerifier { inner, cas })
         }
     };
@@ -93,7 +118,7 @@ fn verifier(roots: Option<&[Vec<u8>]>) -> Result<Verifier, String> {
 
 /// The rustls configuration for one cluster: the shared verifier, and the
 /// cluster's own client certificate if it has one.
-fn tls_config(config: &Config) -> Result<rustls::ClientConfig, String> {
+fn tls_config(config: &Config) -> Result<rustls::ClientConfig, TransportError> {
     // kube reads the client certificate (file, data or exec plugin); it is
     // handed an empty root store so it does not load the system one, and
     // its verifier is then replaced.
@@ -102,7 +127,7 @@ fn tls_config(config: &Config) -> Result<rustls::ClientConfig, String> {
     probe.root_cert_file = None;
     let mut tls = probe
         .rustls_client_config()
-        .map_err(|e| super::one_line(&e))?;
+        .map_err(|e| TransportError::Kubeconfig(super::one_line(&e)))?;
     if !config.accept_invalid_certs {
         tls.dangerous()
             .set_certificate_verifier(verifier(config.root_cert.as_deref())?);
@@ -135,9 +160,9 @@ pub fn user_agent() -> String {
 /// A `kube::Client` for `config`, going through `config.proxy_url` when set
 /// (already chosen by [`super::proxy`]). Every request says who sends it
 /// ([`user_agent`]).
-pub fn client(config: &Config) -> Result<Client, String> {
+pub fn client(config: &Config) -> Result<Client, TransportError> {
     let mut config = config.clone();
-    let agent = http::HeaderValue::from_str(&user_agent()).map_err(|e| e.to_string())?;
+    let agent = http::HeaderValue::from_str(&user_agent()).map_err(TransportError::UserAgent)?;
     config.headers.push((http::header::USER_AGENT, agent));
     let config = &config;
     let tls = match config.cluster_url.scheme_str() {
@@ -176,9 +201,7 @@ pub fn client(config: &Config) -> Result<Client, String> {
             }
             with_tls(socks, tls, config)
         }
-        _ => Err(format!(
-            "proxy {proxy}: only http, https and socks5 proxies are supported"
-        )),
+        _ => Err(TransportError::ProxyScheme(proxy)),
     }
 }
 
@@ -230,7 +253,7 @@ fn with_tls<C>(
     connector: C,
     tls: Option<rustls::ClientConfig>,
     config: &Config,
-) -> Result<Client, String>
+) -> Result<Client, TransportError>
 where
     C: tower::Service<Uri> + Clone + Send + Sync + 'static,
     C::Response: hyper_util::client::legacy::connect::Connection
@@ -249,8 +272,11 @@ where
         .with_tls_config(tls)
         .https_or_http();
     if let Some(name) = &config.tls_server_name {
-        let name = ServerName::try_from(name.clone())
-            .map_err(|e| format!("tls-server-name {name:?}: {e}"))?;
+        let name =
+            ServerName::try_from(name.clone()).map_err(|cause| TransportError::TlsServerName {
+                name: name.clone(),
+                cause,
+            })?;
         builder =
             builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name));
     }
@@ -258,7 +284,7 @@ where
 }
 
 /// kube's own layers over the connector (kube-client `make_generic_builder`).
-fn finish<C>(connector: C, config: &Config) -> Result<Client, String>
+fn finish<C>(connector: C, config: &Config) -> Result<Client, TransportError>
 where
     C: tower::Service<Uri> + Clone + Send + Sync + 'static,
     C::Response: hyper_util::client::legacy::connect::Connection
@@ -276,10 +302,12 @@ where
     connector.set_write_timeout(config.write_timeout);
     let http: hyper_util::client::legacy::Client<_, kube::client::Body> =
         hyper_util::client::legacy::Builder::new(TokioExecutor::new()).build(connector);
-    let auth = config.auth_layer().map_err(|e| super::one_line(&e))?;
+    let auth = config
+        .auth_layer()
+        .map_err(|e| TransportError::Kubeconfig(super::one_line(&e)))?;
     let headers = config
         .extra_headers_layer()
-        .map_err(|e| super::one_line(&e))?;
+        .map_err(|e| TransportError::Kubeconfig(super::one_line(&e)))?;
     let retry = config
         .default_retry
         .then(|| tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry()));

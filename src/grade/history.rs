@@ -169,7 +169,10 @@ impl History {
 
     /// Writes one line whole (one `write`), then flushes.
     fn append(&self, entry: &Entry) -> Result<()> {
-        let mut line = serde_json::to_vec(entry).map_err(|e| Error::Other(e.to_string()))?;
+        let mut line = serde_json::to_vec(entry).map_err(|cause| Error::HistoryEntry {
+            path: self.path.clone(),
+            cause,
+        })?;
         line.push(b'\n');
         let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
         f.write_all(&line).map_err(|e| Error::io(&self.path, e))?;
@@ -307,9 +310,7 @@ impl Class {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
         if !ok {
-            return Err(Error::Other(format!(
-                "--class {name:?}: a class name is 1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
-            )));
+            return Err(Error::ClassName(name.to_owned()));
         }
         Ok(Class {
             key: name.to_string(),

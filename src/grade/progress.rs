@@ -96,20 +96,14 @@ impl Placement {
         self.counted(passed).iter().rposition(|&c| c)
     }
 
-    /// The ids of the exercises whose passes count ([`Placement::counted`]).
+    /// The ids of the exercises whose passes count ([`Placement::counted`]),
+    /// in deck order: the last is [`Placement::furthest`]'s.
     pub fn counting(&self, passed: impl Fn(&str) -> bool) -> impl Iterator<Item = &str> {
         self.ids
             .iter()
             .zip(self.counted(passed))
             .filter(|(_, c)| *c)
             .map(|(id, _)| id.as_str())
-    }
-
-    /// The id of [`Placement::furthest`].
-    pub fn furthest_id(&self, passed: impl Fn(&str) -> bool) -> Option<&str> {
-        self.furthest(passed)
-            .and_then(|i| self.ids.get(i))
-            .map(String::as_str)
     }
 
     /// The exercise a student is on: the one after the furthest whose
@@ -217,7 +211,8 @@ mod tests {
         let passed = |id: &str| now.iter().any(|n| n == id) || id == "two";
         assert_eq!(place.furthest(passed), Some(4));
         assert_eq!(place.on(passed), Some("six"));
-        assert_eq!(place.furthest_id(passed), Some("five"));
+        // The furthest is the last that counts (the board reads it so).
+        assert_eq!(place.counting(passed).last(), Some("five"));
         let counting: Vec<&str> = place.counting(passed).collect();
         assert_eq!(counting, ["one", "two", "three", "four", "five"]);
     }

@@ -98,7 +98,9 @@ fn lint_decks_covered(
         })
         .collect();
     let none = HashSet::new();
-    let opts = &opts.sharing(&files);
+    // ... and lex and parse the slides of those chapters once.
+    let parses = std::sync::Arc::new(crate::remark::segments::Parses::default());
+    let opts = &opts.sharing(&files).parsing(&parses);
     let per_deck: Vec<Vec<Diagnostic>> = paths
         .par_iter()
         .map(|p| {

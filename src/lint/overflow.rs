@@ -122,16 +122,7 @@ pub fn findings(deck: &Deck, measured: &[Overflow]) -> Vec<Diagnostic> {
 /// Opens `html` (a built page whose relative paths are relative to
 /// `deck_dir`) in headless Chromium and measures every slide.
 pub fn measure(chromium: &Path, html: &str, deck_dir: &Path) -> Result<Vec<Overflow>, Error> {
-    let dir = if deck_dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        deck_dir
-    };
-    let dir = std::path::absolute(dir).map_err(|e| Error::io(dir, e))?;
-    let work = tempfile::Builder::new()
-        .prefix("labdeck-measure-")
-        .tempdir()
-        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let (dir, work) = crate::pdf::work_dir(deck_dir, "labdeck-measure-")?;
     let page = work.path().join("deck.html");
     let profile = work.path().join("profile");
     let dom = work.path().join("dom.html");

@@ -230,10 +230,10 @@ fn yaml_finding(
 }
 
 /// Every YAML document of `text`, as JSON values (what kubectl reads).
-fn parse_yaml(text: &str) -> Result<Vec<serde_json::Value>, String> {
+fn parse_yaml(text: &str) -> Result<Vec<serde_json::Value>, crate::error::YamlError> {
     serde_saphyr::from_multiple::<serde_json::Value>(text).map_err(|e| {
         let m = e.to_string();
-        m.lines().next().unwrap_or("").to_owned()
+        crate::error::YamlError::new(m.lines().next().unwrap_or("").to_owned(), &e)
     })
 }
 

@@ -58,6 +58,32 @@ pub struct Lexed {
     /// Offset of the first `.class[` nested deeper than [`MAX_DEPTH`] (kept
     /// as text; `build` and `lint` report it as an error).
     pub too_deep: Option<usize>,
+    /// Searches for what closes a construct started at the top level that
+    /// reached the end of the text: more text after it could change the
+    /// tokens. Searches inside a content class end at its `]`, wherever
+    /// the text is.
+    pub unresolved: Unresolved,
+}
+
+/// What the top level of a text searched for up to its end without
+/// finding it (see [`Lexed::unresolved`]): were the text followed by more,
+/// each search would go on into it.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Unresolved {
+    /// A backtick closing an inline code span.
+    pub backtick: bool,
+    /// A `]` closing a link definition's id.
+    pub bracket: bool,
+    /// A closing fence: (fence character, length), each once.
+    pub fences: Vec<(u8, usize)>,
+    /// The `[` of each `.class[` that no `]` closes.
+    pub classes: Vec<usize>,
+}
+
+impl Unresolved {
+    pub fn is_empty(&self) -> bool {
+        !self.backtick && !self.bracket && self.fences.is_empty() && self.classes.is_empty()
+    }
 }
 
 /// How deep content classes may nest (`.a[.b[...]]`). remark has no limit,
@@ -74,8 +100,10 @@ pub fn lex_deck(src: &str) -> Lexed {
         closes: &closes,
         unclosed: &mut unclosed,
         too_deep: &mut too_deep,
+        unresolved: Unresolved::default(),
     };
     lex_into(src, 0, true, 0, &mut tokens, &mut state);
+    let unresolved = state.unresolved;
     // Adjacent text tokens are merged, as remark does: each run of them
     // into one string of the run's length (not grown token by token).
     let mut merged: Vec<Token> = Vec::with_capacity(tokens.len());
@@ -103,6 +131,7 @@ pub fn lex_deck(src: &str) -> Lexed {
         tokens: merged,
         unclosed,
         too_deep,
+        unresolved,
     }
 }
 
@@ -110,7 +139,7 @@ pub fn lex_deck(src: &str) -> Lexed {
 /// every bracket as remark does: (open, close) pairs sorted by opening.
 /// Computed once, so that finding where a `.class[` ends is a lookup (40,000
 /// unclosed ones stay linear).
-fn bracket_pairs(bytes: &[u8]) -> Vec<(usize, usize)> {
+pub(crate) fn bracket_pairs(bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
     let mut open = Vec::new();
     for i in memchr::memchr2_iter(b'[', b']', bytes) {
@@ -130,6 +159,8 @@ struct State<'s> {
     closes: &'s [(usize, usize)],
     unclosed: &'s mut Vec<usize>,
     too_deep: &'s mut Option<usize>,
+    /// The top level's [`Memo::unresolved`].
+    unresolved: Unresolved,
 }
 
 /// Memos of one [`lex_into`] call (one run of text): searches that failed
@@ -145,6 +176,10 @@ struct Memo {
     /// when there is none): searches only go forward, so each byte is
     /// looked at once however many tokens the text has.
     backslash: Option<usize>,
+    /// Searches for what closes a construct (a fence, an inline code span,
+    /// a definition's `]`, a content class's `]`) that ran to the end of
+    /// the text without finding it.
+    unresolved: Unresolved,
 }
 
 impl Memo {
@@ -271,6 +306,9 @@ fn lex_into(
             start: base + rest,
         });
     }
+    if block {
+        state.unresolved = memo.unresolved;
+    }
 }
 
 /// Finds the leftmost match at or after `from`; returns (start, end, what).
@@ -353,11 +391,11 @@ fn match_at(
         }
     }
     // INLINE_CODE: `([^`]+?)`
-    if bytes[i] == b'`'
-        && bytes.get(i + 1).is_some_and(|&b| b != b'`')
-        && let Some(close) = memchr::memchr(b'`', &bytes[i + 1..])
-    {
-        return Some((i, i + 1 + close + 1, Match::Text));
+    if bytes[i] == b'`' && bytes.get(i + 1).is_some_and(|&b| b != b'`') {
+        match memchr::memchr(b'`', &bytes[i + 1..]) {
+            Some(close) => return Some((i, i + 1 + close + 1, Match::Text)),
+            None => memo.unresolved.backtick = true,
+        }
     }
     // CONTENT: (?:\\)?((?:\.[a-zA-Z_\-][a-zA-Z\-_0-9]*)+)\[
     if bytes[i] == b'\\' || bytes[i] == b'.' {
@@ -381,7 +419,10 @@ fn match_at(
                     },
                 ),
                 // Unbalanced: the opening is plain text.
-                None => (i, open + 1, Match::Unclosed),
+                None => {
+                    memo.unresolved.classes.push(base + open);
+                    (i, open + 1, Match::Unclosed)
+                }
             });
         }
     }
@@ -542,7 +583,9 @@ fn fence_body(bytes: &[u8], fence_at: usize, len: usize, memo: &mut Memo) -> Opt
         }
         k += 1;
     }
-    memo.fence_fail.insert(key, first);
+    if memo.fence_fail.insert(key, first).is_none() {
+        memo.unresolved.fences.push(key);
+    }
     None
 }
 
@@ -564,7 +607,11 @@ fn definition(bytes: &[u8], src: &str, p: usize, memo: &mut Memo) -> Option<(usi
             memo.close_bracket = Some((id_start, found));
             found
         }
-    }?;
+    };
+    let Some(id_end) = id_end else {
+        memo.unresolved.bracket = true;
+        return None;
+    };
     if id_end == id_start || bytes.get(id_end + 1) != Some(&b':') {
         return None;
     }

@@ -24,6 +24,11 @@ use pulldown_cmark::{CodeBlockKind, Options};
 /// The HTML writer drops it.
 pub const INERT: char = '\u{1B}';
 
+/// Written before an HTML comment alone on a line of a list item's text:
+/// the renderer drops the line breaks before and after it, as marked does
+/// (see [`prepare`]).
+pub const GLUED: &str = "\u{1B}\u{1B}";
+
 /// Rewrites `markdown` (see the module documentation).
 pub fn prepare(markdown: &str) -> String {
     prepare_mapped(markdown, &mut Vec::new())
@@ -234,6 +239,16 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
                 // line goes on with the paragraph (or the item's text);
                 // CommonMark would start an HTML block there.
                 out.push(INERT);
+                if list_open && is_lone_comment(line) {
+                    // In a list item marked reads the line as an `html`
+                    // token of its own (`block.html`: `^ *(?:comment
+                    // *(?:\n|\s*$)|...)`, which takes the line break too),
+                    // between `text` tokens that Parser.tok
+                    // (`list_item_start`) joins with nothing: `<li>a<!-- c
+                    // -->b</li>`. [`GLUED`] asks the renderer to drop the
+                    // line breaks around it.
+                    out.push(INERT);
+                }
             }
             if !in_code && let Some(close) = raw_html_start(line) {
                 raw = Some(close);
@@ -257,6 +272,21 @@ fn continues_paragraph(previous: &str) -> bool {
         || fence_opening(previous).is_some()
         || t.starts_with(['<', '>', '|'])
         || previous.len() - t.len() >= 4)
+}
+
+/// Whether marked reads `tag` (`<...>`) as an autolink, which it tries
+/// before a tag (`inline.autolink`: `^<([^ >]+(@|:\/)[^ >]+)>`,
+/// lib/marked.js): `<https://x.org>`, `<a@b.c>`; a tag with a URL in an
+/// attribute is not one (it has a space).
+fn is_marked_autolink(tag: &str) -> bool {
+    let inner = &tag[1..tag.len().saturating_sub(1).max(1)];
+    !inner.contains([' ', '>']) && (inner.contains('@') || inner.contains(":/"))
+}
+
+/// `<!-- ... -->` and nothing else on the line (spaces aside).
+fn is_lone_comment(line: &str) -> bool {
+    let t = line.trim();
+    t.starts_with("<!--") && t.find("-->").is_some_and(|end| end + 3 == t.len())
 }
 
 fn next_nonblank<'a>(lines: &[&'a str], at: usize) -> Option<&'a str> {
@@ -403,7 +433,7 @@ pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
                     Some(end) => {
                         let tag = &line[p..end];
                         if !is_commonmark_tag(tag)
-                            && !tag.contains(':')
+                            && !is_marked_autolink(tag)
                             && let Some(fixed) = browser_tag(tag)
                         {
                             out.push_str(&line[last..p]);
@@ -619,9 +649,16 @@ fn browser_tag(tag: &str) -> Option<String> {
                 out.push('=');
                 if v.starts_with(['"', '\'']) {
                     out.push_str(v);
+                } else if v.contains('"') && !v.contains('\'') {
+                    // An unquoted value keeps the quotes in it (HTML
+                    // "attribute value (unquoted) state": `"` is a parse
+                    // error, appended): `target=_"blank"` is `_"blank"`.
+                    out.push('\'');
+                    out.push_str(v);
+                    out.push('\'');
                 } else {
                     out.push('"');
-                    out.push_str(v);
+                    out.push_str(&v.replace('"', "&quot;"));
                     out.push('"');
                 }
             }

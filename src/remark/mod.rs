@@ -9,6 +9,7 @@ pub mod lexer;
 pub mod marked;
 pub mod options;
 pub mod parser;
+pub mod segments;
 pub mod slideshow;
 
 pub use parser::{LinkDef, Node};

@@ -14,6 +14,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// The options (remark's names in comments).
+pub use crate::error::OptionError;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RemarkOptions {
     /// `ratio`: width and height, e.g. 4 and 3.
@@ -111,8 +113,12 @@ impl RemarkOptions {
     /// page's object literal). Unknown keys are ignored (remark ignores
     /// them too: `sourceUrl`, `container`, `macros`...); a known key with a
     /// value of the wrong kind is an error naming it.
-    pub fn set(&mut self, key: &str, value: &Value) -> Result<(), String> {
-        let bad = |what: &str| format!("remark option `{key}`: expected {what}, got {value}");
+    pub fn set(&mut self, key: &str, value: &Value) -> Result<(), OptionError> {
+        let bad = |expected: &'static str| OptionError::Expected {
+            key: key.to_owned(),
+            expected,
+            got: value.clone(),
+        };
         match key {
             "ratio" => {
                 let s = value
@@ -168,8 +174,10 @@ impl RemarkOptions {
                     .as_object()
                     .ok_or_else(|| bad("a mapping of scroll, touch, click"))?;
                 for (k, v) in map {
-                    let b = as_bool(v).ok_or_else(|| {
-                        format!("remark option `navigation.{k}`: expected true or false, got {v}")
+                    let b = as_bool(v).ok_or_else(|| OptionError::Expected {
+                        key: format!("navigation.{k}"),
+                        expected: "true or false",
+                        got: v.clone(),
                     })?;
                     match k.as_str() {
                         "scroll" => self.navigation.scroll = b,
@@ -186,10 +194,10 @@ impl RemarkOptions {
 
     /// Sets options from `KEY=VALUE` (the command line): the value is JSON
     /// when it parses as JSON, else a string.
-    pub fn set_assignment(&mut self, assignment: &str) -> Result<(), String> {
+    pub fn set_assignment(&mut self, assignment: &str) -> Result<(), OptionError> {
         let (key, value) = assignment
             .split_once('=')
-            .ok_or_else(|| format!("`{assignment}`: expected KEY=VALUE"))?;
+            .ok_or_else(|| OptionError::NotAnAssignment(assignment.to_owned()))?;
         let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.into()));
         self.set(key.trim(), &value)
     }

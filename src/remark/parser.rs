@@ -29,7 +29,7 @@ pub struct LinkDef {
 }
 
 /// A slide as written, before layouts and `--` continuations are applied.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParsedSlide {
     /// `key: value` properties in order of first appearance.
     pub properties: Vec<(String, String)>,
@@ -48,12 +48,18 @@ pub struct ParsedSlide {
     pub property_offsets: Vec<(String, usize)>,
 }
 
+/// The value of the slide property `key` among `properties` (in the
+/// order the slide writes them): the one lookup of every slide type.
+pub fn property<'a>(properties: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    properties
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
 impl ParsedSlide {
     pub fn property(&self, key: &str) -> Option<&str> {
-        self.properties
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        property(&self.properties, key)
     }
 
     /// Offset of the line where `key:` is written on this slide.
@@ -75,6 +81,20 @@ impl ParsedSlide {
 
 /// Parses tokens into slides; `exclude: true` slides are dropped.
 pub fn parse(tokens: Vec<Token>) -> Vec<ParsedSlide> {
+    let mut slides = parse_all(tokens);
+    slides.retain(|s| !is_excluded(s));
+    slides
+}
+
+/// Whether remark drops the slide (`exclude: true`).
+pub fn is_excluded(slide: &ParsedSlide) -> bool {
+    slide
+        .property("exclude")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+/// [`parse`], keeping excluded slides.
+pub fn parse_all(tokens: Vec<Token>) -> Vec<ParsedSlide> {
     let mut slides = Vec::new();
     let mut current = ParsedSlide::default();
     // Open content classes: (classes, block, start, content).
@@ -128,10 +148,6 @@ pub fn parse(tokens: Vec<Token>) -> Vec<ParsedSlide> {
     for slide in &mut slides {
         extract_properties(slide);
     }
-    slides.retain(|s| {
-        !s.property("exclude")
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    });
     slides
 }
 

@@ -26,10 +26,7 @@ pub struct ShownSlide {
 
 impl ShownSlide {
     pub fn property(&self, key: &str) -> Option<&str> {
-        self.properties
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        super::parser::property(&self.properties, key)
     }
 
     pub fn classes(&self) -> Vec<String> {

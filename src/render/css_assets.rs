@@ -29,6 +29,9 @@ pub struct Styles {
     /// ones, then the deck's own `<style>`s.
     pub texts: Vec<String>,
     pub assets: Vec<Asset>,
+    /// The stylesheets `@import`s name (followed, found or not): files the
+    /// page is made from besides the deck's own, which `serve` watches.
+    pub imported: Vec<PathBuf>,
     /// Stylesheets or `url()` targets missing, unreadable or outside the
     /// repository root.
     pub diagnostics: Vec<Diagnostic>,
@@ -170,6 +173,7 @@ impl Styles {
             if !seen.insert(file.clone()) || depth > MAX_IMPORT_DEPTH {
                 continue;
             }
+            self.imported.push(file.clone());
             let text = match gate.admit(files, file).and_then(|()| files.text(file)) {
                 Ok(t) => t,
                 // Refused by the gate: reported with the copied files.

@@ -4,7 +4,7 @@
 //! `#[path]`, with `tools/syntax-dump`, which writes those records.
 
 /// The 64-bit FNV-1a hash of `bytes`.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a64(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in bytes {
         h ^= u64::from(*b);

@@ -235,9 +235,131 @@ fn emit_coloured(
     close_all(out, &open);
 }
 
+/// highlight.js 9's bash `built_in` list (see [`keywords_for`]), sorted (a
+/// test says so) and searched by bisection: it is asked about every word
+/// of every bash line.
+const BASH_BUILT_IN: &[&str] = &[
+    "alias",
+    "autoload",
+    "bg",
+    "bind",
+    "bindkey",
+    "break",
+    "builtin",
+    "bye",
+    "caller",
+    "cap",
+    "cd",
+    "chdir",
+    "clone",
+    "command",
+    "comparguments",
+    "compcall",
+    "compctl",
+    "compdescribe",
+    "compfiles",
+    "compgroups",
+    "compquote",
+    "comptags",
+    "comptry",
+    "compvalues",
+    "continue",
+    "declare",
+    "dirs",
+    "disable",
+    "disown",
+    "echo",
+    "echotc",
+    "echoti",
+    "emulate",
+    "enable",
+    "eval",
+    "exec",
+    "exit",
+    "export",
+    "fc",
+    "fg",
+    "float",
+    "functions",
+    "getcap",
+    "getln",
+    "getopts",
+    "hash",
+    "help",
+    "history",
+    "integer",
+    "jobs",
+    "kill",
+    "let",
+    "limit",
+    "local",
+    "log",
+    "logout",
+    "mapfile",
+    "noglob",
+    "popd",
+    "print",
+    "printf",
+    "pushd",
+    "pushln",
+    "pwd",
+    "read",
+    "readarray",
+    "readonly",
+    "rehash",
+    "return",
+    "sched",
+    "set",
+    "setcap",
+    "setopt",
+    "shift",
+    "shopt",
+    "source",
+    "stat",
+    "suspend",
+    "test",
+    "times",
+    "trap",
+    "ttyctl",
+    "type",
+    "typeset",
+    "ulimit",
+    "umask",
+    "unalias",
+    "unfunction",
+    "unhash",
+    "unlimit",
+    "unset",
+    "unsetopt",
+    "vared",
+    "wait",
+    "whence",
+    "where",
+    "which",
+    "zcompile",
+    "zformat",
+    "zftp",
+    "zle",
+    "zmodload",
+    "zparseopts",
+    "zprof",
+    "zpty",
+    "zregexparse",
+    "zsocket",
+    "zstyle",
+    "ztcp",
+];
+
 /// A language's keyword classes by word, as highlight.js gives them to
-/// words anywhere outside its modes (strings, comments...).
-type Keywords = fn(&str) -> Option<&'static str>;
+/// words anywhere outside its modes (strings, comments...), and the
+/// characters its words (`lexemes`) are made of.
+#[derive(Clone, Copy)]
+struct Keywords {
+    class_of: fn(&str) -> Option<&'static str>,
+    /// bash's lexemes (`\b-?[a-z\._]+\b`), else highlight.js's default
+    /// `IDENT_RE` (`[a-zA-Z]\w*`, javascript.js: `[A-Za-z$_][0-9A-Za-z$_]*`).
+    bash: bool,
+}
 
 /// highlight.js 9's bash keywords (languages/bash.js as remark 0.14.1
 /// bundles it: `keyword`, `literal`, `built_in` and `_` lists), for the
@@ -253,21 +375,34 @@ fn keywords_for(lang: &str) -> Option<Keywords> {
         const UNDERSCORE: &[&str] = &[
             "-ne", "-eq", "-lt", "-gt", "-f", "-d", "-e", "-s", "-l", "-a",
         ];
-        const BUILT_IN: &str = "break cd continue eval exec exit export getopts hash pwd readonly return shift test times trap umask unset alias bind builtin caller command declare echo enable help let local logout mapfile printf read readarray source type typeset ulimit unalias set shopt autoload bg bindkey bye cap chdir clone comparguments compcall compctl compdescribe compfiles compgroups compquote comptags comptry compvalues dirs disable disown echotc echoti emulate fc fg float functions getcap getln history integer jobs kill limit log noglob popd print pushd pushln rehash sched setcap setopt stat suspend ttyctl unfunction unhash unlimit unsetopt vared wait whence where which zcompile zformat zftp zle zmodload zparseopts zprof zpty zregexparse zsocket zstyle ztcp";
         if KEYWORD.contains(&word) {
             Some("keyword")
         } else if LITERAL.contains(&word) {
             Some("literal")
         } else if UNDERSCORE.contains(&word) {
             Some("_")
-        } else if BUILT_IN.split(' ').any(|w| w == word) {
+        } else if BASH_BUILT_IN.binary_search(&word).is_ok() {
             Some("built_in")
         } else {
             None
         }
     }
+    /// highlight.js 9's javascript `built_in` list (languages/javascript.js
+    /// as remark 0.14.1 bundles it): `require`, `console`, `document`...
+    /// The `keyword` and `literal` lists come from the grammar already.
+    fn javascript(word: &str) -> Option<&'static str> {
+        const BUILT_IN: &str = "eval isFinite isNaN parseFloat parseInt decodeURI decodeURIComponent encodeURI encodeURIComponent escape unescape Object Function Boolean Error EvalError InternalError RangeError ReferenceError StopIteration SyntaxError TypeError URIError Number Math Date String RegExp Array Float32Array Float64Array Int16Array Int32Array Int8Array Uint16Array Uint32Array Uint8Array Uint8ClampedArray ArrayBuffer DataView JSON Intl arguments require module console window document Symbol Set Map WeakSet WeakMap Proxy Reflect Promise";
+        BUILT_IN.split(' ').any(|w| w == word).then_some("built_in")
+    }
     match lang.to_ascii_lowercase().as_str() {
-        "bash" | "sh" | "zsh" => Some(bash),
+        "bash" | "sh" | "zsh" => Some(Keywords {
+            class_of: bash,
+            bash: true,
+        }),
+        "javascript" | "js" | "jsx" => Some(Keywords {
+            class_of: javascript,
+            bash: false,
+        }),
         _ => None,
     }
 }
@@ -275,18 +410,25 @@ fn keywords_for(lang: &str) -> Option<Keywords> {
 /// Text outside any coloured span: with the language's keywords coloured
 /// (highlight.js's lexemes for bash, `\b-?[a-z\._]+\b`), else as it is.
 fn emit_text(out: &mut String, text: &str, open: &[Option<&'static str>], words: Option<Keywords>) {
-    let Some(class_of) = words.filter(|_| open.iter().all(Option::is_none)) else {
+    let Some(Keywords { class_of, bash }) = words.filter(|_| open.iter().all(Option::is_none))
+    else {
         escape_into(out, text);
         return;
     };
     let b = text.as_bytes();
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-    let lexeme = |c: u8| c.is_ascii_lowercase() || c == b'.' || c == b'_';
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || (!bash && c == b'$');
+    let lexeme = |c: u8| {
+        if bash {
+            c.is_ascii_lowercase() || c == b'.' || c == b'_'
+        } else {
+            word(c)
+        }
+    };
     let mut from = 0;
     let mut p = 0;
     while p < b.len() {
         let start = p;
-        let body = if b[p] == b'-' { p + 1 } else { p };
+        let body = if bash && b[p] == b'-' { p + 1 } else { p };
         let before_ok = start == 0 || !word(b[start - 1]);
         let mut end = body;
         while end < b.len() && lexeme(b[end]) {
@@ -386,6 +528,11 @@ const HLJS_CLASSES: &[(&str, Option<&str>)] = &[
     ("keyword.operator", None),
     ("keyword.control.flow.block-scalar", None),
     ("keyword", Some("keyword")),
+    // languages/javascript.js: `=>` is no keyword (the arrow function's
+    // mode, `function`, which highlight.js's styles leave uncoloured), and
+    // only `console` of `console.log` is a `built_in`.
+    ("storage.type.function.arrow", None),
+    ("support.function.console", None),
     ("storage", Some("keyword")),
     ("entity.name.tag.yaml", Some("attr")),
     ("entity.name.tag", Some("name")),
@@ -450,6 +597,16 @@ pub fn escape_into(out: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bash_built_ins_are_sorted_for_bisection() {
+        assert!(BASH_BUILT_IN.windows(2).all(|w| w[0] < w[1]));
+        let bash = keywords_for("bash").unwrap().class_of;
+        for word in BASH_BUILT_IN {
+            assert_eq!(bash(word), Some("built_in"), "{word}");
+        }
+        assert_eq!(bash("kubectl"), None);
+    }
 
     fn strip_tags(html: &str) -> String {
         let mut out = String::new();
@@ -590,6 +747,29 @@ mod tests {
             &CodeOptions::default(),
         );
         assert!(!html.contains("<span"), "{html}");
+    }
+
+    /// highlight.js 9's javascript (languages/javascript.js): `require`,
+    /// `console`, `document`... are `built_in` wherever they are; `=>` and
+    /// the `log` of `console.log` are not coloured. (ryanrolds-docker's
+    /// slide 14 (tests/remark-decks.md) differed from remark there.)
+    #[test]
+    fn javascript_builtins_and_arrows_as_highlight_js() {
+        let html = render_block(
+            "javascript",
+            "const http = require('http');\nserver.listen(8080, () => console.log('x'));\nlet a$require = requireX;",
+            &CodeOptions::default(),
+        );
+        assert!(
+            html.contains("http = <span class=\"hljs-built_in\">require</span>("),
+            "{html}"
+        );
+        assert!(
+            html.contains("() =&gt; <span class=\"hljs-built_in\">console</span>.log("),
+            "{html}"
+        );
+        // Words are highlight.js's identifiers (`$` in them): no built_in.
+        assert!(html.contains("a$require = requireX;"), "{html}");
     }
 
     /// highlight.js's json: keys are `attr`, values `string`/`number`/

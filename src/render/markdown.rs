@@ -307,6 +307,7 @@ fn markdown_to_html(
         code: None,
         image_alt: None,
         table_head: false,
+        glued: false,
         table_align: Vec::new(),
         cell: 0,
         pending: String::new(),
@@ -385,12 +386,26 @@ struct Writer<'a, 'c> {
     /// Inside an image: (src, title, alt so far).
     image_alt: Option<(String, String, String)>,
     table_head: bool,
+    /// The last event was a glued comment: the soft break after it goes.
+    glued: bool,
     table_align: Vec<pulldown_cmark::Alignment>,
     cell: usize,
 }
 
 impl Writer<'_, '_> {
     fn event(&mut self, event: Event, range: std::ops::Range<usize>) {
+        // A list item's comment line ([`crate::remark::marked::GLUED`]):
+        // no line break before it, none after.
+        let glued_before = std::mem::take(&mut self.glued);
+        if let Event::InlineHtml(_) = &event
+            && self.pending == crate::remark::marked::GLUED
+        {
+            self.pending.clear();
+            if self.out.ends_with('\n') {
+                self.out.pop();
+            }
+            self.glued = true;
+        }
         if self.code.is_none()
             && self.image_alt.is_none()
             && let Event::Text(t) = &event
@@ -531,6 +546,7 @@ impl Writer<'_, '_> {
                 collect_html_images(&h, self.images);
                 self.out.push_str(&h);
             }
+            Event::SoftBreak if glued_before => {}
             Event::SoftBreak => self.out.push('\n'),
             // marked replaces the spaces and newline by `<br>` alone.
             Event::HardBreak => self.out.push_str("<br>"),
@@ -1106,7 +1122,8 @@ mod tests {
     }
     use crate::remark::{lexer::lex, parser::parse};
 
-    fn html(src: &str) -> String {
+    /// The first slide of `src` rendered with code spans on.
+    fn rendered(src: &str) -> Rendered {
         let links = HashMap::new();
         let h = Highlighter::new();
         let code = CodeOptions {
@@ -1119,7 +1136,11 @@ mod tests {
             code: &code,
         };
         let slides = parse(lex(src));
-        render(&slides[0].content, &ctx).html
+        render(&slides[0].content, &ctx)
+    }
+
+    fn html(src: &str) -> String {
+        rendered(src).html
     }
 
     #[test]
@@ -1148,19 +1169,7 @@ mod tests {
 
     #[test]
     fn images_are_collected() {
-        let links = HashMap::new();
-        let h = Highlighter::new();
-        let code = CodeOptions {
-            spans: true,
-            ..CodeOptions::default()
-        };
-        let ctx = MarkdownContext {
-            links: &links,
-            highlighter: &h,
-            code: &code,
-        };
-        let slides = parse(lex("![a](images/x.png) <img src=\"images/y.svg\">"));
-        let r = render(&slides[0].content, &ctx);
+        let r = rendered("![a](images/x.png) <img src=\"images/y.svg\">");
         assert_eq!(r.images, ["images/x.png", "images/y.svg"]);
     }
 }

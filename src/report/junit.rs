@@ -44,8 +44,8 @@ pub fn render(
     cluster: &str,
     results: &[ExerciseResult],
     unchecked: &[String],
-) -> Result<String, String> {
+) -> Result<String, super::RenderError> {
     let mut report = Report::new("labdeck");
     report.add_test_suite(suite(cluster, results, unchecked));
-    report.to_string().map_err(|e| format!("JUnit XML: {e}"))
+    report.to_string().map_err(super::RenderError::Junit)
 }

@@ -8,6 +8,25 @@ pub mod status;
 
 use crate::check::engine::{ExerciseResult, Verdict};
 
+/// A report that could not be written in its format (a serializer's
+/// error, named by the format). The cause is in the message, not a
+/// `source()` too, so that printing the chain says it once.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("JSON: {0}")]
+    Json(serde_json::Error),
+    #[error("CSV: {0}")]
+    Csv(csv::Error),
+    #[error("CSV: {0}")]
+    CsvText(std::string::FromUtf8Error),
+    #[error("JUnit XML: {0}")]
+    Junit(quick_junit::SerializeError),
+    #[error("HTML template: {0}")]
+    HtmlTemplate(tera::Error),
+    #[error("HTML report: {0}")]
+    Html(tera::Error),
+}
+
 /// How many exercises got each verdict.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Summary {

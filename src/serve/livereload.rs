@@ -33,7 +33,7 @@ const SCRIPT: &str = r#"<script>
 
 /// The page with the live-reload script before `</body>`; `version` is the
 /// build it is (slide updates apply to that build only).
-pub fn inject(html: &str, version: u64) -> String {
+pub(crate) fn inject(html: &str, version: u64) -> String {
     inject_script(
         html,
         &SCRIPT.replace("LABDECK_VERSION", &version.to_string()),
@@ -41,7 +41,7 @@ pub fn inject(html: &str, version: u64) -> String {
 }
 
 /// The page with `script` before its last `</body>`.
-pub fn inject_script(html: &str, script: &str) -> String {
+pub(crate) fn inject_script(html: &str, script: &str) -> String {
     match html.rfind("</body>") {
         Some(at) => format!("{}{script}{}", &html[..at], &html[at..]),
         None => format!("{html}{script}"),
@@ -49,7 +49,7 @@ pub fn inject_script(html: &str, script: &str) -> String {
 }
 
 /// Shown when the first build failed: the error, and a reload once fixed.
-pub fn error_page(error: &str) -> String {
+pub(crate) fn error_page(error: &str) -> String {
     // The one HTML escaper of the project.
     let mut escaped = String::with_capacity(error.len());
     crate::render::highlight::escape_into(&mut escaped, error);

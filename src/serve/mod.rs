@@ -57,6 +57,9 @@ pub fn render(
     let (deck, page) = builder.render(manifest)?;
     let mut inputs = deck.inputs();
     inputs.extend(opts.css.iter().cloned());
+    // A stylesheet an `@import` names: editing it may name other files
+    // (fonts, images, more imports) the page must now serve.
+    inputs.extend(page.inputs.iter().cloned());
     let assets = Assets::of(&deck.manifest.dir, &page.images, &page.extra_files);
     Ok(Built {
         html: page.html,
@@ -276,12 +279,18 @@ fn on_change(
     };
     if rebuild {
         let started = std::time::Instant::now();
+        let version = lock_page(shared).version;
         if apply(shared, build()) {
             crate::stderr!(
                 "labdeck serve: rebuilt in {:.0?} ({})",
                 started.elapsed(),
                 describe(&changes.paths)
             );
+            // The same page, but a file it loads by URL changed (an
+            // imported stylesheet): the browser fetches it again.
+            if lock_page(shared).version == version && changes.paths.iter().any(|p| is_asset(p)) {
+                let _ = shared.notices.send(Notice::Reload);
+            }
         }
         Some(lock_page(shared).inputs.clone())
     } else {
@@ -295,7 +304,7 @@ fn on_change(
 }
 
 /// A slide an edit changed: its index and its fields as the page writes them.
-type SlideChange<'a> = (usize, &'a str, &'a str, &'a str, &'a str);
+type SlideChange = (usize, String, String, String, String);
 
 /// The slides that differ between two builds of a page, as
 /// `(index, step, name, inner, notes)` with the fields as the page writes
@@ -303,7 +312,7 @@ type SlideChange<'a> = (usize, &'a str, &'a str, &'a str, &'a str);
 /// slides: the count changed, something outside the slides did (title,
 /// styles, runtime), or the page does not carry its slides as text (a
 /// `--templates` deck.html of another shape).
-fn slide_changes<'a>(old: &str, new: &'a str) -> Option<Vec<SlideChange<'a>>> {
+fn slide_changes(old: &str, new: &str) -> Option<Vec<SlideChange>> {
     use crate::render::page::{first_slide_span, slide_fields, slides_script_span};
     let (old_start, old_end) = slides_script_span(old)?;
     let (new_start, new_end) = slides_script_span(new)?;
@@ -327,11 +336,11 @@ fn slide_changes<'a>(old: &str, new: &'a str) -> Option<Vec<SlideChange<'a>>> {
     }
     Some(
         before
-            .iter()
-            .zip(&after)
+            .into_iter()
+            .zip(after)
             .enumerate()
             .filter(|(_, (b, a))| b != a)
-            .map(|(i, (_, [step, name, inner, notes]))| (i, *step, *name, *inner, *notes))
+            .map(|(i, (_, [step, name, inner, notes]))| (i, step, name, inner, notes))
             .collect(),
     )
 }

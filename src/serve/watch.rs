@@ -18,7 +18,7 @@ use crate::error::Error;
 const DEBOUNCE: Duration = Duration::from_millis(40);
 
 /// Files that changed together.
-pub struct Changes {
+pub(crate) struct Changes {
     /// Changed files (canonical paths), editor scratch files left out.
     pub paths: Vec<PathBuf>,
     /// Whether any of them is in one of the extra watched folders.
@@ -27,7 +27,7 @@ pub struct Changes {
 
 type Shared = Arc<Mutex<RecommendedWatcher>>;
 
-pub struct Watcher {
+pub(crate) struct Watcher {
     debouncer: Shared,
     root: PathBuf,
     watched: Arc<Mutex<BTreeSet<PathBuf>>>,
@@ -35,7 +35,11 @@ pub struct Watcher {
 
 /// Start watching; `on_change` runs on a thread of its own and may return the
 /// new set of inputs (after a rebuild) so their folders get watched too.
-pub fn start<F>(root: PathBuf, extra: Vec<PathBuf>, mut on_change: F) -> Result<Watcher, Error>
+pub(crate) fn start<F>(
+    root: PathBuf,
+    extra: Vec<PathBuf>,
+    mut on_change: F,
+) -> Result<Watcher, Error>
 where
     F: FnMut(Changes) -> Option<BTreeSet<PathBuf>> + Send + 'static,
 {
@@ -99,7 +103,7 @@ where
 
 impl Watcher {
     /// Also watch the folders of inputs that live outside the root.
-    pub fn watch_inputs(&self, inputs: &BTreeSet<PathBuf>) {
+    pub(crate) fn watch_inputs(&self, inputs: &BTreeSet<PathBuf>) {
         watch_outside(&self.debouncer, &self.root, &self.watched, inputs);
     }
 }

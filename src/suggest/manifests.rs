@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::model::{Container, Obj, State};
+use crate::error::YamlError;
 
 /// The objects of a manifest text, in order, or why it cannot be read.
-pub fn parse(text: &str) -> Result<Vec<Value>, String> {
+pub fn parse(text: &str) -> Result<Vec<Value>, YamlError> {
     let docs: Vec<Value> = serde_saphyr::from_multiple(text).map_err(|e| {
         let t = e.without_snippet().to_string();
-        t.lines().next().unwrap_or("invalid YAML").to_string()
+        YamlError::new(t.lines().next().unwrap_or("invalid YAML").to_string(), &e)
     })?;
     let mut out = Vec::new();
     for doc in docs {

@@ -20,7 +20,7 @@ use crate::support::apiserver::{FakeApiServer, Killable};
 use crate::support::browser::{self, Browser, ONE_AT_A_TIME};
 use crate::support::fixtures::*;
 use crate::support::harness::{Test, tests};
-use crate::support::served::spawn_in;
+use crate::support::served::{board_args, spawn_in};
 
 const DECK: &str = "slides/labdeck-sample.yml";
 const ACTIVE: &str = "labeldemo-5b7c9d8f6d-p2rk9";
@@ -32,18 +32,7 @@ fn deck() -> PathBuf {
 /// `grade DECK --kubeconfigs CLASS --serve` with `extra` arguments.
 async fn board(cwd: &Path, class: &Path, extra: &[&str]) -> (Child, String) {
     let deck = deck();
-    let mut args = vec![
-        "grade",
-        deck.to_str().unwrap(),
-        "--kubeconfigs",
-        class.to_str().unwrap(),
-        "--serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--interval",
-        "1s",
-    ];
-    args.extend_from_slice(extra);
+    let args = board_args(deck.to_str().unwrap(), class.to_str().unwrap(), extra);
     spawn_in(cwd, &args).await
 }
 
@@ -653,6 +642,69 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
     b.close().await;
 }
 
+/// Regression: a clean-up cell showed ✔ for a student who had not reached
+/// it. cy made the deck's deployment (create passed) and deleted it again;
+/// the clean-up's check holds on her empty cluster, but she never did the
+/// relabel and readopt it also cleans up after. The cell is neutral (○),
+/// she is on relabel, and the per-exercise figures count no pass of it.
+async fn a_cleanup_that_holds_early_is_neutral_not_passed() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let cy = FakeApiServer::start().await;
+    let class = class_of(&[("cy", cy.kubeconfig_yaml("t", "default"))]);
+    let work = tempfile::tempdir().unwrap();
+    let history = work.path().join("h.jsonl");
+    let t = now_ms();
+    let minute = 60_000;
+    std::fs::write(
+        &history,
+        [
+            line(Some("joined"), "cy", "", t - 30 * minute),
+            line(None, "cy", "labeldemo-create", t - 20 * minute),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let mut extra = ONLY.to_vec();
+    extra.extend([
+        "--only",
+        "labeldemo-cleanup",
+        "--history",
+        history.to_str().unwrap(),
+    ]);
+    let (_server, url) = board(work.path(), class.path(), &extra).await;
+    let addr = authority(&url);
+    let b = open_board("board_cleanup_early", &url, 1280).await;
+    let cell = "tr[data-student=\"cy\"] td[data-exercise=\"labeldemo-cleanup\"]";
+    b.wait_for(
+        &format!("!!document.querySelector('{cell}:not(.none)')"),
+        "cy's clean-up looked at",
+    )
+    .await;
+    let seen = b
+        .eval(&format!(
+            "var td = document.querySelector('{cell}'); return td.className + '|' + td.textContent + '|' + td.getAttribute('aria-label') + '|' + document.querySelector('tr[data-student=\"cy\"] td.on').getAttribute('data-on');"
+        ))
+        .await;
+    assert_eq!(
+        seen.as_str().unwrap(),
+        "early|\u{25cb}|cy, labeldemo-cleanup: holds already, counts once the exercises before it pass|labeldemo-relabel",
+        "{}",
+        board_json(&addr).await
+    );
+    // The footer's figures for the clean-up count no pass.
+    let foot = b
+        .eval("return document.querySelector('#board tfoot td.stat[data-exercise=\"labeldemo-cleanup\"]').getAttribute('data-passed');")
+        .await;
+    assert_eq!(foot, "0");
+    let snap = board_json(&addr).await;
+    assert_eq!(
+        student(&snap, "cy")["held_early"],
+        json!(["labeldemo-cleanup"])
+    );
+    assert_eq!(student(&snap, "cy")["furthest"], "labeldemo-create");
+    b.close().await;
+}
+
 /// This file's tests (named `board::NAME`); `Browser` if it opens the board
 /// in Chromium, `Nothing` if not.
 pub fn tests() -> Vec<Test> {
@@ -662,5 +714,6 @@ pub fn tests() -> Vec<Test> {
         Browser async a_board_restart_keeps_stuck_clocks_and_the_helped_mark,
         Nothing async two_classes_from_one_folder_keep_two_histories,
         Browser async per_exercise_times_projector_mode_and_the_range_from_the_page,
+        Browser async a_cleanup_that_holds_early_is_neutral_not_passed,
     ]
 }

@@ -1399,7 +1399,7 @@ async fn objects(
         .transpose()
     {
         Ok(l) => l,
-        Err(e) => return status(StatusCode::BAD_REQUEST, "BadRequest", &e),
+        Err(e) => return status(StatusCode::BAD_REQUEST, "BadRequest", &e.to_string()),
     };
     let fields = match field_requirements(
         params

@@ -90,7 +90,9 @@ pub fn context(n: usize) -> Value {
         "remark": {
             "width": 1210,
             "height": 681,
-            "runtime_json": "{\"width\":1210,\"height\":681,\"navigation\":{\"scroll\":true,\"touch\":true,\"click\":false}}",
+            "ratio_width": 16,
+            "ratio_height": 9,
+            "runtime_json": "{\"width\":1210,\"height\":681,\"ratio\":[16,9],\"navigation\":{\"scroll\":true,\"touch\":true,\"click\":false}}",
             "slide_styles": [],
             "look": "labdeck",
             "highlight_css": "",

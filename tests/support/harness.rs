@@ -40,6 +40,17 @@ pub enum Needs {
     /// As `Browser`, but run only when asked (`-- --ignored NAME`):
     /// benchmarks and screenshots, as libtest's `#[ignore]`.
     ByHand,
+    /// Other authors' remark decks, which the repository does not hold
+    /// (`LABDECK_REMARK_DECKS`: tests/remark-decks.md says where each one
+    /// comes from). Ignored without them, CI or not.
+    RemarkDecks,
+}
+
+/// The folder of other authors' remark decks (`LABDECK_REMARK_DECKS`), if
+/// it is given and is a folder.
+pub fn remark_decks() -> Option<std::path::PathBuf> {
+    let dir = std::path::PathBuf::from(std::env::var_os("LABDECK_REMARK_DECKS")?);
+    dir.is_dir().then_some(dir)
 }
 
 /// A test's body.
@@ -95,6 +106,9 @@ fn missing(needs: Needs) -> Option<&'static str> {
         Needs::Chromium => labdeck::pdf::find_chromium()
             .is_none()
             .then_some("Chromium is not installed (apt-get install chromium)"),
+        Needs::RemarkDecks => remark_decks().is_none().then_some(
+            "other authors' remark decks are not here (LABDECK_REMARK_DECKS: tests/remark-decks.md)",
+        ),
         Needs::Browser | Needs::ByHand => (super::browser::chromium().is_none()
             || super::browser::chromedriver().is_none())
         .then_some(
@@ -113,15 +127,24 @@ pub fn run(binary: &str, tests: Vec<Test>) -> ! {
         .into_iter()
         .map(|t| {
             let why = missing(t.needs);
-            if let Some(w) = why.filter(|_| t.needs != Needs::ByHand)
+            if t.needs == Needs::RemarkDecks
+                && let Some(w) = why
+                && !args.list
+            {
+                eprintln!("\n!!! {binary}: {w}: {} reported as ignored\n", t.name);
+            }
+            let counted = !matches!(t.needs, Needs::ByHand | Needs::RemarkDecks);
+            if let Some(w) = why.filter(|_| counted)
                 && !unrunnable.contains(&w)
             {
                 unrunnable.push(w);
             }
-            if why.is_some() && t.needs != Needs::ByHand {
+            if why.is_some() && counted {
                 without_tool += 1;
             }
             let body = t.body;
+            // What CI requires is the browser; the decks are never in a clone.
+            let required = required && t.needs != Needs::RemarkDecks;
             let trial = Trial::test(&t.name, move || match why {
                 Some(w) if required => Err(Failed::from(format!(
                     "{w}, and LABDECK_REQUIRE_BROWSER=1 requires it"

@@ -169,6 +169,25 @@ impl Events {
     }
 }
 
+/// The arguments of `grade DECK --kubeconfigs CLASS --serve` on a port of
+/// loopback, looking every second, then `extra`: the board as the browser
+/// and real-cluster tests start it.
+pub fn board_args<'a>(deck: &'a str, class: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "grade",
+        deck,
+        "--kubeconfigs",
+        class,
+        "--serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--interval",
+        "1s",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// `labdeck ARGS` in folder `cwd`, running until dropped; returns it with
 /// the first `http://` URL it prints.
 pub async fn spawn_in(cwd: &Path, args: &[&str]) -> (tokio::process::Child, String) {

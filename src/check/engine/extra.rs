@@ -33,7 +33,7 @@ pub const POLL: Duration = Duration::from_secs(2);
 /// exercise so that an object is asked at most once per [`POLL`].
 #[derive(Default)]
 pub struct Observations {
-    seen: HashMap<String, (Instant, Result<String, String>)>,
+    seen: HashMap<String, (Instant, Result<String, Unanswered>)>,
 }
 
 /// The engine's inputs to [`finish`].
@@ -654,10 +654,10 @@ async fn observe<S: ClusterSource>(
     None
 }
 
-async fn cached<F, Fut>(obs: &mut Observations, key: &str, ask: F) -> Result<String, String>
+async fn cached<F, Fut>(obs: &mut Observations, key: &str, ask: F) -> Result<String, Unanswered>
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<String, String>>,
+    Fut: Future<Output = Result<String, Unanswered>>,
 {
     if let Some((at, answer)) = obs.seen.get(key)
         && at.elapsed() < POLL
@@ -670,29 +670,44 @@ where
     answer
 }
 
-/// Marks the answers that are the grader's, not the student's: kept in
-/// [`Observations`] as text, so a prefix says which.
-const FORBIDDEN: &str = "\u{0}forbidden\u{0}";
+/// Why a `log` or `http` request got no answer, kept in [`Observations`]
+/// with the answers: whose fault it is decides the verdict.
+#[derive(Debug, Clone, thiserror::Error)]
+enum Unanswered {
+    /// A 403 on a subresource: the rule the grader's role lacks, after the
+    /// API server's words (`pods "web" is forbidden: User "..." cannot get
+    /// resource "pods/log" in API group "" in the namespace "default"`).
+    #[error(
+        "{message}; the grader's role needs `{verb}` on `{resource}` (deploy/grader-rbac.yaml grants it)"
+    )]
+    Forbidden {
+        message: String,
+        verb: &'static str,
+        resource: &'static str,
+    },
+    /// Anything else (no such pod, no endpoint...), as the cluster said it.
+    #[error("{0}")]
+    Failed(String),
+}
 
-/// A 403 on a subresource names the rule the grader's role lacks, as the
-/// API server words it (`pods "web" is forbidden: User "..." cannot get
-/// resource "pods/log" in API group "" in the namespace "default"`).
-fn needs_role(e: ClusterError, verb: &str, resource: &str) -> String {
+fn needs_role(e: ClusterError, verb: &'static str, resource: &'static str) -> Unanswered {
     match e {
-        ClusterError::Forbidden(m) => format!(
-            "{FORBIDDEN}{m}; the grader's role needs `{verb}` on `{resource}` (deploy/grader-rbac.yaml grants it)"
-        ),
-        other => other.to_string(),
+        ClusterError::Forbidden(message) => Unanswered::Forbidden {
+            message,
+            verb,
+            resource,
+        },
+        other => Unanswered::Failed(other.to_string()),
     }
 }
 
 /// A failed `log` or `http` request: a refusal is the check's fault (the
 /// grader may not ask, as when it may not list), anything else the
 /// student's (no such pod, no endpoint...).
-fn seen_error(what: &str, why: String) -> Seen {
-    match why.strip_prefix(FORBIDDEN) {
-        Some(m) => Seen::Fault(format!("{what}: {m}")),
-        None => Seen::Fails(format!("{what}: {why}")),
+fn seen_error(what: &str, why: Unanswered) -> Seen {
+    match why {
+        Unanswered::Forbidden { .. } => Seen::Fault(format!("{what}: {why}")),
+        Unanswered::Failed(_) => Seen::Fails(format!("{what}: {why}")),
     }
 }
 

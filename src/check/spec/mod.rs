@@ -17,6 +17,7 @@ use serde_saphyr::Spanned;
 pub mod extra;
 
 use crate::check::selector::Selector;
+use crate::duration::DurationError;
 use crate::error::{Error, Location, Result};
 use crate::exercise::CheckSource;
 use crate::kinds::{self, Readiness};
@@ -74,6 +75,86 @@ pub enum NamespaceSpec {
     Named(String),
 }
 
+/// What is wrong with one key of an expectation (its text, and what it may
+/// be instead). The caller adds the check's file:line and `check: `.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SpecError {
+    #[error("bad name glob {text:?}: {cause}")]
+    NameGlob { text: String, cause: globset::Error },
+    #[error("count {0} is negative")]
+    NegativeCount(i64),
+    #[error("count {0:?}: want a number, or one prefixed by >=, <=, >, <, ==, !=")]
+    Count(String),
+    #[error("phase {phase:?}: phases are case-sensitive, did you mean {meant:?}?")]
+    PhaseCase { phase: String, meant: &'static str },
+    #[error(
+        "phase {phase:?} is never a pod's: kubectl shows pods as {}",
+        pod_words_hint()
+    )]
+    NeverAPods { phase: String },
+    #[error("phase {phase:?}: {kinds} have no phase (use `ready`, `where` or `match`)")]
+    NoPhase { phase: String, kinds: String },
+    #[error("phase {phase:?} is never shown for {kinds}: want one of {}", words.join(", "))]
+    NeverShown {
+        phase: String,
+        kinds: String,
+        words: &'static [&'static str],
+    },
+    #[error("fields {text:?}: {term:?} is not `field=value`, `field==value` or `field!=value`")]
+    FieldTerm { text: String, term: String },
+    #[error(
+        "fields: the API server refuses field selector {field:?} on {kinds} (400 \"field label not supported\"); it accepts {}",
+        accepted.join(", ")
+    )]
+    FieldRefused {
+        field: String,
+        kinds: String,
+        accepted: Vec<&'static str>,
+    },
+}
+
+/// A `where:` test that does not parse: the test as written and what is
+/// wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "where {text:?}: {problem} (want `path op value`, `path exists`, `path absent` or `len(path) op N`)"
+)]
+pub struct WhereError {
+    pub text: String,
+    pub problem: WhereProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WhereProblem {
+    #[error("unclosed `len(`")]
+    UnclosedLen,
+    #[error("missing value")]
+    MissingValue,
+    #[error("`len(...)` compares with a whole number")]
+    LenNotWhole,
+    #[error("missing operator")]
+    MissingOperator,
+    #[error("unknown operator in {0:?}")]
+    UnknownOperator(String),
+    #[error(transparent)]
+    Path(#[from] PathError),
+}
+
+/// A field path (`spec.containers[0].image`) that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    #[error("missing path")]
+    Missing,
+    #[error("empty segment in path {0:?}")]
+    EmptySegment(String),
+    #[error("unclosed '[' in path {0:?}")]
+    UnclosedBracket(String),
+    #[error("[{inner}] in path {path:?}: want a list index or a \"quoted key\"")]
+    Bracket { path: String, inner: String },
+    #[error("path {0:?} ends with '.'")]
+    TrailingDot(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct NamePattern {
     pub text: String,
@@ -81,14 +162,17 @@ pub struct NamePattern {
 }
 
 impl NamePattern {
-    fn parse(text: &str) -> std::result::Result<Self, String> {
+    fn parse(text: &str) -> std::result::Result<Self, SpecError> {
         // globset's dialect: `*`, `?`, `[a-z]`, `[!a]` and `{a,b}`. None of
         // these can be in an object's name (DNS-1123), so any makes a glob.
         let is_glob = text.contains(['*', '?', '[', '{']);
         let glob = if is_glob {
             Some(
                 globset::Glob::new(text)
-                    .map_err(|e| format!("bad name glob {text:?}: {e}"))?
+                    .map_err(|cause| SpecError::NameGlob {
+                        text: text.to_owned(),
+                        cause,
+                    })?
                     .compile_matcher(),
             )
         } else {
@@ -285,27 +369,28 @@ fn expectation(
     location: Location,
     at: &dyn Fn(u64) -> Location,
 ) -> Result<Expectation> {
-    let err =
-        |l: &serde_saphyr::Location, m: String| Error::at(at(l.line()), format!("check: {m}"));
+    let err = |l: &serde_saphyr::Location, m: &dyn fmt::Display| {
+        Error::at(at(l.line()), format!("check: {m}"))
+    };
     let kind = raw.kind.value.trim().to_string();
     if kind.is_empty() {
-        return Err(err(&raw.kind.referenced, "`kind` is empty".into()));
+        return Err(err(&raw.kind.referenced, &"`kind` is empty"));
     }
     let namespace = match raw.namespace {
         None => NamespaceSpec::Default,
         Some(ns) if ns.value == "*" => NamespaceSpec::All,
         Some(ns) if ns.value.is_empty() => {
-            return Err(err(&ns.referenced, "`namespace` is empty".into()));
+            return Err(err(&ns.referenced, &"`namespace` is empty"));
         }
         Some(ns) => NamespaceSpec::Named(ns.value),
     };
     let name = raw
         .name
-        .map(|n| NamePattern::parse(&n.value).map_err(|m| err(&n.referenced, m)))
+        .map(|n| NamePattern::parse(&n.value).map_err(|m| err(&n.referenced, &m)))
         .transpose()?;
     let selector = raw
         .selector
-        .map(|s| Selector::parse(&s.value).map_err(|m| err(&s.referenced, m)))
+        .map(|s| Selector::parse(&s.value).map_err(|m| err(&s.referenced, &m)))
         .transpose()?;
     let owner = raw.owner.map(|o| {
         let text = o.value.trim();
@@ -325,39 +410,39 @@ fn expectation(
     let r#where = raw
         .r#where
         .into_iter()
-        .map(|w| parse_where(&w.value).map_err(|m| err(&w.referenced, m)))
+        .map(|w| parse_where(&w.value).map_err(|m| err(&w.referenced, &m)))
         .collect::<Result<Vec<_>>>()?;
     let count = match raw.count {
         None => Count::default(),
-        Some(c) => parse_count(&c.value).map_err(|m| err(&c.referenced, m))?,
+        Some(c) => parse_count(&c.value).map_err(|m| err(&c.referenced, &m))?,
     };
     let builtin = kinds::builtin(&kind);
     if let Some(p) = &raw.phase {
-        check_phase(&p.value, builtin).map_err(|m| err(&p.referenced, m))?;
+        check_phase(&p.value, builtin).map_err(|m| err(&p.referenced, &m))?;
     }
     if let (Some(r), Some(b)) = (&raw.ready, builtin)
         && b.readiness == Readiness::None
     {
         return Err(err(
             &r.referenced,
-            format!(
+            &format!(
                 "`ready`: {} have no readiness; `ready` applies to pods, nodes, deployments, daemon sets, stateful sets, replica sets, replication controllers, jobs (complete) and custom resources with a Ready or Available condition",
                 b.display()
             ),
         ));
     }
     if let (Some(f), Some(b)) = (&raw.fields, builtin) {
-        check_fields(&f.value, b).map_err(|m| err(&f.referenced, m))?;
+        check_fields(&f.value, b).map_err(|m| err(&f.referenced, &m))?;
     }
     let say = match raw.say {
         None => None,
         Some(s) if s.value.trim().is_empty() => {
-            return Err(err(&s.referenced, "`say` is empty".into()));
+            return Err(err(&s.referenced, &"`say` is empty"));
         }
         Some(s) if s.value.trim().contains('\n') => {
             return Err(err(
                 &s.referenced,
-                "`say` is one line a student reads (what this expectation wants); put more in the check's `hint`".into(),
+                &"`say` is one line a student reads (what this expectation wants); put more in the check's `hint`",
             ));
         }
         Some(s) => Some(s.value.trim().to_string()),
@@ -423,13 +508,16 @@ const NOT_POD_WORDS: &[&str] = &[
 /// that can (the STATUS column kubectl prints, see `kinds::phase_words`).
 /// Unusual but possible pod words (a container runtime's own waiting
 /// reason) are left to `lint` as a warning.
-fn check_phase(p: &str, builtin: Option<&kinds::Builtin>) -> std::result::Result<(), String> {
-    let case = |known: &[&str]| match known.iter().find(|k| k.eq_ignore_ascii_case(p) && **k != p) {
-        Some(k) => Err(format!(
-            "phase {p:?}: phases are case-sensitive, did you mean {k:?}?"
-        )),
-        None => Ok(()),
-    };
+fn check_phase(p: &str, builtin: Option<&kinds::Builtin>) -> std::result::Result<(), SpecError> {
+    let case =
+        |known: &[&'static str]| match known.iter().find(|k| k.eq_ignore_ascii_case(p) && **k != p)
+        {
+            Some(k) => Err(SpecError::PhaseCase {
+                phase: p.to_owned(),
+                meant: k,
+            }),
+            None => Ok(()),
+        };
     let Some(b) = builtin else {
         return case(PHASES);
     };
@@ -437,27 +525,26 @@ fn check_phase(p: &str, builtin: Option<&kinds::Builtin>) -> std::result::Result
         kinds::PhaseWords::Pod => {
             case(kinds::POD_STATUS_WORDS)?;
             if NOT_POD_WORDS.contains(&p) {
-                return Err(format!(
-                    "phase {p:?} is never a pod's: kubectl shows pods as {}",
-                    pod_words_hint()
-                ));
+                return Err(SpecError::NeverAPods {
+                    phase: p.to_owned(),
+                });
             }
             Ok(())
         }
-        kinds::PhaseWords::Fixed([]) => Err(format!(
-            "phase {p:?}: {} have no phase (use `ready`, `where` or `match`)",
-            b.display()
-        )),
+        kinds::PhaseWords::Fixed([]) => Err(SpecError::NoPhase {
+            phase: p.to_owned(),
+            kinds: b.display().to_string(),
+        }),
         kinds::PhaseWords::Fixed(words) => {
             case(words)?;
             if words.contains(&p) {
                 Ok(())
             } else {
-                Err(format!(
-                    "phase {p:?} is never shown for {}: want one of {}",
-                    b.display(),
-                    words.join(", ")
-                ))
+                Err(SpecError::NeverShown {
+                    phase: p.to_owned(),
+                    kinds: b.display().to_string(),
+                    words,
+                })
             }
         }
     }
@@ -473,21 +560,22 @@ pub fn pod_words_hint() -> String {
 
 /// A field selector the API server would refuse for this built-in kind
 /// (400 "field label not supported") is an error naming those it accepts.
-fn check_fields(text: &str, b: &kinds::Builtin) -> std::result::Result<(), String> {
+fn check_fields(text: &str, b: &kinds::Builtin) -> std::result::Result<(), SpecError> {
     let allowed = b.field_selectors();
     for term in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
         let key = term.split(['=', '!']).next().unwrap_or("").trim();
         if key.is_empty() || !term[key.len()..].trim_start().starts_with(['=', '!']) {
-            return Err(format!(
-                "fields {text:?}: {term:?} is not `field=value`, `field==value` or `field!=value`"
-            ));
+            return Err(SpecError::FieldTerm {
+                text: text.to_owned(),
+                term: term.to_owned(),
+            });
         }
         if !allowed.contains(&key) {
-            return Err(format!(
-                "fields: the API server refuses field selector {key:?} on {} (400 \"field label not supported\"); it accepts {}",
-                b.display(),
-                allowed.join(", ")
-            ));
+            return Err(SpecError::FieldRefused {
+                field: key.to_owned(),
+                kinds: b.display().to_string(),
+                accepted: allowed,
+            });
         }
     }
     Ok(())
@@ -690,26 +778,27 @@ fn saphyr_message(e: &serde_saphyr::Error) -> String {
 
 /// A check's `timeout:`: a YAML integer (seconds) or any spelling
 /// [`crate::duration::parse`] accepts, with the same cap.
-pub fn parse_duration(s: &Scalar) -> std::result::Result<Duration, String> {
+pub fn parse_duration(s: &Scalar) -> std::result::Result<Duration, DurationError> {
     match s {
-        Scalar::Int(n) => crate::duration::from_secs_i64(*n).map_err(|e| e.to_string()),
-        Scalar::Str(t) => crate::duration::parse(t).map_err(|e| e.to_string()),
+        Scalar::Int(n) => crate::duration::from_secs_i64(*n),
+        Scalar::Str(t) => crate::duration::parse(t),
     }
 }
 
-fn parse_count(s: &Scalar) -> std::result::Result<Count, String> {
+fn parse_count(s: &Scalar) -> std::result::Result<Count, SpecError> {
     match s {
         Scalar::Int(n) if *n >= 0 => Ok(Count {
             op: CmpOp::Eq,
             n: *n as u64,
         }),
-        Scalar::Int(n) => Err(format!("count {n} is negative")),
+        Scalar::Int(n) => Err(SpecError::NegativeCount(*n)),
         Scalar::Str(t) => {
             let t = t.trim();
             let (op, rest) = CmpOp::split(t).unwrap_or((CmpOp::Eq, t));
-            let n = rest.trim().parse::<u64>().map_err(|_| {
-                format!("count {t:?}: want a number, or one prefixed by >=, <=, >, <, ==, !=")
-            })?;
+            let n = rest
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| SpecError::Count(t.to_owned()))?;
             Ok(Count { op, n })
         }
     }
@@ -718,16 +807,17 @@ fn parse_count(s: &Scalar) -> std::result::Result<Count, String> {
 /// `status.readyReplicas >= 2`, `metadata.labels["app.kubernetes.io/name"] == web`,
 /// `spec.containers[0].image exists`, `metadata.deletionTimestamp absent`,
 /// `len(spec.volumes) == 2`.
-pub fn parse_where(text: &str) -> std::result::Result<WhereTest, String> {
+pub fn parse_where(text: &str) -> std::result::Result<WhereTest, WhereError> {
     let t = text.trim();
-    let bad = |why: &str| {
-        format!(
-            "where {text:?}: {why} (want `path op value`, `path exists`, `path absent` or `len(path) op N`)"
-        )
+    let bad = |problem: WhereProblem| WhereError {
+        text: text.to_owned(),
+        problem,
     };
     let (path_text, rest, length) = match t.strip_prefix("len(") {
         Some(inner) => {
-            let close = inner.find(')').ok_or_else(|| bad("unclosed `len(`"))?;
+            let close = inner
+                .find(')')
+                .ok_or_else(|| bad(WhereProblem::UnclosedLen))?;
             (&inner[..close], &inner[close + 1..], true)
         }
         None => {
@@ -735,7 +825,7 @@ pub fn parse_where(text: &str) -> std::result::Result<WhereTest, String> {
             (p, r, false)
         }
     };
-    let path = parse_path(path_text.trim()).map_err(|m| bad(&m))?;
+    let path = parse_path(path_text.trim()).map_err(|e| bad(e.into()))?;
     let rest = rest.trim();
     let test = if rest == "exists" && !length {
         WhereOp::Exists
@@ -744,17 +834,17 @@ pub fn parse_where(text: &str) -> std::result::Result<WhereTest, String> {
     } else if let Some((op, value)) = CmpOp::split(rest) {
         let value = value.trim();
         if value.is_empty() {
-            return Err(bad("missing value"));
+            return Err(bad(WhereProblem::MissingValue));
         }
         let v = scalar_value(value);
         if length && !v.is_u64() {
-            return Err(bad("`len(...)` compares with a whole number"));
+            return Err(bad(WhereProblem::LenNotWhole));
         }
         WhereOp::Compare(op, v)
     } else if rest.is_empty() {
-        return Err(bad("missing operator"));
+        return Err(bad(WhereProblem::MissingOperator));
     } else {
-        return Err(bad(&format!("unknown operator in {rest:?}")));
+        return Err(bad(WhereProblem::UnknownOperator(rest.to_owned())));
     };
     Ok(WhereTest {
         text: t.to_string(),
@@ -780,12 +870,12 @@ fn path_end(t: &str) -> usize {
     t.len()
 }
 
-fn parse_path(p: &str) -> std::result::Result<Vec<PathSeg>, String> {
+fn parse_path(p: &str) -> std::result::Result<Vec<PathSeg>, PathError> {
     let mut segs = Vec::new();
     let mut chars = p.chars().peekable();
     let mut cur = String::new();
     if p.is_empty() {
-        return Err("missing path".into());
+        return Err(PathError::Missing);
     }
     // A '.' right after `]` separates nothing; anywhere else it needs a key before it.
     let mut after_bracket = false;
@@ -794,7 +884,7 @@ fn parse_path(p: &str) -> std::result::Result<Vec<PathSeg>, String> {
         match c {
             '.' => {
                 if cur.is_empty() && !was_after_bracket {
-                    return Err(format!("empty segment in path {p:?}"));
+                    return Err(PathError::EmptySegment(p.to_owned()));
                 }
                 if !cur.is_empty() {
                     segs.push(PathSeg::Key(std::mem::take(&mut cur)));
@@ -817,16 +907,17 @@ fn parse_path(p: &str) -> std::result::Result<Vec<PathSeg>, String> {
                     inner.push(c);
                 }
                 if !closed {
-                    return Err(format!("unclosed '[' in path {p:?}"));
+                    return Err(PathError::UnclosedBracket(p.to_owned()));
                 }
                 if let Some(key) = inner.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
                     segs.push(PathSeg::Key(key.to_string()));
                 } else if let Ok(i) = inner.parse::<usize>() {
                     segs.push(PathSeg::Index(i));
                 } else {
-                    return Err(format!(
-                        "[{inner}] in path {p:?}: want a list index or a \"quoted key\""
-                    ));
+                    return Err(PathError::Bracket {
+                        path: p.to_owned(),
+                        inner,
+                    });
                 }
             }
             c => cur.push(c),
@@ -835,7 +926,7 @@ fn parse_path(p: &str) -> std::result::Result<Vec<PathSeg>, String> {
     if !cur.is_empty() {
         segs.push(PathSeg::Key(cur));
     } else if p.ends_with('.') {
-        return Err(format!("path {p:?} ends with '.'"));
+        return Err(PathError::TrailingDot(p.to_owned()));
     }
     Ok(segs)
 }

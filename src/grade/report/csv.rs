@@ -8,10 +8,11 @@
 //! which spreadsheets show as text. [`cell`] is the one place that does it.
 
 use super::GradeReport;
+use crate::report::RenderError;
 
-pub fn render(report: &GradeReport) -> Result<String, String> {
+pub fn render(report: &GradeReport) -> Result<String, RenderError> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
-    let err = |e: ::csv::Error| format!("CSV: {e}");
+    let err = RenderError::Csv;
     w.write_record([
         "student",
         "exercise",
@@ -47,8 +48,10 @@ pub fn render(report: &GradeReport) -> Result<String, String> {
             w.write_record(&cells).map_err(err)?;
         }
     }
-    let bytes = w.into_inner().map_err(|e| format!("CSV: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| format!("CSV: {e}"))
+    let bytes = w
+        .into_inner()
+        .map_err(|e| RenderError::Csv(e.into_error().into()))?;
+    String::from_utf8(bytes).map_err(RenderError::CsvText)
 }
 
 /// A cell a spreadsheet reads as text: OWASP's prefix for the characters

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::check::engine::Verdict;
+use crate::report::RenderError;
 use crate::report::human::{self, Style};
 
 use super::{GradeReport, cluster_error};
@@ -34,7 +35,7 @@ struct Row {
 }
 
 /// `refresh`: seconds after which the page reloads itself (`--watch --out`).
-pub fn render(report: &GradeReport, refresh: Option<u64>) -> Result<String, String> {
+pub fn render(report: &GradeReport, refresh: Option<u64>) -> Result<String, RenderError> {
     let rows: Vec<Row> = report
         .clusters
         .iter()
@@ -84,7 +85,6 @@ pub fn render(report: &GradeReport, refresh: Option<u64>) -> Result<String, Stri
     // The `.html` name turns autoescape on; say so anyway, it is the point.
     tera.autoescape_on(vec![".html"]);
     tera.add_raw_template("grade.html", TEMPLATE)
-        .map_err(|e| format!("HTML template: {e}"))?;
-    tera.render("grade.html", &ctx)
-        .map_err(|e| format!("HTML report: {e}"))
+        .map_err(RenderError::HtmlTemplate)?;
+    tera.render("grade.html", &ctx).map_err(RenderError::Html)
 }

@@ -3,9 +3,10 @@
 //! `check --format json`.
 
 use super::GradeReport;
+use crate::report::RenderError;
 
-pub fn render(report: &GradeReport) -> Result<String, String> {
-    let mut s = serde_json::to_string_pretty(report).map_err(|e| format!("JSON: {e}"))?;
+pub fn render(report: &GradeReport) -> Result<String, RenderError> {
+    let mut s = serde_json::to_string_pretty(report).map_err(RenderError::Json)?;
     s.push('\n');
     Ok(s)
 }

@@ -42,7 +42,7 @@ pub fn render(
     report: &GradeReport,
     format: GradeFormat,
     opts: &RenderOptions,
-) -> Result<String, String> {
+) -> Result<String, crate::report::RenderError> {
     match format {
         GradeFormat::Table => Ok(table::render(report, opts.style, opts.explain)),
         GradeFormat::Json => json::render(report),
