@@ -21,7 +21,7 @@ ROOT = os.environ.get("LABDECK_SRC") or os.path.join(
 # Lowest first. A module may name modules of its own layer or below; the
 # top-level modules of one layer must not form a circle either.
 LAYERS = [
-    ["error", "exit", "duration", "diagnostic", "console", "files", "source", "output"],
+    ["error", "exit", "duration", "diagnostic", "console", "files", "source", "output", "hashing"],
     ["manifest", "remark", "assemble", "html_page", "foreign"],
     ["deck", "selection"],
     ["render", "exercise", "shell", "cluster", "kinds"],

@@ -36,6 +36,7 @@ pub mod exit;
 pub mod files;
 pub mod foreign;
 pub mod grade;
+mod hashing;
 pub mod html_page;
 pub mod kinds;
 pub mod lint;

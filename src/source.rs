@@ -101,7 +101,11 @@ impl SourceText {
 
     /// Indexes line breaks: call once the text will not change any more.
     pub fn freeze(&mut self) {
-        self.newlines = Some(memchr::memchr_iter(b'\n', self.text.as_bytes()).collect());
+        // Counted first: a deck's text has tens of thousands of lines, and
+        // a collected iterator of unknown length grows its Vec a dozen times.
+        let mut index = Vec::with_capacity(memchr_count(self.text.as_bytes()));
+        index.extend(memchr::memchr_iter(b'\n', self.text.as_bytes()));
+        self.newlines = Some(index);
     }
 
     fn newlines_between(&self, from: usize, to: usize) -> usize {
@@ -231,26 +235,38 @@ impl SourceText {
         edits.sort_by_key(|(range, _)| (range.start, range.end));
         let old = std::mem::take(&mut self.text);
         let old_spans = std::mem::take(&mut self.spans);
-        let mut original = SourceText {
+        let original = SourceText {
             text: old,
             spans: old_spans,
             newlines: None,
         };
-        original.freeze();
+        // Edits are read in order, so origins are asked for at growing
+        // offsets: a cursor counts each line once, where an index of every
+        // line of the text (`freeze`) cost a pass and a Vec per include.
+        let mut origins = Origins::new(&original);
+        // The whole result's length, so that its text is allocated once
+        // (an included chapter is most of a deck).
+        let inserted: usize = edits
+            .iter()
+            .map(|(_, insert)| match insert {
+                Insert::Text(text, _) => text.len(),
+                Insert::Source(source) => source.len(),
+            })
+            .fold(0, usize::saturating_add);
         let mut out = SourceText {
-            text: String::with_capacity(original.text.len() + edits.len() * 64),
+            text: String::with_capacity(original.text.len().saturating_add(inserted)),
             spans: Vec::with_capacity(original.spans.len() + edits.len() * 2),
             newlines: None,
         };
         let mut pos = 0;
         for (range, insert) in edits {
             let start = range.start.max(pos);
-            out.copy_from(&original, pos, start);
+            out.copy_from(&original, &mut origins, pos, start);
             match insert {
                 Insert::Text(text, None) => {
                     // Same lines: keep whatever origin the text had.
                     if out.spans.is_empty() || start == 0 {
-                        out.push_span(out.text.len(), original.origin_at(start));
+                        out.push_span(out.text.len(), origins.at(start));
                     }
                     out.text.push_str(&text);
                 }
@@ -263,21 +279,21 @@ impl SourceText {
             }
             pos = range.end.max(start);
             if pos < original.text.len() {
-                out.push_span(out.text.len(), original.origin_at(pos));
+                out.push_span(out.text.len(), origins.at(pos));
             }
         }
-        out.copy_from(&original, pos, original.text.len());
+        out.copy_from(&original, &mut origins, pos, original.text.len());
         *self = out;
     }
 
-    /// Copies `src[from..to]` with its origins.
-    fn copy_from(&mut self, src: &SourceText, from: usize, to: usize) {
+    /// Copies `src[from..to]` with its origins (`origins` reads `src`).
+    fn copy_from(&mut self, src: &SourceText, origins: &mut Origins<'_>, from: usize, to: usize) {
         if from >= to {
             return;
         }
         let base = self.text.len();
         // Origin at `from`, then every span boundary inside (from, to).
-        self.push_span(base, src.origin_at(from));
+        self.push_span(base, origins.at(from));
         let first = src.spans.partition_point(|s| s.start <= from);
         for s in &src.spans[first..] {
             if s.start >= to {
@@ -342,6 +358,47 @@ impl SourceText {
         }
         self.text = out;
         self.newlines = None;
+    }
+}
+
+/// [`SourceText::origin_at`] for offsets asked in growing order: the lines
+/// between two answers are counted once (linear in the text, whatever the
+/// number of questions).
+struct Origins<'a> {
+    src: &'a SourceText,
+    /// The span of the last answer, its offset, and the lines from the
+    /// span's start to it.
+    last: Option<(usize, usize, usize)>,
+}
+
+impl<'a> Origins<'a> {
+    fn new(src: &'a SourceText) -> Self {
+        Origins { src, last: None }
+    }
+
+    fn at(&mut self, offset: usize) -> Origin {
+        let spans = &self.src.spans;
+        let idx = match spans.binary_search_by(|s| s.start.cmp(&offset)) {
+            Ok(i) => i,
+            Err(0) => return Origin::Generated,
+            Err(i) => i - 1,
+        };
+        let span = &spans[idx];
+        let Origin::File { file, line } = &span.origin else {
+            return Origin::Generated;
+        };
+        let end = offset.min(self.src.text.len());
+        let lines = match self.last {
+            Some((i, at, lines)) if i == idx && at <= end => {
+                lines + memchr_count(&self.src.text.as_bytes()[at..end])
+            }
+            _ => memchr_count(&self.src.text.as_bytes()[span.start.min(end)..end]),
+        };
+        self.last = Some((idx, end, lines));
+        Origin::File {
+            file: file.clone(),
+            line: line.saturating_add(lines),
+        }
     }
 }
 
@@ -410,6 +467,39 @@ mod tests {
     fn loc(t: &SourceText, off: usize) -> Option<(String, usize)> {
         t.location(off)
             .map(|l| (l.file.display().to_string(), l.line))
+    }
+
+    #[test]
+    fn origins_in_growing_order_agree_with_origin_at() {
+        let mut t = SourceText::new();
+        t.push(
+            "a\nb\nc\n",
+            Origin::File {
+                file: f("one.md"),
+                line: 1,
+            },
+        );
+        t.push("generated\n", Origin::Generated);
+        t.push(
+            "x\n\ny\nz",
+            Origin::File {
+                file: f("two.md"),
+                line: 7,
+            },
+        );
+        let mut origins = Origins::new(&t);
+        // Every offset in order, some asked twice, and past the end.
+        let mut asked = Vec::new();
+        for offset in (0..=t.len() + 1).flat_map(|o| [o, o]) {
+            asked.push((offset, origins.at(offset)));
+        }
+        for (offset, got) in asked {
+            assert_eq!(
+                format!("{got:?}"),
+                format!("{:?}", t.origin_at(offset)),
+                "at {offset}"
+            );
+        }
     }
 
     #[test]

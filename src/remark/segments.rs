@@ -80,7 +80,7 @@ struct Piece {
 /// Pieces parsed so far, by text, shared by the decks of one call.
 #[derive(Default)]
 pub struct Parses {
-    pieces: Mutex<HashMap<Box<str>, Arc<Piece>>>,
+    pieces: Mutex<HashMap<Box<str>, Arc<Piece>, crate::hashing::Seeded>>,
 }
 
 impl std::fmt::Debug for Parses {

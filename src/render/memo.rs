@@ -8,13 +8,13 @@ use std::hash::Hash;
 use std::sync::{Arc, Mutex, OnceLock};
 
 pub struct Memo<K, V> {
-    cells: Mutex<HashMap<K, Arc<OnceLock<V>>>>,
+    cells: Mutex<HashMap<K, Arc<OnceLock<V>>, crate::hashing::Seeded>>,
 }
 
 impl<K, V> Default for Memo<K, V> {
     fn default() -> Self {
         Memo {
-            cells: Mutex::new(HashMap::new()),
+            cells: Mutex::new(HashMap::default()),
         }
     }
 }
