@@ -153,8 +153,9 @@ pub const PACKED_SLIDES_SCRIPT: &str =
 
 /// Slides' text from which `labdeck build` packs them ([`PageOptions::pack_slides_from`]):
 /// a page below it is read and parsed in a few milliseconds anyway, and
-/// packing costs build time (about 9 ms of CPU per MB of slides' text in a
-/// release build: 39 ms for the corpus's three decks above it, 4.5 MB).
+/// packing costs build time (about 30 M instructions per MB of slides'
+/// text: 145 M of the corpus build's 1.27 G for its three decks above it,
+/// 4.5 MB; README, "Speed").
 pub const PACK_SLIDES_FROM: usize = 1 << 20;
 
 /// Byte range of the text of the page's slides script, plain
