@@ -17,7 +17,7 @@ use syntect::parsing::SyntaxDefinition;
 mod fnv;
 
 /// The grammars, in the order labdeck reads them from the dump.
-const GRAMMARS: [&str; 2] = ["shell", "yaml"];
+const GRAMMARS: [&str; 3] = ["shell", "yaml", "dockerfile"];
 
 fn main() -> ExitCode {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../src/render");
