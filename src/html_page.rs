@@ -555,6 +555,12 @@ fn past_comment_or_string(b: &[u8], p: usize) -> Option<usize> {
     }
 }
 
+/// A byte of a JavaScript identifier (ASCII: the scripts that call
+/// `remark.create` name their options so).
+fn js_ident(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
+}
+
 /// The offset just past the `(` of the first `remark.create(` call in
 /// script text, outside comments, strings and template literals (a call
 /// there never runs).
@@ -568,10 +574,7 @@ fn find_create_call(js: &str) -> Option<usize> {
             continue;
         }
         match b[p] {
-            b'r' if b[p..].starts_with(CALL)
-                && (p == 0
-                    || !(b[p - 1].is_ascii_alphanumeric() || matches!(b[p - 1], b'_' | b'$'))) =>
-            {
+            b'r' if b[p..].starts_with(CALL) && (p == 0 || !js_ident(b[p - 1])) => {
                 let mut q = p + CALL.len();
                 while q < b.len() && b[q].is_ascii_whitespace() {
                     q += 1;
@@ -591,7 +594,7 @@ fn find_create_call(js: &str) -> Option<usize> {
 /// `options` in `remark.create(options)` or `remark.create(options, f)`.
 fn variable_argument(args: &str) -> Option<&str> {
     let b = args.as_bytes();
-    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    let ident = js_ident;
     if !b.first().is_some_and(|&c| ident(c) && !c.is_ascii_digit()) {
         return None;
     }
@@ -606,7 +609,7 @@ fn variable_argument(args: &str) -> Option<&str> {
 /// read (no script is run).
 fn object_assigned(js: &str, name: &str) -> Option<usize> {
     let b = js.as_bytes();
-    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    let ident = js_ident;
     let mut found = None;
     let mut p = 0;
     while p < b.len() {

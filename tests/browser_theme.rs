@@ -139,6 +139,17 @@ fn remark_saw() -> (Value, Value) {
     (parse(REMARK_SAW[0]), parse(REMARK_SAW[1]))
 }
 
+/// Builds `page` as `labdeck build` does, into `dir/out`, and opens it.
+async fn open_built(b: &Browser, page: &std::path::Path, dir: &std::path::Path) {
+    let builder = labdeck::build::Builder::new(labdeck::build::BuildOptions {
+        out_dir: dir.join("out"),
+        ..Default::default()
+    })
+    .unwrap();
+    let built = builder.build(page).unwrap();
+    b.open(&browser::file_url(&built.output)).await;
+}
+
 async fn measure(b: &Browser) -> Value {
     b.eval(MEASURE_JS).await
 }
@@ -180,14 +191,7 @@ async fn a_remark_page_with_a_theme_looks_as_remark_showed_it() {
     };
 
     // labdeck's build of the same page.
-    let out = dir.path().join("out");
-    let builder = labdeck::build::Builder::new(labdeck::build::BuildOptions {
-        out_dir: out.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    let built = builder.build(&page).unwrap();
-    b.open(&browser::file_url(&built.output)).await;
+    open_built(&b, &page, dir.path()).await;
     let slide1 = measure(&b).await;
     b.key(&fantoccini::key::Key::Right.to_string()).await;
     b.wait_for(
@@ -258,14 +262,7 @@ async fn a_remark_page_is_placed_as_remark_places_it() {
     let page = dir.path().join("talk.html");
     let long: String = (1..=40).map(|i| format!("- line {i}\n")).collect();
     std::fs::write(&page, PLACED.replace("LONG", &long)).unwrap();
-    let out = dir.path().join("out");
-    let builder = labdeck::build::Builder::new(labdeck::build::BuildOptions {
-        out_dir: out.clone(),
-        ..Default::default()
-    })
-    .unwrap();
-    let built = builder.build(&page).unwrap();
-    b.open(&browser::file_url(&built.output)).await;
+    open_built(&b, &page, dir.path()).await;
     let place = |v: &Value, k: &str| v[k].as_f64().unwrap();
 
     // remark src/remark/scaler.js scaleToFit: the side to fit is chosen by
