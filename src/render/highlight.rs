@@ -660,22 +660,51 @@ fn scope_classes(
     outer: &[syntect::parsing::Scope],
     scope: &syntect::parsing::Scope,
 ) -> Option<&'static str> {
-    let name = scope.build_string();
-    if name.starts_with("string")
-        && outer.iter().any(|o| {
-            let o = o.build_string();
-            o.starts_with("meta.") && o.split('.').any(|atom| atom == "key")
-        })
-    {
+    let info = scope_info(scope);
+    if info.string && outer.iter().any(|o| scope_info(o).meta_key) {
         return Some("attr");
     }
-    HLJS_CLASSES
-        .iter()
-        .find(|(prefix, _)| {
-            name.strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-        })
-        .and_then(|(_, class)| *class)
+    info.class
+}
+
+/// What [`scope_classes`] reads of one scope.
+#[derive(Clone, Copy)]
+struct ScopeInfo {
+    /// Its [`HLJS_CLASSES`] row's class.
+    class: Option<&'static str>,
+    /// `string...`
+    string: bool,
+    /// `meta....key...`: a string inside is a key (`attr`).
+    meta_key: bool,
+}
+
+/// [`ScopeInfo`] of `scope`, worked out once per scope and thread: a scope
+/// is interned atoms, and naming it (`build_string`) allocates; it is asked
+/// for every token of every line.
+fn scope_info(scope: &syntect::parsing::Scope) -> ScopeInfo {
+    type Known =
+        std::collections::HashMap<syntect::parsing::Scope, ScopeInfo, crate::hashing::Seeded>;
+    thread_local! {
+        static KNOWN: std::cell::RefCell<Known> = std::cell::RefCell::new(Known::default());
+    }
+    let work_out = || {
+        let name = scope.build_string();
+        ScopeInfo {
+            class: HLJS_CLASSES
+                .iter()
+                .find(|(prefix, _)| {
+                    name.strip_prefix(prefix)
+                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                })
+                .and_then(|(_, class)| *class),
+            string: name.starts_with("string"),
+            meta_key: name.starts_with("meta.") && name.split('.').any(|atom| atom == "key"),
+        }
+    };
+    KNOWN.with(|known| match known.try_borrow_mut() {
+        Ok(mut known) => *known.entry(*scope).or_insert_with(work_out),
+        Err(_) => work_out(),
+    })
 }
 
 /// HTML-escapes text for element content or a quoted attribute value: the

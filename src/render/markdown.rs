@@ -73,7 +73,12 @@ pub fn cache_key(nodes: &[Node], links: &KeyLinks, code: &CodeOptions) -> String
                     ..
                 } => {
                     out.push('\u{1}');
-                    out.push_str(&classes.join("."));
+                    for (i, class) in classes.iter().enumerate() {
+                        if i > 0 {
+                            out.push('.');
+                        }
+                        out.push_str(class);
+                    }
                     out.push(if *block { '\u{2}' } else { '\u{3}' });
                     walk(content, out);
                     out.push('\u{4}');
@@ -81,7 +86,23 @@ pub fn cache_key(nodes: &[Node], links: &KeyLinks, code: &CodeOptions) -> String
             }
         }
     }
-    let mut key = String::new();
+    /// What `walk` writes, in bytes: the key is allocated once.
+    fn len(nodes: &[Node]) -> usize {
+        nodes
+            .iter()
+            .map(|n| match n {
+                Node::Text { text, .. } => text.len(),
+                Node::Class {
+                    classes, content, ..
+                } => classes
+                    .iter()
+                    .map(|c| c.len().saturating_add(1))
+                    .fold(3, usize::saturating_add)
+                    .saturating_add(len(content)),
+            })
+            .fold(0, usize::saturating_add)
+    }
+    let mut key = String::with_capacity(len(nodes).saturating_add(code.language.len() + 4));
     walk(nodes, &mut key);
     key.push('\u{7}');
     key.push_str(&code.language);
