@@ -10,7 +10,9 @@
 #                                            --release: the same pages, from a release build)
 #
 # Builds the deck with this tree's labdeck (and BASE's, if given), then loads
-# each page in turn RUNS times and prints medians, all in ms from navigation
+# each page in turn RUNS times (each round starting one page further on, the
+# previous page's heap collected first: a fixed order favours the pages
+# listed first) and prints medians, all in ms from navigation
 # start by the Performance API: first_slide (the `labdeck-first-slide` mark,
 # set in the requestAnimationFrame callback of the frame that paints the first
 # slide: labdeck's page sets it once slide 1 is in place, before the slides
