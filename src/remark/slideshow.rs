@@ -92,7 +92,7 @@ pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String], count_incremental: b
         let included = !own_classes.iter().any(|c| excluded.contains(c));
 
         let mut s = ShownSlide {
-            properties: slide.properties.clone(),
+            properties: slide.properties,
             own_content: slide.content.clone(),
             content: slide.content,
             notes: slide.notes.unwrap_or_default(),
@@ -235,8 +235,7 @@ fn find_variable(text: &str, name: &str) -> Option<std::ops::Range<usize>> {
 /// remark's `expandVariables`: `{{ prop }}` becomes the slide's property
 /// value when it has one; `\{{` escapes; unknown names are left alone.
 fn expand_variables(slide: &mut ShownSlide) {
-    let props = slide.properties.clone();
-    expand_in(&mut slide.content, &props);
+    expand_in(&mut slide.content, &slide.properties);
 }
 
 fn expand_in(nodes: &mut [Node], props: &[(String, String)]) {
