@@ -62,8 +62,9 @@ pub struct Slide {
     pub properties: Vec<(String, String)>,
     /// Content after layouts, templates and `--` continuations.
     pub content: Vec<Node>,
-    /// The content written on this slide itself.
-    pub own_content: Vec<Node>,
+    /// The content written on this slide itself, when it is not `content`
+    /// ([`Slide::own_content`] reads either).
+    pub own_content: Option<Vec<Node>>,
     pub notes: Vec<Node>,
     /// Started with `--`: repeats the previous slide and adds to it.
     pub continued: bool,
@@ -76,6 +77,12 @@ pub struct Slide {
 }
 
 impl Slide {
+    /// The content written on this slide itself: inherited content belongs
+    /// to the slide it was written on.
+    pub fn own_content(&self) -> &[Node] {
+        self.own_content.as_deref().unwrap_or(&self.content)
+    }
+
     pub fn property(&self, key: &str) -> Option<&str> {
         parser::property(&self.properties, key)
     }

@@ -95,7 +95,7 @@ pub fn extract(deck: &Deck) -> (Vec<Exercise>, Vec<Diagnostic>) {
             group_start = exercises.len();
         }
         let mut found = Vec::new();
-        collect(&slide.own_content, false, &mut found);
+        collect(slide.own_content(), false, &mut found);
         // Checks come from the slide's raw text, not from the parsed
         // content: remark's lexer splits a comment at any `.word[` (every
         // `where` path with an index), which must not lose a check.

@@ -231,10 +231,10 @@ fn names_and_links(deck: &Deck, out: &mut Vec<Diagnostic>) {
     // a link to them is broken in this deck but the name is not a typo.
     let hidden = property_values(deck.source.as_str(), "name");
     for slide in &deck.slides {
-        if slide.continued && slide.own_content.is_empty() {
+        if slide.continued && slide.own_content().is_empty() {
             continue;
         }
-        for_prose(&slide.own_content, &mut |text, start| {
+        for_prose(slide.own_content(), &mut |text, start| {
             for (i, name) in anchor_links(text) {
                 if names.contains(name) {
                     continue;
@@ -340,11 +340,11 @@ fn images(deck: &Deck, out: &mut Vec<Diagnostic>) {
         }
     };
     for slide in &deck.slides {
-        if slide.continued && slide.own_content.is_empty() {
+        if slide.continued && slide.own_content().is_empty() {
             continue;
         }
         let mut found = Vec::new();
-        for_prose(&slide.own_content, &mut |text, start| {
+        for_prose(slide.own_content(), &mut |text, start| {
             for (i, src) in image_sources(text) {
                 found.push((src.to_string(), start + i));
             }

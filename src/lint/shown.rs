@@ -49,10 +49,10 @@ pub fn check(deck: &Deck) -> Vec<Diagnostic> {
     let text = deck.source.as_str();
     let code = deck.manifest.remark.code();
     for (i, slide) in deck.slides.iter().enumerate() {
-        if slide.own_content.is_empty() {
+        if slide.own_content().is_empty() {
             continue;
         }
-        let blocks = displayed::code_blocks(&slide.own_content, &code);
+        let blocks = displayed::code_blocks(slide.own_content(), &code);
         if blocks.iter().all(|b| !b.fenced) {
             continue;
         }

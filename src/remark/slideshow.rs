@@ -14,8 +14,10 @@ pub struct ShownSlide {
     pub content: Vec<Node>,
     pub notes: Vec<Node>,
     /// The slide's own content (for exercise extraction: inherited content
-    /// belongs to the slide it was written on).
-    pub own_content: Vec<Node>,
+    /// belongs to the slide it was written on), when it is not `content`
+    /// (a template's content or a `{{variable}}` changed it): most slides'
+    /// content is their own, and is then not copied.
+    pub own_content: Option<Vec<Node>>,
     pub continued: bool,
     /// Displayed number: shown slides up to this one that count, at least 1
     /// (a `count: false` slide repeats the previous one's, or is 1 first).
@@ -25,6 +27,11 @@ pub struct ShownSlide {
 }
 
 impl ShownSlide {
+    /// The content written on this slide itself.
+    pub fn own_content(&self) -> &[Node] {
+        self.own_content.as_deref().unwrap_or(&self.content)
+    }
+
     pub fn property(&self, key: &str) -> Option<&str> {
         super::parser::property(&self.properties, key)
     }
@@ -93,7 +100,7 @@ pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String], count_incremental: b
 
         let mut s = ShownSlide {
             properties: slide.properties,
-            own_content: slide.content.clone(),
+            own_content: None,
             content: slide.content,
             notes: slide.notes.unwrap_or_default(),
             continued: slide.continued,
@@ -164,9 +171,10 @@ fn inherit(slide: &mut ShownSlide, template: &ShownSlide) {
     let own = std::mem::take(&mut slide.content);
     let mut content = template.content.clone();
     if !splice_content(&mut content, &own) {
-        content.extend(own);
+        content.extend(own.iter().cloned());
     }
     slide.content = content;
+    slide.own_content = Some(own);
 
     if !template.notes.is_empty() {
         let mut notes = template.notes.clone();
@@ -235,7 +243,18 @@ fn find_variable(text: &str, name: &str) -> Option<std::ops::Range<usize>> {
 /// remark's `expandVariables`: `{{ prop }}` becomes the slide's property
 /// value when it has one; `\{{` escapes; unknown names are left alone.
 fn expand_variables(slide: &mut ShownSlide) {
+    if slide.own_content.is_none() && has_variables(&slide.content) {
+        slide.own_content = Some(slide.content.clone());
+    }
     expand_in(&mut slide.content, &slide.properties);
+}
+
+/// Whether `expand_in` may change `nodes` (it only reads texts with `{{`).
+fn has_variables(nodes: &[Node]) -> bool {
+    nodes.iter().any(|node| match node {
+        Node::Text { text, .. } => text.contains("{{"),
+        Node::Class { content, .. } => has_variables(content),
+    })
 }
 
 fn expand_in(nodes: &mut [Node], props: &[(String, String)]) {
@@ -334,6 +353,43 @@ mod tests {
             ),
             "A {{b}} {{a}} {{ .Values.x }}"
         );
+    }
+
+    /// A slide's own content is what was written on it: a continuation's
+    /// increment, a templated slide's own text, a slide's text before its
+    /// `{{variables}}`; it is copied only when content differs from it.
+    #[test]
+    fn own_content_is_what_the_slide_itself_says() {
+        let own = |s: &ShownSlide| -> String {
+            s.own_content()
+                .iter()
+                .map(|n| match n {
+                    Node::Text { text, .. } => text.clone(),
+                    Node::Class { .. } => "<class>".into(),
+                })
+                .collect::<String>()
+                .trim()
+                .to_owned()
+        };
+        let text = |s: &ShownSlide| text(s).trim().to_owned();
+        let s = show(
+            "a\n\n--\n\nb\n---\nname: t\n\nT {{content}}\n---\ntemplate: t\n\nz\n---\nv: 1\n\nv={{v}}",
+            &[],
+        );
+        assert_eq!(s.len(), 5);
+        assert_eq!((text(&s[0]), own(&s[0])), ("a".into(), "a".into()));
+        assert!(
+            s[0].own_content.is_none(),
+            "a plain slide's content is not copied"
+        );
+        assert_eq!((text(&s[1]), own(&s[1])), ("a\n\nb".into(), "b".into()));
+        assert_eq!(own(&s[3]), "z");
+        assert!(
+            text(&s[3]).starts_with('T') && text(&s[3]).ends_with('z'),
+            "{}",
+            text(&s[3])
+        );
+        assert_eq!((text(&s[4]), own(&s[4])), ("v=1".into(), "v={{v}}".into()));
     }
 
     #[test]
