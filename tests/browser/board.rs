@@ -102,6 +102,13 @@ fn line(kind: Option<&str>, student: &str, exercise: &str, at_ms: u64) -> String
     format!("{v}\n")
 }
 
+/// The class's history file `h.jsonl` in `work`, made of `lines` ([`line`]).
+fn history_of(work: &Path, lines: &[String]) -> PathBuf {
+    let history = work.join("h.jsonl");
+    std::fs::write(&history, lines.concat()).unwrap();
+    history
+}
+
 /// A folder with one kubeconfig per (name, server URL).
 fn class_of(students: &[(&str, String)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -164,20 +171,17 @@ async fn a_student_ahead_is_on_the_exercise_after_the_furthest_pass_and_not_stuc
         ("bo", bo.kubeconfig_yaml("t", "default")),
     ]);
     let work = tempfile::tempdir().unwrap();
-    let history = work.path().join("h.jsonl");
     let t = now_ms();
     let minute = 60_000;
-    std::fs::write(
-        &history,
-        [
+    let history = history_of(
+        work.path(),
+        &[
             line(Some("joined"), "ana", "", t - 30 * minute),
             line(None, "ana", "labeldemo-create", t - 20 * minute),
             line(None, "ana", "labeldemo-relabel", t - 2 * minute),
             line(Some("joined"), "bo", "", t - 20 * minute),
-        ]
-        .concat(),
-    )
-    .unwrap();
+        ],
+    );
     let mut extra = ONLY.to_vec();
     extra.extend(["--stuck", "10m", "--history", history.to_str().unwrap()]);
     let (_server, url) = board(work.path(), class.path(), &extra).await;
@@ -461,19 +465,18 @@ async fn per_exercise_times_projector_mode_and_the_range_from_the_page() {
     }
     let class = class_of(&kcs);
     let work = tempfile::tempdir().unwrap();
-    let history = work.path().join("h.jsonl");
     // Joined at t0; create passed 1, 2 and 5 minutes later; relabel by ana
     // 3 minutes after her create. (12 minutes ago: in the picture bo, with
     // no progress for 10 minutes, is stuck, the others are not yet.)
     let minute = 60_000;
     let t0 = now_ms() - 12 * minute;
-    let mut text = String::new();
+    let mut lines = Vec::new();
     for (n, after) in names.iter().zip([1, 2, 5]) {
-        text.push_str(&line(Some("joined"), n, "", t0));
-        text.push_str(&line(None, n, "labeldemo-create", t0 + after * minute));
+        lines.push(line(Some("joined"), n, "", t0));
+        lines.push(line(None, n, "labeldemo-create", t0 + after * minute));
     }
-    text.push_str(&line(None, "ana", "labeldemo-relabel", t0 + 4 * minute));
-    std::fs::write(&history, text).unwrap();
+    lines.push(line(None, "ana", "labeldemo-relabel", t0 + 4 * minute));
+    let history = history_of(work.path(), &lines);
     // Every checked exercise of the deck: a beamer must still fit them.
     let (_server, url) = board(
         work.path(),
@@ -652,18 +655,15 @@ async fn a_cleanup_that_holds_early_is_neutral_not_passed() {
     let cy = FakeApiServer::start().await;
     let class = class_of(&[("cy", cy.kubeconfig_yaml("t", "default"))]);
     let work = tempfile::tempdir().unwrap();
-    let history = work.path().join("h.jsonl");
     let t = now_ms();
     let minute = 60_000;
-    std::fs::write(
-        &history,
-        [
+    let history = history_of(
+        work.path(),
+        &[
             line(Some("joined"), "cy", "", t - 30 * minute),
             line(None, "cy", "labeldemo-create", t - 20 * minute),
-        ]
-        .concat(),
-    )
-    .unwrap();
+        ],
+    );
     let mut extra = ONLY.to_vec();
     extra.extend([
         "--only",
