@@ -433,7 +433,10 @@ impl Assembler<'_> {
         for (macro_name, is_include) in [("@@INCLUDE[", true), ("@@LINK[", false)] {
             let text = src.as_str();
             let mut from = 0;
-            while let Some(i) = text[from..].find(macro_name).map(|i| i + from) {
+            while let Some(i) =
+                memchr::memmem::find(&text.as_bytes()[from..], macro_name.as_bytes())
+                    .map(|i| i + from)
+            {
                 let start = i + macro_name.len();
                 let Some(close) = text[start..].find([']', '\n']).map(|c| c + start) else {
                     break;

@@ -3,9 +3,11 @@
 0.14.1 shows it: per language, the share of non-space characters that get
 the same innermost `hljs-*` class (or none) from both. Needs Chromium.
 
-    python3 tools/hljs-agreement.py REMARK_MIN_JS LABDECK_BINARY [-v]
+    python3 tools/hljs-agreement.py REMARK_MIN_JS LABDECK_BINARY [-v] [--from DIR]
 
-(-v lists the characters that differ, by class pair.)
+(-v lists the characters that differ, by class pair; --from DIR measures
+every distinct fenced code block of the Markdown files under DIR, such as
+the corpus's slides, instead of the sample below, and sums per language.)
 """
 import json, os, shutil, subprocess, html, re, sys, tempfile
 if len(sys.argv) < 3:
@@ -23,7 +25,24 @@ blocks = {
  'json': "{\"a\": 1, \"b\": [true, null, \"s\"], \"c\": {\"d\": 2.5}}\n",
  'dockerfile': "FROM alpine:3.12\nRUN apk add --no-cache curl\nCOPY . /app\nCMD [\"sh\", \"-c\", \"echo hi\"]\n",
 }
-md = "\n---\n".join(f"```{l}\n{c}```" for l, c in blocks.items())
+blocks = list(blocks.items())
+if '--from' in sys.argv:
+    import glob
+    seen, blocks = set(), []
+    root = sys.argv[sys.argv.index('--from') + 1]
+    for f in sorted(glob.glob(os.path.join(root, '**', '*.md'), recursive=True)):
+        text = open(f, encoding='utf-8', errors='replace').read()
+        for m in re.finditer(r'^([ \t]*)```([A-Za-z]+)[ \t]*\n(.*?)^[ \t]*```[ \t]*$', text, re.S | re.M):
+            lang, indent = m.group(2), len(m.group(1))
+            if lang not in ('json', 'go', 'python', 'css', 'javascript', 'ruby', 'yaml', 'bash', 'dockerfile'):
+                continue
+            code = ''.join(l[indent:] if l[:indent].isspace() else l for l in m.group(3).splitlines(True))
+            # remark's `` ` `` spans and HTML in a block are not colouring
+            if (lang, code) in seen or '`' in code or '<' in code or '&' in code or '@@' in code or '{{' in code:
+                continue
+            seen.add((lang, code))
+            blocks.append((lang, code))
+md = "\n---\n".join(f"```{l}\n{c}```" for l, c in blocks)
 open(os.path.join(work, 'code.md'), 'w').write(md)
 page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>
 <textarea id="source">{html.escape(md)}</textarea>
@@ -63,15 +82,21 @@ class P(HTMLParser):
         for ch in d: s.out.append((ch, cls))
 def chars(h):
     p = P(); p.feed(h); return [x for x in p.out if x[0] != '\n' and not x[0].isspace()]
-for (lang,_), r, l in zip(blocks.items(), remark, labdeck):
+totals, diffs = {}, {}
+# remark's presenter preview holds copies of slides, after the slides
+remark = remark[:len(blocks)]
+if len(remark) != len(blocks) or len(labdeck) != len(blocks):
+    raise SystemExit(f"{len(blocks)} blocks, remark shows {len(remark)}, labdeck {len(labdeck)}")
+for (lang,_), r, l in zip(blocks, remark, labdeck):
     a, b = chars(r), chars(l)
     if ''.join(c for c,_ in a) != ''.join(c for c,_ in b):
         print(lang, 'TEXT DIFFERS'); print(r[:300]); print(l[:300]); continue
-    same = sum(1 for x,y in zip(a,b) if x[1]==y[1])
-    print(f"{lang}: {same}/{len(a)} non-space characters with highlight.js's class ({100*same/len(a):.0f}%)")
+    same, total = totals.get(lang, (0, 0))
+    totals[lang] = (same + sum(1 for x,y in zip(a,b) if x[1]==y[1]), total + len(a))
+    for x,y in zip(a,b):
+        if x[1]!=y[1]: diffs.setdefault(lang, {}).setdefault((x[1],y[1]), []).append(x[0])
+for lang, (same, total) in totals.items():
+    print(f"{lang}: {same}/{total} non-space characters with highlight.js's class ({100*same/max(total,1):.0f}%)")
     if '-v' in sys.argv:
-        diffs = {}
-        for x,y in zip(a,b):
-            if x[1]!=y[1]: diffs[(x[1],y[1])] = diffs.get((x[1],y[1]),'')+x[0]
-        for k,v in diffs.items(): print('   remark', k[0] or '-', 'labdeck', k[1] or '-', repr(v[:60]))
+        for k,v in diffs.get(lang, {}).items(): print('   remark', k[0] or '-', 'labdeck', k[1] or '-', repr(''.join(v)[:60]))
 shutil.rmtree(work)

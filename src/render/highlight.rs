@@ -9,10 +9,7 @@ use crate::remark::displayed::{Segment, span_segments};
 use std::sync::{Arc, OnceLock};
 
 use super::memo::Memo;
-use syntect::parsing::{
-    ParseState, ScopeStack, ScopeStackOp, SyntaxDefinition, SyntaxReference, SyntaxSet,
-    SyntaxSetBuilder,
-};
+use syntect::parsing::{ParseState, ScopeStack, ScopeStackOp, SyntaxReference, SyntaxSet};
 
 /// Rendered code blocks, shared by every deck of a build: decks reuse
 /// chapters, and `--` steps repeat their code.
@@ -30,69 +27,68 @@ fn syntaxes() -> &'static SyntaxSet {
     SET.get_or_init(SyntaxSet::load_defaults_newlines)
 }
 
-type Grammar = (SyntaxSet, SyntaxReference);
-
-/// Our own grammars (`shell.sublime-syntax`, `yaml.sublime-syntax`,
-/// `dockerfile.sublime-syntax`: see
-/// each one's header for why we have it), parsed ahead of time by
-/// `tools/syntax-dump` into syntect's binary dump of `(name, definition)`
-/// pairs. Reading the grammars' YAML here would need syntect's `yaml-load`,
+/// Our own grammars (`src/render/*.sublime-syntax`: see each one's header
+/// for why we have it), parsed and linked into one set ahead of time by
+/// `tools/syntax-dump` and kept as syntect's uncompressed binary dump of
+/// it. Reading the grammars' YAML here would need syntect's `yaml-load`,
 /// and with it `yaml-rust` (unmaintained, RUSTSEC-2024-0320);
 /// `syntaxes.fnv` records which grammar texts the dump was made from, and a
 /// test below fails when they changed without a new dump.
 static OWN_GRAMMARS: &[u8] = include_bytes!("syntaxes.bin");
 
-/// One of our own grammars (the first name), in a set with the grammars it
-/// embeds (the others) and nothing else.
-fn own_grammar(names: &[&str]) -> Option<Grammar> {
-    let defs: Vec<(String, SyntaxDefinition)> = syntect::dumps::from_reader(OWN_GRAMMARS).ok()?;
-    let mut builder = SyntaxSetBuilder::new();
-    for name in names {
-        let (_, def) = defs.iter().find(|(n, _)| n == name)?;
-        builder.add(def.clone());
-    }
-    let set = builder.build();
-    let syntax = set.syntaxes().first()?.clone();
-    Some((set, syntax))
-}
+/// Our own grammars by their scope, and the fence languages (lower case)
+/// that name each: highlight.js 9's names and aliases for the language, as
+/// remark 0.14.1 bundles it, and the file extensions syntect's own grammar
+/// answered to.
+const OWN: &[(&str, &[&str])] = &[
+    ("source.shell", &["sh", "shell", "console", "zsh", "bash"]),
+    ("source.yaml", &["yaml", "yml"]),
+    ("source.dockerfile", &["dockerfile", "docker"]),
+    ("source.json", &["json"]),
+    ("source.go", &["go", "golang"]),
+    ("source.python", &["python", "py", "gyp"]),
+    ("source.css", &["css"]),
+    ("source.js", &["javascript", "js", "jsx"]),
+    (
+        "source.ruby",
+        &["ruby", "rb", "gemspec", "podspec", "thor", "irb"],
+    ),
+];
 
-fn shell() -> Option<&'static Grammar> {
-    static SHELL: OnceLock<Option<Grammar>> = OnceLock::new();
-    SHELL.get_or_init(|| own_grammar(&["shell"])).as_ref()
-}
-
-fn yaml() -> Option<&'static Grammar> {
-    static YAML: OnceLock<Option<Grammar>> = OnceLock::new();
-    YAML.get_or_init(|| own_grammar(&["yaml"])).as_ref()
-}
-
-/// Dockerfiles: RUN's and CMD's arguments are the shell grammar's.
-fn dockerfile() -> Option<&'static Grammar> {
-    static DOCKERFILE: OnceLock<Option<Grammar>> = OnceLock::new();
-    DOCKERFILE
-        .get_or_init(|| own_grammar(&["dockerfile", "shell"]))
+/// Our own grammars' set, read once. syntect reads a grammar's contexts,
+/// and compiles their regular expressions, when a block first needs them:
+/// the grammars no deck uses cost next to nothing.
+fn own_set() -> Option<&'static SyntaxSet> {
+    static SET: OnceLock<Option<SyntaxSet>> = OnceLock::new();
+    SET.get_or_init(|| syntect::dumps::from_uncompressed_data(OWN_GRAMMARS).ok())
         .as_ref()
+}
+
+/// Our own grammar for a fence language, if we have one, and its set.
+fn own_for(lang: &str) -> Option<(&'static SyntaxSet, &'static SyntaxReference)> {
+    let (scope, _) = OWN.iter().find(|(_, langs)| langs.contains(&lang))?;
+    let set = own_set()?;
+    let scope = syntect::parsing::Scope::new(scope).ok()?;
+    Some((set, set.find_syntax_by_scope(scope)?))
 }
 
 /// The grammar (and the set it lives in) for a fence language as remark
 /// users write it.
 fn syntax_for(lang: &str) -> Option<(&'static SyntaxSet, &'static SyntaxReference)> {
-    let token = match lang.to_ascii_lowercase().as_str() {
-        "sh" | "shell" | "console" | "zsh" | "bash" => {
-            return shell().map(|(set, syntax)| (set, syntax));
-        }
-        "yaml" | "yml" => return yaml().map(|(set, syntax)| (set, syntax)),
-        "dockerfile" | "docker" => return dockerfile().map(|(set, syntax)| (set, syntax)),
-        "golang" => "go".to_owned(),
-        "text" | "plaintext" | "no-highlight" | "nohighlight" => {
-            return None;
-        }
-        other => other.to_owned(),
-    };
+    let lang = lang.to_ascii_lowercase();
+    if matches!(
+        lang.as_str(),
+        "text" | "plaintext" | "no-highlight" | "nohighlight"
+    ) {
+        return None;
+    }
+    if let Some(own) = own_for(&lang) {
+        return Some(own);
+    }
     // syntect's default set (every other language) is only read when a
     // deck has a block in one of them.
     let set = syntaxes();
-    set.find_syntax_by_token(&token).map(|s| (set, s))
+    set.find_syntax_by_token(&lang).map(|s| (set, s))
 }
 
 impl Highlighter {
@@ -447,13 +443,6 @@ fn keywords_for(lang: &str) -> Option<Keywords> {
             None
         }
     }
-    /// highlight.js 9's javascript `built_in` list (languages/javascript.js
-    /// as remark 0.14.1 bundles it): `require`, `console`, `document`...
-    /// The `keyword` and `literal` lists come from the grammar already.
-    fn javascript(word: &str) -> Option<&'static str> {
-        const BUILT_IN: &str = "eval isFinite isNaN parseFloat parseInt decodeURI decodeURIComponent encodeURI encodeURIComponent escape unescape Object Function Boolean Error EvalError InternalError RangeError ReferenceError StopIteration SyntaxError TypeError URIError Number Math Date String RegExp Array Float32Array Float64Array Int16Array Int32Array Int8Array Uint16Array Uint32Array Uint8Array Uint8ClampedArray ArrayBuffer DataView JSON Intl arguments require module console window document Symbol Set Map WeakSet WeakMap Proxy Reflect Promise";
-        BUILT_IN.split(' ').any(|w| w == word).then_some("built_in")
-    }
     /// highlight.js 9's dockerfile `keywords` (languages/dockerfile.js as
     /// remark 0.14.1 bundles it), case-insensitive, for words outside the
     /// instruction modes the grammar colours itself.
@@ -483,11 +472,6 @@ fn keywords_for(lang: &str) -> Option<Keywords> {
         "bash" | "sh" | "zsh" => Some(Keywords {
             class_of: bash,
             bash: true,
-            dockerfile: false,
-        }),
-        "javascript" | "js" | "jsx" => Some(Keywords {
-            class_of: javascript,
-            bash: false,
             dockerfile: false,
         }),
         "dockerfile" | "docker" => Some(Keywords {
@@ -667,6 +651,41 @@ fn scope_classes(
     info.class
 }
 
+/// The class a scope of our own grammars names outright: `hljs.CLASS.LANG`
+/// is highlight.js's class CLASS (json, go, python and css
+/// `.sublime-syntax` follow highlight.js's modes one to one, and their
+/// classes are its: `function`, `params`, `doctag`, `selector-tag`...).
+fn hljs_class(name: &str) -> Option<&'static str> {
+    let class = name.strip_prefix("hljs.")?.split('.').next()?;
+    HLJS_OWN_CLASSES.iter().find(|c| **c == class).copied()
+}
+
+/// highlight.js 9's class names our grammars use (the `hljs.` scopes).
+const HLJS_OWN_CLASSES: &[&str] = &[
+    "attr",
+    "attribute",
+    "built_in",
+    "class",
+    "comment",
+    "doctag",
+    "function",
+    "keyword",
+    "literal",
+    "meta",
+    "number",
+    "params",
+    "selector-attr",
+    "selector-class",
+    "selector-id",
+    "selector-pseudo",
+    "selector-tag",
+    "regexp",
+    "string",
+    "subst",
+    "symbol",
+    "title",
+];
+
 /// What [`scope_classes`] reads of one scope.
 #[derive(Clone, Copy)]
 struct ScopeInfo {
@@ -690,13 +709,15 @@ fn scope_info(scope: &syntect::parsing::Scope) -> ScopeInfo {
     let work_out = || {
         let name = scope.build_string();
         ScopeInfo {
-            class: HLJS_CLASSES
-                .iter()
-                .find(|(prefix, _)| {
-                    name.strip_prefix(prefix)
-                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-                })
-                .and_then(|(_, class)| *class),
+            class: hljs_class(&name).or_else(|| {
+                HLJS_CLASSES
+                    .iter()
+                    .find(|(prefix, _)| {
+                        name.strip_prefix(prefix)
+                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+                    })
+                    .and_then(|(_, class)| *class)
+            }),
             string: name.starts_with("string"),
             meta_key: name.starts_with("meta.") && name.split('.').any(|atom| atom == "key"),
         }
@@ -778,6 +799,18 @@ mod tests {
                 "dockerfile.sublime-syntax",
                 include_str!("dockerfile.sublime-syntax"),
             ),
+            ("json.sublime-syntax", include_str!("json.sublime-syntax")),
+            ("go.sublime-syntax", include_str!("go.sublime-syntax")),
+            (
+                "python.sublime-syntax",
+                include_str!("python.sublime-syntax"),
+            ),
+            ("css.sublime-syntax", include_str!("css.sublime-syntax")),
+            (
+                "javascript.sublime-syntax",
+                include_str!("javascript.sublime-syntax"),
+            ),
+            ("ruby.sublime-syntax", include_str!("ruby.sublime-syntax")),
         ];
         let now: String = sources
             .iter()
@@ -794,16 +827,66 @@ mod tests {
             "src/render/*.sublime-syntax changed since src/render/syntaxes.bin was made: \
              run tools/syntax-dump to regenerate (cargo run --manifest-path tools/syntax-dump/Cargo.toml)"
         );
-        assert!(shell().is_some(), "the dump holds the shell grammar");
-        assert!(
-            dockerfile().is_some(),
-            "the dump holds the Dockerfile grammar"
-        );
+        for (scope, langs) in OWN {
+            let (_, syntax) = own_for(langs[0]).unwrap_or_else(|| panic!("the dump holds {scope}"));
+            assert_eq!(syntax.scope.build_string(), *scope);
+        }
+    }
+
+    /// Go, Python, JSON, CSS, JavaScript and Ruby blocks are coloured as remark 0.14.1's
+    /// highlight.js 9 colours them: each expected text is the `innerHTML`
+    /// of remark's `<code>` for the same block in Chromium
+    /// (tools/hljs-agreement.py's way), which leaves quotes unescaped
+    /// (tabs are marked's to expand, before the code gets here).
+    #[test]
+    fn own_grammars_colour_as_highlight_js() {
+        let cases = [
+            (
+                "go",
+                "package main\nimport \"fmt\"\n// TODO: more\nfunc (s *S) Start(n int) error {\n    x := 0x1F + 2.5e3 // c\n    fmt.Println(`raw`, 'c', len(s.v), nil)\n}\n",
+                r##"<div class="remark-code-line"><span class="hljs-keyword">package</span> main</div><div class="remark-code-line"><span class="hljs-keyword">import</span> <span class="hljs-string">"fmt"</span></div><div class="remark-code-line"><span class="hljs-comment">// <span class="hljs-doctag">TODO:</span> more</span></div><div class="remark-code-line"><span class="hljs-function"><span class="hljs-keyword">func</span> <span class="hljs-params">(s *S)</span> <span class="hljs-title">Start</span><span class="hljs-params">(n <span class="hljs-keyword">int</span>)</span> <span class="hljs-title">error</span></span> {</div><div class="remark-code-line">    x := <span class="hljs-number">0x1F</span> + <span class="hljs-number">2.5e3</span> <span class="hljs-comment">// c</span></div><div class="remark-code-line">    fmt.Println(<span class="hljs-string">`raw`</span>, <span class="hljs-string">'c'</span>, <span class="hljs-built_in">len</span>(s.v), <span class="hljs-literal">nil</span>)</div><div class="remark-code-line">}</div>"##,
+            ),
+            (
+                "python",
+                "@app.route(\"/\")\ndef f(x, y=None) -> int:\n    \"\"\"doc\"\"\"\n    return [i * 2 for i in range(0b101)]  # TODO: c\nclass C(object):\n    pass\nprint(\"x\", b'y', True)\n",
+                r##"<div class="remark-code-line"><span class="hljs-meta">@app.route("/")</span></div><div class="remark-code-line"><span class="hljs-function"><span class="hljs-keyword">def</span> <span class="hljs-title">f</span><span class="hljs-params">(x, y=None)</span> -&gt; int:</span></div><div class="remark-code-line">    <span class="hljs-string">"""doc"""</span></div><div class="remark-code-line">    <span class="hljs-keyword">return</span> [i * <span class="hljs-number">2</span> <span class="hljs-keyword">for</span> i <span class="hljs-keyword">in</span> range(<span class="hljs-number">0b101</span>)]  <span class="hljs-comment"># <span class="hljs-doctag">TODO:</span> c</span></div><div class="remark-code-line"><span class="hljs-class"><span class="hljs-keyword">class</span> <span class="hljs-title">C</span><span class="hljs-params">(object)</span>:</span></div><div class="remark-code-line">    <span class="hljs-keyword">pass</span></div><div class="remark-code-line">print(<span class="hljs-string">"x"</span>, <span class="hljs-string">b'y'</span>, <span class="hljs-keyword">True</span>)</div>"##,
+            ),
+            (
+                "json",
+                "{\"a\": 1, \"b\": [true, null, \"s\", {\"c\": -2.5e3}], \"d\\\"e\": {\"f\": false}}\n",
+                r##"<div class="remark-code-line">{<span class="hljs-attr">"a"</span>: <span class="hljs-number">1</span>, <span class="hljs-attr">"b"</span>: [<span class="hljs-literal">true</span>, <span class="hljs-literal">null</span>, <span class="hljs-string">"s"</span>, {<span class="hljs-attr">"c"</span>: <span class="hljs-number">-2.5e3</span>}], <span class="hljs-attr">"d\"e"</span>: {<span class="hljs-attr">"f"</span>: <span class="hljs-literal">false</span>}}</div>"##,
+            ),
+            (
+                "css",
+                "color: royalblue;\n.a #b, p:hover[x] { margin: 0 auto !important; background: url(\"x.png\") #fff; }\n@media screen { }\n",
+                r##"<div class="remark-code-line"><span class="hljs-selector-tag">color</span>: <span class="hljs-selector-tag">royalblue</span>;</div><div class="remark-code-line"><span class="hljs-selector-class">.a</span> <span class="hljs-selector-id">#b</span>, <span class="hljs-selector-tag">p</span><span class="hljs-selector-pseudo">:hover</span><span class="hljs-selector-attr">[x]</span> { <span class="hljs-attribute">margin</span>: <span class="hljs-number">0</span> auto <span class="hljs-meta">!important</span>; <span class="hljs-attribute">background</span>: <span class="hljs-built_in">url</span>(<span class="hljs-string">"x.png"</span>) <span class="hljs-number">#fff</span>; }</div><div class="remark-code-line">@<span class="hljs-keyword">media</span> screen { }</div>"##,
+            ),
+            (
+                "javascript",
+                "'use strict';\nconst http = require('http'); // TODO: x\nserver.listen(8080, () => console.log(`a ${b} c`));\nlet a$require = requireX, r = /a[/]b/g, d = x / 2;\nfunction f(a, b) { return a + 1; }\nclass A extends B { constructor() { this.v = /re/g; } }\napp.get('/', function (req, res) {\n  res.redirect('/index.html');\n});\nif (x.default) { throw new Error(\"no\"); }\n",
+                r##"<div class="remark-code-line"><span class="hljs-meta">'use strict'</span>;</div><div class="remark-code-line"><span class="hljs-keyword">const</span> http = <span class="hljs-built_in">require</span>(<span class="hljs-string">'http'</span>); <span class="hljs-comment">// <span class="hljs-doctag">TODO:</span> x</span></div><div class="remark-code-line">server.listen(<span class="hljs-number">8080</span>, () =&gt; <span class="hljs-built_in">console</span>.log(<span class="hljs-string">`a <span class="hljs-subst">${b}</span> c`</span>));</div><div class="remark-code-line"><span class="hljs-keyword">let</span> a$<span class="hljs-built_in">require</span> = requireX, r = <span class="hljs-regexp">/a[/]b/g</span>, d = x / <span class="hljs-number">2</span>;</div><div class="remark-code-line"><span class="hljs-function"><span class="hljs-keyword">function</span> <span class="hljs-title">f</span>(<span class="hljs-params">a, b</span>) </span>{ <span class="hljs-keyword">return</span> a + <span class="hljs-number">1</span>; }</div><div class="remark-code-line"><span class="hljs-class"><span class="hljs-keyword">class</span> <span class="hljs-title">A</span> <span class="hljs-keyword">extends</span> <span class="hljs-title">B</span> </span>{ <span class="hljs-keyword">constructor</span>() { <span class="hljs-keyword">this</span>.v = <span class="hljs-regexp">/re/g</span>; } }</div><div class="remark-code-line">app.get(<span class="hljs-string">'/'</span>, <span class="hljs-function"><span class="hljs-keyword">function</span> (<span class="hljs-params">req, res</span>) </span>{</div><div class="remark-code-line">  res.redirect(<span class="hljs-string">'/index.html'</span>);</div><div class="remark-code-line">});</div><div class="remark-code-line"><span class="hljs-keyword">if</span> (x.default) { <span class="hljs-keyword">throw</span> <span class="hljs-keyword">new</span> <span class="hljs-built_in">Error</span>(<span class="hljs-string">"no"</span>); }</div>"##,
+            ),
+            (
+                "ruby",
+                "# TODO @param x\nrequire 'sinatra'\nclass Hasher < Sinatra::Base\n  def hash_of(data, n = 2)\n    x = data =~ /a#{n}b/i\n    [1, 0x1F, :sym, key: \"v #{Socket.gethostname} w\", %w(a b)].each do |i| puts i end\n  end\nend\nget '/' do\n  \"HASHER running on #{Socket.gethostname}\\n\"\nend\n@count += 1 if $DEBUG || nil\n",
+                r##"<div class="remark-code-line"><span class="hljs-comment"># TODO <span class="hljs-doctag">@param</span> x</span></div><div class="remark-code-line"><span class="hljs-keyword">require</span> <span class="hljs-string">'sinatra'</span></div><div class="remark-code-line"><span class="hljs-class"><span class="hljs-keyword">class</span> <span class="hljs-title">Hasher</span> &lt; Sinatra::Base</span></div><div class="remark-code-line">  <span class="hljs-function"><span class="hljs-keyword">def</span> <span class="hljs-title">hash_of</span><span class="hljs-params">(data, n = <span class="hljs-number">2</span>)</span></span></div><div class="remark-code-line">    x = data =~ <span class="hljs-regexp">/a<span class="hljs-subst">#{n}</span>b/i</span></div><div class="remark-code-line">    [<span class="hljs-number">1</span>, <span class="hljs-number">0x1F</span>, <span class="hljs-symbol">:sym</span>, <span class="hljs-symbol">key:</span> <span class="hljs-string">"v <span class="hljs-subst">#{Socket.gethostname}</span> w"</span>, <span class="hljs-string">%w(a b)</span>].each <span class="hljs-keyword">do</span> <span class="hljs-params">|i|</span> puts i <span class="hljs-keyword">end</span></div><div class="remark-code-line">  <span class="hljs-keyword">end</span></div><div class="remark-code-line"><span class="hljs-keyword">end</span></div><div class="remark-code-line">get <span class="hljs-string">'/'</span> <span class="hljs-keyword">do</span></div><div class="remark-code-line">  <span class="hljs-string">"HASHER running on <span class="hljs-subst">#{Socket.gethostname}</span>\n"</span></div><div class="remark-code-line"><span class="hljs-keyword">end</span></div><div class="remark-code-line">@count += <span class="hljs-number">1</span> <span class="hljs-keyword">if</span> $DEBUG <span class="hljs-params">||</span> <span class="hljs-literal">nil</span></div>"##,
+            ),
+        ];
+        for (lang, code, remark) in cases {
+            let html = render_block(lang, code, &CodeOptions::default());
+            let inner = html
+                .split_once("\">")
+                .and_then(|(_, rest)| rest.strip_suffix("</code></pre>"))
+                .unwrap_or(&html)
+                .replace("&quot;", "\"")
+                .replace("&#39;", "'");
+            assert_eq!(inner, remark, "{lang}");
+        }
     }
 
     #[test]
     fn yaml_grammar_loads_and_colours_manifests() {
-        assert!(yaml().is_some(), "our YAML grammar parses");
+        assert!(own_for("yaml").is_some(), "our YAML grammar parses");
         let html = render_block(
             "yaml",
             "apiVersion: v1 # c\nspec:\n  - name: \"x\"\n    replicas: 3\n",
@@ -824,7 +907,7 @@ mod tests {
 
     #[test]
     fn shell_grammar_loads_and_colours_commands() {
-        assert!(shell().is_some(), "our shell grammar parses");
+        assert!(own_for("bash").is_some(), "our shell grammar parses");
         let html = render_block(
             "bash",
             "kubectl get pods -l app=rng # hi\necho \"$X\" | wc",
@@ -920,8 +1003,12 @@ mod tests {
             html.contains("() =&gt; <span class=\"hljs-built_in\">console</span>.log("),
             "{html}"
         );
-        // Words are highlight.js's identifiers (`$` in them): no built_in.
-        assert!(html.contains("a$require = requireX;"), "{html}");
+        // highlight.js's lexemes are `\w+` (javascript.js sets none): the
+        // `require` of `a$require` is a built_in, as remark shows it.
+        assert!(
+            html.contains("a$<span class=\"hljs-built_in\">require</span> = requireX;"),
+            "{html}"
+        );
     }
 
     /// highlight.js's json: keys are `attr`, values `string`/`number`/
