@@ -66,24 +66,27 @@
     // script), wait for the frame that paints it (the requestAnimationFrame
     // callback runs in that frame, the timeout after it). A hidden page
     // gets no frames: it unpacks at once.
+    // Its parts: this element's text, then each part element's after it.
+    var parts = [data.text];
+    var parted = doc.querySelectorAll('script[type="text/x-labdeck-slides-part"]');
+    for (var p = 0; p < parted.length; p++) parts.push(parted[p].text);
     if (first && doc.visibilityState !== 'hidden') {
-      requestAnimationFrame(function () { setTimeout(function () { unpack(data.text, then, failed); }, 0); });
+      requestAnimationFrame(function () { setTimeout(function () { unpack(parts, then, failed); }, 0); });
     } else {
-      unpack(data.text, then, failed);
+      unpack(parts, then, failed);
     }
   }
 
-  function unpack(b64, then, failed) {
+  // Each part is base64 of some of the stream's bytes (page.rs pack_span).
+  function unpack(parts, then, failed) {
     try {
-      var bytes;
-      if (Uint8Array.fromBase64) {
-        bytes = Uint8Array.fromBase64(b64);
-      } else {
-        var bin = atob(b64);
-        bytes = new Uint8Array(bin.length);
+      var chunks = parts.map(function (b64) {
+        if (Uint8Array.fromBase64) return Uint8Array.fromBase64(b64);
+        var bin = atob(b64), bytes = new Uint8Array(bin.length);
         for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-      }
-      var inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate-raw'));
+        return bytes;
+      });
+      var inflated = new Blob(chunks).stream().pipeThrough(new DecompressionStream('deflate-raw'));
       new Response(inflated).text().then(then, failed);
     } catch (err) {
       failed(err);

@@ -67,7 +67,15 @@ fn packed_fixture_deck(n: usize) -> Deck {
     let dir = tempfile::tempdir().unwrap();
     let page = fixture::render(dir.path(), n);
     let html = std::fs::read_to_string(&page).unwrap();
-    std::fs::write(&page, labdeck::render::page::pack_slides(&html).unwrap()).unwrap();
+    let packed = labdeck::render::page::pack_slides(&html).unwrap();
+    // big enough for its slides to travel in several parts, as a big
+    // deck's do (runtime.js joins them)
+    assert_eq!(
+        n >= BIG,
+        packed.contains(labdeck::render::page::PACKED_PART_SCRIPT),
+        "{n} slides"
+    );
+    std::fs::write(&page, packed).unwrap();
     Deck {
         url: browser::file_url(&page),
         _dir: dir,

@@ -143,13 +143,30 @@ fn fields_of(text: &str) -> Option<Vec<[&str; FIELDS]>> {
     }
 }
 
-/// The slides script packed: its text is the base64 (RFC 4648, with
-/// padding) of the raw DEFLATE stream (RFC 1951) of a [`SLIDES_SCRIPT`]
-/// text. runtime.js unpacks it with the browser's `DecompressionStream`
-/// (`deflate-raw`), so the runtime then starts once that resolves, after
-/// the page has been parsed; [`slides_text`] unpacks it here.
+/// The slides script packed: the raw DEFLATE stream (RFC 1951) of a
+/// [`SLIDES_SCRIPT`] text, in parts, each part's bytes as base64 (RFC 4648,
+/// with padding): the first part is this element's text, each next part
+/// the text of a [`PACKED_PART_SCRIPT`] element right after it (parts are
+/// joined by [`PACKED_PART_SEPARATOR`]). The parts are deflated apart, as
+/// pigz does (each but the last ends with a sync flush, so that their bytes
+/// joined are one stream), on as many threads; and a browser reads several
+/// elements of about 64 kB sooner than one of their total size (README,
+/// "Speed"). runtime.js joins the parts' bytes and unpacks them with the
+/// browser's `DecompressionStream` (`deflate-raw`), so the runtime then
+/// starts once that resolves, after the page has been parsed;
+/// [`slides_text`] unpacks them here.
 pub const PACKED_SLIDES_SCRIPT: &str =
     "<script type=\"text/x-labdeck-slides\" data-packed=\"deflate-raw\">";
+
+/// The element of each packed part after the first ([`PACKED_SLIDES_SCRIPT`]).
+pub const PACKED_PART_SCRIPT: &str = "<script type=\"text/x-labdeck-slides-part\">";
+
+/// What stands between two packed parts' base64.
+const PACKED_PART_SEPARATOR: &str = "</script><script type=\"text/x-labdeck-slides-part\">";
+
+/// Bytes of slides' text per packed part: about 50 kB deflated, 66 kB of
+/// base64 (kube-selfpaced's 2.2 MB: 9 parts).
+const PACK_PART: usize = 256 << 10;
 
 /// Slides' text from which `labdeck build` packs them ([`PageOptions::pack_slides_from`]):
 /// a page below it is read and parsed in a few milliseconds anyway, and
@@ -169,7 +186,16 @@ fn slides_script(html: &str) -> Option<(usize, usize, bool)> {
     // The first of the two (a page has one; the earlier wins over the same
     // words further on, in a comment of a script or a slide's code).
     let plain = script_span(html, SLIDES_SCRIPT).map(|(s, e)| (s, e, false));
-    let packed = script_span(html, PACKED_SLIDES_SCRIPT).map(|(s, e)| (s, e, true));
+    let packed = script_span(html, PACKED_SLIDES_SCRIPT).map(|(start, mut end)| {
+        // and the parts that follow it
+        while let Some(rest) = html[end..].strip_prefix(PACKED_PART_SEPARATOR) {
+            let Some(close) = memchr::memmem::find(rest.as_bytes(), b"</script>") else {
+                break;
+            };
+            end += PACKED_PART_SEPARATOR.len() + close;
+        }
+        (start, end, true)
+    });
     match (plain, packed) {
         (Some(p), Some(k)) => Some(if k.0 < p.0 { k } else { p }),
         (p, k) => p.or(k),
@@ -194,14 +220,18 @@ pub fn slides_text(html: &str) -> Option<std::borrow::Cow<'_, str>> {
 /// corpus's biggest deck has 2.2 MB.
 const UNPACKED_MAX: usize = 256 << 20;
 
-/// The text a [`PACKED_SLIDES_SCRIPT`] carries, if it unpacks to at most
-/// `limit` bytes of UTF-8.
+/// The text a [`PACKED_SLIDES_SCRIPT`] carries (its parts, joined by
+/// [`PACKED_PART_SEPARATOR`]), if it unpacks to at most `limit` bytes of
+/// UTF-8.
 fn unpack(packed: &str, limit: usize) -> Option<String> {
     use base64::Engine as _;
     use std::io::Read as _;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(packed)
-        .ok()?;
+    let mut bytes = Vec::with_capacity(packed.len() / 4 * 3);
+    for part in packed.split(PACKED_PART_SEPARATOR) {
+        base64::engine::general_purpose::STANDARD
+            .decode_vec(part, &mut bytes)
+            .ok()?;
+    }
     let mut out = String::new();
     flate2::read::DeflateDecoder::new(bytes.as_slice())
         .take(u64::try_from(limit).ok()?.saturating_add(1))
@@ -215,37 +245,75 @@ fn unpack(packed: &str, limit: usize) -> Option<String> {
 /// form (`render_page` with [`PageOptions::pack_slides_from`], and tests).
 pub fn pack_slides(html: &str) -> Option<String> {
     let (start, end) = script_span(html, SLIDES_SCRIPT)?;
-    pack_span(html, start, end)
+    pack_span(html, start, end, PACK_PART)
 }
 
-/// [`pack_slides`] of the plain slides script whose text is `html[start..end]`.
-fn pack_span(html: &str, start: usize, end: usize) -> Option<String> {
+/// [`pack_slides`] of the plain slides script whose text is
+/// `html[start..end]`, in parts of `part` bytes of it.
+fn pack_span(html: &str, start: usize, end: usize, part: usize) -> Option<String> {
     use base64::Engine as _;
-    use std::io::Write as _;
     let text = html.get(start..end)?;
-    if !html[..start].ends_with(SLIDES_SCRIPT) {
+    if !html[..start].ends_with(SLIDES_SCRIPT) || part == 0 {
         return None;
     }
+    let mut parts: Vec<&[u8]> = text.as_bytes().chunks(part).collect();
+    if parts.is_empty() {
+        parts.push(&[]); // an empty script: one final block, empty
+    }
+    let last = parts.len().saturating_sub(1);
+    let packed: Vec<Vec<u8>> = parts
+        .par_iter()
+        .enumerate()
+        .map(|(i, bytes)| deflate_part(bytes, i == last))
+        .collect::<Option<_>>()?;
+    let tag_at = start - SLIDES_SCRIPT.len();
+    let packed_len: usize = packed.iter().map(|p| p.len() / 3 * 4 + 4).sum();
+    let mut out = String::with_capacity(
+        (html.len() - text.len())
+            .saturating_add(packed_len)
+            .saturating_add(packed.len().saturating_mul(PACKED_PART_SEPARATOR.len())),
+    );
+    out.push_str(&html[..tag_at]);
+    out.push_str(PACKED_SLIDES_SCRIPT);
+    for (i, bytes) in packed.iter().enumerate() {
+        if i > 0 {
+            out.push_str(PACKED_PART_SEPARATOR);
+        }
+        base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut out);
+    }
+    out.push_str(&html[end..]);
+    Some(out)
+}
+
+/// One part of a packed slides script: raw DEFLATE of `text`, ended by a
+/// sync flush (an empty stored block: the stream goes on in the next part)
+/// or, for the last part, by the final block.
+fn deflate_part(text: &[u8], last: bool) -> Option<Vec<u8>> {
+    use flate2::{Compress, Compression, FlushCompress, Status};
     // Level 2, zlib-rs's `deflate_fast`: kube-selfpaced's 2.2 MB packs to
     // 420 kB in about 30 M instructions per MB (miniz_oxide's level 2, before:
     // 413 kB, 63 M per MB); level 1, `deflate_quick`, 534 kB at 17 M; level
     // 3 starts `deflate_medium`, 385 kB at 42 M (callgrind, release builds).
-    let mut deflate = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(text.len() / 4),
-        flate2::Compression::new(2),
-    );
-    // Writing to a Vec cannot fail.
-    deflate.write_all(text.as_bytes()).ok()?;
-    let packed = deflate.finish().ok()?;
-    let tag_at = start - SLIDES_SCRIPT.len();
-    let mut out = String::with_capacity(
-        (html.len() - text.len()).saturating_add(packed.len().saturating_mul(4) / 3 + 64),
-    );
-    out.push_str(&html[..tag_at]);
-    out.push_str(PACKED_SLIDES_SCRIPT);
-    base64::engine::general_purpose::STANDARD.encode_string(&packed, &mut out);
-    out.push_str(&html[end..]);
-    Some(out)
+    let mut deflate = Compress::new(Compression::new(2), false);
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
+    let mut out = Vec::with_capacity(text.len() / 4 + 64);
+    loop {
+        let read = usize::try_from(deflate.total_in()).ok()?;
+        let status = deflate
+            .compress_vec(text.get(read..)?, &mut out, flush)
+            .ok()?;
+        let all_read = usize::try_from(deflate.total_in()).ok()? == text.len();
+        // Done when the stream ended, or (a sync flush) when all is read
+        // and the output had room to spare.
+        if status == Status::StreamEnd || (!last && all_read && out.len() < out.capacity()) {
+            return Some(out);
+        }
+        out.reserve(out.capacity().max(4096));
+    }
 }
 
 /// The element that carries slide 1 a second time, before [`SLIDES_SCRIPT`],
@@ -628,7 +696,7 @@ pub fn render_page(
     }
     html.push_str(&with_marker[at + SLIDES_MARKER.len()..]);
     if opts.pack_slides_from.is_some_and(|from| text_len >= from)
-        && let Some(packed) = pack_span(&html, at, at + text_len)
+        && let Some(packed) = pack_span(&html, at, at + text_len, PACK_PART)
     {
         html = packed;
     }
@@ -935,6 +1003,26 @@ mod tests {
         assert_eq!(slides_text(&packed).as_deref(), Some(text.as_str()));
         assert_eq!(slide_fields(&packed), slide_fields(&plain));
         assert_eq!(slide_fields(&packed).map(|f| f.len()), Some(300));
+        // in parts (deflated apart, one stream): the same text back, each
+        // part base64, the span from the first part's text to the last's
+        let (plain_start, plain_end) = script_span(&plain, SLIDES_SCRIPT).unwrap();
+        let parted = pack_span(&plain, plain_start, plain_end, 4000).unwrap();
+        let (part_start, part_end) = slides_script_span(&parted).unwrap();
+        let parts: Vec<&str> = parted[part_start..part_end]
+            .split(PACKED_PART_SEPARATOR)
+            .collect();
+        assert!(parts.len() > 5, "{}", parts.len());
+        assert!(parts.iter().all(|p| {
+            p.len() % 4 == 0
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b))
+        }));
+        assert!(parted[part_end..].starts_with("</script><script>run()</script>"));
+        assert_eq!(slides_text(&parted).as_deref(), Some(text.as_str()));
+        assert_eq!(slide_fields(&parted), slide_fields(&plain));
+        // an empty slides script packs and reads back empty
+        let empty = pack_slides(&format!("{SLIDES_SCRIPT}</script>")).unwrap();
+        assert_eq!(slides_text(&empty).as_deref(), Some(""));
         // nothing to pack; packed twice is not a plain script any more
         assert!(pack_slides("<p>no slides</p>").is_none());
         assert!(pack_slides(&packed).is_none());
