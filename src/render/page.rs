@@ -251,68 +251,126 @@ pub fn pack_slides(html: &str) -> Option<String> {
 /// [`pack_slides`] of the plain slides script whose text is
 /// `html[start..end]`, in parts of `part` bytes of it.
 fn pack_span(html: &str, start: usize, end: usize, part: usize) -> Option<String> {
-    use base64::Engine as _;
     let text = html.get(start..end)?;
     if !html[..start].ends_with(SLIDES_SCRIPT) || part == 0 {
         return None;
     }
-    let mut parts: Vec<&[u8]> = text.as_bytes().chunks(part).collect();
-    if parts.is_empty() {
-        parts.push(&[]); // an empty script: one final block, empty
-    }
+    let parts: Vec<Vec<&[u8]>> = text.as_bytes().chunks(part).map(|c| vec![c]).collect();
+    let tag_at = start - SLIDES_SCRIPT.len();
+    let mut out = String::with_capacity(html.len() - text.len() + text.len() / 3);
+    out.push_str(&html[..tag_at]);
+    push_packed(&mut out, &parts)?;
+    out.push_str(&html[end..]);
+    Some(out)
+}
+
+/// Writes [`PACKED_SLIDES_SCRIPT`] and the packed text, whose parts are
+/// `parts` (each given as pieces, read in turn: a page's slide records),
+/// deflated in parallel; the caller closes the element.
+fn push_packed(out: &mut String, parts: &[Vec<&[u8]>]) -> Option<()> {
+    use base64::Engine as _;
+    let empty: [Vec<&[u8]>; 1] = [Vec::new()];
+    // An empty script: one final block, empty.
+    let parts = if parts.is_empty() { &empty[..] } else { parts };
     let last = parts.len().saturating_sub(1);
     let packed: Vec<Vec<u8>> = parts
         .par_iter()
         .enumerate()
-        .map(|(i, bytes)| deflate_part(bytes, i == last))
+        .map(|(i, pieces)| deflate_part(pieces, i == last))
         .collect::<Option<_>>()?;
-    let tag_at = start - SLIDES_SCRIPT.len();
-    let packed_len: usize = packed.iter().map(|p| p.len() / 3 * 4 + 4).sum();
-    let mut out = String::with_capacity(
-        (html.len() - text.len())
-            .saturating_add(packed_len)
-            .saturating_add(packed.len().saturating_mul(PACKED_PART_SEPARATOR.len())),
+    out.reserve(
+        packed
+            .iter()
+            .map(|p| p.len() / 3 * 4 + 4 + PACKED_PART_SEPARATOR.len())
+            .sum(),
     );
-    out.push_str(&html[..tag_at]);
     out.push_str(PACKED_SLIDES_SCRIPT);
     for (i, bytes) in packed.iter().enumerate() {
         if i > 0 {
             out.push_str(PACKED_PART_SEPARATOR);
         }
-        base64::engine::general_purpose::STANDARD.encode_string(bytes, &mut out);
+        base64::engine::general_purpose::STANDARD.encode_string(bytes, out);
     }
-    out.push_str(&html[end..]);
-    Some(out)
+    Some(())
 }
 
-/// One part of a packed slides script: raw DEFLATE of `text`, ended by a
-/// sync flush (an empty stored block: the stream goes on in the next part)
-/// or, for the last part, by the final block.
-fn deflate_part(text: &[u8], last: bool) -> Option<Vec<u8>> {
+/// Groups `records` (a page's slide records, in order) into the parts of a
+/// packed slides script: each part holds records up to [`PACK_PART`]
+/// bytes, or one record when it is longer.
+fn record_parts(records: &[String]) -> Vec<Vec<&[u8]>> {
+    let mut parts: Vec<Vec<&[u8]>> = Vec::new();
+    let mut size = 0;
+    for record in records {
+        match parts.last_mut() {
+            Some(part) if size + record.len() <= PACK_PART => part.push(record.as_bytes()),
+            _ => {
+                parts.push(vec![record.as_bytes()]);
+                size = 0;
+            }
+        }
+        size += record.len();
+    }
+    parts
+}
+
+/// One part of a packed slides script: raw DEFLATE of its pieces, read in
+/// turn, ended by a sync flush (an empty stored block: the stream goes on
+/// in the next part) or, for the last part, by the final block.
+fn deflate_part(pieces: &[&[u8]], last: bool) -> Option<Vec<u8>> {
     use flate2::{Compress, Compression, FlushCompress, Status};
     // Level 2, zlib-rs's `deflate_fast`: kube-selfpaced's 2.2 MB packs to
     // 420 kB in about 30 M instructions per MB (miniz_oxide's level 2, before:
     // 413 kB, 63 M per MB); level 1, `deflate_quick`, 534 kB at 17 M; level
-    // 3 starts `deflate_medium`, 385 kB at 42 M (callgrind, release builds).
+    // 3 starts `deflate_medium`, 385 kB at 42 M; level 6, 354 kB at 60 M
+    // (callgrind, release builds).
     let mut deflate = Compress::new(Compression::new(2), false);
+    let total: usize = pieces.iter().map(|p| p.len()).sum();
+    let mut out = Vec::with_capacity(total / 4 + 64);
+    // A call that neither reads nor writes, with room to write, would
+    // repeat forever: give up (the page is then written unpacked).
+    let mut stalled = 0;
+    for piece in pieces {
+        let mut read = 0;
+        while read < piece.len() {
+            if out.len() == out.capacity() {
+                out.reserve(out.capacity().max(4096));
+            }
+            let (before, written) = (deflate.total_in(), out.len());
+            deflate
+                .compress_vec(piece.get(read..)?, &mut out, FlushCompress::None)
+                .ok()?;
+            let now = usize::try_from(deflate.total_in().checked_sub(before)?).ok()?;
+            stalled = if now == 0 && out.len() == written {
+                stalled + 1
+            } else {
+                0
+            };
+            if stalled > 2 {
+                return None;
+            }
+            read += now;
+        }
+    }
     let flush = if last {
         FlushCompress::Finish
     } else {
         FlushCompress::Sync
     };
-    let mut out = Vec::with_capacity(text.len() / 4 + 64);
     loop {
-        let read = usize::try_from(deflate.total_in()).ok()?;
-        let status = deflate
-            .compress_vec(text.get(read..)?, &mut out, flush)
-            .ok()?;
-        let all_read = usize::try_from(deflate.total_in()).ok()? == text.len();
-        // Done when the stream ended, or (a sync flush) when all is read
-        // and the output had room to spare.
-        if status == Status::StreamEnd || (!last && all_read && out.len() < out.capacity()) {
+        if out.len() == out.capacity() {
+            out.reserve(out.capacity().max(4096));
+        }
+        let written = out.len();
+        let status = deflate.compress_vec(&[], &mut out, flush).ok()?;
+        // Done when the stream ended, or (a sync flush) when the output had
+        // room to spare.
+        if status == Status::StreamEnd || (!last && out.len() < out.capacity()) {
             return Some(out);
         }
-        out.reserve(out.capacity().max(4096));
+        stalled = if out.len() == written { stalled + 1 } else { 0 };
+        if stalled > 2 {
+            return None;
+        }
     }
 }
 
@@ -689,17 +747,24 @@ pub fn render_page(
             )));
         }
     };
-    let mut html = String::with_capacity(with_marker.len() + text_len);
-    html.push_str(&with_marker[..at]);
-    for record in records {
-        html.push_str(&record);
+    let after = &with_marker[at + SLIDES_MARKER.len()..];
+    let mut html = String::new();
+    // Packed straight from the records (no copy of the whole text first).
+    if opts.pack_slides_from.is_some_and(|from| text_len >= from) {
+        html.reserve(with_marker.len() + text_len / 4);
+        html.push_str(&with_marker[..at - SLIDES_SCRIPT.len()]);
+        if push_packed(&mut html, &record_parts(&records)).is_none() {
+            html.clear();
+        }
     }
-    html.push_str(&with_marker[at + SLIDES_MARKER.len()..]);
-    if opts.pack_slides_from.is_some_and(|from| text_len >= from)
-        && let Some(packed) = pack_span(&html, at, at + text_len, PACK_PART)
-    {
-        html = packed;
+    if html.is_empty() {
+        html.reserve(with_marker.len() + text_len);
+        html.push_str(&with_marker[..at]);
+        for record in &records {
+            html.push_str(record);
+        }
     }
+    html.push_str(after);
     Ok(Page {
         html,
         images,
@@ -1041,6 +1106,34 @@ mod tests {
             Some(3 << 20)
         );
         assert!(unpack(&bomb[start..end], (3 << 20) - 1).is_none());
+    }
+
+    /// Records go into parts in order, up to PACK_PART bytes each; a record
+    /// longer than that is a part of its own; none, no part.
+    #[test]
+    fn records_are_grouped_into_parts_in_order() {
+        let records: Vec<String> = [100, PACK_PART - 100, 1, PACK_PART + 5, 7, 8]
+            .iter()
+            .enumerate()
+            .map(|(i, n)| char::from(b'a' + i as u8).to_string().repeat(*n))
+            .collect();
+        let parts = record_parts(&records);
+        let sizes: Vec<Vec<usize>> = parts
+            .iter()
+            .map(|p| p.iter().map(|r| r.len()).collect())
+            .collect();
+        assert_eq!(
+            sizes,
+            vec![
+                vec![100, PACK_PART - 100],
+                vec![1],
+                vec![PACK_PART + 5],
+                vec![7, 8]
+            ]
+        );
+        let joined: Vec<u8> = parts.concat().concat();
+        assert_eq!(joined, records.concat().into_bytes());
+        assert!(record_parts(&[]).is_empty());
     }
 
     /// `labdeck build` packs a page's slides from `pack_slides_from` bytes
