@@ -582,16 +582,13 @@ fn close_all(out: &mut String, open: &[Option<&'static str>]) {
 /// remark 0.14.1 bundles it and its styles colour them
 /// (src/render/highlight-styles.css), so that a deck's own `.hljs-*` rules
 /// apply. Rows follow what highlight.js's language definitions call the same
-/// token (languages/javascript.js: `const`, `this` are `keyword`;
-/// languages/yaml.js: keys are `attr`, `---` is `meta`, `&a`/`*a` are
-/// `type`; languages/bash.js: `$X` is `variable`, commands are plain;
-/// languages/xml.js: `tag` around `name` and `attr`).
+/// token (languages/yaml.js: keys are `attr`, `---` is `meta`, `&a`/`*a`
+/// are `type`; languages/bash.js: `$X` is `variable`, commands are plain;
+/// languages/xml.js: `tag` around `name` and `attr`). Our JSON, Go,
+/// Python, CSS, JavaScript and Ruby grammars name highlight.js's classes
+/// outright ([`hljs_class`]); these rows serve the others, and syntect's
+/// own grammars for every other language.
 const HLJS_CLASSES: &[(&str, Option<&str>)] = &[
-    // languages/python.js: a docstring is a string; `is`, `not`, `and`,
-    // `or`, `None`, `True`, `False` are keywords.
-    ("comment.block.documentation.python", Some("string")),
-    ("keyword.operator.logical.python", Some("keyword")),
-    ("constant.language.python", Some("keyword")),
     ("comment", Some("comment")),
     // languages/yaml.js: the key's `:` is part of the `attr`.
     ("punctuation.separator.key-value.mapping.yaml", Some("attr")),
@@ -604,11 +601,6 @@ const HLJS_CLASSES: &[(&str, Option<&str>)] = &[
     ("keyword.operator", None),
     ("keyword.control.flow.block-scalar", None),
     ("keyword", Some("keyword")),
-    // languages/javascript.js: `=>` is no keyword (the arrow function's
-    // mode, `function`, which highlight.js's styles leave uncoloured), and
-    // only `console` of `console.log` is a `built_in`.
-    ("storage.type.function.arrow", None),
-    ("support.function.console", None),
     ("storage", Some("keyword")),
     ("entity.name.tag.yaml", Some("attr")),
     ("entity.name.tag", Some("name")),
