@@ -368,7 +368,7 @@ const BASH_BUILT_IN: &[&str] = &[
 struct Keywords {
     class_of: fn(&str) -> Option<&'static str>,
     /// bash's lexemes (`\b-?[a-z\._]+\b`), else highlight.js's default
-    /// `IDENT_RE` (`[a-zA-Z]\w*`, javascript.js: `[A-Za-z$_][0-9A-Za-z$_]*`).
+    /// ones (`\w+`: dockerfile.js sets none).
     bash: bool,
     /// A Dockerfile's top level: its modes have keywords of their own
     /// ([`Keywords::at`]).
@@ -492,7 +492,7 @@ fn emit_text(out: &mut String, text: &str, open: &[Option<&'static str>], words:
         return;
     };
     let b = text.as_bytes();
-    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || (!bash && c == b'$');
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
     let lexeme = |c: u8| {
         if bash {
             c.is_ascii_lowercase() || c == b'.' || c == b'_'
@@ -628,10 +628,10 @@ const HLJS_CLASSES: &[(&str, Option<&str>)] = &[
     ("meta.preprocessor", Some("meta")),
 ];
 
-/// The class for a scope ([`HLJS_CLASSES`]) inside `outer`: a string that
-/// is a mapping's key (JSON's `"a":`, inside a `meta.*.key.*` scope) is
-/// highlight.js's `attr`
-/// (languages/json.js), not a `string`.
+/// The class for a scope ([`hljs_class`], else [`HLJS_CLASSES`]) inside
+/// `outer`: in syntect's own grammars, a string that is a mapping's key
+/// (inside a `meta.*.key.*` scope, as its JSON grammar wrote `"a":`) is
+/// highlight.js's `attr` (languages/json.js), not a `string`.
 fn scope_classes(
     outer: &[syntect::parsing::Scope],
     scope: &syntect::parsing::Scope,
@@ -874,6 +874,24 @@ mod tests {
                 .replace("&#39;", "'");
             assert_eq!(inner, remark, "{lang}");
         }
+    }
+
+    /// highlight.js's dockerfile sets no lexemes: its words are `\w+`, so
+    /// the `run` of `$run` is a keyword, as remark 0.14.1 shows it (a `$`
+    /// was read as part of a word, as javascript.js's identifiers have it).
+    #[test]
+    fn regression_dockerfile_words_after_a_dollar_are_keywords() {
+        let html = render_block(
+            "dockerfile",
+            "foo $run bar_from from\n",
+            &CodeOptions::default(),
+        );
+        assert!(
+            html.ends_with(
+                r#"<div class="remark-code-line">foo $<span class="hljs-keyword">run</span> bar_from <span class="hljs-keyword">from</span></div></code></pre>"#
+            ),
+            "{html}"
+        );
     }
 
     #[test]
