@@ -55,21 +55,32 @@ const OWN: &[(&str, &[&str])] = &[
     ),
 ];
 
-/// Our own grammars' set, read once. syntect reads a grammar's contexts,
-/// and compiles their regular expressions, when a block first needs them:
-/// the grammars no deck uses cost next to nothing.
-fn own_set() -> Option<&'static SyntaxSet> {
-    static SET: OnceLock<Option<SyntaxSet>> = OnceLock::new();
-    SET.get_or_init(|| syntect::dumps::from_uncompressed_data(OWN_GRAMMARS).ok())
-        .as_ref()
+/// Our own grammars' set, read once, with the place in it of each [`OWN`]
+/// grammar (found by its scope). syntect reads a grammar's contexts, and
+/// compiles their regular expressions, when a block first needs them: the
+/// grammars no deck uses cost next to nothing.
+fn own_set() -> Option<&'static (SyntaxSet, Vec<Option<usize>>)> {
+    static SET: OnceLock<Option<(SyntaxSet, Vec<Option<usize>>)>> = OnceLock::new();
+    SET.get_or_init(|| {
+        let set: SyntaxSet = syntect::dumps::from_uncompressed_data(OWN_GRAMMARS).ok()?;
+        let places = OWN
+            .iter()
+            .map(|(scope, _)| {
+                let scope = syntect::parsing::Scope::new(scope).ok()?;
+                set.syntaxes().iter().position(|s| s.scope == scope)
+            })
+            .collect();
+        Some((set, places))
+    })
+    .as_ref()
 }
 
 /// Our own grammar for a fence language, if we have one, and its set.
 fn own_for(lang: &str) -> Option<(&'static SyntaxSet, &'static SyntaxReference)> {
-    let (scope, _) = OWN.iter().find(|(_, langs)| langs.contains(&lang))?;
-    let set = own_set()?;
-    let scope = syntect::parsing::Scope::new(scope).ok()?;
-    Some((set, set.find_syntax_by_scope(scope)?))
+    let at = OWN.iter().position(|(_, langs)| langs.contains(&lang))?;
+    let (set, places) = own_set()?;
+    let place = (*places.get(at)?)?;
+    Some((set, set.syntaxes().get(place)?))
 }
 
 /// The grammar (and the set it lives in) for a fence language as remark
