@@ -77,7 +77,7 @@
     }
   }
 
-  // Each part is base64 of some of the stream's bytes (page.rs pack_span).
+  // Each part is base64 of some of the stream's bytes (page.rs push_packed).
   function unpack(parts, then, failed) {
     try {
       var chunks = parts.map(function (b64) {

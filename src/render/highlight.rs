@@ -421,8 +421,16 @@ impl Keywords {
 /// The keywords of highlight.js 9's dockerfile FROM mode (FROM, MAINTAINER,
 /// EXPOSE, ENV and USER's arguments), case-insensitive.
 fn dockerfile_arguments(word: &str) -> Option<&'static str> {
-    const KEYWORD: &[&str] = &["from", "maintainer", "expose", "env", "user", "onbuild"];
-    KEYWORD
+    keyword_ignoring_case(
+        &["from", "maintainer", "expose", "env", "user", "onbuild"],
+        word,
+    )
+}
+
+/// `keyword` when `word` is one of `keywords`, case aside (dockerfile.js's
+/// `case_insensitive`).
+fn keyword_ignoring_case(keywords: &[&str], word: &str) -> Option<&'static str> {
+    keywords
         .iter()
         .any(|k| k.eq_ignore_ascii_case(word))
         .then_some("keyword")
@@ -474,10 +482,7 @@ fn keywords_for(lang: &str) -> Option<Keywords> {
             "env",
             "label",
         ];
-        KEYWORD
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(word))
-            .then_some("keyword")
+        keyword_ignoring_case(KEYWORD, word)
     }
     match lang.to_ascii_lowercase().as_str() {
         "bash" | "sh" | "zsh" => Some(Keywords {
@@ -655,9 +660,9 @@ fn scope_classes(
 }
 
 /// The class a scope of our own grammars names outright: `hljs.CLASS.LANG`
-/// is highlight.js's class CLASS (json, go, python and css
-/// `.sublime-syntax` follow highlight.js's modes one to one, and their
-/// classes are its: `function`, `params`, `doctag`, `selector-tag`...).
+/// is highlight.js's class CLASS (the json, go, python, css, javascript
+/// and ruby `.sublime-syntax` follow highlight.js's modes one to one, and
+/// their classes are its: `function`, `params`, `doctag`, `selector-tag`...).
 fn hljs_class(name: &str) -> Option<&'static str> {
     let class = name.strip_prefix("hljs.")?.split('.').next()?;
     HLJS_OWN_CLASSES.iter().find(|c| **c == class).copied()
@@ -677,12 +682,12 @@ const HLJS_OWN_CLASSES: &[&str] = &[
     "meta",
     "number",
     "params",
+    "regexp",
     "selector-attr",
     "selector-class",
     "selector-id",
     "selector-pseudo",
     "selector-tag",
-    "regexp",
     "string",
     "subst",
     "symbol",
