@@ -40,18 +40,22 @@ pub struct Rendered {
     pub script: String,
 }
 
-/// A deck's link definitions for [`cache_key`]: ids normalised once per deck
-/// (not once per slide: a deck has thousands of slides and hundreds of
-/// definitions), sorted by id.
+/// A deck's link definitions for [`cache_key`]: ids normalised, and a
+/// searcher for each built, once per deck (not once per slide: a deck has
+/// thousands of slides and hundreds of definitions), sorted by id.
 pub struct KeyLinks<'a> {
-    links: Vec<(String, &'a str, &'a LinkDef)>,
+    links: Vec<(memchr::memmem::Finder<'static>, &'a str, &'a LinkDef)>,
 }
 
 impl<'a> KeyLinks<'a> {
     pub fn new(links: &'a HashMap<String, LinkDef>) -> Self {
         let mut links: Vec<_> = links
             .iter()
-            .map(|(id, def)| (normalize_ref(id), id.as_str(), def))
+            .map(|(id, def)| {
+                let normal = normalize_ref(id);
+                let finder = memchr::memmem::Finder::new(normal.as_bytes()).into_owned();
+                (finder, id.as_str(), def)
+            })
             .collect();
         links.sort_by(|a, b| a.1.cmp(b.1));
         KeyLinks { links }
@@ -115,7 +119,7 @@ pub fn cache_key(nodes: &[Node], links: &KeyLinks, code: &CodeOptions) -> String
         let used = links
             .links
             .iter()
-            .filter(|(normal, _, _)| lower.contains(normal.as_str()));
+            .filter(|(normal, _, _)| normal.find(lower.as_bytes()).is_some());
         for (_, id, def) in used {
             key.push('\u{5}');
             key.push_str(id);
