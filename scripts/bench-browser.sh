@@ -18,7 +18,10 @@
 # slide: labdeck's page sets it once slide 1 is in place, before the slides
 # script is read; remark.js's page once remark.create() has returned),
 # first_paint and first_contentful_paint (Chromium's paint timing entries),
-# and the ratios of remark.js's medians to labdeck's from this one run.
+# and the ratios of remark.js's medians to labdeck's from this one run. A
+# floor page (one heading, the same mark) is loaded in turn too: the least
+# any page takes in this harness (navigation, a first frame); each page's
+# first slide is also given as milliseconds above it.
 #
 # remark.js: REMARK_JS, or the remark.min.js that the npm package backslide
 # ships (fetched once with `npm pack` into the build folder's bench-cache/).

@@ -518,8 +518,35 @@ async fn serve_reloads_the_page_on_the_same_slide_after_an_edit() {
 struct BenchPage {
     label: String,
     url: String,
-    /// A labdeck page (the remark.js page has no runtime to walk through).
-    labdeck: bool,
+    /// What the page is: a labdeck page is walked through after the
+    /// timings, remark.js's is what the ratios divide by.
+    role: Role,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Labdeck,
+    Remark,
+    /// The least any page takes here: one heading and the mark, nothing
+    /// else (navigation, the first frame).
+    Floor,
+}
+
+/// The floor page ([`Role::Floor`]): a heading, and the mark in the
+/// callback of the frame that paints it, as labdeck's and remark's pages
+/// set it.
+fn floor_page(dir: &std::path::Path) -> String {
+    let page = dir.join("floor.html");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>floor</title></head><body>\
+         <h1>Floor</h1><script>\
+         requestAnimationFrame(function () { performance.mark('labdeck-first-slide'); });\
+         window.labdeck = { count: function () { return 0; } };\
+         </script></body></html>",
+    )
+    .unwrap();
+    browser::file_url(&page)
 }
 
 /// The remark.js page of a deck, as the original build script made it: the
@@ -558,7 +585,9 @@ fn remark_page(dir: &std::path::Path, manifest: &std::path::Path, remark_js: &st
 /// the same run. Pages: LABDECK_BENCH_PAGES (`label=path,label=path`), or
 /// LABDECK_BENCH_PAGE, or the 2,600-slide fixture; with
 /// LABDECK_BENCH_REMARK_JS (a remark.js file) and LABDECK_BENCH_MANIFEST,
-/// the deck's remark.js page too.
+/// the deck's remark.js page too; and always a floor page (one heading),
+/// the least any page takes here, which the labdeck pages are also set
+/// against.
 async fn bench_first_slide_and_heap() {
     let _one = ONE_AT_A_TIME.lock().await;
     let b = browser::start_with("bench", &["--js-flags=--expose-gc"]).await;
@@ -567,7 +596,7 @@ async fn bench_first_slide_and_heap() {
     let page = |label: &str, path: &str| BenchPage {
         label: label.to_string(),
         url: browser::file_url(&std::fs::canonicalize(path).unwrap()),
-        labdeck: true,
+        role: Role::Labdeck,
     };
     let mut pages: Vec<BenchPage> = match (
         std::env::var("LABDECK_BENCH_PAGES"),
@@ -586,7 +615,7 @@ async fn bench_first_slide_and_heap() {
             vec![BenchPage {
                 label: "fixture".into(),
                 url: fixture.url.clone(),
-                labdeck: true,
+                role: Role::Labdeck,
             }]
         }
     };
@@ -598,9 +627,16 @@ async fn bench_first_slide_and_heap() {
         pages.push(BenchPage {
             label: "remark.js".into(),
             url: remark_page(scratch.path(), std::path::Path::new(&manifest), &js),
-            labdeck: false,
+            role: Role::Remark,
         });
     }
+    // What navigation and a first frame cost here, whatever the page: the
+    // ratios are read against it (README, "Speed").
+    pages.push(BenchPage {
+        label: "floor".into(),
+        url: floor_page(scratch.path()),
+        role: Role::Floor,
+    });
     let runs: usize = std::env::var("LABDECK_BENCH_RUNS")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -671,8 +707,12 @@ async fn bench_first_slide_and_heap() {
         );
     }
     // Ratios of medians from this one run: remark.js against each labdeck page.
-    if let Some(r) = pages.iter().position(|p| !p.labdeck) {
-        for (p, page) in pages.iter().enumerate().filter(|(_, p)| p.labdeck) {
+    if let Some(r) = pages.iter().position(|p| p.role == Role::Remark) {
+        for (p, page) in pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.role == Role::Labdeck)
+        {
             let ratio = |key: &str| median(&results[r], key) / median(&results[p], key).max(0.1);
             println!(
                 "BENCH {}: first slide painted {:.1}x sooner than remark.js (first_slide), first contentful paint {:.1}x sooner",
@@ -682,7 +722,23 @@ async fn bench_first_slide_and_heap() {
             );
         }
     }
-    for page in pages.iter().filter(|p| p.labdeck) {
+    // How far above the floor each page paints: what a page can still
+    // save, whatever remark.js takes in this run.
+    if let Some(f) = pages.iter().position(|p| p.role == Role::Floor) {
+        let floor = median(&results[f], "first");
+        for (p, page) in pages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.role != Role::Floor)
+        {
+            println!(
+                "BENCH {}: first slide {:.0} ms above the floor page's {floor:.0} ms",
+                page.label,
+                median(&results[p], "first") - floor,
+            );
+        }
+    }
+    for page in pages.iter().filter(|p| p.role == Role::Labdeck) {
         bench_walk(&b, page).await;
     }
     b.close().await;
