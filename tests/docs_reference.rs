@@ -600,6 +600,31 @@ fn no_dependency_needs_a_newer_rust_than_the_msrv() {
 /// Issue 25: tokio's features in `[dependencies]` are the ones `src/` uses
 /// (the tests' own, `process`, `io-util`, `fs`, `test-util`, are
 /// dev-dependencies), each with the path that needs it.
+/// Issue 27: mimalloc with its default transparent huge pages lost to
+/// glibc's malloc in `benches/build-corpus.sh`: right after the script
+/// side's python3 runs, the kernel spent 0.1-0.4 s of system time per
+/// build compacting memory for them. `no_thp` (MI_NO_THP) keeps the
+/// allocator's speed without that.
+#[test]
+fn regression_mimalloc_asks_for_no_transparent_huge_pages() {
+    let cargo = read("Cargo.toml");
+    let line = cargo
+        .split("\n[dependencies]\n")
+        .nth(1)
+        .and_then(|deps| deps.split("\n[").next())
+        .and_then(|deps| deps.lines().find(|l| l.starts_with("mimalloc = ")))
+        .expect("Cargo.toml [dependencies]: mimalloc");
+    assert!(
+        line.contains("\"no_thp\""),
+        "mimalloc must keep its `no_thp` feature: {line}"
+    );
+    let main = read("src/main.rs");
+    assert!(
+        main.contains("#[global_allocator]") && main.contains("mimalloc::MiMalloc"),
+        "src/main.rs makes mimalloc the binary's allocator"
+    );
+}
+
 #[test]
 fn tokio_features_are_the_ones_src_uses() {
     let cargo = read("Cargo.toml");

@@ -28,6 +28,9 @@
 //!   a snapshot placing a student from the history (issues 21, 22);
 //! - `tests/suggest.rs`: `regression_lint_with_a_checks_overlay_does_not_warn_for_covered_exercises`
 //!   (issue 24);
+//! - `tests/docs_reference.rs`: `regression_mimalloc_asks_for_no_transparent_huge_pages`
+//!   (issue 27: the allocator's huge pages cost 0.1-0.4 s of system time
+//!   per build after another process freed memory);
 //! - `tests/fuzz.rs`: `regressions_stay_fixed` replays every input kept in
 //!   `tests/fuzz-regressions/` (panics found by fuzzing, issues 14 and 21);
 //! - unit tests: `serve::tests::regression_an_edit_to_slide_one_is_a_swap_not_a_reload`,
