@@ -638,10 +638,24 @@ fn include_loop(chain: &[Including], at: &Location, target: &str, file: &Path) -
 /// root given as `slides/..` or an absolute path still prefixes its files.
 /// Files outside the root keep their path.
 pub fn repo_relative(root: &Path, file: &Path) -> PathBuf {
-    let (root, absolute) = (crate::files::lexical(root), crate::files::lexical(file));
-    match absolute.strip_prefix(&root) {
-        Ok(rel) => rel.to_path_buf(),
-        Err(_) => file.to_path_buf(),
+    RepoRoot::new(root).relative(file)
+}
+
+/// A repository root made absolute, with `.` and `..` resolved, once: a
+/// page names every slide's file from it ([`repo_relative`] for many files).
+pub struct RepoRoot(PathBuf);
+
+impl RepoRoot {
+    pub fn new(root: &Path) -> RepoRoot {
+        RepoRoot(crate::files::lexical(root))
+    }
+
+    /// [`repo_relative`] of `file` to this root.
+    pub fn relative(&self, file: &Path) -> PathBuf {
+        match crate::files::lexical(file).strip_prefix(&self.0) {
+            Ok(rel) => rel.to_path_buf(),
+            Err(_) => file.to_path_buf(),
+        }
     }
 }
 

@@ -886,6 +886,7 @@ fn slide_classes(slide: &crate::deck::Slide, options: &RemarkOptions) -> String 
 /// The slides' files named from the repository root, once per file (not
 /// per slide: resolving `..` is not free).
 fn repo_names(deck: &Deck) -> HashMap<&OsStr, String> {
+    let root = crate::assemble::RepoRoot::new(&deck.root);
     let mut names = HashMap::new();
     let mut previous: Option<&OsStr> = None;
     for slide in &deck.slides {
@@ -896,11 +897,9 @@ fn repo_names(deck: &Deck) -> HashMap<&OsStr, String> {
                 continue;
             }
             previous = Some(file);
-            names.entry(file).or_insert_with(|| {
-                crate::assemble::repo_relative(&deck.root, &loc.file)
-                    .to_string_lossy()
-                    .into_owned()
-            });
+            names
+                .entry(file)
+                .or_insert_with(|| root.relative(&loc.file).to_string_lossy().into_owned());
         }
     }
     names
