@@ -31,7 +31,7 @@ pub use super::script_text::{push_script_text, script_text, script_text_decode};
 use crate::deck::Deck;
 use crate::error::{Error, Result};
 use crate::manifest::Look;
-use crate::remark::options::RemarkOptions;
+use crate::remark::options::{CodeOptions, RemarkOptions};
 
 /// Built-in templates: (name, text). A `--templates DIR` file of the same
 /// name replaces one.
@@ -648,50 +648,19 @@ pub fn render_page(
     let code = options.code();
     // Slides render independently: spread them over the cores.
     let repo_names = repo_names(deck);
+    let each = SlideContext {
+        deck,
+        cache,
+        key_links: &key_links,
+        code: &code,
+        repo_names: &repo_names,
+        build: &opts.build,
+        total,
+    };
     let rendered: Vec<Rendered> = deck
         .slides
         .par_iter()
-        .map(|slide| {
-            let content = cache.render(&slide.content, &deck.links, &key_links, &code);
-            let notes = cache.render(&slide.notes, &deck.links, &key_links, &code);
-            let mut images = content.images.clone();
-            images.extend(notes.images.iter().cloned());
-            let first = slide.index == 0;
-            let footer = debug_footer(deck, &repo_names, slide, first.then_some(&opts.build));
-            let background_image = slide.property("background-image");
-            if let Some(url) = background_image.and_then(crate::files::css_url) {
-                images.push(url.to_owned());
-            }
-            let page_slide = PageSlide {
-                number_text: options.slide_number(slide.number, total),
-                name: slide.name.as_deref(),
-                classes: slide_classes(slide, options),
-                html: "",
-                notes: "",
-                background_image,
-                last_step: slide.last_step,
-            };
-            // The slide's HTML is its content, then its footer: the content
-            // comes escaped from the cache, the footer is escaped here (the
-            // same text as escaping both at once: escaping looks one byte
-            // ahead of a `<`, and the footer starts with `<div`).
-            let body = |o: &mut String| {
-                o.push_str(&content.script);
-                push_script_text(o, &footer);
-            };
-            let mut record = String::with_capacity(
-                content.script.len() + notes.script.len() + footer.len() + 256,
-            );
-            push_record(&mut record, &page_slide, body, |o| {
-                o.push_str(&notes.script)
-            });
-            let first_html = first.then(|| {
-                let mut out = String::with_capacity(content.script.len() + footer.len() + 256);
-                push_slide_inner(&mut out, &page_slide, push_script_text, body);
-                out
-            });
-            (record, images, content.styles.clone(), first_html)
-        })
+        .map(|slide| each.render(slide))
         .collect();
     let remark = RemarkPage::new(
         options,
@@ -736,6 +705,87 @@ pub fn render_page(
             tera_message(&e)
         ))
     })?;
+    let html = with_slides(&with_marker, &records, text_len, opts.pack_slides_from)?;
+    Ok(Page {
+        html,
+        images,
+        extra_files: Vec::new(),
+        inputs: Vec::new(),
+        warnings: Vec::new(),
+    })
+}
+
+/// What every slide of a page is rendered with ([`SlideContext::render`]).
+struct SlideContext<'a> {
+    deck: &'a Deck,
+    cache: &'a RenderCache,
+    key_links: &'a super::markdown::KeyLinks<'a>,
+    code: &'a CodeOptions,
+    repo_names: &'a HashMap<&'a OsStr, String>,
+    build: &'a BuildInfo,
+    /// The last slide's number (`%total%`).
+    total: usize,
+}
+
+impl SlideContext<'_> {
+    /// One slide's record, images, styles and (slide 1) early-paint text.
+    fn render(&self, slide: &crate::deck::Slide) -> Rendered {
+        let (deck, options) = (self.deck, &self.deck.manifest.remark);
+        let content = self
+            .cache
+            .render(&slide.content, &deck.links, self.key_links, self.code);
+        let notes = self
+            .cache
+            .render(&slide.notes, &deck.links, self.key_links, self.code);
+        let mut images = content.images.clone();
+        images.extend(notes.images.iter().cloned());
+        let first = slide.index == 0;
+        let footer = debug_footer(deck, self.repo_names, slide, first.then_some(self.build));
+        let background_image = slide.property("background-image");
+        if let Some(url) = background_image.and_then(crate::files::css_url) {
+            images.push(url.to_owned());
+        }
+        let page_slide = PageSlide {
+            number_text: options.slide_number(slide.number, self.total),
+            name: slide.name.as_deref(),
+            classes: slide_classes(slide, options),
+            html: "",
+            notes: "",
+            background_image,
+            last_step: slide.last_step,
+        };
+        // The slide's HTML is its content, then its footer: the content
+        // comes escaped from the cache, the footer is escaped here (the
+        // same text as escaping both at once: escaping looks one byte
+        // ahead of a `<`, and the footer starts with `<div`).
+        let body = |o: &mut String| {
+            o.push_str(&content.script);
+            push_script_text(o, &footer);
+        };
+        let mut record =
+            String::with_capacity(content.script.len() + notes.script.len() + footer.len() + 256);
+        push_record(&mut record, &page_slide, body, |o| {
+            o.push_str(&notes.script)
+        });
+        let first_html = first.then(|| {
+            let mut out = String::with_capacity(content.script.len() + footer.len() + 256);
+            push_slide_inner(&mut out, &page_slide, push_script_text, body);
+            out
+        });
+        (record, images, content.styles.clone(), first_html)
+    }
+}
+
+/// The page Tera rendered (`with_marker`: [`SLIDES_MARKER`] where the
+/// slides go) with the slides' records in the slides script, packed
+/// (straight from the records, no copy of the whole text first) when
+/// their text is `pack_from` bytes or more.
+fn with_slides(
+    with_marker: &str,
+    records: &[String],
+    text_len: usize,
+    pack_from: Option<usize>,
+) -> Result<String> {
     // The runtime reads the slides from the one slides script: a deck.html
     // that does not put them there would build a page without slides.
     let mut markers = memchr::memmem::find_iter(with_marker.as_bytes(), SLIDES_MARKER.as_bytes());
@@ -749,29 +799,22 @@ pub fn render_page(
     };
     let after = &with_marker[at + SLIDES_MARKER.len()..];
     let mut html = String::new();
-    // Packed straight from the records (no copy of the whole text first).
-    if opts.pack_slides_from.is_some_and(|from| text_len >= from) {
+    if pack_from.is_some_and(|from| text_len >= from) {
         html.reserve(with_marker.len() + text_len / 4);
         html.push_str(&with_marker[..at - SLIDES_SCRIPT.len()]);
-        if push_packed(&mut html, &record_parts(&records)).is_none() {
+        if push_packed(&mut html, &record_parts(records)).is_none() {
             html.clear();
         }
     }
     if html.is_empty() {
         html.reserve(with_marker.len() + text_len);
         html.push_str(&with_marker[..at]);
-        for record in &records {
+        for record in records {
             html.push_str(record);
         }
     }
     html.push_str(after);
-    Ok(Page {
-        html,
-        images,
-        extra_files: Vec::new(),
-        inputs: Vec::new(),
-        warnings: Vec::new(),
-    })
+    Ok(html)
 }
 
 /// What remark's options and the deck's own styles put in the page.
