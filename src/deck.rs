@@ -269,32 +269,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
         Some(parses) => parses.parse(source.as_str()),
         None => segments::parse_whole(source.as_str()),
     };
-    for offset in &lexed.unclosed {
-        if let Some((at, _)) = source.report_location(*offset) {
-            let snippet: String = source
-                .text_from(*offset)
-                .chars()
-                .take_while(|&c| c != '[')
-                .collect();
-            diagnostics.push(Diagnostic::error(
-                "unclosed-class",
-                at,
-                format!("`{snippet}[` is never closed by a matching `]`"),
-            ));
-        }
-    }
-    if let Some(offset) = lexed.too_deep
-        && let Some((at, _)) = source.report_location(offset)
-    {
-        diagnostics.push(Diagnostic::error(
-            "nesting-too-deep",
-            at,
-            format!(
-                "content classes nest more than {} deep here (`.a[.b[...]]`); the deeper ones are shown as text",
-                lexer::MAX_DEPTH
-            ),
-        ));
-    }
+    lexer_diagnostics(&source, &lexed, &mut diagnostics);
     let parsed = lexed.slides;
     let mut links = HashMap::new();
     for s in &parsed {
@@ -364,6 +339,41 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
         includes: assembled.includes,
         used_classes: show.used_classes,
         diagnostics,
+    }
+}
+
+/// What remark's lexer leaves wrong in a deck's source, said at the
+/// written line: a content class never closed, classes nested too deep.
+fn lexer_diagnostics(
+    source: &SourceText,
+    lexed: &segments::Parsed,
+    diagnostics: &mut Diagnostics,
+) {
+    for offset in &lexed.unclosed {
+        if let Some((at, _)) = source.report_location(*offset) {
+            let snippet: String = source
+                .text_from(*offset)
+                .chars()
+                .take_while(|&c| c != '[')
+                .collect();
+            diagnostics.push(Diagnostic::error(
+                "unclosed-class",
+                at,
+                format!("`{snippet}[` is never closed by a matching `]`"),
+            ));
+        }
+    }
+    if let Some(offset) = lexed.too_deep
+        && let Some((at, _)) = source.report_location(offset)
+    {
+        diagnostics.push(Diagnostic::error(
+            "nesting-too-deep",
+            at,
+            format!(
+                "content classes nest more than {} deep here (`.a[.b[...]]`); the deeper ones are shown as text",
+                lexer::MAX_DEPTH
+            ),
+        ));
     }
 }
 
