@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rayon::prelude::*;
 
@@ -44,7 +44,12 @@ pub struct Built {
 
 /// Shared state of a build: templates and the code highlighting cache.
 pub struct Builder {
-    templates: Templates,
+    /// The page templates. A `--templates` folder's are read by `new`, so
+    /// that their errors are said once, before anything is built; the
+    /// built-in ones (parsing them is about 8 M instructions) on first use:
+    /// `build_all` reads them on one core while the decks load on the
+    /// other.
+    templates: OnceLock<std::result::Result<Templates, String>>,
     cache: RenderCache,
     /// Commit and uncommitted files, by deck folder: `git` runs once per
     /// folder, while decks load (see `build_all`).
@@ -54,8 +59,13 @@ pub struct Builder {
 
 impl Builder {
     pub fn new(opts: BuildOptions) -> Result<Builder> {
+        let templates = OnceLock::new();
+        if let Some(dir) = opts.templates.as_deref() {
+            // A new cell: setting it cannot fail.
+            let _ = templates.set(Ok(Templates::load(Some(dir))?));
+        }
         Ok(Builder {
-            templates: Templates::load(opts.templates.as_deref())?,
+            templates,
             cache: RenderCache::new(),
             git: Mutex::new(HashMap::new()),
             opts,
@@ -70,14 +80,20 @@ impl Builder {
         for m in manifests {
             by_output.entry(output_name(m)).or_default().push(m);
         }
-        // `git` answers while the decks load (it is only needed to render).
-        if let Ok(mut git) = self.git.lock() {
-            for m in manifests {
-                let dir = crate::manifest::dir_of(m);
-                git.entry(dir)
-                    .or_insert_with_key(|dir| Git::Running(GitQuery::start(dir)));
+        // What only rendering needs is started on one core while the decks
+        // load on the other: `git` (it answers while they load), then the
+        // templates.
+        let before_rendering = || {
+            if let Ok(mut git) = self.git.lock() {
+                for m in manifests {
+                    let dir = crate::manifest::dir_of(m);
+                    git.entry(dir)
+                        .or_insert_with_key(|dir| Git::Running(GitQuery::start(dir)));
+                }
             }
-        }
+            // An error is said by each deck's build.
+            let _ = self.templates();
+        };
         // Chapters shared by decks are read once for the whole call, and
         // their slides lexed and parsed once.
         let files = Arc::new(Files::new());
@@ -86,24 +102,40 @@ impl Builder {
             .load
             .sharing(&files)
             .parsing(&Arc::new(Parses::default()));
-        manifests
-            .par_iter()
-            .map(|m| {
-                let same = &by_output[&output_name(m)];
-                if same.len() > 1 {
-                    return Err(Error::SameOutput {
-                        manifest: m.to_path_buf(),
-                        output: self.opts.out_dir.join(output_name(m)),
-                        others: same
-                            .iter()
-                            .filter(|o| **o != m)
-                            .map(|o| o.to_path_buf())
-                            .collect(),
-                    });
-                }
-                self.build_with(m, &files, &load)
+        let build_each = || {
+            manifests
+                .par_iter()
+                .map(|m| {
+                    let same = &by_output[&output_name(m)];
+                    if same.len() > 1 {
+                        return Err(Error::SameOutput {
+                            manifest: m.to_path_buf(),
+                            output: self.opts.out_dir.join(output_name(m)),
+                            others: same
+                                .iter()
+                                .filter(|o| **o != m)
+                                .map(|o| o.to_path_buf())
+                                .collect(),
+                        });
+                    }
+                    self.build_with(m, &files, &load)
+                })
+                .collect()
+        };
+        rayon::join(before_rendering, build_each).1
+    }
+
+    /// The page templates; the built-in ones are read on first use.
+    fn templates(&self) -> Result<&Templates> {
+        let loaded = self.templates.get_or_init(|| {
+            Templates::load(None).map_err(|e| match e {
+                Error::Template(message) => message,
+                other => other.to_string(),
             })
-            .collect()
+        });
+        loaded
+            .as_ref()
+            .map_err(|message| Error::Template(message.clone()))
     }
 
     /// Renders one manifest to HTML in memory (nothing written), reading
@@ -142,7 +174,7 @@ impl Builder {
         let build = self.build_info(dir);
         let mut page = page::render_page(
             &deck,
-            &self.templates,
+            self.templates()?,
             &self.cache,
             &PageOptions {
                 styles,

@@ -344,11 +344,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
 
 /// What remark's lexer leaves wrong in a deck's source, said at the
 /// written line: a content class never closed, classes nested too deep.
-fn lexer_diagnostics(
-    source: &SourceText,
-    lexed: &segments::Parsed,
-    diagnostics: &mut Diagnostics,
-) {
+fn lexer_diagnostics(source: &SourceText, lexed: &segments::Parsed, diagnostics: &mut Diagnostics) {
     for offset in &lexed.unclosed {
         if let Some((at, _)) = source.report_location(*offset) {
             let snippet: String = source
