@@ -633,16 +633,9 @@ fn include_loop(chain: &[Including], at: &Location, target: &str, file: &Path) -
     )
 }
 
-/// `file` relative to the repository root `root` (as `@@LINK` and the
-/// slides' source links name it), compared with `.` and `..` resolved: a
-/// root given as `slides/..` or an absolute path still prefixes its files.
-/// Files outside the root keep their path.
-pub fn repo_relative(root: &Path, file: &Path) -> PathBuf {
-    RepoRoot::new(root).relative(file)
-}
-
-/// A repository root made absolute, with `.` and `..` resolved, once: a
-/// page names every slide's file from it ([`repo_relative`] for many files).
+/// A repository root, made absolute with `.` and `..` resolved once, that
+/// names files as `@@LINK` and the slides' source links do
+/// ([`RepoRoot::relative`]).
 pub struct RepoRoot(PathBuf);
 
 impl RepoRoot {
@@ -650,7 +643,9 @@ impl RepoRoot {
         RepoRoot(crate::files::lexical(root))
     }
 
-    /// [`repo_relative`] of `file` to this root.
+    /// `file` relative to the root, compared with `.` and `..` resolved: a
+    /// root given as `slides/..` or an absolute path still prefixes its
+    /// files. Files outside the root keep their path.
     pub fn relative(&self, file: &Path) -> PathBuf {
         match crate::files::lexical(file).strip_prefix(&self.0) {
             Ok(rel) => rel.to_path_buf(),
@@ -683,7 +678,8 @@ mod tests {
     #[test]
     fn files_are_named_from_the_repository_root() {
         let rel = |root: &str, file: &str| {
-            repo_relative(Path::new(root), Path::new(file))
+            RepoRoot::new(Path::new(root))
+                .relative(Path::new(file))
                 .to_string_lossy()
                 .into_owned()
         };
