@@ -28,6 +28,27 @@ fn read(rel: &str) -> String {
     std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
+/// The text of Cargo.toml's `[name]` table (up to the next table).
+fn cargo_section<'a>(cargo: &'a str, name: &str) -> &'a str {
+    let header = format!("\n[{name}]\n");
+    let at = cargo
+        .find(&header)
+        .unwrap_or_else(|| panic!("Cargo.toml: no [{name}]"));
+    cargo[at + header.len()..]
+        .split("\n[")
+        .next()
+        .unwrap_or_default()
+}
+
+/// The line of Cargo.toml's `[dependencies]` that names `name`.
+fn dependency_line<'a>(cargo: &'a str, name: &str) -> &'a str {
+    let start = format!("{name} = ");
+    cargo_section(cargo, "dependencies")
+        .lines()
+        .find(|l| l.starts_with(&start))
+        .unwrap_or_else(|| panic!("Cargo.toml [dependencies]: no {name}"))
+}
+
 /// The texts between backticks in `s`.
 fn backticked(s: &str) -> Vec<String> {
     s.split('`').skip(1).step_by(2).map(str::to_owned).collect()
@@ -399,11 +420,7 @@ fn the_readme_says_what_the_build_needs() {
 #[test]
 fn the_release_binary_has_no_debug_info_and_the_readme_says_its_size() {
     let cargo = read("Cargo.toml");
-    let release = cargo
-        .split("\n[profile.release]\n")
-        .nth(1)
-        .and_then(|s| s.split("\n[").next())
-        .expect("Cargo.toml: a [profile.release]");
+    let release = cargo_section(&cargo, "profile.release");
     assert!(release.contains("debug = false"), "{release}");
     assert!(
         release.contains("strip = \"debuginfo\"")
@@ -429,16 +446,7 @@ fn the_release_binary_has_no_debug_info_and_the_readme_says_its_size() {
 #[test]
 fn the_test_build_keeps_line_tables_only_and_the_readme_says_its_disk() {
     let cargo = read("Cargo.toml");
-    let section = |name: &str| -> String {
-        let at = cargo
-            .find(&format!("\n[{name}]\n"))
-            .unwrap_or_else(|| panic!("Cargo.toml: no [{name}]"));
-        cargo[at + name.len() + 4..]
-            .split("\n[")
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    };
+    let section = |name: &str| cargo_section(&cargo, name);
     assert!(
         section("profile.dev").contains("debug = \"line-tables-only\""),
         "{}",
@@ -597,9 +605,6 @@ fn no_dependency_needs_a_newer_rust_than_the_msrv() {
     );
 }
 
-/// Issue 25: tokio's features in `[dependencies]` are the ones `src/` uses
-/// (the tests' own, `process`, `io-util`, `fs`, `test-util`, are
-/// dev-dependencies), each with the path that needs it.
 /// Issue 27: mimalloc with its default transparent huge pages lost to
 /// glibc's malloc in `benches/build-corpus.sh`: right after the script
 /// side's python3 runs, the kernel spent 0.1-0.4 s of system time per
@@ -608,12 +613,7 @@ fn no_dependency_needs_a_newer_rust_than_the_msrv() {
 #[test]
 fn regression_mimalloc_asks_for_no_transparent_huge_pages() {
     let cargo = read("Cargo.toml");
-    let line = cargo
-        .split("\n[dependencies]\n")
-        .nth(1)
-        .and_then(|deps| deps.split("\n[").next())
-        .and_then(|deps| deps.lines().find(|l| l.starts_with("mimalloc = ")))
-        .expect("Cargo.toml [dependencies]: mimalloc");
+    let line = dependency_line(&cargo, "mimalloc");
     assert!(
         line.contains("\"no_thp\""),
         "mimalloc must keep its `no_thp` feature: {line}"
@@ -625,22 +625,18 @@ fn regression_mimalloc_asks_for_no_transparent_huge_pages() {
     );
 }
 
+/// Issue 25: tokio's features in `[dependencies]` are the ones `src/` uses
+/// (the tests' own, `process`, `io-util`, `fs`, `test-util`, are
+/// dev-dependencies), each with the path that needs it.
 #[test]
 fn tokio_features_are_the_ones_src_uses() {
     let cargo = read("Cargo.toml");
-    let features: BTreeSet<String> = cargo
-        .split("\n[dependencies]\n")
-        .nth(1)
-        .and_then(|deps| deps.split("\n[").next())
-        .and_then(|deps| deps.lines().find(|l| l.starts_with("tokio = ")))
-        .map(|line| {
-            line.split('"')
-                .skip(3)
-                .step_by(2)
-                .map(str::to_owned)
-                .collect()
-        })
-        .expect("Cargo.toml [dependencies]: tokio with features");
+    let features: BTreeSet<String> = dependency_line(&cargo, "tokio")
+        .split('"')
+        .skip(3)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
     let mut src = String::new();
     let mut dirs = vec![repo().join("src")];
     while let Some(dir) = dirs.pop() {
