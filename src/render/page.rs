@@ -646,7 +646,6 @@ pub fn render_page(
     let key_links = super::markdown::KeyLinks::new(&deck.links);
     let options = &deck.manifest.remark;
     let code = options.code();
-    // Slides render independently: spread them over the cores.
     let repo_names = repo_names(deck);
     let each = SlideContext {
         deck,
@@ -657,6 +656,7 @@ pub fn render_page(
         build: &opts.build,
         total,
     };
+    // Slides render independently: spread them over the cores.
     let rendered: Vec<Rendered> = deck
         .slides
         .par_iter()
