@@ -164,14 +164,14 @@ pub const PACKED_PART_SCRIPT: &str = "<script type=\"text/x-labdeck-slides-part\
 /// What stands between two packed parts' base64.
 const PACKED_PART_SEPARATOR: &str = "</script><script type=\"text/x-labdeck-slides-part\">";
 
-/// Bytes of slides' text per packed part: about 50 kB deflated, 66 kB of
+/// Bytes of slides' text per packed part: about 60 kB deflated, 80 kB of
 /// base64 (kube-selfpaced's 2.2 MB: 9 parts).
 const PACK_PART: usize = 256 << 10;
 
 /// Slides' text from which `labdeck build` packs them ([`PageOptions::pack_slides_from`]):
 /// a page below it is read and parsed in a few milliseconds anyway, and
-/// packing costs build time (about 30 M instructions per MB of slides'
-/// text: 148 M of the corpus build's 0.97 G for its three decks above it,
+/// packing costs build time (about 20 M instructions per MB of slides'
+/// text: 92 M of the corpus build's 0.90 G for its three decks above it,
 /// 4.5 MB; README, "Speed").
 pub const PACK_SLIDES_FROM: usize = 1 << 20;
 
@@ -318,12 +318,14 @@ fn record_parts(records: &[String]) -> Vec<Vec<&[u8]>> {
 /// in the next part) or, for the last part, by the final block.
 fn deflate_part(pieces: &[&[u8]], last: bool) -> Option<Vec<u8>> {
     use flate2::{Compress, Compression, FlushCompress, Status};
-    // Level 2, zlib-rs's `deflate_fast`: kube-selfpaced's 2.2 MB packs to
-    // 420 kB in about 30 M instructions per MB (miniz_oxide's level 2, before:
-    // 413 kB, 63 M per MB); level 1, `deflate_quick`, 534 kB at 17 M; level
-    // 3 starts `deflate_medium`, 385 kB at 42 M; level 6, 354 kB at 60 M
-    // (callgrind, release builds).
-    let mut deflate = Compress::new(Compression::new(2), false);
+    // Level 1, zlib-rs's `deflate_quick`: kube-selfpaced's 2.2 MB packs to
+    // 534 kB in about 17 M instructions per MB; level 2, `deflate_fast`,
+    // 420 kB at 30 M (miniz_oxide's level 2, before: 413 kB, 63 M); level 3
+    // starts `deflate_medium`, 385 kB at 42 M; level 6, 354 kB at 60 M
+    // (callgrind, release builds). The page is 152 kB longer than at level
+    // 2 and paints slide 1 as soon (26 ms median of 9 either way, one run
+    // of `scripts/bench-browser.sh`; README, "Speed").
+    let mut deflate = Compress::new(Compression::new(1), false);
     let total: usize = pieces.iter().map(|p| p.len()).sum();
     let mut out = Vec::with_capacity(total / 4 + 64);
     // A call that neither reads nor writes, with room to write, would
@@ -1141,7 +1143,8 @@ mod tests {
         // a bomb (more than the limit, packed small) is not unpacked
         let bomb =
             pack_slides(&format!("{SLIDES_SCRIPT}{}</script>", "a".repeat(3 << 20))).unwrap();
-        assert!(bomb.len() < 10_000, "{}", bomb.len());
+        // (level 1, `deflate_quick`, packs 3 MB of one byte in 41 kB)
+        assert!(bomb.len() < (3 << 20) / 50, "{}", bomb.len());
         let (start, end) = slides_script_span(&bomb).unwrap();
         assert_eq!(
             unpack(&bomb[start..end], 3 << 20).map(|t| t.len()),
