@@ -178,27 +178,17 @@ fn front_matter(text: &str) -> Option<Foreign> {
 
 /// A Marpit directive in an HTML comment, outside fenced code.
 fn marp_comment(text: &str) -> Option<Foreign> {
-    // A directive line starts with `<!--`: most chapters have none, and
-    // are not read line by line (this runs for every chapter of every deck).
-    memchr::memmem::find(text.as_bytes(), b"<!--")?;
-    // Inside a fence (``` or ~~~, as CommonMark opens one) a directive is
-    // an example, not the deck's own.
-    let mut fence: Option<&str> = None;
-    for (n, line) in text.split('\n').enumerate() {
-        let t = line.trim();
-        let marker = ["```", "~~~"].into_iter().find(|m| t.starts_with(m));
-        match (fence, marker) {
-            (None, Some(m)) => {
-                fence = Some(m);
-                continue;
-            }
-            (Some(open), Some(m)) if open == m => {
-                fence = None;
-                continue;
-            }
-            (Some(_), _) => continue,
-            (None, None) => {}
+    // A directive line starts with `<!--`. This runs for every chapter of
+    // every deck, so only such lines are read; the fences before one are
+    // followed only once one is a directive (`Fences`).
+    let mut fences = Fences::default();
+    for at in memchr::memmem::find_iter(text.as_bytes(), b"<!--") {
+        let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        if !text[start..at].trim().is_empty() {
+            continue;
         }
+        let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+        let t = text[start..end].trim();
         let Some(inner) = t.strip_prefix("<!--").and_then(|r| r.strip_suffix("-->")) else {
             continue;
         };
@@ -210,15 +200,54 @@ fn marp_comment(text: &str) -> Option<Foreign> {
         // property in a comment (labdeck's dialect reads it so): only the
         // underscored, one-slide form marks Marp for `class`.
         let remark_too = key == "class";
-        if MARP_COMMENT_KEYS.contains(&bare) && !value.is_empty() && !remark_too {
+        if MARP_COMMENT_KEYS.contains(&bare)
+            && !value.is_empty()
+            && !remark_too
+            && !fences.open_at(text, start)
+        {
             return Some(Foreign {
                 tool: "Marp",
-                line: n + 1,
+                line: fences.line,
                 evidence: t.to_owned(),
             });
         }
     }
     None
+}
+
+/// The fenced code blocks of a text, followed line by line up to where
+/// they are asked about.
+#[derive(Default)]
+struct Fences {
+    /// Where the lines not yet read start.
+    read_to: usize,
+    /// 1-based number of the line at `read_to`.
+    line: usize,
+    /// The marker of the fence open there.
+    open: Option<&'static str>,
+}
+
+impl Fences {
+    /// Whether the line starting at `start` (at or after the last asked)
+    /// is inside a fence: ``` or ~~~, as CommonMark opens one; a directive
+    /// there is an example, not the deck's own. Leaves `line` at its number.
+    fn open_at(&mut self, text: &str, start: usize) -> bool {
+        if self.line == 0 {
+            self.line = 1;
+        }
+        for line in text[self.read_to..start].split_terminator('\n') {
+            self.line += 1;
+            let t = line.trim();
+            let marker = ["```", "~~~"].into_iter().find(|m| t.starts_with(m));
+            match (self.open, marker) {
+                (None, Some(m)) => self.open = Some(m),
+                (Some(open), Some(m)) if open == m => self.open = None,
+                _ => {}
+            }
+        }
+        self.read_to = start;
+        self.open.is_some()
+    }
 }
 
 #[cfg(test)]
@@ -236,6 +265,13 @@ mod tests {
         assert_eq!(both.tool, "Marp or Slidev");
         let comment = detect("# Title\n\n---\n\n<!-- _class: lead -->\n# Big\n").unwrap();
         assert_eq!((comment.tool, comment.line), ("Marp", 5));
+        // An example in a fence is not; the same directive after it is.
+        let after = "~~~\n```\n<!-- _class: x -->\n~~~\n\r\n <!-- paginate: true -->\n";
+        let after = detect(after).unwrap();
+        assert_eq!(
+            (after.line, after.evidence.as_str()),
+            (6, "<!-- paginate: true -->")
+        );
         assert!(marp.message().contains("Marp CLI"), "{}", marp.message());
     }
 
