@@ -216,26 +216,92 @@ impl RemarkOptions {
     /// .replace('%total%', total)`): a JavaScript string pattern replaces
     /// only its first occurrence.
     pub fn slide_number(&self, current: usize, total: usize) -> String {
-        let once = replace_first(&self.slide_number_format, "%current%", current);
-        replace_first(&once, "%total%", total)
+        self.slide_numbers().text(current, total)
+    }
+
+    /// [`Self::slide_number`] for every slide of a deck: the format is read
+    /// once.
+    pub fn slide_numbers(&self) -> SlideNumbers {
+        SlideNumbers::new(&self.slide_number_format)
     }
 }
 
-/// `text` with the first `pattern` replaced by `n` (JavaScript's
-/// `String.prototype.replace` with a string pattern).
-fn replace_first(text: &str, pattern: &str, n: usize) -> String {
-    use std::fmt::Write as _;
-    let mut out = String::with_capacity(text.len() + 8);
-    match memchr::memmem::find(text.as_bytes(), pattern.as_bytes()) {
-        Some(at) => {
-            out.push_str(&text[..at]);
-            // Writing to a String cannot fail.
-            let _ = write!(out, "{n}");
-            out.push_str(&text[at + pattern.len()..]);
-        }
-        None => out.push_str(text),
+/// A `slideNumberFormat` cut where its numbers go ([`RemarkOptions::slide_number`]).
+#[derive(Debug, Clone)]
+pub struct SlideNumbers {
+    pieces: Vec<NumberPiece>,
+}
+
+#[derive(Debug, Clone)]
+enum NumberPiece {
+    Text(String),
+    Current,
+    Total,
+}
+
+impl SlideNumbers {
+    fn new(format: &str) -> SlideNumbers {
+        use NumberPiece::{Current, Text, Total};
+        const CURRENT: &str = "%current%";
+        const TOTAL: &str = "%total%";
+        // `%total%` is looked for in the text the first replacement made,
+        // around a number: no digit is in `%total%`, so it is found in the
+        // text before the number, else in the text after it.
+        let around = |text: &str, number: NumberPiece, total_first: bool| match text.find(TOTAL) {
+            Some(at) if total_first => vec![
+                Text(text[..at].to_owned()),
+                Total,
+                Text(text[at + TOTAL.len()..].to_owned()),
+                number,
+            ],
+            Some(at) => vec![
+                number,
+                Text(text[..at].to_owned()),
+                Total,
+                Text(text[at + TOTAL.len()..].to_owned()),
+            ],
+            None if total_first => vec![Text(text.to_owned()), number],
+            None => vec![number, Text(text.to_owned())],
+        };
+        let pieces = match format.find(CURRENT) {
+            Some(at) => {
+                let (before, after) = (&format[..at], &format[at + CURRENT.len()..]);
+                if before.contains(TOTAL) {
+                    let mut pieces = around(before, Current, true);
+                    pieces.push(Text(after.to_owned()));
+                    pieces
+                } else {
+                    let mut pieces = vec![Text(before.to_owned())];
+                    pieces.extend(around(after, Current, false));
+                    pieces
+                }
+            }
+            None => match format.find(TOTAL) {
+                Some(at) => vec![
+                    Text(format[..at].to_owned()),
+                    Total,
+                    Text(format[at + TOTAL.len()..].to_owned()),
+                ],
+                None => vec![Text(format.to_owned())],
+            },
+        };
+        SlideNumbers { pieces }
     }
-    out
+
+    /// The number text of slide `current` of `total`.
+    pub fn text(&self, current: usize, total: usize) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::with_capacity(16);
+        for piece in &self.pieces {
+            // Writing to a String cannot fail.
+            let _ = match piece {
+                NumberPiece::Text(t) => out.write_str(t),
+                NumberPiece::Current => write!(out, "{current}"),
+                NumberPiece::Total => write!(out, "{total}"),
+            };
+        }
+        out
+    }
 }
 
 fn as_bool(v: &Value) -> Option<bool> {
@@ -293,5 +359,32 @@ mod tests {
         o.set_assignment("slideNumberFormat=%current%").unwrap();
         assert_eq!(o.slide_number(2, 5), "2");
         o.set("sourceUrl", &json!("x.md")).unwrap();
+    }
+
+    #[test]
+    fn slide_numbers_replace_as_javascript_does() {
+        // `format.replace('%current%', c).replace('%total%', t)`, by hand.
+        fn replaced(format: &str, current: usize, total: usize) -> String {
+            let once = format.replacen("%current%", &current.to_string(), 1);
+            once.replacen("%total%", &total.to_string(), 1)
+        }
+        for format in [
+            "",
+            "plain",
+            "%current% / %total%",
+            "%total% then %current%",
+            "%total%%current%%total%",
+            "%current%%current%%total%%total%",
+            "%cur%current%rent% %tot%total%al%",
+            "%%current%%total%%",
+            "%total",
+            "%current",
+            "é %current% ü %total% ß",
+        ] {
+            let numbers = SlideNumbers::new(format);
+            for (c, t) in [(1, 1), (7, 2193), (100, 9)] {
+                assert_eq!(numbers.text(c, t), replaced(format, c, t), "{format:?}");
+            }
+        }
     }
 }

@@ -657,6 +657,7 @@ pub fn render_page(
         repo_names: &repo_names,
         build: &opts.build,
         total,
+        numbers: deck.manifest.remark.slide_numbers(),
     };
     // Slides render independently: spread them over the cores.
     let rendered: Vec<Rendered> = deck
@@ -727,6 +728,8 @@ struct SlideContext<'a> {
     build: &'a BuildInfo,
     /// The last slide's number (`%total%`).
     total: usize,
+    /// `slideNumberFormat`, read once.
+    numbers: crate::remark::options::SlideNumbers,
 }
 
 impl SlideContext<'_> {
@@ -748,7 +751,7 @@ impl SlideContext<'_> {
             images.push(url.to_owned());
         }
         let page_slide = PageSlide {
-            number_text: options.slide_number(slide.number, self.total),
+            number_text: self.numbers.text(slide.number, self.total),
             name: slide.name.as_deref(),
             classes: slide_classes(slide, options),
             html: "",
