@@ -834,16 +834,13 @@ impl BlankLines {
         let mut starts = vec![0];
         starts.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i + 1));
         let n = starts.len();
-        let blank: Vec<bool> = (0..n)
-            .map(|i| {
-                let end = starts.get(i + 1).map_or(src.len(), |e| e - 1);
-                src.get(starts[i]..end).is_none_or(|l| l.trim().is_empty())
-            })
-            .collect();
         let (mut next_blank, mut next_text) = (vec![n; n + 1], vec![n; n + 1]);
+        let mut end = src.len();
         for i in (0..n).rev() {
-            next_blank[i] = if blank[i] { i } else { next_blank[i + 1] };
-            next_text[i] = if blank[i] { next_text[i + 1] } else { i };
+            let blank = src.get(starts[i]..end).is_none_or(|l| l.trim().is_empty());
+            next_blank[i] = if blank { i } else { next_blank[i + 1] };
+            next_text[i] = if blank { next_text[i + 1] } else { i };
+            end = starts[i].saturating_sub(1);
         }
         BlankLines {
             starts,
