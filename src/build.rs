@@ -234,7 +234,7 @@ impl Builder {
         let out_dir = &self.opts.out_dir;
         std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
         let output = out_dir.join(format!("{}.html", deck.manifest.stem()));
-        write_atomically(&output, page.html.as_bytes())?;
+        crate::output::write_if_changed(&output, page.html.as_bytes())?;
         let mut images_copied = copy_images(&deck.manifest.dir, out_dir, &page.images)?;
         for (file, rel) in &page.extra_files {
             if copy_fresh(file, &out_dir.join(rel))? {
