@@ -108,7 +108,7 @@ pub struct Deck {
     /// Files pulled in with `@@INCLUDE`.
     pub includes: Vec<PathBuf>,
     /// Every class written on a slide, shown or not.
-    pub used_classes: Vec<String>,
+    pub used_classes: std::collections::BTreeSet<String>,
     /// Everything found wrong while loading (errors and warnings).
     pub diagnostics: Diagnostics,
 }

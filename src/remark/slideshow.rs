@@ -43,11 +43,12 @@ impl ShownSlide {
 
 /// Splits a `class:` value as remark does (commas and spaces).
 pub fn class_list(value: &str) -> Vec<String> {
-    value
-        .split([',', ' '])
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned)
-        .collect()
+    classes(value).map(str::to_owned).collect()
+}
+
+/// The classes of a `class:` value, as [`class_list`] gives them.
+fn classes(value: &str) -> impl Iterator<Item = &str> {
+    value.split([',', ' ']).filter(|c| !c.is_empty())
 }
 
 /// Result of building the slideshow.
@@ -57,7 +58,7 @@ pub struct Slideshow {
     /// `template:` values that name no slide: (offset of the property, name).
     pub unknown_templates: Vec<(usize, String)>,
     /// Every class a slide (shown or not) declares, for lint.
-    pub used_classes: Vec<String>,
+    pub used_classes: std::collections::BTreeSet<String>,
 }
 
 /// Builds what remark shows from parsed slides. With `count_incremental`
@@ -94,9 +95,13 @@ pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String], count_incremental: b
             }
         };
 
-        let own_classes = class_list(slide.property("class").unwrap_or(""));
-        out.used_classes.extend(own_classes.iter().cloned());
-        let included = !own_classes.iter().any(|c| excluded.contains(c));
+        let mut included = true;
+        for class in classes(slide.property("class").unwrap_or("")) {
+            if !out.used_classes.contains(class) {
+                out.used_classes.insert(class.to_owned());
+            }
+            included &= !excluded.iter().any(|e| e == class);
+        }
 
         let mut s = ShownSlide {
             properties: slide.properties,
