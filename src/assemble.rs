@@ -310,10 +310,18 @@ impl Assembler<'_> {
     fn load_entry(&mut self, entry: &Entry, part: Option<usize>) -> Loaded {
         match entry {
             Entry::List { entries, .. } => {
-                let mut text = SourceText::new();
-                let mut titles = Vec::new();
-                for (i, e) in entries.iter().enumerate() {
-                    let l = self.load_entry(e, part);
+                let loaded: Vec<Loaded> =
+                    entries.iter().map(|e| self.load_entry(e, part)).collect();
+                // Joined once their length is known: a deck's text is about
+                // a megabyte, grown a dozen times otherwise.
+                let separators = "\n---\n".len().saturating_mul(loaded.len());
+                let len = loaded
+                    .iter()
+                    .map(|l| l.text.len())
+                    .fold(separators, usize::saturating_add);
+                let mut text = SourceText::with_capacity(len);
+                let mut titles = Vec::with_capacity(loaded.len());
+                for (i, l) in loaded.into_iter().enumerate() {
                     if i > 0 {
                         text.push("\n---\n", Origin::Generated);
                     }

@@ -55,6 +55,14 @@ impl SourceText {
         SourceText::default()
     }
 
+    /// Empty, with room for `len` bytes of text.
+    pub fn with_capacity(len: usize) -> Self {
+        SourceText {
+            text: String::with_capacity(len),
+            ..SourceText::default()
+        }
+    }
+
     /// A whole file's text, starting at its line 1.
     pub fn from_file(text: String, file: Arc<PathBuf>) -> Self {
         SourceText {
@@ -325,7 +333,9 @@ impl SourceText {
             return;
         }
         let old = &self.text;
-        let mut out = String::with_capacity(old.len());
+        // Room for replacements longer than their patterns (a deck's `@@`
+        // macros): growing a megabyte of text copies it.
+        let mut out = String::with_capacity(old.len().saturating_add(old.len() / 8));
         // (old end, new end) of each replacement, to move span starts.
         let mut shifts: Vec<(usize, usize)> = Vec::new();
         let mut last = 0;
