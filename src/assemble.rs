@@ -161,13 +161,7 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
             })
         })
         .collect();
-    let mut text = SourceText::new();
-    for (i, (_, l)) in loaded.into_iter().enumerate() {
-        if i > 0 {
-            text.push("\n---\n", Origin::Generated);
-        }
-        text.append(l.text);
-    }
+    let mut text = joined(loaded.into_iter().map(|(_, l)| l.text).collect());
 
     let toc = table_of_contents(&parts);
     if text.as_str().contains("@@TOC@@") {
@@ -288,6 +282,25 @@ impl<'t> TitlePositions<'t> {
     }
 }
 
+/// Texts one after the other, a `---` line between two, in one
+/// allocation: a deck's text is about a megabyte, grown a dozen times
+/// otherwise.
+fn joined(texts: Vec<SourceText>) -> SourceText {
+    const SEPARATOR: &str = "\n---\n";
+    let len = texts.iter().map(SourceText::len).fold(
+        SEPARATOR.len().saturating_mul(texts.len()),
+        usize::saturating_add,
+    );
+    let mut text = SourceText::with_capacity(len);
+    for (i, t) in texts.into_iter().enumerate() {
+        if i > 0 {
+            text.push(SEPARATOR, Origin::Generated);
+        }
+        text.append(t);
+    }
+    text
+}
+
 fn table_of_contents(parts: &[(usize, Vec<String>)]) -> String {
     let single = parts.len() == 1;
     let mut slides = Vec::with_capacity(parts.len());
@@ -310,26 +323,15 @@ impl Assembler<'_> {
     fn load_entry(&mut self, entry: &Entry, part: Option<usize>) -> Loaded {
         match entry {
             Entry::List { entries, .. } => {
-                let loaded: Vec<Loaded> =
-                    entries.iter().map(|e| self.load_entry(e, part)).collect();
-                // Joined once their length is known: a deck's text is about
-                // a megabyte, grown a dozen times otherwise.
-                let separators = "\n---\n".len().saturating_mul(loaded.len());
-                let len = loaded
+                let (texts, titles) = entries
                     .iter()
-                    .map(|l| l.text.len())
-                    .fold(separators, usize::saturating_add);
-                let mut text = SourceText::with_capacity(len);
-                let mut titles = Vec::with_capacity(loaded.len());
-                for (i, l) in loaded.into_iter().enumerate() {
-                    if i > 0 {
-                        text.push("\n---\n", Origin::Generated);
-                    }
-                    text.append(l.text);
-                    titles.push(l.titles);
-                }
+                    .map(|e| {
+                        let l = self.load_entry(e, part);
+                        (l.text, l.titles)
+                    })
+                    .unzip();
                 Loaded {
-                    text,
+                    text: joined(texts),
                     titles: TitleTree::Node(titles),
                 }
             }

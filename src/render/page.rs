@@ -559,8 +559,13 @@ fn push_slide_inner(
     put: fn(&mut String, &str),
     html: impl FnOnce(&mut String),
 ) {
-    let mut attr =
-        String::from("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div ");
+    let mut attr = String::with_capacity(
+        [s.name, Some(s.classes.as_str()), s.background_image]
+            .into_iter()
+            .map(|t| t.map_or(0, str::len))
+            .fold(128, usize::saturating_add),
+    );
+    attr.push_str("<div class=\"remark-slide-scaler\"><div class=\"remark-slide\"><div ");
     // remark 0.14 slideView.js: the `name` id is on the content element.
     if let Some(name) = s.name {
         attr.push_str("id=\"slide-");
@@ -959,7 +964,10 @@ fn debug_footer(
     slide: &crate::deck::Slide,
     build: Option<&BuildInfo>,
 ) -> String {
-    let mut out = String::from("<div class=\"debug\">");
+    // Room for a link to the file and line (grown, it would be copied two
+    // or three times for every slide of every deck).
+    let mut out = String::with_capacity(256);
+    out.push_str("<div class=\"debug\">");
     if let Some(b) = build
         && let Some(commit) = &b.commit
     {
