@@ -164,16 +164,16 @@ pub fn assemble(manifest: &Manifest, opts: &AssembleOptions) -> Assembled {
     let mut text = joined(loaded.into_iter().map(|(_, l)| l.text).collect());
 
     let toc = table_of_contents(&parts);
-    if text.as_str().contains("@@TOC@@") {
-        let edits = text
-            .as_str()
-            .match_indices("@@TOC@@")
-            .map(|(i, _)| Edit {
-                range: i..i + 7,
-                text: toc.clone(),
-                origin: Some(Origin::Generated),
-            })
-            .collect();
+    // memchr's SIMD search: the deck's whole text (`str::match_indices`
+    // took 8 M instructions for the corpus's 14).
+    let edits: Vec<Edit> = memchr::memmem::find_iter(text.as_str().as_bytes(), b"@@TOC@@")
+        .map(|i| Edit {
+            range: i..i + 7,
+            text: toc.clone(),
+            origin: Some(Origin::Generated),
+        })
+        .collect();
+    if !edits.is_empty() {
         text.splice(edits);
     }
 

@@ -271,12 +271,22 @@ fn single_paragraph(html: &str) -> Option<&str> {
     (!inner.contains("</p>") && !inner.contains("<p>")).then_some(inner)
 }
 
+/// A searcher for a fixed string, built on first use. Every run of a
+/// slide's text and every slide's HTML are searched for these (28,535 and
+/// 3,912 times in the corpus build); `str::find` and `memmem::find` make a
+/// searcher for each search.
+type Fixed = std::sync::LazyLock<memchr::memmem::Finder<'static>>;
+static HTTP: Fixed = Fixed::new(|| memchr::memmem::Finder::new("http"));
+static P_OPEN: Fixed = Fixed::new(|| memchr::memmem::Finder::new("<p>"));
+static PRE_CODE: Fixed = Fixed::new(|| memchr::memmem::Finder::new("<pre><code"));
+static STYLE_OPEN: Fixed = Fixed::new(|| memchr::memmem::Finder::new("<style"));
+
 fn remove_empty_paragraphs(html: &str) -> String {
     // memchr's SIMD search: every slide's HTML is read here (str::find's
     // Two-Way search was 3% of a corpus build across these scans).
     let mut out = String::new();
     let mut from = 0;
-    for i in memchr::memmem::find_iter(html.as_bytes(), b"<p>") {
+    for i in P_OPEN.find_iter(html.as_bytes()) {
         let after = &html[i + 3..];
         let ws = after.len() - after.trim_start().len();
         if i >= from && after[ws..].starts_with("</p>") {
@@ -916,10 +926,6 @@ fn expand_placeholders(text: &str, children: &[(String, bool)]) -> String {
 
 /// Offset of the first `http://` or `https://` in `text`.
 fn find_url_start(text: &str) -> Option<usize> {
-    // Built once: every run of a slide's text is searched (28,535 in the
-    // corpus build), and `str::find` makes a searcher for each.
-    static HTTP: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("http"));
     let mut from = 0;
     while let Some(i) = HTTP.find(&text.as_bytes()[from..]).map(|i| i + from) {
         let rest = &text[i + 4..];
@@ -962,7 +968,8 @@ fn write_autolinked(out: &mut String, text: &str) {
 /// `highlightCodeBlocks` handles every `code` whose parent is a `pre`).
 fn html_code_blocks(html: String, ctx: &MarkdownContext) -> String {
     const OPEN: &str = "<pre><code";
-    let foreign = memchr::memmem::find_iter(html.as_bytes(), OPEN.as_bytes())
+    let foreign = PRE_CODE
+        .find_iter(html.as_bytes())
         .any(|i| !html[i + OPEN.len()..].starts_with(" class=\"remark-code"));
     if !foreign {
         return html;
@@ -1031,7 +1038,7 @@ fn html_code_blocks(html: String, ctx: &MarkdownContext) -> String {
 fn style_elements(html: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = html;
-    while let Some(i) = memchr::memmem::find(rest.as_bytes(), b"<style") {
+    while let Some(i) = STYLE_OPEN.find(rest.as_bytes()) {
         let Some(end) = memchr::memmem::find(&rest.as_bytes()[i..], b"</style>") else {
             break;
         };
