@@ -45,7 +45,15 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
     } else {
         markdown
     };
-    let lines: Vec<&str> = text.split('\n').collect();
+    // memchr's search, straight: `split('\n')` costs as much again per
+    // line (every line of every slide is cut here).
+    let mut lines: Vec<&str> = Vec::with_capacity(64);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        lines.push(&text[start..end]);
+        start = end + 1;
+    }
+    lines.push(&text[start..]);
     let fences = FenceIndex::new(&lines);
     let mut out = String::with_capacity(text.len() + 64);
     let mut list_open = false;
