@@ -317,7 +317,7 @@ fn record_parts(records: &[String]) -> Vec<Vec<&[u8]>> {
 /// turn, ended by a sync flush (an empty stored block: the stream goes on
 /// in the next part) or, for the last part, by the final block.
 fn deflate_part(pieces: &[&[u8]], last: bool) -> Option<Vec<u8>> {
-    use flate2::{Compress, Compression, FlushCompress, Status};
+    use flate2::{Compress, Compression};
     // Level 1, zlib-rs's `deflate_quick`: kube-selfpaced's 2.2 MB packs to
     // 534 kB in about 17 M instructions per MB; level 2, `deflate_fast`,
     // 420 kB at 30 M (miniz_oxide's level 2, before: 413 kB, 63 M); level 3
@@ -325,7 +325,27 @@ fn deflate_part(pieces: &[&[u8]], last: bool) -> Option<Vec<u8>> {
     // (callgrind, release builds). The page is 152 kB longer than at level
     // 2 and paints slide 1 as soon (26 ms median of 9 either way, one run
     // of `scripts/bench-browser.sh`; README, "Speed").
-    let mut deflate = Compress::new(Compression::new(1), false);
+    thread_local! {
+        /// One compressor per thread, reset for each part: making one
+        /// zeroes its tables (about 440,000 instructions, 8 M for the
+        /// corpus's 19 parts), resetting it a third of that.
+        static DEFLATE: std::cell::RefCell<Option<Compress>> = const { std::cell::RefCell::new(None) };
+    }
+    DEFLATE.with_borrow_mut(|slot| {
+        let deflate = match slot {
+            Some(d) => {
+                d.reset();
+                d
+            }
+            None => slot.insert(Compress::new(Compression::new(1), false)),
+        };
+        deflate_with(deflate, pieces, last)
+    })
+}
+
+/// [`deflate_part`] with `deflate`, fresh or reset.
+fn deflate_with(deflate: &mut flate2::Compress, pieces: &[&[u8]], last: bool) -> Option<Vec<u8>> {
+    use flate2::{FlushCompress, Status};
     let total: usize = pieces.iter().map(|p| p.len()).sum();
     let mut out = Vec::with_capacity(total / 4 + 64);
     // A call that neither reads nor writes, with room to write, would
@@ -544,21 +564,23 @@ fn push_record(
     out.push_str(FIELD_END);
     push_script_text(out, s.name.unwrap_or(""));
     out.push_str(FIELD_END);
-    push_slide_inner(out, s, push_script_text, html);
+    push_slide_inner(out, s, html);
     out.push_str(FIELD_END);
     notes(out);
     out.push_str(FIELD_END);
 }
 
-/// The inner HTML of a slide's `.remark-slide-container`, each piece
-/// written by `put` (as it is, or [`push_script_text`]-escaped), the
-/// slide's content by `html` (written the same way).
-fn push_slide_inner(
-    out: &mut String,
-    s: &PageSlide,
-    put: fn(&mut String, &str),
-    html: impl FnOnce(&mut String),
-) {
+/// The end of a slide's container after its content: the number's
+/// element opened, and (after the number) every element closed, as
+/// [`push_script_text`] writes them (escaped once here, not for every
+/// slide of every page).
+const NUMBER_OPEN: &str = "<div class=\"remark-slide-number\">";
+const CONTAINER_CLOSE: &str = "<\\/div><\\/div><\\/div><\\/div>";
+
+/// The inner HTML of a slide's `.remark-slide-container`,
+/// [`push_script_text`]-escaped, the slide's content written by `html`
+/// (escaped too).
+fn push_slide_inner(out: &mut String, s: &PageSlide, html: impl FnOnce(&mut String)) {
     let mut attr = String::with_capacity(
         [s.name, Some(s.classes.as_str()), s.background_image]
             .into_iter()
@@ -581,11 +603,11 @@ fn push_slide_inner(
         attr.push('"');
     }
     attr.push('>');
-    put(out, &attr);
+    push_script_text(out, &attr);
     html(out);
-    put(out, "<div class=\"remark-slide-number\">");
-    put(out, &s.number_text);
-    put(out, "</div></div></div></div>");
+    out.push_str(NUMBER_OPEN);
+    push_script_text(out, &s.number_text);
+    out.push_str(CONTAINER_CLOSE);
 }
 
 /// The first slide's container inner HTML again, [`script_text`]-escaped,
@@ -595,9 +617,7 @@ fn push_slide_inner(
 /// materialises any slide), and runtime.js adopts that container.
 pub fn first_slide_text(s: &PageSlide) -> String {
     let mut out = String::with_capacity(s.html.len() + 256);
-    push_slide_inner(&mut out, s, push_script_text, |o| {
-        push_script_text(o, s.html)
-    });
+    push_slide_inner(&mut out, s, |o| push_script_text(o, s.html));
     out
 }
 
@@ -779,7 +799,7 @@ impl SlideContext<'_> {
         });
         let first_html = first.then(|| {
             let mut out = String::with_capacity(content.script.len() + footer.len() + 256);
-            push_slide_inner(&mut out, &page_slide, push_script_text, body);
+            push_slide_inner(&mut out, &page_slide, body);
             out
         });
         (record, images, content.styles.clone(), first_html)
@@ -1033,6 +1053,19 @@ mod tests {
         assert_eq!(
             script_text_decode(&escaped),
             text.replace("\r\n", "\n").replace('\r', "\n")
+        );
+    }
+
+    #[test]
+    fn container_pieces_are_escaped_as_script_text_escapes_them() {
+        assert_eq!(
+            NUMBER_OPEN,
+            script_text("<div class=\"remark-slide-number\">")
+        );
+        assert_eq!(CONTAINER_CLOSE, script_text("</div></div></div></div>"));
+        assert_eq!(
+            script_text_decode(CONTAINER_CLOSE),
+            "</div></div></div></div>"
         );
     }
 
