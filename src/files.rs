@@ -30,8 +30,8 @@ type Text = Result<Arc<str>, ReadError>;
 /// Files read so far, by path as given, and paths resolved so far.
 #[derive(Default)]
 pub struct Files {
-    texts: Mutex<HashMap<PathBuf, Arc<OnceLock<Text>>>>,
-    canonical: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+    texts: Mutex<HashMap<PathBuf, Arc<OnceLock<Text>>, crate::hashing::Seeded>>,
+    canonical: Mutex<HashMap<PathBuf, Option<PathBuf>, crate::hashing::Seeded>>,
 }
 
 impl std::fmt::Debug for Files {

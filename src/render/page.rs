@@ -749,7 +749,7 @@ struct SlideContext<'a> {
     cache: &'a RenderCache,
     key_links: &'a super::markdown::KeyLinks<'a>,
     code: &'a CodeOptions,
-    repo_names: &'a HashMap<&'a OsStr, String>,
+    repo_names: &'a RepoNames<'a>,
     build: &'a BuildInfo,
     /// The last slide's number (`%total%`).
     total: usize,
@@ -953,14 +953,15 @@ fn slide_classes(slide: &crate::deck::Slide, options: &RemarkOptions) -> String 
     classes
 }
 
-/// The `.debug` footer naming the slide's source file (a link into the
-/// repository when its URL is known); the deck's first one also carries the
-/// build's commit and dirty files.
+/// The slides' files named from the repository root, by file; looked up
+/// for every slide, so with foldhash rather than std's SipHash.
+type RepoNames<'a> = HashMap<&'a OsStr, String, crate::hashing::Seeded>;
+
 /// The slides' files named from the repository root, once per file (not
 /// per slide: resolving `..` is not free).
-fn repo_names(deck: &Deck) -> HashMap<&OsStr, String> {
+fn repo_names(deck: &Deck) -> RepoNames<'_> {
     let root = crate::assemble::RepoRoot::new(&deck.root);
-    let mut names = HashMap::new();
+    let mut names = RepoNames::default();
     let mut previous: Option<&OsStr> = None;
     for slide in &deck.slides {
         if let Some(loc) = &slide.location {
@@ -978,9 +979,12 @@ fn repo_names(deck: &Deck) -> HashMap<&OsStr, String> {
     names
 }
 
+/// The `.debug` footer naming the slide's source file (a link into the
+/// repository when its URL is known); the deck's first one also carries the
+/// build's commit and dirty files.
 fn debug_footer(
     deck: &Deck,
-    repo_names: &HashMap<&OsStr, String>,
+    repo_names: &RepoNames<'_>,
     slide: &crate::deck::Slide,
     build: Option<&BuildInfo>,
 ) -> String {
