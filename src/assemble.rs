@@ -56,7 +56,8 @@ pub struct Chapter {
 
 /// The `toc-...` anchor of a chapter title, as the original tooling makes it.
 pub fn anchor(title: &str) -> String {
-    let mut out = String::from("toc-");
+    let mut out = String::with_capacity(title.len().saturating_add(4));
+    out.push_str("toc-");
     for c in title.to_lowercase().chars() {
         let c = if c == ' ' { '-' } else { c };
         if c.is_ascii_alphabetic() || c == '-' {

@@ -111,7 +111,11 @@ impl Parses {
     pub fn parse(&self, src: &str) -> Parsed {
         let cuts = cuts(src);
         let mut rest = Rest::new(src);
-        let mut out = Parsed::default();
+        // A slide per piece or more: the deck's slides are moved once.
+        let mut out = Parsed {
+            slides: Vec::with_capacity(cuts.len().saturating_add(1)),
+            ..Parsed::default()
+        };
         // The slide the previous piece's last separator opened: its start
         // and whether it continues (the next piece's first slide).
         let mut opened: Option<(usize, bool)> = None;
