@@ -181,7 +181,11 @@ fn marp_comment(text: &str) -> Option<Foreign> {
     // A directive line starts with `<!--`. This runs for every chapter of
     // every deck, so only such lines are read; the fences before one are
     // followed only once one is a directive (`Fences`).
-    let mut fences = Fences::default();
+    let mut fences = Fences {
+        read_to: 0,
+        line: 1,
+        open: None,
+    };
     for at in memchr::memmem::find_iter(text.as_bytes(), b"<!--") {
         let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
         if !text[start..at].trim().is_empty() {
@@ -217,7 +221,6 @@ fn marp_comment(text: &str) -> Option<Foreign> {
 
 /// The fenced code blocks of a text, followed line by line up to where
 /// they are asked about.
-#[derive(Default)]
 struct Fences {
     /// Where the lines not yet read start.
     read_to: usize,
@@ -232,9 +235,6 @@ impl Fences {
     /// is inside a fence: ``` or ~~~, as CommonMark opens one; a directive
     /// there is an example, not the deck's own. Leaves `line` at its number.
     fn open_at(&mut self, text: &str, start: usize) -> bool {
-        if self.line == 0 {
-            self.line = 1;
-        }
         for line in text[self.read_to..start].split_terminator('\n') {
             self.line += 1;
             let t = line.trim();

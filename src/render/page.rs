@@ -171,7 +171,7 @@ const PACK_PART: usize = 256 << 10;
 /// Slides' text from which `labdeck build` packs them ([`PageOptions::pack_slides_from`]):
 /// a page below it is read and parsed in a few milliseconds anyway, and
 /// packing costs build time (about 20 M instructions per MB of slides'
-/// text: 92 M of the corpus build's 0.90 G for its three decks above it,
+/// text: 87 M of the corpus build's 0.81 G for its three decks above it,
 /// 4.5 MB; README, "Speed").
 pub const PACK_SLIDES_FROM: usize = 1 << 20;
 
