@@ -278,7 +278,9 @@ fn single_paragraph(html: &str) -> Option<&str> {
 type Fixed = std::sync::LazyLock<memchr::memmem::Finder<'static>>;
 static HTTP: Fixed = Fixed::new(|| memchr::memmem::Finder::new("http"));
 static P_OPEN: Fixed = Fixed::new(|| memchr::memmem::Finder::new("<p>"));
-static PRE_CODE: Fixed = Fixed::new(|| memchr::memmem::Finder::new("<pre><code"));
+static PRE_CODE: Fixed = Fixed::new(|| memchr::memmem::Finder::new(PRE_CODE_OPEN));
+/// What opens a code block written in HTML ([`html_code_blocks`]).
+const PRE_CODE_OPEN: &str = "<pre><code";
 static STYLE_OPEN: Fixed = Fixed::new(|| memchr::memmem::Finder::new("<style"));
 
 fn remove_empty_paragraphs(html: &str) -> String {
@@ -967,7 +969,7 @@ fn write_autolinked(out: &mut String, text: &str) {
 /// into lines like fenced code (remark 0.14 slideView.js
 /// `highlightCodeBlocks` handles every `code` whose parent is a `pre`).
 fn html_code_blocks(html: String, ctx: &MarkdownContext) -> String {
-    const OPEN: &str = "<pre><code";
+    const OPEN: &str = PRE_CODE_OPEN;
     let foreign = PRE_CODE
         .find_iter(html.as_bytes())
         .any(|i| !html[i + OPEN.len()..].starts_with(" class=\"remark-code"));
@@ -977,7 +979,7 @@ fn html_code_blocks(html: String, ctx: &MarkdownContext) -> String {
     let html = html.as_str();
     let mut out = String::with_capacity(html.len() + 64);
     let mut rest = html;
-    while let Some(i) = rest.find(OPEN) {
+    while let Some(i) = PRE_CODE.find(rest.as_bytes()) {
         let after = &rest[i + OPEN.len()..];
         let ours = after.starts_with(" class=\"remark-code");
         let parsed = (!ours)
