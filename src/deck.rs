@@ -304,6 +304,16 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
             ));
         }
     }
+    if let Some((at, _)) = show.too_big.and_then(|o| source.report_location(o)) {
+        diagnostics.push(Diagnostic::error(
+            "deck-too-big",
+            at,
+            format!(
+                "the slides up to this one hold more than {} MB once their `--` steps, templates and layouts repeat content: split this slide, or the deck",
+                slideshow::MAX_EXPANDED >> 20
+            ),
+        ));
+    }
     let count = show.slides.len();
     let mut slides: Vec<Slide> = show
         .slides

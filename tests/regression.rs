@@ -315,6 +315,54 @@ fn regression_a_property_after_a_removed_link_definition_is_linted_on_character_
     );
 }
 
+/// Issue 27 (found by trying hostile decks): 4,000 `--` steps of one line
+/// each made remark's repeated content 8 million nodes, a gigabyte of
+/// memory and an 18 MB page; 10,000 would have taken every gigabyte a CI
+/// runner has. The deck is now refused where it passes the bound.
+#[test]
+fn regression_thousands_of_steps_on_one_slide_are_refused_not_built() {
+    let steps: String = (0..4000).map(|i| format!("line {i}\n--\n")).collect();
+    assert_eq!(
+        labdeck(
+            &[DECK, ("slides/ch.md", &format!("# x\n{steps}"))],
+            &["build", "slides/deck.yml", "--out", "out"],
+        ),
+        run(
+            3,
+            "",
+            "error: slides/ch.md:3856: the slides up to this one hold more than 128 MB once their `--` steps, templates and layouts repeat content: split this slide, or the deck\n"
+        )
+    );
+}
+
+/// Issue 27 (found by trying hostile decks): marked's emphasis, code span
+/// and tag rules were searched for again from every `_`, backtick and `<`
+/// of a line, each search running to the line's end when nothing closed:
+/// 600 kB of `*a _b ` took 56 s to build, and a YAML block of 250 kB of
+/// `- - ... a: [` took 40 s to colour. Both now build in well under a
+/// second (unit tests `regression_failing_inline_searches_are_not_repeated`
+/// and `regression_long_code_lines_are_coloured_up_to_a_bound` bound the
+/// work itself).
+#[test]
+fn regression_hostile_lines_build_in_linear_time() {
+    let chapter = format!(
+        "# x\n{}\n\n```yaml\n{}\n```\n",
+        "*a _b ".repeat(50_000),
+        format!("{}{}", "- ".repeat(5_000), "a: [".repeat(1_000)).repeat(10)
+    );
+    let started = std::time::Instant::now();
+    let out = labdeck(
+        &[DECK, ("slides/ch.md", &chapter)],
+        &["build", "slides/deck.yml", "--out", "out"],
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
 fn fuzz_input(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fuzz-regressions")

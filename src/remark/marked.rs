@@ -350,13 +350,14 @@ fn raw_html_start(line: &str) -> Option<&'static str> {
 ///   commas, `/ >`) is rewritten as the browser reads it (marked's
 ///   `inline.tag`: `^<\/?\w+(?:"[^"]*"|'[^']*'|[^'">])*?>` takes it whole);
 /// - a `_` right after a letter or digit that marked opens emphasis with
-///   ([`marked_em_close`]; CommonMark never opens there) and its closing
+///   ([`Scans::em_close`]; CommonMark never opens there) and its closing
 ///   `_` become `<em>` and `</em>`: `snake_case_ x`, `$x_{1} + y_{2}$`.
 pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
     if !line.contains(['\\', '<', '_']) {
         return std::borrow::Cow::Borrowed(line);
     }
     let b = line.as_bytes();
+    let mut scans = Scans::new(b);
     let mut out = String::with_capacity(line.len() + 8);
     let mut last = 0;
     let mut p = 0;
@@ -386,7 +387,7 @@ pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
                     // does too: its `_`s are CommonMark's to read.
                 } else if run == 1
                     && em_close.is_none()
-                    && let Some(close) = marked_em_close(b, p)
+                    && let Some(close) = scans.em_close(p)
                 {
                     if intraword {
                         out.push_str(&line[last..p]);
@@ -420,7 +421,7 @@ pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
             }
             b'`' => {
                 let run = b[p..].iter().take_while(|&&c| c == b'`').count();
-                match closing_backticks(b, p + run, run) {
+                match scans.closing_backticks(p + run, run) {
                     Some(end) => p = end,
                     None => p += run,
                 }
@@ -437,7 +438,7 @@ pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
                 p += 2;
             }
             b'<' if b.get(p + 1).is_some_and(|c| c.is_ascii_alphabetic()) => {
-                match marked_tag_end(b, p) {
+                match scans.tag_end(p) {
                     Some(end) => {
                         let tag = &line[p..end];
                         if !is_commonmark_tag(tag)
@@ -463,78 +464,178 @@ pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-/// Where marked's `inline.em` (`^\b_((?:__|[\s\S])+?)_\b`, lib/marked.js
-/// as remark 0.14 bundles it) closes the emphasis opened by the `_` at
-/// `open`: the first `_` after at least one character (a `__` counting as
-/// one) that no word character (`\w`) follows. marked tries it at every
-/// `_` (`inline.text` stops before each one) and the `\b` before the
-/// opening `_` always holds at the start of what is left. Looked for on
-/// the line only, over code spans and tags as the caller skips them; a link
-/// destination or a URL on the way (`](`, `://`) stops the search.
-fn marked_em_close(b: &[u8], open: usize) -> Option<usize> {
-    let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
-    let mut k = open + 1;
-    let mut taken = false;
-    while k < b.len() {
-        if taken && b[k] == b'_' && !b.get(k + 1).is_some_and(word) {
-            return Some(k);
-        }
-        match b[k] {
-            b'`' => {
-                let run = b[k..].iter().take_while(|&&c| c == b'`').count();
-                k = closing_backticks(b, k + run, run).unwrap_or(k + run);
-            }
-            b'<' if b.get(k + 1).is_some_and(|c| c.is_ascii_alphabetic()) => {
-                k = marked_tag_end(b, k).unwrap_or(k + 1);
-            }
-            b'\\' => k += 2,
-            b']' if b.get(k + 1) == Some(&b'(') => return None,
-            b':' if b[k..].starts_with(b"://") => return None,
-            b'_' if b.get(k + 1) == Some(&b'_') => k += 2,
-            _ => k += 1,
-        }
-        taken = true;
-    }
-    None
-}
-
 /// Characters marked (GFM) treats as escaped after a backslash.
 const MARKED_ESCAPES: &[u8] = b"\\`*{}[]()#+-.!_>~|";
 
-/// End of the code span opened by `run` backticks ending at `from`.
-fn closing_backticks(b: &[u8], from: usize, run: usize) -> Option<usize> {
-    let mut q = from;
-    while q < b.len() {
-        if b[q] == b'`' {
-            let n = b[q..].iter().take_while(|&&c| c == b'`').count();
-            if n == run {
-                return Some(q + n);
-            }
-            q += n;
-        } else {
-            q += 1;
-        }
-    }
-    None
+/// The forward searches [`fix_inline`] makes on one line, each answer
+/// that found nothing remembered so that no stretch of the line is
+/// searched twice in vain. marked's own rules (`inline.em`'s lazy
+/// `[\s\S]+?`, `inline.code`, `inline.tag`) are regular expressions tried
+/// again at every `_`, backtick and `<`, which costs the square of the
+/// line's length when they fail (600 kB of `*a _b ` took 56 s); each search
+/// here is a walk whose every step depends only on where it stands, so a
+/// walk that reaches a place a failed walk went through fails too.
+struct Scans<'a> {
+    b: &'a [u8],
+    /// By length of backtick run: the earliest place a search for a run of
+    /// that length found none after. A search from later on sees a subset
+    /// of the same whole runs (each starts past a whole run or a
+    /// non-backtick), so it finds none either.
+    no_run_after: Vec<(usize, usize)>,
+    /// Places a failed [`Scans::tag_end`] walk went through (empty until
+    /// one fails).
+    tag_dead: Vec<bool>,
+    /// Places a failed [`Scans::em_close`] walk went through having taken
+    /// a character (empty until one fails).
+    em_dead: Vec<bool>,
+    /// Places walked in all, for the tests.
+    #[cfg(test)]
+    steps: usize,
 }
 
-/// End (exclusive) of marked's `inline.tag` match starting at `start`.
-fn marked_tag_end(b: &[u8], start: usize) -> Option<usize> {
-    let mut q = start + 1;
-    while q < b.len() && (b[q].is_ascii_alphanumeric() || b[q] == b'_') {
-        q += 1;
-    }
-    while q < b.len() {
-        match b[q] {
-            b'>' => return Some(q + 1),
-            quote @ (b'"' | b'\'') => {
-                let close = b[q + 1..].iter().position(|&c| c == quote)?;
-                q += close + 2;
-            }
-            _ => q += 1,
+impl<'a> Scans<'a> {
+    fn new(b: &'a [u8]) -> Self {
+        Scans {
+            b,
+            no_run_after: Vec::new(),
+            tag_dead: Vec::new(),
+            em_dead: Vec::new(),
+            #[cfg(test)]
+            steps: 0,
         }
     }
-    None
+
+    /// Where marked's `inline.em` (`^\b_((?:__|[\s\S])+?)_\b`, lib/marked.js
+    /// as remark 0.14 bundles it) closes the emphasis opened by the `_` at
+    /// `open`: the first `_` after at least one character (a `__` counting as
+    /// one) that no word character (`\w`) follows. marked tries it at every
+    /// `_` (`inline.text` stops before each one) and the `\b` before the
+    /// opening `_` always holds at the start of what is left. Looked for on
+    /// the line only, over code spans and tags as the caller skips them; a link
+    /// destination or a URL on the way (`](`, `://`) stops the search.
+    fn em_close(&mut self, open: usize) -> Option<usize> {
+        let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+        let b = self.b;
+        let mut k = open + 1;
+        let mut taken = false;
+        // The places this walk stood on having taken a character: dead
+        // places if it fails.
+        let mut walked = Vec::new();
+        let found = loop {
+            if k >= b.len() {
+                break None;
+            }
+            if taken {
+                if self.em_dead.get(k) == Some(&true) {
+                    break None;
+                }
+                walked.push(k);
+                if b[k] == b'_' && !b.get(k + 1).is_some_and(word) {
+                    break Some(k);
+                }
+            }
+            match b[k] {
+                b'`' => {
+                    let run = b[k..].iter().take_while(|&&c| c == b'`').count();
+                    k = self.closing_backticks(k + run, run).unwrap_or(k + run);
+                }
+                b'<' if b.get(k + 1).is_some_and(|c| c.is_ascii_alphabetic()) => {
+                    k = self.tag_end(k).unwrap_or(k + 1);
+                }
+                b'\\' => k += 2,
+                b']' if b.get(k + 1) == Some(&b'(') => break None,
+                b':' if b[k..].starts_with(b"://") => break None,
+                b'_' if b.get(k + 1) == Some(&b'_') => k += 2,
+                _ => k += 1,
+            }
+            taken = true;
+        };
+        #[cfg(test)]
+        {
+            self.steps += walked.len();
+        }
+        if found.is_none() {
+            mark_dead(&mut self.em_dead, b.len(), &walked);
+        }
+        found
+    }
+
+    /// End of the code span opened by `run` backticks ending at `from`.
+    fn closing_backticks(&mut self, from: usize, run: usize) -> Option<usize> {
+        if self
+            .no_run_after
+            .iter()
+            .any(|&(len, after)| len == run && after <= from)
+        {
+            return None;
+        }
+        let b = self.b;
+        let mut q = from;
+        while q < b.len() {
+            if b[q] == b'`' {
+                let n = b[q..].iter().take_while(|&&c| c == b'`').count();
+                if n == run {
+                    return Some(q + n);
+                }
+                q += n;
+            } else {
+                q += 1;
+            }
+        }
+        #[cfg(test)]
+        {
+            self.steps += q - from;
+        }
+        match self.no_run_after.iter_mut().find(|(len, _)| *len == run) {
+            Some((_, after)) => *after = (*after).min(from),
+            None => self.no_run_after.push((run, from)),
+        }
+        None
+    }
+
+    /// End (exclusive) of marked's `inline.tag` match starting at `start`.
+    fn tag_end(&mut self, start: usize) -> Option<usize> {
+        let b = self.b;
+        let mut q = start + 1;
+        while q < b.len() && (b[q].is_ascii_alphanumeric() || b[q] == b'_') {
+            q += 1;
+        }
+        let mut walked = Vec::new();
+        let found = loop {
+            if q >= b.len() || self.tag_dead.get(q) == Some(&true) {
+                break None;
+            }
+            walked.push(q);
+            match b[q] {
+                b'>' => break Some(q + 1),
+                quote @ (b'"' | b'\'') => match b[q + 1..].iter().position(|&c| c == quote) {
+                    Some(close) => q += close + 2,
+                    None => break None,
+                },
+                _ => q += 1,
+            }
+        };
+        #[cfg(test)]
+        {
+            self.steps += walked.len();
+        }
+        if found.is_none() {
+            mark_dead(&mut self.tag_dead, b.len(), &walked);
+        }
+        found
+    }
+}
+
+/// Marks `places` in `dead`, made as long as the line on first use.
+fn mark_dead(dead: &mut Vec<bool>, len: usize, places: &[usize]) {
+    if dead.is_empty() {
+        dead.resize(len, false);
+    }
+    for &at in places {
+        if let Some(d) = dead.get_mut(at) {
+            *d = true;
+        }
+    }
 }
 
 /// Whether CommonMark reads `tag` as an open tag (spec 6.6 "Raw HTML").
@@ -1039,6 +1140,158 @@ pub fn dedent(lines: &[&str]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The searches of [`Scans`] as plain walks, nothing remembered: what
+    /// each answer must be.
+    mod walks {
+        pub(super) fn em_close(b: &[u8], open: usize) -> Option<usize> {
+            let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
+            let mut k = open + 1;
+            let mut taken = false;
+            while k < b.len() {
+                if taken && b[k] == b'_' && !b.get(k + 1).is_some_and(word) {
+                    return Some(k);
+                }
+                match b[k] {
+                    b'`' => {
+                        let run = b[k..].iter().take_while(|&&c| c == b'`').count();
+                        k = closing_backticks(b, k + run, run).unwrap_or(k + run);
+                    }
+                    b'<' if b.get(k + 1).is_some_and(|c| c.is_ascii_alphabetic()) => {
+                        k = tag_end(b, k).unwrap_or(k + 1);
+                    }
+                    b'\\' => k += 2,
+                    b']' if b.get(k + 1) == Some(&b'(') => return None,
+                    b':' if b[k..].starts_with(b"://") => return None,
+                    b'_' if b.get(k + 1) == Some(&b'_') => k += 2,
+                    _ => k += 1,
+                }
+                taken = true;
+            }
+            None
+        }
+
+        pub(super) fn closing_backticks(b: &[u8], from: usize, run: usize) -> Option<usize> {
+            let mut q = from;
+            while q < b.len() {
+                if b[q] == b'`' {
+                    let n = b[q..].iter().take_while(|&&c| c == b'`').count();
+                    if n == run {
+                        return Some(q + n);
+                    }
+                    q += n;
+                } else {
+                    q += 1;
+                }
+            }
+            None
+        }
+
+        pub(super) fn tag_end(b: &[u8], start: usize) -> Option<usize> {
+            let mut q = start + 1;
+            while q < b.len() && (b[q].is_ascii_alphanumeric() || b[q] == b'_') {
+                q += 1;
+            }
+            while q < b.len() {
+                match b[q] {
+                    b'>' => return Some(q + 1),
+                    quote @ (b'"' | b'\'') => {
+                        let close = b[q + 1..].iter().position(|&c| c == quote)?;
+                        q += close + 2;
+                    }
+                    _ => q += 1,
+                }
+            }
+            None
+        }
+    }
+
+    /// Random lines of the characters the searches look at.
+    fn random_line(seed: &mut u64, len: usize) -> Vec<u8> {
+        const PARTS: &[&[u8]] = &[
+            b"_", b"__", b"a", b" ", b"`", b"``", b"<", b"<b", b">", b"\"", b"'", b"\\", b"](",
+            b")", b"://", b"*",
+        ];
+        let mut s = Vec::new();
+        for _ in 0..len {
+            *seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            s.extend_from_slice(PARTS[(*seed >> 33) as usize % PARTS.len()]);
+        }
+        s
+    }
+
+    #[test]
+    fn remembered_searches_answer_as_plain_walks() {
+        let mut seed = 355;
+        for case in 0..3000 {
+            let b = random_line(&mut seed, case % 40);
+            // Asked in the order fix_inline asks, and in reverse: what a
+            // search remembers must hold for any later question.
+            let mut forward = Scans::new(&b);
+            let mut backward = Scans::new(&b);
+            let places: Vec<usize> = (0..b.len()).collect();
+            for (scans, order) in [
+                (&mut forward, places.clone()),
+                (&mut backward, places.iter().rev().copied().collect()),
+            ] {
+                for at in order {
+                    let line = String::from_utf8_lossy(&b);
+                    match b[at] {
+                        b'_' => assert_eq!(
+                            scans.em_close(at),
+                            walks::em_close(&b, at),
+                            "{line:?} at {at}"
+                        ),
+                        b'<' => assert_eq!(
+                            scans.tag_end(at),
+                            walks::tag_end(&b, at),
+                            "{line:?} at {at}"
+                        ),
+                        b'`' if at == 0 || b[at - 1] != b'`' => {
+                            let run = b[at..].iter().take_while(|&&c| c == b'`').count();
+                            assert_eq!(
+                                scans.closing_backticks(at + run, run),
+                                walks::closing_backticks(&b, at + run, run),
+                                "{line:?} at {at}"
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn regression_failing_inline_searches_are_not_repeated() {
+        // Openers that never close, 10,000 times over: each search used to
+        // walk to the end of the line (56 s for 600 kB of `*a _b `). Asked
+        // at every place, the searches now walk each place a bounded number
+        // of times.
+        for unit in ["*a _b ", "`a _b ", "<a _b \"", "_a `` ` ", "_<b ` "] {
+            let line = unit.repeat(10_000);
+            let b = line.as_bytes();
+            let mut scans = Scans::new(b);
+            for (at, &c) in b.iter().enumerate() {
+                match c {
+                    b'_' => {
+                        let _ = scans.em_close(at);
+                    }
+                    b'<' => {
+                        let _ = scans.tag_end(at);
+                    }
+                    b'`' => {
+                        let _ = scans.closing_backticks(at + 1, 1);
+                    }
+                    _ => {}
+                }
+            }
+            assert!(scans.steps < 8 * b.len(), "{unit:?}: {} steps", scans.steps);
+            assert!(fix_inline(&line).len() >= line.len());
+        }
+    }
 
     #[test]
     fn fences_close_at_the_first_matching_line() {

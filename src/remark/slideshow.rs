@@ -59,7 +59,49 @@ pub struct Slideshow {
     pub unknown_templates: Vec<(usize, String)>,
     /// Every class a slide (shown or not) declares, for lint.
     pub used_classes: std::collections::BTreeSet<String>,
+    /// Where the slides passed [`MAX_EXPANDED`] (the start of the slide
+    /// that did): the slides after it are not built.
+    pub too_big: Option<usize>,
 }
+
+/// How much the slides of a deck may hold once `--` steps, templates and
+/// layouts have repeated their content: [`weight`] summed over every slide
+/// built. remark repeats a slide's content in each step, so 4,000 steps of
+/// one line each made 8 million nodes (1 GB of memory, 18 MB of page);
+/// the biggest deck of the corpus (2,600 slides) weighs about 6 MB.
+pub const MAX_EXPANDED: usize = 128 << 20;
+
+/// What a slide holds, in bytes: its texts and property values, and
+/// [`NODE_WEIGHT`] per node (what a node costs in memory and work whatever
+/// its text).
+fn weight(s: &ShownSlide) -> usize {
+    fn nodes(list: &[Node]) -> usize {
+        list.iter()
+            .map(|n| match n {
+                Node::Text { text, .. } => text.len().saturating_add(NODE_WEIGHT),
+                Node::Class {
+                    classes, content, ..
+                } => classes
+                    .iter()
+                    .map(String::len)
+                    .sum::<usize>()
+                    .saturating_add(nodes(content))
+                    .saturating_add(NODE_WEIGHT),
+            })
+            .fold(0, usize::saturating_add)
+    }
+    let properties = s
+        .properties
+        .iter()
+        .map(|(k, v)| k.len().saturating_add(v.len()))
+        .fold(0, usize::saturating_add);
+    nodes(&s.content)
+        .saturating_add(nodes(&s.notes))
+        .saturating_add(properties)
+}
+
+/// [`weight`] of a node beside its text.
+const NODE_WEIGHT: usize = 64;
 
 /// Builds what remark shows from parsed slides. With `count_incremental`
 /// false (remark's `countIncrementalSlides: false`), a `--` step without a
@@ -73,6 +115,7 @@ pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String], count_incremental: b
     let mut shown: Vec<usize> = Vec::new();
     let mut layout: Option<usize> = None;
     let mut number = 0;
+    let mut expanded: usize = 0;
 
     for (i, slide) in parsed.into_iter().enumerate() {
         let is_layout = slide.property("layout") == Some("true");
@@ -115,6 +158,11 @@ pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String], count_incremental: b
         if let Some(t) = template {
             inherit(&mut s, &created[t]);
         }
+        expanded = expanded.saturating_add(weight(&s));
+        if expanded > MAX_EXPANDED {
+            out.too_big = Some(s.start);
+            break;
+        }
         let counted = match s.property("count") {
             Some(c) => c != "false",
             None => count_incremental || !s.continued,
@@ -142,14 +190,16 @@ pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String], count_incremental: b
     }
 
     let mut slides: Vec<Option<ShownSlide>> = created.into_iter().map(Some).collect();
-    out.slides = shown
-        .into_iter()
-        .filter_map(|i| slides[i].take())
-        .map(|mut s| {
-            expand_variables(&mut s);
-            s
-        })
-        .collect();
+    // What `{{variable}}`s may add: what is left of the bound.
+    let mut room = MAX_EXPANDED.saturating_sub(expanded);
+    out.slides = Vec::with_capacity(shown.len());
+    for mut s in shown.into_iter().filter_map(|i| slides[i].take()) {
+        if !expand_variables(&mut s, &mut room) {
+            out.too_big.get_or_insert(s.start);
+            break;
+        }
+        out.slides.push(s);
+    }
     out
 }
 
@@ -230,11 +280,25 @@ fn splice_content(content: &mut Vec<Node>, own: &[Node]) -> bool {
     false
 }
 
+/// Where the first `}}` at or after `from` starts, `close` the answer for
+/// an earlier `from` (each `{{` asks: a text of many `{{` and one `}}` at
+/// its end is then read once, not once per `{{`).
+fn next_close(text: &str, from: usize, close: &mut Option<usize>) -> Option<usize> {
+    if let Some(c) = *close
+        && c >= from
+    {
+        return Some(c);
+    }
+    *close = text[from..].find("}}").map(|c| c + from);
+    *close
+}
+
 /// Range of an unescaped `{{ name }}` in `text`.
 fn find_variable(text: &str, name: &str) -> Option<std::ops::Range<usize>> {
     let mut from = 0;
+    let mut last_close = None;
     while let Some(i) = text[from..].find("{{").map(|i| i + from) {
-        let close = text[i + 2..].find("}}").map(|c| c + i + 2)?;
+        let close = next_close(text, i + 2, &mut last_close)?;
         let inner = &text[i + 2..close];
         let escaped = i > 0 && text.as_bytes()[i - 1] == b'\\';
         if !escaped && !inner.contains('\n') && inner.trim() == name {
@@ -247,11 +311,17 @@ fn find_variable(text: &str, name: &str) -> Option<std::ops::Range<usize>> {
 
 /// remark's `expandVariables`: `{{ prop }}` becomes the slide's property
 /// value when it has one; `\{{` escapes; unknown names are left alone.
-fn expand_variables(slide: &mut ShownSlide) {
-    if slide.own_content.is_none() && has_variables(&slide.content) {
+/// The texts may grow by `room` bytes in all (what is left of them is left
+/// in it); false when they would grow more (10,000 `{{v}}` of a 50 kB `v`
+/// are 500 MB).
+fn expand_variables(slide: &mut ShownSlide, room: &mut usize) -> bool {
+    if !has_variables(&slide.content) {
+        return true;
+    }
+    if slide.own_content.is_none() {
         slide.own_content = Some(slide.content.clone());
     }
-    expand_in(&mut slide.content, &slide.properties);
+    expand_in(&mut slide.content, &slide.properties, room)
 }
 
 /// Whether `text` holds `{{`: every text of every slide is asked, and
@@ -270,26 +340,44 @@ fn has_variables(nodes: &[Node]) -> bool {
     })
 }
 
-fn expand_in(nodes: &mut [Node], props: &[(String, String)]) {
+/// Expands the variables of `nodes`' texts, while they grow by `room`
+/// bytes at most (false past it).
+fn expand_in(nodes: &mut [Node], props: &[(String, String)], room: &mut usize) -> bool {
     for node in nodes {
         match node {
             Node::Text { text, .. } => {
                 if has_braces(text) {
-                    *text = expand_text(text, props);
+                    let Some(expanded) = expand_text(text, props, *room) else {
+                        return false;
+                    };
+                    *room = room.saturating_sub(expanded.len().saturating_sub(text.len()));
+                    *text = expanded;
                 }
             }
-            Node::Class { content, .. } => expand_in(content, props),
+            Node::Class { content, .. } => {
+                if !expand_in(content, props, room) {
+                    return false;
+                }
+            }
         }
     }
+    true
 }
 
-fn expand_text(text: &str, props: &[(String, String)]) -> String {
+/// `text` with its variables expanded; None if that makes it more than
+/// `room` bytes longer.
+fn expand_text(text: &str, props: &[(String, String)], room: usize) -> Option<String> {
     let bytes = text.as_bytes();
+    let most = text.len().saturating_add(room);
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     let mut from = 0;
+    let mut last_close = None;
     while let Some(at) = text[from..].find("{{").map(|i| i + from) {
-        let Some(close) = text[at + 2..].find("}}").map(|c| c + at + 2) else {
+        if out.len() > most {
+            return None;
+        }
+        let Some(close) = next_close(text, at + 2, &mut last_close) else {
             break;
         };
         let inner = &text[at + 2..close];
@@ -314,7 +402,7 @@ fn expand_text(text: &str, props: &[(String, String)]) -> String {
         from = last;
     }
     out.push_str(&text[last..]);
-    out
+    (out.len() <= most).then_some(out)
 }
 
 #[cfg(test)]
@@ -361,11 +449,35 @@ mod tests {
     fn variables_expand() {
         assert_eq!(
             expand_text(
-                "{{ a }} {{b}} \\{{a}} {{ .Values.x }}",
-                &[("a".into(), "A".into())]
-            ),
-            "A {{b}} {{a}} {{ .Values.x }}"
+                "{{ a }} {{b}} \\{{a}} {{ .Values.x }} {{}}} {{x\n}} {{ a }}",
+                &[("a".into(), "A".into())],
+                usize::MAX
+            )
+            .as_deref(),
+            Some("A {{b}} {{a}} {{ .Values.x }} {{}}} {{x\n}} A")
         );
+        assert_eq!(find_variable("{{}}} {{x\n}} {{ a }}", "a"), Some(13..20));
+    }
+
+    #[test]
+    fn regression_variables_that_would_expand_to_gigabytes_stop_the_deck() {
+        // 10,000 `{{v}}` of a 50 kB `v`: 500 MB of text, 4.4 GB of memory
+        // and 10 s to build; now the slide is where the deck stops.
+        let v = "{{v}}".repeat(10_000);
+        let src = format!("a\n---\nv: {v}\n\n{v}\n---\nb");
+        let show = build(parse(lex(&src)), &[], true);
+        assert!(show.too_big.is_some());
+        assert_eq!(show.slides.len(), 1);
+        // Within the bound, every one is expanded.
+        let src = format!("v: {}\n\n{}", "x".repeat(1000), "{{v}}".repeat(1000));
+        let show = build(parse(lex(&src)), &[], true);
+        assert_eq!(show.too_big, None);
+        assert_eq!(text(&show.slides[0]).trim(), "x".repeat(1_000_000));
+        // Many `{{` and one `}}`: read once (each `{{` read the rest of the
+        // text for its `}}`).
+        let braces = format!("{}}}}}", "{{".repeat(200_000));
+        assert_eq!(find_variable(&braces, "a"), None);
+        assert!(expand_text(&braces, &[], 0).is_some());
     }
 
     /// A slide's own content is what was written on it: a continuation's

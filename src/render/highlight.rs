@@ -169,25 +169,50 @@ fn render_block(lang: &str, code: &str, opts: &CodeOptions) -> String {
             }]
         };
         let plain: String = segments.iter().map(|s| s.text).collect();
-        // Colouring runs on the text the student sees (backticks removed).
+        // Colouring runs on the text the student sees (backticks removed),
+        // on its first MAX_COLOURED_LINE bytes.
         let ops = match &mut state {
             Some((set, parse, _)) => {
-                let mut with_newline = plain.clone();
+                let mut with_newline = plain[..coloured_len(&plain)].to_owned();
                 with_newline.push('\n');
                 parse.parse_line(&with_newline, set).ok()
             }
             None => None,
         };
         match (ops, &mut state) {
-            (Some(ops), Some((_, _, stack))) => {
-                emit_coloured(&mut out, &segments, &ops, stack, words)
-            }
+            (Some(ops), Some((_, _, stack))) => emit_coloured(
+                &mut out,
+                &segments,
+                &ops,
+                coloured_len(&plain),
+                stack,
+                words,
+            ),
             _ => emit_plain(&mut out, &segments),
         }
         out.push_str("</div>");
     }
     out.push_str("</code></pre>");
     out
+}
+
+/// How much of a code line is coloured: the rest is shown as the scopes
+/// open at that point leave it (a key's value, a comment's end). A grammar's
+/// search may start again at every token and scan to the line's end, so a
+/// line costs up to the square of its length (10 kB of `- - ... a: [` took
+/// 0.6 s, a deck of them minutes); capped, a line costs at most a few
+/// milliseconds. No line of the corpus's code comes near it (147 bytes at
+/// most); a kubeconfig's certificate line keeps its key's colour.
+pub const MAX_COLOURED_LINE: usize = 1000;
+
+/// The length of `line`'s coloured part: [`MAX_COLOURED_LINE`] bytes at
+/// most, cut at a character's start.
+fn coloured_len(line: &str) -> usize {
+    let mut end = line.len().min(MAX_COLOURED_LINE);
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    end
 }
 
 const SPAN_OPEN: &str = "<span class=\"remark-code-span-highlighted\">";
@@ -205,11 +230,14 @@ fn emit_plain(out: &mut String, segments: &[Segment]) {
 }
 
 /// Emits the line with syntax spans, closing and reopening them around the
-/// backtick highlights so that the HTML nests properly.
+/// backtick highlights so that the HTML nests properly. `ops` are for the
+/// line's first `coloured` bytes and its end: the text after them stays in
+/// the scopes open there.
 fn emit_coloured(
     out: &mut String,
     segments: &[Segment],
     ops: &[(usize, ScopeStackOp)],
+    coloured: usize,
     stack: &mut ScopeStack,
     words: Option<Keywords>,
 ) {
@@ -231,7 +259,7 @@ fn emit_coloured(
         let end = pos + seg.text.len();
         let mut cursor = pos;
         while let Some((at, op)) = ops.peek() {
-            if *at >= end {
+            if *at >= end || *at >= coloured {
                 break;
             }
             let at = (*at).max(cursor);
@@ -1111,5 +1139,43 @@ mod tests {
             &*plain,
             "<pre><code class=\"remark-code\"><div class=\"remark-code-line\">x <span class=\"remark-code-span-highlighted\">y</span></div></code></pre>"
         );
+    }
+
+    #[test]
+    fn regression_long_code_lines_are_coloured_up_to_a_bound() {
+        let h = Highlighter::new();
+        let opts = CodeOptions::default();
+        // A certificate line: its key keeps its colour, the value is text.
+        let cert = format!("  certificate-authority-data: {}", "LS0t".repeat(600));
+        let html = h.code_block("yaml", &format!("{cert}\nkind: Pod\n"), &opts);
+        let short = h.code_block(
+            "yaml",
+            "  certificate-authority-data: LS0t\nkind: Pod\n",
+            &opts,
+        );
+        let (key, pod) = short.split_once("LS0t").unwrap_or_default();
+        assert!(key.ends_with("</span> "), "{short}");
+        assert!(html.starts_with(key), "{html}");
+        assert!(html.ends_with(pod), "{html}");
+        assert_eq!(strip_tags(&html), format!("{cert}kind: Pod"));
+        // A comment past the bound stays a comment to the line's end, and
+        // the next line is coloured afresh.
+        let comment = format!("# {}", "x".repeat(3000));
+        let html = h.code_block("bash", &format!("{comment}\necho a\n"), &opts);
+        assert!(
+            html.contains(&format!(
+                "<span class=\"hljs-comment\">{comment}</span></div>"
+            )),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"hljs-built_in\">echo</span> a"),
+            "{html}"
+        );
+        // What made a line's colouring cost the square of its length.
+        let started = std::time::Instant::now();
+        let _ = render_block("yaml", &format!("{}a: [\n", "- ".repeat(20_000)), &opts);
+        let _ = render_block("yaml", &format!("{}a:\n", "\"x\" ".repeat(10_000)), &opts);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }
