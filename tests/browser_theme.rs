@@ -95,6 +95,11 @@ const MEASURE_JS: &str = r#"
         const c = getComputedStyle(e);
         const o = {};
         for (const p of ps) o[p] = c[p];
+        // A border that is not drawn has no colour anyone sees: the one
+        // computed for it is the browser's own default, which Chromium
+        // changed (148's user-agent stylesheet gives tables a grey border
+        // colour, 156's does not), not the theme's nor remark's.
+        if (o.borderTopStyle === 'none') delete o.borderTopColor;
         return o;
     };
     const token = word => {
@@ -128,9 +133,10 @@ const MEASURE_JS: &str = r#"
 
 /// What remark 0.14.1 showed for [`PAGE`] (slide 1 under monokai, slide 2
 /// under tomorrow-night-blue), measured with `LABDECK_REMARK_JS` in the
-/// Chromium of the project's image (its default serif is Times New Roman).
+/// Chromium of the project's image (its default serif is Times New Roman);
+/// the colour of a border not drawn is left out (see [`MEASURE_JS`]).
 const REMARK_SAW: [&str; 2] = [
-    r#"{"a":{"color":"rgb(192, 57, 43)","textDecorationLine":"underline"},"code":{"backgroundColor":"rgb(39, 40, 34)","color":"rgb(221, 221, 221)","fontFamily":"monospace","fontSize":"18px"},"h1":{"color":"rgb(119, 119, 119)","fontFamily":"\"Times New Roman\"","fontSize":"55px","fontWeight":"700","marginBottom":"36.85px","marginTop":"36.85px","paddingLeft":"0px"},"h2":{"color":"rgb(119, 119, 119)","fontFamily":"\"Times New Roman\"","fontSize":"45px","fontWeight":"700","marginBottom":"37.35px","marginTop":"37.35px","paddingLeft":"0px"},"inline_code":{"backgroundColor":"rgba(0, 0, 0, 0)","fontFamily":"monospace","fontSize":"20px"},"keyword":{"color":"rgb(249, 38, 114)","fontWeight":"700"},"li":{"marginBottom":"0px","marginTop":"0px","paddingLeft":"0px"},"p":{"color":"rgb(0, 0, 0)","fontFamily":"\"Times New Roman\"","fontSize":"20px","fontWeight":"400","lineHeight":"normal"},"pre":{"fontSize":"20px","marginTop":"20px"},"string":{"color":"rgb(166, 226, 46)"},"table":{"borderCollapse":"separate","borderTopColor":"rgb(0, 0, 0)","borderTopStyle":"none","borderTopWidth":"0px"},"td":{"borderTopColor":"rgb(0, 0, 0)","borderTopStyle":"none","borderTopWidth":"0px","color":"rgb(0, 0, 0)","fontFamily":"\"Times New Roman\"","paddingLeft":"1px"},"ul":{"marginBottom":"20px","marginTop":"20px","paddingLeft":"40px"}}"#,
+    r#"{"a":{"color":"rgb(192, 57, 43)","textDecorationLine":"underline"},"code":{"backgroundColor":"rgb(39, 40, 34)","color":"rgb(221, 221, 221)","fontFamily":"monospace","fontSize":"18px"},"h1":{"color":"rgb(119, 119, 119)","fontFamily":"\"Times New Roman\"","fontSize":"55px","fontWeight":"700","marginBottom":"36.85px","marginTop":"36.85px","paddingLeft":"0px"},"h2":{"color":"rgb(119, 119, 119)","fontFamily":"\"Times New Roman\"","fontSize":"45px","fontWeight":"700","marginBottom":"37.35px","marginTop":"37.35px","paddingLeft":"0px"},"inline_code":{"backgroundColor":"rgba(0, 0, 0, 0)","fontFamily":"monospace","fontSize":"20px"},"keyword":{"color":"rgb(249, 38, 114)","fontWeight":"700"},"li":{"marginBottom":"0px","marginTop":"0px","paddingLeft":"0px"},"p":{"color":"rgb(0, 0, 0)","fontFamily":"\"Times New Roman\"","fontSize":"20px","fontWeight":"400","lineHeight":"normal"},"pre":{"fontSize":"20px","marginTop":"20px"},"string":{"color":"rgb(166, 226, 46)"},"table":{"borderCollapse":"separate","borderTopStyle":"none","borderTopWidth":"0px"},"td":{"borderTopStyle":"none","borderTopWidth":"0px","color":"rgb(0, 0, 0)","fontFamily":"\"Times New Roman\"","paddingLeft":"1px"},"ul":{"marginBottom":"20px","marginTop":"20px","paddingLeft":"40px"}}"#,
     r#"{"a":null,"code":{"backgroundColor":"rgb(0, 36, 81)","color":"rgb(255, 255, 255)","fontFamily":"monospace","fontSize":"18px"},"h1":null,"h2":null,"inline_code":null,"keyword":{"color":"rgb(235, 187, 255)","fontWeight":"400"},"li":null,"p":null,"pre":{"fontSize":"20px","marginTop":"20px"},"string":{"color":"rgb(209, 241, 169)"},"table":null,"td":null,"ul":null}"#,
 ];
 
