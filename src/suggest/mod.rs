@@ -204,6 +204,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> crate::error::Result<(Deck, Vec<
 /// changes the cluster.
 pub fn suggest(deck: &Deck, exercises: &[Exercise]) -> Report {
     let mut interp = Interp::new(&deck.root);
+    let mut renders = verify::Renders::default();
     let mut out = Vec::new();
     let mut chapters = Chapters::new(deck);
     // The chapter being played, and where the context's namespace was set.
@@ -229,7 +230,7 @@ pub fn suggest(deck: &Deck, exercises: &[Exercise]) -> Report {
             chapter = Some(ex.file.as_path());
         }
         let sets = interp.state.namespace_sets;
-        let mut s = suggest_one(&mut interp, ex, chapters.text(&ex.file));
+        let mut s = suggest_one(&mut interp, &mut renders, ex, chapters.text(&ex.file));
         if interp.state.namespace_sets != sets {
             set_at = Some((ex.file.clone(), ex.id.clone()));
             unknown_ns = None;
@@ -389,11 +390,16 @@ fn is_shell(lang: Option<&str>) -> bool {
     lang.is_some_and(|l| crate::shell::SHELL_LANGS.contains(&l))
 }
 
-fn suggest_one(interp: &mut Interp, ex: &Exercise, chapter: Option<&str>) -> Suggestion {
+fn suggest_one(
+    interp: &mut Interp,
+    renders: &mut verify::Renders,
+    ex: &Exercise,
+    chapter: Option<&str>,
+) -> Suggestion {
     let mut followed = Vec::new();
     let mut skipped = Vec::new();
     let mut touched: Vec<Touch> = Vec::new();
-    let before = verify::render(&interp.state);
+    let before = renders.render(&interp.state);
     interp.take_context_namespace();
     for step in &ex.steps {
         // Visible blocks start the line after their fence; hidden ones at
@@ -454,7 +460,7 @@ fn suggest_one(interp: &mut Interp, ex: &Exercise, chapter: Option<&str>) -> Sug
     let can_i: Vec<CanIDraft> = touched
         .iter()
         .filter_map(|t| match t {
-            Touch::Object(k) => interp.state.objects.get(k),
+            Touch::Object(k) => interp.state.objects.get(k).map(|o| &**o),
             _ => None,
         })
         .flat_map(binding_questions)
@@ -483,7 +489,7 @@ fn suggest_one(interp: &mut Interp, ex: &Exercise, chapter: Option<&str>) -> Sug
         });
     }
     if let Some(c) = &check {
-        let after = verify::render(&interp.state);
+        let after = renders.render(&interp.state);
         if let Some(detail) = verify::verify(c, &before, &after) {
             let why = if detail.starts_with(verify::ALREADY) {
                 Why::AlreadyHolds
@@ -889,6 +895,11 @@ mod tests {
 
     /// Plays exercises (one block of bash each) in order.
     fn play(blocks: &[&str]) -> Vec<Suggestion> {
+        play_with(&mut verify::Renders::default(), blocks)
+    }
+
+    /// [`play`], rendering with `renders` (one for all, as `suggest` does).
+    fn play_with(renders: &mut verify::Renders, blocks: &[&str]) -> Vec<Suggestion> {
         let mut interp = Interp::new(Path::new("/nonexistent"));
         blocks
             .iter()
@@ -896,11 +907,42 @@ mod tests {
             .map(|(i, b)| {
                 suggest_one(
                     &mut interp,
+                    renders,
                     &exercise(&format!("x-{i}"), b, Some("bash")),
                     None,
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn regression_each_object_is_rendered_once_per_change_not_once_per_exercise() {
+        // 1,000 exercises that each create a Deployment made `lint` render
+        // every object again for each (39 s): 500 here rendered 250,000
+        // objects; once per change, 500 (and each exercise's draft is still
+        // verified against the state before and after it).
+        let mut blocks: Vec<String> = (0..500)
+            .map(|i| format!("kubectl create deployment d{i} --image=nginx"))
+            .collect();
+        // A change is rendered again: a label on every Deployment.
+        blocks.push("kubectl label deployment --all tier=web".into());
+        let blocks: Vec<&str> = blocks.iter().map(String::as_str).collect();
+        let mut renders = verify::Renders::default();
+        let out = play_with(&mut renders, &blocks);
+        assert!(
+            out[..500]
+                .iter()
+                .all(|s| s.check.is_some() && s.withheld.is_none())
+        );
+        // Verified on the relabelled objects: it would not hold after the
+        // step if they were the renderings from before it.
+        assert!(
+            yaml(&out[500]).contains("selector: \"tier!=web\""),
+            "{}",
+            yaml(&out[500])
+        );
+        assert!(out[500].withheld.is_none(), "{:?}", out[500].withheld);
+        assert_eq!(renders.fresh(), 1000);
     }
 
     fn yaml(s: &Suggestion) -> String {
@@ -1001,7 +1043,12 @@ mod tests {
         let mut interp = Interp::new(Path::new("/nonexistent"));
         let mut ex = exercise("u", "kubectl rollout undo deployment worker", Some("bash"));
         ex.steps[0].line = 5;
-        let s = suggest_one(&mut interp, &ex, Some(chapter));
+        let s = suggest_one(
+            &mut interp,
+            &mut verify::Renders::default(),
+            &ex,
+            Some(chapter),
+        );
         assert_eq!(
             s.withheld.as_ref().map(|w| w.why),
             Some(Why::FailsOnPurpose)
@@ -1011,7 +1058,12 @@ mod tests {
         let cond = "l1\n.exercise[\n- x:\n  ```\n  helm install helmcoins dockercoins\n  ```\n]\n--\n- If the application is already deployed, this will fail:\n```\nError: rendered manifests\n```\n---\n";
         let mut ex = exercise("h", "helm install helmcoins dockercoins", None);
         ex.steps[0].line = 4;
-        let s = suggest_one(&mut interp, &ex, Some(cond));
+        let s = suggest_one(
+            &mut interp,
+            &mut verify::Renders::default(),
+            &ex,
+            Some(cond),
+        );
         assert_eq!(s.withheld, None);
         assert!(yaml(&s).contains("name=helmcoins"), "{}", yaml(&s));
     }
@@ -1021,12 +1073,14 @@ mod tests {
         let mut interp = Interp::new(Path::new("/nonexistent"));
         let s = suggest_one(
             &mut interp,
+            &mut verify::Renders::default(),
             &exercise("h", "helm install helmcoins dockercoins", None),
             None,
         );
         assert_eq!(s.followed.len(), 1);
         let out = suggest_one(
             &mut interp,
+            &mut verify::Renders::default(),
             &exercise("o", "NAME  READY  STATUS\nweb's   1/1   Running", None),
             None,
         );

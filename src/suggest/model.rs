@@ -4,6 +4,7 @@
 //! expectations that describe one exercise's part of it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
@@ -535,7 +536,10 @@ impl Draft {
 /// The expected state after the exercises seen so far.
 #[derive(Debug, Default, Clone)]
 pub struct State {
-    pub objects: BTreeMap<Key, Obj>,
+    /// Shared with what was rendered of them ([`super::verify::Renders`]):
+    /// a change makes its own copy (`Arc::make_mut`), so an object still
+    /// shared is unchanged.
+    pub objects: BTreeMap<Key, Arc<Obj>>,
     /// Objects known to be gone, by key (so that an exercise that deletes
     /// one can say so).
     pub gone: BTreeMap<Key, Obj>,
@@ -573,17 +577,17 @@ impl State {
 
 impl State {
     pub fn get_mut(&mut self, key: &Key) -> Option<&mut Obj> {
-        self.objects.get_mut(key)
+        self.objects.get_mut(key).map(Arc::make_mut)
     }
 
     pub fn upsert(&mut self, obj: Obj) {
         let key = obj.key();
         self.gone.remove(&key);
-        self.objects.insert(key, obj);
+        self.objects.insert(key, Arc::new(obj));
     }
 
     pub fn remove(&mut self, key: &Key) -> Option<Obj> {
-        let o = self.objects.remove(key)?;
+        let o = Arc::unwrap_or_clone(self.objects.remove(key)?);
         self.gone.insert(key.clone(), o.clone());
         Some(o)
     }

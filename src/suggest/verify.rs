@@ -8,11 +8,14 @@
 //! makes, helm's release Secrets). A draft that would already hold before
 //! its step, or that would not hold after it, is withheld with the reason.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use serde_json::{Map, Value, json};
 
 use super::DraftCheck;
 use super::model::{
-    CHANGE_CAUSE, Container, Obj, RESTARTED_AT, State, canonical_quantities, merge,
+    CHANGE_CAUSE, Container, Key, Obj, RESTARTED_AT, State, canonical_quantities, merge,
 };
 use crate::check::eval::{self, Context};
 use crate::check::rbac::{self, Attributes, Policy, UserInfo};
@@ -48,12 +51,128 @@ fn bootstrap_cluster_roles() -> Vec<Value> {
     out
 }
 
-/// The objects of `state` as the API server would store and return them.
-pub fn render(state: &State) -> Vec<Value> {
-    let mut out = bootstrap_cluster_roles();
-    for o in state.objects.values() {
-        render_obj(o, &mut out);
+/// The objects of a state as the API server would store and return them
+/// ([`Renders::render`]), by Kind, shared: a draft is verified on the state
+/// before and after each exercise, and most objects are those of earlier
+/// exercises, unchanged.
+#[derive(Default)]
+pub struct Rendered {
+    /// Every object, in the order `owner:` tests look owners up in
+    /// ([`Rendered::all`]).
+    all: Vec<Arc<Entry>>,
+    by_kind: BTreeMap<String, Vec<Arc<Entry>>>,
+}
+
+/// One rendered object, with what a draft's expectations select by read
+/// once (reading them from the JSON for every draft was most of the time).
+pub struct Entry {
+    namespace: String,
+    name: String,
+    value: Value,
+}
+
+impl Entry {
+    /// The entry of `value` and its Kind.
+    fn of(value: Value) -> (String, Arc<Entry>) {
+        let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
+        let kind = text(&value["kind"]);
+        let entry = Entry {
+            namespace: text(&value["metadata"]["namespace"]),
+            name: text(&value["metadata"]["name"]),
+            value,
+        };
+        (kind, Arc::new(entry))
     }
+}
+
+impl Rendered {
+    fn push(&mut self, kind: &str, value: Arc<Entry>) {
+        self.all.push(value.clone());
+        match self.by_kind.get_mut(kind) {
+            Some(list) => list.push(value),
+            None => {
+                self.by_kind.insert(kind.to_owned(), vec![value]);
+            }
+        }
+    }
+
+    /// The objects of one Kind.
+    fn of_kind(&self, kind: &str) -> &[Arc<Entry>] {
+        self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every object: the cluster roles every cluster has, the model's
+    /// objects by Kind, namespace and name (each workload followed by the
+    /// objects its controllers make), helm's release Secrets.
+    fn all(&self) -> &[Arc<Entry>] {
+        &self.all
+    }
+}
+
+/// Each object's rendering, made again only when the object changed: an
+/// object renders from itself alone ([`render_obj`]). Rendering every
+/// object afresh for each exercise, and reading every one for each draft,
+/// made `lint` and `checks suggest` take time in the square of a deck's
+/// exercises (1,000 that each create a Deployment: 39 s).
+#[derive(Default)]
+pub struct Renders {
+    by_key: BTreeMap<Key, (Arc<Obj>, Vec<KindAndEntry>)>,
+    /// Objects rendered afresh so far.
+    fresh: usize,
+}
+
+/// A rendered object and its Kind.
+type KindAndEntry = (String, Arc<Entry>);
+
+/// Values as entries, with their Kind.
+fn with_kinds(values: Vec<Value>) -> Vec<KindAndEntry> {
+    values.into_iter().map(Entry::of).collect()
+}
+
+impl Renders {
+    /// How many objects were rendered afresh so far (the others were
+    /// unchanged).
+    pub fn fresh(&self) -> usize {
+        self.fresh
+    }
+
+    /// The objects of `state` as the API server would store and return them.
+    pub fn render(&mut self, state: &State) -> Rendered {
+        let mut out = Rendered::default();
+        for (kind, v) in with_kinds(bootstrap_cluster_roles()) {
+            out.push(&kind, v);
+        }
+        for (key, o) in &state.objects {
+            let values = match self.by_key.get(key) {
+                // The same object still shared: unchanged (a change
+                // copies it, `State::get_mut`).
+                Some((was, values)) if Arc::ptr_eq(was, o) || was == o => values,
+                _ => {
+                    let mut values = Vec::new();
+                    render_obj(o, &mut values);
+                    self.fresh = self.fresh.saturating_add(1);
+                    self.by_key
+                        .insert(key.clone(), (o.clone(), with_kinds(values)));
+                    match self.by_key.get(key) {
+                        Some((_, values)) => values,
+                        None => continue,
+                    }
+                }
+            };
+            for (kind, v) in values {
+                out.push(kind, v.clone());
+            }
+        }
+        for (kind, v) in with_kinds(release_secrets(state)) {
+            out.push(&kind, v);
+        }
+        out
+    }
+}
+
+/// helm's release Secrets of `state`.
+fn release_secrets(state: &State) -> Vec<Value> {
+    let mut out = Vec::new();
     for ((ns, name), revision) in &state.releases {
         // helm pkg/storage/driver/secrets.go `newSecretsObject`: one Secret
         // per revision, `sh.helm.release.v1.NAME.vN`, the latest deployed,
@@ -267,19 +386,33 @@ fn running_pod_status() -> Value {
 
 /// Whether `check` holds on `objects`, and what decides it (the first
 /// expectation that fails, or the check's first expectation when it holds).
-pub fn holds(check: &Check, objects: &[Value]) -> (bool, String) {
+pub fn holds(check: &Check, objects: &Rendered) -> (bool, String) {
+    // Owners are looked up only for an `owner:` test.
+    let owners: Vec<Value> = if check.expect.iter().any(|e| e.owner.is_some()) {
+        objects.all().iter().map(|o| o.value.clone()).collect()
+    } else {
+        Vec::new()
+    };
     for e in &check.expect {
         let (group, kind, namespaced) = resolve(&e.kind);
+        // What `evaluate_in` reads first (kind, namespace, then name and
+        // labels: it skips any other object), the only objects copied.
         let selected: Vec<Value> = objects
+            .of_kind(&kind)
             .iter()
-            .filter(|o| o["kind"].as_str() == Some(kind.as_str()))
-            .filter(|o| !namespaced || in_namespace(e, o))
-            .cloned()
+            .filter(|o| !namespaced || in_namespace(e, &o.namespace))
+            .filter(|o| {
+                e.name.as_ref().is_none_or(|p| p.matches(&o.name))
+                    && e.selector
+                        .as_ref()
+                        .is_none_or(|sel| sel.matches_json(o.value["metadata"].get("labels")))
+            })
+            .map(|o| o.value.clone())
             .collect();
         let ctx = Context {
             resolved: Some((group.as_str(), kind.as_str())),
             owner_kind: None,
-            owners: objects,
+            owners: &owners,
             now: None,
         };
         let out = eval::evaluate_in(e, &selected, &ctx);
@@ -300,7 +433,7 @@ pub fn holds(check: &Check, objects: &[Value]) -> (bool, String) {
         }
     }
     let policy_of =
-        |k: &str| -> Vec<Value> { objects.iter().filter(|o| o["kind"] == k).cloned().collect() };
+        |k: &str| -> Vec<Value> { objects.of_kind(k).iter().map(|o| o.value.clone()).collect() };
     let (cr, crb, r, rb) = (
         policy_of("ClusterRole"),
         policy_of("ClusterRoleBinding"),
@@ -375,8 +508,7 @@ fn resolve(text: &str) -> (String, String, bool) {
     (group.to_string(), kind, true)
 }
 
-fn in_namespace(e: &Expectation, o: &Value) -> bool {
-    let ns = o["metadata"]["namespace"].as_str().unwrap_or("");
+fn in_namespace(e: &Expectation, ns: &str) -> bool {
     match &e.namespace {
         NamespaceSpec::All => true,
         NamespaceSpec::Default => ns == CONTEXT_NAMESPACE,
@@ -389,7 +521,7 @@ pub const ALREADY: &str = "would already hold before the step";
 
 /// Why a draft is not offered, or `None` when it fails on `before` and
 /// holds on `after`.
-pub fn verify(draft: &DraftCheck, before: &[Value], after: &[Value]) -> Option<String> {
+pub fn verify(draft: &DraftCheck, before: &Rendered, after: &Rendered) -> Option<String> {
     let source = CheckSource {
         yaml: super::check_yaml(draft),
         file: "suggested".into(),

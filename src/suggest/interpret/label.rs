@@ -2,6 +2,7 @@
 //! they do to selections held in shell variables (pkg/cmd/label/label.go).
 
 use super::*;
+use std::sync::Arc;
 
 impl Interp {
     /// `kubectl label|annotate KIND NAME|-l SEL|--all k=v k- [--overwrite]`
@@ -77,6 +78,7 @@ impl Interp {
             let key_ns = namespace.clone().unwrap_or_default();
             for o in self.state.objects.values_mut() {
                 if o.kind == kind.kind && o.key().namespace == key_ns {
+                    let o = Arc::make_mut(o);
                     for (k, v) in &changes {
                         o.labels.insert(k.clone(), v.clone());
                     }
@@ -168,6 +170,7 @@ impl Interp {
                     .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
                     .collect();
                 if parsed.matches(&labels) {
+                    let o = Arc::make_mut(o);
                     for (k, v) in changes {
                         o.labels.insert(k.clone(), v.clone());
                     }

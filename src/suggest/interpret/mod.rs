@@ -545,7 +545,7 @@ impl Interp {
                 .state
                 .objects
                 .get(&key)
-                .cloned()
+                .map(|o| Obj::clone(o))
                 .unwrap_or_else(|| Obj::new(info.kind, "", info.namespaced, ns.clone(), &name));
             if let Err(o) = change(&mut obj, args) {
                 return o;
