@@ -491,6 +491,10 @@ struct Scans<'a> {
     /// Places walked in all, for the tests.
     #[cfg(test)]
     steps: usize,
+    /// False: nothing is remembered (the tests' plain walks, what each
+    /// answer must be).
+    #[cfg(test)]
+    remember: bool,
 }
 
 impl<'a> Scans<'a> {
@@ -502,6 +506,20 @@ impl<'a> Scans<'a> {
             em_dead: Vec::new(),
             #[cfg(test)]
             steps: 0,
+            #[cfg(test)]
+            remember: true,
+        }
+    }
+
+    /// Whether answers that found nothing are kept.
+    fn remembers(&self) -> bool {
+        #[cfg(test)]
+        {
+            self.remember
+        }
+        #[cfg(not(test))]
+        {
+            true
         }
     }
 
@@ -554,7 +572,7 @@ impl<'a> Scans<'a> {
         {
             self.steps += walked.len();
         }
-        if found.is_none() {
+        if found.is_none() && self.remembers() {
             mark_dead(&mut self.em_dead, b.len(), &walked);
         }
         found
@@ -585,6 +603,9 @@ impl<'a> Scans<'a> {
         #[cfg(test)]
         {
             self.steps += q - from;
+        }
+        if !self.remembers() {
+            return None;
         }
         match self.no_run_after.iter_mut().find(|(len, _)| *len == run) {
             Some((_, after)) => *after = (*after).min(from),
@@ -619,7 +640,7 @@ impl<'a> Scans<'a> {
         {
             self.steps += walked.len();
         }
-        if found.is_none() {
+        if found.is_none() && self.remembers() {
             mark_dead(&mut self.tag_dead, b.len(), &walked);
         }
         found
@@ -1141,71 +1162,6 @@ pub fn dedent(lines: &[&str]) -> Vec<String> {
 mod tests {
     use super::*;
 
-    /// The searches of [`Scans`] as plain walks, nothing remembered: what
-    /// each answer must be.
-    mod walks {
-        pub(super) fn em_close(b: &[u8], open: usize) -> Option<usize> {
-            let word = |c: &u8| c.is_ascii_alphanumeric() || *c == b'_';
-            let mut k = open + 1;
-            let mut taken = false;
-            while k < b.len() {
-                if taken && b[k] == b'_' && !b.get(k + 1).is_some_and(word) {
-                    return Some(k);
-                }
-                match b[k] {
-                    b'`' => {
-                        let run = b[k..].iter().take_while(|&&c| c == b'`').count();
-                        k = closing_backticks(b, k + run, run).unwrap_or(k + run);
-                    }
-                    b'<' if b.get(k + 1).is_some_and(|c| c.is_ascii_alphabetic()) => {
-                        k = tag_end(b, k).unwrap_or(k + 1);
-                    }
-                    b'\\' => k += 2,
-                    b']' if b.get(k + 1) == Some(&b'(') => return None,
-                    b':' if b[k..].starts_with(b"://") => return None,
-                    b'_' if b.get(k + 1) == Some(&b'_') => k += 2,
-                    _ => k += 1,
-                }
-                taken = true;
-            }
-            None
-        }
-
-        pub(super) fn closing_backticks(b: &[u8], from: usize, run: usize) -> Option<usize> {
-            let mut q = from;
-            while q < b.len() {
-                if b[q] == b'`' {
-                    let n = b[q..].iter().take_while(|&&c| c == b'`').count();
-                    if n == run {
-                        return Some(q + n);
-                    }
-                    q += n;
-                } else {
-                    q += 1;
-                }
-            }
-            None
-        }
-
-        pub(super) fn tag_end(b: &[u8], start: usize) -> Option<usize> {
-            let mut q = start + 1;
-            while q < b.len() && (b[q].is_ascii_alphanumeric() || b[q] == b'_') {
-                q += 1;
-            }
-            while q < b.len() {
-                match b[q] {
-                    b'>' => return Some(q + 1),
-                    quote @ (b'"' | b'\'') => {
-                        let close = b[q + 1..].iter().position(|&c| c == quote)?;
-                        q += close + 2;
-                    }
-                    _ => q += 1,
-                }
-            }
-            None
-        }
-    }
-
     /// Random lines of the characters the searches look at.
     fn random_line(seed: &mut u64, len: usize) -> Vec<u8> {
         const PARTS: &[&[u8]] = &[
@@ -1231,6 +1187,8 @@ mod tests {
             // search remembers must hold for any later question.
             let mut forward = Scans::new(&b);
             let mut backward = Scans::new(&b);
+            let mut plain = Scans::new(&b);
+            plain.remember = false;
             let places: Vec<usize> = (0..b.len()).collect();
             for (scans, order) in [
                 (&mut forward, places.clone()),
@@ -1239,21 +1197,17 @@ mod tests {
                 for at in order {
                     let line = String::from_utf8_lossy(&b);
                     match b[at] {
-                        b'_' => assert_eq!(
-                            scans.em_close(at),
-                            walks::em_close(&b, at),
-                            "{line:?} at {at}"
-                        ),
-                        b'<' => assert_eq!(
-                            scans.tag_end(at),
-                            walks::tag_end(&b, at),
-                            "{line:?} at {at}"
-                        ),
+                        b'_' => {
+                            assert_eq!(scans.em_close(at), plain.em_close(at), "{line:?} at {at}")
+                        }
+                        b'<' => {
+                            assert_eq!(scans.tag_end(at), plain.tag_end(at), "{line:?} at {at}")
+                        }
                         b'`' if at == 0 || b[at - 1] != b'`' => {
                             let run = b[at..].iter().take_while(|&&c| c == b'`').count();
                             assert_eq!(
                                 scans.closing_backticks(at + run, run),
-                                walks::closing_backticks(&b, at + run, run),
+                                plain.closing_backticks(at + run, run),
                                 "{line:?} at {at}"
                             );
                         }
