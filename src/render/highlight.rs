@@ -171,23 +171,19 @@ fn render_block(lang: &str, code: &str, opts: &CodeOptions) -> String {
         let plain: String = segments.iter().map(|s| s.text).collect();
         // Colouring runs on the text the student sees (backticks removed),
         // on its first MAX_COLOURED_LINE bytes.
+        let coloured = coloured_len(&plain);
         let ops = match &mut state {
             Some((set, parse, _)) => {
-                let mut with_newline = plain[..coloured_len(&plain)].to_owned();
+                let mut with_newline = plain[..coloured].to_owned();
                 with_newline.push('\n');
                 parse.parse_line(&with_newline, set).ok()
             }
             None => None,
         };
         match (ops, &mut state) {
-            (Some(ops), Some((_, _, stack))) => emit_coloured(
-                &mut out,
-                &segments,
-                &ops,
-                coloured_len(&plain),
-                stack,
-                words,
-            ),
+            (Some(ops), Some((_, _, stack))) => {
+                emit_coloured(&mut out, &segments, &ops, coloured, stack, words)
+            }
             _ => emit_plain(&mut out, &segments),
         }
         out.push_str("</div>");

@@ -117,6 +117,8 @@ impl Rendered {
 #[derive(Default)]
 pub struct Renders {
     by_key: BTreeMap<Key, (Arc<Obj>, Vec<KindAndEntry>)>,
+    /// The cluster roles every cluster has, rendered on first use.
+    bootstrap: Vec<KindAndEntry>,
     /// Objects rendered afresh so far.
     fresh: usize,
 }
@@ -139,28 +141,31 @@ impl Renders {
     /// The objects of `state` as the API server would store and return them.
     pub fn render(&mut self, state: &State) -> Rendered {
         let mut out = Rendered::default();
-        for (kind, v) in with_kinds(bootstrap_cluster_roles()) {
-            out.push(&kind, v);
+        if self.bootstrap.is_empty() {
+            self.bootstrap = with_kinds(bootstrap_cluster_roles());
+        }
+        for (kind, v) in &self.bootstrap {
+            out.push(kind, v.clone());
         }
         for (key, o) in &state.objects {
-            let values = match self.by_key.get(key) {
+            match self.by_key.get(key) {
                 // The same object still shared: unchanged (a change
                 // copies it, `State::get_mut`).
-                Some((was, values)) if Arc::ptr_eq(was, o) || was == o => values,
+                Some((was, values)) if Arc::ptr_eq(was, o) || was == o => {
+                    for (kind, v) in values {
+                        out.push(kind, v.clone());
+                    }
+                }
                 _ => {
                     let mut values = Vec::new();
                     render_obj(o, &mut values);
                     self.fresh = self.fresh.saturating_add(1);
-                    self.by_key
-                        .insert(key.clone(), (o.clone(), with_kinds(values)));
-                    match self.by_key.get(key) {
-                        Some((_, values)) => values,
-                        None => continue,
+                    let values = with_kinds(values);
+                    for (kind, v) in &values {
+                        out.push(kind, v.clone());
                     }
+                    self.by_key.insert(key.clone(), (o.clone(), values));
                 }
-            };
-            for (kind, v) in values {
-                out.push(kind, v.clone());
             }
         }
         for (kind, v) in with_kinds(release_secrets(state)) {
