@@ -113,29 +113,36 @@ impl Selector {
 
     /// Whether an object with these labels is selected.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.requirements.iter().all(|r| r.matches(labels))
+        self.matches_with(|key| labels.get(key).map(String::as_str))
     }
 
-    /// Same test on labels as they appear in object JSON (`metadata.labels`).
+    /// Same test on labels as they appear in object JSON (`metadata.labels`;
+    /// a value that is not a string is no label).
     pub fn matches_json(&self, labels: Option<&serde_json::Value>) -> bool {
-        let map: BTreeMap<String, String> = labels
-            .and_then(|v| v.as_object())
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                    .collect()
-            })
-            .unwrap_or_default();
-        self.matches(&map)
+        let labels = labels.and_then(serde_json::Value::as_object);
+        self.matches_with(|key| {
+            labels
+                .and_then(|m| m.get(key))
+                .and_then(serde_json::Value::as_str)
+        })
+    }
+
+    /// The test itself, on labels looked up by key (one rule for both
+    /// forms, and no copy of an object's labels per test: `lint` tests
+    /// every object of a Kind for every draft).
+    fn matches_with<'a>(&self, label: impl Fn(&str) -> Option<&'a str>) -> bool {
+        self.requirements.iter().all(|r| r.matches(label(&r.key)))
     }
 }
 
 impl Requirement {
-    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        let got = labels.get(&self.key);
+    /// Whether a label value (`None`: no such label) meets this
+    /// requirement (apimachinery labels/selector.go `Requirement.Matches`).
+    fn matches(&self, got: Option<&str>) -> bool {
+        let is_listed = |v: &str| self.values.iter().any(|w| w == v);
         match self.op {
-            Op::Equals | Op::In => got.is_some_and(|v| self.values.contains(v)),
-            Op::NotEquals | Op::NotIn => got.is_none_or(|v| !self.values.contains(v)),
+            Op::Equals | Op::In => got.is_some_and(is_listed),
+            Op::NotEquals | Op::NotIn => got.is_none_or(|v| !is_listed(v)),
             Op::Exists => got.is_some(),
             Op::DoesNotExist => got.is_none(),
         }
@@ -359,6 +366,30 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn labels_in_object_json_select_as_the_same_labels_in_a_map() {
+        // A value that is not a string is no label (labels are strings:
+        // apimachinery's ObjectMeta.Labels is map[string]string).
+        let json = serde_json::json!({"app": "web", "tier": 3});
+        for text in [
+            "app=web",
+            "app!=web",
+            "tier",
+            "!tier",
+            "tier notin (3)",
+            "app in (api,web)",
+            "x",
+        ] {
+            let s = Selector::parse(text).unwrap();
+            assert_eq!(
+                s.matches_json(Some(&json)),
+                s.matches(&labels(&[("app", "web")])),
+                "{text}"
+            );
+            assert_eq!(s.matches_json(None), s.matches(&labels(&[])), "{text}");
+        }
     }
 
     #[test]

@@ -230,7 +230,7 @@ pub fn suggest(deck: &Deck, exercises: &[Exercise]) -> Report {
             chapter = Some(ex.file.as_path());
         }
         let sets = interp.state.namespace_sets;
-        let mut s = suggest_one(&mut interp, &mut renders, ex, chapters.text(&ex.file));
+        let mut s = suggest_one(&mut interp, &mut renders, ex, chapters.lines(&ex.file));
         if interp.state.namespace_sets != sets {
             set_at = Some((ex.file.clone(), ex.id.clone()));
             unknown_ns = None;
@@ -249,11 +249,12 @@ pub fn suggest(deck: &Deck, exercises: &[Exercise]) -> Report {
     Report { exercises: out }
 }
 
-/// The chapters' text, read once each (to see what the slide says after
-/// an exercise).
+/// The chapters' lines, read and split once each (to see what the slide
+/// says around an exercise: splitting a chapter again for each of its
+/// exercises made `lint` take time in the square of their number).
 struct Chapters<'a> {
     deck: &'a Deck,
-    read: BTreeMap<PathBuf, Option<String>>,
+    read: BTreeMap<PathBuf, Option<Vec<String>>>,
 }
 
 impl<'a> Chapters<'a> {
@@ -264,16 +265,21 @@ impl<'a> Chapters<'a> {
         }
     }
 
-    fn text(&mut self, file: &Path) -> Option<&str> {
+    fn lines(&mut self, file: &Path) -> Option<&[String]> {
         let deck = self.deck;
         self.read
             .entry(file.to_path_buf())
             .or_insert_with(|| {
                 let c = deck.chapters.iter().find(|c| Path::new(&c.name) == file)?;
-                std::fs::read_to_string(&c.path).ok()
+                std::fs::read_to_string(&c.path).ok().map(|t| lines_of(&t))
             })
             .as_deref()
     }
+}
+
+/// A chapter's text as [`fails_on_purpose`] reads it, line by line.
+fn lines_of(text: &str) -> Vec<String> {
+    text.lines().map(str::to_owned).collect()
 }
 
 /// Phrases by which a slide says the command just typed fails (or does
@@ -302,7 +308,11 @@ const WONT_RUN: &[&str] = &["non-existent image", "won't start", "will not start
 /// slide, says so ("That didn't work", "This will fail"), or the next
 /// block shows an error; a conditional ("If ..., this will fail") does
 /// not count. Returns the line that says so.
-fn fails_on_purpose(ex: &Exercise, chapter: Option<&str>, followed: &[Origin]) -> Option<String> {
+fn fails_on_purpose(
+    ex: &Exercise,
+    chapter: Option<&[String]>,
+    followed: &[Origin],
+) -> Option<String> {
     let says = |line: &str| {
         let l = line.to_lowercase();
         FAILS.iter().any(|p| l.contains(p)) && !l.contains("if ")
@@ -316,8 +326,7 @@ fn fails_on_purpose(ex: &Exercise, chapter: Option<&str>, followed: &[Origin]) -
             return Some(format!("{} (in the block at line {})", l.trim(), step.line));
         }
     }
-    let text = chapter?;
-    let lines: Vec<&str> = text.lines().collect();
+    let lines = chapter?;
     // The exercise's own words before its last block ("Update `worker`
     // by specifying a non-existent image", "Check that the Pod won't
     // start").
@@ -394,7 +403,7 @@ fn suggest_one(
     interp: &mut Interp,
     renders: &mut verify::Renders,
     ex: &Exercise,
-    chapter: Option<&str>,
+    chapter: Option<&[String]>,
 ) -> Suggestion {
     let mut followed = Vec::new();
     let mut skipped = Vec::new();
@@ -1047,7 +1056,7 @@ mod tests {
             &mut interp,
             &mut verify::Renders::default(),
             &ex,
-            Some(chapter),
+            Some(&lines_of(chapter)),
         );
         assert_eq!(
             s.withheld.as_ref().map(|w| w.why),
@@ -1062,7 +1071,7 @@ mod tests {
             &mut interp,
             &mut verify::Renders::default(),
             &ex,
-            Some(cond),
+            Some(&lines_of(cond)),
         );
         assert_eq!(s.withheld, None);
         assert!(yaml(&s).contains("name=helmcoins"), "{}", yaml(&s));

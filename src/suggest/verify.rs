@@ -8,7 +8,7 @@
 //! makes, helm's release Secrets). A draft that would already hold before
 //! its step, or that would not hold after it, is withheld with the reason.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
@@ -52,31 +52,43 @@ fn bootstrap_cluster_roles() -> Vec<Value> {
 }
 
 /// The objects of a state as the API server would store and return them
-/// ([`Renders::render`]), by Kind, shared: a draft is verified on the state
-/// before and after each exercise, and most objects are those of earlier
-/// exercises, unchanged.
-#[derive(Default)]
+/// ([`Renders::render`]), by Kind. A draft is verified on the state before
+/// and after each exercise, and an exercise changes few objects: the lists
+/// of the Kinds it did not change are shared with the previous rendering.
+#[derive(Default, Clone)]
 pub struct Rendered {
-    /// Every object, in the order `owner:` tests look owners up in
-    /// ([`Rendered::all`]).
-    all: Vec<Arc<Entry>>,
-    by_kind: BTreeMap<String, Vec<Arc<Entry>>>,
+    by_kind: BTreeMap<String, Arc<Vec<Arc<Entry>>>>,
+}
+
+/// Where an object stands in the order every object is listed in
+/// ([`Rendered::all`]).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Place {
+    /// The cluster roles every cluster has, first.
+    Bootstrap(usize),
+    /// An object of the model, by key, then the objects its controllers
+    /// make.
+    Object(Key, usize),
+    /// helm's release Secrets, last.
+    Release(usize),
 }
 
 /// One rendered object, with what a draft's expectations select by read
 /// once (reading them from the JSON for every draft was most of the time).
 pub struct Entry {
+    place: Place,
     namespace: String,
     name: String,
     value: Value,
 }
 
 impl Entry {
-    /// The entry of `value` and its Kind.
-    fn of(value: Value) -> (String, Arc<Entry>) {
+    /// The entry of `value` at `place`, and its Kind.
+    fn of(place: Place, value: Value) -> KindAndEntry {
         let text = |v: &Value| v.as_str().unwrap_or("").to_owned();
         let kind = text(&value["kind"]);
         let entry = Entry {
+            place,
             namespace: text(&value["metadata"]["namespace"]),
             name: text(&value["metadata"]["name"]),
             value,
@@ -86,50 +98,50 @@ impl Entry {
 }
 
 impl Rendered {
-    fn push(&mut self, kind: &str, value: Arc<Entry>) {
-        self.all.push(value.clone());
-        match self.by_kind.get_mut(kind) {
-            Some(list) => list.push(value),
-            None => {
-                self.by_kind.insert(kind.to_owned(), vec![value]);
-            }
-        }
-    }
-
-    /// The objects of one Kind.
+    /// The objects of one Kind, in the order of [`Rendered::all`].
     fn of_kind(&self, kind: &str) -> &[Arc<Entry>] {
-        self.by_kind.get(kind).map_or(&[], Vec::as_slice)
+        self.by_kind.get(kind).map_or(&[], |list| list.as_slice())
     }
 
-    /// Every object: the cluster roles every cluster has, the model's
-    /// objects by Kind, namespace and name (each workload followed by the
-    /// objects its controllers make), helm's release Secrets.
-    fn all(&self) -> &[Arc<Entry>] {
-        &self.all
+    /// Every object, in the order `owner:` tests look owners up in: the
+    /// cluster roles every cluster has, the model's objects by Kind,
+    /// namespace and name (each workload followed by the objects its
+    /// controllers make), helm's release Secrets.
+    fn all(&self) -> Vec<&Entry> {
+        let mut all: Vec<&Entry> = self
+            .by_kind
+            .values()
+            .flat_map(|list| list.iter().map(|e| &**e))
+            .collect();
+        all.sort_by(|a, b| a.place.cmp(&b.place));
+        all
     }
 }
 
-/// Each object's rendering, made again only when the object changed: an
-/// object renders from itself alone ([`render_obj`]). Rendering every
-/// object afresh for each exercise, and reading every one for each draft,
-/// made `lint` and `checks suggest` take time in the square of a deck's
-/// exercises (1,000 that each create a Deployment: 39 s).
+/// The rendering of a model as it changes, exercise after exercise: an
+/// object renders from itself alone ([`render_obj`]), so only the objects
+/// an exercise changed are rendered again, and only the lists of their
+/// Kinds are made again. Rendering every object afresh for each exercise,
+/// and listing every one for each draft, made `lint` and `checks suggest`
+/// take time in the square of a deck's exercises (1,000 that each create a
+/// Deployment: 39 s).
 #[derive(Default)]
 pub struct Renders {
+    /// Each object of the model as last rendered, with its rendering.
     by_key: BTreeMap<Key, (Arc<Obj>, Vec<KindAndEntry>)>,
-    /// The cluster roles every cluster has, rendered on first use.
-    bootstrap: Vec<KindAndEntry>,
+    /// Every rendered object, by Kind and place.
+    index: BTreeMap<String, BTreeMap<Place, Arc<Entry>>>,
+    /// The releases whose Secrets are in `index`, once rendered.
+    releases: Option<BTreeMap<(Option<String>, String), u32>>,
+    release_entries: Vec<KindAndEntry>,
+    /// The last rendering.
+    last: Rendered,
     /// Objects rendered afresh so far.
     fresh: usize,
 }
 
 /// A rendered object and its Kind.
 type KindAndEntry = (String, Arc<Entry>);
-
-/// Values as entries, with their Kind.
-fn with_kinds(values: Vec<Value>) -> Vec<KindAndEntry> {
-    values.into_iter().map(Entry::of).collect()
-}
 
 impl Renders {
     /// How many objects were rendered afresh so far (the others were
@@ -140,39 +152,112 @@ impl Renders {
 
     /// The objects of `state` as the API server would store and return them.
     pub fn render(&mut self, state: &State) -> Rendered {
-        let mut out = Rendered::default();
-        if self.bootstrap.is_empty() {
-            self.bootstrap = with_kinds(bootstrap_cluster_roles());
+        let mut dirty: BTreeSet<String> = BTreeSet::new();
+        if self.releases.is_none() {
+            for (i, value) in bootstrap_cluster_roles().into_iter().enumerate() {
+                self.insert(Entry::of(Place::Bootstrap(i), value), &mut dirty);
+            }
         }
-        for (kind, v) in &self.bootstrap {
-            out.push(kind, v.clone());
+        for key in changed_keys(&self.by_key, state) {
+            if let Some((_, old)) = self.by_key.remove(&key) {
+                self.remove(&old, &mut dirty);
+            }
+            let Some(o) = state.objects.get(&key) else {
+                continue;
+            };
+            let mut values = Vec::new();
+            render_obj(o, &mut values);
+            self.fresh = self.fresh.saturating_add(1);
+            let entries: Vec<KindAndEntry> = values
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| Entry::of(Place::Object(key.clone(), i), v))
+                .collect();
+            for entry in &entries {
+                self.insert(entry.clone(), &mut dirty);
+            }
+            self.by_key.insert(key, (o.clone(), entries));
         }
-        for (key, o) in &state.objects {
-            match self.by_key.get(key) {
-                // The same object still shared: unchanged (a change
-                // copies it, `State::get_mut`).
-                Some((was, values)) if Arc::ptr_eq(was, o) || was == o => {
-                    for (kind, v) in values {
-                        out.push(kind, v.clone());
-                    }
+        if self.releases.as_ref() != Some(&state.releases) {
+            let old = std::mem::take(&mut self.release_entries);
+            self.remove(&old, &mut dirty);
+            self.release_entries = release_secrets(state)
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| Entry::of(Place::Release(i), v))
+                .collect();
+            for entry in self.release_entries.clone() {
+                self.insert(entry, &mut dirty);
+            }
+            self.releases = Some(state.releases.clone());
+        }
+        for kind in dirty {
+            match self.index.get(&kind).filter(|m| !m.is_empty()) {
+                Some(m) => {
+                    let list = m.values().cloned().collect();
+                    self.last.by_kind.insert(kind, Arc::new(list));
                 }
-                _ => {
-                    let mut values = Vec::new();
-                    render_obj(o, &mut values);
-                    self.fresh = self.fresh.saturating_add(1);
-                    let values = with_kinds(values);
-                    for (kind, v) in &values {
-                        out.push(kind, v.clone());
-                    }
-                    self.by_key.insert(key.clone(), (o.clone(), values));
+                None => {
+                    self.index.remove(&kind);
+                    self.last.by_kind.remove(&kind);
                 }
             }
         }
-        for (kind, v) in with_kinds(release_secrets(state)) {
-            out.push(&kind, v);
-        }
-        out
+        self.last.clone()
     }
+
+    fn insert(&mut self, (kind, entry): KindAndEntry, dirty: &mut BTreeSet<String>) {
+        let place = entry.place.clone();
+        self.index
+            .entry(kind.clone())
+            .or_default()
+            .insert(place, entry);
+        dirty.insert(kind);
+    }
+
+    fn remove(&mut self, entries: &[KindAndEntry], dirty: &mut BTreeSet<String>) {
+        for (kind, entry) in entries {
+            if let Some(m) = self.index.get_mut(kind) {
+                m.remove(&entry.place);
+            }
+            dirty.insert(kind.clone());
+        }
+    }
+}
+
+/// The keys of the objects of `state` that are not as `rendered` holds
+/// them (new, changed or gone), in one walk of both in key order. An
+/// object still shared with its rendering is unchanged: a change copies
+/// it (`State::get_mut`).
+fn changed_keys(
+    rendered: &BTreeMap<Key, (Arc<Obj>, Vec<KindAndEntry>)>,
+    state: &State,
+) -> Vec<Key> {
+    let mut out = Vec::new();
+    let mut old = rendered.iter().peekable();
+    for (key, o) in &state.objects {
+        loop {
+            match old.peek() {
+                Some((k, _)) if *k < key => {
+                    out.push((*k).clone());
+                    old.next();
+                }
+                Some((k, (was, _))) if *k == key => {
+                    if !Arc::ptr_eq(was, o) && **was != **o {
+                        out.push(key.clone());
+                    }
+                    old.next();
+                    break;
+                }
+                _ => {
+                    out.push(key.clone());
+                    break;
+                }
+            }
+        }
+    }
+    out.extend(old.map(|(k, _)| k.clone()));
+    out
 }
 
 /// helm's release Secrets of `state`.
@@ -548,4 +633,101 @@ pub fn verify(draft: &DraftCheck, before: &Rendered, after: &Rendered) -> Option
         return Some(format!("{ALREADY}: {what}"));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state_of(objects: &[(&str, &str, &str)]) -> State {
+        let mut state = State::default();
+        for (kind, api_version, name) in objects {
+            state.upsert(Obj::new(kind, api_version, true, None, name));
+        }
+        state
+    }
+
+    fn names(list: &[&Entry]) -> Vec<String> {
+        list.iter()
+            .map(|e| format!("{}/{}", e.value["kind"].as_str().unwrap_or(""), e.name))
+            .collect()
+    }
+
+    #[test]
+    fn regression_an_exercise_relists_only_the_kinds_it_changed() {
+        // `lint` on 3,000 exercises that each create a Deployment listed
+        // every object again for both renderings of each exercise (17 s):
+        // a change now relists its own Kinds, and shares the others.
+        let mut state = state_of(&[
+            ("Deployment", "apps/v1", "web"),
+            ("ConfigMap", "v1", "conf"),
+        ]);
+        let mut renders = Renders::default();
+        let before = renders.render(&state);
+        if let Some(c) = state.get_mut(&Obj::new("ConfigMap", "v1", true, None, "conf").key()) {
+            c.labels.insert("tier".into(), Some("web".into()));
+        }
+        let after = renders.render(&state);
+        assert_eq!(renders.fresh(), 3, "the ConfigMap alone is rendered again");
+        let shared = |kind: &str| {
+            before
+                .by_kind
+                .get(kind)
+                .zip(after.by_kind.get(kind))
+                .is_some_and(|(a, b)| Arc::ptr_eq(a, b))
+        };
+        for kind in ["Deployment", "ReplicaSet", "Pod", "ClusterRole"] {
+            assert!(shared(kind), "{kind} listed again");
+        }
+        assert!(!shared("ConfigMap"));
+        // The rendering before the change is still the state before it.
+        let labels = |r: &Rendered| r.of_kind("ConfigMap")[0].value["metadata"]["labels"].clone();
+        assert_eq!(labels(&before), Value::Null);
+        assert_eq!(labels(&after), json!({"tier": "web"}));
+        // A removed object leaves every list it was in.
+        let removed = state.remove(&Obj::new("Deployment", "apps/v1", true, None, "web").key());
+        assert!(removed.is_some());
+        let gone = renders.render(&state);
+        for kind in ["Deployment", "ReplicaSet", "Pod"] {
+            assert!(gone.of_kind(kind).is_empty(), "{kind} still listed");
+        }
+        assert_eq!(names(&gone.all()).len(), 5, "{:?}", names(&gone.all()));
+    }
+
+    #[test]
+    fn every_object_is_listed_in_the_order_owners_are_looked_up_in() {
+        let mut state = state_of(&[("Service", "v1", "web"), ("Deployment", "apps/v1", "api")]);
+        state.releases.insert((None, "app".into()), 1);
+        let mut renders = Renders::default();
+        let all = renders.render(&state);
+        let listed = names(&all.all());
+        // The cluster roles, the model's objects by key (each workload
+        // followed by what its controllers make), then helm's Secrets.
+        assert_eq!(
+            listed[..4],
+            [
+                "ClusterRole/cluster-admin",
+                "ClusterRole/admin",
+                "ClusterRole/edit",
+                "ClusterRole/view"
+            ]
+        );
+        let rest: Vec<&str> = listed[4..]
+            .iter()
+            .map(|n| n.split('/').next().unwrap_or(""))
+            .collect();
+        assert_eq!(
+            rest,
+            ["Deployment", "ReplicaSet", "Pod", "Service", "Secret"],
+            "{listed:?}"
+        );
+        // A new release revision replaces the Secrets, and nothing else.
+        state.releases.insert((None, "app".into()), 2);
+        let again = renders.render(&state);
+        assert_eq!(again.of_kind("Secret").len(), 2);
+        assert!(Arc::ptr_eq(
+            &all.by_kind["Service"],
+            &again.by_kind["Service"]
+        ));
+    }
 }
