@@ -247,6 +247,7 @@ fn chapter_manifest(path: &Path) -> Result<Manifest> {
             path: name,
             line: 1,
         }],
+        warnings: Vec::new(),
     })
 }
 
@@ -260,6 +261,9 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
         },
     );
     let mut diagnostics = assembled.diagnostics;
+    diagnostics
+        .0
+        .splice(0..0, manifest.warnings.iter().cloned());
     let mut source = assembled.text;
     decode_entities(&mut source);
     source.freeze();

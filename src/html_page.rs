@@ -35,6 +35,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Location, Result};
 use crate::files::{Confinement, Files, is_local};
 use crate::manifest::{Entry, Manifest};
@@ -133,6 +134,7 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
     }
 
     let mut options = Map::new();
+    let mut warnings = Vec::new();
     // Where the options are written, and the page line errors about the
     // deck's source are reported at.
     let (mut options_at, mut source_line) = (Location::new(path, 1), 1);
@@ -145,7 +147,15 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
             c.page_line
         };
         let rest = &c.text[c.from..];
-        let skip = rest.len() - rest.trim_start().len();
+        // Blanks and comments before the argument, as JavaScript skips them.
+        let mut blank = Reader {
+            path: &c.path,
+            text: &c.text,
+            pos: c.from,
+            depth: 0,
+        };
+        blank.space();
+        let skip = blank.pos - c.from;
         // `remark.create({...})`, or `remark.create(options)` with
         // `var options = {...}` before it in the same script.
         let literal = if rest[skip..].starts_with('{') {
@@ -172,6 +182,27 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
                     ));
                 }
             }
+        }
+        // An argument not read (an expression, a variable not given an
+        // object literal before the call in its script): remark runs with
+        // whatever it evaluates to, labdeck with remark's defaults.
+        if literal.is_none() && !rest[skip..].starts_with(')') {
+            let line = rest[skip..].lines().next().unwrap_or("").trim_end();
+            let line = line.strip_suffix(';').unwrap_or(line);
+            let argument = line.strip_suffix(')').unwrap_or(line);
+            let shown: String = argument.chars().take(60).collect();
+            let cut = if shown.len() < argument.len() {
+                "..."
+            } else {
+                ""
+            };
+            warnings.push(Diagnostic::warning(
+                "unread-options",
+                Location::new(&c.path, line_in(c.from)),
+                format!(
+                    "`remark.create({shown}{cut})`: labdeck reads options given as an object literal, or as a variable assigned one before the call in the same script; this deck builds with remark's default options"
+                ),
+            ));
         }
         let written = literal.unwrap_or(c.from);
         if c.path == path
@@ -309,6 +340,7 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
         remark,
         look: crate::manifest::Look::Remark,
         content: vec![content],
+        warnings,
     })
 }
 
@@ -1098,6 +1130,53 @@ var slideshow = remark.create({ratio: '16:9'});
         let m = read_page(Path::new("p.html"), text).unwrap();
         assert_eq!(m.remark.ratio, (4, 3));
         assert!(m.remark.highlight_lines);
+    }
+
+    #[test]
+    fn regression_a_comment_before_the_options_does_not_hide_them() {
+        // `remark.create( // wide\n {ratio: '16:9'})` built with remark's
+        // defaults: the literal was looked for right after the blanks.
+        for call in [
+            "remark.create( // wide\n {ratio: '16:9'})",
+            "remark.create(/* wide */ {ratio: '16:9'})",
+            "var o = {ratio: '16:9'}; remark.create( /* o */ o)",
+        ] {
+            let text =
+                format!("<textarea id=\"source\">\n# A\n</textarea>\n<script>\n{call}\n</script>");
+            let m = read_page(Path::new("p.html"), &text).unwrap();
+            assert_eq!(m.remark.ratio, (16, 9), "{call}");
+            assert!(m.warnings.is_empty(), "{call}: {:?}", m.warnings);
+        }
+    }
+
+    #[test]
+    fn options_labdeck_cannot_read_are_a_warning_at_the_call() {
+        for (call, shown) in [
+            (
+                "remark.create(getOptions());",
+                "`remark.create(getOptions())`",
+            ),
+            ("var o = make(); remark.create(o);", "`remark.create(o)`"),
+            ("remark.create([[[[", "`remark.create([[[[)`"),
+        ] {
+            let text =
+                format!("<textarea id=\"source\">\n# A\n</textarea>\n<script>\n{call}\n</script>");
+            let m = read_page(Path::new("p.html"), &text).unwrap();
+            assert_eq!(m.remark.ratio, (4, 3), "{call}");
+            let [w] = m.warnings.as_slice() else {
+                panic!("{call}: {:?}", m.warnings);
+            };
+            assert_eq!((w.code, w.location.line), ("unread-options", 5), "{call}");
+            assert!(w.message.starts_with(shown), "{call}: {}", w.message);
+        }
+        // No argument: remark's defaults, as written.
+        let text = "<textarea id=\"source\">\n# A\n</textarea>\n<script>remark.create();</script>";
+        assert!(
+            read_page(Path::new("p.html"), text)
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct Manifest {
     /// Whose look the page has besides the deck's own stylesheets.
     pub look: Look,
     pub content: Vec<Entry>,
+    /// What reading it found that the deck builds without (an HTML page's
+    /// `remark.create()` options labdeck cannot read): the deck's
+    /// diagnostics start with them.
+    pub warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 /// The look a page has under the deck's own stylesheets (`look:` in a
@@ -377,6 +381,7 @@ impl Manifest {
             remark,
             look,
             content,
+            warnings: Vec::new(),
         })
     }
 
