@@ -85,138 +85,22 @@ struct Call {
 pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Result<Manifest> {
     let (dir, name, stem) = crate::manifest::names_of(path);
     let scanned = scan(page);
-    let mut lines = Lines::new(page);
-
-    // The first script that calls remark.create, in page order.
-    let mut call = None;
-    let mut unread = Vec::new();
-    let mut scripts = Vec::new();
-    for script in &scanned.scripts {
-        let page_line = lines.at(script.offset);
-        match &script.src {
-            // A remote script (the remark library itself, a CDN) is not read.
-            Some(src) if !is_local(src) => {}
-            Some(src) => {
-                let file = crate::files::local_path(&dir, src);
-                match gate.admit(files, &file).and_then(|()| files.text(&file)) {
-                    Ok(text) => {
-                        scripts.push(file.clone());
-                        if let Some(from) = find_create_call(&text) {
-                            call = Some(Call {
-                                path: file,
-                                text,
-                                from,
-                                script_start: 0,
-                                page_line,
-                            });
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        unread.push(format!("<script src=\"{src}\"> at line {page_line}: {e}"))
-                    }
-                }
-            }
-            None => {
-                let (start, end) = script.body;
-                if let Some(from) = find_create_call(&page[start..end]) {
-                    call = Some(Call {
-                        path: path.to_path_buf(),
-                        text: Arc::from(page),
-                        from: start + from,
-                        script_start: start,
-                        page_line,
-                    });
-                    break;
-                }
-            }
-        }
-    }
-
-    let mut options = Map::new();
-    let mut warnings = Vec::new();
-    // Where the options are written, and the page line errors about the
-    // deck's source are reported at.
-    let (mut options_at, mut source_line) = (Location::new(path, 1), 1);
-    if let Some(c) = &call {
-        let line_in = |offset: usize| line_of(&c.text, offset);
-        options_at = Location::new(&c.path, line_in(c.from));
-        source_line = if c.path == path {
-            line_in(c.from)
-        } else {
-            c.page_line
-        };
-        let rest = &c.text[c.from..];
-        // Blanks and comments before the argument, as JavaScript skips them.
-        let mut blank = Reader {
-            path: &c.path,
-            text: &c.text,
-            pos: c.from,
-            depth: 0,
-        };
-        blank.space();
-        let skip = blank.pos - c.from;
-        // `remark.create({...})`, or `remark.create(options)` with
-        // `var options = {...}` before it in the same script.
-        let literal = if rest[skip..].starts_with('{') {
-            Some(c.from + skip)
-        } else {
-            variable_argument(&rest[skip..]).and_then(|name| {
-                object_assigned(&c.text[c.script_start..c.from], name).map(|at| c.script_start + at)
-            })
-        };
-        if let Some(at) = literal {
-            options_at = Location::new(&c.path, line_in(at));
-            let mut reader = Reader {
-                path: &c.path,
-                text: &c.text,
-                pos: at,
-                depth: 0,
-            };
-            match reader.value()? {
-                Some(Value::Object(map)) => options = map,
-                _ => {
-                    return Err(Error::at(
-                        options_at,
-                        "remark.create(...) options are not an object literal labdeck can read",
-                    ));
-                }
-            }
-        }
-        // An argument not read (an expression, a variable not given an
-        // object literal before the call in its script): remark runs with
-        // whatever it evaluates to, labdeck with remark's defaults.
-        if literal.is_none() && !rest[skip..].starts_with(')') {
-            let line = rest[skip..].lines().next().unwrap_or("").trim_end();
-            let line = line.strip_suffix(';').unwrap_or(line);
-            let argument = line.strip_suffix(')').unwrap_or(line);
-            let shown: String = argument.chars().take(60).collect();
-            let cut = if shown.len() < argument.len() {
-                "..."
-            } else {
-                ""
-            };
-            warnings.push(Diagnostic::warning(
-                "unread-options",
-                Location::new(&c.path, line_in(c.from)),
-                format!(
-                    "`remark.create({shown}{cut})`: labdeck reads options given as an object literal, or as a variable assigned one before the call in the same script; this deck builds with remark's default options"
-                ),
-            ));
-        }
-        let written = literal.unwrap_or(c.from);
-        if c.path == path
-            && let Some(key) = c.text[written..].find("sourceUrl")
-        {
-            source_line = line_in(written + key);
-        }
-    }
+    let found = find_call(path, page, &scanned, &dir, gate, files);
+    let read = match &found.call {
+        Some(c) => read_call(path, c)?,
+        None => ReadCall {
+            options: Map::new(),
+            options_at: Location::new(path, 1),
+            source_line: 1,
+            warnings: Vec::new(),
+        },
+    };
 
     let mut remark = RemarkOptions::remark();
     let mut exclude = Vec::new();
     let mut source_url = None;
     let mut source = None;
-    for (key, value) in &options {
+    for (key, value) in &read.options {
         match key.as_str() {
             "sourceUrl" => source_url = value.as_str().map(str::to_owned),
             "source" => source = value.as_str().map(str::to_owned),
@@ -232,75 +116,18 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
             }
             _ => remark
                 .set(key, value)
-                .map_err(|e| Error::at(options_at.clone(), e.to_string()))?,
+                .map_err(|e| Error::at(read.options_at.clone(), e.to_string()))?,
         }
     }
-
-    let unread_note = || {
-        if unread.is_empty() {
-            String::new()
-        } else {
-            format!(" (not read: {})", unread.join("; "))
-        }
+    let given = Given {
+        source_url,
+        source,
+        line: read.source_line,
     };
-    let content = if let Some(url) = &source_url {
-        if !is_local(url) {
-            return Err(Error::at(
-                Location::new(path, source_line),
-                format!(
-                    "sourceUrl `{url}` is not a local file (labdeck reads no network, and a path from `/` is served from elsewhere)"
-                ),
-            ));
-        }
-        Entry::File {
-            path: crate::files::local_file(url).into_owned(),
-            line: source_line,
-        }
-    } else if let Some(text) = source {
-        // `Entry::Inline` text starts on the line after the entry's.
-        Entry::Inline {
-            text,
-            line: source_line.saturating_sub(1),
-        }
-    } else if let Some(((start, end), textarea)) = scanned.source {
-        let mut body = &page[start..end];
-        // The HTML parser drops a newline right after `<textarea>`.
-        let mut first = start;
-        if textarea && let Some(b) = body.strip_prefix('\n') {
-            body = b;
-            first += 1;
-        }
-        if body.trim().is_empty() {
-            return Err(Error::at(
-                Location::new(path, line_of(page, start)),
-                format!(
-                    "{} is empty and no remark.create({{sourceUrl: ...}}) labdeck can read names the deck's Markdown{}: remark would show one blank slide",
-                    if textarea {
-                        "<textarea id=\"source\">"
-                    } else {
-                        "<script id=\"source\">"
-                    },
-                    unread_note()
-                ),
-            ));
-        }
-        Entry::Inline {
-            text: body.to_owned(),
-            line: line_of(page, first).saturating_sub(1),
-        }
-    } else {
-        return Err(Error::at(
-            Location::new(path, 1),
-            format!(
-                "no deck in this page: expected a <textarea id=\"source\"> or remark.create({{sourceUrl: ...}}){}",
-                unread_note()
-            ),
-        ));
-    };
+    let content = deck_source(path, page, &scanned, given, &found.unread)?;
 
     let mut css = Vec::new();
     let mut css_lines = Vec::new();
-    // Counted afresh: the scripts' lines were asked first.
     let mut link_lines = Lines::new(page);
     for (href, offset) in &scanned.links {
         css.push(crate::files::local_file(href).into_owned());
@@ -335,12 +162,260 @@ pub fn parse(path: &Path, page: &str, gate: &Confinement, files: &Files) -> Resu
         css,
         css_lines,
         css_optional: true,
-        scripts,
+        scripts: found.scripts,
         styles,
         remark,
         look: crate::manifest::Look::Remark,
         content: vec![content],
-        warnings,
+        warnings: read.warnings,
+    })
+}
+
+/// The page's scripts as far as remark's call: the call, the local script
+/// files read on the way, and those that could not be read (said when the
+/// page then has no deck).
+struct Found {
+    call: Option<Call>,
+    scripts: Vec<PathBuf>,
+    unread: Vec<String>,
+}
+
+/// The first script that calls `remark.create`, in page order: inline, or a
+/// local file admitted by `gate` (a remote one, the remark library itself
+/// or a CDN's, is not read).
+fn find_call(
+    path: &Path,
+    page: &str,
+    scanned: &Scanned,
+    dir: &Path,
+    gate: &Confinement,
+    files: &Files,
+) -> Found {
+    let mut lines = Lines::new(page);
+    let mut found = Found {
+        call: None,
+        scripts: Vec::new(),
+        unread: Vec::new(),
+    };
+    for script in &scanned.scripts {
+        let page_line = lines.at(script.offset);
+        match &script.src {
+            Some(src) if !is_local(src) => {}
+            Some(src) => {
+                let file = crate::files::local_path(dir, src);
+                match gate.admit(files, &file).and_then(|()| files.text(&file)) {
+                    Ok(text) => {
+                        found.scripts.push(file.clone());
+                        if let Some(from) = find_create_call(&text) {
+                            found.call = Some(Call {
+                                path: file,
+                                text,
+                                from,
+                                script_start: 0,
+                                page_line,
+                            });
+                            break;
+                        }
+                    }
+                    Err(e) => found
+                        .unread
+                        .push(format!("<script src=\"{src}\"> at line {page_line}: {e}")),
+                }
+            }
+            None => {
+                let (start, end) = script.body;
+                if let Some(from) = find_create_call(&page[start..end]) {
+                    found.call = Some(Call {
+                        path: path.to_path_buf(),
+                        text: Arc::from(page),
+                        from: start + from,
+                        script_start: start,
+                        page_line,
+                    });
+                    break;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// What a `remark.create(` call gives: its options, where they are written,
+/// the page line errors about the deck's source are reported at, and a
+/// warning when its argument cannot be read.
+struct ReadCall {
+    options: Map<String, Value>,
+    options_at: Location,
+    source_line: usize,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Reads the options of `c`, a call in `path` or in a script file it loads.
+fn read_call(path: &Path, c: &Call) -> Result<ReadCall> {
+    let line_in = |offset: usize| line_of(&c.text, offset);
+    let mut read = ReadCall {
+        options: Map::new(),
+        options_at: Location::new(&c.path, line_in(c.from)),
+        source_line: if c.path == path {
+            line_in(c.from)
+        } else {
+            c.page_line
+        },
+        warnings: Vec::new(),
+    };
+    // Blanks and comments before the argument, as JavaScript skips them.
+    let mut blank = Reader {
+        path: &c.path,
+        text: &c.text,
+        pos: c.from,
+        depth: 0,
+    };
+    blank.space();
+    let argument = &c.text[blank.pos..];
+    // `remark.create({...})`, or `remark.create(options)` with
+    // `var options = {...}` before it in the same script.
+    let literal = if argument.starts_with('{') {
+        Some(blank.pos)
+    } else {
+        variable_argument(argument).and_then(|name| {
+            object_assigned(&c.text[c.script_start..c.from], name).map(|at| c.script_start + at)
+        })
+    };
+    match literal {
+        Some(at) => {
+            read.options_at = Location::new(&c.path, line_in(at));
+            let mut reader = Reader {
+                path: &c.path,
+                text: &c.text,
+                pos: at,
+                depth: 0,
+            };
+            match reader.value()? {
+                Some(Value::Object(map)) => read.options = map,
+                _ => {
+                    return Err(Error::at(
+                        read.options_at,
+                        "remark.create(...) options are not an object literal labdeck can read",
+                    ));
+                }
+            }
+        }
+        // No argument: remark's defaults, as written.
+        None if argument.starts_with(')') => {}
+        // An expression, or a variable not given an object literal before
+        // the call in its script: remark runs with whatever it evaluates
+        // to, labdeck with remark's defaults.
+        None => read.warnings.push(Diagnostic::warning(
+            "unread-options",
+            Location::new(&c.path, line_in(c.from)),
+            format!(
+                "`remark.create({})`: labdeck reads options given as an object literal, or as a variable assigned one before the call in the same script; this deck builds with remark's default options",
+                shown_argument(argument)
+            ),
+        )),
+    }
+    let written = literal.unwrap_or(c.from);
+    if c.path == path
+        && let Some(key) = c.text[written..].find("sourceUrl")
+    {
+        read.source_line = line_in(written + key);
+    }
+    Ok(read)
+}
+
+/// An argument as a message quotes it: the rest of its line, without the
+/// call's `)` and `;`, at most 60 characters.
+fn shown_argument(argument: &str) -> String {
+    let line = argument.lines().next().unwrap_or("").trim_end();
+    let line = line.strip_suffix(';').unwrap_or(line);
+    let line = line.strip_suffix(')').unwrap_or(line);
+    let mut shown: String = line.chars().take(60).collect();
+    if shown.len() < line.len() {
+        shown.push_str("...");
+    }
+    shown
+}
+
+/// What the options say of the deck's Markdown, and the page line errors
+/// about it are reported at.
+struct Given {
+    source_url: Option<String>,
+    source: Option<String>,
+    line: usize,
+}
+
+/// The deck's Markdown, as remark 0.14 chooses it: the `sourceUrl` file,
+/// else the `source:` string, else the `<textarea id="source">` (see the
+/// module's comment). `unread`: the scripts that could not be read, named
+/// when the page then has no deck.
+fn deck_source(
+    path: &Path,
+    page: &str,
+    scanned: &Scanned,
+    given: Given,
+    unread: &[String],
+) -> Result<Entry> {
+    let unread_note = || {
+        if unread.is_empty() {
+            String::new()
+        } else {
+            format!(" (not read: {})", unread.join("; "))
+        }
+    };
+    if let Some(url) = &given.source_url {
+        if !is_local(url) {
+            return Err(Error::at(
+                Location::new(path, given.line),
+                format!(
+                    "sourceUrl `{url}` is not a local file (labdeck reads no network, and a path from `/` is served from elsewhere)"
+                ),
+            ));
+        }
+        return Ok(Entry::File {
+            path: crate::files::local_file(url).into_owned(),
+            line: given.line,
+        });
+    }
+    if let Some(text) = given.source {
+        // `Entry::Inline` text starts on the line after the entry's.
+        return Ok(Entry::Inline {
+            text,
+            line: given.line.saturating_sub(1),
+        });
+    }
+    let Some(((start, end), textarea)) = scanned.source else {
+        return Err(Error::at(
+            Location::new(path, 1),
+            format!(
+                "no deck in this page: expected a <textarea id=\"source\"> or remark.create({{sourceUrl: ...}}){}",
+                unread_note()
+            ),
+        ));
+    };
+    let mut body = &page[start..end];
+    // The HTML parser drops a newline right after `<textarea>`.
+    let mut first = start;
+    if textarea && let Some(b) = body.strip_prefix('\n') {
+        body = b;
+        first += 1;
+    }
+    if body.trim().is_empty() {
+        return Err(Error::at(
+            Location::new(path, line_of(page, start)),
+            format!(
+                "{} is empty and no remark.create({{sourceUrl: ...}}) labdeck can read names the deck's Markdown{}: remark would show one blank slide",
+                if textarea {
+                    "<textarea id=\"source\">"
+                } else {
+                    "<script id=\"source\">"
+                },
+                unread_note()
+            ),
+        ));
+    }
+    Ok(Entry::Inline {
+        text: body.to_owned(),
+        line: line_of(page, first).saturating_sub(1),
     })
 }
 
