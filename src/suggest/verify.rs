@@ -79,6 +79,8 @@ pub struct Entry {
     place: Place,
     namespace: String,
     name: String,
+    /// `metadata.labels` (string values: what a selector reads).
+    labels: BTreeMap<String, String>,
     value: Value,
 }
 
@@ -91,6 +93,14 @@ impl Entry {
             place,
             namespace: text(&value["metadata"]["namespace"]),
             name: text(&value["metadata"]["name"]),
+            labels: value["metadata"]["labels"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default(),
             value,
         };
         (kind, Arc::new(entry))
@@ -493,9 +503,7 @@ pub fn holds(check: &Check, objects: &Rendered) -> (bool, String) {
             .filter(|o| !namespaced || in_namespace(e, &o.namespace))
             .filter(|o| {
                 e.name.as_ref().is_none_or(|p| p.matches(&o.name))
-                    && e.selector
-                        .as_ref()
-                        .is_none_or(|sel| sel.matches_json(o.value["metadata"].get("labels")))
+                    && e.selector.as_ref().is_none_or(|sel| sel.matches(&o.labels))
             })
             .map(|o| o.value.clone())
             .collect();
