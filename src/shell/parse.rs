@@ -250,40 +250,8 @@ pub fn parse(text: &str) -> Result<Vec<SimpleCommand>, ShellError> {
         finish(&mut out, &mut cur, i, false);
         i += 1;
         for (owner, delim, strip) in pending_heredocs.drain(..) {
-            let mut body_lines: Vec<&str> = Vec::new();
-            let mut closed = false;
-            // A delimiter indented like the slide's code block means the
-            // block was indented as a whole (the student pastes it without
-            // the indentation): the body loses that indentation too.
-            let mut indent = 0;
-            while i < lines.len() {
-                let l = if strip {
-                    lines[i].trim_start_matches('\t')
-                } else {
-                    lines[i]
-                };
-                i += 1;
-                if l.trim() == delim {
-                    closed = true;
-                    indent = l.len() - l.trim_start_matches([' ', '\t']).len();
-                    break;
-                }
-                body_lines.push(l);
-            }
-            let mut body = String::new();
-            for l in body_lines {
-                // Spaces and tabs only: one byte each, so any cut is a
-                // character boundary.
-                let ws = l.len() - l.trim_start_matches([' ', '\t']).len();
-                body.push_str(&l[ws.min(indent)..]);
-                body.push('\n');
-            }
-            if !closed {
-                return Err(ShellError {
-                    line: i.saturating_sub(1),
-                    message: format!("here-document is not closed by `{delim}`"),
-                });
-            }
+            let (body, next) = heredoc_body(&lines, i, &delim, strip)?;
+            i = next;
             if let Some(cmd) = out.get_mut(owner) {
                 cmd.stdin = Some(body);
             }
@@ -297,7 +265,56 @@ pub fn parse(text: &str) -> Result<Vec<SimpleCommand>, ShellError> {
         });
     }
     finish(&mut out, &mut cur, lines.len(), false);
-    // A here-document fed to `cat` in a pipeline reaches the next command.
+    pipe_cat_input(&mut out);
+    Ok(out)
+}
+
+/// The body of a here-document whose text starts at `lines[from]`, and the
+/// index of the line after its delimiter. `strip` (`<<-`): leading tabs
+/// are dropped. A delimiter indented like the slide's code block means the
+/// block was indented as a whole (the student pastes it without the
+/// indentation): the body loses that indentation too.
+fn heredoc_body(
+    lines: &[&str],
+    from: usize,
+    delim: &str,
+    strip: bool,
+) -> Result<(String, usize), ShellError> {
+    let mut i = from;
+    let mut body_lines: Vec<&str> = Vec::new();
+    let mut indent = None;
+    while let Some(line) = lines.get(i) {
+        let l = if strip {
+            line.trim_start_matches('\t')
+        } else {
+            line
+        };
+        i += 1;
+        if l.trim() == delim {
+            indent = Some(l.len() - l.trim_start_matches([' ', '\t']).len());
+            break;
+        }
+        body_lines.push(l);
+    }
+    let Some(indent) = indent else {
+        return Err(ShellError {
+            line: i.saturating_sub(1),
+            message: format!("here-document is not closed by `{delim}`"),
+        });
+    };
+    let mut body = String::new();
+    for l in body_lines {
+        // Spaces and tabs only: one byte each, so any cut is a character
+        // boundary.
+        let ws = l.len() - l.trim_start_matches([' ', '\t']).len();
+        body.push_str(&l[ws.min(indent)..]);
+        body.push('\n');
+    }
+    Ok((body, i))
+}
+
+/// A here-document fed to `cat` in a pipeline reaches the next command.
+fn pipe_cat_input(out: &mut [SimpleCommand]) {
     for k in 1..out.len() {
         if out[k].piped_in
             && out[k].stdin.is_none()
@@ -308,7 +325,6 @@ pub fn parse(text: &str) -> Result<Vec<SimpleCommand>, ShellError> {
             out[k].stdin = out[k - 1].stdin.clone();
         }
     }
-    Ok(out)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
