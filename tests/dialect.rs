@@ -594,3 +594,42 @@ fn a_page_with_source_url_reads_the_local_file() {
     );
     assert!(page.contains("<h1 id=\"from-file\">From file</h1>"));
 }
+
+#[test]
+fn regression_a_table_right_after_paragraph_text_is_paragraph_text() {
+    // marked reads a table only where a block starts at the top level
+    // (lib/marked.js `Lexer.token`: `if (top && (cap =
+    // this.rules.nptable.exec(src)))`, `table` likewise), and remark's
+    // `block.paragraph` (`^((?:[^\n]+\n?(?!hr|heading|lheading|blockquote|
+    // tag|def))+)\n*`, GFM adding fences and lists) runs on over a table's
+    // lines. GFM lets a table interrupt a paragraph: labdeck showed a table
+    // where remark showed the pipes (found by tests/remark_agreement.rs
+    // `fuzz_against_remark`).
+    let table = "| a | b |\n|---|---|\n| 1 | 2 |";
+    for before in [
+        "para line",
+        "<b>x</b> text",
+        "<!-- c -->",
+        "<div>\nx\n</div>",
+    ] {
+        let out = html(&format!("{before}\n{table}"));
+        assert!(!out.contains("<table"), "{before}: {out}");
+        assert!(out.contains("|---|---|"), "{before}: {out}");
+        assert!(!out.contains('\u{1B}'), "{before}: {out}");
+    }
+    // In a list item (lexed with `top` false): text too.
+    let out = html(&format!("- item\n\n  {}", table.replace('\n', "\n  ")));
+    assert!(!out.contains("<table"), "{out}");
+    // Where a block starts, a table.
+    for before in [
+        "",
+        "text\n\n",
+        "# Heading\n",
+        "Title\n===\n",
+        "***\n",
+        "```\ncode\n```\n",
+    ] {
+        let out = html(&format!("{before}{table}"));
+        assert!(out.contains("<table"), "{before:?}: {out}");
+    }
+}

@@ -40,6 +40,7 @@ fn main() {
             Nothing sync tests_are_registered,
             RemarkDecks sync every_stored_deck_builds_from_its_page,
             ByHand async measure_against_remark,
+            ByHand async fuzz_against_remark,
         ],
     )
 }
@@ -459,4 +460,199 @@ async fn measure_against_remark() {
         shots.display()
     );
     b.close().await;
+}
+
+/// Pieces of remark Markdown that the dialect's rules disagree on most
+/// (marked 0.3's emphasis, code spans and lists; remark's content classes,
+/// steps, notes, properties and templates), joined at random into decks by
+/// [`fuzz_against_remark`].
+const PIECES: &[&str] = &[
+    "*a* and _b_ and **c** and __d__",
+    "a*b*c and snake_case_name and 2*3*4",
+    "*a _b* c_",
+    "`code` and ``a ` b`` and `unclosed",
+    "[link](http://example.com/a_b) and [ref][r] and [r]",
+    "[r]: http://example.com/ref",
+    "<http://example.com/auto> and <b>bold</b> and a <span>x</span>",
+    "- one\n- two\n  - nested\n- three",
+    "1. first\n2. second\n\n   para in item",
+    "* star\n+ plus\n- dash",
+    "# Title",
+    "## Sub ##",
+    "Setext\n===",
+    "> quote\n> more",
+    "```bash\nkubectl get pods\necho \"$HOME\"\n```",
+    "```yaml\napiVersion: v1\nkind: Pod\n```",
+    "```\nplain\n---\nfence\n```",
+    "    indented code\n    more",
+    ".red[coloured]",
+    ".a[.b[nested] after]",
+    ".footnote[*note*]",
+    ".exercise[\n- Do it:\n  ```bash\n  kubectl apply -f x.yml\n  ```\n]",
+    "--",
+    "???\nspeaker notes *here*",
+    "| a | b |\n|---|---|\n| 1 | 2 |",
+    "<div class=\"x\">html block</div>",
+    "<!-- a comment -->",
+    "&amp; &lt;tag&gt; &copy; &#169;",
+    "\\*not emphasis\\* and \\_no\\_",
+    "hard  \nbreak",
+    "***",
+    "Text with trailing #",
+    "![image](img.png)",
+    "a line\nrun on\n\nnew paragraph",
+    "{{content}}",
+    "1) paren list\n2) two",
+    "*   spaced list\n\n*   loose",
+    "Term<br/>with break",
+    "  - indented dash\n  - again",
+    "**bold `code` bold**",
+];
+
+/// Properties a slide may start with.
+const PROPERTIES: &[&str] = &[
+    "class: center, middle",
+    "name: here",
+    "layout: true",
+    "template: here",
+    "class: red",
+    "exclude: true",
+    "background-image: url(a.png)",
+    "count: false",
+];
+
+/// xorshift64*: deterministic decks for a seed.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A deck of a few slides, each a few random pieces.
+fn random_deck(r: &mut Random) -> String {
+    let mut slides = Vec::new();
+    for _ in 0..1 + r.below(4) {
+        let mut lines = Vec::new();
+        if r.below(3) == 0 {
+            lines.push(PROPERTIES[r.below(PROPERTIES.len())].to_string());
+            lines.push(String::new());
+        }
+        for _ in 0..1 + r.below(5) {
+            lines.push(PIECES[r.below(PIECES.len())].to_string());
+            if r.below(3) != 0 {
+                lines.push(String::new());
+            }
+        }
+        slides.push(lines.join("\n"));
+    }
+    slides.join("\n---\n")
+}
+
+/// Differential test, by hand: random decks made of [`PIECES`], each built
+/// by labdeck and shown by remark 0.14.1 (`LABDECK_REMARK_JS`) from the same
+/// page, slide texts compared as the corpus oracle compares them. Prints
+/// each deck that differs (`LABDECK_FUZZ_DECKS`, default 100;
+/// `LABDECK_FUZZ_SEED`, default 1), and fails when any does.
+async fn fuzz_against_remark() {
+    let remark_js = std::env::var("LABDECK_REMARK_JS")
+        .expect("LABDECK_REMARK_JS: the path of remark 0.14.1's remark.min.js");
+    let count: usize = std::env::var("LABDECK_FUZZ_DECKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    let seed: u64 = std::env::var("LABDECK_FUZZ_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let mut r = Random(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(&remark_js, work.path().join("remark.min.js")).unwrap();
+    // `LABDECK_FUZZ_FILE`: these decks instead (separated by `%%%` lines).
+    let given: Option<Vec<String>> = std::env::var("LABDECK_FUZZ_FILE").ok().map(|f| {
+        std::fs::read_to_string(&f)
+            .unwrap_or_else(|e| panic!("LABDECK_FUZZ_FILE={f}: {e}"))
+            .split("\n%%%\n")
+            .map(str::to_owned)
+            .collect()
+    });
+    let count = given.as_ref().map_or(count, Vec::len);
+    let mut pages = Vec::new();
+    let mut decks = Vec::new();
+    for i in 0..count {
+        let deck = match &given {
+            Some(decks) => decks[i].clone(),
+            None => random_deck(&mut r),
+        };
+        let page = format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>fuzz</title></head><body>\n<textarea id=\"source\">\n{deck}\n</textarea>\n<script src=\"remark.min.js\"></script>\n<script>var slideshow = remark.create();</script>\n</body></html>\n"
+        );
+        let path = work.path().join(format!("f{i}.html"));
+        std::fs::write(&path, page).unwrap();
+        pages.push(path);
+        decks.push(deck);
+    }
+    let out = work.path().join("out");
+    let _one = ONE_AT_A_TIME.lock().await;
+    let b = browser::start_with(
+        "fuzz_against_remark",
+        &["--host-resolver-rules=MAP * ~NOTFOUND"],
+    )
+    .await;
+    let mut differ = 0;
+    let mut refused = 0;
+    for (i, page) in pages.iter().enumerate() {
+        // A deck labdeck refuses (a `template:` naming no slide, which
+        // remark throws on) is said, not compared.
+        let run = Command::new(env!("CARGO_BIN_EXE_labdeck"))
+            .args(["build", "-q", "--color", "never", "-o"])
+            .arg(&out)
+            .arg(page)
+            .output()
+            .unwrap();
+        if !run.status.success() {
+            refused += 1;
+            println!(
+                "=== deck {i} refused: {}",
+                String::from_utf8_lossy(&run.stderr).trim()
+            );
+            continue;
+        }
+        let stem = page.file_stem().unwrap().to_string_lossy().into_owned();
+        let labdeck =
+            slide_texts(&std::fs::read_to_string(out.join(format!("{stem}.html"))).unwrap());
+        b.client.goto(&browser::file_url(page)).await.unwrap();
+        b.wait_for(
+            "document.querySelector('.remark-slides-area .remark-slide-container')",
+            "remark showed the page",
+        )
+        .await;
+        let remark: Vec<String> = serde_json::from_value(b.eval(REMARK_TEXTS_JS).await).unwrap();
+        if remark != labdeck {
+            differ += 1;
+            println!("=== deck {i} (seed {seed}):\n{}\n---- differs:", decks[i]);
+            for k in 0..remark.len().max(labdeck.len()) {
+                if remark.get(k) != labdeck.get(k) {
+                    println!(
+                        "  #{}\n    remark:  {}\n    labdeck: {}",
+                        k + 1,
+                        remark.get(k).map(String::as_str).unwrap_or("<none>"),
+                        labdeck.get(k).map(String::as_str).unwrap_or("<none>")
+                    );
+                }
+            }
+        }
+    }
+    println!(
+        "FUZZ {differ} of {count} decks differ from remark, {refused} refused by labdeck (seed {seed})"
+    );
+    assert_eq!(differ, 0, "{differ} of {count} decks differ from remark");
 }

@@ -261,6 +261,32 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
             if !in_code && let Some(close) = raw_html_start(line) {
                 raw = Some(close);
             }
+            if !in_code
+                && i > 0
+                && is_delimiter_row(line)
+                && lines[i - 1].contains('|')
+                && (in_paragraph(&lines, i - 1) || (list_open && indent > 0))
+            {
+                // marked reads a table only where a block starts, at the
+                // top level (`block.nptable`, `block.table`: `if (top &&
+                // ...)`, lib/marked.js `Lexer.token`): its
+                // `block.paragraph` runs on over a table's lines (it stops
+                // before a heading, hr, quote, tag or definition, not a
+                // table), and a list item's text is lexed with `top`
+                // false. GFM lets a table interrupt a paragraph: an
+                // [`INERT`] character keeps this row from being a
+                // delimiter row (in a paragraph, or in the HTML block
+                // CommonMark may read there, the writer drops it).
+                let bar = line.find('|').unwrap_or(0);
+                out.push_str(&line[..bar]);
+                out.push(INERT);
+                out.push_str(&line[bar..]);
+                i += 1;
+                if i < lines.len() {
+                    out.push('\n');
+                }
+                continue;
+            }
             push_text_line(&mut out, line, !in_code);
         }
         i += 1;
@@ -280,6 +306,34 @@ fn continues_paragraph(previous: &str) -> bool {
         || fence_opening(previous).is_some()
         || t.starts_with(['<', '>', '|'])
         || previous.len() - t.len() >= 4)
+}
+
+/// A table's delimiter row as marked reads one (`block.nptable`'s
+/// `[-:]+ *\|[-| :]*`, `block.table`'s `\|( *[-:]+[-| :]*)`): dashes,
+/// colons, spaces and at least one `|`.
+fn is_delimiter_row(line: &str) -> bool {
+    let t = line.trim();
+    t.contains('|') && t.contains('-') && t.bytes().all(|b| matches!(b, b'-' | b':' | b'|' | b' '))
+}
+
+/// Whether line `at` is in a paragraph for marked: the line before it is
+/// paragraph text too. Not when it is blank, a heading, a rule or setext
+/// underline, a fence, a quote, a table row or indented code; a line that
+/// starts with a tag or a comment is paragraph text when a line follows it
+/// (remark's marked: `block.html` is `^ *(?:comment|closed|closing)
+/// *(?:\n{2,}|\s*$)`, a blank line after it, and its `closed` and
+/// `closing` never start with an inline tag).
+fn in_paragraph(lines: &[&str], at: usize) -> bool {
+    let Some(previous) = at.checked_sub(1).and_then(|p| lines.get(p)) else {
+        return false;
+    };
+    let t = previous.trim();
+    let rule = t.len() >= 3
+        && ['-', '*', '_', '=']
+            .iter()
+            .any(|&c| t.starts_with(c) && t.chars().all(|x| x == c || x == ' '));
+    let tag = t.starts_with('<') && previous.len() - previous.trim_start().len() < 4;
+    !t.is_empty() && !rule && (tag || continues_paragraph(previous))
 }
 
 /// Whether marked reads `tag` (`<...>`) as an autolink, which it tries

@@ -580,7 +580,15 @@ impl Writer<'_, '_> {
             }
             Event::Html(h) | Event::InlineHtml(h) => {
                 collect_html_images(&h, self.images);
-                self.out.push_str(&h);
+                if h.contains(crate::remark::marked::INERT) {
+                    // In an HTML block CommonMark read where marked read a
+                    // paragraph (`marked::prepare`).
+                    let mut h = h.into_string();
+                    h.retain(|c| c != crate::remark::marked::INERT);
+                    self.out.push_str(&h);
+                } else {
+                    self.out.push_str(&h);
+                }
             }
             Event::SoftBreak if glued_before => {}
             Event::SoftBreak => self.out.push('\n'),
