@@ -275,11 +275,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
     };
     lexer_diagnostics(&source, &lexed, &mut diagnostics);
     let parsed = lexed.slides;
-    let mut links = HashMap::new();
     for s in &parsed {
-        for (id, def) in &s.links {
-            links.insert(id.clone(), def.clone());
-        }
         for (offset, key) in &s.late_properties {
             if let Some((at, generated)) = source.report_location(*offset) {
                 diagnostics.push(Diagnostic::warning(
@@ -347,7 +343,7 @@ pub fn from_manifest(manifest: Manifest, opts: &LoadOptions) -> Deck {
         manifest,
         source,
         slides,
-        links,
+        links: show.links,
         chapters: assembled.chapters,
         root: assembled.root,
         includes: assembled.includes,

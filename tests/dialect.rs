@@ -633,3 +633,75 @@ fn regression_a_table_right_after_paragraph_text_is_paragraph_text() {
         assert!(out.contains("<table"), "{before:?}: {out}");
     }
 }
+
+#[test]
+fn regression_a_block_tag_line_marked_reads_as_a_paragraph_lets_the_markdown_after_it_be_read() {
+    // remark's marked reads an HTML block only where the element (or its
+    // lone opening tag) is followed by a blank line or the end
+    // (`block.html`: `^ *(?:comment|closed|closing) *(?:\n{2,}|\s*$)`);
+    // otherwise the line is paragraph text and the next heading, list or
+    // emphasis is Markdown. CommonMark starts an HTML block at `<div` and
+    // keeps every line to the next blank one as written: labdeck showed
+    // `## Sub` where remark showed a heading (found by
+    // tests/remark_agreement.rs `fuzz_against_remark`).
+    let out = html("<div class=\"x\">html block</div>\n## Sub");
+    assert!(out.contains("<h2 id=\"sub\">Sub</h2>"), "{out}");
+    let out = html("<p>para</p>\ntext *em*");
+    assert!(out.contains("<em>em</em>"), "{out}");
+    let out = html("<div>\n*hello*\n</div>\n## Sub");
+    assert!(
+        out.contains("<em>hello</em>") && out.contains("<h2"),
+        "{out}"
+    );
+    let out = html("<div class=\"x\">html block</div>\n- a\n- b");
+    assert!(out.contains("<li>a</li>"), "{out}");
+    assert!(!out.contains('\u{1B}'), "{out}");
+    // Followed by a blank line or the end: an HTML block, its text as
+    // written.
+    for src in [
+        "<div>\n*hello*\n</div>\n\ntext",
+        "<div>\n*hello*\n</div>",
+        "<div>\n\n*x*",
+    ] {
+        let out = html(src);
+        assert!(!out.contains("<em>hello</em>"), "{src}: {out}");
+    }
+}
+
+#[test]
+fn regression_a_line_like_a_fence_inside_a_code_span_shows_no_backslash() {
+    // A fence line marked does not read as a fence (no closing fence, or
+    // inside a paragraph) was written `\```` to keep CommonMark from opening
+    // one; inside a code span begun on an earlier line the backslash showed
+    // (found by tests/remark_agreement.rs `fuzz_against_remark`).
+    let out = html("a ```yaml\nkind: Pod\n```");
+    assert!(out.contains("<code class=\"remark-inline-code\">"), "{out}");
+    assert!(!out.contains('\\') && !out.contains('\u{1B}'), "{out}");
+}
+
+#[test]
+fn regression_links_defined_on_a_layout_slide_are_not_the_decks() {
+    // remark 0.14 models/slideshow.js: the deck's link definitions are
+    // those of the slides `createSlides` made, which leaves out layout
+    // slides (and excluded classes); labdeck read every slide's.
+    let dir = tempfile::tempdir().unwrap();
+    let page = build_page(
+        dir.path(),
+        "talk.html",
+        "<textarea id=\"source\">\nlayout: true\n\n[r]: http://example.com/layout\n\n---\n[one][r]\n\n---\nclass: hidden\n\n[h]: http://example.com/hidden\n\n---\n[two][h] [three][s]\n\n[s]: http://example.com/shown\n</textarea>\n<script>remark.create({excludedClasses: ['hidden']});</script>",
+        &[],
+    );
+    assert!(
+        !page.contains("example.com/layout"),
+        "layout's definition used"
+    );
+    assert!(
+        !page.contains("example.com/hidden"),
+        "excluded slide's definition used"
+    );
+    assert!(
+        page.contains("[one][r]") && page.contains("[two][h]"),
+        "{page}"
+    );
+    assert!(page.contains("href=\"http://example.com/shown\""), "{page}");
+}

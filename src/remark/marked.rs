@@ -60,6 +60,9 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
     let mut blank_run = 0;
     // Inside raw HTML whose text Markdown leaves alone: the closing tag.
     let mut raw: Option<&'static str> = None;
+    // The last line of an HTML block marked reads (`block.html`).
+    let mut html_until: Option<usize> = None;
+    let mut closes: Option<TagCloses> = None;
     // The last non-blank line belongs to a blockquote.
     let mut quote = false;
     // Open list items: (marker indent, content indent), as written.
@@ -162,9 +165,13 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
                 continue;
             }
             // marked saw no fence here: keep CommonMark from opening one.
+            // [`INERT`], not a backslash: the backticks stay a run of
+            // their length for the code spans of the line (marked's
+            // `inline.code`), and inside a code span that started on an
+            // earlier line a backslash would show.
             let trimmed = line.trim_start();
             out.push_str(&line[..line.len() - trimmed.len()]);
-            out.push('\\');
+            out.push(INERT);
             out.push_str(trimmed);
         } else {
             let previous_blank = i == 0 || lines[i - 1].trim().is_empty();
@@ -262,6 +269,41 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
                 raw = Some(close);
             }
             if !in_code
+                && raw.is_none()
+                && html_until.is_none_or(|end| i > end)
+                && let Some(tag) = block_tag_start(line)
+            {
+                let closes = closes.get_or_insert_with(|| TagCloses::new(&lines));
+                let end = if tag.closing {
+                    None
+                } else {
+                    marked_html_end(&lines, i, tag.name, closes)
+                };
+                match end {
+                    Some(end) => html_until = Some(end),
+                    None => {
+                        // marked reads no HTML block here (`block.html`:
+                        // `^ *(?:comment|closed|closing) *(?:\n{2,}|\s*$)`,
+                        // a closed element or a lone opening tag followed by a
+                        // blank line, never a closing tag): the line is
+                        // paragraph text, its tags inline, and the Markdown
+                        // after it is read. CommonMark would start an HTML
+                        // block there and keep the lines up to the next blank
+                        // one as they are: [`INERT`] after the indentation
+                        // keeps it from doing so.
+                        let at = line.len() - line.trim_start().len();
+                        out.push_str(&line[..at]);
+                        out.push(INERT);
+                        out.push_str(&line[at..]);
+                        i += 1;
+                        if i < lines.len() {
+                            out.push('\n');
+                        }
+                        continue;
+                    }
+                }
+            }
+            if !in_code
                 && i > 0
                 && is_delimiter_row(line)
                 && lines[i - 1].contains('|')
@@ -306,6 +348,125 @@ fn continues_paragraph(previous: &str) -> bool {
         || fence_opening(previous).is_some()
         || t.starts_with(['<', '>', '|'])
         || previous.len() - t.len() >= 4)
+}
+
+/// marked's inline tags: `block._tag` is any other word (`(?!(?:a|em|...|img)\b)\w+`),
+/// and a block that starts with one of these is a paragraph.
+const MARKED_INLINE_TAGS: &[&str] = &[
+    "a", "em", "strong", "small", "s", "cite", "q", "dfn", "abbr", "data", "time", "code", "var",
+    "samp", "kbd", "sub", "sup", "i", "b", "u", "mark", "ruby", "rt", "rp", "bdi", "bdo", "span",
+    "br", "wbr", "ins", "del", "img",
+];
+
+/// A line that starts with a tag of marked's `block._tag` (not an inline
+/// tag, not `pre`, `script`, `style` or `textarea`, whose text is raw:
+/// [`raw_html_start`]).
+struct BlockTag<'a> {
+    name: &'a str,
+    closing: bool,
+}
+
+fn block_tag_start(line: &str) -> Option<BlockTag<'_>> {
+    let t = line.trim_start_matches(' ').strip_prefix('<')?;
+    let (closing, t) = match t.strip_prefix('/') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let len = t
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        .count();
+    let name = &t[..len];
+    let lower = name.to_ascii_lowercase();
+    let raw = ["pre", "script", "style", "textarea"].contains(&lower.as_str());
+    // `(?!:/|[^\w\s@]*@)`: not an autolink.
+    let after = &t[len..];
+    let link = after.starts_with(":/")
+        || after
+            .split(|c: char| c.is_alphanumeric() || c == '_' || c.is_whitespace())
+            .next()
+            .is_some_and(|run| run.contains('@'));
+    (len > 0 && !raw && !link && !MARKED_INLINE_TAGS.contains(&lower.as_str()))
+        .then_some(BlockTag { name, closing })
+}
+
+/// Where marked could end an HTML block: each `</name>` that only spaces
+/// follow on its line, with a blank line (`\n{2,}`) or nothing but blanks
+/// (`\s*$`) after it, by tag name, in order. Found in one pass, so that
+/// many tags cost no more than one.
+struct TagCloses {
+    by_name: std::collections::HashMap<String, Vec<(usize, usize)>>,
+    /// The last line that is not blank.
+    last_text: Option<usize>,
+}
+
+impl TagCloses {
+    fn new(lines: &[&str]) -> TagCloses {
+        let last_text = lines.iter().rposition(|l| !l.trim().is_empty());
+        let mut by_name: std::collections::HashMap<String, Vec<(usize, usize)>> =
+            std::collections::HashMap::new();
+        for (k, line) in lines.iter().enumerate() {
+            let ends_block = lines.get(k + 1).is_none_or(|next| next.is_empty())
+                || last_text.is_none_or(|last| k >= last);
+            if !ends_block {
+                continue;
+            }
+            let Some(at) = line.rfind("</") else {
+                continue;
+            };
+            let Some(inner) = line[at + 2..].trim_end_matches(' ').strip_suffix('>') else {
+                continue;
+            };
+            if !inner.is_empty()
+                && inner
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                by_name.entry(inner.to_owned()).or_default().push((k, at));
+            }
+        }
+        TagCloses { by_name, last_text }
+    }
+
+    /// The first close of `name` after column `col` of line `line`.
+    fn after(&self, name: &str, line: usize, col: usize) -> Option<usize> {
+        let list = self.by_name.get(name)?;
+        let first = list.partition_point(|&(k, c)| (k, c) <= (line, col));
+        list.get(first).map(|&(k, _)| k)
+    }
+}
+
+/// The last line of the HTML block marked reads from line `at`, which opens
+/// `name`, if it reads one (lib/marked.js `block.html`: `closed`,
+/// `<(tag)[\s\S]+?<\/\1>`, or `closing`, the opening tag alone, either one
+/// followed by spaces and a blank line or the end of the text).
+fn marked_html_end(lines: &[&str], at: usize, name: &str, closes: &TagCloses) -> Option<usize> {
+    let line = lines.get(at)?;
+    let open = line.find('<')?;
+    // `[\s\S]+?`: the close starts at least a character after `<name`.
+    let body = open + 1 + name.len();
+    if let Some(end) = closes.after(name, at, body) {
+        return Some(end);
+    }
+    // `closing`: `<tag(?:"[^"]*"|'[^']*'|[^'">])*?>`, then only spaces.
+    let mut quote = None;
+    let mut end = None;
+    for (k, c) in line[body..].char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '>') => {
+                end = Some(body + k + 1);
+                break;
+            }
+            _ => {}
+        }
+    }
+    let alone = end.is_some_and(|e| line[e..].trim_matches(' ').is_empty());
+    let then_blank = lines.get(at + 1).is_none_or(|next| next.is_empty())
+        || closes.last_text.is_none_or(|last| at >= last);
+    (alone && then_blank).then_some(at)
 }
 
 /// A table's delimiter row as marked reads one (`block.nptable`'s
@@ -1374,6 +1535,6 @@ mod tests {
     #[test]
     fn marked_list_quirks() {
         assert_eq!(prepare("1) one\n-\n\tx"), "1\\) one\n\\-\n    x");
-        assert_eq!(prepare("```\nunclosed"), "\\```\nunclosed");
+        assert_eq!(prepare("```\nunclosed"), "\u{1B}```\nunclosed");
     }
 }

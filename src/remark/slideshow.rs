@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::parser::{Node, ParsedSlide};
+use super::parser::{LinkDef, Node, ParsedSlide};
 
 /// A slide as remark shows it.
 #[derive(Debug, Clone)]
@@ -62,6 +62,12 @@ pub struct Slideshow {
     /// Where the slides passed [`MAX_EXPANDED`] (the start of the slide
     /// that did): the slides after it are not built.
     pub too_big: Option<usize>,
+    /// The link definitions every slide can use: those of the slides
+    /// shown, a later one replacing an earlier one of the same id (remark
+    /// 0.14 models/slideshow.js `loadFromString`: `slides.forEach(...
+    /// links[id] = slide.links[id])` over the slides `createSlides` made,
+    /// which leaves out layout slides and the classes excluded).
+    pub links: HashMap<String, LinkDef>,
 }
 
 /// How much the slides of a deck may hold once `--` steps, templates and
@@ -146,6 +152,9 @@ pub fn build(parsed: Vec<ParsedSlide>, excluded: &[String], count_incremental: b
             included &= !excluded.iter().any(|e| e == class);
         }
 
+        if included && !is_layout {
+            out.links.extend(slide.links);
+        }
         let mut s = ShownSlide {
             properties: slide.properties,
             own_content: None,

@@ -575,7 +575,13 @@ impl Writer<'_, '_> {
                 // marked's `inline.code`: `^(`+)\s*([\s\S]*?[^`])\s*\1(?!`)`
                 // trims all the spaces around the code.
                 self.out.push_str("<code class=\"remark-inline-code\">");
-                escape_into(&mut self.out, t.trim());
+                if t.contains(crate::remark::marked::INERT) {
+                    let mut t = t.into_string();
+                    t.retain(|c| c != crate::remark::marked::INERT);
+                    escape_into(&mut self.out, t.trim());
+                } else {
+                    escape_into(&mut self.out, t.trim());
+                }
                 self.out.push_str("</code>");
             }
             Event::Html(h) | Event::InlineHtml(h) => {
