@@ -169,10 +169,7 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
             // their length for the code spans of the line (marked's
             // `inline.code`), and inside a code span that started on an
             // earlier line a backslash would show.
-            let trimmed = line.trim_start();
-            out.push_str(&line[..line.len() - trimmed.len()]);
-            out.push(INERT);
-            out.push_str(trimmed);
+            push_inert_at(&mut out, line, line.len() - line.trim_start().len());
         } else {
             let previous_blank = i == 0 || lines[i - 1].trim().is_empty();
             let mut extra = shift.map_or(0, |(_, d)| d);
@@ -291,10 +288,7 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
                         // block there and keep the lines up to the next blank
                         // one as they are: [`INERT`] after the indentation
                         // keeps it from doing so.
-                        let at = line.len() - line.trim_start().len();
-                        out.push_str(&line[..at]);
-                        out.push(INERT);
-                        out.push_str(&line[at..]);
+                        push_inert_at(&mut out, line, line.len() - line.trim_start().len());
                         i += 1;
                         if i < lines.len() {
                             out.push('\n');
@@ -319,10 +313,7 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
                 // [`INERT`] character keeps this row from being a
                 // delimiter row (in a paragraph, or in the HTML block
                 // CommonMark may read there, the writer drops it).
-                let bar = line.find('|').unwrap_or(0);
-                out.push_str(&line[..bar]);
-                out.push(INERT);
-                out.push_str(&line[bar..]);
+                push_inert_at(&mut out, line, line.find('|').unwrap_or(0));
                 i += 1;
                 if i < lines.len() {
                     out.push('\n');
@@ -348,6 +339,14 @@ fn continues_paragraph(previous: &str) -> bool {
         || fence_opening(previous).is_some()
         || t.starts_with(['<', '>', '|'])
         || previous.len() - t.len() >= 4)
+}
+
+/// `line` with [`INERT`] at byte `at` (a character boundary: the end of
+/// its indentation, or an ASCII character's place).
+fn push_inert_at(out: &mut String, line: &str, at: usize) {
+    out.push_str(&line[..at]);
+    out.push(INERT);
+    out.push_str(&line[at..]);
 }
 
 /// marked's inline tags: `block._tag` is any other word (`(?!(?:a|em|...|img)\b)\w+`),
