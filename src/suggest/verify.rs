@@ -163,6 +163,8 @@ impl Renders {
     /// The objects of `state` as the API server would store and return them.
     pub fn render(&mut self, state: &State) -> Rendered {
         let mut dirty: BTreeSet<String> = BTreeSet::new();
+        // The first rendering (`releases` is set by every rendering): the
+        // cluster roles every cluster has, once.
         if self.releases.is_none() {
             for (i, value) in bootstrap_cluster_roles().into_iter().enumerate() {
                 self.insert(Entry::of(Place::Bootstrap(i), value), &mut dirty);
