@@ -705,3 +705,32 @@ fn regression_links_defined_on_a_layout_slide_are_not_the_decks() {
     );
     assert!(page.contains("href=\"http://example.com/shown\""), "{page}");
 }
+
+#[test]
+fn regression_an_html_block_marked_reads_over_blank_lines_stays_as_written() {
+    // marked's `block.html` `closed` (`<(tag)[\s\S]+?<\/\1>`) runs over
+    // blank lines to its closing tag; CommonMark ends an HTML block at the
+    // first blank line and read `hidden *md*` as Markdown (found by
+    // `fuzz_against_remark`).
+    let out = html("<details>\n<summary>More</summary>\n\nhidden *md*\n\n</details>");
+    assert!(out.contains("hidden *md*"), "{out}");
+    assert!(!out.contains("<em>") && !out.contains('\u{1B}'), "{out}");
+}
+
+#[test]
+fn regression_a_lone_tilde_and_a_line_ending_backslash_are_text() {
+    // marked strikes through with `~~` only (GFM `inline.del`), and has no
+    // backslash line break (`inline.br` is two spaces); GFM today takes
+    // one `~` and CommonMark a final `\` (found by `fuzz_against_remark`).
+    let out = html("~~strike~~ and ~tilde~");
+    assert!(out.contains("<del>strike</del> and ~tilde~"), "{out}");
+    let out = html("a \\\nb");
+    assert!(out.contains("a \\\nb") && !out.contains("<br"), "{out}");
+    // A tilde in a path, a code span or a URL is left alone.
+    let out = html("cd ~/x and `~y~` and http://h/~u/");
+    assert!(
+        out.contains("cd ~/x and <code class=\"remark-inline-code\">~y~</code>"),
+        "{out}"
+    );
+    assert!(out.contains("http://h/~u/"), "{out}");
+}

@@ -62,6 +62,9 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
     let mut raw: Option<&'static str> = None;
     // The last line of an HTML block marked reads (`block.html`).
     let mut html_until: Option<usize> = None;
+    // The last line of such a block that CommonMark reads as an HTML block
+    // too, kept as written.
+    let mut verbatim_until: Option<usize> = None;
     let mut closes: Option<TagCloses> = None;
     // The last non-blank line belongs to a blockquote.
     let mut quote = false;
@@ -77,6 +80,21 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
             out.push_str(line);
             if line.to_ascii_lowercase().contains(close) {
                 raw = None;
+            }
+            i += 1;
+            if i < lines.len() {
+                out.push('\n');
+            }
+            continue;
+        }
+        if verbatim_until.is_some_and(|end| i <= end) {
+            // marked's HTML block runs over blank lines to its closing
+            // tag; CommonMark's ends at the first one: an inert line keeps
+            // it open (the writer drops the character).
+            if line.trim().is_empty() {
+                out.push(INERT);
+            } else {
+                out.push_str(line);
             }
             i += 1;
             if i < lines.len() {
@@ -277,6 +295,17 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
                     marked_html_end(&lines, i, tag.name, closes)
                 };
                 match end {
+                    Some(end) if tag.commonmark_block => {
+                        // An HTML block for both: kept as written.
+                        html_until = Some(end);
+                        verbatim_until = Some(end);
+                        out.push_str(line);
+                        i += 1;
+                        if i < lines.len() {
+                            out.push('\n');
+                        }
+                        continue;
+                    }
                     Some(end) => html_until = Some(end),
                     None => {
                         // marked reads no HTML block here (`block.html`:
@@ -363,6 +392,10 @@ const MARKED_INLINE_TAGS: &[&str] = &[
 struct BlockTag<'a> {
     name: &'a str,
     closing: bool,
+    /// CommonMark starts an HTML block of type 6 here (spec 4.6: one of
+    /// its block tag names, then a space, a tab, the line's end, `>` or
+    /// `/>`), which ends at a blank line.
+    commonmark_block: bool,
 }
 
 fn block_tag_start(line: &str) -> Option<BlockTag<'_>> {
@@ -385,8 +418,15 @@ fn block_tag_start(line: &str) -> Option<BlockTag<'_>> {
             .split(|c: char| c.is_alphanumeric() || c == '_' || c.is_whitespace())
             .next()
             .is_some_and(|run| run.contains('@'));
-    (len > 0 && !raw && !link && !MARKED_INLINE_TAGS.contains(&lower.as_str()))
-        .then_some(BlockTag { name, closing })
+    let commonmark_block = BLOCK_TAGS.contains(&lower.as_str())
+        && (after.is_empty() || after.starts_with([' ', '\t', '>']) || after.starts_with("/>"));
+    (len > 0 && !raw && !link && !MARKED_INLINE_TAGS.contains(&lower.as_str())).then_some(
+        BlockTag {
+            name,
+            closing,
+            commonmark_block,
+        },
+    )
 }
 
 /// Where marked could end an HTML block: each `</name>` that only spaces
@@ -559,7 +599,9 @@ fn raw_html_start(line: &str) -> Option<&'static str> {
 /// Inline rewrites of one text line, outside code spans:
 /// - a backslash before punctuation that marked does not escape is kept
 ///   (marked GFM `inline.escape`: `^\\([\\`*{}\[\]()#+\-.!_>~|])`,
-///   lib/marked.js; CommonMark escapes all ASCII punctuation);
+///   lib/marked.js; CommonMark escapes all ASCII punctuation), and so is
+///   one that ends the line (a hard line break in CommonMark);
+/// - a lone `~` is text (marked strikes through with `~~` only);
 /// - an HTML tag that a browser accepts but CommonMark does not (stray
 ///   commas, `/ >`) is rewritten as the browser reads it (marked's
 ///   `inline.tag`: `^<\/?\w+(?:"[^"]*"|'[^']*'|[^'">])*?>` takes it whole);
@@ -567,7 +609,7 @@ fn raw_html_start(line: &str) -> Option<&'static str> {
 ///   ([`Scans::em_close`]; CommonMark never opens there) and its closing
 ///   `_` become `<em>` and `</em>`: `snake_case_ x`, `$x_{1} + y_{2}$`.
 pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
-    if !line.contains(['\\', '<', '_']) {
+    if !line.contains(['\\', '<', '_', '~']) {
         return std::borrow::Cow::Borrowed(line);
     }
     let b = line.as_bytes();
@@ -642,6 +684,13 @@ pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
             }
             b'\\' => {
                 let Some(&next) = b.get(p + 1) else {
+                    // A backslash ending a line is a hard line break in
+                    // CommonMark; marked has none (`inline.br` is two
+                    // spaces, `inline.escape` takes no newline): the
+                    // backslash shows.
+                    out.push_str(&line[last..p]);
+                    out.push_str("\\\\");
+                    last = p + 1;
                     break;
                 };
                 if next.is_ascii_punctuation() && !MARKED_ESCAPES.contains(&next) {
@@ -650,6 +699,18 @@ pub fn fix_inline(line: &str) -> std::borrow::Cow<'_, str> {
                     last = p + 1;
                 }
                 p += 2;
+            }
+            b'~' => {
+                let run = b[p..].iter().take_while(|&&c| c == b'~').count();
+                if run == 1 {
+                    // marked strikes through with `~~` only (GFM
+                    // `inline.del`: `^~~(?=\S)([\s\S]*?\S)~~`); GFM's
+                    // strikethrough today also takes one `~`.
+                    out.push_str(&line[last..p]);
+                    out.push_str("\\~");
+                    last = p + 1;
+                }
+                p += run;
             }
             b'<' if b.get(p + 1).is_some_and(|c| c.is_ascii_alphabetic()) => {
                 match scans.tag_end(p) {
