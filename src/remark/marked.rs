@@ -60,12 +60,7 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
     let mut blank_run = 0;
     // Inside raw HTML whose text Markdown leaves alone: the closing tag.
     let mut raw: Option<&'static str> = None;
-    // The last line of an HTML block marked reads (`block.html`).
-    let mut html_until: Option<usize> = None;
-    // The last line of such a block that CommonMark reads as an HTML block
-    // too, kept as written.
-    let mut verbatim_until: Option<usize> = None;
-    let mut closes: Option<TagCloses> = None;
+    let mut html = HtmlBlocks::default();
     // The last non-blank line belongs to a blockquote.
     let mut quote = false;
     // Open list items: (marker indent, content indent), as written.
@@ -87,15 +82,8 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
             }
             continue;
         }
-        if verbatim_until.is_some_and(|end| i <= end) {
-            // marked's HTML block runs over blank lines to its closing
-            // tag; CommonMark's ends at the first one: an inert line keeps
-            // it open (the writer drops the character).
-            if line.trim().is_empty() {
-                out.push(INERT);
-            } else {
-                out.push_str(line);
-            }
+        if html.verbatim(i) {
+            HtmlBlocks::push_verbatim(&mut out, line);
             i += 1;
             if i < lines.len() {
                 out.push('\n');
@@ -283,63 +271,15 @@ pub fn prepare_mapped(markdown: &str, inserted: &mut Vec<usize>) -> String {
             if !in_code && let Some(close) = raw_html_start(line) {
                 raw = Some(close);
             }
-            if !in_code
-                && raw.is_none()
-                && html_until.is_none_or(|end| i > end)
-                && let Some(tag) = block_tag_start(line)
-            {
-                let closes = closes.get_or_insert_with(|| TagCloses::new(&lines));
-                let end = if tag.closing {
-                    None
-                } else {
-                    marked_html_end(&lines, i, tag.name, closes)
-                };
-                match end {
-                    Some(end) if tag.commonmark_block => {
-                        // An HTML block for both: kept as written.
-                        html_until = Some(end);
-                        verbatim_until = Some(end);
-                        out.push_str(line);
-                        i += 1;
-                        if i < lines.len() {
-                            out.push('\n');
-                        }
-                        continue;
-                    }
-                    Some(end) => html_until = Some(end),
-                    None => {
-                        // marked reads no HTML block here (`block.html`:
-                        // `^ *(?:comment|closed|closing) *(?:\n{2,}|\s*$)`,
-                        // a closed element or a lone opening tag followed by a
-                        // blank line, never a closing tag): the line is
-                        // paragraph text, its tags inline, and the Markdown
-                        // after it is read. CommonMark would start an HTML
-                        // block there and keep the lines up to the next blank
-                        // one as they are: [`INERT`] after the indentation
-                        // keeps it from doing so.
-                        push_inert_at(&mut out, line, line.len() - line.trim_start().len());
-                        i += 1;
-                        if i < lines.len() {
-                            out.push('\n');
-                        }
-                        continue;
-                    }
+            if !in_code && raw.is_none() && html.block_tag_line(&lines, i, line, &mut out) {
+                i += 1;
+                if i < lines.len() {
+                    out.push('\n');
                 }
+                continue;
             }
-            if !in_code
-                && i > 0
-                && is_delimiter_row(line)
-                && lines[i - 1].contains('|')
-                && (in_paragraph(&lines, i - 1) || (list_open && indent > 0))
-            {
-                // marked reads a table only where a block starts, at the
-                // top level (`block.nptable`, `block.table`: `if (top &&
-                // ...)`, lib/marked.js `Lexer.token`): its
-                // `block.paragraph` runs on over a table's lines (it stops
-                // before a heading, hr, quote, tag or definition, not a
-                // table), and a list item's text is lexed with `top`
-                // false. GFM lets a table interrupt a paragraph: an
-                // [`INERT`] character keeps this row from being a
+            if !in_code && table_row_in_text(&lines, i, list_open && indent > 0) {
+                // An [`INERT`] character keeps this row from being a
                 // delimiter row (in a paragraph, or in the HTML block
                 // CommonMark may read there, the writer drops it).
                 push_inert_at(&mut out, line, line.find('|').unwrap_or(0));
@@ -376,6 +316,95 @@ fn push_inert_at(out: &mut String, line: &str, at: usize) {
     out.push_str(&line[..at]);
     out.push(INERT);
     out.push_str(&line[at..]);
+}
+
+/// The HTML blocks of one text as marked reads them, and what CommonMark
+/// must be kept from reading otherwise ([`prepare_mapped`]).
+#[derive(Default)]
+struct HtmlBlocks {
+    /// The last line of an HTML block marked reads (`block.html`).
+    until: Option<usize>,
+    /// The last line of such a block that CommonMark reads as an HTML
+    /// block too, kept as written.
+    verbatim_until: Option<usize>,
+    /// Where marked could close one, found on first need.
+    closes: Option<TagCloses>,
+}
+
+impl HtmlBlocks {
+    /// Whether line `i` is in a block kept as written.
+    fn verbatim(&self, i: usize) -> bool {
+        self.verbatim_until.is_some_and(|end| i <= end)
+    }
+
+    /// A line of a block kept as written. marked's HTML block runs over
+    /// blank lines to its closing tag; CommonMark's ends at the first one:
+    /// an inert line keeps it open (the writer drops the character).
+    fn push_verbatim(out: &mut String, line: &str) {
+        if line.trim().is_empty() {
+            out.push(INERT);
+        } else {
+            out.push_str(line);
+        }
+    }
+
+    /// Writes `line` (line `i` of `lines`, its inline fixes made) when it
+    /// starts with a block tag and marked and CommonMark would read it
+    /// differently; false when it is left to the caller.
+    fn block_tag_line(&mut self, lines: &[&str], i: usize, line: &str, out: &mut String) -> bool {
+        if self.until.is_some_and(|end| i <= end) {
+            return false;
+        }
+        let Some(tag) = block_tag_start(line) else {
+            return false;
+        };
+        let closes = self.closes.get_or_insert_with(|| TagCloses::new(lines));
+        let end = if tag.closing {
+            None
+        } else {
+            marked_html_end(lines, i, tag.name, closes)
+        };
+        match end {
+            Some(end) if tag.commonmark_block => {
+                // An HTML block for both: kept as written.
+                self.until = Some(end);
+                self.verbatim_until = Some(end);
+                out.push_str(line);
+                true
+            }
+            Some(end) => {
+                self.until = Some(end);
+                false
+            }
+            None => {
+                // marked reads no HTML block here (`block.html`: `^
+                // *(?:comment|closed|closing) *(?:\n{2,}|\s*$)`, a closed
+                // element or a lone opening tag followed by a blank line,
+                // never a closing tag): the line is paragraph text, its tags
+                // inline, and the Markdown after it is read. CommonMark
+                // would start an HTML block there and keep the lines up to
+                // the next blank one as they are: [`INERT`] after the
+                // indentation keeps it from doing so.
+                push_inert_at(out, line, line.len() - line.trim_start().len());
+                true
+            }
+        }
+    }
+}
+
+/// Whether line `i` is a table's delimiter row that marked reads as text:
+/// marked reads a table only where a block starts, at the top level
+/// (`block.nptable`, `block.table`: `if (top && ...)`, lib/marked.js
+/// `Lexer.token`). Its `block.paragraph` runs on over a table's lines (it
+/// stops before a heading, hr, quote, tag or definition, not a table), and
+/// a list item's text (`in_item`) is lexed with `top` false. GFM lets a
+/// table interrupt a paragraph.
+fn table_row_in_text(lines: &[&str], i: usize, in_item: bool) -> bool {
+    let (Some(line), Some(header)) = (lines.get(i), i.checked_sub(1).and_then(|h| lines.get(h)))
+    else {
+        return false;
+    };
+    is_delimiter_row(line) && header.contains('|') && (in_item || in_paragraph(lines, i - 1))
 }
 
 /// marked's inline tags: `block._tag` is any other word (`(?!(?:a|em|...|img)\b)\w+`),
