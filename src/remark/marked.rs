@@ -24,6 +24,16 @@ use pulldown_cmark::{CodeBlockKind, Options};
 /// The HTML writer drops it.
 pub const INERT: char = '\u{1B}';
 
+/// `text` without the [`INERT`] characters [`prepare`] put in it (the one
+/// place the HTML writer drops them: text, code spans, HTML).
+pub fn without_inert(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(INERT) {
+        std::borrow::Cow::Owned(text.replace(INERT, ""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// Written before an HTML comment alone on a line of a list item's text:
 /// the renderer drops the line breaks before and after it, as marked does
 /// (see [`prepare`]).
@@ -439,7 +449,7 @@ fn block_tag_start(line: &str) -> Option<BlockTag<'_>> {
         .count();
     let name = &t[..len];
     let lower = name.to_ascii_lowercase();
-    let raw = ["pre", "script", "style", "textarea"].contains(&lower.as_str());
+    let raw = RAW_TAGS.iter().any(|(raw, _)| *raw == lower);
     // `(?!:/|[^\w\s@]*@)`: not an autolink.
     let after = &t[len..];
     let link = after.starts_with(":/")
@@ -600,6 +610,15 @@ fn is_atx_heading(line: &str) -> bool {
     }
 }
 
+/// The elements whose text is raw (CommonMark HTML blocks of type 1,
+/// marked's `pre`), with their closing tag.
+const RAW_TAGS: [(&str, &str); 4] = [
+    ("pre", "</pre>"),
+    ("style", "</style>"),
+    ("script", "</script>"),
+    ("textarea", "</textarea>"),
+];
+
 /// `<pre>`, `<style>`, `<script>` or `<textarea>` opening a line whose
 /// element does not close on it: the closing tag to wait for. Markdown is
 /// not applied inside (CommonMark HTML blocks of type 1; marked's `pre`).
@@ -609,13 +628,8 @@ fn raw_html_start(line: &str) -> Option<&'static str> {
         return None;
     }
     let t = t.to_ascii_lowercase();
-    for (open, close) in [
-        ("<pre", "</pre>"),
-        ("<style", "</style>"),
-        ("<script", "</script>"),
-        ("<textarea", "</textarea>"),
-    ] {
-        let Some(rest) = t.strip_prefix(open) else {
+    for (name, close) in RAW_TAGS {
+        let Some(rest) = t[1..].strip_prefix(name) else {
             continue;
         };
         if rest.is_empty() || rest.starts_with([' ', '>', '\t']) {

@@ -4,7 +4,7 @@
 //! between elements matches what remark's Markdown library produced (it
 //! decides which words run together in the text a student sees).
 
-use crate::remark::marked::{code_lang, parser_options};
+use crate::remark::marked::{code_lang, parser_options, without_inert};
 use std::collections::HashMap;
 
 use pulldown_cmark::{BrokenLink, CowStr, Event, HeadingLevel, LinkType, Parser, Tag, TagEnd};
@@ -575,26 +575,14 @@ impl Writer<'_, '_> {
                 // marked's `inline.code`: `^(`+)\s*([\s\S]*?[^`])\s*\1(?!`)`
                 // trims all the spaces around the code.
                 self.out.push_str("<code class=\"remark-inline-code\">");
-                if t.contains(crate::remark::marked::INERT) {
-                    let mut t = t.into_string();
-                    t.retain(|c| c != crate::remark::marked::INERT);
-                    escape_into(&mut self.out, t.trim());
-                } else {
-                    escape_into(&mut self.out, t.trim());
-                }
+                escape_into(&mut self.out, without_inert(&t).trim());
                 self.out.push_str("</code>");
             }
             Event::Html(h) | Event::InlineHtml(h) => {
                 collect_html_images(&h, self.images);
-                if h.contains(crate::remark::marked::INERT) {
-                    // In an HTML block CommonMark read where marked read a
-                    // paragraph (`marked::prepare`).
-                    let mut h = h.into_string();
-                    h.retain(|c| c != crate::remark::marked::INERT);
-                    self.out.push_str(&h);
-                } else {
-                    self.out.push_str(&h);
-                }
+                // The inert characters `marked::prepare` put in an HTML
+                // block's blank lines or before a line's tag.
+                self.out.push_str(&without_inert(&h));
             }
             Event::SoftBreak if glued_before => {}
             Event::SoftBreak => self.out.push('\n'),
@@ -613,8 +601,8 @@ impl Writer<'_, '_> {
             return;
         }
         let mut text = std::mem::take(&mut self.pending);
-        if text.contains(crate::remark::marked::INERT) {
-            text.retain(|c| c != crate::remark::marked::INERT);
+        if let std::borrow::Cow::Owned(kept) = without_inert(&text) {
+            text = kept;
         }
         if self.links > 0 || self.html_link {
             escape_into(&mut self.out, &text);
